@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    tidemark_daemon::cli::main_from(std::env::args_os())
+}

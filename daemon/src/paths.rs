@@ -1,0 +1,51 @@
+//! Where tidemark keeps things. Shared with the client, which must find the same socket and start
+//! the daemon with the same settings.
+
+use std::path::{Path, PathBuf};
+
+pub const DATA_DIR_ENV: &str = "TIDEMARK_DATA_DIR";
+pub const SOCKET_ENV: &str = "TIDEMARK_SOCKET";
+pub const SOCKET_FILE: &str = "tidemark.sock";
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot tell where to keep tidemark's data: neither XDG_DATA_HOME nor HOME is set; \
+     pass --data-dir or set {DATA_DIR_ENV}"
+)]
+pub struct NoDataDir;
+
+/// `$XDG_DATA_HOME/tidemark`, else `$HOME/.local/share/tidemark` (the XDG default).
+pub fn default_data_dir() -> Result<PathBuf, NoDataDir> {
+    if let Some(dir) = non_empty_env("XDG_DATA_HOME") {
+        return Ok(PathBuf::from(dir).join("tidemark"));
+    }
+    non_empty_env("HOME")
+        .map(|home| PathBuf::from(home).join(".local/share/tidemark"))
+        .ok_or(NoDataDir)
+}
+
+/// `$XDG_RUNTIME_DIR/tidemark/tidemark.sock`, else the socket lives in the data dir.
+pub fn default_socket(data_dir: &Path) -> PathBuf {
+    match non_empty_env("XDG_RUNTIME_DIR") {
+        Some(dir) => PathBuf::from(dir).join("tidemark").join(SOCKET_FILE),
+        None => data_dir.join(SOCKET_FILE),
+    }
+}
+
+/// Resolve the data dir and socket from optional explicit values (flags or their env vars, as
+/// clap already merged them) and the defaults.
+pub fn resolve(
+    data_dir: Option<PathBuf>,
+    socket: Option<PathBuf>,
+) -> Result<(PathBuf, PathBuf), NoDataDir> {
+    let data_dir = match data_dir {
+        Some(dir) => dir,
+        None => default_data_dir()?,
+    };
+    let socket = socket.unwrap_or_else(|| default_socket(&data_dir));
+    Ok((data_dir, socket))
+}
+
+fn non_empty_env(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}

@@ -1,0 +1,47 @@
+//! tidemark's RPC contract between the daemon (`tidemarkd`) and its clients.
+//!
+//! This crate holds only the tarpc service trait, the wire types, a serialisable error and the
+//! protocol version. Wire types are deliberately separate from the daemon's stored records and from
+//! GitHub's JSON: each can change without dragging the others along.
+//!
+//! Compatibility rule: `hello` is the first method of the service and its signature and the
+//! [`Hello`] struct are frozen, so a client and a daemon of different versions can always learn that
+//! they differ. Every other change to the service or the wire types bumps [`PROTOCOL_VERSION`].
+
+mod error;
+mod names;
+mod types;
+
+pub use error::RpcError;
+pub use names::{TEAM_NAME_MAX_CHARS, validate_team_name};
+pub use types::*;
+
+/// Version of this RPC contract. Bump it on any change to [`Tidemark`] or the wire types.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The daemon's RPC service. Every method is attributed to the calling OS user (the daemon reads
+/// the peer credentials of the Unix socket), so no method takes a user argument.
+#[tarpc::service]
+pub trait Tidemark {
+    /// Handshake: the client says which protocol it speaks; the daemon answers with its own, or
+    /// [`RpcError::VersionMismatch`]. Frozen: see the crate docs.
+    async fn hello(client_protocol: u32) -> Result<Hello, RpcError>;
+
+    /// Who the daemon thinks is calling, and what that user may do.
+    async fn whoami() -> Result<UserInfo, RpcError>;
+
+    /// Create a team; the caller becomes its owner.
+    async fn team_create(name: String) -> Result<TeamInfo, RpcError>;
+    /// The teams the caller can see, by name.
+    async fn team_list() -> Result<Vec<TeamInfo>, RpcError>;
+    async fn team_rename(team: TeamRef, new_name: String) -> Result<TeamInfo, RpcError>;
+    /// Delete a team and everything stored for it, in one atomic step.
+    async fn team_delete(team: TeamRef) -> Result<(), RpcError>;
+
+    /// Integrations of a team with credential metadata (never a token).
+    async fn integrations(team: TeamRef) -> Result<Vec<IntegrationInfo>, RpcError>;
+    /// Tracked repositories of a team with their sync status.
+    async fn tracked_repos(team: TeamRef) -> Result<Vec<RepoInfo>, RpcError>;
+    /// Status of one team, or of every team the caller can see.
+    async fn status(team: Option<TeamRef>) -> Result<Vec<TeamStatus>, RpcError>;
+}

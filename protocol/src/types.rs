@@ -1,0 +1,175 @@
+//! Wire types. Times are Unix seconds (UTC). Nothing here can hold a secret: credentials travel
+//! only as [`SecretState`], a mask or a reason.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub type TeamId = u64;
+
+/// Answer to `hello`. Frozen: see the crate docs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    pub protocol_version: u32,
+    pub daemon_version: String,
+}
+
+/// A team named by id (the TUI) or by name (the command line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TeamRef {
+    Id(TeamId),
+    Name(String),
+}
+
+impl fmt::Display for TeamRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TeamRef::Id(id) => write!(f, "team #{id}"),
+            TeamRef::Name(name) => write!(f, "team '{name}'"),
+        }
+    }
+}
+
+/// A local OS user, as the daemon sees it through the socket's peer credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub uid: u32,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamInfo {
+    pub id: TeamId,
+    pub name: String,
+    pub created_at: i64,
+    /// The caller's role in this team; `None` when the caller is root or the daemon's own user
+    /// and not a member.
+    pub role: Option<Role>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Github,
+    Jira,
+    Slack,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Github => "github",
+            Provider::Jira => "jira",
+            Provider::Slack => "slack",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncStatus {
+    Pending,
+    Syncing,
+    Complete,
+    Error,
+}
+
+impl SyncStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncStatus::Pending => "pending",
+            SyncStatus::Syncing => "syncing",
+            SyncStatus::Complete => "complete",
+            SyncStatus::Error => "error",
+        }
+    }
+}
+
+/// What a client may learn of a stored secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretState {
+    /// Decrypts fine; shown masked, e.g. `gho_…a1b2`.
+    Masked(String),
+    /// Stored, but it cannot be decrypted with the configured keys. It is kept, not deleted.
+    Unreadable(String),
+}
+
+impl fmt::Display for SecretState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretState::Masked(mask) => f.write_str(mask),
+            SecretState::Unreadable(reason) => write!(f, "unreadable ({reason})"),
+        }
+    }
+}
+
+/// Credential metadata: everything about a credential but the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialInfo {
+    pub provider: Provider,
+    pub scopes: Vec<String>,
+    pub access_token: SecretState,
+    pub refresh_token: Option<SecretState>,
+    pub expires_at: Option<i64>,
+    /// Cleared when that user is deleted.
+    pub connected_by: Option<UserInfo>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitHubIntegrationInfo {
+    pub organization_slug: String,
+    pub organization_id: u64,
+    /// Whether a webhook secret is stored and decrypts; the secret itself is never sent.
+    pub webhook_secret: SecretState,
+    pub sync_status: SyncStatus,
+    pub sync_error: Option<String>,
+    pub last_sync_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationInfo {
+    pub credential: CredentialInfo,
+    /// Present for a GitHub credential once its organization is chosen.
+    pub github: Option<GitHubIntegrationInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoInfo {
+    pub github_repo_id: u64,
+    pub full_name: String,
+    pub is_active: bool,
+    pub webhook_id: Option<u64>,
+    pub sync_status: SyncStatus,
+    pub sync_error: Option<String>,
+    pub last_sync_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamStatus {
+    pub team: TeamInfo,
+    pub integrations: Vec<IntegrationInfo>,
+    pub repos: Vec<RepoInfo>,
+    pub member_count: u64,
+    pub pull_request_count: u64,
+}
