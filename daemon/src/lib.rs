@@ -2,4 +2,5 @@
 //! `tidemark` client (which can start its built-in daemon) run exactly the same code.
 
 pub mod cli;
+pub mod crypto;
 pub mod paths;
