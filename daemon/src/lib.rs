@@ -3,4 +3,6 @@
 
 pub mod cli;
 pub mod crypto;
+pub mod metrics;
 pub mod paths;
+pub mod store;

@@ -36,7 +36,15 @@ mod tests {
 
     #[test]
     fn rejects_bad_names() {
-        for name in ["", "   ", " lead", "trail ", "tab\there", "nl\n", &"x".repeat(65)] {
+        for name in [
+            "",
+            "   ",
+            " lead",
+            "trail ",
+            "tab\there",
+            "nl\n",
+            &"x".repeat(65),
+        ] {
             assert!(validate_team_name(name).is_err(), "{name:?} was accepted");
         }
     }

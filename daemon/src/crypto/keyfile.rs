@@ -127,9 +127,8 @@ pub fn read_key_file(path: &Path) -> Result<Vec<Secret>, KeyFileRead> {
 }
 
 fn create_key_file(path: &Path, key: &Secret) -> Result<(), CryptoError> {
-    let io_err = |e: std::io::Error| {
-        CryptoError::KeyFile(format!("cannot create {}: {e}", path.display()))
-    };
+    let io_err =
+        |e: std::io::Error| CryptoError::KeyFile(format!("cannot create {}: {e}", path.display()));
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -145,9 +144,8 @@ fn create_key_file(path: &Path, key: &Secret) -> Result<(), CryptoError> {
 /// Replace the key file with these keys (newest first), atomically: a crash leaves either the old
 /// file or the new one, never a torn one.
 pub fn write_key_file(path: &Path, keys: &[Secret]) -> Result<(), CryptoError> {
-    let io_err = |e: std::io::Error| {
-        CryptoError::KeyFile(format!("cannot write {}: {e}", path.display()))
-    };
+    let io_err =
+        |e: std::io::Error| CryptoError::KeyFile(format!("cannot write {}: {e}", path.display()));
     let tmp = path.with_extension("key.tmp");
     match fs::remove_file(&tmp) {
         Ok(()) => {}

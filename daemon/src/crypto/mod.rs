@@ -10,7 +10,8 @@ mod keyring;
 mod secret;
 
 pub use keyfile::{
-    KEY_ENV, KEY_FILE, KeySource, load_keyring, KeyFileRead, load_keyring_with, read_key_file, write_key_file,
+    KEY_ENV, KEY_FILE, KeyFileRead, KeySource, load_keyring, load_keyring_with, read_key_file,
+    write_key_file,
 };
 pub use keyring::Keyring;
 pub use secret::Secret;

@@ -56,7 +56,10 @@ fn ciphertext_hides_the_plaintext_and_differs_every_time() {
     let b = encrypt(&ring, TOKEN, &secret);
     assert_ne!(a, b, "a fresh IV per encryption");
     assert!(!a.as_str().contains("canary"));
-    assert_eq!(format!("{a:?}"), format!("Ciphertext({} bytes)", a.as_str().len()));
+    assert_eq!(
+        format!("{a:?}"),
+        format!("Ciphertext({} bytes)", a.as_str().len())
+    );
 }
 
 #[test]
@@ -75,7 +78,10 @@ fn tampered_ciphertext_does_not_decrypt() {
         let original = bytes[i];
         bytes[i] = if original == b'A' { b'B' } else { b'A' };
         let tampered = Ciphertext::from_stored(String::from_utf8(bytes.clone()).unwrap());
-        assert!(decrypt(&ring, TOKEN, &tampered).is_err(), "byte {i} changed");
+        assert!(
+            decrypt(&ring, TOKEN, &tampered).is_err(),
+            "byte {i} changed"
+        );
         bytes[i] = original;
     }
 }
@@ -97,9 +103,18 @@ fn ciphertext_swapped_between_records_is_refused() {
     let ring = fresh();
     let ct = encrypt(&ring, TOKEN, &Secret::new("gho_team7"));
     let others = [
-        Binding { team_id: 8, ..TOKEN },
-        Binding { provider: "jira", ..TOKEN },
-        Binding { field: "refresh_token", ..TOKEN },
+        Binding {
+            team_id: 8,
+            ..TOKEN
+        },
+        Binding {
+            provider: "jira",
+            ..TOKEN
+        },
+        Binding {
+            field: "refresh_token",
+            ..TOKEN
+        },
     ];
     for other in others {
         match decrypt(&ring, other, &ct) {
@@ -115,7 +130,9 @@ fn ciphertext_swapped_between_records_is_refused() {
 #[test]
 fn a_foreign_fernet_token_is_not_a_secret_of_ours() {
     let ring = keyring(&[KEY_A]);
-    let plain_fernet = fernet::Fernet::new(KEY_A).unwrap().encrypt(b"not sealed by tidemark");
+    let plain_fernet = fernet::Fernet::new(KEY_A)
+        .unwrap()
+        .encrypt(b"not sealed by tidemark");
     let err = decrypt(&ring, TOKEN, &Ciphertext::from_stored(plain_fernet)).unwrap_err();
     assert!(matches!(err, CryptoError::BadPayload(_)), "{err}");
 }
@@ -134,7 +151,11 @@ fn newest_key_encrypts_and_older_keys_still_decrypt() {
     assert!(!opened.by_newest_key, "opened by the older key");
 
     let sealed_by_both = encrypt(&both, TOKEN, &Secret::new("v2"));
-    assert!(decrypt(&new_only, TOKEN, &sealed_by_both).unwrap().by_newest_key);
+    assert!(
+        decrypt(&new_only, TOKEN, &sealed_by_both)
+            .unwrap()
+            .by_newest_key
+    );
     assert!(decrypt(&old_ring, TOKEN, &sealed_by_both).is_err());
 }
 
@@ -149,8 +170,14 @@ fn rotation_reencrypts_so_the_old_key_can_go() {
     let stored = encrypt(&old_ring, TOKEN, &Secret::new("gho_rotate_me"));
     let opened = decrypt(&during, TOKEN, &stored).unwrap();
     let restored = encrypt(&during, TOKEN, &opened.secret);
-    assert_eq!(decrypt(&after, TOKEN, &restored).unwrap().secret.expose(), "gho_rotate_me");
-    assert!(decrypt(&after, TOKEN, &stored).is_err(), "the old blob needs the old key");
+    assert_eq!(
+        decrypt(&after, TOKEN, &restored).unwrap().secret.expose(),
+        "gho_rotate_me"
+    );
+    assert!(
+        decrypt(&after, TOKEN, &stored).is_err(),
+        "the old blob needs the old key"
+    );
 }
 
 #[test]
@@ -174,21 +201,40 @@ fn a_token_stamped_in_the_future_still_decrypts() {
 
 #[test]
 fn malformed_keys_are_refused_without_echoing_them() {
-    for bad in ["not-a-key", "c2hvcnQ=", "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB", "%%%"] {
+    for bad in [
+        "not-a-key",
+        "c2hvcnQ=",
+        "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB",
+        "%%%",
+    ] {
         let err = Keyring::parse(&format!("{KEY_A},{bad}"), KEY_ENV).unwrap_err();
         let msg = err.to_string();
-        assert!(matches!(err, CryptoError::MalformedKey { index: 2, .. }), "{msg}");
+        assert!(
+            matches!(err, CryptoError::MalformedKey { index: 2, .. }),
+            "{msg}"
+        );
         assert!(!msg.contains(bad), "the message echoes the key: {msg}");
-        assert!(msg.contains("generate-key"), "the message says how to fix it: {msg}");
+        assert!(
+            msg.contains("generate-key"),
+            "the message says how to fix it: {msg}"
+        );
     }
-    assert!(matches!(Keyring::parse(" ,\n# only a comment\n", "x"), Err(CryptoError::NoKey { .. })));
+    assert!(matches!(
+        Keyring::parse(" ,\n# only a comment\n", "x"),
+        Err(CryptoError::NoKey { .. })
+    ));
 }
 
 #[test]
 fn keyring_and_errors_debug_print_no_key_material() {
     let ring = keyring(&[KEY_A]);
     assert!(!format!("{ring:?}").contains(&KEY_A[..10]));
-    let err = decrypt(&fresh(), TOKEN, &encrypt(&ring, TOKEN, &Secret::new("gho_secret"))).unwrap_err();
+    let err = decrypt(
+        &fresh(),
+        TOKEN,
+        &encrypt(&ring, TOKEN, &Secret::new("gho_secret")),
+    )
+    .unwrap_err();
     assert!(!format!("{err:?} {err}").contains("gho_secret"));
 }
 
@@ -219,7 +265,9 @@ fn fernet_spec_generate_and_verify_vectors() {
         let key = fernet::Fernet::new(case["secret"].as_str().unwrap()).unwrap();
         let now = spec_time(case["now"].as_str().unwrap());
         let ttl = case["ttl_sec"].as_u64();
-        let plain = key.decrypt_at_time(case["token"].as_str().unwrap(), ttl, now).unwrap();
+        let plain = key
+            .decrypt_at_time(case["token"].as_str().unwrap(), ttl, now)
+            .unwrap();
         assert_eq!(plain, case["src"].as_str().unwrap().as_bytes());
     }
 }
@@ -255,7 +303,10 @@ fn key_file_is_created_once_with_mode_0600_and_reused() {
     assert_eq!(mode, 0o600);
     let ct = encrypt(&ring, TOKEN, &Secret::new("gho_persist"));
     let (again, _) = load_keyring_with(None, dir.path(), false).unwrap();
-    assert_eq!(decrypt(&again, TOKEN, &ct).unwrap().secret.expose(), "gho_persist");
+    assert_eq!(
+        decrypt(&again, TOKEN, &ct).unwrap().secret.expose(),
+        "gho_persist"
+    );
 }
 
 #[test]
@@ -272,7 +323,9 @@ fn group_or_world_readable_key_file_is_refused_with_the_fix() {
     let path = dir.path().join(KEY_FILE);
     for mode in [0o640, 0o604, 0o660, 0o644] {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-        let err = load_keyring_with(None, dir.path(), true).unwrap_err().to_string();
+        let err = load_keyring_with(None, dir.path(), true)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("chmod 600"), "mode {mode:o}: {err}");
     }
 }
@@ -284,7 +337,9 @@ fn symlinked_key_file_is_refused() {
     std::fs::write(&real, format!("{KEY_A}\n")).unwrap();
     std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::os::unix::fs::symlink(&real, dir.path().join(KEY_FILE)).unwrap();
-    let err = load_keyring_with(None, dir.path(), true).unwrap_err().to_string();
+    let err = load_keyring_with(None, dir.path(), true)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("symlink"), "{err}");
 }
 
@@ -296,7 +351,10 @@ fn corrupt_key_file_is_refused_not_replaced() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     let err = load_keyring_with(None, dir.path(), true).unwrap_err();
     assert!(matches!(err, CryptoError::MalformedKey { .. }), "{err}");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "this is not a key\n");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "this is not a key\n"
+    );
 }
 
 #[test]
@@ -307,7 +365,10 @@ fn environment_keys_win_over_the_key_file_and_take_a_list() {
     let (ring, source) = load_keyring_with(Some(list), dir.path(), true).unwrap();
     assert_eq!(source, KeySource::Env);
     assert_eq!(ring.len(), 2);
-    assert!(!dir.path().join(KEY_FILE).exists(), "no key file when the env has the keys");
+    assert!(
+        !dir.path().join(KEY_FILE).exists(),
+        "no key file when the env has the keys"
+    );
     let old_ct = encrypt(&keyring(&[KEY_A]), TOKEN, &Secret::new("x"));
     assert!(!decrypt(&ring, TOKEN, &old_ct).unwrap().by_newest_key);
 }

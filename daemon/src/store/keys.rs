@@ -1,0 +1,121 @@
+//! Key layout. Every key starts with an 8-byte big-endian team id, then a one-byte kind, then the
+//! record's own id. Team id 0 is the global space (schema version, users, name index), so a
+//! team's records are exactly the keys under its 8-byte prefix: a team is listed, counted and
+//! deleted by one prefix scan, and no key of one team can sort inside another's range.
+
+pub type TeamId = u64;
+
+/// Team id of the global space; real team ids start at 1.
+pub const GLOBAL: TeamId = 0;
+
+/// One byte per kind of record. Never reuse a retired value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    // global space
+    Meta = 0x01,
+    User = 0x02,
+    TeamName = 0x03,
+    UserTeam = 0x04,
+    // team space
+    Team = 0x10,
+    Membership = 0x11,
+    Credential = 0x12,
+    GitHubIntegration = 0x13,
+    TrackedRepo = 0x14,
+    TeamMember = 0x15,
+    MemberByGithubId = 0x16,
+    MemberByEmail = 0x17,
+    PullRequest = 0x20,
+    Review = 0x21,
+    Commit = 0x22,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Meta => "meta",
+            Kind::User => "user",
+            Kind::TeamName => "team-name index",
+            Kind::UserTeam => "user-team index",
+            Kind::Team => "team",
+            Kind::Membership => "membership",
+            Kind::Credential => "integration credential",
+            Kind::GitHubIntegration => "github integration",
+            Kind::TrackedRepo => "tracked repository",
+            Kind::TeamMember => "team member",
+            Kind::MemberByGithubId => "member github-id index",
+            Kind::MemberByEmail => "member email index",
+            Kind::PullRequest => "pull request",
+            Kind::Review => "pull request review",
+            Kind::Commit => "commit",
+        }
+    }
+}
+
+/// Builds a key: team prefix, kind, then id parts.
+pub struct Key(Vec<u8>);
+
+impl Key {
+    pub fn new(team: TeamId, kind: Kind) -> Key {
+        let mut bytes = Vec::with_capacity(32);
+        bytes.extend_from_slice(&team.to_be_bytes());
+        bytes.push(kind as u8);
+        Key(bytes)
+    }
+
+    pub fn global(kind: Kind) -> Key {
+        Key::new(GLOBAL, kind)
+    }
+
+    pub fn u64(mut self, v: u64) -> Key {
+        self.0.extend_from_slice(&v.to_be_bytes());
+        self
+    }
+
+    pub fn u32(mut self, v: u32) -> Key {
+        self.0.extend_from_slice(&v.to_be_bytes());
+        self
+    }
+
+    pub fn u8(mut self, v: u8) -> Key {
+        self.0.push(v);
+        self
+    }
+
+    /// A variable-length part; only ever the last part of a key.
+    pub fn bytes(mut self, v: &[u8]) -> Key {
+        self.0.extend_from_slice(v);
+        self
+    }
+
+    pub fn into_vec(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+impl AsRef<[u8]> for Key {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// The prefix of everything a team owns.
+pub fn team_prefix(team: TeamId) -> [u8; 8] {
+    team.to_be_bytes()
+}
+
+/// Read the big-endian u64 at `offset` of a key.
+pub fn read_u64(key: &[u8], offset: usize) -> Option<u64> {
+    key.get(offset..offset + 8)
+        .map(|b| u64::from_be_bytes(b.try_into().expect("8 bytes")))
+}
+
+/// Read the big-endian u32 at `offset` of a key.
+pub fn read_u32(key: &[u8], offset: usize) -> Option<u32> {
+    key.get(offset..offset + 4)
+        .map(|b| u32::from_be_bytes(b.try_into().expect("4 bytes")))
+}
+
+/// Offset of the first id part, after the team prefix and the kind byte.
+pub const ID_OFFSET: usize = 9;

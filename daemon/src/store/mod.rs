@@ -1,0 +1,234 @@
+//! The store: the only module that touches sled. One sled tree; keys laid out by [`keys`]; values
+//! are bincode. Every change that touches several records goes through one [`Writer`]: writers are
+//! serialised by a mutex (so read-check-write is race-free) and commit as one sled batch (so a
+//! crash never leaves half a cascade).
+
+mod integrations;
+pub mod keys;
+mod people;
+mod pulls;
+pub mod records;
+mod repos;
+mod schema;
+mod teams;
+mod users;
+
+pub use integrations::{NewCredential, NewGitHubIntegration, RotationReport, SecretField};
+pub use keys::{Kind, TeamId};
+pub use people::{MemberInput, looks_like_bot};
+pub use records::*;
+pub use repos::validate_repo_full_name;
+pub use schema::CURRENT_SCHEMA;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// Sled's page cache. Its default (1 GiB) would let an idle daemon grow far past what it needs.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidValue),
+    #[error("invalid {field}: {reason}")]
+    Rejected { field: &'static str, reason: String },
+    #[error(
+        "the data dir {0} is in use by another process (is tidemarkd running? stop it first, \
+         e.g. `systemctl --user stop tidemarkd` or kill the running tidemarkd)"
+    )]
+    Locked(PathBuf),
+    #[error(
+        "the store at {path} has schema version {found}, newer than this tidemarkd understands \
+         ({supported}); run the newer tidemarkd that wrote it, or restore a backup"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("the store at {path} is not a tidemark store ({reason}); point --data-dir elsewhere")]
+    NotOurs { path: PathBuf, reason: String },
+    #[error("a stored {kind} record is corrupt ({reason})")]
+    Corrupt { kind: &'static str, reason: String },
+    #[error("store I/O error: {0}")]
+    Io(String),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Io(e.to_string())
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+    write: Mutex<()>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.path.display())
+    }
+}
+
+impl Store {
+    /// Open (creating if needed) the store in `dir`, upgrading an older schema and refusing a
+    /// newer one.
+    pub fn open(dir: &Path) -> Result<Store> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
+                    StoreError::Locked(dir.to_path_buf())
+                }
+                other => StoreError::Io(format!(
+                    "cannot open the store in {}: {other}",
+                    dir.display()
+                )),
+            })?;
+        let store = Store {
+            db,
+            path: dir.to_path_buf(),
+            write: Mutex::new(()),
+        };
+        schema::check_and_upgrade(&store)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Make every committed change durable.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub async fn flush_async(&self) -> Result<()> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Start an atomic change. Holds the store's write lock until committed or dropped.
+    pub(crate) fn writer(&self) -> Writer<'_> {
+        Writer {
+            _guard: self.write.lock().unwrap_or_else(|p| p.into_inner()),
+            batch: sled::Batch::default(),
+            store: self,
+        }
+    }
+
+    pub(crate) fn get<T: DeserializeOwned>(
+        &self,
+        kind: Kind,
+        key: impl AsRef<[u8]>,
+    ) -> Result<Option<T>> {
+        match self.db.get(key)? {
+            Some(bytes) => decode(kind, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn contains(&self, key: impl AsRef<[u8]>) -> Result<bool> {
+        Ok(self.db.contains_key(key)?)
+    }
+
+    /// Every record under `prefix` (a key of one kind, possibly with some id parts).
+    pub(crate) fn scan<T: DeserializeOwned>(
+        &self,
+        kind: Kind,
+        prefix: impl AsRef<[u8]>,
+    ) -> Result<Vec<T>> {
+        self.db
+            .scan_prefix(prefix)
+            .map(|item| {
+                let (_, value) = item?;
+                decode(kind, &value)
+            })
+            .collect()
+    }
+
+    /// Every key under `prefix`, values unread.
+    pub(crate) fn scan_keys(&self, prefix: impl AsRef<[u8]>) -> Result<Vec<sled::IVec>> {
+        self.db
+            .scan_prefix(prefix)
+            .keys()
+            .map(|k| k.map_err(StoreError::from))
+            .collect()
+    }
+
+    pub(crate) fn count(&self, prefix: impl AsRef<[u8]>) -> Result<u64> {
+        let mut n = 0;
+        for key in self.db.scan_prefix(prefix).keys() {
+            key?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub(crate) fn next_id(&self) -> Result<u64> {
+        // sled ids start at 0; 0 is reserved for the global space.
+        Ok(self.db.generate_id()? + 1)
+    }
+
+    /// Raw access for the schema upgrade and for tests that write old formats.
+    pub(crate) fn raw(&self) -> &sled::Db {
+        &self.db
+    }
+}
+
+pub(crate) struct Writer<'a> {
+    _guard: MutexGuard<'a, ()>,
+    batch: sled::Batch,
+    store: &'a Store,
+}
+
+impl Writer<'_> {
+    pub fn put<T: Serialize>(&mut self, key: impl AsRef<[u8]>, value: &T) {
+        self.batch.insert(key.as_ref(), encode(value));
+    }
+
+    pub fn put_raw(&mut self, key: impl AsRef<[u8]>, value: &[u8]) {
+        self.batch.insert(key.as_ref(), value);
+    }
+
+    pub fn remove(&mut self, key: impl AsRef<[u8]>) {
+        self.batch.remove(key.as_ref());
+    }
+
+    /// Apply everything at once.
+    pub fn commit(self) -> Result<()> {
+        self.store.db.apply_batch(self.batch)?;
+        Ok(())
+    }
+}
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    bincode::serialize(value).expect("records serialise to memory")
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(kind: Kind, bytes: &[u8]) -> Result<T> {
+    bincode::deserialize(bytes).map_err(|e| StoreError::Corrupt {
+        kind: kind.name(),
+        reason: e.to_string(),
+    })
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

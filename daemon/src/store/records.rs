@@ -1,0 +1,223 @@
+//! The stored records (design §3). These are the daemon's own types: separate from the wire types
+//! in `tidemark-protocol` and from GitHub's JSON. Times are Unix seconds (UTC).
+
+use super::keys::TeamId;
+use crate::crypto::Ciphertext;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// Declares a closed enum that parses only its allowed lowercase names, so a bad value from a
+/// user, a config file or GitHub is an error, never a silent default.
+macro_rules! closed_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidValue;
+            fn from_str(s: &str) -> Result<Self, InvalidValue> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(InvalidValue {
+                        field: stringify!($name),
+                        value: s.chars().take(40).collect(),
+                        allowed: &[$($text),+],
+                    }),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{value}' is not a valid {field}: allowed values are {}", allowed.join(", "))]
+pub struct InvalidValue {
+    pub field: &'static str,
+    pub value: String,
+    pub allowed: &'static [&'static str],
+}
+
+closed_enum!(Role { Owner = "owner", Admin = "admin", Member = "member" });
+closed_enum!(Provider { Github = "github", Jira = "jira", Slack = "slack" });
+closed_enum!(SyncStatus {
+    Pending = "pending",
+    Syncing = "syncing",
+    Complete = "complete",
+    Error = "error",
+});
+closed_enum!(PrState { Open = "open", Closed = "closed", Merged = "merged" });
+closed_enum!(ReviewState {
+    Approved = "approved",
+    ChangesRequested = "changes_requested",
+    Commented = "commented",
+    Dismissed = "dismissed",
+    Pending = "pending",
+});
+
+impl Provider {
+    /// The byte this provider takes in keys. Fixed forever.
+    pub fn code(self) -> u8 {
+        match self {
+            Provider::Github => 1,
+            Provider::Jira => 2,
+            Provider::Slack => 3,
+        }
+    }
+}
+
+impl ReviewState {
+    /// GitHub's REST API says `APPROVED`, webhooks say `approved`: accept both.
+    pub fn from_github(s: &str) -> Result<Self, InvalidValue> {
+        s.to_ascii_lowercase().parse()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// A local OS user, known by uid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub uid: u32,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    pub team_id: TeamId,
+    pub uid: u32,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+/// One per (team, provider). Tokens are Fernet ciphertexts bound to this record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationCredential {
+    pub team_id: TeamId,
+    pub provider: Provider,
+    pub access_token: Ciphertext,
+    pub refresh_token: Option<Ciphertext>,
+    pub token_expires_at: Option<i64>,
+    pub scopes: Vec<String>,
+    /// Cleared when that user is deleted.
+    pub connected_by: Option<u32>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One-to-one with the team's GitHub credential; deleted with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitHubIntegration {
+    pub team_id: TeamId,
+    pub organization_slug: String,
+    pub organization_id: u64,
+    pub webhook_secret: Ciphertext,
+    pub last_sync_at: Option<i64>,
+    pub sync_status: SyncStatus,
+    pub sync_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Belongs to the team's GitHub integration (deleted with it). One per (team, github_repo_id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackedRepository {
+    pub team_id: TeamId,
+    pub github_repo_id: u64,
+    pub full_name: String,
+    pub is_active: bool,
+    pub webhook_id: Option<u64>,
+    pub last_sync_at: Option<i64>,
+    pub sync_status: SyncStatus,
+    pub sync_error: Option<String>,
+    pub created_at: i64,
+}
+
+/// A person measured: an org member, or a commit author known only by email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub team_id: TeamId,
+    pub id: u64,
+    pub github_id: Option<u64>,
+    pub github_username: Option<String>,
+    pub email: Option<String>,
+    pub display_name: String,
+    pub is_bot: bool,
+    /// Set when the member leaves the org; members are marked, never erased.
+    pub left_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    pub team_id: TeamId,
+    pub repo_id: u64,
+    pub number: u64,
+    pub github_id: u64,
+    pub title: String,
+    pub state: PrState,
+    pub is_draft: bool,
+    pub author_github_id: Option<u64>,
+    pub author_login: Option<String>,
+    pub author_member_id: Option<u64>,
+    pub created_at: i64,
+    /// When it left draft; equal to created_at when it was never a draft.
+    pub ready_at: Option<i64>,
+    pub updated_at: i64,
+    pub merged_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub additions: u64,
+    pub deletions: u64,
+    pub first_commit_at: Option<i64>,
+    pub first_review_at: Option<i64>,
+    /// merged_at − created_at, for merged PRs (design §4). Computed on every write.
+    pub cycle_time: Option<i64>,
+    /// first_review_at − ready_at (design §4). Computed on every write.
+    pub review_time: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrReview {
+    pub team_id: TeamId,
+    pub repo_id: u64,
+    pub pr_number: u64,
+    pub review_id: u64,
+    pub reviewer_github_id: Option<u64>,
+    pub reviewer_login: Option<String>,
+    pub reviewer_member_id: Option<u64>,
+    pub reviewer_is_bot: bool,
+    pub state: ReviewState,
+    pub submitted_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commit {
+    pub team_id: TeamId,
+    pub repo_id: u64,
+    pub pr_number: u64,
+    pub sha: String,
+    pub author_github_id: Option<u64>,
+    pub author_email: Option<String>,
+    pub author_member_id: Option<u64>,
+    pub authored_at: Option<i64>,
+    pub committed_at: Option<i64>,
+}

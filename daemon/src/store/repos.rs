@@ -1,0 +1,122 @@
+//! Tracked repositories: they belong to the team's GitHub integration and go with it.
+
+use super::keys::{Key, Kind, TeamId};
+use super::records::{SyncStatus, TrackedRepository};
+use super::{Result, Store, StoreError, now};
+
+fn repo_key(team: TeamId, github_repo_id: u64) -> Key {
+    Key::new(team, Kind::TrackedRepo).u64(github_repo_id)
+}
+
+/// `owner/repo` by GitHub's rules: an owner of 1–39 letters, digits or inner hyphens; a repo of
+/// 1–100 letters, digits, `.`, `-` or `_`, and not `.` or `..`. Names are data, never paths.
+pub fn validate_repo_full_name(full_name: &str) -> Result<(), String> {
+    let Some((owner, repo)) = full_name.split_once('/') else {
+        return Err(format!("'{full_name}' is not of the form OWNER/REPO"));
+    };
+    let owner_ok = (1..=39).contains(&owner.len())
+        && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !owner.starts_with('-')
+        && !owner.ends_with('-');
+    if !owner_ok {
+        return Err(format!("'{owner}' is not a valid GitHub owner name"));
+    }
+    let repo_ok = (1..=100).contains(&repo.len())
+        && repo
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && repo != "."
+        && repo != "..";
+    if !repo_ok {
+        return Err(format!("'{repo}' is not a valid GitHub repository name"));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Track a repository of the team's GitHub integration. One per (team, github_repo_id).
+    pub fn track_repo(
+        &self,
+        team: TeamId,
+        github_repo_id: u64,
+        full_name: &str,
+    ) -> Result<TrackedRepository> {
+        validate_repo_full_name(full_name).map_err(|reason| StoreError::Rejected {
+            field: "repository name",
+            reason,
+        })?;
+        let mut w = self.writer();
+        if self.github_integration(team)?.is_none() {
+            return Err(StoreError::NotFound(format!(
+                "a GitHub integration for team #{team}"
+            )));
+        }
+        if let Some(existing) = self.tracked_repo(team, github_repo_id)? {
+            return Err(StoreError::Conflict(format!(
+                "tracking of {}",
+                existing.full_name
+            )));
+        }
+        let repo = TrackedRepository {
+            team_id: team,
+            github_repo_id,
+            full_name: full_name.to_string(),
+            is_active: true,
+            webhook_id: None,
+            last_sync_at: None,
+            sync_status: SyncStatus::Pending,
+            sync_error: None,
+            created_at: now(),
+        };
+        w.put(repo_key(team, github_repo_id), &repo);
+        w.commit()?;
+        Ok(repo)
+    }
+
+    pub fn tracked_repo(
+        &self,
+        team: TeamId,
+        github_repo_id: u64,
+    ) -> Result<Option<TrackedRepository>> {
+        self.get(Kind::TrackedRepo, repo_key(team, github_repo_id))
+    }
+
+    pub fn tracked_repos(&self, team: TeamId) -> Result<Vec<TrackedRepository>> {
+        let mut repos: Vec<TrackedRepository> =
+            self.scan(Kind::TrackedRepo, Key::new(team, Kind::TrackedRepo))?;
+        repos.sort_by(|a, b| a.full_name.to_lowercase().cmp(&b.full_name.to_lowercase()));
+        Ok(repos)
+    }
+
+    pub fn untrack_repo(&self, team: TeamId, github_repo_id: u64) -> Result<TrackedRepository> {
+        let mut w = self.writer();
+        let repo = self
+            .tracked_repo(team, github_repo_id)?
+            .ok_or_else(|| StoreError::NotFound(format!("tracked repository {github_repo_id}")))?;
+        w.remove(repo_key(team, github_repo_id));
+        w.commit()?;
+        Ok(repo)
+    }
+
+    /// Record a repository's sync progress.
+    pub fn set_repo_sync_status(
+        &self,
+        team: TeamId,
+        github_repo_id: u64,
+        status: SyncStatus,
+        error: Option<String>,
+    ) -> Result<TrackedRepository> {
+        let mut w = self.writer();
+        let mut repo = self
+            .tracked_repo(team, github_repo_id)?
+            .ok_or_else(|| StoreError::NotFound(format!("tracked repository {github_repo_id}")))?;
+        repo.sync_status = status;
+        repo.sync_error = error;
+        if status == SyncStatus::Complete {
+            repo.last_sync_at = Some(now());
+        }
+        w.put(repo_key(team, github_repo_id), &repo);
+        w.commit()?;
+        Ok(repo)
+    }
+}

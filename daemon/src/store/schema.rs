@@ -1,0 +1,151 @@
+//! The on-disk schema version and the upgrades between versions.
+//!
+//! History:
+//! - v1: teams had no name index (names were found by scanning) and a credential's scopes were
+//!   kept as GitHub sends them in `X-OAuth-Scopes`, one comma-separated string.
+//! - v2: a global team-name index (unique, case-insensitive names) and scopes as a list.
+//!
+//! An upgrade runs as one batch together with the version bump, so a crash during it leaves the
+//! old version, intact, and the next start upgrades again.
+
+use super::keys::{ID_OFFSET, Key, Kind, TeamId};
+use super::records::{IntegrationCredential, Provider, Team};
+use super::{Result, Store, StoreError, decode};
+use crate::crypto::Ciphertext;
+use serde::{Deserialize, Serialize};
+
+pub const CURRENT_SCHEMA: u32 = 2;
+
+const VERSION_NAME: &[u8] = b"schema_version";
+
+pub(crate) fn version_key() -> Key {
+    Key::global(Kind::Meta).bytes(VERSION_NAME)
+}
+
+pub(super) fn check_and_upgrade(store: &Store) -> Result<()> {
+    let raw = store.raw();
+    let found = match raw.get(version_key())? {
+        Some(bytes) => {
+            u32::from_be_bytes(bytes.as_ref().try_into().map_err(|_| StoreError::NotOurs {
+                path: store.path().to_path_buf(),
+                reason: "its schema version is not a 4-byte number".into(),
+            })?)
+        }
+        None if raw.is_empty() => {
+            raw.insert(version_key(), &CURRENT_SCHEMA.to_be_bytes())?;
+            raw.flush()?;
+            return Ok(());
+        }
+        None => {
+            return Err(StoreError::NotOurs {
+                path: store.path().to_path_buf(),
+                reason: "it has data but no schema version".into(),
+            });
+        }
+    };
+    if found > CURRENT_SCHEMA {
+        return Err(StoreError::TooNew {
+            path: store.path().to_path_buf(),
+            found,
+            supported: CURRENT_SCHEMA,
+        });
+    }
+    let mut version = found;
+    while version < CURRENT_SCHEMA {
+        match version {
+            1 => upgrade_v1_to_v2(store)?,
+            other => {
+                return Err(StoreError::NotOurs {
+                    path: store.path().to_path_buf(),
+                    reason: format!("unknown schema version {other}"),
+                });
+            }
+        }
+        version += 1;
+        tracing::info!(
+            from = version - 1,
+            to = version,
+            "upgraded the store schema"
+        );
+    }
+    raw.flush()?;
+    Ok(())
+}
+
+/// Name index key: names are unique regardless of case.
+pub(crate) fn team_name_key(name: &str) -> Key {
+    Key::global(Kind::TeamName).bytes(name.to_lowercase().as_bytes())
+}
+
+/// v1's credential: scopes as one comma-separated string.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct CredentialV1 {
+    pub team_id: TeamId,
+    pub provider: Provider,
+    pub access_token: Ciphertext,
+    pub refresh_token: Option<Ciphertext>,
+    pub token_expires_at: Option<i64>,
+    pub scopes: String,
+    pub connected_by: Option<u32>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn upgrade_v1_to_v2(store: &Store) -> Result<()> {
+    let mut w = store.writer();
+    let mut names = std::collections::HashSet::new();
+    for item in store.raw().iter() {
+        let (key, value) = item?;
+        if key.len() < ID_OFFSET || key[..8] == [0; 8] {
+            continue;
+        }
+        match key[8] {
+            k if k == Kind::Team as u8 => {
+                let team: Team = decode(Kind::Team, &value)?;
+                if !names.insert(team.name.to_lowercase()) {
+                    // v1 allowed names differing only in case; keep both, make the later unique.
+                    let renamed = format!("{} ({})", team.name, team.id);
+                    tracing::warn!(team = team.id, name = %renamed, "renamed a team whose name clashed");
+                    w.put(
+                        Key::new(team.id, Kind::Team),
+                        &Team {
+                            name: renamed.clone(),
+                            ..team.clone()
+                        },
+                    );
+                    w.put(team_name_key(&renamed), &team.id);
+                } else {
+                    w.put(team_name_key(&team.name), &team.id);
+                }
+            }
+            k if k == Kind::Credential as u8 => {
+                let old: CredentialV1 = decode(Kind::Credential, &value)?;
+                let new = IntegrationCredential {
+                    team_id: old.team_id,
+                    provider: old.provider,
+                    access_token: old.access_token,
+                    refresh_token: old.refresh_token,
+                    token_expires_at: old.token_expires_at,
+                    scopes: split_scopes(&old.scopes),
+                    connected_by: old.connected_by,
+                    created_at: old.created_at,
+                    updated_at: old.updated_at,
+                };
+                w.put(&key, &new);
+            }
+            _ => {}
+        }
+    }
+    w.put_raw(version_key(), &2u32.to_be_bytes());
+    w.commit()
+}
+
+/// `"repo, read:org"` → `["repo", "read:org"]`.
+pub fn split_scopes(scopes: &str) -> Vec<String> {
+    scopes
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}

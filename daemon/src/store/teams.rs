@@ -1,0 +1,184 @@
+//! Teams and team membership.
+
+use super::keys::{Key, Kind, TeamId, team_prefix};
+use super::records::{Membership, Role, Team};
+use super::schema::team_name_key;
+use super::{Result, Store, StoreError, now};
+
+fn team_key(team: TeamId) -> Key {
+    Key::new(team, Kind::Team)
+}
+
+pub(super) fn membership_key(team: TeamId, uid: u32) -> Key {
+    Key::new(team, Kind::Membership).u32(uid)
+}
+
+/// Reverse index: the teams of a user, for listing and for deleting the user.
+pub(super) fn user_team_key(uid: u32, team: TeamId) -> Key {
+    Key::global(Kind::UserTeam).u32(uid).u64(team)
+}
+
+fn check_name(name: &str) -> Result<()> {
+    tidemark_protocol::validate_team_name(name).map_err(|reason| StoreError::Rejected {
+        field: "team name",
+        reason,
+    })
+}
+
+impl Store {
+    /// Create a team; `owner` (a known user) becomes its owner in the same step.
+    pub fn create_team(&self, name: &str, owner: Option<u32>) -> Result<Team> {
+        check_name(name)?;
+        let mut w = self.writer();
+        if self.contains(team_name_key(name))? {
+            return Err(StoreError::Conflict(format!("a team named '{name}'")));
+        }
+        if let Some(uid) = owner {
+            if self.user(uid)?.is_none() {
+                return Err(StoreError::NotFound(format!("user {uid}")));
+            }
+        }
+        let team = Team {
+            id: self.next_id()?,
+            name: name.to_string(),
+            created_at: now(),
+        };
+        w.put(team_key(team.id), &team);
+        w.put(team_name_key(name), &team.id);
+        if let Some(uid) = owner {
+            let membership = Membership {
+                team_id: team.id,
+                uid,
+                role: Role::Owner,
+                created_at: team.created_at,
+            };
+            w.put(membership_key(team.id, uid), &membership);
+            w.put(user_team_key(uid, team.id), &());
+        }
+        w.commit()?;
+        Ok(team)
+    }
+
+    pub fn team(&self, id: TeamId) -> Result<Option<Team>> {
+        if id == super::keys::GLOBAL {
+            return Ok(None);
+        }
+        self.get(Kind::Team, team_key(id))
+    }
+
+    /// Look a team up by name, ignoring case.
+    pub fn team_by_name(&self, name: &str) -> Result<Option<Team>> {
+        match self.get::<TeamId>(Kind::TeamName, team_name_key(name))? {
+            Some(id) => self.team(id),
+            None => Ok(None),
+        }
+    }
+
+    /// Every team, by name.
+    pub fn teams(&self) -> Result<Vec<Team>> {
+        let mut teams = Vec::new();
+        for id in self.scan::<TeamId>(Kind::TeamName, Key::global(Kind::TeamName))? {
+            if let Some(team) = self.team(id)? {
+                teams.push(team);
+            }
+        }
+        Ok(teams)
+    }
+
+    /// The teams a user belongs to, with the user's role, by name.
+    pub fn teams_of_user(&self, uid: u32) -> Result<Vec<(Team, Role)>> {
+        let prefix = Key::global(Kind::UserTeam).u32(uid);
+        let mut teams = Vec::new();
+        for key in self.scan_keys(&prefix)? {
+            let Some(team_id) = super::keys::read_u64(&key, prefix.as_ref().len()) else {
+                continue;
+            };
+            if let (Some(team), Some(m)) = (self.team(team_id)?, self.membership(team_id, uid)?) {
+                teams.push((team, m.role));
+            }
+        }
+        teams.sort_by_key(|(t, _)| t.name.to_lowercase());
+        Ok(teams)
+    }
+
+    pub fn rename_team(&self, id: TeamId, new_name: &str) -> Result<Team> {
+        check_name(new_name)?;
+        let mut w = self.writer();
+        let mut team = self
+            .team(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("team #{id}")))?;
+        let taken_by = self.get::<TeamId>(Kind::TeamName, team_name_key(new_name))?;
+        if matches!(taken_by, Some(other) if other != id) {
+            return Err(StoreError::Conflict(format!("a team named '{new_name}'")));
+        }
+        w.remove(team_name_key(&team.name));
+        team.name = new_name.to_string();
+        w.put(team_name_key(new_name), &id);
+        w.put(team_key(id), &team);
+        w.commit()?;
+        Ok(team)
+    }
+
+    /// Delete a team and every record it owns, in one atomic step. Returns how many records went.
+    pub fn delete_team(&self, id: TeamId) -> Result<u64> {
+        let mut w = self.writer();
+        let team = self
+            .team(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("team #{id}")))?;
+        for m in self.memberships(id)? {
+            w.remove(user_team_key(m.uid, id));
+        }
+        w.remove(team_name_key(&team.name));
+        let keys = self.scan_keys(team_prefix(id))?;
+        let removed = keys.len() as u64;
+        for key in keys {
+            w.remove(key);
+        }
+        w.commit()?;
+        Ok(removed)
+    }
+
+    pub fn membership(&self, team: TeamId, uid: u32) -> Result<Option<Membership>> {
+        self.get(Kind::Membership, membership_key(team, uid))
+    }
+
+    pub fn memberships(&self, team: TeamId) -> Result<Vec<Membership>> {
+        self.scan(Kind::Membership, Key::new(team, Kind::Membership))
+    }
+
+    /// Add a user to a team, or change their role.
+    pub fn set_membership(&self, team: TeamId, uid: u32, role: Role) -> Result<Membership> {
+        let mut w = self.writer();
+        if self.team(team)?.is_none() {
+            return Err(StoreError::NotFound(format!("team #{team}")));
+        }
+        if self.user(uid)?.is_none() {
+            return Err(StoreError::NotFound(format!("user {uid}")));
+        }
+        let created_at = self
+            .membership(team, uid)?
+            .map_or_else(now, |m| m.created_at);
+        let m = Membership {
+            team_id: team,
+            uid,
+            role,
+            created_at,
+        };
+        w.put(membership_key(team, uid), &m);
+        w.put(user_team_key(uid, team), &());
+        w.commit()?;
+        Ok(m)
+    }
+
+    pub fn remove_membership(&self, team: TeamId, uid: u32) -> Result<()> {
+        let mut w = self.writer();
+        if self.membership(team, uid)?.is_none() {
+            return Err(StoreError::NotFound(format!(
+                "membership of user {uid} in team #{team}"
+            )));
+        }
+        w.remove(membership_key(team, uid));
+        w.remove(user_team_key(uid, team));
+        w.commit()
+    }
+}
