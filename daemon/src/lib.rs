@@ -1,8 +1,13 @@
 //! tidemarkd as a library: the binary is a thin `main` over [`cli::main_from`], so tests and the
 //! `tidemark` client (which can start its built-in daemon) run exactly the same code.
 
+pub mod auth;
 pub mod cli;
 pub mod crypto;
+pub mod daemon;
+pub mod logging;
 pub mod metrics;
 pub mod paths;
+pub mod rotate;
+pub mod rpc;
 pub mod store;

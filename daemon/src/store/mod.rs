@@ -84,6 +84,12 @@ impl Store {
     /// Open (creating if needed) the store in `dir`, upgrading an older schema and refusing a
     /// newer one.
     pub fn open(dir: &Path) -> Result<Store> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(CACHE_BYTES)

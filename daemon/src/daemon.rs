@@ -1,0 +1,136 @@
+//! The daemon's life: claim the socket, load keys, open the store, serve, and on SIGTERM/SIGINT
+//! stop accepting, flush the store and remove the socket.
+
+use crate::auth::Policy;
+use crate::crypto::{self, CryptoError, Keyring};
+use crate::rpc::{self, Shared, socket::SocketError};
+use crate::store::{SecretField, Store, StoreError};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::signal::unix::{SignalKind, signal};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub socket: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Socket(#[from] SocketError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("data dir {path}: {reason}")]
+    DataDir { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The sled store lives in this subdirectory of the data dir.
+pub fn store_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("store")
+}
+
+/// Create the data dir (0700) if needed, and refuse one that others could write to.
+pub fn prepare_data_dir(dir: &Path) -> Result<(), DaemonError> {
+    let err = |reason: String| DaemonError::DataDir {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| err(format!("cannot create it: {e}")))?;
+    }
+    let meta = std::fs::metadata(dir).map_err(|e| err(e.to_string()))?;
+    if !meta.is_dir() {
+        return Err(err("not a directory".into()));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o022 != 0 {
+        return Err(err(format!(
+            "mode {mode:04o} lets other users write to it; fix it with `chmod 700 {}`",
+            dir.display()
+        )));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if meta.uid() != euid && euid != 0 {
+        return Err(err(format!(
+            "it belongs to uid {}, not to uid {euid}",
+            meta.uid()
+        )));
+    }
+    Ok(())
+}
+
+/// Say which stored secrets cannot be decrypted. They are kept, never deleted.
+fn report_unreadable_secrets(store: &Store, keyring: &Keyring) -> Result<usize, StoreError> {
+    let mut unreadable = 0;
+    for team in store.teams()? {
+        for cred in store.credentials(team.id)? {
+            for field in [SecretField::AccessToken, SecretField::RefreshToken] {
+                if let Err(e) = store.credential_secret(keyring, &cred, field) {
+                    unreadable += 1;
+                    tracing::error!(team = team.id, error = %e, "stored secret cannot be decrypted; kept as is");
+                }
+            }
+        }
+        if let Some(g) = store.github_integration(team.id)? {
+            if let Err(e) = store.webhook_secret(keyring, &g) {
+                unreadable += 1;
+                tracing::error!(team = team.id, error = %e, "stored secret cannot be decrypted; kept as is");
+            }
+        }
+    }
+    Ok(unreadable)
+}
+
+/// Run the daemon in the foreground until SIGTERM or SIGINT.
+pub fn run(config: Config) -> Result<(), DaemonError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> Result<(), DaemonError> {
+    let started = std::time::Instant::now();
+    prepare_data_dir(&config.data_dir)?;
+    // Claim the socket first: a second daemon learns at once that one is running.
+    let (listener, guard) = rpc::socket::bind(&config.socket)?;
+    let (keyring, key_source) = crypto::load_keyring(&config.data_dir, true)?;
+    let store = Store::open(&store_dir(&config.data_dir))?;
+    let unreadable = report_unreadable_secrets(&store, &keyring)?;
+    let shared = Arc::new(Shared {
+        store,
+        keyring,
+        policy: Policy::current(),
+    });
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    tracing::info!(
+        socket = %guard.path().display(),
+        data_dir = %config.data_dir.display(),
+        keys = %key_source,
+        unreadable_secrets = unreadable,
+        ready_ms = started.elapsed().as_millis() as u64,
+        "tidemarkd ready"
+    );
+    tokio::select! {
+        () = rpc::serve(listener, shared.clone()) => {}
+        _ = sigterm.recv() => tracing::info!("SIGTERM: shutting down"),
+        _ = sigint.recv() => tracing::info!("SIGINT: shutting down"),
+    }
+    shared.store.flush()?;
+    drop(guard);
+    tracing::info!("store flushed; stopped");
+    Ok(())
+}

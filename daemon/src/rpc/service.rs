@@ -1,0 +1,206 @@
+//! The RPC service: thin. Authorize the caller, resolve arguments, call the store, convert.
+
+use super::convert;
+use crate::auth::{Caller, Policy};
+use crate::crypto::Keyring;
+use crate::store::{self, Store, StoreError, TeamId};
+use std::sync::Arc;
+use tarpc::context::Context;
+use tidemark_protocol::{
+    Hello, IntegrationInfo, PROTOCOL_VERSION, RepoInfo, RpcError, TeamInfo, TeamRef, TeamStatus,
+    Tidemark, UserInfo,
+};
+
+/// What every connection shares.
+pub struct Shared {
+    pub store: Store,
+    pub keyring: Keyring,
+    pub policy: Policy,
+}
+
+/// One per connection: the shared state and who is at the other end.
+#[derive(Clone)]
+pub struct Service {
+    pub shared: Arc<Shared>,
+    pub caller: Arc<Caller>,
+}
+
+fn store_err(e: StoreError) -> RpcError {
+    match e {
+        StoreError::NotFound(what) => RpcError::NotFound(what),
+        StoreError::Conflict(what) => RpcError::AlreadyExists(what),
+        StoreError::Invalid(e) => RpcError::invalid(e.field, e.to_string()),
+        StoreError::Rejected { field, reason } => RpcError::invalid(field, reason),
+        other => {
+            tracing::error!(error = %other, "store error while serving a call");
+            RpcError::Internal(other.to_string())
+        }
+    }
+}
+
+impl Service {
+    fn authorize(&self) -> Result<&Shared, RpcError> {
+        self.shared.policy.authorize(&self.caller)?;
+        Ok(&self.shared)
+    }
+
+    fn resolve(&self, team: &TeamRef) -> Result<store::Team, RpcError> {
+        let store = &self.shared.store;
+        let found = match team {
+            TeamRef::Id(id) => store.team(*id),
+            TeamRef::Name(name) => store.team_by_name(name),
+        }
+        .map_err(store_err)?;
+        found.ok_or_else(|| RpcError::NotFound(team.to_string()))
+    }
+
+    fn role_in(&self, team: TeamId) -> Result<Option<store::Role>, RpcError> {
+        let m = self
+            .shared
+            .store
+            .membership(team, self.caller.uid)
+            .map_err(store_err)?;
+        Ok(m.map(|m| m.role))
+    }
+
+    fn team_info(&self, team: &store::Team) -> Result<TeamInfo, RpcError> {
+        Ok(convert::team(team, self.role_in(team.id)?))
+    }
+
+    fn integrations_of(&self, team: TeamId) -> Result<Vec<IntegrationInfo>, RpcError> {
+        let s = &self.shared;
+        let mut out = Vec::new();
+        for cred in s.store.credentials(team).map_err(store_err)? {
+            let github = match cred.provider {
+                store::Provider::Github => s
+                    .store
+                    .github_integration(team)
+                    .map_err(store_err)?
+                    .map(|g| convert::github(&s.store, &s.keyring, &g)),
+                _ => None,
+            };
+            out.push(IntegrationInfo {
+                credential: convert::credential(&s.store, &s.keyring, &cred).map_err(store_err)?,
+                github,
+            });
+        }
+        Ok(out)
+    }
+
+    fn repos_of(&self, team: TeamId) -> Result<Vec<RepoInfo>, RpcError> {
+        let repos = self.shared.store.tracked_repos(team).map_err(store_err)?;
+        Ok(repos.iter().map(convert::repo).collect())
+    }
+
+    fn status_of(&self, team: &store::Team) -> Result<TeamStatus, RpcError> {
+        let store = &self.shared.store;
+        Ok(TeamStatus {
+            team: self.team_info(team)?,
+            integrations: self.integrations_of(team.id)?,
+            repos: self.repos_of(team.id)?,
+            member_count: store.count_members(team.id).map_err(store_err)?,
+            pull_request_count: store.count_pull_requests(team.id).map_err(store_err)?,
+        })
+    }
+
+    async fn durable(&self) -> Result<(), RpcError> {
+        self.shared.store.flush_async().await.map_err(store_err)
+    }
+}
+
+impl Tidemark for Service {
+    async fn hello(self, _: Context, client_protocol: u32) -> Result<Hello, RpcError> {
+        self.authorize()?;
+        if client_protocol != PROTOCOL_VERSION {
+            return Err(RpcError::VersionMismatch {
+                client: client_protocol,
+                daemon: PROTOCOL_VERSION,
+                daemon_version: env!("CARGO_PKG_VERSION").into(),
+            });
+        }
+        Ok(Hello {
+            protocol_version: PROTOCOL_VERSION,
+            daemon_version: env!("CARGO_PKG_VERSION").into(),
+        })
+    }
+
+    async fn whoami(self, _: Context) -> Result<UserInfo, RpcError> {
+        self.authorize()?;
+        Ok(UserInfo {
+            uid: self.caller.uid,
+            name: self.caller.name.clone(),
+        })
+    }
+
+    async fn team_create(self, _: Context, name: String) -> Result<TeamInfo, RpcError> {
+        let s = self.authorize()?;
+        s.store
+            .upsert_user(self.caller.uid, &self.caller.name)
+            .map_err(store_err)?;
+        let team = s
+            .store
+            .create_team(&name, Some(self.caller.uid))
+            .map_err(store_err)?;
+        self.durable().await?;
+        tracing::info!(team = team.id, uid = self.caller.uid, "team created");
+        self.team_info(&team)
+    }
+
+    async fn team_list(self, _: Context) -> Result<Vec<TeamInfo>, RpcError> {
+        let s = self.authorize()?;
+        let teams = s.store.teams().map_err(store_err)?;
+        teams.iter().map(|t| self.team_info(t)).collect()
+    }
+
+    async fn team_rename(
+        self,
+        _: Context,
+        team: TeamRef,
+        new_name: String,
+    ) -> Result<TeamInfo, RpcError> {
+        let s = self.authorize()?;
+        let id = self.resolve(&team)?.id;
+        let renamed = s.store.rename_team(id, &new_name).map_err(store_err)?;
+        self.durable().await?;
+        self.team_info(&renamed)
+    }
+
+    async fn team_delete(self, _: Context, team: TeamRef) -> Result<(), RpcError> {
+        let s = self.authorize()?;
+        let id = self.resolve(&team)?.id;
+        let removed = s.store.delete_team(id).map_err(store_err)?;
+        self.durable().await?;
+        tracing::info!(
+            team = id,
+            records = removed,
+            uid = self.caller.uid,
+            "team deleted"
+        );
+        Ok(())
+    }
+
+    async fn integrations(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<Vec<IntegrationInfo>, RpcError> {
+        self.authorize()?;
+        let team = self.resolve(&team)?;
+        self.integrations_of(team.id)
+    }
+
+    async fn tracked_repos(self, _: Context, team: TeamRef) -> Result<Vec<RepoInfo>, RpcError> {
+        self.authorize()?;
+        let team = self.resolve(&team)?;
+        self.repos_of(team.id)
+    }
+
+    async fn status(self, _: Context, team: Option<TeamRef>) -> Result<Vec<TeamStatus>, RpcError> {
+        let s = self.authorize()?;
+        let teams = match team {
+            Some(team) => vec![self.resolve(&team)?],
+            None => s.store.teams().map_err(store_err)?,
+        };
+        teams.iter().map(|t| self.status_of(t)).collect()
+    }
+}

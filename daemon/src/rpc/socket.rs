@@ -1,0 +1,141 @@
+//! The daemon's Unix socket: private before anyone can connect, one live daemon per path.
+//!
+//! A lock file beside the socket, held for the daemon's life, says whether a daemon is alive: if
+//! we get the lock, any socket file there is stale and is replaced. The socket is bound inside a
+//! fresh 0700 directory, set to 0600, then renamed into place, so there is no moment at which
+//! another user could connect, whatever the permissions of the directory it lives in.
+
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SocketError {
+    #[error(
+        "another tidemarkd is already running on {path}{pid}; stop it first, or give this one \
+         its own --socket and --data-dir"
+    )]
+    AlreadyRunning { path: PathBuf, pid: String },
+    #[error("cannot set up the socket {path}: {reason}")]
+    Setup { path: PathBuf, reason: String },
+}
+
+fn setup_err(path: &Path, e: impl std::fmt::Display) -> SocketError {
+    SocketError::Setup {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// Held while the daemon serves: the lock, and what to clean up.
+#[derive(Debug)]
+pub struct SocketGuard {
+    path: PathBuf,
+    _lock: File,
+    ino: u64,
+}
+
+impl SocketGuard {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        // Remove the socket only if it is still ours.
+        if fs::symlink_metadata(&self.path).is_ok_and(|m| m.ino() == self.ino) {
+            let _ = fs::remove_file(&self.path);
+        }
+        // The lock file stays (removing it would race a daemon opening it); its pid goes.
+        let _ = self._lock.set_len(0);
+    }
+}
+
+/// Claim `path` for this daemon: take the lock (or report the live daemon), then bind.
+pub fn bind(path: &Path) -> Result<(tokio::net::UnixListener, SocketGuard), SocketError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.exists() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| setup_err(path, format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let lock_path = PathBuf::from(format!("{}.lock", path.display()));
+    let mut lock = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(|e| setup_err(path, format!("cannot open {}: {e}", lock_path.display())))?;
+    if let Err(e) = lock.try_lock() {
+        let mut pid = String::new();
+        let _ = lock.read_to_string(&mut pid);
+        let pid = match pid.trim() {
+            "" => String::new(),
+            p => format!(" (pid {p})"),
+        };
+        return match e {
+            fs::TryLockError::WouldBlock => Err(SocketError::AlreadyRunning {
+                path: path.to_path_buf(),
+                pid,
+            }),
+            fs::TryLockError::Error(e) => Err(setup_err(path, e)),
+        };
+    }
+    let _ = lock.set_len(0);
+    let _ = lock.rewind();
+    let _ = writeln!(lock, "{}", std::process::id());
+
+    // We hold the lock, so a socket file here belongs to a dead daemon. Belt and braces: if
+    // something still answers on it, it is not ours to replace.
+    if fs::symlink_metadata(path).is_ok() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(SocketError::AlreadyRunning {
+                path: path.to_path_buf(),
+                pid: String::new(),
+            });
+        }
+        tracing::info!(path = %path.display(), "replacing the stale socket of a daemon that is gone");
+        fs::remove_file(path).map_err(|e| setup_err(path, e))?;
+    }
+
+    let staging = tempfile::Builder::new()
+        .prefix(".tidemark-bind-")
+        .permissions(fs::Permissions::from_mode(0o700))
+        .tempdir_in(dir)
+        .map_err(|e| {
+            setup_err(
+                path,
+                format!("cannot create a private dir in {}: {e}", dir.display()),
+            )
+        })?;
+    let staged = staging.path().join("s");
+    let listener =
+        std::os::unix::net::UnixListener::bind(&staged).map_err(|e| setup_err(path, e))?;
+    fs::set_permissions(&staged, fs::Permissions::from_mode(0o600))
+        .map_err(|e| setup_err(path, e))?;
+    fs::rename(&staged, path).map_err(|e| setup_err(path, e))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| setup_err(path, e))?;
+    let ino = fs::symlink_metadata(path)
+        .map_err(|e| setup_err(path, e))?
+        .ino();
+    let listener = tokio::net::UnixListener::from_std(listener).map_err(|e| setup_err(path, e))?;
+    Ok((
+        listener,
+        SocketGuard {
+            path: path.to_path_buf(),
+            _lock: lock,
+            ino,
+        },
+    ))
+}
