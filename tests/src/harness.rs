@@ -1,0 +1,263 @@
+//! Start the real `tidemarkd` in a temp dir, connect to it as the `tidemark` client does, and wait
+//! on conditions with a timeout (never a bare sleep).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+use tidemark_protocol::{PROTOCOL_VERSION, TidemarkClient};
+
+/// Path of a workspace binary, built next to the test executables (`cargo test --workspace`
+/// builds every binary before running any test).
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe
+        .parent()
+        .and_then(|deps| {
+            if deps.ends_with("deps") {
+                deps.parent()
+            } else {
+                Some(deps)
+            }
+        })
+        .expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built; run the whole workspace's tests: cargo test --workspace",
+        path.display()
+    );
+    path
+}
+
+/// Poll `check` until it returns Some, or panic after `timeout` saying what was awaited.
+pub fn wait_until<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// A temp dir with a data dir and a socket path in it.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Sandbox { dir }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("run").join("tidemark.sock")
+    }
+
+    pub fn log_path(&self, n: usize) -> PathBuf {
+        self.dir.path().join(format!("tidemarkd-{n}.log"))
+    }
+
+    /// `tidemarkd` with this sandbox's settings and a clean environment.
+    pub fn daemon_command(&self) -> Command {
+        let mut cmd = Command::new(bin("tidemarkd"));
+        cmd.arg("--data-dir")
+            .arg(self.data_dir())
+            .arg("--socket")
+            .arg(self.socket())
+            .env_remove("INTEGRATION_ENCRYPTION_KEY")
+            .env_remove("TIDEMARK_DATA_DIR")
+            .env_remove("TIDEMARK_SOCKET")
+            .env("RUST_LOG", "trace")
+            .stdin(Stdio::null());
+        cmd
+    }
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Sandbox::new()
+    }
+}
+
+/// A running daemon; killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub log: PathBuf,
+    pub socket: PathBuf,
+}
+
+impl Daemon {
+    /// Start `tidemarkd` and wait until it answers `hello`.
+    pub fn start(sandbox: &Sandbox, log_n: usize) -> Daemon {
+        Daemon::start_with(sandbox, log_n, |_| {})
+    }
+
+    pub fn start_with(sandbox: &Sandbox, log_n: usize, tweak: impl FnOnce(&mut Command)) -> Daemon {
+        let log = sandbox.log_path(log_n);
+        let file = std::fs::File::create(&log).expect("log file");
+        let mut cmd = sandbox.daemon_command();
+        cmd.stdout(file.try_clone().unwrap()).stderr(file);
+        tweak(&mut cmd);
+        let mut child = cmd.spawn().expect("spawn tidemarkd");
+        let socket = sandbox.socket();
+        wait_until(Duration::from_secs(20), "tidemarkd to answer hello", || {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("tidemarkd exited with {status}: {}", read(&log));
+            }
+            block_on(async { connect(&socket).await.ok() })
+        });
+        Daemon { child, log, socket }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// SIGTERM, and wait for the exit.
+    pub fn stop(mut self) -> ExitStatus {
+        signal(self.pid(), libc::SIGTERM);
+        let status = wait_until(Duration::from_secs(20), "tidemarkd to exit", || {
+            self.child.try_wait().expect("wait")
+        });
+        // Keep Drop from killing a reused pid.
+        std::mem::forget(self);
+        status
+    }
+
+    /// SIGKILL, and reap.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::forget(self);
+    }
+
+    pub fn log_text(&self) -> String {
+        read(&self.log)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn signal(pid: i32, sig: i32) {
+    // SAFETY: sending a signal to a child we spawned.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Connect and shake hands, as the client does.
+pub async fn connect(socket: &Path) -> anyhow::Result<TidemarkClient> {
+    let stream = tokio::net::UnixStream::connect(socket).await?;
+    let client = TidemarkClient::new(
+        tarpc::client::Config::default(),
+        tidemark_daemon::rpc::transport(stream),
+    )
+    .spawn();
+    client.hello(ctx(), PROTOCOL_VERSION).await??;
+    Ok(client)
+}
+
+pub fn ctx() -> tarpc::context::Context {
+    tarpc::context::current()
+}
+
+/// Run a future to completion on a fresh current-thread runtime.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+/// Seed a sandbox's store (daemon stopped) with a team that has a GitHub credential, integration
+/// and a tracked repo, using these secrets. Returns the team id.
+pub fn seed_connected_team(
+    sandbox: &Sandbox,
+    team_name: &str,
+    access_token: &str,
+    refresh_token: &str,
+    webhook_secret: &str,
+) -> u64 {
+    use tidemark_daemon::crypto::{Secret, load_keyring_with};
+    use tidemark_daemon::store::{NewCredential, NewGitHubIntegration, Provider, Store};
+    tidemark_daemon::daemon::prepare_data_dir(&sandbox.data_dir()).unwrap();
+    let (keyring, _) = load_keyring_with(None, &sandbox.data_dir(), true).unwrap();
+    let store = Store::open(&tidemark_daemon::daemon::store_dir(&sandbox.data_dir())).unwrap();
+    // SAFETY: geteuid cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    store
+        .upsert_user(uid, &tidemark_daemon::auth::user_name(uid))
+        .unwrap();
+    let team = store.create_team(team_name, Some(uid)).unwrap();
+    store
+        .create_credential(
+            &keyring,
+            team.id,
+            NewCredential {
+                provider: Provider::Github,
+                access_token: Secret::new(access_token),
+                refresh_token: Some(Secret::new(refresh_token)),
+                token_expires_at: Some(4_102_444_800),
+                scopes: vec!["read:org".into(), "repo".into(), "read:user".into()],
+                connected_by: Some(uid),
+            },
+        )
+        .unwrap();
+    store
+        .create_github_integration(
+            &keyring,
+            team.id,
+            NewGitHubIntegration {
+                organization_slug: "octo-org".into(),
+                organization_id: 9_919,
+                webhook_secret: Secret::new(webhook_secret),
+            },
+        )
+        .unwrap();
+    store
+        .track_repo(team.id, 1_296_269, "octo-org/hello-world")
+        .unwrap();
+    store.flush().unwrap();
+    team.id
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    hits.push(path);
+                }
+            }
+        }
+    }
+    hits
+}
