@@ -82,11 +82,11 @@ fn report_unreadable_secrets(store: &Store, keyring: &Keyring) -> Result<usize, 
                 }
             }
         }
-        if let Some(g) = store.github_integration(team.id)? {
-            if let Err(e) = store.webhook_secret(keyring, &g) {
-                unreadable += 1;
-                tracing::error!(team = team.id, error = %e, "stored secret cannot be decrypted; kept as is");
-            }
+        if let Some(g) = store.github_integration(team.id)?
+            && let Err(e) = store.webhook_secret(keyring, &g)
+        {
+            unreadable += 1;
+            tracing::error!(team = team.id, error = %e, "stored secret cannot be decrypted; kept as is");
         }
     }
     Ok(unreadable)

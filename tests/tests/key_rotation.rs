@@ -19,7 +19,7 @@ fn rotate(sandbox: &Sandbox) -> std::process::Output {
 }
 
 fn access_token_state(sandbox: &Sandbox, log_n: usize, team: u64) -> SecretState {
-    let daemon = Daemon::start(&sandbox, log_n);
+    let daemon = Daemon::start(sandbox, log_n);
     let state = block_on(async {
         let c = connect(&daemon.socket).await.unwrap();
         let ints = c
