@@ -26,7 +26,43 @@ pub fn bin(name: &str) -> PathBuf {
         "{} is not built; run the whole workspace's tests: cargo test --workspace",
         path.display()
     );
+    // `cargo test -p tidemark-tests` rebuilds libraries but not other packages' binaries: refuse
+    // to test a binary older than the sources it is built from.
+    let crates: &[&str] = match name {
+        "tidemarkd" => &["protocol", "daemon"],
+        "tidemark" => &["protocol", "daemon", "tui"],
+        _ => &[],
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let newest_source = crates
+        .iter()
+        .filter_map(|c| newest_mtime(&root.join(c).join("src")))
+        .max();
+    let built = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+    if let (Some(source), Some(built)) = (newest_source, built) {
+        assert!(
+            built >= source,
+            "{} is older than its sources: run the whole workspace's tests (cargo test --workspace)",
+            path.display()
+        );
+    }
     path
+}
+
+fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let t = if path.is_dir() {
+            newest_mtime(&path)
+        } else {
+            entry.metadata().and_then(|m| m.modified()).ok()
+        };
+        newest = newest.max(t);
+    }
+    newest
 }
 
 /// Poll `check` until it returns Some, or panic after `timeout` saying what was awaited.
