@@ -1,0 +1,209 @@
+//! Benchmarks for the foundation, printed (not asserted):
+//! - daemon start to socket ready with 50,000 stored pull requests (goal ≤ 300 ms)
+//! - RPC round trip of `team list`, p50/p99 (goal p99 ≤ 1 ms)
+//! - idle daemon RSS (goal ≤ 50 MB)
+//!
+//! Run: cargo build --release --workspace && target/release/tidemark-bench [--prs N]
+
+use anyhow::{Context, Result};
+use std::time::{Duration, Instant};
+use tidemark_daemon::store::{Commit, PrReview, PrState, PullRequest, ReviewState, Store};
+use tidemark_tests::harness::{Daemon, Sandbox, block_on, connect, ctx, seed_connected_team};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let prs: u64 = match args.iter().position(|a| a == "--prs") {
+        Some(i) => args.get(i + 1).context("--prs takes a number")?.parse()?,
+        None => 50_000,
+    };
+    let sandbox = Sandbox::new();
+    let seeding = Instant::now();
+    let team = seed_connected_team(
+        &sandbox,
+        "bench",
+        "gho_benchtoken0000000000000000000000000000",
+        "ghr_x",
+        "hook",
+    );
+    seed_pull_requests(&sandbox, team, prs)?;
+    println!(
+        "seeded {prs} pull requests (2 reviews, 3 commits each) in {:.1?}",
+        seeding.elapsed()
+    );
+    let store_bytes = dir_size(&sandbox.data_dir());
+    println!("store on disk: {:.1} MB", store_bytes as f64 / 1e6);
+
+    // Start to ready, several times.
+    let mut starts = Vec::new();
+    for run in 0..7 {
+        let t = Instant::now();
+        let daemon = Daemon::start(&sandbox, run);
+        starts.push(t.elapsed());
+        if run < 6 {
+            assert!(daemon.stop().success());
+        } else {
+            measure_rpc_and_rss(daemon, team)?;
+        }
+    }
+    println!(
+        "start to ready per run (ms): {}",
+        starts
+            .iter()
+            .map(|d| format!("{:.1}", ms(*d)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "store on disk after the runs: {:.1} MB",
+        dir_size(&sandbox.data_dir()) as f64 / 1e6
+    );
+    starts.sort();
+    println!(
+        "start to socket ready ({prs} PRs, 7 runs): min {:.1} ms, median {:.1} ms, max {:.1} ms   [goal ≤ 300 ms]",
+        ms(starts[0]),
+        ms(starts[3]),
+        ms(starts[6])
+    );
+    Ok(())
+}
+
+fn measure_rpc_and_rss(daemon: Daemon, team: u64) -> Result<()> {
+    let pid = daemon.pid();
+    println!("daemon RSS right after start: {:.1} MB", rss_mb(pid)?);
+    let mut samples = block_on(async {
+        let c = connect(&daemon.socket).await?;
+        for i in 0..9 {
+            c.team_create(ctx(), format!("team-{i}")).await??;
+        }
+        for _ in 0..500 {
+            c.team_list(ctx()).await??; // warm-up
+        }
+        let mut samples = Vec::with_capacity(20_000);
+        for _ in 0..20_000 {
+            let t = Instant::now();
+            let teams = c.team_list(ctx()).await??;
+            samples.push(t.elapsed());
+            assert_eq!(teams.len(), 10);
+        }
+        let status = c
+            .status(ctx(), Some(tidemark_protocol::TeamRef::Id(team)))
+            .await??;
+        println!("status sees {} pull requests", status[0].pull_request_count);
+        anyhow::Ok(samples)
+    })?;
+    samples.sort();
+    let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize];
+    println!(
+        "team list RPC round trip (10 teams, 20,000 calls): p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs   [goal p99 ≤ 1 ms]",
+        us(pct(0.50)),
+        us(pct(0.99)),
+        us(*samples.last().unwrap())
+    );
+    std::thread::sleep(Duration::from_secs(2)); // let it go idle: this is what is measured
+    println!("idle daemon RSS: {:.1} MB   [goal ≤ 50 MB]", rss_mb(pid)?);
+    assert!(daemon.stop().success());
+    Ok(())
+}
+
+fn seed_pull_requests(sandbox: &Sandbox, team: u64, prs: u64) -> Result<()> {
+    let store = Store::open(&tidemark_daemon::daemon::store_dir(&sandbox.data_dir()))?;
+    let repo = 1_296_269;
+    let base = 1_700_000_000;
+    for n in 1..=prs {
+        let created = base + n as i64 * 600;
+        let pr = PullRequest {
+            team_id: team,
+            repo_id: repo,
+            number: n,
+            github_id: 10_000_000 + n,
+            title: format!("Improve the widget pipeline, part {n}"),
+            state: if n % 5 == 0 {
+                PrState::Open
+            } else {
+                PrState::Merged
+            },
+            is_draft: false,
+            author_github_id: Some(n % 40),
+            author_login: Some(format!("dev{}", n % 40)),
+            author_member_id: None,
+            created_at: created,
+            ready_at: None,
+            updated_at: created + 7_200,
+            merged_at: (n % 5 != 0).then_some(created + 86_400),
+            closed_at: (n % 5 != 0).then_some(created + 86_400),
+            additions: n % 700,
+            deletions: n % 300,
+            first_commit_at: None,
+            first_review_at: None,
+            cycle_time: None,
+            review_time: None,
+        };
+        let reviews = (0..2)
+            .map(|i| PrReview {
+                team_id: team,
+                repo_id: repo,
+                pr_number: n,
+                review_id: n * 10 + i,
+                reviewer_github_id: Some((n + i + 1) % 40 + 100),
+                reviewer_login: Some(format!("rev{i}")),
+                reviewer_member_id: None,
+                reviewer_is_bot: false,
+                state: ReviewState::Approved,
+                submitted_at: Some(created + 3_600 * (i as i64 + 1)),
+            })
+            .collect();
+        let commits = (0..3)
+            .map(|i| Commit {
+                team_id: team,
+                repo_id: repo,
+                pr_number: n,
+                sha: format!("{:040x}", n * 10 + i),
+                author_github_id: Some(n % 40),
+                author_email: Some(format!("dev{}@example.com", n % 40)),
+                author_member_id: None,
+                authored_at: Some(created - 3_600),
+                committed_at: Some(created - 3_600),
+            })
+            .collect();
+        store.put_pull_request(pr, reviews, commits)?;
+    }
+    store.flush()?;
+    Ok(())
+}
+
+fn rss_mb(pid: i32) -> Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .context("no VmRSS")?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()?;
+    Ok(kb / 1024.0)
+}
+
+fn dir_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                dir_size(&p)
+            } else {
+                e.metadata().map(|m| m.len()).unwrap_or(0)
+            }
+        })
+        .sum()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
