@@ -11,7 +11,7 @@ use crate::app::CreateForm;
 use crate::widgets::popup;
 
 pub fn create(frame: &mut Frame, form: &CreateForm) {
-    let area = popup::centered(frame.area(), 56, 8);
+    let area = popup::centered(frame.area(), 56, 7);
     let inner = popup::frame(frame, area, "New team", Color::Cyan);
     let [label, input, message, _, keys] = Layout::vertical([Constraint::Length(1); 5])
         .areas(inner.inner(ratatui::layout::Margin::new(1, 0)));
@@ -40,8 +40,7 @@ pub fn create(frame: &mut Frame, form: &CreateForm) {
 }
 
 pub fn confirm_delete(frame: &mut Frame, name: &str) {
-    let area = popup::centered(frame.area(), 56, 8);
-    let inner = popup::frame(frame, area, "Delete team", Color::Red);
+    const WIDTH: u16 = 56;
     let text = vec![
         Line::from(vec![
             Span::raw("Delete team "),
@@ -60,5 +59,9 @@ pub fn confirm_delete(frame: &mut Frame, name: &str) {
         ]),
     ];
     let paragraph = Paragraph::new(text).wrap(Wrap { trim: true });
+    // Long team names wrap: size the dialog to its text (borders 2 rows, borders+margin 4 cols).
+    let height = paragraph.line_count(WIDTH - 4) as u16 + 2;
+    let area = popup::centered(frame.area(), WIDTH, height);
+    let inner = popup::frame(frame, area, "Delete team", Color::Red);
     frame.render_widget(paragraph, inner.inner(ratatui::layout::Margin::new(1, 0)));
 }

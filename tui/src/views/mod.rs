@@ -14,12 +14,13 @@ use crate::app::{Modal, Screen, State};
 
 /// Draw the whole screen for `state`.
 pub fn render(frame: &mut Frame, state: &State) {
-    let banner = chrome::banner_height(state);
+    let width = frame.area().width;
+    let banner = chrome::banner_height(state, width);
     let [header, banner_area, body, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner),
         Constraint::Min(0),
-        Constraint::Length(1),
+        Constraint::Length(chrome::status_height(state, width)),
     ])
     .areas(frame.area());
 

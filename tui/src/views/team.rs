@@ -31,7 +31,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &TeamView) {
 
     let integration_lines = integrations(status);
     let [summary_area, integrations_area, repos_area] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(2),
         Constraint::Length(integration_lines.len() as u16 + 2),
         Constraint::Min(4),
     ])
@@ -50,17 +50,22 @@ fn titled(view: &TeamView) -> Block<'static> {
     Block::bordered().title(format!(" {} ", view.name))
 }
 
-fn summary(status: &TeamStatus) -> Line<'static> {
+fn summary(status: &TeamStatus) -> Paragraph<'static> {
     let team = &status.team;
-    Line::from(vec![
-        Span::from(format!(" {} ", team.name)).bold(),
-        Span::raw(format!(
-            "· role {} · created {} · {} members · {} pull requests",
-            describe_role(team.role),
-            timefmt::utc(team.created_at),
-            status.member_count,
-            status.pull_request_count,
-        )),
+    Paragraph::new(vec![
+        Line::from(vec![
+            Span::from(format!(" {} ", team.name)).bold(),
+            Span::raw(format!(
+                "· role {} · created {}",
+                describe_role(team.role),
+                timefmt::utc(team.created_at),
+            )),
+        ]),
+        Line::from(format!(
+            " {} members · {} pull requests",
+            status.member_count, status.pull_request_count
+        ))
+        .dark_gray(),
     ])
 }
 
@@ -140,8 +145,14 @@ fn repos(frame: &mut Frame, area: Rect, repos: &[RepoInfo], selected: usize) {
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [table_area, detail_area] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    // Table rows plus header, then the selected repository's error right under them.
+    let rows_height = (repos.len() as u16 + 1).min(inner.height.saturating_sub(1));
+    let [table_area, detail_area, _] = Layout::vertical([
+        Constraint::Length(rows_height),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
 
     let rows = repos.iter().map(|repo| {
         Row::new([
