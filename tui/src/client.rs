@@ -31,7 +31,7 @@ pub const CALL_DEADLINE: Duration = Duration::from_secs(10);
 pub enum ClientError {
     #[error(
         "the tidemark daemon is not running: nothing answers on {} ({source}); start it with \
-         `tidemark daemon` (or `tidemarkd`), or run without --no-start to let tidemark start it",
+         `tidemark daemon` (or `tidemarkd`)",
         socket.display()
     )]
     NotRunning {

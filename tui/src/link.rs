@@ -27,10 +27,22 @@ pub async fn run(
         let _ = events.send(event);
     };
     let mut first = true;
+    // Why the daemon we started did not come up (exit status, log path). Later attempts only see
+    // an empty socket; this says more, so it stays on screen until something else happens.
+    let mut start_failure: Option<String> = None;
     let mut retry = RETRY_MIN;
     loop {
         let attempt = if std::mem::take(&mut first) {
-            connect_or_start(&endpoint, || send(Event::Link(LinkEvent::Starting))).await
+            let mut started = false;
+            let attempt = connect_or_start(&endpoint, || {
+                started = true;
+                send(Event::Link(LinkEvent::Starting));
+            })
+            .await;
+            if let (true, Err(err)) = (started, &attempt) {
+                start_failure = Some(err.to_string());
+            }
+            attempt
         } else {
             Connection::connect(&endpoint.socket).await
         };
@@ -38,9 +50,16 @@ pub async fn run(
             Ok(conn) => conn,
             Err(err) => {
                 tracing::warn!(error = %err, "daemon not reachable");
-                send(Event::Link(LinkEvent::Lost {
-                    reason: err.to_string(),
-                }));
+                let reason = match &start_failure {
+                    Some(failure) if err.is_not_running() => failure.clone(),
+                    _ => err.to_string(),
+                };
+                // Something else now stands in the way (a socket we may not use, another
+                // protocol): that is the news, not the old start failure.
+                if !err.is_not_running() && !matches!(err, ClientError::Start(_)) {
+                    start_failure = None;
+                }
+                send(Event::Link(LinkEvent::Lost { reason }));
                 if !refuse_until(&mut requests, &events, retry).await {
                     return;
                 }
@@ -49,6 +68,7 @@ pub async fn run(
             }
         };
         retry = RETRY_MIN;
+        start_failure = None;
         send(Event::Link(LinkEvent::Connected {
             daemon_version: conn.hello().daemon_version.clone(),
         }));

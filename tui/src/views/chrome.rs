@@ -46,8 +46,7 @@ fn banner_paragraph(state: &State) -> Option<Paragraph<'static>> {
             Color::Red,
             vec![
                 Line::from(reason.clone()),
-                Line::from("Start it with `tidemark daemon`; this screen reconnects by itself.")
-                    .dark_gray(),
+                Line::from("Retrying; this screen reconnects by itself.").dark_gray(),
             ],
         ),
         Link::Starting => (

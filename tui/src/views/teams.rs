@@ -16,7 +16,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         _ => " Teams ".to_string(),
     });
     let message = match &state.teams {
-        Loadable::Loading => Some(Line::from("Loading teams…").dark_gray()),
+        Loadable::Loading if state.is_connected() => Some(Line::from("Loading teams…").dark_gray()),
+        Loadable::Loading => Some(Line::from("Waiting for the daemon…").dark_gray()),
         Loadable::Failed(err) => Some(Line::from(format!("Cannot list teams: {err}")).red()),
         Loadable::Loaded(teams) if teams.is_empty() => {
             Some(Line::from("No teams yet. Press n to create one.").dark_gray())
