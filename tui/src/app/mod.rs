@@ -1,0 +1,15 @@
+//! The TUI's model: state, the actions keys map to, the events that arrive, and the update
+//! function tying them together. Nothing in here does I/O.
+
+pub mod action;
+pub mod event;
+pub mod state;
+pub mod update;
+
+#[cfg(test)]
+mod tests;
+
+pub use action::{Action, action_for_key};
+pub use event::{Event, LinkEvent, Reply, Request};
+pub use state::{CreateForm, Link, Loadable, Modal, Notice, Screen, State, TeamView};
+pub use update::{apply, handle_event};

@@ -1,0 +1,281 @@
+//! The only code that changes [`State`]: an event (a key, a reply, a link change) updates it and
+//! may ask for RPCs, returned as [`Request`]s for the runtime to hand to the daemon link. No I/O
+//! here, so every transition is a plain unit test.
+
+use tidemark_protocol::{TeamId, TeamInfo, validate_team_name};
+
+use super::action::{Action, action_for_key};
+use super::event::{Event, LinkEvent, Reply, Request};
+use super::state::{CreateForm, Link, Loadable, Modal, Notice, Screen, State, TeamView};
+
+/// Handle one event; returns the RPCs to start.
+pub fn handle_event(state: &mut State, event: Event) -> Vec<Request> {
+    match event {
+        Event::Key(key) => match action_for_key(state, key) {
+            Some(action) => apply(state, action),
+            None => Vec::new(),
+        },
+        Event::Resize => Vec::new(),
+        Event::Tick => {
+            if state.is_busy() {
+                state.spinner_tick = state.spinner_tick.wrapping_add(1);
+            }
+            Vec::new()
+        }
+        Event::Link(link) => on_link(state, link),
+        Event::Reply(reply) => on_reply(state, reply),
+    }
+}
+
+/// Ask for an RPC, or explain why not: requests made while disconnected would only fail.
+fn request(state: &mut State, req: Request) -> Vec<Request> {
+    if !state.is_connected() {
+        state.notice = Some(Notice::Error(
+            "not connected to the daemon; still trying to reconnect".into(),
+        ));
+        return Vec::new();
+    }
+    state.in_flight += 1;
+    vec![req]
+}
+
+/// What the current screen needs from the daemon.
+fn reload(state: &mut State) -> Vec<Request> {
+    let mut reqs = request(state, Request::ListTeams);
+    if let Screen::Team(view) = &state.screen {
+        let id = view.id;
+        reqs.extend(request(state, Request::LoadTeam(id)));
+    }
+    reqs
+}
+
+/// Apply an action (already decided from a key).
+pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
+    // A fresh keystroke supersedes the last message; actions may set a new one below.
+    if !matches!(action, Action::Edit(_)) {
+        state.notice = None;
+    }
+    match action {
+        Action::Quit => {
+            state.quit = true;
+            Vec::new()
+        }
+        Action::Help => {
+            state.modal = Some(Modal::Help);
+            Vec::new()
+        }
+        Action::Cancel => {
+            state.modal = None;
+            Vec::new()
+        }
+        Action::Up | Action::Down => {
+            move_selection(state, action == Action::Down);
+            Vec::new()
+        }
+        Action::Open => open_selected(state),
+        Action::Back => {
+            state.screen = Screen::Teams;
+            Vec::new()
+        }
+        Action::Refresh => reload(state),
+        Action::NewTeam => {
+            state.modal = Some(Modal::Create(CreateForm::default()));
+            Vec::new()
+        }
+        Action::DeleteTeam => {
+            let target = match &state.screen {
+                Screen::Team(view) => Some((view.id, view.name.clone())),
+                Screen::Teams => state.selected_team().map(|t| (t.id, t.name.clone())),
+            };
+            if let Some((id, name)) = target {
+                state.modal = Some(Modal::ConfirmDelete { id, name });
+            }
+            Vec::new()
+        }
+        Action::Confirm => confirm_delete(state),
+        Action::Submit => submit_create(state),
+        Action::Edit(edit) => {
+            if let Some(Modal::Create(form)) = &mut state.modal
+                && !form.submitting
+            {
+                form.input.apply(edit);
+                form.error = None;
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn move_selection(state: &mut State, down: bool) {
+    let step = |index: usize, len: usize| {
+        if down {
+            (index + 1).min(len.saturating_sub(1))
+        } else {
+            index.saturating_sub(1)
+        }
+    };
+    match &mut state.screen {
+        Screen::Teams => state.selected = step(state.selected, state.teams().len()),
+        Screen::Team(view) => {
+            let repos = match &view.status {
+                Loadable::Loaded(status) => status.repos.len(),
+                _ => 0,
+            };
+            view.selected_repo = step(view.selected_repo, repos);
+        }
+    }
+}
+
+fn open_selected(state: &mut State) -> Vec<Request> {
+    let Some(team) = state.selected_team() else {
+        return Vec::new();
+    };
+    let (id, name) = (team.id, team.name.clone());
+    state.screen = Screen::Team(TeamView {
+        id,
+        name,
+        status: Loadable::Loading,
+        selected_repo: 0,
+    });
+    request(state, Request::LoadTeam(id))
+}
+
+fn confirm_delete(state: &mut State) -> Vec<Request> {
+    let Some(Modal::ConfirmDelete { id, name }) = state.modal.take() else {
+        return Vec::new();
+    };
+    request(state, Request::DeleteTeam { id, name })
+}
+
+fn submit_create(state: &mut State) -> Vec<Request> {
+    let connected = state.is_connected();
+    let Some(Modal::Create(form)) = &mut state.modal else {
+        return Vec::new();
+    };
+    if form.submitting {
+        return Vec::new();
+    }
+    let name = form.input.value().to_string();
+    // Same rule the daemon enforces: refuse early, while the text is still in the field.
+    if let Err(reason) = validate_team_name(&name) {
+        form.error = Some(reason);
+        return Vec::new();
+    }
+    if !connected {
+        form.error = Some("not connected to the daemon; try again once it is back".into());
+        return Vec::new();
+    }
+    form.submitting = true;
+    request(state, Request::CreateTeam(name))
+}
+
+fn on_link(state: &mut State, event: LinkEvent) -> Vec<Request> {
+    match event {
+        LinkEvent::Starting => {
+            state.link = Link::Starting;
+            Vec::new()
+        }
+        LinkEvent::Connected { daemon_version } => {
+            state.link = Link::Connected { daemon_version };
+            state.notice = None;
+            reload(state)
+        }
+        LinkEvent::Lost { reason } => {
+            state.link = Link::Lost { reason };
+            // A form waiting on a reply gets one (an error) from the link; keep the text.
+            Vec::new()
+        }
+    }
+}
+
+/// Select `id` in the list if present, else keep the index in range.
+fn reselect(state: &mut State, id: Option<TeamId>) {
+    let teams = state.teams();
+    if let Some(index) = id.and_then(|id| teams.iter().position(|t| t.id == id)) {
+        state.selected = index;
+    } else {
+        state.selected = state.selected.min(teams.len().saturating_sub(1));
+    }
+}
+
+fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
+    state.in_flight = state.in_flight.saturating_sub(1);
+    match reply {
+        Reply::Teams(Ok(teams)) => {
+            let keep = state.selected_team().map(|t| t.id);
+            state.teams = Loadable::Loaded(teams);
+            reselect(state, keep);
+            Vec::new()
+        }
+        Reply::Teams(Err(err)) => {
+            if !matches!(state.teams, Loadable::Loaded(_)) {
+                state.teams = Loadable::Failed(err.clone());
+            }
+            state.notice = Some(Notice::Error(err));
+            Vec::new()
+        }
+        Reply::Team { id, result } => {
+            if let Screen::Team(view) = &mut state.screen
+                && view.id == id
+            {
+                match result {
+                    Ok(status) => {
+                        view.name = status.team.name.clone();
+                        view.selected_repo =
+                            view.selected_repo.min(status.repos.len().saturating_sub(1));
+                        view.status = Loadable::Loaded(status);
+                    }
+                    Err(err) => view.status = Loadable::Failed(err),
+                }
+            }
+            Vec::new()
+        }
+        Reply::Created(result) => on_created(state, result),
+        Reply::Deleted { id, name, result } => match result {
+            Ok(()) => {
+                if let Loadable::Loaded(teams) = &mut state.teams {
+                    teams.retain(|t| t.id != id);
+                }
+                reselect(state, None);
+                if matches!(&state.screen, Screen::Team(view) if view.id == id) {
+                    state.screen = Screen::Teams;
+                }
+                state.notice = Some(Notice::Info(format!("Deleted team '{name}'.")));
+                request(state, Request::ListTeams)
+            }
+            Err(err) => {
+                state.notice = Some(Notice::Error(format!("cannot delete '{name}': {err}")));
+                Vec::new()
+            }
+        },
+    }
+}
+
+fn on_created(state: &mut State, result: Result<TeamInfo, String>) -> Vec<Request> {
+    match result {
+        Ok(team) => {
+            if matches!(state.modal, Some(Modal::Create(_))) {
+                state.modal = None;
+            }
+            state.notice = Some(Notice::Info(format!("Created team '{}'.", team.name)));
+            let id = team.id;
+            // Show it at once; the list reload that follows brings the daemon's order.
+            if let Loadable::Loaded(teams) = &mut state.teams {
+                teams.push(team);
+                teams.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+            reselect(state, Some(id));
+            request(state, Request::ListTeams)
+        }
+        Err(err) => {
+            match &mut state.modal {
+                Some(Modal::Create(form)) => {
+                    form.submitting = false;
+                    form.error = Some(err);
+                }
+                _ => state.notice = Some(Notice::Error(err)),
+            }
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! The command line: flags, subcommands, and dispatch. Parsing stays here; running a subcommand
+//! is in [`crate::commands`].
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use tidemark_daemon::paths::{self, DATA_DIR_ENV, SOCKET_ENV};
+
+use crate::autostart::{Endpoint, ensure_data_dir};
+use crate::commands::{self, CliError};
+use crate::{logging, runtime};
+
+const AFTER_HELP: &str = "\
+Environment:
+  TIDEMARK_SOCKET    same as --socket
+  TIDEMARK_DATA_DIR  same as --data-dir
+  RUST_LOG           log filter for DATA_DIR/tui.log (default: warn,tidemark_tui=info)
+
+Without a subcommand, tidemark opens the terminal UI. When nothing answers on the socket, tidemark
+starts its built-in daemon in the background (logging to DATA_DIR/daemon.log) unless --no-start
+is given.";
+
+/// tidemark: how your team's code review flows, from your terminal.
+#[derive(Debug, Parser)]
+#[command(name = "tidemark", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Unix socket of the daemon [default: $XDG_RUNTIME_DIR/tidemark/tidemark.sock, else
+    /// DATA_DIR/tidemark.sock]
+    #[arg(long, global = true, env = SOCKET_ENV, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
+    /// Data directory of the daemon, and of tidemark's own logs [default:
+    /// $XDG_DATA_HOME/tidemark, else ~/.local/share/tidemark]
+    #[arg(long, global = true, env = DATA_DIR_ENV, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Never start the daemon: fail if nothing answers on the socket
+    #[arg(long, global = true)]
+    pub no_start: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone, Copy, PartialEq, Eq)]
+pub struct Format {
+    /// Print machine-readable JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum Command {
+    /// Create, list, rename and delete teams
+    Team {
+        #[command(subcommand)]
+        command: TeamCommand,
+    },
+    /// Show teams, their integrations (credential metadata, never tokens), tracked repositories
+    /// and sync status
+    Status {
+        /// Only this team
+        #[arg(long, value_name = "NAME")]
+        team: Option<String>,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Run the built-in daemon in the foreground; arguments go to it (try `tidemark daemon
+    /// --help`)
+    #[command(disable_help_flag = true)]
+    Daemon {
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            num_args = 0..,
+            value_name = "ARGS"
+        )]
+        args: Vec<OsString>,
+    },
+}
+
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum TeamCommand {
+    /// Create a team; you become its owner
+    Create {
+        /// 1 to 64 characters, no leading or trailing space
+        name: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// List the teams you can see
+    List {
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Rename a team
+    Rename {
+        old: String,
+        new: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Delete a team and everything stored for it (asks first unless --yes)
+    Delete {
+        name: String,
+        /// Do not ask for confirmation (needed when stdin is not a terminal)
+        #[arg(long, short)]
+        yes: bool,
+        #[command(flatten)]
+        format: Format,
+    },
+}
+
+/// Parse `args` (the first is the program name), run, and report errors as `error: ...` with
+/// exit code 1; usage errors keep clap's message and exit code 2.
+pub fn main_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(err.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(Command::Daemon { args }) = &cli.command {
+        // The daemon runs its own runtime: call it before creating ours.
+        let args = daemon_args(&matches, &cli, args);
+        return tidemark_daemon::cli::main_from(
+            std::iter::once(OsString::from("tidemark daemon")).chain(args),
+        );
+    }
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Arguments for the built-in daemon: the pass-through ones, preceded by `--data-dir` and
+/// `--socket` when given on our command line before `daemon` (environment variables reach the
+/// daemon by themselves, and passing them again would make them look like repeated flags).
+pub fn daemon_args(matches: &ArgMatches, cli: &Cli, passthrough: &[OsString]) -> Vec<OsString> {
+    let mut args = Vec::new();
+    let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+    if let (true, Some(dir)) = (given("data_dir"), &cli.data_dir) {
+        args.extend(["--data-dir".into(), dir.clone().into_os_string()]);
+    }
+    if let (true, Some(socket)) = (given("socket"), &cli.socket) {
+        args.extend(["--socket".into(), socket.clone().into_os_string()]);
+    }
+    args.extend(passthrough.iter().cloned());
+    args
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let (data_dir, socket) = paths::resolve(cli.data_dir, cli.socket)?;
+    let endpoint = Endpoint {
+        data_dir,
+        socket,
+        autostart: !cli.no_start,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    match cli.command {
+        None => {
+            if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+                return Err(CliError::NotATerminal);
+            }
+            // The TUI may start the daemon, which needs the directory anyway; logs go there.
+            ensure_data_dir(&endpoint.data_dir).map_err(crate::client::ClientError::from)?;
+            let log = endpoint.data_dir.join(logging::LOG_FILE);
+            if let Err(err) = logging::init(&log) {
+                eprintln!("warning: cannot log to {}: {err}", log.display());
+            }
+            runtime.block_on(runtime::run(endpoint))?;
+            Ok(())
+        }
+        Some(command) => {
+            // Log to the same file, but never create the directory just for that.
+            if endpoint.data_dir.is_dir() {
+                let _ = logging::init(&endpoint.data_dir.join(logging::LOG_FILE));
+            }
+            runtime.block_on(commands::run(command, &endpoint))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<(ArgMatches, Cli), clap::Error> {
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let cli = Cli::from_arg_matches(&matches)?;
+        Ok((matches, cli))
+    }
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_subcommand_means_tui() {
+        let (_, cli) = parse(&["tidemark"]).unwrap();
+        assert_eq!(cli.command, None);
+        assert!(!cli.no_start);
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let (_, cli) = parse(&[
+            "tidemark",
+            "team",
+            "list",
+            "--json",
+            "--socket",
+            "/s",
+            "--no-start",
+        ])
+        .unwrap();
+        assert_eq!(cli.socket, Some(PathBuf::from("/s")));
+        assert!(cli.no_start);
+        assert_eq!(
+            cli.command,
+            Some(Command::Team {
+                command: TeamCommand::List {
+                    format: Format { json: true }
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn team_delete_takes_yes() {
+        let (_, cli) = parse(&["tidemark", "team", "delete", "platform", "-y"]).unwrap();
+        let Some(Command::Team {
+            command: TeamCommand::Delete { name, yes, .. },
+        }) = cli.command
+        else {
+            panic!()
+        };
+        assert_eq!((name.as_str(), yes), ("platform", true));
+    }
+
+    #[test]
+    fn usage_errors_are_exit_code_2() {
+        let err = parse(&["tidemark", "team", "frobnicate"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let err = parse(&["tidemark", "team", "create"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn daemon_arguments_pass_through_untouched() {
+        let (matches, cli) = parse(&[
+            "tidemark",
+            "daemon",
+            "--help",
+            "--data-dir",
+            "/d",
+            "--socket",
+            "/s",
+        ])
+        .unwrap();
+        let Some(Command::Daemon { args }) = &cli.command else {
+            panic!("{:?}", cli.command)
+        };
+        let got = daemon_args(&matches, &cli, args);
+        let want: Vec<OsString> = ["--help", "--data-dir", "/d", "--socket", "/s"]
+            .map(OsString::from)
+            .to_vec();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn flags_before_daemon_are_forwarded() {
+        let (matches, cli) = parse(&["tidemark", "--socket", "/s", "daemon", "-v"]).unwrap();
+        let Some(Command::Daemon { args }) = &cli.command else {
+            panic!()
+        };
+        let got = daemon_args(&matches, &cli, args);
+        assert_eq!(got, ["--socket", "/s", "-v"].map(OsString::from).to_vec());
+    }
+
+    #[test]
+    fn help_documents_flags_and_environment() {
+        let help = Cli::command().render_long_help().to_string();
+        for needle in [
+            "--socket",
+            "--data-dir",
+            "--no-start",
+            "TIDEMARK_SOCKET",
+            "TIDEMARK_DATA_DIR",
+            "RUST_LOG",
+        ] {
+            assert!(help.contains(needle), "missing {needle} in:\n{help}");
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! The connection to `tidemarkd`: a tarpc client over the daemon's Unix socket, opened with the
+//! `hello` handshake, and errors written for the person at the terminal.
+//!
+//! Every RPC goes through [`Connection`], so the transport settings (length-delimited bincode
+//! frames, 16 MiB cap) exist once and match the daemon's listener exactly.
+
+use std::error::Error as StdError;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tarpc::tokio_serde::formats::Bincode;
+use tarpc::tokio_util::codec::length_delimited::LengthDelimitedCodec;
+use tidemark_protocol::{
+    Hello, IntegrationInfo, PROTOCOL_VERSION, RepoInfo, RpcError, TeamInfo, TeamRef, TeamStatus,
+    TidemarkClient,
+};
+use tokio::net::UnixStream;
+
+use crate::autostart::StartError;
+
+/// Same cap as the daemon's codec: a larger frame is a protocol error, not an allocation.
+pub const MAX_FRAME_LENGTH: usize = 16 * 1024 * 1024;
+/// The handshake is tiny; a socket that accepts but stays silent is not a daemon we can use.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+/// tarpc's default deadline, made explicit: the daemon answers long work at once and reports
+/// progress, so no call should legitimately take longer.
+pub const CALL_DEADLINE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "the tidemark daemon is not running: nothing answers on {} ({source}); start it with \
+         `tidemark daemon` (or `tidemarkd`)",
+        socket.display()
+    )]
+    NotRunning {
+        socket: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "permission denied on the daemon socket {}: it belongs to another user; use your own \
+         daemon with --socket, or ask its owner for access",
+        socket.display()
+    )]
+    PermissionDenied { socket: PathBuf },
+    #[error("cannot connect to the daemon at {}: {source}", socket.display())]
+    Connect {
+        socket: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// Carries [`RpcError::VersionMismatch`], whose message already says what to do.
+    #[error("{0}")]
+    VersionMismatch(RpcError),
+    #[error(
+        "the daemon at {} speaks an incompatible protocol (this client speaks protocol \
+         {PROTOCOL_VERSION}); restart the daemon from the same build as the client",
+        socket.display()
+    )]
+    Incompatible { socket: PathBuf },
+    #[error("the daemon at {} did not answer within {} s", socket.display(), after.as_secs())]
+    Timeout { socket: PathBuf, after: Duration },
+    #[error("lost the connection to the daemon at {}: {reason}", socket.display())]
+    Disconnected { socket: PathBuf, reason: String },
+    /// The daemon answered, with an error of its own (not found, already exists, ...).
+    #[error("{0}")]
+    Rpc(RpcError),
+    #[error(transparent)]
+    Start(#[from] StartError),
+}
+
+impl ClientError {
+    /// Nothing listens on the socket: the one case where starting a daemon can help.
+    pub fn is_not_running(&self) -> bool {
+        matches!(self, ClientError::NotRunning { .. })
+    }
+
+    /// The connection is unusable and must be reopened (as opposed to a refused request).
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Disconnected { .. }
+                | ClientError::NotRunning { .. }
+                | ClientError::Connect { .. }
+        )
+    }
+}
+
+/// An open, handshaken connection. Cheap to clone: clones share one socket.
+#[derive(Clone)]
+pub struct Connection {
+    client: TidemarkClient,
+    socket: PathBuf,
+    hello: Hello,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("socket", &self.socket)
+            .field("hello", &self.hello)
+            .finish()
+    }
+}
+
+/// Classify a failed `connect(2)` on the socket.
+pub fn connect_error(socket: &Path, err: io::Error) -> ClientError {
+    let socket = socket.to_path_buf();
+    match err.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => ClientError::NotRunning {
+            socket,
+            source: err,
+        },
+        io::ErrorKind::PermissionDenied => ClientError::PermissionDenied { socket },
+        _ => ClientError::Connect {
+            socket,
+            source: err,
+        },
+    }
+}
+
+/// Map a tarpc transport failure. During the handshake a frame we cannot decode means the other
+/// side is not speaking our protocol, which deserves its own message.
+pub fn transport_error(
+    socket: &Path,
+    err: tarpc::client::RpcError,
+    handshake: bool,
+) -> ClientError {
+    use tarpc::client::RpcError as T;
+    let socket = socket.to_path_buf();
+    match err {
+        T::DeadlineExceeded => ClientError::Timeout {
+            socket,
+            after: if handshake {
+                HELLO_TIMEOUT
+            } else {
+                CALL_DEADLINE
+            },
+        },
+        // tarpc keeps the transport's error behind an `Arc<dyn Error>`, which hides it from
+        // `downcast_ref`: look at what the Arc holds.
+        T::Channel(tarpc::ChannelError::Read(ref cause))
+            if handshake && is_decode_failure(&**cause) =>
+        {
+            ClientError::Incompatible { socket }
+        }
+        T::Server(server) => ClientError::Rpc(RpcError::Internal(server.detail)),
+        T::Shutdown => ClientError::Disconnected {
+            socket,
+            reason: "the daemon closed the connection".into(),
+        },
+        other => ClientError::Disconnected {
+            socket,
+            reason: describe_chain(&other),
+        },
+    }
+}
+
+/// Whether an error chain contains an `InvalidData` I/O error: what the bincode codec and the
+/// length-delimited framing report for bytes that are not one of our messages. `io::Error` hides
+/// its payload from `source()`, hence the explicit `get_ref` descent.
+pub fn is_decode_failure(err: &(dyn StdError + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(err) = current {
+        if let Some(io_err) = err.downcast_ref::<io::Error>() {
+            if io_err.kind() == io::ErrorKind::InvalidData {
+                return true;
+            }
+            if let Some(inner) = io_err.get_ref() {
+                current = Some(inner as &(dyn StdError + 'static));
+                continue;
+            }
+        }
+        current = err.source();
+    }
+    false
+}
+
+fn describe_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(err) = source {
+        text.push_str(": ");
+        text.push_str(&err.to_string());
+        source = err.source();
+    }
+    text
+}
+
+fn context_with(deadline: Duration) -> tarpc::context::Context {
+    let mut ctx = tarpc::context::current();
+    ctx.deadline = Instant::now() + deadline;
+    ctx
+}
+
+impl Connection {
+    /// Connect to the socket and perform the handshake. Never starts a daemon: see
+    /// [`crate::autostart::connect_or_start`].
+    pub async fn connect(socket: &Path) -> Result<Self, ClientError> {
+        let stream = UnixStream::connect(socket)
+            .await
+            .map_err(|e| connect_error(socket, e))?;
+        let framed = LengthDelimitedCodec::builder()
+            .max_frame_length(MAX_FRAME_LENGTH)
+            .new_framed(stream);
+        let transport = tarpc::serde_transport::new(framed, Bincode::default());
+        let client = TidemarkClient::new(tarpc::client::Config::default(), transport).spawn();
+        let hello = handshake(&client, socket).await?;
+        tracing::info!(socket = %socket.display(), daemon = %hello.daemon_version, "connected");
+        Ok(Connection {
+            client,
+            socket: socket.to_path_buf(),
+            hello,
+        })
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    pub fn hello(&self) -> &Hello {
+        &self.hello
+    }
+
+    /// Cheap liveness check (the frozen handshake again); used to notice a daemon that went away
+    /// while nothing else was being asked.
+    pub async fn ping(&self) -> Result<(), ClientError> {
+        handshake(&self.client, &self.socket).await.map(drop)
+    }
+
+    pub async fn team_create(&self, name: String) -> Result<TeamInfo, ClientError> {
+        let reply = self
+            .client
+            .team_create(context_with(CALL_DEADLINE), name)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn team_list(&self) -> Result<Vec<TeamInfo>, ClientError> {
+        let reply = self.client.team_list(context_with(CALL_DEADLINE)).await;
+        self.flatten(reply)
+    }
+
+    pub async fn team_rename(
+        &self,
+        team: TeamRef,
+        new_name: String,
+    ) -> Result<TeamInfo, ClientError> {
+        let reply = self
+            .client
+            .team_rename(context_with(CALL_DEADLINE), team, new_name)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn team_delete(&self, team: TeamRef) -> Result<(), ClientError> {
+        let reply = self
+            .client
+            .team_delete(context_with(CALL_DEADLINE), team)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn integrations(&self, team: TeamRef) -> Result<Vec<IntegrationInfo>, ClientError> {
+        let reply = self
+            .client
+            .integrations(context_with(CALL_DEADLINE), team)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn tracked_repos(&self, team: TeamRef) -> Result<Vec<RepoInfo>, ClientError> {
+        let reply = self
+            .client
+            .tracked_repos(context_with(CALL_DEADLINE), team)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn status(&self, team: Option<TeamRef>) -> Result<Vec<TeamStatus>, ClientError> {
+        let reply = self.client.status(context_with(CALL_DEADLINE), team).await;
+        self.flatten(reply)
+    }
+
+    fn flatten<T>(
+        &self,
+        reply: Result<Result<T, RpcError>, tarpc::client::RpcError>,
+    ) -> Result<T, ClientError> {
+        match reply {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(ClientError::Rpc(err)),
+            Err(err) => Err(transport_error(&self.socket, err, false)),
+        }
+    }
+}
+
+async fn handshake(client: &TidemarkClient, socket: &Path) -> Result<Hello, ClientError> {
+    let reply = client.hello(context_with(HELLO_TIMEOUT), PROTOCOL_VERSION);
+    // The deadline above is only sent to the daemon; this bounds our own wait too.
+    let reply = tokio::time::timeout(HELLO_TIMEOUT, reply)
+        .await
+        .map_err(|_| ClientError::Timeout {
+            socket: socket.to_path_buf(),
+            after: HELLO_TIMEOUT,
+        })?;
+    check_hello(socket, reply)
+}
+
+/// Judge the answer to `hello`. Split out so every branch is unit-testable without a daemon.
+pub fn check_hello(
+    socket: &Path,
+    reply: Result<Result<Hello, RpcError>, tarpc::client::RpcError>,
+) -> Result<Hello, ClientError> {
+    match reply {
+        Ok(Ok(hello)) if hello.protocol_version == PROTOCOL_VERSION => Ok(hello),
+        // A daemon should refuse a mismatch itself; be strict in case it answers anyway.
+        Ok(Ok(hello)) => Err(ClientError::VersionMismatch(RpcError::VersionMismatch {
+            client: PROTOCOL_VERSION,
+            daemon: hello.protocol_version,
+            daemon_version: hello.daemon_version,
+        })),
+        Ok(Err(err @ RpcError::VersionMismatch { .. })) => Err(ClientError::VersionMismatch(err)),
+        Ok(Err(err @ RpcError::PermissionDenied(_))) => Err(ClientError::Rpc(err)),
+        Ok(Err(err)) => Err(ClientError::Rpc(err)),
+        Err(err) => Err(transport_error(socket, err, true)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use tarpc::ChannelError;
+
+    fn sock() -> PathBuf {
+        PathBuf::from("/run/user/1000/tidemark/tidemark.sock")
+    }
+
+    #[test]
+    fn missing_or_refusing_socket_means_not_running() {
+        for kind in [io::ErrorKind::NotFound, io::ErrorKind::ConnectionRefused] {
+            let err = connect_error(&sock(), io::Error::from(kind));
+            assert!(err.is_not_running(), "{kind:?}");
+            let text = err.to_string();
+            assert!(
+                text.contains("/run/user/1000/tidemark/tidemark.sock"),
+                "{text}"
+            );
+            assert!(text.contains("tidemark daemon"), "{text}");
+        }
+    }
+
+    #[test]
+    fn permission_denied_is_its_own_error() {
+        let err = connect_error(&sock(), io::Error::from(io::ErrorKind::PermissionDenied));
+        assert!(matches!(err, ClientError::PermissionDenied { .. }));
+        assert!(!err.is_not_running());
+        assert!(
+            err.to_string()
+                .starts_with("permission denied on the daemon socket /run/")
+        );
+    }
+
+    #[test]
+    fn version_mismatch_keeps_the_daemons_message() {
+        let mismatch = RpcError::VersionMismatch {
+            client: 1,
+            daemon: 2,
+            daemon_version: "0.2.0".into(),
+        };
+        let err = check_hello(&sock(), Ok(Err(mismatch.clone()))).unwrap_err();
+        assert_eq!(err.to_string(), mismatch.to_string());
+    }
+
+    #[test]
+    fn a_daemon_answering_another_version_is_a_mismatch() {
+        let hello = Hello {
+            protocol_version: PROTOCOL_VERSION + 1,
+            daemon_version: "9.9.9".into(),
+        };
+        let err = check_hello(&sock(), Ok(Ok(hello))).unwrap_err();
+        assert!(matches!(err, ClientError::VersionMismatch(_)));
+        assert!(err.to_string().contains("9.9.9"));
+    }
+
+    #[test]
+    fn matching_hello_is_accepted() {
+        let hello = Hello {
+            protocol_version: PROTOCOL_VERSION,
+            daemon_version: "0.1.0".into(),
+        };
+        assert_eq!(check_hello(&sock(), Ok(Ok(hello.clone()))).unwrap(), hello);
+    }
+
+    /// What tarpc reports when the bincode codec cannot decode the reply: the codec's InvalidData
+    /// error wrapped by serde_transport in an `io::Error::other`.
+    fn decode_failure() -> tarpc::client::RpcError {
+        let codec = io::Error::new(io::ErrorKind::InvalidData, "invalid value: integer `7`");
+        let wrapped: Arc<dyn StdError + Send + Sync> = Arc::new(io::Error::other(codec));
+        tarpc::client::RpcError::Channel(ChannelError::Read(wrapped))
+    }
+
+    #[test]
+    fn undecodable_hello_reply_means_incompatible_protocol() {
+        let err = check_hello(&sock(), Err(decode_failure())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the daemon at /run/user/1000/tidemark/tidemark.sock speaks an incompatible protocol \
+             (this client speaks protocol 1); restart the daemon from the same build as the client"
+        );
+    }
+
+    #[test]
+    fn later_decode_failures_are_a_lost_connection() {
+        let err = transport_error(&sock(), decode_failure(), false);
+        assert!(err.is_connection_lost(), "{err}");
+    }
+
+    #[test]
+    fn reset_connection_is_not_a_decode_failure() {
+        let reset: Arc<dyn StdError + Send + Sync> = Arc::new(io::Error::other(io::Error::from(
+            io::ErrorKind::ConnectionReset,
+        )));
+        let err = tarpc::client::RpcError::Channel(ChannelError::Read(reset));
+        let err = check_hello(&sock(), Err(err)).unwrap_err();
+        assert!(matches!(err, ClientError::Disconnected { .. }), "{err}");
+    }
+
+    #[test]
+    fn rpc_errors_pass_through_verbatim() {
+        let err = check_hello(&sock(), Ok(Err(RpcError::NotFound("team 'x'".into())))).unwrap_err();
+        assert_eq!(err.to_string(), "team 'x' not found");
+    }
+
+    #[tokio::test]
+    async fn connecting_to_a_missing_socket_reports_not_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("nothing.sock");
+        let err = Connection::connect(&socket).await.unwrap_err();
+        assert!(err.is_not_running(), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_peer_speaking_garbage_is_incompatible() {
+        use tokio::io::AsyncWriteExt;
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("garbage.sock");
+        let listener = tokio::net::UnixListener::bind(&socket).unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            // A well-framed reply whose payload is not a tarpc response.
+            stream
+                .write_all(&[0, 0, 0, 3, 0xff, 0xff, 0xff])
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        });
+        let err = Connection::connect(&socket).await.unwrap_err();
+        assert!(matches!(err, ClientError::Incompatible { .. }), "{err}");
+    }
+}

@@ -1,0 +1,191 @@
+//! The scriptable subcommands: connect (starting the daemon if allowed), make one or two calls,
+//! print JSON or human output.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+
+use serde::Serialize;
+use tidemark_protocol::{TeamRef, validate_team_name};
+
+use crate::autostart::{Endpoint, STARTING_MESSAGE, connect_or_start};
+use crate::cli::{Command, Format, TeamCommand};
+use crate::client::{ClientError, Connection};
+use crate::output;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Paths(#[from] tidemark_daemon::paths::NoDataDir),
+    #[error("invalid team name: {0}")]
+    InvalidName(String),
+    #[error(
+        "refusing to delete team '{0}' without confirmation: stdin is not a terminal; \
+         pass --yes to delete it"
+    )]
+    NeedsConfirmation(String),
+    #[error("not deleted: team '{0}' is kept")]
+    Declined(String),
+    #[error(
+        "the terminal UI needs a terminal on stdin and stdout; for scripts use a subcommand \
+         (see `tidemark --help`)"
+    )]
+    NotATerminal,
+    #[error(transparent)]
+    Tui(#[from] crate::runtime::TuiError),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> {
+    match command {
+        Command::Team { command } => team(command, endpoint).await,
+        Command::Status { team, format } => {
+            let conn = connect(endpoint).await?;
+            let statuses = conn.status(team.map(TeamRef::Name)).await?;
+            emit(format, &statuses, || output::status(&statuses))
+        }
+        // Dispatched before a runtime exists (see `cli::main_from`).
+        Command::Daemon { .. } => unreachable!("the daemon subcommand is run by cli::main_from"),
+    }
+}
+
+async fn team(command: TeamCommand, endpoint: &Endpoint) -> Result<(), CliError> {
+    match command {
+        TeamCommand::Create { name, format } => {
+            validate_team_name(&name).map_err(CliError::InvalidName)?;
+            let team = connect(endpoint).await?.team_create(name).await?;
+            emit(format, &team, || output::team_created(&team))
+        }
+        TeamCommand::List { format } => {
+            let teams = connect(endpoint).await?.team_list().await?;
+            emit(format, &teams, || output::team_list(&teams))
+        }
+        TeamCommand::Rename { old, new, format } => {
+            validate_team_name(&new).map_err(CliError::InvalidName)?;
+            let conn = connect(endpoint).await?;
+            let team = conn.team_rename(TeamRef::Name(old.clone()), new).await?;
+            emit(format, &team, || output::team_renamed(&old, &team))
+        }
+        TeamCommand::Delete { name, yes, format } => {
+            // Decide before connecting: no daemon gets started for a deletion we will refuse.
+            if !yes {
+                let stdin = io::stdin();
+                if !stdin.is_terminal() {
+                    return Err(CliError::NeedsConfirmation(name));
+                }
+                if !confirm(&delete_prompt(&name), &mut stdin.lock(), &mut io::stderr())? {
+                    return Err(CliError::Declined(name));
+                }
+            }
+            connect(endpoint)
+                .await?
+                .team_delete(TeamRef::Name(name.clone()))
+                .await?;
+            let json = serde_json::json!({ "deleted": { "name": name } });
+            emit(format, &json, || output::team_deleted(&name))
+        }
+    }
+}
+
+async fn connect(endpoint: &Endpoint) -> Result<Connection, ClientError> {
+    // stderr, so stdout stays clean for --json.
+    connect_or_start(endpoint, || eprintln!("{STARTING_MESSAGE}")).await
+}
+
+pub fn delete_prompt(name: &str) -> String {
+    format!("Delete team '{name}' and everything stored for it? This cannot be undone. [y/N] ")
+}
+
+/// Ask on `out`, read one line from `input`; only `y` or `yes` (any case) agree.
+pub fn confirm(prompt: &str, input: &mut impl BufRead, out: &mut impl Write) -> io::Result<bool> {
+    write!(out, "{prompt}")?;
+    out.flush()?;
+    let mut answer = String::new();
+    input.read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+/// Print JSON or the human text on stdout.
+fn emit<T: Serialize>(
+    format: Format,
+    value: &T,
+    human: impl FnOnce() -> String,
+) -> Result<(), CliError> {
+    let text = if format.json {
+        let mut json = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
+        json.push('\n');
+        json
+    } else {
+        human()
+    };
+    let mut stdout = io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // `tidemark team list | head -1` is not an error.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_yes_confirms() {
+        for (answer, expected) in [
+            ("y\n", true),
+            ("YES\n", true),
+            ("n\n", false),
+            ("\n", false),
+            ("", false),
+            ("yep\n", false),
+        ] {
+            let mut out = Vec::new();
+            let got = confirm("sure? ", &mut answer.as_bytes(), &mut out).unwrap();
+            assert_eq!(got, expected, "{answer:?}");
+            assert_eq!(out, b"sure? ");
+        }
+    }
+
+    #[test]
+    fn prompt_names_the_team() {
+        assert!(delete_prompt("platform").starts_with("Delete team 'platform' "));
+    }
+
+    #[test]
+    fn refusal_messages_say_what_to_do() {
+        let text = CliError::NeedsConfirmation("platform".into()).to_string();
+        assert!(
+            text.contains("--yes") && text.contains("'platform'"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn json_of_protocol_types_is_stable() {
+        let json = serde_json::to_value(&crate::fixtures::teams()[0]).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"id": 1, "name": "platform", "created_at": 1_736_085_780i64, "role": "owner"})
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_names_are_refused_before_connecting() {
+        let endpoint = Endpoint {
+            data_dir: "/nonexistent/tidemark-test".into(),
+            socket: "/nonexistent/tidemark-test.sock".into(),
+            autostart: true,
+        };
+        let cmd = TeamCommand::Create {
+            name: " padded".into(),
+            format: Format { json: false },
+        };
+        let err = team(cmd, &endpoint).await.unwrap_err();
+        assert!(matches!(err, CliError::InvalidName(_)), "{err}");
+    }
+}

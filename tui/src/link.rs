@@ -1,0 +1,254 @@
+//! The TUI's link to the daemon: one task that owns the connection, runs each [`Request`] on a
+//! task of its own (so a slow call never holds up another or the screen), answers with
+//! [`Event`]s, notices when the daemon goes away, and keeps reconnecting.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use crate::app::{Event, LinkEvent, Reply, Request};
+use crate::autostart::{Endpoint, connect_or_start};
+use crate::client::{ClientError, Connection};
+
+const RETRY_MIN: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+/// How soon an idle screen notices a daemon that went away.
+const HEARTBEAT: Duration = Duration::from_secs(3);
+
+/// Run until the UI drops its request sender. The first attempt may start the daemon (as the
+/// CLI does); later ones only reconnect, because a daemon that stopped after we started it was
+/// most likely stopped on purpose.
+pub async fn run(
+    endpoint: Endpoint,
+    mut requests: UnboundedReceiver<Request>,
+    events: UnboundedSender<Event>,
+) {
+    let send = |event: Event| {
+        let _ = events.send(event);
+    };
+    let mut first = true;
+    // Why the daemon we started did not come up (exit status, log path). Later attempts only see
+    // an empty socket; this says more, so it stays on screen until something else happens.
+    let mut start_failure: Option<String> = None;
+    let mut retry = RETRY_MIN;
+    loop {
+        let attempt = if std::mem::take(&mut first) {
+            let mut started = false;
+            let attempt = connect_or_start(&endpoint, || {
+                started = true;
+                send(Event::Link(LinkEvent::Starting));
+            })
+            .await;
+            if let (true, Err(err)) = (started, &attempt) {
+                start_failure = Some(err.to_string());
+            }
+            attempt
+        } else {
+            Connection::connect(&endpoint.socket).await
+        };
+        let conn = match attempt {
+            Ok(conn) => conn,
+            Err(err) => {
+                tracing::warn!(error = %err, "daemon not reachable");
+                let reason = match &start_failure {
+                    Some(failure) if err.is_not_running() => failure.clone(),
+                    _ => err.to_string(),
+                };
+                // Something else now stands in the way (a socket we may not use, another
+                // protocol): that is the news, not the old start failure.
+                if !err.is_not_running() && !matches!(err, ClientError::Start(_)) {
+                    start_failure = None;
+                }
+                send(Event::Link(LinkEvent::Lost { reason }));
+                if !refuse_until(&mut requests, &events, retry).await {
+                    return;
+                }
+                retry = (retry * 2).min(RETRY_MAX);
+                continue;
+            }
+        };
+        retry = RETRY_MIN;
+        start_failure = None;
+        send(Event::Link(LinkEvent::Connected {
+            daemon_version: conn.hello().daemon_version.clone(),
+        }));
+        match serve(&conn, &mut requests, &events).await {
+            Some(reason) => send(Event::Link(LinkEvent::Lost { reason })),
+            None => return,
+        }
+    }
+}
+
+/// Serve requests on a live connection. Returns why it was lost, or `None` when the UI is gone.
+async fn serve(
+    conn: &Connection,
+    requests: &mut UnboundedReceiver<Request>,
+    events: &UnboundedSender<Event>,
+) -> Option<String> {
+    // Per connection, so a loss reported late by an old call cannot break a new connection.
+    let (lost_tx, mut lost_rx) = unbounded_channel::<String>();
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.tick().await;
+    loop {
+        tokio::select! {
+            req = requests.recv() => {
+                let req = req?;
+                tokio::spawn(perform(conn.clone(), req, events.clone(), lost_tx.clone()));
+            }
+            _ = heartbeat.tick() => {
+                let (conn, lost) = (conn.clone(), lost_tx.clone());
+                tokio::spawn(async move {
+                    if let Err(err) = conn.ping().await {
+                        note(&lost, err);
+                    }
+                });
+            }
+            Some(reason) = lost_rx.recv() => return Some(reason),
+        }
+    }
+}
+
+/// Wait `delay`, answering any request meanwhile with an error. `false` when the UI is gone.
+async fn refuse_until(
+    requests: &mut UnboundedReceiver<Request>,
+    events: &UnboundedSender<Event>,
+    delay: Duration,
+) -> bool {
+    let sleep = tokio::time::sleep(delay);
+    tokio::pin!(sleep);
+    loop {
+        tokio::select! {
+            () = &mut sleep => return true,
+            req = requests.recv() => match req {
+                Some(req) => {
+                    let _ = events.send(Event::Reply(failed(req, "not connected to the daemon")));
+                }
+                None => return false,
+            },
+        }
+    }
+}
+
+/// Word an error for the screen, and report it if it means the connection is gone.
+fn note(lost: &UnboundedSender<String>, err: ClientError) -> String {
+    let text = err.to_string();
+    if err.is_connection_lost() {
+        let _ = lost.send(text.clone());
+    }
+    text
+}
+
+/// The reply to `req` as a failure, so every request gets exactly one reply.
+pub fn failed(req: Request, reason: &str) -> Reply {
+    let err = reason.to_string();
+    match req {
+        Request::ListTeams => Reply::Teams(Err(err)),
+        Request::LoadTeam(id) => Reply::Team {
+            id,
+            result: Err(err),
+        },
+        Request::CreateTeam(_) => Reply::Created(Err(err)),
+        Request::DeleteTeam { id, name } => Reply::Deleted {
+            id,
+            name,
+            result: Err(err),
+        },
+    }
+}
+
+async fn perform(
+    conn: Connection,
+    req: Request,
+    events: UnboundedSender<Event>,
+    lost: UnboundedSender<String>,
+) {
+    let fail = |err| note(&lost, err);
+    let reply = match req {
+        Request::ListTeams => Reply::Teams(conn.team_list().await.map_err(fail)),
+        Request::LoadTeam(id) => {
+            let result = conn
+                .status(Some(tidemark_protocol::TeamRef::Id(id)))
+                .await
+                .map_err(fail)
+                .and_then(|mut teams| match teams.pop() {
+                    Some(status) => Ok(status),
+                    None => Err(format!("team #{id} not found")),
+                });
+            Reply::Team { id, result }
+        }
+        Request::CreateTeam(name) => Reply::Created(conn.team_create(name).await.map_err(fail)),
+        Request::DeleteTeam { id, name } => {
+            let result = conn
+                .team_delete(tidemark_protocol::TeamRef::Id(id))
+                .await
+                .map_err(fail);
+            Reply::Deleted { id, name, result }
+        }
+    };
+    let _ = events.send(Event::Reply(reply));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_request_has_a_failure_reply() {
+        let reply = failed(
+            Request::DeleteTeam {
+                id: 3,
+                name: "x".into(),
+            },
+            "down",
+        );
+        assert_eq!(
+            reply,
+            Reply::Deleted {
+                id: 3,
+                name: "x".into(),
+                result: Err("down".into())
+            }
+        );
+        assert_eq!(
+            failed(Request::ListTeams, "down"),
+            Reply::Teams(Err("down".into()))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_daemon_it_reports_lost_and_refuses_requests() {
+        let dir = tempfile::tempdir().unwrap();
+        let endpoint = Endpoint {
+            data_dir: dir.path().join("data"),
+            socket: dir.path().join("none.sock"),
+            autostart: false,
+        };
+        let (req_tx, req_rx) = unbounded_channel();
+        let (ev_tx, mut ev_rx) = unbounded_channel();
+        let link = tokio::spawn(run(endpoint, req_rx, ev_tx));
+
+        let Some(Event::Link(LinkEvent::Lost { reason })) = ev_rx.recv().await else {
+            panic!("expected a lost link first")
+        };
+        assert!(reason.contains("none.sock"), "{reason}");
+        req_tx.send(Request::ListTeams).unwrap();
+        // It keeps retrying (another Lost) and answers the request with an error, in any order.
+        let mut saw_reply = false;
+        for _ in 0..3 {
+            match ev_rx.recv().await {
+                Some(Event::Reply(Reply::Teams(Err(_)))) => saw_reply = true,
+                Some(Event::Link(LinkEvent::Lost { .. })) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+            if saw_reply {
+                break;
+            }
+        }
+        assert!(saw_reply);
+        drop(req_tx);
+        tokio::time::timeout(Duration::from_secs(30), link)
+            .await
+            .expect("link stops when the UI goes away")
+            .unwrap();
+    }
+}

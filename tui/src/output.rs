@@ -1,0 +1,306 @@
+//! Human output of the CLI subcommands (`--json` bypasses this and prints the protocol types).
+//!
+//! Everything returns a `String` so it can be tested without a terminal; the small `describe_*`
+//! helpers are shared with the TUI so both say the same thing the same way.
+
+use std::fmt::Write as _;
+
+use tidemark_protocol::{
+    CredentialInfo, IntegrationInfo, RepoInfo, Role, SecretState, SyncStatus, TeamInfo, TeamStatus,
+    UserInfo,
+};
+
+use crate::timefmt;
+
+pub fn describe_role(role: Option<Role>) -> &'static str {
+    role.map_or("-", Role::as_str)
+}
+
+pub fn describe_scopes(scopes: &[String]) -> String {
+    if scopes.is_empty() {
+        "none".into()
+    } else {
+        scopes.join(", ")
+    }
+}
+
+pub fn describe_user(user: Option<&UserInfo>) -> String {
+    user.map_or_else(
+        || "a removed user".into(),
+        |u| format!("{} (uid {})", u.name, u.uid),
+    )
+}
+
+pub fn describe_expiry(expires_at: Option<i64>) -> String {
+    expires_at.map_or_else(|| "never".into(), timefmt::utc)
+}
+
+/// A secret as a client may see it: its mask, or why it cannot be read. Never the secret.
+pub fn describe_secret(secret: &SecretState) -> String {
+    secret.to_string()
+}
+
+pub fn describe_last_sync(last: Option<i64>) -> String {
+    timefmt::utc_or(last, "never")
+}
+
+/// `complete`, or `error: reason` when the daemon said why.
+pub fn describe_sync(status: SyncStatus, error: Option<&str>) -> String {
+    match (status, error) {
+        (SyncStatus::Error, Some(reason)) => format!("error: {reason}"),
+        (status, _) => status.as_str().into(),
+    }
+}
+
+pub fn team_created(team: &TeamInfo) -> String {
+    format!("Created team '{}' (#{}).\n", team.name, team.id)
+}
+
+pub fn team_renamed(old: &str, team: &TeamInfo) -> String {
+    format!("Renamed team '{old}' to '{}'.\n", team.name)
+}
+
+pub fn team_deleted(name: &str) -> String {
+    format!("Deleted team '{name}' and everything stored for it.\n")
+}
+
+/// Aligned table of teams, or a hint when there are none.
+pub fn team_list(teams: &[TeamInfo]) -> String {
+    if teams.is_empty() {
+        return "No teams yet. Create one with `tidemark team create NAME`.\n".into();
+    }
+    let width = teams
+        .iter()
+        .map(|t| t.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("NAME".len());
+    let mut out = format!("{:<width$}  {:<6}  CREATED\n", "NAME", "ROLE");
+    for team in teams {
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<6}  {}",
+            team.name,
+            describe_role(team.role),
+            timefmt::utc(team.created_at)
+        );
+    }
+    out
+}
+
+fn credential_lines(out: &mut String, cred: &CredentialInfo) {
+    let _ = writeln!(
+        out,
+        "      token:        {}",
+        describe_secret(&cred.access_token)
+    );
+    if let Some(refresh) = &cred.refresh_token {
+        let _ = writeln!(out, "      refresh:      {}", describe_secret(refresh));
+    }
+    let _ = writeln!(out, "      scopes:       {}", describe_scopes(&cred.scopes));
+    let _ = writeln!(
+        out,
+        "      connected by: {}",
+        describe_user(cred.connected_by.as_ref())
+    );
+    let _ = writeln!(
+        out,
+        "      expires:      {}",
+        describe_expiry(cred.expires_at)
+    );
+}
+
+fn integration_block(out: &mut String, integration: &IntegrationInfo) {
+    let cred = &integration.credential;
+    let _ = writeln!(out, "    {}", cred.provider.as_str());
+    if let Some(gh) = &integration.github {
+        let _ = writeln!(
+            out,
+            "      organization: {} (#{})",
+            gh.organization_slug, gh.organization_id
+        );
+    }
+    credential_lines(out, cred);
+    match &integration.github {
+        Some(gh) => {
+            let _ = writeln!(
+                out,
+                "      webhook:      {}",
+                describe_secret(&gh.webhook_secret)
+            );
+            let _ = writeln!(
+                out,
+                "      sync:         {}, last sync {}",
+                describe_sync(gh.sync_status, gh.sync_error.as_deref()),
+                describe_last_sync(gh.last_sync_at)
+            );
+        }
+        None if cred.provider == tidemark_protocol::Provider::Github => {
+            let _ = writeln!(out, "      organization: not chosen yet");
+        }
+        None => {}
+    }
+}
+
+fn repo_table(out: &mut String, repos: &[RepoInfo]) {
+    let width = repos
+        .iter()
+        .map(|r| r.full_name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("REPOSITORY".len());
+    let _ = writeln!(
+        out,
+        "    {:<width$}  {:<8}  {:<8}  LAST SYNC",
+        "REPOSITORY", "ACTIVE", "SYNC"
+    );
+    for repo in repos {
+        let _ = write!(
+            out,
+            "    {:<width$}  {:<8}  {:<8}  {}",
+            repo.full_name,
+            if repo.is_active { "yes" } else { "paused" },
+            repo.sync_status.as_str(),
+            describe_last_sync(repo.last_sync_at)
+        );
+        if let Some(reason) = &repo.sync_error {
+            let _ = write!(out, "  ({reason})");
+        }
+        out.push('\n');
+    }
+}
+
+/// `tidemark status`: one block per team.
+pub fn status(teams: &[TeamStatus]) -> String {
+    if teams.is_empty() {
+        return "No teams yet. Create one with `tidemark team create NAME`.\n".into();
+    }
+    let mut out = String::new();
+    for (i, status) in teams.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let team = &status.team;
+        let _ = writeln!(
+            out,
+            "Team '{}' (#{}, role {}), created {}",
+            team.name,
+            team.id,
+            describe_role(team.role),
+            timefmt::utc(team.created_at)
+        );
+        let _ = writeln!(
+            out,
+            "  {} members, {} pull requests",
+            status.member_count, status.pull_request_count
+        );
+        out.push_str("  Integrations:\n");
+        if status.integrations.is_empty() {
+            out.push_str("    none\n");
+        }
+        for integration in &status.integrations {
+            integration_block(&mut out, integration);
+        }
+        out.push_str("  Tracked repositories:\n");
+        if status.repos.is_empty() {
+            out.push_str("    none\n");
+        } else {
+            repo_table(&mut out, &status.repos);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn team_list_aligns_columns() {
+        let out = team_list(&fixtures::teams());
+        assert_eq!(
+            out,
+            "NAME              ROLE    CREATED\n\
+             platform          owner   2025-01-05 14:03 UTC\n\
+             mobile            member  2025-01-06 09:30 UTC\n\
+             data-eng Ünïcode  -       2025-02-01 00:00 UTC\n"
+        );
+    }
+
+    #[test]
+    fn empty_lists_give_a_hint() {
+        assert!(team_list(&[]).contains("tidemark team create NAME"));
+        assert!(status(&[]).contains("No teams yet"));
+    }
+
+    #[test]
+    fn confirmations_name_the_team() {
+        let team = &fixtures::teams()[0];
+        assert_eq!(team_created(team), "Created team 'platform' (#1).\n");
+        assert_eq!(
+            team_renamed("old", team),
+            "Renamed team 'old' to 'platform'.\n"
+        );
+        assert!(team_deleted("platform").contains("'platform'"));
+    }
+
+    #[test]
+    fn status_shows_credential_metadata_and_repos() {
+        let out = status(&[fixtures::team_status()]);
+        let expected = "\
+Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
+  12 members, 340 pull requests
+  Integrations:
+    github
+      organization: acme (#4821)
+      token:        gho_…a1b2
+      scopes:       repo, read:org
+      connected by: alice (uid 1000)
+      expires:      never
+      webhook:      whs_…9f0e
+      sync:         complete, last sync 2025-01-05 14:03 UTC
+  Tracked repositories:
+    REPOSITORY  ACTIVE    SYNC      LAST SYNC
+    acme/api    yes       complete  2025-01-05 14:03 UTC
+    acme/web    yes       syncing   never
+    acme/infra  paused    error     2025-01-04 08:00 UTC  (GitHub answered 404: repository not found)
+";
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn status_without_integrations_says_none() {
+        let mut team = fixtures::team_status();
+        team.integrations.clear();
+        team.repos.clear();
+        let out = status(&[team]);
+        assert!(out.contains("  Integrations:\n    none\n"), "{out}");
+        assert!(out.contains("  Tracked repositories:\n    none\n"), "{out}");
+    }
+
+    #[test]
+    fn unreadable_secrets_and_removed_users_are_explained() {
+        let mut team = fixtures::team_status();
+        let cred = &mut team.integrations[0].credential;
+        cred.access_token = SecretState::Unreadable("encrypted with another key".into());
+        cred.connected_by = None;
+        cred.expires_at = Some(1_740_000_000);
+        let out = status(&[team]);
+        assert!(
+            out.contains("token:        unreadable (encrypted with another key)"),
+            "{out}"
+        );
+        assert!(out.contains("connected by: a removed user"), "{out}");
+        assert!(out.contains("expires:      2025-02-19 21:20 UTC"), "{out}");
+    }
+
+    #[test]
+    fn sync_error_reason_is_shown() {
+        assert_eq!(
+            describe_sync(SyncStatus::Error, Some("rate limited")),
+            "error: rate limited"
+        );
+        assert_eq!(describe_sync(SyncStatus::Pending, None), "pending");
+    }
+}

@@ -1,0 +1,137 @@
+//! The interactive loop: terminal setup and teardown, the input thread, the spinner clock, and
+//! the event → update → draw cycle. Everything it reacts to arrives on one channel, so drawing
+//! never waits on the daemon.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use ratatui::crossterm::event::{self as term, Event as TermEvent, KeyEventKind};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+use crate::app::{Event, State, handle_event};
+use crate::autostart::Endpoint;
+use crate::{link, views};
+
+const TICK: Duration = Duration::from_millis(100);
+/// How often the input thread looks up from `poll` to see whether it should stop.
+const INPUT_POLL: Duration = Duration::from_millis(100);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error("cannot use the terminal: {0}")]
+    Terminal(#[from] io::Error),
+    #[error("internal error: {0}")]
+    Link(String),
+}
+
+/// Restores the terminal when dropped: on a normal return, on `?`, and while unwinding from a
+/// panic. (`ratatui::try_init` also installs a panic hook that restores before the message is
+/// printed, so the message is readable; restoring twice is harmless.)
+struct RestoreOnDrop;
+
+impl Drop for RestoreOnDrop {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Stops the input thread when the loop ends, however it ends.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Run the TUI until the user quits.
+pub async fn run(endpoint: Endpoint) -> Result<(), TuiError> {
+    let mut terminal = ratatui::try_init()?;
+    let _restore = RestoreOnDrop;
+
+    let (events_tx, mut events) = unbounded_channel();
+    let (requests, requests_rx) = unbounded_channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let _stop = StopOnDrop(stop.clone());
+    spawn_input_thread(events_tx.clone(), stop);
+    spawn_ticker(events_tx.clone());
+
+    let mut state = State::new(endpoint.socket.clone());
+    let mut link = tokio::spawn(link::run(endpoint, requests_rx, events_tx));
+
+    loop {
+        views::draw(&mut terminal, &state)?;
+        let event = tokio::select! {
+            event = events.recv() => event,
+            // The link only ends once we drop `requests`; ending earlier means it panicked.
+            // Stop, rather than keep drawing on a terminal the panic hook already restored.
+            joined = &mut link => return Err(TuiError::Link(joined.err().map_or_else(
+                || "the daemon link stopped".to_string(),
+                |err| err.to_string(),
+            ))),
+        };
+        let Some(event) = event else {
+            break;
+        };
+        let mut pending = vec![event];
+        // Take whatever else already arrived before drawing again: a burst of replies or keys
+        // costs one frame, not one per event.
+        while let Ok(event) = events.try_recv() {
+            pending.push(event);
+        }
+        for event in pending {
+            for request in handle_event(&mut state, event) {
+                tracing::debug!(?request, "request");
+                let _ = requests.send(request);
+            }
+        }
+        if state.quit {
+            break;
+        }
+    }
+    tracing::info!("quit");
+    Ok(())
+}
+
+/// crossterm's `read` blocks, so input lives on its own thread and feeds the channel.
+fn spawn_input_thread(events: UnboundedSender<Event>, stop: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            match term::poll(INPUT_POLL) {
+                Ok(false) => continue,
+                Ok(true) => {}
+                Err(err) => {
+                    tracing::error!(error = %err, "reading the terminal failed");
+                    return;
+                }
+            }
+            let event = match term::read() {
+                Ok(TermEvent::Key(key)) if key.kind == KeyEventKind::Press => Event::Key(key),
+                Ok(TermEvent::Resize(..)) => Event::Resize,
+                Ok(_) => continue,
+                Err(err) => {
+                    tracing::error!(error = %err, "reading the terminal failed");
+                    return;
+                }
+            };
+            if events.send(event).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn spawn_ticker(events: UnboundedSender<Event>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(TICK);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            interval.tick().await;
+            if events.send(Event::Tick).is_err() {
+                return;
+            }
+        }
+    });
+}

@@ -1,0 +1,48 @@
+//! Rendering: a pure function of [`State`]. Nothing here waits on the daemon or changes state.
+
+mod chrome;
+mod dialogs;
+mod help;
+mod team;
+mod teams;
+
+use ratatui::backend::Backend;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::{Frame, Terminal};
+
+use crate::app::{Modal, Screen, State};
+
+/// Draw the whole screen for `state`.
+pub fn render(frame: &mut Frame, state: &State) {
+    let width = frame.area().width;
+    let banner = chrome::banner_height(state, width);
+    let [header, banner_area, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner),
+        Constraint::Min(0),
+        Constraint::Length(chrome::status_height(state, width)),
+    ])
+    .areas(frame.area());
+
+    chrome::header(frame, header, state);
+    if banner > 0 {
+        chrome::banner(frame, banner_area, state);
+    }
+    match &state.screen {
+        Screen::Teams => teams::render(frame, body, state),
+        Screen::Team(view) => team::render(frame, body, view),
+    }
+    chrome::status_line(frame, status, state);
+
+    match &state.modal {
+        None => {}
+        Some(Modal::Help) => help::render(frame, state),
+        Some(Modal::Create(form)) => dialogs::create(frame, form),
+        Some(Modal::ConfirmDelete { name, .. }) => dialogs::confirm_delete(frame, name),
+    }
+}
+
+/// Draw `state` on any backend: the runtime's terminal, or a `TestBackend` in tests.
+pub fn draw<B: Backend>(terminal: &mut Terminal<B>, state: &State) -> Result<(), B::Error> {
+    terminal.draw(|frame| render(frame, state)).map(drop)
+}

@@ -1,0 +1,5 @@
+//! Small reusable pieces of UI, independent of tidemark's state.
+
+pub mod popup;
+pub mod spinner;
+pub mod text_input;
