@@ -1,0 +1,128 @@
+//! The real `tidemark` CLI against the real daemon: it starts the daemon when none answers, its
+//! `--json` output parses, and secrets never show in what it prints.
+
+use std::process::{Command, Output};
+use std::time::Duration;
+use tidemark_tests::harness::{Sandbox, bin, seed_connected_team, signal, wait_until};
+
+fn tidemark(sandbox: &Sandbox, args: &[&str]) -> Output {
+    Command::new(bin("tidemark"))
+        .arg("--data-dir")
+        .arg(sandbox.data_dir())
+        .arg("--socket")
+        .arg(sandbox.socket())
+        .args(args)
+        .env_remove("INTEGRATION_ENCRYPTION_KEY")
+        .env_remove("TIDEMARK_DATA_DIR")
+        .env_remove("TIDEMARK_SOCKET")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Stops the daemon the CLI started (its pid is in the lock file beside the socket).
+struct Started<'a>(&'a Sandbox);
+
+impl Drop for Started<'_> {
+    fn drop(&mut self) {
+        let lock = format!("{}.lock", self.0.socket().display());
+        if let Ok(pid) = std::fs::read_to_string(lock)
+            .unwrap_or_default()
+            .trim()
+            .parse::<i32>()
+        {
+            signal(pid, libc::SIGTERM);
+            let socket = self.0.socket();
+            wait_until(
+                Duration::from_secs(20),
+                "the started daemon to stop",
+                || (!socket.exists()).then_some(()),
+            );
+        }
+    }
+}
+
+#[test]
+fn the_cli_starts_the_daemon_and_manages_teams() {
+    let sandbox = Sandbox::new();
+    let _stop = Started(&sandbox);
+    let out = tidemark(&sandbox, &["team", "create", "platform"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("starting the tidemark daemon"),
+        "{}",
+        text(&out)
+    );
+    assert!(sandbox.socket().exists());
+    assert!(sandbox.data_dir().join("daemon.log").exists());
+
+    let out = tidemark(&sandbox, &["team", "list", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let teams: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(teams[0]["name"], "platform");
+    assert_eq!(teams[0]["role"], "owner");
+    assert!(
+        !text(&out).contains("starting"),
+        "the second call finds the running daemon"
+    );
+
+    let out = tidemark(&sandbox, &["team", "rename", "platform", "infra"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = tidemark(&sandbox, &["team", "create", "INFRA"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("already exists"), "{}", text(&out));
+    let out = tidemark(&sandbox, &["team", "delete", "infra", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = tidemark(&sandbox, &["status", "--team", "infra"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("not found"), "{}", text(&out));
+}
+
+#[test]
+fn status_shows_masked_credentials_and_never_the_secrets() {
+    let sandbox = Sandbox::new();
+    let token = "gho_CLIcanary0123456789abcdefghijklmn4f2a";
+    seed_connected_team(
+        &sandbox,
+        "octo",
+        token,
+        "ghr_CLIcanaryrefresh000000000000000",
+        "CLIhooksecret-canary",
+    );
+    let _stop = Started(&sandbox);
+    for args in [
+        &["status"][..],
+        &["status", "--json"],
+        &["status", "--team", "octo", "--json"],
+    ] {
+        let out = tidemark(&sandbox, args);
+        assert!(out.status.success(), "{}", text(&out));
+        let all = text(&out);
+        assert!(all.contains("gho_…4f2a"), "{args:?}: {all}");
+        assert!(all.contains("octo-org/hello-world"), "{args:?}: {all}");
+        for secret in [&token[4..20], "CLIcanaryrefresh", "CLIhooksecret"] {
+            assert!(!all.contains(secret), "{args:?} printed a secret: {all}");
+        }
+    }
+}
+
+#[test]
+fn no_start_reports_an_unreachable_daemon_clearly() {
+    let sandbox = Sandbox::new();
+    let out = tidemark(&sandbox, &["--no-start", "team", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let all = text(&out);
+    assert!(all.contains("not running"), "{all}");
+    assert!(
+        all.contains(&sandbox.socket().display().to_string()),
+        "names the socket: {all}"
+    );
+    assert!(!sandbox.socket().exists(), "--no-start started nothing");
+}
