@@ -32,7 +32,10 @@ fn record_team(store: &Store, key: &[u8]) -> TeamId {
         Commit => Commit, team_id;
     }
     // Index entries hold a member id of the same team.
-    assert!(is_kind(kind, &[Kind::MemberByGithubId, Kind::MemberByEmail]), "kind {kind:#x}");
+    assert!(
+        is_kind(kind, &[Kind::MemberByGithubId, Kind::MemberByEmail]),
+        "kind {kind:#x}"
+    );
     let team = keys::read_u64(key, 0).unwrap();
     let id: u64 = decode(Kind::MemberByGithubId, &value).unwrap();
     assert!(store.member(team, id).unwrap().is_some());
@@ -46,10 +49,21 @@ fn every_key_of_a_team_starts_with_its_id() {
     let before: BTreeSet<Vec<u8>> = all_keys(&env.store).into_iter().collect();
     let b = full_team(&env, "B", 1001);
     env.store
-        .upsert_member(b, MemberInput { email: Some("x@y.z".into()), ..MemberInput::default() })
+        .upsert_member(
+            b,
+            MemberInput {
+                email: Some("x@y.z".into()),
+                ..MemberInput::default()
+            },
+        )
         .unwrap();
-    env.store.set_github_sync_status(b, SyncStatus::Complete, None).unwrap();
-    let added: Vec<Vec<u8>> = all_keys(&env.store).into_iter().filter(|k| !before.contains(k)).collect();
+    env.store
+        .set_github_sync_status(b, SyncStatus::Complete, None)
+        .unwrap();
+    let added: Vec<Vec<u8>> = all_keys(&env.store)
+        .into_iter()
+        .filter(|k| !before.contains(k))
+        .collect();
     assert!(added.len() > 15, "{} keys", added.len());
     for key in &added {
         let team = keys::read_u64(key, 0).unwrap();
@@ -80,12 +94,19 @@ fn every_key_of_a_team_starts_with_its_id() {
 fn global_keys_are_the_version_users_and_indexes() {
     let env = env();
     let a = full_team(&env, "A", 1000);
-    let globals: Vec<Vec<u8>> =
-        all_keys(&env.store).into_iter().filter(|k| k[..8] == [0; 8]).collect();
+    let globals: Vec<Vec<u8>> = all_keys(&env.store)
+        .into_iter()
+        .filter(|k| k[..8] == [0; 8])
+        .collect();
     let kinds: Vec<u8> = globals.iter().map(|k| k[8]).collect();
     assert_eq!(
         kinds,
-        [Kind::Meta as u8, Kind::User as u8, Kind::TeamName as u8, Kind::UserTeam as u8],
+        [
+            Kind::Meta as u8,
+            Kind::User as u8,
+            Kind::TeamName as u8,
+            Kind::UserTeam as u8
+        ],
         "sorted by kind: version, user 1000, name 'a', user 1000 in team A"
     );
     assert_eq!(&globals[0][9..], b"schema_version");
@@ -97,14 +118,22 @@ fn global_keys_are_the_version_users_and_indexes() {
 
 #[test]
 fn keys_are_big_endian_so_teams_sort_apart() {
-    let k = keys::Key::new(0x0102_0304_0506_0708, Kind::Review).u64(9).u32(3).u8(4).into_vec();
+    let k = keys::Key::new(0x0102_0304_0506_0708, Kind::Review)
+        .u64(9)
+        .u32(3)
+        .u8(4)
+        .into_vec();
     assert_eq!(
         k,
-        [1, 2, 3, 4, 5, 6, 7, 8, 0x21, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 3, 4]
+        [
+            1, 2, 3, 4, 5, 6, 7, 8, 0x21, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 3, 4
+        ]
     );
     assert_eq!(keys::team_prefix(256), [0, 0, 0, 0, 0, 0, 1, 0]);
     // Team 1's highest key still sorts before team 2's lowest.
-    let hi = keys::Key::new(1, Kind::Commit).bytes(&[0xff; 64]).into_vec();
+    let hi = keys::Key::new(1, Kind::Commit)
+        .bytes(&[0xff; 64])
+        .into_vec();
     let lo = keys::Key::new(2, Kind::Meta).into_vec();
     assert!(hi < lo);
     assert_eq!(keys::read_u64(&k, 0), Some(0x0102_0304_0506_0708));

@@ -91,9 +91,14 @@ pub(super) fn full_team(env: &Env, name: &str, uid: u32) -> TeamId {
     github_credential(env, team, &format!("gho_{name}_token"));
     github_integration(env, team, &format!("whsec_{name}"));
     env.store.track_repo(team, REPO, "acme/widgets").unwrap();
-    env.store.track_repo(team, REPO + 1, "acme/gadgets").unwrap();
     env.store
-        .upsert_member(team, member_input(Some(1), "alice", Some("alice@acme.test")))
+        .track_repo(team, REPO + 1, "acme/gadgets")
+        .unwrap();
+    env.store
+        .upsert_member(
+            team,
+            member_input(Some(1), "alice", Some("alice@acme.test")),
+        )
         .unwrap();
     env.store
         .upsert_member(team, member_input(Some(2), "bob", Some("bob@acme.test")))
@@ -108,7 +113,11 @@ pub(super) fn full_team(env: &Env, name: &str, uid: u32) -> TeamId {
     team
 }
 
-pub(super) fn member_input(github_id: Option<u64>, login: &str, email: Option<&str>) -> MemberInput {
+pub(super) fn member_input(
+    github_id: Option<u64>,
+    login: &str,
+    email: Option<&str>,
+) -> MemberInput {
     MemberInput {
         github_id,
         github_username: Some(login.to_string()),

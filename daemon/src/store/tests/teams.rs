@@ -21,7 +21,10 @@ fn create_team_with_unknown_owner_fails_and_leaves_nothing() {
     let env = env();
     let before = all_keys(&env.store);
     let err = env.store.create_team("Ghosts", Some(77)).unwrap_err();
-    assert!(matches!(err, StoreError::NotFound(ref what) if what.contains("77")), "{err}");
+    assert!(
+        matches!(err, StoreError::NotFound(ref what) if what.contains("77")),
+        "{err}"
+    );
     assert_eq!(all_keys(&env.store), before);
     assert!(env.store.team_by_name("Ghosts").unwrap().is_none());
 }
@@ -34,7 +37,10 @@ fn team_names_are_unique_ignoring_case() {
         let err = env.store.create_team(clash, None).unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{clash}: {err}");
     }
-    assert_eq!(env.store.team_by_name("PLATFORM").unwrap().unwrap().id, a.id);
+    assert_eq!(
+        env.store.team_by_name("PLATFORM").unwrap().unwrap().id,
+        a.id
+    );
     assert_eq!(env.store.teams().unwrap().len(), 1);
     // Not a prefix match: a longer name is a different team.
     env.store.create_team("Platform 2", None).unwrap();
@@ -45,10 +51,24 @@ fn team_names_are_unique_ignoring_case() {
 fn invalid_team_names_are_rejected() {
     let env = env();
     let long = "x".repeat(tidemark_protocol::TEAM_NAME_MAX_CHARS + 1);
-    for bad in ["", "   ", " lead", "trail ", "tab\there", "nl\nx", long.as_str()] {
+    for bad in [
+        "",
+        "   ",
+        " lead",
+        "trail ",
+        "tab\there",
+        "nl\nx",
+        long.as_str(),
+    ] {
         let err = env.store.create_team(bad, None).unwrap_err();
         assert!(
-            matches!(err, StoreError::Rejected { field: "team name", .. }),
+            matches!(
+                err,
+                StoreError::Rejected {
+                    field: "team name",
+                    ..
+                }
+            ),
             "{bad:?}: {err}"
         );
     }
@@ -81,7 +101,10 @@ fn rename_to_own_name_in_other_case_keeps_the_index() {
     let renamed = env.store.rename_team(t.id, "Platform").unwrap();
     assert_eq!(renamed.name, "Platform");
     assert_eq!(env.store.team(t.id).unwrap().unwrap().name, "Platform");
-    assert_eq!(env.store.team_by_name("PLATFORM").unwrap().unwrap().id, t.id);
+    assert_eq!(
+        env.store.team_by_name("PLATFORM").unwrap().unwrap().id,
+        t.id
+    );
     assert_eq!(global_keys(&env.store, Kind::TeamName).len(), 1);
     let err = env.store.create_team("pLATFORM", None).unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
@@ -108,7 +131,13 @@ fn teams_are_listed_by_name_ignoring_case() {
     for name in ["charlie", "Alpha", "bravo"] {
         env.store.create_team(name, None).unwrap();
     }
-    let names: Vec<String> = env.store.teams().unwrap().into_iter().map(|t| t.name).collect();
+    let names: Vec<String> = env
+        .store
+        .teams()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
     assert_eq!(names, ["Alpha", "bravo", "charlie"]);
 }
 
@@ -119,7 +148,9 @@ fn delete_team_cascades_everything_and_touches_no_other_team() {
     let kept = full_team(&env, "Kept", 1001);
     // A second member of the doomed team who also belongs to the kept team.
     env.store.upsert_user(1002, "carol").unwrap();
-    env.store.set_membership(doomed, 1002, Role::Member).unwrap();
+    env.store
+        .set_membership(doomed, 1002, Role::Member)
+        .unwrap();
     env.store.set_membership(kept, 1002, Role::Admin).unwrap();
 
     let kept_before: Vec<(Vec<u8>, Vec<u8>)> = env
@@ -146,7 +177,11 @@ fn delete_team_cascades_everything_and_touches_no_other_team() {
         Kind::Review,
         Kind::Commit,
     ] {
-        assert!(kinds.contains(&(kind as u8)), "fixture lacks {}", kind.name());
+        assert!(
+            kinds.contains(&(kind as u8)),
+            "fixture lacks {}",
+            kind.name()
+        );
     }
 
     let removed = env.store.delete_team(doomed).unwrap();
@@ -155,7 +190,13 @@ fn delete_team_cascades_everything_and_touches_no_other_team() {
     assert!(env.store.team(doomed).unwrap().is_none());
     assert!(env.store.team_by_name("doomed").unwrap().is_none());
     assert!(env.store.teams_of_user(1000).unwrap().is_empty());
-    let carol: Vec<TeamId> = env.store.teams_of_user(1002).unwrap().iter().map(|(t, _)| t.id).collect();
+    let carol: Vec<TeamId> = env
+        .store
+        .teams_of_user(1002)
+        .unwrap()
+        .iter()
+        .map(|(t, _)| t.id)
+        .collect();
     assert_eq!(carol, [kept]);
     // No global key mentions the doomed team any more.
     for key in global_keys(&env.store, Kind::UserTeam) {
@@ -170,7 +211,10 @@ fn delete_team_cascades_everything_and_touches_no_other_team() {
         .map(|kv| kv.unwrap())
         .map(|(k, v)| (k.to_vec(), v.to_vec()))
         .collect();
-    let gone: Vec<&(Vec<u8>, Vec<u8>)> = kept_before.iter().filter(|kv| !after.contains(kv)).collect();
+    let gone: Vec<&(Vec<u8>, Vec<u8>)> = kept_before
+        .iter()
+        .filter(|kv| !after.contains(kv))
+        .collect();
     assert_eq!(gone.len(), 3, "{gone:?}");
     assert!(after.iter().all(|kv| kept_before.contains(kv)));
     // The users themselves stay.
@@ -180,7 +224,10 @@ fn delete_team_cascades_everything_and_touches_no_other_team() {
 #[test]
 fn delete_missing_team_is_not_found() {
     let env = env();
-    assert!(matches!(env.store.delete_team(42), Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        env.store.delete_team(42),
+        Err(StoreError::NotFound(_))
+    ));
     assert!(env.store.team(keys::GLOBAL).unwrap().is_none());
 }
 
@@ -192,7 +239,10 @@ fn memberships_set_change_and_remove() {
     let m = env.store.set_membership(team, 1001, Role::Member).unwrap();
     let changed = env.store.set_membership(team, 1001, Role::Admin).unwrap();
     assert_eq!(changed.role, Role::Admin);
-    assert_eq!(changed.created_at, m.created_at, "a role change keeps the join time");
+    assert_eq!(
+        changed.created_at, m.created_at,
+        "a role change keeps the join time"
+    );
     assert_eq!(env.store.memberships(team).unwrap().len(), 2);
     assert_eq!(env.store.teams_of_user(1001).unwrap()[0].1, Role::Admin);
 

@@ -23,7 +23,11 @@ fn delete_user_clears_connected_by_everywhere_and_drops_memberships() {
     let a = team_owned_by(&env.store, "A", 1000);
     let b = team_owned_by(&env.store, "B", 1001);
     env.store.set_membership(b, 1000, Role::Admin).unwrap();
-    for (team, provider) in [(a, Provider::Github), (a, Provider::Slack), (b, Provider::Jira)] {
+    for (team, provider) in [
+        (a, Provider::Github),
+        (a, Provider::Slack),
+        (b, Provider::Jira),
+    ] {
         env.store
             .create_credential(
                 &env.keys,
@@ -66,8 +70,16 @@ fn delete_user_clears_connected_by_everywhere_and_drops_memberships() {
             .iter()
             .all(|k| keys::read_u32(k, keys::ID_OFFSET) != Some(1000))
     );
-    for (team, provider) in [(a, Provider::Github), (a, Provider::Slack), (b, Provider::Jira)] {
-        let cred = env.store.credential(team, provider).unwrap().expect("credential kept");
+    for (team, provider) in [
+        (a, Provider::Github),
+        (a, Provider::Slack),
+        (b, Provider::Jira),
+    ] {
+        let cred = env
+            .store
+            .credential(team, provider)
+            .unwrap()
+            .expect("credential kept");
         assert_eq!(cred.connected_by, None, "{team} {provider}");
         let token = env
             .store
@@ -80,11 +92,17 @@ fn delete_user_clears_connected_by_everywhere_and_drops_memberships() {
     assert_eq!(other.connected_by, Some(1001));
     // The teams themselves and the other owner are untouched.
     assert_eq!(env.store.teams().unwrap().len(), 2);
-    assert_eq!(env.store.membership(b, 1001).unwrap().unwrap().role, Role::Owner);
+    assert_eq!(
+        env.store.membership(b, 1001).unwrap().unwrap().role,
+        Role::Owner
+    );
 }
 
 #[test]
 fn delete_unknown_user_is_not_found() {
     let env = env();
-    assert!(matches!(env.store.delete_user(5), Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        env.store.delete_user(5),
+        Err(StoreError::NotFound(_))
+    ));
 }
