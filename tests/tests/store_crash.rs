@@ -195,52 +195,34 @@ fn check_invariants(dir: &Path, round: u64) -> Report {
                 t.name
             )),
         }
-        match kind(key) {
-            k if k == Kind::TrackedRepo as u8 => {
-                if store.github_integration(team).unwrap().is_none() {
-                    fail(format!(
-                        "tracked repo {} of team {team} without integration",
-                        id(0)
-                    ));
-                }
-            }
-            k if k == Kind::GitHubIntegration as u8 => {
-                if store.credential(team, Provider::Github).unwrap().is_none() {
-                    fail(format!(
-                        "integration of team {team} without github credential"
-                    ));
-                }
-            }
-            k if k == Kind::Review as u8 || k == Kind::Commit as u8 => {
-                if store.pull_request(team, id(0), id(1)).unwrap().is_none() {
-                    fail(format!(
-                        "review/commit of missing PR {}#{} in team {team}",
-                        id(0),
-                        id(1)
-                    ));
-                }
-            }
-            k if k == Kind::MemberByGithubId as u8 || k == Kind::MemberByEmail as u8 => {
-                if store.member(team, u64_value(value)).unwrap().is_none() {
-                    fail(format!(
-                        "member index of team {team} points at a missing member"
-                    ));
-                }
-            }
-            k if k == Kind::Membership as u8 => {
-                let uid = keys::read_u32(key, keys::ID_OFFSET).unwrap();
-                let has_index = store
-                    .teams_of_user(uid)
-                    .unwrap()
-                    .iter()
-                    .any(|(t, _)| t.id == team);
-                if !has_index {
-                    fail(format!(
-                        "membership of {uid} in team {team} missing from its index"
-                    ));
-                }
-            }
-            _ => {}
+        let k = kind(key);
+        let broken = if k == Kind::TrackedRepo as u8 {
+            (store.github_integration(team).unwrap().is_none())
+                .then(|| format!("tracked repo {} of team {team} without integration", id(0)))
+        } else if k == Kind::GitHubIntegration as u8 {
+            (store.credential(team, Provider::Github).unwrap().is_none())
+                .then(|| format!("integration of team {team} without github credential"))
+        } else if k == Kind::Review as u8 || k == Kind::Commit as u8 {
+            (store.pull_request(team, id(0), id(1)).unwrap().is_none()).then(|| {
+                format!(
+                    "review/commit of missing PR {}#{} in team {team}",
+                    id(0),
+                    id(1)
+                )
+            })
+        } else if k == Kind::MemberByGithubId as u8 || k == Kind::MemberByEmail as u8 {
+            (store.member(team, u64_value(value)).unwrap().is_none())
+                .then(|| format!("member index of team {team} points at a missing member"))
+        } else if k == Kind::Membership as u8 {
+            let uid = keys::read_u32(key, keys::ID_OFFSET).unwrap();
+            let teams = store.teams_of_user(uid).unwrap();
+            (!teams.iter().any(|(t, _)| t.id == team))
+                .then(|| format!("membership of {uid} in team {team} missing from its index"))
+        } else {
+            None
+        };
+        if let Some(what) = broken {
+            fail(what);
         }
     }
     // Every record decodes: list everything through the typed API.

@@ -74,10 +74,10 @@ impl Store {
                 new.provider
             )));
         }
-        if let Some(uid) = new.connected_by {
-            if self.user(uid)?.is_none() {
-                return Err(StoreError::NotFound(format!("user {uid}")));
-            }
+        if let Some(uid) = new.connected_by
+            && self.user(uid)?.is_none()
+        {
+            return Err(StoreError::NotFound(format!("user {uid}")));
         }
         let seal = |field: SecretField, secret: &Secret| {
             crypto::encrypt(keyring, field.binding(team, new.provider), secret)

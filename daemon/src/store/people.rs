@@ -49,10 +49,10 @@ impl Store {
         if let Some(gid) = input.github_id {
             found = self.get::<u64>(Kind::MemberByGithubId, by_github_id_key(team, gid))?;
         }
-        if found.is_none() {
-            if let Some(email) = input.email.as_deref().filter(|e| !e.is_empty()) {
-                found = self.get::<u64>(Kind::MemberByEmail, by_email_key(team, email))?;
-            }
+        if found.is_none()
+            && let Some(email) = input.email.as_deref().filter(|e| !e.is_empty())
+        {
+            found = self.get::<u64>(Kind::MemberByEmail, by_email_key(team, email))?;
         }
         let existing = match found {
             Some(id) => self.member(team, id)?,

@@ -84,7 +84,7 @@ impl Store {
     pub fn tracked_repos(&self, team: TeamId) -> Result<Vec<TrackedRepository>> {
         let mut repos: Vec<TrackedRepository> =
             self.scan(Kind::TrackedRepo, Key::new(team, Kind::TrackedRepo))?;
-        repos.sort_by(|a, b| a.full_name.to_lowercase().cmp(&b.full_name.to_lowercase()));
+        repos.sort_by_key(|r| r.full_name.to_lowercase());
         Ok(repos)
     }
 

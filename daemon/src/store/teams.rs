@@ -33,10 +33,10 @@ impl Store {
         if self.contains(team_name_key(name))? {
             return Err(StoreError::Conflict(format!("a team named '{name}'")));
         }
-        if let Some(uid) = owner {
-            if self.user(uid)?.is_none() {
-                return Err(StoreError::NotFound(format!("user {uid}")));
-            }
+        if let Some(uid) = owner
+            && self.user(uid)?.is_none()
+        {
+            return Err(StoreError::NotFound(format!("user {uid}")));
         }
         let team = Team {
             id: self.next_id()?,
