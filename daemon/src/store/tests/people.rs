@@ -203,3 +203,38 @@ fn members_and_their_indexes_are_per_team() {
         }
     }
 }
+
+#[test]
+fn blank_emails_are_no_emails() {
+    // A whitespace-only email must not become one shared index entry that merges strangers.
+    let env = env();
+    let t = team(&env);
+    let s = &env.store;
+    let blank = |e: &str| MemberInput {
+        email: Some(e.into()),
+        ..MemberInput::default()
+    };
+    for e in ["  ", "\t", " \n "] {
+        let err = s.upsert_member(t, blank(e)).unwrap_err();
+        assert!(matches!(err, StoreError::Rejected { .. }), "{e:?}: {err}");
+    }
+    let a = s
+        .upsert_member(t, member_input(Some(1), "a", Some("  ")))
+        .unwrap();
+    let b = s
+        .upsert_member(t, member_input(Some(2), "b", Some(" ")))
+        .unwrap();
+    assert_ne!(a.id, b.id);
+    assert_eq!((a.email, b.email), (None, None));
+    let c = s
+        .upsert_member(t, member_input(Some(3), "c", Some(" c@x.test ")))
+        .unwrap();
+    assert_eq!(c.email.as_deref(), Some("c@x.test"), "stored trimmed");
+    assert!(
+        team_keys(s, t)
+            .iter()
+            .filter(|k| k[8] == Kind::MemberByEmail as u8)
+            .count()
+            == 1
+    );
+}
