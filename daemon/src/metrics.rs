@@ -1,12 +1,13 @@
 //! Per-PR metric definitions (design §4), computed whenever a pull request or its reviews or
 //! commits are written. Pure functions over records: no I/O.
 
-use crate::store::{Commit, PrReview, PrState, PullRequest, ReviewState};
+use crate::store::{Commit, PrReview, PrState, PullRequest, ReviewState, looks_like_bot};
 
-/// Does this review count toward "first review"? Not by the PR's author, not by a bot, and a
-/// submitted review (a pending one is not visible to the author yet).
+/// Does this review count toward "first review"? Not by the PR's author, not by a bot (flagged,
+/// or a `[bot]` login), and a submitted review (a pending one is not visible to the author yet).
 pub fn review_counts(pr: &PullRequest, review: &PrReview) -> bool {
     if review.reviewer_is_bot
+        || review.reviewer_login.as_deref().is_some_and(looks_like_bot)
         || review.state == ReviewState::Pending
         || review.submitted_at.is_none()
     {

@@ -11,6 +11,8 @@ pub mod records;
 mod repos;
 mod schema;
 mod teams;
+#[cfg(test)]
+mod tests;
 mod users;
 
 pub use integrations::{NewCredential, NewGitHubIntegration, RotationReport, SecretField};

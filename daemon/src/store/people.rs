@@ -34,7 +34,9 @@ pub fn looks_like_bot(login: &str) -> bool {
 impl Store {
     /// Find the member this person is (github id first, then email), update what we learned, or
     /// create them. Returns the stored member.
-    pub fn upsert_member(&self, team: TeamId, input: MemberInput) -> Result<TeamMember> {
+    pub fn upsert_member(&self, team: TeamId, mut input: MemberInput) -> Result<TeamMember> {
+        // A blank email is no email (else every blank one would share one index entry).
+        input.email = input.email.map(|e| e.trim().to_string());
         if input.github_id.is_none() && input.email.as_deref().is_none_or(str::is_empty) {
             return Err(StoreError::Rejected {
                 field: "team member",

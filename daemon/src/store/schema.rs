@@ -93,6 +93,14 @@ pub(crate) struct CredentialV1 {
 
 fn upgrade_v1_to_v2(store: &Store) -> Result<()> {
     let mut w = store.writer();
+    // Every name a v1 team has, so a clash's new name never takes another team's name.
+    let mut originals = std::collections::HashSet::new();
+    for item in store.raw().iter() {
+        let (key, value) = item?;
+        if key.len() >= ID_OFFSET && key[..8] != [0; 8] && key[8] == Kind::Team as u8 {
+            originals.insert(decode::<Team>(Kind::Team, &value)?.name.to_lowercase());
+        }
+    }
     let mut names = std::collections::HashSet::new();
     for item in store.raw().iter() {
         let (key, value) = item?;
@@ -104,7 +112,14 @@ fn upgrade_v1_to_v2(store: &Store) -> Result<()> {
                 let team: Team = decode(Kind::Team, &value)?;
                 if !names.insert(team.name.to_lowercase()) {
                     // v1 allowed names differing only in case; keep both, make the later unique.
-                    let renamed = format!("{} ({})", team.name, team.id);
+                    let mut renamed = format!("{} ({})", team.name, team.id);
+                    let mut n = 2;
+                    while originals.contains(&renamed.to_lowercase())
+                        || !names.insert(renamed.to_lowercase())
+                    {
+                        renamed = format!("{} ({} #{n})", team.name, team.id);
+                        n += 1;
+                    }
                     tracing::warn!(team = team.id, name = %renamed, "renamed a team whose name clashed");
                     w.put(
                         Key::new(team.id, Kind::Team),
