@@ -37,8 +37,15 @@ pub fn compute(pr: &mut PullRequest, reviews: &[PrReview], commits: &[Commit]) {
         (PrState::Merged, Some(merged)) => Some((merged - pr.created_at).max(0)),
         _ => None,
     };
-    let ready = pr.ready_at.unwrap_or(pr.created_at);
-    pr.review_time = pr.first_review_at.map(|first| (first - ready).max(0));
+    // A PR still in draft has not asked for review yet: no review time until it is ready.
+    let ready = match (pr.is_draft, pr.ready_at) {
+        (_, Some(ready)) => Some(ready),
+        (true, None) => None,
+        (false, None) => Some(pr.created_at),
+    };
+    pr.review_time = ready
+        .zip(pr.first_review_at)
+        .map(|(ready, first)| (first - ready).max(0));
 }
 
 #[cfg(test)]
@@ -100,6 +107,19 @@ mod tests {
         assert_eq!(p.first_review_at, Some(1_400));
         assert_eq!(p.review_time, Some(400));
         assert_eq!(p.cycle_time, None, "not merged");
+    }
+
+    #[test]
+    fn a_draft_has_no_review_time_until_it_is_ready() {
+        let mut p = pr();
+        p.is_draft = true;
+        compute(
+            &mut p,
+            &[review(1, 2, "bob", 1_600, ReviewState::Commented)],
+            &[],
+        );
+        assert_eq!(p.first_review_at, Some(1_600));
+        assert_eq!(p.review_time, None);
     }
 
     #[test]

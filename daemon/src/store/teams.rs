@@ -125,8 +125,12 @@ impl Store {
         let team = self
             .team(id)?
             .ok_or_else(|| StoreError::NotFound(format!("team #{id}")))?;
-        for m in self.memberships(id)? {
-            w.remove(user_team_key(m.uid, id));
+        // Uids from the keys, not the values: a corrupt membership must not block the delete.
+        let prefix = Key::new(id, Kind::Membership);
+        for key in self.scan_keys(&prefix)? {
+            if let Some(uid) = super::keys::read_u32(&key, prefix.as_ref().len()) {
+                w.remove(user_team_key(uid, id));
+            }
         }
         w.remove(team_name_key(&team.name));
         let keys = self.scan_keys(team_prefix(id))?;

@@ -275,3 +275,23 @@ fn teams_of_user_lists_every_team_by_name() {
     let got: Vec<(TeamId, Role)> = teams.iter().map(|(t, r)| (t.id, *r)).collect();
     assert_eq!(got, [(a, Role::Member), (b, Role::Owner)]);
 }
+
+#[test]
+fn a_corrupt_membership_does_not_block_deleting_its_team() {
+    let env = env();
+    let store = &env.store;
+    store.upsert_user(1000, "alice").unwrap();
+    let team = store.create_team("doomed", Some(1000)).unwrap();
+    let key = super::keys::Key::new(team.id, Kind::Membership).u32(1000);
+    store.raw().insert(key.as_ref(), &[0xff_u8; 3][..]).unwrap();
+    assert!(
+        store.memberships(team.id).is_err(),
+        "the membership is corrupt"
+    );
+    store.delete_team(team.id).unwrap();
+    assert!(store.team(team.id).unwrap().is_none());
+    assert!(
+        store.teams_of_user(1000).unwrap().is_empty(),
+        "the user-team index entry went too"
+    );
+}
