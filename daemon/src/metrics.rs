@@ -53,29 +53,7 @@ mod tests {
     use super::*;
 
     fn pr() -> PullRequest {
-        PullRequest {
-            team_id: 1,
-            repo_id: 10,
-            number: 1,
-            github_id: 100,
-            title: "t".into(),
-            state: PrState::Open,
-            is_draft: false,
-            author_github_id: Some(1),
-            author_login: Some("alice".into()),
-            author_member_id: None,
-            created_at: 1_000,
-            ready_at: None,
-            updated_at: 1_000,
-            merged_at: None,
-            closed_at: None,
-            additions: 0,
-            deletions: 0,
-            first_commit_at: None,
-            first_review_at: None,
-            cycle_time: None,
-            review_time: None,
-        }
+        crate::store::tests::pr(1, 10, 1)
     }
 
     fn review(id: u64, who: u64, login: &str, at: i64, state: ReviewState) -> PrReview {

@@ -6,6 +6,16 @@ use tidemark_tests::harness::{Daemon, Sandbox, block_on, connect, ctx, seed_conn
 
 const ACCESS: &str = "gho_rotation0123456789abcdefghijklmnopWXYZ";
 
+fn seed(sandbox: &Sandbox, team: &str) -> u64 {
+    seed_connected_team(
+        sandbox,
+        team,
+        ACCESS,
+        "ghr_refresh_rotation_000000000000000",
+        "hook-secret-rot",
+    )
+}
+
 fn key_file(sandbox: &Sandbox) -> std::path::PathBuf {
     sandbox.data_dir().join("encryption.key")
 }
@@ -36,13 +46,7 @@ fn access_token_state(sandbox: &Sandbox, log_n: usize, team: u64) -> SecretState
 #[test]
 fn rotate_key_replaces_the_key_and_keeps_every_secret_readable() {
     let sandbox = Sandbox::new();
-    let team = seed_connected_team(
-        &sandbox,
-        "rot",
-        ACCESS,
-        "ghr_refresh_rotation_000000000000000",
-        "hook-secret-rot",
-    );
+    let team = seed(&sandbox, "rot");
     let before = keys(&sandbox);
 
     // Not while a daemon holds the store.
@@ -76,13 +80,7 @@ fn rotate_key_replaces_the_key_and_keeps_every_secret_readable() {
 #[test]
 fn an_interrupted_rotation_loses_nothing_and_a_rerun_finishes_it() {
     let sandbox = Sandbox::new();
-    let team = seed_connected_team(
-        &sandbox,
-        "rot",
-        ACCESS,
-        "ghr_refresh_rotation_000000000000000",
-        "hook-secret-rot",
-    );
+    let team = seed(&sandbox, "rot");
     let old = keys(&sandbox);
     // The state a rotation killed after its first step leaves: a new key in front, nothing re-sealed.
     let mut interrupted = vec![Keyring::generate_key()];
@@ -110,13 +108,7 @@ fn an_interrupted_rotation_loses_nothing_and_a_rerun_finishes_it() {
 #[test]
 fn a_secret_that_cannot_be_decrypted_is_reported_and_kept() {
     let sandbox = Sandbox::new();
-    let team = seed_connected_team(
-        &sandbox,
-        "lost",
-        ACCESS,
-        "ghr_refresh_rotation_000000000000000",
-        "hook-secret-rot",
-    );
+    let team = seed(&sandbox, "lost");
     let right = keys(&sandbox);
     // The daemon started with the wrong key: it still serves, and says what it cannot read.
     write_key_file(&key_file(&sandbox), &[Keyring::generate_key()]).unwrap();

@@ -12,7 +12,7 @@ mod repos;
 mod schema;
 mod teams;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod users;
 
 pub use integrations::{NewCredential, NewGitHubIntegration, RotationReport, SecretField};

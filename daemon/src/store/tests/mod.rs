@@ -128,7 +128,7 @@ pub(super) fn member_input(
 }
 
 /// An open, non-draft PR by github user 1 created at t=1000.
-pub(super) fn pr(team: TeamId, repo: u64, number: u64) -> PullRequest {
+pub(crate) fn pr(team: TeamId, repo: u64, number: u64) -> PullRequest {
     PullRequest {
         team_id: team,
         repo_id: repo,
