@@ -1,4 +1,8 @@
-//! tidemark's end-to-end harness: start the real binaries in a temp dir and talk to them.
-//! (The GitHub simulator joins this crate with its own issue.)
+//! tidemark's end-to-end harness (start the real binaries in a temp dir and talk to them) and the
+//! GitHub simulator the tests and the offline demo run against.
+
+// serde_json's json! macro recurses once per field; GitHub's repository object has ~80.
+#![recursion_limit = "256"]
 
 pub mod harness;
+pub mod sim;

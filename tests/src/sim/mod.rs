@@ -1,0 +1,357 @@
+//! A faithful, stateful GitHub for tests and the offline demo: web host (OAuth) and API host
+//! (REST, GraphQL) on one address, webhooks to the hooks created through its API, rate limits,
+//! ETags, faults on demand, and a control API under `/_sim/`.
+//!
+//! Start it in-process with [`Sim::start`], or as the `github-sim` binary.
+
+pub mod api;
+pub mod clock;
+pub mod control;
+pub mod generate;
+pub mod graphql;
+pub mod hooks_api;
+pub mod http;
+pub mod json;
+pub mod limits;
+pub mod oauth;
+pub mod rest;
+pub mod webhooks;
+pub mod world;
+
+use http::{Fault, Request, Response};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+pub use generate::OrgSpec;
+pub use world::World;
+
+/// How the simulator behaves (the `github-sim` flags).
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub org: OrgSpec,
+    /// REST requests per hour per user (GitHub: 5,000 for a user token); GraphQL points too.
+    pub rate_limit: u64,
+    /// More requests than this in flight at once trip the secondary limit.
+    pub max_concurrent: usize,
+    /// Seconds a secondary-limited client is told to wait (`retry-after`).
+    pub secondary_retry_after: u64,
+    /// Answer secondary limits with 429 (else 403, GitHub does both).
+    pub secondary_429: bool,
+    /// Added to every request but the control API.
+    pub latency_ms: u64,
+    /// Device codes are approved by the viewer after this many polls (None: never by itself).
+    pub auto_approve: Option<u32>,
+    pub client_id: String,
+    pub client_secret: String,
+    /// A GraphQL query touching more nodes than this answers 502 ("took too long").
+    pub graphql_timeout_nodes: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            org: OrgSpec::default(),
+            rate_limit: 5_000,
+            max_concurrent: 100,
+            secondary_retry_after: 60,
+            secondary_429: false,
+            latency_ms: 0,
+            auto_approve: Some(2),
+            client_id: "Iv1.tidemarksim0001".into(),
+            client_secret: "sim-client-secret-0123456789abcdef".into(),
+            graphql_timeout_nodes: 20_000,
+        }
+    }
+}
+
+/// Faults switched on through `/_sim/faults` (rates are per mille of API requests).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    pub error_rate: u32,
+    pub reset_rate: u32,
+    pub truncate_rate: u32,
+    pub latency_ms: Option<u64>,
+    /// Overrides the config's GraphQL 502 threshold.
+    pub graphql_timeout_nodes: Option<u64>,
+    /// The next N API requests answer 502 (then it clears itself).
+    pub fail_next: u32,
+}
+
+/// Counters the tests read through `/_sim/stats`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Stats {
+    /// "GET /repos/{owner}/{repo}/pulls" → count.
+    pub endpoints: std::collections::BTreeMap<String, u64>,
+    pub requests: u64,
+    /// REST requests counted against the core limit.
+    pub rest_requests: u64,
+    pub graphql_requests: u64,
+    pub graphql_points: u64,
+    pub not_modified: u64,
+    pub max_concurrency: usize,
+    /// Requests that arrived while the client had been told to wait (retry-after or reset).
+    pub early_requests: u64,
+    pub rate_limited: u64,
+    pub secondary_limited: u64,
+    pub faults_injected: u64,
+    pub deliveries: u64,
+}
+
+/// Everything the handlers share.
+pub struct Shared {
+    pub urls: json::Urls,
+    pub config: SimConfig,
+    pub world: Mutex<World>,
+    pub faults: Mutex<Faults>,
+    pub stats: Mutex<Stats>,
+    pub limits: Mutex<limits::Limits>,
+    pub oauth: Mutex<oauth::OAuthState>,
+    pub inflight: AtomicUsize,
+    pub deliverer: webhooks::Deliverer,
+    rng: Mutex<rand::rngs::StdRng>,
+}
+
+impl Shared {
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn stats(&self) -> MutexGuard<'_, Stats> {
+        self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn limits(&self) -> MutexGuard<'_, limits::Limits> {
+        self.limits.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn oauth(&self) -> MutexGuard<'_, oauth::OAuthState> {
+        self.oauth.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A roll of the dice: true `per_mille` times in a thousand.
+    pub fn roll(&self, per_mille: u32) -> bool {
+        use rand::Rng;
+        per_mille > 0
+            && self
+                .rng
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .random_range(0..1000)
+                < per_mille
+    }
+
+    /// A random token of `len` alphanumerics.
+    pub fn random_token(&self, len: usize) -> String {
+        use rand::Rng;
+        use rand::distr::Alphanumeric;
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        (0..len).map(|_| rng.sample(Alphanumeric) as char).collect()
+    }
+
+    /// Send the webhooks for `events` (in order, in the background).
+    pub fn emit(self: &Arc<Self>, events: Vec<world::Event>) {
+        webhooks::dispatch(self, events);
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct Sim {
+    pub shared: Arc<Shared>,
+    pub addr: SocketAddr,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Sim {
+    /// Bind `addr` (port 0 for any) and serve on a runtime of its own, so sync and async tests
+    /// alike can use it.
+    pub fn start(config: SimConfig, addr: &str) -> std::io::Result<Sim> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("github-sim")
+            .enable_all()
+            .build()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(addr))?;
+        let addr = listener.local_addr()?;
+        let base = http::local_url(addr);
+        let shared = Arc::new(Shared::new(config, base));
+        let handler_shared = shared.clone();
+        let handler: http::Handler = Arc::new(move |req| {
+            let shared = handler_shared.clone();
+            Box::pin(async move { handle(shared, req).await })
+        });
+        runtime.spawn(http::serve(listener, handler));
+        Ok(Sim {
+            shared,
+            addr,
+            runtime: Some(runtime),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`: both the web URL and the API URL.
+    pub fn url(&self) -> String {
+        self.shared.urls.api.clone()
+    }
+
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.shared.world()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.shared.stats().clone()
+    }
+
+    /// Issue a token for `login` directly (tests that do not go through OAuth).
+    pub fn token_for(&self, login: &str) -> String {
+        oauth::mint_token(
+            &self.shared,
+            login,
+            vec!["repo".into(), "read:org".into(), "read:user".into()],
+        )
+        .expect("the login exists")
+    }
+
+    /// Run a future on the simulator's runtime (for tests that drive it from sync code).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.as_ref().expect("runtime").block_on(f)
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Shared {
+    fn new(config: SimConfig, base: String) -> Shared {
+        use rand::SeedableRng;
+        let world = generate::generate(&config.org);
+        let seed = config.org.seed;
+        Shared {
+            urls: json::Urls {
+                web: base.clone(),
+                api: base,
+            },
+            world: Mutex::new(world),
+            faults: Mutex::new(Faults::default()),
+            stats: Mutex::new(Stats::default()),
+            limits: Mutex::new(limits::Limits::default()),
+            oauth: Mutex::new(oauth::OAuthState::default()),
+            inflight: AtomicUsize::new(0),
+            deliverer: webhooks::Deliverer::new(),
+            rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(seed ^ 0x5eed)),
+            config,
+        }
+    }
+}
+
+/// "GET /repos/{owner}/{repo}/pulls/{number}" for stats: ids and names become placeholders.
+pub fn endpoint_key(req: &Request) -> String {
+    let segs = req.segments();
+    let mut out = String::new();
+    for (i, s) in segs.iter().enumerate() {
+        out.push('/');
+        let prev = if i > 0 { segs[i - 1] } else { "" };
+        let placeholder = match (prev, i) {
+            ("repos", 1) => Some("{owner}"),
+            (_, 2) if segs[0] == "repos" => Some("{repo}"),
+            ("orgs", 1) => Some("{org}"),
+            ("users", 1) => Some("{user}"),
+            ("applications", 1) => Some("{client_id}"),
+            ("pulls", _) | ("hooks", _) | ("deliveries", _)
+                if s.chars().all(|c| c.is_ascii_digit()) =>
+            {
+                Some("{id}")
+            }
+            _ => None,
+        };
+        out.push_str(placeholder.unwrap_or(s));
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    format!("{} {out}", req.method)
+}
+
+/// Every request: control API first (never faulted or counted), then stats, concurrency,
+/// latency and faults, then OAuth or the API.
+async fn handle(shared: Arc<Shared>, req: Request) -> Response {
+    if req.path.starts_with("/_sim/") || req.path == "/_sim" {
+        return control::handle(&shared, req).await;
+    }
+    {
+        let mut stats = shared.stats();
+        stats.requests += 1;
+        *stats.endpoints.entry(endpoint_key(&req)).or_default() += 1;
+    }
+    let inflight = InFlight::enter(&shared);
+    let (latency, fault) = {
+        let mut faults = shared.faults();
+        let latency = faults.latency_ms.unwrap_or(shared.config.latency_ms);
+        let fault = if faults.fail_next > 0 {
+            faults.fail_next -= 1;
+            Some(None)
+        } else if shared.roll(faults.reset_rate) {
+            Some(Some(Fault::Reset))
+        } else if shared.roll(faults.truncate_rate) {
+            Some(Some(Fault::Truncate))
+        } else if shared.roll(faults.error_rate) {
+            Some(None)
+        } else {
+            None
+        };
+        (latency, fault)
+    };
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    let is_web = req.path.starts_with("/login/");
+    let response = match fault {
+        Some(Some(Fault::Reset)) => Response::new(500).faulty(Fault::Reset),
+        Some(None) => Response::json(
+            502,
+            &serde_json::json!({"message": "Server Error", "documentation_url": "https://docs.github.com/rest"}),
+        ),
+        _ if is_web => oauth::handle(&shared, req).await,
+        Some(Some(Fault::Truncate)) => {
+            let r = api::handle(&shared, req, inflight.level).await;
+            r.faulty(Fault::Truncate)
+        }
+        None => api::handle(&shared, req, inflight.level).await,
+    };
+    if fault.is_some() {
+        shared.stats().faults_injected += 1;
+    }
+    drop(inflight);
+    response
+}
+
+/// Counts requests in flight for the secondary limit and the stats' high-water mark.
+struct InFlight<'a> {
+    shared: &'a Shared,
+    level: usize,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> InFlight<'a> {
+        let level = shared.inflight.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut stats = shared.stats();
+        stats.max_concurrency = stats.max_concurrency.max(level);
+        InFlight { shared, level }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.shared.inflight.fetch_sub(1, Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,879 @@
+//! The simulated GitHub's state: one organization with its people, repositories, pull requests,
+//! reviews, commits and webhooks. Plain data plus the mutations the control API offers; every
+//! mutation returns the webhook events GitHub would send for it (see `webhooks.rs`).
+//!
+//! Times are Unix seconds (UTC). Ids come from one counter per kind, like GitHub's.
+
+use std::collections::{BTreeMap, HashMap};
+
+/// A GitHub account: a person or a bot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: u64,
+    /// REST login; bots end in `[bot]` (GraphQL drops that suffix, as GitHub does).
+    pub login: String,
+    pub name: String,
+    /// The public email, if the person shows one.
+    pub email: Option<String>,
+    pub is_bot: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgRole {
+    Admin,
+    Member,
+}
+
+impl OrgRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgRole::Admin => "admin",
+            OrgRole::Member => "member",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    pub id: u64,
+    pub login: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repo {
+    pub id: u64,
+    pub name: String,
+    pub description: String,
+    pub private: bool,
+    pub archived: bool,
+    pub default_branch: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub pushed_at: i64,
+    /// Pull request numbers share one sequence per repository (with issues on GitHub).
+    pub next_number: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewState {
+    Approved,
+    ChangesRequested,
+    Commented,
+    Dismissed,
+}
+
+impl ReviewState {
+    /// REST and GraphQL spelling.
+    pub fn upper(self) -> &'static str {
+        match self {
+            ReviewState::Approved => "APPROVED",
+            ReviewState::ChangesRequested => "CHANGES_REQUESTED",
+            ReviewState::Commented => "COMMENTED",
+            ReviewState::Dismissed => "DISMISSED",
+        }
+    }
+
+    /// Webhook spelling.
+    pub fn lower(self) -> &'static str {
+        match self {
+            ReviewState::Approved => "approved",
+            ReviewState::ChangesRequested => "changes_requested",
+            ReviewState::Commented => "commented",
+            ReviewState::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReviewState> {
+        match s.to_ascii_lowercase().as_str() {
+            "approved" | "approve" => Some(ReviewState::Approved),
+            "changes_requested" | "request_changes" => Some(ReviewState::ChangesRequested),
+            "commented" | "comment" => Some(ReviewState::Commented),
+            "dismissed" => Some(ReviewState::Dismissed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    pub id: u64,
+    pub user_id: u64,
+    pub state: ReviewState,
+    pub body: String,
+    pub submitted_at: i64,
+    pub commit_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    pub sha: String,
+    pub message: String,
+    pub author_name: String,
+    pub author_email: String,
+    /// The GitHub account the commit's email belongs to, when GitHub could link one.
+    pub author_user_id: Option<u64>,
+    pub authored_at: i64,
+    pub committed_at: i64,
+    pub additions: u64,
+    pub deletions: u64,
+}
+
+/// Things that happen to a pull request and that GitHub's timeline records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimelineKind {
+    ConvertedToDraft,
+    ReadyForReview,
+    Closed,
+    Reopened,
+    Merged,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimelineEvent {
+    pub kind: TimelineKind,
+    pub at: i64,
+    pub actor_id: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pull {
+    pub id: u64,
+    pub repo_id: u64,
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+    pub user_id: u64,
+    pub open: bool,
+    pub draft: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+    pub merged_at: Option<i64>,
+    pub merged_by: Option<u64>,
+    pub merge_commit_sha: Option<String>,
+    pub head_ref: String,
+    pub base_ref: String,
+    pub changed_files: u64,
+    pub reviews: Vec<Review>,
+    pub commits: Vec<Commit>,
+    pub timeline: Vec<TimelineEvent>,
+}
+
+impl Pull {
+    pub fn merged(&self) -> bool {
+        self.merged_at.is_some()
+    }
+
+    pub fn additions(&self) -> u64 {
+        self.commits.iter().map(|c| c.additions).sum()
+    }
+
+    pub fn deletions(&self) -> u64 {
+        self.commits.iter().map(|c| c.deletions).sum()
+    }
+
+    pub fn head_sha(&self) -> String {
+        self.commits
+            .last()
+            .map(|c| c.sha.clone())
+            .unwrap_or_else(|| sha_for(&format!("empty-{}", self.id)))
+    }
+
+    /// "open" or "closed", as REST says it.
+    pub fn rest_state(&self) -> &'static str {
+        if self.open { "open" } else { "closed" }
+    }
+
+    /// OPEN, CLOSED or MERGED, as GraphQL says it.
+    pub fn graphql_state(&self) -> &'static str {
+        if self.open {
+            "OPEN"
+        } else if self.merged() {
+            "MERGED"
+        } else {
+            "CLOSED"
+        }
+    }
+}
+
+/// A repository webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hook {
+    pub id: u64,
+    pub repo_id: u64,
+    pub url: String,
+    pub content_type: String,
+    pub secret: Option<String>,
+    pub insecure_ssl: String,
+    pub events: Vec<String>,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// code, status, message of the last delivery (GitHub's `last_response`).
+    pub last_response: Option<(u16, String, String)>,
+}
+
+impl Hook {
+    pub fn wants(&self, event: &str) -> bool {
+        self.active && (event == "ping" || self.events.iter().any(|e| e == "*" || e == event))
+    }
+}
+
+/// One attempt at delivering a webhook, as the deliveries API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: u64,
+    /// `X-GitHub-Delivery`: kept when the delivery is redelivered.
+    pub guid: String,
+    pub hook_id: u64,
+    pub repo_id: u64,
+    pub event: String,
+    pub action: Option<String>,
+    pub delivered_at: i64,
+    pub redelivery: bool,
+    /// HTTP status of our receiver, or 0 when it could not be reached.
+    pub status_code: u16,
+    pub status: String,
+    pub duration_ms: u64,
+    pub request_headers: Vec<(String, String)>,
+    pub payload: Vec<u8>,
+    pub response_body: String,
+}
+
+/// A webhook GitHub would send: event name, payload, and the repository whose hooks get it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub name: String,
+    pub repo_id: u64,
+    pub payload: serde_json::Value,
+}
+
+/// An OAuth access token the simulator issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub user_id: u64,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub revoked: bool,
+    pub expires_at: Option<i64>,
+    pub refresh_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorldError {
+    NotFound(String),
+    Invalid(String),
+}
+
+impl std::fmt::Display for WorldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WorldError::NotFound(what) => write!(f, "not found: {what}"),
+            WorldError::Invalid(why) => write!(f, "invalid: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for WorldError {}
+
+pub type WorldResult<T> = Result<T, WorldError>;
+
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub org: Option<Org>,
+    /// Every account by id (people and bots).
+    pub accounts: BTreeMap<u64, Account>,
+    /// Org membership: account id → role.
+    pub members: BTreeMap<u64, OrgRole>,
+    /// The account OAuth grants are issued for (the person at the browser).
+    pub viewer_id: u64,
+    pub repos: BTreeMap<u64, Repo>,
+    /// Pull requests by (repo id, number).
+    pub pulls: BTreeMap<(u64, u64), Pull>,
+    pub hooks: BTreeMap<u64, Hook>,
+    pub deliveries: Vec<Delivery>,
+    pub tokens: HashMap<String, Token>,
+    next_id: u64,
+}
+
+impl World {
+    pub fn new() -> World {
+        World {
+            next_id: 1_000,
+            ..World::default()
+        }
+    }
+
+    /// A fresh id, unique across kinds (GitHub's ids are per kind, but unique is all we need).
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub fn org(&self) -> &Org {
+        self.org
+            .as_ref()
+            .expect("the simulator always has an organization")
+    }
+
+    pub fn account(&self, id: u64) -> &Account {
+        &self.accounts[&id]
+    }
+
+    pub fn account_by_login(&self, login: &str) -> WorldResult<&Account> {
+        self.accounts
+            .values()
+            .find(|a| a.login.eq_ignore_ascii_case(login))
+            .ok_or_else(|| WorldError::NotFound(format!("user {login}")))
+    }
+
+    pub fn repo_by_name(&self, owner: &str, name: &str) -> WorldResult<&Repo> {
+        if !owner.eq_ignore_ascii_case(&self.org().login) {
+            return Err(WorldError::NotFound(format!("repository {owner}/{name}")));
+        }
+        self.repos
+            .values()
+            .find(|r| r.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| WorldError::NotFound(format!("repository {owner}/{name}")))
+    }
+
+    pub fn full_name(&self, repo: &Repo) -> String {
+        format!("{}/{}", self.org().login, repo.name)
+    }
+
+    pub fn pull(&self, repo_id: u64, number: u64) -> WorldResult<&Pull> {
+        self.pulls
+            .get(&(repo_id, number))
+            .ok_or_else(|| WorldError::NotFound(format!("pull request #{number}")))
+    }
+
+    fn pull_mut(&mut self, repo_id: u64, number: u64) -> WorldResult<&mut Pull> {
+        self.pulls
+            .get_mut(&(repo_id, number))
+            .ok_or_else(|| WorldError::NotFound(format!("pull request #{number}")))
+    }
+
+    /// Pull requests of one repository, in number order.
+    pub fn repo_pulls(&self, repo_id: u64) -> impl DoubleEndedIterator<Item = &Pull> {
+        self.pulls
+            .range((repo_id, 0)..=(repo_id, u64::MAX))
+            .map(|(_, p)| p)
+    }
+
+    pub fn hooks_of(&self, repo_id: u64) -> impl Iterator<Item = &Hook> {
+        self.hooks.values().filter(move |h| h.repo_id == repo_id)
+    }
+
+    // ---- mutations (the control API) -------------------------------------------------------
+
+    pub fn add_account(&mut self, login: &str, name: &str, email: Option<String>, at: i64) -> u64 {
+        let id = self.next_id();
+        self.accounts.insert(
+            id,
+            Account {
+                id,
+                login: login.to_string(),
+                name: name.to_string(),
+                email,
+                is_bot: login.ends_with("[bot]"),
+                created_at: at,
+            },
+        );
+        id
+    }
+
+    /// Add an account to the org (creating the account when the login is new).
+    pub fn add_member(&mut self, login: &str, role: OrgRole, at: i64) -> WorldResult<Vec<Event>> {
+        let id = match self.account_by_login(login) {
+            Ok(a) => a.id,
+            Err(_) => self.add_account(login, login, None, at),
+        };
+        if self.account(id).is_bot {
+            return Err(WorldError::Invalid(
+                "a bot cannot join an organization".into(),
+            ));
+        }
+        if self.members.insert(id, role).is_some() {
+            return Ok(Vec::new());
+        }
+        Ok(self.member_events("member_added", id, role))
+    }
+
+    pub fn remove_member(&mut self, login: &str) -> WorldResult<Vec<Event>> {
+        let id = self.account_by_login(login)?.id;
+        let role = self
+            .members
+            .remove(&id)
+            .ok_or_else(|| WorldError::NotFound(format!("member {login}")))?;
+        Ok(self.member_events("member_removed", id, role))
+    }
+
+    /// `organization` events go to org hooks, which the simulator does not model; `member`
+    /// events go to each repository's hooks, so a repo hook learns of membership changes.
+    fn member_events(&self, action: &str, id: u64, role: OrgRole) -> Vec<Event> {
+        let repo_action = if action == "member_added" {
+            "added"
+        } else {
+            "removed"
+        };
+        self.repos
+            .values()
+            .filter(|r| !r.archived)
+            .map(|r| Event {
+                name: "member".into(),
+                repo_id: r.id,
+                payload: serde_json::json!({
+                    "action": repo_action,
+                    "member_id": id,
+                    "role": role.as_str(),
+                }),
+            })
+            .collect()
+    }
+
+    pub fn create_repo(
+        &mut self,
+        name: &str,
+        private: bool,
+        at: i64,
+    ) -> WorldResult<(u64, Vec<Event>)> {
+        if self
+            .repos
+            .values()
+            .any(|r| r.name.eq_ignore_ascii_case(name))
+        {
+            return Err(WorldError::Invalid(format!("name already exists: {name}")));
+        }
+        let id = self.next_id();
+        self.repos.insert(
+            id,
+            Repo {
+                id,
+                name: name.to_string(),
+                description: String::new(),
+                private,
+                archived: false,
+                default_branch: "main".into(),
+                created_at: at,
+                updated_at: at,
+                pushed_at: at,
+                next_number: 1,
+            },
+        );
+        Ok((id, vec![repo_event(id, "created", None)]))
+    }
+
+    pub fn rename_repo(
+        &mut self,
+        repo_id: u64,
+        new_name: &str,
+        at: i64,
+    ) -> WorldResult<Vec<Event>> {
+        if self
+            .repos
+            .values()
+            .any(|r| r.id != repo_id && r.name.eq_ignore_ascii_case(new_name))
+        {
+            return Err(WorldError::Invalid(format!(
+                "name already exists: {new_name}"
+            )));
+        }
+        let repo = self.repo_mut(repo_id)?;
+        let from = std::mem::replace(&mut repo.name, new_name.to_string());
+        repo.updated_at = at;
+        Ok(vec![repo_event(repo_id, "renamed", Some(from))])
+    }
+
+    pub fn set_archived(
+        &mut self,
+        repo_id: u64,
+        archived: bool,
+        at: i64,
+    ) -> WorldResult<Vec<Event>> {
+        let repo = self.repo_mut(repo_id)?;
+        if repo.archived == archived {
+            return Ok(Vec::new());
+        }
+        repo.archived = archived;
+        repo.updated_at = at;
+        let action = if archived { "archived" } else { "unarchived" };
+        Ok(vec![repo_event(repo_id, action, None)])
+    }
+
+    /// Delete a repository with its pull requests and hooks. The event is built before the
+    /// repository goes, so its payload can still describe it.
+    pub fn delete_repo(&mut self, repo_id: u64) -> WorldResult<(Repo, Vec<Event>)> {
+        let repo = self
+            .repos
+            .remove(&repo_id)
+            .ok_or_else(|| WorldError::NotFound(format!("repository {repo_id}")))?;
+        self.pulls.retain(|(r, _), _| *r != repo_id);
+        let events = vec![repo_event(repo_id, "deleted", None)];
+        Ok((repo, events))
+    }
+
+    fn repo_mut(&mut self, repo_id: u64) -> WorldResult<&mut Repo> {
+        self.repos
+            .get_mut(&repo_id)
+            .ok_or_else(|| WorldError::NotFound(format!("repository {repo_id}")))
+    }
+
+    /// Open a pull request with `commits` new commits by its author.
+    pub fn open_pull(
+        &mut self,
+        repo_id: u64,
+        spec: NewPull,
+        at: i64,
+    ) -> WorldResult<(u64, Vec<Event>)> {
+        let author = self.account_by_login(&spec.author)?.clone();
+        let repo = self.repo_mut(repo_id)?;
+        if repo.archived {
+            return Err(WorldError::Invalid("repository is archived".into()));
+        }
+        let number = repo.next_number;
+        repo.next_number += 1;
+        repo.updated_at = at;
+        repo.pushed_at = at;
+        let base_ref = repo.default_branch.clone();
+        let id = self.next_id();
+        let commits = (0..spec.commits.max(1))
+            .map(|i| {
+                new_commit(
+                    &author,
+                    &format!("{id}-{i}"),
+                    at - 60 * (spec.commits as i64 - i as i64),
+                    12,
+                    3,
+                )
+            })
+            .collect();
+        let pull = Pull {
+            id,
+            repo_id,
+            number,
+            title: spec.title,
+            body: spec.body,
+            user_id: author.id,
+            open: true,
+            draft: spec.draft,
+            created_at: at,
+            updated_at: at,
+            closed_at: None,
+            merged_at: None,
+            merged_by: None,
+            merge_commit_sha: None,
+            head_ref: format!("{}/change-{number}", author.login.trim_end_matches("[bot]")),
+            base_ref,
+            changed_files: spec.commits.max(1),
+            reviews: Vec::new(),
+            commits,
+            timeline: Vec::new(),
+        };
+        self.pulls.insert((repo_id, number), pull);
+        Ok((
+            number,
+            vec![self.pull_event(repo_id, number, "opened", author.id)],
+        ))
+    }
+
+    pub fn edit_pull(
+        &mut self,
+        repo_id: u64,
+        number: u64,
+        title: &str,
+        at: i64,
+    ) -> WorldResult<Vec<Event>> {
+        let pull = self.pull_mut(repo_id, number)?;
+        pull.title = title.to_string();
+        pull.updated_at = at;
+        let actor = pull.user_id;
+        Ok(vec![self.pull_event(repo_id, number, "edited", actor)])
+    }
+
+    pub fn close_pull(&mut self, repo_id: u64, number: u64, at: i64) -> WorldResult<Vec<Event>> {
+        let pull = self.pull_mut(repo_id, number)?;
+        if !pull.open {
+            return Err(WorldError::Invalid("pull request is already closed".into()));
+        }
+        pull.open = false;
+        pull.closed_at = Some(at);
+        pull.updated_at = at;
+        let actor = pull.user_id;
+        pull.timeline.push(TimelineEvent {
+            kind: TimelineKind::Closed,
+            at,
+            actor_id: actor,
+        });
+        Ok(vec![self.pull_event(repo_id, number, "closed", actor)])
+    }
+
+    pub fn merge_pull(
+        &mut self,
+        repo_id: u64,
+        number: u64,
+        by: &str,
+        at: i64,
+    ) -> WorldResult<Vec<Event>> {
+        let by = self.account_by_login(by)?.id;
+        let pull = self.pull_mut(repo_id, number)?;
+        if !pull.open {
+            return Err(WorldError::Invalid("pull request is not open".into()));
+        }
+        if pull.draft {
+            return Err(WorldError::Invalid("pull request is still a draft".into()));
+        }
+        pull.open = false;
+        pull.closed_at = Some(at);
+        pull.merged_at = Some(at);
+        pull.merged_by = Some(by);
+        pull.merge_commit_sha = Some(sha_for(&format!("merge-{}", pull.id)));
+        pull.updated_at = at;
+        pull.timeline.push(TimelineEvent {
+            kind: TimelineKind::Merged,
+            at,
+            actor_id: by,
+        });
+        Ok(vec![self.pull_event(repo_id, number, "closed", by)])
+    }
+
+    pub fn reopen_pull(&mut self, repo_id: u64, number: u64, at: i64) -> WorldResult<Vec<Event>> {
+        let pull = self.pull_mut(repo_id, number)?;
+        if pull.open || pull.merged() {
+            return Err(WorldError::Invalid(
+                "only a closed, unmerged pull request can be reopened".into(),
+            ));
+        }
+        pull.open = true;
+        pull.closed_at = None;
+        pull.updated_at = at;
+        let actor = pull.user_id;
+        pull.timeline.push(TimelineEvent {
+            kind: TimelineKind::Reopened,
+            at,
+            actor_id: actor,
+        });
+        Ok(vec![self.pull_event(repo_id, number, "reopened", actor)])
+    }
+
+    pub fn set_draft(
+        &mut self,
+        repo_id: u64,
+        number: u64,
+        draft: bool,
+        at: i64,
+    ) -> WorldResult<Vec<Event>> {
+        let pull = self.pull_mut(repo_id, number)?;
+        if !pull.open || pull.draft == draft {
+            return Err(WorldError::Invalid(format!(
+                "pull request is {} a draft",
+                if pull.draft { "already" } else { "not" }
+            )));
+        }
+        pull.draft = draft;
+        pull.updated_at = at;
+        let actor = pull.user_id;
+        let kind = if draft {
+            TimelineKind::ConvertedToDraft
+        } else {
+            TimelineKind::ReadyForReview
+        };
+        pull.timeline.push(TimelineEvent {
+            kind,
+            at,
+            actor_id: actor,
+        });
+        let action = if draft {
+            "converted_to_draft"
+        } else {
+            "ready_for_review"
+        };
+        Ok(vec![self.pull_event(repo_id, number, action, actor)])
+    }
+
+    /// Push `count` commits onto a pull request's branch (by its author unless `author` says).
+    pub fn push_commits(
+        &mut self,
+        repo_id: u64,
+        number: u64,
+        count: u64,
+        author: Option<&str>,
+        at: i64,
+    ) -> WorldResult<Vec<Event>> {
+        let author = match author {
+            Some(login) => self.account_by_login(login)?.clone(),
+            None => {
+                let uid = self.pull(repo_id, number)?.user_id;
+                self.account(uid).clone()
+            }
+        };
+        let pull = self.pull_mut(repo_id, number)?;
+        if !pull.open {
+            return Err(WorldError::Invalid("pull request is closed".into()));
+        }
+        let before = pull.head_sha();
+        let start = pull.commits.len();
+        for i in 0..count {
+            let c = new_commit(
+                &author,
+                &format!("{}-{}", pull.id, start as u64 + i),
+                at,
+                8,
+                2,
+            );
+            pull.commits.push(c);
+        }
+        pull.changed_files += count.min(3);
+        pull.updated_at = at;
+        let new_commits = pull.commits[start..].to_vec();
+        let head_ref = pull.head_ref.clone();
+        let after = pull.head_sha();
+        if let Some(repo) = self.repos.get_mut(&repo_id) {
+            repo.pushed_at = at;
+        }
+        let mut events = vec![Event {
+            name: "push".into(),
+            repo_id,
+            payload: serde_json::json!({
+                "ref": format!("refs/heads/{head_ref}"),
+                "before": before,
+                "after": after,
+                "pusher_id": author.id,
+                "commit_shas": new_commits.iter().map(|c| c.sha.clone()).collect::<Vec<_>>(),
+            }),
+        }];
+        let mut sync = self.pull_event(repo_id, number, "synchronize", author.id);
+        sync.payload["before"] = serde_json::Value::String(before);
+        sync.payload["after"] = serde_json::Value::String(after);
+        events.push(sync);
+        Ok(events)
+    }
+
+    pub fn submit_review(
+        &mut self,
+        repo_id: u64,
+        number: u64,
+        reviewer: &str,
+        state: ReviewState,
+        body: &str,
+        at: i64,
+    ) -> WorldResult<(u64, Vec<Event>)> {
+        if state == ReviewState::Dismissed {
+            return Err(WorldError::Invalid(
+                "a review is submitted, then dismissed".into(),
+            ));
+        }
+        let reviewer = self.account_by_login(reviewer)?.id;
+        let id = self.next_id();
+        let pull = self.pull_mut(repo_id, number)?;
+        if pull.user_id == reviewer && state != ReviewState::Commented {
+            return Err(WorldError::Invalid(
+                "Can not approve or request changes on your own pull request".into(),
+            ));
+        }
+        let commit_id = pull.head_sha();
+        pull.reviews.push(Review {
+            id,
+            user_id: reviewer,
+            state,
+            body: body.to_string(),
+            submitted_at: at,
+            commit_id,
+        });
+        pull.updated_at = at;
+        Ok((
+            id,
+            vec![self.review_event(repo_id, number, id, "submitted")],
+        ))
+    }
+
+    pub fn dismiss_review(
+        &mut self,
+        repo_id: u64,
+        number: u64,
+        review_id: u64,
+        at: i64,
+    ) -> WorldResult<Vec<Event>> {
+        let pull = self.pull_mut(repo_id, number)?;
+        let review = pull
+            .reviews
+            .iter_mut()
+            .find(|r| r.id == review_id)
+            .ok_or_else(|| WorldError::NotFound(format!("review {review_id}")))?;
+        if review.state != ReviewState::Approved && review.state != ReviewState::ChangesRequested {
+            return Err(WorldError::Invalid(
+                "only approvals and change requests can be dismissed".into(),
+            ));
+        }
+        review.state = ReviewState::Dismissed;
+        pull.updated_at = at;
+        Ok(vec![self.review_event(
+            repo_id,
+            number,
+            review_id,
+            "dismissed",
+        )])
+    }
+
+    /// A `pull_request` event: the payload names what to render; `webhooks.rs` renders it from
+    /// the world as it is when the delivery is made.
+    fn pull_event(&self, repo_id: u64, number: u64, action: &str, sender: u64) -> Event {
+        Event {
+            name: "pull_request".into(),
+            repo_id,
+            payload: serde_json::json!({ "action": action, "number": number, "sender_id": sender }),
+        }
+    }
+
+    fn review_event(&self, repo_id: u64, number: u64, review_id: u64, action: &str) -> Event {
+        Event {
+            name: "pull_request_review".into(),
+            repo_id,
+            payload: serde_json::json!({ "action": action, "number": number, "review_id": review_id }),
+        }
+    }
+}
+
+fn repo_event(repo_id: u64, action: &str, renamed_from: Option<String>) -> Event {
+    Event {
+        name: "repository".into(),
+        repo_id,
+        payload: serde_json::json!({ "action": action, "renamed_from": renamed_from }),
+    }
+}
+
+/// What the control API needs to open a pull request.
+#[derive(Debug, Clone)]
+pub struct NewPull {
+    pub author: String,
+    pub title: String,
+    pub body: String,
+    pub draft: bool,
+    pub commits: u64,
+}
+
+pub fn new_commit(author: &Account, seed: &str, at: i64, additions: u64, deletions: u64) -> Commit {
+    Commit {
+        sha: sha_for(seed),
+        message: format!("Change {seed}"),
+        author_name: author.name.clone(),
+        author_email: author
+            .email
+            .clone()
+            .unwrap_or_else(|| format!("{}@users.noreply.github.com", author.id)),
+        author_user_id: Some(author.id),
+        authored_at: at,
+        committed_at: at,
+        additions,
+        deletions,
+    }
+}
+
+/// A 40-hex-digit sha, stable for a seed string.
+pub fn sha_for(seed: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(seed.as_bytes());
+    hex::encode(&digest[..20])
+}
