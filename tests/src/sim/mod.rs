@@ -111,6 +111,8 @@ pub struct Shared {
     pub oauth: Mutex<oauth::OAuthState>,
     pub inflight: AtomicUsize,
     pub deliverer: webhooks::Deliverer,
+    /// The simulator's runtime, for work started outside a request (webhook deliveries).
+    pub runtime: std::sync::OnceLock<tokio::runtime::Handle>,
     rng: Mutex<rand::rngs::StdRng>,
 }
 
@@ -155,6 +157,16 @@ impl Shared {
         (0..len).map(|_| rng.sample(Alphanumeric) as char).collect()
     }
 
+    /// Run `fut` on the simulator's runtime, from anywhere.
+    pub fn spawn<F>(&self, fut: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        if let Some(rt) = self.runtime.get() {
+            rt.spawn(fut);
+        }
+    }
+
     /// Send the webhooks for `events` (in order, in the background).
     pub fn emit(self: &Arc<Self>, events: Vec<world::Event>) {
         webhooks::dispatch(self, events);
@@ -165,32 +177,49 @@ impl Shared {
 pub struct Sim {
     pub shared: Arc<Shared>,
     pub addr: SocketAddr,
-    runtime: Option<tokio::runtime::Runtime>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Sim {
-    /// Bind `addr` (port 0 for any) and serve on a runtime of its own, so sync and async tests
-    /// alike can use it.
+    /// Bind `addr` (port 0 for any) and serve from a thread with a runtime of its own, so sync
+    /// and async tests alike can start and drop it.
     pub fn start(config: SimConfig, addr: &str) -> std::io::Result<Sim> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config, http::local_url(addr)));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("github-sim")
             .enable_all()
             .build()?;
-        let listener = runtime.block_on(tokio::net::TcpListener::bind(addr))?;
-        let addr = listener.local_addr()?;
-        let base = http::local_url(addr);
-        let shared = Arc::new(Shared::new(config, base));
+        let _ = shared.runtime.set(runtime.handle().clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handler_shared = shared.clone();
         let handler: http::Handler = Arc::new(move |req| {
             let shared = handler_shared.clone();
             Box::pin(async move { handle(shared, req).await })
         });
-        runtime.spawn(http::serve(listener, handler));
+        let thread = std::thread::Builder::new()
+            .name("github-sim".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = http::serve(listener, handler) => {}
+                        _ = stopped => {}
+                    }
+                });
+                runtime.shutdown_background();
+            })?;
         Ok(Sim {
             shared,
             addr,
-            runtime: Some(runtime),
+            stop: Some(stop),
+            thread: Some(thread),
         })
     }
 
@@ -217,16 +246,20 @@ impl Sim {
         .expect("the login exists")
     }
 
-    /// Run a future on the simulator's runtime (for tests that drive it from sync code).
-    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
-        self.runtime.as_ref().expect("runtime").block_on(f)
+    /// The login of the account OAuth grants are issued for.
+    pub fn viewer_login(&self) -> String {
+        let w = self.world();
+        w.account(w.viewer_id).login.clone()
     }
 }
 
 impl Drop for Sim {
     fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }
@@ -248,6 +281,7 @@ impl Shared {
             oauth: Mutex::new(oauth::OAuthState::default()),
             inflight: AtomicUsize::new(0),
             deliverer: webhooks::Deliverer::new(),
+            runtime: std::sync::OnceLock::new(),
             rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(seed ^ 0x5eed)),
             config,
         }
