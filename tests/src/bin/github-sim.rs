@@ -43,6 +43,10 @@ struct Args {
     /// The OAuth app's client id.
     #[arg(long, default_value = "Iv1.tidemarksim0001")]
     client_id: String,
+    /// Simulate a team at work: one change (open, push, review, merge...) every N seconds,
+    /// each sending its webhooks (0: none).
+    #[arg(long, default_value_t = 0)]
+    activity_secs: u64,
     /// The OAuth app's client secret.
     #[arg(long, default_value = "sim-client-secret-0123456789abcdef")]
     client_secret: String,
@@ -72,6 +76,13 @@ fn main() -> anyhow::Result<()> {
     writeln!(out, "{}", sim.url())?;
     out.flush()?;
     drop(out);
+    let _activity = (a.activity_secs > 0).then(|| {
+        tidemark_tests::sim::activity::start(
+            sim.shared.clone(),
+            std::time::Duration::from_secs(a.activity_secs),
+            a.seed,
+        )
+    });
     eprintln!("github-sim: serving org on {} (Ctrl-C to stop)", sim.url());
     loop {
         std::thread::park();

@@ -66,7 +66,7 @@ pub async fn handle(shared: &Arc<Shared>, req: Request) -> Response {
         ("POST", ["tokens", "revoke"]) => {
             let all = fields["all"].as_bool().unwrap_or(false);
             let token = str_field(&fields, "token");
-            let mut w = shared.world();
+            let mut w = shared.world_mut();
             let mut n = 0;
             for (t, info) in w.tokens.iter_mut() {
                 if all || token.as_deref() == Some(t.as_str()) {
@@ -84,7 +84,7 @@ pub async fn handle(shared: &Arc<Shared>, req: Request) -> Response {
 fn mutate(shared: &Arc<Shared>, method: &str, segs: &[&str], f: &Value) -> Response {
     let t = now();
     let result: Result<(Value, Vec<super::world::Event>), WorldError> = {
-        let mut w = shared.world();
+        let mut w = shared.world_mut();
         let w = &mut *w;
         match (method, segs) {
             ("POST", ["members"]) => {

@@ -98,8 +98,14 @@ impl Response {
 
     pub fn json(status: u16, value: &serde_json::Value) -> Response {
         let mut r = Response::new(status);
-        r.body = serde_json::to_vec_pretty(value).expect("JSON values serialise");
+        // Compact, as GitHub sends it.
+        r.body = serde_json::to_vec(value).expect("JSON values serialise");
         r.header("content-type", "application/json; charset=utf-8")
+    }
+
+    /// A body that is already JSON.
+    pub fn raw_json(status: u16, body: Vec<u8>) -> Response {
+        Response::text(status, "application/json; charset=utf-8", body)
     }
 
     pub fn text(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Response {

@@ -242,19 +242,32 @@ pub fn repo(u: &Urls, w: &World, r: &Repo) -> Value {
     })
 }
 
-fn branch(u: &Urls, w: &World, r: &Repo, who: &Account, ref_name: &str, sha: &str) -> Value {
+fn branch(
+    u: &Urls,
+    w: &World,
+    repo_json: &Value,
+    who: &Account,
+    ref_name: &str,
+    sha: &str,
+) -> Value {
     json!({
         "label": format!("{}:{ref_name}", w.org().login),
         "ref": ref_name,
         "sha": sha,
         "user": user(u, who),
-        "repo": repo(u, w, r),
+        "repo": repo_json.clone(),
     })
 }
 
 /// A pull request. `full` adds what `GET /pulls/{n}` has and list items lack (`merged`,
 /// `additions`, `deletions`, counts and mergeability).
 pub fn pull(u: &Urls, w: &World, p: &Pull, full: bool) -> Value {
+    let repo_json = repo(u, w, &w.repos[&p.repo_id]);
+    pull_in(u, w, p, full, &repo_json)
+}
+
+/// [`pull`] with its repository already rendered (a list renders it once for every item).
+pub fn pull_in(u: &Urls, w: &World, p: &Pull, full: bool, repo_json: &Value) -> Value {
     let r = &w.repos[&p.repo_id];
     let full_name = w.full_name(r);
     let api = format!("{}/repos/{full_name}", u.api);
@@ -301,8 +314,8 @@ pub fn pull(u: &Urls, w: &World, p: &Pull, full: bool) -> Value {
         "assignees": [],
         "requested_reviewers": [],
         "requested_teams": [],
-        "head": branch(u, w, r, author, &p.head_ref, &head_sha),
-        "base": branch(u, w, r, &org_acc, &p.base_ref, &crate::sim::world::sha_for(&format!("base-{}", r.id))),
+        "head": branch(u, w, repo_json, author, &p.head_ref, &head_sha),
+        "base": branch(u, w, repo_json, &org_acc, &p.base_ref, &crate::sim::world::sha_for(&format!("base-{}", r.id))),
         "_links": {
             "self": { "href": format!("{api}/pulls/{n}") },
             "html": { "href": html },

@@ -4,6 +4,7 @@
 //!
 //! Start it in-process with [`Sim::start`], or as the `github-sim` binary.
 
+pub mod activity;
 pub mod api;
 pub mod clock;
 pub mod control;
@@ -100,6 +101,9 @@ pub struct Stats {
     pub deliveries: u64,
 }
 
+/// (world generation, rendered JSON by (record id, kind)).
+type RenderCache = (u64, std::collections::HashMap<(u64, u8), Arc<[u8]>>);
+
 /// Everything the handlers share.
 pub struct Shared {
     pub urls: json::Urls,
@@ -113,12 +117,42 @@ pub struct Shared {
     pub deliverer: webhooks::Deliverer,
     /// The simulator's runtime, for work started outside a request (webhook deliveries).
     pub runtime: std::sync::OnceLock<tokio::runtime::Handle>,
+    /// Rendered pull requests by (id, kind), valid for one world generation: list pages are
+    /// ~1 MB of JSON, and rendering them is most of what the simulator does.
+    render_cache: Mutex<RenderCache>,
     rng: Mutex<rand::rngs::StdRng>,
 }
 
 impl Shared {
+    /// The world, to read.
     pub fn world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The world, to change: invalidates rendered JSON.
+    pub fn world_mut(&self) -> MutexGuard<'_, World> {
+        let mut w = self.world();
+        w.generation += 1;
+        w
+    }
+
+    /// JSON for `key` rendered under the world's current generation, from the cache or `render`.
+    pub fn rendered(
+        &self,
+        w: &World,
+        key: (u64, u8),
+        render: impl FnOnce() -> serde_json::Value,
+    ) -> Arc<[u8]> {
+        let mut cache = self.render_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.0 != w.generation {
+            cache.1.clear();
+            cache.0 = w.generation;
+        }
+        cache
+            .1
+            .entry(key)
+            .or_insert_with(|| Arc::from(serde_json::to_vec(&render()).expect("JSON serialises")))
+            .clone()
     }
 
     pub fn stats(&self) -> MutexGuard<'_, Stats> {
@@ -228,8 +262,9 @@ impl Sim {
         self.shared.urls.api.clone()
     }
 
+    /// The world, to read or change (tests may change it directly, so this invalidates caches).
     pub fn world(&self) -> MutexGuard<'_, World> {
-        self.shared.world()
+        self.shared.world_mut()
     }
 
     pub fn stats(&self) -> Stats {
@@ -282,6 +317,7 @@ impl Shared {
             inflight: AtomicUsize::new(0),
             deliverer: webhooks::Deliverer::new(),
             runtime: std::sync::OnceLock::new(),
+            render_cache: Mutex::new((0, std::collections::HashMap::new())),
             rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(seed ^ 0x5eed)),
             config,
         }

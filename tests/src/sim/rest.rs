@@ -13,6 +13,10 @@ use std::sync::Arc;
 /// GitHub lists at most this many commits of a pull request.
 pub const PR_COMMITS_CAP: usize = 250;
 
+/// Render-cache kinds of a pull request.
+const FULL: u8 = 0;
+const LIST_ITEM: u8 = 1;
+
 pub async fn handle(shared: &Arc<Shared>, req: &Request, caller: &Caller) -> Response {
     let segs = req.segments();
     let method = req.method.as_str();
@@ -133,7 +137,10 @@ fn repo_get(shared: &Shared, w: &World, req: &Request, repo_id: u64, rest: &[&st
                 return not_found();
             };
             match tail {
-                [] => Response::json(200, &json::pull(u, w, pull, true)),
+                [] => {
+                    let body = shared.rendered(w, (pull.id, FULL), || json::pull(u, w, pull, true));
+                    Response::raw_json(200, body.to_vec())
+                }
                 ["reviews"] => {
                     let items = pull
                         .reviews
@@ -191,11 +198,15 @@ fn list_pulls(shared: &Shared, w: &World, req: &Request, repo_id: u64) -> Respon
         "desc" => pulls.reverse(),
         other => return validation_failed("direction", other),
     }
-    let items = pulls
-        .iter()
-        .map(|p| json::pull(&shared.urls, w, p, false))
-        .collect();
-    paginate(shared, req, items)
+    // The repository is rendered once per page, and only when an item is not cached.
+    let repo_json = std::cell::OnceCell::new();
+    paginate_raw(shared, req, &pulls, |p| {
+        shared.rendered(w, (p.id, LIST_ITEM), || {
+            let repo_json =
+                repo_json.get_or_init(|| json::repo(&shared.urls, w, &w.repos[&repo_id]));
+            json::pull_in(&shared.urls, w, p, false, repo_json)
+        })
+    })
 }
 
 fn is_org(w: &World, org: &str) -> bool {
@@ -214,8 +225,31 @@ fn visible_repo(w: &World, caller: &Caller, owner: &str, name: &str) -> Result<u
     }
 }
 
-/// One page of `items` with GitHub's `Link` header (prev, next, last, first).
+/// One page of already-rendered `items` with GitHub's `Link` header.
 pub fn paginate(shared: &Shared, req: &Request, items: Vec<Value>) -> Response {
+    paginate_with(shared, req, &items, Value::clone)
+}
+
+/// One page of `items`, rendering only that page, with GitHub's `Link` header (prev, next,
+/// last, first).
+pub fn paginate_with<T>(
+    shared: &Shared,
+    req: &Request,
+    items: &[T],
+    render: impl Fn(&T) -> Value,
+) -> Response {
+    paginate_raw(shared, req, items, |item| {
+        serde_json::to_vec(&render(item)).expect("JSON serialises")
+    })
+}
+
+/// [`paginate_with`] for items rendered to JSON bytes.
+pub fn paginate_raw<T, B: AsRef<[u8]>>(
+    shared: &Shared,
+    req: &Request,
+    items: &[T],
+    render: impl Fn(&T) -> B,
+) -> Response {
     let per_page = req
         .query("per_page")
         .and_then(|v| v.parse::<usize>().ok())
@@ -228,12 +262,16 @@ pub fn paginate(shared: &Shared, req: &Request, items: Vec<Value>) -> Response {
         .filter(|n| *n > 0)
         .unwrap_or(1);
     let last = items.len().div_ceil(per_page).max(1);
-    let body: Vec<Value> = items
-        .into_iter()
-        .skip((page - 1).saturating_mul(per_page))
-        .take(per_page)
-        .collect();
-    let mut resp = Response::json(200, &Value::Array(body));
+    let mut body = vec![b'['];
+    let start = (page - 1).saturating_mul(per_page);
+    for (i, item) in items.iter().skip(start).take(per_page).enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(render(item).as_ref());
+    }
+    body.push(b']');
+    let mut resp = Response::raw_json(200, body);
     let link_to = |p: usize| {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in req.query.iter().filter(|(k, _)| k != "page") {

@@ -296,6 +296,9 @@ pub struct World {
     pub hooks: BTreeMap<u64, Hook>,
     pub deliveries: Vec<Delivery>,
     pub tokens: HashMap<String, Token>,
+    /// Bumped whenever the org may have changed (see `Shared::world_mut`): rendered JSON cached
+    /// under an older generation is stale.
+    pub generation: u64,
     next_id: u64,
 }
 

@@ -1,0 +1,119 @@
+//! `tidemark-demo`: tidemark with no GitHub account and no network. Starts the GitHub simulator
+//! with a realistic org and a team at work, a daemon on a temporary data dir pointed at it, and
+//! the TUI; everything stops and the temp dir goes when you quit the TUI.
+//!
+//! This binary is also the `tidemark` client (it hands its arguments to the same code), so the
+//! daemon it starts is `tidemark-demo daemon ...`, exactly as `tidemark daemon ...`.
+
+use std::ffi::OsString;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+use tidemark_tests::sim::{Sim, SimConfig, activity};
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if args.len() > 1 {
+        // `tidemark-demo daemon ...` and any `tidemark` subcommand.
+        if args[1] == "--help" || args[1] == "-h" {
+            println!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        return tidemark_tui::cli::main_from(args);
+    }
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tidemark-demo: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const HELP: &str = "tidemark-demo: tidemark against a simulated GitHub, offline.
+
+Usage: tidemark-demo
+
+Starts the GitHub simulator (an org with a year of pull requests, and live activity every few
+seconds), a tidemark daemon on a temporary data dir pointed at it, and the TUI. Quit the TUI
+(q) to stop everything; the temporary data dir is removed.";
+
+fn run() -> anyhow::Result<ExitCode> {
+    let sim = Sim::start(SimConfig::default(), "127.0.0.1:0")?;
+    let _activity = activity::start(sim.shared.clone(), Duration::from_secs(4), 42);
+    let dir = tempfile::Builder::new()
+        .prefix("tidemark-demo-")
+        .tempdir()?;
+    let data_dir = dir.path().join("data");
+    let socket = dir.path().join("tidemark.sock");
+    // The daemon and the client read these; the GitHub ones wire the daemon to the simulator
+    // as the connect and sync features read them.
+    // SAFETY: single-threaded at this point but for the simulator, which reads no environment.
+    unsafe {
+        std::env::set_var("TIDEMARK_DATA_DIR", &data_dir);
+        std::env::set_var("TIDEMARK_SOCKET", &socket);
+        std::env::set_var("TIDEMARK_GITHUB_URL", sim.url());
+        std::env::set_var("TIDEMARK_GITHUB_API_URL", sim.url());
+        std::env::set_var("GITHUB_CLIENT_ID", &sim.shared.config.client_id);
+        std::env::remove_var("INTEGRATION_ENCRYPTION_KEY");
+    }
+    eprintln!(
+        "tidemark-demo: simulated GitHub at {} (org 'acme')",
+        sim.url()
+    );
+    let mut daemon = start_daemon(&data_dir, &socket)?;
+    let created = tidemark_tests::harness::block_on(async {
+        let client = tidemark_tests::harness::connect(&socket).await?;
+        client
+            .team_create(tidemark_tests::harness::ctx(), "demo".into())
+            .await??;
+        anyhow::Ok(())
+    });
+    if let Err(e) = created {
+        eprintln!("tidemark-demo: could not create the demo team: {e:#}");
+    }
+    let code = tidemark_tui::cli::main_from(["tidemark", "--no-start"]);
+    stop(&mut daemon);
+    Ok(code)
+}
+
+fn start_daemon(data_dir: &std::path::Path, socket: &std::path::Path) -> anyhow::Result<Child> {
+    std::fs::create_dir_all(data_dir)?;
+    let log = std::fs::File::create(data_dir.join("daemon.log"))?;
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("daemon")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !socket.exists() {
+        if let Some(status) = child.try_wait()? {
+            anyhow::bail!(
+                "the daemon exited with {status}; its log: {}",
+                data_dir.join("daemon.log").display()
+            );
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the daemon did not start within 20 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(child)
+}
+
+fn stop(child: &mut Child) {
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
