@@ -17,7 +17,7 @@ pub use names::{TEAM_NAME_MAX_CHARS, validate_team_name};
 pub use types::*;
 
 /// Version of this RPC contract. Bump it on any change to [`Tidemark`] or the wire types.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The daemon's RPC service. Every method is attributed to the calling OS user (the daemon reads
 /// the peer credentials of the Unix socket), so no method takes a user argument.
@@ -44,4 +44,19 @@ pub trait Tidemark {
     async fn tracked_repos(team: TeamRef) -> Result<Vec<RepoInfo>, RpcError>;
     /// Status of one team, or of every team the caller can see.
     async fn status(team: Option<TeamRef>) -> Result<Vec<TeamStatus>, RpcError>;
+
+    /// Start connecting a team to GitHub (OAuth device or web flow). Returns at once with what the
+    /// user must do; follow the flow with `github_connect_status`.
+    async fn github_connect(request: ConnectRequest) -> Result<ConnectStarted, RpcError>;
+    /// Where a flow stands. Waits up to `wait_ms` (at most 8 s) for it to move past `Waiting`.
+    async fn github_connect_status(flow: FlowId, wait_ms: u32) -> Result<ConnectState, RpcError>;
+    /// Pick the organization of a flow in `ChooseOrg`.
+    async fn github_connect_choose_org(flow: FlowId, org: String)
+    -> Result<ConnectState, RpcError>;
+    /// Abandon a flow; nothing is stored.
+    async fn github_connect_cancel(flow: FlowId) -> Result<(), RpcError>;
+    /// Disconnect a team from GitHub: delete tidemark's webhooks, revoke the grant when the client
+    /// secret is known, and delete credential, integration and tracked repos in one step. Synced
+    /// history stays unless `purge`.
+    async fn github_disconnect(team: TeamRef, purge: bool) -> Result<DisconnectReport, RpcError>;
 }

@@ -173,3 +173,99 @@ pub struct TeamStatus {
     pub member_count: u64,
     pub pull_request_count: u64,
 }
+
+/// A connect flow in progress, known to the daemon by this id.
+pub type FlowId = u64;
+
+/// How the daemon gets a GitHub token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectMethod {
+    /// The device flow: the user types a code at GitHub. Needs only the client id.
+    Device,
+    /// The web flow with PKCE through a loopback listener. Needs the client secret too.
+    Web,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectRequest {
+    pub team: TeamRef,
+    pub method: ConnectMethod,
+    /// The organization to connect, when the user has said; otherwise asked for when the token
+    /// sees several.
+    pub org: Option<String>,
+    /// Replace the token of a team that is already connected (after the user confirmed).
+    pub replace: bool,
+}
+
+/// What the user must do at GitHub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectPrompt {
+    /// Open `verification_uri` and type `user_code`.
+    Device {
+        user_code: String,
+        verification_uri: String,
+    },
+    /// Open this URL in a browser on this machine (it redirects to the daemon's loopback listener).
+    Browser { authorize_url: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectStarted {
+    pub flow: FlowId,
+    pub prompt: ConnectPrompt,
+    /// When the code or the authorization link stops working (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// An organization the token can see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgChoice {
+    pub login: String,
+    pub id: u64,
+    pub description: Option<String>,
+}
+
+/// Where a connect flow stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectState {
+    /// Waiting for the user to approve at GitHub.
+    Waiting,
+    /// Approved; the token sees several organizations: pick one with `github_connect_choose_org`.
+    ChooseOrg { orgs: Vec<OrgChoice> },
+    /// Done: the credential and integration are stored.
+    Connected {
+        github_login: String,
+        integration: IntegrationInfo,
+    },
+    /// Ended without storing anything.
+    Failed { reason: String },
+}
+
+impl ConnectState {
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            ConnectState::Connected { .. } | ConnectState::Failed { .. }
+        )
+    }
+}
+
+/// What `github_disconnect` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisconnectReport {
+    pub organization: Option<String>,
+    /// Webhooks tidemark had created and deleted now.
+    pub hooks_deleted: u32,
+    /// Webhooks that could not be deleted, with the reason (GitHub unreachable, already gone...).
+    pub hooks_failed: Vec<String>,
+    /// Whether the OAuth grant was revoked at GitHub (needs the client secret).
+    pub grant_revoked: bool,
+    /// Why the grant was not revoked, when it was not.
+    pub grant_note: Option<String>,
+    pub repos_removed: u32,
+    /// Synced history (members, pull requests, reviews, commits) deleted too (`--purge`).
+    pub history_purged: bool,
+}

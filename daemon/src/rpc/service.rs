@@ -7,8 +7,8 @@ use crate::store::{self, Store, StoreError, TeamId};
 use std::sync::Arc;
 use tarpc::context::Context;
 use tidemark_protocol::{
-    Hello, IntegrationInfo, PROTOCOL_VERSION, RepoInfo, RpcError, TeamInfo, TeamRef, TeamStatus,
-    Tidemark, UserInfo,
+    ConnectRequest, ConnectStarted, ConnectState, DisconnectReport, FlowId, Hello, IntegrationInfo,
+    PROTOCOL_VERSION, RepoInfo, RpcError, TeamInfo, TeamRef, TeamStatus, Tidemark, UserInfo,
 };
 
 /// What every connection shares.
@@ -202,5 +202,57 @@ impl Tidemark for Service {
             None => s.store.teams().map_err(store_err)?,
         };
         teams.iter().map(|t| self.status_of(t)).collect()
+    }
+
+    async fn github_connect(
+        self,
+        _: Context,
+        request: ConnectRequest,
+    ) -> Result<ConnectStarted, RpcError> {
+        self.authorize()?;
+        let _ = request;
+        Err(RpcError::Internal(
+            "connecting GitHub is not built yet".into(),
+        ))
+    }
+
+    async fn github_connect_status(
+        self,
+        _: Context,
+        flow: FlowId,
+        wait_ms: u32,
+    ) -> Result<ConnectState, RpcError> {
+        self.authorize()?;
+        let _ = (flow, wait_ms);
+        Err(RpcError::NotFound(format!("connect flow {flow}")))
+    }
+
+    async fn github_connect_choose_org(
+        self,
+        _: Context,
+        flow: FlowId,
+        org: String,
+    ) -> Result<ConnectState, RpcError> {
+        self.authorize()?;
+        let _ = org;
+        Err(RpcError::NotFound(format!("connect flow {flow}")))
+    }
+
+    async fn github_connect_cancel(self, _: Context, flow: FlowId) -> Result<(), RpcError> {
+        self.authorize()?;
+        Err(RpcError::NotFound(format!("connect flow {flow}")))
+    }
+
+    async fn github_disconnect(
+        self,
+        _: Context,
+        team: TeamRef,
+        purge: bool,
+    ) -> Result<DisconnectReport, RpcError> {
+        self.authorize()?;
+        let _ = (team, purge);
+        Err(RpcError::Internal(
+            "disconnecting GitHub is not built yet".into(),
+        ))
     }
 }

@@ -169,4 +169,51 @@ impl Tidemark for FakeDaemon {
             None => Ok(self.teams.lock().unwrap().clone()),
         }
     }
+
+    async fn github_connect(
+        self,
+        _: Context,
+        _request: tidemark_protocol::ConnectRequest,
+    ) -> Result<tidemark_protocol::ConnectStarted, RpcError> {
+        Err(RpcError::Internal(
+            "the fake daemon cannot connect GitHub".into(),
+        ))
+    }
+
+    async fn github_connect_status(
+        self,
+        _: Context,
+        flow: tidemark_protocol::FlowId,
+        _wait_ms: u32,
+    ) -> Result<tidemark_protocol::ConnectState, RpcError> {
+        Err(RpcError::NotFound(format!("connect flow {flow}")))
+    }
+
+    async fn github_connect_choose_org(
+        self,
+        _: Context,
+        flow: tidemark_protocol::FlowId,
+        _org: String,
+    ) -> Result<tidemark_protocol::ConnectState, RpcError> {
+        Err(RpcError::NotFound(format!("connect flow {flow}")))
+    }
+
+    async fn github_connect_cancel(
+        self,
+        _: Context,
+        flow: tidemark_protocol::FlowId,
+    ) -> Result<(), RpcError> {
+        Err(RpcError::NotFound(format!("connect flow {flow}")))
+    }
+
+    async fn github_disconnect(
+        self,
+        _: Context,
+        _team: TeamRef,
+        _purge: bool,
+    ) -> Result<tidemark_protocol::DisconnectReport, RpcError> {
+        Err(RpcError::Internal(
+            "the fake daemon cannot disconnect GitHub".into(),
+        ))
+    }
 }
