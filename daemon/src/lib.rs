@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod crypto;
 pub mod daemon;
+pub mod github;
 pub mod logging;
 pub mod metrics;
 pub mod paths;
