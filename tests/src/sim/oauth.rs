@@ -979,8 +979,8 @@ mod tests {
     #[test]
     fn s256_matches_rfc_7636_appendix_b() {
         assert_eq!(
-            s256("dBjftJeZ4CVP-1B0gLLRp5vA-1mqjE6TZHKhvp0TtzU"),
-            "E9Melhoa2OwvFWEqLTxkvqzz6jFvCE3tUG4S8pfsEd0"
+            s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 

@@ -19,7 +19,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -158,14 +158,8 @@ impl Deliverer {
             rx,
             self.pending.clone(),
         );
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                handle.spawn(worker);
-            }
-            Err(_) => {
-                fallback_runtime().spawn(worker);
-            }
-        }
+        // On the simulator's runtime: deliveries end with it.
+        shared.spawn(worker);
     }
 
     /// Stop queueing for a deleted hook (its queued deliveries still go).
@@ -181,20 +175,6 @@ impl Default for Deliverer {
     fn default() -> Self {
         Deliverer::new()
     }
-}
-
-/// For events emitted outside any runtime (a sync test poking the world): a runtime that lives
-/// as long as the process.
-fn fallback_runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("github-sim-hooks")
-            .enable_all()
-            .build()
-            .expect("a runtime for webhook deliveries")
-    })
 }
 
 /// One hook's queue: attempt each delivery in turn and record it.
