@@ -316,24 +316,24 @@ pub fn dispatch(shared: &Arc<Shared>, events: Vec<Event>) {
                 .filter(|h| only_hook.is_none_or(|id| h.id == id))
                 .cloned()
                 .collect();
-            if !hooks.is_empty() {
-                if let Some(payload) = payloads::render(&shared.urls, &w, event) {
-                    let bytes = serde_json::to_vec(&payload).expect("JSON values serialise");
-                    let action = payload["action"].as_str().map(String::from);
-                    for hook in hooks {
-                        jobs.push(Job {
-                            hook_id: hook.id,
-                            repo_id: event.repo_id,
-                            url: hook.url.clone(),
-                            content_type: hook.content_type.clone(),
-                            secret: hook.secret.clone(),
-                            guid: new_guid(shared),
-                            event: event.name.clone(),
-                            action: action.clone(),
-                            payload: bytes.clone(),
-                            redelivery: false,
-                        });
-                    }
+            if !hooks.is_empty()
+                && let Some(payload) = payloads::render(&shared.urls, &w, event)
+            {
+                let bytes = serde_json::to_vec(&payload).expect("JSON values serialise");
+                let action = payload["action"].as_str().map(String::from);
+                for hook in hooks {
+                    jobs.push(Job {
+                        hook_id: hook.id,
+                        repo_id: event.repo_id,
+                        url: hook.url.clone(),
+                        content_type: hook.content_type.clone(),
+                        secret: hook.secret.clone(),
+                        guid: new_guid(shared),
+                        event: event.name.clone(),
+                        action: action.clone(),
+                        payload: bytes.clone(),
+                        redelivery: false,
+                    });
                 }
             }
             if event.name == "repository" && event.payload["action"] == "deleted" {

@@ -255,3 +255,128 @@ pub fn push_repository(u: &Urls, w: &World, r: &Repo) -> Value {
     v["organization"] = json!(org.login);
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::generate::{OrgSpec, generate};
+    use crate::sim::world::{NewPull, ReviewState};
+
+    fn world() -> (Urls, World) {
+        let spec = OrgSpec {
+            repos: 2,
+            prs_per_repo: 2,
+            members: 4,
+            now: 1_760_000_000,
+            ..OrgSpec::default()
+        };
+        let urls = Urls {
+            web: "http://sim".into(),
+            api: "http://sim".into(),
+        };
+        (urls, generate(&spec))
+    }
+
+    fn people(w: &World) -> Vec<String> {
+        w.members
+            .keys()
+            .map(|id| w.account(*id).login.clone())
+            .collect()
+    }
+
+    fn open(w: &mut World, repo_id: u64, author: &str) -> (u64, Vec<Event>) {
+        let spec = NewPull {
+            author: author.into(),
+            title: "t".into(),
+            body: String::new(),
+            draft: false,
+            commits: 1,
+        };
+        w.open_pull(repo_id, spec, 1_760_000_100).unwrap()
+    }
+
+    fn keys(v: &Value) -> Vec<&str> {
+        let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        k.sort();
+        k
+    }
+
+    #[test]
+    fn every_kind_renders_with_repository_organization_and_sender() {
+        let (u, mut w) = world();
+        let repo_id = *w.repos.keys().next().unwrap();
+        let p = people(&w);
+        let mut events = Vec::new();
+        let (n, ev) = open(&mut w, repo_id, &p[1]);
+        events.extend(ev);
+        events.extend(w.push_commits(repo_id, n, 2, None, 1_760_000_200).unwrap());
+        let (rid, ev) = w
+            .submit_review(repo_id, n, &p[2], ReviewState::Approved, "", 1_760_000_300)
+            .unwrap();
+        // Rendered when dispatched, right after the change.
+        let review = render(&u, &w, &ev[0]).unwrap();
+        assert_eq!(review["review"]["state"], "approved");
+        assert!(review["pull_request"].get("merged").is_none());
+        events.extend(ev);
+        events.extend(w.dismiss_review(repo_id, n, rid, 1_760_000_400).unwrap());
+        events.extend(w.merge_pull(repo_id, n, &p[0], 1_760_000_500).unwrap());
+        events.extend(
+            w.add_member("newcomer", crate::sim::world::OrgRole::Member, 0)
+                .unwrap(),
+        );
+        events.extend(w.rename_repo(repo_id, "other-name", 1_760_000_600).unwrap());
+        for e in events.iter().filter(|e| e.repo_id == repo_id) {
+            let b = render(&u, &w, e).unwrap_or_else(|| panic!("{} renders", e.name));
+            for common in ["repository", "organization", "sender"] {
+                assert!(b.get(common).is_some(), "{} has {common}", e.name);
+            }
+            assert!(b["repository"].get("permissions").is_none());
+        }
+        let dismissed = render(&u, &w, &events[4]).unwrap();
+        assert_eq!(dismissed["action"], "dismissed");
+        assert_eq!(dismissed["review"]["state"], "dismissed");
+        let merged = render(&u, &w, &events[5]).unwrap();
+        assert_eq!(merged["pull_request"]["merged"], true);
+        assert_eq!(merged["sender"]["login"], p[0].as_str());
+        let renamed = render(&u, &w, events.last().unwrap()).unwrap();
+        assert_eq!(
+            keys(&renamed),
+            ["action", "changes", "organization", "repository", "sender"]
+        );
+    }
+
+    #[test]
+    fn push_lists_at_most_2048_commits_and_keeps_the_head() {
+        let (u, mut w) = world();
+        let repo_id = *w.repos.keys().next().unwrap();
+        let p = people(&w);
+        let (n, _) = open(&mut w, repo_id, &p[1]);
+        let events = w
+            .push_commits(repo_id, n, 2_100, None, 1_760_000_200)
+            .unwrap();
+        let push = render(&u, &w, &events[0]).unwrap();
+        let commits = push["commits"].as_array().unwrap();
+        assert_eq!(commits.len(), PUSH_COMMITS_CAP);
+        assert_eq!(commits.last().unwrap()["id"], push["after"]);
+        assert_eq!(push["head_commit"]["id"], push["after"]);
+        assert!(push["repository"]["created_at"].is_i64());
+    }
+
+    #[test]
+    fn a_deleted_repository_is_still_described() {
+        let (u, mut w) = world();
+        let repo_id = *w.repos.keys().next().unwrap();
+        let name = w.repos[&repo_id].name.clone();
+        let (_, events) = w.delete_repo(repo_id).unwrap();
+        let b = render(&u, &w, &events[0]).unwrap();
+        assert_eq!(b["action"], "deleted");
+        assert_eq!(b["repository"]["name"], name.as_str());
+        // A pull request of a repository that is gone renders nothing.
+        let gone = Event {
+            name: "pull_request".into(),
+            repo_id,
+            payload: json!({ "action": "opened", "number": 1 }),
+        };
+        assert!(render(&u, &w, &gone).is_none());
+    }
+}
