@@ -304,50 +304,56 @@ pub fn new_guid(shared: &Shared) -> String {
 /// rendered now; a `ping` goes only to the hook its payload names.
 pub fn dispatch(shared: &Arc<Shared>, events: Vec<Event>) {
     let mut jobs = Vec::new();
-    {
-        let mut w = shared.world();
-        for event in &events {
-            let only_hook = (event.name == "ping")
-                .then(|| event.payload["hook_id"].as_u64())
-                .flatten();
-            let hooks: Vec<_> = w
-                .hooks_of(event.repo_id)
-                .filter(|h| h.wants(&event.name))
-                .filter(|h| only_hook.is_none_or(|id| h.id == id))
-                .cloned()
-                .collect();
-            if !hooks.is_empty()
-                && let Some(payload) = payloads::render(&shared.urls, &w, event)
-            {
-                let bytes = serde_json::to_vec(&payload).expect("JSON values serialise");
-                let action = payload["action"].as_str().map(String::from);
-                for hook in hooks {
-                    jobs.push(Job {
-                        hook_id: hook.id,
-                        repo_id: event.repo_id,
-                        url: hook.url.clone(),
-                        content_type: hook.content_type.clone(),
-                        secret: hook.secret.clone(),
-                        guid: new_guid(shared),
-                        event: event.name.clone(),
-                        action: action.clone(),
-                        payload: bytes.clone(),
-                        redelivery: false,
-                    });
-                }
+    let mut gone = Vec::new();
+    // Rendered and queued under the world lock: deliveries queue in the order the world changed,
+    // even when two requests change it at once.
+    let mut w = shared.world();
+    for event in &events {
+        let only_hook = (event.name == "ping")
+            .then(|| event.payload["hook_id"].as_u64())
+            .flatten();
+        let hooks: Vec<_> = w
+            .hooks_of(event.repo_id)
+            .filter(|h| h.wants(&event.name))
+            .filter(|h| only_hook.is_none_or(|id| h.id == id))
+            .cloned()
+            .collect();
+        if !hooks.is_empty()
+            && let Some(payload) = payloads::render(&shared.urls, &w, event)
+        {
+            let bytes = serde_json::to_vec(&payload).expect("JSON values serialise");
+            let action = payload["action"].as_str().map(String::from);
+            for hook in hooks {
+                jobs.push(Job {
+                    hook_id: hook.id,
+                    repo_id: event.repo_id,
+                    url: hook.url.clone(),
+                    content_type: hook.content_type.clone(),
+                    secret: hook.secret.clone(),
+                    guid: new_guid(shared),
+                    event: event.name.clone(),
+                    action: action.clone(),
+                    payload: bytes.clone(),
+                    redelivery: false,
+                });
             }
-            if event.name == "repository" && event.payload["action"] == "deleted" {
-                // The repository's hooks go with it, once told.
-                let gone: Vec<u64> = w.hooks_of(event.repo_id).map(|h| h.id).collect();
-                for id in gone {
-                    w.hooks.remove(&id);
-                    shared.deliverer.forget(id);
-                }
+        }
+        if event.name == "repository" && event.payload["action"] == "deleted" {
+            // The repository's hooks go with it, once told.
+            let ids: Vec<u64> = w.hooks_of(event.repo_id).map(|h| h.id).collect();
+            for id in ids {
+                w.hooks.remove(&id);
+                gone.push(id);
             }
         }
     }
     for job in jobs {
         shared.deliverer.enqueue(shared, job);
+    }
+    drop(w);
+    // Only after their last deliveries are queued, or those would start a queue of their own.
+    for id in gone {
+        shared.deliverer.forget(id);
     }
 }
 
