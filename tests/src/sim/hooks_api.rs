@@ -93,7 +93,7 @@ fn route(
         }
         ("PATCH", []) => update(shared, req, hook_id, false),
         ("DELETE", []) => {
-            shared.world().hooks.remove(&hook_id);
+            shared.world_mut().hooks.remove(&hook_id);
             shared.deliverer.forget(hook_id);
             Response::new(204)
         }
@@ -263,7 +263,7 @@ fn create(shared: &Arc<Shared>, req: &Request, caller: &Caller, repo_id: u64) ->
         }
     };
     let (hook_id, resp) = {
-        let mut w = shared.world();
+        let mut w = shared.world_mut();
         if w.hooks_of(repo_id).any(|h| h.url == url) {
             return already_exists();
         }
@@ -335,7 +335,7 @@ fn update(shared: &Arc<Shared>, req: &Request, hook_id: u64, config_only: bool) 
             return invalid(json!({ "resource": "Hook", "code": "invalid", "field": "active" }));
         }
     };
-    let mut w = shared.world();
+    let mut w = shared.world_mut();
     let w = &mut *w;
     if let Some(url) = cfg.as_ref().and_then(|c| c.url.as_ref())
         && w.hooks

@@ -482,7 +482,7 @@ fn access_token(shared: &Shared, req: &Request) -> Response {
             // Both the refresh token and the access token it came with stop working.
             o.refresh.remove(get("refresh_token").unwrap_or_default());
             drop(o);
-            if let Some(t) = shared.world().tokens.get_mut(&grant.access_token) {
+            if let Some(t) = shared.world_mut().tokens.get_mut(&grant.access_token) {
                 t.revoked = true;
             }
             issue(shared, js, grant.user_id, grant.scopes, grant.from_device)
@@ -559,7 +559,7 @@ fn issue(
         )
     };
     let refresh = lifetime.map(|_| format!("ghr_{}", shared.random_token(76)));
-    shared.world().tokens.insert(
+    shared.world_mut().tokens.insert(
         access.clone(),
         Token {
             user_id,
@@ -682,7 +682,7 @@ pub fn applications(shared: &Arc<Shared>, req: &Request) -> Response {
         );
     };
     let method = req.method.as_str();
-    let mut w = shared.world();
+    let mut w = shared.world_mut();
     let found = w
         .tokens
         .get(&token)

@@ -255,6 +255,7 @@ async fn attempt(client: &reqwest::Client, job: &Job) -> Outcome {
 /// Keep the attempt for the deliveries API and the hook's `last_response`.
 fn record(shared: &Shared, job: &Job, o: Outcome) {
     {
+        // Not `world_mut`: deliveries are in no cached render, and this is the hot path.
         let mut w = shared.world();
         let id = w.next_id();
         let ok = (200..300).contains(&o.status_code);
@@ -306,7 +307,7 @@ pub fn dispatch(shared: &Arc<Shared>, events: Vec<Event>) {
     let mut jobs = Vec::new();
     let mut gone = Vec::new();
     // Rendered and queued under the world lock: deliveries queue in the order the world changed,
-    // even when two requests change it at once.
+    // even when two requests change it at once. (The change itself went through `world_mut`.)
     let mut w = shared.world();
     for event in &events {
         let only_hook = (event.name == "ping")
