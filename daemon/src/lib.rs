@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod connect;
 pub mod crypto;
 pub mod daemon;
 pub mod github;

@@ -95,15 +95,16 @@ impl Api {
         }
     }
 
-    /// Revoke the user's whole grant to our OAuth app (`DELETE /applications/{id}/grant`, basic
-    /// auth with the app's credentials).
-    pub async fn revoke_grant(
+    /// Revoke one token of our OAuth app (`DELETE /applications/{id}/token`, basic auth with the
+    /// app's credentials). Not `/grant`: that would also kill the tokens of other teams that the
+    /// same GitHub user connected.
+    pub async fn revoke_token(
         &self,
         client_id: &str,
         client_secret: &Secret,
         token: &Secret,
     ) -> Result<(), GitHubError> {
-        let url = format!("{}/applications/{client_id}/grant", self.base);
+        let url = format!("{}/applications/{client_id}/token", self.base);
         let resp = self
             .http
             .delete(&url)

@@ -95,6 +95,10 @@ impl<'c> AsyncHttpClient<'c> for GitHubHttp {
                 .await
                 .map_err(|e| HttpError(describe(&e)))?;
             let mut status = resp.status();
+            if status.is_server_error() {
+                // Not an OAuth answer at all: GitHub is down or overloaded.
+                return Err(HttpError(format!("GitHub answered {status}")));
+            }
             let headers = resp.headers().clone();
             let body = resp.bytes().await.map_err(|e| HttpError(describe(&e)))?.to_vec();
             if status == reqwest::StatusCode::OK && carries_error(&body) {
