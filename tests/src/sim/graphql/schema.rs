@@ -23,6 +23,13 @@ pub fn not_found(message: String) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(|_, e| e.set("type", "NOT_FOUND"))
 }
 
+/// A nullable field that failed: null in `data` and the error in `errors`, as GraphQL says.
+/// (An `Err` from a resolver would make async-graphql drop the field from its parent instead.)
+pub fn null_with<T>(ctx: &Context<'_>, err: async_graphql::Error) -> Option<T> {
+    ctx.add_error(ctx.set_error_path(err.into_server_error(ctx.item.pos)));
+    None
+}
+
 /// A GitHub scalar that travels as a string.
 macro_rules! string_scalar {
     ($t:ident, $name:tt) => {
@@ -110,7 +117,7 @@ impl QueryRoot {
         owner: String,
         name: String,
         #[graphql(name = "followRenames", default = true)] _follow_renames: bool,
-    ) -> Result<Option<Repository>> {
+    ) -> Option<Repository> {
         let env = env(ctx);
         let found = env
             .repos
@@ -119,22 +126,28 @@ impl QueryRoot {
             .filter(|_| env.org.login.eq_ignore_ascii_case(&owner))
             .map(|r| r.id);
         match found {
-            Some(id) => Ok(Some(Repository::new(env, id))),
-            None => Err(not_found(format!(
-                "Could not resolve to a Repository with the name '{owner}/{name}'."
-            ))),
+            Some(id) => Some(Repository::new(env, id)),
+            None => null_with(
+                ctx,
+                not_found(format!(
+                    "Could not resolve to a Repository with the name '{owner}/{name}'."
+                )),
+            ),
         }
     }
 
     /// Lookup an organization by login.
-    async fn organization(&self, ctx: &Context<'_>, login: String) -> Result<Option<Organization>> {
+    async fn organization(&self, ctx: &Context<'_>, login: String) -> Option<Organization> {
         let env = env(ctx);
         if env.org.login.eq_ignore_ascii_case(&login) {
-            Ok(Some(Organization(env.clone())))
+            Some(Organization(env.clone()))
         } else {
-            Err(not_found(format!(
-                "Could not resolve to an Organization with the login of '{login}'."
-            )))
+            null_with(
+                ctx,
+                not_found(format!(
+                    "Could not resolve to an Organization with the login of '{login}'."
+                )),
+            )
         }
     }
 
@@ -148,13 +161,16 @@ impl QueryRoot {
     }
 
     /// Fetches an object given its ID.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Option<Node> {
         match resolve_node(env(ctx), &id) {
-            Some(n) => Ok(Some(n)),
-            None => Err(not_found(format!(
-                "Could not resolve to a node with the global id of '{}'",
-                id.as_str()
-            ))),
+            Some(n) => Some(n),
+            None => null_with(
+                ctx,
+                not_found(format!(
+                    "Could not resolve to a node with the global id of '{}'",
+                    id.as_str()
+                )),
+            ),
         }
     }
 
@@ -712,16 +728,19 @@ impl Repository {
     }
 
     /// Returns a single pull request from the current repository by number.
-    async fn pull_request(&self, number: i32) -> Result<Option<PullRequest>> {
+    async fn pull_request(&self, ctx: &Context<'_>, number: i32) -> Option<PullRequest> {
         let n = u64::try_from(number).unwrap_or(0);
         let pull = self
             .env
             .with_world(|w| w.pull(self.id, n).ok().cloned());
         match pull {
-            Some(p) => Ok(Some(PullRequest::new(&self.env, Arc::new(p)))),
-            None => Err(not_found(format!(
-                "Could not resolve to a PullRequest with the number of {number}."
-            ))),
+            Some(p) => Some(PullRequest::new(&self.env, Arc::new(p))),
+            None => null_with(
+                ctx,
+                not_found(format!(
+                    "Could not resolve to a PullRequest with the number of {number}."
+                )),
+            ),
         }
     }
 
