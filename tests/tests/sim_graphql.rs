@@ -46,7 +46,11 @@ impl Client {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("a body");
-        (status, headers, serde_json::from_str(&text).unwrap_or(Value::Null))
+        (
+            status,
+            headers,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
     }
 }
 
@@ -92,7 +96,11 @@ fn a_sync_walks_a_repository_over_http_and_sees_the_world() {
         assert_eq!(status, 200, "{answer}");
         assert!(answer.get("errors").is_none(), "{answer}");
         assert_eq!(headers["x-ratelimit-resource"], "graphql");
-        let remaining: u64 = headers["x-ratelimit-remaining"].to_str().unwrap().parse().unwrap();
+        let remaining: u64 = headers["x-ratelimit-remaining"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert_eq!(answer["data"]["rateLimit"]["remaining"], remaining);
         assert!(remaining < last_remaining, "every page is charged");
         last_remaining = remaining;
@@ -131,7 +139,10 @@ fn fifty_prs_with_ten_reviews_and_commits_each_in_one_answer() {
     let (sim, client) = start(60);
     let (org, repo) = {
         let w = sim.world();
-        (w.org().login.clone(), w.repos.values().next().unwrap().name.clone())
+        (
+            w.org().login.clone(),
+            w.repos.values().next().unwrap().name.clone(),
+        )
     };
     let body = json!({"query": SYNC_PAGE,
                       "variables": {"owner": org, "name": repo, "first": 50, "after": null}});
@@ -141,12 +152,17 @@ fn fifty_prs_with_ten_reviews_and_commits_each_in_one_answer() {
         let (status, _, answer) = sim.block_on(client.post(&body));
         times.push(t.elapsed());
         assert_eq!(status, 200);
-        let nodes = answer["data"]["repository"]["pullRequests"]["nodes"].as_array().unwrap();
+        let nodes = answer["data"]["repository"]["pullRequests"]["nodes"]
+            .as_array()
+            .unwrap();
         assert_eq!(nodes.len(), 50);
         // 1 + 50 × 3 nested connections = 151 requests → 1.51 → 2 points.
         assert_eq!(answer["data"]["rateLimit"]["cost"], 2);
     }
     times.sort();
-    eprintln!("50 PRs × (10 reviews + 10 commits): median {:?} over HTTP", times[2]);
+    eprintln!(
+        "50 PRs × (10 reviews + 10 commits): median {:?} over HTTP",
+        times[2]
+    );
     assert!(times[2] < Duration::from_secs(5));
 }

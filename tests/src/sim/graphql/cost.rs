@@ -97,7 +97,13 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    fn selection_set(&mut self, set: &SelectionSet, mult: u64, path: &mut Vec<String>, depth: usize) {
+    fn selection_set(
+        &mut self,
+        set: &SelectionSet,
+        mult: u64,
+        path: &mut Vec<String>,
+        depth: usize,
+    ) {
         // Validation has already refused fragment cycles; the depth cap is only a backstop.
         if depth > 64 {
             return;
@@ -178,7 +184,10 @@ impl Walk<'_> {
         }
         if self.seen.insert(path.clone()) {
             self.out.requests = self.out.requests.saturating_add(mult);
-            self.out.node_count = self.out.node_count.saturating_add(mult.saturating_mul(size));
+            self.out.node_count = self
+                .out
+                .node_count
+                .saturating_add(mult.saturating_mul(size));
             if self.out.node_count > MAX_NODES && !self.limit_hit {
                 self.limit_hit = true;
                 let n = group_thousands(self.out.node_count);
@@ -208,8 +217,12 @@ impl Walk<'_> {
                     .doc
                     .fragments
                     .get(&s.node.fragment_name.node)
-                    .is_some_and(|frag| self.selects_items(&frag.node.selection_set.node, depth + 1)),
-                Selection::InlineFragment(i) => self.selects_items(&i.node.selection_set.node, depth + 1),
+                    .is_some_and(|frag| {
+                        self.selects_items(&frag.node.selection_set.node, depth + 1)
+                    }),
+                Selection::InlineFragment(i) => {
+                    self.selects_items(&i.node.selection_set.node, depth + 1)
+                }
             })
     }
 
@@ -239,7 +252,10 @@ impl Walk<'_> {
     }
 
     /// `@skip(if:)` / `@include(if:)`.
-    fn included(&self, directives: &[async_graphql::Positioned<async_graphql::parser::types::Directive>]) -> bool {
+    fn included(
+        &self,
+        directives: &[async_graphql::Positioned<async_graphql::parser::types::Directive>],
+    ) -> bool {
         directives.iter().all(|d| {
             let cond = || {
                 d.node.get_argument("if").and_then(|v| {
@@ -265,7 +281,7 @@ fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -11,12 +11,16 @@
 //! runs) rather than from an engine extension: any extension takes every field resolution off
 //! async-graphql's fast path, which cost a quarter of the time of a big page.
 
+mod accounts;
+mod commits;
 mod cost;
 mod paging;
 mod pulls;
+mod repository;
 mod schema;
 #[cfg(test)]
 mod tests;
+mod timeline;
 
 use super::api::{Caller, with_budget};
 use super::clock;
@@ -57,7 +61,10 @@ pub async fn handle(shared: &Arc<Shared>, req: &Request, caller: &Caller) -> Res
         return with_budget(r, &budget_now());
     }
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(&req.body) else {
-        let r = Response::json(400, &serde_json::json!({"message": "Problems parsing JSON"}));
+        let r = Response::json(
+            400,
+            &serde_json::json!({"message": "Problems parsing JSON"}),
+        );
         return with_budget(r, &budget_now());
     };
     let Some(query) = body.get("query").and_then(|q| q.as_str()) else {
@@ -106,8 +113,7 @@ pub async fn handle(shared: &Arc<Shared>, req: &Request, caller: &Caller) -> Res
         let errors = checked.errors.iter().map(github_error).collect();
         return refused(body_bytes(None, errors));
     }
-    let analysis =
-        cost::analyze(&doc, &variables, operation_name.as_deref()).unwrap_or_default();
+    let analysis = cost::analyze(&doc, &variables, operation_name.as_deref()).unwrap_or_default();
     if !analysis.errors.is_empty() {
         let errors = analysis.errors.iter().map(github_error).collect();
         return refused(body_bytes(Some(&async_graphql::Value::Null), errors));
@@ -145,7 +151,10 @@ fn admit(shared: &Shared, caller: &Caller, analysis: &cost::Analysis) -> Result<
     let (budget, points) = if analysis.dry_run {
         (before, 0)
     } else {
-        (limits.charge(user, Resource::Graphql, limit, cost, now), cost)
+        (
+            limits.charge(user, Resource::Graphql, limit, cost, now),
+            cost,
+        )
     };
     drop(limits);
     shared.stats().graphql_points += points;
@@ -248,8 +257,7 @@ fn github_error(e: &ServerError) -> serde_json::Value {
     {
         obj.remove("extensions");
     }
-    if let Some((field, ty)) = quoted_pair(&e.message, "Unknown field \"", "\" on type \"")
-    {
+    if let Some((field, ty)) = quoted_pair(&e.message, "Unknown field \"", "\" on type \"") {
         obj.insert(
             "message".into(),
             format!("Field '{field}' doesn't exist on type '{ty}'").into(),

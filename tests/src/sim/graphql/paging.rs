@@ -57,10 +57,8 @@ pub fn encode_cursor(key: Key) -> String {
 pub fn decode_cursor(cursor: &str) -> async_graphql::Result<Key> {
     use base64::Engine;
     let bad = || {
-        async_graphql::Error::new(format!(
-            "`{cursor}` does not appear to be a valid cursor."
-        ))
-        .extend_with(|_, e| e.set("type", "INVALID_CURSOR_ARGUMENTS"))
+        async_graphql::Error::new(format!("`{cursor}` does not appear to be a valid cursor."))
+            .extend_with(|_, e| e.set("type", "INVALID_CURSOR_ARGUMENTS"))
     };
     let raw = base64::engine::general_purpose::STANDARD
         .decode(cursor)
@@ -68,16 +66,17 @@ pub fn decode_cursor(cursor: &str) -> async_graphql::Result<Key> {
     let raw = String::from_utf8(raw).map_err(|_| bad())?;
     let rest = raw.strip_prefix("cursor:v2:").ok_or_else(bad)?;
     let (a, b) = rest.split_once(':').ok_or_else(bad)?;
-    Ok((
-        a.parse().map_err(|_| bad())?,
-        b.parse().map_err(|_| bad())?,
-    ))
+    Ok((a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?))
 }
 
 /// Cut one page out of `items`, which are already in the connection's order (ascending keys,
 /// or descending when `desc`). A connection asked for neither `first` nor `last` yields no
 /// items: the cost analysis only lets that through when nothing but counts is selected.
-pub fn page<T>(items: Vec<(Key, T)>, args: &PageArgs, desc: bool) -> async_graphql::Result<Page<T>> {
+pub fn page<T>(
+    items: Vec<(Key, T)>,
+    args: &PageArgs,
+    desc: bool,
+) -> async_graphql::Result<Page<T>> {
     let total = items.len();
     // "Comes after `c` in this order" / "comes before `c`".
     let after = |k: &Key, c: &Key| if desc { k < c } else { k > c };
@@ -217,7 +216,11 @@ mod tests {
         let p = page(keys(4), &PageArgs::new(Some(2), None, None, None), false).unwrap();
         let mut items = keys(4);
         items.insert(0, ((5, 0), 0));
-        let next = page(items, &PageArgs::new(Some(2), p.info.end_cursor, None, None), false);
+        let next = page(
+            items,
+            &PageArgs::new(Some(2), p.info.end_cursor, None, None),
+            false,
+        );
         assert_eq!(next.unwrap().nodes, vec![3, 4]);
         let bad = PageArgs::new(Some(2), Some("nope".into()), None, None);
         assert!(page(keys(4), &bad, false).is_err());
@@ -227,9 +230,19 @@ mod tests {
     fn descending_order_pages_downwards() {
         let mut items = keys(5);
         items.reverse();
-        let p = page(items.clone(), &PageArgs::new(Some(2), None, None, None), true).unwrap();
+        let p = page(
+            items.clone(),
+            &PageArgs::new(Some(2), None, None, None),
+            true,
+        )
+        .unwrap();
         assert_eq!(p.nodes, vec![5, 4]);
-        let p = page(items, &PageArgs::new(Some(2), p.info.end_cursor, None, None), true).unwrap();
+        let p = page(
+            items,
+            &PageArgs::new(Some(2), p.info.end_cursor, None, None),
+            true,
+        )
+        .unwrap();
         assert_eq!(p.nodes, vec![3, 2]);
     }
 }

@@ -3,11 +3,12 @@
 //! world's own data.
 
 use crate::sim::http::Request;
-use crate::sim::world::{Pull, TimelineKind, World};
+use crate::sim::world::{Pull, World};
 use crate::sim::{OrgSpec, Shared, SimConfig, api, clock, oauth};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+mod events;
 mod limits;
 
 pub(super) struct Gql {
@@ -96,7 +97,8 @@ impl Gql {
 
     pub async fn query(&self, query: &str, variables: Value) -> Answer {
         let body = json!({"query": query, "variables": variables});
-        self.raw(&self.token, serde_json::to_vec(&body).unwrap()).await
+        self.raw(&self.token, serde_json::to_vec(&body).unwrap())
+            .await
     }
 
     pub fn org(&self) -> String {
@@ -200,7 +202,9 @@ async fn filters_order_and_backward_paging_match_the_world() {
     let mut before = Value::Null;
     let mut got = Vec::new();
     loop {
-        let a = g.query(q, json!({"o": g.org(), "n": name, "before": before})).await;
+        let a = g
+            .query(q, json!({"o": g.org(), "n": name, "before": before}))
+            .await;
         let conn = a.data()["repository"]["pullRequests"].clone();
         let mut page: Vec<u64> = conn["edges"]
             .as_array()
@@ -238,9 +242,17 @@ async fn nested_reviews_and_commits_page_with_true_counts() {
             .filter(|p| p.commits.len() <= 250)
             .max_by_key(|p| p.reviews.len() + p.commits.len())
             .unwrap();
-        (w.repos[&p.repo_id].name.clone(), p.number, p.reviews.clone(), p.commits.clone())
+        (
+            w.repos[&p.repo_id].name.clone(),
+            p.number,
+            p.reviews.clone(),
+            p.commits.clone(),
+        )
     };
-    assert!(reviews.len() > 10, "a busy PR has more than a page of reviews");
+    assert!(
+        reviews.len() > 10,
+        "a busy PR has more than a page of reviews"
+    );
     let q = "query($o: String!, $n: String!, $num: Int!, $ra: String, $ca: String) {
       repository(owner: $o, name: $n) { pullRequest(number: $num) {
         reviews(first: 4, after: $ra) { totalCount pageInfo { hasNextPage endCursor }
@@ -254,7 +266,10 @@ async fn nested_reviews_and_commits_page_with_true_counts() {
     let (mut reviews_done, mut commits_done) = (false, false);
     while !(reviews_done && commits_done) {
         let a = g
-            .query(q, json!({"o": g.org(), "n": repo, "num": number, "ra": ra, "ca": ca}))
+            .query(
+                q,
+                json!({"o": g.org(), "n": repo, "num": number, "ra": ra, "ca": ca}),
+            )
             .await;
         let pr = a.data()["repository"]["pullRequest"].clone();
         assert_eq!(pr["reviews"]["totalCount"], reviews.len());
@@ -292,12 +307,26 @@ async fn nested_reviews_and_commits_page_with_true_counts() {
         assert_eq!(n["message"], c.message.as_str());
         assert_eq!(n["authoredDate"], clock::iso(c.authored_at));
         assert_eq!(n["committedDate"], clock::iso(c.committed_at));
-        assert_eq!((n["additions"].as_u64(), n["deletions"].as_u64()), (Some(c.additions), Some(c.deletions)));
+        assert_eq!(
+            (n["additions"].as_u64(), n["deletions"].as_u64()),
+            (Some(c.additions), Some(c.deletions))
+        );
         assert_eq!(n["author"]["email"], c.author_email.as_str());
-        let user = c.author_user_id.map(|id| w.account(id)).filter(|a| !a.is_bot);
-        assert_eq!(n["author"]["user"], user.map_or(Value::Null, |a| json!({"login": a.login})));
+        let user = c
+            .author_user_id
+            .map(|id| w.account(id))
+            .filter(|a| !a.is_bot);
+        assert_eq!(
+            n["author"]["user"],
+            user.map_or(Value::Null, |a| json!({"login": a.login}))
+        );
     }
-    assert!(got_commits.iter().any(|c| c["commit"]["author"]["user"].is_null()) || commits.iter().all(|c| c.author_user_id.is_some()));
+    assert!(
+        got_commits
+            .iter()
+            .any(|c| c["commit"]["author"]["user"].is_null())
+            || commits.iter().all(|c| c.author_user_id.is_some())
+    );
 }
 
 /// GitHub lists at most 250 commits of a pull request; totalCount still says how many there are.
@@ -309,7 +338,10 @@ async fn a_giant_pull_request_lists_250_commits_and_counts_all() {
         let (number, all) = {
             let w = g.world();
             let p = w.repo_pulls(id).nth(7).unwrap();
-            (p.number, p.commits.iter().map(|c| c.sha.clone()).collect::<Vec<_>>())
+            (
+                p.number,
+                p.commits.iter().map(|c| c.sha.clone()).collect::<Vec<_>>(),
+            )
         };
         assert!(all.len() > 250);
         let q = "query($o: String!, $n: String!, $num: Int!, $after: String) {
@@ -319,10 +351,21 @@ async fn a_giant_pull_request_lists_250_commits_and_counts_all() {
         let mut after = Value::Null;
         let mut got = Vec::new();
         loop {
-            let a = g.query(q, json!({"o": g.org(), "n": name, "num": number, "after": after})).await;
+            let a = g
+                .query(
+                    q,
+                    json!({"o": g.org(), "n": name, "num": number, "after": after}),
+                )
+                .await;
             let c = a.data()["repository"]["pullRequest"]["commits"].clone();
             assert_eq!(c["totalCount"], all.len());
-            got.extend(c["nodes"].as_array().unwrap().iter().map(|n| n["commit"]["oid"].as_str().unwrap().to_string()));
+            got.extend(
+                c["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n["commit"]["oid"].as_str().unwrap().to_string()),
+            );
             if c["pageInfo"]["hasNextPage"] == false {
                 break;
             }
@@ -332,132 +375,14 @@ async fn a_giant_pull_request_lists_250_commits_and_counts_all() {
         // `last` counts back from the 250th, not from the true last commit.
         let q = "query($o: String!, $n: String!, $num: Int!) { repository(owner: $o, name: $n) {
             pullRequest(number: $num) { commits(last: 1) { nodes { commit { oid } } } } } }";
-        let a = g.query(q, json!({"o": g.org(), "n": name, "num": number})).await;
-        assert_eq!(a.data()["repository"]["pullRequest"]["commits"]["nodes"][0]["commit"]["oid"], all[249].as_str());
+        let a = g
+            .query(q, json!({"o": g.org(), "n": name, "num": number}))
+            .await;
+        assert_eq!(
+            a.data()["repository"]["pullRequest"]["commits"]["nodes"][0]["commit"]["oid"],
+            all[249].as_str()
+        );
     }
-}
-
-/// Bots: GraphQL logins have no `[bot]` suffix, the type is Bot, inline fragments pick fields.
-#[tokio::test]
-async fn bots_are_bots_without_the_rest_suffix() {
-    let g = Gql::default_org();
-    let (repo, number, login, id) = {
-        let w = g.world();
-        let p = w.pulls.values().find(|p| w.account(p.user_id).is_bot).expect("a bot PR");
-        let a = w.account(p.user_id);
-        (w.repos[&p.repo_id].name.clone(), p.number, a.login.clone(), a.id)
-    };
-    assert!(login.ends_with("[bot]"));
-    let q = "query($o: String!, $n: String!, $num: Int!) { repository(owner: $o, name: $n) {
-        pullRequest(number: $num) { author { __typename login url
-          ... on Bot { id databaseId } ... on User { email } } } } }";
-    let a = g.query(q, json!({"o": g.org(), "n": repo, "num": number})).await;
-    let author = &a.data()["repository"]["pullRequest"]["author"];
-    let bare = login.trim_end_matches("[bot]");
-    assert_eq!(author["__typename"], "Bot");
-    assert_eq!(author["login"], bare);
-    assert_eq!(author["databaseId"], id);
-    assert_eq!(author["id"], crate::sim::json::node_id("Bot", id));
-    assert_eq!(author["url"], format!("http://sim.test/apps/{bare}"));
-    assert!(author.get("email").is_none());
-}
-
-/// Ready-for-review (and the other events) come back with the world's times and actors; a
-/// merge also records a close, as on GitHub.
-#[tokio::test]
-async fn timeline_items_carry_the_worlds_events() {
-    let g = Gql::default_org();
-    let (name, id) = g.repo(1);
-    let q = "query($o: String!, $n: String!, $after: String) { repository(owner: $o, name: $n) {
-        pullRequests(first: 20, after: $after) { pageInfo { hasNextPage endCursor } nodes { number
-          ready: timelineItems(first: 10, itemTypes: [READY_FOR_REVIEW_EVENT]) {
-            totalCount nodes { __typename ... on ReadyForReviewEvent { createdAt actor { login } } } }
-          events: timelineItems(first: 50, itemTypes: [CONVERT_TO_DRAFT_EVENT, CLOSED_EVENT, REOPENED_EVENT, MERGED_EVENT]) {
-            nodes { __typename
-              ... on ClosedEvent { createdAt } ... on ReopenedEvent { createdAt }
-              ... on MergedEvent { createdAt mergeRefName commit { oid } } } } } } } }";
-    let mut after = Value::Null;
-    let mut seen_ready = 0;
-    let mut checked = 0;
-    loop {
-        let a = g.query(q, json!({"o": g.org(), "n": name, "after": after})).await;
-        let conn = a.data()["repository"]["pullRequests"].clone();
-        let w = g.world();
-        for n in conn["nodes"].as_array().unwrap() {
-            let p = w.pull(id, n["number"].as_u64().unwrap()).unwrap();
-            let ready: Vec<Value> = p
-                .timeline
-                .iter()
-                .filter(|e| e.kind == TimelineKind::ReadyForReview)
-                .map(|e| json!({"__typename": "ReadyForReviewEvent", "createdAt": clock::iso(e.at),
-                                "actor": {"login": w.account(e.actor_id).login.trim_end_matches("[bot]")}}))
-                .collect();
-            seen_ready += ready.len();
-            assert_eq!(n["ready"]["totalCount"], ready.len());
-            assert_eq!(n["ready"]["nodes"], Value::Array(ready));
-            let mut events = Vec::new();
-            for e in &p.timeline {
-                let at = clock::iso(e.at);
-                match e.kind {
-                    TimelineKind::Closed => events.push(json!({"__typename": "ClosedEvent", "createdAt": at})),
-                    TimelineKind::Reopened => events.push(json!({"__typename": "ReopenedEvent", "createdAt": at})),
-                    TimelineKind::Merged => {
-                        events.push(json!({"__typename": "MergedEvent", "createdAt": at, "mergeRefName": p.base_ref,
-                                           "commit": {"oid": p.merge_commit_sha}}));
-                        events.push(json!({"__typename": "ClosedEvent", "createdAt": at}));
-                    }
-                    TimelineKind::ConvertedToDraft => events.push(json!({"__typename": "ConvertToDraftEvent"})),
-                    TimelineKind::ReadyForReview => {}
-                }
-            }
-            assert_eq!(n["events"]["nodes"], Value::Array(events), "PR {}", p.number);
-            checked += 1;
-        }
-        if conn["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = conn["pageInfo"]["endCursor"].clone();
-    }
-    assert_eq!(checked, 40);
-    assert!(seen_ready > 0, "the repo has PRs that went from draft to ready");
-}
-
-/// Without `itemTypes` the timeline interleaves commits, reviews and events by time.
-#[tokio::test]
-async fn an_unfiltered_timeline_interleaves_everything_in_time_order() {
-    let g = Gql::default_org();
-    let (repo, number, count) = {
-        let w = g.world();
-        let p = w.pulls.values().find(|p| p.merged() && !p.reviews.is_empty() && p.commits.len() < 20).unwrap();
-        let count = p.commits.len() + p.reviews.len() + p.timeline.len() + 1;
-        (w.repos[&p.repo_id].name.clone(), p.number, count)
-    };
-    let q = "query($o: String!, $n: String!, $num: Int!) { repository(owner: $o, name: $n) {
-        pullRequest(number: $num) { timelineItems(first: 100) { totalCount nodes { __typename
-          ... on PullRequestCommit { commit { committedDate } }
-          ... on PullRequestReview { submittedAt }
-          ... on MergedEvent { createdAt } ... on ClosedEvent { createdAt }
-          ... on ReadyForReviewEvent { createdAt } ... on ReopenedEvent { createdAt } } } } } }";
-    let a = g.query(q, json!({"o": g.org(), "n": repo, "num": number})).await;
-    let items = &a.data()["repository"]["pullRequest"]["timelineItems"];
-    assert_eq!(items["totalCount"], count);
-    let times: Vec<&str> = items["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| {
-            n["commit"]["committedDate"]
-                .as_str()
-                .or(n["submittedAt"].as_str())
-                .or(n["createdAt"].as_str())
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(times.len(), count);
-    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
-    let kinds: Vec<&str> = items["nodes"].as_array().unwrap().iter().map(|n| n["__typename"].as_str().unwrap()).collect();
-    assert!(kinds.contains(&"PullRequestCommit") && kinds.contains(&"PullRequestReview"));
-    assert_eq!(kinds.last(), Some(&"ClosedEvent"), "a merge's close comes right after it");
 }
 
 /// The org's members with their roles, the viewer, and `node`/`nodes` by GitHub's ids.
@@ -469,21 +394,39 @@ async fn members_viewer_and_nodes_resolve() {
           edges { role node { login name email } } } } }";
     let a = g.query(q, json!({"org": g.org()})).await;
     let d = a.data().clone();
-    let w = g.world();
-    let viewer = w.account(w.viewer_id);
-    assert_eq!(d["viewer"], json!({"login": viewer.login, "databaseId": viewer.id, "isViewer": true}));
-    let mut want: Vec<_> = w.members.iter().map(|(id, role)| (w.account(*id), *role)).collect();
-    want.sort_by_key(|(a, _)| a.login.to_ascii_lowercase());
-    let want: Vec<Value> = want
+    let pull = {
+        let w = g.world();
+        let viewer = w.account(w.viewer_id);
+        assert_eq!(
+            d["viewer"],
+            json!({"login": viewer.login, "databaseId": viewer.id, "isViewer": true})
+        );
+        let mut want: Vec<_> = w
+            .members
+            .iter()
+            .map(|(id, role)| (w.account(*id), *role))
+            .collect();
+        want.sort_by_key(|(a, _)| a.login.to_ascii_lowercase());
+        let want: Vec<Value> = want
         .iter()
         .map(|(a, role)| json!({"role": role.as_str().to_uppercase(),
                                "node": {"login": a.login, "name": a.name, "email": a.email.clone().unwrap_or_default()}}))
         .collect();
-    assert_eq!(d["organization"]["membersWithRole"]["totalCount"], want.len());
-    assert_eq!(d["organization"]["membersWithRole"]["edges"], Value::Array(want));
+        assert_eq!(
+            d["organization"]["membersWithRole"]["totalCount"],
+            want.len()
+        );
+        assert_eq!(
+            d["organization"]["membersWithRole"]["edges"],
+            Value::Array(want)
+        );
 
-    let pull = w.pulls.values().find(|p| !p.reviews.is_empty()).unwrap().clone();
-    drop(w);
+        w.pulls
+            .values()
+            .find(|p| !p.reviews.is_empty())
+            .unwrap()
+            .clone()
+    };
     let ids = json!([
         crate::sim::json::node_id("PullRequest", pull.id),
         "bm9wZQ==",
@@ -492,7 +435,10 @@ async fn members_viewer_and_nodes_resolve() {
     let q = "query($ids: [ID!]!, $one: ID!) { node(id: $one) { __typename id ... on PullRequest { number } }
         nodes(ids: $ids) { __typename ... on PullRequest { number } ... on PullRequestReview { databaseId } } }";
     let a = g.query(q, json!({"ids": ids, "one": ids[0]})).await;
-    assert_eq!(a.body["data"]["node"], json!({"__typename": "PullRequest", "id": ids[0], "number": pull.number}));
+    assert_eq!(
+        a.body["data"]["node"],
+        json!({"__typename": "PullRequest", "id": ids[0], "number": pull.number})
+    );
     assert_eq!(
         a.body["data"]["nodes"],
         json!([{"__typename": "PullRequest", "number": pull.number}, null,
@@ -502,5 +448,8 @@ async fn members_viewer_and_nodes_resolve() {
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0]["type"], "NOT_FOUND");
     assert_eq!(errors[0]["path"], json!(["nodes", 1]));
-    assert_eq!(errors[0]["message"], "Could not resolve to a node with the global id of 'bm9wZQ=='");
+    assert_eq!(
+        errors[0]["message"],
+        "Could not resolve to a node with the global id of 'bm9wZQ=='"
+    );
 }

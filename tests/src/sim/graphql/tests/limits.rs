@@ -19,11 +19,20 @@ const FIFTY_BY_TEN: &str = "query($o: String!, $n: String!) {
 async fn fifty_prs_with_reviews_and_commits_cost_one_point() {
     let g = Gql::default_org();
     let (name, _) = g.repo(0);
-    let a = g.query(FIFTY_BY_TEN, json!({"o": g.org(), "n": name})).await;
+    let a = g
+        .query(FIFTY_BY_TEN, json!({"o": g.org(), "n": name}))
+        .await;
     let rl = a.data()["rateLimit"].clone();
     assert_eq!(rl["cost"], 1);
     assert_eq!(rl["nodeCount"], 50 + 500 + 500);
-    assert_eq!((rl["limit"].clone(), rl["used"].clone(), rl["remaining"].clone()), (json!(5000), json!(1), json!(4999)));
+    assert_eq!(
+        (
+            rl["limit"].clone(),
+            rl["used"].clone(),
+            rl["remaining"].clone()
+        ),
+        (json!(5000), json!(1), json!(4999))
+    );
     assert_eq!(a.header("x-ratelimit-resource"), Some("graphql"));
     assert_eq!(a.header("x-ratelimit-used"), Some("1"));
     assert_eq!(a.header("x-ratelimit-remaining"), Some("4999"));
@@ -38,7 +47,10 @@ async fn fifty_prs_with_reviews_and_commits_cost_one_point() {
     let rl = &a.data()["rateLimit"];
     assert_eq!(rl["cost"], 3);
     assert_eq!(rl["nodeCount"], 100 + 3 * 5000);
-    assert_eq!((rl["used"].clone(), rl["remaining"].clone()), (json!(4), json!(4996)));
+    assert_eq!(
+        (rl["used"].clone(), rl["remaining"].clone()),
+        (json!(4), json!(4996))
+    );
     assert_eq!(g.shared.stats().graphql_points, 4);
     assert_eq!(g.shared.stats().graphql_requests, 2);
 }
@@ -50,7 +62,10 @@ async fn a_dry_run_costs_nothing() {
     let q = "{ rateLimit(dryRun: true) { cost used remaining } viewer { login } }";
     for _ in 0..2 {
         let a = g.query(q, json!({})).await;
-        assert_eq!(a.data()["rateLimit"], json!({"cost": 1, "used": 0, "remaining": 5000}));
+        assert_eq!(
+            a.data()["rateLimit"],
+            json!({"cost": 1, "used": 0, "remaining": 5000})
+        );
         assert_eq!(a.header("x-ratelimit-used"), Some("0"));
     }
 }
@@ -84,7 +99,13 @@ async fn the_node_limit_refuses_the_query() {
     assert!(a.body.get("data").is_some_and(Value::is_null), "{}", a.body);
     let e = &a.body["errors"][0];
     assert_eq!(e["type"], "MAX_NODE_LIMIT_EXCEEDED");
-    assert!(e["message"].as_str().unwrap().contains("commits connection"), "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("commits connection"),
+        "{e}"
+    );
     assert_eq!(a.header("x-ratelimit-used"), Some("1"));
 }
 
@@ -98,12 +119,16 @@ async fn a_query_over_the_timeout_threshold_answers_502_and_is_charged() {
         graphql_timeout_nodes: Some(1_000),
         ..Faults::default()
     };
-    let a = g.query(FIFTY_BY_TEN, json!({"o": g.org(), "n": name})).await;
+    let a = g
+        .query(FIFTY_BY_TEN, json!({"o": g.org(), "n": name}))
+        .await;
     assert_eq!(a.status, 502);
     assert!(a.body["data"].is_null());
     let msg = a.error_messages().pop().unwrap();
     assert!(
-        msg.starts_with("Something went wrong while executing your query. This may be the result of a timeout"),
+        msg.starts_with(
+            "Something went wrong while executing your query. This may be the result of a timeout"
+        ),
         "{msg}"
     );
     assert_eq!(a.header("x-ratelimit-used"), Some("1"));
@@ -114,7 +139,9 @@ async fn a_query_over_the_timeout_threshold_answers_502_and_is_charged() {
     assert_eq!(a.data()["rateLimit"]["nodeCount"], 20 + 200 + 200);
     // Without the override the config's threshold (20,000) applies.
     *g.shared.faults() = Faults::default();
-    let a = g.query(FIFTY_BY_TEN, json!({"o": g.org(), "n": name})).await;
+    let a = g
+        .query(FIFTY_BY_TEN, json!({"o": g.org(), "n": name}))
+        .await;
     assert_eq!(a.status, 200);
 }
 
@@ -131,7 +158,9 @@ async fn pagination_boundaries_are_githubs() {
     assert!(a.body.get("data").is_some_and(Value::is_null));
     assert_eq!(
         a.error_messages(),
-        vec!["You must provide a `first` or `last` value to properly paginate the `pullRequests` connection."]
+        vec![
+            "You must provide a `first` or `last` value to properly paginate the `pullRequests` connection."
+        ]
     );
     assert_eq!(a.body["errors"][0]["type"], "MISSING_PAGINATION_BOUNDARIES");
     let a = g
@@ -140,12 +169,19 @@ async fn pagination_boundaries_are_githubs() {
         .await;
     assert_eq!(
         a.error_messages(),
-        vec!["Requesting 101 records on the `pullRequests` connection exceeds the `first` limit of 100 records."]
+        vec![
+            "Requesting 101 records on the `pullRequests` connection exceeds the `first` limit of 100 records."
+        ]
     );
     let a = g
         .query("query($o: String!, $n: String!) { repository(owner: $o, name: $n) { pullRequests(states: OPEN) { totalCount } } }", vars)
         .await;
-    assert!(a.data()["repository"]["pullRequests"]["totalCount"].as_u64().unwrap() > 0);
+    assert!(
+        a.data()["repository"]["pullRequests"]["totalCount"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
 }
 
 /// Private repositories need the `repo` scope; without it they do not exist.
@@ -168,16 +204,28 @@ async fn a_private_repo_without_the_repo_scope_is_not_found() {
     assert_eq!(a.body["errors"][0]["path"], json!(["repository"]));
     assert_eq!(
         a.error_messages(),
-        vec![format!("Could not resolve to a Repository with the name '{}/{name}'.", g.org())]
+        vec![format!(
+            "Could not resolve to a Repository with the name '{}/{name}'.",
+            g.org()
+        )]
     );
     let a = g.raw(&g.token, serde_json::to_vec(&q).unwrap()).await;
-    assert_eq!(a.data()["repository"], json!({"name": name, "isPrivate": true}));
+    assert_eq!(
+        a.data()["repository"],
+        json!({"name": name, "isPrivate": true})
+    );
     // Nor does the org list it, nor `node` find it.
     let q = json!({"query": "{ organization(login: \"acme\") { repositories(first: 100) { totalCount nodes { isPrivate } } } }"});
     let a = g.raw(&public_only, serde_json::to_vec(&q).unwrap()).await;
     let repos = &a.data()["organization"]["repositories"];
     assert_eq!(repos["totalCount"], 3);
-    assert!(repos["nodes"].as_array().unwrap().iter().all(|r| r["isPrivate"] == false));
+    assert!(
+        repos["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["isPrivate"] == false)
+    );
 }
 
 /// Named operations, variables with defaults, fragments on interfaces and unions.
@@ -215,24 +263,50 @@ async fn bad_queries_get_githubs_errors() {
     let a = g.query("{ viewer { login shoeSize } }", json!({})).await;
     assert_eq!(a.status, 200);
     assert!(a.body.get("data").is_none(), "{}", a.body);
-    assert_eq!(a.error_messages(), vec!["Field 'shoeSize' doesn't exist on type 'User'"]);
+    assert_eq!(
+        a.error_messages(),
+        vec!["Field 'shoeSize' doesn't exist on type 'User'"]
+    );
     assert_eq!(a.body["errors"][0]["extensions"]["code"], "undefinedField");
-    let a = g.query("{ viewer { login(upper: true) } }", json!({})).await;
-    assert_eq!(a.error_messages(), vec!["Field 'login' doesn't accept argument 'upper'"]);
+    let a = g
+        .query("{ viewer { login(upper: true) } }", json!({}))
+        .await;
+    assert_eq!(
+        a.error_messages(),
+        vec!["Field 'login' doesn't accept argument 'upper'"]
+    );
     // An Actor has no `id` on GitHub: it takes a fragment on User or Bot.
     let a = g.query("{ viewer { login } repository(owner: \"acme\", name: \"api\") { pullRequests(first: 1) { nodes { author { id } } } } }", json!({})).await;
-    assert_eq!(a.error_messages(), vec!["Field 'id' doesn't exist on type 'Actor'"]);
+    assert_eq!(
+        a.error_messages(),
+        vec!["Field 'id' doesn't exist on type 'Actor'"]
+    );
     let a = g.query("{ viewer { login }", json!({})).await;
     assert_eq!(a.status, 200);
     assert_eq!(a.body["errors"][0]["type"], "PARSE");
-    assert!(a.error_messages()[0].starts_with("Parse error on "), "{}", a.body);
+    assert!(
+        a.error_messages()[0].starts_with("Parse error on "),
+        "{}",
+        a.body
+    );
     let a = g.raw(&g.token, b"{not json".to_vec()).await;
     assert_eq!(a.status, 400);
     assert_eq!(a.body, json!({"message": "Problems parsing JSON"}));
     assert_eq!(a.header("x-ratelimit-resource"), Some("graphql"));
     let a = g.raw(&g.token, b"{\"variables\": {}}".to_vec()).await;
-    assert_eq!(a.error_messages(), vec!["A query attribute must be specified and must be a string."]);
-    let a = g.query("{ repository(owner: \"acme\", name: \"nope\") { name } }", json!({})).await;
+    assert_eq!(
+        a.error_messages(),
+        vec!["A query attribute must be specified and must be a string."]
+    );
+    let a = g
+        .query(
+            "{ repository(owner: \"acme\", name: \"nope\") { name } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(a.body["data"], json!({"repository": null}));
-    assert_eq!(a.body["errors"][0]["locations"], json!([{"line": 1, "column": 3}]));
+    assert_eq!(
+        a.body["errors"][0]["locations"],
+        json!([{"line": 1, "column": 3}])
+    );
 }
