@@ -53,12 +53,7 @@ pub fn analyze(
     variables: &Variables,
     operation_name: Option<&str>,
 ) -> Option<Analysis> {
-    let op = match (&doc.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => &op.node,
-        (DocumentOperations::Multiple(ops), Some(name)) => &ops.get(name)?.node,
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => &ops.values().next()?.node,
-        _ => return None,
-    };
+    let op = operation(doc, operation_name)?;
     let mut walk = Walk {
         doc,
         vars: resolved_variables(op, variables),
@@ -68,6 +63,44 @@ pub fn analyze(
     };
     walk.selection_set(&op.selection_set.node, 1, &mut Vec::new(), 0);
     Some(walk.out)
+}
+
+/// The operation a request runs (None when the name is unknown or required and missing).
+pub fn operation<'d>(
+    doc: &'d ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'d OperationDefinition> {
+    match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => Some(&ops.get(name)?.node),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            Some(&ops.values().next()?.node)
+        }
+        _ => None,
+    }
+}
+
+/// Non-null variables the request left out (or sent as null) with no default: GitHub refuses
+/// those before running ("Variable $x of type T! was provided invalid value").
+pub fn missing_variables(op: &OperationDefinition, variables: &Variables) -> Vec<ServerError> {
+    op.variable_definitions
+        .iter()
+        .filter(|d| {
+            let d = &d.node;
+            !d.var_type.node.nullable
+                && d.default_value.is_none()
+                && variables
+                    .get(&d.name.node)
+                    .is_none_or(|v| *v == Value::Null)
+        })
+        .map(|d| {
+            let msg = format!(
+                "Variable ${} of type {} was provided invalid value",
+                d.node.name.node, d.node.var_type.node
+            );
+            ServerError::new(msg, Some(d.pos))
+        })
+        .collect()
 }
 
 /// The request's variables, with the operation's defaults for those it left out.

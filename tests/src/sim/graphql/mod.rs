@@ -113,6 +113,12 @@ pub async fn handle(shared: &Arc<Shared>, req: &Request, caller: &Caller) -> Res
         let errors = checked.errors.iter().map(github_error).collect();
         return refused(body_bytes(None, errors));
     }
+    let missing = cost::operation(&doc, operation_name.as_deref())
+        .map(|op| cost::missing_variables(op, &variables))
+        .unwrap_or_default();
+    if !missing.is_empty() {
+        return refused(body_bytes(None, missing.iter().map(github_error).collect()));
+    }
     let analysis = cost::analyze(&doc, &variables, operation_name.as_deref()).unwrap_or_default();
     if !analysis.errors.is_empty() {
         let errors = analysis.errors.iter().map(github_error).collect();

@@ -298,6 +298,28 @@ async fn bad_queries_get_githubs_errors() {
         a.error_messages(),
         vec!["A query attribute must be specified and must be a string."]
     );
+    // A required variable left out, and an operation that is not there, are refused unrun.
+    let a = g
+        .query(
+            "query($o: String!) { organization(login: $o) { login } }",
+            json!({}),
+        )
+        .await;
+    assert!(a.body.get("data").is_none(), "{}", a.body);
+    assert_eq!(
+        a.error_messages(),
+        vec!["Variable $o of type String! was provided invalid value"]
+    );
+    let body = json!({"query": "query A { viewer { login } }", "operationName": "B"});
+    let a = g.raw(&g.token, serde_json::to_vec(&body).unwrap()).await;
+    assert!(a.body.get("data").is_none(), "{}", a.body);
+    assert_eq!(a.error_messages(), vec!["Unknown operation named \"B\""]);
+    let used: u64 = a.header("x-ratelimit-used").unwrap().parse().unwrap();
+    assert_eq!(
+        used,
+        g.shared.stats().graphql_points,
+        "each refusal cost one point"
+    );
     let a = g
         .query(
             "{ repository(owner: \"acme\", name: \"nope\") { name } }",
