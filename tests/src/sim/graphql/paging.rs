@@ -40,6 +40,17 @@ pub struct Page<T> {
     pub info: PageInfo,
 }
 
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            nodes: self.nodes.into_iter().map(f).collect(),
+            cursors: self.cursors,
+            total: self.total,
+            info: self.info,
+        }
+    }
+}
+
 #[derive(SimpleObject, Clone, Debug)]
 pub struct PageInfo {
     pub has_next_page: bool,

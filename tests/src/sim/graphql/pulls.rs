@@ -113,27 +113,12 @@ pub fn pull_requests(
         if desc {
             keyed.reverse();
         }
-        paging::page(keyed, args, desc).map(|pg| paging::Page {
-            nodes: pg
-                .nodes
-                .into_iter()
-                .map(|p| Arc::new(p.clone()))
-                .collect::<Vec<_>>(),
-            cursors: pg.cursors,
-            total: pg.total,
-            info: pg.info,
-        })
+        // Clone out only the page, inside the lock.
+        paging::page(keyed, args, desc).map(|pg| pg.map(|p| Arc::new(p.clone())))
     })?;
-    Ok(PullRequestConnection(paging::Page {
-        nodes: page
-            .nodes
-            .into_iter()
-            .map(|p| PullRequest::new(env, p))
-            .collect(),
-        cursors: page.cursors,
-        total: page.total,
-        info: page.info,
-    }))
+    Ok(PullRequestConnection(
+        page.map(|p| PullRequest::new(env, p)),
+    ))
 }
 
 connection!(PullRequestConnection, PullRequestEdge, PullRequest);

@@ -103,7 +103,8 @@ impl CommentAuthorAssociation {
 
 pub struct QueryRoot;
 
-#[Object]
+/// The query root of GitHub's GraphQL schema (`__typename` "Query", as there).
+#[Object(name = "Query")]
 impl QueryRoot {
     /// Lookup a given repository by the owner and repository name.
     async fn repository(

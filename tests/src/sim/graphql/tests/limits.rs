@@ -59,9 +59,10 @@ async fn fifty_prs_with_reviews_and_commits_cost_one_point() {
 #[tokio::test]
 async fn a_dry_run_costs_nothing() {
     let g = Gql::default_org();
-    let q = "{ rateLimit(dryRun: true) { cost used remaining } viewer { login } }";
+    let q = "{ __typename rateLimit(dryRun: true) { cost used remaining } viewer { login } }";
     for _ in 0..2 {
         let a = g.query(q, json!({})).await;
+        assert_eq!(a.data()["__typename"], "Query");
         assert_eq!(
             a.data()["rateLimit"],
             json!({"cost": 1, "used": 0, "remaining": 5000})
