@@ -12,7 +12,8 @@ pub struct Urls {
     pub api: String,
 }
 
-/// GitHub's legacy global node id: base64 of "0{len}:{Type}{id}" (still accepted by `node`).
+/// GitHub's legacy global node id: base64 of "0{len}:{Type}{id}" ("04:User1", "011:PullRequest1"),
+/// still accepted by `node`.
 pub fn node_id(kind: &str, id: u64) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("0{}:{kind}{id}", kind.len()))
