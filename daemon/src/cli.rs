@@ -38,10 +38,22 @@ struct Cli {
     #[arg(long, global = true, env = paths::SOCKET_ENV, value_name = "PATH")]
     socket: Option<PathBuf>,
     /// GitHub's web URL, for OAuth (GitHub Enterprise Server: https://HOST)
-    #[arg(long, global = true, env = "TIDEMARK_GITHUB_URL", value_name = "URL", default_value = "https://github.com")]
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_GITHUB_URL",
+        value_name = "URL",
+        default_value = "https://github.com"
+    )]
     github_url: String,
     /// GitHub's API URL (GitHub Enterprise Server: https://HOST/api/v3)
-    #[arg(long, global = true, env = "TIDEMARK_GITHUB_API_URL", value_name = "URL", default_value = "https://api.github.com")]
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_GITHUB_API_URL",
+        value_name = "URL",
+        default_value = "https://api.github.com"
+    )]
     github_api_url: String,
     /// Where the OAuth callback listener of the browser flow binds: a loopback address; the
     /// default is 127.0.0.1 on a free port, open only while a browser flow waits

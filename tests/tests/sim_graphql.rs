@@ -2,7 +2,6 @@
 //! reviews, commits and ready-for-review times, walked by cursor, checked against the world.
 
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
 
 /// The shape of query a pull-request sync sends (one page of PRs with what metrics need).
@@ -92,7 +91,7 @@ fn a_sync_walks_a_repository_over_http_and_sees_the_world() {
     loop {
         let body = json!({"query": SYNC_PAGE, "operationName": "Sync",
                           "variables": {"owner": org, "name": repo, "first": 15, "after": after}});
-        let (status, headers, answer) = sim.block_on(client.post(&body));
+        let (status, headers, answer) = tidemark_tests::harness::block_on(client.post(&body));
         assert_eq!(status, 200, "{answer}");
         assert!(answer.get("errors").is_none(), "{answer}");
         assert_eq!(headers["x-ratelimit-resource"], "graphql");
@@ -132,8 +131,8 @@ fn a_sync_walks_a_repository_over_http_and_sees_the_world() {
     }
 }
 
-/// Not a timing assertion (tests assert behaviour): prints how long the sync's biggest page
-/// takes, and checks the answer is complete.
+/// The sync's biggest page answers whole, at GitHub's price. (Its speed is measured by
+/// sim-bench, not asserted here.)
 #[test]
 fn fifty_prs_with_ten_reviews_and_commits_each_in_one_answer() {
     let (sim, client) = start(60);
@@ -146,11 +145,8 @@ fn fifty_prs_with_ten_reviews_and_commits_each_in_one_answer() {
     };
     let body = json!({"query": SYNC_PAGE,
                       "variables": {"owner": org, "name": repo, "first": 50, "after": null}});
-    let mut times = Vec::new();
-    for _ in 0..5 {
-        let t = Instant::now();
-        let (status, _, answer) = sim.block_on(client.post(&body));
-        times.push(t.elapsed());
+    for _ in 0..2 {
+        let (status, _, answer) = tidemark_tests::harness::block_on(client.post(&body));
         assert_eq!(status, 200);
         let nodes = answer["data"]["repository"]["pullRequests"]["nodes"]
             .as_array()
@@ -159,10 +155,4 @@ fn fifty_prs_with_ten_reviews_and_commits_each_in_one_answer() {
         // 1 + 50 × 3 nested connections = 151 requests → 1.51 → 2 points.
         assert_eq!(answer["data"]["rateLimit"]["cost"], 2);
     }
-    times.sort();
-    eprintln!(
-        "50 PRs × (10 reviews + 10 commits): median {:?} over HTTP",
-        times[2]
-    );
-    assert!(times[2] < Duration::from_secs(5));
 }

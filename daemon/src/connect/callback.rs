@@ -61,7 +61,12 @@ pub fn stop(c: &Connector) {
     }
 }
 
-fn serve(server: Arc<tiny_http::Server>, shared: Weak<Shared>, runtime: tokio::runtime::Handle, port: u16) {
+fn serve(
+    server: Arc<tiny_http::Server>,
+    shared: Weak<Shared>,
+    runtime: tokio::runtime::Handle,
+    port: u16,
+) {
     while let Ok(req) = server.recv() {
         let Some(shared) = shared.upgrade() else {
             break;
@@ -74,24 +79,49 @@ fn serve(server: Arc<tiny_http::Server>, shared: Weak<Shared>, runtime: tokio::r
                     .parse::<tiny_http::Header>()
                     .expect("static header"),
             )
-            .with_header("Cache-Control: no-store".parse::<tiny_http::Header>().expect("static header"))
-            .with_header("Referrer-Policy: no-referrer".parse::<tiny_http::Header>().expect("static header"));
+            .with_header(
+                "Cache-Control: no-store"
+                    .parse::<tiny_http::Header>()
+                    .expect("static header"),
+            )
+            .with_header(
+                "Referrer-Policy: no-referrer"
+                    .parse::<tiny_http::Header>()
+                    .expect("static header"),
+            );
         let _ = req.respond(response);
     }
 }
 
 /// Validate a callback and act on it. Returns the status and the page for the browser.
-fn answer(shared: &Arc<Shared>, runtime: &tokio::runtime::Handle, port: u16, req: &tiny_http::Request) -> (u16, String) {
+fn answer(
+    shared: &Arc<Shared>,
+    runtime: &tokio::runtime::Handle,
+    port: u16,
+    req: &tiny_http::Request,
+) -> (u16, String) {
     if *req.method() != tiny_http::Method::Get {
-        return (405, page("Method not allowed", "This address only takes GitHub's redirect."));
+        return (
+            405,
+            page(
+                "Method not allowed",
+                "This address only takes GitHub's redirect.",
+            ),
+        );
     }
     let url = req.url();
     if url.len() > MAX_URL {
-        return (414, page("Request too long", "This is not a GitHub callback."));
+        return (
+            414,
+            page("Request too long", "This is not a GitHub callback."),
+        );
     }
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
     if path != "/oauth/callback" {
-        return (404, page("Not found", "This address only takes GitHub's redirect."));
+        return (
+            404,
+            page("Not found", "This address only takes GitHub's redirect."),
+        );
     }
     // DNS rebinding: a page elsewhere could point a name at 127.0.0.1; only our literal hosts.
     let host = req
@@ -103,7 +133,13 @@ fn answer(shared: &Arc<Shared>, runtime: &tokio::runtime::Handle, port: u16, req
     let allowed = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
     if !allowed.iter().any(|a| a.eq_ignore_ascii_case(&host)) {
         tracing::warn!("OAuth callback refused: not a loopback Host header");
-        return (400, page("Refused", "This callback did not come to a loopback address."));
+        return (
+            400,
+            page(
+                "Refused",
+                "This callback did not come to a loopback address.",
+            ),
+        );
     }
     let mut params: Vec<(String, String)> = Vec::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
@@ -119,7 +155,13 @@ fn answer(shared: &Arc<Shared>, runtime: &tokio::runtime::Handle, port: u16, req
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let Some(state) = get("state").filter(|s| !s.is_empty()) else {
         tracing::warn!("OAuth callback refused: no state");
-        return (400, page("Refused", "The callback carried no state; nothing was done."));
+        return (
+            400,
+            page(
+                "Refused",
+                "The callback carried no state; nothing was done.",
+            ),
+        );
     };
     let Some((flow, web)) = shared.connector.take_web(state) else {
         tracing::warn!("OAuth callback refused: unknown, used or expired state");
@@ -133,11 +175,23 @@ fn answer(shared: &Arc<Shared>, runtime: &tokio::runtime::Handle, port: u16, req
     };
     if let Some(error) = get("error") {
         web_refused(shared, flow, error);
-        return (200, page("Not connected", "The authorization was not granted; nothing was stored. You can close this tab."));
+        return (
+            200,
+            page(
+                "Not connected",
+                "The authorization was not granted; nothing was stored. You can close this tab.",
+            ),
+        );
     }
     let Some(code) = get("code").filter(|c| !c.is_empty()) else {
         web_refused(shared, flow, "no_code");
-        return (400, page("Refused", "GitHub's redirect carried no code; nothing was stored."));
+        return (
+            400,
+            page(
+                "Refused",
+                "GitHub's redirect carried no code; nothing was stored.",
+            ),
+        );
     };
     let code = Secret::new(code);
     let (tx, rx) = std::sync::mpsc::channel();
@@ -146,9 +200,30 @@ fn answer(shared: &Arc<Shared>, runtime: &tokio::runtime::Handle, port: u16, req
         let _ = tx.send(web_callback(&task_shared, flow, web, code).await);
     });
     match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(Ok(())) => (200, page("Authorized", "tidemark received GitHub's authorization. Return to your terminal to finish.")),
-        Ok(Err(reason)) => (200, page("Not connected", &format!("GitHub did not complete the authorization: {}. Return to your terminal.", html_escape(&reason)))),
-        Err(_) => (200, page("Still working", "tidemark is still talking to GitHub. Return to your terminal.")),
+        Ok(Ok(())) => (
+            200,
+            page(
+                "Authorized",
+                "tidemark received GitHub's authorization. Return to your terminal to finish.",
+            ),
+        ),
+        Ok(Err(reason)) => (
+            200,
+            page(
+                "Not connected",
+                &format!(
+                    "GitHub did not complete the authorization: {}. Return to your terminal.",
+                    html_escape(&reason)
+                ),
+            ),
+        ),
+        Err(_) => (
+            200,
+            page(
+                "Still working",
+                "tidemark is still talking to GitHub. Return to your terminal.",
+            ),
+        ),
     }
 }
 
@@ -161,5 +236,8 @@ fn page(title: &str, body: &str) -> String {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

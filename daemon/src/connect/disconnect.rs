@@ -7,7 +7,11 @@ use crate::rpc::Shared;
 use crate::store::{Provider, SecretField, StoreError, TeamId};
 use tidemark_protocol::{DisconnectReport, RpcError};
 
-pub async fn disconnect(shared: &Shared, team: TeamId, purge: bool) -> Result<DisconnectReport, RpcError> {
+pub async fn disconnect(
+    shared: &Shared,
+    team: TeamId,
+    purge: bool,
+) -> Result<DisconnectReport, RpcError> {
     let store = &shared.store;
     let internal = |e: StoreError| RpcError::Internal(e.to_string());
     let cred = store
@@ -17,7 +21,10 @@ pub async fn disconnect(shared: &Shared, team: TeamId, purge: bool) -> Result<Di
     let integration = store.github_integration(team).map_err(internal)?;
     let repos = store.tracked_repos(team).map_err(internal)?;
     let c = &shared.connector;
-    let settings = format!("{}/settings/applications", crate::github::trim_base(&c.github.web_url));
+    let settings = format!(
+        "{}/settings/applications",
+        crate::github::trim_base(&c.github.web_url)
+    );
     let mut report = DisconnectReport {
         organization: integration.map(|g| g.organization_slug),
         hooks_deleted: 0,
@@ -62,9 +69,9 @@ pub async fn disconnect(shared: &Shared, team: TeamId, purge: bool) -> Result<Di
         }
         Ok(None) | Err(_) => {
             for (repo, _) in hooks {
-                report
-                    .hooks_failed
-                    .push(format!("{repo}: the stored token cannot be read, so its webhook was left on GitHub"));
+                report.hooks_failed.push(format!(
+                    "{repo}: the stored token cannot be read, so its webhook was left on GitHub"
+                ));
             }
             report.grant_note = Some(format!(
                 "the stored token cannot be read; revoke tidemark's access at {settings}"

@@ -112,7 +112,10 @@ impl Connector {
     fn gc(&self) {
         let now = Instant::now();
         let mut flows = self.flows();
-        flows.retain(|_, f| f.ended_at.is_none_or(|t| now.duration_since(t) < KEEP_ENDED));
+        flows.retain(|_, f| {
+            f.ended_at
+                .is_none_or(|t| now.duration_since(t) < KEEP_ENDED)
+        });
         for f in flows.values_mut() {
             if f.ended_at.is_none() && now >= f.deadline {
                 f.ended_at = Some(now);
@@ -217,7 +220,9 @@ pub async fn start(
             let device = tokio::time::timeout(Duration::from_secs(8), oauth.start_device())
                 .await
                 .map_err(|_| {
-                    RpcError::Internal("GitHub did not answer the device-code request within 8 s".into())
+                    RpcError::Internal(
+                        "GitHub did not answer the device-code request within 8 s".into(),
+                    )
                 })?
                 .map_err(|e| RpcError::Internal(e.to_string()))?;
             flow.deadline = Instant::now() + device.expires_in + Duration::from_secs(5);
@@ -271,9 +276,18 @@ pub async fn start(
 }
 
 /// The web flow's callback brought a code: exchange it, then carry on as the device flow does.
-pub(crate) async fn web_callback(shared: &Arc<Shared>, flow: FlowId, web: WebWait, code: Secret) -> Result<(), String> {
+pub(crate) async fn web_callback(
+    shared: &Arc<Shared>,
+    flow: FlowId,
+    web: WebWait,
+    code: Secret,
+) -> Result<(), String> {
     let outcome = match shared.connector.oauth() {
-        Ok(oauth) => oauth.finish_web(&code, &web.verifier, &web.redirect_uri).await,
+        Ok(oauth) => {
+            oauth
+                .finish_web(&code, &web.verifier, &web.redirect_uri)
+                .await
+        }
         Err(e) => Err(e),
     };
     let failed = outcome.as_ref().err().map(|e| e.to_string());
@@ -290,7 +304,9 @@ pub(crate) fn web_refused(shared: &Shared, flow: FlowId, error: &str) {
         "access_denied" => OAuthError::Denied.to_string(),
         other => format!("GitHub answered the authorization with `{other}`"),
     };
-    shared.connector.set_state(flow, ConnectState::Failed { reason });
+    shared
+        .connector
+        .set_state(flow, ConnectState::Failed { reason });
 }
 
 /// After the token: read the user and their orgs, then finish or ask for the org.
@@ -300,7 +316,12 @@ async fn approved(shared: &Arc<Shared>, flow: FlowId, outcome: Result<TokenSet, 
         Ok(t) => t,
         Err(e) => {
             tracing::info!(flow, error = %e, "GitHub connect failed");
-            return c.set_state(flow, ConnectState::Failed { reason: e.to_string() });
+            return c.set_state(
+                flow,
+                ConnectState::Failed {
+                    reason: e.to_string(),
+                },
+            );
         }
     };
     let user = match c.api.user(&tokens.access_token).await {
@@ -315,7 +336,12 @@ async fn approved(shared: &Arc<Shared>, flow: FlowId, outcome: Result<TokenSet, 
     let Some(wanted) = wanted else {
         return; // cancelled meanwhile
     };
-    let names = || orgs.iter().map(|o| o.login.as_str()).collect::<Vec<_>>().join(", ");
+    let names = || {
+        orgs.iter()
+            .map(|o| o.login.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if orgs.is_empty() {
         return c.set_state(
             flow,
@@ -366,7 +392,8 @@ async fn approved(shared: &Arc<Shared>, flow: FlowId, outcome: Result<TokenSet, 
                     login: user.login,
                     orgs,
                 });
-                f.state.send_replace(ConnectState::ChooseOrg { orgs: choices });
+                f.state
+                    .send_replace(ConnectState::ChooseOrg { orgs: choices });
             }
         }
     }
@@ -381,7 +408,8 @@ fn failed_reading(what: &str, e: GitHubError) -> ConnectState {
 /// Store the credential and integration, and end the flow.
 async fn finish(shared: &Arc<Shared>, flow: FlowId, tokens: TokenSet, login: String, org: Org) {
     let c = &shared.connector;
-    let Some((team, uid, replace)) = c.flows().get(&flow).map(|f| (f.team, f.uid, f.replace)) else {
+    let Some((team, uid, replace)) = c.flows().get(&flow).map(|f| (f.team, f.uid, f.replace))
+    else {
         return;
     };
     let webhook_secret = Secret::new(crate::crypto::random_token(32));
@@ -407,7 +435,7 @@ async fn finish(shared: &Arc<Shared>, flow: FlowId, tokens: TokenSet, login: Str
                 match integration_info(shared, team) {
                     Some(integration) => ConnectState::Connected {
                         github_login: login,
-                        integration,
+                        integration: Box::new(integration),
                     },
                     None => ConnectState::Failed {
                         reason: "the connection was stored but cannot be read back".into(),
@@ -438,7 +466,12 @@ fn integration_info(shared: &Shared, team: TeamId) -> Option<tidemark_protocol::
 }
 
 /// Where a flow stands, waiting up to `wait` for it to change from `Waiting`.
-pub async fn status(shared: &Shared, flow: FlowId, uid: u32, wait: Duration) -> Result<ConnectState, RpcError> {
+pub async fn status(
+    shared: &Shared,
+    flow: FlowId,
+    uid: u32,
+    wait: Duration,
+) -> Result<ConnectState, RpcError> {
     let c = &shared.connector;
     c.gc();
     let mut rx = {
@@ -457,7 +490,12 @@ pub async fn status(shared: &Shared, flow: FlowId, uid: u32, wait: Duration) -> 
 }
 
 /// Finish a flow that waits for an organization choice.
-pub async fn choose_org(shared: &Arc<Shared>, flow: FlowId, uid: u32, org: &str) -> Result<ConnectState, RpcError> {
+pub async fn choose_org(
+    shared: &Arc<Shared>,
+    flow: FlowId,
+    uid: u32,
+    org: &str,
+) -> Result<ConnectState, RpcError> {
     let c = &shared.connector;
     c.gc();
     let (approved, chosen) = {
@@ -467,11 +505,22 @@ pub async fn choose_org(shared: &Arc<Shared>, flow: FlowId, uid: u32, org: &str)
             _ => return Err(RpcError::NotFound(format!("connect flow {flow}"))),
         };
         let Some(a) = f.approved.as_ref() else {
-            return Err(RpcError::invalid("flow", "this flow is not waiting for an organization choice"));
+            return Err(RpcError::invalid(
+                "flow",
+                "this flow is not waiting for an organization choice",
+            ));
         };
-        let Some(chosen) = a.orgs.iter().find(|o| o.login.eq_ignore_ascii_case(org)).cloned() else {
+        let Some(chosen) = a
+            .orgs
+            .iter()
+            .find(|o| o.login.eq_ignore_ascii_case(org))
+            .cloned()
+        else {
             let names: Vec<_> = a.orgs.iter().map(|o| o.login.as_str()).collect();
-            return Err(RpcError::invalid("org", format!("'{org}' is not one of: {}", names.join(", "))));
+            return Err(RpcError::invalid(
+                "org",
+                format!("'{org}' is not one of: {}", names.join(", ")),
+            ));
         };
         (f.approved.take().expect("checked above"), chosen)
     };
@@ -493,7 +542,12 @@ pub fn cancel(shared: &Shared, flow: FlowId, uid: u32) -> Result<(), RpcError> {
             _ => return Err(RpcError::NotFound(format!("connect flow {flow}"))),
         }
     }
-    c.set_state(flow, ConnectState::Failed { reason: "cancelled".into() });
+    c.set_state(
+        flow,
+        ConnectState::Failed {
+            reason: "cancelled".into(),
+        },
+    );
     tracing::info!(flow, uid, "GitHub connect cancelled");
     Ok(())
 }

@@ -42,7 +42,9 @@ impl Secret {
 pub fn random_token(bytes: usize) -> String {
     use rand::TryRngCore;
     let mut buf = zeroize::Zeroizing::new(vec![0u8; bytes]);
-    rand::rngs::OsRng.try_fill_bytes(&mut buf).expect("the OS random source works");
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut buf)
+        .expect("the OS random source works");
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -56,13 +56,21 @@ impl Api {
         check(resp).await
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, path: &str, token: &Secret) -> Result<T, GitHubError> {
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &Secret,
+    ) -> Result<T, GitHubError> {
         let resp = self.send(Method::GET, path, token, None).await?;
         decode(resp, path).await
     }
 
     /// Every page of a list, following `Link: rel="next"`.
-    async fn get_all<T: DeserializeOwned>(&self, path: &str, token: &Secret) -> Result<Vec<T>, GitHubError> {
+    async fn get_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &Secret,
+    ) -> Result<Vec<T>, GitHubError> {
         let sep = if path.contains('?') { '&' } else { '?' };
         let mut next = Some(format!("{path}{sep}per_page=100"));
         let mut out = Vec::new();
@@ -84,9 +92,19 @@ impl Api {
     }
 
     /// Delete a repository webhook; one already gone counts as deleted.
-    pub async fn delete_hook(&self, token: &Secret, full_name: &str, hook_id: u64) -> Result<(), GitHubError> {
+    pub async fn delete_hook(
+        &self,
+        token: &Secret,
+        full_name: &str,
+        hook_id: u64,
+    ) -> Result<(), GitHubError> {
         match self
-            .send(Method::DELETE, &format!("/repos/{full_name}/hooks/{hook_id}"), token, None)
+            .send(
+                Method::DELETE,
+                &format!("/repos/{full_name}/hooks/{hook_id}"),
+                token,
+                None,
+            )
             .await
         {
             Ok(_) => Ok(()),
@@ -128,7 +146,12 @@ async fn check(resp: reqwest::Response) -> Result<reqwest::Response, GitHubError
         return Ok(resp);
     }
     let headers = resp.headers().clone();
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
     let message = resp
         .json::<ErrorBody>()
         .await
@@ -144,7 +167,9 @@ async fn check(resp: reqwest::Response) -> Result<reqwest::Response, GitHubError
             });
         }
         if header("x-ratelimit-remaining").as_deref() == Some("0") {
-            let reset = header("x-ratelimit-reset").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let reset = header("x-ratelimit-reset")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
             return Err(GitHubError::RateLimited { reset });
         }
     }
@@ -158,7 +183,10 @@ async fn check(resp: reqwest::Response) -> Result<reqwest::Response, GitHubError
     })
 }
 
-async fn decode<T: DeserializeOwned>(resp: reqwest::Response, what: &str) -> Result<T, GitHubError> {
+async fn decode<T: DeserializeOwned>(
+    resp: reqwest::Response,
+    what: &str,
+) -> Result<T, GitHubError> {
     let bytes = resp.bytes().await.map_err(|e| GitHubError::Decode {
         what: strip_query(what),
         reason: without_url(&e),
@@ -177,7 +205,12 @@ pub fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
         params
             .split(';')
             .any(|p| p.trim() == "rel=\"next\"")
-            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
     })
 }
 
@@ -214,8 +247,16 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        assert_eq!(next_link(&h).as_deref(), Some("https://api.github.com/x?page=3"));
-        h.insert("link", "<https://api.github.com/x?page=1>; rel=\"first\"".parse().unwrap());
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("https://api.github.com/x?page=3")
+        );
+        h.insert(
+            "link",
+            "<https://api.github.com/x?page=1>; rel=\"first\""
+                .parse()
+                .unwrap(),
+        );
         assert_eq!(next_link(&h), None);
     }
 }

@@ -29,7 +29,10 @@ impl std::fmt::Debug for GitHubConfig {
             .field("web_url", &self.web_url)
             .field("api_url", &self.api_url)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "<set>"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<set>"),
+            )
             .field("oauth_addr", &self.oauth_addr)
             .finish()
     }

@@ -30,11 +30,15 @@ pub enum OAuthError {
     Expired,
     #[error("GitHub did not accept the authorization code (wrong, expired or already used)")]
     BadCode,
-    #[error("GitHub rejected tidemark's OAuth client id or secret (check GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET)")]
+    #[error(
+        "GitHub rejected tidemark's OAuth client id or secret (check GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET)"
+    )]
     BadClient,
     #[error("GitHub says the redirect URI does not match the OAuth app's callback URL")]
     RedirectMismatch,
-    #[error("the device flow is not enabled for this OAuth app: enable it in the app's settings on GitHub, or use --web")]
+    #[error(
+        "the device flow is not enabled for this OAuth app: enable it in the app's settings on GitHub, or use --web"
+    )]
     DeviceFlowDisabled,
     #[error("GitHub did not accept the refresh token; reconnect GitHub")]
     BadRefreshToken,
@@ -100,7 +104,11 @@ impl<'c> AsyncHttpClient<'c> for GitHubHttp {
                 return Err(HttpError(format!("GitHub answered {status}")));
             }
             let headers = resp.headers().clone();
-            let body = resp.bytes().await.map_err(|e| HttpError(describe(&e)))?.to_vec();
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| HttpError(describe(&e)))?
+                .to_vec();
             if status == reqwest::StatusCode::OK && carries_error(&body) {
                 status = reqwest::StatusCode::BAD_REQUEST;
             }
@@ -143,7 +151,9 @@ impl OAuth {
         let mut client = BasicClient::new(ClientId::new(client_id))
             .set_auth_type(AuthType::RequestBody)
             .set_auth_uri(AuthUrl::new(format!("{web}/login/oauth/authorize")).map_err(url_err)?)
-            .set_token_uri(TokenUrl::new(format!("{web}/login/oauth/access_token")).map_err(url_err)?)
+            .set_token_uri(
+                TokenUrl::new(format!("{web}/login/oauth/access_token")).map_err(url_err)?,
+            )
             .set_device_authorization_url(
                 DeviceAuthorizationUrl::new(format!("{web}/login/device/code")).map_err(url_err)?,
             );
@@ -256,7 +266,9 @@ fn token_set(t: &BasicTokenResponse) -> TokenSet {
     TokenSet {
         access_token: Secret::new(t.access_token().secret().clone()),
         refresh_token: t.refresh_token().map(|r| Secret::new(r.secret().clone())),
-        expires_at: t.expires_in().map(|d| crate::store::now() + d.as_secs() as i64),
+        expires_at: t
+            .expires_in()
+            .map(|d| crate::store::now() + d.as_secs() as i64),
         scopes,
     }
 }
@@ -325,8 +337,12 @@ mod tests {
 
     #[test]
     fn githubs_200_with_error_is_recognised() {
-        assert!(carries_error(br#"{"error":"authorization_pending","error_description":"x"}"#));
-        assert!(!carries_error(br#"{"access_token":"gho_x","token_type":"bearer","scope":"repo"}"#));
+        assert!(carries_error(
+            br#"{"error":"authorization_pending","error_description":"x"}"#
+        ));
+        assert!(!carries_error(
+            br#"{"access_token":"gho_x","token_type":"bearer","scope":"repo"}"#
+        ));
         assert!(!carries_error(b"access_token=gho_x&scope=repo"));
     }
 
