@@ -84,7 +84,11 @@ pub fn user_full(u: &Urls, a: &Account, w: &World) -> Value {
 
 /// The org as `/user/orgs` lists it.
 pub fn org_simple(u: &Urls, w: &World) -> Value {
-    let o = w.org();
+    org_simple_of(u, w.org())
+}
+
+/// Any org as `/user/orgs` lists it.
+pub fn org_simple_of(u: &Urls, o: &super::world::Org) -> Value {
     let api = &u.api;
     let login = &o.login;
     json!({

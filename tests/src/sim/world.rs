@@ -302,6 +302,9 @@ pub struct World {
     pub hooks: BTreeMap<u64, Hook>,
     pub deliveries: Vec<Delivery>,
     pub tokens: HashMap<String, Token>,
+    /// Other organizations the people belong to (no repositories): they make `/user/orgs`
+    /// list several, as for someone in more than one org.
+    pub other_orgs: Vec<Org>,
     /// Bumped whenever the org may have changed (see `Shared::world_mut`): rendered JSON cached
     /// under an older generation is stale.
     pub generation: u64,
