@@ -58,7 +58,8 @@ fn control(sim: &Sim, path: &str, body: Value) -> Value {
 struct Setup {
     sim: Sim,
     sandbox: Sandbox,
-    daemon: Daemon,
+    daemon: Option<Daemon>,
+    with_secret: bool,
 }
 
 fn setup(with_secret: bool) -> Setup {
@@ -68,13 +69,29 @@ fn setup(with_secret: bool) -> Setup {
     Setup {
         sim,
         sandbox,
-        daemon,
+        daemon: Some(daemon),
+        with_secret,
     }
 }
 
 impl Setup {
+    fn daemon(&self) -> &Daemon {
+        self.daemon.as_ref().expect("a running daemon")
+    }
+
     fn client(&self) -> TidemarkClient {
-        block_on(connect(&self.daemon.socket)).unwrap()
+        block_on(connect(&self.daemon().socket)).unwrap()
+    }
+
+    /// Stop the daemon, run `while_stopped`, start it again.
+    fn restart(&mut self, while_stopped: impl FnOnce(&Setup)) {
+        self.daemon.take().expect("a running daemon").stop();
+        while_stopped(self);
+        let with_secret = self.with_secret;
+        let sim = &self.sim;
+        self.daemon = Some(Daemon::start_with(&self.sandbox, 1, |cmd| {
+            use_simulator(cmd, sim, with_secret)
+        }));
     }
 }
 
@@ -166,7 +183,7 @@ fn device_flow_connects_and_stores_only_an_encrypted_token() {
     let tokens = issued_tokens(&s.sim);
     assert_eq!(tokens.len(), 1);
     let reply = format!("{:?}", block_on(client.status(ctx(), None)).unwrap());
-    let daemon_log = s.daemon.log_text();
+    let daemon_log = s.daemon().log_text();
     for token in &tokens {
         assert!(!reply.contains(token.as_str()));
         assert!(
@@ -442,19 +459,36 @@ fn web_flow_with_pkce_connects_through_the_loopback_listener() {
     let t = team(&client, "platform");
     let started = start(&client, request(&t, ConnectMethod::Web)).unwrap();
     let url = browser_url(&started);
-    assert!(url.starts_with(&format!("{}/login/oauth/authorize?", s.sim.url())), "{url}");
-    for needed in ["code_challenge_method=S256", "code_challenge=", "state=", "scope=read%3Aorg+repo+read%3Auser"] {
+    assert!(
+        url.starts_with(&format!("{}/login/oauth/authorize?", s.sim.url())),
+        "{url}"
+    );
+    for needed in [
+        "code_challenge_method=S256",
+        "code_challenge=",
+        "state=",
+        "scope=read%3Aorg+repo+read%3Auser",
+    ] {
         assert!(url.contains(needed), "{needed} in {url}");
     }
     let back = authorize(&url);
-    assert!(back.starts_with("http://127.0.0.1:") && back.contains("/oauth/callback?"), "{back}");
+    assert!(
+        back.starts_with("http://127.0.0.1:") && back.contains("/oauth/callback?"),
+        "{back}"
+    );
     let (status, page) = callback(&back, None);
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Return to your terminal"), "{page}");
-    assert!(matches!(outcome(&client, started.flow), ConnectState::Connected { .. }));
+    assert!(matches!(
+        outcome(&client, started.flow),
+        ConnectState::Connected { .. }
+    ));
     // The listener closed with the last waiting flow.
     let refused = block_on(reqwest::Client::new().get(&back).send());
-    assert!(refused.is_err(), "the callback listener should be closed: {refused:?}");
+    assert!(
+        refused.is_err(),
+        "the callback listener should be closed: {refused:?}"
+    );
 }
 
 #[test]
@@ -471,13 +505,22 @@ fn forged_reused_foreign_host_and_odd_callbacks_exchange_nothing() {
     let exchanges = token_exchanges(&s.sim);
 
     // A state we never issued.
-    let (status, _) = callback(&format!("{base}/oauth/callback?code=abc&state=forged"), None);
+    let (status, _) = callback(
+        &format!("{base}/oauth/callback?code=abc&state=forged"),
+        None,
+    );
     assert_eq!(status, 400);
     // No state at all.
-    assert_eq!(callback(&format!("{base}/oauth/callback?code=abc"), None).0, 400);
+    assert_eq!(
+        callback(&format!("{base}/oauth/callback?code=abc"), None).0,
+        400
+    );
     // A real callback, but sent to a name that is not loopback (DNS rebinding).
     let port = base.rsplit(':').next().unwrap();
-    assert_eq!(callback(&back_a, Some(&format!("evil.example:{port}"))).0, 400);
+    assert_eq!(
+        callback(&back_a, Some(&format!("evil.example:{port}"))).0,
+        400
+    );
     // Repeated parameters.
     assert_eq!(callback(&format!("{back_a}&state=other"), None).0, 400);
     // Oversized.
@@ -485,16 +528,25 @@ fn forged_reused_foreign_host_and_odd_callbacks_exchange_nothing() {
     assert_eq!(callback(&long, None).0, 414);
     // Another path.
     assert_eq!(callback(&format!("{base}/webhooks/github"), None).0, 404);
-    assert_eq!(token_exchanges(&s.sim), exchanges, "nothing above may reach GitHub's token endpoint");
     assert_eq!(
-        block_on(client.github_connect_status(ctx(), a.flow, 0)).unwrap().unwrap(),
+        token_exchanges(&s.sim),
+        exchanges,
+        "nothing above may reach GitHub's token endpoint"
+    );
+    assert_eq!(
+        block_on(client.github_connect_status(ctx(), a.flow, 0))
+            .unwrap()
+            .unwrap(),
         ConnectState::Waiting,
         "refused callbacks leave the flow waiting"
     );
 
     // The real one works once; replaying it is refused and exchanges nothing.
     assert_eq!(callback(&back_a, None).0, 200);
-    assert!(matches!(outcome(&client, a.flow), ConnectState::Connected { .. }));
+    assert!(matches!(
+        outcome(&client, a.flow),
+        ConnectState::Connected { .. }
+    ));
     let exchanges = token_exchanges(&s.sim);
     let (status, page) = callback(&back_a, None);
     assert_eq!(status, 400);
@@ -525,4 +577,128 @@ fn a_denied_web_authorization_fails_and_stores_nothing() {
         other => panic!("{other:?}"),
     }
     assert!(integrations(&client, &t).is_empty());
+}
+
+/// With the daemon stopped: track a repo of the simulator's org with a hook tidemark "created"
+/// (made on the simulator with the stored token) and one synced member. Returns the hook id.
+fn seed_tracked_repo_and_history(s: &Setup, team_name: &str) -> u64 {
+    use tidemark_daemon::store::{MemberInput, Store};
+    let token = issued_tokens(&s.sim).pop().unwrap();
+    let (repo_id, repo_name) = {
+        let w = s.sim.world();
+        let r = w.repos.values().find(|r| !r.archived).unwrap();
+        (r.id, r.name.clone())
+    };
+    let hook: Value = block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/repos/acme/{repo_name}/hooks", s.sim.url()))
+            .bearer_auth(&token)
+            .json(&json!({"name": "web", "config": {"url": "http://127.0.0.1:9/webhooks/github", "content_type": "json"}, "events": ["pull_request"]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let hook_id = hook["id"].as_u64().expect("hook created");
+    let store = Store::open(&tidemark_daemon::daemon::store_dir(&s.sandbox.data_dir())).unwrap();
+    let team = store.team_by_name(team_name).unwrap().unwrap().id;
+    store
+        .track_repo(team, repo_id, &format!("acme/{repo_name}"))
+        .unwrap();
+    store
+        .set_repo_webhook(team, repo_id, Some(hook_id))
+        .unwrap();
+    store
+        .upsert_member(
+            team,
+            MemberInput {
+                github_id: Some(42),
+                github_username: Some("someone".into()),
+                email: None,
+                display_name: None,
+                is_bot: false,
+            },
+        )
+        .unwrap();
+    store.flush().unwrap();
+    hook_id
+}
+
+fn connected_team(s: &Setup, client: &TidemarkClient, name: &str) -> TeamRef {
+    let t = team(client, name);
+    let started = start(client, request(&t, ConnectMethod::Device)).unwrap();
+    assert!(matches!(
+        outcome(client, started.flow),
+        ConnectState::Connected { .. }
+    ));
+    let _ = s;
+    t
+}
+
+#[test]
+fn disconnect_deletes_our_hooks_revokes_the_token_and_keeps_history_unless_purged() {
+    let mut s = setup(true);
+    let client = s.client();
+    let t = connected_team(&s, &client, "platform");
+    let token = issued_tokens(&s.sim).pop().unwrap();
+    drop(client);
+    let mut hook_id = 0;
+    s.restart(|s| hook_id = seed_tracked_repo_and_history(s, "platform"));
+    let client = s.client();
+    let report = block_on(client.github_disconnect(ctx(), t.clone(), false))
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.organization.as_deref(), Some("acme"));
+    assert_eq!(report.hooks_deleted, 1, "{report:?}");
+    assert!(report.hooks_failed.is_empty(), "{report:?}");
+    assert!(report.grant_revoked, "{report:?}");
+    assert_eq!(report.repos_removed, 1);
+    assert!(!report.history_purged);
+    assert!(
+        !s.sim.world().hooks.contains_key(&hook_id),
+        "the hook is gone from GitHub"
+    );
+    assert!(
+        s.sim.world().tokens[&token].revoked,
+        "the token is revoked at GitHub"
+    );
+    let status = block_on(client.status(ctx(), Some(t.clone())))
+        .unwrap()
+        .unwrap();
+    assert!(status[0].integrations.is_empty() && status[0].repos.is_empty());
+    assert_eq!(status[0].member_count, 1, "history stays without --purge");
+    // Disconnecting twice says there is nothing to disconnect.
+    let again = block_on(client.github_disconnect(ctx(), t.clone(), false)).unwrap();
+    assert!(matches!(again, Err(RpcError::NotFound(_))), "{again:?}");
+}
+
+#[test]
+fn disconnect_with_purge_drops_history_and_without_a_secret_says_how_to_revoke() {
+    let mut s = setup(false);
+    let client = s.client();
+    let t = connected_team(&s, &client, "platform");
+    drop(client);
+    s.restart(|s| {
+        seed_tracked_repo_and_history(s, "platform");
+        // GitHub is down by the time we disconnect: the local disconnect still happens.
+        control(&s.sim, "/_sim/faults", json!({"error_rate": 1000}));
+    });
+    let client = s.client();
+    let report = block_on(client.github_disconnect(ctx(), t.clone(), true))
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.hooks_deleted, 0);
+    assert_eq!(report.hooks_failed.len(), 1, "{report:?}");
+    assert!(!report.grant_revoked);
+    let note = report.grant_note.unwrap();
+    assert!(
+        note.contains("GITHUB_CLIENT_SECRET") && note.contains("/settings/applications"),
+        "{note}"
+    );
+    assert!(report.history_purged);
+    let status = block_on(client.status(ctx(), Some(t))).unwrap().unwrap();
+    assert!(status[0].integrations.is_empty());
+    assert_eq!(status[0].member_count, 0);
 }

@@ -107,6 +107,23 @@ impl Store {
         Ok(repo)
     }
 
+    /// Record the webhook tidemark created for a repository (None: it has none).
+    pub fn set_repo_webhook(
+        &self,
+        team: TeamId,
+        github_repo_id: u64,
+        webhook_id: Option<u64>,
+    ) -> Result<TrackedRepository> {
+        let mut w = self.writer();
+        let mut repo = self
+            .tracked_repo(team, github_repo_id)?
+            .ok_or_else(|| StoreError::NotFound(format!("tracked repository {github_repo_id}")))?;
+        repo.webhook_id = webhook_id;
+        w.put(repo_key(team, github_repo_id), &repo);
+        w.commit()?;
+        Ok(repo)
+    }
+
     /// Record a repository's sync progress.
     pub fn set_repo_sync_status(
         &self,
