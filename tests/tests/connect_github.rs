@@ -24,7 +24,7 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
 
 fn sim() -> Sim {
-    let sim = Sim::start(
+    Sim::start(
         SimConfig {
             org: OrgSpec {
                 repos: 2,
@@ -38,8 +38,7 @@ fn sim() -> Sim {
         },
         "127.0.0.1:0",
     )
-    .unwrap();
-    sim
+    .unwrap()
 }
 
 fn control(sim: &Sim, path: &str, body: Value) -> Value {
