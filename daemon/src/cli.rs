@@ -21,6 +21,7 @@ Environment:
   TIDEMARK_GITHUB_URL         GitHub's web URL (as --github-url)
   TIDEMARK_GITHUB_API_URL     GitHub's API URL (as --github-api-url)
   TIDEMARK_OAUTH_ADDR         OAuth callback listener address (as --oauth-addr)
+  TIDEMARK_TOKEN_CHECK_SECS   How often expiring tokens are refreshed (as --token-check-secs)
   RUST_LOG                    Log filter for stderr, e.g. info, debug, tidemark_daemon=trace
   XDG_DATA_HOME               Default data dir is $XDG_DATA_HOME/tidemark (~/.local/share/tidemark)
   XDG_RUNTIME_DIR             Default socket is $XDG_RUNTIME_DIR/tidemark/tidemark.sock
@@ -59,6 +60,9 @@ struct Cli {
     /// default is 127.0.0.1 on a free port, open only while a browser flow waits
     #[arg(long, global = true, env = "TIDEMARK_OAUTH_ADDR", value_name = "ADDR")]
     oauth_addr: Option<std::net::SocketAddr>,
+    /// How often to look for GitHub tokens about to expire and refresh them, in seconds
+    #[arg(long, global = true, env = "TIDEMARK_TOKEN_CHECK_SECS", value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    token_check_secs: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -140,6 +144,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 data_dir,
                 socket,
                 github,
+                token_check: std::time::Duration::from_secs(cli.token_check_secs),
             })
             .map_err(|e| e.to_string())
         }

@@ -15,6 +15,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub socket: PathBuf,
     pub github: crate::github::GitHubConfig,
+    /// How often expiring GitHub tokens are checked (and refreshed).
+    pub token_check: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +117,7 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
         keyring,
         policy: Policy::current(),
         connector: crate::connect::Connector::new(config.github.clone()),
+        refreshes: crate::tokens::Refreshes::default(),
     });
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
@@ -130,6 +133,7 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
     );
     tokio::select! {
         () = rpc::serve(listener, shared.clone()) => {}
+        () = crate::tokens::refresh_loop(shared.clone(), config.token_check) => {}
         _ = sigterm.recv() => tracing::info!("SIGTERM: shutting down"),
         _ = sigint.recv() => tracing::info!("SIGINT: shutting down"),
     }

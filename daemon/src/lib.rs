@@ -13,3 +13,4 @@ pub mod paths;
 pub mod rotate;
 pub mod rpc;
 pub mod store;
+pub mod tokens;

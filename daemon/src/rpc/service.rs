@@ -18,6 +18,8 @@ pub struct Shared {
     pub policy: Policy,
     /// GitHub settings and the connect flows in progress.
     pub connector: crate::connect::Connector,
+    /// One token refresh at a time per team.
+    pub refreshes: crate::tokens::Refreshes,
 }
 
 /// One per connection: the shared state and who is at the other end.

@@ -1,0 +1,161 @@
+//! A team's GitHub access token, refreshed before it expires when GitHub issued an expiring one.
+//!
+//! One refresh at a time per team (a tokio mutex per team), and the new pair is written durably
+//! in one batch (access and refresh token together) before anyone uses it. A crash at any point
+//! leaves the store holding one whole pair, old or new, never half of each or none.
+
+use crate::crypto::Secret;
+use crate::github::oauth::OAuthError;
+use crate::rpc::Shared;
+use crate::store::{Provider, SecretField, StoreError, SyncStatus, TeamId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Refresh this long before the token expires.
+pub const REFRESH_MARGIN: i64 = 5 * 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the team is not connected to GitHub")]
+    NotConnected,
+    #[error("the stored GitHub token cannot be decrypted: {0}")]
+    Unreadable(String),
+    #[error("refreshing the GitHub token failed: {0}")]
+    Refresh(#[from] OAuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Per-team refresh locks.
+#[derive(Default)]
+pub struct Refreshes {
+    locks: Mutex<HashMap<TeamId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Refreshes {
+    fn lock_for(&self, team: TeamId) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(team)
+            .or_default()
+            .clone()
+    }
+}
+
+fn needs_refresh(expires_at: Option<i64>, has_refresh: bool) -> bool {
+    has_refresh && expires_at.is_some_and(|t| t - crate::store::now() <= REFRESH_MARGIN)
+}
+
+/// The team's access token, refreshed first if it is about to expire.
+pub async fn access_token(shared: &Shared, team: TeamId) -> Result<Secret, TokenError> {
+    let store = &shared.store;
+    let read = |field| -> Result<Option<Secret>, TokenError> {
+        let cred = store
+            .credential(team, Provider::Github)?
+            .ok_or(TokenError::NotConnected)?;
+        store
+            .credential_secret(&shared.keyring, &cred, field)
+            .map_err(|e| TokenError::Unreadable(e.to_string()))
+    };
+    let cred = store
+        .credential(team, Provider::Github)?
+        .ok_or(TokenError::NotConnected)?;
+    if !needs_refresh(cred.token_expires_at, cred.refresh_token.is_some()) {
+        return read(SecretField::AccessToken)?.ok_or(TokenError::NotConnected);
+    }
+    let lock = shared.refreshes.lock_for(team);
+    let _one_at_a_time = lock.lock().await;
+    // Another caller may have refreshed while we waited.
+    let cred = store
+        .credential(team, Provider::Github)?
+        .ok_or(TokenError::NotConnected)?;
+    if !needs_refresh(cred.token_expires_at, cred.refresh_token.is_some()) {
+        return read(SecretField::AccessToken)?.ok_or(TokenError::NotConnected);
+    }
+    let refresh_token = read(SecretField::RefreshToken)?.ok_or(TokenError::NotConnected)?;
+    let oauth = shared.connector.oauth()?;
+    failpoint("refresh:before_exchange");
+    let fresh = match oauth.refresh(&refresh_token).await {
+        Ok(t) => t,
+        Err(e) => {
+            if matches!(e, OAuthError::BadRefreshToken | OAuthError::BadClient) {
+                let _ = store.set_github_sync_status(
+                    team,
+                    SyncStatus::Error,
+                    Some(format!("{e}; reconnect GitHub")),
+                );
+                let _ = store.flush_async().await;
+            }
+            tracing::warn!(team, error = %e, "GitHub token refresh failed");
+            return Err(e.into());
+        }
+    };
+    failpoint("refresh:after_exchange");
+    // GitHub may not rotate the refresh token: keep the old one then.
+    let next_refresh = fresh.refresh_token.as_ref().unwrap_or(&refresh_token);
+    store.replace_tokens(
+        &shared.keyring,
+        &cred,
+        &fresh.access_token,
+        Some(next_refresh),
+        fresh.expires_at,
+    )?;
+    store.flush_async().await?;
+    failpoint("refresh:after_write");
+    tracing::info!(team, expires_at = ?fresh.expires_at, "GitHub token refreshed");
+    Ok(fresh.access_token)
+}
+
+/// Keep every expiring token fresh, checking every `every`.
+pub async fn refresh_loop(shared: Arc<Shared>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Ok(teams) = shared.store.teams() else {
+            continue;
+        };
+        for team in teams {
+            let Ok(Some(cred)) = shared.store.credential(team.id, Provider::Github) else {
+                continue;
+            };
+            if needs_refresh(cred.token_expires_at, cred.refresh_token.is_some()) {
+                let _ = access_token(&shared, team.id).await;
+            }
+        }
+    }
+}
+
+/// Crash on purpose at a named point when `TIDEMARK_FAILPOINT` names it: the crash tests kill
+/// the daemon at each step of a refresh this way. Unset in normal use; costs one env read.
+fn failpoint(name: &str) {
+    static POINT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let point = POINT.get_or_init(|| std::env::var("TIDEMARK_FAILPOINT").ok());
+    if point.as_deref() == Some(name) {
+        eprintln!("tidemarkd: failpoint {name}: aborting");
+        std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_expiring_tokens_with_a_refresh_token_are_refreshed() {
+        let now = crate::store::now();
+        assert!(
+            !needs_refresh(None, true),
+            "GitHub's OAuth tokens do not expire"
+        );
+        assert!(!needs_refresh(Some(now + 3_600), true));
+        assert!(needs_refresh(Some(now + 60), true));
+        assert!(needs_refresh(Some(now - 60), true));
+        assert!(
+            !needs_refresh(Some(now + 60), false),
+            "nothing to refresh with"
+        );
+    }
+}
