@@ -38,15 +38,22 @@ seconds), a tidemark daemon on a temporary data dir pointed at it, and the TUI. 
 (q) to stop everything; the temporary data dir is removed.";
 
 fn run() -> anyhow::Result<ExitCode> {
-    let sim = Sim::start(SimConfig::default(), "127.0.0.1:0")?;
+    // Device codes approve themselves at the first poll, polled every second.
+    let sim = Sim::start(
+        SimConfig {
+            device_interval: 1,
+            auto_approve: Some(1),
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0",
+    )?;
     let _activity = activity::start(sim.shared.clone(), Duration::from_secs(4), 42);
     let dir = tempfile::Builder::new()
         .prefix("tidemark-demo-")
         .tempdir()?;
     let data_dir = dir.path().join("data");
     let socket = dir.path().join("tidemark.sock");
-    // The daemon and the client read these; the GitHub ones wire the daemon to the simulator
-    // as the connect and sync features read them.
+    // The daemon and the client read these; the GitHub ones point the daemon at the simulator.
     // SAFETY: single-threaded at this point but for the simulator, which reads no environment.
     unsafe {
         std::env::set_var("TIDEMARK_DATA_DIR", &data_dir);
@@ -61,19 +68,44 @@ fn run() -> anyhow::Result<ExitCode> {
         sim.url()
     );
     let mut daemon = start_daemon(&data_dir, &socket)?;
-    let created = tidemark_tests::harness::block_on(async {
-        let client = tidemark_tests::harness::connect(&socket).await?;
-        client
-            .team_create(tidemark_tests::harness::ctx(), "demo".into())
-            .await??;
-        anyhow::Ok(())
-    });
-    if let Err(e) = created {
-        eprintln!("tidemark-demo: could not create the demo team: {e:#}");
+    if let Err(e) = tidemark_tests::harness::block_on(demo_team(&socket)) {
+        eprintln!("tidemark-demo: could not set up the demo team: {e:#}");
     }
     let code = tidemark_tui::cli::main_from(["tidemark", "--no-start"]);
     stop(&mut daemon);
     Ok(code)
+}
+
+/// Team `demo`, connected to the simulated org through the device flow (approved by the
+/// simulator itself).
+async fn demo_team(socket: &std::path::Path) -> anyhow::Result<()> {
+    use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, TeamRef};
+    use tidemark_tests::harness::{connect, ctx};
+    let client = connect(socket).await?;
+    client.team_create(ctx(), "demo".into()).await??;
+    eprintln!("tidemark-demo: connecting team 'demo' to the simulated GitHub (device flow)...");
+    let started = client
+        .github_connect(
+            ctx(),
+            ConnectRequest {
+                team: TeamRef::Name("demo".into()),
+                method: ConnectMethod::Device,
+                org: None,
+                replace: false,
+            },
+        )
+        .await??;
+    loop {
+        match client
+            .github_connect_status(ctx(), started.flow, 5_000)
+            .await??
+        {
+            ConnectState::Waiting => continue,
+            ConnectState::Connected { .. } => return Ok(()),
+            ConnectState::ChooseOrg { orgs } => anyhow::bail!("unexpected org choice: {orgs:?}"),
+            ConnectState::Failed { reason } => anyhow::bail!("{reason}"),
+        }
+    }
 }
 
 fn start_daemon(data_dir: &std::path::Path, socket: &std::path::Path) -> anyhow::Result<Child> {
