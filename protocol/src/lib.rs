@@ -17,7 +17,7 @@ pub use names::{TEAM_NAME_MAX_CHARS, validate_team_name};
 pub use types::*;
 
 /// Version of this RPC contract. Bump it on any change to [`Tidemark`] or the wire types.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The daemon's RPC service. Every method is attributed to the calling OS user (the daemon reads
 /// the peer credentials of the Unix socket), so no method takes a user argument.
@@ -59,4 +59,26 @@ pub trait Tidemark {
     /// secret is known, and delete credential, integration and tracked repos in one step. Synced
     /// history stays unless `purge`.
     async fn github_disconnect(team: TeamRef, purge: bool) -> Result<DisconnectReport, RpcError>;
+
+    /// The connected organization's repositories (asks GitHub).
+    async fn repos_available(team: TeamRef) -> Result<Vec<AvailableRepo>, RpcError>;
+    /// Track repositories (`owner/repo`, of the connected organization); returns them.
+    async fn repos_track(team: TeamRef, full_names: Vec<String>)
+    -> Result<Vec<RepoInfo>, RpcError>;
+    /// Stop tracking repositories; their synced history stays. Returns the names untracked.
+    async fn repos_untrack(team: TeamRef, full_names: Vec<String>)
+    -> Result<Vec<String>, RpcError>;
+
+    /// Start a sync of the team's GitHub integration now (or join the one running).
+    async fn sync_start(team: TeamRef) -> Result<SyncProgress, RpcError>;
+    /// The team's sync progress; waits up to `wait_ms` (at most 8 s) for it to change while one
+    /// runs.
+    async fn sync_status(team: TeamRef, wait_ms: u32) -> Result<SyncProgress, RpcError>;
+
+    /// The people measured: org members (and those who left, marked).
+    async fn members(team: TeamRef) -> Result<Vec<MemberInfo>, RpcError>;
+    /// Pull requests with their metrics, newest first.
+    async fn pull_requests(query: PrQuery) -> Result<Vec<PrInfo>, RpcError>;
+    /// count, p50, p75, p90 of cycle time, review time, coding, pickup, review and size.
+    async fn metrics(query: MetricsQuery) -> Result<Vec<MetricsRow>, RpcError>;
 }

@@ -163,6 +163,9 @@ pub struct RepoInfo {
     pub sync_status: SyncStatus,
     pub sync_error: Option<String>,
     pub last_sync_at: Option<i64>,
+    pub pull_request_count: u64,
+    /// When the last webhook delivery for this repository arrived.
+    pub last_webhook_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,4 +271,152 @@ pub struct DisconnectReport {
     pub repos_removed: u32,
     /// Synced history (members, pull requests, reviews, commits) deleted too (`--purge`).
     pub history_purged: bool,
+}
+
+/// A repository of the connected organization, as `repos available` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailableRepo {
+    pub github_repo_id: u64,
+    pub full_name: String,
+    pub private: bool,
+    pub archived: bool,
+    pub pushed_at: Option<i64>,
+    /// Already tracked by this team.
+    pub tracked: bool,
+}
+
+/// GitHub's rate-limit budget as the daemon last saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateBudget {
+    /// "core" (REST) or "graphql" (points).
+    pub resource: String,
+    pub limit: u64,
+    pub remaining: u64,
+    pub reset_at: i64,
+}
+
+/// What a sync of a team's GitHub integration is doing, or last did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncProgress {
+    pub running: bool,
+    pub status: SyncStatus,
+    /// What it is doing now, in words ("members", "pull requests", "waiting for the rate limit").
+    pub phase: String,
+    pub repos_done: u32,
+    pub repos_total: u32,
+    pub prs_fetched: u64,
+    pub requests: u64,
+    pub budget: Vec<RateBudget>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub last_sync_at: Option<i64>,
+    pub error: Option<String>,
+    /// When the next periodic sync (or retry after an error) is due.
+    pub next_sync_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    pub id: u64,
+    pub github_id: Option<u64>,
+    pub github_login: Option<String>,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub is_bot: bool,
+    /// When the member left the organization (kept, marked).
+    pub left_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrState {
+    Open,
+    Closed,
+    Merged,
+}
+
+impl PrState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrState::Open => "open",
+            PrState::Closed => "closed",
+            PrState::Merged => "merged",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrQuery {
+    pub team: TeamRef,
+    /// `owner/repo`, or all tracked repositories.
+    pub repo: Option<String>,
+    pub state: Option<PrState>,
+    /// At most this many, newest first (0: all).
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrInfo {
+    pub repo: String,
+    pub number: u64,
+    pub title: String,
+    pub author: Option<String>,
+    pub author_is_bot: bool,
+    pub state: PrState,
+    pub is_draft: bool,
+    pub created_at: i64,
+    pub ready_at: Option<i64>,
+    pub first_commit_at: Option<i64>,
+    pub first_review_at: Option<i64>,
+    pub merged_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub additions: u64,
+    pub deletions: u64,
+    pub reviews: u32,
+    pub commits: u32,
+    /// GitHub lists at most 250 commits of a PR; true when this one has more.
+    pub commits_truncated: bool,
+    pub cycle_time: Option<i64>,
+    pub review_time: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricsGrouping {
+    Team,
+    Repo,
+    Member,
+    Week,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsQuery {
+    pub team: TeamRef,
+    /// Only PRs created at or after this time (Unix seconds).
+    pub since: Option<i64>,
+    pub by: MetricsGrouping,
+    pub include_bots: bool,
+}
+
+/// count, p50, p75, p90 of one measure (seconds, or lines for size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Distribution {
+    pub count: u64,
+    pub p50: Option<i64>,
+    pub p75: Option<i64>,
+    pub p90: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsRow {
+    /// The team name, `owner/repo`, a member's login, or an ISO week (`2026-W47`).
+    pub key: String,
+    pub prs: u64,
+    pub merged: u64,
+    pub cycle_time: Distribution,
+    pub review_time: Distribution,
+    pub coding: Distribution,
+    pub pickup: Distribution,
+    pub review: Distribution,
+    pub size: Distribution,
 }

@@ -68,6 +68,8 @@ pub fn repos() -> Vec<RepoInfo> {
             sync_status: SyncStatus::Complete,
             sync_error: None,
             last_sync_at: Some(T0),
+            pull_request_count: 412,
+            last_webhook_at: Some(T0),
         },
         RepoInfo {
             github_repo_id: 102,
@@ -77,6 +79,8 @@ pub fn repos() -> Vec<RepoInfo> {
             sync_status: SyncStatus::Syncing,
             sync_error: None,
             last_sync_at: None,
+            pull_request_count: 0,
+            last_webhook_at: None,
         },
         RepoInfo {
             github_repo_id: 103,
@@ -86,6 +90,8 @@ pub fn repos() -> Vec<RepoInfo> {
             sync_status: SyncStatus::Error,
             sync_error: Some("GitHub answered 404: repository not found".into()),
             last_sync_at: Some(1_735_977_600),
+            pull_request_count: 57,
+            last_webhook_at: None,
         },
     ]
 }

@@ -95,7 +95,7 @@ pub fn github(
     }
 }
 
-pub fn repo(r: &store::TrackedRepository) -> wire::RepoInfo {
+pub fn repo(r: &store::TrackedRepository, pull_request_count: u64) -> wire::RepoInfo {
     wire::RepoInfo {
         github_repo_id: r.github_repo_id,
         full_name: r.full_name.clone(),
@@ -104,5 +104,7 @@ pub fn repo(r: &store::TrackedRepository) -> wire::RepoInfo {
         sync_status: sync_status(r.sync_status),
         sync_error: r.sync_error.clone(),
         last_sync_at: r.last_sync_at,
+        pull_request_count,
+        last_webhook_at: None,
     }
 }

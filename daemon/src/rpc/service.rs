@@ -92,8 +92,17 @@ impl Service {
     }
 
     fn repos_of(&self, team: TeamId) -> Result<Vec<RepoInfo>, RpcError> {
-        let repos = self.shared.store.tracked_repos(team).map_err(store_err)?;
-        Ok(repos.iter().map(convert::repo).collect())
+        let store = &self.shared.store;
+        let repos = store.tracked_repos(team).map_err(store_err)?;
+        repos
+            .iter()
+            .map(|r| {
+                let prs = store
+                    .count_repo_pull_requests(team, r.github_repo_id)
+                    .map_err(store_err)?;
+                Ok(convert::repo(r, prs))
+            })
+            .collect()
     }
 
     fn status_of(&self, team: &store::Team) -> Result<TeamStatus, RpcError> {
@@ -260,5 +269,88 @@ impl Tidemark for Service {
         self.authorize()?;
         let team = self.resolve(&team)?;
         crate::connect::disconnect::disconnect(&self.shared, team.id, purge).await
+    }
+
+    async fn repos_available(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<Vec<tidemark_protocol::AvailableRepo>, RpcError> {
+        self.authorize()?;
+        let _ = self.resolve(&team)?;
+        Err(RpcError::Internal("not built yet".into()))
+    }
+
+    async fn repos_track(
+        self,
+        _: Context,
+        team: TeamRef,
+        full_names: Vec<String>,
+    ) -> Result<Vec<RepoInfo>, RpcError> {
+        self.authorize()?;
+        let _ = (self.resolve(&team)?, full_names);
+        Err(RpcError::Internal("not built yet".into()))
+    }
+
+    async fn repos_untrack(
+        self,
+        _: Context,
+        team: TeamRef,
+        full_names: Vec<String>,
+    ) -> Result<Vec<String>, RpcError> {
+        self.authorize()?;
+        let _ = (self.resolve(&team)?, full_names);
+        Err(RpcError::Internal("not built yet".into()))
+    }
+
+    async fn sync_start(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<tidemark_protocol::SyncProgress, RpcError> {
+        self.authorize()?;
+        let _ = self.resolve(&team)?;
+        Err(RpcError::Internal("not built yet".into()))
+    }
+
+    async fn sync_status(
+        self,
+        _: Context,
+        team: TeamRef,
+        wait_ms: u32,
+    ) -> Result<tidemark_protocol::SyncProgress, RpcError> {
+        self.authorize()?;
+        let _ = (self.resolve(&team)?, wait_ms);
+        Err(RpcError::Internal("not built yet".into()))
+    }
+
+    async fn members(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<Vec<tidemark_protocol::MemberInfo>, RpcError> {
+        self.authorize()?;
+        let _ = self.resolve(&team)?;
+        Err(RpcError::Internal("not built yet".into()))
+    }
+
+    async fn pull_requests(
+        self,
+        _: Context,
+        query: tidemark_protocol::PrQuery,
+    ) -> Result<Vec<tidemark_protocol::PrInfo>, RpcError> {
+        self.authorize()?;
+        let _ = self.resolve(&query.team)?;
+        Err(RpcError::Internal("not built yet".into()))
+    }
+
+    async fn metrics(
+        self,
+        _: Context,
+        query: tidemark_protocol::MetricsQuery,
+    ) -> Result<Vec<tidemark_protocol::MetricsRow>, RpcError> {
+        self.authorize()?;
+        let _ = self.resolve(&query.team)?;
+        Err(RpcError::Internal("not built yet".into()))
     }
 }

@@ -107,6 +107,10 @@ impl Store {
         self.count(Key::new(team, Kind::PullRequest))
     }
 
+    pub fn count_repo_pull_requests(&self, team: TeamId, repo: u64) -> Result<u64> {
+        self.count(Key::new(team, Kind::PullRequest).u64(repo))
+    }
+
     pub fn reviews(&self, team: TeamId, repo: u64, number: u64) -> Result<Vec<PrReview>> {
         self.scan(Kind::Review, review_prefix(team, repo, number))
     }

@@ -216,4 +216,71 @@ impl Tidemark for FakeDaemon {
             "the fake daemon cannot disconnect GitHub".into(),
         ))
     }
+
+    async fn repos_available(
+        self,
+        _: Context,
+        _team: TeamRef,
+    ) -> Result<Vec<tidemark_protocol::AvailableRepo>, RpcError> {
+        Err(RpcError::Internal("the fake daemon has no GitHub".into()))
+    }
+
+    async fn repos_track(
+        self,
+        _: Context,
+        _team: TeamRef,
+        _full_names: Vec<String>,
+    ) -> Result<Vec<RepoInfo>, RpcError> {
+        Err(RpcError::Internal("the fake daemon has no GitHub".into()))
+    }
+
+    async fn repos_untrack(
+        self,
+        _: Context,
+        _team: TeamRef,
+        _full_names: Vec<String>,
+    ) -> Result<Vec<String>, RpcError> {
+        Err(RpcError::Internal("the fake daemon has no GitHub".into()))
+    }
+
+    async fn sync_start(
+        self,
+        _: Context,
+        _team: TeamRef,
+    ) -> Result<tidemark_protocol::SyncProgress, RpcError> {
+        Err(RpcError::Internal("the fake daemon has no GitHub".into()))
+    }
+
+    async fn sync_status(
+        self,
+        _: Context,
+        _team: TeamRef,
+        _wait_ms: u32,
+    ) -> Result<tidemark_protocol::SyncProgress, RpcError> {
+        Err(RpcError::Internal("the fake daemon has no GitHub".into()))
+    }
+
+    async fn members(
+        self,
+        _: Context,
+        _team: TeamRef,
+    ) -> Result<Vec<tidemark_protocol::MemberInfo>, RpcError> {
+        Ok(Vec::new())
+    }
+
+    async fn pull_requests(
+        self,
+        _: Context,
+        _query: tidemark_protocol::PrQuery,
+    ) -> Result<Vec<tidemark_protocol::PrInfo>, RpcError> {
+        Ok(Vec::new())
+    }
+
+    async fn metrics(
+        self,
+        _: Context,
+        _query: tidemark_protocol::MetricsQuery,
+    ) -> Result<Vec<tidemark_protocol::MetricsRow>, RpcError> {
+        Ok(Vec::new())
+    }
 }
