@@ -2,6 +2,7 @@
 //! The only module that knows GitHub's URLs, headers and error conventions.
 
 pub mod api;
+pub mod budget;
 pub mod oauth;
 pub mod types;
 

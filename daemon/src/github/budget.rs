@@ -1,0 +1,177 @@
+//! GitHub's rate limits as one integration sees them: the budgets from every response's
+//! `x-ratelimit-*` headers (and GraphQL's `rateLimit`), and the rule that no request leaves
+//! before a `retry-after` or an exhausted budget's reset. Also bounds requests in flight.
+
+use std::sync::Mutex;
+use std::time::Duration;
+use tidemark_protocol::RateBudget;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// Requests in flight at once per integration (GitHub asks for no concurrency; a little is fine).
+pub const MAX_IN_FLIGHT: usize = 3;
+
+#[derive(Debug, Default)]
+struct State {
+    core: Option<RateBudget>,
+    graphql: Option<RateBudget>,
+    /// Unix seconds before which nothing may be sent (secondary limit's retry-after).
+    not_before: i64,
+    requests: u64,
+}
+
+#[derive(Debug)]
+pub struct Budget {
+    state: Mutex<State>,
+    in_flight: Semaphore,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            state: Mutex::new(State::default()),
+            in_flight: Semaphore::new(MAX_IN_FLIGHT),
+        }
+    }
+}
+
+/// Which budget a request spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Core,
+    Graphql,
+}
+
+impl Budget {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wait until a request for `resource` may go, and hold a slot while it is in flight.
+    pub async fn turn(&self, resource: Resource, on_wait: impl Fn(i64)) -> SemaphorePermit<'_> {
+        let permit = self.in_flight.acquire().await.expect("the semaphore is never closed");
+        loop {
+            let until = {
+                let s = self.state();
+                let spent = match resource {
+                    Resource::Core => s.core.as_ref(),
+                    Resource::Graphql => s.graphql.as_ref(),
+                }
+                .filter(|b| b.remaining == 0)
+                // GitHub's reset is in whole seconds: one more to be sure it has passed.
+                .map(|b| b.reset_at + 1)
+                .unwrap_or(0);
+                s.not_before.max(spent)
+            };
+            let now = crate::store::now();
+            if until <= now {
+                break;
+            }
+            on_wait(until);
+            tokio::time::sleep(Duration::from_secs((until - now) as u64)).await;
+        }
+        self.state().requests += 1;
+        permit
+    }
+
+    /// Read `x-ratelimit-*` from a response.
+    pub fn observe_headers(&self, headers: &reqwest::header::HeaderMap) {
+        let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+        let num = |n: &str| get(n).and_then(|v| v.trim().parse::<i64>().ok());
+        let (Some(limit), Some(remaining), Some(reset)) = (
+            num("x-ratelimit-limit"),
+            num("x-ratelimit-remaining"),
+            num("x-ratelimit-reset"),
+        ) else {
+            return;
+        };
+        let resource = get("x-ratelimit-resource").unwrap_or("core").to_string();
+        let b = RateBudget {
+            resource: resource.clone(),
+            limit: limit.max(0) as u64,
+            remaining: remaining.max(0) as u64,
+            reset_at: reset,
+        };
+        let mut s = self.state();
+        match resource.as_str() {
+            "graphql" => s.graphql = Some(b),
+            "core" => s.core = Some(b),
+            _ => {}
+        }
+    }
+
+    /// GraphQL's own account of a query (`rateLimit { remaining resetAt }`).
+    pub fn observe_graphql(&self, remaining: u64, reset_at: i64) {
+        let mut s = self.state();
+        let limit = s.graphql.as_ref().map_or(5_000, |b| b.limit);
+        s.graphql = Some(RateBudget {
+            resource: "graphql".into(),
+            limit,
+            remaining,
+            reset_at,
+        });
+    }
+
+    /// A secondary limit: nothing goes out for `retry_after`.
+    pub fn back_off(&self, retry_after: Duration) {
+        let until = crate::store::now() + retry_after.as_secs().max(1) as i64;
+        let mut s = self.state();
+        s.not_before = s.not_before.max(until);
+    }
+
+    /// The primary budget is spent until `reset`.
+    pub fn exhausted(&self, resource: Resource, reset: i64) {
+        let mut s = self.state();
+        let slot = match resource {
+            Resource::Core => &mut s.core,
+            Resource::Graphql => &mut s.graphql,
+        };
+        let limit = slot.as_ref().map_or(5_000, |b| b.limit);
+        *slot = Some(RateBudget {
+            resource: match resource {
+                Resource::Core => "core".into(),
+                Resource::Graphql => "graphql".into(),
+            },
+            limit,
+            remaining: 0,
+            reset_at: reset,
+        });
+    }
+
+    pub fn snapshot(&self) -> Vec<RateBudget> {
+        let s = self.state();
+        s.core.iter().chain(s.graphql.iter()).cloned().collect()
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.state().requests
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn nothing_leaves_before_retry_after_or_a_spent_budgets_reset() {
+        let b = Budget::default();
+        let now = crate::store::now();
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("x-ratelimit-limit", "5000".parse().unwrap());
+        h.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        h.insert("x-ratelimit-reset", now.to_string().parse().unwrap());
+        h.insert("x-ratelimit-resource", "core".parse().unwrap());
+        b.observe_headers(&h);
+        let waited = std::sync::Mutex::new(None);
+        let _p = b.turn(Resource::Core, |until| *waited.lock().unwrap() = Some(until)).await;
+        assert_eq!(*waited.lock().unwrap(), Some(now + 1), "waits past the reset second");
+        // GraphQL's budget is another one: no wait.
+        let waited = std::sync::Mutex::new(None);
+        drop(b.turn(Resource::Graphql, |u| *waited.lock().unwrap() = Some(u)).await);
+        assert_eq!(*waited.lock().unwrap(), None);
+        b.back_off(Duration::from_secs(1));
+        let waited = std::sync::Mutex::new(None);
+        drop(b.turn(Resource::Graphql, |u| *waited.lock().unwrap() = Some(u)).await);
+        assert!(waited.lock().unwrap().is_some(), "retry-after holds every request");
+        assert_eq!(b.snapshot().len(), 1);
+    }
+}
