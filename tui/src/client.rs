@@ -407,8 +407,11 @@ mod tests {
         let err = check_hello(&sock(), Err(decode_failure())).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the daemon at /run/user/1000/tidemark/tidemark.sock speaks an incompatible protocol \
-             (this client speaks protocol 1); restart the daemon from the same build as the client"
+            format!(
+                "the daemon at /run/user/1000/tidemark/tidemark.sock speaks an incompatible \
+                 protocol (this client speaks protocol {PROTOCOL_VERSION}); restart the daemon \
+                 from the same build as the client"
+            )
         );
     }
 

@@ -76,8 +76,10 @@ async fn version_mismatch_is_reported_with_the_daemons_words() {
     let err = Connection::connect(&socket).await.unwrap_err();
     assert!(matches!(err, ClientError::VersionMismatch(_)), "{err}");
     assert!(
-        err.to_string()
-            .starts_with("protocol mismatch: this client speaks protocol 1, the daemon speaks 99"),
+        err.to_string().starts_with(&format!(
+            "protocol mismatch: this client speaks protocol {}, the daemon speaks 99",
+            tidemark_protocol::PROTOCOL_VERSION
+        )),
         "{err}"
     );
 
