@@ -1,6 +1,7 @@
 //! Command line of `tidemarkd`.
 
 use crate::crypto::{KEY_ENV, KEY_FILE, KeySource, Keyring};
+use crate::github::GitHubConfig;
 use crate::{daemon, logging, paths, rotate};
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -13,6 +14,13 @@ Environment:
   TIDEMARK_SOCKET             RPC socket path (as --socket)
   INTEGRATION_ENCRYPTION_KEY  Fernet keys, newest first, comma-separated. When unset, the key file
                               DATA_DIR/encryption.key (mode 0600) is used, and created on first start.
+  GITHUB_CLIENT_ID            Client id of tidemark's GitHub OAuth app (needed to connect GitHub;
+                              enable the device flow in the app's settings)
+  GITHUB_CLIENT_SECRET        Its client secret (optional: for the browser flow, --web, and to
+                              revoke tidemark's token on disconnect)
+  TIDEMARK_GITHUB_URL         GitHub's web URL (as --github-url)
+  TIDEMARK_GITHUB_API_URL     GitHub's API URL (as --github-api-url)
+  TIDEMARK_OAUTH_ADDR         OAuth callback listener address (as --oauth-addr)
   RUST_LOG                    Log filter for stderr, e.g. info, debug, tidemark_daemon=trace
   XDG_DATA_HOME               Default data dir is $XDG_DATA_HOME/tidemark (~/.local/share/tidemark)
   XDG_RUNTIME_DIR             Default socket is $XDG_RUNTIME_DIR/tidemark/tidemark.sock
@@ -29,6 +37,28 @@ struct Cli {
     /// The RPC socket [default: $XDG_RUNTIME_DIR/tidemark/tidemark.sock]
     #[arg(long, global = true, env = paths::SOCKET_ENV, value_name = "PATH")]
     socket: Option<PathBuf>,
+    /// GitHub's web URL, for OAuth (GitHub Enterprise Server: https://HOST)
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_GITHUB_URL",
+        value_name = "URL",
+        default_value = "https://github.com"
+    )]
+    github_url: String,
+    /// GitHub's API URL (GitHub Enterprise Server: https://HOST/api/v3)
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_GITHUB_API_URL",
+        value_name = "URL",
+        default_value = "https://api.github.com"
+    )]
+    github_api_url: String,
+    /// Where the OAuth callback listener of the browser flow binds: a loopback address; the
+    /// default is 127.0.0.1 on a free port, open only while a browser flow waits
+    #[arg(long, global = true, env = "TIDEMARK_OAUTH_ADDR", value_name = "ADDR")]
+    oauth_addr: Option<std::net::SocketAddr>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -71,10 +101,48 @@ where
     }
 }
 
+/// GitHub settings from flags and the environment (the client secret only from the environment:
+/// a flag would show in `ps`).
+fn github_config(
+    web_url: &str,
+    api_url: &str,
+    oauth_addr: Option<std::net::SocketAddr>,
+) -> Result<GitHubConfig, String> {
+    for (name, url) in [("--github-url", web_url), ("--github-api-url", api_url)] {
+        let parsed = url::Url::parse(url).map_err(|e| format!("{name} {url}: {e}"))?;
+        if !matches!(parsed.scheme(), "https" | "http") {
+            return Err(format!("{name} {url}: must be an http(s) URL"));
+        }
+    }
+    if let Some(addr) = oauth_addr
+        && !addr.ip().is_loopback()
+    {
+        return Err(format!(
+            "--oauth-addr {addr}: the OAuth callback listener binds loopback only (127.0.0.1 or ::1)"
+        ));
+    }
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    Ok(GitHubConfig {
+        web_url: web_url.to_string(),
+        api_url: api_url.to_string(),
+        client_id: env("GITHUB_CLIENT_ID").map(|v| v.trim().to_string()),
+        client_secret: env("GITHUB_CLIENT_SECRET").map(crate::crypto::Secret::new),
+        oauth_addr,
+    })
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     let (data_dir, socket) = paths::resolve(cli.data_dir, cli.socket).map_err(|e| e.to_string())?;
     match cli.command.unwrap_or(Command::Run) {
-        Command::Run => daemon::run(daemon::Config { data_dir, socket }).map_err(|e| e.to_string()),
+        Command::Run => {
+            let github = github_config(&cli.github_url, &cli.github_api_url, cli.oauth_addr)?;
+            daemon::run(daemon::Config {
+                data_dir,
+                socket,
+                github,
+            })
+            .map_err(|e| e.to_string())
+        }
         Command::GenerateKey => {
             println!("{}", Keyring::generate_key().expose());
             Ok(())

@@ -14,6 +14,7 @@ use tokio::signal::unix::{SignalKind, signal};
 pub struct Config {
     pub data_dir: PathBuf,
     pub socket: PathBuf,
+    pub github: crate::github::GitHubConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +114,7 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
         store,
         keyring,
         policy: Policy::current(),
+        connector: crate::connect::Connector::new(config.github.clone()),
     });
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
@@ -120,6 +122,8 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
         socket = %guard.path().display(),
         data_dir = %config.data_dir.display(),
         keys = %key_source,
+        github = %shared.connector.github.api_url,
+        github_client_id = shared.connector.github.client_id.is_some(),
         unreadable_secrets = unreadable,
         ready_ms = started.elapsed().as_millis() as u64,
         "tidemarkd ready"

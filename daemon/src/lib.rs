@@ -3,8 +3,10 @@
 
 pub mod auth;
 pub mod cli;
+pub mod connect;
 pub mod crypto;
 pub mod daemon;
+pub mod github;
 pub mod logging;
 pub mod metrics;
 pub mod paths;

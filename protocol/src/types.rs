@@ -238,7 +238,7 @@ pub enum ConnectState {
     /// Done: the credential and integration are stored.
     Connected {
         github_login: String,
-        integration: IntegrationInfo,
+        integration: Box<IntegrationInfo>,
     },
     /// Ended without storing anything.
     Failed { reason: String },

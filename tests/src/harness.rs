@@ -115,6 +115,11 @@ impl Sandbox {
             .env_remove("INTEGRATION_ENCRYPTION_KEY")
             .env_remove("TIDEMARK_DATA_DIR")
             .env_remove("TIDEMARK_SOCKET")
+            .env_remove("GITHUB_CLIENT_ID")
+            .env_remove("GITHUB_CLIENT_SECRET")
+            .env_remove("TIDEMARK_GITHUB_URL")
+            .env_remove("TIDEMARK_GITHUB_API_URL")
+            .env_remove("TIDEMARK_OAUTH_ADDR")
             .env("RUST_LOG", "trace")
             .stdin(Stdio::null());
         cmd
@@ -124,6 +129,16 @@ impl Sandbox {
 impl Default for Sandbox {
     fn default() -> Self {
         Sandbox::new()
+    }
+}
+
+/// Point a daemon command at the simulator, as its OAuth app (with the client secret or not).
+pub fn use_simulator(cmd: &mut Command, sim: &crate::sim::Sim, with_secret: bool) {
+    cmd.env("TIDEMARK_GITHUB_URL", sim.url())
+        .env("TIDEMARK_GITHUB_API_URL", sim.url())
+        .env("GITHUB_CLIENT_ID", &sim.shared.config.client_id);
+    if with_secret {
+        cmd.env("GITHUB_CLIENT_SECRET", &sim.shared.config.client_secret);
     }
 }
 

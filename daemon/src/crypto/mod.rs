@@ -14,7 +14,7 @@ pub use keyfile::{
     write_key_file,
 };
 pub use keyring::Keyring;
-pub use secret::Secret;
+pub use secret::{Secret, random_token};
 
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;

@@ -38,6 +38,16 @@ impl Secret {
     }
 }
 
+/// A fresh random secret of `bytes` random bytes, hex-encoded (webhook secrets).
+pub fn random_token(bytes: usize) -> String {
+    use rand::TryRngCore;
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; bytes]);
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut buf)
+        .expect("the OS random source works");
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl From<String> for Secret {
     fn from(value: String) -> Self {
         Secret::new(value)

@@ -1,7 +1,7 @@
 //! The RPC server: a Unix socket, one tarpc channel per connection, each call attributed to the
 //! connecting uid (peer credentials).
 
-mod convert;
+pub(crate) mod convert;
 mod service;
 pub mod socket;
 

@@ -16,6 +16,8 @@ pub struct Shared {
     pub store: Store,
     pub keyring: Keyring,
     pub policy: Policy,
+    /// GitHub settings and the connect flows in progress.
+    pub connector: crate::connect::Connector,
 }
 
 /// One per connection: the shared state and who is at the other end.
@@ -210,10 +212,15 @@ impl Tidemark for Service {
         request: ConnectRequest,
     ) -> Result<ConnectStarted, RpcError> {
         self.authorize()?;
-        let _ = request;
-        Err(RpcError::Internal(
-            "connecting GitHub is not built yet".into(),
-        ))
+        let team = self.resolve(&request.team)?;
+        crate::connect::start(
+            &self.shared,
+            team.id,
+            self.caller.uid,
+            &self.caller.name,
+            request,
+        )
+        .await
     }
 
     async fn github_connect_status(
@@ -223,8 +230,8 @@ impl Tidemark for Service {
         wait_ms: u32,
     ) -> Result<ConnectState, RpcError> {
         self.authorize()?;
-        let _ = (flow, wait_ms);
-        Err(RpcError::NotFound(format!("connect flow {flow}")))
+        let wait = std::time::Duration::from_millis(wait_ms.into());
+        crate::connect::status(&self.shared, flow, self.caller.uid, wait).await
     }
 
     async fn github_connect_choose_org(
@@ -234,13 +241,12 @@ impl Tidemark for Service {
         org: String,
     ) -> Result<ConnectState, RpcError> {
         self.authorize()?;
-        let _ = org;
-        Err(RpcError::NotFound(format!("connect flow {flow}")))
+        crate::connect::choose_org(&self.shared, flow, self.caller.uid, &org).await
     }
 
     async fn github_connect_cancel(self, _: Context, flow: FlowId) -> Result<(), RpcError> {
         self.authorize()?;
-        Err(RpcError::NotFound(format!("connect flow {flow}")))
+        crate::connect::cancel(&self.shared, flow, self.caller.uid)
     }
 
     async fn github_disconnect(
@@ -250,9 +256,7 @@ impl Tidemark for Service {
         purge: bool,
     ) -> Result<DisconnectReport, RpcError> {
         self.authorize()?;
-        let _ = (team, purge);
-        Err(RpcError::Internal(
-            "disconnecting GitHub is not built yet".into(),
-        ))
+        let team = self.resolve(&team)?;
+        crate::connect::disconnect::disconnect(&self.shared, team.id, purge).await
     }
 }

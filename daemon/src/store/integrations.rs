@@ -11,7 +11,7 @@ pub(super) fn credential_key(team: TeamId, provider: Provider) -> Key {
     Key::new(team, Kind::Credential).u8(provider.code())
 }
 
-fn github_key(team: TeamId) -> Key {
+pub(super) fn github_key(team: TeamId) -> Key {
     Key::new(team, Kind::GitHubIntegration).u8(Provider::Github.code())
 }
 

@@ -3,6 +3,7 @@
 //! serialised by a mutex (so read-check-write is race-free) and commit as one sled batch (so a
 //! crash never leaves half a cascade).
 
+mod github_link;
 mod integrations;
 pub mod keys;
 mod people;
@@ -15,11 +16,12 @@ mod teams;
 pub(crate) mod tests;
 mod users;
 
+pub use github_link::{Connected, GitHubLogin};
 pub use integrations::{NewCredential, NewGitHubIntegration, RotationReport, SecretField};
 pub use keys::{Kind, TeamId};
 pub use people::{MemberInput, looks_like_bot};
 pub use records::*;
-pub use repos::validate_repo_full_name;
+pub use repos::{validate_login, validate_repo_full_name};
 pub use schema::CURRENT_SCHEMA;
 
 use serde::Serialize;

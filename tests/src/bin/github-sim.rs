@@ -40,6 +40,12 @@ struct Args {
     /// Approve device codes by themselves after this many polls (0: only through /_sim/).
     #[arg(long, default_value_t = 2)]
     auto_approve: u32,
+    /// Seconds a device-flow client must wait between polls (GitHub: 5; 0 for no wait).
+    #[arg(long, default_value_t = 5)]
+    device_interval: u64,
+    /// Issue tokens that expire after this many seconds, with refresh tokens (0: never expire).
+    #[arg(long, default_value_t = 0)]
+    token_lifetime: u64,
     /// The OAuth app's client id.
     #[arg(long, default_value = "Iv1.tidemarksim0001")]
     client_id: String,
@@ -67,6 +73,8 @@ fn main() -> anyhow::Result<()> {
         max_concurrent: a.max_concurrent,
         latency_ms: a.latency_ms,
         auto_approve: (a.auto_approve > 0).then_some(a.auto_approve),
+        device_interval: a.device_interval,
+        token_lifetime: (a.token_lifetime > 0).then_some(a.token_lifetime),
         client_id: a.client_id,
         client_secret: a.client_secret,
         ..SimConfig::default()

@@ -87,6 +87,23 @@ fn mutate(shared: &Arc<Shared>, method: &str, segs: &[&str], f: &Value) -> Respo
         let mut w = shared.world_mut();
         let w = &mut *w;
         match (method, segs) {
+            ("POST", ["orgs"]) => {
+                let login = str_field(f, "login").unwrap_or_default();
+                if login.is_empty() || w.org().login.eq_ignore_ascii_case(&login) {
+                    Err(WorldError::Invalid(
+                        "login: a new organization login".into(),
+                    ))
+                } else {
+                    let id = w.next_id();
+                    w.other_orgs.push(super::world::Org {
+                        id,
+                        name: login.clone(),
+                        login,
+                        created_at: t,
+                    });
+                    Ok((json!({ "id": id }), Vec::new()))
+                }
+            }
             ("POST", ["members"]) => {
                 let role = if str_field(f, "role").as_deref() == Some("admin") {
                     OrgRole::Admin

@@ -12,7 +12,8 @@ pub struct Urls {
     pub api: String,
 }
 
-/// GitHub's legacy global node id: base64 of "0{len}:{Type}{id}" (still accepted by `node`).
+/// GitHub's legacy global node id: base64 of "0{len}:{Type}{id}" ("04:User1", "011:PullRequest1"),
+/// still accepted by `node`.
 pub fn node_id(kind: &str, id: u64) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("0{}:{kind}{id}", kind.len()))
@@ -83,7 +84,11 @@ pub fn user_full(u: &Urls, a: &Account, w: &World) -> Value {
 
 /// The org as `/user/orgs` lists it.
 pub fn org_simple(u: &Urls, w: &World) -> Value {
-    let o = w.org();
+    org_simple_of(u, w.org())
+}
+
+/// Any org as `/user/orgs` lists it.
+pub fn org_simple_of(u: &Urls, o: &super::world::Org) -> Value {
     let api = &u.api;
     let login = &o.login;
     json!({

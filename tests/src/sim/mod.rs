@@ -48,6 +48,12 @@ pub struct SimConfig {
     pub client_secret: String,
     /// A GraphQL query touching more nodes than this answers 502 ("took too long").
     pub graphql_timeout_nodes: u64,
+    /// Seconds a device-flow client must wait between polls (GitHub: 5). Polling sooner answers
+    /// `slow_down`; 0 lets tests poll as fast as they like. `POST /_sim/oauth {"interval": n}`.
+    pub device_interval: u64,
+    /// Issue expiring tokens (`expires_in` this many seconds, with a `ghr_` refresh token), as an
+    /// app with token expiration on; None: tokens that never expire (an OAuth app's default).
+    pub token_lifetime: Option<u64>,
 }
 
 impl Default for SimConfig {
@@ -63,6 +69,8 @@ impl Default for SimConfig {
             client_id: "Iv1.tidemarksim0001".into(),
             client_secret: "sim-client-secret-0123456789abcdef".into(),
             graphql_timeout_nodes: 20_000,
+            device_interval: 5,
+            token_lifetime: None,
         }
     }
 }
@@ -199,6 +207,15 @@ impl Shared {
         if let Some(rt) = self.runtime.get() {
             rt.spawn(fut);
         }
+    }
+
+    /// `bytes` random bytes as lowercase hex.
+    pub fn random_hex(&self, bytes: usize) -> String {
+        use rand::Rng;
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        (0..bytes)
+            .map(|_| format!("{:02x}", rng.random::<u8>()))
+            .collect()
     }
 
     /// Send the webhooks for `events` (in order, in the background).

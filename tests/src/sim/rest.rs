@@ -42,11 +42,11 @@ fn get(shared: &Shared, req: &Request, caller: &Caller, segs: &[&str]) -> Respon
     match segs {
         ["user"] => Response::json(200, &json::user_full(u, w.account(caller.user_id), &w)),
         ["user", "orgs"] => {
-            let orgs = if w.members.contains_key(&caller.user_id) {
-                vec![json::org_simple(u, &w)]
-            } else {
-                Vec::new()
-            };
+            let mut orgs = Vec::new();
+            if w.members.contains_key(&caller.user_id) {
+                orgs.push(json::org_simple(u, &w));
+                orgs.extend(w.other_orgs.iter().map(|o| json::org_simple_of(u, o)));
+            }
             paginate(shared, req, orgs)
         }
         ["users", login] => match w.account_by_login(login) {

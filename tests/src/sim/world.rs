@@ -238,8 +238,12 @@ pub struct Delivery {
     pub status_code: u16,
     pub status: String,
     pub duration_ms: u64,
+    /// Where it was sent (the hook's URL at the time).
+    pub url: String,
     pub request_headers: Vec<(String, String)>,
+    /// The JSON payload (a `form` hook got it as `payload=` of a form body).
     pub payload: Vec<u8>,
+    pub response_headers: Vec<(String, String)>,
     pub response_body: String,
 }
 
@@ -291,11 +295,16 @@ pub struct World {
     /// The account OAuth grants are issued for (the person at the browser).
     pub viewer_id: u64,
     pub repos: BTreeMap<u64, Repo>,
+    /// Repositories as they were when deleted, so `repository.deleted` can still describe them.
+    pub deleted_repos: BTreeMap<u64, Repo>,
     /// Pull requests by (repo id, number).
     pub pulls: BTreeMap<(u64, u64), Pull>,
     pub hooks: BTreeMap<u64, Hook>,
     pub deliveries: Vec<Delivery>,
     pub tokens: HashMap<String, Token>,
+    /// Other organizations the people belong to (no repositories): they make `/user/orgs`
+    /// list several, as for someone in more than one org.
+    pub other_orgs: Vec<Org>,
     /// Bumped whenever the org may have changed (see `Shared::world_mut`): rendered JSON cached
     /// under an older generation is stale.
     pub generation: u64,
@@ -506,14 +515,16 @@ impl World {
         Ok(vec![repo_event(repo_id, action, None)])
     }
 
-    /// Delete a repository with its pull requests and hooks. The event is built before the
-    /// repository goes, so its payload can still describe it.
+    /// Delete a repository with its pull requests; its hooks go once they have been sent the
+    /// `repository.deleted` event, which renders the repository from `deleted_repos`.
     pub fn delete_repo(&mut self, repo_id: u64) -> WorldResult<(Repo, Vec<Event>)> {
         let repo = self
             .repos
             .remove(&repo_id)
             .ok_or_else(|| WorldError::NotFound(format!("repository {repo_id}")))?;
         self.pulls.retain(|(r, _), _| *r != repo_id);
+        self.deleted_repos.insert(repo_id, repo.clone());
+        // The hooks stay until `webhooks::dispatch` has sent them `repository.deleted`.
         let events = vec![repo_event(repo_id, "deleted", None)];
         Ok((repo, events))
     }
@@ -590,10 +601,12 @@ impl World {
         at: i64,
     ) -> WorldResult<Vec<Event>> {
         let pull = self.pull_mut(repo_id, number)?;
-        pull.title = title.to_string();
+        let from = std::mem::replace(&mut pull.title, title.to_string());
         pull.updated_at = at;
         let actor = pull.user_id;
-        Ok(vec![self.pull_event(repo_id, number, "edited", actor)])
+        let mut event = self.pull_event(repo_id, number, "edited", actor);
+        event.payload["changes"] = serde_json::json!({ "title": { "from": from } });
+        Ok(vec![event])
     }
 
     pub fn close_pull(&mut self, repo_id: u64, number: u64, at: i64) -> WorldResult<Vec<Event>> {

@@ -1,0 +1,94 @@
+//! Disconnecting a team from GitHub: delete the webhooks tidemark created, revoke tidemark's
+//! token when the client secret is known, then remove credential, integration and tracked repos
+//! (and the synced history with `purge`) in one atomic step. GitHub being unreachable does not
+//! stop the local disconnect; the report says what could not be done there.
+
+use crate::rpc::Shared;
+use crate::store::{Provider, SecretField, StoreError, TeamId};
+use tidemark_protocol::{DisconnectReport, RpcError};
+
+pub async fn disconnect(
+    shared: &Shared,
+    team: TeamId,
+    purge: bool,
+) -> Result<DisconnectReport, RpcError> {
+    let store = &shared.store;
+    let internal = |e: StoreError| RpcError::Internal(e.to_string());
+    let cred = store
+        .credential(team, Provider::Github)
+        .map_err(internal)?
+        .ok_or_else(|| RpcError::NotFound("a GitHub connection for this team".into()))?;
+    let integration = store.github_integration(team).map_err(internal)?;
+    let repos = store.tracked_repos(team).map_err(internal)?;
+    let c = &shared.connector;
+    let settings = format!(
+        "{}/settings/applications",
+        crate::github::trim_base(&c.github.web_url)
+    );
+    let mut report = DisconnectReport {
+        organization: integration.map(|g| g.organization_slug),
+        hooks_deleted: 0,
+        hooks_failed: Vec::new(),
+        grant_revoked: false,
+        grant_note: None,
+        repos_removed: 0,
+        history_purged: false,
+    };
+    let hooks: Vec<_> = repos
+        .iter()
+        .filter_map(|r| r.webhook_id.map(|id| (r.full_name.clone(), id)))
+        .collect();
+    match store.credential_secret(&shared.keyring, &cred, SecretField::AccessToken) {
+        Ok(Some(token)) => {
+            for (repo, id) in hooks {
+                match c.api.delete_hook(&token, &repo, id).await {
+                    Ok(()) => report.hooks_deleted += 1,
+                    Err(e) => report.hooks_failed.push(format!("{repo}: {e}")),
+                }
+            }
+            match (&c.github.client_id, &c.github.client_secret) {
+                (Some(id), Some(secret)) => match c.api.revoke_token(id, secret, &token).await {
+                    Ok(()) => report.grant_revoked = true,
+                    // Already revoked or expired: nothing left to revoke.
+                    Err(crate::github::GitHubError::Status { status: 404, .. }) => {
+                        report.grant_revoked = true
+                    }
+                    Err(e) => {
+                        report.grant_note = Some(format!(
+                            "revoking at GitHub failed ({e}); revoke tidemark's access at {settings}"
+                        ))
+                    }
+                },
+                _ => {
+                    report.grant_note = Some(format!(
+                        "no GITHUB_CLIENT_SECRET is configured, so tidemark cannot revoke its token: \
+                         revoke tidemark's access at {settings}"
+                    ))
+                }
+            }
+        }
+        Ok(None) | Err(_) => {
+            for (repo, _) in hooks {
+                report.hooks_failed.push(format!(
+                    "{repo}: the stored token cannot be read, so its webhook was left on GitHub"
+                ));
+            }
+            report.grant_note = Some(format!(
+                "the stored token cannot be read; revoke tidemark's access at {settings}"
+            ));
+        }
+    }
+    let (repos_removed, history) = store.disconnect_github(team, purge).map_err(internal)?;
+    store.flush_async().await.map_err(internal)?;
+    report.repos_removed = repos_removed as u32;
+    report.history_purged = purge;
+    tracing::info!(
+        team,
+        repos_removed,
+        history_records = history,
+        hooks_deleted = report.hooks_deleted,
+        grant_revoked = report.grant_revoked,
+        "GitHub disconnected"
+    );
+    Ok(report)
+}

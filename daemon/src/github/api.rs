@@ -1,0 +1,262 @@
+//! GitHub's REST API with a user's token: one request helper that turns GitHub's status codes and
+//! rate-limit headers into [`GitHubError`]s, and the calls tidemark makes.
+
+use super::types::{ErrorBody, Org, User};
+use super::{GitHubError, trim_base};
+use crate::crypto::Secret;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// The REST API at one base URL.
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    pub fn new(http: reqwest::Client, api_url: &str) -> Api {
+        Api {
+            http,
+            base: trim_base(api_url),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Send one request and map GitHub's failure answers to errors.
+    async fn send(
+        &self,
+        method: Method,
+        path_or_url: &str,
+        token: &Secret,
+        body: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response, GitHubError> {
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_string()
+        } else {
+            format!("{}{path_or_url}", self.base)
+        };
+        let mut req = self
+            .http
+            .request(method, &url)
+            .bearer_auth(token.expose())
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28");
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req.send().await.map_err(|e| GitHubError::Unreachable {
+            url: strip_query(&url),
+            reason: without_url(&e),
+        })?;
+        check(resp).await
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &Secret,
+    ) -> Result<T, GitHubError> {
+        let resp = self.send(Method::GET, path, token, None).await?;
+        decode(resp, path).await
+    }
+
+    /// Every page of a list, following `Link: rel="next"`.
+    async fn get_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &Secret,
+    ) -> Result<Vec<T>, GitHubError> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut next = Some(format!("{path}{sep}per_page=100"));
+        let mut out = Vec::new();
+        while let Some(url) = next.take() {
+            let resp = self.send(Method::GET, &url, token, None).await?;
+            next = next_link(resp.headers());
+            let mut page: Vec<T> = decode(resp, path).await?;
+            out.append(&mut page);
+        }
+        Ok(out)
+    }
+
+    pub async fn user(&self, token: &Secret) -> Result<User, GitHubError> {
+        self.get_json("/user", token).await
+    }
+
+    pub async fn orgs(&self, token: &Secret) -> Result<Vec<Org>, GitHubError> {
+        self.get_all("/user/orgs", token).await
+    }
+
+    /// Delete a repository webhook; one already gone counts as deleted.
+    pub async fn delete_hook(
+        &self,
+        token: &Secret,
+        full_name: &str,
+        hook_id: u64,
+    ) -> Result<(), GitHubError> {
+        match self
+            .send(
+                Method::DELETE,
+                &format!("/repos/{full_name}/hooks/{hook_id}"),
+                token,
+                None,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(GitHubError::Status { status: 404, .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Revoke one token of our OAuth app (`DELETE /applications/{id}/token`, basic auth with the
+    /// app's credentials). Not `/grant`: that would also kill the tokens of other teams that the
+    /// same GitHub user connected.
+    pub async fn revoke_token(
+        &self,
+        client_id: &str,
+        client_secret: &Secret,
+        token: &Secret,
+    ) -> Result<(), GitHubError> {
+        let url = format!("{}/applications/{client_id}/token", self.base);
+        let resp = self
+            .http
+            .delete(&url)
+            .basic_auth(client_id, Some(client_secret.expose()))
+            .header("accept", "application/vnd.github+json")
+            .json(&serde_json::json!({ "access_token": token.expose() }))
+            .send()
+            .await
+            .map_err(|e| GitHubError::Unreachable {
+                url: strip_query(&url),
+                reason: without_url(&e),
+            })?;
+        check(resp).await.map(|_| ())
+    }
+}
+
+/// Turn GitHub's non-2xx answers into errors, reading the rate-limit headers.
+async fn check(resp: reqwest::Response) -> Result<reqwest::Response, GitHubError> {
+    let status = resp.status();
+    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        return Ok(resp);
+    }
+    let headers = resp.headers().clone();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let message = resp
+        .json::<ErrorBody>()
+        .await
+        .map(|b| b.message)
+        .unwrap_or_default();
+    if status == StatusCode::UNAUTHORIZED {
+        return Err(GitHubError::Unauthorized);
+    }
+    if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
+        if let Some(secs) = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
+            return Err(GitHubError::SecondaryLimit {
+                retry_after: Duration::from_secs(secs),
+            });
+        }
+        if header("x-ratelimit-remaining").as_deref() == Some("0") {
+            let reset = header("x-ratelimit-reset")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            return Err(GitHubError::RateLimited { reset });
+        }
+    }
+    Err(GitHubError::Status {
+        status: status.as_u16(),
+        message: if message.is_empty() {
+            status.canonical_reason().unwrap_or("error").to_string()
+        } else {
+            message
+        },
+    })
+}
+
+async fn decode<T: DeserializeOwned>(
+    resp: reqwest::Response,
+    what: &str,
+) -> Result<T, GitHubError> {
+    let bytes = resp.bytes().await.map_err(|e| GitHubError::Decode {
+        what: strip_query(what),
+        reason: without_url(&e),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| GitHubError::Decode {
+        what: strip_query(what),
+        reason: e.to_string(),
+    })
+}
+
+/// The `rel="next"` URL of a `Link` header.
+pub fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let link = headers.get("link")?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"next\"")
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+    })
+}
+
+fn strip_query(url: &str) -> String {
+    url.split('?').next().unwrap_or(url).to_string()
+}
+
+/// A reqwest error's message without its URL's query (which could carry a code we must not
+/// log), with its causes.
+pub(crate) fn without_url(e: &reqwest::Error) -> String {
+    let mut msg = e.to_string();
+    if let Some(url) = e.url() {
+        msg = msg.replace(url.as_str(), &strip_query(url.as_str()));
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_link_is_found_among_githubs_rels() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(
+            "link",
+            "<https://api.github.com/x?page=1>; rel=\"prev\", <https://api.github.com/x?page=3>; rel=\"next\", <https://api.github.com/x?page=9>; rel=\"last\""
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("https://api.github.com/x?page=3")
+        );
+        h.insert(
+            "link",
+            "<https://api.github.com/x?page=1>; rel=\"first\""
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(next_link(&h), None);
+    }
+}

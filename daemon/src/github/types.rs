@@ -1,0 +1,32 @@
+//! GitHub's JSON, as much of it as tidemark reads. Fields GitHub may leave out are optional.
+
+use serde::Deserialize;
+
+/// `GET /user`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub login: String,
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}
+
+/// An item of `GET /user/orgs`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Org {
+    pub login: String,
+    pub id: u64,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// GitHub's error body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub message: String,
+}

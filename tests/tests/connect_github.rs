@@ -1,0 +1,528 @@
+//! Connecting and disconnecting GitHub: the real daemon against the simulator, every path a real
+//! round trip through the daemon's RPC socket, its OAuth callback listener and the simulator.
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use tidemark_protocol::{
+    ConnectMethod, ConnectPrompt, ConnectRequest, ConnectStarted, ConnectState, RpcError,
+    SecretState, TeamRef, TidemarkClient,
+};
+use tidemark_tests::harness::{self, Daemon, Sandbox, connect, ctx, use_simulator};
+
+/// One runtime for the whole file: a tarpc client lives on the runtime it was made on.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    })
+    .block_on(f)
+}
+use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
+
+fn sim() -> Sim {
+    let sim = Sim::start(
+        SimConfig {
+            org: OrgSpec {
+                repos: 2,
+                prs_per_repo: 3,
+                members: 4,
+                ..OrgSpec::default()
+            },
+            device_interval: 0,
+            auto_approve: Some(2),
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0",
+    )
+    .unwrap();
+    sim
+}
+
+fn control(sim: &Sim, path: &str, body: Value) -> Value {
+    block_on(async {
+        let r = reqwest::Client::new()
+            .post(format!("{}{path}", sim.url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "POST {path}: {}", r.status());
+        r.json().await.unwrap()
+    })
+}
+
+struct Setup {
+    sim: Sim,
+    sandbox: Sandbox,
+    daemon: Daemon,
+}
+
+fn setup(with_secret: bool) -> Setup {
+    let sim = sim();
+    let sandbox = Sandbox::new();
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, with_secret));
+    Setup {
+        sim,
+        sandbox,
+        daemon,
+    }
+}
+
+impl Setup {
+    fn client(&self) -> TidemarkClient {
+        block_on(connect(&self.daemon.socket)).unwrap()
+    }
+}
+
+fn team(client: &TidemarkClient, name: &str) -> TeamRef {
+    block_on(client.team_create(ctx(), name.into()))
+        .unwrap()
+        .unwrap();
+    TeamRef::Name(name.into())
+}
+
+fn request(team: &TeamRef, method: ConnectMethod) -> ConnectRequest {
+    ConnectRequest {
+        team: team.clone(),
+        method,
+        org: None,
+        replace: false,
+    }
+}
+
+fn start(client: &TidemarkClient, req: ConnectRequest) -> Result<ConnectStarted, RpcError> {
+    block_on(client.github_connect(ctx(), req)).unwrap()
+}
+
+/// Follow a flow until it leaves `Waiting` (each status call long-polls).
+fn outcome(client: &TidemarkClient, flow: u64) -> ConnectState {
+    harness::wait_until(Duration::from_secs(30), "the connect flow to move", || {
+        let state = block_on(client.github_connect_status(ctx(), flow, 2_000))
+            .unwrap()
+            .unwrap();
+        (state != ConnectState::Waiting).then_some(state)
+    })
+}
+
+fn integrations(
+    client: &TidemarkClient,
+    team: &TeamRef,
+) -> Vec<tidemark_protocol::IntegrationInfo> {
+    block_on(client.integrations(ctx(), team.clone()))
+        .unwrap()
+        .unwrap()
+}
+
+/// The tokens the simulator issued (to look for them where they must not be).
+fn issued_tokens(sim: &Sim) -> Vec<String> {
+    sim.world().tokens.keys().cloned().collect()
+}
+
+#[test]
+fn device_flow_connects_and_stores_only_an_encrypted_token() {
+    let s = setup(false);
+    let client = s.client();
+    let t = team(&client, "platform");
+    let started = start(&client, request(&t, ConnectMethod::Device)).unwrap();
+    let ConnectPrompt::Device {
+        user_code,
+        verification_uri,
+    } = &started.prompt
+    else {
+        panic!("a device prompt: {:?}", started.prompt);
+    };
+    assert!(
+        user_code.len() == 9 && user_code.contains('-'),
+        "{user_code}"
+    );
+    assert_eq!(verification_uri, &format!("{}/login/device", s.sim.url()));
+    let state = outcome(&client, started.flow);
+    let ConnectState::Connected {
+        github_login,
+        integration,
+    } = state
+    else {
+        panic!("connected: {state:?}");
+    };
+    assert_eq!(github_login, s.sim.viewer_login());
+    let github = integration.github.as_ref().unwrap();
+    assert_eq!(github.organization_slug, "acme");
+    assert_eq!(github.sync_status, tidemark_protocol::SyncStatus::Pending);
+    let cred = &integration.credential;
+    assert_eq!(cred.scopes, ["read:org", "repo", "read:user"]);
+    assert!(matches!(&cred.access_token, SecretState::Masked(m) if m.starts_with("gho_…")));
+    assert_eq!(
+        cred.connected_by.as_ref().map(|u| u.uid),
+        Some(unsafe { libc::geteuid() })
+    );
+    // The same thing is what the team's status says.
+    assert_eq!(integrations(&client, &t), vec![(*integration).clone()]);
+
+    // The token GitHub issued appears nowhere: not in the store's files, the log, or a reply.
+    let tokens = issued_tokens(&s.sim);
+    assert_eq!(tokens.len(), 1);
+    let reply = format!("{:?}", block_on(client.status(ctx(), None)).unwrap());
+    let daemon_log = s.daemon.log_text();
+    for token in &tokens {
+        assert!(!reply.contains(token.as_str()));
+        assert!(
+            !daemon_log.contains(token.as_str()),
+            "token in the daemon log"
+        );
+        let hits = harness::files_containing(&s.sandbox.data_dir(), token.as_bytes());
+        assert!(hits.is_empty(), "token in {hits:?}");
+    }
+}
+
+#[test]
+fn a_denied_or_expired_device_code_fails_and_stores_nothing() {
+    let s = setup(false);
+    control(&s.sim, "/_sim/oauth", json!({"auto_approve": null}));
+    let client = s.client();
+    let t = team(&client, "platform");
+    for (action, expected) in [("deny", "denied"), ("expire", "expired")] {
+        let started = start(&client, request(&t, ConnectMethod::Device)).unwrap();
+        let ConnectPrompt::Device { user_code, .. } = &started.prompt else {
+            panic!();
+        };
+        control(
+            &s.sim,
+            &format!("/_sim/oauth/device/{action}"),
+            json!({"user_code": user_code}),
+        );
+        match outcome(&client, started.flow) {
+            ConnectState::Failed { reason } => assert!(reason.contains(expected), "{reason}"),
+            other => panic!("{action}: {other:?}"),
+        }
+        assert!(integrations(&client, &t).is_empty());
+    }
+}
+
+#[test]
+fn several_orgs_ask_for_a_choice_and_a_named_org_is_taken() {
+    let s = setup(false);
+    control(&s.sim, "/_sim/orgs", json!({"login": "umbrella"}));
+    let client = s.client();
+    let t = team(&client, "platform");
+    let started = start(&client, request(&t, ConnectMethod::Device)).unwrap();
+    let ConnectState::ChooseOrg { orgs } = outcome(&client, started.flow) else {
+        panic!("a choice");
+    };
+    let logins: Vec<_> = orgs.iter().map(|o| o.login.as_str()).collect();
+    assert_eq!(logins, ["acme", "umbrella"]);
+    // Not one of them: refused, and the flow still waits for a valid choice.
+    let bad =
+        block_on(client.github_connect_choose_org(ctx(), started.flow, "initech".into())).unwrap();
+    assert!(
+        matches!(bad, Err(RpcError::InvalidArgument { .. })),
+        "{bad:?}"
+    );
+    let chosen = block_on(client.github_connect_choose_org(ctx(), started.flow, "ACME".into()))
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(chosen, ConnectState::Connected { .. }),
+        "{chosen:?}"
+    );
+
+    // With --org, no question; an org the token cannot see fails with the visible ones listed.
+    let other = team(&client, "other");
+    let mut req = request(&other, ConnectMethod::Device);
+    req.org = Some("nope".into());
+    let started = start(&client, req.clone()).unwrap();
+    match outcome(&client, started.flow) {
+        ConnectState::Failed { reason } => {
+            assert!(
+                reason.contains("'nope'") && reason.contains("acme, umbrella"),
+                "{reason}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    req.org = Some("umbrella".into());
+    let started = start(&client, req).unwrap();
+    let ConnectState::Connected { integration, .. } = outcome(&client, started.flow) else {
+        panic!();
+    };
+    assert_eq!(integration.github.unwrap().organization_slug, "umbrella");
+}
+
+#[test]
+fn no_visible_org_or_a_token_github_then_rejects_fail_cleanly() {
+    let s = setup(false);
+    let client = s.client();
+    let t = team(&client, "platform");
+    let viewer = s.sim.viewer_login();
+    block_on(async {
+        reqwest::Client::new()
+            .delete(format!("{}/_sim/members/{viewer}", s.sim.url()))
+            .send()
+            .await
+            .unwrap()
+    });
+    let started = start(&client, request(&t, ConnectMethod::Device)).unwrap();
+    match outcome(&client, started.flow) {
+        ConnectState::Failed { reason } => assert!(reason.contains("no organization"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // Tokens that expire at once: reading the user answers 401.
+    control(&s.sim, "/_sim/oauth", json!({"token_lifetime": 0}));
+    let started = start(&client, request(&t, ConnectMethod::Device)).unwrap();
+    match outcome(&client, started.flow) {
+        ConnectState::Failed { reason } => assert!(reason.contains("401"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(integrations(&client, &t).is_empty());
+}
+
+#[test]
+fn connecting_again_needs_consent_and_keeps_the_integration() {
+    let s = setup(false);
+    let client = s.client();
+    let t = team(&client, "platform");
+    let first = start(&client, request(&t, ConnectMethod::Device)).unwrap();
+    let ConnectState::Connected {
+        integration: before,
+        ..
+    } = outcome(&client, first.flow)
+    else {
+        panic!();
+    };
+    let refused = start(&client, request(&t, ConnectMethod::Device));
+    match refused {
+        Err(RpcError::AlreadyExists(what)) => assert!(what.contains("acme"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+    let mut req = request(&t, ConnectMethod::Device);
+    req.replace = true;
+    let again = start(&client, req).unwrap();
+    let ConnectState::Connected {
+        integration: after, ..
+    } = outcome(&client, again.flow)
+    else {
+        panic!();
+    };
+    assert_ne!(
+        after.credential.access_token,
+        before.credential.access_token
+    );
+    assert_eq!(after.credential.created_at, before.credential.created_at);
+    assert_eq!(after.github, before.github, "same org, same integration");
+}
+
+#[test]
+fn configuration_problems_are_clear_and_github_being_down_is_reported() {
+    // No client id.
+    let sim = sim();
+    let sandbox = Sandbox::new();
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
+        cmd.env("TIDEMARK_GITHUB_URL", sim.url());
+    });
+    let client = block_on(connect(&daemon.socket)).unwrap();
+    let t = team(&client, "platform");
+    match start(&client, request(&t, ConnectMethod::Device)) {
+        Err(RpcError::InvalidArgument { reason, .. }) => {
+            assert!(reason.contains("GITHUB_CLIENT_ID"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    drop(daemon);
+    // A client id but no secret: the web flow says what it needs.
+    let s = setup(false);
+    let client = s.client();
+    let t = team(&client, "platform");
+    match start(&client, request(&t, ConnectMethod::Web)) {
+        Err(RpcError::InvalidArgument { reason, .. }) => {
+            assert!(reason.contains("GITHUB_CLIENT_SECRET"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // GitHub answering 5xx.
+    control(&s.sim, "/_sim/faults", json!({"fail_next": 1}));
+    match start(&client, request(&t, ConnectMethod::Device)) {
+        Err(RpcError::Internal(reason)) => assert!(reason.contains("502"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // GitHub unreachable.
+    let sandbox = Sandbox::new();
+    let daemon = Daemon::start_with(&sandbox, 1, |cmd| {
+        cmd.env("TIDEMARK_GITHUB_URL", "http://127.0.0.1:9")
+            .env("GITHUB_CLIENT_ID", "Iv1.x");
+    });
+    let client = block_on(connect(&daemon.socket)).unwrap();
+    let t = team(&client, "platform");
+    match start(&client, request(&t, ConnectMethod::Device)) {
+        Err(RpcError::Internal(reason)) => assert!(reason.contains("unreachable"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(integrations(&client, &t).is_empty());
+}
+
+#[test]
+fn a_flow_belongs_to_its_caller_and_can_be_cancelled() {
+    let s = setup(false);
+    control(&s.sim, "/_sim/oauth", json!({"auto_approve": null}));
+    let client = s.client();
+    let t = team(&client, "platform");
+    let started = start(&client, request(&t, ConnectMethod::Device)).unwrap();
+    let missing = block_on(client.github_connect_status(ctx(), started.flow + 1000, 0)).unwrap();
+    assert!(matches!(missing, Err(RpcError::NotFound(_))));
+    block_on(client.github_connect_cancel(ctx(), started.flow))
+        .unwrap()
+        .unwrap();
+    let state = block_on(client.github_connect_status(ctx(), started.flow, 0))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        state,
+        ConnectState::Failed {
+            reason: "cancelled".into()
+        }
+    );
+    // Approving at GitHub afterwards changes nothing here.
+    let ConnectPrompt::Device { user_code, .. } = &started.prompt else {
+        panic!();
+    };
+    control(
+        &s.sim,
+        "/_sim/oauth/device/approve",
+        json!({"user_code": user_code}),
+    );
+    assert!(integrations(&client, &t).is_empty());
+}
+
+/// What a browser does with the authorize URL: GitHub (the simulator) redirects to our callback.
+fn authorize(url: &str) -> String {
+    block_on(async {
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = no_redirects.get(url).send().await.unwrap();
+        assert_eq!(r.status(), 302, "GitHub redirects back");
+        r.headers()["location"].to_str().unwrap().to_string()
+    })
+}
+
+/// GET a callback URL, optionally with another Host header. (status, page)
+fn callback(url: &str, host: Option<&str>) -> (u16, String) {
+    block_on(async {
+        let mut req = reqwest::Client::new().get(url);
+        if let Some(h) = host {
+            req = req.header("host", h);
+        }
+        let r = req.send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    })
+}
+
+fn token_exchanges(sim: &Sim) -> u64 {
+    sim.stats()
+        .endpoints
+        .get("POST /login/oauth/access_token")
+        .copied()
+        .unwrap_or(0)
+}
+
+fn browser_url(started: &ConnectStarted) -> String {
+    match &started.prompt {
+        ConnectPrompt::Browser { authorize_url } => authorize_url.clone(),
+        other => panic!("a browser prompt: {other:?}"),
+    }
+}
+
+#[test]
+fn web_flow_with_pkce_connects_through_the_loopback_listener() {
+    let s = setup(true);
+    let client = s.client();
+    let t = team(&client, "platform");
+    let started = start(&client, request(&t, ConnectMethod::Web)).unwrap();
+    let url = browser_url(&started);
+    assert!(url.starts_with(&format!("{}/login/oauth/authorize?", s.sim.url())), "{url}");
+    for needed in ["code_challenge_method=S256", "code_challenge=", "state=", "scope=read%3Aorg+repo+read%3Auser"] {
+        assert!(url.contains(needed), "{needed} in {url}");
+    }
+    let back = authorize(&url);
+    assert!(back.starts_with("http://127.0.0.1:") && back.contains("/oauth/callback?"), "{back}");
+    let (status, page) = callback(&back, None);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Return to your terminal"), "{page}");
+    assert!(matches!(outcome(&client, started.flow), ConnectState::Connected { .. }));
+    // The listener closed with the last waiting flow.
+    let refused = block_on(reqwest::Client::new().get(&back).send());
+    assert!(refused.is_err(), "the callback listener should be closed: {refused:?}");
+}
+
+#[test]
+fn forged_reused_foreign_host_and_odd_callbacks_exchange_nothing() {
+    let s = setup(true);
+    let client = s.client();
+    let t = team(&client, "platform");
+    // Two flows waiting keep the listener open throughout.
+    let a = start(&client, request(&t, ConnectMethod::Web)).unwrap();
+    let b = start(&client, request(&t, ConnectMethod::Web)).unwrap();
+    let back_a = authorize(&browser_url(&a));
+    let back_b = authorize(&browser_url(&b));
+    let base = back_a.split("/oauth/callback").next().unwrap().to_string();
+    let exchanges = token_exchanges(&s.sim);
+
+    // A state we never issued.
+    let (status, _) = callback(&format!("{base}/oauth/callback?code=abc&state=forged"), None);
+    assert_eq!(status, 400);
+    // No state at all.
+    assert_eq!(callback(&format!("{base}/oauth/callback?code=abc"), None).0, 400);
+    // A real callback, but sent to a name that is not loopback (DNS rebinding).
+    let port = base.rsplit(':').next().unwrap();
+    assert_eq!(callback(&back_a, Some(&format!("evil.example:{port}"))).0, 400);
+    // Repeated parameters.
+    assert_eq!(callback(&format!("{back_a}&state=other"), None).0, 400);
+    // Oversized.
+    let long = format!("{base}/oauth/callback?state={}", "x".repeat(5_000));
+    assert_eq!(callback(&long, None).0, 414);
+    // Another path.
+    assert_eq!(callback(&format!("{base}/webhooks/github"), None).0, 404);
+    assert_eq!(token_exchanges(&s.sim), exchanges, "nothing above may reach GitHub's token endpoint");
+    assert_eq!(
+        block_on(client.github_connect_status(ctx(), a.flow, 0)).unwrap().unwrap(),
+        ConnectState::Waiting,
+        "refused callbacks leave the flow waiting"
+    );
+
+    // The real one works once; replaying it is refused and exchanges nothing.
+    assert_eq!(callback(&back_a, None).0, 200);
+    assert!(matches!(outcome(&client, a.flow), ConnectState::Connected { .. }));
+    let exchanges = token_exchanges(&s.sim);
+    let (status, page) = callback(&back_a, None);
+    assert_eq!(status, 400);
+    assert!(page.contains("already used"), "{page}");
+    assert_eq!(token_exchanges(&s.sim), exchanges);
+    // Flow b (same team, now connected) fails at the store: it never asked to replace.
+    assert_eq!(callback(&back_b, None).0, 200);
+    match outcome(&client, b.flow) {
+        ConnectState::Failed { reason } => assert!(reason.contains("already"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_denied_web_authorization_fails_and_stores_nothing() {
+    let s = setup(true);
+    control(&s.sim, "/_sim/oauth/deny", json!({}));
+    let client = s.client();
+    let t = team(&client, "platform");
+    let started = start(&client, request(&t, ConnectMethod::Web)).unwrap();
+    let back = authorize(&browser_url(&started));
+    assert!(back.contains("error=access_denied"), "{back}");
+    let (status, page) = callback(&back, None);
+    assert_eq!(status, 200);
+    assert!(page.contains("nothing was stored"), "{page}");
+    match outcome(&client, started.flow) {
+        ConnectState::Failed { reason } => assert!(reason.contains("denied"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(integrations(&client, &t).is_empty());
+}
