@@ -442,19 +442,36 @@ fn web_flow_with_pkce_connects_through_the_loopback_listener() {
     let t = team(&client, "platform");
     let started = start(&client, request(&t, ConnectMethod::Web)).unwrap();
     let url = browser_url(&started);
-    assert!(url.starts_with(&format!("{}/login/oauth/authorize?", s.sim.url())), "{url}");
-    for needed in ["code_challenge_method=S256", "code_challenge=", "state=", "scope=read%3Aorg+repo+read%3Auser"] {
+    assert!(
+        url.starts_with(&format!("{}/login/oauth/authorize?", s.sim.url())),
+        "{url}"
+    );
+    for needed in [
+        "code_challenge_method=S256",
+        "code_challenge=",
+        "state=",
+        "scope=read%3Aorg+repo+read%3Auser",
+    ] {
         assert!(url.contains(needed), "{needed} in {url}");
     }
     let back = authorize(&url);
-    assert!(back.starts_with("http://127.0.0.1:") && back.contains("/oauth/callback?"), "{back}");
+    assert!(
+        back.starts_with("http://127.0.0.1:") && back.contains("/oauth/callback?"),
+        "{back}"
+    );
     let (status, page) = callback(&back, None);
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Return to your terminal"), "{page}");
-    assert!(matches!(outcome(&client, started.flow), ConnectState::Connected { .. }));
+    assert!(matches!(
+        outcome(&client, started.flow),
+        ConnectState::Connected { .. }
+    ));
     // The listener closed with the last waiting flow.
     let refused = block_on(reqwest::Client::new().get(&back).send());
-    assert!(refused.is_err(), "the callback listener should be closed: {refused:?}");
+    assert!(
+        refused.is_err(),
+        "the callback listener should be closed: {refused:?}"
+    );
 }
 
 #[test]
@@ -471,13 +488,22 @@ fn forged_reused_foreign_host_and_odd_callbacks_exchange_nothing() {
     let exchanges = token_exchanges(&s.sim);
 
     // A state we never issued.
-    let (status, _) = callback(&format!("{base}/oauth/callback?code=abc&state=forged"), None);
+    let (status, _) = callback(
+        &format!("{base}/oauth/callback?code=abc&state=forged"),
+        None,
+    );
     assert_eq!(status, 400);
     // No state at all.
-    assert_eq!(callback(&format!("{base}/oauth/callback?code=abc"), None).0, 400);
+    assert_eq!(
+        callback(&format!("{base}/oauth/callback?code=abc"), None).0,
+        400
+    );
     // A real callback, but sent to a name that is not loopback (DNS rebinding).
     let port = base.rsplit(':').next().unwrap();
-    assert_eq!(callback(&back_a, Some(&format!("evil.example:{port}"))).0, 400);
+    assert_eq!(
+        callback(&back_a, Some(&format!("evil.example:{port}"))).0,
+        400
+    );
     // Repeated parameters.
     assert_eq!(callback(&format!("{back_a}&state=other"), None).0, 400);
     // Oversized.
@@ -485,16 +511,25 @@ fn forged_reused_foreign_host_and_odd_callbacks_exchange_nothing() {
     assert_eq!(callback(&long, None).0, 414);
     // Another path.
     assert_eq!(callback(&format!("{base}/webhooks/github"), None).0, 404);
-    assert_eq!(token_exchanges(&s.sim), exchanges, "nothing above may reach GitHub's token endpoint");
     assert_eq!(
-        block_on(client.github_connect_status(ctx(), a.flow, 0)).unwrap().unwrap(),
+        token_exchanges(&s.sim),
+        exchanges,
+        "nothing above may reach GitHub's token endpoint"
+    );
+    assert_eq!(
+        block_on(client.github_connect_status(ctx(), a.flow, 0))
+            .unwrap()
+            .unwrap(),
         ConnectState::Waiting,
         "refused callbacks leave the flow waiting"
     );
 
     // The real one works once; replaying it is refused and exchanges nothing.
     assert_eq!(callback(&back_a, None).0, 200);
-    assert!(matches!(outcome(&client, a.flow), ConnectState::Connected { .. }));
+    assert!(matches!(
+        outcome(&client, a.flow),
+        ConnectState::Connected { .. }
+    ));
     let exchanges = token_exchanges(&s.sim);
     let (status, page) = callback(&back_a, None);
     assert_eq!(status, 400);

@@ -229,7 +229,7 @@ async fn perform(
             };
             let result = conn.github_connect(request).await.map_err(|err| match err {
                 ClientError::Rpc(RpcError::AlreadyExists(what)) => {
-                    StartError::AlreadyConnected(format!("{what} already exists"))
+                    StartError::AlreadyConnected(what)
                 }
                 err => StartError::Refused(fail(err)),
             });

@@ -7,6 +7,8 @@ pub mod state;
 pub mod update;
 
 #[cfg(test)]
+mod github_tests;
+#[cfg(test)]
 mod tests;
 
 pub use action::{Action, action_for_key};

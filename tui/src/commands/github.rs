@@ -9,8 +9,8 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::time::Duration;
 
 use tidemark_protocol::{
-    ConnectMethod, ConnectRequest, ConnectStarted, ConnectState, FlowId, OrgChoice, RpcError,
-    TeamRef,
+    ConnectMethod, ConnectPrompt, ConnectRequest, ConnectStarted, ConnectState, FlowId,
+    IntegrationInfo, OrgChoice, RpcError, TeamRef,
 };
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
@@ -140,14 +140,14 @@ pub async fn connect_github(args: ConnectGithub, endpoint: &Endpoint) -> Result<
     };
     let flow = started.flow;
     match follow(&conn, &started, &mut interrupts).await {
-        Ok((github_login, integration)) => emit(
-            args.format,
-            &ConnectState::Connected {
-                github_login: github_login.clone(),
-                integration: integration.clone(),
-            },
-            || output::connected(&args.team, &github_login, &integration),
-        ),
+        Ok((github_login, integration)) => {
+            let human = output::connected(&args.team, &github_login, &integration);
+            let state = ConnectState::Connected {
+                github_login,
+                integration,
+            };
+            emit(args.format, &state, || human)
+        }
         // The flow ended at the daemon: nothing to cancel.
         Err(err @ CliError::ConnectFailed(_)) => Err(err),
         Err(err) => {
@@ -170,9 +170,9 @@ async fn follow(
     conn: &Connection,
     started: &ConnectStarted,
     interrupts: &mut Signal,
-) -> Result<(String, tidemark_protocol::IntegrationInfo), CliError> {
+) -> Result<(String, Box<IntegrationInfo>), CliError> {
     let flow = started.flow;
-    if let tidemark_protocol::ConnectPrompt::Browser { authorize_url } = &started.prompt {
+    if let ConnectPrompt::Browser { authorize_url } = &started.prompt {
         if browser::display_available() {
             match browser::open(authorize_url) {
                 Ok(()) => say("Opening your browser…\n"),

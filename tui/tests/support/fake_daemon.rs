@@ -181,7 +181,7 @@ impl FakeDaemon {
         }
         ConnectState::Connected {
             github_login: github.login,
-            integration,
+            integration: Box::new(integration),
         }
     }
 
@@ -190,7 +190,7 @@ impl FakeDaemon {
         let github = self.github.lock().unwrap().clone();
         if !github.approve {
             return ConnectState::Failed {
-                reason: "access denied: the request was declined at GitHub".into(),
+                reason: "the authorization was denied at GitHub".into(),
             };
         }
         let logins = || {
@@ -206,7 +206,7 @@ impl FakeDaemon {
                 Some(org) => self.complete(flow.team, org),
                 None => ConnectState::Failed {
                     reason: format!(
-                        "organization '{slug}' is not visible to @{}; visible: {}",
+                        "organization '{slug}' is not visible to GitHub user {}; visible: {}",
                         github.login,
                         logins()
                     ),
@@ -214,7 +214,8 @@ impl FakeDaemon {
             },
             (None, []) => ConnectState::Failed {
                 reason: format!(
-                    "@{} belongs to no organization that granted tidemark access",
+                    "no organization is visible to GitHub user {}: ask an org owner to approve \
+                     tidemark's OAuth app for the organization, then connect again",
                     github.login
                 ),
             },
@@ -376,19 +377,19 @@ impl Tidemark for FakeDaemon {
         request: ConnectRequest,
     ) -> Result<ConnectStarted, RpcError> {
         let github = self.github.lock().unwrap().clone();
-        if !github.client_id {
-            return Err(RpcError::invalid(
-                "GitHub client id",
-                "not configured: set GITHUB_CLIENT_ID for the daemon and restart it",
-            ));
-        }
-        if request.method == ConnectMethod::Web && !github.client_secret {
-            return Err(RpcError::invalid(
-                "method",
-                "the web flow needs GITHUB_CLIENT_SECRET on the daemon; use the device flow",
-            ));
-        }
         let index = self.find(&request.team)?;
+        if let Some(org) = &request.org {
+            let valid = (1..=39).contains(&org.len())
+                && org.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !org.starts_with('-')
+                && !org.ends_with('-');
+            if !valid {
+                return Err(RpcError::invalid(
+                    "org",
+                    format!("'{org}' is not a valid GitHub login"),
+                ));
+            }
+        }
         let (team, connected) = {
             let teams = self.teams.lock().unwrap();
             let status = &teams[index];
@@ -400,9 +401,23 @@ impl Tidemark for FakeDaemon {
         };
         if let (Some(org), false) = (connected, request.replace) {
             return Err(RpcError::AlreadyExists(format!(
-                "a GitHub connection of team '{}' (organization {org})",
-                team.name
+                "a GitHub connection for this team (organization '{org}'); confirm to replace \
+                 its token"
             )));
+        }
+        if !github.client_id {
+            return Err(RpcError::invalid(
+                "GITHUB_CLIENT_ID",
+                "no GitHub OAuth app configured: set GITHUB_CLIENT_ID for the daemon (see the \
+                 README: registering an OAuth app)",
+            ));
+        }
+        if request.method == ConnectMethod::Web && !github.client_secret {
+            return Err(RpcError::invalid(
+                "method",
+                "the web flow needs GITHUB_CLIENT_SECRET in the daemon's environment; use the \
+                 device flow (without --web)",
+            ));
         }
         let mut flows = self.flows.lock().unwrap();
         let flow = flows.keys().next_back().map_or(1, |last| last + 1);
@@ -450,7 +465,7 @@ impl Tidemark for FakeDaemon {
         let github = self.github.lock().unwrap().clone();
         let state = if now() >= current.expires_at {
             ConnectState::Failed {
-                reason: "the code expired before it was entered at GitHub; start again".into(),
+                reason: "the connection attempt expired; start again".into(),
             }
         } else if current.polls < github.waits {
             current.polls += 1;
@@ -486,7 +501,7 @@ impl Tidemark for FakeDaemon {
         let ConnectState::ChooseOrg { orgs } = &current.state else {
             return Err(RpcError::invalid(
                 "flow",
-                format!("connect flow {flow} is not choosing an organization"),
+                "this flow is not waiting for an organization choice",
             ));
         };
         let Some(chosen) = orgs.iter().find(|o| o.login.eq_ignore_ascii_case(&org)) else {
@@ -528,7 +543,9 @@ impl Tidemark for FakeDaemon {
         let mut teams = self.teams.lock().unwrap();
         let status = &mut teams[index];
         let Some(connection) = Self::github_connection(status) else {
-            return Err(RpcError::NotFound(format!("a GitHub connection of {team}")));
+            return Err(RpcError::NotFound(
+                "a GitHub connection for this team".into(),
+            ));
         };
         let organization = connection
             .github
@@ -544,8 +561,8 @@ impl Tidemark for FakeDaemon {
             hooks_failed: vec![],
             grant_revoked: secret,
             grant_note: (!secret).then(|| {
-                "the daemon has no GITHUB_CLIENT_SECRET: revoke the grant at \
-                 https://github.com/settings/applications"
+                "no GITHUB_CLIENT_SECRET is configured, so tidemark cannot revoke its token: \
+                 revoke tidemark's access at https://github.com/settings/applications"
                     .into()
             }),
             repos_removed: status.repos.len() as u32,
