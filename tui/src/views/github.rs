@@ -79,17 +79,14 @@ fn waiting(
             verification_uri,
         } => {
             lines.push(Line::from(vec![
-                Span::raw("1. Open  "),
+                Span::raw("1. Open "),
                 Span::from(verification_uri.clone()).cyan().underlined(),
             ]));
             lines.push(Line::from("2. Enter this code:"));
             lines.push(Line::default());
             lines.extend(code_block(user_code));
             (
-                format!(
-                    "Waiting for you to enter the code at GitHub{}",
-                    countdown(state, expires_at, "code")
-                ),
+                format!("Waiting for GitHub{}", countdown(state, expires_at, "code")),
                 keys(&[
                     ("y", "copy code"),
                     ("o", "open browser"),
@@ -105,10 +102,7 @@ fn waiting(
             lines.push(Line::default());
             lines.push(Line::from(authorize_url.clone()).cyan().underlined());
             (
-                format!(
-                    "Waiting for you to authorize at GitHub{}",
-                    countdown(state, expires_at, "link")
-                ),
+                format!("Waiting for GitHub{}", countdown(state, expires_at, "link")),
                 keys(&[
                     ("y", "copy link"),
                     ("o", "open browser"),
@@ -121,7 +115,7 @@ fn waiting(
     lines.push(Line::default());
     lines.push(Line::from(vec![spin, Span::raw(status)]));
     lines.push(match &dialog.hint {
-        Some(hint) => Line::from(hint.clone()).green(),
+        Some(hint) => Line::from(hint.clone()),
         None => Line::default(),
     });
     lines.push(footer);
@@ -297,20 +291,27 @@ pub fn confirm_disconnect(
         Line::default(),
         Line::from(vec![
             Span::raw(if purge { "[x] " } else { "[ ] " }).bold(),
-            Span::raw("also purge the synced history (members, pull requests, reviews, commits)"),
+            Span::raw("also purge the synced history"),
         ]),
+        Line::from("    (members, pull requests, reviews, commits)"),
     ];
     lines.push(if purge {
-        Line::from("    The history is deleted too. This cannot be undone.").red()
+        Line::from("    Deleted too: this cannot be undone.")
+            .red()
+            .bold()
     } else {
-        Line::from("    The history stays.").dark_gray()
+        Line::from("    Kept: it stays browsable.").dark_gray()
     });
     lines.push(Line::default());
     lines.push(Line::from(vec![
         Span::from("y").red().bold(),
         Span::raw(" disconnect · "),
         Span::from("p").bold(),
-        Span::raw(" purge history · "),
+        Span::raw(if purge {
+            " keep history · "
+        } else {
+            " purge history · "
+        }),
         Span::from("n").bold(),
         Span::raw("/"),
         Span::from("esc").bold(),
