@@ -156,13 +156,14 @@ fn spawn_ticker(events: UnboundedSender<Event>) {
         let mut ticks = 0u32;
         loop {
             interval.tick().await;
-            let mut sent = events.send(Event::Tick);
-            if ticks % TICKS_PER_CLOCK == 0 {
-                sent = sent.and_then(|()| events.send(Event::Clock(crate::timefmt::now())));
-            }
+            let clock = ticks
+                .is_multiple_of(TICKS_PER_CLOCK)
+                .then(|| Event::Clock(crate::timefmt::now()));
             ticks = ticks.wrapping_add(1);
-            if sent.is_err() {
-                return;
+            for event in std::iter::once(Event::Tick).chain(clock) {
+                if events.send(event).is_err() {
+                    return;
+                }
             }
         }
     });

@@ -172,12 +172,12 @@ async fn follow(
     interrupts: &mut Signal,
 ) -> Result<(String, Box<IntegrationInfo>), CliError> {
     let flow = started.flow;
-    if let ConnectPrompt::Browser { authorize_url } = &started.prompt {
-        if browser::display_available() {
-            match browser::open(authorize_url) {
-                Ok(()) => say("Opening your browser…\n"),
-                Err(err) => say(&format!("Cannot open a browser ({err}).\n")),
-            }
+    if let ConnectPrompt::Browser { authorize_url } = &started.prompt
+        && browser::display_available()
+    {
+        match browser::open(authorize_url) {
+            Ok(()) => say("Opening your browser…\n"),
+            Err(err) => say(&format!("Cannot open a browser ({err}).\n")),
         }
     }
     say(&output::connect_prompt(
