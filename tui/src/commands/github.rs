@@ -204,7 +204,9 @@ async fn follow(
                 github_login,
                 integration,
             } => return Ok((github_login, integration)),
-            ConnectState::Failed { reason } => return Err(CliError::ConnectFailed(reason)),
+            ConnectState::Failed { reason } => {
+                return Err(CliError::ConnectFailed(output::printable(&reason)));
+            }
         }
     }
 }
@@ -223,7 +225,7 @@ async fn pick_org(orgs: &[OrgChoice], interrupts: &mut Signal) -> Result<String,
             Some(login) => return Ok(login),
             None => say(&format!(
                 "'{}' is not one of them; type a number or a name.\n",
-                answer.trim()
+                output::printable(answer.trim())
             )),
         }
     }

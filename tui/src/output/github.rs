@@ -10,6 +10,15 @@ use tidemark_protocol::{
 use super::{describe_scopes, describe_secret};
 use crate::timefmt;
 
+/// Text that came from GitHub (an organization's description, a reason quoting an answer) made
+/// safe for a terminal: control characters, escape sequences included, become `?`. (The TUI
+/// needs none of this: ratatui drops control characters itself.)
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// The team's GitHub integration, if it has one.
 pub fn github_connection(integrations: &[IntegrationInfo]) -> Option<&IntegrationInfo> {
     integrations
@@ -40,10 +49,11 @@ pub fn connect_prompt(started: &ConnectStarted, now: i64, emphasis: bool) -> Str
             user_code,
             verification_uri,
         } => {
+            let (user_code, verification_uri) = (printable(user_code), printable(verification_uri));
             let code = if emphasis {
                 format!("\x1b[1m{user_code}\x1b[0m")
             } else {
-                user_code.clone()
+                user_code
             };
             format!(
                 "Open {verification_uri} and enter the code\n\n    {code}\n\n\
@@ -52,7 +62,8 @@ pub fn connect_prompt(started: &ConnectStarted, now: i64, emphasis: bool) -> Str
         }
         ConnectPrompt::Browser { authorize_url } => format!(
             "Open this link in a browser on this machine to authorize tidemark:\n\n    \
-             {authorize_url}\n\nThe link expires in {left}.\n"
+             {}\n\nThe link expires in {left}.\n",
+            printable(authorize_url)
         ),
     }
 }
@@ -66,9 +77,9 @@ pub fn org_menu(orgs: &[OrgChoice]) -> String {
         .unwrap_or(0);
     let mut out = String::from("Several organizations are visible to this GitHub account:\n");
     for (i, org) in orgs.iter().enumerate() {
-        let _ = write!(out, "  {:>2}) {:<width$}", i + 1, org.login);
+        let _ = write!(out, "  {:>2}) {:<width$}", i + 1, printable(&org.login));
         if let Some(description) = org.description.as_deref().filter(|d| !d.is_empty()) {
-            let _ = write!(out, "  {description}");
+            let _ = write!(out, "  {}", printable(description));
         }
         out.push('\n');
     }
@@ -77,10 +88,8 @@ pub fn org_menu(orgs: &[OrgChoice]) -> String {
 
 /// `a, b, c`: the logins a user may pass to `--org`.
 pub fn org_logins(orgs: &[OrgChoice]) -> String {
-    orgs.iter()
-        .map(|o| o.login.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    let logins: Vec<_> = orgs.iter().map(|o| printable(&o.login)).collect();
+    logins.join(", ")
 }
 
 /// The single line both the CLI and the TUI say on success.
@@ -130,12 +139,12 @@ pub fn disconnected(team: &str, report: &DisconnectReport) -> String {
     if !report.hooks_failed.is_empty() {
         let _ = writeln!(out, "  webhooks not deleted: {}", report.hooks_failed.len());
         for failure in &report.hooks_failed {
-            let _ = writeln!(out, "    - {failure}");
+            let _ = writeln!(out, "    - {}", printable(failure));
         }
     }
     let grant = match (report.grant_revoked, &report.grant_note) {
         (true, _) => "revoked at GitHub".to_string(),
-        (false, Some(note)) => format!("not revoked: {note}"),
+        (false, Some(note)) => format!("not revoked: {}", printable(note)),
         (false, None) => "not revoked".to_string(),
     };
     let _ = writeln!(out, "  OAuth grant:          {grant}");
@@ -314,6 +323,25 @@ mod tests {
              deleted (acme/api: GitHub unreachable), grant not revoked (no client secret: revoke \
              it at github.com/settings/applications), 3 repositories removed, history purged."
         );
+    }
+
+    #[test]
+    fn text_from_github_cannot_drive_the_terminal() {
+        assert_eq!(
+            printable("Acme\x1b]52;c;evil\x07 Corp\n"),
+            "Acme?]52;c;evil? Corp?"
+        );
+        let orgs = vec![OrgChoice {
+            login: "acme".into(),
+            id: 1,
+            description: Some("\x1b[2Jgone".into()),
+        }];
+        assert!(!org_menu(&orgs).contains('\x1b'));
+        let mut bad = report();
+        bad.hooks_failed = vec!["acme/api: \x1b[31mred".into()];
+        bad.grant_revoked = false;
+        bad.grant_note = Some("\x1b[0m".into());
+        assert!(!disconnected("platform", &bad).contains('\x1b'));
     }
 
     #[test]
