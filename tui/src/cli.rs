@@ -20,9 +20,45 @@ Environment:
   TIDEMARK_DATA_DIR  same as --data-dir
   RUST_LOG           log filter for DATA_DIR/tui.log (default: warn,tidemark_tui=info)
 
+GitHub settings are read by the daemon, not by this client: GITHUB_CLIENT_ID and
+GITHUB_CLIENT_SECRET (see `tidemark connect github --help`).
+
 Without a subcommand, tidemark opens the terminal UI. When nothing answers on the socket, tidemark
 starts its built-in daemon in the background (logging to DATA_DIR/daemon.log) unless --no-start
 is given.";
+
+const CONNECT_GITHUB_HELP: &str = "\
+How it works:
+  Device flow (default): tidemark prints a link and a code; open the link on any device, sign in
+  to GitHub and type the code. Web flow (--web): tidemark opens a browser on this machine when
+  there is a display, and always prints the link; GitHub sends the browser back to the daemon's
+  loopback listener, so the browser must run on the daemon's machine.
+
+  tidemark then waits for GitHub's answer (a code works for about 15 minutes); Ctrl-C cancels.
+  When the token sees several organizations, tidemark lists them and asks which one; without a
+  terminal, pass --org. A team that is already connected keeps its token unless you agree to
+  replace it (--yes agrees in advance).
+
+Daemon-side settings (read by tidemarkd when it starts, not by this command):
+  GITHUB_CLIENT_ID      client id of the GitHub OAuth app; needed for both flows
+  GITHUB_CLIENT_SECRET  its client secret; needed for --web, and to revoke the grant on
+                        disconnect
+  A daemon that tidemark starts by itself inherits them from your environment; a running daemon
+  keeps the values it started with.
+
+Examples:
+  tidemark connect github --team platform
+  tidemark connect github --team platform --org acme --yes --json";
+
+const DISCONNECT_GITHUB_HELP: &str = "\
+Disconnecting deletes the webhooks tidemark created, revokes the OAuth grant at GitHub when the
+daemon knows the client secret (GITHUB_CLIENT_SECRET; otherwise the report says how to revoke it
+yourself), and deletes the token, the integration and the tracked repositories in one step.
+Synced history (members, pull requests, reviews, commits) stays unless --purge.
+
+Examples:
+  tidemark disconnect github --team platform
+  tidemark disconnect github --team platform --purge --yes --json";
 
 /// tidemark: how your team's code review flows, from your terminal.
 #[derive(Debug, Parser)]
@@ -68,6 +104,16 @@ pub enum Command {
         team: Option<String>,
         #[command(flatten)]
         format: Format,
+    },
+    /// Connect a team to an external service (GitHub)
+    Connect {
+        #[command(subcommand)]
+        service: ConnectService,
+    },
+    /// Disconnect a team from an external service (GitHub)
+    Disconnect {
+        #[command(subcommand)]
+        service: DisconnectService,
     },
     /// Run the built-in daemon in the foreground; arguments go to it (try `tidemark daemon
     /// --help`)
@@ -115,6 +161,56 @@ pub enum TeamCommand {
     },
 }
 
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum ConnectService {
+    /// Connect a team to its GitHub organization with OAuth (device code, or --web)
+    #[command(after_help = CONNECT_GITHUB_HELP)]
+    Github(ConnectGithub),
+}
+
+#[derive(Debug, Args, PartialEq, Eq)]
+pub struct ConnectGithub {
+    /// The team to connect
+    #[arg(long, value_name = "NAME")]
+    pub team: String,
+    /// Authorize in a browser on this machine instead of typing a code (the daemon needs
+    /// GITHUB_CLIENT_SECRET)
+    #[arg(long)]
+    pub web: bool,
+    /// The organization to connect (its login, as in github.com/SLUG); asked for when the token
+    /// sees several
+    #[arg(long, value_name = "SLUG")]
+    pub org: Option<String>,
+    /// Replace the token of a team that is already connected without asking (needed when stdin
+    /// is not a terminal)
+    #[arg(long, short)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum DisconnectService {
+    /// Disconnect a team from GitHub: webhooks, grant, token and tracked repositories
+    #[command(after_help = DISCONNECT_GITHUB_HELP)]
+    Github(DisconnectGithub),
+}
+
+#[derive(Debug, Args, PartialEq, Eq)]
+pub struct DisconnectGithub {
+    /// The team to disconnect
+    #[arg(long, value_name = "NAME")]
+    pub team: String,
+    /// Also delete the synced history: members, pull requests, reviews and commits
+    #[arg(long)]
+    pub purge: bool,
+    /// Do not ask for confirmation (needed when stdin is not a terminal)
+    #[arg(long, short)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub format: Format,
+}
+
 /// Parse `args` (the first is the program name), run, and report errors as `error: ...` with
 /// exit code 1; usage errors keep clap's message and exit code 2.
 pub fn main_from<I, T>(args: I) -> ExitCode
@@ -145,6 +241,11 @@ where
     }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The shell's convention for a command stopped by SIGINT.
+        Err(err @ CliError::Interrupted) => {
+            eprintln!("{err}");
+            ExitCode::from(130)
+        }
         Err(err) => {
             eprintln!("error: {err}");
             ExitCode::FAILURE
@@ -302,6 +403,84 @@ mod tests {
     }
 
     #[test]
+    fn connect_github_takes_its_flags() {
+        let (_, cli) = parse(&[
+            "tidemark", "connect", "github", "--team", "platform", "--web", "--org", "acme", "-y",
+            "--json",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.command,
+            Some(Command::Connect {
+                service: ConnectService::Github(ConnectGithub {
+                    team: "platform".into(),
+                    web: true,
+                    org: Some("acme".into()),
+                    yes: true,
+                    format: Format { json: true },
+                })
+            })
+        );
+        // The team is required.
+        let err = parse(&["tidemark", "connect", "github"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn disconnect_github_takes_its_flags() {
+        let (_, cli) = parse(&[
+            "tidemark",
+            "disconnect",
+            "github",
+            "--team",
+            "platform",
+            "--purge",
+            "--yes",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.command,
+            Some(Command::Disconnect {
+                service: DisconnectService::Github(DisconnectGithub {
+                    team: "platform".into(),
+                    purge: true,
+                    yes: true,
+                    format: Format { json: false },
+                })
+            })
+        );
+    }
+
+    fn subcommand_help(path: &[&str]) -> String {
+        let mut cmd = Cli::command();
+        let mut sub = &mut cmd;
+        for name in path {
+            sub = sub.find_subcommand_mut(name).unwrap();
+        }
+        sub.render_long_help().to_string()
+    }
+
+    #[test]
+    fn connect_help_names_the_daemon_settings() {
+        let help = subcommand_help(&["connect", "github"]);
+        for needle in [
+            "GITHUB_CLIENT_ID",
+            "GITHUB_CLIENT_SECRET",
+            "--web",
+            "--org",
+            "--yes",
+            "Ctrl-C",
+            "Daemon-side settings",
+        ] {
+            assert!(help.contains(needle), "missing {needle} in:\n{help}");
+        }
+        let help = subcommand_help(&["disconnect", "github"]);
+        for needle in ["--purge", "GITHUB_CLIENT_SECRET", "history"] {
+            assert!(help.contains(needle), "missing {needle} in:\n{help}");
+        }
+    }
+
+    #[test]
     fn help_documents_flags_and_environment() {
         let help = Cli::command().render_long_help().to_string();
         for needle in [
@@ -311,6 +490,7 @@ mod tests {
             "TIDEMARK_SOCKET",
             "TIDEMARK_DATA_DIR",
             "RUST_LOG",
+            "GITHUB_CLIENT_ID",
         ] {
             assert!(help.contains(needle), "missing {needle} in:\n{help}");
         }

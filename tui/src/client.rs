@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use tarpc::tokio_serde::formats::Bincode;
 use tarpc::tokio_util::codec::length_delimited::LengthDelimitedCodec;
 use tidemark_protocol::{
-    Hello, IntegrationInfo, PROTOCOL_VERSION, RepoInfo, RpcError, TeamInfo, TeamRef, TeamStatus,
-    TidemarkClient,
+    ConnectRequest, ConnectStarted, ConnectState, DisconnectReport, FlowId, Hello, IntegrationInfo,
+    PROTOCOL_VERSION, RepoInfo, RpcError, TeamInfo, TeamRef, TeamStatus, TidemarkClient,
 };
 use tokio::net::UnixStream;
 
@@ -26,6 +26,11 @@ pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 /// tarpc's default deadline, made explicit: the daemon answers long work at once and reports
 /// progress, so no call should legitimately take longer.
 pub const CALL_DEADLINE: Duration = Duration::from_secs(10);
+/// The daemon holds a `github_connect_status` call at most this long before answering `Waiting`.
+pub const STATUS_WAIT_CAP_MS: u32 = 8_000;
+/// How long the clients ask the daemon to hold a status call: well under [`CALL_DEADLINE`], so
+/// a long poll never looks like a daemon that stopped answering.
+pub const STATUS_WAIT_MS: u32 = 5_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -284,6 +289,64 @@ impl Connection {
         self.flatten(reply)
     }
 
+    pub async fn github_connect(
+        &self,
+        request: ConnectRequest,
+    ) -> Result<ConnectStarted, ClientError> {
+        let reply = self
+            .client
+            .github_connect(context_with(CALL_DEADLINE), request)
+            .await;
+        self.flatten(reply)
+    }
+
+    /// Long poll: the daemon answers when the flow moves past `Waiting`, or after `wait_ms` (it
+    /// caps the wait at [`STATUS_WAIT_CAP_MS`]). The deadline covers the wait plus the usual one.
+    pub async fn github_connect_status(
+        &self,
+        flow: FlowId,
+        wait_ms: u32,
+    ) -> Result<ConnectState, ClientError> {
+        let wait = Duration::from_millis(u64::from(wait_ms.min(STATUS_WAIT_CAP_MS)));
+        let reply = self
+            .client
+            .github_connect_status(context_with(wait + CALL_DEADLINE), flow, wait_ms)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn github_connect_choose_org(
+        &self,
+        flow: FlowId,
+        org: String,
+    ) -> Result<ConnectState, ClientError> {
+        let reply = self
+            .client
+            .github_connect_choose_org(context_with(CALL_DEADLINE), flow, org)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn github_connect_cancel(&self, flow: FlowId) -> Result<(), ClientError> {
+        let reply = self
+            .client
+            .github_connect_cancel(context_with(CALL_DEADLINE), flow)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn github_disconnect(
+        &self,
+        team: TeamRef,
+        purge: bool,
+    ) -> Result<DisconnectReport, ClientError> {
+        let reply = self
+            .client
+            .github_disconnect(context_with(CALL_DEADLINE), team, purge)
+            .await;
+        self.flatten(reply)
+    }
+
     fn flatten<T>(
         &self,
         reply: Result<Result<T, RpcError>, tarpc::client::RpcError>,
@@ -409,9 +472,8 @@ mod tests {
             err.to_string(),
             format!(
                 "the daemon at /run/user/1000/tidemark/tidemark.sock speaks an incompatible \
-                 protocol (this client speaks protocol {}); restart the daemon from the same \
-                 build as the client",
-                tidemark_protocol::PROTOCOL_VERSION
+                 protocol (this client speaks protocol {PROTOCOL_VERSION}); restart the daemon \
+                 from the same build as the client"
             )
         );
     }

@@ -5,13 +5,16 @@
 //! - [`cli`] parses the command line and dispatches; [`commands`] runs the subcommands and
 //!   [`output`] words their human output.
 //! - [`client`] is the only place that speaks tarpc; [`autostart`] starts the built-in daemon.
+//! - [`browser`] opens links (CLI and TUI alike); [`clipboard`] builds the OSC 52 sequence.
 //! - The TUI: [`app`] (state, actions, events, update; no I/O), [`views`] (pure rendering),
 //!   [`widgets`], [`link`] (the connection task), [`runtime`] (terminal and event loop).
 
 pub mod app;
 pub mod autostart;
+pub mod browser;
 pub mod cli;
 pub mod client;
+pub mod clipboard;
 pub mod commands;
 pub mod fixtures;
 pub mod link;

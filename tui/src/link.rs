@@ -4,16 +4,20 @@
 
 use std::time::Duration;
 
+use tidemark_protocol::{ConnectRequest, RpcError, TeamRef};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinSet;
 
-use crate::app::{Event, LinkEvent, Reply, Request};
+use crate::app::{Event, LinkEvent, Reply, Request, StartError};
 use crate::autostart::{Endpoint, connect_or_start};
-use crate::client::{ClientError, Connection};
+use crate::client::{ClientError, Connection, STATUS_WAIT_MS};
 
 const RETRY_MIN: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(5);
 /// How soon an idle screen notices a daemon that went away.
 const HEARTBEAT: Duration = Duration::from_secs(3);
+/// How long cancels of connect flows may finish once the UI is gone (it quit with one open).
+pub const CANCEL_GRACE: Duration = Duration::from_secs(1);
 
 /// Run until the UI drops its request sender. The first attempt may start the daemon (as the
 /// CLI does); later ones only reconnect, because a daemon that stopped after we started it was
@@ -89,12 +93,25 @@ async fn serve(
     let (lost_tx, mut lost_rx) = unbounded_channel::<String>();
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
+    // Cancels are kept track of: when the UI quits with a flow open, its last request is the
+    // cancel, and it should reach the daemon before we go.
+    let mut cancels = JoinSet::new();
     loop {
         tokio::select! {
             req = requests.recv() => {
-                let req = req?;
-                tokio::spawn(perform(conn.clone(), req, events.clone(), lost_tx.clone()));
+                let Some(req) = req else {
+                    let drain = async { while cancels.join_next().await.is_some() {} };
+                    let _ = tokio::time::timeout(CANCEL_GRACE, drain).await;
+                    return None;
+                };
+                let task = perform(conn.clone(), req.clone(), events.clone(), lost_tx.clone());
+                if matches!(req, Request::CancelConnect { .. }) {
+                    cancels.spawn(task);
+                } else {
+                    tokio::spawn(task);
+                }
             }
+            Some(_) = cancels.join_next() => {}
             _ = heartbeat.tick() => {
                 let (conn, lost) = (conn.clone(), lost_tx.clone());
                 tokio::spawn(async move {
@@ -153,6 +170,23 @@ pub fn failed(req: Request, reason: &str) -> Reply {
             name,
             result: Err(err),
         },
+        Request::StartConnect { attempt, .. } => Reply::ConnectStarted {
+            attempt,
+            result: Err(StartError::Refused(err)),
+        },
+        Request::ConnectStatus { flow } | Request::ChooseOrg { flow, .. } => Reply::ConnectState {
+            flow,
+            result: Err(err),
+        },
+        Request::CancelConnect { flow } => Reply::ConnectCancelled {
+            flow,
+            result: Err(err),
+        },
+        Request::DisconnectGithub { id, name, .. } => Reply::Disconnected {
+            id,
+            name,
+            result: Err(err),
+        },
     }
 }
 
@@ -167,7 +201,7 @@ async fn perform(
         Request::ListTeams => Reply::Teams(conn.team_list().await.map_err(fail)),
         Request::LoadTeam(id) => {
             let result = conn
-                .status(Some(tidemark_protocol::TeamRef::Id(id)))
+                .status(Some(TeamRef::Id(id)))
                 .await
                 .map_err(fail)
                 .and_then(|mut teams| match teams.pop() {
@@ -178,11 +212,56 @@ async fn perform(
         }
         Request::CreateTeam(name) => Reply::Created(conn.team_create(name).await.map_err(fail)),
         Request::DeleteTeam { id, name } => {
+            let result = conn.team_delete(TeamRef::Id(id)).await.map_err(fail);
+            Reply::Deleted { id, name, result }
+        }
+        Request::StartConnect {
+            team,
+            method,
+            replace,
+            attempt,
+        } => {
+            let request = ConnectRequest {
+                team: TeamRef::Id(team),
+                method,
+                org: None,
+                replace,
+            };
+            let result = conn.github_connect(request).await.map_err(|err| match err {
+                ClientError::Rpc(RpcError::AlreadyExists(what)) => {
+                    StartError::AlreadyConnected(what)
+                }
+                err => StartError::Refused(fail(err)),
+            });
+            Reply::ConnectStarted { attempt, result }
+        }
+        Request::ConnectStatus { flow } => Reply::ConnectState {
+            flow,
+            result: conn
+                .github_connect_status(flow, STATUS_WAIT_MS)
+                .await
+                .map_err(fail),
+        },
+        Request::ChooseOrg { flow, org } => Reply::ConnectState {
+            flow,
+            result: conn
+                .github_connect_choose_org(flow, org)
+                .await
+                .map_err(fail),
+        },
+        Request::CancelConnect { flow } => {
+            let result = conn.github_connect_cancel(flow).await.map_err(fail);
+            if let Err(err) = &result {
+                tracing::info!(flow, error = %err, "cancelling a connect flow failed");
+            }
+            Reply::ConnectCancelled { flow, result }
+        }
+        Request::DisconnectGithub { id, name, purge } => {
             let result = conn
-                .team_delete(tidemark_protocol::TeamRef::Id(id))
+                .github_disconnect(TeamRef::Id(id), purge)
                 .await
                 .map_err(fail);
-            Reply::Deleted { id, name, result }
+            Reply::Disconnected { id, name, result }
         }
     };
     let _ = events.send(Event::Reply(reply));

@@ -2,7 +2,7 @@
 //! the event → update → draw cycle. Everything it reacts to arrives on one channel, so drawing
 //! never waits on the daemon.
 
-use std::io;
+use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -10,11 +10,13 @@ use std::time::Duration;
 use ratatui::crossterm::event::{self as term, Event as TermEvent, KeyEventKind};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
-use crate::app::{Event, State, handle_event};
+use crate::app::{Effect, Event, State, handle_event};
 use crate::autostart::Endpoint;
-use crate::{link, views};
+use crate::{browser, clipboard, link, views};
 
 const TICK: Duration = Duration::from_millis(100);
+/// Ticks between two `Clock` events (countdowns show seconds).
+const TICKS_PER_CLOCK: u32 = 10;
 /// How often the input thread looks up from `poll` to see whether it should stop.
 const INPUT_POLL: Duration = Duration::from_millis(100);
 
@@ -58,7 +60,7 @@ pub async fn run(endpoint: Endpoint) -> Result<(), TuiError> {
     spawn_input_thread(events_tx.clone(), stop);
     spawn_ticker(events_tx.clone());
 
-    let mut state = State::new(endpoint.socket.clone());
+    let mut state = State::new(endpoint.socket.clone()).with_browser(browser::display_available());
     let mut link = tokio::spawn(link::run(endpoint, requests_rx, events_tx));
 
     loop {
@@ -86,13 +88,37 @@ pub async fn run(endpoint: Endpoint) -> Result<(), TuiError> {
                 tracing::debug!(?request, "request");
                 let _ = requests.send(request);
             }
+            for effect in state.take_effects() {
+                if let Err(reason) = perform(terminal.backend_mut(), effect) {
+                    handle_event(&mut state, Event::EffectFailed(reason));
+                }
+            }
         }
         if state.quit {
             break;
         }
     }
     tracing::info!("quit");
+    // Quitting with a connect flow open sent its cancel last: give the link a moment to deliver
+    // it (it stops once `requests` is gone), with the terminal already given back.
+    drop(requests);
+    drop(_restore);
+    let _ = tokio::time::timeout(link::CANCEL_GRACE * 2, link).await;
     Ok(())
+}
+
+/// A local effect. Never blocks: the browser opener is spawned and not waited for, and the
+/// clipboard is one escape sequence written to the terminal.
+fn perform(out: &mut impl Write, effect: Effect) -> Result<(), String> {
+    match effect {
+        Effect::OpenUrl(url) => {
+            browser::open(&url).map_err(|err| format!("cannot open a browser: {err}"))
+        }
+        Effect::Copy(text) => out
+            .write_all(clipboard::osc52(&text).as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|err| format!("cannot copy: {err}")),
+    }
 }
 
 /// crossterm's `read` blocks, so input lives on its own thread and feeds the channel.
@@ -127,10 +153,17 @@ fn spawn_ticker(events: UnboundedSender<Event>) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(TICK);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut ticks = 0u32;
         loop {
             interval.tick().await;
-            if events.send(Event::Tick).is_err() {
-                return;
+            let clock = ticks
+                .is_multiple_of(TICKS_PER_CLOCK)
+                .then(|| Event::Clock(crate::timefmt::now()));
+            ticks = ticks.wrapping_add(1);
+            for event in std::iter::once(Event::Tick).chain(clock) {
+                if events.send(event).is_err() {
+                    return;
+                }
             }
         }
     });

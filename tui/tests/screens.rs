@@ -6,6 +6,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::{Color, Modifier};
+use tidemark_protocol::{ConnectPrompt, ConnectStarted, ConnectState, OrgChoice};
 use tidemark_tui::app::{Event, LinkEvent, Reply, State, handle_event};
 use tidemark_tui::fixtures;
 use tidemark_tui::views;
@@ -284,4 +285,195 @@ fn no_secret_shaped_text_is_rendered() {
             );
         }
     }
+}
+
+// GitHub: connect and disconnect dialogs, over the team view.
+
+fn team_without_github() -> State {
+    let mut state = connected();
+    let mut status = fixtures::team_status();
+    status.integrations.clear();
+    status.repos.clear();
+    send(
+        &mut state,
+        [
+            key(KeyCode::Enter),
+            Event::Reply(Reply::Team {
+                id: 1,
+                result: Ok(status),
+            }),
+            Event::Clock(fixtures::T0),
+        ],
+    );
+    state
+}
+
+fn device_started() -> ConnectStarted {
+    ConnectStarted {
+        flow: 7,
+        prompt: ConnectPrompt::Device {
+            user_code: "WDJB-MJHT".into(),
+            verification_uri: "https://github.com/login/device".into(),
+        },
+        expires_at: fixtures::T0 + 900,
+    }
+}
+
+/// `c`, and the daemon answers with a device code; 28 s later.
+fn device_code_dialog() -> State {
+    let mut state = team_without_github();
+    send(
+        &mut state,
+        [
+            key(KeyCode::Char('c')),
+            Event::Reply(Reply::ConnectStarted {
+                attempt: 1,
+                result: Ok(device_started()),
+            }),
+            Event::Clock(fixtures::T0 + 28),
+            Event::Tick,
+            Event::Tick,
+        ],
+    );
+    state
+}
+
+#[test]
+fn connect_starting() {
+    let mut state = team_without_github();
+    send(&mut state, typed("c"));
+    send(&mut state, [Event::Tick]);
+    snapshot("connect_starting", &state);
+}
+
+#[test]
+fn connect_device_code() {
+    snapshot("connect_device_code", &device_code_dialog());
+}
+
+#[test]
+fn connect_device_code_copied() {
+    let mut state = device_code_dialog();
+    send(&mut state, typed("y"));
+    snapshot("connect_device_code_copied", &state);
+}
+
+#[test]
+fn connect_web_link() {
+    let mut state = team_without_github();
+    let url = "https://github.com/login/oauth/authorize?response_type=code&client_id=Iv1.\
+               8a61f9b3a7aba766&state=4yZbq2nFz1Ru7XcA&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8\
+               URWbuGJSstw-cM&code_challenge_method=S256&redirect_uri=http%3A%2F%2F127.0.0.1%3A41\
+               733%2Foauth%2Fcallback&scope=repo+read%3Aorg+admin%3Arepo_hook";
+    send(
+        &mut state,
+        [
+            key(KeyCode::Char('c')),
+            Event::Reply(Reply::ConnectStarted {
+                attempt: 1,
+                result: Ok(device_started()),
+            }),
+            key(KeyCode::Char('w')),
+            Event::Reply(Reply::ConnectStarted {
+                attempt: 2,
+                result: Ok(ConnectStarted {
+                    flow: 8,
+                    prompt: ConnectPrompt::Browser {
+                        authorize_url: url.into(),
+                    },
+                    expires_at: fixtures::T0 + 600,
+                }),
+            }),
+        ],
+    );
+    snapshot("connect_web_link", &state);
+}
+
+#[test]
+fn connect_org_picker() {
+    let mut state = device_code_dialog();
+    let orgs = [
+        ("acme", Some("Acme Corp")),
+        ("acme-labs", None),
+        ("widgets", Some("Widgets Inc., makers of widgets")),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (login, description))| OrgChoice {
+        login: (*login).into(),
+        id: i as u64 + 1,
+        description: description.map(Into::into),
+    })
+    .collect();
+    send(
+        &mut state,
+        [
+            Event::Reply(Reply::ConnectState {
+                flow: 7,
+                result: Ok(ConnectState::ChooseOrg { orgs }),
+            }),
+            key(KeyCode::Char('j')),
+        ],
+    );
+    snapshot("connect_org_picker", &state);
+}
+
+#[test]
+fn connect_failure() {
+    let mut state = device_code_dialog();
+    send(
+        &mut state,
+        [Event::Reply(Reply::ConnectState {
+            flow: 7,
+            result: Ok(ConnectState::Failed {
+                reason: "organization 'acme-corp' is not visible to GitHub user octocat; \
+                         visible: acme, acme-labs, widgets"
+                    .into(),
+            }),
+        })],
+    );
+    snapshot("connect_failure", &state);
+}
+
+#[test]
+fn connect_replace_confirmation() {
+    let mut state = team_view();
+    send(&mut state, typed("c"));
+    snapshot("connect_replace_confirmation", &state);
+}
+
+#[test]
+fn disconnect_confirmation() {
+    let mut state = team_view();
+    send(&mut state, typed("x"));
+    snapshot("disconnect_confirmation", &state);
+}
+
+#[test]
+fn disconnect_confirmation_with_purge() {
+    let mut state = team_view();
+    send(&mut state, typed("xp"));
+    snapshot("disconnect_confirmation_purge", &state);
+}
+
+#[test]
+fn device_code_is_drawn_big_and_reversed() {
+    let state = device_code_dialog();
+    let terminal = render(&state, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("W D J B - M J H T"), "{screen}");
+    // The band around the code is three rows of reversed cells.
+    let (x, y) = (0..24u16)
+        .flat_map(|y| (0..80u16).map(move |x| (x, y)))
+        .find(|&(x, y)| buffer[(x, y)].symbol() == "W" && buffer[(x + 2, y)].symbol() == "D")
+        .expect("the code");
+    for row in [y - 1, y, y + 1] {
+        let cell = &buffer[(x, row)];
+        assert!(
+            cell.modifier.contains(Modifier::REVERSED),
+            "{row}: {cell:?}"
+        );
+    }
+    assert!(buffer[(x, y)].modifier.contains(Modifier::BOLD));
 }

@@ -48,7 +48,11 @@ impl Budget {
 
     /// Wait until a request for `resource` may go, and hold a slot while it is in flight.
     pub async fn turn(&self, resource: Resource, on_wait: impl Fn(i64)) -> SemaphorePermit<'_> {
-        let permit = self.in_flight.acquire().await.expect("the semaphore is never closed");
+        let permit = self
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         loop {
             let until = {
                 let s = self.state();
@@ -162,16 +166,33 @@ mod tests {
         h.insert("x-ratelimit-resource", "core".parse().unwrap());
         b.observe_headers(&h);
         let waited = std::sync::Mutex::new(None);
-        let _p = b.turn(Resource::Core, |until| *waited.lock().unwrap() = Some(until)).await;
-        assert_eq!(*waited.lock().unwrap(), Some(now + 1), "waits past the reset second");
+        let _p = b
+            .turn(Resource::Core, |until| {
+                *waited.lock().unwrap() = Some(until)
+            })
+            .await;
+        assert_eq!(
+            *waited.lock().unwrap(),
+            Some(now + 1),
+            "waits past the reset second"
+        );
         // GraphQL's budget is another one: no wait.
         let waited = std::sync::Mutex::new(None);
-        drop(b.turn(Resource::Graphql, |u| *waited.lock().unwrap() = Some(u)).await);
+        drop(
+            b.turn(Resource::Graphql, |u| *waited.lock().unwrap() = Some(u))
+                .await,
+        );
         assert_eq!(*waited.lock().unwrap(), None);
         b.back_off(Duration::from_secs(1));
         let waited = std::sync::Mutex::new(None);
-        drop(b.turn(Resource::Graphql, |u| *waited.lock().unwrap() = Some(u)).await);
-        assert!(waited.lock().unwrap().is_some(), "retry-after holds every request");
+        drop(
+            b.turn(Resource::Graphql, |u| *waited.lock().unwrap() = Some(u))
+                .await,
+        );
+        assert!(
+            waited.lock().unwrap().is_some(),
+            "retry-after holds every request"
+        );
         assert_eq!(b.snapshot().len(), 1);
     }
 }

@@ -24,6 +24,20 @@ pub enum Action {
     /// Enter in a form.
     Submit,
     Edit(Edit),
+    /// Team view: connect the team to GitHub.
+    ConnectGithub,
+    /// Team view: disconnect it.
+    DisconnectGithub,
+    /// Connect dialog: switch between the device and the web flow.
+    SwitchMethod,
+    /// Connect dialog: copy the code (or link) to the clipboard.
+    Copy,
+    /// Connect dialog: open the link in a browser.
+    OpenBrowser,
+    /// Connect dialog: try again after a failure.
+    Retry,
+    /// Disconnect dialog: also purge the synced history, or not.
+    TogglePurge,
 }
 
 /// A documented key: shown in the help overlay and the status bar.
@@ -56,6 +70,8 @@ pub const TEAMS_KEYS: &[Binding] = &[
 pub const TEAM_KEYS: &[Binding] = &[
     bind("j/k ↑/↓", "select a repository", KeyCode::Char('k')),
     bind("esc", "back to the teams", KeyCode::Esc),
+    bind("c", "connect GitHub", KeyCode::Char('c')),
+    bind("x", "disconnect GitHub", KeyCode::Char('x')),
     bind("d", "delete this team", KeyCode::Char('d')),
     bind("r", "refresh", KeyCode::Char('r')),
     bind("?", "help", KeyCode::Char('?')),
@@ -85,9 +101,27 @@ pub fn action_for_key(state: &State, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('q') => Some(Action::Quit),
             _ => None,
         },
-        Some(Modal::ConfirmDelete { .. }) => match key.code {
+        Some(Modal::ConfirmDelete { .. } | Modal::ConfirmReplace { .. }) => match key.code {
             KeyCode::Char('y' | 'Y') => Some(Action::Confirm),
             KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::Cancel),
+            _ => None,
+        },
+        Some(Modal::ConfirmDisconnect { .. }) => match key.code {
+            KeyCode::Char('y' | 'Y') => Some(Action::Confirm),
+            KeyCode::Char('p' | 'P') => Some(Action::TogglePurge),
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::Cancel),
+            _ => None,
+        },
+        // What applies depends on the phase; update ignores the rest.
+        Some(Modal::Connect(_)) => match key.code {
+            KeyCode::Esc => Some(Action::Cancel),
+            KeyCode::Char('w') => Some(Action::SwitchMethod),
+            KeyCode::Char('y') => Some(Action::Copy),
+            KeyCode::Char('o') => Some(Action::OpenBrowser),
+            KeyCode::Char('r') => Some(Action::Retry),
+            KeyCode::Char('j') | KeyCode::Down => Some(Action::Down),
+            KeyCode::Char('k') | KeyCode::Up => Some(Action::Up),
+            KeyCode::Enter => Some(Action::Submit),
             _ => None,
         },
         // Every printable key is text here: `q` types a q, it does not quit.
@@ -121,6 +155,8 @@ fn screen_action(screen: &Screen, code: KeyCode) -> Option<Action> {
         (Screen::Teams, KeyCode::Enter) => Some(Action::Open),
         (Screen::Teams, KeyCode::Char('n')) => Some(Action::NewTeam),
         (Screen::Team(_), KeyCode::Esc | KeyCode::Backspace) => Some(Action::Back),
+        (Screen::Team(_), KeyCode::Char('c')) => Some(Action::ConnectGithub),
+        (Screen::Team(_), KeyCode::Char('x')) => Some(Action::DisconnectGithub),
         _ => None,
     })
 }

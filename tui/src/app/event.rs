@@ -1,7 +1,10 @@
 //! What flows between the UI loop and the daemon link: requests out, events in.
 
 use ratatui::crossterm::event::KeyEvent;
-use tidemark_protocol::{TeamId, TeamInfo, TeamStatus};
+use tidemark_protocol::{
+    ConnectMethod, ConnectStarted, ConnectState, DisconnectReport, FlowId, TeamId, TeamInfo,
+    TeamStatus,
+};
 
 /// An RPC the UI wants made. The link runs it on its own task and answers with a [`Reply`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,7 +12,50 @@ pub enum Request {
     ListTeams,
     LoadTeam(TeamId),
     CreateTeam(String),
-    DeleteTeam { id: TeamId, name: String },
+    DeleteTeam {
+        id: TeamId,
+        name: String,
+    },
+    StartConnect {
+        team: TeamId,
+        method: ConnectMethod,
+        replace: bool,
+        /// Echoed in the reply, so a late answer to an abandoned dialog is recognised.
+        attempt: u64,
+    },
+    /// Long poll: the link asks the daemon to hold the call until the flow moves.
+    ConnectStatus {
+        flow: FlowId,
+    },
+    ChooseOrg {
+        flow: FlowId,
+        org: String,
+    },
+    CancelConnect {
+        flow: FlowId,
+    },
+    DisconnectGithub {
+        id: TeamId,
+        name: String,
+        purge: bool,
+    },
+}
+
+/// Why `github_connect` did not start a flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartError {
+    /// The team already has a GitHub token (the daemon's words); ask before replacing it.
+    AlreadyConnected(String),
+    Refused(String),
+}
+
+/// Side effects on this machine rather than RPCs: the runtime performs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Start the browser on a link (never waited for).
+    OpenUrl(String),
+    /// Put text on the clipboard through the terminal (OSC 52).
+    Copy(String),
 }
 
 /// The answer to a [`Request`]. Errors are already worded for the screen.
@@ -25,6 +71,24 @@ pub enum Reply {
         id: TeamId,
         name: String,
         result: Result<(), String>,
+    },
+    ConnectStarted {
+        attempt: u64,
+        result: Result<ConnectStarted, StartError>,
+    },
+    /// The answer to a status poll or an organization choice.
+    ConnectState {
+        flow: FlowId,
+        result: Result<ConnectState, String>,
+    },
+    ConnectCancelled {
+        flow: FlowId,
+        result: Result<(), String>,
+    },
+    Disconnected {
+        id: TeamId,
+        name: String,
+        result: Result<DisconnectReport, String>,
     },
 }
 
@@ -50,6 +114,10 @@ pub enum Event {
     Resize,
     /// Animation clock for the spinner.
     Tick,
+    /// The wall clock, in Unix seconds, for countdowns (about once a second).
+    Clock(i64),
+    /// A local effect could not be performed (no opener installed...).
+    EffectFailed(String),
     Link(LinkEvent),
     Reply(Reply),
 }

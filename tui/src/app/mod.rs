@@ -7,9 +7,13 @@ pub mod state;
 pub mod update;
 
 #[cfg(test)]
+mod github_tests;
+#[cfg(test)]
 mod tests;
 
 pub use action::{Action, action_for_key};
-pub use event::{Event, LinkEvent, Reply, Request};
-pub use state::{CreateForm, Link, Loadable, Modal, Notice, Screen, State, TeamView};
+pub use event::{Effect, Event, LinkEvent, Reply, Request, StartError};
+pub use state::{
+    ConnectDialog, ConnectPhase, CreateForm, Link, Loadable, Modal, Notice, Screen, State, TeamView,
+};
 pub use update::{apply, handle_event};

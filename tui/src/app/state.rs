@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
-use tidemark_protocol::{TeamId, TeamInfo, TeamStatus};
+use tidemark_protocol::{
+    ConnectMethod, ConnectPrompt, FlowId, OrgChoice, TeamId, TeamInfo, TeamStatus,
+};
+
+use super::event::Effect;
 
 use crate::widgets::text_input::TextInput;
 
@@ -38,12 +42,85 @@ pub struct CreateForm {
     pub submitting: bool,
 }
 
+/// Where a GitHub connect flow stands, as its dialog shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectPhase {
+    /// `github_connect` asked; the daemon has not answered yet.
+    Starting,
+    /// The user has to act at GitHub; a status long-poll is in flight.
+    Waiting {
+        flow: FlowId,
+        prompt: ConnectPrompt,
+        expires_at: i64,
+    },
+    /// GitHub approved and the token sees several organizations.
+    ChooseOrg {
+        flow: FlowId,
+        orgs: Vec<OrgChoice>,
+        selected: usize,
+        /// The choice was sent; waiting for the daemon to finish.
+        submitting: bool,
+    },
+    /// The flow ended without connecting (the daemon's reason, or why it could not start).
+    Failed { reason: String },
+}
+
+impl ConnectPhase {
+    /// The daemon-side flow still open, which closing the dialog must cancel.
+    pub fn open_flow(&self) -> Option<FlowId> {
+        match self {
+            ConnectPhase::Waiting { flow, .. } | ConnectPhase::ChooseOrg { flow, .. } => {
+                Some(*flow)
+            }
+            ConnectPhase::Starting | ConnectPhase::Failed { .. } => None,
+        }
+    }
+}
+
+/// The "Connect GitHub" dialog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectDialog {
+    pub team: TeamId,
+    pub team_name: String,
+    pub method: ConnectMethod,
+    /// The user agreed to replace the team's current token.
+    pub replace: bool,
+    /// Tells this dialog's start reply from a late one meant for an earlier dialog.
+    pub attempt: u64,
+    pub phase: ConnectPhase,
+    /// Feedback on the last key (copied, opening the browser, no display here...).
+    pub hint: Option<String>,
+}
+
 /// Something drawn over the screen that takes the keys while open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Modal {
     Help,
     Create(CreateForm),
-    ConfirmDelete { id: TeamId, name: String },
+    ConfirmDelete {
+        id: TeamId,
+        name: String,
+    },
+    Connect(ConnectDialog),
+    /// The team already has a GitHub token: replace it?
+    ConfirmReplace {
+        id: TeamId,
+        name: String,
+        method: ConnectMethod,
+        /// The organization it is connected to, when known.
+        connection: Option<String>,
+        /// The daemon's refusal, when that is how we learned it.
+        daemon_says: Option<String>,
+    },
+    ConfirmDisconnect {
+        id: TeamId,
+        name: String,
+        connection: Option<String>,
+        /// Tracked repositories that go with it, when known.
+        repos: Option<usize>,
+        /// Also delete the synced history.
+        purge: bool,
+    },
 }
 
 /// The connection to the daemon, as far as the UI knows.
@@ -74,6 +151,16 @@ pub struct State {
     pub notice: Option<Notice>,
     pub link: Link,
     pub spinner_tick: usize,
+    /// Wall clock (Unix seconds) as of the last `Clock` event; 0 until the first. Countdowns
+    /// read it, so rendering stays a pure function of state.
+    pub now: i64,
+    /// Whether a browser opened from here can appear (see [`crate::browser`]); set at start.
+    pub can_open_browser: bool,
+    /// Connect attempts so far; numbers each [`ConnectDialog`].
+    pub connect_attempts: u64,
+    /// Local side effects (open a browser, copy to the clipboard) for the runtime to perform;
+    /// it drains them after every event.
+    pub effects: Vec<Effect>,
     pub quit: bool,
 }
 
@@ -89,8 +176,22 @@ impl State {
             notice: None,
             link: Link::Connecting,
             spinner_tick: 0,
+            now: 0,
+            can_open_browser: false,
+            connect_attempts: 0,
+            effects: Vec::new(),
             quit: false,
         }
+    }
+
+    pub fn with_browser(mut self, can_open_browser: bool) -> Self {
+        self.can_open_browser = can_open_browser;
+        self
+    }
+
+    /// The effects asked for since the last call.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
     }
 
     pub fn teams(&self) -> &[TeamInfo] {

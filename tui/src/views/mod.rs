@@ -2,6 +2,7 @@
 
 mod chrome;
 mod dialogs;
+mod github;
 mod help;
 mod team;
 mod teams;
@@ -39,6 +40,20 @@ pub fn render(frame: &mut Frame, state: &State) {
         Some(Modal::Help) => help::render(frame, state),
         Some(Modal::Create(form)) => dialogs::create(frame, form),
         Some(Modal::ConfirmDelete { name, .. }) => dialogs::confirm_delete(frame, name),
+        Some(Modal::Connect(dialog)) => github::connect(frame, state, dialog),
+        Some(Modal::ConfirmReplace {
+            name,
+            connection,
+            daemon_says,
+            ..
+        }) => github::confirm_replace(frame, name, connection.as_deref(), daemon_says.as_deref()),
+        Some(Modal::ConfirmDisconnect {
+            name,
+            connection,
+            repos,
+            purge,
+            ..
+        }) => github::confirm_disconnect(frame, name, connection.as_deref(), *repos, *purge),
     }
 }
 

@@ -79,7 +79,7 @@ fn sync_color(status: SyncStatus) -> Color {
 
 fn integrations(status: &TeamStatus) -> Vec<Line<'static>> {
     if status.integrations.is_empty() {
-        return vec![Line::from(" No integrations").dark_gray()];
+        return vec![Line::from(" No integrations · press c to connect GitHub").dark_gray()];
     }
     status.integrations.iter().flat_map(integration).collect()
 }

@@ -1,9 +1,19 @@
 //! An in-memory stand-in for `tidemarkd`, serving the real protocol over the real transport, so
 //! the client's wiring (codec, framing, handshake, error mapping) is tested end to end before the
 //! daemon exists. It is deliberately simple: no users, no authorization.
+//!
+//! GitHub connect flows are simulated statefully, following the daemon's documented semantics:
+//! a fixed device code, `Waiting` for a configurable number of status calls, then the user's
+//! answer (approve or deny), then `ChooseOrg` when several organizations are visible and none was
+//! named, or `Connected` (which stores an integration); cancel; disconnect removes it.
 
+// Each test binary (and the example) uses a different part of the fake.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures::StreamExt;
 use tarpc::context::Context;
@@ -11,17 +21,90 @@ use tarpc::server::{BaseChannel, Channel};
 use tarpc::tokio_serde::formats::Bincode;
 use tarpc::tokio_util::codec::length_delimited::LengthDelimitedCodec;
 use tidemark_protocol::{
-    Hello, IntegrationInfo, PROTOCOL_VERSION, RepoInfo, Role, RpcError, TeamInfo, TeamRef,
-    TeamStatus, Tidemark, UserInfo, validate_team_name,
+    ConnectMethod, ConnectPrompt, ConnectRequest, ConnectStarted, ConnectState, CredentialInfo,
+    DisconnectReport, FlowId, GitHubIntegrationInfo, Hello, IntegrationInfo, OrgChoice,
+    PROTOCOL_VERSION, Provider, RepoInfo, Role, RpcError, SecretState, SyncStatus, TeamId,
+    TeamInfo, TeamRef, TeamStatus, Tidemark, UserInfo, validate_team_name,
 };
 use tokio::net::UnixListener;
 use tokio::task::{JoinHandle, JoinSet};
+
+/// The daemon's cap on how long a status call is held.
+const STATUS_WAIT_CAP_MS: u32 = 8_000;
+/// How long a device code or authorization link works.
+pub const FLOW_LIFETIME_SECS: i64 = 900;
+
+/// How the fake's GitHub (and the daemon's GitHub settings) behave.
+#[derive(Debug, Clone)]
+pub struct FakeGithub {
+    /// GITHUB_CLIENT_ID is set: without it no flow starts.
+    pub client_id: bool,
+    /// GITHUB_CLIENT_SECRET is set: the web flow and grant revocation need it.
+    pub client_secret: bool,
+    pub user_code: String,
+    pub verification_uri: String,
+    /// Status calls answered `Waiting` before the user acts at GitHub.
+    pub waits: u32,
+    /// Whether the user approves (otherwise denies) at GitHub.
+    pub approve: bool,
+    pub login: String,
+    /// Organizations the token sees.
+    pub orgs: Vec<OrgChoice>,
+    /// How long a status call that answers `Waiting` is held (the daemon holds up to
+    /// min(wait_ms, 8 s)); short, so tests stay fast.
+    pub hold: Duration,
+}
+
+impl Default for FakeGithub {
+    fn default() -> Self {
+        FakeGithub {
+            client_id: true,
+            client_secret: true,
+            user_code: "WDJB-MJHT".into(),
+            verification_uri: "https://github.com/login/device".into(),
+            waits: 2,
+            approve: true,
+            login: "octocat".into(),
+            orgs: vec![org("acme", 4821, Some("Acme Corp"))],
+            hold: Duration::from_millis(20),
+        }
+    }
+}
+
+pub fn org(login: &str, id: u64, description: Option<&str>) -> OrgChoice {
+    OrgChoice {
+        login: login.into(),
+        id,
+        description: description.map(Into::into),
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Flow {
+    team: TeamId,
+    org: Option<String>,
+    /// `Waiting` answers given so far.
+    polls: u32,
+    state: ConnectState,
+    expires_at: i64,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
 
 #[derive(Clone)]
 pub struct FakeDaemon {
     teams: Arc<Mutex<Vec<TeamStatus>>>,
     /// The protocol this fake claims to speak.
     protocol: u32,
+    github: Arc<Mutex<FakeGithub>>,
+    flows: Arc<Mutex<BTreeMap<FlowId, Flow>>>,
+    /// Every `github_connect_cancel` that named a known flow, in order.
+    cancelled: Arc<Mutex<Vec<FlowId>>>,
 }
 
 impl FakeDaemon {
@@ -29,7 +112,125 @@ impl FakeDaemon {
         FakeDaemon {
             teams: Arc::new(Mutex::new(teams)),
             protocol: PROTOCOL_VERSION,
+            github: Arc::new(Mutex::new(FakeGithub::default())),
+            flows: Arc::new(Mutex::new(BTreeMap::new())),
+            cancelled: Arc::new(Mutex::new(Vec::new())),
         }
+    }
+
+    pub fn with_github(self, github: FakeGithub) -> Self {
+        *self.github.lock().unwrap() = github;
+        self
+    }
+
+    /// Flows started so far, by id.
+    pub fn flows(&self) -> Vec<FlowId> {
+        self.flows.lock().unwrap().keys().copied().collect()
+    }
+
+    pub fn flow_state(&self, flow: FlowId) -> Option<ConnectState> {
+        self.flows
+            .lock()
+            .unwrap()
+            .get(&flow)
+            .map(|f| f.state.clone())
+    }
+
+    pub fn cancelled(&self) -> Vec<FlowId> {
+        self.cancelled.lock().unwrap().clone()
+    }
+
+    pub fn team(&self, name: &str) -> Option<TeamStatus> {
+        let teams = self.teams.lock().unwrap();
+        teams.iter().find(|t| t.team.name == name).cloned()
+    }
+
+    /// Store the team's GitHub integration (replacing any) and answer `Connected`.
+    fn complete(&self, team: TeamId, org: &OrgChoice) -> ConnectState {
+        let github = self.github.lock().unwrap().clone();
+        let at = now();
+        let integration = IntegrationInfo {
+            credential: CredentialInfo {
+                provider: Provider::Github,
+                scopes: vec!["repo".into(), "read:org".into(), "admin:repo_hook".into()],
+                access_token: SecretState::Masked("gho_…7c3d".into()),
+                refresh_token: None,
+                expires_at: None,
+                connected_by: Some(UserInfo {
+                    uid: 1000,
+                    name: "alice".into(),
+                }),
+                created_at: at,
+                updated_at: at,
+            },
+            github: Some(GitHubIntegrationInfo {
+                organization_slug: org.login.clone(),
+                organization_id: org.id,
+                webhook_secret: SecretState::Masked("whs_…51e2".into()),
+                sync_status: SyncStatus::Pending,
+                sync_error: None,
+                last_sync_at: None,
+            }),
+        };
+        let mut teams = self.teams.lock().unwrap();
+        if let Some(status) = teams.iter_mut().find(|t| t.team.id == team) {
+            status
+                .integrations
+                .retain(|i| i.credential.provider != Provider::Github);
+            status.integrations.push(integration.clone());
+        }
+        ConnectState::Connected {
+            github_login: github.login,
+            integration: Box::new(integration),
+        }
+    }
+
+    /// What the flow becomes once the user acted at GitHub.
+    fn decide(&self, flow: &Flow) -> ConnectState {
+        let github = self.github.lock().unwrap().clone();
+        if !github.approve {
+            return ConnectState::Failed {
+                reason: "the authorization was denied at GitHub".into(),
+            };
+        }
+        let logins = || {
+            github
+                .orgs
+                .iter()
+                .map(|o| o.login.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match (&flow.org, github.orgs.as_slice()) {
+            (Some(slug), orgs) => match orgs.iter().find(|o| o.login.eq_ignore_ascii_case(slug)) {
+                Some(org) => self.complete(flow.team, org),
+                None => ConnectState::Failed {
+                    reason: format!(
+                        "organization '{slug}' is not visible to GitHub user {}; visible: {}",
+                        github.login,
+                        logins()
+                    ),
+                },
+            },
+            (None, []) => ConnectState::Failed {
+                reason: format!(
+                    "no organization is visible to GitHub user {}: ask an org owner to approve \
+                     tidemark's OAuth app for the organization, then connect again",
+                    github.login
+                ),
+            },
+            (None, [only]) => self.complete(flow.team, only),
+            (None, orgs) => ConnectState::ChooseOrg {
+                orgs: orgs.to_vec(),
+            },
+        }
+    }
+
+    fn github_connection(status: &TeamStatus) -> Option<&IntegrationInfo> {
+        status
+            .integrations
+            .iter()
+            .find(|i| i.credential.provider == Provider::Github)
     }
 
     pub fn speaking(mut self, protocol: u32) -> Self {
@@ -173,48 +374,209 @@ impl Tidemark for FakeDaemon {
     async fn github_connect(
         self,
         _: Context,
-        _request: tidemark_protocol::ConnectRequest,
-    ) -> Result<tidemark_protocol::ConnectStarted, RpcError> {
-        Err(RpcError::Internal(
-            "the fake daemon cannot connect GitHub".into(),
-        ))
+        request: ConnectRequest,
+    ) -> Result<ConnectStarted, RpcError> {
+        let github = self.github.lock().unwrap().clone();
+        let index = self.find(&request.team)?;
+        if let Some(org) = &request.org {
+            let valid = (1..=39).contains(&org.len())
+                && org.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !org.starts_with('-')
+                && !org.ends_with('-');
+            if !valid {
+                return Err(RpcError::invalid(
+                    "org",
+                    format!("'{org}' is not a valid GitHub login"),
+                ));
+            }
+        }
+        let (team, connected) = {
+            let teams = self.teams.lock().unwrap();
+            let status = &teams[index];
+            let connected = Self::github_connection(status).map(|i| match &i.github {
+                Some(gh) => gh.organization_slug.clone(),
+                None => "no organization chosen yet".into(),
+            });
+            (status.team.clone(), connected)
+        };
+        if let (Some(org), false) = (connected, request.replace) {
+            return Err(RpcError::AlreadyExists(format!(
+                "a GitHub connection for this team (organization '{org}'); confirm to replace \
+                 its token"
+            )));
+        }
+        if !github.client_id {
+            return Err(RpcError::invalid(
+                "GITHUB_CLIENT_ID",
+                "no GitHub OAuth app configured: set GITHUB_CLIENT_ID for the daemon (see the \
+                 README: registering an OAuth app)",
+            ));
+        }
+        if request.method == ConnectMethod::Web && !github.client_secret {
+            return Err(RpcError::invalid(
+                "method",
+                "the web flow needs GITHUB_CLIENT_SECRET in the daemon's environment; use the \
+                 device flow (without --web)",
+            ));
+        }
+        let mut flows = self.flows.lock().unwrap();
+        let flow = flows.keys().next_back().map_or(1, |last| last + 1);
+        let expires_at = now() + FLOW_LIFETIME_SECS;
+        flows.insert(
+            flow,
+            Flow {
+                team: team.id,
+                org: request.org,
+                polls: 0,
+                state: ConnectState::Waiting,
+                expires_at,
+            },
+        );
+        let prompt = match request.method {
+            ConnectMethod::Device => ConnectPrompt::Device {
+                user_code: github.user_code,
+                verification_uri: github.verification_uri,
+            },
+            ConnectMethod::Web => ConnectPrompt::Browser {
+                authorize_url: format!(
+                    "https://github.com/login/oauth/authorize?client_id=Iv1.fake&state=flow-{flow}"
+                ),
+            },
+        };
+        Ok(ConnectStarted {
+            flow,
+            prompt,
+            expires_at,
+        })
     }
 
     async fn github_connect_status(
         self,
         _: Context,
-        flow: tidemark_protocol::FlowId,
-        _wait_ms: u32,
-    ) -> Result<tidemark_protocol::ConnectState, RpcError> {
-        Err(RpcError::NotFound(format!("connect flow {flow}")))
+        flow: FlowId,
+        wait_ms: u32,
+    ) -> Result<ConnectState, RpcError> {
+        let unknown = || RpcError::NotFound(format!("connect flow {flow}"));
+        let current = self.flows.lock().unwrap().get(&flow).cloned();
+        let mut current = current.ok_or_else(unknown)?;
+        if current.state != ConnectState::Waiting {
+            return Ok(current.state);
+        }
+        let github = self.github.lock().unwrap().clone();
+        let state = if now() >= current.expires_at {
+            ConnectState::Failed {
+                reason: "the connection attempt expired; start again".into(),
+            }
+        } else if current.polls < github.waits {
+            current.polls += 1;
+            ConnectState::Waiting
+        } else {
+            self.decide(&current)
+        };
+        {
+            let mut flows = self.flows.lock().unwrap();
+            let stored = flows.get_mut(&flow).ok_or_else(unknown)?;
+            // A cancel that landed meanwhile wins.
+            if stored.state != ConnectState::Waiting {
+                return Ok(stored.state.clone());
+            }
+            stored.polls = current.polls;
+            stored.state = state.clone();
+        }
+        if state == ConnectState::Waiting {
+            let hold = Duration::from_millis(u64::from(wait_ms.min(STATUS_WAIT_CAP_MS)));
+            tokio::time::sleep(hold.min(github.hold)).await;
+        }
+        Ok(state)
     }
 
     async fn github_connect_choose_org(
         self,
         _: Context,
-        flow: tidemark_protocol::FlowId,
-        _org: String,
-    ) -> Result<tidemark_protocol::ConnectState, RpcError> {
-        Err(RpcError::NotFound(format!("connect flow {flow}")))
+        flow: FlowId,
+        org: String,
+    ) -> Result<ConnectState, RpcError> {
+        let current = self.flows.lock().unwrap().get(&flow).cloned();
+        let current = current.ok_or_else(|| RpcError::NotFound(format!("connect flow {flow}")))?;
+        let ConnectState::ChooseOrg { orgs } = &current.state else {
+            return Err(RpcError::invalid(
+                "flow",
+                "this flow is not waiting for an organization choice",
+            ));
+        };
+        let Some(chosen) = orgs.iter().find(|o| o.login.eq_ignore_ascii_case(&org)) else {
+            let logins: Vec<_> = orgs.iter().map(|o| o.login.as_str()).collect();
+            return Err(RpcError::invalid(
+                "org",
+                format!("'{org}' is not one of: {}", logins.join(", ")),
+            ));
+        };
+        let state = self.complete(current.team, chosen);
+        if let Some(stored) = self.flows.lock().unwrap().get_mut(&flow) {
+            stored.state = state.clone();
+        }
+        Ok(state)
     }
 
-    async fn github_connect_cancel(
-        self,
-        _: Context,
-        flow: tidemark_protocol::FlowId,
-    ) -> Result<(), RpcError> {
-        Err(RpcError::NotFound(format!("connect flow {flow}")))
+    async fn github_connect_cancel(self, _: Context, flow: FlowId) -> Result<(), RpcError> {
+        let mut flows = self.flows.lock().unwrap();
+        let stored = flows
+            .get_mut(&flow)
+            .ok_or_else(|| RpcError::NotFound(format!("connect flow {flow}")))?;
+        if !stored.state.is_final() {
+            stored.state = ConnectState::Failed {
+                reason: "cancelled".into(),
+            };
+        }
+        self.cancelled.lock().unwrap().push(flow);
+        Ok(())
     }
 
     async fn github_disconnect(
         self,
         _: Context,
-        _team: TeamRef,
-        _purge: bool,
-    ) -> Result<tidemark_protocol::DisconnectReport, RpcError> {
-        Err(RpcError::Internal(
-            "the fake daemon cannot disconnect GitHub".into(),
-        ))
+        team: TeamRef,
+        purge: bool,
+    ) -> Result<DisconnectReport, RpcError> {
+        let index = self.find(&team)?;
+        let secret = self.github.lock().unwrap().client_secret;
+        let mut teams = self.teams.lock().unwrap();
+        let status = &mut teams[index];
+        let Some(connection) = Self::github_connection(status) else {
+            return Err(RpcError::NotFound(
+                "a GitHub connection for this team".into(),
+            ));
+        };
+        let organization = connection
+            .github
+            .as_ref()
+            .map(|gh| gh.organization_slug.clone());
+        let report = DisconnectReport {
+            organization,
+            hooks_deleted: status
+                .repos
+                .iter()
+                .filter(|r| r.webhook_id.is_some())
+                .count() as u32,
+            hooks_failed: vec![],
+            grant_revoked: secret,
+            grant_note: (!secret).then(|| {
+                "no GITHUB_CLIENT_SECRET is configured, so tidemark cannot revoke its token: \
+                 revoke tidemark's access at https://github.com/settings/applications"
+                    .into()
+            }),
+            repos_removed: status.repos.len() as u32,
+            history_purged: purge,
+        };
+        status
+            .integrations
+            .retain(|i| i.credential.provider != Provider::Github);
+        status.repos.clear();
+        if purge {
+            status.member_count = 0;
+            status.pull_request_count = 0;
+        }
+        Ok(report)
     }
 
     async fn repos_available(

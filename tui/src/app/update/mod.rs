@@ -1,6 +1,10 @@
 //! The only code that changes [`State`]: an event (a key, a reply, a link change) updates it and
 //! may ask for RPCs, returned as [`Request`]s for the runtime to hand to the daemon link. No I/O
-//! here, so every transition is a plain unit test.
+//! here, so every transition is a plain unit test. Local side effects (a browser, the clipboard)
+//! are queued in `State::effects` for the runtime. Connecting and disconnecting GitHub is in
+//! [`github`].
+
+mod github;
 
 use tidemark_protocol::{TeamId, TeamInfo, validate_team_name};
 
@@ -20,6 +24,14 @@ pub fn handle_event(state: &mut State, event: Event) -> Vec<Request> {
             if state.is_busy() {
                 state.spinner_tick = state.spinner_tick.wrapping_add(1);
             }
+            Vec::new()
+        }
+        Event::Clock(now) => {
+            state.now = now;
+            Vec::new()
+        }
+        Event::EffectFailed(reason) => {
+            github::effect_failed(state, reason);
             Vec::new()
         }
         Event::Link(link) => on_link(state, link),
@@ -57,19 +69,28 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
     }
     match action {
         Action::Quit => {
+            // Best effort: the runtime gives the link a moment to send it before exiting.
+            let reqs = github::cancel_open_flow(state);
             state.quit = true;
-            Vec::new()
+            reqs
         }
         Action::Help => {
             state.modal = Some(Modal::Help);
             Vec::new()
         }
-        Action::Cancel => {
-            state.modal = None;
-            Vec::new()
-        }
+        Action::Cancel => match state.modal {
+            Some(Modal::Connect(_)) => github::close_dialog(state),
+            _ => {
+                state.modal = None;
+                Vec::new()
+            }
+        },
         Action::Up | Action::Down => {
-            move_selection(state, action == Action::Down);
+            if matches!(state.modal, Some(Modal::Connect(_))) {
+                github::move_org(state, action == Action::Down);
+            } else {
+                move_selection(state, action == Action::Down);
+            }
             Vec::new()
         }
         Action::Open => open_selected(state),
@@ -92,8 +113,34 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             }
             Vec::new()
         }
-        Action::Confirm => confirm_delete(state),
-        Action::Submit => submit_create(state),
+        Action::Confirm => match state.modal {
+            Some(Modal::ConfirmDelete { .. }) => confirm_delete(state),
+            Some(Modal::ConfirmReplace { .. }) => github::confirm_replace(state),
+            Some(Modal::ConfirmDisconnect { .. }) => github::confirm_disconnect(state),
+            _ => Vec::new(),
+        },
+        Action::Submit => match state.modal {
+            Some(Modal::Connect(_)) => github::submit_org(state),
+            _ => submit_create(state),
+        },
+        Action::ConnectGithub => github::connect(state),
+        Action::DisconnectGithub => github::disconnect(state),
+        Action::SwitchMethod => github::switch_method(state),
+        Action::Retry => github::retry(state),
+        Action::Copy => {
+            github::copy(state);
+            Vec::new()
+        }
+        Action::OpenBrowser => {
+            github::open_browser(state);
+            Vec::new()
+        }
+        Action::TogglePurge => {
+            if let Some(Modal::ConfirmDisconnect { purge, .. }) = &mut state.modal {
+                *purge = !*purge;
+            }
+            Vec::new()
+        }
         Action::Edit(edit) => {
             if let Some(Modal::Create(form)) = &mut state.modal
                 && !form.submitting
@@ -231,6 +278,14 @@ fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
             Vec::new()
         }
         Reply::Created(result) => on_created(state, result),
+        Reply::ConnectStarted { attempt, result } => github::on_started(state, attempt, result),
+        Reply::ConnectState { flow, result } => github::on_state(state, flow, result),
+        // A failed cancel (the flow had ended by itself) is nothing the user must act on; the
+        // link logs it.
+        Reply::ConnectCancelled { .. } => Vec::new(),
+        Reply::Disconnected { id, name, result } => {
+            github::on_disconnected(state, id, name, result)
+        }
         Reply::Deleted { id, name, result } => match result {
             Ok(()) => {
                 if let Loadable::Loaded(teams) = &mut state.teams {

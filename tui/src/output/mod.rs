@@ -3,6 +3,8 @@
 //! Everything returns a `String` so it can be tested without a terminal; the small `describe_*`
 //! helpers are shared with the TUI so both say the same thing the same way.
 
+mod github;
+
 use std::fmt::Write as _;
 
 use tidemark_protocol::{
@@ -11,6 +13,8 @@ use tidemark_protocol::{
 };
 
 use crate::timefmt;
+
+pub use github::*;
 
 pub fn describe_role(role: Option<Role>) -> &'static str {
     role.map_or("-", Role::as_str)

@@ -1,5 +1,9 @@
 //! The scriptable subcommands: connect (starting the daemon if allowed), make one or two calls,
-//! print JSON or human output.
+//! print JSON or human output. `connect github` and `disconnect github` are in [`github`].
+
+mod github;
+
+pub use github::{disconnect_prompt, parse_org_choice, replace_prompt};
 
 use std::io::{self, BufRead, IsTerminal, Write};
 
@@ -7,7 +11,7 @@ use serde::Serialize;
 use tidemark_protocol::{TeamRef, validate_team_name};
 
 use crate::autostart::{Endpoint, STARTING_MESSAGE, connect_or_start};
-use crate::cli::{Command, Format, TeamCommand};
+use crate::cli::{Command, ConnectService, DisconnectService, Format, TeamCommand};
 use crate::client::{ClientError, Connection};
 use crate::output;
 
@@ -27,6 +31,29 @@ pub enum CliError {
     #[error("not deleted: team '{0}' is kept")]
     Declined(String),
     #[error(
+        "team '{team}' is already connected to GitHub ({connection}); stdin is not a terminal, \
+         so pass --yes to replace its token"
+    )]
+    AlreadyConnected { team: String, connection: String },
+    #[error("not replaced: team '{0}' keeps its GitHub token")]
+    NotReplaced(String),
+    #[error("several organizations are visible: pass --org SLUG (one of: {0})")]
+    ChooseOrg(String),
+    #[error("no organization chosen; nothing was connected")]
+    NoOrgChosen,
+    /// The daemon's reason, already written for the user.
+    #[error("{0}")]
+    ConnectFailed(String),
+    #[error("interrupted: nothing was connected")]
+    Interrupted,
+    #[error(
+        "refusing to disconnect team '{0}' from GitHub without confirmation: stdin is not a \
+         terminal; pass --yes to disconnect it"
+    )]
+    DisconnectNeedsConfirmation(String),
+    #[error("not disconnected: team '{0}' keeps its GitHub connection")]
+    DisconnectDeclined(String),
+    #[error(
         "the terminal UI needs a terminal on stdin and stdout; for scripts use a subcommand \
          (see `tidemark --help`)"
     )]
@@ -45,6 +72,12 @@ pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> 
             let statuses = conn.status(team.map(TeamRef::Name)).await?;
             emit(format, &statuses, || output::status(&statuses))
         }
+        Command::Connect {
+            service: ConnectService::Github(args),
+        } => github::connect_github(args, endpoint).await,
+        Command::Disconnect {
+            service: DisconnectService::Github(args),
+        } => github::disconnect_github(args, endpoint).await,
         // Dispatched before a runtime exists (see `cli::main_from`).
         Command::Daemon { .. } => unreachable!("the daemon subcommand is run by cli::main_from"),
     }
@@ -162,6 +195,23 @@ mod tests {
         assert!(
             text.contains("--yes") && text.contains("'platform'"),
             "{text}"
+        );
+        for err in [
+            CliError::AlreadyConnected {
+                team: "platform".into(),
+                connection: "acme".into(),
+            },
+            CliError::DisconnectNeedsConfirmation("platform".into()),
+        ] {
+            let text = err.to_string();
+            assert!(
+                text.contains("--yes") && text.contains("'platform'"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            CliError::ChooseOrg("a, b, c".into()).to_string(),
+            "several organizations are visible: pass --org SLUG (one of: a, b, c)"
         );
     }
 
