@@ -22,6 +22,7 @@ Environment:
   TIDEMARK_GITHUB_API_URL     GitHub's API URL (as --github-api-url)
   TIDEMARK_OAUTH_ADDR         OAuth callback listener address (as --oauth-addr)
   TIDEMARK_TOKEN_CHECK_SECS   How often expiring tokens are refreshed (as --token-check-secs)
+  TIDEMARK_SYNC_INTERVAL_SECS Time between reconciliation syncs (as --sync-interval-secs)
   RUST_LOG                    Log filter for stderr, e.g. info, debug, tidemark_daemon=trace
   XDG_DATA_HOME               Default data dir is $XDG_DATA_HOME/tidemark (~/.local/share/tidemark)
   XDG_RUNTIME_DIR             Default socket is $XDG_RUNTIME_DIR/tidemark/tidemark.sock
@@ -63,6 +64,10 @@ struct Cli {
     /// How often to look for GitHub tokens about to expire and refresh them, in seconds
     #[arg(long, global = true, env = "TIDEMARK_TOKEN_CHECK_SECS", value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     token_check_secs: u64,
+    /// Seconds between reconciliation syncs of each GitHub integration (webhooks keep data fresh
+    /// in between)
+    #[arg(long, global = true, env = "TIDEMARK_SYNC_INTERVAL_SECS", value_name = "SECS", default_value_t = 6 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    sync_interval_secs: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -145,6 +150,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 socket,
                 github,
                 token_check: std::time::Duration::from_secs(cli.token_check_secs),
+                sync_every: std::time::Duration::from_secs(cli.sync_interval_secs),
             })
             .map_err(|e| e.to_string())
         }

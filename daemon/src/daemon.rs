@@ -17,6 +17,8 @@ pub struct Config {
     pub github: crate::github::GitHubConfig,
     /// How often expiring GitHub tokens are checked (and refreshed).
     pub token_check: std::time::Duration,
+    /// Time between reconciliation syncs of each integration.
+    pub sync_every: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +120,7 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
         policy: Policy::current(),
         connector: crate::connect::Connector::new(config.github.clone()),
         refreshes: crate::tokens::Refreshes::default(),
+        syncs: crate::sync::Syncs::new(config.sync_every),
     });
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
@@ -134,6 +137,7 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
     tokio::select! {
         () = rpc::serve(listener, shared.clone()) => {}
         () = crate::tokens::refresh_loop(shared.clone(), config.token_check) => {}
+        () = crate::sync::scheduler(shared.clone(), config.sync_every.min(std::time::Duration::from_secs(30))) => {}
         _ = sigterm.recv() => tracing::info!("SIGTERM: shutting down"),
         _ = sigint.recv() => tracing::info!("SIGINT: shutting down"),
     }

@@ -1,7 +1,7 @@
 //! GitHub's REST API with a user's token: one request helper that turns GitHub's status codes and
 //! rate-limit headers into [`GitHubError`]s, and the calls tidemark makes.
 
-use super::types::{ErrorBody, Org, User};
+use super::types::{ErrorBody, Org, Repo, User};
 use super::{GitHubError, trim_base};
 use crate::crypto::Secret;
 use reqwest::{Method, StatusCode};
@@ -89,6 +89,17 @@ impl Api {
 
     pub async fn orgs(&self, token: &Secret) -> Result<Vec<Org>, GitHubError> {
         self.get_all("/user/orgs", token).await
+    }
+
+    /// Every repository of an organization the token can see.
+    pub async fn org_repos(&self, token: &Secret, org: &str) -> Result<Vec<Repo>, GitHubError> {
+        self.get_all(&format!("/orgs/{org}/repos?type=all&sort=full_name"), token)
+            .await
+    }
+
+    /// One repository (`owner/repo`, already validated as a name).
+    pub async fn repo(&self, token: &Secret, full_name: &str) -> Result<Repo, GitHubError> {
+        self.get_json(&format!("/repos/{full_name}"), token).await
     }
 
     /// Delete a repository webhook; one already gone counts as deleted.

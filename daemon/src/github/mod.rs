@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod budget;
+pub mod graphql;
 pub mod oauth;
 pub mod types;
 

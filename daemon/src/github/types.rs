@@ -30,3 +30,16 @@ pub struct ErrorBody {
     #[serde(default)]
     pub message: String,
 }
+
+/// A repository, as `/orgs/{org}/repos` and `/repos/{owner}/{repo}` give it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Repo {
+    pub id: u64,
+    pub full_name: String,
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
+    pub archived: bool,
+    #[serde(default)]
+    pub pushed_at: Option<String>,
+}

@@ -20,6 +20,8 @@ pub struct Shared {
     pub connector: crate::connect::Connector,
     /// One token refresh at a time per team.
     pub refreshes: crate::tokens::Refreshes,
+    /// Syncs running and their progress; the reconciliation schedule.
+    pub syncs: crate::sync::Syncs,
 }
 
 /// One per connection: the shared state and who is at the other end.
@@ -277,8 +279,8 @@ impl Tidemark for Service {
         team: TeamRef,
     ) -> Result<Vec<tidemark_protocol::AvailableRepo>, RpcError> {
         self.authorize()?;
-        let _ = self.resolve(&team)?;
-        Err(RpcError::Internal("not built yet".into()))
+        let team = self.resolve(&team)?;
+        crate::repos::available(&self.shared, team.id).await
     }
 
     async fn repos_track(
@@ -288,8 +290,13 @@ impl Tidemark for Service {
         full_names: Vec<String>,
     ) -> Result<Vec<RepoInfo>, RpcError> {
         self.authorize()?;
-        let _ = (self.resolve(&team)?, full_names);
-        Err(RpcError::Internal("not built yet".into()))
+        let team = self.resolve(&team)?;
+        let ids = crate::repos::track(&self.shared, team.id, &full_names).await?;
+        let all = self.repos_of(team.id)?;
+        Ok(all
+            .into_iter()
+            .filter(|r| ids.contains(&r.github_repo_id))
+            .collect())
     }
 
     async fn repos_untrack(
@@ -299,8 +306,8 @@ impl Tidemark for Service {
         full_names: Vec<String>,
     ) -> Result<Vec<String>, RpcError> {
         self.authorize()?;
-        let _ = (self.resolve(&team)?, full_names);
-        Err(RpcError::Internal("not built yet".into()))
+        let team = self.resolve(&team)?;
+        crate::repos::untrack(&self.shared, team.id, &full_names).await
     }
 
     async fn sync_start(
@@ -309,8 +316,8 @@ impl Tidemark for Service {
         team: TeamRef,
     ) -> Result<tidemark_protocol::SyncProgress, RpcError> {
         self.authorize()?;
-        let _ = self.resolve(&team)?;
-        Err(RpcError::Internal("not built yet".into()))
+        let team = self.resolve(&team)?;
+        crate::sync::start(&self.shared, team.id)
     }
 
     async fn sync_status(
@@ -320,8 +327,9 @@ impl Tidemark for Service {
         wait_ms: u32,
     ) -> Result<tidemark_protocol::SyncProgress, RpcError> {
         self.authorize()?;
-        let _ = (self.resolve(&team)?, wait_ms);
-        Err(RpcError::Internal("not built yet".into()))
+        let team = self.resolve(&team)?;
+        let wait = std::time::Duration::from_millis(wait_ms.into());
+        Ok(crate::sync::status(&self.shared, team.id, wait).await)
     }
 
     async fn members(
@@ -330,8 +338,8 @@ impl Tidemark for Service {
         team: TeamRef,
     ) -> Result<Vec<tidemark_protocol::MemberInfo>, RpcError> {
         self.authorize()?;
-        let _ = self.resolve(&team)?;
-        Err(RpcError::Internal("not built yet".into()))
+        let team = self.resolve(&team)?;
+        crate::reports::members(&self.shared.store, team.id).map_err(store_err)
     }
 
     async fn pull_requests(
@@ -340,8 +348,8 @@ impl Tidemark for Service {
         query: tidemark_protocol::PrQuery,
     ) -> Result<Vec<tidemark_protocol::PrInfo>, RpcError> {
         self.authorize()?;
-        let _ = self.resolve(&query.team)?;
-        Err(RpcError::Internal("not built yet".into()))
+        let team = self.resolve(&query.team)?;
+        crate::reports::pull_requests(&self.shared.store, team.id, &query).map_err(store_err)
     }
 
     async fn metrics(
@@ -350,7 +358,7 @@ impl Tidemark for Service {
         query: tidemark_protocol::MetricsQuery,
     ) -> Result<Vec<tidemark_protocol::MetricsRow>, RpcError> {
         self.authorize()?;
-        let _ = self.resolve(&query.team)?;
-        Err(RpcError::Internal("not built yet".into()))
+        let team = self.resolve(&query.team)?;
+        crate::reports::metrics(&self.shared.store, team.id, &team.name, &query).map_err(store_err)
     }
 }

@@ -36,6 +36,7 @@ const HISTORY: &[Kind] = &[
     Kind::PullRequest,
     Kind::Review,
     Kind::Commit,
+    Kind::PrExtra,
 ];
 
 impl Store {
@@ -184,6 +185,9 @@ impl Store {
         for key in self.scan_keys(Key::new(team, Kind::TrackedRepo))? {
             w.remove(key);
             repos += 1;
+        }
+        for key in self.scan_keys(Key::new(team, Kind::SyncCursor))? {
+            w.remove(key);
         }
         let mut history = 0;
         if purge {

@@ -29,6 +29,10 @@ pub enum Kind {
     PullRequest = 0x20,
     Review = 0x21,
     Commit = 0x22,
+    /// Where a repository's pull-request sync stands (its checkpoint).
+    SyncCursor = 0x23,
+    /// What a pull request's record does not hold (GitHub's 250-commit cap was hit).
+    PrExtra = 0x24,
 }
 
 impl Kind {
@@ -49,6 +53,8 @@ impl Kind {
             Kind::PullRequest => "pull request",
             Kind::Review => "pull request review",
             Kind::Commit => "commit",
+            Kind::SyncCursor => "sync cursor",
+            Kind::PrExtra => "pull request extra",
         }
     }
 }

@@ -11,6 +11,7 @@ mod pulls;
 pub mod records;
 mod repos;
 mod schema;
+mod sync_pages;
 mod teams;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -23,6 +24,7 @@ pub use people::{MemberInput, looks_like_bot};
 pub use records::*;
 pub use repos::{validate_login, validate_repo_full_name};
 pub use schema::CURRENT_SCHEMA;
+pub use sync_pages::PrSnapshot;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -5,17 +5,7 @@ use super::records::{Commit, PrReview, PullRequest};
 use super::{Result, Store, StoreError};
 use crate::metrics;
 
-fn pr_key(team: TeamId, repo: u64, number: u64) -> Key {
-    Key::new(team, Kind::PullRequest).u64(repo).u64(number)
-}
-
-fn review_prefix(team: TeamId, repo: u64, number: u64) -> Key {
-    Key::new(team, Kind::Review).u64(repo).u64(number)
-}
-
-fn commit_prefix(team: TeamId, repo: u64, number: u64) -> Key {
-    Key::new(team, Kind::Commit).u64(repo).u64(number)
-}
+use super::sync_pages::{commit_prefix, pr_key, review_prefix};
 
 impl Store {
     /// Write a pull request together with its reviews and commits (all of them: what is not in

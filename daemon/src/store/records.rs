@@ -221,3 +221,26 @@ pub struct Commit {
     pub authored_at: Option<i64>,
     pub committed_at: Option<i64>,
 }
+
+/// A repository's sync checkpoint: pull requests are walked in `updated_at` order, and the
+/// cursor after the last stored page is kept with that page, in the same batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncCursor {
+    pub team_id: TeamId,
+    pub repo_id: u64,
+    /// GitHub's opaque cursor after the last stored pull request.
+    pub cursor: Option<String>,
+    /// updated_at of the last stored pull request.
+    pub updated_at: Option<i64>,
+    pub pull_requests_seen: u64,
+}
+
+/// Facts about a pull request that its record has no field for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrExtra {
+    pub team_id: TeamId,
+    pub repo_id: u64,
+    pub number: u64,
+    /// GitHub's count of the PR's commits, when it is more than GitHub lists (250).
+    pub commits_total: u64,
+}

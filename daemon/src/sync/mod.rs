@@ -1,0 +1,240 @@
+//! The sync scheduler: never two syncs of one integration at once, a periodic reconciliation,
+//! `sync now` over RPC, exponential backoff with jitter after errors, and progress any client can
+//! follow (a `watch` channel per team, long-polled by `sync_status`).
+
+pub mod pulls;
+pub mod run;
+
+use crate::github::budget::Budget;
+use crate::rpc::Shared;
+use crate::store::{Provider, SyncStatus, TeamId};
+use run::SyncError;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tidemark_protocol::{RpcError, SyncProgress};
+use tokio::sync::watch;
+
+/// Longest a status call waits for a change.
+const MAX_WAIT: Duration = Duration::from_secs(8);
+/// First retry after a failed sync; doubles up to the reconciliation interval.
+const FIRST_BACKOFF: i64 = 60;
+
+struct TeamSync {
+    progress: watch::Sender<SyncProgress>,
+    running: bool,
+    failures: u32,
+    next_at: i64,
+    /// Rate limits are per token, so per integration: kept across syncs.
+    budget: Arc<Budget>,
+}
+
+pub struct Syncs {
+    teams: Mutex<HashMap<TeamId, TeamSync>>,
+    /// Time between reconciliation syncs.
+    pub every: Duration,
+}
+
+fn idle(status: SyncStatus, last_sync_at: Option<i64>, error: Option<String>) -> SyncProgress {
+    SyncProgress {
+        running: false,
+        status: crate::rpc::convert::sync_status(status),
+        phase: "idle".into(),
+        repos_done: 0,
+        repos_total: 0,
+        prs_fetched: 0,
+        requests: 0,
+        budget: Vec::new(),
+        started_at: None,
+        finished_at: None,
+        last_sync_at,
+        error,
+        next_sync_at: None,
+    }
+}
+
+impl Syncs {
+    pub fn new(every: Duration) -> Syncs {
+        Syncs {
+            teams: Mutex::new(HashMap::new()),
+            every,
+        }
+    }
+
+    fn teams(&self) -> MutexGuard<'_, HashMap<TeamId, TeamSync>> {
+        self.teams.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn entry<'a>(
+        &self,
+        teams: &'a mut HashMap<TeamId, TeamSync>,
+        shared: &Shared,
+        team: TeamId,
+    ) -> &'a mut TeamSync {
+        teams.entry(team).or_insert_with(|| {
+            let g = shared.store.github_integration(team).ok().flatten();
+            let progress = match &g {
+                Some(g) => idle(g.sync_status, g.last_sync_at, g.sync_error.clone()),
+                None => idle(SyncStatus::Pending, None, None),
+            };
+            TeamSync {
+                progress: watch::channel(progress).0,
+                running: false,
+                failures: 0,
+                next_at: 0,
+                budget: Arc::new(Budget::default()),
+            }
+        })
+    }
+}
+
+/// Start a sync of `team` unless one runs; either way return its progress.
+pub fn start(shared: &Arc<Shared>, team: TeamId) -> Result<SyncProgress, RpcError> {
+    if shared
+        .store
+        .credential(team, Provider::Github)
+        .map_err(|e| RpcError::Internal(e.to_string()))?
+        .is_none()
+    {
+        return Err(RpcError::invalid(
+            "team",
+            "the team is not connected to GitHub: `tidemark connect github` first",
+        ));
+    }
+    let syncs = &shared.syncs;
+    let mut teams = syncs.teams();
+    let entry = syncs.entry(&mut teams, shared, team);
+    if !entry.running {
+        entry.running = true;
+        let now = crate::store::now();
+        entry.progress.send_modify(|p| {
+            *p = SyncProgress {
+                running: true,
+                status: tidemark_protocol::SyncStatus::Syncing,
+                phase: "starting".into(),
+                started_at: Some(now),
+                last_sync_at: p.last_sync_at,
+                ..idle(SyncStatus::Syncing, None, None)
+            }
+        });
+        let progress = entry.progress.clone();
+        let budget = entry.budget.clone();
+        let shared = shared.clone();
+        tokio::spawn(async move { run_one(shared, team, budget, progress).await });
+    }
+    Ok(entry.progress.borrow().clone())
+}
+
+async fn run_one(
+    shared: Arc<Shared>,
+    team: TeamId,
+    budget: Arc<Budget>,
+    progress: watch::Sender<SyncProgress>,
+) {
+    let store = &shared.store;
+    let _ = store.set_github_sync_status(team, SyncStatus::Syncing, None);
+    tracing::info!(team, "sync started");
+    let result = run::sync_team(&shared, team, &budget, &progress).await;
+    let (status, error) = match &result {
+        Ok(()) => (SyncStatus::Complete, None),
+        Err(SyncError::Unauthorized) => (
+            SyncStatus::Error,
+            Some("GitHub rejected the token (401): reconnect GitHub (`tidemark connect github --yes`)".to_string()),
+        ),
+        Err(e) => (SyncStatus::Error, Some(e.to_string())),
+    };
+    let integration = store
+        .set_github_sync_status(team, status, error.clone())
+        .ok();
+    let _ = store.flush_async().await;
+    match &error {
+        None => tracing::info!(team, requests = budget.requests(), "sync complete"),
+        Some(e) => tracing::warn!(team, error = %e, "sync failed"),
+    }
+    let now = crate::store::now();
+    let mut teams = shared.syncs.teams();
+    if let Some(entry) = teams.get_mut(&team) {
+        entry.running = false;
+        let every = shared.syncs.every.as_secs() as i64;
+        if error.is_some() {
+            entry.failures += 1;
+            let backoff = (FIRST_BACKOFF << entry.failures.min(10)).min(every);
+            entry.next_at = now + jitter(backoff);
+        } else {
+            entry.failures = 0;
+            entry.next_at = now + every;
+        }
+        let next = entry.next_at;
+        let budget_now = budget.snapshot();
+        let requests = budget.requests();
+        entry.progress.send_modify(|p| {
+            p.running = false;
+            p.status = crate::rpc::convert::sync_status(status);
+            p.phase = "idle".into();
+            p.finished_at = Some(now);
+            p.last_sync_at = integration
+                .as_ref()
+                .and_then(|g| g.last_sync_at)
+                .or(p.last_sync_at);
+            p.error = error.clone();
+            p.next_sync_at = Some(next);
+            p.budget = budget_now;
+            p.requests = requests;
+        });
+    }
+}
+
+/// `secs` ± 25%, so many daemons (or teams) do not retry in step.
+fn jitter(secs: i64) -> i64 {
+    use rand::{Rng, SeedableRng};
+    let spread = (secs / 4).max(1);
+    secs + rand::rngs::StdRng::from_os_rng().random_range(-spread..=spread)
+}
+
+/// The team's progress, waiting up to `wait` for a change while a sync runs.
+pub async fn status(shared: &Shared, team: TeamId, wait: Duration) -> SyncProgress {
+    let mut rx = {
+        let syncs = &shared.syncs;
+        let mut teams = syncs.teams();
+        syncs.entry(&mut teams, shared, team).progress.subscribe()
+    };
+    if rx.borrow().running && !wait.is_zero() {
+        let _ = tokio::time::timeout(wait.min(MAX_WAIT), rx.changed()).await;
+    }
+    let p = rx.borrow().clone();
+    p
+}
+
+/// Start every connected team's sync when it is due: never synced, the reconciliation
+/// interval passed, or its backoff after an error ran out.
+pub async fn scheduler(shared: Arc<Shared>, tick: Duration) {
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let Ok(teams) = shared.store.teams() else {
+            continue;
+        };
+        let now = crate::store::now();
+        for team in teams {
+            let Ok(Some(g)) = shared.store.github_integration(team.id) else {
+                continue;
+            };
+            let due = {
+                let syncs = &shared.syncs;
+                let mut map = syncs.teams();
+                let entry = syncs.entry(&mut map, &shared, team.id);
+                if entry.next_at == 0 {
+                    // First look since start: due when never synced or the interval passed.
+                    entry.next_at = g
+                        .last_sync_at
+                        .map_or(now, |t| t + syncs.every.as_secs() as i64);
+                }
+                !entry.running && now >= entry.next_at
+            };
+            if due {
+                let _ = start(&shared, team.id);
+            }
+        }
+    }
+}
