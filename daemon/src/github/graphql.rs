@@ -17,6 +17,9 @@ pub fn endpoint(api_url: &str) -> String {
     }
 }
 
+/// The message of a [`GitHubError::Status`] 502 that means "ask for less".
+pub const QUERY_TIMEOUT: &str = "the query timed out at GitHub";
+
 /// One error of a GraphQL answer.
 #[derive(Debug, Clone, Deserialize)]
 pub struct GqlError {
@@ -104,9 +107,17 @@ impl GraphQl {
             }
         }
         if !status.is_success() {
+            // GitHub's "your query took too long" is a 502 with a GraphQL body; a bare 502 from
+            // a proxy is just GitHub being unwell.
+            let timed_out =
+                status.as_u16() == 502 && String::from_utf8_lossy(&bytes).contains("timeout");
             return Err(GitHubError::Status {
                 status: status.as_u16(),
-                message: status.canonical_reason().unwrap_or("error").into(),
+                message: if timed_out {
+                    QUERY_TIMEOUT.into()
+                } else {
+                    status.canonical_reason().unwrap_or("error").into()
+                },
             });
         }
         #[derive(Deserialize)]

@@ -229,10 +229,11 @@ async fn complete(
             }
         })
         .collect();
+    let mut per_query = FOLLOW_UPS_PER_QUERY;
     loop {
         let pending: Vec<usize> = (0..partials.len())
             .filter(|&i| partials[i].reviews_after.is_some() || partials[i].commits_after.is_some())
-            .take(FOLLOW_UPS_PER_QUERY)
+            .take(per_query)
             .collect();
         if pending.is_empty() {
             break;
@@ -242,12 +243,17 @@ async fn complete(
         let mut vars = serde_json::Map::new();
         for (slot, &i) in pending.iter().enumerate() {
             let p = &partials[i];
-            params.push(format!(
-                "$id{slot}: ID!, $ra{slot}: String, $ca{slot}: String"
-            ));
+            // GraphQL refuses declared variables that go unused: declare only what is asked.
+            params.push(format!("$id{slot}: ID!"));
             vars.insert(format!("id{slot}"), p.node["id"].clone());
-            vars.insert(format!("ra{slot}"), json!(p.reviews_after));
-            vars.insert(format!("ca{slot}"), json!(p.commits_after));
+            if p.reviews_after.is_some() {
+                params.push(format!("$ra{slot}: String"));
+                vars.insert(format!("ra{slot}"), json!(p.reviews_after));
+            }
+            if p.commits_after.is_some() {
+                params.push(format!("$ca{slot}: String"));
+                vars.insert(format!("ca{slot}"), json!(p.commits_after));
+            }
             let mut fields = String::new();
             if p.reviews_after.is_some() {
                 fields.push_str(&format!("reviews(first: 100, after: $ra{slot}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...Review }} }} "));
@@ -278,7 +284,14 @@ fragment PrCommit on PullRequestCommit {{ commit {{ oid authoredDate committedDa
             "query Rest({}) {{\n  rateLimit {{ cost remaining resetAt }}\n{body}}}\n{fragments}",
             params.join(", ")
         );
-        let answer = run.query(&query, Value::Object(vars)).await?;
+        let answer = match run.query(&query, Value::Object(vars)).await {
+            Ok(a) => a,
+            Err(SyncError::TooBig) if per_query > 1 => {
+                per_query = (per_query / 2).max(1);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         for (slot, &i) in pending.iter().enumerate() {
             let n = &answer.data[format!("p{slot}")];
             let p = &mut partials[i];

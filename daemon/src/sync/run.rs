@@ -6,7 +6,7 @@ use super::pulls::{MemberIndex, RepoWalk, sync_pull_requests};
 use crate::crypto::Secret;
 use crate::github::GitHubError;
 use crate::github::budget::Budget;
-use crate::github::graphql::{Answer, GraphQl};
+use crate::github::graphql::{Answer, GraphQl, QUERY_TIMEOUT};
 use crate::rpc::Shared;
 use crate::store::{MemberInput, PrSnapshot, StoreError, SyncCursor, SyncStatus, TeamId};
 use serde_json::{Value, json};
@@ -78,7 +78,12 @@ impl Run<'_> {
             {
                 Ok(a) => return Ok(a),
                 Err(GitHubError::Unauthorized) => return Err(SyncError::Unauthorized),
-                Err(GitHubError::Status { status: 502, .. }) => return Err(SyncError::TooBig),
+                Err(GitHubError::Status {
+                    status: 502,
+                    message,
+                }) if message == QUERY_TIMEOUT => {
+                    return Err(SyncError::TooBig);
+                }
                 Err(e @ (GitHubError::SecondaryLimit { .. } | GitHubError::RateLimited { .. })) => {
                     // Not an attempt used: the budget waits the time GitHub asked for.
                     tracing::info!(team = self.team, error = %e, "GitHub asked to wait");

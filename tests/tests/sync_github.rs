@@ -1,0 +1,430 @@
+//! Syncing GitHub: after a full sync and after incremental syncs with changes, the daemon's
+//! members, pull requests, reviews and commits equal the simulator's truth exactly.
+
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+use tidemark_daemon::store::Store;
+use tidemark_protocol::{
+    ConnectMethod, ConnectRequest, ConnectState, SyncProgress, SyncStatus, TeamRef, TidemarkClient,
+};
+use tidemark_tests::harness::{Daemon, Sandbox, connect, ctx, use_simulator, wait_until};
+use tidemark_tests::sim::{OrgSpec, Sim, SimConfig, Stats};
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    })
+    .block_on(f)
+}
+
+fn team() -> TeamRef {
+    TeamRef::Name("platform".into())
+}
+
+struct World {
+    sim: Sim,
+    sandbox: Sandbox,
+    daemon: Option<Daemon>,
+}
+
+impl World {
+    fn new(seed: u64, repos: usize, prs: usize) -> World {
+        let sim = Sim::start(
+            SimConfig {
+                org: OrgSpec {
+                    seed,
+                    repos,
+                    prs_per_repo: prs,
+                    members: 7,
+                    ..OrgSpec::default()
+                },
+                device_interval: 0,
+                auto_approve: Some(1),
+                ..SimConfig::default()
+            },
+            "127.0.0.1:0",
+        )
+        .unwrap();
+        let sandbox = Sandbox::new();
+        let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, true));
+        let w = World {
+            sim,
+            sandbox,
+            daemon: Some(daemon),
+        };
+        let client = w.client();
+        block_on(async {
+            client
+                .team_create(ctx(), "platform".into())
+                .await
+                .unwrap()
+                .unwrap();
+            let started = client
+                .github_connect(
+                    ctx(),
+                    ConnectRequest {
+                        team: team(),
+                        method: ConnectMethod::Device,
+                        org: None,
+                        replace: false,
+                    },
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            loop {
+                match client
+                    .github_connect_status(ctx(), started.flow, 2_000)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                {
+                    ConnectState::Waiting => continue,
+                    ConnectState::Connected { .. } => break,
+                    other => panic!("{other:?}"),
+                }
+            }
+            let available = client
+                .repos_available(ctx(), team())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(available.len(), repos);
+            let names: Vec<String> = available.iter().map(|r| r.full_name.clone()).collect();
+            let tracked = client
+                .repos_track(ctx(), team(), names)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(tracked.len(), repos);
+        });
+        w
+    }
+
+    fn client(&self) -> TidemarkClient {
+        block_on(connect(&self.daemon.as_ref().unwrap().socket)).unwrap()
+    }
+
+    fn control(&self, path: &str, body: Value) -> Value {
+        block_on(async {
+            let r = reqwest::Client::new()
+                .post(format!("{}{path}", self.sim.url()))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "POST {path}: {}", r.status());
+            r.json().await.unwrap()
+        })
+    }
+
+    /// Run a sync to its end; returns the final progress and what GitHub saw of it.
+    fn sync(&self) -> (SyncProgress, Stats) {
+        let before = self.sim.stats();
+        let client = self.client();
+        let progress = block_on(async {
+            client.sync_start(ctx(), team()).await.unwrap().unwrap();
+            loop {
+                let p = client
+                    .sync_status(ctx(), team(), 5_000)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                if !p.running {
+                    break p;
+                }
+            }
+        });
+        let after = self.sim.stats();
+        let mut spent = after.clone();
+        spent.requests -= before.requests;
+        spent.rest_requests -= before.rest_requests;
+        spent.graphql_requests -= before.graphql_requests;
+        spent.graphql_points -= before.graphql_points;
+        (progress, spent)
+    }
+
+    fn truth(&self) -> Value {
+        block_on(async {
+            reqwest::get(format!("{}/_sim/truth", self.sim.url()))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    }
+
+    /// Compare the store (read with the daemon stopped) to the simulator's truth.
+    fn assert_store_equals_truth(&mut self) {
+        let daemon = self.daemon.take().unwrap();
+        daemon.stop();
+        let truth = self.truth();
+        let store = Store::open(&tidemark_daemon::daemon::store_dir(
+            &self.sandbox.data_dir(),
+        ))
+        .unwrap();
+        let team = store.team_by_name("platform").unwrap().unwrap().id;
+        compare(&truth, &store, team);
+        drop(store);
+        let sim = &self.sim;
+        self.daemon = Some(Daemon::start_with(&self.sandbox, 1, |cmd| {
+            use_simulator(cmd, sim, true)
+        }));
+    }
+}
+
+fn login_of(truth: &Value, id: u64) -> String {
+    truth["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .map(|a| a["login"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+fn compare(truth: &Value, store: &Store, team: u64) {
+    // Members: the org's people, with their public emails; those who left, marked.
+    let want: BTreeSet<(u64, String, Option<String>)> = truth["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| !a["role"].is_null())
+        .map(|a| {
+            (
+                a["id"].as_u64().unwrap(),
+                a["login"].as_str().unwrap().to_string(),
+                a["email"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    let have: BTreeSet<(u64, String, Option<String>)> = store
+        .members(team)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.left_at.is_none())
+        .map(|m| (m.github_id.unwrap(), m.github_username.unwrap(), m.email))
+        .collect();
+    assert_eq!(have, want, "members");
+
+    // Pull requests, field by field, with their reviews and commits.
+    let tracked: BTreeSet<u64> = store
+        .tracked_repos(team)
+        .unwrap()
+        .iter()
+        .map(|r| r.github_repo_id)
+        .collect();
+    let mut want_prs = BTreeMap::new();
+    for p in truth["pulls"].as_array().unwrap() {
+        let repo = p["repo_id"].as_u64().unwrap();
+        if tracked.contains(&repo) {
+            want_prs.insert((repo, p["number"].as_u64().unwrap()), p.clone());
+        }
+    }
+    let have_prs = store.pull_requests(team, None).unwrap();
+    assert_eq!(have_prs.len(), want_prs.len(), "pull request count");
+    for pr in have_prs {
+        let t = &want_prs[&(pr.repo_id, pr.number)];
+        let ctx = format!("PR {}#{}", pr.repo_id, pr.number);
+        assert_eq!(pr.github_id, t["id"].as_u64().unwrap(), "{ctx}");
+        assert_eq!(pr.title, t["title"].as_str().unwrap(), "{ctx}");
+        assert_eq!(
+            pr.state.as_str().to_uppercase(),
+            t["state"].as_str().unwrap(),
+            "{ctx}"
+        );
+        assert_eq!(pr.is_draft, t["draft"].as_bool().unwrap(), "{ctx}");
+        assert_eq!(pr.author_github_id, t["author_id"].as_u64(), "{ctx}");
+        assert_eq!(
+            pr.author_login.as_deref(),
+            Some(login_of(truth, t["author_id"].as_u64().unwrap()).as_str()),
+            "{ctx}"
+        );
+        assert_eq!(pr.created_at, t["created_at"].as_i64().unwrap(), "{ctx}");
+        assert_eq!(pr.updated_at, t["updated_at"].as_i64().unwrap(), "{ctx}");
+        assert_eq!(pr.merged_at, t["merged_at"].as_i64(), "{ctx}");
+        assert_eq!(pr.closed_at, t["closed_at"].as_i64(), "{ctx}");
+        assert_eq!(pr.additions, t["additions"].as_u64().unwrap(), "{ctx}");
+        assert_eq!(pr.deletions, t["deletions"].as_u64().unwrap(), "{ctx}");
+        let reviews: BTreeSet<(u64, String, Option<i64>)> = store
+            .reviews(team, pr.repo_id, pr.number)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.review_id, r.state.as_str().to_uppercase(), r.submitted_at))
+            .collect();
+        let want_reviews: BTreeSet<(u64, String, Option<i64>)> = t["reviews"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_u64().unwrap(),
+                    r["state"].as_str().unwrap().to_string(),
+                    r["submitted_at"].as_i64(),
+                )
+            })
+            .collect();
+        assert_eq!(reviews, want_reviews, "{ctx} reviews");
+        let commits: BTreeSet<String> = store
+            .commits(team, pr.repo_id, pr.number)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.sha)
+            .collect();
+        let all: Vec<&Value> = t["commits"].as_array().unwrap().iter().collect();
+        let want_commits: BTreeSet<String> = all
+            .iter()
+            .take(250)
+            .map(|c| c["sha"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(commits, want_commits, "{ctx} commits");
+        let extra = store.pr_extra(team, pr.repo_id, pr.number).unwrap();
+        assert_eq!(
+            extra.map(|e| e.commits_total),
+            (all.len() > 250).then_some(all.len() as u64),
+            "{ctx} commit cap note"
+        );
+    }
+}
+
+#[test]
+fn a_full_sync_then_incremental_syncs_equal_githubs_truth() {
+    for seed in [1, 7] {
+        let mut w = World::new(seed, 3, 14);
+        let (progress, spent) = w.sync();
+        assert_eq!(progress.status, SyncStatus::Complete, "{progress:?}");
+        assert_eq!(progress.error, None);
+        assert_eq!(spent.rest_requests, 0, "the sync is GraphQL only");
+        assert_eq!(spent.early_requests, 0, "nothing sent early");
+        w.assert_store_equals_truth();
+
+        // Nothing changed: a few cheap queries, and the same store.
+        let (progress, spent) = w.sync();
+        assert_eq!(progress.status, SyncStatus::Complete);
+        assert!(spent.graphql_points <= 3 + 1, "{spent:?}");
+        w.assert_store_equals_truth();
+
+        // Changes of every kind, then an incremental sync.
+        let (repo, author, reviewer) = {
+            let s = w.sim.world();
+            let repo = s.repos.values().find(|r| !r.archived).unwrap().name.clone();
+            let mut people = s.members.keys().map(|id| s.account(*id).login.clone());
+            (repo, people.next().unwrap(), people.next().unwrap())
+        };
+        let n = w.control(
+            &format!("/_sim/repos/{repo}/pulls"),
+            json!({"author": author, "title": "Fresh", "commits": 2}),
+        )["number"]
+            .as_u64()
+            .unwrap();
+        w.control(
+            &format!("/_sim/repos/{repo}/pulls/{n}/review"),
+            json!({"user": reviewer, "state": "approved"}),
+        );
+        w.control(
+            &format!("/_sim/repos/{repo}/pulls/{n}/push"),
+            json!({"commits": 1}),
+        );
+        w.control(
+            &format!("/_sim/repos/{repo}/pulls/{n}/merge"),
+            json!({"by": reviewer}),
+        );
+        let old = {
+            let s = w.sim.world();
+            let repo_id = s.repo_by_name("acme", &repo).unwrap().id;
+            s.repo_pulls(repo_id)
+                .find(|p| p.merged() && p.number != n)
+                .unwrap()
+                .number
+        };
+        w.control(
+            &format!("/_sim/repos/{repo}/pulls/{old}/review"),
+            json!({"user": reviewer, "state": "commented", "body": "late"}),
+        );
+        // Someone who was synced leaves (not the viewer, whose token we use); someone joins.
+        let leaver = {
+            let s = w.sim.world();
+            s.members
+                .keys()
+                .map(|id| s.account(*id).login.clone())
+                .nth(3)
+                .unwrap()
+        };
+        w.control("/_sim/members", json!({"login": "new-hire"}));
+        reqwest_delete(&w, &format!("/_sim/members/{leaver}"));
+        let (progress, spent) = w.sync();
+        assert_eq!(progress.status, SyncStatus::Complete, "{progress:?}");
+        assert_eq!(spent.early_requests, 0);
+        w.assert_store_equals_truth();
+        // The one who left is kept, marked.
+        let client = w.client();
+        let members = block_on(client.members(ctx(), team())).unwrap().unwrap();
+        let left = members
+            .iter()
+            .find(|m| m.github_login.as_deref() == Some(leaver.as_str()))
+            .unwrap();
+        assert!(left.left_at.is_some());
+    }
+}
+
+fn reqwest_delete(w: &World, path: &str) {
+    block_on(async {
+        let r = reqwest::Client::new()
+            .delete(format!("{}{path}", w.sim.url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    });
+}
+
+#[test]
+fn faults_secondary_limits_and_a_deleted_repo_do_not_corrupt_the_sync() {
+    let mut w = World::new(3, 3, 12);
+    // 5xx, resets and truncated answers on a tenth of requests each.
+    w.control(
+        "/_sim/faults",
+        json!({"error_rate": 100, "reset_rate": 100, "truncate_rate": 100}),
+    );
+    let (progress, spent) = w.sync();
+    assert_eq!(progress.status, SyncStatus::Complete, "{progress:?}");
+    assert_eq!(spent.early_requests, 0);
+    w.control("/_sim/faults", json!({}));
+    w.assert_store_equals_truth();
+
+    // A repository deleted on GitHub: that repo reports it, the others sync.
+    let gone = w.sim.world().repos.values().next().unwrap().name.clone();
+    reqwest_delete(&w, &format!("/_sim/repos/{gone}"));
+    let (progress, _) = w.sync();
+    assert_eq!(progress.status, SyncStatus::Error);
+    assert!(progress.error.unwrap_or_default().contains(&gone));
+    let repos = block_on(w.client().tracked_repos(ctx(), team()))
+        .unwrap()
+        .unwrap();
+    let bad = repos
+        .iter()
+        .find(|r| r.full_name.ends_with(&format!("/{gone}")))
+        .unwrap();
+    assert_eq!(bad.sync_status, SyncStatus::Error);
+    assert!(
+        repos
+            .iter()
+            .filter(|r| r.sync_status == SyncStatus::Complete)
+            .count()
+            == 2
+    );
+
+    // A revoked token: the integration says to reconnect.
+    w.control("/_sim/tokens/revoke", json!({"all": true}));
+    let (progress, _) = w.sync();
+    assert_eq!(progress.status, SyncStatus::Error);
+    assert!(progress.error.unwrap_or_default().contains("reconnect"));
+    let _ = wait_until(Duration::from_secs(1), "nothing", || Some(()));
+}
