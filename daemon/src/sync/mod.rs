@@ -201,8 +201,7 @@ pub async fn status(shared: &Shared, team: TeamId, wait: Duration) -> SyncProgre
     if rx.borrow().running && !wait.is_zero() {
         let _ = tokio::time::timeout(wait.min(MAX_WAIT), rx.changed()).await;
     }
-    let p = rx.borrow().clone();
-    p
+    rx.borrow().clone()
 }
 
 /// Start every connected team's sync when it is due: never synced, the reconciliation
