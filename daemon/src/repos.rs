@@ -85,7 +85,6 @@ pub async fn track(shared: &Shared, team: TeamId, names: &[String]) -> Result<Ve
         ));
     }
     let (org, token) = connection(shared, team).await?;
-    let mut found = Vec::new();
     for name in names {
         validate_repo_full_name(name).map_err(|reason| RpcError::invalid("repository", reason))?;
         let owner = name.split('/').next().unwrap_or_default();
@@ -95,18 +94,16 @@ pub async fn track(shared: &Shared, team: TeamId, names: &[String]) -> Result<Ve
                 format!("{name} is not in the connected organization '{org}'"),
             ));
         }
-        let repo = shared
-            .connector
-            .api
-            .repo(&token, name)
-            .await
-            .map_err(|e| match e {
-                GitHubError::Status { status: 404, .. } => RpcError::NotFound(format!(
-                    "repository {name} on GitHub (or the token cannot see it)"
-                )),
-                other => RpcError::Internal(other.to_string()),
-            })?;
-        found.push(repo);
+    }
+    // One listing of the org (a page per 100 repositories) instead of a request per name.
+    let listed = shared.connector.api.org_repos(&token, &org).await.map_err(github_err)?;
+    let mut found = Vec::new();
+    for name in names {
+        let repo = listed
+            .iter()
+            .find(|r| r.full_name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| RpcError::NotFound(format!("repository {name} on GitHub (or the token cannot see it)")))?;
+        found.push(repo.clone());
     }
     let mut ids = Vec::new();
     for repo in found {

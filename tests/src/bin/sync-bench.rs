@@ -1,0 +1,168 @@
+//! `sync-bench`: what a sync costs against a big simulated org with GitHub-like latency. Prints
+//! figures; asserts nothing. Run from a release build (it starts `target/release/tidemarkd`):
+//!
+//!   cargo build --release --workspace && target/release/sync-bench [REPOS] [PRS_PER_REPO] [LATENCY_MS]
+//!
+//! Defaults: 200 repositories × 250 pull requests (50,000), 50 ms added to every request.
+
+use std::time::{Duration, Instant};
+use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, SyncProgress, TeamRef, TidemarkClient};
+use tidemark_tests::harness::{Daemon, Sandbox, connect, ctx, use_simulator};
+use tidemark_tests::sim::{OrgSpec, Sim, SimConfig, Stats};
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let repos: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(200);
+    let prs: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(250);
+    let latency: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(50);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+
+    let t = Instant::now();
+    let sim = Sim::start(
+        SimConfig {
+            org: OrgSpec {
+                repos,
+                prs_per_repo: prs,
+                members: 60,
+                ..OrgSpec::default()
+            },
+            latency_ms: latency,
+            device_interval: 0,
+            auto_approve: Some(1),
+            // A user token's real budget; the sync must fit in it.
+            rate_limit: 5_000,
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0",
+    )?;
+    let (n_prs, n_reviews, n_commits) = {
+        let w = sim.world();
+        let prs = w.pulls.len();
+        let reviews: usize = w.pulls.values().map(|p| p.reviews.len()).sum();
+        let commits: usize = w.pulls.values().map(|p| p.commits.len()).sum();
+        (prs, reviews, commits)
+    };
+    println!(
+        "simulated org: {repos} repos, {n_prs} PRs, {n_reviews} reviews, {n_commits} commits; {latency} ms per request (generated in {:.1}s)",
+        t.elapsed().as_secs_f64()
+    );
+
+    let sandbox = Sandbox::new();
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
+        use_simulator(cmd, &sim, true);
+        cmd.env("RUST_LOG", "warn");
+    });
+    let team = TeamRef::Name("bench".into());
+    let client: TidemarkClient = rt.block_on(async {
+        let client = connect(&daemon.socket).await?;
+        client.team_create(ctx(), "bench".into()).await??;
+        let started = client
+            .github_connect(ctx(), ConnectRequest { team: team.clone(), method: ConnectMethod::Device, org: None, replace: false })
+            .await??;
+        loop {
+            match client.github_connect_status(ctx(), started.flow, 5_000).await?? {
+                ConnectState::Waiting => continue,
+                ConnectState::Connected { .. } => break,
+                other => anyhow::bail!("connect: {other:?}"),
+            }
+        }
+        let names: Vec<String> = client.repos_available(ctx(), team.clone()).await??.into_iter().map(|r| r.full_name).collect();
+        client.repos_track(ctx(), team.clone(), names).await??;
+        anyhow::Ok(client)
+    })?;
+
+    let sync = |label: &str| -> anyhow::Result<()> {
+        let before = sim.stats();
+        let t = Instant::now();
+        let p: SyncProgress = rt.block_on(async {
+            client.sync_start(ctx(), team.clone()).await??;
+            loop {
+                let p = client.sync_status(ctx(), team.clone(), 5_000).await??;
+                if !p.running {
+                    break anyhow::Ok(p);
+                }
+            }
+        })?;
+        let wall = t.elapsed();
+        let s = diff(&sim.stats(), &before);
+        println!(
+            "{label}: {:?} in {:.1}s; {} requests ({} GraphQL = {} points, {} REST, {} answered 304); {} early; {} PRs fetched; error: {}",
+            p.status,
+            wall.as_secs_f64(),
+            s.requests,
+            s.graphql_requests,
+            s.graphql_points,
+            s.rest_requests,
+            s.not_modified,
+            s.early_requests,
+            p.prs_fetched,
+            p.error.as_deref().unwrap_or("none"),
+        );
+        Ok(())
+    };
+
+    sync("full first sync   [goal ≤ 1,500 requests, ≤ 120 s]")?;
+    let hwm = peak_rss_mb(daemon.pid());
+    println!("peak daemon RSS during the full sync: {hwm:.0} MB   [goal ≤ 300 MB]");
+    let store_bytes = dir_size(&sandbox.data_dir().join("store"));
+    println!(
+        "store on disk: {:.1} MB, {:.0} bytes per PR (with its reviews and commits)",
+        store_bytes as f64 / 1e6,
+        store_bytes as f64 / n_prs as f64
+    );
+
+    // 1% of the pull requests change: a review here, a title there.
+    {
+        let mut w = sim.world();
+        let keys: Vec<(u64, u64)> = w.pulls.keys().copied().collect();
+        let step = 100;
+        let now = tidemark_tests::sim::clock::now();
+        let people: Vec<String> = w.members.keys().map(|id| w.account(*id).login.clone()).collect();
+        for (i, (repo, number)) in keys.iter().step_by(step).enumerate() {
+            if i % 2 == 0 {
+                let _ = w.edit_pull(*repo, *number, &format!("Changed {i}"), now);
+            } else {
+                let reviewer = &people[i % people.len()];
+                let _ = w.submit_review(*repo, *number, reviewer, tidemark_tests::sim::world::ReviewState::Commented, "later", now);
+            }
+        }
+        println!("changed {} PRs (1%)", keys.len().div_ceil(step));
+    }
+    sync("incremental, 1% changed   [goal ≤ 60 requests]")?;
+    sync("incremental, nothing changed   [goal: 0 REST points, ≤ 1 GraphQL point per repo]")?;
+    drop(daemon);
+    std::thread::sleep(Duration::from_millis(100));
+    Ok(())
+}
+
+fn diff(after: &Stats, before: &Stats) -> Stats {
+    Stats {
+        requests: after.requests - before.requests,
+        rest_requests: after.rest_requests - before.rest_requests,
+        graphql_requests: after.graphql_requests - before.graphql_requests,
+        graphql_points: after.graphql_points - before.graphql_points,
+        not_modified: after.not_modified - before.not_modified,
+        early_requests: after.early_requests - before.early_requests,
+        ..Stats::default()
+    }
+}
+
+/// VmHWM: the process's peak resident set.
+fn peak_rss_mb(pid: i32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn dir_size(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        total += if path.is_dir() { dir_size(&path) } else { entry.metadata().map(|m| m.len()).unwrap_or(0) };
+    }
+    total
+}
