@@ -96,13 +96,22 @@ pub async fn track(shared: &Shared, team: TeamId, names: &[String]) -> Result<Ve
         }
     }
     // One listing of the org (a page per 100 repositories) instead of a request per name.
-    let listed = shared.connector.api.org_repos(&token, &org).await.map_err(github_err)?;
+    let listed = shared
+        .connector
+        .api
+        .org_repos(&token, &org)
+        .await
+        .map_err(github_err)?;
     let mut found = Vec::new();
     for name in names {
         let repo = listed
             .iter()
             .find(|r| r.full_name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| RpcError::NotFound(format!("repository {name} on GitHub (or the token cannot see it)")))?;
+            .ok_or_else(|| {
+                RpcError::NotFound(format!(
+                    "repository {name} on GitHub (or the token cannot see it)"
+                ))
+            })?;
         found.push(repo.clone());
     }
     let mut ids = Vec::new();

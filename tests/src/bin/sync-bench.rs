@@ -6,7 +6,9 @@
 //! Defaults: 200 repositories × 250 pull requests (50,000), 50 ms added to every request.
 
 use std::time::{Duration, Instant};
-use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, SyncProgress, TeamRef, TidemarkClient};
+use tidemark_protocol::{
+    ConnectMethod, ConnectRequest, ConnectState, SyncProgress, TeamRef, TidemarkClient,
+};
 use tidemark_tests::harness::{Daemon, Sandbox, connect, ctx, use_simulator};
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig, Stats};
 
@@ -15,7 +17,10 @@ fn main() -> anyhow::Result<()> {
     let repos: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(200);
     let prs: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(250);
     let latency: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(50);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
 
     let t = Instant::now();
     let sim = Sim::start(
@@ -57,16 +62,32 @@ fn main() -> anyhow::Result<()> {
         let client = connect(&daemon.socket).await?;
         client.team_create(ctx(), "bench".into()).await??;
         let started = client
-            .github_connect(ctx(), ConnectRequest { team: team.clone(), method: ConnectMethod::Device, org: None, replace: false })
+            .github_connect(
+                ctx(),
+                ConnectRequest {
+                    team: team.clone(),
+                    method: ConnectMethod::Device,
+                    org: None,
+                    replace: false,
+                },
+            )
             .await??;
         loop {
-            match client.github_connect_status(ctx(), started.flow, 5_000).await?? {
+            match client
+                .github_connect_status(ctx(), started.flow, 5_000)
+                .await??
+            {
                 ConnectState::Waiting => continue,
                 ConnectState::Connected { .. } => break,
                 other => anyhow::bail!("connect: {other:?}"),
             }
         }
-        let names: Vec<String> = client.repos_available(ctx(), team.clone()).await??.into_iter().map(|r| r.full_name).collect();
+        let names: Vec<String> = client
+            .repos_available(ctx(), team.clone())
+            .await??
+            .into_iter()
+            .map(|r| r.full_name)
+            .collect();
         client.repos_track(ctx(), team.clone(), names).await??;
         anyhow::Ok(client)
     })?;
@@ -117,13 +138,24 @@ fn main() -> anyhow::Result<()> {
         let keys: Vec<(u64, u64)> = w.pulls.keys().copied().collect();
         let step = 100;
         let now = tidemark_tests::sim::clock::now();
-        let people: Vec<String> = w.members.keys().map(|id| w.account(*id).login.clone()).collect();
+        let people: Vec<String> = w
+            .members
+            .keys()
+            .map(|id| w.account(*id).login.clone())
+            .collect();
         for (i, (repo, number)) in keys.iter().step_by(step).enumerate() {
             if i % 2 == 0 {
                 let _ = w.edit_pull(*repo, *number, &format!("Changed {i}"), now);
             } else {
                 let reviewer = &people[i % people.len()];
-                let _ = w.submit_review(*repo, *number, reviewer, tidemark_tests::sim::world::ReviewState::Commented, "later", now);
+                let _ = w.submit_review(
+                    *repo,
+                    *number,
+                    reviewer,
+                    tidemark_tests::sim::world::ReviewState::Commented,
+                    "later",
+                    now,
+                );
             }
         }
         println!("changed {} PRs (1%)", keys.len().div_ceil(step));
@@ -162,7 +194,11 @@ fn dir_size(dir: &std::path::Path) -> u64 {
     let mut total = 0;
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
-        total += if path.is_dir() { dir_size(&path) } else { entry.metadata().map(|m| m.len()).unwrap_or(0) };
+        total += if path.is_dir() {
+            dir_size(&path)
+        } else {
+            entry.metadata().map(|m| m.len()).unwrap_or(0)
+        };
     }
     total
 }
