@@ -20,8 +20,8 @@ Examples:
 
 const SYNC_HELP: &str = "\
 A sync fetches the organization's members and the tracked repositories' pull requests with their
-reviews and commits. The daemon also syncs by itself (after tracking, periodically, and on
-webhooks); this starts one now, or joins the one running.
+reviews and commits. The daemon also keeps them fresh by itself (webhooks and a periodic sync);
+this starts a sync now, or joins the one running.
 
 With --wait, tidemark follows the sync and prints its progress on stderr (phase, repositories
 done, pull requests fetched, GitHub rate-limit budget left) until it ends; it exits with 1 when
