@@ -317,31 +317,39 @@ pub fn metrics_rows(by: MetricsGrouping) -> Vec<MetricsRow> {
     }
 }
 
-/// A sync of three repositories as `sync_start` and then `sync_status` report it, ending
-/// complete. The third report repeats the second (a long poll that saw no change).
+/// A sync of three repositories as `sync_start` and then `sync_status` report it (phases as
+/// the daemon names them), ending complete. The fourth report repeats the third (a long poll
+/// that saw no change).
 pub fn sync_steps() -> Vec<SyncProgress> {
     let budget = |remaining| {
         vec![RateBudget {
-            resource: "core".into(),
+            resource: "graphql".into(),
             limit: 5000,
             remaining,
             reset_at: T0 + 3600,
         }]
     };
-    let running = SyncProgress {
+    let starting = SyncProgress {
         running: true,
         status: SyncStatus::Syncing,
-        phase: "members".into(),
+        phase: "starting".into(),
         repos_done: 0,
-        repos_total: 3,
+        repos_total: 0,
         prs_fetched: 0,
-        requests: 1,
-        budget: budget(4999),
+        requests: 0,
+        budget: Vec::new(),
         started_at: Some(T0),
         finished_at: None,
         last_sync_at: Some(T0 - 86_400),
         error: None,
         next_sync_at: None,
+    };
+    let members = SyncProgress {
+        phase: "members".into(),
+        repos_total: 3,
+        requests: 1,
+        budget: budget(4999),
+        ..starting.clone()
     };
     let pulls = SyncProgress {
         phase: "pull requests".into(),
@@ -349,7 +357,7 @@ pub fn sync_steps() -> Vec<SyncProgress> {
         prs_fetched: 120,
         requests: 9,
         budget: budget(4991),
-        ..running.clone()
+        ..members.clone()
     };
     let more = SyncProgress {
         repos_done: 2,
@@ -361,7 +369,7 @@ pub fn sync_steps() -> Vec<SyncProgress> {
     let done = SyncProgress {
         running: false,
         status: SyncStatus::Complete,
-        phase: "done".into(),
+        phase: "idle".into(),
         repos_done: 3,
         prs_fetched: 469,
         requests: 40,
@@ -371,20 +379,23 @@ pub fn sync_steps() -> Vec<SyncProgress> {
         next_sync_at: Some(T0 + 95 + 3600),
         ..more.clone()
     };
-    vec![running, pulls.clone(), pulls, more, done]
+    vec![starting, members, pulls.clone(), pulls, more, done]
 }
 
 /// A sync that fails part-way: GitHub refuses the token.
 pub fn failing_sync_steps() -> Vec<SyncProgress> {
     let mut steps = sync_steps();
-    steps.truncate(2);
-    let last = steps[1].clone();
+    steps.truncate(3);
+    let last = steps[2].clone();
     steps.push(SyncProgress {
         running: false,
         status: SyncStatus::Error,
-        phase: "pull requests".into(),
+        phase: "idle".into(),
         finished_at: Some(T0 + 12),
-        error: Some("GitHub answered 401: the token was revoked; connect GitHub again".into()),
+        error: Some(
+            "GitHub rejected the token (401): reconnect GitHub (`tidemark connect github --yes`)"
+                .into(),
+        ),
         next_sync_at: Some(T0 + 912),
         ..last
     });

@@ -19,6 +19,10 @@ use tidemark_tui::fixtures;
 use tidemark_tui::output::sync as out;
 use tokio::task::JoinHandle;
 
+/// The daemon's refusal for a team without a GitHub connection.
+const NOT_CONNECTED: &str =
+    "invalid team: the team is not connected to GitHub: `tidemark connect github` first";
+
 /// Every run of the binary is bounded by this.
 const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -121,7 +125,7 @@ async fn repos_available_human_and_json() {
     );
 
     let out = tidemark(&s.socket, &["repos", "available", "--team", "mobile"]).await;
-    assert_failure(&out, "a GitHub connection for this team not found");
+    assert_failure(&out, NOT_CONNECTED);
     let out = tidemark(&s.socket, &["repos", "available", "--team", "nope"]).await;
     assert_failure(&out, "team 'nope' not found");
 }
@@ -149,9 +153,10 @@ async fn repos_track_list_and_untrack() {
     )
     .await;
     assert_success(&out);
+    // Answered in the team's order; tracking acme/api again changes nothing.
     assert_eq!(
         stdout(&out),
-        "Team 'platform' tracks acme/billing, acme/api.\nThe next sync fetches their pull \
+        "Team 'platform' tracks acme/api, acme/billing.\nThe next sync fetches their pull \
          requests; to start it now: `tidemark sync --team platform --wait`.\n"
     );
 
@@ -169,25 +174,50 @@ async fn repos_track_list_and_untrack() {
     );
     assert_eq!(repos[3].sync_status, SyncStatus::Pending);
 
-    // Unknown to the organization: the daemon refuses, and nothing is tracked.
+    // Refused by the daemon, all or nothing: unknown to GitHub, or another organization's.
+    for (name, message) in [
+        (
+            "acme/docs",
+            "repository acme/docs on GitHub (or the token cannot see it) not found",
+        ),
+        (
+            "other/tool",
+            "invalid repository: other/tool is not in the connected organization 'acme'",
+        ),
+    ] {
+        let out = tidemark(
+            &s.socket,
+            &[
+                "repos",
+                "track",
+                "--team",
+                "platform",
+                "acme/legacy-app",
+                name,
+                "--json",
+            ],
+        )
+        .await;
+        assert_failure(&out, message);
+        assert_eq!(stdout(&out), "");
+    }
     let out = tidemark(
         &s.socket,
-        &[
-            "repos",
-            "track",
-            "--team",
-            "platform",
-            "acme/docs",
-            "--json",
-        ],
+        &["repos", "available", "--team", "platform", "--json"],
     )
     .await;
-    assert_failure(
-        &out,
-        "repository 'acme/docs' in organization 'acme' not found",
+    let available: Vec<AvailableRepo> = serde_json::from_slice(&out.stdout).unwrap();
+    let tracked: Vec<_> = available
+        .iter()
+        .filter(|r| r.tracked)
+        .map(|r| r.full_name.as_str())
+        .collect();
+    assert_eq!(
+        tracked,
+        ["acme/api", "acme/web", "acme/infra", "acme/billing"]
     );
-    assert_eq!(stdout(&out), "");
 
+    // Untracking a repository that is not tracked untracks nothing.
     let out = tidemark(
         &s.socket,
         &[
@@ -197,6 +227,19 @@ async fn repos_track_list_and_untrack() {
             "platform",
             "acme/billing",
             "acme/docs",
+        ],
+    )
+    .await;
+    assert_failure(&out, "tracked repository acme/docs not found");
+
+    let out = tidemark(
+        &s.socket,
+        &[
+            "repos",
+            "untrack",
+            "--team",
+            "platform",
+            "acme/billing",
             "--json",
         ],
     )
@@ -212,16 +255,15 @@ async fn repos_track_list_and_untrack() {
             "untrack",
             "--team",
             "platform",
-            "acme/infra",
-            "acme/docs",
+            "ACME/infra",
+            "acme/web",
         ],
     )
     .await;
     assert_success(&out);
     assert_eq!(
         stdout(&out),
-        "Team 'platform' no longer tracks acme/infra; their synced history stays.\nNot tracked, \
-         so unchanged: acme/docs.\n"
+        "Team 'platform' no longer tracks acme/infra, acme/web; their synced history stays.\n"
     );
     let out = tidemark(
         &s.socket,
@@ -230,7 +272,7 @@ async fn repos_track_list_and_untrack() {
     .await;
     let repos: Vec<RepoInfo> = serde_json::from_slice(&out.stdout).unwrap();
     let names: Vec<_> = repos.iter().map(|r| r.full_name.as_str()).collect();
-    assert_eq!(names, ["acme/api", "acme/web"]);
+    assert_eq!(names, ["acme/api"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -353,6 +395,13 @@ async fn prs_filters_and_json() {
     let out = tidemark(&s.socket, &["prs", "--team", "mobile", "--state", "open"]).await;
     assert_success(&out);
     assert_eq!(stdout(&out), "No pull requests.\n");
+
+    let out = tidemark(
+        &s.socket,
+        &["prs", "--team", "platform", "--repo", "acme/billing"],
+    )
+    .await;
+    assert_failure(&out, "tracked repository acme/billing not found");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -435,7 +484,7 @@ async fn sync_without_wait_prints_the_start() {
     assert_eq!(progress, fixtures::sync_steps()[0]);
 
     let out = tidemark(&s.socket, &["sync", "--team", "mobile"]).await;
-    assert_failure(&out, "a GitHub connection for this team not found");
+    assert_failure(&out, NOT_CONNECTED);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -445,7 +494,7 @@ async fn sync_wait_follows_progress_to_completion() {
     let out = tidemark(&s.socket, &["sync", "--team", "platform", "--wait"]).await;
     assert_success(&out);
     // One line per change: the repeated report (a quiet long poll) prints nothing.
-    let expected: String = [&steps[0], &steps[1], &steps[3]]
+    let expected: String = [&steps[0], &steps[1], &steps[2], &steps[4]]
         .iter()
         .map(|p| out::sync_progress_line(p) + "\n")
         .collect();
@@ -490,10 +539,12 @@ async fn sync_wait_ending_in_an_error_exits_1() {
     assert_eq!(
         stderr(&out),
         format!(
-            "{}\n{}\nerror: sync of team 'platform' failed: GitHub answered 401: the token was \
-             revoked; connect GitHub again (the daemon tries again at 2025-01-05 14:18 UTC)\n",
+            "{}\n{}\n{}\nerror: sync of team 'platform' failed: GitHub rejected the token (401): \
+             reconnect GitHub (`tidemark connect github --yes`) (the daemon tries again at \
+             2025-01-05 14:18 UTC)\n",
             out::sync_progress_line(&steps[0]),
             out::sync_progress_line(&steps[1]),
+            out::sync_progress_line(&steps[2]),
         )
     );
 
@@ -506,8 +557,7 @@ async fn sync_wait_ending_in_an_error_exits_1() {
     let progress: SyncProgress = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(&progress, failed);
     assert!(
-        stderr(&out)
-            .ends_with("connect GitHub again (the daemon tries again at 2025-01-05 14:18 UTC)\n"),
+        stderr(&out).ends_with("(the daemon tries again at 2025-01-05 14:18 UTC)\n"),
         "{}",
         stderr(&out)
     );

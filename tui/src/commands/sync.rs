@@ -48,11 +48,9 @@ pub async fn repos(command: ReposCommand, endpoint: &Endpoint) -> Result<(), Cli
             let names = repo_names(repos)?;
             let conn = connect(endpoint).await?;
             let untracked = conn
-                .repos_untrack(TeamRef::Name(team.clone()), names.clone())
+                .repos_untrack(TeamRef::Name(team.clone()), names)
                 .await?;
-            emit(format, &untracked, || {
-                out::untracked(&team, &names, &untracked)
-            })
+            emit(format, &untracked, || out::untracked(&team, &untracked))
         }
     }
 }

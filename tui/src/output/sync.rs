@@ -194,26 +194,13 @@ pub fn tracked(team: &str, repos: &[RepoInfo]) -> String {
     )
 }
 
-/// `tidemark repos untrack`: `requested` as typed, `untracked` as the daemon answered.
-pub fn untracked(team: &str, requested: &[String], untracked: &[String]) -> String {
-    let team = printable(team);
-    let mut out = if untracked.is_empty() {
-        format!("Nothing changed: team '{team}' tracked none of these repositories.\n")
-    } else {
-        format!(
-            "Team '{team}' no longer tracks {}; their synced history stays.\n",
-            name_list(untracked.iter().map(String::as_str))
-        )
-    };
-    let skipped: Vec<&str> = requested
-        .iter()
-        .filter(|r| !untracked.iter().any(|u| u.eq_ignore_ascii_case(r)))
-        .map(String::as_str)
-        .collect();
-    if !skipped.is_empty() && !untracked.is_empty() {
-        let _ = writeln!(out, "Not tracked, so unchanged: {}.", name_list(skipped));
-    }
-    out
+/// `tidemark repos untrack`: the names untracked, as the daemon answered.
+pub fn untracked(team: &str, untracked: &[String]) -> String {
+    format!(
+        "Team '{}' no longer tracks {}; their synced history stays.\n",
+        printable(team),
+        name_list(untracked.iter().map(String::as_str))
+    )
 }
 
 /// `tidemark members`.
@@ -410,7 +397,7 @@ pub fn sync_started(team: &str, p: &SyncProgress) -> String {
     let line = sync_progress_line(p);
     let detail = line.strip_prefix("sync: ").unwrap_or(&line);
     format!(
-        "Team '{}' is syncing: {detail}.\nFollow it with `tidemark sync --team {} --wait`.\n",
+        "Sync of team '{}' running: {detail}.\nFollow it with `tidemark sync --team {} --wait`.\n",
         printable(team),
         shell_word(team)
     )
@@ -523,15 +510,9 @@ acme/infra  error (paused)  2025-01-04 08:00 UTC   57  never                 Git
             "Team 'platform' tracks acme/api, acme/web.\nThe next sync fetches their pull \
              requests; to start it now: `tidemark sync --team platform --wait`.\n"
         );
-        let requested = vec!["acme/infra".to_string(), "acme/nope".to_string()];
         assert_eq!(
-            untracked("platform", &requested, &["acme/infra".into()]),
-            "Team 'platform' no longer tracks acme/infra; their synced history stays.\n\
-             Not tracked, so unchanged: acme/nope.\n"
-        );
-        assert_eq!(
-            untracked("platform", &requested, &[]),
-            "Nothing changed: team 'platform' tracked none of these repositories.\n"
+            untracked("platform", &["acme/infra".into(), "acme/web".into()]),
+            "Team 'platform' no longer tracks acme/infra, acme/web; their synced history stays.\n"
         );
     }
 
@@ -615,32 +596,43 @@ Each measure: p50 / p75 / p90; SIZE in lines. Definitions: `tidemark metrics --h
         let steps = fixtures::sync_steps();
         assert_eq!(
             sync_progress_line(&steps[0]),
-            "sync: members, 0/3 repositories, 0 pull requests fetched, rate limit left: core \
-             4999/5000"
+            "sync: starting, 0 pull requests fetched"
         );
         assert_eq!(
             sync_progress_line(&steps[1]),
-            "sync: pull requests, 1/3 repositories, 120 pull requests fetched, rate limit left: \
-             core 4991/5000"
+            "sync: members, 0/3 repositories, 0 pull requests fetched, rate limit left: graphql \
+             4999/5000"
         );
-        let mut bare = steps[0].clone();
-        bare.phase.clear();
-        bare.repos_total = 0;
-        bare.budget.clear();
         assert_eq!(
-            sync_progress_line(&bare),
-            "sync: syncing, 0 pull requests fetched"
+            sync_progress_line(&steps[2]),
+            "sync: pull requests, 1/3 repositories, 120 pull requests fetched, rate limit left: \
+             graphql 4991/5000"
         );
+        let mut odd = steps[2].clone();
+        odd.phase = "waiting\u{1b}[2J".into();
+        odd.budget.push(tidemark_protocol::RateBudget {
+            resource: "core".into(),
+            limit: 5000,
+            remaining: 0,
+            reset_at: 0,
+        });
+        assert_eq!(
+            sync_progress_line(&odd),
+            "sync: waiting?[2J, 1/3 repositories, 120 pull requests fetched, rate limit left: \
+             graphql 4991/5000, core 0/5000"
+        );
+        odd.phase.clear();
+        assert!(sync_progress_line(&odd).starts_with("sync: syncing, "));
     }
 
     #[test]
     fn sync_summaries() {
         let steps = fixtures::sync_steps();
         assert_eq!(
-            sync_started("platform", &steps[0]),
-            "Team 'platform' is syncing: members, 0/3 repositories, 0 pull requests fetched, \
-             rate limit left: core 4999/5000.\nFollow it with `tidemark sync --team platform \
-             --wait`.\n"
+            sync_started("platform", &steps[1]),
+            "Sync of team 'platform' running: members, 0/3 repositories, 0 pull requests \
+             fetched, rate limit left: graphql 4999/5000.\nFollow it with `tidemark sync --team \
+             platform --wait`.\n"
         );
         assert_eq!(
             sync_finished("platform", steps.last().unwrap()),
@@ -650,8 +642,12 @@ Each measure: p50 / p75 / p90; SIZE in lines. Definitions: `tidemark metrics --h
         let failed = fixtures::failing_sync_steps().pop().unwrap();
         assert_eq!(
             sync_failure(&failed),
-            "GitHub answered 401: the token was revoked; connect GitHub again (the daemon tries \
-             again at 2025-01-05 14:18 UTC)"
+            "GitHub rejected the token (401): reconnect GitHub (`tidemark connect github --yes`) \
+             (the daemon tries again at 2025-01-05 14:18 UTC)"
         );
+        let mut bare = failed;
+        bare.error = None;
+        bare.next_sync_at = None;
+        assert_eq!(sync_failure(&bare), "no reason given");
     }
 }

@@ -1,8 +1,9 @@
 //! The fake daemon's GitHub data: the organization's repositories, tracking, a scripted sync,
 //! members, pull requests and metrics, canned from `tidemark_tui::fixtures` and served with the
-//! daemon's rules (a team must be connected to GitHub to list, track or sync; names are checked
-//! by GitHub's rules; `sync_status` holds a while and then reports the next step of the script).
-//! Teams that are not connected have no members, pull requests or metrics.
+//! daemon's rules and messages (a team must be connected to GitHub to list, track or sync; track
+//! and untrack are all or nothing; `sync_status` holds a while and then reports the next step of
+//! the script). Teams that are not connected have synced nothing: no members, pull requests or
+//! metrics.
 
 // Each test binary (and the example) uses a different part.
 #![allow(dead_code)]
@@ -67,14 +68,21 @@ fn connected_org(status: &TeamStatus) -> Result<String, RpcError> {
         .filter(|i| i.credential.provider == Provider::Github)
         .find_map(|i| i.github.as_ref())
         .map(|gh| gh.organization_slug.clone())
-        .ok_or_else(|| RpcError::NotFound("a GitHub connection for this team".into()))
+        .ok_or_else(|| {
+            RpcError::invalid(
+                "team",
+                "the team is not connected to GitHub: `tidemark connect github` first",
+            )
+        })
 }
 
-fn check_names(names: &[String]) -> Result<(), RpcError> {
-    for name in names {
-        validate_repo_full_name(name).map_err(|reason| RpcError::invalid("repository", reason))?;
-    }
-    Ok(())
+/// The tracked repository of that name (GitHub's names compare without case).
+fn tracked<'a>(status: &'a TeamStatus, name: &str) -> Result<&'a RepoInfo, RpcError> {
+    status
+        .repos
+        .iter()
+        .find(|r| r.full_name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| RpcError::NotFound(format!("tracked repository {name}")))
 }
 
 impl FakeSync {
@@ -112,31 +120,46 @@ impl FakeSync {
         Ok(repos)
     }
 
-    /// All or nothing: every name must be one of the organization's repositories.
+    /// All or nothing: every name must be valid and one of the organization's repositories.
+    /// Answers the repositories named, in the team's order; tracking one again changes nothing.
     pub fn repos_track(
         &self,
         teams: &Teams,
         index: usize,
         names: Vec<String>,
     ) -> Result<Vec<RepoInfo>, RpcError> {
-        check_names(&names)?;
+        if names.is_empty() {
+            return Err(RpcError::invalid(
+                "repositories",
+                "name at least one OWNER/REPO",
+            ));
+        }
         let mut teams = teams.lock().unwrap();
         let status = &mut teams[index];
         let org = connected_org(status)?;
         let available = self.inner.lock().unwrap().available.clone();
-        let found = names
-            .iter()
-            .map(|name| {
-                available
-                    .iter()
-                    .find(|r| r.full_name.eq_ignore_ascii_case(name))
-                    .ok_or_else(|| {
-                        RpcError::NotFound(format!("repository '{name}' in organization '{org}'"))
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut tracked = Vec::new();
-        for repo in found {
+        let mut found = Vec::new();
+        for name in &names {
+            validate_repo_full_name(name)
+                .map_err(|reason| RpcError::invalid("repository", reason))?;
+            let owner = name.split('/').next().unwrap_or_default();
+            if !owner.eq_ignore_ascii_case(&org) {
+                return Err(RpcError::invalid(
+                    "repository",
+                    format!("{name} is not in the connected organization '{org}'"),
+                ));
+            }
+            let repo = available
+                .iter()
+                .find(|r| r.full_name.eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    RpcError::NotFound(format!(
+                        "repository {name} on GitHub (or the token cannot see it)"
+                    ))
+                })?;
+            found.push(repo.clone());
+        }
+        for repo in &found {
             if !status
                 .repos
                 .iter()
@@ -154,37 +177,33 @@ impl FakeSync {
                     last_webhook_at: None,
                 });
             }
-            let info = status
-                .repos
-                .iter()
-                .find(|r| r.github_repo_id == repo.github_repo_id);
-            tracked.extend(info.cloned());
         }
-        Ok(tracked)
+        Ok(status
+            .repos
+            .iter()
+            .filter(|r| found.iter().any(|f| f.github_repo_id == r.github_repo_id))
+            .cloned()
+            .collect())
     }
 
-    /// Names that were not tracked are skipped; the answer lists those untracked.
+    /// All or nothing: a name that is not tracked is an error, and nothing is untracked then.
+    /// Answers the names untracked, as stored.
     pub fn repos_untrack(
         &self,
         teams: &Teams,
         index: usize,
         names: Vec<String>,
     ) -> Result<Vec<String>, RpcError> {
-        check_names(&names)?;
         let mut teams = teams.lock().unwrap();
         let status = &mut teams[index];
-        connected_org(status)?;
-        let mut untracked = Vec::new();
-        status.repos.retain(|repo| {
-            let named = names
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(&repo.full_name));
-            if named {
-                untracked.push(repo.full_name.clone());
-            }
-            !named
-        });
-        Ok(untracked)
+        let ids = names
+            .iter()
+            .map(|name| tracked(status, name).map(|r| (r.github_repo_id, r.full_name.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        status
+            .repos
+            .retain(|r| !ids.iter().any(|(id, _)| *id == r.github_repo_id));
+        Ok(ids.into_iter().map(|(_, name)| name).collect())
     }
 
     /// Start the script, or join the sync running.
@@ -295,10 +314,13 @@ impl FakeSync {
         index: usize,
         query: PrQuery,
     ) -> Result<Vec<PrInfo>, RpcError> {
-        if let Some(repo) = &query.repo {
-            validate_repo_full_name(repo).map_err(|reason| RpcError::invalid("repo", reason))?;
-        }
-        let connected = connected_org(&teams.lock().unwrap()[index]).is_ok();
+        let connected = {
+            let teams = teams.lock().unwrap();
+            if let Some(repo) = &query.repo {
+                tracked(&teams[index], repo)?;
+            }
+            connected_org(&teams[index]).is_ok()
+        };
         let mut data = self.inner.lock().unwrap();
         data.pr_queries.push(query.clone());
         if !connected {
@@ -316,7 +338,7 @@ impl FakeSync {
             .filter(|pr| query.state.is_none_or(|state| pr.state == state))
             .cloned()
             .collect();
-        prs.sort_by_key(|pr| std::cmp::Reverse(pr.created_at));
+        prs.sort_by_key(|pr| std::cmp::Reverse((pr.created_at, pr.number)));
         if query.limit != 0 {
             prs.truncate(query.limit as usize);
         }
