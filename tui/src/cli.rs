@@ -14,6 +14,12 @@ use crate::autostart::{Endpoint, ensure_data_dir};
 use crate::commands::{self, CliError};
 use crate::{logging, runtime};
 
+mod sync;
+
+pub use sync::{
+    GroupBy, MetricsArgs, PrStateArg, PrsArgs, RepoNames, ReposCommand, SyncArgs, TeamArgs,
+};
+
 const AFTER_HELP: &str = "\
 Environment:
   TIDEMARK_SOCKET    same as --socket
@@ -96,6 +102,20 @@ pub enum Command {
         #[command(subcommand)]
         command: TeamCommand,
     },
+    /// The GitHub organization's repositories: see what there is, track, untrack
+    Repos {
+        #[command(subcommand)]
+        command: ReposCommand,
+    },
+    /// Sync the team's GitHub data now (--wait follows it to the end)
+    Sync(SyncArgs),
+    /// The people measured: members of the organization, bots and those who left marked
+    Members(TeamArgs),
+    /// Pull requests of the tracked repositories with their size, cycle and review time
+    Prs(PrsArgs),
+    /// Cycle time, review time, its parts and size as p50/p75/p90, per team, repository, member
+    /// or week
+    Metrics(MetricsArgs),
     /// Show teams, their integrations (credential metadata, never tokens), tracked repositories
     /// and sync status
     Status {

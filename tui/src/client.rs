@@ -391,6 +391,97 @@ pub fn check_hello(
     }
 }
 
+// The GitHub data: repositories, sync, members, pull requests and metrics.
+use tidemark_protocol::{
+    AvailableRepo, MemberInfo, MetricsQuery, MetricsRow, PrInfo, PrQuery, SyncProgress,
+};
+
+/// The daemon holds a `sync_status` call at most this long while nothing changes.
+pub const SYNC_STATUS_WAIT_CAP_MS: u32 = 8_000;
+/// How long the clients ask the daemon to hold a `sync_status` call: well under
+/// [`CALL_DEADLINE`], so a quiet sync never looks like a daemon that stopped answering.
+pub const SYNC_STATUS_WAIT_MS: u32 = 5_000;
+
+impl Connection {
+    /// The connected organization's repositories (the daemon asks GitHub).
+    pub async fn repos_available(&self, team: TeamRef) -> Result<Vec<AvailableRepo>, ClientError> {
+        let reply = self
+            .client
+            .repos_available(context_with(CALL_DEADLINE), team)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn repos_track(
+        &self,
+        team: TeamRef,
+        full_names: Vec<String>,
+    ) -> Result<Vec<RepoInfo>, ClientError> {
+        let reply = self
+            .client
+            .repos_track(context_with(CALL_DEADLINE), team, full_names)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn repos_untrack(
+        &self,
+        team: TeamRef,
+        full_names: Vec<String>,
+    ) -> Result<Vec<String>, ClientError> {
+        let reply = self
+            .client
+            .repos_untrack(context_with(CALL_DEADLINE), team, full_names)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn sync_start(&self, team: TeamRef) -> Result<SyncProgress, ClientError> {
+        let reply = self
+            .client
+            .sync_start(context_with(CALL_DEADLINE), team)
+            .await;
+        self.flatten(reply)
+    }
+
+    /// Long poll: while a sync runs the daemon answers when it changes, or after `wait_ms` (it
+    /// caps the wait at [`SYNC_STATUS_WAIT_CAP_MS`]). The deadline covers the wait plus the usual
+    /// one.
+    pub async fn sync_status(
+        &self,
+        team: TeamRef,
+        wait_ms: u32,
+    ) -> Result<SyncProgress, ClientError> {
+        let wait = Duration::from_millis(u64::from(wait_ms.min(SYNC_STATUS_WAIT_CAP_MS)));
+        let reply = self
+            .client
+            .sync_status(context_with(wait + CALL_DEADLINE), team, wait_ms)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn members(&self, team: TeamRef) -> Result<Vec<MemberInfo>, ClientError> {
+        let reply = self.client.members(context_with(CALL_DEADLINE), team).await;
+        self.flatten(reply)
+    }
+
+    pub async fn pull_requests(&self, query: PrQuery) -> Result<Vec<PrInfo>, ClientError> {
+        let reply = self
+            .client
+            .pull_requests(context_with(CALL_DEADLINE), query)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn metrics(&self, query: MetricsQuery) -> Result<Vec<MetricsRow>, ClientError> {
+        let reply = self
+            .client
+            .metrics(context_with(CALL_DEADLINE), query)
+            .await;
+        self.flatten(reply)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,9 @@
 //! secret, and the protocol cannot carry one anyway.
 
 use tidemark_protocol::{
-    CredentialInfo, GitHubIntegrationInfo, IntegrationInfo, Provider, RepoInfo, Role, SecretState,
-    SyncStatus, TeamInfo, TeamStatus, UserInfo,
+    AvailableRepo, CredentialInfo, Distribution, GitHubIntegrationInfo, IntegrationInfo,
+    MemberInfo, MetricsGrouping, MetricsRow, PrInfo, PrState, Provider, RateBudget, RepoInfo, Role,
+    SecretState, SyncProgress, SyncStatus, TeamInfo, TeamStatus, UserInfo,
 };
 
 /// 2025-01-05 14:03 UTC.
@@ -104,4 +105,299 @@ pub fn team_status() -> TeamStatus {
         member_count: 12,
         pull_request_count: 340,
     }
+}
+
+/// The organization's repositories as `repos available` lists them for [`team_status`]'s team:
+/// its three tracked ones and three more (one archived, one private, GitHub's `.github`).
+pub fn available_repos() -> Vec<AvailableRepo> {
+    let repo = |id, name: &str, private, archived, pushed_at, tracked| AvailableRepo {
+        github_repo_id: id,
+        full_name: name.into(),
+        private,
+        archived,
+        pushed_at,
+        tracked,
+    };
+    vec![
+        repo(101, "acme/api", false, false, Some(T0), true),
+        repo(102, "acme/web", false, false, Some(T0 - 3600), true),
+        repo(103, "acme/infra", true, false, Some(1_735_977_600), true),
+        repo(104, "acme/billing", true, false, Some(T0 - 86_400), false),
+        repo(
+            105,
+            "acme/legacy-app",
+            false,
+            true,
+            Some(1_609_459_200),
+            false,
+        ),
+        repo(106, "acme/.github", false, false, None, false),
+    ]
+}
+
+pub fn members() -> Vec<MemberInfo> {
+    vec![
+        MemberInfo {
+            id: 1,
+            github_id: Some(5001),
+            github_login: Some("alice".into()),
+            display_name: "Alice Liddell".into(),
+            email: Some("alice@acme.test".into()),
+            is_bot: false,
+            left_at: None,
+        },
+        MemberInfo {
+            id: 2,
+            github_id: Some(5002),
+            github_login: Some("bob-k".into()),
+            display_name: "Bob Kowalski".into(),
+            email: None,
+            is_bot: false,
+            left_at: Some(1_735_689_600),
+        },
+        MemberInfo {
+            id: 3,
+            github_id: Some(49_699_333),
+            github_login: Some("dependabot[bot]".into()),
+            display_name: "dependabot[bot]".into(),
+            email: None,
+            is_bot: true,
+            left_at: None,
+        },
+        MemberInfo {
+            id: 4,
+            github_id: None,
+            github_login: None,
+            display_name: "Carol Danvers".into(),
+            email: Some("carol@acme.test".into()),
+            is_bot: false,
+            left_at: None,
+        },
+    ]
+}
+
+/// Pull requests of the tracked repositories, newest first: merged, open, a draft, closed, a
+/// bot's, and one with more than 250 commits.
+pub fn pull_requests() -> Vec<PrInfo> {
+    let base = PrInfo {
+        repo: "acme/api".into(),
+        number: 0,
+        title: String::new(),
+        author: Some("alice".into()),
+        author_is_bot: false,
+        state: PrState::Merged,
+        is_draft: false,
+        created_at: T0,
+        ready_at: None,
+        first_commit_at: None,
+        first_review_at: None,
+        merged_at: None,
+        closed_at: None,
+        additions: 0,
+        deletions: 0,
+        reviews: 0,
+        commits: 1,
+        commits_truncated: false,
+        cycle_time: None,
+        review_time: None,
+    };
+    vec![
+        PrInfo {
+            number: 1290,
+            title: "Add rate-limit budget to the sync status".into(),
+            state: PrState::Open,
+            created_at: T0 - 600,
+            additions: 45,
+            deletions: 3,
+            commits: 2,
+            ..base.clone()
+        },
+        PrInfo {
+            repo: "acme/web".into(),
+            number: 311,
+            title: "WIP: new dashboard layout".into(),
+            author: Some("bob-k".into()),
+            state: PrState::Open,
+            is_draft: true,
+            created_at: T0 - 3600,
+            additions: 1200,
+            deletions: 800,
+            commits: 14,
+            ..base.clone()
+        },
+        PrInfo {
+            number: 1287,
+            title: "Retry GraphQL pages that time out with a smaller page size, and log the \
+                    cost of every query"
+                .into(),
+            created_at: T0 - 4 * 86_400,
+            first_commit_at: Some(T0 - 5 * 86_400),
+            first_review_at: Some(T0 - 4 * 86_400 + 2700),
+            merged_at: Some(T0 - 86_400 + 3 * 3600),
+            closed_at: Some(T0 - 86_400 + 3 * 3600),
+            additions: 120,
+            deletions: 30,
+            reviews: 2,
+            commits: 5,
+            cycle_time: Some(3 * 86_400 + 3 * 3600),
+            review_time: Some(2700),
+            ..base.clone()
+        },
+        PrInfo {
+            repo: "acme/infra".into(),
+            number: 77,
+            title: "Bump tokio from 1.40 to 1.41".into(),
+            author: Some("dependabot[bot]".into()),
+            author_is_bot: true,
+            created_at: T0 - 6 * 86_400,
+            first_review_at: Some(T0 - 6 * 86_400 + 50),
+            merged_at: Some(T0 - 6 * 86_400 + 70),
+            closed_at: Some(T0 - 6 * 86_400 + 70),
+            additions: 2,
+            deletions: 2,
+            reviews: 1,
+            cycle_time: Some(70),
+            review_time: Some(50),
+            ..base.clone()
+        },
+        PrInfo {
+            repo: "acme/web".into(),
+            number: 290,
+            title: "Vendor the \u{1b}]0;icons\u{7} folder".into(),
+            author: None,
+            state: PrState::Closed,
+            created_at: T0 - 10 * 86_400,
+            closed_at: Some(T0 - 9 * 86_400),
+            additions: 40_000,
+            deletions: 0,
+            commits: 312,
+            commits_truncated: true,
+            ..base
+        },
+    ]
+}
+
+fn distribution(count: u64, p: [Option<i64>; 3]) -> Distribution {
+    Distribution {
+        count,
+        p50: p[0],
+        p75: p[1],
+        p90: p[2],
+    }
+}
+
+/// What `metrics` answers for [`team_status`]'s team, grouped by team or by repository.
+pub fn metrics_rows(by: MetricsGrouping) -> Vec<MetricsRow> {
+    let hours = |h: i64| Some(h * 3600);
+    let row = |key: &str, prs, merged| MetricsRow {
+        key: key.into(),
+        prs,
+        merged,
+        cycle_time: distribution(merged, [hours(26), hours(76), hours(146)]),
+        review_time: distribution(prs, [Some(2700), hours(5), hours(30)]),
+        coding: distribution(prs, [hours(4), hours(20), hours(72)]),
+        pickup: distribution(prs, [Some(2700), hours(5), hours(30)]),
+        review: distribution(merged, [hours(3), hours(26), hours(50)]),
+        size: distribution(prs, [Some(48), Some(150), Some(900)]),
+    };
+    match by {
+        MetricsGrouping::Team => vec![row("platform", 340, 298)],
+        MetricsGrouping::Repo => vec![
+            row("acme/api", 283, 251),
+            MetricsRow {
+                cycle_time: Distribution::default(),
+                review_time: distribution(1, [Some(45), None, None]),
+                review: Distribution::default(),
+                ..row("acme/web", 1, 0)
+            },
+            row("acme/infra", 56, 47),
+        ],
+        MetricsGrouping::Member => vec![row("alice", 200, 180), row("bob-k", 140, 118)],
+        MetricsGrouping::Week => vec![row("2025-W01", 30, 25), row("2025-W02", 41, 39)],
+    }
+}
+
+/// A sync of three repositories as `sync_start` and then `sync_status` report it (phases as
+/// the daemon names them), ending complete. The fourth report repeats the third (a long poll
+/// that saw no change).
+pub fn sync_steps() -> Vec<SyncProgress> {
+    let budget = |remaining| {
+        vec![RateBudget {
+            resource: "graphql".into(),
+            limit: 5000,
+            remaining,
+            reset_at: T0 + 3600,
+        }]
+    };
+    let starting = SyncProgress {
+        running: true,
+        status: SyncStatus::Syncing,
+        phase: "starting".into(),
+        repos_done: 0,
+        repos_total: 0,
+        prs_fetched: 0,
+        requests: 0,
+        budget: Vec::new(),
+        started_at: Some(T0),
+        finished_at: None,
+        last_sync_at: Some(T0 - 86_400),
+        error: None,
+        next_sync_at: None,
+    };
+    let members = SyncProgress {
+        phase: "members".into(),
+        repos_total: 3,
+        requests: 1,
+        budget: budget(4999),
+        ..starting.clone()
+    };
+    let pulls = SyncProgress {
+        phase: "pull requests".into(),
+        repos_done: 1,
+        prs_fetched: 120,
+        requests: 9,
+        budget: budget(4991),
+        ..members.clone()
+    };
+    let more = SyncProgress {
+        repos_done: 2,
+        prs_fetched: 412,
+        requests: 31,
+        budget: budget(4969),
+        ..pulls.clone()
+    };
+    let done = SyncProgress {
+        running: false,
+        status: SyncStatus::Complete,
+        phase: "idle".into(),
+        repos_done: 3,
+        prs_fetched: 469,
+        requests: 40,
+        budget: budget(4960),
+        finished_at: Some(T0 + 95),
+        last_sync_at: Some(T0 + 95),
+        next_sync_at: Some(T0 + 95 + 3600),
+        ..more.clone()
+    };
+    vec![starting, members, pulls.clone(), pulls, more, done]
+}
+
+/// A sync that fails part-way: GitHub refuses the token.
+pub fn failing_sync_steps() -> Vec<SyncProgress> {
+    let mut steps = sync_steps();
+    steps.truncate(3);
+    let last = steps[2].clone();
+    steps.push(SyncProgress {
+        running: false,
+        status: SyncStatus::Error,
+        phase: "idle".into(),
+        finished_at: Some(T0 + 12),
+        error: Some(
+            "GitHub rejected the token (401): reconnect GitHub (`tidemark connect github --yes`)"
+                .into(),
+        ),
+        next_sync_at: Some(T0 + 912),
+        ..last
+    });
+    steps
 }

@@ -15,6 +15,9 @@ use crate::cli::{Command, ConnectService, DisconnectService, Format, TeamCommand
 use crate::client::{ClientError, Connection};
 use crate::output;
 
+// `repos`, `sync`, `members`, `prs` and `metrics`.
+mod sync;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
@@ -62,10 +65,21 @@ pub enum CliError {
     Tui(#[from] crate::runtime::TuiError),
     #[error("{0}")]
     Io(#[from] io::Error),
+    #[error("invalid repository name: {0}")]
+    InvalidRepoName(String),
+    #[error("invalid --since: {0}")]
+    InvalidSince(String),
+    #[error("sync of team '{team}' failed: {reason}")]
+    SyncFailed { team: String, reason: String },
 }
 
 pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> {
     match command {
+        Command::Repos { command } => sync::repos(command, endpoint).await,
+        Command::Sync(args) => sync::sync(args, endpoint).await,
+        Command::Members(args) => sync::members(args, endpoint).await,
+        Command::Prs(args) => sync::prs(args, endpoint).await,
+        Command::Metrics(args) => sync::metrics(args, endpoint).await,
         Command::Team { command } => team(command, endpoint).await,
         Command::Status { team, format } => {
             let conn = connect(endpoint).await?;

@@ -215,6 +215,9 @@ pub fn status(teams: &[TeamStatus]) -> String {
     out
 }
 
+// `repos`, `sync`, `members`, `prs` and `metrics`.
+pub mod sync;
+
 #[cfg(test)]
 mod tests {
     use super::*;

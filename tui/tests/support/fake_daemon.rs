@@ -98,6 +98,8 @@ fn now() -> i64 {
 
 #[derive(Clone)]
 pub struct FakeDaemon {
+    /// The GitHub data: repositories, sync, members, pull requests, metrics.
+    pub sync: FakeSync,
     teams: Arc<Mutex<Vec<TeamStatus>>>,
     /// The protocol this fake claims to speak.
     protocol: u32,
@@ -110,6 +112,7 @@ pub struct FakeDaemon {
 impl FakeDaemon {
     pub fn new(teams: Vec<TeamStatus>) -> Self {
         FakeDaemon {
+            sync: FakeSync::default(),
             teams: Arc::new(Mutex::new(teams)),
             protocol: PROTOCOL_VERSION,
             github: Arc::new(Mutex::new(FakeGithub::default())),
@@ -582,67 +585,81 @@ impl Tidemark for FakeDaemon {
     async fn repos_available(
         self,
         _: Context,
-        _team: TeamRef,
+        team: TeamRef,
     ) -> Result<Vec<tidemark_protocol::AvailableRepo>, RpcError> {
-        Err(RpcError::Internal("the fake daemon has no GitHub".into()))
+        let index = self.find(&team)?;
+        self.sync.repos_available(&self.teams, index)
     }
 
     async fn repos_track(
         self,
         _: Context,
-        _team: TeamRef,
-        _full_names: Vec<String>,
+        team: TeamRef,
+        full_names: Vec<String>,
     ) -> Result<Vec<RepoInfo>, RpcError> {
-        Err(RpcError::Internal("the fake daemon has no GitHub".into()))
+        let index = self.find(&team)?;
+        self.sync.repos_track(&self.teams, index, full_names)
     }
 
     async fn repos_untrack(
         self,
         _: Context,
-        _team: TeamRef,
-        _full_names: Vec<String>,
+        team: TeamRef,
+        full_names: Vec<String>,
     ) -> Result<Vec<String>, RpcError> {
-        Err(RpcError::Internal("the fake daemon has no GitHub".into()))
+        let index = self.find(&team)?;
+        self.sync.repos_untrack(&self.teams, index, full_names)
     }
 
     async fn sync_start(
         self,
         _: Context,
-        _team: TeamRef,
+        team: TeamRef,
     ) -> Result<tidemark_protocol::SyncProgress, RpcError> {
-        Err(RpcError::Internal("the fake daemon has no GitHub".into()))
+        let index = self.find(&team)?;
+        self.sync.sync_start(&self.teams, index)
     }
 
     async fn sync_status(
         self,
         _: Context,
-        _team: TeamRef,
-        _wait_ms: u32,
+        team: TeamRef,
+        wait_ms: u32,
     ) -> Result<tidemark_protocol::SyncProgress, RpcError> {
-        Err(RpcError::Internal("the fake daemon has no GitHub".into()))
+        let index = self.find(&team)?;
+        self.sync.sync_status(&self.teams, index, wait_ms).await
     }
 
     async fn members(
         self,
         _: Context,
-        _team: TeamRef,
+        team: TeamRef,
     ) -> Result<Vec<tidemark_protocol::MemberInfo>, RpcError> {
-        Ok(Vec::new())
+        let index = self.find(&team)?;
+        self.sync.members(&self.teams, index)
     }
 
     async fn pull_requests(
         self,
         _: Context,
-        _query: tidemark_protocol::PrQuery,
+        query: tidemark_protocol::PrQuery,
     ) -> Result<Vec<tidemark_protocol::PrInfo>, RpcError> {
-        Ok(Vec::new())
+        let index = self.find(&query.team)?;
+        self.sync.pull_requests(&self.teams, index, query)
     }
 
     async fn metrics(
         self,
         _: Context,
-        _query: tidemark_protocol::MetricsQuery,
+        query: tidemark_protocol::MetricsQuery,
     ) -> Result<Vec<tidemark_protocol::MetricsRow>, RpcError> {
-        Ok(Vec::new())
+        let index = self.find(&query.team)?;
+        self.sync.metrics(&self.teams, index, query)
     }
 }
+
+// A sibling file, named from here so the example that includes this file finds it too.
+#[path = "fake_sync.rs"]
+mod fake_sync;
+
+pub use fake_sync::FakeSync;

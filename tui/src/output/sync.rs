@@ -1,0 +1,653 @@
+//! Human output of the subcommands over a team's GitHub data: `repos`, `sync`, `members`, `prs`
+//! and `metrics`. Pure functions to `String`, like the rest of [`crate::output`].
+//!
+//! Text that came from GitHub (titles, names, logins, error reasons quoting an answer) goes
+//! through [`printable`] first: it must not be able to drive the terminal.
+
+use std::fmt::Write as _;
+
+use tidemark_protocol::{
+    AvailableRepo, Distribution, MemberInfo, MetricsGrouping, MetricsRow, PrInfo, PrState,
+    RepoInfo, SyncProgress, SyncStatus,
+};
+
+use crate::timefmt;
+
+/// Titles longer than this are cut, with `…`.
+pub const TITLE_MAX_CHARS: usize = 50;
+/// Error reasons in the repository table are cut at this length (`--json` has them whole).
+pub const ERROR_MAX_CHARS: usize = 60;
+/// What shows in a cell with nothing to show.
+pub const DASH: &str = timefmt::NO_DURATION;
+/// GitHub lists at most this many commits of a pull request.
+pub const COMMITS_LISTED: u32 = 250;
+
+/// Text from GitHub made safe for a terminal: control characters, escape sequences included,
+/// become `?`.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// At most `max` characters, the last one `…` when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
+/// A team name as a shell word, for the commands we suggest: as is when it is plain, else in
+/// single quotes.
+pub fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/@+=".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+fn yes_no(value: bool) -> &'static str {
+    if value { "yes" } else { "no" }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Align {
+    Left,
+    Right,
+}
+
+/// Columns two spaces apart, each as wide as its widest cell; no trailing spaces.
+fn table(columns: &[(&str, Align)], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = columns.iter().map(|(h, _)| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let header: Vec<String> = columns.iter().map(|(h, _)| h.to_string()).collect();
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            match columns[i].1 {
+                Align::Left => {
+                    line.push_str(cell);
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+                Align::Right => {
+                    line.extend(std::iter::repeat_n(' ', pad));
+                    line.push_str(cell);
+                }
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `tidemark repos available`.
+pub fn repos_available(team: &str, repos: &[AvailableRepo]) -> String {
+    if repos.is_empty() {
+        return format!(
+            "Team '{}' sees no repositories in its GitHub organization.\n",
+            printable(team)
+        );
+    }
+    use Align::Left;
+    let rows: Vec<Vec<String>> = repos
+        .iter()
+        .map(|r| {
+            vec![
+                printable(&r.full_name),
+                yes_no(r.private).into(),
+                yes_no(r.archived).into(),
+                timefmt::utc_or(r.pushed_at, "never"),
+                yes_no(r.tracked).into(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            ("NAME", Left),
+            ("PRIVATE", Left),
+            ("ARCHIVED", Left),
+            ("LAST PUSH", Left),
+            ("TRACKED", Left),
+        ],
+        &rows,
+    )
+}
+
+/// `tidemark repos list`.
+pub fn tracked_repos(team: &str, repos: &[RepoInfo]) -> String {
+    if repos.is_empty() {
+        let team = shell_word(team);
+        return format!(
+            "No tracked repositories. See what there is with `tidemark repos available --team \
+             {team}`, then `tidemark repos track --team {team} OWNER/REPO`.\n"
+        );
+    }
+    use Align::{Left, Right};
+    let rows: Vec<Vec<String>> = repos
+        .iter()
+        .map(|r| {
+            vec![
+                printable(&r.full_name),
+                if r.is_active {
+                    r.sync_status.as_str().into()
+                } else {
+                    format!("{} (paused)", r.sync_status.as_str())
+                },
+                timefmt::utc_or(r.last_sync_at, "never"),
+                r.pull_request_count.to_string(),
+                timefmt::utc_or(r.last_webhook_at, "never"),
+                r.sync_error
+                    .as_deref()
+                    .map(|e| truncate(&printable(e), ERROR_MAX_CHARS))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            ("NAME", Left),
+            ("SYNC STATUS", Left),
+            ("LAST SYNC", Left),
+            ("PRS", Right),
+            ("LAST WEBHOOK", Left),
+            ("ERROR", Left),
+        ],
+        &rows,
+    )
+}
+
+fn name_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    names
+        .into_iter()
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `tidemark repos track`: what is tracked now.
+pub fn tracked(team: &str, repos: &[RepoInfo]) -> String {
+    let names = name_list(repos.iter().map(|r| r.full_name.as_str()));
+    format!(
+        "Team '{}' tracks {names}.\nThe next sync fetches their pull requests; to start it now: \
+         `tidemark sync --team {} --wait`.\n",
+        printable(team),
+        shell_word(team)
+    )
+}
+
+/// `tidemark repos untrack`: the names untracked, as the daemon answered.
+pub fn untracked(team: &str, untracked: &[String]) -> String {
+    format!(
+        "Team '{}' no longer tracks {}; their synced history stays.\n",
+        printable(team),
+        name_list(untracked.iter().map(String::as_str))
+    )
+}
+
+/// `tidemark members`.
+pub fn members(team: &str, members: &[MemberInfo]) -> String {
+    if members.is_empty() {
+        return format!(
+            "No members synced yet. Sync with `tidemark sync --team {} --wait`.\n",
+            shell_word(team)
+        );
+    }
+    use Align::Left;
+    let rows: Vec<Vec<String>> = members
+        .iter()
+        .map(|m| {
+            vec![
+                m.github_login
+                    .as_deref()
+                    .map_or_else(|| DASH.to_string(), printable),
+                printable(&m.display_name),
+                m.email
+                    .as_deref()
+                    .map_or_else(|| DASH.to_string(), printable),
+                yes_no(m.is_bot).into(),
+                timefmt::utc_or(m.left_at, DASH),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            ("LOGIN", Left),
+            ("NAME", Left),
+            ("EMAIL", Left),
+            ("BOT", Left),
+            ("LEFT", Left),
+        ],
+        &rows,
+    )
+}
+
+/// A pull request's state, `draft` for an open draft.
+pub fn describe_pr_state(pr: &PrInfo) -> &'static str {
+    match (pr.state, pr.is_draft) {
+        (PrState::Open, true) => "draft",
+        (state, _) => state.as_str(),
+    }
+}
+
+/// `+120/−30` (lines added and deleted).
+pub fn describe_size(additions: u64, deletions: u64) -> String {
+    format!("+{additions}/\u{2212}{deletions}")
+}
+
+/// `tidemark prs`. `limit` as asked (0: all), to say when there may be more.
+pub fn pull_requests(prs: &[PrInfo], limit: u32) -> String {
+    if prs.is_empty() {
+        return "No pull requests.\n".into();
+    }
+    use Align::{Left, Right};
+    let rows: Vec<Vec<String>> = prs
+        .iter()
+        .map(|pr| {
+            vec![
+                printable(&pr.repo),
+                format!(
+                    "{}{}",
+                    pr.number,
+                    if pr.commits_truncated { "*" } else { "" }
+                ),
+                truncate(&printable(&pr.title), TITLE_MAX_CHARS),
+                pr.author
+                    .as_deref()
+                    .map_or_else(|| DASH.to_string(), printable),
+                describe_pr_state(pr).into(),
+                describe_size(pr.additions, pr.deletions),
+                timefmt::duration_or_dash(pr.cycle_time),
+                timefmt::duration_or_dash(pr.review_time),
+            ]
+        })
+        .collect();
+    let mut out = table(
+        &[
+            ("REPO", Left),
+            ("#", Right),
+            ("TITLE", Left),
+            ("AUTHOR", Left),
+            ("STATE", Left),
+            ("SIZE", Left),
+            ("CYCLE", Left),
+            ("REVIEW", Left),
+        ],
+        &rows,
+    );
+    if prs.iter().any(|pr| pr.commits_truncated) {
+        let _ = writeln!(
+            out,
+            "* more than {COMMITS_LISTED} commits: GitHub lists only {COMMITS_LISTED}, so \
+             figures from its commits are approximate."
+        );
+    }
+    if limit != 0 && prs.len() >= limit as usize {
+        let _ = writeln!(
+            out,
+            "The newest {limit}; --limit N shows more (--limit 0: all)."
+        );
+    }
+    out
+}
+
+fn percentiles(d: &Distribution, show: impl Fn(i64) -> String) -> String {
+    if d.count == 0 || (d.p50, d.p75, d.p90) == (None, None, None) {
+        return DASH.into();
+    }
+    let one = |p: Option<i64>| p.map_or_else(|| DASH.to_string(), &show);
+    format!("{} / {} / {}", one(d.p50), one(d.p75), one(d.p90))
+}
+
+fn key_header(by: MetricsGrouping) -> &'static str {
+    match by {
+        MetricsGrouping::Team => "TEAM",
+        MetricsGrouping::Repo => "REPO",
+        MetricsGrouping::Member => "MEMBER",
+        MetricsGrouping::Week => "WEEK",
+    }
+}
+
+/// `tidemark metrics`: one row per key; each measure as p50 / p75 / p90.
+pub fn metrics(rows: &[MetricsRow], by: MetricsGrouping) -> String {
+    if rows.is_empty() {
+        return "No pull requests to measure.\n".into();
+    }
+    use Align::{Left, Right};
+    let duration = |d: &Distribution| percentiles(d, timefmt::duration);
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                printable(&r.key),
+                r.prs.to_string(),
+                r.merged.to_string(),
+                duration(&r.cycle_time),
+                duration(&r.review_time),
+                duration(&r.coding),
+                duration(&r.pickup),
+                duration(&r.review),
+                percentiles(&r.size, |lines| lines.to_string()),
+            ]
+        })
+        .collect();
+    let mut out = table(
+        &[
+            (key_header(by), Left),
+            ("PRS", Right),
+            ("MERGED", Right),
+            ("CYCLE", Left),
+            ("REVIEW TIME", Left),
+            ("CODING", Left),
+            ("PICKUP", Left),
+            ("REVIEW", Left),
+            ("SIZE", Left),
+        ],
+        &cells,
+    );
+    out.push_str(
+        "Each measure: p50 / p75 / p90; SIZE in lines. Definitions: `tidemark metrics --help`.\n",
+    );
+    out
+}
+
+/// One line of progress for stderr while `sync --wait` follows a sync.
+pub fn sync_progress_line(p: &SyncProgress) -> String {
+    let phase = if p.phase.is_empty() {
+        p.status.as_str().to_string()
+    } else {
+        printable(&p.phase)
+    };
+    let mut line = format!("sync: {phase}");
+    if p.repos_total > 0 {
+        let _ = write!(line, ", {}/{} repositories", p.repos_done, p.repos_total);
+    }
+    let _ = write!(line, ", {} pull requests fetched", p.prs_fetched);
+    if !p.budget.is_empty() {
+        let budget: Vec<String> = p
+            .budget
+            .iter()
+            .map(|b| format!("{} {}/{}", printable(&b.resource), b.remaining, b.limit))
+            .collect();
+        let _ = write!(line, ", rate limit left: {}", budget.join(", "));
+    }
+    line
+}
+
+/// `tidemark sync` without --wait, the sync still running.
+pub fn sync_started(team: &str, p: &SyncProgress) -> String {
+    let line = sync_progress_line(p);
+    let detail = line.strip_prefix("sync: ").unwrap_or(&line);
+    format!(
+        "Sync of team '{}' running: {detail}.\nFollow it with `tidemark sync --team {} --wait`.\n",
+        printable(team),
+        shell_word(team)
+    )
+}
+
+/// A sync that is over (not running), however it ended; an error is the caller's to report.
+pub fn sync_finished(team: &str, p: &SyncProgress) -> String {
+    let team = printable(team);
+    let mut out = match p.status {
+        SyncStatus::Complete => format!(
+            "Sync of team '{team}' complete: {} repositories, {} pull requests fetched with {} \
+             requests",
+            p.repos_done, p.prs_fetched, p.requests
+        ),
+        status => format!("Sync of team '{team}': {}", status.as_str()),
+    };
+    if let Some(at) = p.finished_at.or(p.last_sync_at) {
+        let _ = write!(out, " (at {})", timefmt::utc(at));
+    }
+    out.push_str(".\n");
+    if let Some(next) = p.next_sync_at {
+        let _ = writeln!(out, "Next sync: {}.", timefmt::utc(next));
+    }
+    out
+}
+
+/// Why a sync failed, with when the daemon tries again.
+pub fn sync_failure(p: &SyncProgress) -> String {
+    let mut reason = p
+        .error
+        .as_deref()
+        .map_or_else(|| "no reason given".into(), printable);
+    if let Some(next) = p.next_sync_at {
+        let _ = write!(
+            reason,
+            " (the daemon tries again at {})",
+            timefmt::utc(next)
+        );
+    }
+    reason
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn available_repos_table() {
+        let out = repos_available("platform", &fixtures::available_repos());
+        assert_eq!(
+            out,
+            "\
+NAME             PRIVATE  ARCHIVED  LAST PUSH             TRACKED
+acme/api         no       no        2025-01-05 14:03 UTC  yes
+acme/web         no       no        2025-01-05 13:03 UTC  yes
+acme/infra       yes      no        2025-01-04 08:00 UTC  yes
+acme/billing     yes      no        2025-01-04 14:03 UTC  no
+acme/legacy-app  no       yes       2021-01-01 00:00 UTC  no
+acme/.github     no       no        never                 no
+"
+        );
+        assert!(repos_available("platform", &[]).contains("no repositories"));
+    }
+
+    #[test]
+    fn tracked_repos_table() {
+        let out = tracked_repos("platform", &fixtures::repos());
+        assert_eq!(
+            out,
+            "\
+NAME        SYNC STATUS     LAST SYNC             PRS  LAST WEBHOOK          ERROR
+acme/api    complete        2025-01-05 14:03 UTC  412  2025-01-05 14:03 UTC
+acme/web    syncing         never                   0  never
+acme/infra  error (paused)  2025-01-04 08:00 UTC   57  never                 GitHub answered 404: repository not found
+"
+        );
+    }
+
+    #[test]
+    fn empty_lists_suggest_the_next_command() {
+        assert_eq!(
+            tracked_repos("data eng", &[]),
+            "No tracked repositories. See what there is with `tidemark repos available --team \
+             'data eng'`, then `tidemark repos track --team 'data eng' OWNER/REPO`.\n"
+        );
+        assert!(members("platform", &[]).contains("`tidemark sync --team platform --wait`"));
+        assert_eq!(pull_requests(&[], 50), "No pull requests.\n");
+        assert_eq!(
+            metrics(&[], MetricsGrouping::Team),
+            "No pull requests to measure.\n"
+        );
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("platform"), "platform");
+        assert_eq!(shell_word("data-eng_2"), "data-eng_2");
+        assert_eq!(shell_word("data eng"), "'data eng'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word("Ünïcode"), "'Ünïcode'");
+        assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
+    fn track_and_untrack_confirmations() {
+        let repos = &fixtures::repos()[..2];
+        assert_eq!(
+            tracked("platform", repos),
+            "Team 'platform' tracks acme/api, acme/web.\nThe next sync fetches their pull \
+             requests; to start it now: `tidemark sync --team platform --wait`.\n"
+        );
+        assert_eq!(
+            untracked("platform", &["acme/infra".into(), "acme/web".into()]),
+            "Team 'platform' no longer tracks acme/infra, acme/web; their synced history stays.\n"
+        );
+    }
+
+    #[test]
+    fn members_table_marks_bots_and_leavers() {
+        let out = members("platform", &fixtures::members());
+        assert_eq!(
+            out,
+            "\
+LOGIN            NAME             EMAIL            BOT  LEFT
+alice            Alice Liddell    alice@acme.test  no   —
+bob-k            Bob Kowalski     —                no   2025-01-01 00:00 UTC
+dependabot[bot]  dependabot[bot]  —                yes  —
+—                Carol Danvers    carol@acme.test  no   —
+"
+        );
+    }
+
+    #[test]
+    fn pull_request_table() {
+        let out = pull_requests(&fixtures::pull_requests(), 50);
+        assert_eq!(
+            out,
+            "\
+REPO           #  TITLE                                              AUTHOR           STATE   SIZE        CYCLE  REVIEW
+acme/api    1290  Add rate-limit budget to the sync status           alice            open    +45/−3      —      —
+acme/web     311  WIP: new dashboard layout                          bob-k            draft   +1200/−800  —      —
+acme/api    1287  Retry GraphQL pages that time out with a smaller…  alice            merged  +120/−30    3d 3h  45m
+acme/infra    77  Bump tokio from 1.40 to 1.41                       dependabot[bot]  merged  +2/−2       1m     50s
+acme/web    290*  Vendor the ?]0;icons? folder                       —                closed  +40000/−0   —      —
+* more than 250 commits: GitHub lists only 250, so figures from its commits are approximate.
+"
+        );
+    }
+
+    #[test]
+    fn a_full_page_says_there_may_be_more() {
+        let prs = fixtures::pull_requests();
+        assert!(
+            pull_requests(&prs[..2], 2)
+                .ends_with("The newest 2; --limit N shows more (--limit 0: all).\n")
+        );
+        assert!(!pull_requests(&prs[..2], 3).contains("--limit"));
+        assert!(!pull_requests(&prs[..2], 0).contains("--limit"));
+    }
+
+    #[test]
+    fn titles_are_cut_and_made_printable() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("exactly 10", 10), "exactly 10");
+        assert_eq!(truncate("one two three", 9), "one two…");
+        assert_eq!(truncate("ÜÜÜÜÜÜ", 4), "ÜÜÜ…");
+        assert_eq!(printable("a\u{1b}[2Jb\r\n"), "a?[2Jb??");
+    }
+
+    #[test]
+    fn metrics_table_by_repo() {
+        let out = metrics(
+            &fixtures::metrics_rows(MetricsGrouping::Repo),
+            MetricsGrouping::Repo,
+        );
+        assert_eq!(
+            out,
+            "\
+REPO        PRS  MERGED  CYCLE                  REVIEW TIME       CODING         PICKUP            REVIEW              SIZE
+acme/api    283     251  1d 2h / 3d 4h / 6d 2h  45m / 5h / 1d 6h  4h / 20h / 3d  45m / 5h / 1d 6h  3h / 1d 2h / 2d 2h  48 / 150 / 900
+acme/web      1       0  —                      45s / — / —       4h / 20h / 3d  45m / 5h / 1d 6h  —                   48 / 150 / 900
+acme/infra   56      47  1d 2h / 3d 4h / 6d 2h  45m / 5h / 1d 6h  4h / 20h / 3d  45m / 5h / 1d 6h  3h / 1d 2h / 2d 2h  48 / 150 / 900
+Each measure: p50 / p75 / p90; SIZE in lines. Definitions: `tidemark metrics --help`.
+"
+        );
+        let out = metrics(
+            &fixtures::metrics_rows(MetricsGrouping::Week),
+            MetricsGrouping::Week,
+        );
+        assert!(out.starts_with("WEEK      PRS  MERGED"), "{out}");
+    }
+
+    #[test]
+    fn sync_progress_lines() {
+        let steps = fixtures::sync_steps();
+        assert_eq!(
+            sync_progress_line(&steps[0]),
+            "sync: starting, 0 pull requests fetched"
+        );
+        assert_eq!(
+            sync_progress_line(&steps[1]),
+            "sync: members, 0/3 repositories, 0 pull requests fetched, rate limit left: graphql \
+             4999/5000"
+        );
+        assert_eq!(
+            sync_progress_line(&steps[2]),
+            "sync: pull requests, 1/3 repositories, 120 pull requests fetched, rate limit left: \
+             graphql 4991/5000"
+        );
+        let mut odd = steps[2].clone();
+        odd.phase = "waiting\u{1b}[2J".into();
+        odd.budget.push(tidemark_protocol::RateBudget {
+            resource: "core".into(),
+            limit: 5000,
+            remaining: 0,
+            reset_at: 0,
+        });
+        assert_eq!(
+            sync_progress_line(&odd),
+            "sync: waiting?[2J, 1/3 repositories, 120 pull requests fetched, rate limit left: \
+             graphql 4991/5000, core 0/5000"
+        );
+        odd.phase.clear();
+        assert!(sync_progress_line(&odd).starts_with("sync: syncing, "));
+    }
+
+    #[test]
+    fn sync_summaries() {
+        let steps = fixtures::sync_steps();
+        assert_eq!(
+            sync_started("platform", &steps[1]),
+            "Sync of team 'platform' running: members, 0/3 repositories, 0 pull requests \
+             fetched, rate limit left: graphql 4999/5000.\nFollow it with `tidemark sync --team \
+             platform --wait`.\n"
+        );
+        assert_eq!(
+            sync_finished("platform", steps.last().unwrap()),
+            "Sync of team 'platform' complete: 3 repositories, 469 pull requests fetched with 40 \
+             requests (at 2025-01-05 14:04 UTC).\nNext sync: 2025-01-05 15:04 UTC.\n"
+        );
+        let failed = fixtures::failing_sync_steps().pop().unwrap();
+        assert_eq!(
+            sync_failure(&failed),
+            "GitHub rejected the token (401): reconnect GitHub (`tidemark connect github --yes`) \
+             (the daemon tries again at 2025-01-05 14:18 UTC)"
+        );
+        let mut bare = failed;
+        bare.error = None;
+        bare.next_sync_at = None;
+        assert_eq!(sync_failure(&bare), "no reason given");
+    }
+}
