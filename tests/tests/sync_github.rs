@@ -311,3 +311,47 @@ fn faults_secondary_limits_and_a_deleted_repo_do_not_corrupt_the_sync() {
     assert_eq!(progress.status, SyncStatus::Error);
     assert!(progress.error.unwrap_or_default().contains("reconnect"));
 }
+
+#[test]
+fn many_scattered_changes_are_all_picked_up_incrementally() {
+    let mut w = World::new(11, 20, 250);
+    let (progress, _) = w.sync();
+    assert_eq!(progress.status, SyncStatus::Complete, "{progress:?}");
+    {
+        let mut s = w.sim.world();
+        let keys: Vec<(u64, u64)> = s.pulls.keys().copied().collect();
+        let people: Vec<String> = s
+            .members
+            .keys()
+            .map(|id| s.account(*id).login.clone())
+            .collect();
+        let now = tidemark_tests::sim::clock::now();
+        for (i, (repo, number)) in keys.iter().step_by(100).enumerate() {
+            if i % 2 == 0 {
+                s.edit_pull(*repo, *number, &format!("Changed {i}"), now)
+                    .unwrap();
+            } else {
+                let who = &people[i % people.len()];
+                s.submit_review(
+                    *repo,
+                    *number,
+                    who,
+                    tidemark_tests::sim::world::ReviewState::Commented,
+                    "later",
+                    now,
+                )
+                .unwrap();
+            }
+        }
+    }
+    let (progress, _) = w.sync();
+    assert_eq!(progress.status, SyncStatus::Complete, "{progress:?}");
+    // The changed ones, and a few per repository again: the overlap below the checkpoint
+    // that catches changes made within the same second as the newest stored one.
+    assert!(
+        (50..=50 + 20 * 3).contains(&progress.prs_fetched),
+        "{} fetched for 50 changed",
+        progress.prs_fetched
+    );
+    w.assert_store_equals_truth();
+}

@@ -222,17 +222,21 @@ pub struct Commit {
     pub committed_at: Option<i64>,
 }
 
-/// A repository's sync checkpoint: pull requests are walked in `updated_at` order, and the
-/// cursor after the last stored page is kept with that page, in the same batch.
+/// A repository's sync checkpoint, kept with each stored page in the same batch. The first
+/// sync walks pull requests oldest-updated first and keeps GitHub's cursor, so a killed sync
+/// resumes after the last stored page. Once `complete`, later syncs walk newest-updated first
+/// down to `updated_at` (less an overlap, for changes within the same second).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncCursor {
     pub team_id: TeamId,
     pub repo_id: u64,
-    /// GitHub's opaque cursor after the last stored pull request.
+    /// GitHub's opaque cursor after the last stored pull request of the first walk.
     pub cursor: Option<String>,
-    /// updated_at of the last stored pull request.
+    /// The newest updated_at stored.
     pub updated_at: Option<i64>,
     pub pull_requests_seen: u64,
+    /// The first walk reached the end.
+    pub complete: bool,
 }
 
 /// Facts about a pull request that its record has no field for.

@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 /// Pull requests per repository in one query: a repository never synced, one being caught up.
 const FIRST_FULL: u32 = 50;
-const FIRST_INCREMENTAL: u32 = 10;
+const FIRST_INCREMENTAL: u32 = 5;
 /// About this many pull requests in one query (what GitHub answers without timing out).
 const PRS_PER_QUERY: u32 = 100;
 /// Nested pages in the main query; bigger pull requests get follow-ups.
@@ -41,12 +41,24 @@ fragment Pr on PullRequest {{
     )
 }
 
+/// Changes within this many seconds of the newest stored one are fetched again: GitHub's times
+/// have one-second resolution, and two updates can share a second.
+const OVERLAP: i64 = 120;
+
 /// One repository's place in this sync.
 pub struct RepoWalk {
     pub repo: TrackedRepository,
     pub owner: String,
     pub name: String,
+    /// The stored checkpoint (what the next page's batch writes, updated as pages are stored).
     pub cursor: SyncCursor,
+    /// Newest-updated first, down to the checkpoint (the first walk is complete); else the
+    /// first walk, oldest-updated first from GitHub's cursor.
+    pub descending: bool,
+    /// Paging cursor of a descending walk (this sync only).
+    pub after: Option<String>,
+    /// Newest updated_at seen by a descending walk.
+    pub newest: Option<i64>,
     pub first: u32,
     pub done: bool,
     pub failed: Option<String>,
@@ -59,24 +71,28 @@ impl RepoWalk {
             .split_once('/')
             .map(|(o, n)| (o.to_string(), n.to_string()))
             .unwrap_or_default();
-        let first = if cursor.as_ref().is_some_and(|c| c.cursor.is_some()) {
-            FIRST_INCREMENTAL
-        } else {
-            FIRST_FULL
-        };
         let cursor = cursor.unwrap_or(SyncCursor {
             team_id: repo.team_id,
             repo_id: repo.github_repo_id,
             cursor: None,
             updated_at: None,
             pull_requests_seen: 0,
+            complete: false,
         });
+        let descending = cursor.complete;
         RepoWalk {
             repo,
             owner,
             name,
+            first: if descending {
+                FIRST_INCREMENTAL
+            } else {
+                FIRST_FULL
+            },
             cursor,
-            first,
+            descending,
+            after: None,
+            newest: None,
             done: false,
             failed: None,
         }
@@ -106,7 +122,7 @@ pub async fn sync_pull_requests(run: &Run<'_>, walks: &mut [RepoWalk]) -> Result
         let answer = match run.query(&query, vars).await {
             Ok(a) => a,
             Err(SyncError::TooBig) => {
-                // GitHub timed out on a big page: smaller pages, one repository at a time.
+                // GitHub timed out on a big page: smaller pages.
                 for &i in &batch {
                     walks[i].first = (walks[i].first / 2).max(5);
                 }
@@ -135,31 +151,59 @@ pub async fn sync_pull_requests(run: &Run<'_>, walks: &mut [RepoWalk]) -> Result
                 continue;
             }
             let conn = &repo_node["pullRequests"];
-            let nodes = conn["nodes"].as_array().cloned().unwrap_or_default();
+            let mut nodes = conn["nodes"].as_array().cloned().unwrap_or_default();
+            let floor = walk
+                .cursor
+                .updated_at
+                .unwrap_or(i64::MIN)
+                .saturating_sub(OVERLAP);
+            let received = nodes.len();
+            let oldest_received = nodes.iter().filter_map(|n| time(&n["updatedAt"])).min();
+            if walk.descending {
+                // What is older than the checkpoint is stored already: skip it (and its follow-ups).
+                nodes.retain(|n| time(&n["updatedAt"]).is_none_or(|t| t >= floor));
+            }
+            tracing::debug!(
+                team = run.team,
+                repo = %walk.repo.full_name,
+                descending = walk.descending,
+                received,
+                kept = nodes.len(),
+                ?oldest_received,
+                floor,
+                "pull request page"
+            );
             let snapshots = complete(run, walk, nodes).await?;
             let end = conn["pageInfo"]["endCursor"].as_str().map(String::from);
             let has_next = conn["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false);
             let count = snapshots.len() as u64;
-            if count > 0 || end.is_some() {
-                let mut cursor = walk.cursor.clone();
+            let page_newest = snapshots.iter().map(|s| s.pr.updated_at).max();
+            let mut cursor = walk.cursor.clone();
+            cursor.pull_requests_seen += count;
+            if walk.descending {
+                walk.newest = walk.newest.max(page_newest);
+                walk.after = end;
+                walk.done = !has_next || oldest_received.is_some_and(|t| t < floor);
+                if walk.done {
+                    // The whole span since the checkpoint is stored once this page is.
+                    cursor.updated_at = cursor.updated_at.max(walk.newest);
+                }
+            } else {
                 if let Some(end) = end {
                     cursor.cursor = Some(end);
                 }
-                cursor.updated_at = snapshots
-                    .iter()
-                    .map(|s| s.pr.updated_at)
-                    .max()
-                    .or(cursor.updated_at);
-                cursor.pull_requests_seen += count;
+                cursor.updated_at = cursor.updated_at.max(page_newest);
+                walk.done = !has_next;
+                cursor.complete = walk.done;
+            }
+            if count > 0 || cursor != walk.cursor {
                 run.store_page(walk.repo.github_repo_id, snapshots, cursor.clone())?;
                 walk.cursor = cursor;
             }
             run.fetched(count);
-            if has_next {
-                // Catching up: full-size pages from here.
+            if !walk.done {
+                // More to fetch than a probe: full-size pages from here.
                 walk.first = walk.first.max(FIRST_FULL);
-            } else {
-                walk.done = true;
             }
         }
     }
@@ -176,9 +220,14 @@ fn page_query(walks: &[RepoWalk], batch: &[usize]) -> (String, Value) {
         ));
         vars.insert(format!("o{slot}"), json!(w.owner));
         vars.insert(format!("n{slot}"), json!(w.name));
-        vars.insert(format!("c{slot}"), json!(w.cursor.cursor));
+        let (after, direction) = if w.descending {
+            (&w.after, "DESC")
+        } else {
+            (&w.cursor.cursor, "ASC")
+        };
+        vars.insert(format!("c{slot}"), json!(after));
         body.push_str(&format!(
-            "  r{slot}: repository(owner: $o{slot}, name: $n{slot}) {{ pullRequests(first: {}, after: $c{slot}, orderBy: {{field: UPDATED_AT, direction: ASC}}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...Pr }} }} }}\n",
+            "  r{slot}: repository(owner: $o{slot}, name: $n{slot}) {{ pullRequests(first: {}, after: $c{slot}, orderBy: {{field: UPDATED_AT, direction: {direction}}}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...Pr }} }} }}\n",
             w.first
         ));
     }

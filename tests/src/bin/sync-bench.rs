@@ -5,7 +5,7 @@
 //!
 //! Defaults: 200 repositories × 250 pull requests (50,000), 50 ms added to every request.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tidemark_protocol::{
     ConnectMethod, ConnectRequest, ConnectState, SyncProgress, TeamRef, TidemarkClient,
 };
@@ -162,8 +162,20 @@ fn main() -> anyhow::Result<()> {
     }
     sync("incremental, 1% changed   [goal ≤ 60 requests]")?;
     sync("incremental, nothing changed   [goal: 0 REST points, ≤ 1 GraphQL point per repo]")?;
-    drop(daemon);
-    std::thread::sleep(Duration::from_millis(100));
+    // The figures mean something only if the data is right: compare with the truth.
+    daemon.stop();
+    let truth: serde_json::Value = rt.block_on(async {
+        reqwest::get(format!("{}/_sim/truth", sim.url()))
+            .await?
+            .json()
+            .await
+    })?;
+    let store = tidemark_daemon::store::Store::open(&tidemark_daemon::daemon::store_dir(
+        &sandbox.data_dir(),
+    ))?;
+    let team_id = store.team_by_name("bench")?.expect("the bench team").id;
+    tidemark_tests::truth::assert_store_equals_truth(&truth, &store, team_id);
+    println!("store equals the simulator's truth after the syncs");
     Ok(())
 }
 

@@ -260,11 +260,16 @@ fn gen_pull(
         commits.push(gen_commit(rng, &author_acc, &format!("{id}-{i}"), at));
     }
 
-    // Draft phase.
-    let started_draft = matches!(fate, Fate::Draft | Fate::DraftThenReady);
-    let mut draft = started_draft;
+    // Draft phase. Never in the future: a PR not ready by the end of the year is still a draft.
+    let ready = t + rng.random_range(HOUR..4 * DAY);
+    let fate = if fate == Fate::DraftThenReady && ready >= now - 60 {
+        Fate::Draft
+    } else {
+        fate
+    };
+    let mut draft = matches!(fate, Fate::Draft | Fate::DraftThenReady);
     if fate == Fate::DraftThenReady {
-        t += rng.random_range(HOUR..4 * DAY);
+        t = ready;
         timeline.push(TimelineEvent {
             kind: TimelineKind::ReadyForReview,
             at: t,
@@ -364,45 +369,13 @@ fn gen_pull(
             break p;
         }
     };
+    // What would happen after the end of the generated year has not happened yet: such a pull
+    // request is still open (or still closed). No time is clamped, so none pile up on one second.
+    let past = |at: i64| at < now - 60;
     match fate {
         Fate::Merged | Fate::DraftThenReady => {
-            let at = (t + rng.random_range(10 * 60..2 * DAY)).min(now - 60);
-            open = false;
-            closed_at = Some(at);
-            merged_at = Some(at);
-            let by = merger(rng);
-            merged_by = Some(by);
-            timeline.push(TimelineEvent {
-                kind: TimelineKind::Merged,
-                at,
-                actor_id: by,
-            });
-        }
-        Fate::ClosedUnmerged => {
-            let at = (t + rng.random_range(HOUR..10 * DAY)).min(now - 60);
-            open = false;
-            closed_at = Some(at);
-            timeline.push(TimelineEvent {
-                kind: TimelineKind::Closed,
-                at,
-                actor_id: author,
-            });
-        }
-        Fate::Reopened => {
-            let closed = (t + rng.random_range(HOUR..3 * DAY)).min(now - 120);
-            let reopened = (closed + rng.random_range(HOUR..2 * DAY)).min(now - 90);
-            timeline.push(TimelineEvent {
-                kind: TimelineKind::Closed,
-                at: closed,
-                actor_id: author,
-            });
-            timeline.push(TimelineEvent {
-                kind: TimelineKind::Reopened,
-                at: reopened,
-                actor_id: author,
-            });
-            if rng.random_bool(0.5) {
-                let at = (reopened + rng.random_range(HOUR..2 * DAY)).min(now - 60);
+            let at = t + rng.random_range(10 * 60..2 * DAY);
+            if past(at) {
                 open = false;
                 closed_at = Some(at);
                 merged_at = Some(at);
@@ -413,6 +386,53 @@ fn gen_pull(
                     at,
                     actor_id: by,
                 });
+            }
+        }
+        Fate::ClosedUnmerged => {
+            let at = t + rng.random_range(HOUR..10 * DAY);
+            if past(at) {
+                open = false;
+                closed_at = Some(at);
+                timeline.push(TimelineEvent {
+                    kind: TimelineKind::Closed,
+                    at,
+                    actor_id: author,
+                });
+            }
+        }
+        Fate::Reopened => {
+            let closed = t + rng.random_range(HOUR..3 * DAY);
+            let reopened = closed + rng.random_range(HOUR..2 * DAY);
+            if past(closed) {
+                timeline.push(TimelineEvent {
+                    kind: TimelineKind::Closed,
+                    at: closed,
+                    actor_id: author,
+                });
+                open = false;
+                closed_at = Some(closed);
+            }
+            if past(closed) && past(reopened) {
+                timeline.push(TimelineEvent {
+                    kind: TimelineKind::Reopened,
+                    at: reopened,
+                    actor_id: author,
+                });
+                open = true;
+                closed_at = None;
+                let at = reopened + rng.random_range(HOUR..2 * DAY);
+                if rng.random_bool(0.5) && past(at) {
+                    open = false;
+                    closed_at = Some(at);
+                    merged_at = Some(at);
+                    let by = merger(rng);
+                    merged_by = Some(by);
+                    timeline.push(TimelineEvent {
+                        kind: TimelineKind::Merged,
+                        at,
+                        actor_id: by,
+                    });
+                }
             }
         }
         Fate::Open | Fate::Draft => {}
@@ -579,21 +599,30 @@ mod tests {
 
     #[test]
     fn timestamps_are_ordered_and_within_the_year() {
-        let s = spec();
-        let w = generate(&s);
-        for p in w.pulls.values() {
-            assert!(
-                p.created_at >= s.now - 366 * DAY && p.updated_at <= s.now,
-                "{p:?}"
-            );
-            if let Some(m) = p.merged_at {
-                assert!(m >= p.created_at && p.closed_at == Some(m));
+        for seed in 1..6 {
+            let s = OrgSpec { seed, ..spec() };
+            let w = generate(&s);
+            for p in w.pulls.values() {
+                // Nothing in the future, and nothing merged before it was ready.
+                for e in &p.timeline {
+                    assert!(e.at <= s.now && e.at >= p.created_at, "{e:?} of {p:?}");
+                    if let (TimelineKind::ReadyForReview, Some(m)) = (e.kind, p.merged_at) {
+                        assert!(m >= e.at, "merged before ready: {p:?}");
+                    }
+                }
+                assert!(
+                    p.created_at >= s.now - 366 * DAY && p.updated_at <= s.now,
+                    "{p:?}"
+                );
+                if let Some(m) = p.merged_at {
+                    assert!(m >= p.created_at && p.closed_at == Some(m));
+                }
+                for r in &p.reviews {
+                    assert!(r.submitted_at >= p.created_at && r.submitted_at <= p.updated_at);
+                }
+                assert!(p.commits.iter().all(|c| c.authored_at <= p.updated_at));
+                assert_eq!(p.open, p.closed_at.is_none());
             }
-            for r in &p.reviews {
-                assert!(r.submitted_at >= p.created_at && r.submitted_at <= p.updated_at);
-            }
-            assert!(p.commits.iter().all(|c| c.authored_at <= p.updated_at));
-            assert_eq!(p.open, p.closed_at.is_none());
         }
     }
 }
