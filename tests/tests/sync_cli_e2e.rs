@@ -1,0 +1,119 @@
+//! The real `tidemark` commands for repositories, sync, members, pull requests and metrics,
+//! against the real daemon and the GitHub simulator.
+
+use serde_json::Value;
+use std::process::{Command, Output, Stdio};
+use tidemark_tests::harness::{Daemon, Sandbox, bin, use_simulator};
+use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
+
+fn tidemark(daemon: &Daemon, args: &[&str]) -> Output {
+    Command::new(bin("tidemark"))
+        .arg("--socket")
+        .arg(&daemon.socket)
+        .arg("--no-start")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn ok_json(daemon: &Daemon, args: &[&str]) -> Value {
+    let out = tidemark(daemon, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn track_sync_and_read_metrics_from_the_command_line() {
+    let sim = Sim::start(
+        SimConfig {
+            org: OrgSpec {
+                repos: 2,
+                prs_per_repo: 8,
+                members: 4,
+                ..OrgSpec::default()
+            },
+            device_interval: 0,
+            auto_approve: Some(1),
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0",
+    )
+    .unwrap();
+    let sandbox = Sandbox::new();
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, false));
+    assert!(
+        tidemark(&daemon, &["team", "create", "platform"])
+            .status
+            .success()
+    );
+    assert!(
+        tidemark(&daemon, &["connect", "github", "--team", "platform"])
+            .status
+            .success()
+    );
+
+    let available = ok_json(
+        &daemon,
+        &["repos", "available", "--team", "platform", "--json"],
+    );
+    let names: Vec<String> = available
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["full_name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), 2);
+    // A name outside the org is refused, and nothing is tracked.
+    let bad = tidemark(
+        &daemon,
+        &["repos", "track", "--team", "platform", "other/thing"],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    let mut args = vec!["repos", "track", "--team", "platform", "--json"];
+    args.extend(names.iter().map(String::as_str));
+    ok_json(&daemon, &args);
+
+    let out = tidemark(&daemon, &["sync", "--team", "platform", "--wait"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let repos = ok_json(&daemon, &["repos", "list", "--team", "platform", "--json"]);
+    let total: u64 = repos
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["pull_request_count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 16);
+    assert!(
+        repos
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["sync_status"] == "complete")
+    );
+    let members = ok_json(&daemon, &["members", "--team", "platform", "--json"]);
+    assert_eq!(members.as_array().unwrap().len(), 4);
+    let prs = ok_json(
+        &daemon,
+        &["prs", "--team", "platform", "--limit", "0", "--json"],
+    );
+    assert_eq!(prs.as_array().unwrap().len(), 16);
+    let metrics = ok_json(
+        &daemon,
+        &["metrics", "--team", "platform", "--by", "repo", "--json"],
+    );
+    assert_eq!(metrics.as_array().unwrap().len(), 2);
+    let table = tidemark(&daemon, &["metrics", "--team", "platform"]);
+    assert!(table.status.success());
+    assert!(String::from_utf8_lossy(&table.stdout).contains("platform"));
+}
