@@ -625,6 +625,20 @@ fn seed_tracked_repo_and_history(s: &Setup, team_name: &str) -> u64 {
     hook_id
 }
 
+/// The team's status once its first sync since the daemon started has ended.
+fn settled(client: &TidemarkClient, team: &TeamRef) -> tidemark_protocol::TeamStatus {
+    harness::wait_until(Duration::from_secs(30), "the sync to settle", || {
+        let p = block_on(client.sync_status(ctx(), team.clone(), 2_000))
+            .unwrap()
+            .unwrap();
+        (!p.running && p.finished_at.is_some()).then_some(())
+    });
+    block_on(client.status(ctx(), Some(team.clone())))
+        .unwrap()
+        .unwrap()
+        .remove(0)
+}
+
 fn connected_team(s: &Setup, client: &TidemarkClient, name: &str) -> TeamRef {
     let t = team(client, name);
     let started = start(client, request(&t, ConnectMethod::Device)).unwrap();
@@ -646,6 +660,8 @@ fn disconnect_deletes_our_hooks_revokes_the_token_and_keeps_history_unless_purge
     let mut hook_id = 0;
     s.restart(|s| hook_id = seed_tracked_repo_and_history(s, "platform"));
     let client = s.client();
+    // A connected team syncs by itself at start; let that finish first.
+    let members_before = settled(&client, &t).member_count;
     let report = block_on(client.github_disconnect(ctx(), t.clone(), false))
         .unwrap()
         .unwrap();
@@ -667,7 +683,10 @@ fn disconnect_deletes_our_hooks_revokes_the_token_and_keeps_history_unless_purge
         .unwrap()
         .unwrap();
     assert!(status[0].integrations.is_empty() && status[0].repos.is_empty());
-    assert_eq!(status[0].member_count, 1, "history stays without --purge");
+    assert_eq!(
+        status[0].member_count, members_before,
+        "history stays without --purge"
+    );
     // Disconnecting twice says there is nothing to disconnect.
     let again = block_on(client.github_disconnect(ctx(), t.clone(), false)).unwrap();
     assert!(matches!(again, Err(RpcError::NotFound(_))), "{again:?}");
@@ -681,10 +700,11 @@ fn disconnect_with_purge_drops_history_and_without_a_secret_says_how_to_revoke()
     drop(client);
     s.restart(|s| {
         seed_tracked_repo_and_history(s, "platform");
-        // GitHub is down by the time we disconnect: the local disconnect still happens.
-        control(&s.sim, "/_sim/faults", json!({"error_rate": 1000}));
     });
     let client = s.client();
+    settled(&client, &t);
+    // GitHub is down by the time we disconnect: the local disconnect still happens.
+    control(&s.sim, "/_sim/faults", json!({"error_rate": 1000}));
     let report = block_on(client.github_disconnect(ctx(), t.clone(), true))
         .unwrap()
         .unwrap();
