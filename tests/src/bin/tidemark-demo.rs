@@ -77,7 +77,7 @@ fn run() -> anyhow::Result<ExitCode> {
 }
 
 /// Team `demo`, connected to the simulated org through the device flow (approved by the
-/// simulator itself).
+/// simulator itself), tracking every repository, its first sync started.
 async fn demo_team(socket: &std::path::Path) -> anyhow::Result<()> {
     use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, TeamRef};
     use tidemark_tests::harness::{connect, ctx};
@@ -101,11 +101,25 @@ async fn demo_team(socket: &std::path::Path) -> anyhow::Result<()> {
             .await??
         {
             ConnectState::Waiting => continue,
-            ConnectState::Connected { .. } => return Ok(()),
+            ConnectState::Connected { .. } => break,
             ConnectState::ChooseOrg { orgs } => anyhow::bail!("unexpected org choice: {orgs:?}"),
             ConnectState::Failed { reason } => anyhow::bail!("{reason}"),
         }
     }
+    // Track every repository; the daemon's first sync follows (watch it in the TUI).
+    let names = client
+        .repos_available(ctx(), TeamRef::Name("demo".into()))
+        .await??
+        .into_iter()
+        .map(|r| r.full_name)
+        .collect();
+    client
+        .repos_track(ctx(), TeamRef::Name("demo".into()), names)
+        .await??;
+    client
+        .sync_start(ctx(), TeamRef::Name("demo".into()))
+        .await??;
+    Ok(())
 }
 
 fn start_daemon(data_dir: &std::path::Path, socket: &std::path::Path) -> anyhow::Result<Child> {
