@@ -27,6 +27,9 @@ struct TeamSync {
     next_at: i64,
     /// Rate limits are per token, so per integration: kept across syncs.
     budget: Arc<Budget>,
+    /// When GitHub last rejected the token (401): scheduled syncs stop using it until the
+    /// credential changes (a reconnect).
+    unauthorized_at: Option<i64>,
 }
 
 pub struct Syncs {
@@ -83,6 +86,7 @@ impl Syncs {
                 failures: 0,
                 next_at: 0,
                 budget: Arc::new(Budget::default()),
+                unauthorized_at: None,
             }
         })
     }
@@ -156,6 +160,7 @@ async fn run_one(
     if let Some(entry) = teams.get_mut(&team) {
         entry.running = false;
         let every = shared.syncs.every.as_secs() as i64;
+        entry.unauthorized_at = matches!(result, Err(SyncError::Unauthorized)).then_some(now);
         if error.is_some() {
             entry.failures += 1;
             let backoff = (FIRST_BACKOFF << entry.failures.min(10)).min(every);
@@ -219,6 +224,12 @@ pub async fn scheduler(shared: Arc<Shared>, tick: Duration) {
             let Ok(Some(g)) = shared.store.github_integration(team.id) else {
                 continue;
             };
+            let credential_changed_at = shared
+                .store
+                .credential(team.id, Provider::Github)
+                .ok()
+                .flatten()
+                .map_or(0, |c| c.updated_at);
             let due = {
                 let syncs = &shared.syncs;
                 let mut map = syncs.teams();
@@ -229,7 +240,10 @@ pub async fn scheduler(shared: Arc<Shared>, tick: Duration) {
                         .last_sync_at
                         .map_or(now, |t| t + syncs.every.as_secs() as i64);
                 }
-                !entry.running && now >= entry.next_at
+                let rejected = entry
+                    .unauthorized_at
+                    .is_some_and(|t| credential_changed_at <= t);
+                !entry.running && !rejected && now >= entry.next_at
             };
             if due {
                 let _ = start(&shared, team.id);
