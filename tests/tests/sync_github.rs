@@ -43,6 +43,7 @@ impl World {
                     ..OrgSpec::default()
                 },
                 device_interval: 0,
+                secondary_retry_after: 1,
                 auto_approve: Some(1),
                 ..SimConfig::default()
             },
@@ -145,6 +146,8 @@ impl World {
         spent.rest_requests -= before.rest_requests;
         spent.graphql_requests -= before.graphql_requests;
         spent.graphql_points -= before.graphql_points;
+        spent.early_requests -= before.early_requests;
+        spent.secondary_limited -= before.secondary_limited;
         (progress, spent)
     }
 
@@ -280,6 +283,28 @@ fn faults_secondary_limits_and_a_deleted_repo_do_not_corrupt_the_sync() {
     let (progress, spent) = w.sync();
     assert_eq!(progress.status, SyncStatus::Complete, "{progress:?}");
     assert_eq!(spent.early_requests, 0);
+    w.control("/_sim/faults", json!({}));
+    w.assert_store_equals_truth();
+
+    // Secondary limits (retry-after 1 s) and GitHub timing out on big queries (502): the sync
+    // waits as told, asks for smaller pages, and still ends equal to the truth.
+    w.control(
+        "/_sim/repos/api/pulls",
+        json!({"title": "one more", "commits": 1}),
+    );
+    w.control(
+        "/_sim/faults",
+        json!({"secondary_next": 2, "graphql_timeout_nodes": 500}),
+    );
+    let (progress, spent) = w.sync();
+    assert_eq!(progress.status, SyncStatus::Complete, "{progress:?}");
+    assert_eq!(spent.early_requests, 0, "nothing before retry-after");
+    assert!(spent.secondary_limited >= 2, "{spent:?}");
+    let log = w.daemon.as_ref().unwrap().log_text();
+    assert!(
+        log.contains("asking for less"),
+        "the 502s were met with smaller queries"
+    );
     w.control("/_sim/faults", json!({}));
     w.assert_store_equals_truth();
 

@@ -13,6 +13,8 @@ use std::str::FromStr;
 /// Pull requests per repository in one query: a repository never synced, one being caught up.
 const FIRST_FULL: u32 = 50;
 const FIRST_INCREMENTAL: u32 = 5;
+/// The smallest page asked for when GitHub keeps timing out.
+const MIN_FIRST: u32 = 2;
 /// About this many pull requests in one query (what GitHub answers without timing out).
 const PRS_PER_QUERY: u32 = 100;
 /// Nested pages in the main query; bigger pull requests get follow-ups.
@@ -101,12 +103,14 @@ impl RepoWalk {
 
 /// Walk every repository to its end (or its failure).
 pub async fn sync_pull_requests(run: &Run<'_>, walks: &mut [RepoWalk]) -> Result<(), SyncError> {
+    // Pull requests asked for in one query; halved each time GitHub times out.
+    let mut per_query = PRS_PER_QUERY;
     loop {
         let batch: Vec<usize> = {
             let mut picked = Vec::new();
             let mut prs = 0;
             for (i, w) in walks.iter().enumerate().filter(|(_, w)| !w.done) {
-                if !picked.is_empty() && prs + w.first > PRS_PER_QUERY {
+                if !picked.is_empty() && prs + w.first > per_query {
                     break;
                 }
                 prs += w.first;
@@ -122,15 +126,21 @@ pub async fn sync_pull_requests(run: &Run<'_>, walks: &mut [RepoWalk]) -> Result
         let answer = match run.query(&query, vars).await {
             Ok(a) => a,
             Err(SyncError::TooBig) => {
-                // GitHub timed out on a big page: smaller pages.
-                for &i in &batch {
-                    walks[i].first = (walks[i].first / 2).max(5);
-                }
-                if batch.len() == 1 && walks[batch[0]].first == 5 {
+                // GitHub timed out: fewer pull requests per query, and smaller pages.
+                if batch.len() == 1 && walks[batch[0]].first <= MIN_FIRST {
                     return Err(SyncError::Failed(
                         "GitHub times out even on the smallest page".into(),
                     ));
                 }
+                per_query = (per_query / 2).max(MIN_FIRST);
+                for &i in &batch {
+                    walks[i].first = (walks[i].first / 2).max(MIN_FIRST);
+                }
+                tracing::info!(
+                    team = run.team,
+                    per_query,
+                    "GitHub timed out; asking for less"
+                );
                 continue;
             }
             Err(e) => return Err(e),
@@ -202,8 +212,8 @@ pub async fn sync_pull_requests(run: &Run<'_>, walks: &mut [RepoWalk]) -> Result
             }
             run.fetched(count);
             if !walk.done {
-                // More to fetch than a probe: full-size pages from here.
-                walk.first = walk.first.max(FIRST_FULL);
+                // More to fetch than a probe: full-size pages from here (what still fits).
+                walk.first = walk.first.max(FIRST_FULL.min(per_query));
             }
         }
     }

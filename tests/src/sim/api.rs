@@ -45,7 +45,13 @@ pub async fn handle(shared: &Arc<Shared>, req: Request, inflight: usize) -> Resp
     } else {
         Resource::Core
     };
-    if inflight > shared.config.max_concurrent {
+    let tripped = {
+        let mut f = shared.faults();
+        let t = f.secondary_next > 0;
+        f.secondary_next = f.secondary_next.saturating_sub(1);
+        t
+    };
+    if tripped || inflight > shared.config.max_concurrent {
         let secs = shared.config.secondary_retry_after;
         shared.limits().block(caller.user_id, secs, now);
         shared.stats().secondary_limited += 1;

@@ -87,6 +87,8 @@ pub struct Faults {
     pub graphql_timeout_nodes: Option<u64>,
     /// The next N API requests answer 502 (then it clears itself).
     pub fail_next: u32,
+    /// The next N API requests trip the secondary limit (`retry-after` as configured).
+    pub secondary_next: u32,
 }
 
 /// Counters the tests read through `/_sim/stats`.
