@@ -23,6 +23,8 @@ Environment:
   TIDEMARK_OAUTH_ADDR         OAuth callback listener address (as --oauth-addr)
   TIDEMARK_TOKEN_CHECK_SECS   How often expiring tokens are refreshed (as --token-check-secs)
   TIDEMARK_SYNC_INTERVAL_SECS Time between reconciliation syncs (as --sync-interval-secs)
+  TIDEMARK_WEBHOOK_ADDR       Webhook listener address (as --webhook-addr)
+  TIDEMARK_PUBLIC_URL         The URL GitHub calls for webhooks (as --public-url)
   RUST_LOG                    Log filter for stderr, e.g. info, debug, tidemark_daemon=trace
   XDG_DATA_HOME               Default data dir is $XDG_DATA_HOME/tidemark (~/.local/share/tidemark)
   XDG_RUNTIME_DIR             Default socket is $XDG_RUNTIME_DIR/tidemark/tidemark.sock
@@ -68,6 +70,19 @@ struct Cli {
     /// in between)
     #[arg(long, global = true, env = "TIDEMARK_SYNC_INTERVAL_SECS", value_name = "SECS", default_value_t = 6 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
     sync_interval_secs: u64,
+    /// Where the webhook listener binds (path /webhooks/github); `off` for none
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_WEBHOOK_ADDR",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8787"
+    )]
+    webhook_addr: String,
+    /// The public URL GitHub calls for webhooks (your tunnel's, e.g. https://x.trycloudflare.com);
+    /// without it tidemark creates no webhooks and relies on periodic syncs
+    #[arg(long, global = true, env = "TIDEMARK_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -151,6 +166,21 @@ fn run(cli: Cli) -> Result<(), String> {
                 github,
                 token_check: std::time::Duration::from_secs(cli.token_check_secs),
                 sync_every: std::time::Duration::from_secs(cli.sync_interval_secs),
+                webhook_addr: match cli.webhook_addr.as_str() {
+                    "off" | "" => None,
+                    a => Some(a.parse().map_err(|e| format!("--webhook-addr {a}: {e}"))?),
+                },
+                public_url: match &cli.public_url {
+                    Some(u) => {
+                        let parsed =
+                            url::Url::parse(u).map_err(|e| format!("--public-url {u}: {e}"))?;
+                        if !matches!(parsed.scheme(), "https" | "http") {
+                            return Err(format!("--public-url {u}: must be an http(s) URL"));
+                        }
+                        Some(u.trim_end_matches('/').to_string())
+                    }
+                    None => None,
+                },
             })
             .map_err(|e| e.to_string())
         }

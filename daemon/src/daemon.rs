@@ -19,6 +19,10 @@ pub struct Config {
     pub token_check: std::time::Duration,
     /// Time between reconciliation syncs of each integration.
     pub sync_every: std::time::Duration,
+    /// The webhook listener's address (None: no listener).
+    pub webhook_addr: Option<std::net::SocketAddr>,
+    /// The URL GitHub calls (a tunnel's) for webhooks.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,10 +122,16 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
         store,
         keyring,
         policy: Policy::current(),
-        connector: crate::connect::Connector::new(config.github.clone()),
+        connector: crate::connect::Connector::new(config.github.clone(), config.public_url.clone()),
         refreshes: crate::tokens::Refreshes::default(),
         syncs: crate::sync::Syncs::new(config.sync_every),
     });
+    if let Some(addr) = config.webhook_addr {
+        // Without its listener the daemon still works (periodic syncs): say so, carry on.
+        if let Err(e) = crate::webhooks::start(&shared, addr) {
+            tracing::error!(%addr, error = %e, "webhook listener not started (is the port in use? see --webhook-addr); syncs continue without webhooks");
+        }
+    }
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     tracing::info!(

@@ -17,3 +17,4 @@ pub mod rpc;
 pub mod store;
 pub mod sync;
 pub mod tokens;
+pub mod webhooks;

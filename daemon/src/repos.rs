@@ -115,10 +115,31 @@ pub async fn track(shared: &Shared, team: TeamId, names: &[String]) -> Result<Ve
         found.push(repo.clone());
     }
     let mut ids = Vec::new();
+    let mut new = Vec::new();
     for repo in found {
         match shared.store.track_repo(team, repo.id, &repo.full_name) {
-            Ok(_) | Err(StoreError::Conflict(_)) => ids.push(repo.id),
+            Ok(_) => {
+                ids.push(repo.id);
+                new.push(repo);
+            }
+            Err(StoreError::Conflict(_)) => ids.push(repo.id),
             Err(e) => return Err(store_err(e)),
+        }
+    }
+    shared.store.flush_async().await.map_err(store_err)?;
+    // With a public URL, each new repository gets its webhook; a failure is recorded on the
+    // repository (periodic syncs still cover it).
+    for repo in new {
+        if let Err(e) =
+            crate::webhooks::hooks::create(shared, team, repo.id, &repo.full_name, &token).await
+        {
+            tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook not created");
+            let _ = shared.store.set_repo_sync_status(
+                team,
+                repo.id,
+                crate::store::SyncStatus::Pending,
+                Some(format!("webhook not created: {e}")),
+            );
         }
     }
     shared.store.flush_async().await.map_err(store_err)?;
@@ -143,6 +164,16 @@ pub async fn untrack(
     }
     let mut out = Vec::new();
     for (id, name) in ids {
+        // Its webhook goes first (best effort: GitHub being down must not block untracking).
+        if let Some(hook) = tracked
+            .iter()
+            .find(|r| r.github_repo_id == id)
+            .and_then(|r| r.webhook_id)
+            && let Ok(token) = crate::tokens::access_token(shared, team).await
+            && let Err(e) = shared.connector.api.delete_hook(&token, &name, hook).await
+        {
+            tracing::warn!(team, repo = %name, error = %e, "webhook not deleted on GitHub");
+        }
         shared.store.untrack_repo(team, id).map_err(store_err)?;
         shared
             .store

@@ -120,6 +120,10 @@ impl Sandbox {
             .env_remove("TIDEMARK_GITHUB_URL")
             .env_remove("TIDEMARK_GITHUB_API_URL")
             .env_remove("TIDEMARK_OAUTH_ADDR")
+            // Tests run side by side: each daemon's webhook listener on a port of its own (a
+            // test can still pass --webhook-addr).
+            .env("TIDEMARK_WEBHOOK_ADDR", "127.0.0.1:0")
+            .env_remove("TIDEMARK_PUBLIC_URL")
             .env("RUST_LOG", "trace")
             .stdin(Stdio::null());
         cmd
@@ -196,6 +200,24 @@ impl Daemon {
 
     pub fn log_text(&self) -> String {
         read(&self.log)
+    }
+
+    /// The webhook listener's address, from the daemon's log.
+    pub fn webhook_url(&self) -> String {
+        let addr = wait_until(
+            Duration::from_secs(10),
+            "the webhook listener to open",
+            || {
+                let log = self.log_text();
+                let line = log
+                    .lines()
+                    .find(|l| l.contains("webhook listener open"))?
+                    .to_string();
+                let start = line.find("bound=")? + "bound=".len();
+                Some(line[start..].split_whitespace().next()?.to_string())
+            },
+        );
+        format!("http://{addr}")
     }
 }
 

@@ -36,6 +36,8 @@ const MAX_WAIT: Duration = Duration::from_secs(8);
 /// The daemon's GitHub settings and the flows in progress.
 pub struct Connector {
     pub github: GitHubConfig,
+    /// The URL GitHub reaches this daemon's webhook listener at (a tunnel's); None: no hooks.
+    pub public_url: Option<String>,
     pub http: reqwest::Client,
     pub api: Api,
     flows: Mutex<HashMap<FlowId, Flow>>,
@@ -71,11 +73,12 @@ struct Flow {
 }
 
 impl Connector {
-    pub fn new(github: GitHubConfig) -> Connector {
+    pub fn new(github: GitHubConfig, public_url: Option<String>) -> Connector {
         let http = crate::github::http_client();
         let api = Api::new(http.clone(), &github.api_url);
         Connector {
             github,
+            public_url,
             http,
             api,
             flows: Mutex::new(HashMap::new()),

@@ -102,6 +102,29 @@ impl Api {
         self.get_json(&format!("/repos/{full_name}"), token).await
     }
 
+    /// Create a repository webhook; returns its id.
+    pub async fn create_hook(
+        &self,
+        token: &Secret,
+        full_name: &str,
+        body: &serde_json::Value,
+    ) -> Result<u64, GitHubError> {
+        #[derive(serde::Deserialize)]
+        struct Created {
+            id: u64,
+        }
+        let resp = self
+            .send(
+                Method::POST,
+                &format!("/repos/{full_name}/hooks"),
+                token,
+                Some(body),
+            )
+            .await?;
+        let created: Created = decode(resp, "a created webhook").await?;
+        Ok(created.id)
+    }
+
     /// Delete a repository webhook; one already gone counts as deleted.
     pub async fn delete_hook(
         &self,

@@ -102,7 +102,12 @@ impl Service {
                 let prs = store
                     .count_repo_pull_requests(team, r.github_repo_id)
                     .map_err(store_err)?;
-                Ok(convert::repo(r, prs))
+                let health = store
+                    .hook_health(team, r.github_repo_id)
+                    .map_err(store_err)?;
+                let mut info = convert::repo(r, prs);
+                info.last_webhook_at = health.and_then(|h| h.last_delivery_at);
+                Ok(info)
             })
             .collect()
     }

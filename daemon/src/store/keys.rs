@@ -33,6 +33,12 @@ pub enum Kind {
     SyncCursor = 0x23,
     /// What a pull request's record does not hold (GitHub's 250-commit cap was hit).
     PrExtra = 0x24,
+    /// A verified webhook delivery, durable before it is acknowledged, until it is applied.
+    Inbox = 0x25,
+    /// A delivery id already received (deduplication across redeliveries and restarts).
+    DeliverySeen = 0x26,
+    /// A repository's webhook health: last ping, last delivery, counts.
+    HookHealth = 0x27,
 }
 
 impl Kind {
@@ -55,6 +61,9 @@ impl Kind {
             Kind::Commit => "commit",
             Kind::SyncCursor => "sync cursor",
             Kind::PrExtra => "pull request extra",
+            Kind::Inbox => "webhook inbox entry",
+            Kind::DeliverySeen => "webhook delivery id",
+            Kind::HookHealth => "webhook health",
         }
     }
 }

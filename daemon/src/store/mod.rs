@@ -4,6 +4,7 @@
 //! crash never leaves half a cascade).
 
 mod github_link;
+mod inbox;
 mod integrations;
 pub mod keys;
 mod people;

@@ -248,3 +248,34 @@ pub struct PrExtra {
     /// GitHub's count of the PR's commits, when it is more than GitHub lists (250).
     pub commits_total: u64,
 }
+
+/// A webhook delivery that passed verification, kept until applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxEntry {
+    pub team_id: TeamId,
+    pub seq: u64,
+    /// `X-GitHub-Delivery` (kept by GitHub on redelivery).
+    pub guid: String,
+    pub event: String,
+    pub hook_id: Option<u64>,
+    pub repo_id: Option<u64>,
+    pub received_at: i64,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliverySeen {
+    pub team_id: TeamId,
+    pub received_at: i64,
+}
+
+/// How a repository's webhook is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HookHealth {
+    pub team_id: TeamId,
+    pub repo_id: u64,
+    pub last_ping_at: Option<i64>,
+    pub last_delivery_at: Option<i64>,
+    pub deliveries: u64,
+    pub ignored: u64,
+}

@@ -107,6 +107,27 @@ impl Store {
         Ok(repo)
     }
 
+    /// A tracked repository renamed or transferred on GitHub (same id, new `owner/name`).
+    pub fn rename_tracked_repo(
+        &self,
+        team: TeamId,
+        github_repo_id: u64,
+        full_name: &str,
+    ) -> Result<TrackedRepository> {
+        validate_repo_full_name(full_name).map_err(|reason| StoreError::Rejected {
+            field: "repository",
+            reason,
+        })?;
+        let mut w = self.writer();
+        let mut repo = self
+            .tracked_repo(team, github_repo_id)?
+            .ok_or_else(|| StoreError::NotFound(format!("tracked repository {github_repo_id}")))?;
+        repo.full_name = full_name.to_string();
+        w.put(repo_key(team, github_repo_id), &repo);
+        w.commit()?;
+        Ok(repo)
+    }
+
     /// Record the webhook tidemark created for a repository (None: it has none).
     pub fn set_repo_webhook(
         &self,

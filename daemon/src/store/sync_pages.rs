@@ -66,53 +66,26 @@ impl Store {
                 "tracked repository {repo} of team #{team}"
             )));
         }
-        for mut snap in page {
-            let number = snap.pr.number;
-            let belongs = (snap.pr.team_id, snap.pr.repo_id) == (team, repo)
-                && snap
-                    .reviews
-                    .iter()
-                    .all(|r| (r.team_id, r.repo_id, r.pr_number) == (team, repo, number))
-                && snap
-                    .commits
-                    .iter()
-                    .all(|c| (c.team_id, c.repo_id, c.pr_number) == (team, repo, number));
-            if !belongs {
-                return Err(StoreError::Rejected {
-                    field: "pull request",
-                    reason:
-                        "reviews and commits must belong to the pull request they are stored with"
-                            .into(),
-                });
-            }
-            for key in self.scan_keys(review_prefix(team, repo, number))? {
-                w.remove(key);
-            }
-            for key in self.scan_keys(commit_prefix(team, repo, number))? {
-                w.remove(key);
-            }
-            metrics::compute(&mut snap.pr, &snap.reviews, &snap.commits);
-            for r in &snap.reviews {
-                w.put(review_prefix(team, repo, number).u64(r.review_id), r);
-            }
-            for c in &snap.commits {
-                w.put(commit_prefix(team, repo, number).bytes(c.sha.as_bytes()), c);
-            }
-            match snap.commits_total {
-                Some(total) => w.put(
-                    extra_key(team, repo, number),
-                    &PrExtra {
-                        team_id: team,
-                        repo_id: repo,
-                        number,
-                        commits_total: total,
-                    },
-                ),
-                None => w.remove(extra_key(team, repo, number)),
-            }
-            w.put(pr_key(team, repo, number), &snap.pr);
-        }
+        write_snapshots(self, &mut w, team, repo, page)?;
         w.put(cursor_key(team, repo), &cursor);
+        w.commit()
+    }
+
+    /// Store pull requests as GitHub has them now (a webhook's refetch), without touching the
+    /// repository's checkpoint, atomically.
+    pub fn put_pull_request_snapshots(
+        &self,
+        team: TeamId,
+        repo: u64,
+        page: Vec<PrSnapshot>,
+    ) -> Result<()> {
+        let mut w = self.writer();
+        if self.tracked_repo(team, repo)?.is_none() {
+            return Err(StoreError::NotFound(format!(
+                "tracked repository {repo} of team #{team}"
+            )));
+        }
+        write_snapshots(self, &mut w, team, repo, page)?;
         w.commit()
     }
 
@@ -122,4 +95,59 @@ impl Store {
         w.remove(cursor_key(team, repo));
         w.commit()
     }
+}
+
+fn write_snapshots(
+    store: &Store,
+    w: &mut super::Writer<'_>,
+    team: TeamId,
+    repo: u64,
+    page: Vec<PrSnapshot>,
+) -> Result<()> {
+    for mut snap in page {
+        let number = snap.pr.number;
+        let belongs = (snap.pr.team_id, snap.pr.repo_id) == (team, repo)
+            && snap
+                .reviews
+                .iter()
+                .all(|r| (r.team_id, r.repo_id, r.pr_number) == (team, repo, number))
+            && snap
+                .commits
+                .iter()
+                .all(|c| (c.team_id, c.repo_id, c.pr_number) == (team, repo, number));
+        if !belongs {
+            return Err(StoreError::Rejected {
+                field: "pull request",
+                reason: "reviews and commits must belong to the pull request they are stored with"
+                    .into(),
+            });
+        }
+        for key in store.scan_keys(review_prefix(team, repo, number))? {
+            w.remove(key);
+        }
+        for key in store.scan_keys(commit_prefix(team, repo, number))? {
+            w.remove(key);
+        }
+        metrics::compute(&mut snap.pr, &snap.reviews, &snap.commits);
+        for r in &snap.reviews {
+            w.put(review_prefix(team, repo, number).u64(r.review_id), r);
+        }
+        for c in &snap.commits {
+            w.put(commit_prefix(team, repo, number).bytes(c.sha.as_bytes()), c);
+        }
+        match snap.commits_total {
+            Some(total) => w.put(
+                extra_key(team, repo, number),
+                &PrExtra {
+                    team_id: team,
+                    repo_id: repo,
+                    number,
+                    commits_total: total,
+                },
+            ),
+            None => w.remove(extra_key(team, repo, number)),
+        }
+        w.put(pr_key(team, repo, number), &snap.pr);
+    }
+    Ok(())
 }

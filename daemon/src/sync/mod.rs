@@ -38,6 +38,11 @@ pub struct Syncs {
     pub every: Duration,
 }
 
+/// Progress of nothing running.
+pub fn idle_progress() -> SyncProgress {
+    idle(SyncStatus::Pending, None, None)
+}
+
 fn idle(status: SyncStatus, last_sync_at: Option<i64>, error: Option<String>) -> SyncProgress {
     SyncProgress {
         running: false,
@@ -62,6 +67,27 @@ impl Syncs {
             teams: Mutex::new(HashMap::new()),
             every,
         }
+    }
+
+    /// The team's rate-limit budget (shared by its syncs and webhook refetches).
+    pub fn budget(&self, team: TeamId) -> Arc<Budget> {
+        let mut teams = self.teams();
+        if let Some(t) = teams.get(&team) {
+            return t.budget.clone();
+        }
+        let budget = Arc::new(Budget::default());
+        teams.insert(
+            team,
+            TeamSync {
+                progress: watch::channel(idle_progress()).0,
+                running: false,
+                failures: 0,
+                next_at: 0,
+                budget: budget.clone(),
+                unauthorized_at: None,
+            },
+        );
+        budget
     }
 
     fn teams(&self) -> MutexGuard<'_, HashMap<TeamId, TeamSync>> {

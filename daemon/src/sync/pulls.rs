@@ -249,6 +249,37 @@ fn page_query(walks: &[RepoWalk], batch: &[usize]) -> (String, Value) {
     (query, Value::Object(vars))
 }
 
+/// Read named pull requests of one repository again, whole (a webhook's refetch).
+pub async fn fetch_pull_requests(
+    run: &Run<'_>,
+    walk: &RepoWalk,
+    numbers: &[u64],
+) -> Result<Vec<PrSnapshot>, SyncError> {
+    let mut out = Vec::new();
+    for chunk in numbers.chunks(20) {
+        let mut body = String::new();
+        for (slot, n) in chunk.iter().enumerate() {
+            body.push_str(&format!(
+                "  p{slot}: pullRequest(number: {n}) {{ ...Pr }}\n"
+            ));
+        }
+        let query = format!(
+            "query Refetch($o: String!, $n: String!) {{\n  rateLimit {{ cost remaining resetAt }}\n  repository(owner: $o, name: $n) {{\n{body}  }}\n}}\n{}",
+            fragments()
+        );
+        let answer = run
+            .query(&query, json!({ "o": walk.owner, "n": walk.name }))
+            .await?;
+        let repo = &answer.data["repository"];
+        let nodes: Vec<Value> = (0..chunk.len())
+            .map(|slot| repo[format!("p{slot}")].clone())
+            .filter(|n| !n.is_null())
+            .collect();
+        out.extend(complete(run, walk, nodes).await?);
+    }
+    Ok(out)
+}
+
 /// A pull request node whose reviews or commits did not fit in the main query.
 struct Partial {
     node: Value,

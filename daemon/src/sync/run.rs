@@ -111,6 +111,21 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Index the stored members for linking authors.
+    pub fn load_members(&self) -> Result<(), SyncError> {
+        let mut index = MemberIndex::default();
+        for m in self.shared.store.members(self.team)? {
+            if let Some(gid) = m.github_id {
+                index.by_github_id.insert(gid, m.id);
+            }
+            if let Some(email) = &m.email {
+                index.by_email.insert(email.to_ascii_lowercase(), m.id);
+            }
+        }
+        *self.members.lock().unwrap_or_else(|e| e.into_inner()) = index;
+        Ok(())
+    }
+
     /// The member a GitHub id (first) or an email belongs to.
     pub fn member_for(&self, github_id: Option<u64>, email: Option<&str>) -> Option<u64> {
         let idx = self.members.lock().unwrap_or_else(|e| e.into_inner());
@@ -131,7 +146,7 @@ const MEMBERS: &str = "query Members($org: String!, $after: String) {
 }";
 
 /// Org members become team members (by GitHub id, then email); those gone are marked as left.
-async fn sync_members(run: &Run<'_>, org: &str) -> Result<(), SyncError> {
+pub(crate) async fn sync_members(run: &Run<'_>, org: &str) -> Result<(), SyncError> {
     run.phase("members");
     let store = &run.shared.store;
     let mut after: Option<String> = None;
@@ -177,20 +192,16 @@ async fn sync_members(run: &Run<'_>, org: &str) -> Result<(), SyncError> {
         }
     }
     let now = crate::store::now();
-    let mut index = MemberIndex::default();
     for m in store.members(run.team)? {
-        if let Some(gid) = m.github_id {
-            if !seen.contains(&gid) && m.left_at.is_none() && !m.is_bot {
-                store.mark_member_left(run.team, m.id, now)?;
-            }
-            index.by_github_id.insert(gid, m.id);
-        }
-        if let Some(email) = &m.email {
-            index.by_email.insert(email.to_ascii_lowercase(), m.id);
+        if let Some(gid) = m.github_id
+            && !seen.contains(&gid)
+            && m.left_at.is_none()
+            && !m.is_bot
+        {
+            store.mark_member_left(run.team, m.id, now)?;
         }
     }
-    *run.members.lock().unwrap_or_else(|e| e.into_inner()) = index;
-    Ok(())
+    run.load_members()
 }
 
 /// Sync a team: members, then pull requests of every tracked repository.

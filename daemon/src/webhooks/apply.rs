@@ -1,0 +1,194 @@
+//! Applying the inbox: each pull request a delivery names is read again from GitHub and stored
+//! whole, so deliveries in any order (or replayed) converge on GitHub's state; repository and
+//! membership events update what they name; pings mark the hook live. An entry leaves the
+//! inbox only once applied; a failure (GitHub down) leaves it for the next round.
+
+use crate::github::graphql::GraphQl;
+use crate::rpc::Shared;
+use crate::store::{HookHealth, InboxEntry, SyncStatus, TeamId};
+use crate::sync::pulls::{MemberIndex, RepoWalk, fetch_pull_requests};
+use crate::sync::run::{Run, SyncError};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Deserialize, Default)]
+struct Named {
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    number: Option<u64>,
+    #[serde(default)]
+    pull_request: Option<Numbered>,
+    #[serde(default)]
+    repository: Option<RepoRef>,
+}
+
+#[derive(Deserialize)]
+struct Numbered {
+    number: u64,
+}
+
+#[derive(Deserialize)]
+struct RepoRef {
+    id: u64,
+    #[serde(default)]
+    full_name: Option<String>,
+}
+
+/// Apply waiting deliveries whenever some were written, and every 30 s (retries).
+pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
+    loop {
+        tokio::select! {
+            _ = written.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+        }
+        let Ok(teams) = shared.store.teams() else {
+            continue;
+        };
+        for team in teams {
+            let entries = match shared.store.inbox(team.id) {
+                Ok(e) if !e.is_empty() => e,
+                _ => continue,
+            };
+            if let Err(e) = apply_team(&shared, team.id, entries).await {
+                tracing::warn!(team = team.id, error = %e, "webhook deliveries not applied yet; will retry");
+            }
+        }
+    }
+}
+
+async fn apply_team(
+    shared: &Arc<Shared>,
+    team: TeamId,
+    entries: Vec<InboxEntry>,
+) -> Result<(), SyncError> {
+    let store = &shared.store;
+    // Pull requests to read again, by repository.
+    let mut prs: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
+    let mut members = false;
+    for e in &entries {
+        let named: Named = serde_json::from_slice(&e.body).unwrap_or_default();
+        let repo = named.repository.as_ref().map(|r| r.id).or(e.repo_id);
+        match e.event.as_str() {
+            "pull_request" | "pull_request_review" | "pull_request_review_comment" => {
+                let number = named
+                    .pull_request
+                    .as_ref()
+                    .map(|p| p.number)
+                    .or(named.number);
+                if let (Some(repo), Some(number)) = (repo, number) {
+                    prs.entry(repo).or_default().insert(number);
+                }
+            }
+            "member" | "organization" | "membership" => members = true,
+            "repository" => {
+                if let (Some(repo), Some(r)) = (repo, named.repository.as_ref()) {
+                    repository_event(
+                        shared,
+                        team,
+                        repo,
+                        named.action.as_deref(),
+                        r.full_name.as_deref(),
+                    )?;
+                }
+            }
+            _ => {}
+        }
+    }
+    if !prs.is_empty() || members {
+        let token = crate::tokens::access_token(shared, team)
+            .await
+            .map_err(|e| SyncError::Failed(e.to_string()))?;
+        let budget = shared.syncs.budget(team);
+        let (progress, _) = tokio::sync::watch::channel(crate::sync::idle_progress());
+        let run = Run {
+            shared,
+            team,
+            token,
+            budget: &budget,
+            gql: GraphQl::new(
+                shared.connector.http.clone(),
+                &shared.connector.github.api_url,
+            ),
+            progress: &progress,
+            members: Mutex::new(MemberIndex::default()),
+        };
+        let org = store
+            .github_integration(team)?
+            .map(|g| g.organization_slug)
+            .ok_or_else(|| SyncError::Failed("not connected".into()))?;
+        if members {
+            crate::sync::run::sync_members(&run, &org).await?;
+        } else {
+            run.load_members()?;
+        }
+        for (repo_id, numbers) in prs {
+            let Some(repo) = store.tracked_repo(team, repo_id)? else {
+                continue;
+            };
+            let walk = RepoWalk::new(repo, None);
+            let numbers: Vec<u64> = numbers.into_iter().collect();
+            let snapshots = fetch_pull_requests(&run, &walk, &numbers).await?;
+            store.put_pull_request_snapshots(team, repo_id, snapshots)?;
+        }
+    }
+    // Applied: out of the inbox, with each repository's webhook health.
+    let now = crate::store::now();
+    for e in &entries {
+        let health = e.repo_id.map(|repo| {
+            let mut h = store
+                .hook_health(team, repo)
+                .ok()
+                .flatten()
+                .unwrap_or(HookHealth {
+                    team_id: team,
+                    repo_id: repo,
+                    ..HookHealth::default()
+                });
+            h.deliveries += 1;
+            h.last_delivery_at = Some(e.received_at);
+            match e.event.as_str() {
+                "ping" => h.last_ping_at = Some(now),
+                "pull_request" | "pull_request_review" | "push" | "repository" | "member" => {}
+                _ => h.ignored += 1,
+            }
+            h
+        });
+        store.inbox_done(e, health)?;
+    }
+    store.flush_async().await?;
+    tracing::debug!(team, applied = entries.len(), "webhook deliveries applied");
+    Ok(())
+}
+
+fn repository_event(
+    shared: &Shared,
+    team: TeamId,
+    repo: u64,
+    action: Option<&str>,
+    full_name: Option<&str>,
+) -> Result<(), SyncError> {
+    let store = &shared.store;
+    if store.tracked_repo(team, repo)?.is_none() {
+        return Ok(());
+    }
+    match action {
+        Some("renamed") | Some("transferred") => {
+            if let Some(name) = full_name {
+                store.rename_tracked_repo(team, repo, name)?;
+            }
+        }
+        Some("deleted") => {
+            store.set_repo_sync_status(
+                team,
+                repo,
+                SyncStatus::Error,
+                Some("deleted on GitHub".into()),
+            )?;
+        }
+        _ => {}
+    }
+    Ok(())
+}

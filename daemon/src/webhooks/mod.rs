@@ -1,0 +1,34 @@
+//! GitHub webhooks: verified (`verify`), written durably before they are acknowledged
+//! (`receiver`, `inbox`), deduplicated by delivery id, and applied afterwards (`apply`).
+
+pub mod apply;
+pub mod hooks;
+pub mod inbox;
+pub mod receiver;
+pub mod verify;
+
+use crate::rpc::Shared;
+use std::sync::Arc;
+
+/// Events tidemark asks its webhooks for.
+pub const EVENTS: &[&str] = &[
+    "pull_request",
+    "pull_request_review",
+    "push",
+    "repository",
+    "member",
+];
+
+/// Open the webhook listener and start applying what arrives. Returns the bound address.
+pub fn start(
+    shared: &Arc<Shared>,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<std::net::SocketAddr> {
+    let written = Arc::new(tokio::sync::Notify::new());
+    let writer = inbox::start(shared, written.clone())?;
+    let bound = receiver::start(shared, addr, writer)?;
+    tokio::spawn(apply::applier(shared.clone(), written.clone()));
+    // Deliveries stored before a restart are applied at once.
+    written.notify_one();
+    Ok(bound)
+}

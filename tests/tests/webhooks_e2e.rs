@@ -1,0 +1,423 @@
+//! Webhooks end to end: the daemon creates hooks on tracked repositories, the simulator delivers
+//! signed events to the daemon's listener, and the store follows; bad deliveries are refused
+//! and change nothing; redeliveries are applied once; a stalled client holds up no one.
+
+use serde_json::{Value, json};
+use std::io::Write;
+use std::time::Duration;
+use tidemark_protocol::{
+    ConnectMethod, ConnectRequest, ConnectState, PrQuery, TeamRef, TidemarkClient,
+};
+use tidemark_tests::harness::{
+    Daemon, Sandbox, connect, ctx, files_containing, use_simulator, wait_until,
+};
+use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    })
+    .block_on(f)
+}
+
+fn team() -> TeamRef {
+    TeamRef::Name("platform".into())
+}
+
+struct Setup {
+    sim: Sim,
+    _sandbox: Sandbox,
+    daemon: Daemon,
+    hook_url: String,
+    client: TidemarkClient,
+}
+
+fn setup() -> Setup {
+    let sim = Sim::start(
+        SimConfig {
+            org: OrgSpec {
+                repos: 2,
+                prs_per_repo: 5,
+                members: 4,
+                ..OrgSpec::default()
+            },
+            device_interval: 0,
+            auto_approve: Some(1),
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0",
+    )
+    .unwrap();
+    // The public URL must be known before the daemon starts: take a free port for it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let hook_url = format!("http://127.0.0.1:{port}/webhooks/github");
+    let sandbox = Sandbox::new();
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
+        use_simulator(cmd, &sim, false);
+        cmd.arg("--webhook-addr")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--public-url")
+            .arg(format!("http://127.0.0.1:{port}"));
+    });
+    let client = block_on(async {
+        let client = connect(&daemon.socket).await.unwrap();
+        client
+            .team_create(ctx(), "platform".into())
+            .await
+            .unwrap()
+            .unwrap();
+        let started = client
+            .github_connect(
+                ctx(),
+                ConnectRequest {
+                    team: team(),
+                    method: ConnectMethod::Device,
+                    org: None,
+                    replace: false,
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        while let ConnectState::Waiting = client
+            .github_connect_status(ctx(), started.flow, 2_000)
+            .await
+            .unwrap()
+            .unwrap()
+        {}
+        let names = client
+            .repos_available(ctx(), team())
+            .await
+            .unwrap()
+            .unwrap();
+        let names = names.into_iter().map(|r| r.full_name).collect();
+        client
+            .repos_track(ctx(), team(), names)
+            .await
+            .unwrap()
+            .unwrap();
+        client
+    });
+    Setup {
+        sim,
+        _sandbox: sandbox,
+        daemon,
+        hook_url,
+        client,
+    }
+}
+
+fn control(sim: &Sim, path: &str, body: Value) -> Value {
+    block_on(async {
+        let r = reqwest::Client::new()
+            .post(format!("{}{path}", sim.url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "POST {path}: {}", r.status());
+        r.json().await.unwrap()
+    })
+}
+
+fn pr_titles(client: &TidemarkClient) -> Vec<String> {
+    block_on(client.pull_requests(
+        ctx(),
+        PrQuery {
+            team: team(),
+            repo: None,
+            state: None,
+            limit: 0,
+        },
+    ))
+    .unwrap()
+    .unwrap()
+    .into_iter()
+    .map(|p| p.title)
+    .collect()
+}
+
+#[test]
+fn hooks_are_created_pinged_and_deliveries_reach_the_store() {
+    let s = setup();
+    // One hook per tracked repository, at our public URL, with a secret; GitHub pinged each.
+    let hooks: Vec<_> = s.sim.world().hooks.values().cloned().collect();
+    assert_eq!(hooks.len(), 2);
+    assert!(
+        hooks
+            .iter()
+            .all(|h| h.url == s.hook_url && h.secret.is_some() && h.active)
+    );
+    wait_until(Duration::from_secs(20), "both pings to be applied", || {
+        let repos = block_on(s.client.tracked_repos(ctx(), team()))
+            .unwrap()
+            .unwrap();
+        repos
+            .iter()
+            .all(|r| r.webhook_id.is_some() && r.last_webhook_at.is_some())
+            .then_some(())
+    });
+    // The secret never shows in the daemon's log.
+    let secret = hooks[0].secret.clone().unwrap();
+    assert!(!s.daemon.log_text().contains(&secret));
+
+    // A change on GitHub arrives by webhook, without any sync.
+    let (repo, author, reviewer) = {
+        let w = s.sim.world();
+        let repo = w.repos.values().next().unwrap().name.clone();
+        let mut people = w.members.keys().map(|id| w.account(*id).login.clone());
+        (repo, people.next().unwrap(), people.next().unwrap())
+    };
+    let n = control(
+        &s.sim,
+        &format!("/_sim/repos/{repo}/pulls"),
+        json!({"author": author, "title": "Arrives by webhook"}),
+    )["number"]
+        .as_u64()
+        .unwrap();
+    control(
+        &s.sim,
+        &format!("/_sim/repos/{repo}/pulls/{n}/review"),
+        json!({"user": reviewer, "state": "approved"}),
+    );
+    wait_until(
+        Duration::from_secs(20),
+        "the webhook's PR in the store",
+        || {
+            let prs = block_on(s.client.pull_requests(
+                ctx(),
+                PrQuery {
+                    team: team(),
+                    repo: None,
+                    state: None,
+                    limit: 0,
+                },
+            ))
+            .unwrap()
+            .unwrap();
+            prs.into_iter()
+                .find(|p| p.title == "Arrives by webhook" && p.first_review_at.is_some())
+        },
+    );
+    // Every delivery was answered 2xx.
+    let deliveries: Vec<_> = s.sim.world().deliveries.clone();
+    assert!(deliveries.len() >= 4);
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| (200..300).contains(&d.status_code)),
+        "{:?}",
+        deliveries.iter().map(|d| d.status_code).collect::<Vec<_>>()
+    );
+
+    // Redelivered (same X-GitHub-Delivery): acknowledged again, applied once.
+    let hook = hooks[0].id;
+    let delivery = s
+        .sim
+        .world()
+        .deliveries
+        .iter()
+        .find(|d| d.hook_id == hook)
+        .unwrap()
+        .clone();
+    let before = s.sim.world().deliveries.len();
+    let r = block_on(async {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/repos/acme/{}/hooks/{hook}/deliveries/{}/attempts",
+                s.sim.url(),
+                repo_name(&s.sim, delivery.repo_id),
+                delivery.id
+            ))
+            .bearer_auth(s.sim.token_for(&s.sim.viewer_login()))
+            .send()
+            .await
+            .unwrap()
+    });
+    assert_eq!(r.status(), 202);
+    wait_until(Duration::from_secs(10), "the redelivery", || {
+        let w = s.sim.world();
+        (w.deliveries.len() > before).then(|| w.deliveries.last().unwrap().clone())
+    });
+    let again = s.sim.world().deliveries.last().unwrap().clone();
+    assert_eq!(again.guid, delivery.guid);
+    assert_eq!(
+        again.status_code, 200,
+        "a duplicate is acknowledged: {}",
+        again.response_body
+    );
+    assert!(again.response_body.contains("duplicate"));
+}
+
+fn repo_name(sim: &Sim, id: u64) -> String {
+    sim.world().repos[&id].name.clone()
+}
+
+/// POST raw bytes with these headers; the status.
+fn post(url: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
+    block_on(async {
+        let mut req = reqwest::Client::new().post(url).body(body.to_vec());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.map(|r| r.status().as_u16()).unwrap_or(0)
+    })
+}
+
+#[test]
+fn bad_deliveries_are_refused_and_leave_the_store_untouched() {
+    let s = setup();
+    wait_until(Duration::from_secs(20), "the pings to be applied", || {
+        let repos = block_on(s.client.tracked_repos(ctx(), team()))
+            .unwrap()
+            .unwrap();
+        repos
+            .iter()
+            .all(|r| r.last_webhook_at.is_some())
+            .then_some(())
+    });
+    let hook = s.sim.world().hooks.values().next().unwrap().clone();
+    let secret = hook.secret.clone().unwrap();
+    let hook_id = hook.id.to_string();
+    let titles = pr_titles(&s.client);
+    let store_dir = tidemark_daemon::daemon::store_dir(&s._sandbox.data_dir());
+    let snapshot = |dir: &std::path::Path| -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push((p.clone(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let before = snapshot(&store_dir);
+    let body = br#"{"action":"opened","number":999,"repository":{"id":1},"pull_request":{"number":999,"title":"forged"}}"#;
+    let good = tidemark_daemon::webhooks::verify::sign(secret.as_bytes(), body);
+    let wrong = tidemark_daemon::webhooks::verify::sign(b"not the secret", body);
+    let base = [
+        ("x-github-event", "pull_request"),
+        ("x-github-hook-id", hook_id.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let with = |extra: &[(&'static str, &str)], guid: &str| -> Vec<(String, String)> {
+        base.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .chain(std::iter::once((
+                "x-github-delivery".to_string(),
+                guid.to_string(),
+            )))
+            .collect()
+    };
+    let send = |headers: Vec<(String, String)>, body: &[u8]| {
+        let h: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        post(&s.hook_url, &h, body)
+    };
+    for i in 0..500 {
+        let guid = format!("bad-{i}");
+        let (headers, status) = match i % 6 {
+            0 => (with(&[("x-hub-signature-256", wrong.as_str())], &guid), 401),
+            1 => (with(&[], &guid), 401),
+            2 => (with(&[("x-hub-signature-256", "")], &guid), 401),
+            3 => (with(&[("x-hub-signature-256", "sha256=1234")], &guid), 401),
+            4 => (
+                with(
+                    &[(
+                        "x-hub-signature-256",
+                        "sha1=0123456789012345678901234567890123456789",
+                    )],
+                    &guid,
+                ),
+                401,
+            ),
+            _ => (with(&[("x-hub-signature-256", good.as_str())], &guid), 401),
+        };
+        // The last kind: a correct signature over other bytes than those sent.
+        let sent: &[u8] = if i % 6 == 5 {
+            b"{\"action\":\"closed\"}"
+        } else {
+            body
+        };
+        assert_eq!(send(headers, sent), status, "case {}", i % 6);
+    }
+    // Too big: refused on its Content-Length, before reading.
+    let huge = vec![b' '; 26 * 1024 * 1024];
+    assert_eq!(
+        send(
+            with(&[("x-hub-signature-256", good.as_str())], "huge"),
+            &huge
+        ),
+        413
+    );
+    assert_eq!(
+        post(
+            &s.hook_url.replace("/webhooks/github", "/other"),
+            &[],
+            b"{}"
+        ),
+        404
+    );
+    assert_eq!(
+        snapshot(&store_dir),
+        before,
+        "refused deliveries change no byte of the store"
+    );
+    assert_eq!(pr_titles(&s.client), titles);
+    assert!(files_containing(&s._sandbox.data_dir(), b"forged").is_empty());
+}
+
+#[test]
+fn a_stalled_client_holds_up_no_real_delivery() {
+    let s = setup();
+    let addr = s
+        .hook_url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    // Ten clients that promise a body and never send it.
+    let stalled: Vec<_> = (0..10)
+        .map(|_| {
+            let mut c = std::net::TcpStream::connect(&addr).unwrap();
+            write!(c, "POST /webhooks/github HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 5000\r\nX-GitHub-Event: ping\r\n\r\n{{\"zen\":").unwrap();
+            c
+        })
+        .collect();
+    let repo = s.sim.world().repos.values().next().unwrap().name.clone();
+    let author = s.sim.viewer_login();
+    control(
+        &s.sim,
+        &format!("/_sim/repos/{repo}/pulls"),
+        json!({"author": author, "title": "Despite the stalled ones"}),
+    );
+    wait_until(
+        Duration::from_secs(20),
+        "the real delivery to be applied",
+        || {
+            pr_titles(&s.client)
+                .contains(&"Despite the stalled ones".to_string())
+                .then_some(())
+        },
+    );
+    drop(stalled);
+}
