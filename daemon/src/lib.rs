@@ -6,6 +6,7 @@ pub mod cli;
 pub mod connect;
 pub mod crypto;
 pub mod daemon;
+pub mod failpoint;
 pub mod github;
 pub mod logging;
 pub mod metrics;

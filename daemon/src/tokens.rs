@@ -76,7 +76,7 @@ pub async fn access_token(shared: &Shared, team: TeamId) -> Result<Secret, Token
     }
     let refresh_token = read(SecretField::RefreshToken)?.ok_or(TokenError::NotConnected)?;
     let oauth = shared.connector.oauth()?;
-    failpoint("refresh:before_exchange");
+    crate::failpoint::hit("refresh:before_exchange");
     let fresh = match oauth.refresh(&refresh_token).await {
         Ok(t) => t,
         Err(e) => {
@@ -92,7 +92,7 @@ pub async fn access_token(shared: &Shared, team: TeamId) -> Result<Secret, Token
             return Err(e.into());
         }
     };
-    failpoint("refresh:after_exchange");
+    crate::failpoint::hit("refresh:after_exchange");
     // GitHub may not rotate the refresh token: keep the old one then.
     let next_refresh = fresh.refresh_token.as_ref().unwrap_or(&refresh_token);
     store.replace_tokens(
@@ -103,7 +103,7 @@ pub async fn access_token(shared: &Shared, team: TeamId) -> Result<Secret, Token
         fresh.expires_at,
     )?;
     store.flush_async().await?;
-    failpoint("refresh:after_write");
+    crate::failpoint::hit("refresh:after_write");
     tracing::info!(team, expires_at = ?fresh.expires_at, "GitHub token refreshed");
     Ok(fresh.access_token)
 }
@@ -125,17 +125,6 @@ pub async fn refresh_loop(shared: Arc<Shared>, every: Duration) {
                 let _ = access_token(&shared, team.id).await;
             }
         }
-    }
-}
-
-/// Crash on purpose at a named point when `TIDEMARK_FAILPOINT` names it: the crash tests kill
-/// the daemon at each step of a refresh this way. Unset in normal use; costs one env read.
-fn failpoint(name: &str) {
-    static POINT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let point = POINT.get_or_init(|| std::env::var("TIDEMARK_FAILPOINT").ok());
-    if point.as_deref() == Some(name) {
-        eprintln!("tidemarkd: failpoint {name}: aborting");
-        std::process::abort();
     }
 }
 

@@ -421,3 +421,122 @@ fn a_stalled_client_holds_up_no_real_delivery() {
     );
     drop(stalled);
 }
+
+#[test]
+fn acknowledged_deliveries_survive_a_kill_before_they_are_applied() {
+    let sim = Sim::start(
+        SimConfig {
+            org: OrgSpec {
+                repos: 2,
+                prs_per_repo: 3,
+                members: 3,
+                ..OrgSpec::default()
+            },
+            device_interval: 0,
+            auto_approve: Some(1),
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0",
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sandbox = Sandbox::new();
+    let args = |cmd: &mut std::process::Command| {
+        use_simulator(cmd, &sim, false);
+        cmd.arg("--webhook-addr")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--public-url")
+            .arg(format!("http://127.0.0.1:{port}"));
+    };
+    // This daemon dies (abort, as kill -9) the moment it would apply a delivery.
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
+        args(cmd);
+        cmd.env("TIDEMARK_FAILPOINT", "webhook:before_apply");
+    });
+    block_on(async {
+        let client = connect(&daemon.socket).await.unwrap();
+        client
+            .team_create(ctx(), "platform".into())
+            .await
+            .unwrap()
+            .unwrap();
+        let started = client
+            .github_connect(
+                ctx(),
+                ConnectRequest {
+                    team: team(),
+                    method: ConnectMethod::Device,
+                    org: None,
+                    replace: false,
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        while let ConnectState::Waiting = client
+            .github_connect_status(ctx(), started.flow, 2_000)
+            .await
+            .unwrap()
+            .unwrap()
+        {}
+        let names = client
+            .repos_available(ctx(), team())
+            .await
+            .unwrap()
+            .unwrap();
+        // The hooks' pings arrive, are acknowledged, and the daemon dies applying them.
+        let _ = client
+            .repos_track(
+                ctx(),
+                team(),
+                names.into_iter().map(|r| r.full_name).collect(),
+            )
+            .await;
+    });
+    let mut daemon = daemon;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while daemon.child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let d: Vec<_> = sim
+                .world()
+                .deliveries
+                .iter()
+                .map(|d| (d.event.clone(), d.status_code, d.response_body.clone()))
+                .collect();
+            let log = daemon.log_text();
+            panic!(
+                "still alive; deliveries {d:?}\n{}",
+                &log[log.len().saturating_sub(3000)..]
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let acked = sim
+        .world()
+        .deliveries
+        .iter()
+        .filter(|d| (200..300).contains(&d.status_code))
+        .count();
+    assert!(
+        acked >= 1,
+        "at least one delivery was acknowledged before the crash"
+    );
+    // Started again, it applies what it had acknowledged: nothing lost.
+    let daemon = Daemon::start_with(&sandbox, 1, args);
+    let client = block_on(connect(&daemon.socket)).unwrap();
+    wait_until(
+        Duration::from_secs(20),
+        "the acknowledged pings to be applied",
+        || {
+            let repos = block_on(client.tracked_repos(ctx(), team()))
+                .unwrap()
+                .unwrap();
+            let pinged = repos.iter().filter(|r| r.last_webhook_at.is_some()).count();
+            (pinged >= acked.min(2)).then_some(())
+        },
+    );
+}

@@ -64,6 +64,7 @@ async fn apply_team(
     team: TeamId,
     entries: Vec<InboxEntry>,
 ) -> Result<(), SyncError> {
+    crate::failpoint::hit("webhook:before_apply");
     let store = &shared.store;
     // Pull requests to read again, by repository.
     let mut prs: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();

@@ -177,10 +177,9 @@ impl Receiver {
             if let Some(found) = hook_id.and_then(|h| idx.hooks.get(&h)) {
                 return Some(*found);
             }
-            if hook_id.is_some() {
-                return None;
-            }
-            // No hook id: the repository the body names (its id only; nothing else is read).
+            // No hook id we know (GitHub pings a new hook before we have stored its id): the
+            // repository the body names (its id only; nothing else is read). The signature is
+            // still checked with that repository's team's secret.
             #[derive(serde::Deserialize)]
             struct Repo {
                 id: u64,
