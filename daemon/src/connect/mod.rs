@@ -435,6 +435,8 @@ async fn finish(shared: &Arc<Shared>, flow: FlowId, tokens: TokenSet, login: Str
         Ok(outcome) => match shared.store.flush_async().await {
             Ok(()) => {
                 tracing::info!(flow, team, org = %org.login, ?outcome, "GitHub connected");
+                // The first sync starts now (members at once; repositories once tracked).
+                let _ = crate::sync::start(shared, team);
                 match integration_info(shared, team) {
                     Some(integration) => ConnectState::Connected {
                         github_login: login,

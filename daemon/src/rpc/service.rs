@@ -297,6 +297,8 @@ impl Tidemark for Service {
         self.authorize()?;
         let team = self.resolve(&team)?;
         let ids = crate::repos::track(&self.shared, team.id, &full_names).await?;
+        // New repositories are synced at once, not at the next reconciliation.
+        let _ = crate::sync::start(&self.shared, team.id);
         let all = self.repos_of(team.id)?;
         Ok(all
             .into_iter()
