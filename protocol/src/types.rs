@@ -166,6 +166,11 @@ pub struct RepoInfo {
     pub pull_request_count: u64,
     /// When the last webhook delivery for this repository arrived.
     pub last_webhook_at: Option<i64>,
+    /// When GitHub last pinged its webhook (the hook is live).
+    pub last_ping_at: Option<i64>,
+    /// Deliveries GitHub could not make while the daemon was away, and those asked for again.
+    pub webhooks_missed: u64,
+    pub webhooks_recovered: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -562,3 +562,195 @@ fn acknowledged_deliveries_survive_a_kill_before_they_are_applied() {
         },
     );
 }
+
+#[test]
+fn after_downtime_missed_deliveries_are_asked_again_and_converge_out_of_order() {
+    let sim = Sim::start(
+        SimConfig {
+            org: OrgSpec {
+                repos: 2,
+                prs_per_repo: 4,
+                members: 4,
+                ..OrgSpec::default()
+            },
+            device_interval: 0,
+            auto_approve: Some(1),
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0",
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sandbox = Sandbox::new();
+    let args = |cmd: &mut std::process::Command| {
+        use_simulator(cmd, &sim, false);
+        cmd.arg("--webhook-addr")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--public-url")
+            .arg(format!("http://127.0.0.1:{port}"));
+    };
+    let daemon = Daemon::start_with(&sandbox, 0, args);
+    let client = block_on(connect(&daemon.socket)).unwrap();
+    block_on(async {
+        client
+            .team_create(ctx(), "platform".into())
+            .await
+            .unwrap()
+            .unwrap();
+        let started = client
+            .github_connect(
+                ctx(),
+                ConnectRequest {
+                    team: team(),
+                    method: ConnectMethod::Device,
+                    org: None,
+                    replace: false,
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        while let ConnectState::Waiting = client
+            .github_connect_status(ctx(), started.flow, 2_000)
+            .await
+            .unwrap()
+            .unwrap()
+        {}
+        let names = client
+            .repos_available(ctx(), team())
+            .await
+            .unwrap()
+            .unwrap();
+        client
+            .repos_track(
+                ctx(),
+                team(),
+                names.into_iter().map(|r| r.full_name).collect(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+    });
+    wait_until(
+        Duration::from_secs(30),
+        "pings applied and the first sync done",
+        || {
+            let repos = block_on(client.tracked_repos(ctx(), team()))
+                .unwrap()
+                .unwrap();
+            let sync = block_on(client.sync_status(ctx(), team(), 0))
+                .unwrap()
+                .unwrap();
+            (repos.iter().all(|r| r.last_ping_at.is_some())
+                && !sync.running
+                && sync.finished_at.is_some())
+            .then_some(())
+        },
+    );
+    drop(client);
+    daemon.stop();
+
+    // While the daemon is down, the team works: GitHub's deliveries fail.
+    let (repo, people) = {
+        let w = sim.world();
+        let repo = w.repos.values().next().unwrap().name.clone();
+        let people: Vec<String> = w
+            .members
+            .keys()
+            .map(|id| w.account(*id).login.clone())
+            .collect();
+        (repo, people)
+    };
+    let n = control(
+        &sim,
+        &format!("/_sim/repos/{repo}/pulls"),
+        json!({"author": people[0], "title": "While you were away"}),
+    )["number"]
+        .as_u64()
+        .unwrap();
+    control(
+        &sim,
+        &format!("/_sim/repos/{repo}/pulls/{n}/review"),
+        json!({"user": people[1], "state": "approved"}),
+    );
+    control(
+        &sim,
+        &format!("/_sim/repos/{repo}/pulls/{n}/push"),
+        json!({"commits": 2}),
+    );
+    control(
+        &sim,
+        &format!("/_sim/repos/{repo}/pulls/{n}/merge"),
+        json!({"by": people[1]}),
+    );
+    let failed = sim
+        .world()
+        .deliveries
+        .iter()
+        .filter(|d| !(200..300).contains(&d.status_code))
+        .count();
+    assert!(failed >= 4, "{failed} failed deliveries");
+
+    // Back up: it asks GitHub for what it missed (newest first: out of order) and converges.
+    let daemon = Daemon::start_with(&sandbox, 1, args);
+    let client = block_on(connect(&daemon.socket)).unwrap();
+    wait_until(
+        Duration::from_secs(30),
+        "the missed changes to arrive",
+        || {
+            let prs = block_on(client.pull_requests(
+                ctx(),
+                PrQuery {
+                    team: team(),
+                    repo: None,
+                    state: None,
+                    limit: 0,
+                },
+            ))
+            .unwrap()
+            .unwrap();
+            prs.into_iter().find(|p| {
+                p.title == "While you were away"
+                    && p.state == tidemark_protocol::PrState::Merged
+                    && p.commits == 3
+            })
+        },
+    );
+    let repos = block_on(client.tracked_repos(ctx(), team()))
+        .unwrap()
+        .unwrap();
+    let missed: u64 = repos.iter().map(|r| r.webhooks_missed).sum();
+    let recovered: u64 = repos.iter().map(|r| r.webhooks_recovered).sum();
+    assert!(
+        missed >= 4 && recovered == missed,
+        "missed {missed}, recovered {recovered}"
+    );
+    // No sync ran since: the store equals GitHub's truth from webhooks alone.
+    let sync = block_on(client.sync_status(ctx(), team(), 0))
+        .unwrap()
+        .unwrap();
+    assert!(
+        sync.finished_at.is_none(),
+        "no sync since the restart: {sync:?}"
+    );
+    drop(client);
+    daemon.stop();
+    let truth: Value = block_on(async {
+        reqwest::get(format!("{}/_sim/truth", sim.url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let store = tidemark_daemon::store::Store::open(&tidemark_daemon::daemon::store_dir(
+        &sandbox.data_dir(),
+    ))
+    .unwrap();
+    let team_id = store.team_by_name("platform").unwrap().unwrap().id;
+    tidemark_tests::truth::assert_store_equals_truth(&truth, &store, team_id);
+}

@@ -71,6 +71,9 @@ pub fn repos() -> Vec<RepoInfo> {
             last_sync_at: Some(T0),
             pull_request_count: 412,
             last_webhook_at: Some(T0),
+            last_ping_at: None,
+            webhooks_missed: 0,
+            webhooks_recovered: 0,
         },
         RepoInfo {
             github_repo_id: 102,
@@ -82,6 +85,9 @@ pub fn repos() -> Vec<RepoInfo> {
             last_sync_at: None,
             pull_request_count: 0,
             last_webhook_at: None,
+            last_ping_at: None,
+            webhooks_missed: 0,
+            webhooks_recovered: 0,
         },
         RepoInfo {
             github_repo_id: 103,
@@ -93,6 +99,9 @@ pub fn repos() -> Vec<RepoInfo> {
             last_sync_at: Some(1_735_977_600),
             pull_request_count: 57,
             last_webhook_at: None,
+            last_ping_at: None,
+            webhooks_missed: 0,
+            webhooks_recovered: 0,
         },
     ]
 }

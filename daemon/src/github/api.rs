@@ -125,6 +125,73 @@ impl Api {
         Ok(created.id)
     }
 
+    /// A hook's recent deliveries, newest first, back to `since` (GitHub keeps 3 days).
+    pub async fn hook_deliveries(
+        &self,
+        token: &Secret,
+        full_name: &str,
+        hook_id: u64,
+        since: i64,
+    ) -> Result<Vec<super::types::HookDelivery>, GitHubError> {
+        let mut next = Some(format!(
+            "/repos/{full_name}/hooks/{hook_id}/deliveries?per_page=100"
+        ));
+        let mut out = Vec::new();
+        while let Some(url) = next.take() {
+            let resp = self.send(Method::GET, &url, token, None).await?;
+            next = next_link(resp.headers());
+            let page: Vec<super::types::HookDelivery> = decode(resp, "hook deliveries").await?;
+            let reached_old = page
+                .iter()
+                .any(|d| super::graphql::parse_time(&d.delivered_at).is_some_and(|t| t < since));
+            out.extend(page);
+            if reached_old {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Ask GitHub to deliver one delivery again (same `X-GitHub-Delivery`).
+    pub async fn redeliver(
+        &self,
+        token: &Secret,
+        full_name: &str,
+        hook_id: u64,
+        delivery_id: u64,
+    ) -> Result<(), GitHubError> {
+        self.send(
+            Method::POST,
+            &format!("/repos/{full_name}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"),
+            token,
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Does this hook still exist on GitHub?
+    pub async fn hook_exists(
+        &self,
+        token: &Secret,
+        full_name: &str,
+        hook_id: u64,
+    ) -> Result<bool, GitHubError> {
+        match self
+            .send(
+                Method::GET,
+                &format!("/repos/{full_name}/hooks/{hook_id}"),
+                token,
+                None,
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(GitHubError::Status { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Delete a repository webhook; one already gone counts as deleted.
     pub async fn delete_hook(
         &self,

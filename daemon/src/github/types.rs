@@ -43,3 +43,15 @@ pub struct Repo {
     #[serde(default)]
     pub pushed_at: Option<String>,
 }
+
+/// An item of `GET /repos/{o}/{r}/hooks/{id}/deliveries`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HookDelivery {
+    pub id: u64,
+    pub guid: String,
+    pub delivered_at: String,
+    #[serde(default)]
+    pub status_code: u16,
+    #[serde(default)]
+    pub event: String,
+}

@@ -106,5 +106,8 @@ pub fn repo(r: &store::TrackedRepository, pull_request_count: u64) -> wire::Repo
         last_sync_at: r.last_sync_at,
         pull_request_count,
         last_webhook_at: None,
+        last_ping_at: None,
+        webhooks_missed: 0,
+        webhooks_recovered: 0,
     }
 }

@@ -106,7 +106,12 @@ impl Service {
                     .hook_health(team, r.github_repo_id)
                     .map_err(store_err)?;
                 let mut info = convert::repo(r, prs);
-                info.last_webhook_at = health.and_then(|h| h.last_delivery_at);
+                if let Some(h) = health {
+                    info.last_webhook_at = h.last_delivery_at;
+                    info.last_ping_at = h.last_ping_at;
+                    info.webhooks_missed = h.missed;
+                    info.webhooks_recovered = h.recovered;
+                }
                 Ok(info)
             })
             .collect()

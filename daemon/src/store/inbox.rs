@@ -72,6 +72,20 @@ impl Store {
         w.commit()
     }
 
+    /// Was this delivery id received already?
+    pub fn delivery_seen(&self, team: TeamId, guid: &str) -> Result<bool> {
+        Ok(self
+            .get::<DeliverySeen>(Kind::DeliverySeen, seen_key(team, guid))?
+            .is_some())
+    }
+
+    /// Record a repository's webhook health (missed/recovered counts from self-healing).
+    pub fn put_hook_health(&self, health: &HookHealth) -> Result<()> {
+        let mut w = self.writer();
+        w.put(health_key(health.team_id, health.repo_id), health);
+        w.commit()
+    }
+
     pub fn hook_health(&self, team: TeamId, repo: u64) -> Result<Option<HookHealth>> {
         self.get(Kind::HookHealth, health_key(team, repo))
     }

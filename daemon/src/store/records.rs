@@ -278,4 +278,9 @@ pub struct HookHealth {
     pub last_delivery_at: Option<i64>,
     pub deliveries: u64,
     pub ignored: u64,
+    /// Deliveries GitHub could not make (found after downtime) and asked again.
+    pub missed: u64,
+    pub recovered: u64,
+    /// The hook was found deleted on GitHub and created again.
+    pub recreated: u64,
 }

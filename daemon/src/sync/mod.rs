@@ -272,6 +272,15 @@ pub async fn scheduler(shared: Arc<Shared>, tick: Duration) {
                 !entry.running && !rejected && now >= entry.next_at
             };
             if due {
+                // The reconciliation also checks the hooks: missed deliveries asked again,
+                // hooks deleted on GitHub made again (best effort; at most two requests a repo).
+                let heal_shared = shared.clone();
+                let id = team.id;
+                tokio::spawn(async move {
+                    if let Err(e) = crate::webhooks::heal::heal_team(&heal_shared, id).await {
+                        tracing::warn!(team = id, error = %e, "webhook self-healing failed");
+                    }
+                });
                 let _ = start(&shared, team.id);
             }
         }

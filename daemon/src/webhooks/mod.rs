@@ -2,6 +2,7 @@
 //! (`receiver`, `inbox`), deduplicated by delivery id, and applied afterwards (`apply`).
 
 pub mod apply;
+pub mod heal;
 pub mod hooks;
 pub mod inbox;
 pub mod receiver;
@@ -28,7 +29,9 @@ pub fn start(
     let writer = inbox::start(shared, written.clone())?;
     let bound = receiver::start(shared, addr, writer)?;
     tokio::spawn(apply::applier(shared.clone(), written.clone()));
-    // Deliveries stored before a restart are applied at once.
+    // Deliveries stored before a restart are applied at once; those GitHub could not make while
+    // we were down are asked for again.
     written.notify_one();
+    tokio::spawn(heal::heal_all(shared.clone()));
     Ok(bound)
 }

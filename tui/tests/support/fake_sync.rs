@@ -175,6 +175,9 @@ impl FakeSync {
                     last_sync_at: None,
                     pull_request_count: 0,
                     last_webhook_at: None,
+                    last_ping_at: None,
+                    webhooks_missed: 0,
+                    webhooks_recovered: 0,
                 });
             }
         }

@@ -1,0 +1,131 @@
+//! Self-healing after downtime: each hook's recent deliveries are listed on GitHub, the ones
+//! that failed and never reached us are asked for again (GitHub keeps 3 days; the next
+//! reconciliation sync covers anything older), and a hook deleted on GitHub's side is created
+//! again. Best effort: a failure here only means the periodic sync does the work.
+
+use crate::rpc::Shared;
+use crate::store::{HookHealth, TeamId};
+
+/// GitHub keeps deliveries this long.
+const KEPT: i64 = 3 * 24 * 3600;
+
+/// What one round found: (missed, asked again, hooks created again).
+pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64), String> {
+    if shared.connector.public_url.is_none() {
+        return Ok((0, 0, 0));
+    }
+    let store = &shared.store;
+    let token = crate::tokens::access_token(shared, team)
+        .await
+        .map_err(|e| e.to_string())?;
+    let api = &shared.connector.api;
+    let since = crate::store::now() - KEPT;
+    let (mut missed_all, mut recovered_all, mut recreated_all) = (0, 0, 0);
+    for repo in store.tracked_repos(team).map_err(|e| e.to_string())? {
+        let mut health = store
+            .hook_health(team, repo.github_repo_id)
+            .map_err(|e| e.to_string())?
+            .unwrap_or(HookHealth {
+                team_id: team,
+                repo_id: repo.github_repo_id,
+                ..HookHealth::default()
+            });
+        let hook = match repo.webhook_id {
+            Some(id)
+                if api
+                    .hook_exists(&token, &repo.full_name, id)
+                    .await
+                    .map_err(|e| e.to_string())? =>
+            {
+                id
+            }
+            _ => {
+                // Gone on GitHub's side (or never made): make it again.
+                match crate::webhooks::hooks::create(
+                    shared,
+                    team,
+                    repo.github_repo_id,
+                    &repo.full_name,
+                    &token,
+                )
+                .await
+                {
+                    Ok(Some(_)) => {
+                        health.recreated += 1;
+                        recreated_all += 1;
+                        store.put_hook_health(&health).map_err(|e| e.to_string())?;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook not created again")
+                    }
+                }
+                continue;
+            }
+        };
+        let deliveries = api
+            .hook_deliveries(&token, &repo.full_name, hook, since)
+            .await
+            .map_err(|e| e.to_string())?;
+        // A delivery id counts as received when any attempt succeeded or we stored it.
+        let ok: std::collections::HashSet<&str> = deliveries
+            .iter()
+            .filter(|d| (200..300).contains(&d.status_code))
+            .map(|d| d.guid.as_str())
+            .collect();
+        let mut asked = std::collections::HashSet::new();
+        let (mut missed, mut recovered) = (0, 0);
+        for d in &deliveries {
+            if (200..300).contains(&d.status_code)
+                || ok.contains(d.guid.as_str())
+                || !asked.insert(d.guid.clone())
+            {
+                continue;
+            }
+            if store
+                .delivery_seen(team, &d.guid)
+                .map_err(|e| e.to_string())?
+            {
+                continue;
+            }
+            missed += 1;
+            match api.redeliver(&token, &repo.full_name, hook, d.id).await {
+                Ok(()) => recovered += 1,
+                Err(e) => {
+                    tracing::warn!(team, repo = %repo.full_name, error = %e, "redelivery refused")
+                }
+            }
+        }
+        if missed > 0 {
+            health.missed += missed;
+            health.recovered += recovered;
+            store.put_hook_health(&health).map_err(|e| e.to_string())?;
+            tracing::info!(team, repo = %repo.full_name, missed, recovered, "asked GitHub to deliver missed webhooks again");
+        }
+        missed_all += missed;
+        recovered_all += recovered;
+    }
+    let _ = store.flush_async().await;
+    Ok((missed_all, recovered_all, recreated_all))
+}
+
+/// Heal every connected team, once (at start, after downtime).
+pub async fn heal_all(shared: std::sync::Arc<Shared>) {
+    let Ok(teams) = shared.store.teams() else {
+        return;
+    };
+    for team in teams {
+        if shared
+            .store
+            .github_integration(team.id)
+            .ok()
+            .flatten()
+            .is_none()
+        {
+            continue;
+        }
+        if let Err(e) = heal_team(&shared, team.id).await {
+            tracing::warn!(team = team.id, error = %e, "webhook self-healing failed; the next sync covers it");
+        }
+    }
+}
