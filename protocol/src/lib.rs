@@ -81,4 +81,7 @@ pub trait Tidemark {
     async fn pull_requests(query: PrQuery) -> Result<Vec<PrInfo>, RpcError>;
     /// count, p50, p75, p90 of cycle time, review time, coding, pickup, review and size.
     async fn metrics(query: MetricsQuery) -> Result<Vec<MetricsRow>, RpcError>;
+
+    /// Roll the team's webhook secret on GitHub; the old one is still accepted for a grace period.
+    async fn webhook_rotate_secret(team: TeamRef) -> Result<RotateReport, RpcError>;
 }

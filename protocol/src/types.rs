@@ -425,3 +425,14 @@ pub struct MetricsRow {
     pub review: Distribution,
     pub size: Distribution,
 }
+
+/// What `webhook_rotate_secret` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotateReport {
+    pub hooks_updated: u32,
+    /// Hooks GitHub did not update, with the reason (they keep the old secret until the next
+    /// rotation; deliveries signed with it are refused after the grace period).
+    pub hooks_failed: Vec<String>,
+    /// Deliveries signed with the old secret are accepted until then (Unix seconds).
+    pub old_secret_accepted_until: i64,
+}

@@ -96,6 +96,13 @@ pub struct Format {
 }
 
 #[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum WebhookCommand {
+    /// Roll the webhook secret: GitHub's hooks get a new one; deliveries signed with the old one
+    /// are still accepted for an hour
+    RotateSecret(TeamArgs),
+}
+
+#[derive(Debug, Subcommand, PartialEq, Eq)]
 pub enum Command {
     /// Create, list, rename and delete teams
     Team {
@@ -116,6 +123,11 @@ pub enum Command {
     /// Cycle time, review time, its parts and size as p50/p75/p90, per team, repository, member
     /// or week
     Metrics(MetricsArgs),
+    /// The team's GitHub webhooks
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
     /// Show teams, their integrations (credential metadata, never tokens), tracked repositories
     /// and sync status
     Status {

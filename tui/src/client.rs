@@ -460,6 +460,17 @@ impl Connection {
         self.flatten(reply)
     }
 
+    pub async fn webhook_rotate_secret(
+        &self,
+        team: TeamRef,
+    ) -> Result<tidemark_protocol::RotateReport, ClientError> {
+        let reply = self
+            .client
+            .webhook_rotate_secret(context_with(CALL_DEADLINE), team)
+            .await;
+        self.flatten(reply)
+    }
+
     pub async fn members(&self, team: TeamRef) -> Result<Vec<MemberInfo>, ClientError> {
         let reply = self.client.members(context_with(CALL_DEADLINE), team).await;
         self.flatten(reply)

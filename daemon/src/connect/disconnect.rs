@@ -80,6 +80,7 @@ pub async fn disconnect(
     }
     let (repos_removed, history) = store.disconnect_github(team, purge).map_err(internal)?;
     store.flush_async().await.map_err(internal)?;
+    c.hooks_changed();
     report.repos_removed = repos_removed as u32;
     report.history_purged = purge;
     tracing::info!(

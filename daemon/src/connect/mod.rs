@@ -42,6 +42,8 @@ pub struct Connector {
     pub api: Api,
     flows: Mutex<HashMap<FlowId, Flow>>,
     next_flow: AtomicU64,
+    /// Bumped when webhook secrets or hook ids change, so the receiver looks them up again.
+    hooks_changed: AtomicU64,
     pub(crate) callback: Mutex<Option<callback::Listener>>,
 }
 
@@ -83,8 +85,18 @@ impl Connector {
             api,
             flows: Mutex::new(HashMap::new()),
             next_flow: AtomicU64::new(1),
+            hooks_changed: AtomicU64::new(0),
             callback: Mutex::new(None),
         }
+    }
+
+    /// Webhook secrets or hook ids changed (rotation, connect, disconnect, a hook created).
+    pub fn hooks_changed(&self) {
+        self.hooks_changed.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn hooks_generation(&self) -> u64 {
+        self.hooks_changed.load(Ordering::SeqCst)
     }
 
     fn flows(&self) -> MutexGuard<'_, HashMap<FlowId, Flow>> {
@@ -435,6 +447,7 @@ async fn finish(shared: &Arc<Shared>, flow: FlowId, tokens: TokenSet, login: Str
         Ok(outcome) => match shared.store.flush_async().await {
             Ok(()) => {
                 tracing::info!(flow, team, org = %org.login, ?outcome, "GitHub connected");
+                c.hooks_changed();
                 // The first sync starts now (members at once; repositories once tracked).
                 let _ = crate::sync::start(shared, team);
                 match integration_info(shared, team) {

@@ -170,6 +170,24 @@ impl Api {
         .map(|_| ())
     }
 
+    /// Change a hook's configuration (`PATCH .../hooks/{id}/config`): its URL and secret.
+    pub async fn update_hook_config(
+        &self,
+        token: &Secret,
+        full_name: &str,
+        hook_id: u64,
+        config: &serde_json::Value,
+    ) -> Result<(), GitHubError> {
+        self.send(
+            Method::PATCH,
+            &format!("/repos/{full_name}/hooks/{hook_id}/config"),
+            token,
+            Some(config),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Does this hook still exist on GitHub?
     pub async fn hook_exists(
         &self,

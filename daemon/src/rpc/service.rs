@@ -373,4 +373,28 @@ impl Tidemark for Service {
         let team = self.resolve(&query.team)?;
         crate::reports::metrics(&self.shared.store, team.id, &team.name, &query).map_err(store_err)
     }
+
+    async fn webhook_rotate_secret(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<tidemark_protocol::RotateReport, RpcError> {
+        self.authorize()?;
+        let team = self.resolve(&team)?;
+        if self
+            .shared
+            .store
+            .github_integration(team.id)
+            .map_err(store_err)?
+            .is_none()
+        {
+            return Err(RpcError::invalid(
+                "team",
+                "the team is not connected to GitHub",
+            ));
+        }
+        crate::webhooks::hooks::rotate_secret(&self.shared, team.id)
+            .await
+            .map_err(RpcError::Internal)
+    }
 }

@@ -21,6 +21,7 @@ pub enum SecretField {
     AccessToken,
     RefreshToken,
     WebhookSecret,
+    PreviousWebhookSecret,
 }
 
 impl SecretField {
@@ -29,6 +30,7 @@ impl SecretField {
             SecretField::AccessToken => "access_token",
             SecretField::RefreshToken => "refresh_token",
             SecretField::WebhookSecret => "webhook_secret",
+            SecretField::PreviousWebhookSecret => "previous_webhook_secret",
         }
     }
 
@@ -143,7 +145,7 @@ impl Store {
         let ct = match field {
             SecretField::AccessToken => Some(&cred.access_token),
             SecretField::RefreshToken => cred.refresh_token.as_ref(),
-            SecretField::WebhookSecret => None,
+            SecretField::WebhookSecret | SecretField::PreviousWebhookSecret => None,
         };
         ct.map(|ct| open(keyring, field.binding(cred.team_id, cred.provider), ct))
             .transpose()

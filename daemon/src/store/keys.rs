@@ -39,6 +39,8 @@ pub enum Kind {
     DeliverySeen = 0x26,
     /// A repository's webhook health: last ping, last delivery, counts.
     HookHealth = 0x27,
+    /// The webhook secret before the last rotation, accepted until its grace period ends.
+    PreviousWebhookSecret = 0x28,
 }
 
 impl Kind {
@@ -64,6 +66,7 @@ impl Kind {
             Kind::Inbox => "webhook inbox entry",
             Kind::DeliverySeen => "webhook delivery id",
             Kind::HookHealth => "webhook health",
+            Kind::PreviousWebhookSecret => "previous webhook secret",
         }
     }
 }

@@ -17,6 +17,7 @@ mod teams;
 #[cfg(test)]
 pub(crate) mod tests;
 mod users;
+mod webhook_secret;
 
 pub use github_link::{Connected, GitHubLogin};
 pub use integrations::{NewCredential, NewGitHubIntegration, RotationReport, SecretField};

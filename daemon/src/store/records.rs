@@ -284,3 +284,12 @@ pub struct HookHealth {
     /// The hook was found deleted on GitHub and created again.
     pub recreated: u64,
 }
+
+/// The webhook secret a rotation replaced: deliveries signed with it are still accepted until
+/// `until`, while GitHub's hooks switch to the new one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousWebhookSecret {
+    pub team_id: TeamId,
+    pub secret: Ciphertext,
+    pub until: i64,
+}

@@ -41,7 +41,11 @@ struct RepoRef {
 pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
     loop {
         tokio::select! {
-            _ = written.notified() => {}
+            _ = written.notified() => {
+                // Deliveries come in bursts (a review, a push, a merge): gather a moment, so
+                // each pull request is read once per burst.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
             _ = tokio::time::sleep(Duration::from_secs(30)) => {}
         }
         let Ok(teams) = shared.store.teams() else {

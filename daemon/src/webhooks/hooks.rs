@@ -46,6 +46,69 @@ pub async fn create(
         .store
         .set_repo_webhook(team, repo_id, Some(id))
         .map_err(|e| GitHubError::Config(e.to_string()))?;
+    shared.connector.hooks_changed();
     tracing::info!(team, repo = full_name, hook = id, "webhook created");
     Ok(Some(id))
+}
+
+/// How long deliveries signed with the previous secret are still accepted after a rotation.
+pub const ROTATION_GRACE: i64 = 3_600;
+
+/// Roll the team's webhook secret: stored first (the old one kept for the grace period, so
+/// deliveries signed with either pass), then every hook on GitHub is switched to it.
+pub async fn rotate_secret(
+    shared: &Shared,
+    team: TeamId,
+) -> Result<tidemark_protocol::RotateReport, String> {
+    let token = crate::tokens::access_token(shared, team)
+        .await
+        .map_err(|e| e.to_string())?;
+    let new = Secret::new(crate::crypto::random_token(32));
+    let until = crate::store::now() + ROTATION_GRACE;
+    shared
+        .store
+        .rotate_webhook_secret(&shared.keyring, team, &new, until)
+        .map_err(|e| e.to_string())?;
+    shared
+        .store
+        .flush_async()
+        .await
+        .map_err(|e| e.to_string())?;
+    shared.connector.hooks_changed();
+    let mut report = tidemark_protocol::RotateReport {
+        hooks_updated: 0,
+        hooks_failed: Vec::new(),
+        old_secret_accepted_until: until,
+    };
+    let url = shared
+        .connector
+        .public_url
+        .as_deref()
+        .map(|p| format!("{}{}", p.trim_end_matches('/'), super::receiver::PATH));
+    for repo in shared
+        .store
+        .tracked_repos(team)
+        .map_err(|e| e.to_string())?
+    {
+        let (Some(hook), Some(url)) = (repo.webhook_id, url.as_deref()) else {
+            continue;
+        };
+        let config = json!({ "url": url, "content_type": "json", "insecure_ssl": "0", "secret": new.expose() });
+        match shared
+            .connector
+            .api
+            .update_hook_config(&token, &repo.full_name, hook, &config)
+            .await
+        {
+            Ok(()) => report.hooks_updated += 1,
+            Err(e) => report.hooks_failed.push(format!("{}: {e}", repo.full_name)),
+        }
+    }
+    tracing::info!(
+        team,
+        hooks = report.hooks_updated,
+        failed = report.hooks_failed.len(),
+        "webhook secret rotated"
+    );
+    Ok(report)
 }

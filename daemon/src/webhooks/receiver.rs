@@ -23,9 +23,12 @@ const MAX_THREADS: usize = 512;
 #[derive(Default)]
 struct HookIndex {
     built: Option<Instant>,
+    /// `Connector::hooks_changed` when built: a rotation, connect or track makes it stale.
+    generation: u64,
     hooks: HashMap<u64, (TeamId, u64)>,
     repos: HashMap<u64, Vec<TeamId>>,
-    secrets: HashMap<TeamId, Secret>,
+    /// The current secret, and the previous one during a rotation's grace period.
+    secrets: HashMap<TeamId, Vec<Secret>>,
 }
 
 pub struct Receiver {
@@ -134,11 +137,12 @@ impl Receiver {
             return respond(req, 400, "missing X-GitHub-Event or X-GitHub-Delivery\n");
         }
         // Whose hook is it? By hook id, else by the repository the body names.
-        let Some((team, repo_id, secret)) = self.owner(&shared, hook_id, &body) else {
+        let Some((team, repo_id, secrets)) = self.owner(&shared, hook_id, &body) else {
             tracing::warn!(?hook_id, event, "webhook for no tracked repository refused");
             return respond(req, 401, "unknown hook\n");
         };
-        if let Err(e) = verify(&[secret.expose().as_bytes()], &body, &signature) {
+        let keys: Vec<&[u8]> = secrets.iter().map(|s| s.expose().as_bytes()).collect();
+        if let Err(e) = verify(&keys, &body, &signature) {
             tracing::warn!(team, ?hook_id, error = %e, "webhook refused");
             return respond(req, 401, "bad signature\n");
         }
@@ -162,17 +166,19 @@ impl Receiver {
         }
     }
 
-    /// (team, repository, the team's webhook secret) for a delivery.
+    /// (team, repository, the team's webhook secrets) for a delivery.
     fn owner(
         &self,
         shared: &Shared,
         hook_id: Option<u64>,
         body: &[u8],
-    ) -> Option<(TeamId, u64, Secret)> {
+    ) -> Option<(TeamId, u64, Vec<Secret>)> {
         let mut idx = self.index.lock().unwrap_or_else(|e| e.into_inner());
-        let stale = idx
-            .built
-            .is_none_or(|t| t.elapsed() > Duration::from_secs(5));
+        let generation = shared.connector.hooks_generation();
+        let stale = idx.generation != generation
+            || idx
+                .built
+                .is_none_or(|t| t.elapsed() > Duration::from_secs(5));
         let find = |idx: &HookIndex| -> Option<(TeamId, u64)> {
             if let Some(found) = hook_id.and_then(|h| idx.hooks.get(&h)) {
                 return Some(*found);
@@ -198,14 +204,15 @@ impl Receiver {
             found = find(&idx);
         }
         let (team, repo) = found?;
-        let secret = idx.secrets.get(&team)?.clone();
-        Some((team, repo, secret))
+        let secrets = idx.secrets.get(&team)?.clone();
+        Some((team, repo, secrets))
     }
 }
 
 fn build_index(shared: &Shared) -> HookIndex {
     let mut idx = HookIndex {
         built: Some(Instant::now()),
+        generation: shared.connector.hooks_generation(),
         ..HookIndex::default()
     };
     let Ok(teams) = shared.store.teams() else {
@@ -226,7 +233,14 @@ fn build_index(shared: &Shared) -> HookIndex {
         }
         match shared.store.webhook_secret(&shared.keyring, &g) {
             Ok(secret) => {
-                idx.secrets.insert(team.id, secret);
+                let mut secrets = vec![secret];
+                if let Ok(Some(previous)) = shared
+                    .store
+                    .previous_webhook_secret(&shared.keyring, team.id)
+                {
+                    secrets.push(previous);
+                }
+                idx.secrets.insert(team.id, secrets);
             }
             Err(e) => {
                 tracing::error!(team = team.id, error = %e, "webhook secret unreadable; its deliveries are refused");

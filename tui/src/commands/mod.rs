@@ -78,6 +78,9 @@ pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> 
         Command::Repos { command } => sync::repos(command, endpoint).await,
         Command::Sync(args) => sync::sync(args, endpoint).await,
         Command::Members(args) => sync::members(args, endpoint).await,
+        Command::Webhook {
+            command: crate::cli::WebhookCommand::RotateSecret(args),
+        } => sync::rotate_secret(args, endpoint).await,
         Command::Prs(args) => sync::prs(args, endpoint).await,
         Command::Metrics(args) => sync::metrics(args, endpoint).await,
         Command::Team { command } => team(command, endpoint).await,

@@ -73,6 +73,14 @@ pub async fn members(args: TeamArgs, endpoint: &Endpoint) -> Result<(), CliError
     emit(args.format, &members, || out::members(&args.team, &members))
 }
 
+pub async fn rotate_secret(args: TeamArgs, endpoint: &Endpoint) -> Result<(), CliError> {
+    let conn = connect(endpoint).await?;
+    let report = conn
+        .webhook_rotate_secret(TeamRef::Name(args.team.clone()))
+        .await?;
+    emit(args.format, &report, || out::rotated(&args.team, &report))
+}
+
 pub async fn prs(args: PrsArgs, endpoint: &Endpoint) -> Result<(), CliError> {
     if let Some(repo) = &args.repo {
         validate_repo_full_name(repo).map_err(CliError::InvalidRepoName)?;

@@ -204,6 +204,20 @@ pub fn untracked(team: &str, untracked: &[String]) -> String {
 }
 
 /// `tidemark members`.
+/// What `webhook rotate-secret` did, for the terminal.
+pub fn rotated(team: &str, r: &tidemark_protocol::RotateReport) -> String {
+    let mut out = format!(
+        "Rotated the webhook secret of team '{}': {} hook(s) updated on GitHub; the old secret is accepted until {}.\n",
+        printable(team),
+        r.hooks_updated,
+        crate::timefmt::utc(r.old_secret_accepted_until)
+    );
+    for f in &r.hooks_failed {
+        out.push_str(&format!("  not updated: {}\n", printable(f)));
+    }
+    out
+}
+
 pub fn members(team: &str, members: &[MemberInfo]) -> String {
     if members.is_empty() {
         return format!(

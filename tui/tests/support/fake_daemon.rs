@@ -656,6 +656,14 @@ impl Tidemark for FakeDaemon {
         let index = self.find(&query.team)?;
         self.sync.metrics(&self.teams, index, query)
     }
+
+    async fn webhook_rotate_secret(
+        self,
+        _: Context,
+        _team: TeamRef,
+    ) -> Result<tidemark_protocol::RotateReport, RpcError> {
+        Err(RpcError::Internal("the fake daemon has no GitHub".into()))
+    }
 }
 
 // A sibling file, named from here so the example that includes this file finds it too.
