@@ -52,7 +52,8 @@ fn start(sandbox: &Sandbox, sim: &Sim, n: usize) -> Daemon {
     })
 }
 
-/// Connect team "platform" and track every repository.
+/// Connect team "platform", then (daemon stopped, so no sync starts by itself) track every
+/// repository in the store.
 fn set_up(sandbox: &Sandbox, sim: &Sim) {
     let daemon = start(sandbox, sim, 0);
     block_on(async {
@@ -87,19 +88,29 @@ fn set_up(sandbox: &Sandbox, sim: &Sim) {
                 other => panic!("{other:?}"),
             }
         }
-        let names = client
-            .repos_available(ctx(), team())
+        // Let the first sync (members only: nothing is tracked yet) finish.
+        while client
+            .sync_status(ctx(), team(), 2_000)
             .await
             .unwrap()
-            .unwrap();
-        let names = names.into_iter().map(|r| r.full_name).collect();
-        client
-            .repos_track(ctx(), team(), names)
-            .await
             .unwrap()
-            .unwrap();
+            .running
+        {}
     });
     daemon.stop();
+    let store = Store::open(&tidemark_daemon::daemon::store_dir(&sandbox.data_dir())).unwrap();
+    let team = store.team_by_name("platform").unwrap().unwrap().id;
+    let repos: Vec<(u64, String)> = {
+        let w = sim.world();
+        w.repos
+            .values()
+            .map(|r| (r.id, format!("acme/{}", r.name)))
+            .collect()
+    };
+    for (id, name) in repos {
+        store.track_repo(team, id, &name).unwrap();
+    }
+    store.flush().unwrap();
 }
 
 fn graphql_requests(sim: &Sim) -> u64 {

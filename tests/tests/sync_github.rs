@@ -124,9 +124,20 @@ impl World {
     }
 
     /// Run a sync to its end; returns the final progress and what GitHub saw of it.
+    /// A sync started after every change made so far (one already running, such as the one
+    /// tracking starts, is waited out first), to its end.
     fn sync(&self) -> (SyncProgress, Stats) {
-        let before = self.sim.stats();
         let client = self.client();
+        block_on(async {
+            while client
+                .sync_status(ctx(), team(), 5_000)
+                .await
+                .unwrap()
+                .unwrap()
+                .running
+            {}
+        });
+        let before = self.sim.stats();
         let progress = block_on(async {
             client.sync_start(ctx(), team()).await.unwrap().unwrap();
             loop {
