@@ -3,39 +3,15 @@
 //! membership events update what they name; pings mark the hook live. An entry leaves the
 //! inbox only once applied; a failure (GitHub down) leaves it for the next round.
 
+use super::parse::parse;
 use crate::github::graphql::GraphQl;
 use crate::rpc::Shared;
 use crate::store::{HookHealth, InboxEntry, SyncStatus, TeamId};
 use crate::sync::pulls::{MemberIndex, RepoWalk, fetch_pull_requests};
 use crate::sync::run::{Run, SyncError};
-use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-#[derive(Deserialize, Default)]
-struct Named {
-    #[serde(default)]
-    action: Option<String>,
-    #[serde(default)]
-    number: Option<u64>,
-    #[serde(default)]
-    pull_request: Option<Numbered>,
-    #[serde(default)]
-    repository: Option<RepoRef>,
-}
-
-#[derive(Deserialize)]
-struct Numbered {
-    number: u64,
-}
-
-#[derive(Deserialize)]
-struct RepoRef {
-    id: u64,
-    #[serde(default)]
-    full_name: Option<String>,
-}
 
 /// Apply waiting deliveries whenever some were written, and every 30 s (retries).
 pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
@@ -74,29 +50,20 @@ async fn apply_team(
     let mut prs: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
     let mut members = false;
     for e in &entries {
-        let named: Named = serde_json::from_slice(&e.body).unwrap_or_default();
-        let repo = named.repository.as_ref().map(|r| r.id).or(e.repo_id);
-        match e.event.as_str() {
+        // Verified when it was received (`parse::check_signature`).
+        let d = parse(&e.event, &e.body);
+        let repo = d.repository.as_ref().map(|r| r.id).or(e.repo_id);
+        match d.event.as_str() {
             "pull_request" | "pull_request_review" | "pull_request_review_comment" => {
-                let number = named
-                    .pull_request
-                    .as_ref()
-                    .map(|p| p.number)
-                    .or(named.number);
-                if let (Some(repo), Some(number)) = (repo, number) {
+                if let (Some(repo), Some(number)) = (repo, d.pull_request) {
                     prs.entry(repo).or_default().insert(number);
                 }
             }
             "member" | "organization" | "membership" => members = true,
             "repository" => {
-                if let (Some(repo), Some(r)) = (repo, named.repository.as_ref()) {
-                    repository_event(
-                        shared,
-                        team,
-                        repo,
-                        named.action.as_deref(),
-                        r.full_name.as_deref(),
-                    )?;
+                if let Some(r) = &d.repository {
+                    let name = r.full_name.as_deref();
+                    repository_event(shared, team, r.id, d.action.as_deref(), name)?;
                 }
             }
             _ => {}

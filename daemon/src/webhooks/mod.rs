@@ -1,10 +1,17 @@
 //! GitHub webhooks: verified (`verify`), written durably before they are acknowledged
 //! (`receiver`, `inbox`), deduplicated by delivery id, and applied afterwards (`apply`).
+//! `parse` is the pure part of that (signature check, typed view of a body), which the fuzz
+//! target (`fuzz`, `daemon/fuzz/`) and the property tests (`proptests`) call.
 
 pub mod apply;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzz;
 pub mod heal;
 pub mod hooks;
 pub mod inbox;
+pub mod parse;
+#[cfg(test)]
+mod proptests;
 pub mod receiver;
 pub mod verify;
 

@@ -3,7 +3,8 @@
 //! before anything is written, and the 2xx sent only once the delivery is durable.
 
 use super::inbox::Writer;
-use super::verify::{parse_header, verify};
+use super::parse::{check_signature, unverified_repository_id};
+use super::verify::parse_header;
 use crate::crypto::Secret;
 use crate::rpc::Shared;
 use crate::store::{InboxEntry, Provider, TeamId};
@@ -119,13 +120,12 @@ impl Receiver {
         let Some(shared) = self.shared.upgrade() else {
             return respond(req, 503, "shutting down\n");
         };
-        let signature = match parse_header(header(&req, "x-hub-signature-256").map(str::as_bytes)) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook refused");
-                return respond(req, 401, "bad signature\n");
-            }
-        };
+        // A header that is no signature at all is refused before any lookup.
+        let signature = header(&req, "x-hub-signature-256").map(str::as_bytes);
+        if let Err(e) = parse_header(signature) {
+            tracing::warn!(error = %e, "webhook refused");
+            return respond(req, 401, "bad signature\n");
+        }
         let event = header(&req, "x-github-event")
             .unwrap_or_default()
             .to_string();
@@ -142,7 +142,7 @@ impl Receiver {
             return respond(req, 401, "unknown hook\n");
         };
         let keys: Vec<&[u8]> = secrets.iter().map(|s| s.expose().as_bytes()).collect();
-        if let Err(e) = verify(&keys, &body, &signature) {
+        if let Err(e) = check_signature(&keys, signature, &body) {
             tracing::warn!(team, ?hook_id, error = %e, "webhook refused");
             return respond(req, 401, "bad signature\n");
         }
@@ -186,15 +186,7 @@ impl Receiver {
             // No hook id we know (GitHub pings a new hook before we have stored its id): the
             // repository the body names (its id only; nothing else is read). The signature is
             // still checked with that repository's team's secret.
-            #[derive(serde::Deserialize)]
-            struct Repo {
-                id: u64,
-            }
-            #[derive(serde::Deserialize)]
-            struct Body {
-                repository: Option<Repo>,
-            }
-            let repo = serde_json::from_slice::<Body>(body).ok()?.repository?.id;
+            let repo = unverified_repository_id(body)?;
             let teams = idx.repos.get(&repo)?;
             (teams.len() == 1).then(|| (teams[0], repo))
         };

@@ -1,0 +1,231 @@
+//! The pure half of a delivery, with no sockets or store: the signature check the receiver
+//! makes (`check_signature`) and the typed view the applier reads (`parse`). `verify_and_parse`
+//! is the two in order; the fuzz target and the property tests call it, so what they exercise
+//! is the production code.
+
+use super::verify::{VerifyError, parse_header, verify};
+use serde::Deserialize;
+
+/// What the applier needs of a delivery. GitHub leaves fields out from one kind of payload to
+/// another (a `pull_request_review` body's pull request has no `merged`, `additions` or
+/// `deletions`), so only what is named here is read, and every part of it is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// `X-GitHub-Event`, as sent.
+    pub event: String,
+    pub action: Option<String>,
+    /// The pull request the body names: `pull_request.number`, else the top-level `number`.
+    pub pull_request: Option<u64>,
+    pub repository: Option<Repository>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    pub id: u64,
+    pub full_name: Option<String>,
+}
+
+/// Why a delivery is refused: its signature, the only thing checked before it is stored.
+pub type Refusal = VerifyError;
+
+/// Is `body` signed by one of `secrets`, as `signature_header` (`X-Hub-Signature-256`) says?
+pub fn check_signature(
+    secrets: &[&[u8]],
+    signature_header: Option<&[u8]>,
+    body: &[u8],
+) -> Result<(), Refusal> {
+    let signature = parse_header(signature_header)?;
+    verify(secrets, body, &signature)
+}
+
+/// The typed view of a verified delivery. A body that is not JSON of the expected shape names
+/// nothing (the delivery still counts as received); this never refuses and never panics.
+pub fn parse(event: &str, body: &[u8]) -> Delivery {
+    let named: Named = serde_json::from_slice(body).unwrap_or_default();
+    Delivery {
+        event: event.to_string(),
+        action: named.action,
+        pull_request: named.pull_request.map(|p| p.number).or(named.number),
+        repository: named.repository.map(|r| Repository {
+            id: r.id,
+            full_name: r.full_name,
+        }),
+    }
+}
+
+/// A delivery checked and then parsed: what the receiver and the applier do between them.
+pub fn verify_and_parse(
+    secrets: &[&[u8]],
+    signature_header: Option<&[u8]>,
+    event: &str,
+    body: &[u8],
+) -> Result<Delivery, Refusal> {
+    check_signature(secrets, signature_header, body)?;
+    Ok(parse(event, body))
+}
+
+/// The repository id an unverified body names, read only to pick the secret to verify it
+/// with (deliveries without `X-GitHub-Hook-ID`). Nothing else of the body is read.
+pub fn unverified_repository_id(body: &[u8]) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Repo {
+        id: u64,
+    }
+    #[derive(Deserialize)]
+    struct Body {
+        repository: Option<Repo>,
+    }
+    Some(serde_json::from_slice::<Body>(body).ok()?.repository?.id)
+}
+
+#[derive(Deserialize, Default)]
+struct Named {
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    number: Option<u64>,
+    #[serde(default)]
+    pull_request: Option<Numbered>,
+    #[serde(default)]
+    repository: Option<RepoRef>,
+}
+
+#[derive(Deserialize)]
+struct Numbered {
+    number: u64,
+}
+
+#[derive(Deserialize)]
+struct RepoRef {
+    id: u64,
+    #[serde(default)]
+    full_name: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhooks::verify::sign;
+
+    fn repo(id: u64, name: &str) -> Option<Repository> {
+        Some(Repository {
+            id,
+            full_name: Some(name.into()),
+        })
+    }
+
+    #[test]
+    fn a_review_body_names_its_pull_request_without_merged_or_sizes() {
+        let body = br#"{"action":"submitted","review":{"id":9,"state":"approved"},
+            "pull_request":{"number":42,"state":"open","title":"t"},
+            "repository":{"id":7,"full_name":"acme/api","created_at":"2024-01-01T00:00:00Z"},
+            "sender":{"login":"octocat"}}"#;
+        let d = verify_and_parse(
+            &[b"s"],
+            Some(sign(b"s", body).as_bytes()),
+            "pull_request_review",
+            body,
+        );
+        assert_eq!(
+            d,
+            Ok(Delivery {
+                event: "pull_request_review".into(),
+                action: Some("submitted".into()),
+                pull_request: Some(42),
+                repository: repo(7, "acme/api"),
+            })
+        );
+    }
+
+    #[test]
+    fn shapes_github_sends() {
+        // `pull_request` events also carry the number at the top level.
+        let d = parse("pull_request", br#"{"action":"closed","number":3,"pull_request":{"number":3,"merged":true,"additions":1,"deletions":2}}"#);
+        assert_eq!(d.pull_request, Some(3));
+        let d = parse("pull_request", br#"{"number":5}"#);
+        assert_eq!(d.pull_request, Some(5));
+        // A push body's repository has Unix-time integers; only id and full_name are read.
+        let d = parse("push", br#"{"ref":"refs/heads/main","repository":{"id":1,"full_name":"a/b","created_at":1700000000}}"#);
+        assert_eq!((d.pull_request, d.repository), (None, repo(1, "a/b")));
+        let d = parse(
+            "repository",
+            br#"{"action":"renamed","repository":{"id":2}}"#,
+        );
+        assert_eq!(d.action.as_deref(), Some("renamed"));
+        assert_eq!(d.repository.map(|r| (r.id, r.full_name)), Some((2, None)));
+    }
+
+    #[test]
+    fn bodies_of_another_shape_name_nothing() {
+        for body in [
+            &b""[..],
+            b"not json",
+            b"[]",
+            b"null",
+            br#"{"number":-1}"#,
+            br#"{"pull_request":{}}"#,
+            br#"{"repository":{"full_name":"a/b"}}"#,
+            br#"{"action":7,"repository":{"id":1}}"#,
+            b"{\"action\":\"\xff\"}",
+        ] {
+            let d = parse("pull_request", body);
+            assert_eq!(
+                d,
+                Delivery {
+                    event: "pull_request".into(),
+                    ..Delivery::default()
+                },
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn the_signature_is_checked_before_anything_is_parsed() {
+        let body = br#"{"repository":{"id":1}}"#;
+        let good = sign(b"s", body);
+        assert_eq!(
+            check_signature(&[b"s"], Some(good.as_bytes()), body),
+            Ok(())
+        );
+        assert_eq!(
+            verify_and_parse(&[b"t"], Some(good.as_bytes()), "push", body),
+            Err(VerifyError::Mismatch)
+        );
+        assert_eq!(
+            verify_and_parse(&[b"s"], None, "push", body),
+            Err(VerifyError::Missing)
+        );
+        assert_eq!(
+            verify_and_parse(&[b"s"], Some(b"sha256=00"), "push", body),
+            Err(VerifyError::Malformed)
+        );
+        assert_eq!(
+            verify_and_parse(&[], Some(good.as_bytes()), "push", body),
+            Err(VerifyError::Mismatch),
+            "no secret accepts nothing"
+        );
+    }
+
+    #[test]
+    fn the_unverified_repository_id() {
+        assert_eq!(
+            unverified_repository_id(br#"{"repository":{"id":9}}"#),
+            Some(9)
+        );
+        // Only `repository.id` is read: the rest may have any shape.
+        assert_eq!(
+            unverified_repository_id(br#"{"action":7,"pull_request":{},"repository":{"id":9}}"#),
+            Some(9)
+        );
+        for body in [
+            &b""[..],
+            b"{}",
+            br#"{"repository":null}"#,
+            br#"{"repository":{"id":"9"}}"#,
+        ] {
+            assert_eq!(unverified_repository_id(body), None);
+        }
+    }
+}
