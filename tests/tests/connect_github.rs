@@ -636,13 +636,13 @@ fn seed_tracked_repo_and_history(s: &Setup, team_name: &str) -> u64 {
     hook_id
 }
 
-/// The team's status once its first sync since the daemon started has ended.
+/// The team's status once no sync runs.
 fn settled(client: &TidemarkClient, team: &TeamRef) -> tidemark_protocol::TeamStatus {
     harness::wait_until(Duration::from_secs(30), "the sync to settle", || {
         let p = block_on(client.sync_status(ctx(), team.clone(), 2_000))
             .unwrap()
             .unwrap();
-        (!p.running && p.finished_at.is_some()).then_some(())
+        (!p.running).then_some(())
     });
     block_on(client.status(ctx(), Some(team.clone())))
         .unwrap()
@@ -657,6 +657,13 @@ fn connected_team(s: &Setup, client: &TidemarkClient, name: &str) -> TeamRef {
         outcome(client, started.flow),
         ConnectState::Connected { .. }
     ));
+    // Connecting starts the first sync: let it finish, so a restart finds nothing due.
+    harness::wait_until(Duration::from_secs(30), "the first sync", || {
+        let p = block_on(client.sync_status(ctx(), t.clone(), 2_000))
+            .unwrap()
+            .unwrap();
+        (!p.running && p.finished_at.is_some()).then_some(())
+    });
     let _ = s;
     t
 }

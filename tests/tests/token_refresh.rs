@@ -91,6 +91,18 @@ fn connected(sim: &Sim, sandbox: &Sandbox) {
                 other => panic!("{other:?}"),
             }
         }
+        // Connecting starts a sync, which refreshes the short-lived token first: let it end,
+        // so what the tests start from is settled.
+        loop {
+            let p = client
+                .sync_status(ctx(), TeamRef::Name("platform".into()), 2_000)
+                .await
+                .unwrap()
+                .unwrap();
+            if !p.running && p.finished_at.is_some() {
+                break;
+            }
+        }
     });
     daemon.stop();
 }

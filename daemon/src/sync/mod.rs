@@ -30,6 +30,8 @@ struct TeamSync {
     /// When GitHub last rejected the token (401): scheduled syncs stop using it until the
     /// credential changes (a reconnect).
     unauthorized_at: Option<i64>,
+    /// Asked for while one ran (repositories tracked meanwhile): another follows at once.
+    again: bool,
 }
 
 pub struct Syncs {
@@ -85,6 +87,7 @@ impl Syncs {
                 next_at: 0,
                 budget: budget.clone(),
                 unauthorized_at: None,
+                again: false,
             },
         );
         budget
@@ -113,6 +116,7 @@ impl Syncs {
                 next_at: 0,
                 budget: Arc::new(Budget::default()),
                 unauthorized_at: None,
+                again: false,
             }
         })
     }
@@ -151,6 +155,9 @@ pub fn start(shared: &Arc<Shared>, team: TeamId) -> Result<SyncProgress, RpcErro
         let budget = entry.budget.clone();
         let shared = shared.clone();
         tokio::spawn(async move { run_one(shared, team, budget, progress).await });
+    } else {
+        // What changed since it started (a repository tracked) may be missed by it.
+        entry.again = true;
     }
     Ok(entry.progress.borrow().clone())
 }
@@ -164,7 +171,18 @@ async fn run_one(
     let store = &shared.store;
     let _ = store.set_github_sync_status(team, SyncStatus::Syncing, None);
     tracing::info!(team, "sync started");
-    let result = run::sync_team(&shared, team, &budget, &progress).await;
+    let mut result = run::sync_team(&shared, team, &budget, &progress).await;
+    // Asked for again while it ran (a repository tracked meanwhile): run once more at once,
+    // still "running" for anyone following.
+    while shared
+        .syncs
+        .teams()
+        .get_mut(&team)
+        .is_some_and(|e| std::mem::take(&mut e.again))
+    {
+        tracing::info!(team, "sync again: something changed while it ran");
+        result = run::sync_team(&shared, team, &budget, &progress).await;
+    }
     let (status, error) = match &result {
         Ok(()) => (SyncStatus::Complete, None),
         Err(SyncError::Unauthorized) => (
@@ -194,6 +212,10 @@ async fn run_one(
         } else {
             entry.failures = 0;
             entry.next_at = now + every;
+        }
+        if std::mem::take(&mut entry.again) {
+            // Asked for in the last instant: the scheduler's next tick runs it.
+            entry.next_at = now;
         }
         let next = entry.next_at;
         let budget_now = budget.snapshot();
