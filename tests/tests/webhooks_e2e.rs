@@ -318,7 +318,13 @@ fn ten_thousand_bad_deliveries_are_refused_and_leave_the_store_untouched() {
     let hook_id = hook.id.to_string();
     let titles = pr_titles(&s.client);
     let store_dir = tidemark_daemon::daemon::store_dir(&s._sandbox.data_dir());
-    let before = store_files(&store_dir);
+    // What was applied is visible before sled has flushed it to its files: wait until the files
+    // stay the same for a second (longer than sled's 500 ms background flush).
+    let before = wait_until(Duration::from_secs(20), "the store files to settle", || {
+        let a = store_files(&store_dir);
+        std::thread::sleep(Duration::from_millis(1_000));
+        (store_files(&store_dir) == a).then_some(a)
+    });
     let body: &[u8] = br#"{"action":"opened","number":999,"repository":{"id":1},"pull_request":{"number":999,"title":"forged"}}"#;
     let good = tidemark_daemon::webhooks::verify::sign(secret.as_bytes(), body);
     let wrong = tidemark_daemon::webhooks::verify::sign(b"not the secret", body);
