@@ -1,9 +1,11 @@
 //! The webhook inbox: verified deliveries written durably (with their delivery id, for
 //! deduplication) before GitHub gets its 2xx, applied afterwards, and removed once applied.
+//! Bodies live in the spool (`spool.rs`), their records here in sled.
 
 use super::keys::{Key, Kind, TeamId};
-use super::records::{DeliverySeen, HookHealth, InboxEntry};
-use super::{Result, Store};
+use super::records::{DeliverySeen, HookHealth, InboxEntry, InboxRecord, StoredBody};
+use super::spool::Spool;
+use super::{Result, Store, StoreError};
 
 fn inbox_key(team: TeamId, seq: u64) -> Key {
     Key::new(team, Kind::Inbox).u64(seq)
@@ -18,40 +20,72 @@ fn health_key(team: TeamId, repo: u64) -> Key {
 }
 
 impl Store {
-    /// Write verified deliveries in one batch: each new one into the inbox with its delivery id;
-    /// one whose id was seen before is only reported (true in the answer). The caller flushes
-    /// before acknowledging.
+    /// Write verified deliveries: each new one's body into the spool (durable at once), then its
+    /// record and delivery id into sled in one batch; one whose id was seen before is only
+    /// reported (true in the answer). The caller flushes sled before acknowledging.
     pub fn inbox_add(&self, entries: &[InboxEntry]) -> Result<Vec<bool>> {
-        let mut w = self.writer();
+        // Held until the records are committed, so `inbox_release` never sees bodies without
+        // their records.
+        let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
         let mut duplicate = Vec::with_capacity(entries.len());
         let mut in_batch = std::collections::HashSet::new();
         for e in entries {
             let seen = !in_batch.insert((e.team_id, e.guid.clone()))
-                || self
-                    .get::<DeliverySeen>(Kind::DeliverySeen, seen_key(e.team_id, &e.guid))?
-                    .is_some();
+                || self.contains(seen_key(e.team_id, &e.guid))?;
             duplicate.push(seen);
-            if !seen {
-                w.put(inbox_key(e.team_id, e.seq), e);
-                w.put(
-                    seen_key(e.team_id, &e.guid),
-                    &DeliverySeen {
-                        team_id: e.team_id,
-                        received_at: e.received_at,
-                    },
-                );
-            }
+        }
+        let new: Vec<&InboxEntry> = entries
+            .iter()
+            .zip(&duplicate)
+            .filter(|(_, dup)| !**dup)
+            .map(|(e, _)| e)
+            .collect();
+        let bodies: Vec<&[u8]> = new.iter().map(|e| e.body.as_slice()).collect();
+        let refs = spool
+            .append(&bodies)
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        let mut w = self.writer();
+        for (e, at) in new.into_iter().zip(refs) {
+            let record = InboxRecord {
+                team_id: e.team_id,
+                seq: e.seq,
+                guid: e.guid.clone(),
+                event: e.event.clone(),
+                hook_id: e.hook_id,
+                repo_id: e.repo_id,
+                received_at: e.received_at,
+                body: StoredBody::Spooled(at),
+            };
+            w.put(inbox_key(e.team_id, e.seq), &record);
+            w.put(
+                seen_key(e.team_id, &e.guid),
+                &DeliverySeen {
+                    team_id: e.team_id,
+                    received_at: e.received_at,
+                },
+            );
         }
         w.commit()?;
         Ok(duplicate)
     }
 
-    /// The highest inbox sequence number in use (new entries continue after it).
+    /// The highest inbox sequence number in use (new entries continue after it): each team's
+    /// last inbox key, nothing decoded.
     pub fn inbox_max_seq(&self) -> Result<u64> {
         let mut max = 0;
         for team in self.teams()? {
-            for e in self.inbox(team.id)? {
-                max = max.max(e.seq);
+            let prefix = Key::new(team.id, Kind::Inbox);
+            if let Some(key) = self.db.scan_prefix(&prefix).keys().next_back() {
+                let key = key?;
+                let seq = key
+                    .get(prefix.as_ref().len()..)
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map(u64::from_be_bytes)
+                    .ok_or_else(|| StoreError::Corrupt {
+                        kind: "webhook inbox entry",
+                        reason: "a key of the wrong length".into(),
+                    })?;
+                max = max.max(seq);
             }
         }
         Ok(max)
@@ -59,7 +93,66 @@ impl Store {
 
     /// A team's deliveries waiting to be applied, oldest first.
     pub fn inbox(&self, team: TeamId) -> Result<Vec<InboxEntry>> {
-        self.scan(Kind::Inbox, Key::new(team, Kind::Inbox))
+        self.inbox_oldest(team, usize::MAX, usize::MAX)
+    }
+
+    /// A team's oldest waiting deliveries: at most `max` of them, and no more once their bodies
+    /// hold `max_bytes` (at least one is returned if any waits). A body that cannot be read
+    /// back (its spool file damaged or gone) comes back empty, logged: the delivery then names
+    /// nothing, and the next reconciliation sync covers what it said.
+    pub fn inbox_oldest(
+        &self,
+        team: TeamId,
+        max: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<InboxEntry>> {
+        let mut entries = Vec::new();
+        let mut bytes = 0usize;
+        let dir = self.spool_dir();
+        for item in self.db.scan_prefix(Key::new(team, Kind::Inbox)) {
+            if entries.len() >= max || (bytes >= max_bytes && !entries.is_empty()) {
+                break;
+            }
+            let (_, value) = item?;
+            let r: InboxRecord = super::decode(Kind::Inbox, &value)?;
+            let body = match r.body {
+                StoredBody::Inline(body) => body,
+                StoredBody::Spooled(at) => Spool::read(&dir, &at).unwrap_or_else(|e| {
+                    tracing::error!(team, seq = r.seq, error = %e, "webhook body lost; the next sync covers it");
+                    Vec::new()
+                }),
+            };
+            bytes = bytes.saturating_add(body.len());
+            entries.push(InboxEntry {
+                team_id: r.team_id,
+                seq: r.seq,
+                guid: r.guid,
+                event: r.event,
+                hook_id: r.hook_id,
+                repo_id: r.repo_id,
+                received_at: r.received_at,
+                body,
+            });
+        }
+        Ok(entries)
+    }
+
+    /// Delete the spool segments no waiting delivery refers to. Returns how many went.
+    pub fn inbox_release(&self) -> Result<usize> {
+        let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
+        let mut first: Option<u64> = None;
+        for team in self.teams()? {
+            for item in self.db.scan_prefix(Key::new(team.id, Kind::Inbox)) {
+                let (_, value) = item?;
+                let r: InboxRecord = super::decode(Kind::Inbox, &value)?;
+                if let StoredBody::Spooled(at) = r.body {
+                    first = Some(first.map_or(at.segment, |f| f.min(at.segment)));
+                }
+            }
+        }
+        spool
+            .release(first)
+            .map_err(|e| StoreError::Io(e.to_string()))
     }
 
     /// Applied: out of the inbox, in one step with the repository's health.

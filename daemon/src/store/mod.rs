@@ -12,6 +12,7 @@ mod pulls;
 pub mod records;
 mod repos;
 mod schema;
+pub mod spool;
 mod sync_pages;
 mod teams;
 #[cfg(test)]
@@ -32,6 +33,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+
+/// The spool's directory inside the store's (a backup of the store directory holds both).
+const SPOOL_DIR: &str = "inbox";
 
 /// Sled's page cache. Its default (1 GiB) would let an idle daemon grow far past what it needs.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
@@ -80,6 +84,8 @@ pub struct Store {
     db: sled::Db,
     path: PathBuf,
     write: Mutex<()>,
+    /// Webhook bodies (`spool.rs`), in `<store>/inbox/`.
+    spool: Mutex<spool::Spool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -111,10 +117,13 @@ impl Store {
                     dir.display()
                 )),
             })?;
+        let spool =
+            spool::Spool::open(&dir.join(SPOOL_DIR)).map_err(|e| StoreError::Io(e.to_string()))?;
         let store = Store {
             db,
             path: dir.to_path_buf(),
             write: Mutex::new(()),
+            spool: Mutex::new(spool),
         };
         schema::check_and_upgrade(&store)?;
         Ok(store)
@@ -122,6 +131,11 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where webhook bodies are spooled.
+    pub fn spool_dir(&self) -> PathBuf {
+        self.path.join(SPOOL_DIR)
     }
 
     /// Make every committed change durable.

@@ -263,6 +263,26 @@ pub struct InboxEntry {
     pub body: Vec<u8>,
 }
 
+/// An inbox entry as stored (schema v3): the body in the spool (`store::spool`), or inline for
+/// entries written before v3.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxRecord {
+    pub team_id: TeamId,
+    pub seq: u64,
+    pub guid: String,
+    pub event: String,
+    pub hook_id: Option<u64>,
+    pub repo_id: Option<u64>,
+    pub received_at: i64,
+    pub body: StoredBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoredBody {
+    Inline(Vec<u8>),
+    Spooled(super::spool::BodyRef),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliverySeen {
     pub team_id: TeamId,

@@ -4,17 +4,19 @@
 //! - v1: teams had no name index (names were found by scanning) and a credential's scopes were
 //!   kept as GitHub sends them in `X-OAuth-Scopes`, one comma-separated string.
 //! - v2: a global team-name index (unique, case-insensitive names) and scopes as a list.
+//! - v3: webhook inbox entries keep their body in the spool (`spool.rs`); a v2 entry's body
+//!   stays inline, re-encoded as `StoredBody::Inline`.
 //!
 //! An upgrade runs as one batch together with the version bump, so a crash during it leaves the
 //! old version, intact, and the next start upgrades again.
 
 use super::keys::{ID_OFFSET, Key, Kind, TeamId};
-use super::records::{IntegrationCredential, Provider, Team};
+use super::records::{InboxEntry, InboxRecord, IntegrationCredential, Provider, StoredBody, Team};
 use super::{Result, Store, StoreError, decode};
 use crate::crypto::Ciphertext;
 use serde::{Deserialize, Serialize};
 
-pub const CURRENT_SCHEMA: u32 = 2;
+pub const CURRENT_SCHEMA: u32 = 3;
 
 const VERSION_NAME: &[u8] = b"schema_version";
 
@@ -54,6 +56,7 @@ pub(super) fn check_and_upgrade(store: &Store) -> Result<()> {
     while version < CURRENT_SCHEMA {
         match version {
             1 => upgrade_v1_to_v2(store)?,
+            2 => upgrade_v2_to_v3(store)?,
             other => {
                 return Err(StoreError::NotOurs {
                     path: store.path().to_path_buf(),
@@ -152,6 +155,30 @@ fn upgrade_v1_to_v2(store: &Store) -> Result<()> {
         }
     }
     w.put_raw(version_key(), &2u32.to_be_bytes());
+    w.commit()
+}
+
+fn upgrade_v2_to_v3(store: &Store) -> Result<()> {
+    let mut w = store.writer();
+    for item in store.raw().iter() {
+        let (key, value) = item?;
+        if key.len() < ID_OFFSET || key[..8] == [0; 8] || key[8] != Kind::Inbox as u8 {
+            continue;
+        }
+        let old: InboxEntry = decode(Kind::Inbox, &value)?;
+        let new = InboxRecord {
+            team_id: old.team_id,
+            seq: old.seq,
+            guid: old.guid,
+            event: old.event,
+            hook_id: old.hook_id,
+            repo_id: old.repo_id,
+            received_at: old.received_at,
+            body: StoredBody::Inline(old.body),
+        };
+        w.put(&key, &new);
+    }
+    w.put_raw(version_key(), &3u32.to_be_bytes());
     w.commit()
 }
 

@@ -13,8 +13,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Deliveries applied in one round, at most: a backlog (GitHub down for a while) is read a
+/// round at a time, never whole.
+const ROUND: usize = 256;
+const ROUND_BYTES: usize = 32 * 1024 * 1024;
+/// After a failed round the applier waits this long before trying again (doubling up to
+/// `MAX_BACKOFF`), rather than on every new delivery.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
 /// Apply waiting deliveries whenever some were written, and every 30 s (retries).
 pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
+    let mut backoff = FIRST_BACKOFF;
     loop {
         tokio::select! {
             _ = written.notified() => {
@@ -27,14 +37,36 @@ pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
         let Ok(teams) = shared.store.teams() else {
             continue;
         };
+        let mut failed = false;
         for team in teams {
-            let entries = match shared.store.inbox(team.id) {
-                Ok(e) if !e.is_empty() => e,
-                _ => continue,
-            };
-            if let Err(e) = apply_team(&shared, team.id, entries).await {
-                tracing::warn!(team = team.id, error = %e, "webhook deliveries not applied yet; will retry");
+            // Round after round until the team's inbox is empty or a round fails.
+            loop {
+                let entries = match shared.store.inbox_oldest(team.id, ROUND, ROUND_BYTES) {
+                    Ok(e) if !e.is_empty() => e,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::error!(team = team.id, error = %e, "webhook inbox unreadable");
+                        failed = true;
+                        break;
+                    }
+                };
+                if let Err(e) = apply_team(&shared, team.id, entries).await {
+                    tracing::warn!(team = team.id, error = %e, "webhook deliveries not applied yet; will retry");
+                    failed = true;
+                    break;
+                }
             }
+        }
+        // Spool segments whose deliveries are all applied go.
+        if let Err(e) = shared.store.inbox_release() {
+            tracing::warn!(error = %e, "webhook spool not cleaned up; will retry");
+        }
+        if failed {
+            // Deliveries written meanwhile wait in the inbox (durable) for the next round.
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        } else {
+            backoff = FIRST_BACKOFF;
         }
     }
 }

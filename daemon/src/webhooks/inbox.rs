@@ -4,39 +4,51 @@
 
 use crate::rpc::Shared;
 use crate::store::InboxEntry;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 /// Most deliveries written in one batch.
 const MAX_BATCH: usize = 512;
 /// A delivery not durable within this long is answered 503 (GitHub waits 10 s).
 const ACK_TIMEOUT: Duration = Duration::from_secs(8);
 
-type Job = (InboxEntry, SyncSender<Result<bool, String>>);
+type Job = (InboxEntry, oneshot::Sender<Result<bool, String>>);
 
 #[derive(Clone)]
 pub struct Writer {
-    tx: SyncSender<Job>,
+    tx: mpsc::Sender<Job>,
 }
 
 impl Writer {
     /// Write one verified delivery durably. Ok(true): its id was seen before (nothing written).
-    pub fn write(&self, entry: InboxEntry) -> Result<bool, String> {
-        let (tx, rx) = sync_channel(1);
-        self.tx
-            .send((entry, tx))
-            .map_err(|_| "the inbox writer stopped".to_string())?;
-        rx.recv_timeout(ACK_TIMEOUT)
+    pub async fn write(&self, entry: InboxEntry) -> Result<bool, String> {
+        let (tx, rx) = oneshot::channel();
+        let durable = async {
+            self.tx
+                .send((entry, tx))
+                .await
+                .map_err(|_| "the inbox writer stopped".to_string())?;
+            rx.await
+                .map_err(|_| "the inbox writer stopped".to_string())?
+        };
+        tokio::time::timeout(ACK_TIMEOUT, durable)
+            .await
             .map_err(|_| "the delivery was not durable in time".to_string())?
     }
 }
 
 /// Start the writer thread; `written` is notified after each durable batch.
 pub fn start(shared: &Arc<Shared>, written: Arc<tokio::sync::Notify>) -> std::io::Result<Writer> {
-    let (tx, rx) = sync_channel::<Job>(4 * MAX_BATCH);
+    let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
     let weak = Arc::downgrade(shared);
-    let next_seq = shared.store.inbox_max_seq().unwrap_or(0) + 1;
+    // Unknown: refuse to start rather than reuse a sequence number (it would overwrite a
+    // waiting delivery).
+    let next_seq = shared
+        .store
+        .inbox_max_seq()
+        .map_err(|e| std::io::Error::other(format!("the webhook inbox cannot be read: {e}")))?
+        + 1;
     std::thread::Builder::new()
         .name("webhook-inbox".into())
         .spawn(move || run(weak, rx, next_seq, written))?;
@@ -45,11 +57,11 @@ pub fn start(shared: &Arc<Shared>, written: Arc<tokio::sync::Notify>) -> std::io
 
 fn run(
     shared: Weak<Shared>,
-    rx: Receiver<Job>,
+    mut rx: mpsc::Receiver<Job>,
     mut next_seq: u64,
     written: Arc<tokio::sync::Notify>,
 ) {
-    while let Ok(first) = rx.recv() {
+    while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {

@@ -1,6 +1,12 @@
-//! The webhook listener: tiny_http on its own threads, one thread per delivery (so a slow or
-//! stalled client holds up only itself), bodies capped at GitHub's 25 MB, the signature checked
-//! before anything is written, and the 2xx sent only once the delivery is durable.
+//! The webhook listener: HTTP/1.1 by hyper on the daemon's tokio runtime, a task per connection,
+//! so a slow or stalled client holds up only its own task (and is cut off after `BODY_TIMEOUT`).
+//! Bodies are capped at GitHub's 25 MB (refused on `Content-Length` before any of it is read),
+//! the signature is checked before anything is written, and the 2xx goes out only once the
+//! delivery is durable.
+//!
+//! Why not tiny_http, which the OAuth callback uses: its connection pool queues a new connection
+//! behind open keep-alive ones when two arrive at once (its idle-thread count is read before the
+//! woken thread takes the first task), so a delivery could wait until another client hung up.
 
 use super::inbox::Writer;
 use super::parse::{check_signature, unverified_repository_id};
@@ -8,17 +14,23 @@ use super::verify::parse_header;
 use crate::crypto::Secret;
 use crate::rpc::Shared;
 use crate::store::{InboxEntry, Provider, TeamId};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
 use std::collections::HashMap;
-use std::io::Read;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 pub const PATH: &str = "/webhooks/github";
 /// GitHub's own cap on a webhook payload.
 pub const MAX_BODY: usize = 25 * 1024 * 1024;
-/// Deliveries handled at once; more wait for a thread (GitHub gives us 10 s).
-const MAX_THREADS: usize = 512;
+/// Connections open at once; more wait to be accepted (GitHub gives us 10 s per delivery).
+const MAX_CONNECTIONS: usize = 1024;
+/// A request's head must arrive within this long (also closes idle keep-alive connections).
+const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+/// A request's body must arrive within this long; a stalled client is answered 408.
+const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Which team and repository a hook id belongs to, and the team's secrets.
 #[derive(Default)]
@@ -36,116 +48,158 @@ pub struct Receiver {
     shared: Weak<Shared>,
     writer: Writer,
     index: Mutex<HookIndex>,
-    threads: AtomicUsize,
 }
 
-/// Start the listener on `addr`; returns its bound address.
+/// Open the listener on `addr` (on the current tokio runtime); returns its bound address.
 pub fn start(
     shared: &Arc<Shared>,
     addr: std::net::SocketAddr,
     writer: Writer,
 ) -> std::io::Result<std::net::SocketAddr> {
-    let server = tiny_http::Server::http(addr).map_err(std::io::Error::other)?;
-    let bound = server
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| std::io::Error::other("the webhook listener has no IP address"))?;
+    let std_listener = std::net::TcpListener::bind(addr)?;
+    std_listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(std_listener)?;
+    let bound = listener.local_addr()?;
     let receiver = Arc::new(Receiver {
         shared: Arc::downgrade(shared),
         writer,
         index: Mutex::new(HookIndex::default()),
-        threads: AtomicUsize::new(0),
     });
-    std::thread::Builder::new()
-        .name("webhook-accept".into())
-        .spawn(move || {
-            while let Ok(req) = server.recv() {
-                while receiver.threads.load(Ordering::SeqCst) >= MAX_THREADS {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                receiver.threads.fetch_add(1, Ordering::SeqCst);
-                let r = receiver.clone();
-                let spawned = std::thread::Builder::new()
-                    .name("webhook".into())
-                    .stack_size(256 * 1024)
-                    .spawn(move || {
-                        r.handle(req);
-                        r.threads.fetch_sub(1, Ordering::SeqCst);
-                    });
-                if spawned.is_err() {
-                    receiver.threads.fetch_sub(1, Ordering::SeqCst);
-                }
-            }
-        })?;
+    tokio::spawn(accept_loop(listener, receiver));
     tracing::info!(%bound, path = PATH, "webhook listener open");
     Ok(bound)
 }
 
-fn header<'a>(req: &'a tiny_http::Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
+async fn accept_loop(listener: tokio::net::TcpListener, receiver: Arc<Receiver>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: try again shortly.
+                tracing::warn!(error = %e, "webhook listener: accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let r = receiver.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let r = r.clone();
+                async move { Ok::<_, Infallible>(r.handle(req).await) }
+            });
+            let served = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEAD_TIMEOUT)
+                .max_buf_size(64 * 1024)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+            if let Err(e) = served {
+                tracing::debug!(error = %e, "webhook connection ended");
+            }
+            drop(slot);
+        });
+    }
 }
 
-fn respond(req: tiny_http::Request, status: u16, body: &str) {
-    let resp = tiny_http::Response::from_string(body).with_status_code(status);
-    let _ = req.respond(resp);
+/// Read and drop a refused body: up to `DISCARD_MAX` bytes or `DISCARD_TIME`, then hang up.
+async fn discard(mut body: Incoming) {
+    const DISCARD_MAX: usize = 4 * MAX_BODY;
+    const DISCARD_TIME: Duration = Duration::from_secs(20);
+    let _ = tokio::time::timeout(DISCARD_TIME, async {
+        let mut seen = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > DISCARD_MAX {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+fn respond(status: u16, text: &'static str) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+fn header<'a>(req: &'a hyper::http::request::Parts, name: &str) -> Option<&'a [u8]> {
+    req.headers.get(name).map(|v| v.as_bytes())
+}
+
+fn header_str(req: &hyper::http::request::Parts, name: &str) -> String {
+    header(req, name)
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 impl Receiver {
-    fn handle(&self, mut req: tiny_http::Request) {
-        if req.url().split('?').next() != Some(PATH) {
-            return respond(req, 404, "not found\n");
+    async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        if req.uri().path() != PATH {
+            return respond(404, "not found\n");
         }
-        if *req.method() != tiny_http::Method::Post {
-            return respond(req, 405, "POST only\n");
+        if req.method() != Method::POST {
+            return respond(405, "POST only\n");
         }
-        if req.body_length().is_some_and(|n| n > MAX_BODY) {
-            // Not read: a 25 MB+ body is refused on its header alone.
-            return respond(req, 413, "payload too large\n");
+        let declared = req
+            .headers()
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY as u64) {
+            // Refused on its header alone; what the client still sends is read and dropped (not
+            // kept), so that it gets our answer rather than a reset.
+            tokio::spawn(discard(req.into_body()));
+            return respond(413, "payload too large\n");
         }
-        let mut body = Vec::with_capacity(req.body_length().unwrap_or(0).min(MAX_BODY));
-        if req
-            .as_reader()
-            .take(MAX_BODY as u64 + 1)
-            .read_to_end(&mut body)
-            .is_err()
+        let (parts, body) = req.into_parts();
+        let body = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect())
+            .await
         {
-            return respond(req, 400, "could not read the body\n");
-        }
-        if body.len() > MAX_BODY {
-            return respond(req, 413, "payload too large\n");
-        }
+            Ok(Ok(collected)) => collected.to_bytes().to_vec(),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+                return respond(413, "payload too large\n");
+            }
+            Ok(Err(_)) => return respond(400, "could not read the body\n"),
+            Err(_) => return respond(408, "the body did not arrive in time\n"),
+        };
         let Some(shared) = self.shared.upgrade() else {
-            return respond(req, 503, "shutting down\n");
+            return respond(503, "shutting down\n");
         };
         // A header that is no signature at all is refused before any lookup.
-        let signature = header(&req, "x-hub-signature-256").map(str::as_bytes);
+        let signature = header(&parts, "x-hub-signature-256");
         if let Err(e) = parse_header(signature) {
             tracing::warn!(error = %e, "webhook refused");
-            return respond(req, 401, "bad signature\n");
+            return respond(401, "bad signature\n");
         }
-        let event = header(&req, "x-github-event")
-            .unwrap_or_default()
-            .to_string();
-        let guid = header(&req, "x-github-delivery")
-            .unwrap_or_default()
-            .to_string();
-        let hook_id = header(&req, "x-github-hook-id").and_then(|h| h.trim().parse::<u64>().ok());
+        let event = header_str(&parts, "x-github-event");
+        let guid = header_str(&parts, "x-github-delivery");
+        let hook_id = header_str(&parts, "x-github-hook-id").parse::<u64>().ok();
         if event.is_empty() || guid.is_empty() || guid.len() > 100 || event.len() > 100 {
-            return respond(req, 400, "missing X-GitHub-Event or X-GitHub-Delivery\n");
+            return respond(400, "missing X-GitHub-Event or X-GitHub-Delivery\n");
         }
         // Whose hook is it? By hook id, else by the repository the body names.
         let Some((team, repo_id, secrets)) = self.owner(&shared, hook_id, &body) else {
             tracing::warn!(?hook_id, event, "webhook for no tracked repository refused");
-            return respond(req, 401, "unknown hook\n");
+            return respond(401, "unknown hook\n");
         };
         let keys: Vec<&[u8]> = secrets.iter().map(|s| s.expose().as_bytes()).collect();
         if let Err(e) = check_signature(&keys, signature, &body) {
             tracing::warn!(team, ?hook_id, error = %e, "webhook refused");
-            return respond(req, 401, "bad signature\n");
+            return respond(401, "bad signature\n");
         }
+        drop(shared);
         let entry = InboxEntry {
             team_id: team,
             seq: 0,
@@ -156,12 +210,12 @@ impl Receiver {
             received_at: crate::store::now(),
             body,
         };
-        match self.writer.write(entry) {
-            Ok(false) => respond(req, 202, "accepted\n"),
-            Ok(true) => respond(req, 200, "duplicate delivery; already accepted\n"),
+        match self.writer.write(entry).await {
+            Ok(false) => respond(202, "accepted\n"),
+            Ok(true) => respond(200, "duplicate delivery; already accepted\n"),
             Err(e) => {
                 tracing::error!(error = %e, "webhook not stored");
-                respond(req, 503, "could not store the delivery; retry\n")
+                respond(503, "could not store the delivery; retry\n")
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Store tests: one file per repository, plus key layout and schema. Every test opens its own
 //! store in a temp dir; shared fixtures live here.
 
+mod inbox;
 mod integrations;
 mod layout;
 mod people;

@@ -25,7 +25,7 @@ fn write_raw(dir: &Path, fill: impl FnOnce(&sled::Db)) {
 fn a_fresh_store_gets_the_current_schema_and_keeps_it() {
     let env = env();
     assert_eq!(stored_version(&env.store), Some(CURRENT_SCHEMA));
-    assert_eq!(CURRENT_SCHEMA, 2);
+    assert_eq!(CURRENT_SCHEMA, 3);
     let path = env.dir.path().to_path_buf();
     let Env { store, dir, .. } = env;
     drop(store);
@@ -33,6 +33,55 @@ fn a_fresh_store_gets_the_current_schema_and_keeps_it() {
     assert_eq!(stored_version(&store), Some(CURRENT_SCHEMA));
     drop(store);
     drop(dir);
+}
+
+#[test]
+fn a_v2_inbox_keeps_its_inline_bodies_after_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let team_id = 7;
+    let old = |seq: u64, body: &[u8]| InboxEntry {
+        team_id,
+        seq,
+        guid: format!("guid-{seq}"),
+        event: "pull_request".into(),
+        hook_id: Some(11),
+        repo_id: Some(22),
+        received_at: 1_700_000_000 + seq as i64,
+        body: body.to_vec(),
+    };
+    let entries = [old(1, b"{\"action\":\"opened\"}"), old(2, b"second")];
+    write_raw(dir.path(), |db| {
+        db.insert(version_key(), &2u32.to_be_bytes()).unwrap();
+        let team = Team {
+            id: team_id,
+            name: "Platform".into(),
+            created_at: 1_600_000_000,
+        };
+        db.insert(keys::Key::new(team_id, Kind::Team), encode(&team))
+            .unwrap();
+        db.insert(team_name_key("Platform"), encode(&team_id))
+            .unwrap();
+        for e in &entries {
+            db.insert(keys::Key::new(team_id, Kind::Inbox).u64(e.seq), encode(e))
+                .unwrap();
+        }
+    });
+    let store = open(dir.path());
+    assert_eq!(stored_version(&store), Some(CURRENT_SCHEMA));
+    assert_eq!(store.inbox(team_id).unwrap(), entries);
+    // New deliveries go to the spool and come back after the inline ones.
+    let new = InboxEntry {
+        body: vec![b'x'; 30_000],
+        ..old(3, b"")
+    };
+    assert_eq!(
+        store.inbox_add(std::slice::from_ref(&new)).unwrap(),
+        [false]
+    );
+    let all = store.inbox(team_id).unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[2], new);
+    assert_eq!(store.inbox_max_seq().unwrap(), 3);
 }
 
 #[test]
@@ -74,7 +123,7 @@ fn a_v1_store_is_upgraded_on_open() {
     });
 
     let store = open(dir.path());
-    assert_eq!(stored_version(&store), Some(2));
+    assert_eq!(stored_version(&store), Some(CURRENT_SCHEMA));
     assert_eq!(store.team_by_name("PLATFORM").unwrap().unwrap().id, ids[0]);
     assert_eq!(store.team_by_name("web").unwrap().unwrap().id, ids[3]);
     // Names that clashed ignoring case both survive, under distinct names.
