@@ -316,6 +316,23 @@ pub fn seed_connected_team(
     team.id
 }
 
+/// Open a sandbox's store (daemon stopped), retrying while the lock of the last one to close it
+/// (sled's background threads of a store just dropped, a killed daemon) is still being released.
+pub fn open_store(sandbox: &Sandbox) -> tidemark_daemon::store::Store {
+    use tidemark_daemon::store::{Store, StoreError};
+    let dir = tidemark_daemon::daemon::store_dir(&sandbox.data_dir());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match Store::open(&dir) {
+            Ok(store) => return store,
+            Err(StoreError::Locked(_)) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("cannot open the store in {}: {e}", dir.display()),
+        }
+    }
+}
+
 /// Every file under `dir` whose bytes contain `needle`.
 pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     let mut hits = Vec::new();

@@ -137,6 +137,25 @@ impl Store {
         Ok(entries)
     }
 
+    /// The delivery ids of a team's waiting deliveries whose bodies read back intact, oldest
+    /// first (bodies checked one at a time and dropped: for checks over a large inbox).
+    pub fn inbox_guids(&self, team: TeamId) -> Result<Vec<String>> {
+        let dir = self.spool_dir();
+        let mut guids = Vec::new();
+        for item in self.db.scan_prefix(Key::new(team, Kind::Inbox)) {
+            let (_, value) = item?;
+            let r: InboxRecord = super::decode(Kind::Inbox, &value)?;
+            let intact = match &r.body {
+                StoredBody::Inline(_) => true,
+                StoredBody::Spooled(at) => Spool::read(&dir, at).is_ok(),
+            };
+            if intact {
+                guids.push(r.guid);
+            }
+        }
+        Ok(guids)
+    }
+
     /// Delete the spool segments no waiting delivery refers to. Returns how many went.
     pub fn inbox_release(&self) -> Result<usize> {
         let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());

@@ -116,5 +116,6 @@ fn a_damaged_body_comes_back_empty_and_the_rest_are_whole() {
     std::fs::write(&file, bytes).unwrap();
     let read = env.store.inbox(team).unwrap();
     assert!(read[0].body.is_empty());
+    assert_eq!(env.store.inbox_guids(team).unwrap(), ["g2"]);
     assert_eq!(read[1], entries[1]);
 }
