@@ -110,6 +110,7 @@ fn main() -> Result<()> {
         name: "tidemarkd",
         addr: url.trim_start_matches("http://").parse()?,
         hook_id: Some(HOOK_ID),
+        pid: daemon.pid() as u32,
     };
     println!("tidemarkd on {}", ours.addr);
 
@@ -131,6 +132,7 @@ fn main() -> Result<()> {
         name: "node",
         addr: n.addr,
         hook_id: Some(HOOK_ID),
+        pid: n.child.id(),
     });
     let mut targets = vec![&ours];
     targets.extend(node_target.as_ref());
@@ -171,27 +173,28 @@ fn main() -> Result<()> {
         args.rounds
     );
     println!(
-        "  {:<10} {:<13} {:>10} {:>9} {:>9}   (per round: deliv/s, p99 ms)",
-        "receiver", "run", "deliv/s", "p50 ms", "p99 ms"
+        "  {:<10} {:<13} {:>10} {:>9} {:>9} {:>12}   (per round: deliv/s, p99 ms)",
+        "receiver", "run", "deliv/s", "p50 ms", "p99 ms", "CPU µs/deliv"
     );
     let mut medians = Vec::new();
     for (i, t) in targets.iter().enumerate() {
-        let mut row = [(0.0, 0.0); 2];
+        let mut row = [(0.0, 0.0, 0.0); 2];
         for run in 0..2 {
             let phases = &results[i][run];
             let rate = median(phases.iter().map(Phase::rate));
             let p50 = median(phases.iter().map(|p| p.percentile_ms(50.0)));
             let p99 = median(phases.iter().map(|p| p.percentile_ms(99.0)));
+            let cpu = median(phases.iter().map(Phase::cpu_us_per_delivery));
             let rounds = phases
                 .iter()
                 .map(|p| format!("{:.0}, {:.1}", p.rate(), p.percentile_ms(99.0)))
                 .collect::<Vec<_>>()
                 .join("; ");
             println!(
-                "  {:<10} {:<13} {rate:>10.0} {p50:>9.2} {p99:>9.2}   ({rounds})",
+                "  {:<10} {:<13} {rate:>10.0} {p50:>9.2} {p99:>9.2} {cpu:>12.0}   ({rounds})",
                 t.name, RUNS[run]
             );
-            row[run] = (rate, p99);
+            row[run] = (rate, p99, cpu);
         }
         medians.push(row);
     }
@@ -208,6 +211,11 @@ fn main() -> Result<()> {
         println!(
             "  tidemarkd / node throughput: {:.2}× (valid only), {:.2}× (with invalid)",
             ratios[0], ratios[1]
+        );
+        println!(
+            "  node / tidemarkd CPU per delivery: {:.2}× (valid only), {:.2}× (with invalid)",
+            medians[1][0].2 / medians[0][0].2,
+            medians[1][1].2 / medians[0][1].2
         );
         println!(
             "  goal ≥ 3× node's throughput: {}",
@@ -283,6 +291,20 @@ struct Target {
     name: &'static str,
     addr: SocketAddr,
     hook_id: Option<u64>,
+    /// The receiver's process, for its CPU time.
+    pid: u32,
+}
+
+/// CPU time (user + system) a process has used so far.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Some(Duration::from_secs_f64(ticks as f64 / per_sec))
 }
 
 /// One measurement.
@@ -298,9 +320,21 @@ struct Phase {
     /// Invalid deliveries by answer.
     invalid_answers: BTreeMap<u16, u64>,
     elapsed: Duration,
+    /// The receiver's CPU time over the phase.
+    cpu: Option<Duration>,
 }
 
 impl Phase {
+    /// The receiver's CPU microseconds per delivery it answered (valid and invalid): what it
+    /// costs, whatever else the machine is doing.
+    fn cpu_us_per_delivery(&self) -> f64 {
+        let answered = self.acked.len() as u64 + self.invalid_sent;
+        match self.cpu {
+            Some(cpu) if answered > 0 => cpu.as_secs_f64() * 1e6 / answered as f64,
+            _ => f64::NAN,
+        }
+    }
+
     fn rate(&self) -> f64 {
         self.acked.len() as f64 / self.elapsed.as_secs_f64()
     }
@@ -325,6 +359,10 @@ fn report(who: &str, run: &str, round: usize, p: &Phase) {
         p.percentile_ms(99.0),
         p.percentile_ms(100.0)
     );
+    line.push_str(&format!(
+        ", receiver CPU {:.0} µs per delivery",
+        p.cpu_us_per_delivery()
+    ));
     if !p.valid_refused.is_empty() {
         line.push_str(&format!("; valid NOT acknowledged: {:?}", p.valid_refused));
     }
@@ -370,6 +408,7 @@ async fn phase(
     tag: &str,
 ) -> Result<Phase> {
     let started = Instant::now();
+    let cpu_before = cpu_time(target.pid);
     let deadline = started + Duration::from_secs(args.seconds);
     let mut valid = Vec::new();
     for c in 0..args.connections {
@@ -442,6 +481,9 @@ async fn phase(
         }
     }
     total.elapsed = started.elapsed();
+    total.cpu = cpu_time(target.pid)
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     total.latencies.sort_unstable();
     Ok(total)
 }
