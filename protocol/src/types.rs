@@ -180,6 +180,10 @@ pub struct TeamStatus {
     pub repos: Vec<RepoInfo>,
     pub member_count: u64,
     pub pull_request_count: u64,
+    /// Where GitHub sends webhooks (`--public-url`); None: no webhooks, periodic syncs only.
+    pub webhook_public_url: Option<String>,
+    /// Deliveries received and durable but not applied yet (e.g. while GitHub is unreachable).
+    pub webhooks_pending: u64,
 }
 
 /// A connect flow in progress, known to the daemon by this id.

@@ -255,6 +255,62 @@ pub fn ctx() -> tarpc::context::Context {
     tarpc::context::current()
 }
 
+/// Run a future on the test binary's one shared multi-thread runtime. A tarpc client lives on
+/// the runtime that spawned it, so tests that keep a client across calls use this one.
+pub fn block_on_shared<F: std::future::Future>(f: F) -> F::Output {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    })
+    .block_on(f)
+}
+
+/// Create `team`, connect it to the simulator's org through the device flow (the simulator
+/// approves it), and track every repository; returns their names.
+pub async fn connect_team_and_track_all(
+    client: &TidemarkClient,
+    team: &str,
+) -> anyhow::Result<Vec<String>> {
+    use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, TeamRef};
+    let team_ref = || TeamRef::Name(team.to_string());
+    client.team_create(ctx(), team.to_string()).await??;
+    let started = client
+        .github_connect(
+            ctx(),
+            ConnectRequest {
+                team: team_ref(),
+                method: ConnectMethod::Device,
+                org: None,
+                replace: false,
+            },
+        )
+        .await??;
+    loop {
+        match client
+            .github_connect_status(ctx(), started.flow, 2_000)
+            .await??
+        {
+            ConnectState::Waiting => continue,
+            ConnectState::Connected { .. } => break,
+            other => anyhow::bail!("connecting {team}: {other:?}"),
+        }
+    }
+    let names: Vec<String> = client
+        .repos_available(ctx(), team_ref())
+        .await??
+        .into_iter()
+        .map(|r| r.full_name)
+        .collect();
+    client
+        .repos_track(ctx(), team_ref(), names.clone())
+        .await??;
+    Ok(names)
+}
+
 /// Run a future to completion on a fresh current-thread runtime.
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()

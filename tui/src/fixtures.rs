@@ -113,6 +113,8 @@ pub fn team_status() -> TeamStatus {
         repos: repos(),
         member_count: 12,
         pull_request_count: 340,
+        webhook_public_url: Some("https://tidemark.example.com".into()),
+        webhooks_pending: 0,
     }
 }
 

@@ -125,6 +125,8 @@ impl Service {
             repos: self.repos_of(team.id)?,
             member_count: store.count_members(team.id).map_err(store_err)?,
             pull_request_count: store.count_pull_requests(team.id).map_err(store_err)?,
+            webhook_public_url: self.shared.connector.public_url.clone(),
+            webhooks_pending: store.inbox_len(team.id).map_err(store_err)?,
         })
     }
 

@@ -91,6 +91,16 @@ impl Store {
         Ok(max)
     }
 
+    /// How many of a team's deliveries wait to be applied (keys counted, nothing decoded).
+    pub fn inbox_len(&self, team: TeamId) -> Result<u64> {
+        let mut n = 0;
+        for key in self.db.scan_prefix(Key::new(team, Kind::Inbox)).keys() {
+            key?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// A team's deliveries waiting to be applied, oldest first.
     pub fn inbox(&self, team: TeamId) -> Result<Vec<InboxEntry>> {
         self.inbox_oldest(team, usize::MAX, usize::MAX)

@@ -81,6 +81,8 @@ async fn apply_team(
     // Pull requests to read again, by repository.
     let mut prs: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
     let mut members = false;
+    // Repositories a `repository` event named: read again from GitHub below.
+    let mut repos = BTreeSet::new();
     for e in &entries {
         // Verified when it was received (`parse::check_signature`).
         let d = parse(&e.event, &e.body);
@@ -94,12 +96,14 @@ async fn apply_team(
             "member" | "organization" | "membership" => members = true,
             "repository" => {
                 if let Some(r) = &d.repository {
-                    let name = r.full_name.as_deref();
-                    repository_event(shared, team, r.id, d.action.as_deref(), name)?;
+                    repos.insert(r.id);
                 }
             }
             _ => {}
         }
+    }
+    for repo in repos {
+        repository_changed(shared, team, repo).await?;
     }
     if !prs.is_empty() || members {
         let token = crate::tokens::access_token(shared, team)
@@ -167,24 +171,21 @@ async fn apply_team(
     Ok(())
 }
 
-fn repository_event(
-    shared: &Shared,
-    team: TeamId,
-    repo: u64,
-    action: Option<&str>,
-    full_name: Option<&str>,
-) -> Result<(), SyncError> {
+/// A repository renamed, transferred, archived or deleted: what GitHub says now (not what the
+/// delivery said, so events of the same repository in any order end in the same state).
+async fn repository_changed(shared: &Shared, team: TeamId, repo: u64) -> Result<(), SyncError> {
     let store = &shared.store;
     if store.tracked_repo(team, repo)?.is_none() {
         return Ok(());
     }
-    match action {
-        Some("renamed") | Some("transferred") => {
-            if let Some(name) = full_name {
-                store.rename_tracked_repo(team, repo, name)?;
-            }
+    let token = crate::tokens::access_token(shared, team)
+        .await
+        .map_err(|e| SyncError::Failed(e.to_string()))?;
+    match shared.connector.api.repo_by_id(&token, repo).await {
+        Ok(now) => {
+            store.rename_tracked_repo(team, repo, &now.full_name)?;
         }
-        Some("deleted") => {
+        Err(crate::github::GitHubError::Status { status: 404, .. }) => {
             store.set_repo_sync_status(
                 team,
                 repo,
@@ -192,7 +193,7 @@ fn repository_event(
                 Some("deleted on GitHub".into()),
             )?;
         }
-        _ => {}
+        Err(e) => return Err(SyncError::Failed(e.to_string())),
     }
     Ok(())
 }

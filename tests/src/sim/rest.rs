@@ -71,6 +71,13 @@ fn get(shared: &Shared, req: &Request, caller: &Caller, segs: &[&str]) -> Respon
             paginate(shared, req, items)
         }
         ["orgs", org, "repos"] if is_org(&w, org) => org_repos(shared, &w, req, caller),
+        // GitHub's by-id form: the repository wherever it moved or however it was renamed.
+        ["repositories", id, rest @ ..] => {
+            match id.parse::<u64>().ok().and_then(|id| w.repos.get(&id)) {
+                Some(r) if can_see(caller, r.private) => repo_get(shared, &w, req, r.id, rest),
+                _ => not_found(),
+            }
+        }
         ["repos", owner, repo, rest @ ..] => {
             let repo_id = match visible_repo(&w, caller, owner, repo) {
                 Ok(id) => id,

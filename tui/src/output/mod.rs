@@ -198,6 +198,18 @@ pub fn status(teams: &[TeamStatus]) -> String {
             "  {} members, {} pull requests",
             status.member_count, status.pull_request_count
         );
+        match &status.webhook_public_url {
+            Some(url) => {
+                let _ = writeln!(
+                    out,
+                    "  Webhooks: GitHub calls {url}; {} waiting to be applied",
+                    status.webhooks_pending
+                );
+            }
+            None => out.push_str(
+                "  Webhooks: off (no public URL: start tidemarkd with --public-url); changes arrive by periodic sync only\n",
+            ),
+        }
         out.push_str("  Integrations:\n");
         if status.integrations.is_empty() {
             out.push_str("    none\n");
@@ -258,6 +270,7 @@ mod tests {
         let expected = "\
 Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
   12 members, 340 pull requests
+  Webhooks: GitHub calls https://tidemark.example.com; 0 waiting to be applied
   Integrations:
     github
       organization: acme (#4821)
@@ -284,6 +297,17 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
         let out = status(&[team]);
         assert!(out.contains("  Integrations:\n    none\n"), "{out}");
         assert!(out.contains("  Tracked repositories:\n    none\n"), "{out}");
+    }
+
+    #[test]
+    fn status_without_a_public_url_says_webhooks_are_off() {
+        let mut team = fixtures::team_status();
+        team.webhook_public_url = None;
+        let out = status(&[team]);
+        assert!(
+            out.contains("Webhooks: off (no public URL: start tidemarkd with --public-url); changes arrive by periodic sync only"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -316,6 +316,8 @@ impl Tidemark for FakeDaemon {
             repos: vec![],
             member_count: 0,
             pull_request_count: 0,
+            webhook_public_url: None,
+            webhooks_pending: 0,
         });
         Ok(team)
     }
