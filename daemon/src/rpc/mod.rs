@@ -6,6 +6,8 @@ pub(crate) mod convert;
 mod membership;
 mod service;
 pub mod socket;
+#[cfg(test)]
+mod tests;
 
 pub use service::{Service, Shared};
 
