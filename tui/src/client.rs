@@ -48,7 +48,8 @@ pub enum ClientError {
     },
     #[error(
         "permission denied on the daemon socket {}: it belongs to another user; use your own \
-         daemon with --socket, or ask its owner for access",
+         daemon with --socket, or ask its owner for access (a shared system service lets in \
+         the members of its socket's group, `tidemark`)",
         socket.display()
     )]
     PermissionDenied { socket: PathBuf },
