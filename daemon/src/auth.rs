@@ -1,6 +1,17 @@
-//! Who is calling: the peer credentials of the Unix socket, and whether they may be served.
+//! Who is calling (the peer credentials of the Unix socket), what a role allows, and how a
+//! typed user name becomes a uid.
+//!
+//! The policy (see ARCHITECTURE.md, "Several users"): the socket's permissions decide who may
+//! connect; everyone who connects may create teams and sees only the teams they belong to. In a
+//! team, members read, admins also manage integrations, repositories, syncs and webhook secrets,
+//! owners also manage membership and rename or delete the team. Root and the daemon's own user
+//! are *operators*: they hold the key file and can read the store anyway, so they may manage the
+//! membership of any team (to recover a team whose owners are gone), in the open (logged, and the
+//! new member shows in `team members`); for everything else they are ordinary users.
 
-use tidemark_protocol::RpcError;
+use crate::store::Role;
+use std::ffi::{CStr, CString};
+use tidemark_protocol::{RpcError, UserRef};
 
 /// The OS user at the other end of a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,8 +31,7 @@ impl Caller {
     }
 }
 
-/// Which callers this daemon serves. For now: its own user and root. (Team roles for several
-/// users come with the system service.)
+/// Who counts as an operator of this daemon.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
     pub daemon_uid: u32,
@@ -35,19 +45,84 @@ impl Policy {
         }
     }
 
-    pub fn authorize(&self, caller: &Caller) -> Result<(), RpcError> {
-        if caller.uid == self.daemon_uid || caller.uid == 0 {
-            return Ok(());
-        }
-        Err(RpcError::PermissionDenied(format!(
-            "user {} (uid {}) may not use this daemon: it serves only its own user {} (uid {}) \
-             and root; run your own daemon, or ask its owner",
-            caller.name,
-            caller.uid,
-            user_name(self.daemon_uid),
-            self.daemon_uid
-        )))
+    /// Root and the daemon's own user: they may manage the membership of any team.
+    pub fn is_operator(&self, caller: &Caller) -> bool {
+        caller.uid == 0 || caller.uid == self.daemon_uid
     }
+}
+
+/// What a call needs of the caller's role in the team it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Need {
+    /// Read the team's data: any member.
+    Read,
+    /// Integrations, repositories, syncs, webhook secrets: admins and owners.
+    Manage,
+    /// Membership, rename, delete: owners.
+    Own,
+}
+
+impl Need {
+    /// The least role that has this.
+    pub fn least_role(self) -> Role {
+        match self {
+            Need::Read => Role::Member,
+            Need::Manage => Role::Admin,
+            Need::Own => Role::Owner,
+        }
+    }
+}
+
+fn rank(role: Role) -> u8 {
+    match role {
+        Role::Member => 0,
+        Role::Admin => 1,
+        Role::Owner => 2,
+    }
+}
+
+/// Whether `role` is enough for `need`.
+pub fn allows(role: Role, need: Need) -> bool {
+    rank(role) >= rank(need.least_role())
+}
+
+/// A user named on a command line, resolved on this machine: uid and login name.
+///
+/// A uid is taken as given, even without a passwd entry (containers, directory users not
+/// enumerated), and named by its number then; a login name must exist (`getpwnam`).
+pub fn resolve_user(user: &UserRef) -> Result<(u32, String), RpcError> {
+    match user {
+        UserRef::Uid(uid) => Ok((*uid, user_name(*uid))),
+        UserRef::Name(name) => match uid_of(name) {
+            Some(uid) => Ok((uid, user_name(uid))),
+            None => Err(RpcError::invalid(
+                "user",
+                format!(
+                    "there is no user named '{name}' on this machine (give a login name, or a \
+                     numeric uid)"
+                ),
+            )),
+        },
+    }
+}
+
+/// The uid of a login name, if the system knows it.
+pub fn uid_of(name: &str) -> Option<u32> {
+    let name = CString::new(name).ok()?;
+    let mut buf = vec![0u8; 4096];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: all pointers are valid for the call; buf outlives the use of pwd's fields.
+    let rc = unsafe {
+        libc::getpwnam_r(
+            name.as_ptr(),
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    (rc == 0 && !result.is_null()).then_some(pwd.pw_uid)
 }
 
 /// The login name of a uid, or the number when the system does not know it.
@@ -69,7 +144,7 @@ pub fn user_name(uid: u32) -> String {
         return uid.to_string();
     }
     // SAFETY: getpwuid_r succeeded, so pw_name points at a NUL-terminated string inside buf.
-    unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) }
+    unsafe { CStr::from_ptr(pwd.pw_name) }
         .to_string_lossy()
         .into_owned()
 }
@@ -79,18 +154,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn serves_its_own_user_and_root_only() {
+    fn operators_are_root_and_the_daemon_user() {
         let policy = Policy { daemon_uid: 1000 };
-        assert!(policy.authorize(&Caller::new(1000, None)).is_ok());
-        assert!(policy.authorize(&Caller::new(0, None)).is_ok());
-        let err = policy.authorize(&Caller::new(1001, Some(42))).unwrap_err();
-        assert!(matches!(err, RpcError::PermissionDenied(_)));
-        assert!(err.to_string().contains("uid 1001"), "{err}");
+        assert!(policy.is_operator(&Caller::new(1000, None)));
+        assert!(policy.is_operator(&Caller::new(0, None)));
+        assert!(!policy.is_operator(&Caller::new(1001, Some(42))));
+    }
+
+    #[test]
+    fn roles_are_ordered() {
+        for (role, read, manage, own) in [
+            (Role::Member, true, false, false),
+            (Role::Admin, true, true, false),
+            (Role::Owner, true, true, true),
+        ] {
+            assert_eq!(allows(role, Need::Read), read, "{role:?}");
+            assert_eq!(allows(role, Need::Manage), manage, "{role:?}");
+            assert_eq!(allows(role, Need::Own), own, "{role:?}");
+        }
     }
 
     #[test]
     fn root_has_a_name() {
         assert_eq!(user_name(0), "root");
         assert_eq!(user_name(4_000_000_000), "4000000000");
+    }
+
+    #[test]
+    fn users_resolve_by_name_or_uid() {
+        assert_eq!(resolve_user(&UserRef::Name("root".into())).unwrap().0, 0);
+        assert_eq!(
+            resolve_user(&UserRef::Uid(60_001)).unwrap(),
+            (60_001, "60001".into())
+        );
+        let err = resolve_user(&UserRef::Name("no-such-user-tm".into())).unwrap_err();
+        assert!(
+            err.to_string().contains("no user named 'no-such-user-tm'"),
+            "{err}"
+        );
+        assert!(resolve_user(&UserRef::Name("nul\0".into())).is_err());
     }
 }

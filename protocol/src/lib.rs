@@ -9,10 +9,12 @@
 //! they differ. Every other change to the service or the wire types bumps [`PROTOCOL_VERSION`].
 
 mod error;
+mod members;
 mod names;
 mod types;
 
 pub use error::RpcError;
+pub use members::{TeamMembership, UserRef};
 pub use names::{TEAM_NAME_MAX_CHARS, validate_team_name};
 pub use types::*;
 
@@ -20,7 +22,13 @@ pub use types::*;
 pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The daemon's RPC service. Every method is attributed to the calling OS user (the daemon reads
-/// the peer credentials of the Unix socket), so no method takes a user argument.
+/// the peer credentials of the Unix socket), so no method takes the caller as an argument.
+///
+/// Authorization: a caller sees only the teams they belong to. Members read, admins also manage
+/// integrations, repositories, syncs and webhook secrets, owners also manage membership and
+/// rename or delete the team. A team the caller does not belong to answers exactly as a team
+/// that does not exist ([`RpcError::NotFound`]); [`RpcError::PermissionDenied`] means "you are
+/// in this team, but your role does not allow this".
 #[tarpc::service]
 pub trait Tidemark {
     /// Handshake: the client says which protocol it speaks; the daemon answers with its own, or
@@ -37,6 +45,17 @@ pub trait Tidemark {
     async fn team_rename(team: TeamRef, new_name: String) -> Result<TeamInfo, RpcError>;
     /// Delete a team and everything stored for it, in one atomic step.
     async fn team_delete(team: TeamRef) -> Result<(), RpcError>;
+    /// Add a local user to a team, or change their role (owners). Refused when it would leave
+    /// the team without an owner.
+    async fn team_add_member(
+        team: TeamRef,
+        user: UserRef,
+        role: Role,
+    ) -> Result<TeamMembership, RpcError>;
+    /// Remove a user from a team (owners; anyone may leave). The last owner cannot go.
+    async fn team_remove_member(team: TeamRef, user: UserRef) -> Result<(), RpcError>;
+    /// Who belongs to a team, owners first.
+    async fn team_members(team: TeamRef) -> Result<Vec<TeamMembership>, RpcError>;
 
     /// Integrations of a team with credential metadata (never a token).
     async fn integrations(team: TeamRef) -> Result<Vec<IntegrationInfo>, RpcError>;

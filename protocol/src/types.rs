@@ -60,8 +60,8 @@ pub struct TeamInfo {
     pub id: TeamId,
     pub name: String,
     pub created_at: i64,
-    /// The caller's role in this team; `None` when the caller is root or the daemon's own user
-    /// and not a member.
+    /// The caller's role in this team. Callers see only teams they belong to, so the daemon
+    /// always sets it; `None` is kept for the wire format's sake.
     pub role: Option<Role>,
 }
 

@@ -104,7 +104,7 @@ pub enum WebhookCommand {
 
 #[derive(Debug, Subcommand, PartialEq, Eq)]
 pub enum Command {
-    /// Create, list, rename and delete teams
+    /// Create, list, rename and delete teams; manage who belongs to them
     Team {
         #[command(subcommand)]
         command: TeamCommand,
@@ -191,6 +191,68 @@ pub enum TeamCommand {
         #[command(flatten)]
         format: Format,
     },
+    /// Add a local user to a team, or change their role (owners only)
+    #[command(after_help = MEMBERS_HELP)]
+    AddMember {
+        team: String,
+        /// A login name on this machine, or a numeric uid
+        user: String,
+        /// What the user may do in the team
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Remove a user from a team (owners only; anyone may remove themselves to leave)
+    #[command(after_help = MEMBERS_HELP)]
+    RemoveMember {
+        team: String,
+        /// A login name on this machine, or a numeric uid
+        user: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Who belongs to a team, and with which role
+    #[command(after_help = MEMBERS_HELP)]
+    Members {
+        team: String,
+        #[command(flatten)]
+        format: Format,
+    },
+}
+
+const MEMBERS_HELP: &str = "\
+Roles:
+  member  sees the team: status, repositories, members, pull requests, metrics, sync progress
+  admin   also connects and disconnects GitHub, tracks and untracks repositories, starts syncs
+          and rotates the webhook secret
+  owner   also manages membership, renames and deletes the team
+The creator of a team is its owner; a team always keeps at least one owner. Several users share
+one daemon this way: each sees only the teams they belong to. Root and the daemon's own user may
+manage the membership of any team (to recover one whose owners are gone).
+
+Examples:
+  tidemark team add-member platform alice --role admin
+  tidemark team add-member platform 1002 --role member
+  tidemark team members platform --json
+  tidemark team remove-member platform alice";
+
+/// A team role, as typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl From<RoleArg> for tidemark_protocol::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Owner => tidemark_protocol::Role::Owner,
+            RoleArg::Admin => tidemark_protocol::Role::Admin,
+            RoleArg::Member => tidemark_protocol::Role::Member,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand, PartialEq, Eq)]
@@ -392,6 +454,54 @@ mod tests {
             panic!()
         };
         assert_eq!((name.as_str(), yes), ("platform", true));
+    }
+
+    #[test]
+    fn team_membership_commands_parse() {
+        let (_, cli) = parse(&[
+            "tidemark",
+            "team",
+            "add-member",
+            "platform",
+            "alice",
+            "--role",
+            "admin",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.command,
+            Some(Command::Team {
+                command: TeamCommand::AddMember {
+                    team: "platform".into(),
+                    user: "alice".into(),
+                    role: RoleArg::Admin,
+                    format: Format { json: false },
+                }
+            })
+        );
+        let err = parse(&["tidemark", "team", "add-member", "platform", "alice"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "--role is required");
+        let err = parse(&[
+            "tidemark",
+            "team",
+            "add-member",
+            "p",
+            "alice",
+            "--role",
+            "boss",
+        ])
+        .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let (_, cli) =
+            parse(&["tidemark", "team", "remove-member", "p", "1002", "--json"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Team {
+                command: TeamCommand::RemoveMember { .. }
+            })
+        ));
+        let help = subcommand_help(&["team", "add-member"]);
+        assert!(help.contains("Roles:") && help.contains("owner"), "{help}");
     }
 
     #[test]

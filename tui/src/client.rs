@@ -19,6 +19,8 @@ use tokio::net::UnixStream;
 
 use crate::autostart::StartError;
 
+mod members;
+
 /// Same cap as the daemon's codec: a larger frame is a protocol error, not an allocation.
 pub const MAX_FRAME_LENGTH: usize = 16 * 1024 * 1024;
 /// The handshake is tiny; a socket that accepts but stays silent is not a daemon we can use.
@@ -46,7 +48,8 @@ pub enum ClientError {
     },
     #[error(
         "permission denied on the daemon socket {}: it belongs to another user; use your own \
-         daemon with --socket, or ask its owner for access",
+         daemon with --socket, or ask its owner for access (a shared system service lets in \
+         the members of its socket's group, `tidemark`)",
         socket.display()
     )]
     PermissionDenied { socket: PathBuf },

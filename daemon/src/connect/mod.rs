@@ -427,6 +427,28 @@ async fn finish(shared: &Arc<Shared>, flow: FlowId, tokens: TokenSet, login: Str
     else {
         return;
     };
+    // The role was checked when the flow started; a user demoted or removed meanwhile stores
+    // nothing.
+    let still_admin = matches!(
+        shared.store.membership(team, uid),
+        Ok(Some(m)) if crate::auth::allows(m.role, crate::auth::Need::Manage)
+    );
+    if !still_admin {
+        tracing::warn!(
+            flow,
+            team,
+            uid,
+            "GitHub connect refused: the user no longer manages the team"
+        );
+        c.set_state(
+            flow,
+            ConnectState::Failed {
+                reason: "you no longer manage this team (admin or owner); nothing was stored"
+                    .into(),
+            },
+        );
+        return;
+    }
     let webhook_secret = Secret::new(crate::crypto::random_token(32));
     let result = shared.store.connect_github(
         &shared.keyring,

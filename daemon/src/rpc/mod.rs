@@ -1,9 +1,13 @@
 //! The RPC server: a Unix socket, one tarpc channel per connection, each call attributed to the
 //! connecting uid (peer credentials).
 
+mod access;
 pub(crate) mod convert;
+mod membership;
 mod service;
 pub mod socket;
+#[cfg(test)]
+mod tests;
 
 pub use service::{Service, Shared};
 

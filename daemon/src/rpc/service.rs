@@ -1,20 +1,23 @@
-//! The RPC service: thin. Authorize the caller, resolve arguments, call the store, convert.
+//! The RPC service: thin. Resolve the team a call names through `access.rs` (which decides what
+//! the caller may do there), call the store or a module, convert.
 
 use super::convert;
-use crate::auth::{Caller, Policy};
+use crate::auth::{Caller, Need, Policy};
 use crate::crypto::Keyring;
 use crate::store::{self, Store, StoreError, TeamId};
 use std::sync::Arc;
 use tarpc::context::Context;
 use tidemark_protocol::{
     ConnectRequest, ConnectStarted, ConnectState, DisconnectReport, FlowId, Hello, IntegrationInfo,
-    PROTOCOL_VERSION, RepoInfo, RpcError, TeamInfo, TeamRef, TeamStatus, Tidemark, UserInfo,
+    PROTOCOL_VERSION, RepoInfo, Role, RpcError, TeamInfo, TeamMembership, TeamRef, TeamStatus,
+    Tidemark, UserInfo, UserRef,
 };
 
 /// What every connection shares.
 pub struct Shared {
     pub store: Store,
     pub keyring: Keyring,
+    /// Who counts as an operator (root, the daemon's user).
     pub policy: Policy,
     /// GitHub settings and the connect flows in progress.
     pub connector: crate::connect::Connector,
@@ -31,7 +34,7 @@ pub struct Service {
     pub caller: Arc<Caller>,
 }
 
-fn store_err(e: StoreError) -> RpcError {
+pub(super) fn store_err(e: StoreError) -> RpcError {
     match e {
         StoreError::NotFound(what) => RpcError::NotFound(what),
         StoreError::Conflict(what) => RpcError::AlreadyExists(what),
@@ -45,21 +48,6 @@ fn store_err(e: StoreError) -> RpcError {
 }
 
 impl Service {
-    fn authorize(&self) -> Result<&Shared, RpcError> {
-        self.shared.policy.authorize(&self.caller)?;
-        Ok(&self.shared)
-    }
-
-    fn resolve(&self, team: &TeamRef) -> Result<store::Team, RpcError> {
-        let store = &self.shared.store;
-        let found = match team {
-            TeamRef::Id(id) => store.team(*id),
-            TeamRef::Name(name) => store.team_by_name(name),
-        }
-        .map_err(store_err)?;
-        found.ok_or_else(|| RpcError::NotFound(team.to_string()))
-    }
-
     fn role_in(&self, team: TeamId) -> Result<Option<store::Role>, RpcError> {
         let m = self
             .shared
@@ -130,14 +118,13 @@ impl Service {
         })
     }
 
-    async fn durable(&self) -> Result<(), RpcError> {
+    pub(super) async fn durable(&self) -> Result<(), RpcError> {
         self.shared.store.flush_async().await.map_err(store_err)
     }
 }
 
 impl Tidemark for Service {
     async fn hello(self, _: Context, client_protocol: u32) -> Result<Hello, RpcError> {
-        self.authorize()?;
         if client_protocol != PROTOCOL_VERSION {
             return Err(RpcError::VersionMismatch {
                 client: client_protocol,
@@ -152,7 +139,6 @@ impl Tidemark for Service {
     }
 
     async fn whoami(self, _: Context) -> Result<UserInfo, RpcError> {
-        self.authorize()?;
         Ok(UserInfo {
             uid: self.caller.uid,
             name: self.caller.name.clone(),
@@ -160,7 +146,7 @@ impl Tidemark for Service {
     }
 
     async fn team_create(self, _: Context, name: String) -> Result<TeamInfo, RpcError> {
-        let s = self.authorize()?;
+        let s = &self.shared;
         s.store
             .upsert_user(self.caller.uid, &self.caller.name)
             .map_err(store_err)?;
@@ -174,9 +160,11 @@ impl Tidemark for Service {
     }
 
     async fn team_list(self, _: Context) -> Result<Vec<TeamInfo>, RpcError> {
-        let s = self.authorize()?;
-        let teams = s.store.teams().map_err(store_err)?;
-        teams.iter().map(|t| self.team_info(t)).collect()
+        Ok(self
+            .my_teams()?
+            .iter()
+            .map(|(t, role)| convert::team(t, Some(*role)))
+            .collect())
     }
 
     async fn team_rename(
@@ -185,17 +173,19 @@ impl Tidemark for Service {
         team: TeamRef,
         new_name: String,
     ) -> Result<TeamInfo, RpcError> {
-        let s = self.authorize()?;
-        let id = self.resolve(&team)?.id;
-        let renamed = s.store.rename_team(id, &new_name).map_err(store_err)?;
+        let id = self.team(&team, Need::Own)?.id;
+        let renamed = self
+            .shared
+            .store
+            .rename_team(id, &new_name)
+            .map_err(store_err)?;
         self.durable().await?;
         self.team_info(&renamed)
     }
 
     async fn team_delete(self, _: Context, team: TeamRef) -> Result<(), RpcError> {
-        let s = self.authorize()?;
-        let id = self.resolve(&team)?.id;
-        let removed = s.store.delete_team(id).map_err(store_err)?;
+        let id = self.team(&team, Need::Own)?.id;
+        let removed = self.shared.store.delete_team(id).map_err(store_err)?;
         self.durable().await?;
         tracing::info!(
             team = id,
@@ -206,27 +196,51 @@ impl Tidemark for Service {
         Ok(())
     }
 
+    async fn team_add_member(
+        self,
+        _: Context,
+        team: TeamRef,
+        user: UserRef,
+        role: Role,
+    ) -> Result<TeamMembership, RpcError> {
+        self.add_member(&team, &user, role).await
+    }
+
+    async fn team_remove_member(
+        self,
+        _: Context,
+        team: TeamRef,
+        user: UserRef,
+    ) -> Result<(), RpcError> {
+        self.remove_member(&team, &user).await
+    }
+
+    async fn team_members(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<Vec<TeamMembership>, RpcError> {
+        self.members_of(&team)
+    }
+
     async fn integrations(
         self,
         _: Context,
         team: TeamRef,
     ) -> Result<Vec<IntegrationInfo>, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&team)?;
+        let team = self.team(&team, Need::Read)?;
         self.integrations_of(team.id)
     }
 
     async fn tracked_repos(self, _: Context, team: TeamRef) -> Result<Vec<RepoInfo>, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&team)?;
+        let team = self.team(&team, Need::Read)?;
         self.repos_of(team.id)
     }
 
     async fn status(self, _: Context, team: Option<TeamRef>) -> Result<Vec<TeamStatus>, RpcError> {
-        let s = self.authorize()?;
         let teams = match team {
-            Some(team) => vec![self.resolve(&team)?],
-            None => s.store.teams().map_err(store_err)?,
+            Some(team) => vec![self.team(&team, Need::Read)?],
+            None => self.my_teams()?.into_iter().map(|(t, _)| t).collect(),
         };
         teams.iter().map(|t| self.status_of(t)).collect()
     }
@@ -236,8 +250,7 @@ impl Tidemark for Service {
         _: Context,
         request: ConnectRequest,
     ) -> Result<ConnectStarted, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&request.team)?;
+        let team = self.team(&request.team, Need::Manage)?;
         crate::connect::start(
             &self.shared,
             team.id,
@@ -248,13 +261,13 @@ impl Tidemark for Service {
         .await
     }
 
+    // A flow belongs to the user who started it: anyone else's flow id is not found.
     async fn github_connect_status(
         self,
         _: Context,
         flow: FlowId,
         wait_ms: u32,
     ) -> Result<ConnectState, RpcError> {
-        self.authorize()?;
         let wait = std::time::Duration::from_millis(wait_ms.into());
         crate::connect::status(&self.shared, flow, self.caller.uid, wait).await
     }
@@ -265,12 +278,10 @@ impl Tidemark for Service {
         flow: FlowId,
         org: String,
     ) -> Result<ConnectState, RpcError> {
-        self.authorize()?;
         crate::connect::choose_org(&self.shared, flow, self.caller.uid, &org).await
     }
 
     async fn github_connect_cancel(self, _: Context, flow: FlowId) -> Result<(), RpcError> {
-        self.authorize()?;
         crate::connect::cancel(&self.shared, flow, self.caller.uid)
     }
 
@@ -280,18 +291,17 @@ impl Tidemark for Service {
         team: TeamRef,
         purge: bool,
     ) -> Result<DisconnectReport, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&team)?;
+        let team = self.team(&team, Need::Manage)?;
         crate::connect::disconnect::disconnect(&self.shared, team.id, purge).await
     }
 
+    /// Listing what could be tracked spends the team's GitHub budget: part of managing repos.
     async fn repos_available(
         self,
         _: Context,
         team: TeamRef,
     ) -> Result<Vec<tidemark_protocol::AvailableRepo>, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&team)?;
+        let team = self.team(&team, Need::Manage)?;
         crate::repos::available(&self.shared, team.id).await
     }
 
@@ -301,8 +311,7 @@ impl Tidemark for Service {
         team: TeamRef,
         full_names: Vec<String>,
     ) -> Result<Vec<RepoInfo>, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&team)?;
+        let team = self.team(&team, Need::Manage)?;
         let ids = crate::repos::track(&self.shared, team.id, &full_names).await?;
         // New repositories are synced at once, not at the next reconciliation.
         let _ = crate::sync::start(&self.shared, team.id);
@@ -319,8 +328,7 @@ impl Tidemark for Service {
         team: TeamRef,
         full_names: Vec<String>,
     ) -> Result<Vec<String>, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&team)?;
+        let team = self.team(&team, Need::Manage)?;
         crate::repos::untrack(&self.shared, team.id, &full_names).await
     }
 
@@ -329,8 +337,7 @@ impl Tidemark for Service {
         _: Context,
         team: TeamRef,
     ) -> Result<tidemark_protocol::SyncProgress, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&team)?;
+        let team = self.team(&team, Need::Manage)?;
         crate::sync::start(&self.shared, team.id)
     }
 
@@ -340,8 +347,7 @@ impl Tidemark for Service {
         team: TeamRef,
         wait_ms: u32,
     ) -> Result<tidemark_protocol::SyncProgress, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&team)?;
+        let team = self.team(&team, Need::Read)?;
         let wait = std::time::Duration::from_millis(wait_ms.into());
         Ok(crate::sync::status(&self.shared, team.id, wait).await)
     }
@@ -351,8 +357,7 @@ impl Tidemark for Service {
         _: Context,
         team: TeamRef,
     ) -> Result<Vec<tidemark_protocol::MemberInfo>, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&team)?;
+        let team = self.team(&team, Need::Read)?;
         crate::reports::members(&self.shared.store, team.id).map_err(store_err)
     }
 
@@ -361,8 +366,7 @@ impl Tidemark for Service {
         _: Context,
         query: tidemark_protocol::PrQuery,
     ) -> Result<Vec<tidemark_protocol::PrInfo>, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&query.team)?;
+        let team = self.team(&query.team, Need::Read)?;
         crate::reports::pull_requests(&self.shared.store, team.id, &query).map_err(store_err)
     }
 
@@ -371,8 +375,7 @@ impl Tidemark for Service {
         _: Context,
         query: tidemark_protocol::MetricsQuery,
     ) -> Result<Vec<tidemark_protocol::MetricsRow>, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&query.team)?;
+        let team = self.team(&query.team, Need::Read)?;
         crate::reports::metrics(&self.shared.store, team.id, &team.name, &query).map_err(store_err)
     }
 
@@ -381,8 +384,7 @@ impl Tidemark for Service {
         _: Context,
         team: TeamRef,
     ) -> Result<tidemark_protocol::RotateReport, RpcError> {
-        self.authorize()?;
-        let team = self.resolve(&team)?;
+        let team = self.team(&team, Need::Manage)?;
         if self
             .shared
             .store

@@ -150,7 +150,9 @@ impl Store {
         self.scan(Kind::Membership, Key::new(team, Kind::Membership))
     }
 
-    /// Add a user to a team, or change their role.
+    /// Add a user to a team, or change their role. Refused when it would demote the team's last
+    /// owner (checked under the store's write lock, so two owners demoting each other at once
+    /// cannot both succeed).
     pub fn set_membership(&self, team: TeamId, uid: u32, role: Role) -> Result<Membership> {
         let mut w = self.writer();
         if self.team(team)?.is_none() {
@@ -159,9 +161,11 @@ impl Store {
         if self.user(uid)?.is_none() {
             return Err(StoreError::NotFound(format!("user {uid}")));
         }
-        let created_at = self
-            .membership(team, uid)?
-            .map_or_else(now, |m| m.created_at);
+        let before = self.membership(team, uid)?;
+        if role != Role::Owner && before.as_ref().is_some_and(|m| m.role == Role::Owner) {
+            self.check_not_last_owner(team, uid)?;
+        }
+        let created_at = before.map_or_else(now, |m| m.created_at);
         let m = Membership {
             team_id: team,
             uid,
@@ -174,15 +178,38 @@ impl Store {
         Ok(m)
     }
 
+    /// Remove a user from a team; refused for the team's last owner.
     pub fn remove_membership(&self, team: TeamId, uid: u32) -> Result<()> {
         let mut w = self.writer();
-        if self.membership(team, uid)?.is_none() {
+        let Some(m) = self.membership(team, uid)? else {
             return Err(StoreError::NotFound(format!(
                 "membership of user {uid} in team #{team}"
             )));
+        };
+        if m.role == Role::Owner {
+            self.check_not_last_owner(team, uid)?;
         }
         w.remove(membership_key(team, uid));
         w.remove(user_team_key(uid, team));
         w.commit()
+    }
+
+    /// `uid` is an owner of `team` who is about to stop being one: refuse if no other owner
+    /// remains. A team always keeps an owner, or nobody could manage or delete it.
+    fn check_not_last_owner(&self, team: TeamId, uid: u32) -> Result<()> {
+        let others = self
+            .memberships(team)?
+            .iter()
+            .filter(|m| m.role == Role::Owner && m.uid != uid)
+            .count();
+        if others == 0 {
+            return Err(StoreError::Rejected {
+                field: "user",
+                reason: "this is the team's last owner; make someone else owner first (or \
+                         delete the team)"
+                    .into(),
+            });
+        }
+        Ok(())
     }
 }

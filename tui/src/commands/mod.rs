@@ -8,7 +8,7 @@ pub use github::{disconnect_prompt, parse_org_choice, replace_prompt};
 use std::io::{self, BufRead, IsTerminal, Write};
 
 use serde::Serialize;
-use tidemark_protocol::{TeamRef, validate_team_name};
+use tidemark_protocol::{TeamRef, UserRef, validate_team_name};
 
 use crate::autostart::{Endpoint, STARTING_MESSAGE, connect_or_start};
 use crate::cli::{Command, ConnectService, DisconnectService, Format, TeamCommand};
@@ -134,6 +134,34 @@ async fn team(command: TeamCommand, endpoint: &Endpoint) -> Result<(), CliError>
                 .await?;
             let json = serde_json::json!({ "deleted": { "name": name } });
             emit(format, &json, || output::team_deleted(&name))
+        }
+        TeamCommand::AddMember {
+            team,
+            user,
+            role,
+            format,
+        } => {
+            let conn = connect(endpoint).await?;
+            let m = conn
+                .team_add_member(
+                    TeamRef::Name(team.clone()),
+                    UserRef::parse(&user),
+                    role.into(),
+                )
+                .await?;
+            emit(format, &m, || output::member_added(&team, &m))
+        }
+        TeamCommand::RemoveMember { team, user, format } => {
+            let conn = connect(endpoint).await?;
+            conn.team_remove_member(TeamRef::Name(team.clone()), UserRef::parse(&user))
+                .await?;
+            let json = serde_json::json!({ "removed": { "team": team, "user": user } });
+            emit(format, &json, || output::member_removed(&team, &user))
+        }
+        TeamCommand::Members { team, format } => {
+            let conn = connect(endpoint).await?;
+            let members = conn.team_members(TeamRef::Name(team.clone())).await?;
+            emit(format, &members, || output::team_members(&team, &members))
         }
     }
 }

@@ -4,6 +4,7 @@
 //! helpers are shared with the TUI so both say the same thing the same way.
 
 mod github;
+mod members;
 
 use std::fmt::Write as _;
 
@@ -15,6 +16,7 @@ use tidemark_protocol::{
 use crate::timefmt;
 
 pub use github::*;
+pub use members::*;
 
 pub fn describe_role(role: Option<Role>) -> &'static str {
     role.map_or("-", Role::as_str)

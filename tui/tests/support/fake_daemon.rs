@@ -24,7 +24,7 @@ use tidemark_protocol::{
     ConnectMethod, ConnectPrompt, ConnectRequest, ConnectStarted, ConnectState, CredentialInfo,
     DisconnectReport, FlowId, GitHubIntegrationInfo, Hello, IntegrationInfo, OrgChoice,
     PROTOCOL_VERSION, Provider, RepoInfo, Role, RpcError, SecretState, SyncStatus, TeamId,
-    TeamInfo, TeamRef, TeamStatus, Tidemark, UserInfo, validate_team_name,
+    TeamInfo, TeamMembership, TeamRef, TeamStatus, Tidemark, UserInfo, UserRef, validate_team_name,
 };
 use tokio::net::UnixListener;
 use tokio::task::{JoinHandle, JoinSet};
@@ -350,6 +350,50 @@ impl Tidemark for FakeDaemon {
         let index = self.find(&team)?;
         self.teams.lock().unwrap().remove(index);
         Ok(())
+    }
+
+    // Membership: the fake has one user, alice (uid 1000), the owner of every team.
+    async fn team_add_member(
+        self,
+        _: Context,
+        team: TeamRef,
+        user: UserRef,
+        _role: Role,
+    ) -> Result<TeamMembership, RpcError> {
+        self.find(&team)?;
+        Err(RpcError::invalid(
+            "user",
+            format!("the fake daemon knows no {user}"),
+        ))
+    }
+
+    async fn team_remove_member(
+        self,
+        _: Context,
+        team: TeamRef,
+        _user: UserRef,
+    ) -> Result<(), RpcError> {
+        self.find(&team)?;
+        Err(RpcError::invalid(
+            "user",
+            "this is the team's last owner; make someone else owner first",
+        ))
+    }
+
+    async fn team_members(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<Vec<TeamMembership>, RpcError> {
+        self.find(&team)?;
+        Ok(vec![TeamMembership {
+            user: UserInfo {
+                uid: 1000,
+                name: "alice".into(),
+            },
+            role: Role::Owner,
+            since: 1_736_085_780,
+        }])
     }
 
     async fn integrations(

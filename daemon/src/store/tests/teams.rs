@@ -295,3 +295,33 @@ fn a_corrupt_membership_does_not_block_deleting_its_team() {
         "the user-team index entry went too"
     );
 }
+
+#[test]
+fn the_last_owner_can_be_neither_removed_nor_demoted() {
+    let env = env();
+    let store = &env.store;
+    let team = team_owned_by(store, "Core", 1000);
+    store.upsert_user(1001, "bob").unwrap();
+    let last_owner = |r: Result<_>| matches!(r, Err(StoreError::Rejected { field: "user", reason }) if reason.contains("last owner"));
+    assert!(last_owner(store.remove_membership(team, 1000).map(drop)));
+    assert!(last_owner(
+        store.set_membership(team, 1000, Role::Admin).map(drop)
+    ));
+    assert_eq!(
+        store.membership(team, 1000).unwrap().unwrap().role,
+        Role::Owner
+    );
+    // With a second owner, either may go.
+    store.set_membership(team, 1001, Role::Owner).unwrap();
+    store.set_membership(team, 1000, Role::Member).unwrap();
+    assert!(last_owner(store.remove_membership(team, 1001).map(drop)));
+    store.remove_membership(team, 1000).unwrap();
+    let owners: Vec<u32> = store
+        .memberships(team)
+        .unwrap()
+        .iter()
+        .filter(|m| m.role == Role::Owner)
+        .map(|m| m.uid)
+        .collect();
+    assert_eq!(owners, [1001]);
+}

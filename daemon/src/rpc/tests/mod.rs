@@ -1,0 +1,218 @@
+//! In-process authorization tests: the real service impl, driven through tarpc's generated
+//! `Serve` with fabricated callers (our own `Caller`, any uid), over a store in a temp dir.
+//! `matrix.rs`: every method as a user of team A against team B's ids and forged ids;
+//! `roles.rs`: role × method in one team. The real-socket, real-uid test is
+//! `tests/tests/other_users.rs`.
+
+mod matrix;
+mod roles;
+
+use super::{Service, Shared};
+use crate::auth::{Caller, Policy};
+use crate::crypto::{Keyring, Secret};
+use crate::github::GitHubConfig;
+use crate::store::{
+    self, MemberInput, NewCredential, NewGitHubIntegration, PrState, Provider, Role, Store, TeamId,
+};
+use std::sync::Arc;
+use tarpc::server::Serve;
+use tidemark_protocol::{TidemarkRequest, TidemarkResponse};
+
+/// Owner of team A ("alpha").
+pub const ALICE: u32 = 60_001;
+/// Owner of team B ("bravo").
+pub const BOB: u32 = 60_002;
+/// Admin of team A.
+pub const ADMIN: u32 = 60_003;
+/// Member of team A.
+pub const MEMBER: u32 = 60_004;
+/// In no team.
+pub const OUTSIDER: u32 = 60_005;
+/// Another member of team A: the one the role matrix tries to remove.
+pub const OTHER: u32 = 60_006;
+/// The daemon's own user in these tests (an operator, in no team).
+pub const OPERATOR: u32 = 59_999;
+
+/// Where GitHub calls go: a closed loopback port, so allowed calls fail fast and nothing leaves.
+const NOWHERE: &str = "http://127.0.0.1:9";
+
+pub struct Fixture {
+    pub shared: Arc<Shared>,
+    pub a: TeamId,
+    pub b: TeamId,
+    _dir: tempfile::TempDir,
+}
+
+/// What a team is seeded with; every string carries the team's marker, so a reply that shows
+/// another team's data is easy to spot.
+fn seed_team(store: &Store, keys: &Keyring, marker: &str, owner: u32, repo_id: u64) -> TeamId {
+    store
+        .upsert_user(owner, &format!("{marker}-owner"))
+        .unwrap();
+    let team = store.create_team(marker, Some(owner)).unwrap().id;
+    let org = format!("{marker}-org");
+    store
+        .create_credential(
+            keys,
+            team,
+            NewCredential {
+                provider: Provider::Github,
+                access_token: Secret::new(format!("gho_{marker}TOKEN0000000000000000000000000")),
+                refresh_token: Some(Secret::new(format!("ghr_{marker}REFRESH00000000000000"))),
+                token_expires_at: Some(4_102_444_800),
+                scopes: vec!["read:org".into(), "repo".into()],
+                connected_by: Some(owner),
+            },
+        )
+        .unwrap();
+    store
+        .create_github_integration(
+            keys,
+            team,
+            NewGitHubIntegration {
+                organization_slug: org.clone(),
+                organization_id: repo_id + 1,
+                webhook_secret: Secret::new(format!("{marker}-webhook-secret")),
+            },
+        )
+        .unwrap();
+    store
+        .track_repo(team, repo_id, &format!("{org}/{marker}-repo"))
+        .unwrap();
+    let dev = store
+        .upsert_member(
+            team,
+            MemberInput {
+                github_id: Some(repo_id + 2),
+                github_username: Some(format!("{marker}-dev")),
+                email: Some(format!("dev@{marker}.example")),
+                display_name: Some(format!("{marker} developer")),
+                is_bot: false,
+            },
+        )
+        .unwrap();
+    store
+        .put_pull_request(
+            store::PullRequest {
+                team_id: team,
+                repo_id,
+                number: 1,
+                github_id: repo_id + 3,
+                title: format!("{marker} pull request"),
+                state: PrState::Merged,
+                is_draft: false,
+                author_github_id: Some(repo_id + 2),
+                author_login: Some(format!("{marker}-dev")),
+                author_member_id: Some(dev.id),
+                created_at: 1_700_000_000,
+                ready_at: Some(1_700_000_000),
+                updated_at: 1_700_090_000,
+                merged_at: Some(1_700_090_000),
+                closed_at: Some(1_700_090_000),
+                additions: 10,
+                deletions: 2,
+                first_commit_at: Some(1_699_990_000),
+                first_review_at: None,
+                cycle_time: None,
+                review_time: None,
+            },
+            vec![],
+            vec![],
+        )
+        .unwrap();
+    team
+}
+
+impl Fixture {
+    /// Team A (alice owner, an admin, two members) and team B (bob owner), both connected to
+    /// GitHub with a repo, a member and a pull request.
+    pub fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let keyring = Keyring::from_secrets(&[Keyring::generate_key()], "test").unwrap();
+        let a = seed_team(&store, &keyring, "alpha", ALICE, 1_000);
+        let b = seed_team(&store, &keyring, "bravo", BOB, 2_000);
+        for (uid, role) in [
+            (ADMIN, Role::Admin),
+            (MEMBER, Role::Member),
+            (OTHER, Role::Member),
+        ] {
+            store.upsert_user(uid, &format!("user{uid}")).unwrap();
+            store.set_membership(a, uid, role).unwrap();
+        }
+        let github = GitHubConfig {
+            web_url: NOWHERE.into(),
+            api_url: NOWHERE.into(),
+            client_id: Some("Iv1.test".into()),
+            client_secret: Some(Secret::new("test-client-secret")),
+            oauth_addr: None,
+        };
+        let shared = Arc::new(Shared {
+            store,
+            keyring,
+            policy: Policy {
+                daemon_uid: OPERATOR,
+            },
+            connector: crate::connect::Connector::new(github, None),
+            refreshes: crate::tokens::Refreshes::default(),
+            syncs: crate::sync::Syncs::new(std::time::Duration::from_secs(3600)),
+        });
+        Fixture {
+            shared,
+            a,
+            b,
+            _dir: dir,
+        }
+    }
+
+    pub fn service(&self, uid: u32) -> Service {
+        Service {
+            shared: self.shared.clone(),
+            caller: Arc::new(Caller::new(uid, None)),
+        }
+    }
+
+    /// One call, as `uid`, through the generated dispatcher (exactly what the socket does).
+    pub async fn call(&self, uid: u32, req: TidemarkRequest) -> TidemarkResponse {
+        use tidemark_protocol::Tidemark;
+        let serve = self.service(uid).serve();
+        let ctx = tarpc::context::current();
+        tokio::time::timeout(std::time::Duration::from_secs(20), serve.serve(ctx, req))
+            .await
+            .expect("a call took more than 20 s")
+            .expect("the dispatcher failed")
+    }
+}
+
+/// The error of a reply, if it is one.
+pub fn error_of(resp: &TidemarkResponse) -> Option<&tidemark_protocol::RpcError> {
+    use TidemarkResponse as R;
+    match resp {
+        R::Hello(r) => r.as_ref().err(),
+        R::Whoami(r) => r.as_ref().err(),
+        R::TeamCreate(r) => r.as_ref().err(),
+        R::TeamList(r) => r.as_ref().err(),
+        R::TeamRename(r) => r.as_ref().err(),
+        R::TeamDelete(r) => r.as_ref().err(),
+        R::TeamAddMember(r) => r.as_ref().err(),
+        R::TeamRemoveMember(r) => r.as_ref().err(),
+        R::TeamMembers(r) => r.as_ref().err(),
+        R::Integrations(r) => r.as_ref().err(),
+        R::TrackedRepos(r) => r.as_ref().err(),
+        R::Status(r) => r.as_ref().err(),
+        R::GithubConnect(r) => r.as_ref().err(),
+        R::GithubConnectStatus(r) => r.as_ref().err(),
+        R::GithubConnectChooseOrg(r) => r.as_ref().err(),
+        R::GithubConnectCancel(r) => r.as_ref().err(),
+        R::GithubDisconnect(r) => r.as_ref().err(),
+        R::ReposAvailable(r) => r.as_ref().err(),
+        R::ReposTrack(r) => r.as_ref().err(),
+        R::ReposUntrack(r) => r.as_ref().err(),
+        R::SyncStart(r) => r.as_ref().err(),
+        R::SyncStatus(r) => r.as_ref().err(),
+        R::Members(r) => r.as_ref().err(),
+        R::PullRequests(r) => r.as_ref().err(),
+        R::Metrics(r) => r.as_ref().err(),
+        R::WebhookRotateSecret(r) => r.as_ref().err(),
+    }
+}

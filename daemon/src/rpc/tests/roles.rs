@@ -1,0 +1,214 @@
+//! Role × method in one team: what an owner, an admin, a member, an outsider and an operator
+//! may do to team A, each call on a fresh fixture (so a delete or a disconnect does not change
+//! what the next call sees). Expectations come from `matrix::row`, the policy table.
+//! Then the membership rules: leaving, the last owner, unknown users, operators.
+
+use super::matrix::{Row, Target, probes, row};
+use super::*;
+use crate::auth::allows;
+use tarpc::RequestName;
+use tidemark_protocol::{RpcError, TeamRef, UserRef};
+
+fn a_target(fx: &Fixture) -> Target {
+    Target {
+        team: TeamRef::Id(fx.a),
+        // Nobody's flow: the flow methods are checked in matrix.rs.
+        flow: 999_999,
+        repo: "alpha-org/alpha-repo".into(),
+        name: "a new team".into(),
+        add: OTHER,
+        remove: OTHER,
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Past authorization (the call may still fail later, e.g. GitHub being unreachable).
+    Served,
+    Denied,
+    NotFound,
+}
+
+fn outcome(resp: &TidemarkResponse, team: &TeamRef) -> Outcome {
+    match error_of(resp) {
+        Some(RpcError::PermissionDenied(_)) => Outcome::Denied,
+        Some(RpcError::NotFound(what)) if *what == team.to_string() => Outcome::NotFound,
+        _ => Outcome::Served,
+    }
+}
+
+#[tokio::test]
+async fn each_role_may_do_exactly_what_its_row_says() {
+    let callers = [
+        ("owner", ALICE, Some(Role::Owner)),
+        ("admin", ADMIN, Some(Role::Admin)),
+        ("member", MEMBER, Some(Role::Member)),
+        ("outsider", OUTSIDER, None),
+        ("operator", OPERATOR, None),
+    ];
+    let count = probes(&a_target(&Fixture::new())).len();
+    let mut table = String::new();
+    let mut failures = Vec::new();
+    for i in 0..count {
+        let mut line = String::new();
+        for (who, uid, role) in callers {
+            let fx = Fixture::new();
+            let t = a_target(&fx);
+            let req = probes(&t).swap_remove(i);
+            if line.is_empty() {
+                line = format!("{:<28}", req.name().trim_start_matches("Tidemark."));
+            }
+            let expected = match (row(&req), role) {
+                (Row::Anyone, _) => Outcome::Served,
+                (Row::OwnFlow, _) => Outcome::Served, // see matrix.rs
+                (Row::Team(need) | Row::Membership(need), Some(role)) => {
+                    if allows(role, need) {
+                        Outcome::Served
+                    } else {
+                        Outcome::Denied
+                    }
+                }
+                (Row::Membership(_), None) if uid == OPERATOR => Outcome::Served,
+                (Row::Team(_) | Row::Membership(_), None) => Outcome::NotFound,
+            };
+            let resp = fx.call(uid, req).await;
+            let got = outcome(&resp, &t.team);
+            line.push_str(&format!(" {who}={got:?}"));
+            if got != expected {
+                failures.push(format!("{line}: {who} expected {expected:?}, got {resp:?}"));
+            }
+        }
+        table.push_str(&line);
+        table.push('\n');
+    }
+    eprintln!("{table}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+async fn list_names(fx: &Fixture, uid: u32) -> Vec<String> {
+    match fx.call(uid, TidemarkRequest::TeamList {}).await {
+        TidemarkResponse::TeamList(Ok(teams)) => teams.into_iter().map(|t| t.name).collect(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn membership_rules() {
+    let fx = Fixture::new();
+    let a = || TeamRef::Id(fx.a);
+    let remove = |uid: u32| TidemarkRequest::TeamRemoveMember {
+        team: a(),
+        user: UserRef::Uid(uid),
+    };
+    let add = |user: UserRef, role| TidemarkRequest::TeamAddMember {
+        team: a(),
+        user,
+        role,
+    };
+    let last_owner = |resp: &TidemarkResponse| matches!(error_of(resp), Some(RpcError::InvalidArgument { reason, .. }) if reason.contains("last owner"));
+
+    // Each sees only their own teams.
+    assert_eq!(list_names(&fx, ALICE).await, ["alpha"]);
+    assert_eq!(list_names(&fx, BOB).await, ["bravo"]);
+    assert!(list_names(&fx, OUTSIDER).await.is_empty());
+    assert!(list_names(&fx, OPERATOR).await.is_empty());
+
+    // The last owner can neither leave nor be demoted.
+    assert!(last_owner(&fx.call(ALICE, remove(ALICE)).await));
+    assert!(last_owner(
+        &fx.call(
+            ALICE,
+            add(UserRef::Uid(ALICE), tidemark_protocol::Role::Admin)
+        )
+        .await
+    ));
+
+    // A member may leave; then the team is gone for them.
+    let left = fx.call(MEMBER, remove(MEMBER)).await;
+    assert!(error_of(&left).is_none(), "{left:?}");
+    assert!(list_names(&fx, MEMBER).await.is_empty());
+    let status = fx
+        .call(MEMBER, TidemarkRequest::Status { team: Some(a()) })
+        .await;
+    assert_eq!(
+        error_of(&status),
+        Some(&RpcError::NotFound(a().to_string()))
+    );
+
+    // Unknown login names are refused plainly; uids are taken as given.
+    let unknown = fx
+        .call(
+            ALICE,
+            add(
+                UserRef::Name("no-such-user-tm".into()),
+                tidemark_protocol::Role::Member,
+            ),
+        )
+        .await;
+    assert!(
+        matches!(error_of(&unknown), Some(RpcError::InvalidArgument { reason, .. }) if reason.contains("no user named 'no-such-user-tm'")),
+        "{unknown:?}"
+    );
+    let root = fx
+        .call(
+            ALICE,
+            add(
+                UserRef::Name("root".into()),
+                tidemark_protocol::Role::Member,
+            ),
+        )
+        .await;
+    assert!(
+        matches!(&root, TidemarkResponse::TeamAddMember(Ok(m)) if m.user.uid == 0 && m.user.name == "root"),
+        "{root:?}"
+    );
+
+    // An operator in no team can recover it: make someone owner, in the open.
+    let recovered = fx
+        .call(
+            OPERATOR,
+            add(UserRef::Uid(OUTSIDER), tidemark_protocol::Role::Owner),
+        )
+        .await;
+    assert!(error_of(&recovered).is_none(), "{recovered:?}");
+    assert_eq!(list_names(&fx, OUTSIDER).await, ["alpha"]);
+    assert!(
+        list_names(&fx, OPERATOR).await.is_empty(),
+        "the operator did not join"
+    );
+    let members = fx
+        .call(OPERATOR, TidemarkRequest::TeamMembers { team: a() })
+        .await;
+    let TidemarkResponse::TeamMembers(Ok(members)) = members else {
+        panic!("{members:?}")
+    };
+    let roles: Vec<(u32, &str)> = members
+        .iter()
+        .map(|m| (m.user.uid, m.role.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            // No passwd entries: named by number (adding a user records their current name).
+            (ALICE, "owner"),
+            (OUTSIDER, "owner"),
+            (ADMIN, "admin"),
+            (0, "member"),
+            (OTHER, "member"),
+        ],
+        "owners first, then by name"
+    );
+    // With two owners, one may step down.
+    let demoted = fx
+        .call(
+            OUTSIDER,
+            add(UserRef::Uid(ALICE), tidemark_protocol::Role::Member),
+        )
+        .await;
+    assert!(error_of(&demoted).is_none(), "{demoted:?}");
+    // ...but an operator reads no team data without joining.
+    let read = fx
+        .call(OPERATOR, TidemarkRequest::Members { team: a() })
+        .await;
+    assert_eq!(error_of(&read), Some(&RpcError::NotFound(a().to_string())));
+}
