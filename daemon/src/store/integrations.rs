@@ -3,7 +3,9 @@
 //! through [`Store::credential_secret`] / [`Store::webhook_secret`] for daemon-internal use.
 
 use super::keys::{Key, Kind, TeamId};
-use super::records::{GitHubIntegration, IntegrationCredential, Provider, SyncStatus};
+use super::records::{
+    GitHubIntegration, IntegrationCredential, PreviousWebhookSecret, Provider, SyncStatus,
+};
 use super::{Result, Store, StoreError, now};
 use crate::crypto::{self, Binding, Ciphertext, CryptoError, Keyring, Secret};
 
@@ -269,6 +271,18 @@ impl Store {
                         &integration,
                         &updated,
                     )?;
+                }
+            }
+            // The secret a rotation replaced, still accepted for its grace period: an old key
+            // must not be needed to read it once the key file drops that key.
+            let key = super::webhook_secret::previous_key(team.id);
+            if let Some(prev) =
+                self.get::<PreviousWebhookSecret>(Kind::PreviousWebhookSecret, &key)?
+            {
+                let mut updated = prev.clone();
+                let binding = SecretField::PreviousWebhookSecret.binding(team.id, Provider::Github);
+                if reseal(keyring, binding, &mut updated.secret, &mut report) {
+                    self.replace_if_unchanged(Kind::PreviousWebhookSecret, key, &prev, &updated)?;
                 }
             }
         }

@@ -7,7 +7,7 @@ use super::records::{PreviousWebhookSecret, Provider};
 use super::{Result, Store, StoreError, now};
 use crate::crypto::{self, Keyring, Secret};
 
-fn previous_key(team: TeamId) -> Key {
+pub(super) fn previous_key(team: TeamId) -> Key {
     Key::new(team, Kind::PreviousWebhookSecret)
 }
 

@@ -352,6 +352,28 @@ fn reencrypt_all_moves_every_secret_to_the_newest_key() {
 }
 
 #[test]
+fn reencrypt_all_moves_a_previous_webhook_secret_in_its_grace_period_too() {
+    let env = env();
+    let a = full_team(&env, "A", 1000);
+    let s = &env.store;
+    s.rotate_webhook_secret(&env.keys, a, &Secret::new("whsec_new"), now() + 3600)
+        .unwrap();
+    let new_key = Keyring::generate_key();
+    let rotated = Keyring::from_secrets(&[new_key.clone(), env.key.clone()], "rotated").unwrap();
+    // Access, refresh, webhook secret and the previous webhook secret.
+    assert_eq!(s.reencrypt_all(&rotated).unwrap().reencrypted, 4);
+    let new_only = Keyring::from_secrets(&[new_key], "new").unwrap();
+    assert_eq!(
+        s.previous_webhook_secret(&new_only, a)
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "whsec_A"
+    );
+    assert!(s.previous_webhook_secret(&env.keys, a).is_err());
+}
+
+#[test]
 fn reencrypt_all_reports_undecryptable_secrets_and_leaves_them_alone() {
     let env = env();
     full_team(&env, "A", 1000);
