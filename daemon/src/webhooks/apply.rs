@@ -93,6 +93,14 @@ async fn apply_team(
                     prs.entry(repo).or_default().insert(number);
                 }
             }
+            "push" => {
+                // The open pull requests the pushed commits (or the branch's previous head)
+                // belong to are read again whole: past GitHub's 2,048-commit list too.
+                if let Some(repo) = repo {
+                    let numbers = pulls_with_commits(store, team, repo, &d.pushed)?;
+                    prs.entry(repo).or_default().extend(numbers);
+                }
+            }
             "member" | "organization" | "membership" => members = true,
             "repository" => {
                 if let Some(r) = &d.repository {
@@ -169,6 +177,30 @@ async fn apply_team(
     store.flush_async().await?;
     tracing::debug!(team, applied = entries.len(), "webhook deliveries applied");
     Ok(())
+}
+
+/// The open pull requests of `repo` that hold any of `shas`.
+fn pulls_with_commits(
+    store: &crate::store::Store,
+    team: TeamId,
+    repo: u64,
+    shas: &[String],
+) -> Result<Vec<u64>, SyncError> {
+    if shas.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: std::collections::HashSet<&str> = shas.iter().map(String::as_str).collect();
+    let mut found = Vec::new();
+    for pr in store.pull_requests(team, Some(repo))? {
+        if pr.state != crate::store::PrState::Open {
+            continue;
+        }
+        let commits = store.commits(team, repo, pr.number)?;
+        if commits.iter().any(|c| wanted.contains(c.sha.as_str())) {
+            found.push(pr.number);
+        }
+    }
+    Ok(found)
 }
 
 /// A repository renamed, transferred, archived or deleted: what GitHub says now (not what the

@@ -17,6 +17,9 @@ pub struct Delivery {
     /// The pull request the body names: `pull_request.number`, else the top-level `number`.
     pub pull_request: Option<u64>,
     pub repository: Option<Repository>,
+    /// A `push`: the branch's head before it and the commits it lists (GitHub lists at most
+    /// 2,048; the applier re-reads the pull requests these belong to, so none are missed).
+    pub pushed: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +53,7 @@ pub fn parse(event: &str, body: &[u8]) -> Delivery {
             id: r.id,
             full_name: r.full_name,
         }),
+        pushed: pushed_shas(named.before, named.commits),
     }
 }
 
@@ -88,6 +92,35 @@ struct Named {
     pull_request: Option<Numbered>,
     #[serde(default)]
     repository: Option<RepoRef>,
+    // Any JSON here (no event's shape is trusted to match ours): read by `pushed_shas`.
+    #[serde(default)]
+    before: Option<serde_json::Value>,
+    #[serde(default)]
+    commits: Option<serde_json::Value>,
+}
+
+/// `before` and each `commits[].id` that are strings, not the all-zero "no commit" sha.
+fn pushed_shas(
+    before: Option<serde_json::Value>,
+    commits: Option<serde_json::Value>,
+) -> Vec<String> {
+    let listed = match commits {
+        Some(serde_json::Value::Array(items)) => items,
+        _ => Vec::new(),
+    };
+    before
+        .into_iter()
+        .chain(
+            listed
+                .into_iter()
+                .filter_map(|mut c| c.get_mut("id").map(serde_json::Value::take)),
+        )
+        .filter_map(|v| match v {
+            serde_json::Value::String(sha) => Some(sha),
+            _ => None,
+        })
+        .filter(|sha| !sha.is_empty() && sha.bytes().any(|b| b != b'0'))
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -133,6 +166,7 @@ mod tests {
                 action: Some("submitted".into()),
                 pull_request: Some(42),
                 repository: repo(7, "acme/api"),
+                pushed: vec![],
             })
         );
     }
@@ -147,6 +181,20 @@ mod tests {
         // A push body's repository has Unix-time integers; only id and full_name are read.
         let d = parse("push", br#"{"ref":"refs/heads/main","repository":{"id":1,"full_name":"a/b","created_at":1700000000}}"#);
         assert_eq!((d.pull_request, d.repository), (None, repo(1, "a/b")));
+        // A push names the branch's previous head and the commits it lists; a new branch's
+        // all-zero `before` is no commit; other shapes of these fields are ignored.
+        let d = parse(
+            "push",
+            br#"{"before":"aaa1","after":"ccc3","commits":[{"id":"bbb2"},{"id":"ccc3"},{"id":7},{}]}"#,
+        );
+        assert_eq!(d.pushed, ["aaa1", "bbb2", "ccc3"]);
+        let zeros = format!(
+            r#"{{"before":"{}","commits":[{{"id":"d4"}}]}}"#,
+            "0".repeat(40)
+        );
+        assert_eq!(parse("push", zeros.as_bytes()).pushed, ["d4"]);
+        let d = parse("pull_request", br#"{"number":5,"commits":3,"before":null}"#);
+        assert_eq!((d.pull_request, d.pushed.len()), (Some(5), 0));
         let d = parse(
             "repository",
             br#"{"action":"renamed","repository":{"id":2}}"#,

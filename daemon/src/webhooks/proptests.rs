@@ -170,6 +170,7 @@ proptest! {
             action,
             pull_request: pr.or(number),
             repository,
+            pushed: vec![],
         };
         prop_assert_eq!(got, Ok(want));
     }
