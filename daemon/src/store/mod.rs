@@ -12,6 +12,7 @@ mod pulls;
 pub mod records;
 mod repos;
 mod schema;
+mod snapshot;
 mod sync_pages;
 mod teams;
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub use people::{MemberInput, looks_like_bot};
 pub use records::*;
 pub use repos::{validate_login, validate_repo_full_name};
 pub use schema::CURRENT_SCHEMA;
+pub use snapshot::{Integrity, Snapshot};
 pub use sync_pages::PrSnapshot;
 
 use serde::Serialize;

@@ -39,13 +39,40 @@ pub struct Receiver {
     threads: AtomicUsize,
 }
 
-/// Start the listener on `addr`; returns its bound address.
+/// Stops the listener at shutdown, letting deliveries already being handled finish.
+pub struct Stopper {
+    server: Arc<tiny_http::Server>,
+    receiver: Arc<Receiver>,
+    accept: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Stopper {
+    /// Stop accepting, then wait (up to `grace`) for the deliveries in hand: each one's write
+    /// and fsync completes and its answer is sent. Returns how many were still running.
+    pub fn stop(mut self, grace: Duration) -> usize {
+        let deadline = Instant::now() + grace;
+        self.server.unblock();
+        if let Some(accept) = self.accept.take() {
+            // The accept loop ends at once once unblocked (it may wait for a free thread slot).
+            let _ = accept.join();
+        }
+        loop {
+            let running = self.receiver.threads.load(Ordering::SeqCst);
+            if running == 0 || Instant::now() >= deadline {
+                return running;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// Start the listener on `addr`; returns its bound address and its [`Stopper`].
 pub fn start(
     shared: &Arc<Shared>,
     addr: std::net::SocketAddr,
     writer: Writer,
-) -> std::io::Result<std::net::SocketAddr> {
-    let server = tiny_http::Server::http(addr).map_err(std::io::Error::other)?;
+) -> std::io::Result<(std::net::SocketAddr, Stopper)> {
+    let server = Arc::new(tiny_http::Server::http(addr).map_err(std::io::Error::other)?);
     let bound = server
         .server_addr()
         .to_ip()
@@ -56,9 +83,11 @@ pub fn start(
         index: Mutex::new(HookIndex::default()),
         threads: AtomicUsize::new(0),
     });
-    std::thread::Builder::new()
+    let (server_for_loop, receiver_for_loop) = (server.clone(), receiver.clone());
+    let accept = std::thread::Builder::new()
         .name("webhook-accept".into())
         .spawn(move || {
+            let (server, receiver) = (server_for_loop, receiver_for_loop);
             while let Ok(req) = server.recv() {
                 while receiver.threads.load(Ordering::SeqCst) >= MAX_THREADS {
                     std::thread::sleep(Duration::from_millis(1));
@@ -78,7 +107,14 @@ pub fn start(
             }
         })?;
     tracing::info!(%bound, path = PATH, "webhook listener open");
-    Ok(bound)
+    Ok((
+        bound,
+        Stopper {
+            server,
+            receiver,
+            accept: Some(accept),
+        },
+    ))
 }
 
 fn header<'a>(req: &'a tiny_http::Request, name: &str) -> Option<&'a str> {
