@@ -147,6 +147,12 @@ pub enum Command {
         #[command(subcommand)]
         service: DisconnectService,
     },
+    /// Print a shell completion script (e.g. `tidemark completions bash >
+    /// ~/.local/share/bash-completion/completions/tidemark`)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
     /// Run the built-in daemon in the foreground; arguments go to it (try `tidemark daemon
     /// --help`)
     #[command(disable_help_flag = true)]
@@ -264,6 +270,15 @@ where
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Completions { shell }) = &cli.command {
+        clap_complete::generate(
+            *shell,
+            &mut Cli::command(),
+            "tidemark",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
+    }
     if let Some(Command::Daemon { args }) = &cli.command {
         // The daemon runs its own runtime: call it before creating ours.
         let args = daemon_args(&matches, &cli, args);

@@ -158,11 +158,12 @@ pub fn restore(data_dir: &Path, path: &Path) -> Result<(), String> {
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| e.to_string())?;
     }
-    let integrity = Store::create_from_snapshot(&staging, &snapshot).map_err(|e| {
+    let (restored, integrity) = Store::create_from_snapshot(&staging, &snapshot).map_err(|e| {
         let _ = std::fs::remove_dir_all(&staging);
         format!("the backup could not be restored: {e}")
     })?;
     if !integrity.problems.is_empty() {
+        drop(restored);
         let _ = std::fs::remove_dir_all(&staging);
         return Err(format!(
             "the backup holds {} record(s) that do not decode ({}); nothing changed",
@@ -170,6 +171,25 @@ pub fn restore(data_dir: &Path, path: &Path) -> Result<(), String> {
             integrity.problems[0]
         ));
     }
+    // The key is not in the backup: say whether the one in force opens the restored secrets.
+    let key_warning = match crate::crypto::load_keyring(data_dir, false) {
+        Ok((keyring, _)) => {
+            let unreadable = crate::daemon::report_unreadable_secrets(&restored, &keyring)
+                .map_err(|e| e.to_string())?;
+            (unreadable > 0).then(|| {
+                format!(
+                    "warning: {unreadable} secret(s) cannot be decrypted with the current key; \
+                     put back the key file (or INTEGRATION_ENCRYPTION_KEY) from when the backup \
+                     was taken"
+                )
+            })
+        }
+        Err(e) => Some(format!(
+            "warning: no usable encryption key ({e}); stored secrets stay sealed"
+        )),
+    };
+    restored.flush().map_err(|e| e.to_string())?;
+    drop(restored);
     let mut kept = None;
     if live.exists() {
         let aside = data_dir.join(format!("store.before-restore-{}", crate::store::now()));
@@ -190,21 +210,8 @@ pub fn restore(data_dir: &Path, path: &Path) -> Result<(), String> {
     if let Some(aside) = kept {
         println!("the previous store is kept in {}", aside.display());
     }
-    // The key is not in the backup: say whether the one in force opens the restored secrets.
-    match crate::crypto::load_keyring(data_dir, false) {
-        Ok((keyring, _)) => {
-            let store = Store::open(&live).map_err(|e| e.to_string())?;
-            let unreadable = crate::daemon::report_unreadable_secrets(&store, &keyring)
-                .map_err(|e| e.to_string())?;
-            if unreadable > 0 {
-                println!(
-                    "warning: {unreadable} secret(s) cannot be decrypted with the current key; \
-                     put back the key file (or INTEGRATION_ENCRYPTION_KEY) from when the backup \
-                     was taken"
-                );
-            }
-        }
-        Err(e) => println!("warning: no usable encryption key ({e}); stored secrets stay sealed"),
+    if let Some(w) = key_warning {
+        println!("{w}");
     }
     Ok(())
 }

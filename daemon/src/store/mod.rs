@@ -113,6 +113,11 @@ impl Store {
                     dir.display()
                 )),
             })?;
+        Store::from_db(db, dir)
+    }
+
+    /// Wrap an open sled db, upgrading an older schema and refusing a newer one.
+    fn from_db(db: sled::Db, dir: &Path) -> Result<Store> {
         let store = Store {
             db,
             path: dir.to_path_buf(),

@@ -45,10 +45,11 @@ impl Store {
         Ok(Snapshot { entries, next_id })
     }
 
-    /// Create a store in the empty or missing `dir` holding exactly `snapshot`, durably. The
-    /// result is opened as a store (schema checked) and checked record by record.
-    pub fn create_from_snapshot(dir: &Path, snapshot: &Snapshot) -> Result<Integrity> {
-        {
+    /// Create a store in the empty or missing `dir` holding exactly `snapshot`, durably; it is
+    /// returned open (schema checked, upgraded if older) with its record-by-record check.
+    /// (Kept open: sled lets go of a dropped store's lock only a moment later.)
+    pub fn create_from_snapshot(dir: &Path, snapshot: &Snapshot) -> Result<(Store, Integrity)> {
+        let db = {
             let db = sled::Config::new()
                 .path(dir)
                 .open()
@@ -70,8 +71,11 @@ impl Store {
             // is handed out again.
             while db.generate_id()? < snapshot.next_id {}
             db.flush()?;
-        }
-        Store::open(dir)?.check_integrity()
+            db
+        };
+        let store = Store::from_db(db, dir)?;
+        let integrity = store.check_integrity()?;
+        Ok((store, integrity))
     }
 
     /// Decode every record as its kind (index entries and meta are checked for a known kind
@@ -145,10 +149,10 @@ mod tests {
         let store = Store::open(&dir.path().join("a")).unwrap();
         let team = store.create_team("platform", None).unwrap();
         let snap = store.snapshot().unwrap();
-        let integrity = Store::create_from_snapshot(&dir.path().join("b"), &snap).unwrap();
+        let (restored, integrity) =
+            Store::create_from_snapshot(&dir.path().join("b"), &snap).unwrap();
         assert!(integrity.problems.is_empty(), "{:?}", integrity.problems);
         assert_eq!(integrity.records, snap.entries.len() as u64);
-        let restored = Store::open(&dir.path().join("b")).unwrap();
         assert_eq!(restored.snapshot().unwrap().entries, snap.entries);
         let next = restored.create_team("infra", None).unwrap();
         assert!(next.id > team.id, "a restored store reused id {}", next.id);

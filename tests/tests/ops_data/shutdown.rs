@@ -1,0 +1,118 @@
+//! SIGTERM while webhook deliveries pour in: the daemon exits within 5 s, and every delivery it
+//! acknowledged (2xx) is in the store afterwards.
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tidemark_daemon::daemon::store_dir;
+use tidemark_daemon::store::Store;
+use tidemark_tests::harness::{
+    Daemon, Sandbox, seed_connected_team, signal, use_simulator, wait_until,
+};
+use tidemark_tests::sim::{Sim, SimConfig};
+
+const SECRET: &str = "shutdown-test-webhook-secret";
+const REPO_ID: u64 = 1_296_269;
+
+/// POST one signed delivery; Some(status) when an HTTP answer came back.
+fn deliver(addr: &str, guid: &str) -> Option<u16> {
+    let body = format!(
+        r#"{{"zen":"Keep it logically awesome.","hook_id":1,"repository":{{"id":{REPO_ID},"full_name":"octo-org/hello-world"}}}}"#
+    );
+    let sig = tidemark_daemon::webhooks::verify::sign(SECRET.as_bytes(), body.as_bytes());
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .ok()?;
+    let request = format!(
+        "POST /webhooks/github HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         X-GitHub-Event: ping\r\nX-GitHub-Delivery: {guid}\r\nX-Hub-Signature-256: {sig}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    answer.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn sigterm_during_deliveries_exits_within_5_s_and_loses_no_acknowledged_delivery() {
+    // GitHub calls the daemon makes (applying, healing) go to a simulator, never the network.
+    let sim = Sim::start(SimConfig::default(), "127.0.0.1:0").unwrap();
+    let sandbox = Sandbox::new();
+    let team = seed_connected_team(
+        &sandbox,
+        "platform",
+        "gho_shutdown_a",
+        "ghr_shutdown_b",
+        SECRET,
+    );
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, false));
+    let addr = daemon
+        .webhook_url()
+        .trim_start_matches("http://")
+        .to_string();
+
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> = (0..8)
+        .map(|t| {
+            let (acked, stop, addr) = (acked.clone(), stop.clone(), addr.clone());
+            std::thread::spawn(move || {
+                let mut i = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let guid = format!("shutdown-{t}-{i}");
+                    i += 1;
+                    match deliver(&addr, &guid) {
+                        Some(s) if (200..300).contains(&s) => acked.lock().unwrap().push(guid),
+                        Some(_) => {}
+                        // Refused: the listener is closed.
+                        None => std::thread::sleep(Duration::from_millis(5)),
+                    }
+                }
+            })
+        })
+        .collect();
+    wait_until(
+        Duration::from_secs(30),
+        "200 acknowledged deliveries",
+        || (acked.lock().unwrap().len() >= 200).then_some(()),
+    );
+    let sent_at = Instant::now();
+    let mut daemon = daemon;
+    signal(daemon.pid(), libc::SIGTERM);
+    let status = wait_until(Duration::from_secs(20), "tidemarkd to exit", || {
+        daemon.child.try_wait().unwrap()
+    });
+    let took = sent_at.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    for s in senders {
+        s.join().unwrap();
+    }
+    assert!(
+        status.success(),
+        "exit status {status}: {}",
+        daemon.log_text()
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?} to stop");
+
+    let acked = acked.lock().unwrap().clone();
+    let store = Store::open(&store_dir(&sandbox.data_dir())).unwrap();
+    let lost: Vec<&String> = acked
+        .iter()
+        .filter(|g| !store.delivery_seen(team, g).unwrap())
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged deliveries lost, e.g. {:?}",
+        lost.len(),
+        acked.len(),
+        lost.first()
+    );
+    eprintln!(
+        "{} deliveries acknowledged; stopped in {took:?}",
+        acked.len()
+    );
+}
