@@ -139,10 +139,10 @@ enum Command {
 
 /// User or system unit.
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
+#[group(skip)]
 struct ServiceScope {
     /// A user unit (~/.config/systemd/user): runs as you, with your data dir
-    #[arg(long)]
+    #[arg(long, conflicts_with = "system", required_unless_present = "system")]
     user: bool,
     /// A system unit (/etc/systemd/system): runs as user `tidemark` with data in
     /// /var/lib/tidemark and the socket /run/tidemark/tidemark.sock (group tidemark, 0660)
