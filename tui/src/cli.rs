@@ -157,6 +157,7 @@ pub enum Command {
     /// --help`)
     #[command(disable_help_flag = true)]
     Daemon {
+        /// Arguments for the daemon, exactly as `tidemarkd` takes them
         #[arg(
             trailing_var_arg = true,
             allow_hyphen_values = true,
@@ -183,13 +184,16 @@ pub enum TeamCommand {
     },
     /// Rename a team
     Rename {
+        /// The team's current name
         old: String,
+        /// Its new name
         new: String,
         #[command(flatten)]
         format: Format,
     },
     /// Delete a team and everything stored for it (asks first unless --yes)
     Delete {
+        /// The team to delete
         name: String,
         /// Do not ask for confirmation (needed when stdin is not a terminal)
         #[arg(long, short)]
@@ -350,6 +354,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "cli_help_tests.rs"]
+mod help_tests;
 
 #[cfg(test)]
 mod tests {
