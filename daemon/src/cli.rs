@@ -253,7 +253,16 @@ fn run(cli: Cli) -> Result<(), String> {
     let explicit_data_dir = cli.data_dir.clone();
     let (data_dir, socket) = paths::resolve(cli.data_dir, cli.socket).map_err(|e| e.to_string())?;
     let socket_access = socket_access(cli.socket_group.as_deref(), cli.socket_mode)?;
-    match cli.command.unwrap_or(Command::Run) {
+    let command = cli.command.unwrap_or(Command::Run);
+    if matches!(
+        command,
+        Command::RotateKey | Command::Backup { .. } | Command::Restore { .. } | Command::Doctor
+    ) && let Err(e) = crate::ops::hardening::disable_core_dumps()
+    {
+        // These read keys or secrets too; the daemon itself refuses to run without it.
+        eprintln!("tidemarkd: warning: {e}");
+    }
+    match command {
         Command::InstallService(args) => {
             let scope = if args.scope.system {
                 Scope::System

@@ -144,7 +144,18 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
         syncs: crate::sync::Syncs::new(config.sync_every),
     });
     // Operations for the daemon's own account (backup, store check), off the team-facing RPC.
-    let (control, _control_guard) = crate::ops::control::bind(&config.data_dir)?;
+    // A failure (e.g. a data dir path too long for a socket) costs only online backups.
+    let control = match crate::ops::control::bind(&config.data_dir) {
+        Ok(bound) => Some(bound),
+        Err(e) => {
+            tracing::warn!(error = %e, "control socket not bound: `tidemarkd backup` and `doctor` cannot reach this daemon");
+            None
+        }
+    };
+    let (control, _control_guard) = match control {
+        Some((listener, guard)) => (Some(listener), Some(guard)),
+        None => (None, None),
+    };
     let mut webhooks = None;
     if let Some(addr) = config.webhook_addr {
         // Without its listener the daemon still works (periodic syncs): say so, carry on.

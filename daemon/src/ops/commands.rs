@@ -146,7 +146,7 @@ pub fn restore(data_dir: &Path, path: &Path) -> Result<(), String> {
             data_dir.display()
         )
     };
-    if control::check(data_dir).is_ok_and(|r| r.is_some()) {
+    if control::ping(data_dir) {
         return Err(in_use());
     }
     if live.exists()

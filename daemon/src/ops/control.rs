@@ -2,7 +2,8 @@
 //! account (and root), kept off the team-facing RPC service. It lives in the 0700 data dir and
 //! checks the peer's uid as well. One request line per connection:
 //! - `backup`: the reply is a backup stream ([`super::backup`]) of a consistent snapshot;
-//! - `check`: the reply is `records N`, then one `problem ...` line per corrupt record, then `end`.
+//! - `check`: the reply is `records N`, then one `problem ...` line per corrupt record, then `end`;
+//! - `ping`: the reply is `pong` (is a daemon serving this data dir?).
 //!
 //! An error is a reply starting with `ERR `.
 
@@ -44,8 +45,11 @@ pub fn bind(data_dir: &Path) -> std::io::Result<(tokio::net::UnixListener, Contr
     Ok((listener, ControlGuard(path)))
 }
 
-/// Serve control requests until the future is dropped.
-pub async fn serve(listener: tokio::net::UnixListener, shared: Arc<Shared>) {
+/// Serve control requests until the future is dropped (forever pending without a listener).
+pub async fn serve(listener: Option<tokio::net::UnixListener>, shared: Arc<Shared>) {
+    let Some(listener) = listener else {
+        return std::future::pending().await;
+    };
     // SAFETY: geteuid has no preconditions.
     let own_uid = unsafe { libc::geteuid() };
     loop {
@@ -89,6 +93,7 @@ async fn handle(stream: tokio::net::UnixStream, shared: Arc<Shared>) {
                 out.push_str("end\n");
                 Ok(out.into_bytes())
             }
+            "ping" => Ok(b"pong\n".to_vec()),
             other => Err(format!("unknown request {other:?}")),
         }
     })
@@ -130,6 +135,16 @@ pub fn fetch_backup(data_dir: &Path, out: &mut impl Write) -> Result<Option<()>,
     out.write_all(&first).map_err(|e| e.to_string())?;
     std::io::copy(&mut stream, out).map_err(|e| format!("backup stream: {e}"))?;
     Ok(Some(()))
+}
+
+/// Whether a daemon serves this data dir's control socket.
+pub fn ping(data_dir: &Path) -> bool {
+    let Some(mut stream) = request(data_dir, "ping") else {
+        return false;
+    };
+    let mut answer = String::new();
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    stream.read_to_string(&mut answer).is_ok() && answer == "pong\n"
 }
 
 /// Ask the running daemon to check its store. `Ok(None)`: no daemon answers.
