@@ -116,3 +116,80 @@ fn sigterm_during_deliveries_exits_within_5_s_and_loses_no_acknowledged_delivery
         acked.len()
     );
 }
+
+/// Threads of `pid` named `name` (the receiver names each delivery's thread `webhook`).
+fn threads_named(pid: i32, name: &str) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .filter(|t| {
+                    std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name)
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_delivery_half_sent_at_sigterm_is_finished_stored_and_acknowledged() {
+    let sim = Sim::start(SimConfig::default(), "127.0.0.1:0").unwrap();
+    let sandbox = Sandbox::new();
+    let team = seed_connected_team(&sandbox, "platform", "gho_half_a", "ghr_half_b", SECRET);
+    let mut daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, false));
+    let addr = daemon
+        .webhook_url()
+        .trim_start_matches("http://")
+        .to_string();
+    // Over 1 KiB: tiny_http hands smaller bodies over only once fully read.
+    let zen = "z".repeat(4096);
+    let body = format!(r#"{{"zen":"{zen}","hook_id":1,"repository":{{"id":{REPO_ID}}}}}"#);
+    let sig = tidemark_daemon::webhooks::verify::sign(SECRET.as_bytes(), body.as_bytes());
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let head = format!(
+        "POST /webhooks/github HTTP/1.1\r\nHost: {addr}\r\nX-GitHub-Event: ping\r\n\
+         X-GitHub-Delivery: half-sent\r\nX-Hub-Signature-256: {sig}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (first, rest) = body.split_at(body.len() / 2);
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(first.as_bytes()).unwrap();
+    wait_until(
+        Duration::from_secs(10),
+        "a thread handling the delivery",
+        || (threads_named(daemon.pid(), "webhook") > 0).then_some(()),
+    );
+    let sent_at = Instant::now();
+    signal(daemon.pid(), libc::SIGTERM);
+    wait_until(
+        Duration::from_secs(5),
+        "the daemon to begin shutting down",
+        || {
+            daemon
+                .log_text()
+                .contains("SIGTERM: shutting down")
+                .then_some(())
+        },
+    );
+    stream.write_all(rest.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 202"),
+        "the delivery in hand was not finished: {answer:?}\n{}",
+        daemon.log_text()
+    );
+    let status = wait_until(Duration::from_secs(20), "tidemarkd to exit", || {
+        daemon.child.try_wait().unwrap()
+    });
+    assert!(status.success());
+    assert!(sent_at.elapsed() < Duration::from_secs(5));
+    // New deliveries are refused once it stops.
+    assert!(deliver(&addr, "after-stop").is_none());
+    let store = Store::open(&store_dir(&sandbox.data_dir())).unwrap();
+    assert!(store.delivery_seen(team, "half-sent").unwrap());
+}
