@@ -94,7 +94,12 @@ pub fn group_id(name: &str) -> Result<u32, String> {
     Ok(grp.gr_gid)
 }
 
+/// Give `path` group `gid`, unless it has it already: the system unit runs with that group
+/// (files are born with it) and its seccomp filter denies chown (`~@privileged`).
 fn chown_group(path: &Path, gid: u32) -> std::io::Result<()> {
+    if fs::symlink_metadata(path)?.gid() == gid {
+        return Ok(());
+    }
     std::os::unix::fs::lchown(path, None, Some(gid))
 }
 

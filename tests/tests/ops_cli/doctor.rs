@@ -111,4 +111,25 @@ fn doctor_gives_a_verdict_per_check_and_fails_on_what_is_wrong() {
     assert_eq!(verdict(&out, "github"), "fail", "{out}");
     assert_eq!(verdict(&out, "encryption key"), "fail", "{out}");
     assert!(out.contains("chmod 600"), "{out}");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // A record that does not decode (kind 0x7f is no kind of ours) fails the store check.
+    {
+        let db = sled::open(tidemark_daemon::daemon::store_dir(&sandbox.data_dir())).unwrap();
+        let mut key = 1u64.to_be_bytes().to_vec();
+        key.extend_from_slice(&[0x7f, 1]);
+        db.insert(key, &b"junk"[..]).unwrap();
+        db.flush().unwrap();
+    }
+    let (ok, out) = tidemark_tests::harness::wait_until(
+        std::time::Duration::from_secs(10),
+        "sled to release the store",
+        || {
+            let (ok, out) = doctor(&sandbox, &sim, &public_url);
+            (!out.contains("held by a running tidemarkd")).then_some((ok, out))
+        },
+    );
+    assert!(!ok);
+    assert_eq!(verdict(&out, "store"), "fail", "{out}");
+    assert!(out.contains("unknown kind 0x7f"), "{out}");
 }
