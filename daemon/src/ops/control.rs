@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 pub const CONTROL_FILE: &str = "control.sock";
 
@@ -67,44 +67,56 @@ pub async fn serve(listener: Option<tokio::net::UnixListener>, shared: Arc<Share
     }
 }
 
-async fn handle(stream: tokio::net::UnixStream, shared: Arc<Shared>) {
-    let (read, mut write) = stream.into_split();
-    let mut line = String::new();
-    let mut reader = tokio::io::BufReader::new(read.take(64));
-    if reader.read_line(&mut line).await.is_err() {
-        return;
-    }
-    let op = line.trim().to_string();
-    let reply = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-        match op.as_str() {
-            "backup" => {
-                let snapshot = shared.store.snapshot().map_err(|e| e.to_string())?;
-                let mut out = Vec::new();
-                let header = backup::write(&snapshot, &mut out).map_err(|e| e.to_string())?;
-                tracing::info!(records = header.records, "backup snapshot taken");
-                Ok(out)
-            }
-            "check" => {
-                let report = shared.store.check_integrity().map_err(|e| e.to_string())?;
-                let mut out = format!("records {}\n", report.records);
-                for p in &report.problems {
-                    out.push_str(&format!("problem {}\n", p.replace('\n', " ")));
-                }
-                out.push_str("end\n");
-                Ok(out.into_bytes())
-            }
-            "ping" => Ok(b"pong\n".to_vec()),
-            other => Err(format!("unknown request {other:?}")),
+async fn handle(mut stream: tokio::net::UnixStream, shared: Arc<Shared>) {
+    // The request line, byte by byte (nothing read past it), at most 64 bytes.
+    let mut line = Vec::new();
+    while line.len() < 64 {
+        match stream.read_u8().await {
+            Ok(b'\n') => break,
+            Ok(b) => line.push(b),
+            Err(_) => return,
         }
-    })
-    .await
-    .unwrap_or_else(|e| Err(format!("the request failed: {e}")));
-    let bytes = match reply {
-        Ok(bytes) => bytes,
-        Err(e) => format!("ERR {e}\n").into_bytes(),
+    }
+    let op = String::from_utf8_lossy(&line).trim().to_string();
+    // The reply is written from a blocking thread: a backup streams straight from the snapshot
+    // to the socket, with no second copy of the store in memory.
+    let Ok(stream) = stream.into_std() else {
+        return;
     };
-    let _ = write.write_all(&bytes).await;
-    let _ = write.shutdown().await;
+    let _ = tokio::task::spawn_blocking(move || {
+        if stream.set_nonblocking(false).is_err() {
+            return;
+        }
+        let mut out = std::io::BufWriter::new(&stream);
+        if let Err(e) = reply(&op, &shared, &mut out) {
+            let _ = out.write_all(format!("ERR {e}\n").as_bytes());
+        }
+        let _ = out.flush();
+    })
+    .await;
+}
+
+/// Answer one request. An error before anything was written becomes an `ERR` line.
+fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> {
+    match op {
+        "backup" => {
+            let snapshot = shared.store.snapshot().map_err(|e| e.to_string())?;
+            let header = backup::write(&snapshot, out).map_err(|e| e.to_string())?;
+            tracing::info!(records = header.records, "backup snapshot sent");
+            Ok(())
+        }
+        "check" => {
+            let report = shared.store.check_integrity().map_err(|e| e.to_string())?;
+            let mut text = format!("records {}\n", report.records);
+            for p in &report.problems {
+                text.push_str(&format!("problem {}\n", p.replace('\n', " ")));
+            }
+            text.push_str("end\n");
+            out.write_all(text.as_bytes()).map_err(|e| e.to_string())
+        }
+        "ping" => out.write_all(b"pong\n").map_err(|e| e.to_string()),
+        other => Err(format!("unknown request {other:?}")),
+    }
 }
 
 /// Client side: `None` when no daemon serves this data dir's control socket.
