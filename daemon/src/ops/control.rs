@@ -100,9 +100,16 @@ async fn handle(mut stream: tokio::net::UnixStream, shared: Arc<Shared>) {
 fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> {
     match op {
         "backup" => {
+            let started = std::time::Instant::now();
             let snapshot = shared.store.snapshot().map_err(|e| e.to_string())?;
+            // About how long writers waited (the snapshot holds the write lock).
+            let snapshot_ms = started.elapsed().as_millis() as u64;
             let header = backup::write(&snapshot, out).map_err(|e| e.to_string())?;
-            tracing::info!(records = header.records, "backup snapshot sent");
+            tracing::info!(
+                records = header.records,
+                snapshot_ms,
+                "backup snapshot sent"
+            );
             Ok(())
         }
         "check" => {
