@@ -4,6 +4,8 @@
 
 #[path = "ops_cli/doctor.rs"]
 mod doctor;
+#[path = "ops_cli/system_mode.rs"]
+mod system_mode;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::process::Command;
