@@ -118,6 +118,7 @@ fn write_backup(data_dir: &Path, file: &File) -> Result<&'static str, String> {
     if !dir.exists() {
         return Err(format!("no store at {}", dir.display()));
     }
+    super::ensure_owner(data_dir, "with no daemon running, run backup")?;
     let store = Store::open(&dir).map_err(|e| match e {
         StoreError::Locked(_) => format!(
             "the store is held by a running tidemarkd whose control socket {} does not answer",
@@ -138,6 +139,7 @@ pub fn restore(data_dir: &Path, path: &Path) -> Result<(), String> {
     let (header, snapshot) =
         backup::read(BufReader::new(file)).map_err(|e| format!("{}: {e}", path.display()))?;
     prepare_data_dir(data_dir).map_err(|e| e.to_string())?;
+    super::ensure_owner(data_dir, "run restore")?;
     let live = store_dir(data_dir);
     let in_use = || {
         format!(

@@ -161,6 +161,9 @@ fn store(inputs: &Inputs) -> Check {
             format!("no store yet in {}", dir.display()),
         );
     }
+    if let Err(e) = super::ensure_owner(&inputs.data_dir, "check it") {
+        return check("store", Verdict::Warn, format!("not checked: {e}"));
+    }
     match Store::open(&dir).and_then(|s| s.check_integrity()) {
         Ok(report) => verdict(report, "no daemon running"),
         Err(StoreError::Locked(_)) => check(

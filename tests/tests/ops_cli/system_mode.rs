@@ -74,4 +74,27 @@ fn a_daemon_running_as_its_own_account_shares_its_socket_with_its_group_only() {
     let (ok, out) = output(sandbox.daemon_command().arg("backup").arg(&path));
     assert!(ok && out.contains("taken by the running daemon"), "{out}");
     assert!(daemon.stop().success());
+
+    // With no daemon, root must not open the account's store (its files would become root's).
+    let (ok, out) = output(
+        sandbox
+            .daemon_command()
+            .arg("backup")
+            .arg(sandbox.dir.path().join("offline.backup")),
+    );
+    assert!(!ok && out.contains("sudo -u nobody"), "{out}");
+    let (ok, out) = output(sandbox.daemon_command().arg("restore").arg(&path));
+    assert!(!ok && out.contains("sudo -u nobody"), "{out}");
+    let (_, out) = output(sandbox.daemon_command().arg("doctor"));
+    assert!(out.contains("store: not checked"), "{out}");
+    let store = tidemark_daemon::daemon::store_dir(&sandbox.data_dir());
+    for entry in std::fs::read_dir(&store).unwrap().flatten() {
+        let owner = entry.metadata().unwrap().uid();
+        assert_eq!(
+            owner,
+            NOBODY,
+            "{} belongs to uid {owner}",
+            entry.path().display()
+        );
+    }
 }
