@@ -344,6 +344,8 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::RotateKey => {
             daemon::prepare_data_dir(&data_dir).map_err(|e| e.to_string())?;
+            // As root on the system install's data dir, the new key file would be root's.
+            crate::ops::ensure_owner(&data_dir, "run rotate-key")?;
             let outcome = rotate::rotate_key(&data_dir).map_err(|e| e.to_string())?;
             let r = &outcome.report;
             println!(
