@@ -157,6 +157,31 @@ fn install_service_writes_a_unit_that_uninstall_removes() {
         "/root/tidemarkd",
     ]));
     assert!(!ok && out.contains("/usr/local/bin"), "{out}");
+    // For packaging: a system unit into a directory, no account or systemd touched.
+    let (ok, out) = output(sandbox.daemon_command().args([
+        "install-service",
+        "--system",
+        "--unit-dir",
+        units.to_str().unwrap(),
+        "--exec",
+        "/usr/bin/tidemarkd",
+    ]));
+    assert!(
+        ok && out.contains("systemctl enable --now tidemarkd"),
+        "{out}"
+    );
+    let system = std::fs::read_to_string(&unit_path).unwrap();
+    assert!(
+        system.contains("ExecStart=/usr/bin/tidemarkd --data-dir /var/lib/tidemark"),
+        "{system}"
+    );
+    let (ok, _) = output(sandbox.daemon_command().args([
+        "install-service",
+        "--user",
+        "--unit-dir",
+        units.to_str().unwrap(),
+    ]));
+    assert!(ok);
     let (ok, out) = output(sandbox.daemon_command().args(["install-service"]));
     assert!(!ok && out.contains("--user"), "a scope is required: {out}");
 

@@ -53,6 +53,13 @@ pub fn install(opts: &InstallOptions) -> Result<(PathBuf, Vec<String>), ServiceE
     let scope = opts.spec.scope;
     let path = unit_path(scope, opts.unit_dir.as_deref())?;
     let mut next = Vec::new();
+    // Packaging (--unit-dir) may name a binary that is installed later.
+    if opts.unit_dir.is_none() && !opts.spec.exec.is_file() {
+        return Err(ServiceError::Refused(format!(
+            "{} does not exist; pass --exec with the tidemarkd to run",
+            opts.spec.exec.display()
+        )));
+    }
     if scope == Scope::System {
         if hidden_from_system_units(&opts.spec.exec) {
             return Err(ServiceError::Refused(format!(
