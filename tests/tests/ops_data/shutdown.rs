@@ -193,3 +193,43 @@ fn a_delivery_half_sent_at_sigterm_is_finished_stored_and_acknowledged() {
     let store = Store::open(&store_dir(&sandbox.data_dir())).unwrap();
     assert!(store.delivery_seen(team, "half-sent").unwrap());
 }
+
+#[test]
+fn a_stalled_sender_does_not_hold_up_the_exit_beyond_5_s() {
+    let sim = Sim::start(SimConfig::default(), "127.0.0.1:0").unwrap();
+    let sandbox = Sandbox::new();
+    seed_connected_team(&sandbox, "platform", "gho_stall_a", "ghr_stall_b", SECRET);
+    let mut daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, false));
+    let addr = daemon
+        .webhook_url()
+        .trim_start_matches("http://")
+        .to_string();
+    // Promises 64 KiB, sends 2 KiB, then nothing.
+    let mut stalled = std::net::TcpStream::connect(&addr).unwrap();
+    let head = "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: ping\r\n\
+                X-GitHub-Delivery: stalled\r\nX-Hub-Signature-256: sha256=00\r\n\
+                Content-Length: 65536\r\n\r\n";
+    stalled.write_all(head.as_bytes()).unwrap();
+    stalled.write_all(&[b'x'; 2048]).unwrap();
+    wait_until(
+        Duration::from_secs(10),
+        "a thread handling the delivery",
+        || (threads_named(daemon.pid(), "webhook") > 0).then_some(()),
+    );
+    let sent_at = Instant::now();
+    signal(daemon.pid(), libc::SIGTERM);
+    let status = wait_until(Duration::from_secs(20), "tidemarkd to exit", || {
+        daemon.child.try_wait().unwrap()
+    });
+    let took = sent_at.elapsed();
+    assert!(status.success(), "{}", daemon.log_text());
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(
+        daemon
+            .log_text()
+            .contains("deliveries still being received"),
+        "{}",
+        daemon.log_text()
+    );
+    drop(stalled);
+}
