@@ -2,8 +2,9 @@
 
 use crate::crypto::{KEY_ENV, KEY_FILE, KeySource, Keyring};
 use crate::github::GitHubConfig;
+use crate::ops::service::Scope;
 use crate::{daemon, logging, paths, rotate};
-use clap::{Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +13,8 @@ const ENV_HELP: &str = "\
 Environment:
   TIDEMARK_DATA_DIR           Data directory (as --data-dir)
   TIDEMARK_SOCKET             RPC socket path (as --socket)
+  TIDEMARK_SOCKET_GROUP       Group given access to the socket (as --socket-group)
+  TIDEMARK_SOCKET_MODE        The socket's mode, 0600 or 0660 (as --socket-mode)
   INTEGRATION_ENCRYPTION_KEY  Fernet keys, newest first, comma-separated. When unset, the key file
                               DATA_DIR/encryption.key (mode 0600) is used, and created on first start.
   GITHUB_CLIENT_ID            Client id of tidemark's GitHub OAuth app (needed to connect GitHub;
@@ -41,6 +44,18 @@ struct Cli {
     /// The RPC socket [default: $XDG_RUNTIME_DIR/tidemark/tidemark.sock]
     #[arg(long, global = true, env = paths::SOCKET_ENV, value_name = "PATH")]
     socket: Option<PathBuf>,
+    /// Group whose members may connect to the socket (a system install: `tidemark`); the
+    /// socket gets that group, and a socket directory tidemarkd creates gets mode 0750
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_SOCKET_GROUP",
+        value_name = "GROUP"
+    )]
+    socket_group: Option<String>,
+    /// The socket's mode: 0600 (owner only) or 0660 (owner and --socket-group)
+    #[arg(long, global = true, env = "TIDEMARK_SOCKET_MODE", value_name = "MODE", value_parser = parse_mode)]
+    socket_mode: Option<u32>,
     /// GitHub's web URL, for OAuth (GitHub Enterprise Server: https://HOST)
     #[arg(
         long,
@@ -96,6 +111,71 @@ enum Command {
     RotateKey,
     /// Print a new random encryption key (for INTEGRATION_ENCRYPTION_KEY)
     GenerateKey,
+    /// Write a hardened systemd unit (user or system) and reload systemd; --print shows it only
+    InstallService(InstallService),
+    /// Stop, disable and remove the systemd unit (data, key and the tidemark account stay)
+    UninstallService(ServiceScope),
+    /// Check the key file, store, socket, clock, GitHub and the webhook URL; one verdict line
+    /// each (ok, warn, fail). Exit status 1 when anything fails
+    Doctor,
+    /// Write a consistent snapshot of the store to PATH, also while the daemon runs (the key
+    /// file is not included: back it up separately)
+    Backup {
+        /// The backup file to create (refused if it exists)
+        path: PathBuf,
+    },
+    /// Replace the store with a backup, after verifying it. Stop the daemon first; the old store
+    /// is kept beside it as store.before-restore-TIMESTAMP
+    Restore {
+        /// A file written by `tidemarkd backup`
+        path: PathBuf,
+    },
+    /// Print a shell completion script (e.g. `tidemarkd completions bash > /etc/bash_completion.d/tidemarkd`)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+}
+
+/// User or system unit.
+#[derive(Debug, Args)]
+#[group(skip)]
+struct ServiceScope {
+    /// A user unit (~/.config/systemd/user): runs as you, with your data dir
+    #[arg(long, conflicts_with = "system", required_unless_present = "system")]
+    user: bool,
+    /// A system unit (/etc/systemd/system): runs as user `tidemark` with data in
+    /// /var/lib/tidemark and the socket /run/tidemark/tidemark.sock (group tidemark, 0660)
+    #[arg(long)]
+    system: bool,
+    /// Write the unit into this directory instead, and leave systemd alone (for packaging)
+    #[arg(long, value_name = "DIR")]
+    unit_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct InstallService {
+    #[command(flatten)]
+    scope: ServiceScope,
+    /// Print the unit to stdout and change nothing
+    #[arg(long)]
+    print: bool,
+    /// The tidemarkd binary the unit runs [default: this one]
+    #[arg(long, value_name = "PATH")]
+    exec: Option<PathBuf>,
+}
+
+fn parse_mode(text: &str) -> Result<u32, String> {
+    u32::from_str_radix(text.trim_start_matches("0o"), 8)
+        .map_err(|_| format!("{text}: an octal mode such as 0600 or 0660"))
+}
+
+/// Whether tidemarkd accepts these arguments (the first is the program name); for tests of
+/// the command lines it writes, such as a unit's ExecStart.
+pub fn check_args(args: &[&str]) -> Result<(), String> {
+    Cli::try_parse_from(args)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Run `tidemarkd` with these arguments (the first one is the program name).
@@ -155,14 +235,88 @@ fn github_config(
     })
 }
 
+fn socket_access(
+    group: Option<&str>,
+    mode: Option<u32>,
+) -> Result<crate::rpc::socket::Access, String> {
+    let gid = match group {
+        Some(name) => {
+            Some(crate::rpc::socket::group_id(name).map_err(|e| format!("--socket-group: {e}"))?)
+        }
+        None => None,
+    };
+    let mode = mode.unwrap_or(if gid.is_some() { 0o660 } else { 0o600 });
+    crate::rpc::socket::Access::new(mode, gid).map_err(|e| format!("--socket-mode: {e}"))
+}
+
 fn run(cli: Cli) -> Result<(), String> {
+    let explicit_data_dir = cli.data_dir.clone();
     let (data_dir, socket) = paths::resolve(cli.data_dir, cli.socket).map_err(|e| e.to_string())?;
-    match cli.command.unwrap_or(Command::Run) {
+    let socket_access = socket_access(cli.socket_group.as_deref(), cli.socket_mode)?;
+    let command = cli.command.unwrap_or(Command::Run);
+    if matches!(
+        command,
+        Command::RotateKey | Command::Backup { .. } | Command::Restore { .. } | Command::Doctor
+    ) && let Err(e) = crate::ops::hardening::disable_core_dumps()
+    {
+        // These read keys or secrets too; the daemon itself refuses to run without it.
+        eprintln!("tidemarkd: warning: {e}");
+    }
+    match command {
+        Command::InstallService(args) => {
+            let scope = if args.scope.system {
+                Scope::System
+            } else {
+                Scope::User
+            };
+            let exec = match args.exec {
+                Some(p) => p,
+                None => std::env::current_exe()
+                    .and_then(|p| p.canonicalize())
+                    .map_err(|e| format!("cannot tell where tidemarkd is: {e}; pass --exec"))?,
+            };
+            let spec = crate::ops::service::UnitSpec {
+                scope,
+                exec,
+                data_dir: explicit_data_dir.filter(|_| scope == Scope::User),
+                extra_args: vec![],
+            };
+            crate::ops::commands::install_service(spec, args.scope.unit_dir, args.print)
+        }
+        Command::UninstallService(scope) => crate::ops::commands::uninstall_service(
+            if scope.system {
+                Scope::System
+            } else {
+                Scope::User
+            },
+            scope.unit_dir.as_deref(),
+        ),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "tidemarkd",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        Command::Backup { path } => crate::ops::commands::backup(&data_dir, &path),
+        Command::Restore { path } => crate::ops::commands::restore(&data_dir, &path),
+        Command::Doctor => {
+            let github = github_config(&cli.github_url, &cli.github_api_url, cli.oauth_addr)?;
+            crate::ops::commands::doctor(&crate::ops::doctor::Inputs {
+                data_dir,
+                socket,
+                api_url: github.api_url,
+                public_url: cli.public_url.clone(),
+            })
+        }
         Command::Run => {
             let github = github_config(&cli.github_url, &cli.github_api_url, cli.oauth_addr)?;
             daemon::run(daemon::Config {
                 data_dir,
                 socket,
+                socket_access,
                 github,
                 token_check: std::time::Duration::from_secs(cli.token_check_secs),
                 sync_every: std::time::Duration::from_secs(cli.sync_interval_secs),
@@ -190,6 +344,8 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::RotateKey => {
             daemon::prepare_data_dir(&data_dir).map_err(|e| e.to_string())?;
+            // As root on the system install's data dir, the new key file would be root's.
+            crate::ops::ensure_owner(&data_dir, "run rotate-key")?;
             let outcome = rotate::rotate_key(&data_dir).map_err(|e| e.to_string())?;
             let r = &outcome.report;
             println!(
@@ -225,5 +381,65 @@ fn run(cli: Cli) -> Result<(), String> {
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every flag and argument of every subcommand has help text, and every environment
+    /// variable a flag reads is named in `--help`'s environment list.
+    #[test]
+    fn help_documents_every_flag_and_environment_variable() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut stack = vec![cmd.clone()];
+        while let Some(c) = stack.pop() {
+            for arg in c.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                assert!(
+                    arg.get_help().is_some(),
+                    "{} {id} has no help text",
+                    c.get_name()
+                );
+                if let Some(env) = arg.get_env() {
+                    let env = env.to_string_lossy();
+                    assert!(
+                        ENV_HELP.contains(&format!("\n  {env} ")),
+                        "{env} (of --{id}) is missing from the environment list"
+                    );
+                }
+            }
+            stack.extend(c.get_subcommands().cloned());
+        }
+        let help = cmd.render_long_help().to_string();
+        for env in [
+            "TIDEMARK_SOCKET_GROUP",
+            "GITHUB_CLIENT_SECRET",
+            "INTEGRATION_ENCRYPTION_KEY",
+        ] {
+            assert!(help.contains(env), "--help does not mention {env}");
+        }
+    }
+
+    #[test]
+    fn socket_access_flags() {
+        assert!(check_args(&["tidemarkd", "--socket-mode", "0660", "run"]).is_ok());
+        assert!(check_args(&["tidemarkd", "--socket-mode", "9"]).is_err());
+        assert!(
+            socket_access(None, Some(0o660)).is_err(),
+            "a group mode needs a group"
+        );
+        assert!(
+            socket_access(Some("0"), Some(0o666)).is_err(),
+            "never for others"
+        );
+        let a = socket_access(Some("0"), None).unwrap();
+        assert_eq!((a.mode, a.gid), (0o660, Some(0)));
+        assert_eq!(socket_access(None, None).unwrap().mode, 0o600);
     }
 }

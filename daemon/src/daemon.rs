@@ -14,6 +14,8 @@ use tokio::signal::unix::{SignalKind, signal};
 pub struct Config {
     pub data_dir: PathBuf,
     pub socket: PathBuf,
+    /// The socket's mode and group (a system install shares it with group `tidemark`).
+    pub socket_access: rpc::socket::Access,
     pub github: crate::github::GitHubConfig,
     /// How often expiring GitHub tokens are checked (and refreshed).
     pub token_check: std::time::Duration,
@@ -35,6 +37,8 @@ pub enum DaemonError {
     Store(#[from] StoreError),
     #[error("data dir {path}: {reason}")]
     DataDir { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Hardening(#[from] crate::ops::hardening::HardeningError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -80,7 +84,10 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), DaemonError> {
 }
 
 /// Say which stored secrets cannot be decrypted. They are kept, never deleted.
-fn report_unreadable_secrets(store: &Store, keyring: &Keyring) -> Result<usize, StoreError> {
+pub(crate) fn report_unreadable_secrets(
+    store: &Store,
+    keyring: &Keyring,
+) -> Result<usize, StoreError> {
     let mut unreadable = 0;
     for team in store.teams()? {
         for cred in store.credentials(team.id)? {
@@ -101,20 +108,30 @@ fn report_unreadable_secrets(store: &Store, keyring: &Keyring) -> Result<usize, 
     Ok(unreadable)
 }
 
+/// How long shutdown waits for webhook deliveries in hand (systemd and the tests give the
+/// whole shutdown 5 s).
+const WEBHOOK_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Run the daemon in the foreground until SIGTERM or SIGINT.
 pub fn run(config: Config) -> Result<(), DaemonError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(serve(config))
+    let result = runtime.block_on(serve(config));
+    // Work still in flight (a sync's HTTP call, a blocking task) must not hold up the exit:
+    // everything acknowledged is durable by now.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    result
 }
 
 async fn serve(config: Config) -> Result<(), DaemonError> {
     let started = std::time::Instant::now();
+    // Before any secret is read: no core dumps, no ptrace by same-user processes.
+    crate::ops::hardening::disable_core_dumps()?;
     prepare_data_dir(&config.data_dir)?;
     // Claim the socket first: a second daemon learns at once that one is running.
-    let (listener, guard) = rpc::socket::bind(&config.socket)?;
+    let (listener, guard) = rpc::socket::bind(&config.socket, config.socket_access)?;
     let (keyring, key_source) = crypto::load_keyring(&config.data_dir, true)?;
     let store = Store::open(&store_dir(&config.data_dir))?;
     let unreadable = report_unreadable_secrets(&store, &keyring)?;
@@ -126,10 +143,27 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
         refreshes: crate::tokens::Refreshes::default(),
         syncs: crate::sync::Syncs::new(config.sync_every),
     });
+    // Operations for the daemon's own account (backup, store check), off the team-facing RPC.
+    // A failure (e.g. a data dir path too long for a socket) costs only online backups.
+    let control = match crate::ops::control::bind(&config.data_dir) {
+        Ok(bound) => Some(bound),
+        Err(e) => {
+            tracing::warn!(error = %e, "control socket not bound: `tidemarkd backup` and `doctor` cannot reach this daemon");
+            None
+        }
+    };
+    let (control, _control_guard) = match control {
+        Some((listener, guard)) => (Some(listener), Some(guard)),
+        None => (None, None),
+    };
+    let mut webhooks = None;
     if let Some(addr) = config.webhook_addr {
         // Without its listener the daemon still works (periodic syncs): say so, carry on.
-        if let Err(e) = crate::webhooks::start(&shared, addr) {
-            tracing::error!(%addr, error = %e, "webhook listener not started (is the port in use? see --webhook-addr); syncs continue without webhooks");
+        match crate::webhooks::start(&shared, addr) {
+            Ok((_, stopper)) => webhooks = Some(stopper),
+            Err(e) => {
+                tracing::error!(%addr, error = %e, "webhook listener not started (is the port in use? see --webhook-addr); syncs continue without webhooks")
+            }
         }
     }
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -146,10 +180,24 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
     );
     tokio::select! {
         () = rpc::serve(listener, shared.clone()) => {}
+        () = crate::ops::control::serve(control, shared.clone()) => {}
         () = crate::tokens::refresh_loop(shared.clone(), config.token_check) => {}
         () = crate::sync::scheduler(shared.clone(), config.sync_every.min(std::time::Duration::from_secs(30))) => {}
         _ = sigterm.recv() => tracing::info!("SIGTERM: shutting down"),
         _ = sigint.recv() => tracing::info!("SIGINT: shutting down"),
+    }
+    // Deliveries already being received finish: written, fsynced and answered (their senders
+    // were or will be told 2xx only once durable). New ones are refused from here on.
+    if let Some(stopper) = webhooks {
+        let still = tokio::task::spawn_blocking(move || stopper.stop(WEBHOOK_GRACE))
+            .await
+            .unwrap_or(0);
+        if still > 0 {
+            tracing::warn!(
+                deliveries = still,
+                "stopping with deliveries still being received (none was acknowledged)"
+            );
+        }
     }
     shared.store.flush()?;
     drop(guard);

@@ -10,6 +10,7 @@ pub mod failpoint;
 pub mod github;
 pub mod logging;
 pub mod metrics;
+pub mod ops;
 pub mod paths;
 pub mod reports;
 pub mod repos;

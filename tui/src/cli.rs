@@ -147,10 +147,17 @@ pub enum Command {
         #[command(subcommand)]
         service: DisconnectService,
     },
+    /// Print a shell completion script (e.g. `tidemark completions bash >
+    /// ~/.local/share/bash-completion/completions/tidemark`)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
     /// Run the built-in daemon in the foreground; arguments go to it (try `tidemark daemon
     /// --help`)
     #[command(disable_help_flag = true)]
     Daemon {
+        /// Arguments for the daemon, exactly as `tidemarkd` takes them
         #[arg(
             trailing_var_arg = true,
             allow_hyphen_values = true,
@@ -177,13 +184,16 @@ pub enum TeamCommand {
     },
     /// Rename a team
     Rename {
+        /// The team's current name
         old: String,
+        /// Its new name
         new: String,
         #[command(flatten)]
         format: Format,
     },
     /// Delete a team and everything stored for it (asks first unless --yes)
     Delete {
+        /// The team to delete
         name: String,
         /// Do not ask for confirmation (needed when stdin is not a terminal)
         #[arg(long, short)]
@@ -326,6 +336,15 @@ where
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Completions { shell }) = &cli.command {
+        clap_complete::generate(
+            *shell,
+            &mut Cli::command(),
+            "tidemark",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
+    }
     if let Some(Command::Daemon { args }) = &cli.command {
         // The daemon runs its own runtime: call it before creating ours.
         let args = daemon_args(&matches, &cli, args);
@@ -397,6 +416,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "cli_help_tests.rs"]
+mod help_tests;
 
 #[cfg(test)]
 mod tests {

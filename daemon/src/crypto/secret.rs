@@ -38,14 +38,22 @@ impl Secret {
     }
 }
 
-/// A fresh random secret of `bytes` random bytes, hex-encoded (webhook secrets).
+/// A fresh random secret of `bytes` random bytes, hex-encoded (webhook secrets). The random
+/// bytes are zeroed after use, and the text is written into one allocation of its final size
+/// (no stray copies from growing it), which the caller's `Secret::new` then owns and zeroes.
 pub fn random_token(bytes: usize) -> String {
     use rand::TryRngCore;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut buf = zeroize::Zeroizing::new(vec![0u8; bytes]);
     rand::rngs::OsRng
         .try_fill_bytes(&mut buf)
         .expect("the OS random source works");
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(bytes * 2);
+    for b in buf.iter() {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0x0f)] as char);
+    }
+    out
 }
 
 impl From<String> for Secret {
@@ -82,6 +90,17 @@ mod tests {
         assert_eq!(format!("{s:?}"), "Secret([redacted])");
         assert_eq!(format!("{s}"), "[redacted]");
         assert_eq!(format!("{:?}", Some(&s)), "Some(Secret([redacted]))");
+    }
+
+    #[test]
+    fn random_tokens_are_hex_of_the_asked_length_and_differ() {
+        let (a, b) = (random_token(32), random_token(32));
+        assert_eq!(a.len(), 64);
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! we get the lock, any socket file there is stale and is replaced. The socket is bound inside a
 //! fresh 0700 directory, set to 0600, then renamed into place, so there is no moment at which
 //! another user could connect, whatever the permissions of the directory it lives in.
+//! A system install shares the socket with a group ([`Access`]: e.g. group `tidemark`, 0660);
+//! group and mode are set on the staged socket, before the rename makes it reachable.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -26,6 +28,79 @@ fn setup_err(path: &Path, e: impl std::fmt::Display) -> SocketError {
         path: path.to_path_buf(),
         reason: e.to_string(),
     }
+}
+
+/// Who may connect: the socket's mode and, optionally, its group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// Permission bits of the socket: 0600 (owner only, the default) or 0660 (with a group).
+    pub mode: u32,
+    /// Group id the socket (and a directory we create for it) is given.
+    pub gid: Option<u32>,
+}
+
+impl Default for Access {
+    fn default() -> Self {
+        Access {
+            mode: 0o600,
+            gid: None,
+        }
+    }
+}
+
+impl Access {
+    /// Check a mode given on the command line: never anything for others, nor exec bits.
+    pub fn new(mode: u32, gid: Option<u32>) -> Result<Access, String> {
+        if mode & !0o660 != 0 || mode & 0o600 != 0o600 {
+            return Err(format!(
+                "socket mode {mode:04o}: allowed are 0600 (owner only) and 0660 (owner and group); \
+                 others never get access"
+            ));
+        }
+        if mode & 0o060 != 0 && gid.is_none() {
+            return Err(format!(
+                "socket mode {mode:04o} gives a group access: name it with --socket-group"
+            ));
+        }
+        Ok(Access { mode, gid })
+    }
+}
+
+/// The gid of a group name (or a number), from the system's group database.
+pub fn group_id(name: &str) -> Result<u32, String> {
+    if let Ok(gid) = name.parse::<u32>() {
+        return Ok(gid);
+    }
+    let cname = std::ffi::CString::new(name).map_err(|_| format!("bad group name {name:?}"))?;
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    // SAFETY: all-zero is a valid `group` (null pointers, zero gid) to be filled in.
+    let mut grp: libc::group = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: valid pointers and buffer length; the result is read only if non-null.
+    let rc = unsafe {
+        libc::getgrnam_r(
+            cname.as_ptr(),
+            &mut grp,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if rc != 0 || result.is_null() {
+        return Err(format!(
+            "no group named {name:?} (create it, e.g. `groupadd --system {name}`)"
+        ));
+    }
+    Ok(grp.gr_gid)
+}
+
+/// Give `path` group `gid`, unless it has it already: the system unit runs with that group
+/// (files are born with it) and its seccomp filter denies chown (`~@privileged`).
+fn chown_group(path: &Path, gid: u32) -> std::io::Result<()> {
+    if fs::symlink_metadata(path)?.gid() == gid {
+        return Ok(());
+    }
+    std::os::unix::fs::lchown(path, None, Some(gid))
 }
 
 /// Held while the daemon serves: the lock, and what to clean up.
@@ -54,17 +129,25 @@ impl Drop for SocketGuard {
 }
 
 /// Claim `path` for this daemon: take the lock (or report the live daemon), then bind.
-pub fn bind(path: &Path) -> Result<(tokio::net::UnixListener, SocketGuard), SocketError> {
+pub fn bind(
+    path: &Path,
+    access: Access,
+) -> Result<(tokio::net::UnixListener, SocketGuard), SocketError> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.exists() {
+        // With a group, the group must be able to reach the socket: 0750 and that group.
+        let dir_mode = if access.gid.is_some() { 0o750 } else { 0o700 };
         DirBuilder::new()
             .recursive(true)
-            .mode(0o700)
+            .mode(dir_mode)
             .create(dir)
             .map_err(|e| setup_err(path, format!("cannot create {}: {e}", dir.display())))?;
+        if let Some(gid) = access.gid {
+            chown_group(dir, gid).map_err(|e| setup_err(path, e))?;
+        }
     }
     let lock_path = PathBuf::from(format!("{}.lock", path.display()));
     let mut lock = OpenOptions::new()
@@ -107,6 +190,7 @@ pub fn bind(path: &Path) -> Result<(tokio::net::UnixListener, SocketGuard), Sock
         fs::remove_file(path).map_err(|e| setup_err(path, e))?;
     }
 
+    // The staging dir stays 0700: nobody reaches the socket before it has its final mode.
     let staging = tempfile::Builder::new()
         .prefix(".tidemark-bind-")
         .permissions(fs::Permissions::from_mode(0o700))
@@ -120,7 +204,10 @@ pub fn bind(path: &Path) -> Result<(tokio::net::UnixListener, SocketGuard), Sock
     let staged = staging.path().join("s");
     let listener =
         std::os::unix::net::UnixListener::bind(&staged).map_err(|e| setup_err(path, e))?;
-    fs::set_permissions(&staged, fs::Permissions::from_mode(0o600))
+    if let Some(gid) = access.gid {
+        chown_group(&staged, gid).map_err(|e| setup_err(path, format!("chgrp {gid}: {e}")))?;
+    }
+    fs::set_permissions(&staged, fs::Permissions::from_mode(access.mode))
         .map_err(|e| setup_err(path, e))?;
     fs::rename(&staged, path).map_err(|e| setup_err(path, e))?;
     listener

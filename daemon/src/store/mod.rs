@@ -12,6 +12,7 @@ mod pulls;
 pub mod records;
 mod repos;
 mod schema;
+mod snapshot;
 pub mod spool;
 mod sync_pages;
 mod teams;
@@ -27,6 +28,7 @@ pub use people::{MemberInput, looks_like_bot};
 pub use records::*;
 pub use repos::{validate_login, validate_repo_full_name};
 pub use schema::CURRENT_SCHEMA;
+pub use snapshot::{Integrity, Snapshot};
 pub use sync_pages::PrSnapshot;
 
 use serde::Serialize;
@@ -117,6 +119,11 @@ impl Store {
                     dir.display()
                 )),
             })?;
+        Store::from_db(db, dir)
+    }
+
+    /// Wrap an open sled db, upgrading an older schema and refusing a newer one.
+    fn from_db(db: sled::Db, dir: &Path) -> Result<Store> {
         let spool =
             spool::Spool::open(&dir.join(SPOOL_DIR)).map_err(|e| StoreError::Io(e.to_string()))?;
         let store = Store {

@@ -27,18 +27,19 @@ pub const EVENTS: &[&str] = &[
     "member",
 ];
 
-/// Open the webhook listener and start applying what arrives. Returns the bound address.
+/// Open the webhook listener and start applying what arrives. Returns the bound address and
+/// what stops the listener gracefully.
 pub fn start(
     shared: &Arc<Shared>,
     addr: std::net::SocketAddr,
-) -> std::io::Result<std::net::SocketAddr> {
+) -> std::io::Result<(std::net::SocketAddr, receiver::Stopper)> {
     let written = Arc::new(tokio::sync::Notify::new());
     let writer = inbox::start(shared, written.clone())?;
-    let bound = receiver::start(shared, addr, writer)?;
+    let (bound, stopper) = receiver::start(shared, addr, writer)?;
     tokio::spawn(apply::applier(shared.clone(), written.clone()));
     // Deliveries stored before a restart are applied at once; those GitHub could not make while
     // we were down are asked for again.
     written.notify_one();
     tokio::spawn(heal::heal_all(shared.clone()));
-    Ok(bound)
+    Ok((bound, stopper))
 }

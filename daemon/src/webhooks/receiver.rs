@@ -19,6 +19,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -48,14 +49,56 @@ pub struct Receiver {
     shared: Weak<Shared>,
     writer: Writer,
     index: Mutex<HookIndex>,
+    /// Requests being handled (head read, not answered yet).
+    in_flight: AtomicUsize,
 }
 
-/// Open the listener on `addr` (on the current tokio runtime); returns its bound address.
+/// Stops the listener at shutdown, letting deliveries already being handled finish.
+pub struct Stopper {
+    stop: tokio::sync::watch::Sender<bool>,
+    receiver: Arc<Receiver>,
+}
+
+impl Stopper {
+    /// Stop accepting (and close idle connections), then wait up to `grace` for the requests in
+    /// hand: each one's write and fsync completes and its answer is sent. Returns how many were
+    /// still running. Blocking: call it off the runtime's worker threads.
+    pub fn stop(self, grace: Duration) -> usize {
+        let deadline = Instant::now() + grace;
+        let _ = self.stop.send(true);
+        loop {
+            let running = self.receiver.in_flight.load(Ordering::SeqCst);
+            if running == 0 || Instant::now() >= deadline {
+                return running;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// Counts a request in flight while it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        InFlight(n)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Open the listener on `addr` (on the current tokio runtime); returns its bound address and
+/// its [`Stopper`].
 pub fn start(
     shared: &Arc<Shared>,
     addr: std::net::SocketAddr,
     writer: Writer,
-) -> std::io::Result<std::net::SocketAddr> {
+) -> std::io::Result<(std::net::SocketAddr, Stopper)> {
     let std_listener = std::net::TcpListener::bind(addr)?;
     std_listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(std_listener)?;
@@ -64,19 +107,29 @@ pub fn start(
         shared: Arc::downgrade(shared),
         writer,
         index: Mutex::new(HookIndex::default()),
+        in_flight: AtomicUsize::new(0),
     });
-    tokio::spawn(accept_loop(listener, receiver));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(accept_loop(listener, receiver.clone(), stopped));
     tracing::info!(%bound, path = PATH, "webhook listener open");
-    Ok(bound)
+    Ok((bound, Stopper { stop, receiver }))
 }
 
-async fn accept_loop(listener: tokio::net::TcpListener, receiver: Arc<Receiver>) {
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    receiver: Arc<Receiver>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok(slot) = slots.clone().acquire_owned().await else {
             return;
         };
-        let stream = match listener.accept().await {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            () = until_stopped(&mut stopped) => return,
+        };
+        let stream = match accepted {
             Ok((stream, _)) => stream,
             Err(e) => {
                 // Out of file descriptors and the like: try again shortly.
@@ -87,17 +140,26 @@ async fn accept_loop(listener: tokio::net::TcpListener, receiver: Arc<Receiver>)
         };
         let _ = stream.set_nodelay(true);
         let r = receiver.clone();
+        let mut stopped = stopped.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let r = r.clone();
                 async move { Ok::<_, Infallible>(r.handle(req).await) }
             });
-            let served = hyper::server::conn::http1::Builder::new()
+            let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEAD_TIMEOUT)
                 .max_buf_size(64 * 1024)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            let served = tokio::select! {
+                served = conn.as_mut() => served,
+                () = until_stopped(&mut stopped) => {
+                    // Shutting down: the request in hand (if any) finishes, then it closes.
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
             if let Err(e) = served {
                 tracing::debug!(error = %e, "webhook connection ended");
             }
@@ -120,6 +182,11 @@ async fn discard(mut body: Incoming) {
         }
     })
     .await;
+}
+
+/// Resolves once the listener is told to stop (or its stopper is gone).
+async fn until_stopped(stopped: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await;
 }
 
 fn respond(status: u16, text: &'static str) -> Response<Full<Bytes>> {
@@ -146,6 +213,7 @@ fn header_str(req: &hyper::http::request::Parts, name: &str) -> String {
 
 impl Receiver {
     async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let _counted = InFlight::new(&self.in_flight);
         if req.uri().path() != PATH {
             return respond(404, "not found\n");
         }

@@ -89,6 +89,8 @@ pub struct Faults {
     pub fail_next: u32,
     /// The next N API requests trip the secondary limit (`retry-after` as configured).
     pub secondary_next: u32,
+    /// How far ahead (or, negative, behind) of the real time the `Date` header is, in seconds.
+    pub clock_skew_secs: i64,
 }
 
 /// Counters the tests read through `/_sim/stats`.
@@ -404,7 +406,8 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
     let is_web = req.path.starts_with("/login/");
-    let response = match fault {
+    let skew = shared.faults().clock_skew_secs;
+    let mut response = match fault {
         Some(Some(Fault::Reset)) => Response::new(500).faulty(Fault::Reset),
         Some(None) => Response::json(
             502,
@@ -421,6 +424,10 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
         shared.stats().faults_injected += 1;
     }
     drop(inflight);
+    // GitHub dates every answer; `tidemarkd doctor` measures clock skew from it.
+    response
+        .headers
+        .push(("date".into(), clock::http_date(clock::now() + skew)));
     response
 }
 

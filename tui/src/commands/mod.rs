@@ -97,6 +97,7 @@ pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> 
         } => github::disconnect_github(args, endpoint).await,
         // Dispatched before a runtime exists (see `cli::main_from`).
         Command::Daemon { .. } => unreachable!("the daemon subcommand is run by cli::main_from"),
+        Command::Completions { .. } => unreachable!("completions are printed by cli::main_from"),
     }
 }
 

@@ -1,0 +1,235 @@
+//! The operations subcommands of `tidemarkd`: service install, backup, restore, doctor. Each
+//! returns a message for the caller to print as an error.
+
+use super::service::{self, Scope, UnitSpec};
+use super::{backup, control, doctor};
+use crate::daemon::{prepare_data_dir, store_dir};
+use crate::store::{Store, StoreError};
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, BufWriter, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+pub fn install_service(
+    spec: UnitSpec,
+    unit_dir: Option<PathBuf>,
+    print: bool,
+) -> Result<(), String> {
+    if print {
+        print!("{}", service::unit::render(&spec));
+        return Ok(());
+    }
+    let scope = spec.scope;
+    let (path, next) =
+        service::install(&service::InstallOptions { spec, unit_dir }).map_err(|e| e.to_string())?;
+    println!("wrote {}", path.display());
+    if scope == Scope::System {
+        println!(
+            "the daemon runs as user {0} with data in {1}; its socket {2} is open to group {0}",
+            service::unit::SYSTEM_USER,
+            service::unit::SYSTEM_DATA_DIR,
+            service::unit::SYSTEM_SOCKET
+        );
+    }
+    println!("next:");
+    for line in next {
+        println!("  {line}");
+    }
+    Ok(())
+}
+
+pub fn uninstall_service(scope: Scope, unit_dir: Option<&Path>) -> Result<(), String> {
+    match service::uninstall(scope, unit_dir).map_err(|e| e.to_string())? {
+        Some(path) => println!("removed {}", path.display()),
+        None => println!("no unit installed"),
+    }
+    println!(
+        "data, encryption key{} are kept",
+        if scope == Scope::System {
+            " and the tidemark account"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
+/// `tidemarkd backup PATH`: from the running daemon (its control socket) or, when none runs,
+/// from the store directly; written to PATH.partial, verified, then renamed into place.
+pub fn backup(data_dir: &Path, path: &Path) -> Result<(), String> {
+    if path.exists() {
+        return Err(format!(
+            "{} exists; choose another name (a backup never overwrites)",
+            path.display()
+        ));
+    }
+    let partial = PathBuf::from(format!("{}.partial", path.display()));
+    let _ = std::fs::remove_file(&partial);
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&partial)
+        .map_err(|e| format!("cannot create {}: {e}", partial.display()))?;
+    let result = write_backup(data_dir, &file).and_then(|source| {
+        file.sync_all().map_err(|e| e.to_string())?;
+        let reader = BufReader::new(File::open(&partial).map_err(|e| e.to_string())?);
+        let (header, _) = backup::read(reader)
+            .map_err(|e| format!("the backup just written does not verify: {e}"))?;
+        Ok((source, header))
+    });
+    let (source, header) = match result {
+        Ok(ok) => ok,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&partial, path).map_err(|e| e.to_string())?;
+    sync_parent(path).map_err(|e| e.to_string())?;
+    println!(
+        "backup {}: {} records, schema v{} ({source}), verified",
+        path.display(),
+        header.records,
+        header.schema
+    );
+    println!(
+        "the encryption key is not in it: keep a copy of {} (or of INTEGRATION_ENCRYPTION_KEY)",
+        data_dir.join(crate::crypto::KEY_FILE).display()
+    );
+    Ok(())
+}
+
+fn write_backup(data_dir: &Path, file: &File) -> Result<&'static str, String> {
+    let mut out = BufWriter::new(file);
+    if control::fetch_backup(data_dir, &mut out)?.is_some() {
+        out.flush().map_err(|e| e.to_string())?;
+        return Ok("taken by the running daemon");
+    }
+    let dir = store_dir(data_dir);
+    if !dir.exists() {
+        return Err(format!("no store at {}", dir.display()));
+    }
+    super::ensure_owner(data_dir, "with no daemon running, run backup")?;
+    let store = Store::open(&dir).map_err(|e| match e {
+        StoreError::Locked(_) => format!(
+            "the store is held by a running tidemarkd whose control socket {} does not answer",
+            control::path(data_dir).display()
+        ),
+        other => other.to_string(),
+    })?;
+    let snapshot = store.snapshot().map_err(|e| e.to_string())?;
+    backup::write(&snapshot, &mut out).map_err(|e| e.to_string())?;
+    out.flush().map_err(|e| e.to_string())?;
+    Ok("read from the store; no daemon was running")
+}
+
+/// `tidemarkd restore PATH`: verify the backup, refuse while a daemon holds the store, build the
+/// new store beside the old one, then swap them (the old one is kept).
+pub fn restore(data_dir: &Path, path: &Path) -> Result<(), String> {
+    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let (header, snapshot) =
+        backup::read(BufReader::new(file)).map_err(|e| format!("{}: {e}", path.display()))?;
+    prepare_data_dir(data_dir).map_err(|e| e.to_string())?;
+    super::ensure_owner(data_dir, "run restore")?;
+    let live = store_dir(data_dir);
+    let in_use = || {
+        format!(
+            "the store in {} is in use by a running tidemarkd; stop it first (e.g. `systemctl \
+             stop tidemarkd` or `systemctl --user stop tidemarkd`), then restore",
+            data_dir.display()
+        )
+    };
+    if control::ping(data_dir) {
+        return Err(in_use());
+    }
+    if live.exists()
+        && let Err(StoreError::Locked(_)) = Store::open(&live)
+    {
+        return Err(in_use());
+    }
+    let staging = data_dir.join("store.restoring");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(|e| e.to_string())?;
+    }
+    let (restored, integrity) = Store::create_from_snapshot(&staging, &snapshot).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&staging);
+        format!("the backup could not be restored: {e}")
+    })?;
+    if !integrity.problems.is_empty() {
+        drop(restored);
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(format!(
+            "the backup holds {} record(s) that do not decode ({}); nothing changed",
+            integrity.problems.len(),
+            integrity.problems[0]
+        ));
+    }
+    // The key is not in the backup: say whether the one in force opens the restored secrets.
+    let key_warning = match crate::crypto::load_keyring(data_dir, false) {
+        Ok((keyring, _)) => {
+            let unreadable = crate::daemon::report_unreadable_secrets(&restored, &keyring)
+                .map_err(|e| e.to_string())?;
+            (unreadable > 0).then(|| {
+                format!(
+                    "warning: {unreadable} secret(s) cannot be decrypted with the current key; \
+                     put back the key file (or INTEGRATION_ENCRYPTION_KEY) from when the backup \
+                     was taken"
+                )
+            })
+        }
+        Err(e) => Some(format!(
+            "warning: no usable encryption key ({e}); stored secrets stay sealed"
+        )),
+    };
+    restored.flush().map_err(|e| e.to_string())?;
+    drop(restored);
+    let mut kept = None;
+    if live.exists() {
+        let aside = data_dir.join(format!("store.before-restore-{}", crate::store::now()));
+        std::fs::rename(&live, &aside).map_err(|e| e.to_string())?;
+        kept = Some(aside);
+    }
+    std::fs::rename(&staging, &live).map_err(|e| e.to_string())?;
+    File::open(data_dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| e.to_string())?;
+    println!(
+        "restored {} records (schema v{}, backup of {}) into {}",
+        header.records,
+        header.schema,
+        doctor::format_time(header.created_at),
+        live.display()
+    );
+    if let Some(aside) = kept {
+        println!("the previous store is kept in {}", aside.display());
+    }
+    if let Some(w) = key_warning {
+        println!("{w}");
+    }
+    Ok(())
+}
+
+/// `tidemarkd doctor`: print every verdict; an error when any failed.
+pub fn doctor(inputs: &doctor::Inputs) -> Result<(), String> {
+    let checks = doctor::run(inputs);
+    for c in &checks {
+        println!("{c}");
+    }
+    let failed = checks
+        .iter()
+        .filter(|c| c.verdict == doctor::Verdict::Fail)
+        .count();
+    if failed > 0 {
+        return Err(format!("{failed} check(s) failed"));
+    }
+    Ok(())
+}

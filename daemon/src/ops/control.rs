@@ -1,0 +1,192 @@
+//! The daemon's control socket, `DATA_DIR/control.sock`: operations for the daemon's own
+//! account (and root), kept off the team-facing RPC service. It lives in the 0700 data dir and
+//! checks the peer's uid as well. One request line per connection:
+//! - `backup`: the reply is a backup stream ([`super::backup`]) of a consistent snapshot;
+//! - `check`: the reply is `records N`, then one `problem ...` line per corrupt record, then `end`;
+//! - `ping`: the reply is `pong` (is a daemon serving this data dir?).
+//!
+//! An error is a reply starting with `ERR `.
+
+use super::backup;
+use crate::rpc::Shared;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::AsyncReadExt;
+
+pub const CONTROL_FILE: &str = "control.sock";
+
+pub fn path(data_dir: &Path) -> PathBuf {
+    data_dir.join(CONTROL_FILE)
+}
+
+/// Removes the control socket when the daemon stops.
+#[derive(Debug)]
+pub struct ControlGuard(PathBuf);
+
+impl Drop for ControlGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Bind the control socket. Call with the store open (sled's lock makes us the data dir's only
+/// daemon, so a socket file already there is stale).
+pub fn bind(data_dir: &Path) -> std::io::Result<(tokio::net::UnixListener, ControlGuard)> {
+    let path = path(data_dir);
+    match std::fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let listener = tokio::net::UnixListener::bind(&path)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    Ok((listener, ControlGuard(path)))
+}
+
+/// Serve control requests until the future is dropped (forever pending without a listener).
+pub async fn serve(listener: Option<tokio::net::UnixListener>, shared: Arc<Shared>) {
+    let Some(listener) = listener else {
+        return std::future::pending().await;
+    };
+    // SAFETY: geteuid has no preconditions.
+    let own_uid = unsafe { libc::geteuid() };
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let allowed = stream
+            .peer_cred()
+            .is_ok_and(|c| c.uid() == own_uid || c.uid() == 0);
+        if !allowed {
+            tracing::warn!("control socket: a connection from another user refused");
+            continue;
+        }
+        tokio::spawn(handle(stream, shared.clone()));
+    }
+}
+
+async fn handle(mut stream: tokio::net::UnixStream, shared: Arc<Shared>) {
+    // The request line, byte by byte (nothing read past it), at most 64 bytes.
+    let mut line = Vec::new();
+    while line.len() < 64 {
+        match stream.read_u8().await {
+            Ok(b'\n') => break,
+            Ok(b) => line.push(b),
+            Err(_) => return,
+        }
+    }
+    let op = String::from_utf8_lossy(&line).trim().to_string();
+    // The reply is written from a blocking thread: a backup streams straight from the snapshot
+    // to the socket, with no second copy of the store in memory.
+    let Ok(stream) = stream.into_std() else {
+        return;
+    };
+    let _ = tokio::task::spawn_blocking(move || {
+        if stream.set_nonblocking(false).is_err() {
+            return;
+        }
+        let mut out = std::io::BufWriter::new(&stream);
+        if let Err(e) = reply(&op, &shared, &mut out) {
+            let _ = out.write_all(format!("ERR {e}\n").as_bytes());
+        }
+        let _ = out.flush();
+    })
+    .await;
+}
+
+/// Answer one request. An error before anything was written becomes an `ERR` line.
+fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> {
+    match op {
+        "backup" => {
+            let started = std::time::Instant::now();
+            let snapshot = shared.store.snapshot().map_err(|e| e.to_string())?;
+            // About how long writers waited (the snapshot holds the write lock).
+            let snapshot_ms = started.elapsed().as_millis() as u64;
+            let header = backup::write(&snapshot, out).map_err(|e| e.to_string())?;
+            tracing::info!(
+                records = header.records,
+                snapshot_ms,
+                "backup snapshot sent"
+            );
+            Ok(())
+        }
+        "check" => {
+            let report = shared.store.check_integrity().map_err(|e| e.to_string())?;
+            let mut text = format!("records {}\n", report.records);
+            for p in &report.problems {
+                text.push_str(&format!("problem {}\n", p.replace('\n', " ")));
+            }
+            text.push_str("end\n");
+            out.write_all(text.as_bytes()).map_err(|e| e.to_string())
+        }
+        "ping" => out.write_all(b"pong\n").map_err(|e| e.to_string()),
+        other => Err(format!("unknown request {other:?}")),
+    }
+}
+
+/// Client side: `None` when no daemon serves this data dir's control socket.
+fn request(data_dir: &Path, op: &str) -> Option<std::os::unix::net::UnixStream> {
+    let mut stream = std::os::unix::net::UnixStream::connect(path(data_dir)).ok()?;
+    stream.write_all(format!("{op}\n").as_bytes()).ok()?;
+    Some(stream)
+}
+
+/// Ask the running daemon for a backup; its bytes are copied to `out` as they come.
+/// `Ok(None)`: no daemon answers.
+pub fn fetch_backup(data_dir: &Path, out: &mut impl Write) -> Result<Option<()>, String> {
+    let Some(mut stream) = request(data_dir, "backup") else {
+        return Ok(None);
+    };
+    let mut first = [0u8; 4];
+    stream
+        .read_exact(&mut first)
+        .map_err(|e| format!("the daemon did not answer the backup request: {e}"))?;
+    if &first == b"ERR " {
+        let mut rest = String::new();
+        let _ = stream.read_to_string(&mut rest);
+        return Err(format!(
+            "the daemon could not take a backup: {}",
+            rest.trim()
+        ));
+    }
+    out.write_all(&first).map_err(|e| e.to_string())?;
+    std::io::copy(&mut stream, out).map_err(|e| format!("backup stream: {e}"))?;
+    Ok(Some(()))
+}
+
+/// Whether a daemon serves this data dir's control socket.
+pub fn ping(data_dir: &Path) -> bool {
+    let Some(mut stream) = request(data_dir, "ping") else {
+        return false;
+    };
+    let mut answer = String::new();
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    stream.read_to_string(&mut answer).is_ok() && answer == "pong\n"
+}
+
+/// Ask the running daemon to check its store. `Ok(None)`: no daemon answers.
+pub fn check(data_dir: &Path) -> Result<Option<crate::store::Integrity>, String> {
+    let Some(stream) = request(data_dir, "check") else {
+        return Ok(None);
+    };
+    let mut report = crate::store::Integrity::default();
+    let mut ended = false;
+    for line in BufReader::new(stream).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        if let Some(e) = line.strip_prefix("ERR ") {
+            return Err(e.to_string());
+        } else if let Some(n) = line.strip_prefix("records ") {
+            report.records = n.parse().map_err(|_| format!("bad reply {line:?}"))?;
+        } else if let Some(p) = line.strip_prefix("problem ") {
+            report.problems.push(p.to_string());
+        } else if line == "end" {
+            ended = true;
+        }
+    }
+    if !ended {
+        return Err("the daemon's answer was cut short".into());
+    }
+    Ok(Some(report))
+}

@@ -1,0 +1,374 @@
+//! `tidemarkd doctor`: checks that each end in one verdict line (ok, warn or fail).
+
+use super::control;
+use crate::crypto::{KEY_ENV, KEY_FILE, KeyFileRead, Keyring, read_key_file};
+use crate::daemon::store_dir;
+use crate::store::{Store, StoreError};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Clock skew against GitHub's `Date` header from which doctor warns, and fails.
+pub const SKEW_WARN_SECS: i64 = 30;
+pub const SKEW_FAIL_SECS: i64 = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Ok,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: &'static str,
+    pub verdict: Verdict,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = match self.verdict {
+            Verdict::Ok => "ok  ",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "fail",
+        };
+        write!(f, "{v}  {}: {}", self.name, self.detail)
+    }
+}
+
+pub struct Inputs {
+    pub data_dir: PathBuf,
+    pub socket: PathBuf,
+    pub api_url: String,
+    pub public_url: Option<String>,
+}
+
+fn check(name: &'static str, verdict: Verdict, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        verdict,
+        detail: detail.into(),
+    }
+}
+
+/// Run every check, in order.
+pub fn run(inputs: &Inputs) -> Vec<Check> {
+    let mut out = vec![data_dir(inputs), key(inputs), store(inputs), socket(inputs)];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let (reach, skew) = runtime.block_on(github(&inputs.api_url));
+    out.push(reach);
+    out.push(skew);
+    out.push(runtime.block_on(webhook_url(inputs.public_url.as_deref())));
+    out
+}
+
+fn data_dir(inputs: &Inputs) -> Check {
+    let dir = &inputs.data_dir;
+    match std::fs::metadata(dir) {
+        Err(e) => check("data dir", Verdict::Fail, format!("{}: {e}", dir.display())),
+        Ok(meta) => {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o022 != 0 {
+                check(
+                    "data dir",
+                    Verdict::Fail,
+                    format!(
+                        "{} has mode {mode:04o} (others can write): `chmod 700 {}`",
+                        dir.display(),
+                        dir.display()
+                    ),
+                )
+            } else {
+                check(
+                    "data dir",
+                    Verdict::Ok,
+                    format!("{} (mode {mode:04o})", dir.display()),
+                )
+            }
+        }
+    }
+}
+
+fn key(inputs: &Inputs) -> Check {
+    if let Some(text) = std::env::var_os(KEY_ENV).filter(|v| !v.is_empty()) {
+        let text = crate::crypto::Secret::new(text.to_string_lossy().into_owned());
+        return match Keyring::parse(text.expose(), KEY_ENV) {
+            Ok(k) => check(
+                "encryption key",
+                Verdict::Ok,
+                format!("{} key(s) from {KEY_ENV}", k.len()),
+            ),
+            Err(e) => check("encryption key", Verdict::Fail, e.to_string()),
+        };
+    }
+    let path = inputs.data_dir.join(KEY_FILE);
+    match read_key_file(&path) {
+        Ok(keys) => match Keyring::from_secrets(&keys, &path.display().to_string()) {
+            Ok(k) => check(
+                "encryption key",
+                Verdict::Ok,
+                format!("{} key(s) in {} (mode 0600)", k.len(), path.display()),
+            ),
+            Err(e) => check("encryption key", Verdict::Fail, e.to_string()),
+        },
+        Err(KeyFileRead::Missing) => check(
+            "encryption key",
+            Verdict::Warn,
+            format!(
+                "{} does not exist yet (created on first start)",
+                path.display()
+            ),
+        ),
+        Err(KeyFileRead::Refused(e)) => check("encryption key", Verdict::Fail, e.to_string()),
+    }
+}
+
+fn store(inputs: &Inputs) -> Check {
+    let verdict = |r: crate::store::Integrity, how: &str| {
+        if r.problems.is_empty() {
+            check(
+                "store",
+                Verdict::Ok,
+                format!("{} records, all readable ({how})", r.records),
+            )
+        } else {
+            check(
+                "store",
+                Verdict::Fail,
+                format!(
+                    "{} of {} records unreadable ({how}); first: {}",
+                    r.problems.len(),
+                    r.records,
+                    r.problems[0]
+                ),
+            )
+        }
+    };
+    match control::check(&inputs.data_dir) {
+        Ok(Some(report)) => return verdict(report, "checked by the running daemon"),
+        Ok(None) => {}
+        Err(e) => return check("store", Verdict::Fail, format!("the running daemon: {e}")),
+    }
+    let dir = store_dir(&inputs.data_dir);
+    if !dir.exists() {
+        return check(
+            "store",
+            Verdict::Warn,
+            format!("no store yet in {}", dir.display()),
+        );
+    }
+    if let Err(e) = super::ensure_owner(&inputs.data_dir, "check it") {
+        return check("store", Verdict::Warn, format!("not checked: {e}"));
+    }
+    match Store::open(&dir).and_then(|s| s.check_integrity()) {
+        Ok(report) => verdict(report, "no daemon running"),
+        Err(StoreError::Locked(_)) => check(
+            "store",
+            Verdict::Warn,
+            "held by a running tidemarkd whose control socket does not answer; not checked",
+        ),
+        Err(e) => check("store", Verdict::Fail, e.to_string()),
+    }
+}
+
+fn socket(inputs: &Inputs) -> Check {
+    use std::os::unix::fs::FileTypeExt;
+    let path = &inputs.socket;
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(_) => {
+            return check(
+                "socket",
+                Verdict::Warn,
+                format!("no daemon: {} does not exist", path.display()),
+            );
+        }
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if !meta.file_type().is_socket() {
+        return check(
+            "socket",
+            Verdict::Fail,
+            format!("{} is not a socket", path.display()),
+        );
+    }
+    if mode & 0o007 != 0 {
+        return check(
+            "socket",
+            Verdict::Fail,
+            format!(
+                "{} has mode {mode:04o}: other users can connect",
+                path.display()
+            ),
+        );
+    }
+    match std::os::unix::net::UnixStream::connect(path) {
+        Ok(_) => check(
+            "socket",
+            Verdict::Ok,
+            format!("{} accepts connections (mode {mode:04o})", path.display()),
+        ),
+        Err(e) => check(
+            "socket",
+            Verdict::Warn,
+            format!("{} is stale, no daemon answers ({e})", path.display()),
+        ),
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("tidemarkd-doctor/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// GitHub's API answers (any HTTP answer counts) and its `Date` is close to ours.
+async fn github(api_url: &str) -> (Check, Check) {
+    let sent = crate::store::now();
+    let resp = match client().get(api_url).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                check(
+                    "github",
+                    Verdict::Fail,
+                    format!("{api_url} unreachable: {e}"),
+                ),
+                check("clock", Verdict::Warn, "not checked (GitHub unreachable)"),
+            );
+        }
+    };
+    let reach = if resp.status().is_server_error() {
+        check(
+            "github",
+            Verdict::Warn,
+            format!("{api_url} answers {}", resp.status()),
+        )
+    } else {
+        check(
+            "github",
+            Verdict::Ok,
+            format!("{api_url} answers ({})", resp.status()),
+        )
+    };
+    let date = resp
+        .headers()
+        .get("date")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_http_date);
+    let clock = match date {
+        None => check(
+            "clock",
+            Verdict::Warn,
+            "GitHub's answer has no usable Date header",
+        ),
+        Some(theirs) => {
+            let skew = (sent + crate::store::now()) / 2 - theirs;
+            let detail = format!("{skew:+} s against GitHub's Date header");
+            if skew.abs() >= SKEW_FAIL_SECS {
+                check(
+                    "clock",
+                    Verdict::Fail,
+                    format!(
+                        "{detail}: fix the clock (NTP); token expiry and webhook checks go wrong"
+                    ),
+                )
+            } else if skew.abs() >= SKEW_WARN_SECS {
+                check("clock", Verdict::Warn, format!("{detail}: enable NTP"))
+            } else {
+                check("clock", Verdict::Ok, detail)
+            }
+        }
+    };
+    (reach, clock)
+}
+
+/// The public URL reaches a tidemark webhook listener: an unsigned POST must come back 401
+/// "bad signature" (our receiver's answer), which changes nothing in the store.
+async fn webhook_url(public_url: Option<&str>) -> Check {
+    let Some(base) = public_url else {
+        return check(
+            "webhook url",
+            Verdict::Warn,
+            "no --public-url: no webhooks, periodic syncs only",
+        );
+    };
+    let url = format!(
+        "{}{}",
+        base.trim_end_matches('/'),
+        crate::webhooks::receiver::PATH
+    );
+    let resp = client()
+        .post(&url)
+        .header("X-GitHub-Event", "ping")
+        .header("X-GitHub-Delivery", "tidemark-doctor")
+        .body("{}")
+        .send()
+        .await;
+    match resp {
+        Err(e) => check(
+            "webhook url",
+            Verdict::Fail,
+            format!("{url} unreachable: {e}"),
+        ),
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap_or_default();
+            if status == 401 && body.contains("bad signature") {
+                check(
+                    "webhook url",
+                    Verdict::Ok,
+                    format!("{url} reaches tidemarkd's listener"),
+                )
+            } else {
+                check(
+                    "webhook url",
+                    Verdict::Fail,
+                    format!(
+                        "{url} answers {status}, not tidemarkd's listener (is the tunnel pointed at --webhook-addr?)"
+                    ),
+                )
+            }
+        }
+    }
+}
+
+/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`) as Unix seconds.
+pub fn parse_http_date(text: &str) -> Option<i64> {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(text.trim(), format)
+        .ok()
+        .map(|t| t.assume_utc().unix_timestamp())
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn format_time(secs: i64) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_else(|| secs.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            super::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(super::parse_http_date("yesterday"), None);
+        assert_eq!(super::format_time(784_111_777), "1994-11-06 08:49:37 UTC");
+    }
+}
