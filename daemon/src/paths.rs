@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 pub const DATA_DIR_ENV: &str = "TIDEMARK_DATA_DIR";
 pub const SOCKET_ENV: &str = "TIDEMARK_SOCKET";
 pub const SOCKET_FILE: &str = "tidemark.sock";
+/// Where the system service (`tidemarkd install-service --system`) keeps its socket.
+pub const SYSTEM_SOCKET: &str = "/run/tidemark/tidemark.sock";
 
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -46,6 +48,54 @@ pub fn resolve(
     Ok((data_dir, socket))
 }
 
+/// The socket a client uses: the one given (flag or `TIDEMARK_SOCKET`), else the per-user
+/// default while it exists, else the system service's when that exists (then `true`: a client
+/// must not start a per-user daemon of its own), else the per-user default (to start).
+pub fn client_socket(
+    given: Option<PathBuf>,
+    user_default: PathBuf,
+    exists: impl Fn(&Path) -> bool,
+) -> (PathBuf, bool) {
+    if let Some(socket) = given {
+        return (socket, false);
+    }
+    let system = Path::new(SYSTEM_SOCKET);
+    if !exists(&user_default) && exists(system) {
+        return (system.to_path_buf(), true);
+    }
+    (user_default, false)
+}
+
 fn non_empty_env(name: &str) -> Option<std::ffi::OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_finds_the_system_service_only_when_it_has_no_daemon_of_its_own() {
+        let user = PathBuf::from("/home/a/.local/share/tidemark/tidemark.sock");
+        let system = PathBuf::from(SYSTEM_SOCKET);
+        let given = PathBuf::from("/tmp/x.sock");
+        let only = |p: &'static [&'static str]| move |q: &Path| p.iter().any(|s| Path::new(s) == q);
+        assert_eq!(
+            client_socket(Some(given.clone()), user.clone(), only(&[SYSTEM_SOCKET])),
+            (given, false)
+        );
+        assert_eq!(
+            client_socket(None, user.clone(), only(&[SYSTEM_SOCKET])),
+            (system, true)
+        );
+        assert_eq!(
+            client_socket(
+                None,
+                user.clone(),
+                only(&["/home/a/.local/share/tidemark/tidemark.sock", SYSTEM_SOCKET])
+            ),
+            (user.clone(), false)
+        );
+        assert_eq!(client_socket(None, user.clone(), only(&[])), (user, false));
+    }
 }

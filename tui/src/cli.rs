@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::parser::ValueSource;
@@ -383,11 +383,14 @@ pub fn daemon_args(matches: &ArgMatches, cli: &Cli, passthrough: &[OsString]) ->
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
-    let (data_dir, socket) = paths::resolve(cli.data_dir, cli.socket)?;
+    let given = cli.socket.clone();
+    let (data_dir, user_socket) = paths::resolve(cli.data_dir, cli.socket)?;
+    // No daemon of this user's own, but the system service runs: use it (and start none).
+    let (socket, system) = paths::client_socket(given, user_socket, Path::exists);
     let endpoint = Endpoint {
         data_dir,
         socket,
-        autostart: !cli.no_start,
+        autostart: !cli.no_start && !system,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
