@@ -7,20 +7,10 @@ use tidemark_protocol::{
     ConnectMethod, ConnectPrompt, ConnectRequest, ConnectStarted, ConnectState, RpcError,
     SecretState, TeamRef, TidemarkClient,
 };
-use tidemark_tests::harness::{self, Daemon, Sandbox, connect, ctx, use_simulator};
+use tidemark_tests::harness::{
+    self, Daemon, Sandbox, block_on_shared as block_on, connect, ctx, use_simulator,
+};
 
-/// One runtime for the whole file: a tarpc client lives on the runtime it was made on.
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime")
-    })
-    .block_on(f)
-}
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
 
 fn sim() -> Sim {

@@ -4,20 +4,10 @@
 use serde_json::Value;
 use tidemark_daemon::store::Store;
 use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, SyncStatus, TeamRef};
-use tidemark_tests::harness::{Daemon, Sandbox, connect, ctx, use_simulator};
+use tidemark_tests::harness::{
+    Daemon, Sandbox, block_on_shared as block_on, connect, ctx, use_simulator,
+};
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime")
-    })
-    .block_on(f)
-}
 
 fn team() -> TeamRef {
     TeamRef::Name("platform".into())

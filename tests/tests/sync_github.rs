@@ -6,20 +6,10 @@ use tidemark_daemon::store::Store;
 use tidemark_protocol::{
     ConnectMethod, ConnectRequest, ConnectState, SyncProgress, SyncStatus, TeamRef, TidemarkClient,
 };
-use tidemark_tests::harness::{Daemon, Sandbox, connect, ctx, use_simulator};
+use tidemark_tests::harness::{
+    Daemon, Sandbox, block_on_shared as block_on, connect, ctx, use_simulator,
+};
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig, Stats};
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime")
-    })
-    .block_on(f)
-}
 
 fn team() -> TeamRef {
     TeamRef::Name("platform".into())

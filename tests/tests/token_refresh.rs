@@ -6,20 +6,10 @@ use std::time::Duration;
 use tidemark_daemon::crypto::load_keyring_with;
 use tidemark_daemon::store::{Provider, SecretField, Store};
 use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, TeamRef};
-use tidemark_tests::harness::{Daemon, Sandbox, connect, ctx, read, use_simulator, wait_until};
+use tidemark_tests::harness::{
+    Daemon, Sandbox, block_on_shared as block_on, connect, ctx, read, use_simulator, wait_until,
+};
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime")
-    })
-    .block_on(f)
-}
 
 /// A simulator whose tokens expire in two minutes (inside the daemon's refresh margin).
 fn sim() -> Sim {

@@ -9,21 +9,10 @@ use tidemark_protocol::{
     ConnectMethod, ConnectRequest, ConnectState, PrQuery, TeamRef, TidemarkClient,
 };
 use tidemark_tests::harness::{
-    Daemon, Sandbox, connect, ctx, files_containing, use_simulator, wait_until,
+    Daemon, Sandbox, block_on_shared as block_on, connect, connect_team_and_track_all, ctx,
+    files_containing, use_simulator, wait_until,
 };
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime")
-    })
-    .block_on(f)
-}
 
 fn team() -> TeamRef {
     TeamRef::Name("platform".into())
@@ -70,40 +59,8 @@ fn setup() -> Setup {
     });
     let client = block_on(async {
         let client = connect(&daemon.socket).await.unwrap();
-        client
-            .team_create(ctx(), "platform".into())
+        connect_team_and_track_all(&client, "platform")
             .await
-            .unwrap()
-            .unwrap();
-        let started = client
-            .github_connect(
-                ctx(),
-                ConnectRequest {
-                    team: team(),
-                    method: ConnectMethod::Device,
-                    org: None,
-                    replace: false,
-                },
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        while let ConnectState::Waiting = client
-            .github_connect_status(ctx(), started.flow, 2_000)
-            .await
-            .unwrap()
-            .unwrap()
-        {}
-        let names = client
-            .repos_available(ctx(), team())
-            .await
-            .unwrap()
-            .unwrap();
-        let names = names.into_iter().map(|r| r.full_name).collect();
-        client
-            .repos_track(ctx(), team(), names)
-            .await
-            .unwrap()
             .unwrap();
         client
     });
@@ -605,46 +562,7 @@ fn after_downtime_missed_deliveries_are_asked_again_and_converge_out_of_order() 
     };
     let daemon = Daemon::start_with(&sandbox, 0, args);
     let client = block_on(connect(&daemon.socket)).unwrap();
-    block_on(async {
-        client
-            .team_create(ctx(), "platform".into())
-            .await
-            .unwrap()
-            .unwrap();
-        let started = client
-            .github_connect(
-                ctx(),
-                ConnectRequest {
-                    team: team(),
-                    method: ConnectMethod::Device,
-                    org: None,
-                    replace: false,
-                },
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        while let ConnectState::Waiting = client
-            .github_connect_status(ctx(), started.flow, 2_000)
-            .await
-            .unwrap()
-            .unwrap()
-        {}
-        let names = client
-            .repos_available(ctx(), team())
-            .await
-            .unwrap()
-            .unwrap();
-        client
-            .repos_track(
-                ctx(),
-                team(),
-                names.into_iter().map(|r| r.full_name).collect(),
-            )
-            .await
-            .unwrap()
-            .unwrap();
-    });
+    block_on(connect_team_and_track_all(&client, "platform")).unwrap();
     wait_until(
         Duration::from_secs(30),
         "pings applied and the first sync done",

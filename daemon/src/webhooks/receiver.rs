@@ -214,6 +214,7 @@ fn header_str(req: &hyper::http::request::Parts, name: &str) -> String {
 impl Receiver {
     async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let _counted = InFlight::new(&self.in_flight);
+        tracing::trace!(path = req.uri().path(), "webhook request: head read");
         if req.uri().path() != PATH {
             return respond(404, "not found\n");
         }

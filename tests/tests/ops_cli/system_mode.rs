@@ -61,9 +61,9 @@ fn a_daemon_running_as_its_own_account_shares_its_socket_with_its_group_only() {
     let key = std::fs::metadata(sandbox.data_dir().join("encryption.key")).unwrap();
     assert_eq!((key.uid(), key.mode() & 0o777), (NOBODY, 0o600));
 
-    // In the group: connects, and the daemon's policy answers (not the file system).
+    // In the group: connects, and is served (it has no team yet).
     let (ok, out) = tidemark_as(OTHER, NOBODY, &daemon.socket);
-    assert!(!ok && out.contains("may not use this daemon"), "{out}");
+    assert!(ok && out.contains("No teams yet"), "{out}");
     // Outside it: the socket's mode refuses the connection.
     let (ok, out) = tidemark_as(OTHER, OTHER, &daemon.socket);
     assert!(!ok && !out.contains("may not use this daemon"), "{out}");

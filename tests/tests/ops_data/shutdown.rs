@@ -118,17 +118,10 @@ fn sigterm_during_deliveries_exits_within_5_s_and_loses_no_acknowledged_delivery
 }
 
 /// Threads of `pid` named `name` (the receiver names each delivery's thread `webhook`).
-fn threads_named(pid: i32, name: &str) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/task"))
-        .map(|tasks| {
-            tasks
-                .flatten()
-                .filter(|t| {
-                    std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name)
-                })
-                .count()
-        })
-        .unwrap_or(0)
+/// The listener has read a request's head and is reading its body (the harness runs daemons
+/// with RUST_LOG=trace).
+fn in_hand(daemon: &Daemon) -> bool {
+    daemon.log_text().contains("webhook request: head read")
 }
 
 #[test]
@@ -141,7 +134,7 @@ fn a_delivery_half_sent_at_sigterm_is_finished_stored_and_acknowledged() {
         .webhook_url()
         .trim_start_matches("http://")
         .to_string();
-    // Over 1 KiB: tiny_http hands smaller bodies over only once fully read.
+    // Half of the body is sent, then SIGTERM, then the rest.
     let zen = "z".repeat(4096);
     let body = format!(r#"{{"zen":"{zen}","hook_id":1,"repository":{{"id":{REPO_ID}}}}}"#);
     let sig = tidemark_daemon::webhooks::verify::sign(SECRET.as_bytes(), body.as_bytes());
@@ -160,8 +153,8 @@ fn a_delivery_half_sent_at_sigterm_is_finished_stored_and_acknowledged() {
     stream.write_all(first.as_bytes()).unwrap();
     wait_until(
         Duration::from_secs(10),
-        "a thread handling the delivery",
-        || (threads_named(daemon.pid(), "webhook") > 0).then_some(()),
+        "the listener to have the delivery in hand",
+        || in_hand(&daemon).then_some(()),
     );
     let sent_at = Instant::now();
     signal(daemon.pid(), libc::SIGTERM);
@@ -213,8 +206,8 @@ fn a_stalled_sender_does_not_hold_up_the_exit_beyond_5_s() {
     stalled.write_all(&[b'x'; 2048]).unwrap();
     wait_until(
         Duration::from_secs(10),
-        "a thread handling the delivery",
-        || (threads_named(daemon.pid(), "webhook") > 0).then_some(()),
+        "the listener to have the delivery in hand",
+        || in_hand(&daemon).then_some(()),
     );
     let sent_at = Instant::now();
     signal(daemon.pid(), libc::SIGTERM);
