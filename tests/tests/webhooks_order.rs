@@ -208,48 +208,63 @@ fn deliveries_in_any_order_end_where_in_order_delivery_ends() {
             assert!((200..300).contains(&status), "delivery {i}: {status}");
         }
         let client = block_on(connect(&daemon.socket)).unwrap();
-        wait_until(
-            Duration::from_secs(30),
-            "the deliveries to converge",
-            || {
-                let prs = block_on(client.pull_requests(
-                    ctx(),
-                    PrQuery {
-                        team: team(),
-                        repo: None,
-                        state: None,
-                        limit: 0,
-                    },
-                ))
-                .unwrap()
-                .unwrap();
-                let repos = block_on(client.tracked_repos(ctx(), team()))
+        let mut last = String::new();
+        let converged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wait_until(
+                Duration::from_secs(30),
+                "the deliveries to converge",
+                || {
+                    let prs = block_on(client.pull_requests(
+                        ctx(),
+                        PrQuery {
+                            team: team(),
+                            repo: None,
+                            state: None,
+                            limit: 0,
+                        },
+                    ))
                     .unwrap()
                     .unwrap();
-                let mut got: Vec<_> = prs
-                    .iter()
-                    .map(|p| {
-                        let repo = repos.iter().find(|r| r.full_name == p.repo);
-                        (
-                            repo.map(|r| r.github_repo_id.to_string())
-                                .unwrap_or_default(),
-                            p.number,
-                            format!("{:?}", p.state).to_lowercase(),
-                            u64::from(p.commits),
-                        )
-                    })
-                    .collect();
-                got.sort();
-                let names_ok = repos
-                    .iter()
-                    .any(|r| r.full_name.ends_with("/renamed-twice"));
-                let pending = block_on(client.status(ctx(), Some(team())))
-                    .unwrap()
-                    .unwrap()[0]
-                    .webhooks_pending;
-                (got == want && names_ok && pending == 0).then_some(())
-            },
-        );
+                    let repos = block_on(client.tracked_repos(ctx(), team()))
+                        .unwrap()
+                        .unwrap();
+                    let mut got: Vec<_> = prs
+                        .iter()
+                        .map(|p| {
+                            let repo = repos.iter().find(|r| r.full_name == p.repo);
+                            (
+                                repo.map(|r| r.github_repo_id.to_string())
+                                    .unwrap_or_default(),
+                                p.number,
+                                format!("{:?}", p.state).to_lowercase(),
+                                u64::from(p.commits),
+                            )
+                        })
+                        .collect();
+                    got.sort();
+                    let names_ok = repos
+                        .iter()
+                        .any(|r| r.full_name.ends_with("/renamed-twice"));
+                    let pending = block_on(client.status(ctx(), Some(team())))
+                        .unwrap()
+                        .unwrap()[0]
+                        .webhooks_pending;
+                    last = format!("pending {pending}, names ok {names_ok}, got {got:?}");
+                    (got == want && names_ok && pending == 0).then_some(())
+                },
+            )
+        }));
+        if converged.is_err() {
+            let log = daemon.log_text();
+            let problems: Vec<&str> = log
+                .lines()
+                .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+                .collect();
+            panic!(
+                "no convergence: {last}\nwanted {want:?}\nthe daemon's warnings:\n{}",
+                problems.join("\n")
+            );
+        }
         drop(client);
         daemon.stop();
         // Exactly: every record, not only what the listing shows.

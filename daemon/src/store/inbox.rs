@@ -4,7 +4,7 @@
 
 use super::keys::{Key, Kind, TeamId};
 use super::records::{DeliverySeen, HookHealth, InboxEntry, InboxRecord, StoredBody};
-use super::spool::Spool;
+use super::spool::{FrameMeta, Spool};
 use super::{Result, Store, StoreError};
 
 fn inbox_key(team: TeamId, seq: u64) -> Key {
@@ -20,9 +20,10 @@ fn health_key(team: TeamId, repo: u64) -> Key {
 }
 
 impl Store {
-    /// Write verified deliveries: each new one's body into the spool (durable at once), then its
-    /// record and delivery id into sled in one batch; one whose id was seen before is only
-    /// reported (true in the answer). The caller flushes sled before acknowledging.
+    /// Write verified deliveries: each new one into the spool, durable when this returns, then
+    /// its record and delivery id into sled in one batch (flushed by sled in the background; a
+    /// crash before that is repaired by `recover_inbox`); one whose id was seen before is only
+    /// reported (true in the answer).
     pub fn inbox_add(&self, entries: &[InboxEntry]) -> Result<Vec<bool>> {
         // Held until the records are committed, so `inbox_release` never sees bodies without
         // their records.
@@ -40,9 +41,23 @@ impl Store {
             .filter(|(_, dup)| !**dup)
             .map(|(e, _)| e)
             .collect();
-        let bodies: Vec<&[u8]> = new.iter().map(|e| e.body.as_slice()).collect();
+        let frames: Vec<(FrameMeta, &[u8])> = new
+            .iter()
+            .map(|e| {
+                let meta = FrameMeta {
+                    team_id: e.team_id,
+                    seq: e.seq,
+                    guid: e.guid.clone(),
+                    event: e.event.clone(),
+                    hook_id: e.hook_id,
+                    repo_id: e.repo_id,
+                    received_at: e.received_at,
+                };
+                (meta, e.body.as_slice())
+            })
+            .collect();
         let refs = spool
-            .append(&bodies)
+            .append(&frames)
             .map_err(|e| StoreError::Io(e.to_string()))?;
         let mut w = self.writer();
         for (e, at) in new.into_iter().zip(refs) {
@@ -166,9 +181,57 @@ impl Store {
         Ok(guids)
     }
 
-    /// Delete the spool segments no waiting delivery refers to. Returns how many went.
+    /// Record again the deliveries the spool holds but sled lost (a crash before sled's
+    /// background flush): each intact frame whose delivery id sled does not know, of a team that
+    /// still exists. Returns how many. Runs when the store opens, before any writer.
+    pub(crate) fn recover_inbox(&self) -> Result<usize> {
+        let spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
+        let frames = spool.frames().map_err(|e| StoreError::Io(e.to_string()))?;
+        let mut w = self.writer();
+        let mut recovered = 0;
+        for (m, at) in frames {
+            if self.contains(seen_key(m.team_id, &m.guid))? || self.team(m.team_id)?.is_none() {
+                continue;
+            }
+            w.put(
+                inbox_key(m.team_id, m.seq),
+                &InboxRecord {
+                    team_id: m.team_id,
+                    seq: m.seq,
+                    guid: m.guid.clone(),
+                    event: m.event,
+                    hook_id: m.hook_id,
+                    repo_id: m.repo_id,
+                    received_at: m.received_at,
+                    body: StoredBody::Spooled(at),
+                },
+            );
+            w.put(
+                seen_key(m.team_id, &m.guid),
+                &DeliverySeen {
+                    team_id: m.team_id,
+                    received_at: m.received_at,
+                },
+            );
+            recovered += 1;
+        }
+        w.commit()?;
+        if recovered > 0 {
+            self.db.flush()?;
+            tracing::warn!(
+                recovered,
+                "webhook deliveries recorded again from the spool after a crash"
+            );
+        }
+        Ok(recovered)
+    }
+
+    /// Delete the spool segments no waiting delivery refers to. Returns how many went. Sled is
+    /// flushed first: a record removed in memory only could come back after a crash, pointing
+    /// at a segment that is gone.
     pub fn inbox_release(&self) -> Result<usize> {
         let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
+        self.db.flush()?;
         let mut first: Option<u64> = None;
         for team in self.teams()? {
             for item in self.db.scan_prefix(Key::new(team.id, Kind::Inbox)) {

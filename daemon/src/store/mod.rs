@@ -133,6 +133,7 @@ impl Store {
             spool: Mutex::new(spool),
         };
         schema::check_and_upgrade(&store)?;
+        store.recover_inbox()?;
         Ok(store)
     }
 

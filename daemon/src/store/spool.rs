@@ -1,11 +1,17 @@
-//! Webhook bodies on disk, outside sled: append-only segment files in `<store>/inbox/`, each body
-//! found again by its segment, offset, length and CRC (kept in the inbox record in sled).
+//! The webhook inbox's write-ahead log: append-only segment files in `<store>/inbox/`, one frame
+//! per delivery (its inbox record's fields and its body), each body found again by its segment,
+//! offset, length and CRC (kept in the inbox record in sled).
 //!
 //! Why not in sled: a 21 KB body makes its tree leaf a sled blob, a file written and fsynced of
 //! its own on every change, and that cost most of the receiver's time. Here a whole batch of
-//! bodies is one sequential write and one `fdatasync`, before their records go into sled, so a
-//! record never points at bytes that are not durable (a crash in between leaves only unreferenced
-//! bytes at a segment's tail). Segments that no waiting delivery refers to are deleted.
+//! deliveries is one sequential write and one `fdatasync`, which is what makes them durable:
+//! their sled records follow without a flush of their own (sled flushes in the background), and
+//! if a crash loses them, opening the store finds the frames whose delivery id sled does not
+//! know and records them again (`Store::recover_inbox`). Segments that no waiting delivery
+//! refers to are deleted.
+//!
+//! Frame: magic `TMW1`, frame length (u32, after this 16-byte header), CRC-32 of the rest, meta
+//! length (u32), bincode meta ([`FrameMeta`]), body.
 
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
@@ -15,6 +21,20 @@ use std::path::{Path, PathBuf};
 
 /// A segment takes new bodies until it is this long.
 const SEGMENT_MAX: u64 = 64 * 1024 * 1024;
+const MAGIC: &[u8; 4] = b"TMW1";
+const HEADER: usize = 16;
+
+/// What a frame says of its delivery besides the body: enough to record it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameMeta {
+    pub team_id: u64,
+    pub seq: u64,
+    pub guid: String,
+    pub event: String,
+    pub hook_id: Option<u64>,
+    pub repo_id: Option<u64>,
+    pub received_at: i64,
+}
 
 /// Where a body is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,24 +150,68 @@ impl Spool {
         Ok(self.current.as_mut().expect("opened above"))
     }
 
-    /// Append bodies and make them durable (one write each, one `fdatasync` for all).
-    pub fn append(&mut self, bodies: &[&[u8]]) -> Result<Vec<BodyRef>, SpoolError> {
+    /// Append deliveries and make them durable (one write, one `fdatasync` for all).
+    pub fn append(&mut self, frames: &[(FrameMeta, &[u8])]) -> Result<Vec<BodyRef>, SpoolError> {
         let dir = self.dir.clone();
         let (segment, file, len) = self.current()?;
         let path = Self::path_of(&dir, *segment);
-        let mut refs = Vec::with_capacity(bodies.len());
-        for body in bodies {
-            file.write_all(body).map_err(io(&path))?;
+        let mut out = Vec::with_capacity(frames.iter().map(|(_, b)| b.len() + 256).sum());
+        let mut refs = Vec::with_capacity(frames.len());
+        for (meta, body) in frames {
+            let meta = bincode::serialize(meta).expect("frame meta serialises to memory");
+            let rest_len = 4 + meta.len() + body.len();
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(&(meta.len() as u32).to_le_bytes());
+            crc.update(&meta);
+            crc.update(body);
+            out.extend_from_slice(MAGIC);
+            out.extend_from_slice(&((rest_len - 4) as u32).to_le_bytes());
+            out.extend_from_slice(&crc.finalize().to_le_bytes());
+            out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+            out.extend_from_slice(&meta);
+            let body_at = *len + out.len() as u64;
+            out.extend_from_slice(body);
             refs.push(BodyRef {
                 segment: *segment,
-                offset: *len,
+                offset: body_at,
                 len: body.len() as u64,
                 crc: crc32fast::hash(body),
             });
-            *len += body.len() as u64;
         }
+        file.write_all(&out).map_err(io(&path))?;
+        *len += out.len() as u64;
         file.sync_data().map_err(io(&path))?;
         Ok(refs)
+    }
+
+    /// Every whole frame on disk, oldest first: its meta and where its body is. A frame cut
+    /// short or damaged ends its segment's scan (it was never acknowledged: the bytes after the
+    /// last `fdatasync` are the only ones a crash can spoil).
+    pub fn frames(&self) -> Result<Vec<(FrameMeta, BodyRef)>, SpoolError> {
+        let mut found = Vec::new();
+        for segment in self.segments()? {
+            let path = Self::path_of(&self.dir, segment);
+            let bytes = std::fs::read(&path).map_err(io(&path))?;
+            let mut at = 0usize;
+            while let Some(frame) = parse_frame(&bytes[at..]) {
+                let (meta, body_start, body_len, end) = frame;
+                let body = &bytes[at + body_start..at + body_start + body_len];
+                found.push((
+                    meta,
+                    BodyRef {
+                        segment,
+                        offset: (at + body_start) as u64,
+                        len: body_len as u64,
+                        crc: crc32fast::hash(body),
+                    },
+                ));
+                at += end;
+            }
+            if at < bytes.len() {
+                tracing::warn!(path = %path.display(), offset = at, "webhook spool: an unfinished frame at the end (never acknowledged); ignored");
+            }
+        }
+        Ok(found)
     }
 
     /// Read a body back (any thread: segments are only ever appended to or deleted whole).
@@ -197,35 +261,108 @@ impl Spool {
     }
 }
 
+/// One frame at the start of `bytes`: (meta, body start, body length, frame end), or None if
+/// there is no whole, intact frame there.
+fn parse_frame(bytes: &[u8]) -> Option<(FrameMeta, usize, usize, usize)> {
+    if bytes.len() < HEADER || &bytes[..4] != MAGIC {
+        return None;
+    }
+    let word = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
+    let after_header = word(4) as usize;
+    let end = HEADER.checked_add(after_header)?;
+    if bytes.len() < end {
+        return None;
+    }
+    let meta_len = word(12) as usize;
+    if meta_len > after_header {
+        return None;
+    }
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&bytes[12..end]);
+    if crc.finalize() != word(8) {
+        return None;
+    }
+    let meta: FrameMeta = bincode::deserialize(&bytes[HEADER..HEADER + meta_len]).ok()?;
+    let body_start = HEADER + meta_len;
+    Some((meta, body_start, end - body_start, end))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn meta(seq: u64) -> FrameMeta {
+        FrameMeta {
+            team_id: 3,
+            seq,
+            guid: format!("guid-{seq}"),
+            event: "pull_request".into(),
+            hook_id: Some(9),
+            repo_id: None,
+            received_at: 1_700_000_000,
+        }
+    }
+
+    fn append(spool: &mut Spool, bodies: &[&[u8]]) -> Vec<BodyRef> {
+        let frames: Vec<(FrameMeta, &[u8])> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (meta(i as u64), *b))
+            .collect();
+        spool.append(&frames).unwrap()
+    }
 
     #[test]
     fn bodies_read_back_across_segments_and_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = Spool::open(dir.path()).unwrap();
-        let refs = spool.append(&[b"first", b"", b"third body"]).unwrap();
-        assert_eq!(refs[0].offset, 0);
-        assert_eq!(refs[2].offset, 5);
+        let refs = append(&mut spool, &[b"first", b"", b"third body"]);
+        assert!(refs[1].offset > refs[0].offset + 5);
         assert_eq!(Spool::read(dir.path(), &refs[2]).unwrap(), b"third body");
         assert_eq!(Spool::read(dir.path(), &refs[1]).unwrap(), b"");
         drop(spool);
         // Reopened: appends continue after what is there.
         let mut spool = Spool::open(dir.path()).unwrap();
-        let more = spool.append(&[b"fourth"]).unwrap();
-        assert_eq!((more[0].segment, more[0].offset), (0, 15));
+        let more = append(&mut spool, &[b"fourth"]);
+        assert_eq!(more[0].segment, 0);
+        assert!(more[0].offset > refs[2].offset + 10);
         assert_eq!(Spool::read(dir.path(), &refs[0]).unwrap(), b"first");
+        assert_eq!(Spool::read(dir.path(), &more[0]).unwrap(), b"fourth");
+    }
+
+    #[test]
+    fn frames_are_found_again_and_a_cut_or_damaged_tail_ends_the_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::open(dir.path()).unwrap();
+        let refs = append(&mut spool, &[b"one", b"two", b"three"]);
+        let found = spool.frames().unwrap();
+        assert_eq!(found.len(), 3);
+        for (i, (m, at)) in found.iter().enumerate() {
+            assert_eq!((m, at), (&meta(i as u64), &refs[i]));
+        }
+        let path = Spool::path_of(dir.path(), 0);
+        let whole = std::fs::read(&path).unwrap();
+        // Every cut inside the last frame leaves the first two.
+        let last_start = (refs[1].offset + 3) as usize;
+        for cut in last_start + 1..whole.len() {
+            std::fs::write(&path, &whole[..cut]).unwrap();
+            assert_eq!(spool.frames().unwrap().len(), 2, "cut at {cut}");
+        }
+        // A flipped byte in the second frame's body ends the scan after the first.
+        let mut damaged = whole.clone();
+        damaged[refs[1].offset as usize] ^= 1;
+        std::fs::write(&path, &damaged).unwrap();
+        assert_eq!(spool.frames().unwrap().len(), 1);
     }
 
     #[test]
     fn a_damaged_body_is_reported_not_returned() {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = Spool::open(dir.path()).unwrap();
-        let r = spool.append(&[b"payload"]).unwrap()[0];
+        let r = append(&mut spool, &[b"payload"])[0];
         let path = Spool::path_of(dir.path(), r.segment);
         let mut bytes = std::fs::read(&path).unwrap();
-        bytes[2] ^= 0xff;
+        bytes[r.offset as usize + 2] ^= 0xff;
         std::fs::write(&path, bytes).unwrap();
         assert!(matches!(
             Spool::read(dir.path(), &r),
@@ -242,12 +379,12 @@ mod tests {
     fn release_deletes_only_unreferenced_segments() {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = Spool::open(dir.path()).unwrap();
-        let a = spool.append(&[b"a"]).unwrap()[0];
+        let a = append(&mut spool, &[b"a"])[0];
         // Force later segments.
         spool.current.as_mut().unwrap().2 = SEGMENT_MAX;
-        let b = spool.append(&[b"b"]).unwrap()[0];
+        let b = append(&mut spool, &[b"b"])[0];
         spool.current.as_mut().unwrap().2 = SEGMENT_MAX;
-        let c = spool.append(&[b"c"]).unwrap()[0];
+        let c = append(&mut spool, &[b"c"])[0];
         assert_eq!(spool.segments().unwrap(), vec![0, 1, 2]);
         // Only b and c still wait.
         assert_eq!(spool.release(Some(b.segment)).unwrap(), 1);
@@ -257,8 +394,8 @@ mod tests {
         // Nothing waits: everything goes; appends go on in a fresh segment.
         assert_eq!(spool.release(None).unwrap(), 2);
         assert_eq!(spool.segments().unwrap(), Vec::<u64>::new());
-        let d = spool.append(&[b"d"]).unwrap()[0];
-        assert_eq!((d.segment, d.offset), (3, 0));
+        let d = append(&mut spool, &[b"d"])[0];
+        assert_eq!(d.segment, 3);
         assert_eq!(spool.segments().unwrap(), vec![3]);
         assert_eq!(spool.release(Some(d.segment)).unwrap(), 0);
     }

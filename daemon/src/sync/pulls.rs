@@ -250,11 +250,13 @@ fn page_query(walks: &[RepoWalk], batch: &[usize]) -> (String, Value) {
 }
 
 /// Read named pull requests of one repository again, whole (a webhook's refetch).
+/// None: GitHub knows no repository by the walk's name (renamed, transferred or deleted since
+/// we stored it; the caller re-reads it by id).
 pub async fn fetch_pull_requests(
     run: &Run<'_>,
     walk: &RepoWalk,
     numbers: &[u64],
-) -> Result<Vec<PrSnapshot>, SyncError> {
+) -> Result<Option<Vec<PrSnapshot>>, SyncError> {
     let mut out = Vec::new();
     for chunk in numbers.chunks(20) {
         let mut body = String::new();
@@ -271,13 +273,16 @@ pub async fn fetch_pull_requests(
             .query(&query, json!({ "o": walk.owner, "n": walk.name }))
             .await?;
         let repo = &answer.data["repository"];
+        if repo.is_null() {
+            return Ok(None);
+        }
         let nodes: Vec<Value> = (0..chunk.len())
             .map(|slot| repo[format!("p{slot}")].clone())
             .filter(|n| !n.is_null())
             .collect();
         out.extend(complete(run, walk, nodes).await?);
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// A pull request node whose reviews or commits did not fit in the main query.

@@ -144,9 +144,23 @@ async fn apply_team(
             let Some(repo) = store.tracked_repo(team, repo_id)? else {
                 continue;
             };
-            let walk = RepoWalk::new(repo, None);
             let numbers: Vec<u64> = numbers.into_iter().collect();
-            let snapshots = fetch_pull_requests(&run, &walk, &numbers).await?;
+            let walk = RepoWalk::new(repo, None);
+            let snapshots = match fetch_pull_requests(&run, &walk, &numbers).await? {
+                Some(s) => s,
+                None => {
+                    // Not under the name we have: renamed or transferred (its `repository`
+                    // delivery may come later), or deleted. Ask by id, then once more.
+                    repository_changed(shared, team, repo_id).await?;
+                    let Some(repo) = store.tracked_repo(team, repo_id)? else {
+                        continue;
+                    };
+                    let walk = RepoWalk::new(repo, None);
+                    fetch_pull_requests(&run, &walk, &numbers)
+                        .await?
+                        .unwrap_or_default()
+                }
+            };
             store.put_pull_request_snapshots(team, repo_id, snapshots)?;
         }
     }
@@ -179,6 +193,9 @@ async fn apply_team(
     Ok(())
 }
 
+/// A tracked repository's sync error once GitHub no longer has it.
+pub(super) const DELETED: &str = "deleted on GitHub";
+
 /// The open pull requests of `repo` that hold any of `shas`.
 fn pulls_with_commits(
     store: &crate::store::Store,
@@ -205,7 +222,11 @@ fn pulls_with_commits(
 
 /// A repository renamed, transferred, archived or deleted: what GitHub says now (not what the
 /// delivery said, so events of the same repository in any order end in the same state).
-async fn repository_changed(shared: &Shared, team: TeamId, repo: u64) -> Result<(), SyncError> {
+pub(super) async fn repository_changed(
+    shared: &Shared,
+    team: TeamId,
+    repo: u64,
+) -> Result<(), SyncError> {
     let store = &shared.store;
     if store.tracked_repo(team, repo)?.is_none() {
         return Ok(());
@@ -218,12 +239,7 @@ async fn repository_changed(shared: &Shared, team: TeamId, repo: u64) -> Result<
             store.rename_tracked_repo(team, repo, &now.full_name)?;
         }
         Err(crate::github::GitHubError::Status { status: 404, .. }) => {
-            store.set_repo_sync_status(
-                team,
-                repo,
-                SyncStatus::Error,
-                Some("deleted on GitHub".into()),
-            )?;
+            store.set_repo_sync_status(team, repo, SyncStatus::Error, Some(DELETED.into()))?;
         }
         Err(e) => return Err(SyncError::Failed(e.to_string())),
     }

@@ -8,6 +8,7 @@ use crate::store::{HookHealth, TeamId};
 
 /// GitHub keeps deliveries this long.
 const KEPT: i64 = 3 * 24 * 3600;
+use super::apply::DELETED;
 
 /// What one round found: (missed, asked again, hooks created again).
 pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64), String> {
@@ -22,6 +23,21 @@ pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64),
     let since = crate::store::now() - KEPT;
     let (mut missed_all, mut recovered_all, mut recreated_all) = (0, 0, 0);
     for repo in store.tracked_repos(team).map_err(|e| e.to_string())? {
+        // Under its name now (a rename or transfer while we were down changes the hook URLs).
+        if let Err(e) =
+            crate::webhooks::apply::repository_changed(shared, team, repo.github_repo_id).await
+        {
+            tracing::warn!(team, repo = %repo.full_name, error = %e, "repository not re-read");
+        }
+        let Some(repo) = store
+            .tracked_repo(team, repo.github_repo_id)
+            .map_err(|e| e.to_string())?
+        else {
+            continue;
+        };
+        if repo.sync_error.as_deref() == Some(DELETED) {
+            continue;
+        }
         let mut health = store
             .hook_health(team, repo.github_repo_id)
             .map_err(|e| e.to_string())?

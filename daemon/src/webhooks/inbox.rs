@@ -1,6 +1,6 @@
 //! Group commit for the inbox: one thread writes whatever deliveries are waiting in one batch,
-//! flushes it to disk once, and only then releases their acknowledgements. Many deliveries at
-//! once cost one fsync, not one each.
+//! makes it durable with one `fdatasync` of the spool, and only then releases their
+//! acknowledgements. Many deliveries at once cost one fsync, not one each.
 
 use crate::rpc::Shared;
 use crate::store::InboxEntry;
@@ -80,10 +80,8 @@ fn run(
                 (e, reply)
             })
             .unzip();
-        let result = shared
-            .store
-            .inbox_add(&entries)
-            .and_then(|dups| shared.store.flush().map(|()| dups));
+        // Durable when `inbox_add` returns (the spool's fdatasync; see store/spool.rs).
+        let result = shared.store.inbox_add(&entries);
         match result {
             Ok(dups) => {
                 for (reply, dup) in replies.into_iter().zip(dups) {

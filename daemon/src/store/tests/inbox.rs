@@ -112,10 +112,65 @@ fn a_damaged_body_comes_back_empty_and_the_rest_are_whole() {
         .unwrap()
         .path();
     let mut bytes = std::fs::read(&file).unwrap();
-    bytes[10] = b'y';
+    // Inside the first body (100 bytes of 'x').
+    let first_body = bytes
+        .windows(100)
+        .position(|w| w.iter().all(|&b| b == b'x'))
+        .unwrap();
+    bytes[first_body + 10] = b'y';
     std::fs::write(&file, bytes).unwrap();
     let read = env.store.inbox(team).unwrap();
     assert!(read[0].body.is_empty());
     assert_eq!(env.store.inbox_guids(team).unwrap(), ["g2"]);
     assert_eq!(read[1], entries[1]);
+}
+
+/// What sled lost in a crash (its records were not flushed yet) but the spool holds is recorded
+/// again when the store opens; what sled knows, or what belongs to a deleted team, is not.
+#[test]
+fn deliveries_the_spool_holds_but_sled_lost_are_recorded_again_on_open() {
+    use crate::store::spool::FrameMeta;
+    let env = env();
+    let team = team_owned_by(&env.store, "A", 1000);
+    let gone = team_owned_by(&env.store, "B", 1001);
+    let known = entry(team, 1, "known", 50);
+    env.store.inbox_add(std::slice::from_ref(&known)).unwrap();
+    env.store.inbox_done(&known, None).unwrap();
+    let lost = entry(team, 2, "lost", 21_000);
+    let of_gone = entry(gone, 3, "of-gone", 10);
+    fn frame(e: &InboxEntry) -> (FrameMeta, &[u8]) {
+        (
+            FrameMeta {
+                team_id: e.team_id,
+                seq: e.seq,
+                guid: e.guid.clone(),
+                event: e.event.clone(),
+                hook_id: e.hook_id,
+                repo_id: e.repo_id,
+                received_at: e.received_at,
+            },
+            e.body.as_slice(),
+        )
+    }
+    // Written to the spool only, as if sled's records of them had not reached the disk.
+    env.store
+        .spool
+        .lock()
+        .unwrap()
+        .append(&[frame(&lost), frame(&of_gone)])
+        .unwrap();
+    env.store.delete_team(gone).unwrap();
+    env.store.flush().unwrap();
+    let path = env.dir.path().to_path_buf();
+    let Env { store, dir, .. } = env;
+    drop(store);
+    let store = open(&path);
+    // The applied one stays applied; the lost one is back, whole; the deleted team's is not.
+    assert_eq!(store.inbox(team).unwrap(), [lost]);
+    assert!(store.delivery_seen(team, "lost").unwrap());
+    assert!(store.inbox(gone).unwrap().is_empty());
+    assert_eq!(store.inbox_max_seq().unwrap(), 2);
+    // Opening again finds nothing more to do.
+    assert_eq!(store.recover_inbox().unwrap(), 0);
+    drop(dir);
 }
