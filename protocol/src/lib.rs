@@ -17,7 +17,7 @@ pub use names::{TEAM_NAME_MAX_CHARS, validate_team_name};
 pub use types::*;
 
 /// Version of this RPC contract. Bump it on any change to [`Tidemark`] or the wire types.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The daemon's RPC service. Every method is attributed to the calling OS user (the daemon reads
 /// the peer credentials of the Unix socket), so no method takes a user argument.
@@ -84,4 +84,15 @@ pub trait Tidemark {
 
     /// Roll the team's webhook secret on GitHub; the old one is still accepted for a grace period.
     async fn webhook_rotate_secret(team: TeamRef) -> Result<RotateReport, RpcError>;
+
+    /// Reviews given per reviewer on others' pull requests created at or after `since`
+    /// (protocol v5, additive: the TUI's People tab).
+    async fn reviewers(team: TeamRef, since: Option<i64>) -> Result<Vec<ReviewerCount>, RpcError>;
+    /// One pull request's commits and reviews in time order (protocol v5, additive: the TUI's
+    /// pull request details).
+    async fn pull_request_timeline(
+        team: TeamRef,
+        repo: String,
+        number: u64,
+    ) -> Result<PrTimeline, RpcError>;
 }

@@ -317,13 +317,18 @@ fn run(cli: Cli) -> Result<(), CliError> {
             if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
                 return Err(CliError::NotATerminal);
             }
+            // A bad config file is said before the terminal is taken over.
+            let config = match crate::config::default_path() {
+                Some(path) => crate::config::load(&path)?,
+                None => crate::config::Config::default(),
+            };
             // The TUI may start the daemon, which needs the directory anyway; logs go there.
             ensure_data_dir(&endpoint.data_dir).map_err(crate::client::ClientError::from)?;
             let log = endpoint.data_dir.join(logging::LOG_FILE);
             if let Err(err) = logging::init(&log) {
                 eprintln!("warning: cannot log to {}: {err}", log.display());
             }
-            runtime.block_on(runtime::run(endpoint))?;
+            runtime.block_on(runtime::run(endpoint, config))?;
             Ok(())
         }
         Some(command) => {

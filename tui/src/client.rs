@@ -19,6 +19,8 @@ use tokio::net::UnixStream;
 
 use crate::autostart::StartError;
 
+mod team_data;
+
 /// Same cap as the daemon's codec: a larger frame is a protocol error, not an allocation.
 pub const MAX_FRAME_LENGTH: usize = 16 * 1024 * 1024;
 /// The handshake is tiny; a socket that accepts but stays silent is not a daemon we can use.

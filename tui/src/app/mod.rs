@@ -4,6 +4,7 @@
 pub mod action;
 pub mod event;
 pub mod state;
+pub mod team_state;
 pub mod update;
 
 #[cfg(test)]

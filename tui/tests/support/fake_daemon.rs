@@ -664,6 +664,25 @@ impl Tidemark for FakeDaemon {
     ) -> Result<tidemark_protocol::RotateReport, RpcError> {
         Err(RpcError::Internal("the fake daemon has no GitHub".into()))
     }
+
+    async fn reviewers(
+        self,
+        _: Context,
+        _team: TeamRef,
+        _since: Option<i64>,
+    ) -> Result<Vec<tidemark_protocol::ReviewerCount>, RpcError> {
+        Ok(Vec::new())
+    }
+
+    async fn pull_request_timeline(
+        self,
+        _: Context,
+        _team: TeamRef,
+        repo: String,
+        _number: u64,
+    ) -> Result<tidemark_protocol::PrTimeline, RpcError> {
+        Err(RpcError::NotFound(format!("tracked repository {repo}")))
+    }
 }
 
 // A sibling file, named from here so the example that includes this file finds it too.
