@@ -10,6 +10,8 @@ pub mod update;
 #[cfg(test)]
 mod github_tests;
 #[cfg(test)]
+mod team_tests;
+#[cfg(test)]
 mod tests;
 
 pub use action::{Action, action_for_key};
