@@ -17,7 +17,7 @@ use crate::app::state::{Loadable, Notice, Screen, State};
 use crate::app::team_state::{Fingerprint, TeamView};
 
 /// Time between two watches while no sync runs (webhooks land at any time).
-pub const IDLE_WATCH_MS: u32 = 2_000;
+pub const IDLE_WATCH_MS: u32 = 3_000;
 /// After a failed watch, wait this long before the next.
 const RETRY_WATCH_MS: u32 = 3_000;
 /// While a sync runs, reload the tabs at most this often (seconds): a big first sync changes
