@@ -42,8 +42,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
     .areas(area);
 
     let block = Block::bordered().title(format!(
-        " {} · {} members · {} pull requests ",
-        status.team.name, status.member_count, status.pull_request_count
+        " {} · you: {} · {} members · {} pull requests ",
+        status.team.name,
+        crate::output::describe_role(status.team.role),
+        status.member_count,
+        status.pull_request_count
     ));
     frame.render_widget(
         Paragraph::new(integration_lines).block(block),
