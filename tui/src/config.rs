@@ -84,6 +84,21 @@ impl Theme {
         }
     }
 
+    /// What a colour drawn anywhere on screen becomes in this theme: the whole frame is passed
+    /// through it, so views that name colours directly follow the theme too.
+    pub fn remap(self, color: Color) -> Color {
+        match (self, color) {
+            (Theme::Dark, c) => c,
+            (Theme::Mono, _) => Color::Reset,
+            // On a light background: darker shades of the same hues.
+            (Theme::Light, Color::Cyan | Color::LightCyan) => Color::Blue,
+            (Theme::Light, Color::Yellow | Color::LightYellow) => Color::Rgb(150, 100, 0),
+            (Theme::Light, Color::Green | Color::LightGreen) => Color::Rgb(0, 120, 0),
+            (Theme::Light, Color::Gray | Color::White) => Color::DarkGray,
+            (Theme::Light, c) => c,
+        }
+    }
+
     pub fn dim(self) -> Color {
         match self {
             Theme::Dark => Color::DarkGray,

@@ -246,3 +246,33 @@ fn a_huge_table_scrolls_to_its_end() {
     assert!(screen.contains("change 49999"), "{screen}");
     assert!(!screen.contains("change 0 "), "{screen}");
 }
+
+/// The mono theme leaves no colour anywhere on screen (the frame goes through the theme).
+#[test]
+fn the_mono_theme_has_no_colours() {
+    use ratatui::style::Color;
+    let mut state = team();
+    state.config.theme = tidemark_tui::config::Theme::Mono;
+    send(&mut state, typed("3"));
+    state.notice = Some(tidemark_tui::app::Notice::Error("boom".into()));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    views::draw(&mut terminal, &state).unwrap();
+    let buffer = terminal.backend().buffer();
+    assert!(
+        buffer
+            .content
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+    );
+    // The default theme does colour things (the test can fail).
+    state.config.theme = tidemark_tui::config::Theme::Dark;
+    views::draw(&mut terminal, &state).unwrap();
+    assert!(
+        terminal
+            .backend()
+            .buffer()
+            .content
+            .iter()
+            .any(|c| c.fg != Color::Reset)
+    );
+}

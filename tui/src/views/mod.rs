@@ -60,6 +60,18 @@ pub fn render(frame: &mut Frame, state: &State) {
         Some(Modal::ConfirmUntrack { repo, .. }) => team_dialogs::confirm_untrack(frame, repo),
         Some(Modal::ConfirmRotate { name, .. }) => team_dialogs::confirm_rotate(frame, name),
     }
+    apply_theme(frame, state.config.theme);
+}
+
+/// Pass every cell's colours through the theme (nothing to do for the default one).
+fn apply_theme(frame: &mut Frame, theme: crate::config::Theme) {
+    if theme == crate::config::Theme::Dark {
+        return;
+    }
+    for cell in frame.buffer_mut().content.iter_mut() {
+        cell.fg = theme.remap(cell.fg);
+        cell.bg = theme.remap(cell.bg);
+    }
 }
 
 /// Draw `state` on any backend: the runtime's terminal, or a `TestBackend` in tests.
