@@ -131,6 +131,8 @@ pub struct PrList {
     pub filtering: bool,
     /// Indices into the loaded pull requests, in display order (derived).
     pub rows: Vec<u32>,
+    /// What the filter searches, per loaded pull request (derived when they arrive).
+    pub haystacks: Vec<String>,
     pub selected: usize,
 }
 
@@ -142,6 +144,7 @@ impl Default for PrList {
             filter: TextInput::default(),
             filtering: false,
             rows: Vec::new(),
+            haystacks: Vec::new(),
             selected: 0,
         }
     }

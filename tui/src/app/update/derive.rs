@@ -9,20 +9,25 @@ use tidemark_protocol::PrInfo;
 use crate::app::state::Loadable;
 use crate::app::team_state::{Person, PrColumn, TeamView};
 
-/// Whether `pr` matches the filter text (already lowercased): repo, `#number`, title or author.
-pub fn matches(pr: &PrInfo, needle: &str) -> bool {
-    if needle.is_empty() {
-        return true;
-    }
-    let number = format!("#{}", pr.number);
-    pr.repo.to_lowercase().contains(needle)
-        || number.contains(needle)
-        || pr.title.to_lowercase().contains(needle)
-        || pr
-            .author
-            .as_deref()
-            .is_some_and(|a| a.to_lowercase().contains(needle))
-        || pr.state.as_str() == needle
+/// What the filter searches in a pull request, lowercased once when the list arrives: repo,
+/// `#number`, title, author and state, one per line so a match cannot span two of them.
+pub fn haystack(pr: &PrInfo) -> String {
+    format!(
+        "{}\n#{}\n{}\n{}\n{}",
+        pr.repo,
+        pr.number,
+        pr.title,
+        pr.author.as_deref().unwrap_or(""),
+        pr.state.as_str()
+    )
+    .to_lowercase()
+}
+
+/// Text order ignoring case, without allocating (sorting 50,000 titles).
+fn caseless(a: &str, b: &str) -> Ordering {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
 }
 
 /// Missing values (not merged, not reviewed) sort after present ones in either direction.
@@ -46,7 +51,7 @@ fn compare(a: &PrInfo, b: &PrInfo, column: PrColumn, descending: bool) -> Orderi
     let primary = match column {
         PrColumn::Repo => ord(a.repo.cmp(&b.repo)),
         PrColumn::Number => ord(a.number.cmp(&b.number)),
-        PrColumn::Title => ord(a.title.to_lowercase().cmp(&b.title.to_lowercase())),
+        PrColumn::Title => ord(caseless(&a.title, &b.title)),
         PrColumn::Author => by_option(a.author.as_deref(), b.author.as_deref(), descending),
         PrColumn::State => ord(a.state.as_str().cmp(b.state.as_str())),
         PrColumn::Size => ord((a.additions + a.deletions).cmp(&(b.additions + b.deletions))),
@@ -72,9 +77,13 @@ pub fn rebuild_pr_rows(view: &mut TeamView) {
             return;
         }
     };
+    if view.pr_list.haystacks.len() != pulls.len() {
+        view.pr_list.haystacks = pulls.iter().map(haystack).collect();
+    }
     let needle = view.pr_list.filter.value().trim().to_lowercase();
+    let haystacks = &view.pr_list.haystacks;
     let mut rows: Vec<u32> = (0..pulls.len() as u32)
-        .filter(|&i| matches(&pulls[i as usize], &needle))
+        .filter(|&i| needle.is_empty() || haystacks[i as usize].contains(&needle))
         .collect();
     let (column, descending) = (view.pr_list.sort, view.pr_list.descending);
     rows.sort_by(|&a, &b| compare(&pulls[a as usize], &pulls[b as usize], column, descending));

@@ -132,7 +132,10 @@ pub(super) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
         Reply::Pulls { team, result } => {
             if let Some(view) = view_mut(state, team) {
                 match result {
-                    Ok(pulls) => view.pulls = Loadable::Loaded(pulls),
+                    Ok(pulls) => {
+                        view.pulls = Loadable::Loaded(pulls);
+                        view.pr_list.haystacks.clear();
+                    }
                     Err(err) if !matches!(view.pulls, Loadable::Loaded(_)) => {
                         view.pulls = Loadable::Failed(err)
                     }
