@@ -139,7 +139,7 @@ fn during_a_sync_reloads_are_paced() {
     // Loaded at NOW (the screen opened then): too soon while the sync runs.
     let reqs = press(&mut state, [watched(1, running(), status.clone())]);
     assert!(!reqs.contains(&Request::LoadPulls(1)), "{reqs:?}");
-    press(&mut state, [Event::Clock(NOW + 6)]);
+    press(&mut state, [Event::Clock(NOW + 11)]);
     let reqs = press(&mut state, [watched(2, running(), status)]);
     assert!(reqs.contains(&Request::LoadPulls(1)), "{reqs:?}");
 }

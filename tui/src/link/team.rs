@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tidemark_protocol::{MetricsGrouping, MetricsQuery, PrQuery, TeamRef};
+use tidemark_protocol::{MetricsGrouping, MetricsQuery, PrInfo, PrQuery, TeamRef};
 
 use crate::app::team_state::{MetricsData, PeopleData};
 use crate::app::{Reply, Request};
@@ -72,6 +72,22 @@ fn metrics_query(team: u64, since: i64, by: MetricsGrouping, include_bots: bool)
     }
 }
 
+/// Every tracked repository's pull requests, one call per repository: a reply carrying a whole
+/// big team at once could pass the client's frame limit (16 MB, about 70,000 pull requests).
+async fn load_pulls(conn: &Connection, team: u64) -> Result<Vec<PrInfo>, ClientError> {
+    let mut all = Vec::new();
+    for repo in conn.tracked_repos(TeamRef::Id(team)).await? {
+        let query = PrQuery {
+            team: TeamRef::Id(team),
+            repo: Some(repo.full_name),
+            state: None,
+            limit: 0,
+        };
+        all.extend(conn.pull_requests(query).await?);
+    }
+    Ok(all)
+}
+
 /// Run a team-screen request. `fail` words an error (and reports a lost connection).
 pub async fn perform(
     conn: &Connection,
@@ -99,18 +115,10 @@ pub async fn perform(
             });
             Reply::Watched { team, seq, result }
         }
-        Request::LoadPulls(team) => {
-            let query = PrQuery {
-                team: id(team),
-                repo: None,
-                state: None,
-                limit: 0,
-            };
-            Reply::Pulls {
-                team,
-                result: conn.pull_requests(query).await.map_err(&fail),
-            }
-        }
+        Request::LoadPulls(team) => Reply::Pulls {
+            team,
+            result: load_pulls(conn, team).await.map_err(&fail),
+        },
         Request::LoadPeople { team, since } => {
             let result = async {
                 let members = conn.members(id(team)).await?;

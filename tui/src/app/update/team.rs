@@ -22,7 +22,7 @@ pub const IDLE_WATCH_MS: u32 = 3_000;
 const RETRY_WATCH_MS: u32 = 3_000;
 /// While a sync runs, reload the tabs at most this often (seconds): a big first sync changes
 /// the counts on every page.
-const RELOAD_PACE_SECS: i64 = 5;
+const RELOAD_PACE_SECS: i64 = 10;
 
 pub(super) fn view_mut(state: &mut State, team: TeamId) -> Option<&mut TeamView> {
     match &mut state.screen {
