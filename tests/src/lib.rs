@@ -8,3 +8,4 @@ pub mod harness;
 pub mod seed;
 pub mod sim;
 pub mod truth;
+pub mod tui_state;

@@ -13,12 +13,11 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tidemark_protocol::{MetricsGrouping, MetricsQuery, PrQuery, TeamRef};
-use tidemark_tests::harness::{Daemon, Sandbox, bin, block_on, seed_connected_team, wait_until};
+use tidemark_tests::harness::{Daemon, Sandbox, bin, seed_connected_team, wait_until};
 use tidemark_tests::seed::seed_pull_requests;
-use tidemark_tui::app::team_state::{MetricsData, PeopleData, Tab};
-use tidemark_tui::app::{Event, LinkEvent, Reply, State, handle_event};
-use tidemark_tui::client::Connection;
+use tidemark_tests::tui_state::load_team_screen;
+use tidemark_tui::app::team_state::Tab;
+use tidemark_tui::app::{Event, State, handle_event};
 use tidemark_tui::views;
 
 const FRAMES: usize = 2_000;
@@ -68,88 +67,13 @@ fn key(c: char) -> Event {
     Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
-/// The team screen's state filled with the daemon's answers, through the update function.
 fn load_state(socket: &Path, team: u64) -> Result<State> {
-    let since = 1_600_000_000;
-    let (teams, status, pulls, people, metrics) = block_on(async {
-        let conn = Connection::connect(socket).await?;
-        let id = TeamRef::Id(team);
-        let t = Instant::now();
-        let pulls = conn
-            .pull_requests(PrQuery {
-                team: id.clone(),
-                repo: None,
-                state: None,
-                limit: 0,
-            })
-            .await?;
-        println!(
-            "pull_requests RPC ({} PRs): {:.0} ms",
-            pulls.len(),
-            t.elapsed().as_secs_f64() * 1e3
-        );
-        let query = |by| MetricsQuery {
-            team: id.clone(),
-            since: Some(since),
-            by,
-            include_bots: by == MetricsGrouping::Member,
-        };
-        let people = PeopleData {
-            members: conn.members(id.clone()).await?,
-            by_member: conn.metrics(query(MetricsGrouping::Member)).await?,
-            reviews_given: conn
-                .reviewers(id.clone(), Some(since))
-                .await?
-                .into_iter()
-                .map(|r| (r.login, r.reviews))
-                .collect(),
-        };
-        let metrics = MetricsData {
-            weekly: conn.metrics(query(MetricsGrouping::Week)).await?,
-            total: conn.metrics(query(MetricsGrouping::Team)).await?.pop(),
-        };
-        let teams = conn.team_list().await?;
-        let status = conn.status(Some(id)).await?.pop().context("no status")?;
-        anyhow::Ok((teams, status, pulls, people, metrics))
-    })?;
-    let mut state = State::new(socket.to_path_buf());
-    let events = [
-        Event::Link(LinkEvent::Connected {
-            daemon_version: "bench".into(),
-        }),
-        Event::Reply(Reply::Teams(Ok(teams))),
-        Event::Clock(tidemark_tui::timefmt::now()),
-        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
-    ];
-    for event in events {
-        handle_event(&mut state, event);
-    }
-    let since = match &state.screen {
-        tidemark_tui::app::Screen::Team(view) => view.period.since(state.now),
-        _ => bail!("the team did not open"),
-    };
-    for reply in [
-        Reply::Team {
-            id: team,
-            result: Ok(status),
-        },
-        Reply::Pulls {
-            team,
-            result: Ok(pulls),
-        },
-        Reply::People {
-            team,
-            since,
-            result: Ok(people),
-        },
-        Reply::Metrics {
-            team,
-            since,
-            result: Ok(Box::new(metrics)),
-        },
-    ] {
-        handle_event(&mut state, Event::Reply(reply));
-    }
+    let t = Instant::now();
+    let state = load_team_screen(socket, team, tidemark_tui::timefmt::now())?;
+    println!(
+        "team screen loaded from the daemon (pull requests, people, metrics) in {:.0} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     Ok(state)
 }
 

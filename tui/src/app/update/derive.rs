@@ -130,6 +130,41 @@ pub fn rebuild_people(view: &mut TeamView) {
             }
         })
         .collect();
+    // Authors who are not org members (bots above all: GitHub apps are no members) still
+    // show, from their pull requests.
+    let known: std::collections::HashSet<&str> = data
+        .members
+        .iter()
+        .filter_map(|m| m.github_login.as_deref())
+        .collect();
+    let pulls = match &view.pulls {
+        Loadable::Loaded(pulls) => pulls.as_slice(),
+        _ => &[],
+    };
+    for row in &data.by_member {
+        if known.contains(row.key.as_str()) || row.key == "(unknown)" {
+            continue;
+        }
+        let is_bot = row.key.ends_with("[bot]")
+            || pulls
+                .iter()
+                .any(|p| p.author_is_bot && p.author.as_deref() == Some(row.key.as_str()));
+        rows.push(Person {
+            login: row.key.clone(),
+            name: if is_bot {
+                "(app)".into()
+            } else {
+                "(not a member)".into()
+            },
+            is_bot,
+            left: false,
+            authored: row.prs,
+            merged: row.merged,
+            reviews_given: data.reviews_given.get(&row.key).copied(),
+            median_pickup: row.pickup.p50,
+            median_cycle: row.cycle_time.p50,
+        });
+    }
     rows.sort_by(|a, b| {
         a.is_bot
             .cmp(&b.is_bot)
@@ -198,5 +233,43 @@ mod tests {
         }
         rebuild_pr_rows(&mut view);
         assert_eq!(numbers(&view), vec![311]);
+    }
+
+    #[test]
+    fn authors_who_are_not_members_show_and_bots_go_last() {
+        use crate::app::team_state::PeopleData;
+        let mut by_member = fixtures::metrics_rows(tidemark_protocol::MetricsGrouping::Member);
+        by_member.push(tidemark_protocol::MetricsRow {
+            key: "renovate[bot]".into(),
+            ..by_member[0].clone()
+        });
+        by_member.push(tidemark_protocol::MetricsRow {
+            key: "contractor".into(),
+            ..by_member[1].clone()
+        });
+        let mut view = view_with_pulls();
+        view.people = Loadable::Loaded(PeopleData {
+            members: fixtures::members(),
+            by_member,
+            reviews_given: fixtures::reviews_given(),
+        });
+        rebuild_people(&mut view);
+        let logins: Vec<(&str, bool)> = view
+            .people_rows
+            .iter()
+            .map(|p| (p.login.as_str(), p.is_bot))
+            .collect();
+        assert_eq!(
+            logins,
+            vec![
+                ("alice", false),
+                ("bob-k", false),
+                ("contractor", false),
+                ("", false),
+                ("renovate[bot]", true),
+                ("dependabot[bot]", true),
+            ]
+        );
+        assert_eq!(view.people_rows[0].reviews_given, Some(31));
     }
 }
