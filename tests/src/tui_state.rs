@@ -32,7 +32,7 @@ pub fn load_team_screen(socket: &Path, team: u64, now: i64) -> Result<State> {
         handle_event(&mut state, event);
     }
     let since = match &state.screen {
-        Screen::Team(view) => view.period.since(now),
+        Screen::Team(view) => view.since,
         Screen::Teams => bail!("the team did not open"),
     };
     let replies = block_on(async {

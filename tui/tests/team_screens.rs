@@ -158,7 +158,7 @@ fn metrics_empty_period() {
     let mut state = team();
     send(&mut state, typed("5"));
     let since = match &state.screen {
-        Screen::Team(view) => view.period.since(NOW),
+        Screen::Team(view) => view.since,
         Screen::Teams => unreachable!(),
     };
     send(

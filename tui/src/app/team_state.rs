@@ -283,6 +283,9 @@ pub struct TeamView {
     pub people_rows: Vec<Person>,
     pub selected_person: usize,
     pub period: Period,
+    /// The start of the period the last data request asked for: replies for another (an older
+    /// period, or one asked a clock tick earlier) are stale.
+    pub since: i64,
     pub metrics: Loadable<MetricsData>,
 }
 
@@ -305,6 +308,7 @@ impl TeamView {
             people_rows: Vec::new(),
             selected_person: 0,
             period: Period::default(),
+            since: 0,
             metrics: Loadable::Loading,
         }
     }

@@ -313,6 +313,32 @@ fn the_period_reloads_metrics_and_people_for_its_range() {
     assert_eq!(view(&state).metrics, Loadable::Loading);
 }
 
+/// The clock moves every second; a reply to data asked for a tick earlier still lands.
+#[test]
+fn data_asked_before_a_clock_tick_still_lands() {
+    let mut state = State::new("/tmp/t.sock".into());
+    let mut reqs = handle_event(
+        &mut state,
+        Event::Link(LinkEvent::Connected {
+            daemon_version: "0.1.0".into(),
+        }),
+    );
+    handle_event(
+        &mut state,
+        Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+    );
+    handle_event(&mut state, Event::Clock(NOW));
+    reqs.extend(handle_event(&mut state, key(KeyCode::Enter)));
+    handle_event(&mut state, Event::Clock(NOW + 5));
+    for req in &reqs {
+        if let Some(reply) = fixtures::team_reply(req) {
+            handle_event(&mut state, Event::Reply(reply));
+        }
+    }
+    assert!(matches!(view(&state).metrics, Loadable::Loaded(_)));
+    assert!(matches!(view(&state).people, Loadable::Loaded(_)));
+}
+
 #[test]
 fn the_config_opens_the_default_team_on_its_default_tab() {
     let config = crate::config::Config {

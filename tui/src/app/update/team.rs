@@ -50,6 +50,7 @@ pub(super) fn load_data(state: &mut State) -> Vec<Request> {
     };
     view.reloaded_at = now;
     let (team, since) = (view.id, view.period.since(now));
+    view.since = since;
     let mut reqs = request(state, Request::LoadPulls(team));
     reqs.extend(request(state, Request::LoadPeople { team, since }));
     reqs.extend(request(state, Request::LoadMetrics { team, since }));
@@ -153,9 +154,8 @@ pub(super) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
             since,
             result,
         } => {
-            let now = state.now;
             if let Some(view) = view_mut(state, team)
-                && view.period.since(now) == since
+                && view.since == since
             {
                 match result {
                     Ok(people) => view.people = Loadable::Loaded(people),
@@ -170,9 +170,8 @@ pub(super) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
             since,
             result,
         } => {
-            let now = state.now;
             if let Some(view) = view_mut(state, team)
-                && view.period.since(now) == since
+                && view.since == since
             {
                 view.metrics = match result {
                     Ok(data) => Loadable::Loaded(*data),
