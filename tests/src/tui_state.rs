@@ -74,6 +74,7 @@ pub fn load_team_screen(socket: &Path, team: u64, now: i64) -> Result<State> {
             },
             Reply::Pulls {
                 team,
+                load: 1,
                 result: Ok(pulls),
             },
             Reply::People {

@@ -470,8 +470,9 @@ pub fn team_reply(req: &crate::app::Request) -> Option<crate::app::Reply> {
     use crate::app::team_state::{MetricsData, PeopleData};
     use crate::app::{Reply, Request};
     Some(match req {
-        Request::LoadPulls(team) => Reply::Pulls {
+        Request::LoadPulls { team, load } => Reply::Pulls {
             team: *team,
+            load: *load,
             result: Ok(pull_requests()),
         },
         Request::LoadPeople { team, since } => Reply::People {

@@ -236,6 +236,7 @@ fn a_huge_table_scrolls_to_its_end() {
             key(KeyCode::Char('3')),
             Event::Reply(Reply::Pulls {
                 team: 1,
+                load: 1,
                 result: Ok(many),
             }),
             key(KeyCode::Char('G')),

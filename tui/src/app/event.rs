@@ -48,7 +48,11 @@ pub enum Request {
         seq: u64,
         after_ms: u32,
     },
-    LoadPulls(TeamId),
+    /// Numbered: only the reply to the newest one is kept (replies may arrive in any order).
+    LoadPulls {
+        team: TeamId,
+        load: u64,
+    },
     /// Members, per-member metrics (bots included) and reviews given since `since`.
     LoadPeople {
         team: TeamId,
@@ -133,6 +137,7 @@ pub enum Reply {
     },
     Pulls {
         team: TeamId,
+        load: u64,
         result: Result<Vec<PrInfo>, String>,
     },
     People {

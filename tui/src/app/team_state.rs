@@ -277,6 +277,8 @@ pub struct TeamView {
     pub reloaded_at: i64,
     pub selected_repo: usize,
     pub pulls: Loadable<Vec<PrInfo>>,
+    /// The number of the newest pull request load asked for.
+    pub pulls_gen: u64,
     pub pr_list: PrList,
     pub people: Loadable<PeopleData>,
     /// Derived from `people` and `pulls`: people first, bots after.
@@ -303,6 +305,7 @@ impl TeamView {
             reloaded_at: 0,
             selected_repo: 0,
             pulls: Loadable::Loading,
+            pulls_gen: 0,
             pr_list: PrList::default(),
             people: Loadable::Loading,
             people_rows: Vec::new(),

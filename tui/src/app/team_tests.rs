@@ -121,13 +121,16 @@ fn a_running_sync_is_watched_at_once_and_an_idle_one_after_a_pause() {
 fn a_changed_status_reloads_the_tabs_and_an_unchanged_one_does_not() {
     let mut state = team();
     let reqs = press(&mut state, [watched(1, done(), fixtures::team_status())]);
-    assert!(!reqs.iter().any(|r| matches!(r, Request::LoadPulls(_))));
+    assert!(!reqs.iter().any(|r| matches!(r, Request::LoadPulls { .. })));
     // A webhook arrived: one more pull request, a newer delivery.
     let mut status = fixtures::team_status();
     status.pull_request_count += 1;
     status.repos[0].last_webhook_at = Some(NOW);
     let reqs = press(&mut state, [watched(2, done(), status.clone())]);
-    assert!(reqs.contains(&Request::LoadPulls(1)), "{reqs:?}");
+    assert!(
+        reqs.contains(&Request::LoadPulls { team: 1, load: 2 }),
+        "{reqs:?}"
+    );
     assert_eq!(view(&state).loaded_for, Some(Fingerprint::of(&status)));
 }
 
@@ -138,10 +141,16 @@ fn during_a_sync_reloads_are_paced() {
     status.pull_request_count += 100;
     // Loaded at NOW (the screen opened then): too soon while the sync runs.
     let reqs = press(&mut state, [watched(1, running(), status.clone())]);
-    assert!(!reqs.contains(&Request::LoadPulls(1)), "{reqs:?}");
+    assert!(
+        !reqs.iter().any(|r| matches!(r, Request::LoadPulls { .. })),
+        "{reqs:?}"
+    );
     press(&mut state, [Event::Clock(NOW + 11)]);
     let reqs = press(&mut state, [watched(2, running(), status)]);
-    assert!(reqs.contains(&Request::LoadPulls(1)), "{reqs:?}");
+    assert!(
+        reqs.contains(&Request::LoadPulls { team: 1, load: 2 }),
+        "{reqs:?}"
+    );
 }
 
 #[test]
@@ -311,6 +320,21 @@ fn the_period_reloads_metrics_and_people_for_its_range() {
         }),
     );
     assert_eq!(view(&state).metrics, Loadable::Loading);
+}
+
+/// Two loads out at once (a refresh during a reload): the older reply, arriving last, is
+/// dropped.
+#[test]
+fn an_older_pull_request_load_arriving_last_is_dropped() {
+    let mut state = team();
+    handle_event(&mut state, ch('r'));
+    let older = Reply::Pulls {
+        team: 1,
+        load: 1,
+        result: Ok(Vec::new()),
+    };
+    handle_event(&mut state, Event::Reply(older));
+    assert_eq!(view(&state).pulls().len(), 5);
 }
 
 /// The clock moves every second; a reply to data asked for a tick earlier still lands.

@@ -32,11 +32,12 @@ fn connected() -> State {
 }
 
 /// What opening team `id` asks for (the clock not set yet: now = 0).
-fn open_requests(id: u64, seq: u64) -> Vec<Request> {
+/// `load` numbers the pull request load (each reload asks again).
+fn open_requests(id: u64, seq: u64, load: u64) -> Vec<Request> {
     let since = team_state::Period::default().since(0);
     vec![
         Request::LoadTeam(id),
-        Request::LoadPulls(id),
+        Request::LoadPulls { team: id, load },
         Request::LoadPeople { team: id, since },
         Request::LoadMetrics { team: id, since },
         Request::WatchTeam {
@@ -75,7 +76,7 @@ fn moving_is_clamped_to_the_list() {
 fn enter_opens_the_selected_team_and_loads_it() {
     let mut state = connected();
     let reqs = press(&mut state, [ch('j'), key(KeyCode::Enter)]);
-    assert_eq!(reqs, open_requests(2, 1));
+    assert_eq!(reqs, open_requests(2, 1, 1));
     let Screen::Team(view) = &state.screen else {
         panic!("not on the team screen: {:?}", state.screen)
     };
@@ -304,7 +305,7 @@ fn losing_the_daemon_keeps_data_and_refuses_requests() {
         }),
     );
     let mut expected = vec![Request::ListTeams];
-    expected.extend(open_requests(1, 1));
+    expected.extend(open_requests(1, 1, 2));
     assert_eq!(reqs, expected);
 }
 
@@ -315,7 +316,7 @@ fn refresh_reloads_the_current_screen() {
     press(&mut state, [key(KeyCode::Enter)]);
     // The watch sent when the team opened is still out: no second one.
     let mut expected = vec![Request::ListTeams];
-    expected.extend(open_requests(1, 1));
+    expected.extend(open_requests(1, 1, 2));
     expected.pop();
     assert_eq!(press(&mut state, [ch('r')]), expected);
     // One for the first refresh, four to open the team (the watch is not counted), five for

@@ -18,8 +18,9 @@ pub fn failed(req: Request, err: String) -> Reply {
             seq,
             result: Err(err),
         },
-        Request::LoadPulls(team) => Reply::Pulls {
+        Request::LoadPulls { team, load } => Reply::Pulls {
             team,
+            load,
             result: Err(err),
         },
         Request::LoadPeople { team, since } => Reply::People {
@@ -115,8 +116,9 @@ pub async fn perform(
             });
             Reply::Watched { team, seq, result }
         }
-        Request::LoadPulls(team) => Reply::Pulls {
+        Request::LoadPulls { team, load } => Reply::Pulls {
             team,
+            load,
             result: load_pulls(conn, team).await.map_err(&fail),
         },
         Request::LoadPeople { team, since } => {

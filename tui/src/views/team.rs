@@ -17,8 +17,6 @@ use crate::app::{Loadable, State};
 use crate::config::Theme;
 use crate::timefmt;
 
-pub use pulls::selected_pull_row;
-
 pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
     let theme = state.config.theme;
     let [bar, page] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);

@@ -51,7 +51,9 @@ pub(super) fn load_data(state: &mut State) -> Vec<Request> {
     view.reloaded_at = now;
     let (team, since) = (view.id, view.period.since(now));
     view.since = since;
-    let mut reqs = request(state, Request::LoadPulls(team));
+    view.pulls_gen += 1;
+    let load = view.pulls_gen;
+    let mut reqs = request(state, Request::LoadPulls { team, load });
     reqs.extend(request(state, Request::LoadPeople { team, since }));
     reqs.extend(request(state, Request::LoadMetrics { team, since }));
     reqs
@@ -130,8 +132,10 @@ pub(super) fn on_watched(
 pub(super) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
     match reply {
         Reply::Watched { team, seq, result } => on_watched(state, team, seq, result),
-        Reply::Pulls { team, result } => {
-            if let Some(view) = view_mut(state, team) {
+        Reply::Pulls { team, load, result } => {
+            if let Some(view) = view_mut(state, team)
+                && view.pulls_gen == load
+            {
                 match result {
                     Ok(pulls) => {
                         view.pulls = Loadable::Loaded(pulls);

@@ -23,14 +23,6 @@ pub fn window_start(selected: usize, len: usize, height: usize) -> usize {
     selected.saturating_sub(height / 2).min(len - height)
 }
 
-/// The index into `rows` of the selected pull request, for tests and the details view.
-pub fn selected_pull_row(view: &TeamView) -> Option<usize> {
-    view.pr_list
-        .rows
-        .get(view.pr_list.selected)
-        .map(|&i| i as usize)
-}
-
 /// Text without control characters (titles come from GitHub and may carry escapes).
 fn clean(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).collect()
