@@ -145,6 +145,9 @@ pub struct GitHubIntegrationInfo {
     pub sync_status: SyncStatus,
     pub sync_error: Option<String>,
     pub last_sync_at: Option<i64>,
+    /// GitHub's web host as the daemon is configured (`https://github.com`, or an Enterprise
+    /// server's), for links to pull requests. Protocol v5.
+    pub web_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -192,7 +192,9 @@ fn the_tui_in_tmux_browses_follows_webhooks_and_survives_a_daemon_restart() {
         server: format!("tidemark-e2e-{}", std::process::id()),
     };
     let command = format!(
-        "env XDG_CONFIG_HOME='{}' '{}' --socket '{}' --data-dir '{}' --no-start",
+        // No display: `o` shows the link instead of starting a browser.
+        "env -u DISPLAY -u WAYLAND_DISPLAY XDG_CONFIG_HOME='{}' '{}' --socket '{}' --data-dir '{}' \
+         --no-start",
         config_home.path().display(),
         bin("tidemark").display(),
         socket.display(),
@@ -241,6 +243,10 @@ fn the_tui_in_tmux_browses_follows_webhooks_and_survives_a_daemon_restart() {
     tmux.wait_for(&["1/11", "filter \"Arrives\""]);
     tmux.keys(&["Enter"]);
     tmux.wait_for(&["opened", "esc close"]);
+    // Its link is on the GitHub the daemon talks to (here the simulator).
+    tmux.keys(&["o"]);
+    let host = sim.url().trim_start_matches("http://").to_string();
+    tmux.wait_for(&["No display here", &host]);
     tmux.keys(&["Escape"]);
     tmux.wait_without("esc close");
 

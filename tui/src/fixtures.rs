@@ -55,6 +55,7 @@ pub fn github_integration() -> IntegrationInfo {
             sync_status: SyncStatus::Complete,
             sync_error: None,
             last_sync_at: Some(T0),
+            web_url: "https://github.com".into(),
         }),
     }
 }

@@ -82,7 +82,9 @@ impl Service {
                     .store
                     .github_integration(team)
                     .map_err(store_err)?
-                    .map(|g| convert::github(&s.store, &s.keyring, &g)),
+                    .map(|g| {
+                        convert::github(&s.store, &s.keyring, &g, &s.connector.github.web_url)
+                    }),
                 _ => None,
             };
             out.push(IntegrationInfo {

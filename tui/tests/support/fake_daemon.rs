@@ -173,6 +173,7 @@ impl FakeDaemon {
                 sync_status: SyncStatus::Pending,
                 sync_error: None,
                 last_sync_at: None,
+                web_url: "https://github.com".into(),
             }),
         };
         let mut teams = self.teams.lock().unwrap();

@@ -89,9 +89,9 @@ pub(super) fn open_pull(state: &mut State) -> Vec<Request> {
     request(state, req)
 }
 
-/// The pull request's page on GitHub.
-pub fn pull_url(repo: &str, number: u64) -> String {
-    format!("https://github.com/{repo}/pull/{number}")
+/// The pull request's page on GitHub (`web` is the host the daemon talks to).
+pub fn pull_url(web: &str, repo: &str, number: u64) -> String {
+    format!("{}/{repo}/pull/{number}", web.trim_end_matches('/'))
 }
 
 /// `o`: open the pull request (the one in the details, else the selected row) in a browser.
@@ -106,7 +106,19 @@ pub(super) fn open_pull_in_browser(state: &mut State) {
     let Some((repo, number)) = pr else {
         return;
     };
-    let url = pull_url(&repo, number);
+    let web = match &state.screen {
+        Screen::Team(view) => view.loaded_status().and_then(|s| {
+            s.integrations
+                .iter()
+                .find_map(|i| Some(i.github.as_ref()?.web_url.clone()))
+        }),
+        Screen::Teams => None,
+    };
+    let url = pull_url(
+        web.as_deref().unwrap_or("https://github.com"),
+        &repo,
+        number,
+    );
     if state.can_open_browser {
         state.notice = Some(Notice::Info(format!("Opening {url}")));
         state.effects.push(Effect::OpenUrl(url));
