@@ -220,6 +220,12 @@ fn the_tui_in_tmux_browses_follows_webhooks_and_survives_a_daemon_restart() {
         "{screen}"
     );
 
+    // Sync now: the daemon answers that it started (too quick here to catch the gauge), and
+    // the overview reads complete again afterwards.
+    tmux.keys(&["f"]);
+    tmux.wait_for(&["Sync started."]);
+    tmux.wait_for(&["complete · last just now"]);
+
     // Pull requests: all ten synced.
     tmux.keys(&["3"]);
     tmux.wait_for(&["Pull requests 10/10"]);
