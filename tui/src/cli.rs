@@ -314,14 +314,14 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .build()?;
     match cli.command {
         None => {
-            if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-                return Err(CliError::NotATerminal);
-            }
-            // A bad config file is said before the terminal is taken over.
+            // A bad config file is said first, before the terminal is taken over.
             let config = match crate::config::default_path() {
                 Some(path) => crate::config::load(&path)?,
                 None => crate::config::Config::default(),
             };
+            if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+                return Err(CliError::NotATerminal);
+            }
             // The TUI may start the daemon, which needs the directory anyway; logs go there.
             ensure_data_dir(&endpoint.data_dir).map_err(crate::client::ClientError::from)?;
             let log = endpoint.data_dir.join(logging::LOG_FILE);
