@@ -1,6 +1,7 @@
 //! tidemarkd as a library: the binary is a thin `main` over [`cli::main_from`], so tests and the
 //! `tidemark` client (which can start its built-in daemon) run exactly the same code.
 
+pub mod activity;
 pub mod auth;
 pub mod cli;
 pub mod connect;

@@ -103,4 +103,15 @@ pub trait Tidemark {
 
     /// Roll the team's webhook secret on GitHub; the old one is still accepted for a grace period.
     async fn webhook_rotate_secret(team: TeamRef) -> Result<RotateReport, RpcError>;
+
+    /// Reviews given per reviewer on others' pull requests created at or after `since`
+    /// (protocol v5, additive: the TUI's People tab).
+    async fn reviewers(team: TeamRef, since: Option<i64>) -> Result<Vec<ReviewerCount>, RpcError>;
+    /// One pull request's commits and reviews in time order (protocol v5, additive: the TUI's
+    /// pull request details).
+    async fn pull_request_timeline(
+        team: TeamRef,
+        repo: String,
+        number: u64,
+    ) -> Result<PrTimeline, RpcError>;
 }

@@ -145,6 +145,9 @@ pub struct GitHubIntegrationInfo {
     pub sync_status: SyncStatus,
     pub sync_error: Option<String>,
     pub last_sync_at: Option<i64>,
+    /// GitHub's web host as the daemon is configured (`https://github.com`, or an Enterprise
+    /// server's), for links to pull requests. Protocol v5.
+    pub web_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -439,4 +442,43 @@ pub struct RotateReport {
     pub hooks_failed: Vec<String>,
     /// Deliveries signed with the old secret are accepted until then (Unix seconds).
     pub old_secret_accepted_until: i64,
+}
+
+/// How many reviews one person gave on others' pull requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewerCount {
+    pub login: String,
+    pub is_bot: bool,
+    /// Reviews submitted (every state but pending).
+    pub reviews: u64,
+    /// Distinct pull requests reviewed.
+    pub pull_requests: u64,
+}
+
+/// What happened to a pull request, in time order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub at: i64,
+    pub kind: TimelineKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    /// A commit (short sha), dated by its author.
+    Commit { sha: String },
+    /// A review: who, and its state (`approved`, `changes_requested`, `commented`...).
+    Review {
+        reviewer: Option<String>,
+        state: String,
+    },
+}
+
+/// A pull request's commits and reviews, oldest first (opened, ready, merged and closed are in
+/// its [`PrInfo`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrTimeline {
+    pub events: Vec<TimelineEvent>,
+    /// GitHub lists at most 250 commits; true when this one has more.
+    pub commits_truncated: bool,
 }

@@ -5,5 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod harness;
+pub mod seed;
 pub mod sim;
 pub mod truth;
+pub mod tui_state;

@@ -204,6 +204,7 @@ pub enum TeamCommand {
     /// Add a local user to a team, or change their role (owners only)
     #[command(after_help = MEMBERS_HELP)]
     AddMember {
+        /// The team, by name or #id
         team: String,
         /// A login name on this machine, or a numeric uid
         user: String,
@@ -216,6 +217,7 @@ pub enum TeamCommand {
     /// Remove a user from a team (owners only; anyone may remove themselves to leave)
     #[command(after_help = MEMBERS_HELP)]
     RemoveMember {
+        /// The team, by name or #id
         team: String,
         /// A login name on this machine, or a numeric uid
         user: String,
@@ -225,6 +227,7 @@ pub enum TeamCommand {
     /// Who belongs to a team, and with which role
     #[command(after_help = MEMBERS_HELP)]
     Members {
+        /// The team, by name or #id
         team: String,
         #[command(flatten)]
         format: Format,
@@ -398,6 +401,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .build()?;
     match cli.command {
         None => {
+            // A bad config file is said first, before the terminal is taken over.
+            let config = match crate::config::default_path() {
+                Some(path) => crate::config::load(&path)?,
+                None => crate::config::Config::default(),
+            };
             if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
                 return Err(CliError::NotATerminal);
             }
@@ -407,7 +415,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             if let Err(err) = logging::init(&log) {
                 eprintln!("warning: cannot log to {}: {err}", log.display());
             }
-            runtime.block_on(runtime::run(endpoint))?;
+            runtime.block_on(runtime::run(endpoint, config))?;
             Ok(())
         }
         Some(command) => {

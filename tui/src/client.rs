@@ -20,6 +20,7 @@ use tokio::net::UnixStream;
 use crate::autostart::StartError;
 
 mod members;
+mod team_data;
 
 /// Same cap as the daemon's codec: a larger frame is a protocol error, not an allocation.
 pub const MAX_FRAME_LENGTH: usize = 16 * 1024 * 1024;

@@ -55,6 +55,7 @@ pub fn github_integration() -> IntegrationInfo {
             sync_status: SyncStatus::Complete,
             sync_error: None,
             last_sync_at: Some(T0),
+            web_url: "https://github.com".into(),
         }),
     }
 }
@@ -411,4 +412,106 @@ pub fn failing_sync_steps() -> Vec<SyncProgress> {
         ..last
     });
     steps
+}
+
+/// Reviews given, as `reviewers` answers for [`members`].
+pub fn reviews_given() -> std::collections::BTreeMap<String, u64> {
+    [("alice".to_string(), 31), ("bob-k".to_string(), 12)]
+        .into_iter()
+        .collect()
+}
+
+/// Weekly metrics over twelve weeks, oldest first, for the charts.
+pub fn weekly_metrics() -> Vec<MetricsRow> {
+    (1..=12)
+        .map(|week: i64| {
+            let h = |x: i64| Some(x * 3600);
+            let wave = (week * 7) % 5;
+            MetricsRow {
+                key: format!("2024-W{:02}", 40 + week),
+                prs: 20 + wave as u64 * 3,
+                merged: 15 + ((week * 3) % 7) as u64,
+                cycle_time: distribution(15, [h(20 + wave * 4), h(50), h(90 + wave * 10)]),
+                review_time: distribution(20, [h(2 + wave), h(8), h(20 + wave * 3)]),
+                coding: distribution(20, [h(6), h(12), h(40)]),
+                pickup: distribution(20, [h(2 + wave), h(8), h(20 + wave * 3)]),
+                review: distribution(15, [h(10), h(20), h(60)]),
+                size: distribution(20, [Some(60), Some(200), Some(800)]),
+            }
+        })
+        .collect()
+}
+
+/// A pull request's commits and reviews for the details view (#1287 of [`pull_requests`]).
+pub fn timeline() -> tidemark_protocol::PrTimeline {
+    use tidemark_protocol::{TimelineEvent, TimelineKind};
+    let commit = |at, sha: &str| TimelineEvent {
+        at,
+        kind: TimelineKind::Commit { sha: sha.into() },
+    };
+    let review = |at, who: &str, state: &str| TimelineEvent {
+        at,
+        kind: TimelineKind::Review {
+            reviewer: Some(who.into()),
+            state: state.into(),
+        },
+    };
+    tidemark_protocol::PrTimeline {
+        events: vec![
+            commit(T0 - 5 * 86_400, "3f2a9c1"),
+            commit(T0 - 4 * 86_400 - 3600, "88b01de"),
+            review(T0 - 4 * 86_400 + 2700, "bob-k", "changes_requested"),
+            commit(T0 - 2 * 86_400, "c0ffee1"),
+            review(T0 - 86_400, "bob-k", "approved"),
+        ],
+        commits_truncated: false,
+    }
+}
+
+/// The fixture answer to a team-screen data request, as the link would send it.
+pub fn team_reply(req: &crate::app::Request) -> Option<crate::app::Reply> {
+    use crate::app::team_state::{MetricsData, PeopleData};
+    use crate::app::{Reply, Request};
+    Some(match req {
+        Request::LoadPulls { team, load } => Reply::Pulls {
+            team: *team,
+            load: *load,
+            result: Ok(pull_requests()),
+        },
+        Request::LoadPeople { team, since } => Reply::People {
+            team: *team,
+            since: *since,
+            result: Ok(PeopleData {
+                members: members(),
+                by_member: {
+                    let mut rows = metrics_rows(MetricsGrouping::Member);
+                    rows.push(MetricsRow {
+                        key: "dependabot[bot]".into(),
+                        ..metrics_rows(MetricsGrouping::Member).remove(1)
+                    });
+                    rows
+                },
+                reviews_given: reviews_given(),
+            }),
+        },
+        Request::LoadMetrics { team, since } => Reply::Metrics {
+            team: *team,
+            since: *since,
+            result: Ok(Box::new(MetricsData {
+                weekly: weekly_metrics(),
+                total: metrics_rows(MetricsGrouping::Team).pop(),
+            })),
+        },
+        Request::ReposAvailable(team) => Reply::Available {
+            team: *team,
+            result: Ok(available_repos()),
+        },
+        Request::Timeline { team, repo, number } => Reply::Timeline {
+            team: *team,
+            repo: repo.clone(),
+            number: *number,
+            result: Ok(timeline()),
+        },
+        _ => return None,
+    })
 }

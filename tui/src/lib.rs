@@ -16,6 +16,7 @@ pub mod cli;
 pub mod client;
 pub mod clipboard;
 pub mod commands;
+pub mod config;
 pub mod fixtures;
 pub mod link;
 pub mod logging;

@@ -12,6 +12,8 @@ use crate::app::{Event, LinkEvent, Reply, Request, StartError};
 use crate::autostart::{Endpoint, connect_or_start};
 use crate::client::{ClientError, Connection, STATUS_WAIT_MS};
 
+mod team;
+
 const RETRY_MIN: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(5);
 /// How soon an idle screen notices a daemon that went away.
@@ -187,6 +189,7 @@ pub fn failed(req: Request, reason: &str) -> Reply {
             name,
             result: Err(err),
         },
+        req => team::failed(req, err),
     }
 }
 
@@ -263,6 +266,7 @@ async fn perform(
                 .map_err(fail);
             Reply::Disconnected { id, name, result }
         }
+        req => team::perform(&conn, req, fail).await,
     };
     let _ = events.send(Event::Reply(reply));
 }

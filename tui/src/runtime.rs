@@ -7,11 +7,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use ratatui::crossterm::event::{self as term, Event as TermEvent, KeyEventKind};
+use ratatui::crossterm::event::{
+    self as term, DisableMouseCapture, EnableMouseCapture, Event as TermEvent, KeyEventKind,
+    MouseEventKind,
+};
+use ratatui::crossterm::execute;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use crate::app::{Effect, Event, State, handle_event};
 use crate::autostart::Endpoint;
+use crate::config::Config;
 use crate::{browser, clipboard, link, views};
 
 const TICK: Duration = Duration::from_millis(100);
@@ -35,6 +40,7 @@ struct RestoreOnDrop;
 
 impl Drop for RestoreOnDrop {
     fn drop(&mut self) {
+        let _ = execute!(io::stdout(), DisableMouseCapture);
         ratatui::restore();
     }
 }
@@ -49,9 +55,11 @@ impl Drop for StopOnDrop {
 }
 
 /// Run the TUI until the user quits.
-pub async fn run(endpoint: Endpoint) -> Result<(), TuiError> {
+pub async fn run(endpoint: Endpoint, config: Config) -> Result<(), TuiError> {
     let mut terminal = ratatui::try_init()?;
     let _restore = RestoreOnDrop;
+    // The wheel scrolls lists (terminals still select text with shift held).
+    execute!(io::stdout(), EnableMouseCapture)?;
 
     let (events_tx, mut events) = unbounded_channel();
     let (requests, requests_rx) = unbounded_channel();
@@ -60,7 +68,9 @@ pub async fn run(endpoint: Endpoint) -> Result<(), TuiError> {
     spawn_input_thread(events_tx.clone(), stop);
     spawn_ticker(events_tx.clone());
 
-    let mut state = State::new(endpoint.socket.clone()).with_browser(browser::display_available());
+    let mut state = State::new(endpoint.socket.clone())
+        .with_browser(browser::display_available())
+        .with_config(config);
     let mut link = tokio::spawn(link::run(endpoint, requests_rx, events_tx));
 
     loop {
@@ -136,6 +146,11 @@ fn spawn_input_thread(events: UnboundedSender<Event>, stop: Arc<AtomicBool>) {
             let event = match term::read() {
                 Ok(TermEvent::Key(key)) if key.kind == KeyEventKind::Press => Event::Key(key),
                 Ok(TermEvent::Resize(..)) => Event::Resize,
+                Ok(TermEvent::Mouse(mouse)) => match mouse.kind {
+                    MouseEventKind::ScrollDown => Event::Scroll(true),
+                    MouseEventKind::ScrollUp => Event::Scroll(false),
+                    _ => continue,
+                },
                 Ok(_) => continue,
                 Err(err) => {
                     tracing::error!(error = %err, "reading the terminal failed");

@@ -501,7 +501,14 @@ fn integration_info(shared: &Shared, team: TeamId) -> Option<tidemark_protocol::
     let g = shared.store.github_integration(team).ok()?;
     Some(tidemark_protocol::IntegrationInfo {
         credential: crate::rpc::convert::credential(&shared.store, &shared.keyring, &cred).ok()?,
-        github: g.map(|g| crate::rpc::convert::github(&shared.store, &shared.keyring, &g)),
+        github: g.map(|g| {
+            crate::rpc::convert::github(
+                &shared.store,
+                &shared.keyring,
+                &g,
+                &shared.connector.github.web_url,
+            )
+        }),
     })
 }
 

@@ -80,6 +80,7 @@ pub fn github(
     store: &Store,
     keyring: &Keyring,
     g: &GitHubIntegration,
+    web_url: &str,
 ) -> wire::GitHubIntegrationInfo {
     wire::GitHubIntegrationInfo {
         organization_slug: g.organization_slug.clone(),
@@ -92,6 +93,7 @@ pub fn github(
         sync_status: sync_status(g.sync_status),
         sync_error: g.sync_error.clone(),
         last_sync_at: g.last_sync_at,
+        web_url: crate::github::trim_base(web_url),
     }
 }
 

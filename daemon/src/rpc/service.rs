@@ -70,7 +70,9 @@ impl Service {
                     .store
                     .github_integration(team)
                     .map_err(store_err)?
-                    .map(|g| convert::github(&s.store, &s.keyring, &g)),
+                    .map(|g| {
+                        convert::github(&s.store, &s.keyring, &g, &s.connector.github.web_url)
+                    }),
                 _ => None,
             };
             out.push(IntegrationInfo {
@@ -377,6 +379,36 @@ impl Tidemark for Service {
     ) -> Result<Vec<tidemark_protocol::MetricsRow>, RpcError> {
         let team = self.team(&query.team, Need::Read)?;
         crate::reports::metrics(&self.shared.store, team.id, &team.name, &query).map_err(store_err)
+    }
+
+    async fn reviewers(
+        self,
+        _: Context,
+        team: TeamRef,
+        since: Option<i64>,
+    ) -> Result<Vec<tidemark_protocol::ReviewerCount>, RpcError> {
+        let team = self.team(&team, Need::Read)?;
+        crate::activity::reviewers(&self.shared.store, team.id, since).map_err(store_err)
+    }
+
+    async fn pull_request_timeline(
+        self,
+        _: Context,
+        team: TeamRef,
+        repo: String,
+        number: u64,
+    ) -> Result<tidemark_protocol::PrTimeline, RpcError> {
+        let team = self.team(&team, Need::Read)?;
+        let repo_id = self
+            .shared
+            .store
+            .tracked_repos(team.id)
+            .map_err(store_err)?
+            .into_iter()
+            .find(|r| r.full_name.eq_ignore_ascii_case(&repo))
+            .map(|r| r.github_repo_id)
+            .ok_or_else(|| RpcError::NotFound(format!("tracked repository {repo}")))?;
+        crate::activity::timeline(&self.shared.store, team.id, repo_id, number).map_err(store_err)
     }
 
     async fn webhook_rotate_secret(

@@ -4,6 +4,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::state::{Modal, Screen, State};
+use super::team_state::Tab;
 use crate::widgets::text_input::Edit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,32 @@ pub enum Action {
     Retry,
     /// Disconnect dialog: also purge the synced history, or not.
     TogglePurge,
+    /// Team view: the next or previous tab, or one by number.
+    NextTab,
+    PrevTab,
+    GoTab(Tab),
+    /// First and last row; a page up or down.
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    /// Start typing a filter (`/`).
+    Filter,
+    /// Pull requests: sort by the next column; reverse the order.
+    SortNext,
+    SortReverse,
+    /// Start a sync of the team now.
+    SyncNow,
+    /// Repos: pick repositories to track; untrack the selected one.
+    AddRepo,
+    Untrack,
+    /// Overview: roll the webhook secret (asks first).
+    RotateSecret,
+    /// Metrics: a longer or shorter period.
+    PeriodNext,
+    PeriodPrev,
+    /// Repository picker: tick or untick the selected repository.
+    Toggle,
 }
 
 /// A documented key: shown in the help overlay and the status bar.
@@ -67,21 +94,85 @@ pub const TEAMS_KEYS: &[Binding] = &[
     bind("q", "quit", KeyCode::Char('q')),
 ];
 
+/// Keys of every tab of the team screen.
 pub const TEAM_KEYS: &[Binding] = &[
-    bind("j/k ↑/↓", "select a repository", KeyCode::Char('k')),
-    bind("esc", "back to the teams", KeyCode::Esc),
+    bind("tab/S-tab", "next / previous tab", KeyCode::Tab),
+    bind("1-5", "go to a tab", KeyCode::Char('3')),
+    bind("j/k ↑/↓", "move", KeyCode::Char('k')),
+    bind("g/G", "first / last", KeyCode::Char('G')),
+    bind("f", "sync now", KeyCode::Char('f')),
     bind("c", "connect GitHub", KeyCode::Char('c')),
     bind("x", "disconnect GitHub", KeyCode::Char('x')),
-    bind("d", "delete this team", KeyCode::Char('d')),
+    bind("D", "delete this team", KeyCode::Char('D')),
     bind("r", "refresh", KeyCode::Char('r')),
+    bind("esc", "back to the teams", KeyCode::Esc),
     bind("?", "help", KeyCode::Char('?')),
     bind("q", "quit", KeyCode::Char('q')),
 ];
 
-pub fn bindings(screen: &Screen) -> &'static [Binding] {
+pub const OVERVIEW_KEYS: &[Binding] = &[bind("W", "rotate the webhook secret", KeyCode::Char('W'))];
+
+pub const REPOS_KEYS: &[Binding] = &[
+    bind("a", "track repositories", KeyCode::Char('a')),
+    bind("d", "untrack the selected one", KeyCode::Char('d')),
+];
+
+pub const PULLS_KEYS: &[Binding] = &[
+    bind("enter", "details and timeline", KeyCode::Enter),
+    bind("o", "open in the browser", KeyCode::Char('o')),
+    bind("/", "filter", KeyCode::Char('/')),
+    bind("s/S", "sort column / reverse", KeyCode::Char('s')),
+];
+
+pub const PEOPLE_KEYS: &[Binding] = &[];
+
+pub const METRICS_KEYS: &[Binding] = &[bind("[/] ←/→", "period", KeyCode::Char(']'))];
+
+/// The keys of the tab on screen, shown first in its help.
+pub fn tab_bindings(tab: Tab) -> &'static [Binding] {
+    match tab {
+        Tab::Overview => OVERVIEW_KEYS,
+        Tab::Repos => REPOS_KEYS,
+        Tab::Pulls => PULLS_KEYS,
+        Tab::People => PEOPLE_KEYS,
+        Tab::Metrics => METRICS_KEYS,
+    }
+}
+
+/// Every key of the screen: the tab's own first, then the screen's.
+pub fn bindings(screen: &Screen) -> Vec<Binding> {
     match screen {
-        Screen::Teams => TEAMS_KEYS,
-        Screen::Team(_) => TEAM_KEYS,
+        Screen::Teams => TEAMS_KEYS.to_vec(),
+        Screen::Team(view) => tab_bindings(view.tab)
+            .iter()
+            .chain(TEAM_KEYS)
+            .copied()
+            .collect(),
+    }
+}
+
+fn edit_key(code: KeyCode, ctrl: bool) -> Option<Action> {
+    match code {
+        KeyCode::Char(c) if !ctrl => Some(Action::Edit(Edit::Insert(c))),
+        KeyCode::Backspace => Some(Action::Edit(Edit::Backspace)),
+        KeyCode::Delete => Some(Action::Edit(Edit::Delete)),
+        KeyCode::Left => Some(Action::Edit(Edit::Left)),
+        KeyCode::Right => Some(Action::Edit(Edit::Right)),
+        KeyCode::Home => Some(Action::Edit(Edit::Home)),
+        KeyCode::End => Some(Action::Edit(Edit::End)),
+        _ => None,
+    }
+}
+
+fn moves(code: KeyCode) -> Option<Action> {
+    match code {
+        KeyCode::Char('j') | KeyCode::Down => Some(Action::Down),
+        KeyCode::Char('k') | KeyCode::Up => Some(Action::Up),
+        KeyCode::Char('g') | KeyCode::Home => Some(Action::Top),
+        KeyCode::Char('G') | KeyCode::End => Some(Action::Bottom),
+        KeyCode::PageUp => Some(Action::PageUp),
+        KeyCode::PageDown => Some(Action::PageDown),
+        _ => None,
     }
 }
 
@@ -128,16 +219,47 @@ pub fn action_for_key(state: &State, key: KeyEvent) -> Option<Action> {
         Some(Modal::Create(_)) => match key.code {
             KeyCode::Enter => Some(Action::Submit),
             KeyCode::Esc => Some(Action::Cancel),
-            KeyCode::Char(c) if !ctrl => Some(Action::Edit(Edit::Insert(c))),
-            KeyCode::Backspace => Some(Action::Edit(Edit::Backspace)),
-            KeyCode::Delete => Some(Action::Edit(Edit::Delete)),
-            KeyCode::Left => Some(Action::Edit(Edit::Left)),
-            KeyCode::Right => Some(Action::Edit(Edit::Right)),
-            KeyCode::Home => Some(Action::Edit(Edit::Home)),
-            KeyCode::End => Some(Action::Edit(Edit::End)),
+            code => edit_key(code, ctrl),
+        },
+        Some(Modal::ConfirmUntrack { .. } | Modal::ConfirmRotate { .. }) => match key.code {
+            KeyCode::Char('y' | 'Y') => Some(Action::Confirm),
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::Cancel),
             _ => None,
         },
-        None => screen_action(&state.screen, key.code),
+        Some(Modal::PullRequest(_)) => match key.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Backspace => Some(Action::Cancel),
+            KeyCode::Char('o') => Some(Action::OpenBrowser),
+            KeyCode::Char('q') => Some(Action::Quit),
+            code => moves(code),
+        },
+        Some(Modal::AddRepos(picker)) if picker.filtering => match key.code {
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Esc => Some(Action::Cancel),
+            KeyCode::Down => Some(Action::Down),
+            KeyCode::Up => Some(Action::Up),
+            code => edit_key(code, ctrl),
+        },
+        Some(Modal::AddRepos(_)) => match key.code {
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Esc => Some(Action::Cancel),
+            KeyCode::Char(' ') => Some(Action::Toggle),
+            KeyCode::Char('/') => Some(Action::Filter),
+            KeyCode::Char('q') => Some(Action::Quit),
+            code => moves(code),
+        },
+        None => match &state.screen {
+            // Typing a filter: keys are text until enter (keep) or esc (clear).
+            Screen::Team(view) if view.tab == Tab::Pulls && view.pr_list.filtering => {
+                match key.code {
+                    KeyCode::Enter => Some(Action::Submit),
+                    KeyCode::Esc => Some(Action::Cancel),
+                    KeyCode::Down => Some(Action::Down),
+                    KeyCode::Up => Some(Action::Up),
+                    code => edit_key(code, ctrl),
+                }
+            }
+            screen => screen_action(screen, key.code),
+        },
     }
 }
 
@@ -146,17 +268,48 @@ fn screen_action(screen: &Screen, code: KeyCode) -> Option<Action> {
         KeyCode::Char('q') => Some(Action::Quit),
         KeyCode::Char('?') => Some(Action::Help),
         KeyCode::Char('r') => Some(Action::Refresh),
-        KeyCode::Char('j') | KeyCode::Down => Some(Action::Down),
-        KeyCode::Char('k') | KeyCode::Up => Some(Action::Up),
-        KeyCode::Char('d') => Some(Action::DeleteTeam),
+        code => moves(code),
+    };
+    if common.is_some() {
+        return common;
+    }
+    let view = match screen {
+        Screen::Teams => {
+            return match code {
+                KeyCode::Enter => Some(Action::Open),
+                KeyCode::Char('n') => Some(Action::NewTeam),
+                KeyCode::Char('d') => Some(Action::DeleteTeam),
+                _ => None,
+            };
+        }
+        Screen::Team(view) => view,
+    };
+    let team = match code {
+        KeyCode::Esc | KeyCode::Backspace => Some(Action::Back),
+        KeyCode::Tab => Some(Action::NextTab),
+        KeyCode::BackTab => Some(Action::PrevTab),
+        KeyCode::Char(c @ '1'..='5') => Some(Action::GoTab(Tab::ALL[c as usize - '1' as usize])),
+        KeyCode::Char('c') => Some(Action::ConnectGithub),
+        KeyCode::Char('x') => Some(Action::DisconnectGithub),
+        KeyCode::Char('D') => Some(Action::DeleteTeam),
+        KeyCode::Char('f') => Some(Action::SyncNow),
         _ => None,
     };
-    common.or(match (screen, code) {
-        (Screen::Teams, KeyCode::Enter) => Some(Action::Open),
-        (Screen::Teams, KeyCode::Char('n')) => Some(Action::NewTeam),
-        (Screen::Team(_), KeyCode::Esc | KeyCode::Backspace) => Some(Action::Back),
-        (Screen::Team(_), KeyCode::Char('c')) => Some(Action::ConnectGithub),
-        (Screen::Team(_), KeyCode::Char('x')) => Some(Action::DisconnectGithub),
+    team.or(match (view.tab, code) {
+        (Tab::Overview, KeyCode::Char('W')) => Some(Action::RotateSecret),
+        (Tab::Repos, KeyCode::Char('a')) => Some(Action::AddRepo),
+        (Tab::Repos, KeyCode::Char('d')) => Some(Action::Untrack),
+        (Tab::Pulls, KeyCode::Enter) => Some(Action::Open),
+        (Tab::Pulls, KeyCode::Char('o')) => Some(Action::OpenBrowser),
+        (Tab::Pulls, KeyCode::Char('/')) => Some(Action::Filter),
+        (Tab::Pulls, KeyCode::Char('s')) => Some(Action::SortNext),
+        (Tab::Pulls, KeyCode::Char('S')) => Some(Action::SortReverse),
+        (Tab::Metrics, KeyCode::Char(']') | KeyCode::Right | KeyCode::Char('l')) => {
+            Some(Action::PeriodNext)
+        }
+        (Tab::Metrics, KeyCode::Char('[') | KeyCode::Left | KeyCode::Char('h')) => {
+            Some(Action::PeriodPrev)
+        }
         _ => None,
     })
 }

@@ -2,9 +2,11 @@
 
 use ratatui::crossterm::event::KeyEvent;
 use tidemark_protocol::{
-    ConnectMethod, ConnectStarted, ConnectState, DisconnectReport, FlowId, TeamId, TeamInfo,
-    TeamStatus,
+    AvailableRepo, ConnectMethod, ConnectStarted, ConnectState, DisconnectReport, FlowId, PrInfo,
+    PrTimeline, RepoInfo, RotateReport, SyncProgress, TeamId, TeamInfo, TeamStatus,
 };
+
+use super::team_state::{MetricsData, PeopleData};
 
 /// An RPC the UI wants made. The link runs it on its own task and answers with a [`Reply`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,44 @@ pub enum Request {
         id: TeamId,
         name: String,
         purge: bool,
+    },
+    /// Wait `after_ms`, long-poll the team's sync progress, then read its status: how the team
+    /// screen stays live without key presses. One is out per open team screen.
+    WatchTeam {
+        team: TeamId,
+        seq: u64,
+        after_ms: u32,
+    },
+    /// Numbered: only the reply to the newest one is kept (replies may arrive in any order).
+    LoadPulls {
+        team: TeamId,
+        load: u64,
+    },
+    /// Members, per-member metrics (bots included) and reviews given since `since`.
+    LoadPeople {
+        team: TeamId,
+        since: i64,
+    },
+    /// Weekly and whole-team metrics since `since`.
+    LoadMetrics {
+        team: TeamId,
+        since: i64,
+    },
+    SyncNow(TeamId),
+    ReposAvailable(TeamId),
+    Track {
+        team: TeamId,
+        names: Vec<String>,
+    },
+    Untrack {
+        team: TeamId,
+        name: String,
+    },
+    RotateSecret(TeamId),
+    Timeline {
+        team: TeamId,
+        repo: String,
+        number: u64,
     },
 }
 
@@ -90,6 +130,53 @@ pub enum Reply {
         name: String,
         result: Result<DisconnectReport, String>,
     },
+    Watched {
+        team: TeamId,
+        seq: u64,
+        result: Result<Box<(SyncProgress, TeamStatus)>, String>,
+    },
+    Pulls {
+        team: TeamId,
+        load: u64,
+        result: Result<Vec<PrInfo>, String>,
+    },
+    People {
+        team: TeamId,
+        since: i64,
+        result: Result<PeopleData, String>,
+    },
+    Metrics {
+        team: TeamId,
+        since: i64,
+        result: Result<Box<MetricsData>, String>,
+    },
+    SyncStarted {
+        team: TeamId,
+        result: Result<SyncProgress, String>,
+    },
+    Available {
+        team: TeamId,
+        result: Result<Vec<AvailableRepo>, String>,
+    },
+    Tracked {
+        team: TeamId,
+        result: Result<Vec<RepoInfo>, String>,
+    },
+    Untracked {
+        team: TeamId,
+        name: String,
+        result: Result<(), String>,
+    },
+    Rotated {
+        team: TeamId,
+        result: Result<RotateReport, String>,
+    },
+    Timeline {
+        team: TeamId,
+        repo: String,
+        number: u64,
+        result: Result<PrTimeline, String>,
+    },
 }
 
 /// Changes in the connection to the daemon.
@@ -110,6 +197,8 @@ pub enum LinkEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Key(KeyEvent),
+    /// The mouse wheel: `true` scrolls down.
+    Scroll(bool),
     /// The terminal changed size: redraw.
     Resize,
     /// Animation clock for the spinner.

@@ -30,7 +30,7 @@ fn press(state: &mut State, events: impl IntoIterator<Item = Event>) -> Vec<Requ
 /// On the team view of `mobile` (#2), loaded, with or without a GitHub connection.
 fn team_view(connected_to_github: bool) -> State {
     let mut state = State::new("/tmp/t.sock".into()).with_browser(true);
-    press(
+    let reqs = press(
         &mut state,
         [
             Event::Link(LinkEvent::Connected {
@@ -41,6 +41,11 @@ fn team_view(connected_to_github: bool) -> State {
             key(KeyCode::Enter),
         ],
     );
+    for req in &reqs {
+        if let Some(reply) = fixtures::team_reply(req) {
+            press(&mut state, [Event::Reply(reply)]);
+        }
+    }
     let mut status = fixtures::team_status();
     status.team = fixtures::teams().remove(1);
     if !connected_to_github {

@@ -4,10 +4,13 @@
 pub mod action;
 pub mod event;
 pub mod state;
+pub mod team_state;
 pub mod update;
 
 #[cfg(test)]
 mod github_tests;
+#[cfg(test)]
+mod team_tests;
 #[cfg(test)]
 mod tests;
 

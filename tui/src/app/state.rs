@@ -2,11 +2,16 @@
 
 use std::path::PathBuf;
 
+use std::collections::BTreeSet;
+
 use tidemark_protocol::{
-    ConnectMethod, ConnectPrompt, FlowId, OrgChoice, TeamId, TeamInfo, TeamStatus,
+    AvailableRepo, ConnectMethod, ConnectPrompt, FlowId, OrgChoice, PrInfo, PrTimeline, TeamId,
+    TeamInfo,
 };
 
 use super::event::Effect;
+pub use super::team_state::TeamView;
+use crate::config::Config;
 
 use crate::widgets::text_input::TextInput;
 
@@ -18,20 +23,10 @@ pub enum Loadable<T> {
     Failed(String),
 }
 
-/// The team being looked at.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TeamView {
-    pub id: TeamId,
-    /// Known from the list, so the title shows before the details arrive.
-    pub name: String,
-    pub status: Loadable<TeamStatus>,
-    pub selected_repo: usize,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Screen {
     Teams,
-    Team(TeamView),
+    Team(Box<TeamView>),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,6 +87,43 @@ pub struct ConnectDialog {
     pub hint: Option<String>,
 }
 
+/// A pull request's details, with its timeline once the daemon sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrDetail {
+    pub pr: Box<PrInfo>,
+    pub timeline: Loadable<PrTimeline>,
+    /// First line of the timeline shown (it can be longer than the screen).
+    pub scroll: usize,
+}
+
+/// The "track repositories" picker: the org's repositories not tracked yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddRepos {
+    pub team: TeamId,
+    pub repos: Loadable<Vec<AvailableRepo>>,
+    pub filter: TextInput,
+    pub filtering: bool,
+    /// Index into the filtered list.
+    pub selected: usize,
+    /// Names ticked with space; enter tracks these (or the selected one when none are).
+    pub chosen: BTreeSet<String>,
+    pub submitting: bool,
+}
+
+impl AddRepos {
+    /// The untracked repositories matching the filter, in the daemon's order.
+    pub fn visible(&self) -> Vec<&AvailableRepo> {
+        let needle = self.filter.value().trim().to_lowercase();
+        match &self.repos {
+            Loadable::Loaded(repos) => repos
+                .iter()
+                .filter(|r| !r.tracked && r.full_name.to_lowercase().contains(&needle))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Something drawn over the screen that takes the keys while open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Modal {
@@ -120,6 +152,16 @@ pub enum Modal {
         repos: Option<usize>,
         /// Also delete the synced history.
         purge: bool,
+    },
+    PullRequest(PrDetail),
+    AddRepos(AddRepos),
+    ConfirmUntrack {
+        team: TeamId,
+        repo: String,
+    },
+    ConfirmRotate {
+        team: TeamId,
+        name: String,
     },
 }
 
@@ -161,6 +203,10 @@ pub struct State {
     /// Local side effects (open a browser, copy to the clipboard) for the runtime to perform;
     /// it drains them after every event.
     pub effects: Vec<Effect>,
+    /// The config file's settings (theme, default team, columns).
+    pub config: Config,
+    /// The default team was opened once already (it is opened at start only).
+    pub opened_default: bool,
     pub quit: bool,
 }
 
@@ -180,8 +226,15 @@ impl State {
             can_open_browser: false,
             connect_attempts: 0,
             effects: Vec::new(),
+            config: Config::default(),
+            opened_default: false,
             quit: false,
         }
+    }
+
+    pub fn with_config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
     }
 
     pub fn with_browser(mut self, can_open_browser: bool) -> Self {

@@ -31,6 +31,23 @@ fn connected() -> State {
     state
 }
 
+/// What opening team `id` asks for (the clock not set yet: now = 0).
+/// `load` numbers the pull request load (each reload asks again).
+fn open_requests(id: u64, seq: u64, load: u64) -> Vec<Request> {
+    let since = team_state::Period::default().since(0);
+    vec![
+        Request::LoadTeam(id),
+        Request::LoadPulls { team: id, load },
+        Request::LoadPeople { team: id, since },
+        Request::LoadMetrics { team: id, since },
+        Request::WatchTeam {
+            team: id,
+            seq,
+            after_ms: 0,
+        },
+    ]
+}
+
 fn press(state: &mut State, events: impl IntoIterator<Item = Event>) -> Vec<Request> {
     events
         .into_iter()
@@ -59,7 +76,7 @@ fn moving_is_clamped_to_the_list() {
 fn enter_opens_the_selected_team_and_loads_it() {
     let mut state = connected();
     let reqs = press(&mut state, [ch('j'), key(KeyCode::Enter)]);
-    assert_eq!(reqs, vec![Request::LoadTeam(2)]);
+    assert_eq!(reqs, open_requests(2, 1, 1));
     let Screen::Team(view) = &state.screen else {
         panic!("not on the team screen: {:?}", state.screen)
     };
@@ -86,8 +103,8 @@ fn team_reply_fills_the_view_and_stale_replies_are_ignored() {
         panic!()
     };
     assert!(matches!(view.status, Loadable::Loaded(_)));
-    // Repo selection now moves within the three repos.
-    press(&mut state, [ch('j'), ch('j'), ch('j')]);
+    // On the Repos tab, selection moves within the three repos.
+    press(&mut state, [ch('2'), ch('j'), ch('j'), ch('j')]);
     let Screen::Team(view) = &state.screen else {
         panic!()
     };
@@ -226,7 +243,7 @@ fn delete_asks_first_and_n_keeps_the_team() {
 fn delete_confirmed_removes_the_team_and_leaves_its_view() {
     let mut state = connected();
     press(&mut state, [ch('j'), key(KeyCode::Enter)]);
-    let reqs = press(&mut state, [ch('d'), ch('y')]);
+    let reqs = press(&mut state, [ch('D'), ch('y')]);
     assert_eq!(
         reqs,
         vec![Request::DeleteTeam {
@@ -287,7 +304,9 @@ fn losing_the_daemon_keeps_data_and_refuses_requests() {
             daemon_version: "0.1.0".into(),
         }),
     );
-    assert_eq!(reqs, vec![Request::ListTeams, Request::LoadTeam(1)]);
+    let mut expected = vec![Request::ListTeams];
+    expected.extend(open_requests(1, 1, 2));
+    assert_eq!(reqs, expected);
 }
 
 #[test]
@@ -295,12 +314,14 @@ fn refresh_reloads_the_current_screen() {
     let mut state = connected();
     assert_eq!(press(&mut state, [ch('r')]), vec![Request::ListTeams]);
     press(&mut state, [key(KeyCode::Enter)]);
-    assert_eq!(
-        press(&mut state, [ch('r')]),
-        vec![Request::ListTeams, Request::LoadTeam(1)]
-    );
-    // One for the first refresh, one to open the team, two for the second refresh.
-    assert_eq!(state.in_flight, 4);
+    // The watch sent when the team opened is still out: no second one.
+    let mut expected = vec![Request::ListTeams];
+    expected.extend(open_requests(1, 1, 2));
+    expected.pop();
+    assert_eq!(press(&mut state, [ch('r')]), expected);
+    // One for the first refresh, four to open the team (the watch is not counted), five for
+    // the second refresh.
+    assert_eq!(state.in_flight, 10);
 }
 
 #[test]

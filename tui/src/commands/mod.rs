@@ -24,6 +24,8 @@ pub enum CliError {
     Client(#[from] ClientError),
     #[error(transparent)]
     Paths(#[from] tidemark_daemon::paths::NoDataDir),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("invalid team name: {0}")]
     InvalidName(String),
     #[error(

@@ -15,19 +15,25 @@ pub fn render(frame: &mut Frame, state: &State) {
         .iter()
         .map(|b| {
             Line::from(vec![
-                Span::from(format!(" {:<9}", b.keys)).cyan().bold(),
+                Span::from(format!(" {:<10}", b.keys)).cyan().bold(),
                 Span::raw(b.does),
             ])
         })
         .collect();
     lines.push(Line::from(vec![
-        Span::from(format!(" {:<9}", "ctrl-c")).cyan().bold(),
+        Span::from(format!(" {:<10}", "ctrl-c")).cyan().bold(),
         Span::raw("quit from anywhere"),
     ]));
+    if matches!(state.screen, crate::app::Screen::Team(_)) {
+        lines.push(Line::from(vec![
+            Span::from(format!(" {:<10}", "wheel")).cyan().bold(),
+            Span::raw("scroll the list"),
+        ]));
+    }
     lines.push(Line::default());
     lines.push(Line::from(" esc or ? closes this help").dark_gray());
 
-    let area = popup::centered(frame.area(), 44, lines.len() as u16 + 2);
+    let area = popup::centered(frame.area(), 46, lines.len() as u16 + 2);
     let inner = popup::frame(frame, area, "Keys", Color::Cyan);
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -4,7 +4,8 @@ mod chrome;
 mod dialogs;
 mod github;
 mod help;
-mod team;
+pub mod team;
+mod team_dialogs;
 mod teams;
 
 use ratatui::backend::Backend;
@@ -31,7 +32,7 @@ pub fn render(frame: &mut Frame, state: &State) {
     }
     match &state.screen {
         Screen::Teams => teams::render(frame, body, state),
-        Screen::Team(view) => team::render(frame, body, view),
+        Screen::Team(view) => team::render(frame, body, state, view),
     }
     chrome::status_line(frame, status, state);
 
@@ -54,6 +55,22 @@ pub fn render(frame: &mut Frame, state: &State) {
             purge,
             ..
         }) => github::confirm_disconnect(frame, name, connection.as_deref(), *repos, *purge),
+        Some(Modal::PullRequest(detail)) => team_dialogs::pull_request(frame, detail),
+        Some(Modal::AddRepos(picker)) => team_dialogs::add_repos(frame, state, picker),
+        Some(Modal::ConfirmUntrack { repo, .. }) => team_dialogs::confirm_untrack(frame, repo),
+        Some(Modal::ConfirmRotate { name, .. }) => team_dialogs::confirm_rotate(frame, name),
+    }
+    apply_theme(frame, state.config.theme);
+}
+
+/// Pass every cell's colours through the theme (nothing to do for the default one).
+fn apply_theme(frame: &mut Frame, theme: crate::config::Theme) {
+    if theme == crate::config::Theme::Dark {
+        return;
+    }
+    for cell in frame.buffer_mut().content.iter_mut() {
+        cell.fg = theme.remap(cell.fg);
+        cell.bg = theme.remap(cell.bg);
     }
 }
 

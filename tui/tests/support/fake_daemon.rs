@@ -173,6 +173,7 @@ impl FakeDaemon {
                 sync_status: SyncStatus::Pending,
                 sync_error: None,
                 last_sync_at: None,
+                web_url: "https://github.com".into(),
             }),
         };
         let mut teams = self.teams.lock().unwrap();
@@ -709,6 +710,25 @@ impl Tidemark for FakeDaemon {
         _team: TeamRef,
     ) -> Result<tidemark_protocol::RotateReport, RpcError> {
         Err(RpcError::Internal("the fake daemon has no GitHub".into()))
+    }
+
+    async fn reviewers(
+        self,
+        _: Context,
+        _team: TeamRef,
+        _since: Option<i64>,
+    ) -> Result<Vec<tidemark_protocol::ReviewerCount>, RpcError> {
+        Ok(Vec::new())
+    }
+
+    async fn pull_request_timeline(
+        self,
+        _: Context,
+        _team: TeamRef,
+        repo: String,
+        _number: u64,
+    ) -> Result<tidemark_protocol::PrTimeline, RpcError> {
+        Err(RpcError::NotFound(format!("tracked repository {repo}")))
     }
 }
 

@@ -47,7 +47,9 @@ pub fn row(req: &TidemarkRequest) -> Row {
         | Q::SyncStatus { .. }
         | Q::Members { .. }
         | Q::PullRequests { .. }
-        | Q::Metrics { .. } => Row::Team(Need::Read),
+        | Q::Metrics { .. }
+        | Q::Reviewers { .. }
+        | Q::PullRequestTimeline { .. } => Row::Team(Need::Read),
         Q::GithubConnect { .. }
         | Q::GithubDisconnect { .. }
         | Q::ReposAvailable { .. }
@@ -158,6 +160,15 @@ pub fn probes(t: &Target) -> Vec<TidemarkRequest> {
                 by: MetricsGrouping::Member,
                 include_bots: true,
             },
+        },
+        Q::Reviewers {
+            team: team(),
+            since: None,
+        },
+        Q::PullRequestTimeline {
+            team: team(),
+            repo: t.repo.clone(),
+            number: 1,
         },
         Q::WebhookRotateSecret { team: team() },
     ]

@@ -213,6 +213,8 @@ pub fn error_of(resp: &TidemarkResponse) -> Option<&tidemark_protocol::RpcError>
         R::Members(r) => r.as_ref().err(),
         R::PullRequests(r) => r.as_ref().err(),
         R::Metrics(r) => r.as_ref().err(),
+        R::Reviewers(r) => r.as_ref().err(),
+        R::PullRequestTimeline(r) => r.as_ref().err(),
         R::WebhookRotateSecret(r) => r.as_ref().err(),
     }
 }

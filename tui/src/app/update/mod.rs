@@ -4,13 +4,20 @@
 //! are queued in `State::effects` for the runtime. Connecting and disconnecting GitHub is in
 //! [`github`].
 
+pub(crate) mod derive;
 mod github;
+mod pickers;
+mod tabs;
+mod team;
+
+pub use tabs::pull_url;
+pub use team::IDLE_WATCH_MS;
 
 use tidemark_protocol::{TeamId, TeamInfo, validate_team_name};
 
 use super::action::{Action, action_for_key};
 use super::event::{Event, LinkEvent, Reply, Request};
-use super::state::{CreateForm, Link, Loadable, Modal, Notice, Screen, State, TeamView};
+use super::state::{CreateForm, Link, Loadable, Modal, Notice, Screen, State};
 
 /// Handle one event; returns the RPCs to start.
 pub fn handle_event(state: &mut State, event: Event) -> Vec<Request> {
@@ -20,6 +27,17 @@ pub fn handle_event(state: &mut State, event: Event) -> Vec<Request> {
             None => Vec::new(),
         },
         Event::Resize => Vec::new(),
+        Event::Scroll(down) => {
+            if state.modal.is_some()
+                && !matches!(
+                    state.modal,
+                    Some(Modal::AddRepos(_) | Modal::PullRequest(_))
+                )
+            {
+                return Vec::new();
+            }
+            apply(state, if down { Action::Down } else { Action::Up })
+        }
         Event::Tick => {
             if state.is_busy() {
                 state.spinner_tick = state.spinner_tick.wrapping_add(1);
@@ -57,6 +75,8 @@ fn reload(state: &mut State) -> Vec<Request> {
     if let Screen::Team(view) = &state.screen {
         let id = view.id;
         reqs.extend(request(state, Request::LoadTeam(id)));
+        reqs.extend(team::load_data(state));
+        reqs.extend(team::watch(state, 0));
     }
     reqs
 }
@@ -80,22 +100,79 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
         }
         Action::Cancel => match state.modal {
             Some(Modal::Connect(_)) => github::close_dialog(state),
+            Some(Modal::AddRepos(_)) => {
+                pickers::cancel(state);
+                Vec::new()
+            }
+            None => {
+                tabs::end_filter(state, false);
+                Vec::new()
+            }
             _ => {
                 state.modal = None;
                 Vec::new()
             }
         },
-        Action::Up | Action::Down => {
+        Action::Up
+        | Action::Down
+        | Action::Top
+        | Action::Bottom
+        | Action::PageUp
+        | Action::PageDown => {
             if matches!(state.modal, Some(Modal::Connect(_))) {
-                github::move_org(state, action == Action::Down);
-            } else {
-                move_selection(state, action == Action::Down);
+                if matches!(action, Action::Up | Action::Down) {
+                    github::move_org(state, action == Action::Down);
+                }
+            } else if !pickers::move_in_modal(state, action) {
+                move_selection(state, action);
             }
             Vec::new()
         }
-        Action::Open => open_selected(state),
+        Action::Open => match &state.screen {
+            Screen::Teams => open_selected(state),
+            Screen::Team(_) => tabs::open_pull(state),
+        },
         Action::Back => {
-            state.screen = Screen::Teams;
+            if !tabs::end_filter(state, false) {
+                state.screen = Screen::Teams;
+            }
+            Vec::new()
+        }
+        Action::NextTab | Action::PrevTab => {
+            tabs::next_tab(state, action == Action::NextTab);
+            Vec::new()
+        }
+        Action::GoTab(tab) => {
+            tabs::go_tab(state, tab);
+            Vec::new()
+        }
+        Action::Filter => {
+            if matches!(state.modal, Some(Modal::AddRepos(_))) {
+                pickers::start_filter(state);
+            } else {
+                tabs::start_filter(state);
+            }
+            Vec::new()
+        }
+        Action::SortNext | Action::SortReverse => {
+            tabs::sort(state, action == Action::SortNext);
+            Vec::new()
+        }
+        Action::PeriodNext | Action::PeriodPrev => {
+            tabs::change_period(state, action == Action::PeriodNext)
+        }
+        Action::SyncNow => tabs::sync_now(state),
+        Action::AddRepo => pickers::open_add_repos(state),
+        Action::Untrack => {
+            tabs::ask_untrack(state);
+            Vec::new()
+        }
+        Action::RotateSecret => {
+            tabs::ask_rotate(state);
+            Vec::new()
+        }
+        Action::Toggle => {
+            pickers::toggle(state);
             Vec::new()
         }
         Action::Refresh => reload(state),
@@ -117,10 +194,17 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             Some(Modal::ConfirmDelete { .. }) => confirm_delete(state),
             Some(Modal::ConfirmReplace { .. }) => github::confirm_replace(state),
             Some(Modal::ConfirmDisconnect { .. }) => github::confirm_disconnect(state),
+            Some(Modal::ConfirmUntrack { .. }) => tabs::confirm_untrack(state),
+            Some(Modal::ConfirmRotate { .. }) => tabs::confirm_rotate(state),
             _ => Vec::new(),
         },
         Action::Submit => match state.modal {
             Some(Modal::Connect(_)) => github::submit_org(state),
+            Some(Modal::AddRepos(_)) => pickers::submit(state),
+            None => {
+                tabs::end_filter(state, true);
+                Vec::new()
+            }
             _ => submit_create(state),
         },
         Action::ConnectGithub => github::connect(state),
@@ -132,7 +216,11 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             Vec::new()
         }
         Action::OpenBrowser => {
-            github::open_browser(state);
+            if matches!(state.modal, Some(Modal::Connect(_))) {
+                github::open_browser(state);
+            } else {
+                tabs::open_pull_in_browser(state);
+            }
             Vec::new()
         }
         Action::TogglePurge => {
@@ -142,34 +230,23 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             Vec::new()
         }
         Action::Edit(edit) => {
-            if let Some(Modal::Create(form)) = &mut state.modal
-                && !form.submitting
-            {
-                form.input.apply(edit);
-                form.error = None;
+            if let Some(Modal::Create(form)) = &mut state.modal {
+                if !form.submitting {
+                    form.input.apply(edit);
+                    form.error = None;
+                }
+            } else if !pickers::edit(state, edit) {
+                tabs::edit_filter(state, edit);
             }
             Vec::new()
         }
     }
 }
 
-fn move_selection(state: &mut State, down: bool) {
-    let step = |index: usize, len: usize| {
-        if down {
-            (index + 1).min(len.saturating_sub(1))
-        } else {
-            index.saturating_sub(1)
-        }
-    };
+fn move_selection(state: &mut State, action: Action) {
     match &mut state.screen {
-        Screen::Teams => state.selected = step(state.selected, state.teams().len()),
-        Screen::Team(view) => {
-            let repos = match &view.status {
-                Loadable::Loaded(status) => status.repos.len(),
-                _ => 0,
-            };
-            view.selected_repo = step(view.selected_repo, repos);
-        }
+        Screen::Teams => state.selected = tabs::step(state.selected, state.teams().len(), action),
+        Screen::Team(view) => tabs::move_in_tab(view, action),
     }
 }
 
@@ -178,13 +255,7 @@ fn open_selected(state: &mut State) -> Vec<Request> {
         return Vec::new();
     };
     let (id, name) = (team.id, team.name.clone());
-    state.screen = Screen::Team(TeamView {
-        id,
-        name,
-        status: Loadable::Loading,
-        selected_repo: 0,
-    });
-    request(state, Request::LoadTeam(id))
+    team::open(state, id, name)
 }
 
 fn confirm_delete(state: &mut State) -> Vec<Request> {
@@ -245,14 +316,39 @@ fn reselect(state: &mut State, id: Option<TeamId>) {
     }
 }
 
+/// Open the config file's default team, once, when the list first arrives.
+fn open_default_team(state: &mut State) -> Vec<Request> {
+    if std::mem::replace(&mut state.opened_default, true) || state.screen != Screen::Teams {
+        return Vec::new();
+    }
+    let Some(name) = state.config.default_team.clone() else {
+        return Vec::new();
+    };
+    match state.teams().iter().position(|t| t.name == name) {
+        Some(index) => {
+            state.selected = index;
+            open_selected(state)
+        }
+        None => {
+            state.notice = Some(Notice::Error(format!(
+                "default_team '{name}' (config file) is not one of your teams"
+            )));
+            Vec::new()
+        }
+    }
+}
+
 fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
-    state.in_flight = state.in_flight.saturating_sub(1);
+    // Watches are long polls sent without the spinner; every other reply ends a request.
+    if !matches!(reply, Reply::Watched { .. }) {
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
     match reply {
         Reply::Teams(Ok(teams)) => {
             let keep = state.selected_team().map(|t| t.id);
             state.teams = Loadable::Loaded(teams);
             reselect(state, keep);
-            Vec::new()
+            open_default_team(state)
         }
         Reply::Teams(Err(err)) => {
             if !matches!(state.teams, Loadable::Loaded(_)) {
@@ -266,12 +362,7 @@ fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
                 && view.id == id
             {
                 match result {
-                    Ok(status) => {
-                        view.name = status.team.name.clone();
-                        view.selected_repo =
-                            view.selected_repo.min(status.repos.len().saturating_sub(1));
-                        view.status = Loadable::Loaded(status);
-                    }
+                    Ok(status) => team::set_status(view, status),
                     Err(err) => view.status = Loadable::Failed(err),
                 }
             }
@@ -303,6 +394,7 @@ fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
                 Vec::new()
             }
         },
+        other => team::on_reply(state, other),
     }
 }
 

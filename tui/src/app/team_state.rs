@@ -1,0 +1,338 @@
+//! The team screen's state: its tabs and what each shows. Derived lists (the sorted, filtered
+//! pull requests; the people table) are computed by `update` when their inputs change, so
+//! rendering a frame never sorts 50,000 rows.
+
+use std::collections::BTreeMap;
+
+use tidemark_protocol::{MemberInfo, MetricsRow, PrInfo, SyncProgress, TeamId, TeamStatus};
+
+use super::state::Loadable;
+use crate::widgets::text_input::TextInput;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    #[default]
+    Overview,
+    Repos,
+    Pulls,
+    People,
+    Metrics,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [
+        Tab::Overview,
+        Tab::Repos,
+        Tab::Pulls,
+        Tab::People,
+        Tab::Metrics,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Overview => "Overview",
+            Tab::Repos => "Repos",
+            Tab::Pulls => "Pull requests",
+            Tab::People => "People",
+            Tab::Metrics => "Metrics",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    pub fn next(self) -> Tab {
+        Tab::ALL[(self.index() + 1) % Tab::ALL.len()]
+    }
+
+    pub fn prev(self) -> Tab {
+        Tab::ALL[(self.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
+    }
+
+    /// The config file's name for a tab.
+    pub fn from_name(name: &str) -> Option<Tab> {
+        match name {
+            "overview" => Some(Tab::Overview),
+            "repos" => Some(Tab::Repos),
+            "pulls" | "prs" | "pull-requests" => Some(Tab::Pulls),
+            "people" => Some(Tab::People),
+            "metrics" => Some(Tab::Metrics),
+            _ => None,
+        }
+    }
+}
+
+/// A column of the pull request table; also what it can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrColumn {
+    Repo,
+    Number,
+    Title,
+    Author,
+    State,
+    Size,
+    Cycle,
+    Review,
+    Created,
+}
+
+impl PrColumn {
+    pub const ALL: [PrColumn; 9] = [
+        PrColumn::Repo,
+        PrColumn::Number,
+        PrColumn::Title,
+        PrColumn::Author,
+        PrColumn::State,
+        PrColumn::Size,
+        PrColumn::Cycle,
+        PrColumn::Review,
+        PrColumn::Created,
+    ];
+
+    /// What the table shows when the config file does not say.
+    pub const DEFAULT: [PrColumn; 8] = [
+        PrColumn::Repo,
+        PrColumn::Number,
+        PrColumn::Title,
+        PrColumn::Author,
+        PrColumn::State,
+        PrColumn::Size,
+        PrColumn::Cycle,
+        PrColumn::Review,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PrColumn::Repo => "repo",
+            PrColumn::Number => "number",
+            PrColumn::Title => "title",
+            PrColumn::Author => "author",
+            PrColumn::State => "state",
+            PrColumn::Size => "size",
+            PrColumn::Cycle => "cycle",
+            PrColumn::Review => "review",
+            PrColumn::Created => "created",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<PrColumn> {
+        PrColumn::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// How the pull request table is ordered and narrowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrList {
+    pub sort: PrColumn,
+    pub descending: bool,
+    pub filter: TextInput,
+    /// `/` was pressed: keys edit the filter until enter or esc.
+    pub filtering: bool,
+    /// Indices into the loaded pull requests, in display order (derived).
+    pub rows: Vec<u32>,
+    /// What the filter searches, per loaded pull request (derived when they arrive).
+    pub haystacks: Vec<String>,
+    pub selected: usize,
+}
+
+impl Default for PrList {
+    fn default() -> Self {
+        PrList {
+            sort: PrColumn::Created,
+            descending: true,
+            filter: TextInput::default(),
+            filtering: false,
+            rows: Vec::new(),
+            haystacks: Vec::new(),
+            selected: 0,
+        }
+    }
+}
+
+/// One line of the People tab (derived from members, pull requests and per-member metrics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub login: String,
+    pub name: String,
+    pub is_bot: bool,
+    pub left: bool,
+    pub authored: u64,
+    pub merged: u64,
+    /// Reviews this person gave on others' pull requests, when the daemon tells.
+    pub reviews_given: Option<u64>,
+    pub median_pickup: Option<i64>,
+    pub median_cycle: Option<i64>,
+}
+
+/// The Metrics tab's period: how far back the aggregates reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Period {
+    Weeks4,
+    #[default]
+    Weeks12,
+    Weeks26,
+    Weeks52,
+}
+
+impl Period {
+    pub const ALL: [Period; 4] = [
+        Period::Weeks4,
+        Period::Weeks12,
+        Period::Weeks26,
+        Period::Weeks52,
+    ];
+
+    pub fn weeks(self) -> i64 {
+        match self {
+            Period::Weeks4 => 4,
+            Period::Weeks12 => 12,
+            Period::Weeks26 => 26,
+            Period::Weeks52 => 52,
+        }
+    }
+
+    pub fn label(self) -> String {
+        format!("{} weeks", self.weeks())
+    }
+
+    pub fn next(self) -> Period {
+        let i = Period::ALL.iter().position(|p| *p == self).unwrap_or(0);
+        Period::ALL[(i + 1) % Period::ALL.len()]
+    }
+
+    pub fn prev(self) -> Period {
+        let i = Period::ALL.iter().position(|p| *p == self).unwrap_or(0);
+        Period::ALL[(i + Period::ALL.len() - 1) % Period::ALL.len()]
+    }
+
+    /// Start of the period ending at `now`.
+    pub fn since(self, now: i64) -> i64 {
+        now - self.weeks() * 7 * 86_400
+    }
+}
+
+/// The Metrics tab's data for one period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsData {
+    /// One row per ISO week, oldest first.
+    pub weekly: Vec<MetricsRow>,
+    /// The whole team over the period (the breakdown).
+    pub total: Option<MetricsRow>,
+}
+
+/// What the People tab is computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeopleData {
+    pub members: Vec<MemberInfo>,
+    /// Per-member metrics over the period, bots included.
+    pub by_member: Vec<MetricsRow>,
+    /// Reviews given on others' pull requests over the period, by login.
+    pub reviews_given: BTreeMap<String, u64>,
+}
+
+/// What in a team's status says its data changed, so the tabs reload only then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub pull_requests: u64,
+    pub members: u64,
+    pub repos: usize,
+    pub last_sync: Option<i64>,
+    pub last_webhook: Option<i64>,
+}
+
+impl Fingerprint {
+    pub fn of(status: &TeamStatus) -> Fingerprint {
+        Fingerprint {
+            pull_requests: status.pull_request_count,
+            members: status.member_count,
+            repos: status.repos.len(),
+            last_sync: status
+                .integrations
+                .iter()
+                .filter_map(|i| i.github.as_ref()?.last_sync_at)
+                .max(),
+            last_webhook: status.repos.iter().filter_map(|r| r.last_webhook_at).max(),
+        }
+    }
+}
+
+/// The team being looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamView {
+    pub id: TeamId,
+    /// Known from the list, so the title shows before the details arrive.
+    pub name: String,
+    pub tab: Tab,
+    pub status: Loadable<TeamStatus>,
+    /// The sync's progress, kept current by the watch long-poll.
+    pub sync: Option<SyncProgress>,
+    /// The number of the watch (sync long-poll, then status) out for this view, if any.
+    pub watching: Option<u64>,
+    /// Watches sent so far.
+    pub watch_seq: u64,
+    /// The data the tabs show was loaded for this fingerprint.
+    pub loaded_for: Option<Fingerprint>,
+    /// When the tabs' data was last asked for (Unix seconds), to pace reloads during a sync.
+    pub reloaded_at: i64,
+    pub selected_repo: usize,
+    pub pulls: Loadable<Vec<PrInfo>>,
+    /// The number of the newest pull request load asked for.
+    pub pulls_gen: u64,
+    pub pr_list: PrList,
+    pub people: Loadable<PeopleData>,
+    /// Derived from `people` and `pulls`: people first, bots after.
+    pub people_rows: Vec<Person>,
+    pub selected_person: usize,
+    pub period: Period,
+    /// The start of the period the last data request asked for: replies for another (an older
+    /// period, or one asked a clock tick earlier) are stale.
+    pub since: i64,
+    pub metrics: Loadable<MetricsData>,
+}
+
+impl TeamView {
+    pub fn new(id: TeamId, name: String) -> TeamView {
+        TeamView {
+            id,
+            name,
+            tab: Tab::default(),
+            status: Loadable::Loading,
+            sync: None,
+            watching: None,
+            watch_seq: 0,
+            loaded_for: None,
+            reloaded_at: 0,
+            selected_repo: 0,
+            pulls: Loadable::Loading,
+            pulls_gen: 0,
+            pr_list: PrList::default(),
+            people: Loadable::Loading,
+            people_rows: Vec::new(),
+            selected_person: 0,
+            period: Period::default(),
+            since: 0,
+            metrics: Loadable::Loading,
+        }
+    }
+
+    pub fn loaded_status(&self) -> Option<&TeamStatus> {
+        match &self.status {
+            Loadable::Loaded(status) => Some(status),
+            _ => None,
+        }
+    }
+
+    pub fn pulls(&self) -> &[PrInfo] {
+        match &self.pulls {
+            Loadable::Loaded(pulls) => pulls,
+            _ => &[],
+        }
+    }
+
+    /// The pull request under the cursor in the table.
+    pub fn selected_pull(&self) -> Option<&PrInfo> {
+        let index = *self.pr_list.rows.get(self.pr_list.selected)?;
+        self.pulls().get(index as usize)
+    }
+}

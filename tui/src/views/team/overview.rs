@@ -1,0 +1,274 @@
+//! Overview: the GitHub integration (masks only, never a token), the sync with a live gauge
+//! and the rate-limit budget, webhook health per repository, and the last errors.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Gauge, Paragraph, Row, Table, Wrap};
+use tidemark_protocol::{IntegrationInfo, RepoInfo, SyncProgress, SyncStatus, TeamStatus};
+
+use super::{ago, placeholder};
+use crate::app::State;
+use crate::app::team_state::TeamView;
+use crate::config::Theme;
+use crate::output::{describe_expiry, describe_scopes, describe_secret, describe_user};
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
+    if placeholder(frame, area, &view.status, "this team") {
+        return;
+    }
+    let Some(status) = view.loaded_status() else {
+        return;
+    };
+    let theme = state.config.theme;
+    let integration_lines = integration(status, theme);
+    let sync_height = if view.sync.as_ref().is_some_and(|s| s.running) {
+        5
+    } else {
+        4
+    };
+    let errors = errors(status, view.sync.as_ref());
+    let [integration_area, sync_area, hooks_area, errors_area] = Layout::vertical([
+        Constraint::Length(integration_lines.len() as u16 + 2),
+        Constraint::Length(sync_height),
+        Constraint::Min(3),
+        Constraint::Length(if errors.is_empty() {
+            0
+        } else {
+            errors.len().min(4) as u16 + 2
+        }),
+    ])
+    .areas(area);
+
+    let block = Block::bordered().title(format!(
+        " {} · you: {} · {} members · {} pull requests ",
+        status.team.name,
+        crate::output::describe_role(status.team.role),
+        status.member_count,
+        status.pull_request_count
+    ));
+    frame.render_widget(
+        Paragraph::new(integration_lines).block(block),
+        integration_area,
+    );
+    sync(frame, sync_area, view.sync.as_ref(), state.now, theme);
+    webhooks(frame, hooks_area, &status.repos, state.now, theme);
+    if !errors.is_empty() {
+        let block = Block::bordered()
+            .title(" Last errors ")
+            .border_style(Style::new().fg(theme.bad()));
+        let lines: Vec<Line> = errors.into_iter().map(Line::from).collect();
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
+            errors_area,
+        );
+    }
+}
+
+/// Label column, so values line up.
+fn field(label: &str, value: impl Into<Vec<Span<'static>>>, theme: Theme) -> Line<'static> {
+    let mut spans = vec![Span::from(format!(" {label:<9}")).fg(theme.dim())];
+    spans.extend(value.into());
+    Line::from(spans)
+}
+
+fn integration(status: &TeamStatus, theme: Theme) -> Vec<Line<'static>> {
+    let Some(info) = status.integrations.first() else {
+        return vec![Line::from(" Not connected to GitHub · press c to connect").fg(theme.dim())];
+    };
+    github(info, theme)
+}
+
+fn github(info: &IntegrationInfo, theme: Theme) -> Vec<Line<'static>> {
+    let cred = &info.credential;
+    let org = match &info.github {
+        Some(gh) => format!("{} (#{})", gh.organization_slug, gh.organization_id),
+        None => "no organization chosen yet".into(),
+    };
+    let mut lines = vec![
+        field(
+            "GitHub",
+            vec![
+                Span::from(org).bold(),
+                Span::raw(format!(
+                    " · connected by {}",
+                    describe_user(cred.connected_by.as_ref())
+                )),
+            ],
+            theme,
+        ),
+        field(
+            "token",
+            vec![Span::raw(format!(
+                "{} · expires {}",
+                describe_secret(&cred.access_token),
+                describe_expiry(cred.expires_at)
+            ))],
+            theme,
+        ),
+        field(
+            "scopes",
+            vec![Span::raw(describe_scopes(&cred.scopes))],
+            theme,
+        ),
+    ];
+    if let Some(gh) = &info.github {
+        lines.push(field(
+            "webhooks",
+            vec![Span::raw(format!(
+                "secret {} · W rotates it",
+                describe_secret(&gh.webhook_secret)
+            ))],
+            theme,
+        ));
+    }
+    lines
+}
+
+fn sync_color(status: SyncStatus, theme: Theme) -> ratatui::style::Color {
+    match status {
+        SyncStatus::Complete => theme.good(),
+        SyncStatus::Syncing | SyncStatus::Pending => theme.warn(),
+        SyncStatus::Error => theme.bad(),
+    }
+}
+
+fn sync(frame: &mut Frame, area: Rect, sync: Option<&SyncProgress>, now: i64, theme: Theme) {
+    let block = Block::bordered().title(" Sync · f syncs now ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(sync) = sync else {
+        frame.render_widget(Line::from(" Loading…").fg(theme.dim()), inner);
+        return;
+    };
+    let mut lines = Vec::new();
+    let state = if sync.running {
+        format!("{} · {}", sync.status.as_str(), sync.phase)
+    } else {
+        sync.status.as_str().to_string()
+    };
+    let mut first = vec![
+        Span::from(format!(" {state}")).fg(sync_color(sync.status, theme)),
+        Span::raw(format!(
+            " · last {}",
+            sync.last_sync_at.map_or("never".into(), |t| ago(now, t))
+        )),
+    ];
+    if let Some(next) = sync.next_sync_at
+        && !sync.running
+    {
+        let left = (next - now).max(0);
+        first.push(Span::raw(format!(
+            " · next in {}",
+            crate::timefmt::duration(left)
+        )));
+    }
+    lines.push(Line::from(first));
+    let budget: Vec<String> = sync
+        .budget
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {}/{} (resets in {})",
+                b.resource,
+                b.remaining,
+                b.limit,
+                crate::timefmt::duration((b.reset_at - now).max(0))
+            )
+        })
+        .collect();
+    lines.push(
+        Line::from(if budget.is_empty() {
+            " rate budget: not known yet".to_string()
+        } else {
+            format!(" rate budget: {}", budget.join(" · "))
+        })
+        .fg(theme.dim()),
+    );
+    let [text_area, gauge_area] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines), text_area);
+    if sync.running && gauge_area.height > 0 {
+        let ratio = if sync.repos_total == 0 {
+            0.0
+        } else {
+            f64::from(sync.repos_done) / f64::from(sync.repos_total)
+        };
+        let label = format!(
+            "{}/{} repositories · {} pull requests · {} requests",
+            sync.repos_done, sync.repos_total, sync.prs_fetched, sync.requests
+        );
+        let gauge = Gauge::default()
+            .ratio(ratio.clamp(0.0, 1.0))
+            .label(label)
+            .gauge_style(Style::new().fg(theme.accent()));
+        frame.render_widget(gauge, gauge_area);
+    }
+}
+
+/// A repository's webhook in a word and a colour.
+fn health(repo: &RepoInfo, now: i64, theme: Theme) -> (String, ratatui::style::Color) {
+    if repo.webhook_id.is_none() {
+        return ("no hook (syncs only)".into(), theme.dim());
+    }
+    let missed = repo.webhooks_missed.saturating_sub(repo.webhooks_recovered);
+    if missed > 0 {
+        return (format!("{missed} missed"), theme.bad());
+    }
+    match repo.last_webhook_at.or(repo.last_ping_at) {
+        Some(at) => (format!("ok · {}", ago(now, at)), theme.good()),
+        None => ("waiting for a delivery".into(), theme.warn()),
+    }
+}
+
+fn webhooks(frame: &mut Frame, area: Rect, repos: &[RepoInfo], now: i64, theme: Theme) {
+    let block = Block::bordered().title(" Webhooks ");
+    if repos.is_empty() {
+        let text = Line::from(" No tracked repositories · 2 then a to add some").fg(theme.dim());
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let rows = repos.iter().map(|repo| {
+        let (text, color) = health(repo, now, theme);
+        Row::new([
+            Line::from(repo.full_name.clone()),
+            Line::from(text).fg(color),
+            Line::from(format!(
+                "{} missed · {} recovered",
+                repo.webhooks_missed, repo.webhooks_recovered
+            ))
+            .fg(theme.dim()),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(2),
+            Constraint::Fill(2),
+            Constraint::Length(24),
+        ],
+    )
+    .block(block);
+    frame.render_widget(table, area);
+}
+
+/// The integration's and the repositories' last errors, newest concerns first.
+fn errors(status: &TeamStatus, sync: Option<&SyncProgress>) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(err) = sync.and_then(|s| s.error.as_deref()) {
+        out.push(format!("sync: {err}"));
+    } else if let Some(err) = status
+        .integrations
+        .iter()
+        .find_map(|i| i.github.as_ref()?.sync_error.as_deref())
+    {
+        out.push(format!("sync: {err}"));
+    }
+    out.extend(status.repos.iter().filter_map(|r| {
+        r.sync_error
+            .as_deref()
+            .map(|e| format!("{}: {e}", r.full_name))
+    }));
+    out
+}

@@ -1,0 +1,274 @@
+//! The team screen's pop-ups: a pull request's details and timeline, the repository picker,
+//! and the confirmations to untrack a repository and to rotate the webhook secret.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Margin};
+use ratatui::style::{Color, Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
+use tidemark_protocol::{PrInfo, TimelineKind};
+
+use crate::app::state::{AddRepos, PrDetail};
+use crate::app::{Loadable, State};
+use crate::timefmt;
+use crate::widgets::popup;
+
+fn clean(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
+}
+
+/// What PrInfo says happened, as timeline lines (time, what).
+fn milestones(pr: &PrInfo) -> Vec<(i64, String)> {
+    let mut out = vec![(pr.created_at, "opened".to_string())];
+    if let Some(at) = pr.first_commit_at {
+        out.push((at, "first commit".into()));
+    }
+    if let Some(at) = pr.ready_at.filter(|&r| r != pr.created_at) {
+        out.push((at, "ready for review".into()));
+    }
+    if let Some(at) = pr.merged_at {
+        out.push((at, "merged".into()));
+    } else if let Some(at) = pr.closed_at {
+        out.push((at, "closed".into()));
+    }
+    out
+}
+
+fn breakdown(pr: &PrInfo) -> String {
+    let ready = pr.ready_at.unwrap_or(pr.created_at);
+    let part = |a: Option<i64>, b: Option<i64>| match (a, b) {
+        (Some(a), Some(b)) => timefmt::duration(b - a),
+        _ => timefmt::NO_DURATION.to_string(),
+    };
+    format!(
+        "coding {} · pickup {} · review {} · cycle {}",
+        part(pr.first_commit_at, Some(ready)),
+        part(Some(ready), pr.first_review_at),
+        part(pr.first_review_at, pr.merged_at),
+        timefmt::duration_or_dash(pr.cycle_time),
+    )
+}
+
+pub fn pull_request(frame: &mut Frame, detail: &PrDetail) {
+    let pr = &detail.pr;
+    let area = popup::centered(frame.area(), 90, frame.area().height.saturating_sub(2));
+    let inner = popup::frame(
+        frame,
+        area,
+        &format!("{} #{}", pr.repo, pr.number),
+        Color::Cyan,
+    )
+    .inner(Margin::new(1, 0));
+    let state = match (pr.state, pr.is_draft) {
+        (tidemark_protocol::PrState::Open, true) => "draft".to_string(),
+        (state, _) => state.as_str().to_string(),
+    };
+    let mut head = vec![
+        Line::from(clean(&pr.title)).bold(),
+        Line::from(format!(
+            "{} by {} · +{} −{} · {} commits{} · {} reviews",
+            state,
+            pr.author.as_deref().unwrap_or("ghost"),
+            pr.additions,
+            pr.deletions,
+            pr.commits,
+            if pr.commits_truncated { "+" } else { "" },
+            pr.reviews
+        )),
+        Line::from(breakdown(pr)).cyan(),
+    ];
+    head.push(Line::default());
+    let head_height = Paragraph::new(head.clone())
+        .wrap(Wrap { trim: true })
+        .line_count(inner.width) as u16;
+    let [head_area, timeline_area, keys_area] = Layout::vertical([
+        Constraint::Length(head_height),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(head).wrap(Wrap { trim: true }), head_area);
+
+    let mut events: Vec<(i64, Line)> = milestones(pr)
+        .into_iter()
+        .map(|(at, what)| (at, Line::from(what).bold()))
+        .collect();
+    let note = match &detail.timeline {
+        Loadable::Loaded(timeline) => {
+            for event in &timeline.events {
+                let line = match &event.kind {
+                    TimelineKind::Commit { sha } => Line::from(format!("commit {sha}")).dark_gray(),
+                    TimelineKind::Review { reviewer, state } => Line::from(format!(
+                        "review by {}: {}",
+                        reviewer.as_deref().unwrap_or("ghost"),
+                        state.replace('_', " ")
+                    )),
+                };
+                events.push((event.at, line));
+            }
+            timeline
+                .commits_truncated
+                .then(|| "GitHub lists only the first 250 commits".to_string())
+        }
+        Loadable::Loading => Some("loading commits and reviews…".into()),
+        Loadable::Failed(err) => Some(format!("no commits and reviews: {err}")),
+    };
+    events.sort_by_key(|(at, _)| *at);
+    let mut lines: Vec<Line> = events
+        .into_iter()
+        .skip(detail.scroll)
+        .map(|(at, what)| {
+            let mut spans = vec![Span::from(format!("{}  ", timefmt::utc(at))).dark_gray()];
+            spans.extend(what.spans);
+            Line::from(spans)
+        })
+        .collect();
+    if let Some(note) = note {
+        lines.push(Line::from(note).dark_gray().italic());
+    }
+    frame.render_widget(Paragraph::new(lines), timeline_area);
+    frame.render_widget(
+        Line::from("j/k scroll · o open in browser · esc close").dark_gray(),
+        keys_area,
+    );
+}
+
+pub fn add_repos(frame: &mut Frame, state: &State, picker: &AddRepos) {
+    let area = popup::centered(
+        frame.area(),
+        64,
+        frame.area().height.saturating_sub(4).min(20),
+    );
+    let inner =
+        popup::frame(frame, area, "Track repositories", Color::Cyan).inner(Margin::new(1, 0));
+    let [filter_area, list_area, keys_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let filter = picker.filter.value();
+    let filter_line = if picker.filtering {
+        Line::from(vec![
+            Span::from("filter: ").cyan().bold(),
+            Span::raw(filter.to_string()),
+            Span::from("▏").cyan(),
+        ])
+    } else if filter.is_empty() {
+        Line::from("/ to filter").dark_gray()
+    } else {
+        Line::from(format!("filter: {filter}")).dark_gray()
+    };
+    frame.render_widget(filter_line, filter_area);
+    match &picker.repos {
+        Loadable::Loading => {
+            frame.render_widget(
+                Line::from("Asking GitHub for the organization's repositories…").dark_gray(),
+                list_area,
+            );
+        }
+        Loadable::Failed(err) => {
+            frame.render_widget(
+                Paragraph::new(Line::from(format!("Cannot list them: {err}")).red())
+                    .wrap(Wrap { trim: true }),
+                list_area,
+            );
+        }
+        Loadable::Loaded(_) => {
+            let visible = picker.visible();
+            if visible.is_empty() {
+                frame.render_widget(
+                    Line::from("Every repository is tracked already, or none matches.").dark_gray(),
+                    list_area,
+                );
+            } else {
+                let items = visible.iter().map(|repo| {
+                    let tick = if picker.chosen.contains(&repo.full_name) {
+                        "[x] "
+                    } else {
+                        "[ ] "
+                    };
+                    let mut spans = vec![Span::raw(tick), Span::raw(repo.full_name.clone())];
+                    if repo.private {
+                        spans.push(Span::from(" private").dark_gray());
+                    }
+                    if repo.archived {
+                        spans.push(Span::from(" archived").dark_gray());
+                    }
+                    if let Some(at) = repo.pushed_at {
+                        spans.push(
+                            Span::from(format!(
+                                " · pushed {}",
+                                crate::views::team::ago(state.now, at)
+                            ))
+                            .dark_gray(),
+                        );
+                    }
+                    ListItem::new(Line::from(spans))
+                });
+                let list = List::new(items).highlight_style(Style::new().reversed());
+                let mut list_state = ListState::default().with_selected(Some(picker.selected));
+                frame.render_stateful_widget(list, list_area, &mut list_state);
+            }
+        }
+    }
+    let keys = if picker.submitting {
+        "tracking…".to_string()
+    } else {
+        format!(
+            "space tick · enter track {} · esc close",
+            if picker.chosen.is_empty() {
+                "selected".to_string()
+            } else {
+                format!("{} ticked", picker.chosen.len())
+            }
+        )
+    };
+    frame.render_widget(Line::from(keys).dark_gray(), keys_area);
+}
+
+fn confirm(frame: &mut Frame, title: &str, lines: Vec<Line>) {
+    let mut lines = lines;
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::from("y").bold(),
+        Span::raw(" yes · "),
+        Span::from("n").bold(),
+        Span::raw("/"),
+        Span::from("esc").bold(),
+        Span::raw(" no"),
+    ]));
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: true });
+    let height = paragraph.line_count(52) as u16 + 2;
+    let area = popup::centered(frame.area(), 56, height);
+    let inner = popup::frame(frame, area, title, Color::Yellow).inner(Margin::new(1, 0));
+    frame.render_widget(paragraph, inner);
+}
+
+pub fn confirm_untrack(frame: &mut Frame, repo: &str) {
+    confirm(
+        frame,
+        "Untrack",
+        vec![
+            Line::from(vec![
+                Span::raw("Stop tracking "),
+                Span::from(repo.to_string()).bold(),
+                Span::raw("?"),
+            ]),
+            Line::from("Its webhook is deleted; its synced history stays."),
+        ],
+    );
+}
+
+pub fn confirm_rotate(frame: &mut Frame, team: &str) {
+    confirm(
+        frame,
+        "Rotate webhook secret",
+        vec![
+            Line::from(format!(
+                "Give every webhook of '{team}' a new secret on GitHub?"
+            )),
+            Line::from("Deliveries signed with the old one are accepted for an hour."),
+        ],
+    );
+}

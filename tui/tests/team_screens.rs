@@ -1,0 +1,279 @@
+//! The team screen's tabs and pop-ups, rendered on a `TestBackend` and compared with insta
+//! snapshots at 80x24 and 100x30. States are built through the update function from fixtures
+//! (the replies the link would deliver), and the clock is fixed so relative times are stable.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tidemark_protocol::{PrInfo, PrState, SyncStatus};
+use tidemark_tui::app::team_state::MetricsData;
+use tidemark_tui::app::{Event, LinkEvent, Reply, Request, Screen, State, handle_event};
+use tidemark_tui::fixtures;
+use tidemark_tui::views;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (100, 30)];
+const NOW: i64 = fixtures::T0 + 3600;
+
+fn render(state: &State, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    views::draw(&mut terminal, state).unwrap();
+    terminal.backend().to_string()
+}
+
+fn snapshot(name: &str, state: &State) {
+    for (width, height) in SIZES {
+        insta::assert_snapshot!(
+            format!("{name}@{width}x{height}"),
+            render(state, width, height)
+        );
+    }
+}
+
+fn key(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+/// Send events, answering every data request with its fixture.
+fn send(state: &mut State, events: impl IntoIterator<Item = Event>) -> Vec<Request> {
+    let mut asked = Vec::new();
+    for event in events {
+        let reqs = handle_event(state, event);
+        for req in &reqs {
+            if let Some(reply) = fixtures::team_reply(req) {
+                asked.extend(send(state, [Event::Reply(reply)]));
+            }
+        }
+        asked.extend(reqs);
+    }
+    asked
+}
+
+fn typed(text: &str) -> Vec<Event> {
+    text.chars().map(|c| key(KeyCode::Char(c))).collect()
+}
+
+/// The `platform` team open, everything loaded, the last sync complete.
+fn team() -> State {
+    let mut state = State::new("/run/user/1000/tidemark/tidemark.sock".into());
+    send(
+        &mut state,
+        [
+            Event::Link(LinkEvent::Connected {
+                daemon_version: "0.1.0".into(),
+            }),
+            Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Clock(NOW),
+            key(KeyCode::Enter),
+            Event::Reply(Reply::Team {
+                id: 1,
+                result: Ok(fixtures::team_status()),
+            }),
+        ],
+    );
+    let done = fixtures::sync_steps().pop().unwrap();
+    send(
+        &mut state,
+        [Event::Reply(Reply::Watched {
+            team: 1,
+            seq: 1,
+            result: Ok(Box::new((done, fixtures::team_status()))),
+        })],
+    );
+    state
+}
+
+#[test]
+fn overview() {
+    snapshot("tab_overview", &team());
+}
+
+#[test]
+fn overview_while_syncing_with_errors() {
+    let mut state = team();
+    let mut status = fixtures::team_status();
+    status.repos[2].sync_error = Some("GitHub answered 502 three times; retrying later".into());
+    let mut progress = fixtures::sync_steps()[4].clone();
+    progress.status = SyncStatus::Syncing;
+    // The watch after the first one is number 2.
+    send(
+        &mut state,
+        [Event::Reply(Reply::Watched {
+            team: 1,
+            seq: 2,
+            result: Ok(Box::new((progress, status))),
+        })],
+    );
+    snapshot("tab_overview_syncing", &state);
+}
+
+#[test]
+fn repos() {
+    let mut state = team();
+    send(&mut state, typed("2jj"));
+    snapshot("tab_repos", &state);
+}
+
+#[test]
+fn pull_requests() {
+    let mut state = team();
+    send(&mut state, typed("3j"));
+    snapshot("tab_pulls", &state);
+}
+
+#[test]
+fn pull_requests_sorted_by_size_and_filtered() {
+    let mut state = team();
+    send(&mut state, typed("3"));
+    // s: repo → number → title → author → state → size.
+    send(&mut state, typed("ssssss/acme/"));
+    snapshot("tab_pulls_filtering", &state);
+    send(&mut state, [key(KeyCode::Enter)]);
+    snapshot("tab_pulls_filtered", &state);
+}
+
+#[test]
+fn pull_request_details() {
+    let mut state = team();
+    send(&mut state, typed("3jj"));
+    send(&mut state, [key(KeyCode::Enter)]);
+    snapshot("pr_details", &state);
+}
+
+#[test]
+fn people() {
+    let mut state = team();
+    send(&mut state, typed("4"));
+    snapshot("tab_people", &state);
+}
+
+#[test]
+fn metrics() {
+    let mut state = team();
+    send(&mut state, typed("5"));
+    snapshot("tab_metrics", &state);
+}
+
+#[test]
+fn metrics_empty_period() {
+    let mut state = team();
+    send(&mut state, typed("5"));
+    let since = match &state.screen {
+        Screen::Team(view) => view.since,
+        Screen::Teams => unreachable!(),
+    };
+    send(
+        &mut state,
+        [Event::Reply(Reply::Metrics {
+            team: 1,
+            since,
+            result: Ok(Box::new(MetricsData {
+                weekly: Vec::new(),
+                total: None,
+            })),
+        })],
+    );
+    snapshot("tab_metrics_empty", &state);
+}
+
+#[test]
+fn add_repositories() {
+    let mut state = team();
+    send(&mut state, typed("2a"));
+    send(&mut state, [key(KeyCode::Char(' '))]);
+    snapshot("add_repos", &state);
+}
+
+#[test]
+fn untrack_confirmation() {
+    let mut state = team();
+    send(&mut state, typed("2jd"));
+    snapshot("confirm_untrack", &state);
+}
+
+#[test]
+fn rotate_confirmation() {
+    let mut state = team();
+    send(&mut state, typed("W"));
+    snapshot("confirm_rotate", &state);
+}
+
+#[test]
+fn help_lists_the_tab_keys() {
+    let mut state = team();
+    send(&mut state, typed("3?"));
+    snapshot("help_pulls", &state);
+}
+
+#[test]
+fn daemon_gone_keeps_the_tabs() {
+    let mut state = team();
+    send(&mut state, typed("3"));
+    send(
+        &mut state,
+        [Event::Link(LinkEvent::Lost {
+            reason: "lost the connection to the daemon: it closed the connection".into(),
+        })],
+    );
+    snapshot("tab_pulls_daemon_gone", &state);
+}
+
+/// 50,000 pull requests draw only the rows on screen: the last page shows the last ones.
+#[test]
+fn a_huge_table_scrolls_to_its_end() {
+    let mut state = team();
+    let many: Vec<PrInfo> = (0..50_000u64)
+        .map(|n| PrInfo {
+            number: n,
+            title: format!("change {n}"),
+            created_at: fixtures::T0 - n as i64,
+            state: PrState::Open,
+            ..fixtures::pull_requests().remove(0)
+        })
+        .collect();
+    send(
+        &mut state,
+        [
+            key(KeyCode::Char('3')),
+            Event::Reply(Reply::Pulls {
+                team: 1,
+                load: 1,
+                result: Ok(many),
+            }),
+            key(KeyCode::Char('G')),
+        ],
+    );
+    let screen = render(&state, 80, 24);
+    assert!(screen.contains("50000/50000"), "{screen}");
+    assert!(screen.contains("change 49999"), "{screen}");
+    assert!(!screen.contains("change 0 "), "{screen}");
+}
+
+/// The mono theme leaves no colour anywhere on screen (the frame goes through the theme).
+#[test]
+fn the_mono_theme_has_no_colours() {
+    use ratatui::style::Color;
+    let mut state = team();
+    state.config.theme = tidemark_tui::config::Theme::Mono;
+    send(&mut state, typed("3"));
+    state.notice = Some(tidemark_tui::app::Notice::Error("boom".into()));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    views::draw(&mut terminal, &state).unwrap();
+    let buffer = terminal.backend().buffer();
+    assert!(
+        buffer
+            .content
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+    );
+    // The default theme does colour things (the test can fail).
+    state.config.theme = tidemark_tui::config::Theme::Dark;
+    views::draw(&mut terminal, &state).unwrap();
+    assert!(
+        terminal
+            .backend()
+            .buffer()
+            .content
+            .iter()
+            .any(|c| c.fg != Color::Reset)
+    );
+}
