@@ -27,18 +27,16 @@ pub fn bin(name: &str) -> PathBuf {
         path.display()
     );
     // `cargo test -p tidemark-tests` rebuilds libraries but not other packages' binaries: refuse
-    // to test a binary older than the sources it is built from.
-    let crates: &[&str] = match name {
-        "tidemarkd" => &["protocol", "daemon"],
-        "tidemark" => &["protocol", "daemon", "tui"],
-        _ => &[],
-    };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root");
-    let newest_source = crates
-        .iter()
-        .filter_map(|c| newest_mtime(&root.join(c).join("src")))
+    // to test a binary older than the sources it is built from. Cargo lists them in `NAME.d`
+    // beside the binary (test-only modules are not among them, so editing one is no reason).
+    let deps = std::fs::read_to_string(dir.join(format!("{name}.d"))).unwrap_or_default();
+    let newest_source = deps
+        .split_once(": ")
+        .map(|(_, files)| files)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter(|f| f.ends_with(".rs") && !f.contains("/.cargo/") && !f.contains("/rustc/"))
+        .filter_map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
         .max();
     let built = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
     if let (Some(source), Some(built)) = (newest_source, built) {
@@ -49,20 +47,6 @@ pub fn bin(name: &str) -> PathBuf {
         );
     }
     path
-}
-
-fn newest_mtime(dir: &Path) -> Option<std::time::SystemTime> {
-    let mut newest = None;
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        let path = entry.path();
-        let t = if path.is_dir() {
-            newest_mtime(&path)
-        } else {
-            entry.metadata().and_then(|m| m.modified()).ok()
-        };
-        newest = newest.max(t);
-    }
-    newest
 }
 
 /// Poll `check` until it returns Some, or panic after `timeout` saying what was awaited.

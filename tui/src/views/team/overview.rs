@@ -53,7 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
         integration_area,
     );
     sync(frame, sync_area, view.sync.as_ref(), state.now, theme);
-    webhooks(frame, hooks_area, &status.repos, state.now, theme);
+    webhooks(frame, hooks_area, status, state.now, theme);
     if !errors.is_empty() {
         let block = Block::bordered()
             .title(" Last errors ")
@@ -222,8 +222,17 @@ fn health(repo: &RepoInfo, now: i64, theme: Theme) -> (String, ratatui::style::C
     }
 }
 
-fn webhooks(frame: &mut Frame, area: Rect, repos: &[RepoInfo], now: i64, theme: Theme) {
-    let block = Block::bordered().title(" Webhooks ");
+fn webhooks(frame: &mut Frame, area: Rect, status: &TeamStatus, now: i64, theme: Theme) {
+    let repos = &status.repos;
+    // Where GitHub sends them and what waits to be applied, or that there are none.
+    let title = match &status.webhook_public_url {
+        Some(url) if status.webhooks_pending > 0 => {
+            format!(" Webhooks · {url} · {} waiting ", status.webhooks_pending)
+        }
+        Some(url) => format!(" Webhooks · {url} "),
+        None => " Webhooks · off: no public URL, periodic syncs only ".to_string(),
+    };
+    let block = Block::bordered().title(title);
     if repos.is_empty() {
         let text = Line::from(" No tracked repositories · 2 then a to add some").fg(theme.dim());
         frame.render_widget(Paragraph::new(text).block(block), area);
