@@ -186,11 +186,24 @@ impl Store {
     /// still exists. Returns how many. Runs when the store opens, before any writer.
     pub(crate) fn recover_inbox(&self) -> Result<usize> {
         let spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
-        let frames = spool.frames().map_err(|e| StoreError::Io(e.to_string()))?;
+        // Only frames sled does not know are read whole (checked by CRC).
+        let mut failed = None;
+        let frames = spool
+            .frames_where(|m| match self.contains(seen_key(m.team_id, &m.guid)) {
+                Ok(seen) => !seen,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            })
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
         let mut w = self.writer();
         let mut recovered = 0;
         for (m, at) in frames {
-            if self.contains(seen_key(m.team_id, &m.guid))? || self.team(m.team_id)?.is_none() {
+            if self.team(m.team_id)?.is_none() {
                 continue;
             }
             w.put(

@@ -188,26 +188,37 @@ impl Spool {
     /// short or damaged ends its segment's scan (it was never acknowledged: the bytes after the
     /// last `fdatasync` are the only ones a crash can spoil).
     pub fn frames(&self) -> Result<Vec<(FrameMeta, BodyRef)>, SpoolError> {
+        self.frames_where(|_| true)
+    }
+
+    /// The whole frames whose meta `wanted` accepts. Only their bodies are read and checked:
+    /// for the rest only headers and metas are read, so scanning a large backlog at start-up
+    /// costs little. (A damaged frame that is not wanted is skipped by its length.)
+    pub fn frames_where(
+        &self,
+        mut wanted: impl FnMut(&FrameMeta) -> bool,
+    ) -> Result<Vec<(FrameMeta, BodyRef)>, SpoolError> {
         let mut found = Vec::new();
         for segment in self.segments()? {
             let path = Self::path_of(&self.dir, segment);
-            let bytes = std::fs::read(&path).map_err(io(&path))?;
-            let mut at = 0usize;
-            while let Some(frame) = parse_frame(&bytes[at..]) {
-                let (meta, body_start, body_len, end) = frame;
-                let body = &bytes[at + body_start..at + body_start + body_len];
-                found.push((
-                    meta,
-                    BodyRef {
-                        segment,
-                        offset: (at + body_start) as u64,
-                        len: body_len as u64,
-                        crc: crc32fast::hash(body),
-                    },
-                ));
-                at += end;
+            let file = File::open(&path).map_err(io(&path))?;
+            let len = file.metadata().map_err(io(&path))?.len();
+            let mut at = 0u64;
+            while let Some(frame) = read_frame(&file, at, len, &mut wanted) {
+                if let Some((meta, crc)) = frame.meta {
+                    found.push((
+                        meta,
+                        BodyRef {
+                            segment,
+                            offset: frame.body_at,
+                            len: frame.body_len,
+                            crc,
+                        },
+                    ));
+                }
+                at = frame.end;
             }
-            if at < bytes.len() {
+            if at < len {
                 tracing::warn!(path = %path.display(), offset = at, "webhook spool: an unfinished frame at the end (never acknowledged); ignored");
             }
         }
@@ -261,30 +272,66 @@ impl Spool {
     }
 }
 
-/// One frame at the start of `bytes`: (meta, body start, body length, frame end), or None if
-/// there is no whole, intact frame there.
-fn parse_frame(bytes: &[u8]) -> Option<(FrameMeta, usize, usize, usize)> {
-    if bytes.len() < HEADER || &bytes[..4] != MAGIC {
+/// A frame found by `read_frame`.
+struct Found {
+    /// The meta, if wanted, with its body's CRC (read and checked).
+    meta: Option<(FrameMeta, u32)>,
+    body_at: u64,
+    body_len: u64,
+    end: u64,
+}
+
+/// The frame at `at` in `file` (of `len` bytes), or None if there is no whole, intact frame
+/// there.
+fn read_frame(
+    file: &File,
+    at: u64,
+    len: u64,
+    wanted: &mut impl FnMut(&FrameMeta) -> bool,
+) -> Option<Found> {
+    let mut header = [0u8; HEADER];
+    if at + HEADER as u64 > len || file.read_exact_at(&mut header, at).is_err() {
         return None;
     }
-    let word = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
-    let after_header = word(4) as usize;
-    let end = HEADER.checked_add(after_header)?;
-    if bytes.len() < end {
+    if &header[..4] != MAGIC {
         return None;
     }
-    let meta_len = word(12) as usize;
-    if meta_len > after_header {
+    let word = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
+    let after_header = u64::from(word(4));
+    let end = at + HEADER as u64 + after_header;
+    let meta_len = u64::from(word(12));
+    if end > len || meta_len > after_header {
         return None;
     }
+    let mut meta_bytes = vec![0u8; meta_len as usize];
+    file.read_exact_at(&mut meta_bytes, at + HEADER as u64)
+        .ok()?;
+    let meta: FrameMeta = bincode::deserialize(&meta_bytes).ok()?;
+    let body_at = at + HEADER as u64 + meta_len;
+    let body_len = end - body_at;
+    if !wanted(&meta) {
+        return Some(Found {
+            meta: None,
+            body_at,
+            body_len,
+            end,
+        });
+    }
+    let mut body = vec![0u8; body_len as usize];
+    file.read_exact_at(&mut body, body_at).ok()?;
     let mut crc = crc32fast::Hasher::new();
-    crc.update(&bytes[12..end]);
+    crc.update(&header[12..16]);
+    crc.update(&meta_bytes);
+    crc.update(&body);
     if crc.finalize() != word(8) {
         return None;
     }
-    let meta: FrameMeta = bincode::deserialize(&bytes[HEADER..HEADER + meta_len]).ok()?;
-    let body_start = HEADER + meta_len;
-    Some((meta, body_start, end - body_start, end))
+    Some(Found {
+        meta: Some((meta, crc32fast::hash(&body))),
+        body_at,
+        body_len,
+        end,
+    })
 }
 
 #[cfg(test)]
@@ -353,6 +400,14 @@ mod tests {
         damaged[refs[1].offset as usize] ^= 1;
         std::fs::write(&path, &damaged).unwrap();
         assert_eq!(spool.frames().unwrap().len(), 1);
+        // Frames not asked for are skipped by their length, bodies unread and unchecked.
+        let seqs: Vec<u64> = spool
+            .frames_where(|m| m.seq != 1)
+            .unwrap()
+            .into_iter()
+            .map(|(m, _)| m.seq)
+            .collect();
+        assert_eq!(seqs, [0, 2]);
     }
 
     #[test]
