@@ -21,12 +21,36 @@ pub enum TeamRef {
     Name(String),
 }
 
+impl TeamRef {
+    /// A team as typed on the command line: `#7` is the team with id 7, anything else a name.
+    pub fn parse(text: &str) -> TeamRef {
+        match text.strip_prefix('#').map(str::parse::<TeamId>) {
+            Some(Ok(id)) => TeamRef::Id(id),
+            _ => TeamRef::Name(text.to_string()),
+        }
+    }
+}
+
 impl fmt::Display for TeamRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TeamRef::Id(id) => write!(f, "team #{id}"),
             TeamRef::Name(name) => write!(f, "team '{name}'"),
         }
+    }
+}
+
+#[cfg(test)]
+mod team_ref_tests {
+    use super::TeamRef;
+
+    #[test]
+    fn a_hash_and_digits_is_an_id_anything_else_a_name() {
+        assert_eq!(TeamRef::parse("#7"), TeamRef::Id(7));
+        assert_eq!(TeamRef::parse("platform"), TeamRef::Name("platform".into()));
+        assert_eq!(TeamRef::parse("7"), TeamRef::Name("7".into()));
+        assert_eq!(TeamRef::parse("#seven"), TeamRef::Name("#seven".into()));
+        assert_eq!(TeamRef::parse("#"), TeamRef::Name("#".into()));
     }
 }
 

@@ -131,7 +131,7 @@ pub enum Command {
     /// Show teams, their integrations (credential metadata, never tokens), tracked repositories
     /// and sync status
     Status {
-        /// Only this team
+        /// Only this team (a name, or #id)
         #[arg(long, value_name = "NAME")]
         team: Option<String>,
         #[command(flatten)]
@@ -184,7 +184,7 @@ pub enum TeamCommand {
     },
     /// Rename a team
     Rename {
-        /// The team's current name
+        /// The team's current name (or #id)
         old: String,
         /// Its new name
         new: String,
@@ -193,7 +193,7 @@ pub enum TeamCommand {
     },
     /// Delete a team and everything stored for it (asks first unless --yes)
     Delete {
-        /// The team to delete
+        /// The team to delete (a name, or #id)
         name: String,
         /// Do not ask for confirmation (needed when stdin is not a terminal)
         #[arg(long, short)]
@@ -277,7 +277,7 @@ pub enum ConnectService {
 
 #[derive(Debug, Args, PartialEq, Eq)]
 pub struct ConnectGithub {
-    /// The team to connect
+    /// The team to connect (a name, or #id)
     #[arg(long, value_name = "NAME")]
     pub team: String,
     /// Authorize in a browser on this machine instead of typing a code (the daemon needs
@@ -305,7 +305,7 @@ pub enum DisconnectService {
 
 #[derive(Debug, Args, PartialEq, Eq)]
 pub struct DisconnectGithub {
-    /// The team to disconnect
+    /// The team to disconnect (a name, or #id)
     #[arg(long, value_name = "NAME")]
     pub team: String,
     /// Also delete the synced history: members, pull requests, reviews and commits

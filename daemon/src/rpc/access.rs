@@ -36,23 +36,45 @@ fn denied(team: &store::Team, role: Role, need: Need) -> RpcError {
     ))
 }
 
+/// A name that fits several of the teams the caller may act on.
+fn ambiguous(team: &TeamRef, ids: impl Iterator<Item = u64>) -> RpcError {
+    let ids: Vec<String> = ids.map(|id| format!("#{id}")).collect();
+    RpcError::InvalidArgument {
+        field: "team".into(),
+        reason: format!(
+            "several of your teams are called {} ({}): name one by its #id",
+            match team {
+                TeamRef::Name(n) => format!("'{n}'"),
+                TeamRef::Id(id) => format!("#{id}"),
+            },
+            ids.join(", ")
+        ),
+    }
+}
+
 impl Service {
     /// The team `team` names and the caller's role in it, if the caller belongs to it.
     fn visible(&self, team: &TeamRef) -> Result<Option<(store::Team, Role)>, RpcError> {
         let store = &self.shared.store;
-        let found = match team {
-            TeamRef::Id(id) => store.team(*id),
-            TeamRef::Name(name) => store.team_by_name(name),
+        let candidates = match team {
+            TeamRef::Id(id) => store.team(*id).map(|t| t.into_iter().collect()),
+            TeamRef::Name(name) => store.teams_by_name(name),
         }
         .map_err(store_err)?;
-        let Some(found) = found else {
-            return Ok(None);
-        };
-        let role = store
-            .membership(found.id, self.caller.uid)
-            .map_err(store_err)?
-            .map(|m| m.role);
-        Ok(role.map(|role| (found, role)))
+        // Only the caller's own teams count: other users may have teams of the same name.
+        let mut mine = Vec::new();
+        for found in candidates {
+            if let Some(m) = store
+                .membership(found.id, self.caller.uid)
+                .map_err(store_err)?
+            {
+                mine.push((found, m.role));
+            }
+        }
+        if mine.len() > 1 {
+            return Err(ambiguous(team, mine.iter().map(|(t, _)| t.id)));
+        }
+        Ok(mine.pop())
     }
 
     /// The team a call names, if the caller's role there allows `need`.
@@ -76,14 +98,15 @@ impl Service {
             Ok(found) => Ok((found, false)),
             Err(e) if self.shared.policy.is_operator(&self.caller) => {
                 let store = &self.shared.store;
-                let found = match team {
-                    TeamRef::Id(id) => store.team(*id),
-                    TeamRef::Name(name) => store.team_by_name(name),
+                let mut found: Vec<store::Team> = match team {
+                    TeamRef::Id(id) => store.team(*id).map(|t| t.into_iter().collect()),
+                    TeamRef::Name(name) => store.teams_by_name(name),
                 }
                 .map_err(store_err)?;
-                match found {
-                    Some(found) => Ok((found, true)),
-                    None => Err(e),
+                match found.len() {
+                    0 => Err(e),
+                    1 => Ok((found.remove(0), true)),
+                    _ => Err(ambiguous(team, found.iter().map(|t| t.id))),
                 }
             }
             Err(e) => Err(e),

@@ -179,7 +179,7 @@ impl Tidemark for Service {
         let renamed = self
             .shared
             .store
-            .rename_team(id, &new_name)
+            .rename_team(id, &new_name, Some(self.caller.uid))
             .map_err(store_err)?;
         self.durable().await?;
         self.team_info(&renamed)

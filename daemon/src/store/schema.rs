@@ -6,6 +6,8 @@
 //! - v2: a global team-name index (unique, case-insensitive names) and scopes as a list.
 //! - v3: webhook inbox entries keep their body in the spool (`spool.rs`); a v2 entry's body
 //!   stays inline, re-encoded as `StoredBody::Inline`.
+//! - v4: team names are no longer unique on the daemon (only among one user's teams, so that a
+//!   taken name tells nobody another user's team exists): the name index holds (name, id).
 //!
 //! An upgrade runs as one batch together with the version bump, so a crash during it leaves the
 //! old version, intact, and the next start upgrades again.
@@ -16,7 +18,7 @@ use super::{Result, Store, StoreError, decode};
 use crate::crypto::Ciphertext;
 use serde::{Deserialize, Serialize};
 
-pub const CURRENT_SCHEMA: u32 = 3;
+pub const CURRENT_SCHEMA: u32 = 4;
 
 const VERSION_NAME: &[u8] = b"schema_version";
 
@@ -57,6 +59,7 @@ pub(super) fn check_and_upgrade(store: &Store) -> Result<()> {
         match version {
             1 => upgrade_v1_to_v2(store)?,
             2 => upgrade_v2_to_v3(store)?,
+            3 => upgrade_v3_to_v4(store)?,
             other => {
                 return Err(StoreError::NotOurs {
                     path: store.path().to_path_buf(),
@@ -75,9 +78,21 @@ pub(super) fn check_and_upgrade(store: &Store) -> Result<()> {
     Ok(())
 }
 
-/// Name index key: names are unique regardless of case.
+/// v2–v3 name index key: names were unique regardless of case.
 pub(crate) fn team_name_key(name: &str) -> Key {
     Key::global(Kind::TeamName).bytes(name.to_lowercase().as_bytes())
+}
+
+/// Name index key (v4): every team under its lower-cased name, then its id. A name cannot hold
+/// NUL (no control characters), so the prefix of one name never matches another.
+pub(crate) fn team_name_prefix(name: &str) -> Key {
+    Key::global(Kind::TeamName)
+        .bytes(name.to_lowercase().as_bytes())
+        .u8(0)
+}
+
+pub(crate) fn team_name_entry_key(name: &str, id: TeamId) -> Key {
+    team_name_prefix(name).u64(id)
 }
 
 /// v1's credential: scopes as one comma-separated string.
@@ -179,6 +194,22 @@ fn upgrade_v2_to_v3(store: &Store) -> Result<()> {
         w.put(&key, &new);
     }
     w.put_raw(version_key(), &3u32.to_be_bytes());
+    w.commit()
+}
+
+fn upgrade_v3_to_v4(store: &Store) -> Result<()> {
+    let mut w = store.writer();
+    for item in store.raw().scan_prefix(Key::global(Kind::TeamName)) {
+        let (key, value) = item?;
+        let id: TeamId = decode(Kind::TeamName, &value)?;
+        let Some(team) = store.team(id)? else {
+            w.remove(&key);
+            continue;
+        };
+        w.remove(&key);
+        w.put(team_name_entry_key(&team.name, id), &id);
+    }
+    w.put_raw(version_key(), &4u32.to_be_bytes());
     w.commit()
 }
 

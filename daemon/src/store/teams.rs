@@ -2,7 +2,7 @@
 
 use super::keys::{Key, Kind, TeamId, team_prefix};
 use super::records::{Membership, Role, Team};
-use super::schema::team_name_key;
+use super::schema::{team_name_entry_key, team_name_prefix};
 use super::{Result, Store, StoreError, now};
 
 fn team_key(team: TeamId) -> Key {
@@ -26,11 +26,13 @@ fn check_name(name: &str) -> Result<()> {
 }
 
 impl Store {
-    /// Create a team; `owner` (a known user) becomes its owner in the same step.
+    /// Create a team; `owner` (a known user) becomes its owner in the same step. A name is
+    /// unique among the owner's teams (other users' teams may have it too: saying so would tell
+    /// that they exist); with no owner, among all teams.
     pub fn create_team(&self, name: &str, owner: Option<u32>) -> Result<Team> {
         check_name(name)?;
         let mut w = self.writer();
-        if self.contains(team_name_key(name))? {
+        if self.name_taken(name, owner, None)? {
             return Err(StoreError::Conflict(format!("a team named '{name}'")));
         }
         if let Some(uid) = owner
@@ -44,7 +46,7 @@ impl Store {
             created_at: now(),
         };
         w.put(team_key(team.id), &team);
-        w.put(team_name_key(name), &team.id);
+        w.put(team_name_entry_key(name, team.id), &team.id);
         if let Some(uid) = owner {
             let membership = Membership {
                 team_id: team.id,
@@ -66,12 +68,36 @@ impl Store {
         self.get(Kind::Team, team_key(id))
     }
 
-    /// Look a team up by name, ignoring case.
+    /// The first team (lowest id) with this name, ignoring case. Callers acting for a user
+    /// use [`Store::teams_by_name`] and keep that user's.
     pub fn team_by_name(&self, name: &str) -> Result<Option<Team>> {
-        match self.get::<TeamId>(Kind::TeamName, team_name_key(name))? {
-            Some(id) => self.team(id),
-            None => Ok(None),
+        Ok(self.teams_by_name(name)?.into_iter().next())
+    }
+
+    /// Every team with this name, ignoring case, by id.
+    pub fn teams_by_name(&self, name: &str) -> Result<Vec<Team>> {
+        let mut teams = Vec::new();
+        for id in self.scan::<TeamId>(Kind::TeamName, team_name_prefix(name))? {
+            if let Some(team) = self.team(id)? {
+                teams.push(team);
+            }
         }
+        Ok(teams)
+    }
+
+    /// Is `name` taken for a team of `uid` (of anyone, with no uid), other than `except`?
+    fn name_taken(&self, name: &str, uid: Option<u32>, except: Option<TeamId>) -> Result<bool> {
+        for team in self.teams_by_name(name)? {
+            if Some(team.id) == except {
+                continue;
+            }
+            match uid {
+                None => return Ok(true),
+                Some(uid) if self.membership(team.id, uid)?.is_some() => return Ok(true),
+                Some(_) => {}
+            }
+        }
+        Ok(false)
     }
 
     /// Every team, by name.
@@ -101,19 +127,20 @@ impl Store {
         Ok(teams)
     }
 
-    pub fn rename_team(&self, id: TeamId, new_name: &str) -> Result<Team> {
+    /// Rename a team. The new name must be free among the teams of `by` (the user renaming),
+    /// or among all teams with no user.
+    pub fn rename_team(&self, id: TeamId, new_name: &str, by: Option<u32>) -> Result<Team> {
         check_name(new_name)?;
         let mut w = self.writer();
         let mut team = self
             .team(id)?
             .ok_or_else(|| StoreError::NotFound(format!("team #{id}")))?;
-        let taken_by = self.get::<TeamId>(Kind::TeamName, team_name_key(new_name))?;
-        if matches!(taken_by, Some(other) if other != id) {
+        if self.name_taken(new_name, by, Some(id))? {
             return Err(StoreError::Conflict(format!("a team named '{new_name}'")));
         }
-        w.remove(team_name_key(&team.name));
+        w.remove(team_name_entry_key(&team.name, id));
         team.name = new_name.to_string();
-        w.put(team_name_key(new_name), &id);
+        w.put(team_name_entry_key(new_name, id), &id);
         w.put(team_key(id), &team);
         w.commit()?;
         Ok(team)
@@ -132,7 +159,7 @@ impl Store {
                 w.remove(user_team_key(uid, id));
             }
         }
-        w.remove(team_name_key(&team.name));
+        w.remove(team_name_entry_key(&team.name, id));
         let keys = self.scan_keys(team_prefix(id))?;
         let removed = keys.len() as u64;
         for key in keys {

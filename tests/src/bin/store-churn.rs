@@ -63,7 +63,7 @@ fn main() -> anyhow::Result<()> {
                 done(format!("delete_credential {team}"));
             }
             1 => {
-                store.rename_team(team, &format!("Renamed {run}-{i}"))?;
+                store.rename_team(team, &format!("Renamed {run}-{i}"), None)?;
                 done(format!("rename_team {team}"));
             }
             2 => {

@@ -80,7 +80,7 @@ pub enum ReposCommand {
 /// A team, and the output format.
 #[derive(Debug, Args, Clone, PartialEq, Eq)]
 pub struct TeamArgs {
-    /// The team
+    /// The team (a name, or #id)
     #[arg(long, value_name = "NAME")]
     pub team: String,
     #[command(flatten)]
@@ -89,7 +89,7 @@ pub struct TeamArgs {
 
 #[derive(Debug, Args, Clone, PartialEq, Eq)]
 pub struct RepoNames {
-    /// The team
+    /// The team (a name, or #id)
     #[arg(long, value_name = "NAME")]
     pub team: String,
     /// Repositories, as OWNER/REPO
@@ -102,7 +102,7 @@ pub struct RepoNames {
 #[derive(Debug, Args, Clone, PartialEq, Eq)]
 #[command(after_help = SYNC_HELP)]
 pub struct SyncArgs {
-    /// The team
+    /// The team (a name, or #id)
     #[arg(long, value_name = "NAME")]
     pub team: String,
     /// Follow the sync until it ends, printing its progress on stderr
@@ -115,7 +115,7 @@ pub struct SyncArgs {
 #[derive(Debug, Args, Clone, PartialEq, Eq)]
 #[command(after_help = PRS_HELP)]
 pub struct PrsArgs {
-    /// The team
+    /// The team (a name, or #id)
     #[arg(long, value_name = "NAME")]
     pub team: String,
     /// Only this tracked repository
@@ -151,7 +151,7 @@ impl From<PrStateArg> for PrState {
 #[derive(Debug, Args, Clone, PartialEq, Eq)]
 #[command(after_help = METRICS_HELP)]
 pub struct MetricsArgs {
-    /// The team
+    /// The team (a name, or #id)
     #[arg(long, value_name = "NAME")]
     pub team: String,
     /// Only pull requests opened at or after this: YYYY-MM-DD (UTC), or 30d / 12w back from now

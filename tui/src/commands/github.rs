@@ -103,7 +103,7 @@ pub async fn connect_github(args: ConnectGithub, endpoint: &Endpoint) -> Result<
     let mut interrupts = signal(SignalKind::interrupt())?;
     let conn = or_interrupt(connect(endpoint), &mut interrupts).await?;
     let mut request = ConnectRequest {
-        team: TeamRef::Name(args.team.clone()),
+        team: TeamRef::parse(&args.team),
         method: if args.web {
             ConnectMethod::Web
         } else {
@@ -248,7 +248,7 @@ pub async fn disconnect_github(
     }
     let report = connect(endpoint)
         .await?
-        .github_disconnect(TeamRef::Name(args.team.clone()), args.purge)
+        .github_disconnect(TeamRef::parse(&args.team), args.purge)
         .await?;
     emit(args.format, &report, || {
         output::disconnected(&args.team, &report)

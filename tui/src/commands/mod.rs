@@ -88,7 +88,7 @@ pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> 
         Command::Team { command } => team(command, endpoint).await,
         Command::Status { team, format } => {
             let conn = connect(endpoint).await?;
-            let statuses = conn.status(team.map(TeamRef::Name)).await?;
+            let statuses = conn.status(team.as_deref().map(TeamRef::parse)).await?;
             emit(format, &statuses, || output::status(&statuses))
         }
         Command::Connect {
@@ -117,7 +117,7 @@ async fn team(command: TeamCommand, endpoint: &Endpoint) -> Result<(), CliError>
         TeamCommand::Rename { old, new, format } => {
             validate_team_name(&new).map_err(CliError::InvalidName)?;
             let conn = connect(endpoint).await?;
-            let team = conn.team_rename(TeamRef::Name(old.clone()), new).await?;
+            let team = conn.team_rename(TeamRef::parse(&old), new).await?;
             emit(format, &team, || output::team_renamed(&old, &team))
         }
         TeamCommand::Delete { name, yes, format } => {
@@ -133,7 +133,7 @@ async fn team(command: TeamCommand, endpoint: &Endpoint) -> Result<(), CliError>
             }
             connect(endpoint)
                 .await?
-                .team_delete(TeamRef::Name(name.clone()))
+                .team_delete(TeamRef::parse(&name))
                 .await?;
             let json = serde_json::json!({ "deleted": { "name": name } });
             emit(format, &json, || output::team_deleted(&name))
@@ -146,24 +146,20 @@ async fn team(command: TeamCommand, endpoint: &Endpoint) -> Result<(), CliError>
         } => {
             let conn = connect(endpoint).await?;
             let m = conn
-                .team_add_member(
-                    TeamRef::Name(team.clone()),
-                    UserRef::parse(&user),
-                    role.into(),
-                )
+                .team_add_member(TeamRef::parse(&team), UserRef::parse(&user), role.into())
                 .await?;
             emit(format, &m, || output::member_added(&team, &m))
         }
         TeamCommand::RemoveMember { team, user, format } => {
             let conn = connect(endpoint).await?;
-            conn.team_remove_member(TeamRef::Name(team.clone()), UserRef::parse(&user))
+            conn.team_remove_member(TeamRef::parse(&team), UserRef::parse(&user))
                 .await?;
             let json = serde_json::json!({ "removed": { "team": team, "user": user } });
             emit(format, &json, || output::member_removed(&team, &user))
         }
         TeamCommand::Members { team, format } => {
             let conn = connect(endpoint).await?;
-            let members = conn.team_members(TeamRef::Name(team.clone())).await?;
+            let members = conn.team_members(TeamRef::parse(&team)).await?;
             emit(format, &members, || output::team_members(&team, &members))
         }
     }

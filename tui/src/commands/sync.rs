@@ -22,12 +22,12 @@ pub async fn repos(command: ReposCommand, endpoint: &Endpoint) -> Result<(), Cli
     match command {
         ReposCommand::Available(TeamArgs { team, format }) => {
             let conn = connect(endpoint).await?;
-            let repos = conn.repos_available(TeamRef::Name(team.clone())).await?;
+            let repos = conn.repos_available(TeamRef::parse(&team)).await?;
             emit(format, &repos, || out::repos_available(&team, &repos))
         }
         ReposCommand::List(TeamArgs { team, format }) => {
             let conn = connect(endpoint).await?;
-            let repos = conn.tracked_repos(TeamRef::Name(team.clone())).await?;
+            let repos = conn.tracked_repos(TeamRef::parse(&team)).await?;
             emit(format, &repos, || out::tracked_repos(&team, &repos))
         }
         ReposCommand::Track(RepoNames {
@@ -37,7 +37,7 @@ pub async fn repos(command: ReposCommand, endpoint: &Endpoint) -> Result<(), Cli
         }) => {
             let names = repo_names(repos)?;
             let conn = connect(endpoint).await?;
-            let tracked = conn.repos_track(TeamRef::Name(team.clone()), names).await?;
+            let tracked = conn.repos_track(TeamRef::parse(&team), names).await?;
             emit(format, &tracked, || out::tracked(&team, &tracked))
         }
         ReposCommand::Untrack(RepoNames {
@@ -47,9 +47,7 @@ pub async fn repos(command: ReposCommand, endpoint: &Endpoint) -> Result<(), Cli
         }) => {
             let names = repo_names(repos)?;
             let conn = connect(endpoint).await?;
-            let untracked = conn
-                .repos_untrack(TeamRef::Name(team.clone()), names)
-                .await?;
+            let untracked = conn.repos_untrack(TeamRef::parse(&team), names).await?;
             emit(format, &untracked, || out::untracked(&team, &untracked))
         }
     }
@@ -69,14 +67,14 @@ pub fn repo_names(names: Vec<String>) -> Result<Vec<String>, CliError> {
 
 pub async fn members(args: TeamArgs, endpoint: &Endpoint) -> Result<(), CliError> {
     let conn = connect(endpoint).await?;
-    let members = conn.members(TeamRef::Name(args.team.clone())).await?;
+    let members = conn.members(TeamRef::parse(&args.team)).await?;
     emit(args.format, &members, || out::members(&args.team, &members))
 }
 
 pub async fn rotate_secret(args: TeamArgs, endpoint: &Endpoint) -> Result<(), CliError> {
     let conn = connect(endpoint).await?;
     let report = conn
-        .webhook_rotate_secret(TeamRef::Name(args.team.clone()))
+        .webhook_rotate_secret(TeamRef::parse(&args.team))
         .await?;
     emit(args.format, &report, || out::rotated(&args.team, &report))
 }
@@ -86,7 +84,7 @@ pub async fn prs(args: PrsArgs, endpoint: &Endpoint) -> Result<(), CliError> {
         validate_repo_full_name(repo).map_err(CliError::InvalidRepoName)?;
     }
     let query = PrQuery {
-        team: TeamRef::Name(args.team),
+        team: TeamRef::parse(&args.team),
         repo: args.repo,
         state: args.state.map(Into::into),
         limit: args.limit,
@@ -105,7 +103,7 @@ pub fn metrics_query(args: &MetricsArgs, now: i64) -> Result<MetricsQuery, CliEr
         .transpose()
         .map_err(CliError::InvalidSince)?;
     Ok(MetricsQuery {
-        team: TeamRef::Name(args.team.clone()),
+        team: TeamRef::parse(&args.team),
         since,
         by: args.by.into(),
         include_bots: args.include_bots,
@@ -122,7 +120,7 @@ pub async fn metrics(args: MetricsArgs, endpoint: &Endpoint) -> Result<(), CliEr
 
 pub async fn sync(args: SyncArgs, endpoint: &Endpoint) -> Result<(), CliError> {
     let conn = connect(endpoint).await?;
-    let team = TeamRef::Name(args.team.clone());
+    let team = TeamRef::parse(&args.team);
     let mut progress = conn.sync_start(team.clone()).await?;
     if args.wait {
         progress = follow(&conn, &team, progress, &mut io::stderr()).await?;

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use tarpc::RequestName;
 use tidemark_protocol::{
     ConnectMethod, ConnectRequest, ConnectState, FlowId, MetricsGrouping, MetricsQuery,
-    PROTOCOL_VERSION, PrQuery, Role as WireRole, RpcError, TeamRef, UserRef,
+    PROTOCOL_VERSION, PrQuery, Role as WireRole, TeamRef, UserRef,
 };
 
 /// What a method needs of the caller: the policy, written down once more, apart from the code.
@@ -280,12 +280,20 @@ async fn users_of_team_a_learn_and_change_nothing_of_team_b() {
                 let rf = fx.call(caller, qf).await;
                 calls += 2;
                 if is_create {
-                    // The one documented exception: team names are unique daemon-wide, so
-                    // creating a taken name says so, and nothing more.
-                    assert!(
-                        matches!(error_of(&rb), Some(RpcError::AlreadyExists(m)) if *m == format!("a team named '{}'", b.name)),
-                        "uid {caller}: {rb:?}"
-                    );
+                    // Names are unique only among one user's teams: creating B's name makes
+                    // the caller a team of their own, exactly as an unused name does (so it
+                    // tells nothing of B), and never touches B.
+                    for (r, name) in [(&rb, &b.name), (&rf, &f.name)] {
+                        let TidemarkResponse::TeamCreate(Ok(t)) = r else {
+                            panic!("uid {caller}: creating '{name}': {r:?}")
+                        };
+                        assert_eq!(&t.name, name);
+                        assert_ne!(t.id, fx.b, "uid {caller}: got team B itself");
+                        // Gone again, so the probes after this one meet the same teams.
+                        let team = TeamRef::Id(t.id);
+                        let deleted = fx.call(caller, TidemarkRequest::TeamDelete { team }).await;
+                        assert!(error_of(&deleted).is_none(), "{deleted:?}");
+                    }
                     continue;
                 }
                 let (nb, nf) = (normalized(&rb, b), normalized(&rf, f));

@@ -212,3 +212,67 @@ async fn membership_rules() {
         .await;
     assert_eq!(error_of(&read), Some(&RpcError::NotFound(a().to_string())));
 }
+
+/// Team names are unique among one user's teams only: Bob may name a team like Alice's (and
+/// learns nothing of hers by it); a user in two teams of one name must name them by id.
+#[tokio::test]
+async fn names_are_per_user_and_an_ambiguous_name_asks_for_the_id() {
+    let fx = Fixture::new();
+    let create = |name: &str| TidemarkRequest::TeamCreate { name: name.into() };
+    // Bob's own "ALPHA", beside Alice's "alpha".
+    let TidemarkResponse::TeamCreate(Ok(bobs)) = fx.call(BOB, create("ALPHA")).await else {
+        panic!("bob could not name a team like a team he cannot see")
+    };
+    assert_ne!(bobs.id, fx.a);
+    // His own names stay unique for him.
+    let again = fx.call(BOB, create("Alpha")).await;
+    assert!(
+        matches!(error_of(&again), Some(RpcError::AlreadyExists(_))),
+        "{again:?}"
+    );
+    // By name, each sees their own.
+    let status = |team: TeamRef| TidemarkRequest::Status { team: Some(team) };
+    let name = || TeamRef::Name("alpha".into());
+    let TidemarkResponse::Status(Ok(mine)) = fx.call(BOB, status(name())).await else {
+        panic!("bob's own alpha")
+    };
+    assert_eq!(mine[0].team.id, bobs.id);
+    let TidemarkResponse::Status(Ok(hers)) = fx.call(ALICE, status(name())).await else {
+        panic!("alice's alpha")
+    };
+    assert_eq!(hers[0].team.id, fx.a);
+    // Alice adds Bob to hers: now "alpha" names two of his teams.
+    let added = fx
+        .call(
+            ALICE,
+            TidemarkRequest::TeamAddMember {
+                team: TeamRef::Id(fx.a),
+                user: UserRef::Uid(BOB),
+                role: tidemark_protocol::Role::Member,
+            },
+        )
+        .await;
+    assert!(error_of(&added).is_none(), "{added:?}");
+    let both = fx.call(BOB, status(name())).await;
+    match error_of(&both) {
+        Some(RpcError::InvalidArgument { reason, .. }) => {
+            assert!(reason.contains(&format!("#{}", fx.a)), "{reason}");
+            assert!(reason.contains(&format!("#{}", bobs.id)), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let by_id = fx.call(BOB, status(TeamRef::Id(fx.a))).await;
+    assert!(error_of(&by_id).is_none(), "{by_id:?}");
+    // Renaming his into a name he already has is refused; into Alice's other names is not.
+    let rename = |team, new_name: &str| TidemarkRequest::TeamRename {
+        team,
+        new_name: new_name.into(),
+    };
+    let clash = fx.call(BOB, rename(TeamRef::Id(bobs.id), "bravo")).await;
+    assert!(
+        matches!(error_of(&clash), Some(RpcError::AlreadyExists(_))),
+        "{clash:?}"
+    );
+    let fine = fx.call(BOB, rename(TeamRef::Id(bobs.id), "charlie")).await;
+    assert!(error_of(&fine).is_none(), "{fine:?}");
+}

@@ -111,7 +111,8 @@ fn global_keys_are_the_version_users_and_indexes() {
     );
     assert_eq!(&globals[0][9..], b"schema_version");
     assert_eq!(keys::read_u32(&globals[1], keys::ID_OFFSET), Some(1000));
-    assert_eq!(&globals[2][9..], b"a");
+    assert_eq!(&globals[2][9..11], b"a\0");
+    assert_eq!(keys::read_u64(&globals[2], 11), Some(a));
     assert_eq!(keys::read_u32(&globals[3], keys::ID_OFFSET), Some(1000));
     assert_eq!(keys::read_u64(&globals[3], keys::ID_OFFSET + 4), Some(a));
 }

@@ -77,7 +77,7 @@ fn invalid_team_names_are_rejected() {
     env.store.create_team(&ok, None).unwrap();
     let t = env.store.create_team("Ünïcode team", None).unwrap();
     assert!(env.store.team_by_name("ünïcode TEAM").unwrap().is_some());
-    let err = env.store.rename_team(t.id, "bad\u{7}").unwrap_err();
+    let err = env.store.rename_team(t.id, "bad\u{7}", None).unwrap_err();
     assert!(matches!(err, StoreError::Rejected { .. }), "{err}");
 }
 
@@ -85,7 +85,7 @@ fn invalid_team_names_are_rejected() {
 fn rename_moves_the_name_index() {
     let env = env();
     let t = env.store.create_team("Old", None).unwrap();
-    let renamed = env.store.rename_team(t.id, "New").unwrap();
+    let renamed = env.store.rename_team(t.id, "New", None).unwrap();
     assert_eq!(renamed.name, "New");
     assert!(env.store.team_by_name("old").unwrap().is_none());
     assert_eq!(env.store.team_by_name("new").unwrap().unwrap().id, t.id);
@@ -98,7 +98,7 @@ fn rename_moves_the_name_index() {
 fn rename_to_own_name_in_other_case_keeps_the_index() {
     let env = env();
     let t = env.store.create_team("platform", None).unwrap();
-    let renamed = env.store.rename_team(t.id, "Platform").unwrap();
+    let renamed = env.store.rename_team(t.id, "Platform", None).unwrap();
     assert_eq!(renamed.name, "Platform");
     assert_eq!(env.store.team(t.id).unwrap().unwrap().name, "Platform");
     assert_eq!(
@@ -116,12 +116,12 @@ fn rename_onto_another_team_conflicts_and_changes_nothing() {
     let a = env.store.create_team("Alpha", None).unwrap();
     let b = env.store.create_team("Beta", None).unwrap();
     let before = all_keys(&env.store);
-    let err = env.store.rename_team(a.id, "BETA").unwrap_err();
+    let err = env.store.rename_team(a.id, "BETA", None).unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     assert_eq!(all_keys(&env.store), before);
     assert_eq!(env.store.team_by_name("alpha").unwrap().unwrap().id, a.id);
     assert_eq!(env.store.team_by_name("beta").unwrap().unwrap().id, b.id);
-    let err = env.store.rename_team(999, "Gamma").unwrap_err();
+    let err = env.store.rename_team(999, "Gamma", None).unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err}");
 }
 
