@@ -164,7 +164,12 @@ fn check_invariants(dir: &Path, round: u64) -> Report {
                             u64_value(value)
                         ))
                     });
-                    if t.name.to_lowercase().as_bytes() != &key[9..] {
+                    // Lower-cased name, NUL, then the id (schema v4).
+                    let (name, rest) = key[9..].split_at(key.len().saturating_sub(18));
+                    if t.name.to_lowercase().as_bytes() != name
+                        || rest.first() != Some(&0)
+                        || keys::read_u64(rest, 1) != Some(t.id)
+                    {
                         fail(format!("stale name index entry for team {}", t.id));
                     }
                 }
