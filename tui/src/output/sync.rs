@@ -132,6 +132,18 @@ pub fn repos_available(team: &str, repos: &[AvailableRepo]) -> String {
     )
 }
 
+/// A repository's webhook in a word: none (syncs only), live (GitHub reached us), created (no
+/// delivery yet), or what is still missed after self-healing.
+fn hook_state(r: &RepoInfo) -> String {
+    let missed = r.webhooks_missed.saturating_sub(r.webhooks_recovered);
+    match (r.webhook_id, missed, r.last_webhook_at.or(r.last_ping_at)) {
+        (None, _, _) => "none".into(),
+        (Some(_), n, _) if n > 0 => format!("{n} missed"),
+        (Some(_), _, Some(_)) => "live".into(),
+        (Some(_), _, None) => "created".into(),
+    }
+}
+
 /// `tidemark repos list`.
 pub fn tracked_repos(team: &str, repos: &[RepoInfo]) -> String {
     if repos.is_empty() {
@@ -154,7 +166,8 @@ pub fn tracked_repos(team: &str, repos: &[RepoInfo]) -> String {
                 },
                 timefmt::utc_or(r.last_sync_at, "never"),
                 r.pull_request_count.to_string(),
-                timefmt::utc_or(r.last_webhook_at, "never"),
+                hook_state(r),
+                timefmt::utc_or(r.last_webhook_at.or(r.last_ping_at), "never"),
                 r.sync_error
                     .as_deref()
                     .map(|e| truncate(&printable(e), ERROR_MAX_CHARS))
@@ -168,6 +181,7 @@ pub fn tracked_repos(team: &str, repos: &[RepoInfo]) -> String {
             ("SYNC STATUS", Left),
             ("LAST SYNC", Left),
             ("PRS", Right),
+            ("HOOK", Left),
             ("LAST WEBHOOK", Left),
             ("ERROR", Left),
         ],
@@ -478,15 +492,25 @@ acme/.github     no       no        never                 no
     }
 
     #[test]
+    fn a_hook_with_deliveries_still_missed_says_how_many() {
+        let mut repo = fixtures::repos().remove(0);
+        repo.webhooks_missed = 5;
+        repo.webhooks_recovered = 3;
+        assert_eq!(hook_state(&repo), "2 missed");
+        repo.webhooks_recovered = 5;
+        assert_eq!(hook_state(&repo), "live");
+    }
+
+    #[test]
     fn tracked_repos_table() {
         let out = tracked_repos("platform", &fixtures::repos());
         assert_eq!(
             out,
             "\
-NAME        SYNC STATUS     LAST SYNC             PRS  LAST WEBHOOK          ERROR
-acme/api    complete        2025-01-05 14:03 UTC  412  2025-01-05 14:03 UTC
-acme/web    syncing         never                   0  never
-acme/infra  error (paused)  2025-01-04 08:00 UTC   57  never                 GitHub answered 404: repository not found
+NAME        SYNC STATUS     LAST SYNC             PRS  HOOK     LAST WEBHOOK          ERROR
+acme/api    complete        2025-01-05 14:03 UTC  412  live     2025-01-05 14:03 UTC
+acme/web    syncing         never                   0  created  never
+acme/infra  error (paused)  2025-01-04 08:00 UTC   57  none     never                 GitHub answered 404: repository not found
 "
         );
     }
