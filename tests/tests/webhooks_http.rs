@@ -1,0 +1,236 @@
+//! The webhook listener's HTTP/1.1 against a daemon whose store is seeded (GitHub unreachable,
+//! so deliveries stay in the inbox): keep-alive bursts, every framing HTTP allows, ambiguous
+//! framing refused, and a delivery from a hook id not stored yet matched by its repository.
+
+use std::io::Write;
+use std::time::Duration;
+use tidemark_tests::harness::{Daemon, Sandbox};
+
+/// A daemon whose store has a team with this webhook secret and `octo-org/hello-world` under
+/// hook `HOOK`, GitHub unreachable (deliveries stay in the inbox); its listener's address.
+const HOOK: u64 = 77;
+const RAW_SECRET: &str = "raw-secret";
+const RAW_BODY: &[u8] =
+    br#"{"action":"opened","number":1,"repository":{"id":1296269},"pull_request":{"number":1}}"#;
+
+fn seeded_daemon() -> (Sandbox, Daemon, String) {
+    use tidemark_tests::harness::seed_connected_team;
+    let sandbox = Sandbox::new();
+    let team = seed_connected_team(&sandbox, "platform", "gho_t", "ghr_t", RAW_SECRET);
+    {
+        let store = tidemark_tests::harness::open_store(&sandbox);
+        store.set_repo_webhook(team, 1_296_269, Some(HOOK)).unwrap();
+        store.flush().unwrap();
+    }
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
+        cmd.env("TIDEMARK_GITHUB_API_URL", format!("http://{closed}"))
+            .env("RUST_LOG", "info");
+    });
+    let addr = daemon
+        .webhook_url()
+        .trim_start_matches("http://")
+        .to_string();
+    (sandbox, daemon, addr)
+}
+
+/// A delivery's request head (no body), signed for `RAW_BODY`.
+fn raw_head(addr: &str, guid: &str, framing: &str) -> String {
+    let signature = tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), RAW_BODY);
+    format!(
+        "POST /webhooks/github HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         {framing}X-GitHub-Event: pull_request\r\nX-GitHub-Delivery: {guid}\r\n\
+         X-GitHub-Hook-ID: {HOOK}\r\nX-Hub-Signature-256: {signature}\r\n\r\n"
+    )
+}
+
+/// One response: its status and head (lower-cased); None if the connection ended first.
+fn read_response(c: &mut std::net::TcpStream) -> Option<(u16, String)> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match c.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let length: usize = text
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    let mut rest = vec![0u8; length];
+    c.read_exact(&mut rest).ok()?;
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, text))
+}
+
+fn raw_connect(addr: &str) -> std::net::TcpStream {
+    let c = std::net::TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    c
+}
+
+/// Many keep-alive connections opened at once (a tunnel's pool, a burst after an outage) are all
+/// served while every one of them stays open: none waits for another connection to close.
+#[test]
+fn a_burst_of_keep_alive_connections_is_served_at_once() {
+    let (_sandbox, daemon, addr) = seeded_daemon();
+    const CONNECTIONS: usize = 48;
+    let all_answered = std::sync::Arc::new(std::sync::Barrier::new(CONNECTIONS));
+    let threads: Vec<_> = (0..CONNECTIONS)
+        .map(|i| {
+            let (addr, all_answered) = (addr.clone(), all_answered.clone());
+            std::thread::spawn(move || {
+                let mut c = raw_connect(&addr);
+                let mut statuses = Vec::new();
+                for n in 0..2 {
+                    let length = format!("Content-Length: {}\r\n", RAW_BODY.len());
+                    c.write_all(raw_head(&addr, &format!("burst-{i}-{n}"), &length).as_bytes())
+                        .unwrap();
+                    c.write_all(RAW_BODY).unwrap();
+                    statuses.push(read_response(&mut c).map(|(s, _)| s));
+                    if n == 0 {
+                        // Hold this connection open until every connection had its first answer.
+                        all_answered.wait();
+                    }
+                }
+                statuses
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), [Some(202), Some(202)]);
+    }
+    drop(daemon);
+}
+
+/// The listener's HTTP/1.1: chunked bodies, `Expect: 100-continue`, pipelined requests and
+/// HTTP/1.0 are served; a request whose framing is ambiguous is refused and its connection
+/// closed.
+#[test]
+fn deliveries_framed_every_way_http_allows() {
+    let (_sandbox, daemon, addr) = seeded_daemon();
+    let length = format!("Content-Length: {}\r\n", RAW_BODY.len());
+
+    // Chunked, in three chunks, one with an extension; then a second request on the connection.
+    let mut c = raw_connect(&addr);
+    let (a, b) = RAW_BODY.split_at(10);
+    let (b, d) = b.split_at(30);
+    let mut req = raw_head(&addr, "chunked", "Transfer-Encoding: chunked\r\n").into_bytes();
+    for (n, part) in [a, b, d].iter().enumerate() {
+        req.extend_from_slice(
+            format!("{:x}{}\r\n", part.len(), if n == 1 { ";ext=1" } else { "" }).as_bytes(),
+        );
+        req.extend_from_slice(part);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    c.write_all(&req).unwrap();
+    assert_eq!(read_response(&mut c).map(|r| r.0), Some(202));
+    // The same delivery again, by length: a duplicate, acknowledged.
+    c.write_all(raw_head(&addr, "chunked", &length).as_bytes())
+        .unwrap();
+    c.write_all(RAW_BODY).unwrap();
+    assert_eq!(read_response(&mut c).map(|r| r.0), Some(200));
+
+    // Expect: 100-continue: the interim answer, then the body, then the final answer.
+    let mut c = raw_connect(&addr);
+    let expect = format!("{length}Expect: 100-continue\r\n");
+    c.write_all(raw_head(&addr, "expect", &expect).as_bytes())
+        .unwrap();
+    assert_eq!(read_response(&mut c).map(|r| r.0), Some(100));
+    c.write_all(RAW_BODY).unwrap();
+    assert_eq!(read_response(&mut c).map(|r| r.0), Some(202));
+
+    // Two requests in one write, answered in order.
+    let mut c = raw_connect(&addr);
+    let mut two = Vec::new();
+    for guid in ["pipelined-1", "pipelined-2"] {
+        two.extend_from_slice(raw_head(&addr, guid, &length).as_bytes());
+        two.extend_from_slice(RAW_BODY);
+    }
+    c.write_all(&two).unwrap();
+    assert_eq!(read_response(&mut c).map(|r| r.0), Some(202));
+    assert_eq!(read_response(&mut c).map(|r| r.0), Some(202));
+
+    // HTTP/1.0: answered, then closed.
+    let mut c = raw_connect(&addr);
+    let head = raw_head(&addr, "http10", &length).replacen("HTTP/1.1", "HTTP/1.0", 1);
+    c.write_all(head.as_bytes()).unwrap();
+    c.write_all(RAW_BODY).unwrap();
+    let (status, _) = read_response(&mut c).unwrap();
+    assert_eq!(status, 202);
+    // HTTP/1.0 closes unless asked to keep alive.
+    assert!(read_response(&mut c).is_none());
+
+    // Content-Length and Transfer-Encoding both, or two lengths: 400, closed, nothing stored.
+    for framing in [
+        format!("{length}Transfer-Encoding: chunked\r\n"),
+        format!("{length}Content-Length: 5\r\n"),
+        "Transfer-Encoding: gzip\r\n".to_string(),
+    ] {
+        let mut c = raw_connect(&addr);
+        c.write_all(raw_head(&addr, "ambiguous", &framing).as_bytes())
+            .unwrap();
+        c.write_all(RAW_BODY).unwrap();
+        assert_eq!(read_response(&mut c).map(|r| r.0), Some(400), "{framing:?}");
+        assert!(read_response(&mut c).is_none());
+    }
+    // A malformed chunk size.
+    let mut c = raw_connect(&addr);
+    c.write_all(raw_head(&addr, "bad-chunk", "Transfer-Encoding: chunked\r\n").as_bytes())
+        .unwrap();
+    c.write_all(b"zz\r\n{}\r\n0\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut c).map(|r| r.0), Some(400));
+
+    // What was accepted is in the store; "ambiguous" and "bad-chunk" are not.
+    assert!(daemon.stop().success());
+    let store = tidemark_tests::harness::open_store(&_sandbox);
+    let team = store.teams().unwrap()[0].id;
+    let mut guids = store.inbox_guids(team).unwrap();
+    guids.sort();
+    assert_eq!(
+        guids,
+        ["chunked", "expect", "http10", "pipelined-1", "pipelined-2"]
+    );
+}
+
+/// GitHub pings a new hook at once, possibly before the daemon has stored the hook's id: a
+/// delivery from a hook id not known yet is matched by the repository it names, and must still
+/// be signed with that team's secret.
+#[test]
+fn a_delivery_from_a_hook_not_recorded_yet_is_matched_by_its_repository() {
+    let (_sandbox, _daemon, addr) = seeded_daemon();
+    let length = format!("Content-Length: {}\r\n", RAW_BODY.len());
+    let send = |guid: &str, body: &[u8], signature: Option<String>| {
+        let mut head = raw_head(&addr, guid, &length).replace(
+            &format!("X-GitHub-Hook-ID: {HOOK}"),
+            "X-GitHub-Hook-ID: 4242",
+        );
+        if let Some(sig) = signature {
+            let good = tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), RAW_BODY);
+            head = head.replace(&good, &sig);
+        }
+        let mut c = raw_connect(&addr);
+        c.write_all(head.as_bytes()).unwrap();
+        c.write_all(body).unwrap();
+        read_response(&mut c).map(|r| r.0)
+    };
+    assert_eq!(send("new-hook", RAW_BODY, None), Some(202));
+    let wrong = tidemark_daemon::webhooks::verify::sign(b"another secret", RAW_BODY);
+    assert_eq!(send("new-hook-forged", RAW_BODY, Some(wrong)), Some(401));
+    // A repository nobody tracks: refused whatever the signature.
+    let other = String::from_utf8_lossy(RAW_BODY)
+        .replace("1296269", "1296270")
+        .into_bytes();
+    let signed = tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), &other);
+    assert_eq!(send("untracked", &other, Some(signed)), Some(401));
+}
