@@ -253,6 +253,49 @@ pub fn block_on_shared<F: std::future::Future>(f: F) -> F::Output {
     .block_on(f)
 }
 
+/// A simulator with a small seeded org (`repos` repositories of `prs_per_repo` pull requests,
+/// `members` people) that approves a device flow at once.
+pub fn small_org_sim(repos: usize, prs_per_repo: usize, members: usize) -> crate::sim::Sim {
+    use crate::sim::{OrgSpec, Sim, SimConfig};
+    Sim::start(
+        SimConfig {
+            org: OrgSpec {
+                repos,
+                prs_per_repo,
+                members,
+                ..OrgSpec::default()
+            },
+            device_interval: 0,
+            auto_approve: Some(1),
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0",
+    )
+    .expect("the simulator starts")
+}
+
+/// A loopback port free a moment ago (for a URL that must be known before the daemon starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Every pull request of `team`, newest first.
+pub async fn all_pull_requests(
+    client: &TidemarkClient,
+    team: tidemark_protocol::TeamRef,
+) -> anyhow::Result<Vec<tidemark_protocol::PrInfo>> {
+    let query = tidemark_protocol::PrQuery {
+        team,
+        repo: None,
+        state: None,
+        limit: 0,
+    };
+    Ok(client.pull_requests(ctx(), query).await??)
+}
+
 /// Create `team`, connect it to the simulator's org through the device flow (the simulator
 /// approves it), and track every repository; returns their names.
 pub async fn connect_team_and_track_all(

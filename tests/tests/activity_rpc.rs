@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use tidemark_protocol::{TeamRef, TimelineKind};
+use tidemark_tests::harness::small_org_sim;
 use tidemark_tests::harness::{Daemon, Sandbox, bin, block_on, connect, ctx, use_simulator};
-use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
 
 fn cli(socket: &Path, args: &[&str]) {
     let out = Command::new(bin("tidemark"))
@@ -27,21 +27,7 @@ fn cli(socket: &Path, args: &[&str]) {
 
 #[test]
 fn reviewers_and_timelines_match_the_simulator() {
-    let sim = Sim::start(
-        SimConfig {
-            org: OrgSpec {
-                repos: 2,
-                prs_per_repo: 8,
-                members: 5,
-                ..OrgSpec::default()
-            },
-            device_interval: 0,
-            auto_approve: Some(1),
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0",
-    )
-    .unwrap();
+    let sim = small_org_sim(2, 8, 5);
     let sandbox = Sandbox::new();
     let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, false));
     let socket = daemon.socket.clone();

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 use std::process::{Command, Output, Stdio};
+use tidemark_tests::harness::small_org_sim;
 use tidemark_tests::harness::{Daemon, Sandbox, bin, use_simulator};
-use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
 
 fn tidemark(daemon: &Daemon, args: &[&str]) -> Output {
     Command::new(bin("tidemark"))
@@ -23,21 +23,7 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn connect_and_disconnect_from_the_command_line() {
-    let sim = Sim::start(
-        SimConfig {
-            org: OrgSpec {
-                repos: 1,
-                prs_per_repo: 2,
-                members: 3,
-                ..OrgSpec::default()
-            },
-            device_interval: 0,
-            auto_approve: Some(1),
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0",
-    )
-    .unwrap();
+    let sim = small_org_sim(1, 2, 3);
     let sandbox = Sandbox::new();
     let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, true));
     assert!(

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 use std::process::{Command, Output, Stdio};
+use tidemark_tests::harness::small_org_sim;
 use tidemark_tests::harness::{Daemon, Sandbox, bin, use_simulator};
-use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
 
 fn tidemark(daemon: &Daemon, args: &[&str]) -> Output {
     Command::new(bin("tidemark"))
@@ -30,21 +30,7 @@ fn ok_json(daemon: &Daemon, args: &[&str]) -> Value {
 
 #[test]
 fn track_sync_and_read_metrics_from_the_command_line() {
-    let sim = Sim::start(
-        SimConfig {
-            org: OrgSpec {
-                repos: 2,
-                prs_per_repo: 8,
-                members: 4,
-                ..OrgSpec::default()
-            },
-            device_interval: 0,
-            auto_approve: Some(1),
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0",
-    )
-    .unwrap();
+    let sim = small_org_sim(2, 8, 4);
     let sandbox = Sandbox::new();
     let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, false));
     assert!(

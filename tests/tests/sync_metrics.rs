@@ -5,9 +5,9 @@ use tidemark_protocol::{
     ConnectMethod, ConnectRequest, ConnectState, Distribution, MetricsGrouping, MetricsQuery,
     PrQuery, PrState, SyncStatus, TeamRef,
 };
+use tidemark_tests::harness::small_org_sim;
 use tidemark_tests::harness::{Daemon, Sandbox, connect, ctx, use_simulator};
 use tidemark_tests::sim::world::{NewPull, ReviewState};
-use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
 
 const H: i64 = 3_600;
 const T: i64 = 1_750_000_000;
@@ -33,21 +33,7 @@ fn d(count: u64, p50: i64, p75: i64, p90: i64) -> Distribution {
 
 #[test]
 fn metrics_of_a_small_org_match_the_definitions() {
-    let sim = Sim::start(
-        SimConfig {
-            org: OrgSpec {
-                repos: 1,
-                prs_per_repo: 0,
-                members: 3,
-                ..OrgSpec::default()
-            },
-            device_interval: 0,
-            auto_approve: Some(1),
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0",
-    )
-    .unwrap();
+    let sim = small_org_sim(1, 0, 3);
     let (alice, bob) = {
         let mut w = sim.world();
         let people: Vec<String> = w

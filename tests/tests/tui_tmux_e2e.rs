@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 use tidemark_tests::harness::{Daemon, Sandbox, bin, block_on, use_simulator, wait_until};
-use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
+use tidemark_tests::harness::{free_port, small_org_sim};
+use tidemark_tests::sim::Sim;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -127,26 +128,8 @@ fn the_tui_in_tmux_browses_follows_webhooks_and_survives_a_daemon_restart() {
         println!("skipped: {reason}");
         return;
     }
-    let sim = Sim::start(
-        SimConfig {
-            org: OrgSpec {
-                repos: 2,
-                prs_per_repo: 5,
-                members: 4,
-                ..OrgSpec::default()
-            },
-            device_interval: 0,
-            auto_approve: Some(1),
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0",
-    )
-    .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let sim = small_org_sim(2, 5, 4);
+    let port = free_port();
     let sandbox = Sandbox::new();
     let start_daemon = |n| {
         Daemon::start_with(&sandbox, n, |cmd| {

@@ -5,14 +5,13 @@
 use serde_json::{Value, json};
 use std::io::Write;
 use std::time::Duration;
-use tidemark_protocol::{
-    ConnectMethod, ConnectRequest, ConnectState, PrQuery, TeamRef, TidemarkClient,
-};
+use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, TeamRef, TidemarkClient};
 use tidemark_tests::harness::{
     Daemon, Sandbox, block_on_shared as block_on, connect, connect_team_and_track_all, ctx,
     files_containing, use_simulator, wait_until,
 };
-use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
+use tidemark_tests::harness::{all_pull_requests, free_port, small_org_sim};
+use tidemark_tests::sim::Sim;
 
 fn team() -> TeamRef {
     TeamRef::Name("platform".into())
@@ -27,27 +26,9 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let sim = Sim::start(
-        SimConfig {
-            org: OrgSpec {
-                repos: 2,
-                prs_per_repo: 5,
-                members: 4,
-                ..OrgSpec::default()
-            },
-            device_interval: 0,
-            auto_approve: Some(1),
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0",
-    )
-    .unwrap();
+    let sim = small_org_sim(2, 5, 4);
     // The public URL must be known before the daemon starts: take a free port for it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let hook_url = format!("http://127.0.0.1:{port}/webhooks/github");
     let sandbox = Sandbox::new();
     let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
@@ -87,20 +68,11 @@ fn control(sim: &Sim, path: &str, body: Value) -> Value {
 }
 
 fn pr_titles(client: &TidemarkClient) -> Vec<String> {
-    block_on(client.pull_requests(
-        ctx(),
-        PrQuery {
-            team: team(),
-            repo: None,
-            state: None,
-            limit: 0,
-        },
-    ))
-    .unwrap()
-    .unwrap()
-    .into_iter()
-    .map(|p| p.title)
-    .collect()
+    block_on(all_pull_requests(client, team()))
+        .unwrap()
+        .into_iter()
+        .map(|p| p.title)
+        .collect()
 }
 
 #[test]
@@ -150,17 +122,7 @@ fn hooks_are_created_pinged_and_deliveries_reach_the_store() {
         Duration::from_secs(20),
         "the webhook's PR in the store",
         || {
-            let prs = block_on(s.client.pull_requests(
-                ctx(),
-                PrQuery {
-                    team: team(),
-                    repo: None,
-                    state: None,
-                    limit: 0,
-                },
-            ))
-            .unwrap()
-            .unwrap();
+            let prs = block_on(all_pull_requests(&s.client, team())).unwrap();
             prs.into_iter()
                 .find(|p| p.title == "Arrives by webhook" && p.first_review_at.is_some())
         },
@@ -413,26 +375,8 @@ fn a_stalled_client_holds_up_no_real_delivery() {
 
 #[test]
 fn acknowledged_deliveries_survive_a_kill_before_they_are_applied() {
-    let sim = Sim::start(
-        SimConfig {
-            org: OrgSpec {
-                repos: 2,
-                prs_per_repo: 3,
-                members: 3,
-                ..OrgSpec::default()
-            },
-            device_interval: 0,
-            auto_approve: Some(1),
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0",
-    )
-    .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let sim = small_org_sim(2, 3, 3);
+    let port = free_port();
     let sandbox = Sandbox::new();
     let args = |cmd: &mut std::process::Command| {
         use_simulator(cmd, &sim, false);
@@ -532,26 +476,8 @@ fn acknowledged_deliveries_survive_a_kill_before_they_are_applied() {
 
 #[test]
 fn after_downtime_missed_deliveries_are_asked_again_and_converge_out_of_order() {
-    let sim = Sim::start(
-        SimConfig {
-            org: OrgSpec {
-                repos: 2,
-                prs_per_repo: 4,
-                members: 4,
-                ..OrgSpec::default()
-            },
-            device_interval: 0,
-            auto_approve: Some(1),
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0",
-    )
-    .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let sim = small_org_sim(2, 4, 4);
+    let port = free_port();
     let sandbox = Sandbox::new();
     let args = |cmd: &mut std::process::Command| {
         use_simulator(cmd, &sim, false);
@@ -630,17 +556,7 @@ fn after_downtime_missed_deliveries_are_asked_again_and_converge_out_of_order() 
         Duration::from_secs(30),
         "the missed changes to arrive",
         || {
-            let prs = block_on(client.pull_requests(
-                ctx(),
-                PrQuery {
-                    team: team(),
-                    repo: None,
-                    state: None,
-                    limit: 0,
-                },
-            ))
-            .unwrap()
-            .unwrap();
+            let prs = block_on(all_pull_requests(&client, team())).unwrap();
             prs.into_iter().find(|p| {
                 p.title == "While you were away"
                     && p.state == tidemark_protocol::PrState::Merged

@@ -9,12 +9,13 @@ use rand::SeedableRng;
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
-use tidemark_protocol::{PrQuery, TeamRef};
+use tidemark_protocol::TeamRef;
 use tidemark_tests::harness::{
     Daemon, Sandbox, block_on_shared as block_on, connect, connect_team_and_track_all, ctx,
     open_store, use_simulator, wait_until,
 };
-use tidemark_tests::sim::{OrgSpec, Sim, SimConfig, activity};
+use tidemark_tests::harness::{all_pull_requests, small_org_sim};
+use tidemark_tests::sim::{Sim, activity};
 
 const TEAM: &str = "platform";
 
@@ -75,21 +76,7 @@ fn expected_prs(truth: &Value) -> Vec<(String, u64, String, u64)> {
 
 #[test]
 fn deliveries_in_any_order_end_where_in_order_delivery_ends() {
-    let sim = Sim::start(
-        SimConfig {
-            org: OrgSpec {
-                repos: 2,
-                prs_per_repo: 3,
-                members: 4,
-                ..OrgSpec::default()
-            },
-            device_interval: 0,
-            auto_approve: Some(1),
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0",
-    )
-    .unwrap();
+    let sim = small_org_sim(2, 3, 4);
     let public = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -214,17 +201,7 @@ fn deliveries_in_any_order_end_where_in_order_delivery_ends() {
                 Duration::from_secs(30),
                 "the deliveries to converge",
                 || {
-                    let prs = block_on(client.pull_requests(
-                        ctx(),
-                        PrQuery {
-                            team: team(),
-                            repo: None,
-                            state: None,
-                            limit: 0,
-                        },
-                    ))
-                    .unwrap()
-                    .unwrap();
+                    let prs = block_on(all_pull_requests(&client, team())).unwrap();
                     let repos = block_on(client.tracked_repos(ctx(), team()))
                         .unwrap()
                         .unwrap();

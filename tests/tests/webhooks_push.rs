@@ -2,12 +2,12 @@
 //! makes the daemon read the pull request the pushed branch belongs to again, whole.
 
 use std::time::Duration;
-use tidemark_protocol::{PrInfo, PrQuery, TeamRef, TidemarkClient};
+use tidemark_protocol::{PrInfo, TeamRef, TidemarkClient};
 use tidemark_tests::harness::{
     Daemon, Sandbox, block_on_shared as block_on, connect, connect_team_and_track_all, ctx,
     use_simulator, wait_until,
 };
-use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
+use tidemark_tests::harness::{all_pull_requests, small_org_sim};
 
 const TEAM: &str = "platform";
 
@@ -16,36 +16,12 @@ fn team() -> TeamRef {
 }
 
 fn prs(client: &TidemarkClient) -> Vec<PrInfo> {
-    block_on(client.pull_requests(
-        ctx(),
-        PrQuery {
-            team: team(),
-            repo: None,
-            state: None,
-            limit: 0,
-        },
-    ))
-    .unwrap()
-    .unwrap()
+    block_on(all_pull_requests(client, team())).unwrap()
 }
 
 #[test]
 fn a_push_of_more_commits_than_github_lists_rereads_the_pull_request() {
-    let sim = Sim::start(
-        SimConfig {
-            org: OrgSpec {
-                repos: 1,
-                prs_per_repo: 3,
-                members: 3,
-                ..OrgSpec::default()
-            },
-            device_interval: 0,
-            auto_approve: Some(1),
-            ..SimConfig::default()
-        },
-        "127.0.0.1:0",
-    )
-    .unwrap();
+    let sim = small_org_sim(1, 3, 3);
     let public = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
