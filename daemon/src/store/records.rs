@@ -249,7 +249,9 @@ pub struct PrExtra {
     pub commits_total: u64,
 }
 
-/// A webhook delivery that passed verification, kept until applied.
+/// A webhook delivery that passed verification, kept until applied: what the receiver writes
+/// and the applier reads (stored as [`InboxRecord`] since v3; this is also the v2 stored form,
+/// which the v2 → v3 upgrade decodes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxEntry {
     pub team_id: TeamId,

@@ -241,10 +241,6 @@ impl Spool {
         Ok(body)
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Delete every segment below `keep_from` (none of them is referenced any more). With
     /// `None` (nothing waits), every segment goes and the next append starts a new one.
     pub fn release(&mut self, keep_from: Option<u64>) -> Result<usize, SpoolError> {
