@@ -1,13 +1,15 @@
-//! The webhook inbox: verified deliveries written durably (with their delivery id, for
-//! deduplication) before GitHub gets its 2xx, applied afterwards, and removed once applied.
-//! Bodies live in the spool (`spool.rs`), their records here in sled.
+//! The webhook inbox: verified deliveries written durably to the spool (`spool.rs`) before
+//! GitHub gets its 2xx, applied afterwards. Which of them wait is kept in memory
+//! (`waiting.rs`) and rebuilt from the spool on open; sled records a delivery id once it is
+//! applied (`DeliverySeen`), which is what deduplicates redeliveries for GitHub's 3 days.
 
 use super::keys::{Key, Kind, TeamId};
 use super::records::{DeliverySeen, HookHealth, InboxEntry, InboxRecord, StoredBody};
 use super::spool::{FrameMeta, Spool};
 use super::{Result, Store, StoreError};
+use std::collections::{HashMap, HashSet};
 
-fn inbox_key(team: TeamId, seq: u64) -> Key {
+pub(super) fn inbox_key(team: TeamId, seq: u64) -> Key {
     Key::new(team, Kind::Inbox).u64(seq)
 }
 
@@ -19,101 +21,95 @@ fn health_key(team: TeamId, repo: u64) -> Key {
     Key::new(team, Kind::HookHealth).u64(repo)
 }
 
+fn frame_meta(e: &InboxEntry) -> FrameMeta {
+    FrameMeta {
+        team_id: e.team_id,
+        seq: e.seq,
+        guid: e.guid.clone(),
+        event: e.event.clone(),
+        hook_id: e.hook_id,
+        repo_id: e.repo_id,
+        received_at: e.received_at,
+    }
+}
+
+fn entry(meta: FrameMeta, body: Vec<u8>) -> InboxEntry {
+    InboxEntry {
+        team_id: meta.team_id,
+        seq: meta.seq,
+        guid: meta.guid,
+        event: meta.event,
+        hook_id: meta.hook_id,
+        repo_id: meta.repo_id,
+        received_at: meta.received_at,
+        body,
+    }
+}
+
 impl Store {
-    /// Write verified deliveries: each new one into the spool, durable when this returns, then
-    /// its record and delivery id into sled in one batch (flushed by sled in the background; a
-    /// crash before that is repaired by `recover_inbox`); one whose id was seen before is only
-    /// reported (true in the answer).
+    /// Write verified deliveries: each new one into the spool, durable when this returns, and
+    /// then waiting to be applied; one whose id was received before (waiting or applied) is only
+    /// reported (true in the answer). Nothing is written to sled: the spool is the record.
     pub fn inbox_add(&self, entries: &[InboxEntry]) -> Result<Vec<bool>> {
-        // Held until the records are committed, so `inbox_release` never sees bodies without
-        // their records.
+        // Held throughout, so `inbox_release` never deletes a segment being written.
         let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
         let mut duplicate = Vec::with_capacity(entries.len());
-        let mut in_batch = std::collections::HashSet::new();
-        for e in entries {
-            let seen = !in_batch.insert((e.team_id, e.guid.clone()))
-                || self.contains(seen_key(e.team_id, &e.guid))?;
-            duplicate.push(seen);
+        {
+            // Under the lock `inbox_done` moves an id from waiting to applied with.
+            let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+            let mut in_batch = HashSet::new();
+            for e in entries {
+                let seen = !in_batch.insert((e.team_id, e.guid.as_str()))
+                    || waiting.contains_guid(e.team_id, &e.guid)
+                    || self.contains(seen_key(e.team_id, &e.guid))?;
+                duplicate.push(seen);
+            }
         }
-        let new: Vec<&InboxEntry> = entries
+        let frames: Vec<(FrameMeta, &[u8])> = entries
             .iter()
             .zip(&duplicate)
             .filter(|(_, dup)| !**dup)
-            .map(|(e, _)| e)
+            .map(|(e, _)| (frame_meta(e), e.body.as_slice()))
             .collect();
-        let frames: Vec<(FrameMeta, &[u8])> = new
-            .iter()
-            .map(|e| {
-                let meta = FrameMeta {
-                    team_id: e.team_id,
-                    seq: e.seq,
-                    guid: e.guid.clone(),
-                    event: e.event.clone(),
-                    hook_id: e.hook_id,
-                    repo_id: e.repo_id,
-                    received_at: e.received_at,
-                };
-                (meta, e.body.as_slice())
-            })
-            .collect();
+        if frames.is_empty() {
+            return Ok(duplicate);
+        }
         let refs = spool
             .append(&frames)
             .map_err(|e| StoreError::Io(e.to_string()))?;
-        let mut w = self.writer();
-        for (e, at) in new.into_iter().zip(refs) {
-            let record = InboxRecord {
-                team_id: e.team_id,
-                seq: e.seq,
-                guid: e.guid.clone(),
-                event: e.event.clone(),
-                hook_id: e.hook_id,
-                repo_id: e.repo_id,
-                received_at: e.received_at,
-                body: StoredBody::Spooled(at),
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        // A team deleted meanwhile (`delete_team` clears its deliveries under this lock): its
+        // frames stay unreferenced in the spool and go with their segment.
+        let mut exists = HashMap::new();
+        for ((meta, _), at) in frames.into_iter().zip(refs) {
+            let team = meta.team_id;
+            let live = match exists.get(&team) {
+                Some(live) => *live,
+                None => *exists.entry(team).or_insert(self.team(team)?.is_some()),
             };
-            w.put(inbox_key(e.team_id, e.seq), &record);
-            w.put(
-                seen_key(e.team_id, &e.guid),
-                &DeliverySeen {
-                    team_id: e.team_id,
-                    received_at: e.received_at,
-                },
-            );
+            if live {
+                waiting.insert(meta, at);
+            }
         }
-        w.commit()?;
         Ok(duplicate)
     }
 
-    /// The highest inbox sequence number in use (new entries continue after it): each team's
-    /// last inbox key, nothing decoded.
+    /// The highest sequence number of any delivery in the spool (new ones continue after it).
     pub fn inbox_max_seq(&self) -> Result<u64> {
-        let mut max = 0;
-        for team in self.teams()? {
-            let prefix = Key::new(team.id, Kind::Inbox);
-            if let Some(key) = self.db.scan_prefix(&prefix).keys().next_back() {
-                let key = key?;
-                let seq = key
-                    .get(prefix.as_ref().len()..)
-                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                    .map(u64::from_be_bytes)
-                    .ok_or_else(|| StoreError::Corrupt {
-                        kind: "webhook inbox entry",
-                        reason: "a key of the wrong length".into(),
-                    })?;
-                max = max.max(seq);
-            }
-        }
-        Ok(max)
+        Ok(self
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .max_seq())
     }
 
-    /// How many of a team's deliveries wait to be applied (keys counted, nothing decoded).
+    /// How many of a team's deliveries wait to be applied.
     pub fn inbox_len(&self, team: TeamId) -> Result<u64> {
-        let mut n = 0;
-        for key in self.db.scan_prefix(Key::new(team, Kind::Inbox)).keys() {
-            key?;
-            n += 1;
-        }
-        Ok(n)
+        Ok(self
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len(team) as u64)
     }
 
     /// A team's deliveries waiting to be applied, oldest first.
@@ -131,147 +127,224 @@ impl Store {
         max: usize,
         max_bytes: usize,
     ) -> Result<Vec<InboxEntry>> {
-        let mut entries = Vec::new();
-        let mut bytes = 0usize;
+        let found = self
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .oldest(team, max, max_bytes);
         let dir = self.spool_dir();
-        for item in self.db.scan_prefix(Key::new(team, Kind::Inbox)) {
-            if entries.len() >= max || (bytes >= max_bytes && !entries.is_empty()) {
-                break;
-            }
-            let (_, value) = item?;
-            let r: InboxRecord = super::decode(Kind::Inbox, &value)?;
-            let body = match r.body {
-                StoredBody::Inline(body) => body,
-                StoredBody::Spooled(at) => Spool::read(&dir, &at).unwrap_or_else(|e| {
-                    tracing::error!(team, seq = r.seq, error = %e, "webhook body lost; the next sync covers it");
+        Ok(found
+            .into_iter()
+            .map(|(meta, at)| {
+                let body = Spool::read(&dir, &at).unwrap_or_else(|e| {
+                    tracing::error!(team, seq = meta.seq, error = %e, "webhook body lost; the next sync covers it");
                     Vec::new()
-                }),
-            };
-            bytes = bytes.saturating_add(body.len());
-            entries.push(InboxEntry {
-                team_id: r.team_id,
-                seq: r.seq,
-                guid: r.guid,
-                event: r.event,
-                hook_id: r.hook_id,
-                repo_id: r.repo_id,
-                received_at: r.received_at,
-                body,
-            });
-        }
-        Ok(entries)
+                });
+                entry(meta, body)
+            })
+            .collect())
     }
 
     /// The delivery ids of a team's waiting deliveries whose bodies read back intact, oldest
     /// first (bodies checked one at a time and dropped: for checks over a large inbox).
     pub fn inbox_guids(&self, team: TeamId) -> Result<Vec<String>> {
+        let found = self
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .oldest(team, usize::MAX, usize::MAX);
         let dir = self.spool_dir();
-        let mut guids = Vec::new();
-        for item in self.db.scan_prefix(Key::new(team, Kind::Inbox)) {
-            let (_, value) = item?;
-            let r: InboxRecord = super::decode(Kind::Inbox, &value)?;
-            let intact = match &r.body {
-                StoredBody::Inline(_) => true,
-                StoredBody::Spooled(at) => Spool::read(&dir, at).is_ok(),
-            };
-            if intact {
-                guids.push(r.guid);
-            }
-        }
-        Ok(guids)
+        Ok(found
+            .into_iter()
+            .filter(|(_, at)| Spool::read(&dir, at).is_ok())
+            .map(|(meta, _)| meta.guid)
+            .collect())
     }
 
-    /// Record again the deliveries the spool holds but sled lost (a crash before sled's
-    /// background flush): each intact frame whose delivery id sled does not know, of a team that
-    /// still exists. Returns how many. Runs when the store opens, before any writer.
-    pub(crate) fn recover_inbox(&self) -> Result<usize> {
+    /// Every waiting delivery with its body, as inbox records with the body inline (what a
+    /// snapshot holds). Call with the store's write lock held.
+    pub(super) fn inbox_records(&self) -> Vec<(Key, InboxRecord)> {
+        let all = self.waiting.lock().unwrap_or_else(|p| p.into_inner()).all();
+        let dir = self.spool_dir();
+        all.into_iter()
+            .map(|(m, at)| {
+                let body = Spool::read(&dir, &at).unwrap_or_else(|e| {
+                    tracing::error!(team = m.team_id, seq = m.seq, error = %e, "webhook body lost; backed up empty");
+                    Vec::new()
+                });
+                let record = InboxRecord {
+                    team_id: m.team_id,
+                    seq: m.seq,
+                    guid: m.guid,
+                    event: m.event,
+                    hook_id: m.hook_id,
+                    repo_id: m.repo_id,
+                    received_at: m.received_at,
+                    body: StoredBody::Inline(body),
+                };
+                (inbox_key(record.team_id, record.seq), record)
+            })
+            .collect()
+    }
+
+    /// Rebuild the waiting index when the store opens: inbox records still in sled (a store
+    /// from before schema v5, or restored from a backup) are moved into the spool first; then
+    /// every intact frame of an existing team whose delivery id sled does not know waits.
+    /// Returns how many wait.
+    pub(crate) fn load_inbox(&self) -> Result<usize> {
+        self.import_inbox_records()?;
         let spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
-        // Only frames sled does not know are read whole (checked by CRC).
         let mut failed = None;
+        let mut max_seq = 0;
+        let mut teams: HashMap<TeamId, bool> = HashMap::new();
+        let mut guids: HashSet<(TeamId, String)> = HashSet::new();
         let frames = spool
-            .frames_where(|m| match self.contains(seen_key(m.team_id, &m.guid)) {
-                Ok(seen) => !seen,
-                Err(e) => {
-                    failed = Some(e);
-                    false
-                }
+            .frames_where(|m| {
+                max_seq = max_seq.max(m.seq);
+                let live = match teams.get(&m.team_id) {
+                    Some(live) => *live,
+                    None => {
+                        let live = match self.team(m.team_id) {
+                            Ok(t) => t.is_some(),
+                            Err(e) => {
+                                failed = Some(e);
+                                false
+                            }
+                        };
+                        *teams.entry(m.team_id).or_insert(live)
+                    }
+                };
+                // A delivery imported twice (a crash during an import) waits once.
+                live && !guids.contains(&(m.team_id, m.guid.clone()))
+                    && match self.contains(seen_key(m.team_id, &m.guid)) {
+                        Ok(applied) => !applied && guids.insert((m.team_id, m.guid.clone())),
+                        Err(e) => {
+                            failed = Some(e);
+                            false
+                        }
+                    }
             })
             .map_err(|e| StoreError::Io(e.to_string()))?;
         if let Some(e) = failed {
             return Err(e);
         }
-        let mut w = self.writer();
-        let mut recovered = 0;
-        for (m, at) in frames {
-            if self.team(m.team_id)?.is_none() {
-                continue;
+        let mut waiting = super::waiting::Waiting::default();
+        waiting.note_seq(max_seq);
+        for (meta, at) in frames {
+            waiting.insert(meta, at);
+        }
+        let n: usize = teams.keys().map(|t| waiting.len(*t)).sum();
+        if n > 0 {
+            tracing::info!(
+                waiting = n,
+                "webhook deliveries from the spool wait to be applied"
+            );
+        }
+        *self.waiting.lock().unwrap_or_else(|p| p.into_inner()) = waiting;
+        Ok(n)
+    }
+
+    /// Move inbox records kept in sled into the spool: their bodies appended (durably), then
+    /// the records and their delivery ids (which before v5 meant "received", now "applied")
+    /// removed in one batch. A crash in between appends them again next time; the load keeps
+    /// one of each.
+    fn import_inbox_records(&self) -> Result<()> {
+        let mut records = Vec::new();
+        for team in self.teams()? {
+            for item in self.db.scan_prefix(Key::new(team.id, Kind::Inbox)) {
+                let (key, value) = item?;
+                records.push((key, super::decode::<InboxRecord>(Kind::Inbox, &value)?));
             }
-            w.put(
-                inbox_key(m.team_id, m.seq),
-                &InboxRecord {
-                    team_id: m.team_id,
-                    seq: m.seq,
-                    guid: m.guid.clone(),
-                    event: m.event,
-                    hook_id: m.hook_id,
-                    repo_id: m.repo_id,
-                    received_at: m.received_at,
-                    body: StoredBody::Spooled(at),
-                },
-            );
-            w.put(
-                seen_key(m.team_id, &m.guid),
-                &DeliverySeen {
-                    team_id: m.team_id,
-                    received_at: m.received_at,
-                },
-            );
-            recovered += 1;
+        }
+        if records.is_empty() {
+            return Ok(());
+        }
+        let inline: Vec<(FrameMeta, &[u8])> = records
+            .iter()
+            .filter_map(|(_, r)| match &r.body {
+                StoredBody::Inline(body) => Some((
+                    FrameMeta {
+                        team_id: r.team_id,
+                        seq: r.seq,
+                        guid: r.guid.clone(),
+                        event: r.event.clone(),
+                        hook_id: r.hook_id,
+                        repo_id: r.repo_id,
+                        received_at: r.received_at,
+                    },
+                    body.as_slice(),
+                )),
+                // Its frame is in the spool already.
+                StoredBody::Spooled(_) => None,
+            })
+            .collect();
+        if !inline.is_empty() {
+            self.spool
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .append(&inline)
+                .map_err(|e| StoreError::Io(e.to_string()))?;
+        }
+        let mut w = self.writer();
+        for (key, r) in &records {
+            w.remove(key);
+            w.remove(seen_key(r.team_id, &r.guid));
         }
         w.commit()?;
-        if recovered > 0 {
-            self.db.flush()?;
-            tracing::warn!(
-                recovered,
-                "webhook deliveries recorded again from the spool after a crash"
-            );
-        }
-        Ok(recovered)
+        self.db.flush()?;
+        tracing::info!(
+            moved = records.len(),
+            "webhook inbox records moved from the store into the spool"
+        );
+        Ok(())
     }
 
     /// Delete the spool segments no waiting delivery refers to. Returns how many went. Sled is
-    /// flushed first: a record removed in memory only could come back after a crash, pointing
-    /// at a segment that is gone.
+    /// flushed first, so the applied deliveries' ids are on disk before their frames go (else a
+    /// redelivery after a crash would be applied again; harmless, but not needed).
     pub fn inbox_release(&self) -> Result<usize> {
         let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
         self.db.flush()?;
-        let mut first: Option<u64> = None;
-        for team in self.teams()? {
-            for item in self.db.scan_prefix(Key::new(team.id, Kind::Inbox)) {
-                let (_, value) = item?;
-                let r: InboxRecord = super::decode(Kind::Inbox, &value)?;
-                if let StoredBody::Spooled(at) = r.body {
-                    first = Some(first.map_or(at.segment, |f| f.min(at.segment)));
-                }
-            }
-        }
+        let first = self
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .first_segment();
         spool
             .release(first)
             .map_err(|e| StoreError::Io(e.to_string()))
     }
 
-    /// Applied: out of the inbox, in one step with the repository's health.
+    /// Applied: its delivery id recorded (in one step with the repository's health), and out
+    /// of the waiting deliveries.
     pub fn inbox_done(&self, entry: &InboxEntry, health: Option<HookHealth>) -> Result<()> {
         let mut w = self.writer();
-        w.remove(inbox_key(entry.team_id, entry.seq));
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        w.put(
+            seen_key(entry.team_id, &entry.guid),
+            &DeliverySeen {
+                team_id: entry.team_id,
+                received_at: entry.received_at,
+            },
+        );
         if let Some(h) = health {
             w.put(health_key(h.team_id, h.repo_id), &h);
         }
-        w.commit()
+        w.commit()?;
+        waiting.remove(entry.team_id, entry.seq);
+        Ok(())
     }
 
-    /// Was this delivery id received already?
+    /// Was this delivery id received already (waiting, or applied)?
     pub fn delivery_seen(&self, team: TeamId, guid: &str) -> Result<bool> {
+        if self
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_guid(team, guid)
+        {
+            return Ok(true);
+        }
         Ok(self
             .get::<DeliverySeen>(Kind::DeliverySeen, seen_key(team, guid))?
             .is_some())
@@ -288,7 +361,10 @@ impl Store {
         self.get(Kind::HookHealth, health_key(team, repo))
     }
 
-    /// Forget delivery ids received before `before` (GitHub redelivers only 3 days back).
+    /// Forget applied delivery ids received before `before` (GitHub redelivers only 3 days
+    /// back). A frame of one that is still in the spool (its segment kept by an older waiting
+    /// delivery) would wait again after a restart and be applied twice, which re-reads GitHub
+    /// and changes nothing.
     pub fn prune_seen_deliveries(&self, team: TeamId, before: i64) -> Result<u64> {
         let mut w = self.writer();
         let mut n = 0;

@@ -19,6 +19,7 @@ mod teams;
 #[cfg(test)]
 pub(crate) mod tests;
 mod users;
+mod waiting;
 mod webhook_secret;
 
 pub use github_link::{Connected, GitHubLogin};
@@ -86,8 +87,11 @@ pub struct Store {
     db: sled::Db,
     path: PathBuf,
     write: Mutex<()>,
-    /// Webhook bodies (`spool.rs`), in `<store>/inbox/`.
+    /// Webhook deliveries (`spool.rs`), in `<store>/inbox/`.
     spool: Mutex<spool::Spool>,
+    /// Which of them wait to be applied (`waiting.rs`). Lock order: the write lock, then this;
+    /// the spool's lock, then this.
+    waiting: Mutex<waiting::Waiting>,
 }
 
 impl std::fmt::Debug for Store {
@@ -131,9 +135,10 @@ impl Store {
             path: dir.to_path_buf(),
             write: Mutex::new(()),
             spool: Mutex::new(spool),
+            waiting: Mutex::new(waiting::Waiting::default()),
         };
         schema::check_and_upgrade(&store)?;
-        store.recover_inbox()?;
+        store.load_inbox()?;
         Ok(store)
     }
 

@@ -8,6 +8,11 @@
 //!   stays inline, re-encoded as `StoredBody::Inline`.
 //! - v4: team names are no longer unique on the daemon (only among one user's teams, so that a
 //!   taken name tells nobody another user's team exists): the name index holds (name, id).
+//! - v5: the webhook inbox is the spool alone (which deliveries wait is rebuilt from it on
+//!   open), and a `DeliverySeen` record means applied, no longer received. The inbox records a
+//!   v4 store holds are moved into the spool, and their `DeliverySeen` removed, by
+//!   `Store::load_inbox` on every open (a backup's waiting deliveries arrive the same way);
+//!   the upgrade itself only bumps the version.
 //!
 //! An upgrade runs as one batch together with the version bump, so a crash during it leaves the
 //! old version, intact, and the next start upgrades again.
@@ -18,7 +23,7 @@ use super::{Result, Store, StoreError, decode};
 use crate::crypto::Ciphertext;
 use serde::{Deserialize, Serialize};
 
-pub const CURRENT_SCHEMA: u32 = 4;
+pub const CURRENT_SCHEMA: u32 = 5;
 
 const VERSION_NAME: &[u8] = b"schema_version";
 
@@ -60,6 +65,7 @@ pub(super) fn check_and_upgrade(store: &Store) -> Result<()> {
             1 => upgrade_v1_to_v2(store)?,
             2 => upgrade_v2_to_v3(store)?,
             3 => upgrade_v3_to_v4(store)?,
+            4 => upgrade_v4_to_v5(store)?,
             other => {
                 return Err(StoreError::NotOurs {
                     path: store.path().to_path_buf(),
@@ -210,6 +216,12 @@ fn upgrade_v3_to_v4(store: &Store) -> Result<()> {
         w.put(team_name_entry_key(&team.name, id), &id);
     }
     w.put_raw(version_key(), &4u32.to_be_bytes());
+    w.commit()
+}
+
+fn upgrade_v4_to_v5(store: &Store) -> Result<()> {
+    let mut w = store.writer();
+    w.put_raw(version_key(), &5u32.to_be_bytes());
     w.commit()
 }
 

@@ -38,16 +38,21 @@ impl Store {
     /// stands alone.
     pub fn snapshot(&self) -> Result<Snapshot> {
         let _write_lock = self.writer();
-        let spool_dir = self.spool_dir();
         let mut entries = Vec::new();
         for item in self.db.iter() {
             let (k, v) = item?;
-            let v = if k.len() >= ID_OFFSET && k[ID_OFFSET - 1] == Kind::Inbox as u8 {
-                inline_body(&spool_dir, &v)?
-            } else {
-                v.to_vec()
-            };
-            entries.push((k.to_vec(), v));
+            entries.push((k.to_vec(), v.to_vec()));
+        }
+        // The waiting deliveries, as inbox records with their bodies (opening a store moves
+        // such records into its spool), in key order with the rest.
+        let inbox = self.inbox_records();
+        if !inbox.is_empty() {
+            entries.extend(
+                inbox
+                    .into_iter()
+                    .map(|(k, r)| (k.as_ref().to_vec(), super::encode(&r))),
+            );
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         }
         let next_id = self.db.generate_id()?;
         Ok(Snapshot { entries, next_id })
@@ -99,20 +104,6 @@ impl Store {
         }
         Ok(report)
     }
-}
-
-/// An inbox record with its spooled body read back into it. A body that cannot be read back is
-/// kept as an empty one (logged), as the applier would read it.
-fn inline_body(spool_dir: &Path, value: &[u8]) -> Result<Vec<u8>> {
-    let mut record: InboxRecord = decode(Kind::Inbox, value)?;
-    if let StoredBody::Spooled(at) = &record.body {
-        let body = super::spool::Spool::read(spool_dir, at).unwrap_or_else(|e| {
-            tracing::error!(seq = record.seq, error = %e, "webhook body lost; backed up empty");
-            Vec::new()
-        });
-        record.body = StoredBody::Inline(body);
-    }
-    Ok(super::encode(&record))
 }
 
 fn check_record(key: &[u8], value: &[u8]) -> std::result::Result<(), String> {
@@ -178,6 +169,38 @@ mod tests {
         assert_eq!(restored.snapshot().unwrap().entries, snap.entries);
         let next = restored.create_team("infra", None).unwrap();
         assert!(next.id > team.id, "a restored store reused id {}", next.id);
+    }
+
+    /// Waiting webhook deliveries live in the spool, not in sled: a snapshot carries them
+    /// (bodies inline) and the restored store has them waiting, in its own spool.
+    #[test]
+    fn waiting_webhook_deliveries_are_carried_by_a_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a")).unwrap();
+        let team = store.create_team("platform", None).unwrap().id;
+        let entry = |seq: u64, guid: &str| InboxEntry {
+            team_id: team,
+            seq,
+            guid: guid.into(),
+            event: "pull_request".into(),
+            hook_id: Some(1),
+            repo_id: Some(2),
+            received_at: 1_700_000_000,
+            body: format!("body of {guid}").repeat(1000).into_bytes(),
+        };
+        let (applied, waiting) = (entry(1, "applied"), entry(2, "waiting"));
+        store
+            .inbox_add(&[applied.clone(), waiting.clone()])
+            .unwrap();
+        store.inbox_done(&applied, None).unwrap();
+        let snap = store.snapshot().unwrap();
+        let (restored, integrity) =
+            Store::create_from_snapshot(&dir.path().join("b"), &snap).unwrap();
+        assert!(integrity.problems.is_empty(), "{:?}", integrity.problems);
+        assert_eq!(restored.inbox(team).unwrap(), [waiting]);
+        assert!(restored.delivery_seen(team, "applied").unwrap());
+        assert!(restored.spool_dir().read_dir().unwrap().next().is_some());
+        assert_eq!(restored.snapshot().unwrap().entries, snap.entries);
     }
 
     #[test]

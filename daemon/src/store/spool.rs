@@ -114,7 +114,9 @@ impl Spool {
         Ok(found)
     }
 
-    /// The segment to append to, opened on first use (the newest one on disk, or a new one).
+    /// The segment to append to. The first append after opening starts a new one past every
+    /// segment on disk: the newest may end in a frame a crash cut short, and a frame appended
+    /// after it would be out of reach of the scan (which ends a segment at a damaged frame).
     fn current(&mut self) -> Result<&mut (u64, File, u64), SpoolError> {
         let full = self
             .current
@@ -123,12 +125,7 @@ impl Spool {
         if self.current.is_none() || full {
             let next = match &self.current {
                 Some((n, _, _)) => n + 1,
-                None => self
-                    .segments()?
-                    .last()
-                    .copied()
-                    .unwrap_or(0)
-                    .max(self.floor),
+                None => self.segments()?.last().map_or(0, |n| n + 1).max(self.floor),
             };
             let path = Self::path_of(&self.dir, next);
             let file = OpenOptions::new()
@@ -150,36 +147,55 @@ impl Spool {
         Ok(self.current.as_mut().expect("opened above"))
     }
 
-    /// Append deliveries and make them durable (one write, one `fdatasync` for all).
+    /// Append deliveries and make them durable (one `fdatasync` for all). The bodies are
+    /// written from where they are (vectored writes), not copied into a buffer first.
     pub fn append(&mut self, frames: &[(FrameMeta, &[u8])]) -> Result<Vec<BodyRef>, SpoolError> {
         let dir = self.dir.clone();
         let (segment, file, len) = self.current()?;
         let path = Self::path_of(&dir, *segment);
-        let mut out = Vec::with_capacity(frames.iter().map(|(_, b)| b.len() + 256).sum());
+        // Each frame's header and meta, one after another in `heads`.
+        let mut heads = Vec::with_capacity(frames.len() * 160);
+        let mut head_ends = Vec::with_capacity(frames.len());
         let mut refs = Vec::with_capacity(frames.len());
+        let mut at = *len;
         for (meta, body) in frames {
-            let meta = bincode::serialize(meta).expect("frame meta serialises to memory");
-            let rest_len = 4 + meta.len() + body.len();
+            let start = heads.len();
+            heads.extend_from_slice(MAGIC);
+            heads.extend_from_slice(&[0; 12]);
+            bincode::serialize_into(&mut heads, meta).expect("frame meta serialises to memory");
+            let meta_len = heads.len() - start - HEADER;
+            heads[start + 12..start + 16].copy_from_slice(&(meta_len as u32).to_le_bytes());
+            // The frame's CRC covers meta length, meta and body; the body's own CRC (kept in
+            // its BodyRef) is computed once and combined in.
+            let body_crc = crc32fast::hash(body);
             let mut crc = crc32fast::Hasher::new();
-            crc.update(&(meta.len() as u32).to_le_bytes());
-            crc.update(&meta);
-            crc.update(body);
-            out.extend_from_slice(MAGIC);
-            out.extend_from_slice(&((rest_len - 4) as u32).to_le_bytes());
-            out.extend_from_slice(&crc.finalize().to_le_bytes());
-            out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
-            out.extend_from_slice(&meta);
-            let body_at = *len + out.len() as u64;
-            out.extend_from_slice(body);
+            crc.update(&heads[start + 12..]);
+            crc.combine(&crc32fast::Hasher::new_with_initial_len(
+                body_crc,
+                body.len() as u64,
+            ));
+            let after_header = 4 + meta_len + body.len();
+            heads[start + 4..start + 8].copy_from_slice(&((after_header - 4) as u32).to_le_bytes());
+            heads[start + 8..start + 12].copy_from_slice(&crc.finalize().to_le_bytes());
+            head_ends.push(heads.len());
+            let body_at = at + (heads.len() - start) as u64;
             refs.push(BodyRef {
                 segment: *segment,
                 offset: body_at,
                 len: body.len() as u64,
-                crc: crc32fast::hash(body),
+                crc: body_crc,
             });
+            at = body_at + body.len() as u64;
         }
-        file.write_all(&out).map_err(io(&path))?;
-        *len += out.len() as u64;
+        let mut slices = Vec::with_capacity(2 * frames.len());
+        let mut start = 0;
+        for ((_, body), end) in frames.iter().zip(head_ends) {
+            slices.push(std::io::IoSlice::new(&heads[start..end]));
+            slices.push(std::io::IoSlice::new(body));
+            start = end;
+        }
+        write_all_vectored(file, &mut slices).map_err(io(&path))?;
+        *len = at;
         file.sync_data().map_err(io(&path))?;
         Ok(refs)
     }
@@ -266,6 +282,26 @@ impl Spool {
         }
         Ok(removed)
     }
+}
+
+/// `write_all` for slices: `writev` until every byte is written (at most `IOV_MAX` slices a
+/// call).
+fn write_all_vectored(
+    file: &mut File,
+    mut slices: &mut [std::io::IoSlice<'_>],
+) -> std::io::Result<()> {
+    const IOV_MAX: usize = 1024;
+    std::io::IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
+        let upto = slices.len().min(IOV_MAX);
+        match file.write_vectored(&slices[..upto]) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => std::io::IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// A frame found by `read_frame`.
@@ -364,11 +400,11 @@ mod tests {
         assert_eq!(Spool::read(dir.path(), &refs[2]).unwrap(), b"third body");
         assert_eq!(Spool::read(dir.path(), &refs[1]).unwrap(), b"");
         drop(spool);
-        // Reopened: appends continue after what is there.
+        // Reopened: appends go to a new segment (the old one may end in a torn frame).
         let mut spool = Spool::open(dir.path()).unwrap();
         let more = append(&mut spool, &[b"fourth"]);
-        assert_eq!(more[0].segment, 0);
-        assert!(more[0].offset > refs[2].offset + 10);
+        assert_eq!(more[0].segment, 1);
+        assert_eq!(spool.frames().unwrap().len(), 4);
         assert_eq!(Spool::read(dir.path(), &refs[0]).unwrap(), b"first");
         assert_eq!(Spool::read(dir.path(), &more[0]).unwrap(), b"fourth");
     }

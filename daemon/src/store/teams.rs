@@ -165,8 +165,11 @@ impl Store {
         for key in keys {
             w.remove(key);
         }
+        // Its waiting webhook deliveries too (their frames go with their spool segments),
+        // under the lock `inbox_add` checks the team's existence with.
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
         w.commit()?;
-        Ok(removed)
+        Ok(removed + waiting.remove_team(id) as u64)
     }
 
     pub fn membership(&self, team: TeamId, uid: u32) -> Result<Option<Membership>> {

@@ -16,7 +16,7 @@ fn entry(team: TeamId, seq: u64, guid: &str, body_len: usize) -> InboxEntry {
 }
 
 #[test]
-fn sequence_numbers_continue_after_the_highest_waiting_one_of_any_team() {
+fn sequence_numbers_continue_after_the_highest_one_in_the_spool_of_any_team() {
     let env = env();
     let a = team_owned_by(&env.store, "A", 1000);
     let b = team_owned_by(&env.store, "B", 1001);
@@ -32,7 +32,17 @@ fn sequence_numbers_continue_after_the_highest_waiting_one_of_any_team() {
     env.store
         .inbox_done(&entry(b, 300, "b300", 10), None)
         .unwrap();
-    assert_eq!(env.store.inbox_max_seq().unwrap(), 256);
+    // Applied, its frame still in the spool: its number is not handed out again, even after
+    // the store is reopened.
+    assert_eq!(env.store.inbox_max_seq().unwrap(), 300);
+    let path = env.dir.path().to_path_buf();
+    let Env { store, dir, .. } = env;
+    drop(store);
+    let store = open(&path);
+    assert_eq!(store.inbox_max_seq().unwrap(), 300);
+    assert_eq!(store.inbox_len(a).unwrap(), 2);
+    assert_eq!(store.inbox_len(b).unwrap(), 0);
+    drop(dir);
 }
 
 #[test]
@@ -125,52 +135,82 @@ fn a_damaged_body_comes_back_empty_and_the_rest_are_whole() {
     assert_eq!(read[1], entries[1]);
 }
 
-/// What sled lost in a crash (its records were not flushed yet) but the spool holds is recorded
-/// again when the store opens; what sled knows, or what belongs to a deleted team, is not.
+/// The spool is the inbox: after a restart (or a crash, which loses nothing the spool
+/// acknowledged) every delivery in it waits again, except those applied (their ids are in sled)
+/// and those of a deleted team.
 #[test]
-fn deliveries_the_spool_holds_but_sled_lost_are_recorded_again_on_open() {
-    use crate::store::spool::FrameMeta;
+fn waiting_deliveries_are_found_again_in_the_spool_on_open() {
     let env = env();
     let team = team_owned_by(&env.store, "A", 1000);
     let gone = team_owned_by(&env.store, "B", 1001);
-    let known = entry(team, 1, "known", 50);
-    env.store.inbox_add(std::slice::from_ref(&known)).unwrap();
-    env.store.inbox_done(&known, None).unwrap();
-    let lost = entry(team, 2, "lost", 21_000);
+    let applied = entry(team, 1, "applied", 50);
+    let waits = entry(team, 2, "waits", 21_000);
     let of_gone = entry(gone, 3, "of-gone", 10);
-    fn frame(e: &InboxEntry) -> (FrameMeta, &[u8]) {
-        (
-            FrameMeta {
-                team_id: e.team_id,
-                seq: e.seq,
-                guid: e.guid.clone(),
-                event: e.event.clone(),
-                hook_id: e.hook_id,
-                repo_id: e.repo_id,
-                received_at: e.received_at,
-            },
-            e.body.as_slice(),
-        )
-    }
-    // Written to the spool only, as if sled's records of them had not reached the disk.
     env.store
-        .spool
-        .lock()
-        .unwrap()
-        .append(&[frame(&lost), frame(&of_gone)])
+        .inbox_add(&[applied.clone(), waits.clone(), of_gone])
         .unwrap();
+    env.store.inbox_done(&applied, None).unwrap();
     env.store.delete_team(gone).unwrap();
+    assert_eq!(env.store.inbox_len(gone).unwrap(), 0);
     env.store.flush().unwrap();
     let path = env.dir.path().to_path_buf();
     let Env { store, dir, .. } = env;
     drop(store);
     let store = open(&path);
-    // The applied one stays applied; the lost one is back, whole; the deleted team's is not.
-    assert_eq!(store.inbox(team).unwrap(), [lost]);
-    assert!(store.delivery_seen(team, "lost").unwrap());
+    assert_eq!(store.inbox(team).unwrap(), std::slice::from_ref(&waits));
+    assert!(store.delivery_seen(team, "waits").unwrap());
+    assert!(store.delivery_seen(team, "applied").unwrap());
     assert!(store.inbox(gone).unwrap().is_empty());
-    assert_eq!(store.inbox_max_seq().unwrap(), 2);
-    // Opening again finds nothing more to do.
-    assert_eq!(store.recover_inbox().unwrap(), 0);
+    assert_eq!(store.inbox_max_seq().unwrap(), 3);
+    // A redelivery of either is a duplicate; a new one is not, and is written to a new
+    // segment (the old one may end in a frame a crash cut short).
+    assert_eq!(
+        store
+            .inbox_add(&[
+                entry(team, 4, "applied", 5),
+                entry(team, 5, "waits", 5),
+                entry(team, 6, "new", 5)
+            ])
+            .unwrap(),
+        [true, true, false]
+    );
+    assert_eq!(store.load_inbox().unwrap(), 2);
+    drop(dir);
+}
+
+/// A crash can cut the last frame short (it was never acknowledged): the frames before it
+/// wait, and so do those written after the restart.
+#[test]
+fn a_frame_cut_short_by_a_crash_loses_nothing_acknowledged() {
+    let env = env();
+    let team = team_owned_by(&env.store, "A", 1000);
+    let first = entry(team, 1, "first", 300);
+    env.store.inbox_add(std::slice::from_ref(&first)).unwrap();
+    env.store.inbox_add(&[entry(team, 2, "torn", 300)]).unwrap();
+    env.store.flush().unwrap();
+    let segment = std::fs::read_dir(env.store.spool_dir())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let len = std::fs::metadata(&segment).unwrap().len();
+    let path = env.dir.path().to_path_buf();
+    let Env { store, dir, .. } = env;
+    drop(store);
+    // The second frame half written.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&segment)
+        .unwrap()
+        .set_len(len - 150)
+        .unwrap();
+    let store = open(&path);
+    assert_eq!(store.inbox(team).unwrap(), std::slice::from_ref(&first));
+    let after = entry(team, 3, "after", 300);
+    store.inbox_add(std::slice::from_ref(&after)).unwrap();
+    drop(store);
+    let store = open(&path);
+    assert_eq!(store.inbox(team).unwrap(), [first, after]);
     drop(dir);
 }

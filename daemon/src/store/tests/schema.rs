@@ -25,7 +25,7 @@ fn write_raw(dir: &Path, fill: impl FnOnce(&sled::Db)) {
 fn a_fresh_store_gets_the_current_schema_and_keeps_it() {
     let env = env();
     assert_eq!(stored_version(&env.store), Some(CURRENT_SCHEMA));
-    assert_eq!(CURRENT_SCHEMA, 4);
+    assert_eq!(CURRENT_SCHEMA, 5);
     let path = env.dir.path().to_path_buf();
     let Env { store, dir, .. } = env;
     drop(store);
@@ -444,4 +444,83 @@ fn v1_case_clashes_never_overwrite_another_teams_name() {
         assert_eq!(store.team_by_name(&t.name).unwrap().unwrap().id, t.id);
     }
     assert_eq!(global_keys(&store, Kind::TeamName).len(), 3);
+}
+
+/// A v4 store recorded every received delivery in sled (an inbox record pointing into the spool,
+/// and its id as `DeliverySeen`); v5 keeps waiting ones in the spool only and `DeliverySeen`
+/// means applied. After the upgrade the waiting one still waits (and its id is still a
+/// duplicate), the applied one stays applied, and sled holds no inbox records.
+#[test]
+fn a_v4_inbox_moves_into_the_spool_and_nothing_waiting_is_lost() {
+    use crate::store::spool::FrameMeta;
+    let env = env();
+    let team = team_owned_by(&env.store, "A", 1000);
+    let meta = |seq: u64, guid: &str| FrameMeta {
+        team_id: team,
+        seq,
+        guid: guid.into(),
+        event: "pull_request".into(),
+        hook_id: Some(3),
+        repo_id: Some(4),
+        received_at: 1_700_000_000,
+    };
+    let refs = env
+        .store
+        .spool
+        .lock()
+        .unwrap()
+        .append(&[(meta(1, "applied"), b"one"), (meta(2, "waiting"), b"two")])
+        .unwrap();
+    let seen = |guid: &str| keys::Key::new(team, Kind::DeliverySeen).bytes(guid.as_bytes());
+    let raw = env.store.raw();
+    for guid in ["applied", "waiting"] {
+        let s = DeliverySeen {
+            team_id: team,
+            received_at: 1_700_000_000,
+        };
+        raw.insert(seen(guid), encode(&s)).unwrap();
+    }
+    let record = InboxRecord {
+        team_id: team,
+        seq: 2,
+        guid: "waiting".into(),
+        event: "pull_request".into(),
+        hook_id: Some(3),
+        repo_id: Some(4),
+        received_at: 1_700_000_000,
+        body: StoredBody::Spooled(refs[1]),
+    };
+    raw.insert(keys::Key::new(team, Kind::Inbox).u64(2), encode(&record))
+        .unwrap();
+    raw.insert(version_key(), &4u32.to_be_bytes()).unwrap();
+    env.store.flush().unwrap();
+    let path = env.dir.path().to_path_buf();
+    let Env { store, dir, .. } = env;
+    drop(store);
+
+    let store = open(&path);
+    assert_eq!(stored_version(&store), Some(CURRENT_SCHEMA));
+    let waiting = store.inbox(team).unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(
+        (waiting[0].seq, waiting[0].body.as_slice()),
+        (2, &b"two"[..])
+    );
+    assert!(store.delivery_seen(team, "waiting").unwrap());
+    assert!(store.delivery_seen(team, "applied").unwrap());
+    assert!(
+        store
+            .raw()
+            .scan_prefix(keys::Key::new(team, Kind::Inbox))
+            .next()
+            .is_none()
+    );
+    // Applying it records it applied; after another restart nothing waits.
+    store.inbox_done(&waiting[0], None).unwrap();
+    store.flush().unwrap();
+    drop(store);
+    let store = open(&path);
+    assert!(store.inbox(team).unwrap().is_empty());
+    assert_eq!(store.inbox_max_seq().unwrap(), 2);
+    drop(dir);
 }
