@@ -9,7 +9,8 @@
 //! `X-GitHub-Delivery` per request, CONNECTIONS (64) keep-alive connections sending back to back
 //! for SECONDS (10); then the same with 1,000 badly signed deliveries per second mixed in on
 //! connections of their own. Each round measures tidemarkd and the Node receiver alternately
-//! (Node runs throughout), so a machine getting busier or quieter weighs on both. Each round has
+//! (Node runs throughout), so a machine getting busier or quieter weighs on both; before each
+//! measurement both receivers are let settle (neither still busy with the last one). Each round has
 //! a fresh tidemarkd, killed at the round's end (SIGKILL: a clean exit flushes the store, which
 //! would hide a missing flush before an acknowledgement); its store must hold every delivery it
 //! acknowledged. (Nothing is applied, GitHub being unreachable, so a round's deliveries stay on
@@ -129,6 +130,10 @@ fn main() -> Result<()> {
             targets.extend(node_target.as_ref());
             for (i, t) in targets.iter().enumerate() {
                 let tag = format!("{round}{run}{i}");
+                // Neither receiver may still be busy with the last phase (Node's garbage
+                // collector, sled's background flush) while the other is measured.
+                let pids: Vec<u32> = targets.iter().map(|t| t.pid).collect();
+                settle(&pids);
                 let p = rt.block_on(phase(t, &load, &args, invalid, &tag))?;
                 report(t.name, RUNS[run], round, &p);
                 if i == 0 {
@@ -338,6 +343,24 @@ struct Target {
     hook_id: Option<u64>,
     /// The receiver's process, for its CPU time.
     pid: u32,
+}
+
+/// Wait (up to 10 s) until none of `pids` uses more than 5% of a core over a quarter second.
+fn settle(pids: &[u32]) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let window = Duration::from_millis(250);
+    loop {
+        let before: Vec<_> = pids.iter().map(|p| cpu_time(*p)).collect();
+        std::thread::sleep(window);
+        let busy = pids.iter().zip(before).any(|(p, b)| {
+            cpu_time(*p)
+                .zip(b)
+                .is_some_and(|(a, b)| a.saturating_sub(b) > window / 20)
+        });
+        if !busy || Instant::now() >= deadline {
+            return;
+        }
+    }
 }
 
 /// CPU time (user + system) a process has used so far.
