@@ -198,12 +198,12 @@ fn a_frame_cut_short_by_a_crash_loses_nothing_acknowledged() {
     let path = env.dir.path().to_path_buf();
     let Env { store, dir, .. } = env;
     drop(store);
-    // The second frame half written.
+    // The second batch (its own page, the last of the file) half written: cut in its body.
     std::fs::OpenOptions::new()
         .write(true)
         .open(&segment)
         .unwrap()
-        .set_len(len - 150)
+        .set_len(len - 4096 + 200)
         .unwrap();
     let store = open(&path);
     assert_eq!(store.inbox(team).unwrap(), std::slice::from_ref(&first));
