@@ -1,4 +1,4 @@
-//! The webhook inbox: verified deliveries written durably to the spool (`spool.rs`) before
+//! The webhook inbox: verified deliveries written durably to the spool (`spool/`) before
 //! GitHub gets its 2xx, applied afterwards. Which of them wait is kept in memory
 //! (`waiting.rs`) and rebuilt from the spool on open; sled records a delivery id once it is
 //! applied (`DeliverySeen`), which is what deduplicates redeliveries for GitHub's 3 days.
@@ -30,6 +30,20 @@ fn frame_meta(e: &InboxEntry) -> FrameMeta {
         hook_id: e.hook_id,
         repo_id: e.repo_id,
         received_at: e.received_at,
+    }
+}
+
+/// A record's fields (its body left out).
+fn entry_of(r: &InboxRecord) -> InboxEntry {
+    InboxEntry {
+        team_id: r.team_id,
+        seq: r.seq,
+        guid: r.guid.clone(),
+        event: r.event.clone(),
+        hook_id: r.hook_id,
+        repo_id: r.repo_id,
+        received_at: r.received_at,
+        body: Vec::new(),
     }
 }
 
@@ -262,18 +276,7 @@ impl Store {
         let inline: Vec<(FrameMeta, &[u8])> = records
             .iter()
             .filter_map(|(_, r)| match &r.body {
-                StoredBody::Inline(body) => Some((
-                    FrameMeta {
-                        team_id: r.team_id,
-                        seq: r.seq,
-                        guid: r.guid.clone(),
-                        event: r.event.clone(),
-                        hook_id: r.hook_id,
-                        repo_id: r.repo_id,
-                        received_at: r.received_at,
-                    },
-                    body.as_slice(),
-                )),
+                StoredBody::Inline(body) => Some((frame_meta(&entry_of(r)), body.as_slice())),
                 // Its frame is in the spool already.
                 StoredBody::Spooled(_) => None,
             })

@@ -87,7 +87,7 @@ pub struct Store {
     db: sled::Db,
     path: PathBuf,
     write: Mutex<()>,
-    /// Webhook deliveries (`spool.rs`), in `<store>/inbox/`.
+    /// Webhook deliveries (`spool/`), in `<store>/inbox/`.
     spool: Mutex<spool::Spool>,
     /// Which of them wait to be applied (`waiting.rs`). Lock order: the write lock, then this;
     /// the spool's lock, then this.

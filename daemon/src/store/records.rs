@@ -265,8 +265,9 @@ pub struct InboxEntry {
     pub body: Vec<u8>,
 }
 
-/// An inbox entry as stored (schema v3): the body in the spool (`store::spool`), or inline for
-/// entries written before v3.
+/// A waiting webhook delivery as a record: how a backup carries one (body inline), and how
+/// stores before v5 kept them in sled (body in the spool since v3, inline before). Opening a
+/// store moves such records into its spool (`Store::load_inbox`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxRecord {
     pub team_id: TeamId,

@@ -2,8 +2,9 @@
 //!
 //! Every write goes through the store's [`Writer`](super::Writer) and its mutex, so holding that
 //! mutex while reading every record yields a state that some moment of the store really had:
-//! no batch is half in it. Writers wait meanwhile (an inbox write waits well within its 8 s
-//! acknowledgement budget); the snapshot is copied to memory under the lock and written out
+//! no batch is half in it. Writers wait meanwhile; webhook deliveries do not (they go to the
+//! spool, and the waiting ones are read under the same lock: a delivery leaves them only by
+//! `inbox_done`, a write). The snapshot is copied to memory under the lock and written out
 //! after it is released.
 
 use super::keys::{ID_OFFSET, Kind};
@@ -33,9 +34,9 @@ pub struct Integrity {
 }
 
 impl Store {
-    /// A consistent copy of every record (see the module comment). Webhook bodies waiting in
-    /// the spool are copied into their inbox records (`StoredBody::Inline`), so a snapshot
-    /// stands alone.
+    /// A consistent copy of every record (see the module comment). Webhook deliveries waiting in
+    /// the spool come as inbox records with their bodies inline (`StoredBody::Inline`), so a
+    /// snapshot stands alone.
     pub fn snapshot(&self) -> Result<Snapshot> {
         let _write_lock = self.writer();
         let mut entries = Vec::new();

@@ -42,8 +42,22 @@ pub(super) fn env() -> Env {
     }
 }
 
+/// Open a store, waiting (up to 10 s) for a store just dropped there to let go of its lock:
+/// sled's flusher thread holds it a moment after the drop.
+pub(super) fn try_open(path: &Path) -> Result<Store> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match Store::open(path) {
+            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
 pub(super) fn open(path: &Path) -> Store {
-    Store::open(path).unwrap()
+    try_open(path).unwrap()
 }
 
 /// A user and a team they own.

@@ -187,7 +187,7 @@ fn a_newer_store_is_refused_with_advice_and_left_alone() {
         db.insert(version_key(), &99u32.to_be_bytes()).unwrap();
         db.insert(team_name_key("future"), &[1u8; 8]).unwrap();
     });
-    let err = Store::open(dir.path()).unwrap_err();
+    let err = try_open(dir.path()).unwrap_err();
     assert!(
         matches!(
             err,
@@ -208,7 +208,7 @@ fn a_newer_store_is_refused_with_advice_and_left_alone() {
     assert!(msg.contains(&dir.path().display().to_string()), "{msg}");
     // Refused twice in a row: nothing was rewritten.
     assert!(matches!(
-        Store::open(dir.path()),
+        try_open(dir.path()),
         Err(StoreError::TooNew { .. })
     ));
 }
@@ -219,7 +219,7 @@ fn data_without_a_version_is_not_ours() {
     write_raw(dir.path(), |db| {
         db.insert(b"someone else's key", b"value").unwrap();
     });
-    let err = Store::open(dir.path()).unwrap_err();
+    let err = try_open(dir.path()).unwrap_err();
     assert!(matches!(err, StoreError::NotOurs { .. }), "{err}");
     assert!(err.to_string().contains("no schema version"), "{err}");
     // A mangled version is not ours either.
@@ -228,7 +228,7 @@ fn data_without_a_version_is_not_ours() {
         db.insert(version_key(), b"v2").unwrap();
     });
     assert!(matches!(
-        Store::open(dir.path()),
+        try_open(dir.path()),
         Err(StoreError::NotOurs { .. })
     ));
 }
