@@ -9,6 +9,8 @@
 //! `fdatasync` (`segment.rs`), which is what makes them durable. Segments that no waiting
 //! delivery is in are deleted.
 
+#[cfg(test)]
+mod crash_tests;
 mod frame;
 mod segment;
 
