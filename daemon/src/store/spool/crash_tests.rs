@@ -1,7 +1,9 @@
 //! A crash in the middle of a batch, at any point: the scan finds every frame of the batches
 //! before it (acknowledged: each was durable before the next was written), and of the batch the
 //! crash cut only frames whose bodies are whole. What a crash can leave of a batch: any prefix
-//! of its bytes, with any of its pages not written (zeros).
+//! of its bytes, with any of its pages not written (zeros); of the segment's index (written
+//! after each batch is durable, never synced): any prefix of what was written before that
+//! batch, maybe followed by garbage.
 
 use super::*;
 use proptest::prelude::*;
@@ -30,6 +32,8 @@ proptest! {
         batches in proptest::collection::vec(proptest::collection::vec(0usize..9000, 1..5), 1..5),
         cut in 0.0f64..=1.0,
         unwritten in proptest::option::of(0usize..64),
+        index_kept in 0.0f64..=1.0,
+        index_garbage in proptest::collection::vec(any::<u8>(), 0..64),
     ) {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = Spool::open(dir.path()).unwrap();
@@ -37,6 +41,8 @@ proptest! {
         let mut bodies = std::collections::BTreeMap::new();
         let mut acked = Vec::new();
         let mut last_start = 0u64;
+        let mut index_before_last = 0u64;
+        let index_path = Spool::index_path_of(dir.path(), 0);
         for (i, lens) in batches.iter().enumerate() {
             let frames: Vec<(FrameMeta, Vec<u8>)> = lens
                 .iter()
@@ -49,6 +55,7 @@ proptest! {
                 frames.iter().map(|(m, b)| (m.clone(), b.as_slice())).collect();
             let path = Spool::path_of(dir.path(), 0);
             last_start = std::fs::metadata(&path).map_or(0, |m| m.len());
+            index_before_last = std::fs::metadata(&index_path).map_or(0, |m| m.len());
             spool.append(&refs).unwrap();
             for (m, b) in frames {
                 if i + 1 < batches.len() {
@@ -72,6 +79,10 @@ proptest! {
             }
         }
         std::fs::write(&path, &bytes).unwrap();
+        let mut index = std::fs::read(&index_path).unwrap();
+        index.truncate((index_before_last as f64 * index_kept) as usize);
+        index.extend_from_slice(&index_garbage);
+        std::fs::write(&index_path, &index).unwrap();
         drop(spool);
 
         let spool = Spool::open(dir.path()).unwrap();

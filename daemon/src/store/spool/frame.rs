@@ -133,33 +133,51 @@ pub fn read(
             if have < HEADER {
                 return None;
             }
-            let end = at + HEADER as u64 + u64::from(word(&header, 4));
             let meta_len = u64::from(word(&header, 8));
-            if end > len || meta_len > end - at - HEADER as u64 {
+            if meta_len > u64::from(word(&header, 4)) || at + HEADER as u64 + meta_len > len {
                 return None;
             }
             let mut meta_bytes = vec![0u8; meta_len as usize];
             file.read_exact_at(&mut meta_bytes, at + HEADER as u64)
                 .ok()?;
-            if head_crc(&header, &meta_bytes) != word(&header, 28) {
-                return None;
-            }
-            let meta: FrameMeta = bincode::deserialize(&meta_bytes).ok()?;
-            let body_at = at + HEADER as u64 + meta_len;
-            Some(Found::Frame(Frame {
-                meta: wanted(&meta).then_some(meta),
-                body_at,
-                body_len: end - body_at,
-                body_crc: word(&header, 12),
-                batch_start: Some(u64::from_le_bytes(
-                    header[16..24].try_into().expect("8 bytes"),
-                )),
-                end,
-            }))
+            parse(&header, &meta_bytes, at, len, wanted).map(Found::Frame)
         }
         m if m == MAGIC_V1 => read_v1(file, &header, at, len, wanted),
         _ => None,
     }
+}
+
+/// A `TMW2` frame at `at` from its header and meta (read from the segment, or from its index),
+/// if they are intact and it fits in the segment's `len` bytes.
+pub fn parse(
+    header: &[u8; HEADER],
+    meta_bytes: &[u8],
+    at: u64,
+    len: u64,
+    wanted: &mut impl FnMut(&FrameMeta) -> bool,
+) -> Option<Frame> {
+    if &header[..4] != MAGIC || word(header, 8) as usize != meta_bytes.len() {
+        return None;
+    }
+    let end = at + HEADER as u64 + u64::from(word(header, 4));
+    if end > len || meta_bytes.len() as u64 > end - at - HEADER as u64 {
+        return None;
+    }
+    if head_crc(header, meta_bytes) != word(header, 28) {
+        return None;
+    }
+    let meta: FrameMeta = bincode::deserialize(meta_bytes).ok()?;
+    let body_at = at + HEADER as u64 + meta_bytes.len() as u64;
+    Some(Frame {
+        meta: wanted(&meta).then_some(meta),
+        body_at,
+        body_len: end - body_at,
+        body_crc: word(header, 12),
+        batch_start: Some(u64::from_le_bytes(
+            header[16..24].try_into().expect("8 bytes"),
+        )),
+        end,
+    })
 }
 
 /// A `TMW1` frame: a wanted one is read whole and checked.

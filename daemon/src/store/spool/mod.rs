@@ -12,6 +12,7 @@
 #[cfg(test)]
 mod crash_tests;
 mod frame;
+mod index;
 mod segment;
 
 use frame::Found;
@@ -89,6 +90,10 @@ impl Spool {
         dir.join(format!("{segment:016x}.bodies"))
     }
 
+    fn index_path_of(dir: &Path, segment: u64) -> PathBuf {
+        dir.join(format!("{segment:016x}.index"))
+    }
+
     /// Segment numbers present on disk, ascending.
     pub fn segments(&self) -> Result<Vec<u64>, SpoolError> {
         let mut found = Vec::new();
@@ -120,7 +125,8 @@ impl Spool {
                 None => self.segments()?.last().map_or(0, |n| n + 1).max(self.floor),
             };
             let path = Self::path_of(&self.dir, next);
-            let seg = Segment::create(&path).map_err(io(&path))?;
+            let seg =
+                Segment::create(&path, &Self::index_path_of(&self.dir, next)).map_err(io(&path))?;
             // A new file: its directory entry must be durable too.
             File::open(&self.dir)
                 .and_then(|d| d.sync_all())
@@ -172,6 +178,7 @@ impl Spool {
         }
         let pad_from = heads.len();
         frame::pad(at, &mut heads);
+        let head_ends_again = head_ends.clone();
         let mut pieces: Vec<&[u8]> = Vec::with_capacity(2 * frames.len() + 1);
         let mut start = 0;
         for ((_, body), end) in frames.iter().zip(head_ends) {
@@ -182,6 +189,15 @@ impl Spool {
         pieces.push(&heads[pad_from..]);
         segment.append(buf, &pieces).map_err(io(&path))?;
         segment.sync().map_err(io(&path))?;
+        // Durable: now their index entries.
+        let mut entries = Vec::with_capacity(heads.len() + 12 * frames.len());
+        let mut start = 0;
+        for (end, r) in head_ends_again.iter().zip(&refs) {
+            let head = &heads[start..*end];
+            index::entry(r.offset - head.len() as u64, head, &mut entries);
+            start = *end;
+        }
+        segment.append_index(&entries);
         Ok(refs)
     }
 
@@ -204,8 +220,17 @@ impl Spool {
             let file = File::open(&path).map_err(io(&path))?;
             let len = file.metadata().map_err(io(&path))?.len();
             let mut window = frame::Window::new(&file, len);
-            let mut at = 0u64;
             let mut in_segment: Vec<(frame::Frame, FrameMeta)> = Vec::new();
+            // What the index names was durable before it was written; the rest is read from
+            // the segment, from where the last indexed frame ends.
+            let indexed = index::read(&Self::index_path_of(&self.dir, segment), len, &mut wanted);
+            let mut at = indexed.last().map_or(0, |f| f.end);
+            for mut f in indexed {
+                if let Some(meta) = f.meta.take() {
+                    in_segment.push((f, meta));
+                }
+            }
+            let checked = in_segment.len();
             let mut last_batch = None;
             while let Some(f) = frame::read(&mut window, at, len, &mut wanted) {
                 match f {
@@ -223,10 +248,11 @@ impl Spool {
                 tracing::warn!(path = %path.display(), offset = at, "webhook spool: an unfinished frame at the end (never acknowledged); ignored");
             }
             if let Some(last) = last_batch
-                && let Some(bad) = in_segment.iter().position(|(f, _)| {
+                && let Some(bad) = in_segment.iter().skip(checked).position(|(f, _)| {
                     f.batch_start == Some(last) && !frame::body_intact(&mut window, f)
                 })
             {
+                let bad = checked + bad;
                 tracing::warn!(path = %path.display(), offset = in_segment[bad].0.body_at, "webhook spool: a frame of the last batch is damaged (never acknowledged); it and the rest of its batch ignored");
                 in_segment.truncate(bad);
             }
@@ -282,6 +308,15 @@ impl Spool {
                 }
             }
             self.floor = self.floor.max(segment + 1);
+            // The index first: a segment without one is read whole, an index without its
+            // segment would be a stray file.
+            let index = Self::index_path_of(&self.dir, segment);
+            match std::fs::remove_file(&index) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io(&index)(e));
+                }
+                _ => {}
+            }
             let path = Self::path_of(&self.dir, segment);
             std::fs::remove_file(&path).map_err(io(&path))?;
             removed += 1;
@@ -344,6 +379,8 @@ mod tests {
             assert_eq!((m, at), (&meta(i as u64), &refs[i]));
         }
         let path = Spool::path_of(dir.path(), 0);
+        // As if the crash came before the index entries were written (after the fsync).
+        std::fs::remove_file(Spool::index_path_of(dir.path(), 0)).unwrap();
         let whole = std::fs::read(&path).unwrap();
         assert_eq!(whole.len() as u64, frame::PAGE, "a batch ends on a page");
         // Every cut inside the last frame leaves the first two; a cut in the padding after it
@@ -386,6 +423,8 @@ mod tests {
             "each batch starts on a page"
         );
         let path = Spool::path_of(dir.path(), 0);
+        // As if the crash came before the index entries were written (after the fsync).
+        std::fs::remove_file(Spool::index_path_of(dir.path(), 0)).unwrap();
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[first.offset as usize] ^= 1;
         std::fs::write(&path, &bytes).unwrap();
@@ -398,6 +437,29 @@ mod tests {
         bytes[second.offset as usize] ^= 1;
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(spool.frames().unwrap().len(), 1);
+    }
+
+    /// With its index, a segment is not read at all: what the index names was durable before
+    /// the entry was written, so its bodies are checked only when read.
+    #[test]
+    fn an_indexed_segment_is_not_read_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::open(dir.path()).unwrap();
+        let a = append(&mut spool, &[b"first batch"])[0];
+        let b = append(&mut spool, &[b"second batch"])[0];
+        let path = Spool::path_of(dir.path(), 0);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[b.offset as usize] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let found = spool.frames().unwrap();
+        assert_eq!(found.iter().map(|(_, r)| *r).collect::<Vec<_>>(), [a, b]);
+        assert!(matches!(
+            Spool::read(dir.path(), &b),
+            Err(SpoolError::Damaged { .. })
+        ));
+        // Released segments take their index along.
+        assert_eq!(spool.release(None).unwrap(), 1);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     /// Segments written before schema v5 (`TMW1` frames, no padding) are still read.

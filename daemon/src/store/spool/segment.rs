@@ -21,6 +21,8 @@ const CACHE_WINDOW: u64 = 16 * 1024 * 1024;
 
 pub struct Segment {
     file: File,
+    /// Its index (`index.rs`), while writing it works.
+    index: Option<File>,
     /// Bytes written (always a multiple of `PAGE` between batches).
     pub len: u64,
     direct: bool,
@@ -29,9 +31,17 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// Create (or open, empty) a segment file for appending.
-    pub fn create(path: &Path) -> std::io::Result<Segment> {
-        Self::create_with(path, true)
+    /// Create (or open, empty) a segment file for appending, and its index at `index`.
+    pub fn create(path: &Path, index: &Path) -> std::io::Result<Segment> {
+        let mut seg = Self::create_with(path, true)?;
+        seg.index = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(index)
+            .inspect_err(|e| tracing::warn!(path = %index.display(), error = %e, "webhook spool: no index for this segment (opening the store will read it whole)"))
+            .ok();
+        Ok(seg)
     }
 
     /// `direct` false: buffered from the start (what a filesystem without `O_DIRECT` gets).
@@ -54,6 +64,7 @@ impl Segment {
         let len = file.metadata()?.len();
         Ok(Segment {
             file,
+            index: None,
             len,
             direct,
             cached_from: 0,
@@ -121,6 +132,18 @@ impl Segment {
             self.cached_from = upto;
         }
         Ok(())
+    }
+
+    /// Add index entries (after the frames they name are durable). Not synced; a failure only
+    /// ends the index (logged), the frames after it are found by reading the segment.
+    pub fn append_index(&mut self, entries: &[u8]) {
+        use std::io::Write;
+        if let Some(index) = &mut self.index
+            && let Err(e) = index.write_all(entries)
+        {
+            tracing::warn!(error = %e, "webhook spool: index not written; opening the store will read the segment");
+            self.index = None;
+        }
     }
 
     /// Done with: buffered pages still cached go.
@@ -202,7 +225,7 @@ mod tests {
     fn batches_larger_than_a_chunk_are_written_whole() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s");
-        let mut seg = Segment::create(&path).unwrap();
+        let mut seg = Segment::create(&path, &dir.path().join("i")).unwrap();
         let mut buf = AlignedBuf::default();
         let big: Vec<u8> = (0..CHUNK + 3 * PAGE as usize - 100)
             .map(|i| (i % 251) as u8)
