@@ -2,7 +2,8 @@
 //! account (and root), kept off the team-facing RPC service. It lives in the 0700 data dir and
 //! checks the peer's uid as well. One request line per connection:
 //! - `backup`: the reply is a backup stream ([`super::backup`]) of a consistent snapshot;
-//! - `check`: the reply is `records N`, then one `problem ...` line per corrupt record, then `end`;
+//! - `check`: the reply is `records N`, `waiting N` (webhook deliveries, bodies checked), then
+//!   one `problem ...` line per corrupt record or damaged body, then `end`;
 //! - `ping`: the reply is `pong` (is a daemon serving this data dir?).
 //!
 //! An error is a reply starting with `ERR `.
@@ -114,7 +115,10 @@ fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> 
         }
         "check" => {
             let report = shared.store.check_integrity().map_err(|e| e.to_string())?;
-            let mut text = format!("records {}\n", report.records);
+            let mut text = format!(
+                "records {}\nwaiting {}\n",
+                report.records, report.webhooks_waiting
+            );
             for p in &report.problems {
                 text.push_str(&format!("problem {}\n", p.replace('\n', " ")));
             }
@@ -179,6 +183,8 @@ pub fn check(data_dir: &Path) -> Result<Option<crate::store::Integrity>, String>
             return Err(e.to_string());
         } else if let Some(n) = line.strip_prefix("records ") {
             report.records = n.parse().map_err(|_| format!("bad reply {line:?}"))?;
+        } else if let Some(n) = line.strip_prefix("waiting ") {
+            report.webhooks_waiting = n.parse().map_err(|_| format!("bad reply {line:?}"))?;
         } else if let Some(p) = line.strip_prefix("problem ") {
             report.problems.push(p.to_string());
         } else if line == "end" {

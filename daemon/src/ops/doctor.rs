@@ -133,16 +133,20 @@ fn store(inputs: &Inputs) -> Check {
             check(
                 "store",
                 Verdict::Ok,
-                format!("{} records, all readable ({how})", r.records),
+                format!(
+                    "{} records and {} waiting webhook deliveries, all readable ({how})",
+                    r.records, r.webhooks_waiting
+                ),
             )
         } else {
             check(
                 "store",
                 Verdict::Fail,
                 format!(
-                    "{} of {} records unreadable ({how}); first: {}",
+                    "{} of {} records and {} waiting webhook deliveries unreadable ({how}); first: {}",
                     r.problems.len(),
                     r.records,
+                    r.webhooks_waiting,
                     r.problems[0]
                 ),
             )

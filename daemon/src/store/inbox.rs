@@ -201,6 +201,25 @@ impl Store {
             .collect()
     }
 
+    /// Read back every waiting delivery's body: how many wait, and one line per body that
+    /// does not read back whole (team, sequence number and why; never the body).
+    pub(super) fn inbox_check(&self) -> (u64, Vec<String>) {
+        let all = self.waiting.lock().unwrap_or_else(|p| p.into_inner()).all();
+        let dir = self.spool_dir();
+        let problems = all
+            .iter()
+            .filter_map(|(m, at)| {
+                Spool::read(&dir, at).err().map(|e| {
+                    format!(
+                        "webhook delivery {} of team #{} (waiting): {e}",
+                        m.seq, m.team_id
+                    )
+                })
+            })
+            .collect();
+        (all.len() as u64, problems)
+    }
+
     /// Rebuild the waiting index when the store opens: inbox records still in sled (a store
     /// from before schema v5, or restored from a backup) are moved into the spool first; then
     /// every intact frame of an existing team whose delivery id sled does not know waits.

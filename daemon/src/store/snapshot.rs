@@ -29,6 +29,8 @@ impl std::fmt::Debug for Snapshot {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Integrity {
     pub records: u64,
+    /// Webhook deliveries waiting in the spool, each body read back and checked.
+    pub webhooks_waiting: u64,
     /// One line per record that does not decode (kind and reason, never the value).
     pub problems: Vec<String>,
 }
@@ -103,6 +105,9 @@ impl Store {
                 report.problems.push(reason);
             }
         }
+        let (waiting, damaged) = self.inbox_check();
+        report.webhooks_waiting = waiting;
+        report.problems.extend(damaged);
         Ok(report)
     }
 }

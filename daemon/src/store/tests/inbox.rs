@@ -140,6 +140,16 @@ fn a_damaged_body_comes_back_empty_and_the_rest_are_whole() {
     assert!(read[0].body.is_empty());
     assert_eq!(env.store.inbox_guids(team).unwrap(), ["g2"]);
     assert_eq!(read[1], entries[1]);
+    // `doctor`'s integrity check reads every waiting body and names the damaged one.
+    let report = env.store.check_integrity().unwrap();
+    assert_eq!(report.webhooks_waiting, 2);
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(
+        report.problems[0].starts_with(&format!("webhook delivery 1 of team #{team}"))
+            && report.problems[0].contains("damaged"),
+        "{:?}",
+        report.problems
+    );
 }
 
 /// The spool is the inbox: after a restart (or a crash, which loses nothing the spool
