@@ -58,7 +58,7 @@ impl Segment {
         let (file, direct) = match open(try_direct) {
             Ok(f) => (f, try_direct),
             // The filesystem takes no O_DIRECT.
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => (open(false)?, false),
+            Err(e) if refuses_direct(&e) => (open(false)?, false),
             Err(e) => return Err(e),
         };
         let len = file.metadata()?.len();
@@ -102,7 +102,7 @@ impl Segment {
 
     fn write_at(&mut self, bytes: &[u8], at: u64) -> std::io::Result<()> {
         match self.file.write_all_at(bytes, at) {
-            Err(e) if self.direct && e.raw_os_error() == Some(libc::EINVAL) => {
+            Err(e) if self.direct && refuses_direct(&e) => {
                 // Opened with O_DIRECT but refused on write: carry on buffered.
                 self.set_buffered()?;
                 self.file.write_all_at(bytes, at)
@@ -157,6 +157,12 @@ impl Segment {
     pub fn is_direct(&self) -> bool {
         self.direct
     }
+}
+
+/// How a filesystem says it takes no `O_DIRECT` (at open, or at the first write: an alignment
+/// it wants larger than a page). Other errors (a full disk, an I/O error) are errors.
+fn refuses_direct(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::EOPNOTSUPP))
 }
 
 /// Ask the kernel to drop a clean range of `file` from the page cache (`len` 0: to the end).
