@@ -162,7 +162,10 @@ impl Segment {
 /// How a filesystem says it takes no `O_DIRECT` (at open, or at the first write: an alignment
 /// it wants larger than a page). Other errors (a full disk, an I/O error) are errors.
 fn refuses_direct(e: &std::io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::EOPNOTSUPP))
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL) | Some(libc::EOPNOTSUPP)
+    )
 }
 
 /// Ask the kernel to drop a clean range of `file` from the page cache (`len` 0: to the end).
