@@ -130,6 +130,43 @@ pub fn use_simulator(cmd: &mut Command, sim: &crate::sim::Sim, with_secret: bool
     }
 }
 
+/// `use_simulator` (no client secret), the webhook listener on `listen` and `public` as the URL
+/// GitHub is told to call: the listener's own port for deliveries that arrive, another (where
+/// nothing listens) for deliveries that fail, as while a daemon is down.
+pub fn use_simulator_with_webhooks(
+    cmd: &mut Command,
+    sim: &crate::sim::Sim,
+    listen: &str,
+    public: &str,
+) {
+    use_simulator(cmd, sim, false);
+    cmd.arg("--webhook-addr")
+        .arg(listen)
+        .arg("--public-url")
+        .arg(format!("http://{public}"));
+}
+
+/// Wait (up to 30 s) until the team's first sync has finished and every tracked repository's
+/// hook is as `hook_ready` wants it.
+pub async fn first_sync_and_hooks(
+    client: &TidemarkClient,
+    team: tidemark_protocol::TeamRef,
+    hook_ready: impl Fn(&tidemark_protocol::RepoInfo) -> bool,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let repos = client.tracked_repos(ctx(), team.clone()).await??;
+        let sync = client.sync_status(ctx(), team.clone(), 0).await??;
+        if repos.iter().all(&hook_ready) && !sync.running && sync.finished_at.is_some() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!("no first sync and hooks after 30 s: {sync:?}, {repos:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A running daemon; killed when dropped.
 pub struct Daemon {
     pub child: Child,

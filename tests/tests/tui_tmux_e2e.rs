@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-use tidemark_tests::harness::{Daemon, Sandbox, bin, block_on, use_simulator, wait_until};
+use tidemark_tests::harness::{
+    Daemon, Sandbox, bin, block_on, use_simulator_with_webhooks, wait_until,
+};
 use tidemark_tests::harness::{free_port, small_org_sim};
 use tidemark_tests::sim::Sim;
 
@@ -133,11 +135,8 @@ fn the_tui_in_tmux_browses_follows_webhooks_and_survives_a_daemon_restart() {
     let sandbox = Sandbox::new();
     let start_daemon = |n| {
         Daemon::start_with(&sandbox, n, |cmd| {
-            use_simulator(cmd, &sim, false);
-            cmd.arg("--webhook-addr")
-                .arg(format!("127.0.0.1:{port}"))
-                .arg("--public-url")
-                .arg(format!("http://127.0.0.1:{port}"));
+            let addr = format!("127.0.0.1:{port}");
+            use_simulator_with_webhooks(cmd, &sim, &addr, &addr);
         })
     };
     let daemon = start_daemon(0);

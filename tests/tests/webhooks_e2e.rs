@@ -8,7 +8,7 @@ use std::time::Duration;
 use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, TeamRef, TidemarkClient};
 use tidemark_tests::harness::{
     Daemon, Sandbox, block_on_shared as block_on, connect, connect_team_and_track_all, ctx,
-    files_containing, use_simulator, wait_until,
+    files_containing, first_sync_and_hooks, use_simulator_with_webhooks, wait_until,
 };
 use tidemark_tests::harness::{all_pull_requests, free_port, small_org_sim};
 use tidemark_tests::sim::Sim;
@@ -32,11 +32,8 @@ fn setup() -> Setup {
     let hook_url = format!("http://127.0.0.1:{port}/webhooks/github");
     let sandbox = Sandbox::new();
     let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
-        use_simulator(cmd, &sim, false);
-        cmd.arg("--webhook-addr")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--public-url")
-            .arg(format!("http://127.0.0.1:{port}"));
+        let addr = format!("127.0.0.1:{port}");
+        use_simulator_with_webhooks(cmd, &sim, &addr, &addr);
     });
     let client = block_on(async {
         let client = connect(&daemon.socket).await.unwrap();
@@ -379,11 +376,8 @@ fn acknowledged_deliveries_survive_a_kill_before_they_are_applied() {
     let port = free_port();
     let sandbox = Sandbox::new();
     let args = |cmd: &mut std::process::Command| {
-        use_simulator(cmd, &sim, false);
-        cmd.arg("--webhook-addr")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--public-url")
-            .arg(format!("http://127.0.0.1:{port}"));
+        let addr = format!("127.0.0.1:{port}");
+        use_simulator_with_webhooks(cmd, &sim, &addr, &addr);
     };
     // This daemon dies (abort, as kill -9) the moment it would apply a delivery.
     let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
@@ -480,31 +474,17 @@ fn after_downtime_missed_deliveries_are_asked_again_and_converge_out_of_order() 
     let port = free_port();
     let sandbox = Sandbox::new();
     let args = |cmd: &mut std::process::Command| {
-        use_simulator(cmd, &sim, false);
-        cmd.arg("--webhook-addr")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--public-url")
-            .arg(format!("http://127.0.0.1:{port}"));
+        let addr = format!("127.0.0.1:{port}");
+        use_simulator_with_webhooks(cmd, &sim, &addr, &addr);
     };
     let daemon = Daemon::start_with(&sandbox, 0, args);
     let client = block_on(connect(&daemon.socket)).unwrap();
     block_on(connect_team_and_track_all(&client, "platform")).unwrap();
-    wait_until(
-        Duration::from_secs(30),
-        "pings applied and the first sync done",
-        || {
-            let repos = block_on(client.tracked_repos(ctx(), team()))
-                .unwrap()
-                .unwrap();
-            let sync = block_on(client.sync_status(ctx(), team(), 0))
-                .unwrap()
-                .unwrap();
-            (repos.iter().all(|r| r.last_ping_at.is_some())
-                && !sync.running
-                && sync.finished_at.is_some())
-            .then_some(())
-        },
-    );
+    // Pings applied and the first sync done.
+    block_on(first_sync_and_hooks(&client, team(), |r| {
+        r.last_ping_at.is_some()
+    }))
+    .unwrap();
     drop(client);
     daemon.stop();
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tidemark_protocol::TeamRef;
 use tidemark_tests::harness::{
     Daemon, Sandbox, block_on_shared as block_on, connect, connect_team_and_track_all, ctx,
-    open_store, use_simulator, wait_until,
+    first_sync_and_hooks, open_store, use_simulator_with_webhooks, wait_until,
 };
 use tidemark_tests::harness::{all_pull_requests, small_org_sim};
 use tidemark_tests::sim::{Sim, activity};
@@ -82,11 +82,7 @@ fn deliveries_in_any_order_end_where_in_order_delivery_ends() {
         .local_addr()
         .unwrap();
     let args = |cmd: &mut std::process::Command| {
-        use_simulator(cmd, &sim, false);
-        cmd.arg("--webhook-addr")
-            .arg("127.0.0.1:0")
-            .arg("--public-url")
-            .arg(format!("http://{public}"));
+        use_simulator_with_webhooks(cmd, &sim, "127.0.0.1:0", &public.to_string());
     };
 
     // The starting state: connected, every repository tracked and synced, hooks created.
@@ -94,18 +90,10 @@ fn deliveries_in_any_order_end_where_in_order_delivery_ends() {
     let daemon = Daemon::start_with(&origin, 0, args);
     let client = block_on(connect(&daemon.socket)).unwrap();
     block_on(connect_team_and_track_all(&client, TEAM)).unwrap();
-    wait_until(Duration::from_secs(30), "the first sync and hooks", || {
-        let repos = block_on(client.tracked_repos(ctx(), team()))
-            .unwrap()
-            .unwrap();
-        let sync = block_on(client.sync_status(ctx(), team(), 0))
-            .unwrap()
-            .unwrap();
-        (repos.iter().all(|r| r.webhook_id.is_some())
-            && !sync.running
-            && sync.finished_at.is_some())
-        .then_some(())
-    });
+    block_on(first_sync_and_hooks(&client, team(), |r| {
+        r.webhook_id.is_some()
+    }))
+    .unwrap();
     drop(client);
     daemon.stop();
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use tidemark_protocol::{PrInfo, TeamRef, TidemarkClient};
 use tidemark_tests::harness::{
     Daemon, Sandbox, block_on_shared as block_on, connect, connect_team_and_track_all, ctx,
-    use_simulator, wait_until,
+    first_sync_and_hooks, use_simulator_with_webhooks, wait_until,
 };
 use tidemark_tests::harness::{all_pull_requests, small_org_sim};
 
@@ -27,11 +27,7 @@ fn a_push_of_more_commits_than_github_lists_rereads_the_pull_request() {
         .local_addr()
         .unwrap();
     let args = |cmd: &mut std::process::Command| {
-        use_simulator(cmd, &sim, false);
-        cmd.arg("--webhook-addr")
-            .arg("127.0.0.1:0")
-            .arg("--public-url")
-            .arg(format!("http://{public}"));
+        use_simulator_with_webhooks(cmd, &sim, "127.0.0.1:0", &public.to_string());
     };
     // An open pull request to push to.
     let (repo_id, repo_name, author) = {
@@ -56,12 +52,7 @@ fn a_push_of_more_commits_than_github_lists_rereads_the_pull_request() {
     let daemon = Daemon::start_with(&sandbox, 0, args);
     let client = block_on(connect(&daemon.socket)).unwrap();
     block_on(connect_team_and_track_all(&client, TEAM)).unwrap();
-    wait_until(Duration::from_secs(30), "the first sync", || {
-        let sync = block_on(client.sync_status(ctx(), team(), 0))
-            .unwrap()
-            .unwrap();
-        (!sync.running && sync.finished_at.is_some()).then_some(())
-    });
+    block_on(first_sync_and_hooks(&client, team(), |_| true)).unwrap();
     let before = prs(&client)
         .into_iter()
         .find(|p| p.number == number)
