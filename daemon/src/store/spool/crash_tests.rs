@@ -5,20 +5,9 @@
 //! after each batch is durable, never synced): any prefix of what was written before that
 //! batch, maybe followed by garbage.
 
+use super::tests::meta;
 use super::*;
 use proptest::prelude::*;
-
-fn meta(seq: u64) -> FrameMeta {
-    FrameMeta {
-        team_id: 1,
-        seq,
-        guid: format!("g{seq}"),
-        event: "pull_request".into(),
-        hook_id: None,
-        repo_id: Some(2),
-        received_at: 0,
-    }
-}
 
 fn body(seq: u64, len: usize) -> Vec<u8> {
     (0..len).map(|i| (seq as usize * 31 + i) as u8).collect()

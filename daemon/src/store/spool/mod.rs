@@ -329,7 +329,7 @@ impl Spool {
 mod tests {
     use super::*;
 
-    fn meta(seq: u64) -> FrameMeta {
+    pub(super) fn meta(seq: u64) -> FrameMeta {
         FrameMeta {
             team_id: 3,
             seq,
