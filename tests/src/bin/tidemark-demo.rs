@@ -1,6 +1,7 @@
 //! `tidemark-demo`: tidemark with no GitHub account and no network. Starts the GitHub simulator
-//! with a realistic org and a team at work, a daemon on a temporary data dir pointed at it, and
-//! the TUI; everything stops and the temp dir goes when you quit the TUI.
+//! with a realistic org and a team at work, a daemon on a temporary data dir pointed at it (its
+//! webhook listener the URL the simulator's hooks call), and the TUI; everything stops and the
+//! temp dir goes when you quit the TUI.
 //!
 //! This binary is also the `tidemark` client (it hands its arguments to the same code), so the
 //! daemon it starts is `tidemark-demo daemon ...`, exactly as `tidemark daemon ...`.
@@ -34,7 +35,8 @@ const HELP: &str = "tidemark-demo: tidemark against a simulated GitHub, offline.
 Usage: tidemark-demo
 
 Starts the GitHub simulator (an org with a year of pull requests, and live activity every few
-seconds), a tidemark daemon on a temporary data dir pointed at it, and the TUI. Quit the TUI
+seconds, sent to the daemon as webhooks), a tidemark daemon on a temporary data dir pointed at
+it, and the TUI. Quit the TUI
 (q) to stop everything; the temporary data dir is removed.";
 
 fn run() -> anyhow::Result<ExitCode> {
@@ -53,6 +55,9 @@ fn run() -> anyhow::Result<ExitCode> {
         .tempdir()?;
     let data_dir = dir.path().join("data");
     let socket = dir.path().join("tidemark.sock");
+    // Webhooks: the simulator delivers to the daemon's listener directly (no tunnel needed on
+    // loopback), so the team's activity shows up as it happens.
+    let webhooks = format!("127.0.0.1:{}", tidemark_tests::harness::free_port());
     // The daemon and the client read these; the GitHub ones point the daemon at the simulator.
     // SAFETY: single-threaded at this point but for the simulator, which reads no environment.
     unsafe {
@@ -61,6 +66,8 @@ fn run() -> anyhow::Result<ExitCode> {
         std::env::set_var("TIDEMARK_GITHUB_URL", sim.url());
         std::env::set_var("TIDEMARK_GITHUB_API_URL", sim.url());
         std::env::set_var("GITHUB_CLIENT_ID", &sim.shared.config.client_id);
+        std::env::set_var("TIDEMARK_WEBHOOK_ADDR", &webhooks);
+        std::env::set_var("TIDEMARK_PUBLIC_URL", format!("http://{webhooks}"));
         std::env::remove_var("INTEGRATION_ENCRYPTION_KEY");
     }
     eprintln!(
