@@ -211,6 +211,9 @@ pub struct TeamStatus {
     pub webhook_public_url: Option<String>,
     /// Deliveries received and durable but not applied yet (e.g. while GitHub is unreachable).
     pub webhooks_pending: u64,
+    /// GitHub's rate-limit budget for the team's token as the daemon last saw it (empty: not
+    /// known yet).
+    pub rate_budget: Vec<RateBudget>,
 }
 
 /// A connect flow in progress, known to the daemon by this id.

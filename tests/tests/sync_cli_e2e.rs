@@ -71,6 +71,26 @@ fn track_sync_and_read_metrics_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // `status` says how much of GitHub's budget the sync left (the simulator's GraphQL limit).
+    let status = ok_json(&daemon, &["status", "--team", "platform", "--json"]);
+    let budget = status[0]["rate_budget"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["resource"] == "graphql")
+        .unwrap_or_else(|| panic!("no GraphQL budget in {status}"));
+    let (limit, left) = (
+        budget["limit"].as_u64().unwrap(),
+        budget["remaining"].as_u64().unwrap(),
+    );
+    assert!(left < limit, "the sync spent nothing? {budget}");
+    let text = tidemark(&daemon, &["status", "--team", "platform"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(&format!("graphql {left}/{limit} (resets "))
+            && text.contains("rate budget:  "),
+        "{text}"
+    );
 
     let repos = ok_json(&daemon, &["repos", "list", "--team", "platform", "--json"]);
     let total: u64 = repos

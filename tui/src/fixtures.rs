@@ -116,6 +116,12 @@ pub fn team_status() -> TeamStatus {
         pull_request_count: 340,
         webhook_public_url: Some("https://tidemark.example.com".into()),
         webhooks_pending: 0,
+        rate_budget: vec![tidemark_protocol::RateBudget {
+            resource: "graphql".into(),
+            limit: 5000,
+            remaining: 4981,
+            reset_at: T0 + 3600,
+        }],
     }
 }
 

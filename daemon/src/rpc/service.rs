@@ -117,6 +117,7 @@ impl Service {
             pull_request_count: store.count_pull_requests(team.id).map_err(store_err)?,
             webhook_public_url: self.shared.connector.public_url.clone(),
             webhooks_pending: store.inbox_len(team.id).map_err(store_err)?,
+            rate_budget: crate::sync::progress_now(&self.shared, team.id).budget,
         })
     }
 

@@ -245,6 +245,17 @@ fn jitter(secs: i64) -> i64 {
 }
 
 /// The team's progress, waiting up to `wait` for a change while a sync runs.
+/// What a team's sync is doing, or last did, now (no waiting).
+pub fn progress_now(shared: &Shared, team: TeamId) -> SyncProgress {
+    let syncs = &shared.syncs;
+    let mut teams = syncs.teams();
+    syncs
+        .entry(&mut teams, shared, team)
+        .progress
+        .borrow()
+        .clone()
+}
+
 pub async fn status(shared: &Shared, team: TeamId, wait: Duration) -> SyncProgress {
     let mut rx = {
         let syncs = &shared.syncs;

@@ -9,8 +9,8 @@ mod members;
 use std::fmt::Write as _;
 
 use tidemark_protocol::{
-    CredentialInfo, IntegrationInfo, RepoInfo, Role, SecretState, SyncStatus, TeamInfo, TeamStatus,
-    UserInfo,
+    CredentialInfo, IntegrationInfo, RateBudget, RepoInfo, Role, SecretState, SyncStatus, TeamInfo,
+    TeamStatus, UserInfo,
 };
 
 use crate::timefmt;
@@ -116,7 +116,7 @@ fn credential_lines(out: &mut String, cred: &CredentialInfo) {
     );
 }
 
-fn integration_block(out: &mut String, integration: &IntegrationInfo) {
+fn integration_block(out: &mut String, integration: &IntegrationInfo, budget: &[RateBudget]) {
     let cred = &integration.credential;
     let _ = writeln!(out, "    {}", cred.provider.as_str());
     if let Some(gh) = &integration.github {
@@ -139,6 +139,27 @@ fn integration_block(out: &mut String, integration: &IntegrationInfo) {
                 "      sync:         {}, last sync {}",
                 describe_sync(gh.sync_status, gh.sync_error.as_deref()),
                 describe_last_sync(gh.last_sync_at)
+            );
+            let budget: Vec<String> = budget
+                .iter()
+                .map(|b| {
+                    format!(
+                        "{} {}/{} (resets {})",
+                        printable(&b.resource),
+                        b.remaining,
+                        b.limit,
+                        timefmt::utc(b.reset_at)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "      rate budget:  {}",
+                if budget.is_empty() {
+                    "not known yet".to_string()
+                } else {
+                    budget.join(", ")
+                }
             );
         }
         None if cred.provider == tidemark_protocol::Provider::Github => {
@@ -217,7 +238,7 @@ pub fn status(teams: &[TeamStatus]) -> String {
             out.push_str("    none\n");
         }
         for integration in &status.integrations {
-            integration_block(&mut out, integration);
+            integration_block(&mut out, integration, &status.rate_budget);
         }
         out.push_str("  Tracked repositories:\n");
         if status.repos.is_empty() {
@@ -282,6 +303,7 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
       expires:      never
       webhook:      whs_…9f0e
       sync:         complete, last sync 2025-01-05 14:03 UTC
+      rate budget:  graphql 4981/5000 (resets 2025-01-05 15:03 UTC)
   Tracked repositories:
     REPOSITORY  ACTIVE    SYNC      LAST SYNC
     acme/api    yes       complete  2025-01-05 14:03 UTC

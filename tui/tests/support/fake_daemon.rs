@@ -319,6 +319,7 @@ impl Tidemark for FakeDaemon {
             pull_request_count: 0,
             webhook_public_url: None,
             webhooks_pending: 0,
+            rate_budget: vec![],
         });
         Ok(team)
     }
