@@ -146,6 +146,14 @@ impl Spool {
         let mut buf = std::mem::take(&mut self.buf);
         let result = self.append_with(&dir, &mut buf, frames);
         self.buf = buf;
+        if result.is_err() {
+            // What a failed write or fdatasync left in the segment is unknown (after a failed
+            // fsync the kernel may have dropped the pages): later batches go to a new segment,
+            // never after a hole the scan would stop at.
+            if let Some((_, segment)) = self.current.take() {
+                segment.close();
+            }
+        }
         result
     }
 
