@@ -6,10 +6,10 @@
 //! Defaults: 200 repositories × 250 pull requests (50,000), 50 ms added to every request.
 
 use std::time::Instant;
-use tidemark_protocol::{
-    ConnectMethod, ConnectRequest, ConnectState, SyncProgress, TeamRef, TidemarkClient,
+use tidemark_protocol::{SyncProgress, TeamRef, TidemarkClient};
+use tidemark_tests::harness::{
+    Daemon, Sandbox, connect, connect_team_and_track_all, ctx, use_simulator,
 };
-use tidemark_tests::harness::{Daemon, Sandbox, connect, ctx, use_simulator};
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig, Stats};
 
 fn main() -> anyhow::Result<()> {
@@ -60,35 +60,7 @@ fn main() -> anyhow::Result<()> {
     let team = TeamRef::Name("bench".into());
     let client: TidemarkClient = rt.block_on(async {
         let client = connect(&daemon.socket).await?;
-        client.team_create(ctx(), "bench".into()).await??;
-        let started = client
-            .github_connect(
-                ctx(),
-                ConnectRequest {
-                    team: team.clone(),
-                    method: ConnectMethod::Device,
-                    org: None,
-                    replace: false,
-                },
-            )
-            .await??;
-        loop {
-            match client
-                .github_connect_status(ctx(), started.flow, 5_000)
-                .await??
-            {
-                ConnectState::Waiting => continue,
-                ConnectState::Connected { .. } => break,
-                other => anyhow::bail!("connect: {other:?}"),
-            }
-        }
-        let names: Vec<String> = client
-            .repos_available(ctx(), team.clone())
-            .await??
-            .into_iter()
-            .map(|r| r.full_name)
-            .collect();
-        client.repos_track(ctx(), team.clone(), names).await??;
+        connect_team_and_track_all(&client, "bench").await?;
         anyhow::Ok(client)
     })?;
 

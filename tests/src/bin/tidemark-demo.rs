@@ -86,43 +86,12 @@ fn run() -> anyhow::Result<ExitCode> {
 /// Team `demo`, connected to the simulated org through the device flow (approved by the
 /// simulator itself), tracking every repository, its first sync started.
 async fn demo_team(socket: &std::path::Path) -> anyhow::Result<()> {
-    use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, TeamRef};
-    use tidemark_tests::harness::{connect, ctx};
+    use tidemark_protocol::TeamRef;
+    use tidemark_tests::harness::{connect, connect_team_and_track_all, ctx};
     let client = connect(socket).await?;
-    client.team_create(ctx(), "demo".into()).await??;
     eprintln!("tidemark-demo: connecting team 'demo' to the simulated GitHub (device flow)...");
-    let started = client
-        .github_connect(
-            ctx(),
-            ConnectRequest {
-                team: TeamRef::Name("demo".into()),
-                method: ConnectMethod::Device,
-                org: None,
-                replace: false,
-            },
-        )
-        .await??;
-    loop {
-        match client
-            .github_connect_status(ctx(), started.flow, 5_000)
-            .await??
-        {
-            ConnectState::Waiting => continue,
-            ConnectState::Connected { .. } => break,
-            ConnectState::ChooseOrg { orgs } => anyhow::bail!("unexpected org choice: {orgs:?}"),
-            ConnectState::Failed { reason } => anyhow::bail!("{reason}"),
-        }
-    }
-    // Track every repository; the daemon's first sync follows (watch it in the TUI).
-    let names = client
-        .repos_available(ctx(), TeamRef::Name("demo".into()))
-        .await??
-        .into_iter()
-        .map(|r| r.full_name)
-        .collect();
-    client
-        .repos_track(ctx(), TeamRef::Name("demo".into()), names)
-        .await??;
+    // Tracks every repository; the daemon's first sync follows (watch it in the TUI).
+    connect_team_and_track_all(&client, "demo").await?;
     client
         .sync_start(ctx(), TeamRef::Name("demo".into()))
         .await??;

@@ -186,7 +186,6 @@ impl Spool {
         }
         let pad_from = heads.len();
         frame::pad(at, &mut heads);
-        let head_ends_again = head_ends.clone();
         let mut pieces: Vec<&[u8]> = Vec::with_capacity(2 * frames.len() + 1);
         let mut start = 0;
         for ((_, body), end) in frames.iter().zip(head_ends) {
@@ -197,13 +196,10 @@ impl Spool {
         pieces.push(&heads[pad_from..]);
         segment.append(buf, &pieces).map_err(io(&path))?;
         segment.sync().map_err(io(&path))?;
-        // Durable: now their index entries.
+        // Durable: now their index entries (each frame's head is every other piece).
         let mut entries = Vec::with_capacity(heads.len() + 12 * frames.len());
-        let mut start = 0;
-        for (end, r) in head_ends_again.iter().zip(&refs) {
-            let head = &heads[start..*end];
+        for (head, r) in pieces.iter().step_by(2).zip(&refs) {
             index::entry(r.offset - head.len() as u64, head, &mut entries);
-            start = *end;
         }
         segment.append_index(&entries);
         Ok(refs)
