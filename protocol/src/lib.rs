@@ -15,11 +15,11 @@ mod types;
 
 pub use error::RpcError;
 pub use members::{TeamMembership, UserRef};
-pub use names::{TEAM_NAME_MAX_CHARS, validate_team_name};
+pub use names::{TEAM_NAME_MAX_CHARS, nfc, normalize_team_name, validate_team_name};
 pub use types::*;
 
 /// Version of this RPC contract. Bump it on any change to [`Tidemark`] or the wire types.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// The daemon's RPC service. Every method is attributed to the calling OS user (the daemon reads
 /// the peer credentials of the Unix socket), so no method takes the caller as an argument.
@@ -43,8 +43,9 @@ pub trait Tidemark {
     /// The teams the caller can see, by name.
     async fn team_list() -> Result<Vec<TeamInfo>, RpcError>;
     async fn team_rename(team: TeamRef, new_name: String) -> Result<TeamInfo, RpcError>;
-    /// Delete a team and everything stored for it, in one atomic step.
-    async fn team_delete(team: TeamRef) -> Result<(), RpcError>;
+    /// Delete a team and everything stored for it, in one atomic step; answers the team as it
+    /// was, so the caller can say which one went (by id).
+    async fn team_delete(team: TeamRef) -> Result<TeamInfo, RpcError>;
     /// Add a local user to a team, or change their role (owners). Refused when it would leave
     /// the team without an owner.
     async fn team_add_member(

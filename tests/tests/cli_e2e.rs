@@ -85,6 +85,40 @@ fn the_cli_starts_the_daemon_and_manages_teams() {
     assert!(text(&out).contains("not found"), "{}", text(&out));
 }
 
+/// The report that started issue 14: `team create '#1'` made a team whose name read as team
+/// #1's id, and deleting it by name deleted the other team.
+#[test]
+fn a_name_never_reads_as_an_id_and_a_delete_names_the_id_it_removed() {
+    let sandbox = Sandbox::new();
+    let _stop = Started(&sandbox);
+    let out = tidemark(&sandbox, &["team", "create", "platform", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let platform: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let platform_id = platform["id"].as_u64().unwrap();
+    let hash = format!("#{platform_id}");
+    for bad in [hash.as_str(), "#x", "zero\u{200B}width", "rtl\u{202E}name"] {
+        let out = tidemark(&sandbox, &["team", "create", bad]);
+        assert_eq!(out.status.code(), Some(1), "{bad:?} was accepted");
+        assert!(text(&out).contains("invalid team name"), "{}", text(&out));
+    }
+    let out = tidemark(&sandbox, &["team", "create", "mobile", "--json"]);
+    let mobile: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mobile_id = mobile["id"].as_u64().unwrap();
+    let out = tidemark(
+        &sandbox,
+        &["team", "delete", &format!("#{mobile_id}"), "--yes"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        text(&out),
+        format!("Deleted team 'mobile' (#{mobile_id}) and everything stored for it.\n")
+    );
+    let out = tidemark(&sandbox, &["team", "list", "--json"]);
+    let teams: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(teams.as_array().unwrap().len(), 1, "{teams}");
+    assert_eq!(teams[0]["id"].as_u64(), Some(platform_id));
+}
+
 #[test]
 fn status_shows_masked_credentials_and_never_the_secrets() {
     let sandbox = Sandbox::new();

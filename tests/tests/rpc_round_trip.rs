@@ -92,10 +92,12 @@ fn teams_round_trip_and_errors_are_typed() {
                 .is_empty()
         );
 
-        c.team_delete(ctx(), TeamRef::Name("infra".into()))
+        let deleted = c
+            .team_delete(ctx(), TeamRef::Name("infra".into()))
             .await
             .unwrap()
             .unwrap();
+        assert_eq!((deleted.id, deleted.name.as_str()), (platform.id, "infra"));
         let gone = c
             .team_delete(ctx(), TeamRef::Name("infra".into()))
             .await

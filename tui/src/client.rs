@@ -264,7 +264,7 @@ impl Connection {
         self.flatten(reply)
     }
 
-    pub async fn team_delete(&self, team: TeamRef) -> Result<(), ClientError> {
+    pub async fn team_delete(&self, team: TeamRef) -> Result<TeamInfo, ClientError> {
         let reply = self
             .client
             .team_delete(context_with(CALL_DEADLINE), team)

@@ -215,7 +215,11 @@ async fn perform(
         }
         Request::CreateTeam(name) => Reply::Created(conn.team_create(name).await.map_err(fail)),
         Request::DeleteTeam { id, name } => {
-            let result = conn.team_delete(TeamRef::Id(id)).await.map_err(fail);
+            let result = conn
+                .team_delete(TeamRef::Id(id))
+                .await
+                .map(|_| ())
+                .map_err(fail);
             Reply::Deleted { id, name, result }
         }
         Request::StartConnect {

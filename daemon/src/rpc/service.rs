@@ -186,8 +186,11 @@ impl Tidemark for Service {
         self.team_info(&renamed)
     }
 
-    async fn team_delete(self, _: Context, team: TeamRef) -> Result<(), RpcError> {
-        let id = self.team(&team, Need::Own)?.id;
+    async fn team_delete(self, _: Context, team: TeamRef) -> Result<TeamInfo, RpcError> {
+        let found = self.team(&team, Need::Own)?;
+        let id = found.id;
+        // Read before the delete: the reply names exactly what went (id included).
+        let info = self.team_info(&found)?;
         let removed = self.shared.store.delete_team(id).map_err(store_err)?;
         self.durable().await?;
         tracing::info!(
@@ -196,7 +199,7 @@ impl Tidemark for Service {
             uid = self.caller.uid,
             "team deleted"
         );
-        Ok(())
+        Ok(info)
     }
 
     async fn team_add_member(

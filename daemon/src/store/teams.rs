@@ -18,8 +18,9 @@ pub(super) fn user_team_key(uid: u32, team: TeamId) -> Key {
     Key::global(Kind::UserTeam).u32(uid).u64(team)
 }
 
-fn check_name(name: &str) -> Result<()> {
-    tidemark_protocol::validate_team_name(name).map_err(|reason| StoreError::Rejected {
+/// The name as stored (NFC), or why it cannot be one.
+fn check_name(name: &str) -> Result<String> {
+    tidemark_protocol::normalize_team_name(name).map_err(|reason| StoreError::Rejected {
         field: "team name",
         reason,
     })
@@ -30,7 +31,7 @@ impl Store {
     /// unique among the owner's teams (other users' teams may have it too: saying so would tell
     /// that they exist); with no owner, among all teams.
     pub fn create_team(&self, name: &str, owner: Option<u32>) -> Result<Team> {
-        check_name(name)?;
+        let name = &check_name(name)?;
         let mut w = self.writer();
         if self.name_taken(name, owner, None)? {
             return Err(StoreError::Conflict(format!("a team named '{name}'")));
@@ -76,8 +77,9 @@ impl Store {
 
     /// Every team with this name, ignoring case, by id.
     pub fn teams_by_name(&self, name: &str) -> Result<Vec<Team>> {
+        let name = tidemark_protocol::nfc(name);
         let mut teams = Vec::new();
-        for id in self.scan::<TeamId>(Kind::TeamName, team_name_prefix(name))? {
+        for id in self.scan::<TeamId>(Kind::TeamName, team_name_prefix(&name))? {
             if let Some(team) = self.team(id)? {
                 teams.push(team);
             }
@@ -130,7 +132,7 @@ impl Store {
     /// Rename a team. The new name must be free among the teams of `by` (the user renaming),
     /// or among all teams with no user.
     pub fn rename_team(&self, id: TeamId, new_name: &str, by: Option<u32>) -> Result<Team> {
-        check_name(new_name)?;
+        let new_name = &check_name(new_name)?;
         let mut w = self.writer();
         let mut team = self
             .team(id)?

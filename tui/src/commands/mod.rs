@@ -33,6 +33,12 @@ pub enum CliError {
          pass --yes to delete it"
     )]
     NeedsConfirmation(String),
+    #[error(
+        "'{text}' names team #{id} by its id, but your team #{named} is also named '{text}' \
+         (a name from before names starting with '#' were refused); nothing was deleted. \
+         Rename team #{named} first: tidemark team rename '#{named}' NEW-NAME"
+    )]
+    AmbiguousTeam { text: String, id: u64, named: u64 },
     #[error("not deleted: team '{0}' is kept")]
     Declined(String),
     #[error(
@@ -122,21 +128,29 @@ async fn team(command: TeamCommand, endpoint: &Endpoint) -> Result<(), CliError>
         }
         TeamCommand::Delete { name, yes, format } => {
             // Decide before connecting: no daemon gets started for a deletion we will refuse.
+            let stdin = io::stdin();
+            if !yes && !stdin.is_terminal() {
+                return Err(CliError::NeedsConfirmation(name));
+            }
+            let conn = connect(endpoint).await?;
+            // What is confirmed is what goes: the prompt names the team's id, and the delete
+            // asks for that id, not for the text again.
+            let target = match resolve_for_delete(&name, &conn.team_list().await?)? {
+                Some(team) => TeamRef::Id(team.id),
+                None => TeamRef::parse(&name), // the daemon says why it is not there
+            };
             if !yes {
-                let stdin = io::stdin();
-                if !stdin.is_terminal() {
-                    return Err(CliError::NeedsConfirmation(name));
-                }
-                if !confirm(&delete_prompt(&name), &mut stdin.lock(), &mut io::stderr())? {
+                let shown = match &target {
+                    TeamRef::Id(id) => format!("{name}' (#{id})"),
+                    TeamRef::Name(_) => format!("{name}'"),
+                };
+                if !confirm(&delete_prompt(&shown), &mut stdin.lock(), &mut io::stderr())? {
                     return Err(CliError::Declined(name));
                 }
             }
-            connect(endpoint)
-                .await?
-                .team_delete(TeamRef::parse(&name))
-                .await?;
-            let json = serde_json::json!({ "deleted": { "name": name } });
-            emit(format, &json, || output::team_deleted(&name))
+            let deleted = conn.team_delete(target).await?;
+            let json = serde_json::json!({ "deleted": { "id": deleted.id, "name": deleted.name } });
+            emit(format, &json, || output::team_deleted(&deleted))
         }
         TeamCommand::AddMember {
             team,
@@ -170,8 +184,39 @@ async fn connect(endpoint: &Endpoint) -> Result<Connection, ClientError> {
     connect_or_start(endpoint, || eprintln!("{STARTING_MESSAGE}")).await
 }
 
-pub fn delete_prompt(name: &str) -> String {
-    format!("Delete team '{name}' and everything stored for it? This cannot be undone. [y/N] ")
+/// `shown` is the team as the prompt names it, closing quote included: `platform' (#1)`.
+pub fn delete_prompt(shown: &str) -> String {
+    format!("Delete team '{shown} and everything stored for it? This cannot be undone. [y/N] ")
+}
+
+/// The team `text` names among the caller's `teams`, if it is one of them. `#N` is always the
+/// id N; if one of the caller's teams still carries the name `#N` (allowed before names were
+/// checked), the text could mean either, and a deletion is refused until that team is renamed.
+fn resolve_for_delete<'a>(
+    text: &str,
+    teams: &'a [tidemark_protocol::TeamInfo],
+) -> Result<Option<&'a tidemark_protocol::TeamInfo>, CliError> {
+    match TeamRef::parse(text) {
+        TeamRef::Id(id) => {
+            if let Some(clash) = teams.iter().find(|t| t.name == text && t.id != id) {
+                return Err(CliError::AmbiguousTeam {
+                    text: text.to_string(),
+                    id,
+                    named: clash.id,
+                });
+            }
+            Ok(teams.iter().find(|t| t.id == id))
+        }
+        TeamRef::Name(name) => {
+            let wanted = tidemark_protocol::nfc(&name).to_lowercase();
+            let mut found = teams.iter().filter(|t| t.name.to_lowercase() == wanted);
+            match (found.next(), found.next()) {
+                (Some(team), None) => Ok(Some(team)),
+                // None, or several: the daemon answers (not found, or which ids to use).
+                _ => Ok(None),
+            }
+        }
+    }
 }
 
 /// Ask on `out`, read one line from `input`; only `y` or `yes` (any case) agree.
@@ -230,7 +275,26 @@ mod tests {
 
     #[test]
     fn prompt_names_the_team() {
-        assert!(delete_prompt("platform").starts_with("Delete team 'platform' "));
+        assert!(delete_prompt("platform' (#1)").starts_with("Delete team 'platform' (#1) "));
+    }
+
+    #[test]
+    fn a_hash_id_that_is_also_an_old_name_is_refused_for_delete() {
+        let mut teams = crate::fixtures::teams();
+        teams[1].name = "#1".into(); // team #2, named before such names were refused
+        let err = resolve_for_delete("#1", &teams).unwrap_err().to_string();
+        assert!(
+            err.contains("team #1") && err.contains("tidemark team rename '#2'"),
+            "{err}"
+        );
+        // The old team is still reachable by its own id, and the others as before.
+        assert_eq!(resolve_for_delete("#2", &teams).unwrap().unwrap().id, 2);
+        assert_eq!(resolve_for_delete("#3", &teams).unwrap().unwrap().id, 3);
+        assert_eq!(
+            resolve_for_delete("PLATFORM", &teams).unwrap().unwrap().id,
+            1
+        );
+        assert!(resolve_for_delete("#9", &teams).unwrap().is_none());
     }
 
     #[test]

@@ -66,32 +66,62 @@ pub fn team_renamed(old: &str, team: &TeamInfo) -> String {
     format!("Renamed team '{old}' to '{}'.\n", team.name)
 }
 
-pub fn team_deleted(name: &str) -> String {
-    format!("Deleted team '{name}' and everything stored for it.\n")
+pub fn team_deleted(team: &TeamInfo) -> String {
+    format!(
+        "Deleted team '{}' (#{}) and everything stored for it.\n",
+        team.name, team.id
+    )
 }
 
-/// Aligned table of teams, or a hint when there are none.
+/// Cells `text` takes on a terminal (wide and combining characters counted as drawn).
+fn cells(text: &str) -> usize {
+    ratatui::text::Span::raw(text).width()
+}
+
+/// `text` padded with spaces to `width` terminal cells.
+fn pad(text: &str, width: usize) -> String {
+    format!("{text}{}", " ".repeat(width.saturating_sub(cells(text))))
+}
+
+/// Aligned table of teams, or a hint when there are none. A name from before names were checked
+/// (one starting with `#`, say) gets a note asking its owner to rename it: such a name cannot be
+/// typed as a name any more, only the id reaches the team.
 pub fn team_list(teams: &[TeamInfo]) -> String {
     if teams.is_empty() {
         return "No teams yet. Create one with `tidemark team create NAME`.\n".into();
     }
+    let ids: Vec<String> = teams.iter().map(|t| format!("#{}", t.id)).collect();
+    let id_width = ids.iter().map(|id| id.len()).max().unwrap_or(0).max(2);
     let width = teams
         .iter()
-        .map(|t| t.name.chars().count())
+        .map(|t| cells(&t.name))
         .max()
         .unwrap_or(0)
         .max("NAME".len());
-    let mut out = format!("{:<width$}  {:<6}  CREATED\n", "NAME", "ROLE");
-    for team in teams {
+    let mut out = format!(
+        "{:<id_width$}  {}  {:<6}  CREATED\n",
+        "ID",
+        pad("NAME", width),
+        "ROLE"
+    );
+    let mut notes = String::new();
+    for (team, id) in teams.iter().zip(&ids) {
         let _ = writeln!(
             out,
-            "{:<width$}  {:<6}  {}",
-            team.name,
+            "{id:<id_width$}  {}  {:<6}  {}",
+            pad(&team.name, width),
             describe_role(team.role),
             timefmt::utc(team.created_at)
         );
+        if let Err(reason) = tidemark_protocol::validate_team_name(&team.name) {
+            let _ = writeln!(
+                notes,
+                "Note: team {id}'s name is no longer allowed ({reason}); reach it by its id and \
+                 rename it: tidemark team rename '{id}' NEW-NAME"
+            );
+        }
     }
-    out
+    out + &notes
 }
 
 fn credential_lines(out: &mut String, cred: &CredentialInfo) {
@@ -263,11 +293,48 @@ mod tests {
         let out = team_list(&fixtures::teams());
         assert_eq!(
             out,
-            "NAME              ROLE    CREATED\n\
-             platform          owner   2025-01-05 14:03 UTC\n\
-             mobile            member  2025-01-06 09:30 UTC\n\
-             data-eng Ünïcode  -       2025-02-01 00:00 UTC\n"
+            "ID  NAME              ROLE    CREATED\n\
+             #1  platform          owner   2025-01-05 14:03 UTC\n\
+             #2  mobile            member  2025-01-06 09:30 UTC\n\
+             #3  data-eng Ünïcode  -       2025-02-01 00:00 UTC\n"
         );
+    }
+
+    #[test]
+    fn team_list_measures_wide_characters_in_cells() {
+        let mut teams = fixtures::teams();
+        teams[0].name = "équipe 🚀 日本".into(); // 13 characters, 16 cells
+        teams[1].id = 12;
+        let out = team_list(&teams);
+        // Where the ROLE column starts, in cells, on every line: the same.
+        let role_at: Vec<usize> = out
+            .lines()
+            .map(|line| {
+                let at = ["  ROLE", "  owner", "  member", "  -  "]
+                    .iter()
+                    .find_map(|role| line.find(role))
+                    .unwrap();
+                cells(&line[..at])
+            })
+            .collect();
+        assert!(
+            role_at.windows(2).all(|w| w[0] == w[1]),
+            "{role_at:?}\n{out}"
+        );
+        assert!(out.contains("#12  mobile"), "{out}");
+    }
+
+    #[test]
+    fn a_name_from_before_the_rules_gets_a_rename_note() {
+        let mut teams = fixtures::teams();
+        teams[1].name = "#1".into();
+        let out = team_list(&teams);
+        assert!(
+            out.contains("Note: team #2's name is no longer allowed")
+                && out.contains("tidemark team rename '#2' NEW-NAME"),
+            "{out}"
+        );
+        assert_eq!(out.matches("Note:").count(), 1, "{out}");
     }
 
     #[test]
@@ -284,7 +351,11 @@ mod tests {
             team_renamed("old", team),
             "Renamed team 'old' to 'platform'.\n"
         );
-        assert!(team_deleted("platform").contains("'platform'"));
+        let text = team_deleted(&fixtures::teams()[1]);
+        assert_eq!(
+            text,
+            "Deleted team 'mobile' (#2) and everything stored for it.\n"
+        );
     }
 
     #[test]

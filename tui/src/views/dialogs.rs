@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Layout, Position};
 use ratatui::style::{Color, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
-use tidemark_protocol::TEAM_NAME_MAX_CHARS;
+use tidemark_protocol::{TEAM_NAME_MAX_CHARS, TeamId};
 
 use crate::app::CreateForm;
 use crate::widgets::popup;
@@ -39,12 +39,13 @@ pub fn create(frame: &mut Frame, form: &CreateForm) {
     }
 }
 
-pub fn confirm_delete(frame: &mut Frame, name: &str) {
+pub fn confirm_delete(frame: &mut Frame, id: TeamId, name: &str) {
     const WIDTH: u16 = 56;
     let text = vec![
         Line::from(vec![
             Span::raw("Delete team "),
-            Span::from(format!("'{name}'")).bold(),
+            // The id too: two teams may carry look-alike names, the id is what goes.
+            Span::from(format!("'{name}' (#{id})")).bold(),
             Span::raw(" and everything stored for it?"),
         ]),
         Line::from("This cannot be undone."),

@@ -40,7 +40,7 @@ pub fn render(frame: &mut Frame, state: &State) {
         None => {}
         Some(Modal::Help) => help::render(frame, state),
         Some(Modal::Create(form)) => dialogs::create(frame, form),
-        Some(Modal::ConfirmDelete { name, .. }) => dialogs::confirm_delete(frame, name),
+        Some(Modal::ConfirmDelete { id, name }) => dialogs::confirm_delete(frame, *id, name),
         Some(Modal::Connect(dialog)) => github::connect(frame, state, dialog),
         Some(Modal::ConfirmReplace {
             name,

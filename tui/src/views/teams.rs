@@ -3,8 +3,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Style, Stylize};
-use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+use tidemark_protocol::validate_team_name;
 
 use crate::app::{Loadable, State};
 use crate::output::describe_role;
@@ -29,22 +30,33 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
 
-    let rows = state.teams().iter().map(|team| {
+    let ids: Vec<String> = state.teams().iter().map(|t| format!("#{}", t.id)).collect();
+    // Sized from the widest id: an id is never cut.
+    let id_width = ids.iter().map(|id| id.len()).max().unwrap_or(0).max(2) as u16;
+    let rows = state.teams().iter().zip(ids).map(|(team, id)| {
+        let mut name = Line::from(team.name.clone());
+        // A name from before names were checked (`#1`, say) is reachable by id only: ask for a
+        // new one.
+        if validate_team_name(&team.name).is_err() {
+            name.push_span(Span::from("  rename it: name not allowed").yellow());
+        }
         Row::new([
-            team.name.clone(),
-            describe_role(team.role).to_string(),
-            timefmt::utc(team.created_at),
+            Cell::from(id),
+            Cell::from(name),
+            Cell::from(describe_role(team.role)),
+            Cell::from(timefmt::utc(team.created_at)),
         ])
     });
     let table = Table::new(
         rows,
         [
+            Constraint::Length(id_width),
             Constraint::Fill(1),
             Constraint::Length(6),
             Constraint::Length(20),
         ],
     )
-    .header(Row::new(["Name", "Role", "Created"]).bold())
+    .header(Row::new(["Id", "Name", "Role", "Created"]).bold())
     .row_highlight_style(Style::new().reversed())
     .highlight_symbol("› ")
     .block(block);

@@ -348,10 +348,9 @@ impl Tidemark for FakeDaemon {
         Ok(teams[index].team.clone())
     }
 
-    async fn team_delete(self, _: Context, team: TeamRef) -> Result<(), RpcError> {
+    async fn team_delete(self, _: Context, team: TeamRef) -> Result<TeamInfo, RpcError> {
         let index = self.find(&team)?;
-        self.teams.lock().unwrap().remove(index);
-        Ok(())
+        Ok(self.teams.lock().unwrap().remove(index).team)
     }
 
     // Membership: the fake has one user, alice (uid 1000), the owner of every team.

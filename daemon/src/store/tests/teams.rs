@@ -59,6 +59,11 @@ fn invalid_team_names_are_rejected() {
         "tab\there",
         "nl\nx",
         long.as_str(),
+        "#1",
+        "#platform",
+        "zero\u{200B}width",
+        "bidi\u{202E}rtl",
+        "no\u{00A0}break",
     ] {
         let err = env.store.create_team(bad, None).unwrap_err();
         assert!(
@@ -79,6 +84,65 @@ fn invalid_team_names_are_rejected() {
     assert!(env.store.team_by_name("ünïcode TEAM").unwrap().is_some());
     let err = env.store.rename_team(t.id, "bad\u{7}", None).unwrap_err();
     assert!(matches!(err, StoreError::Rejected { .. }), "{err}");
+}
+
+#[test]
+fn names_are_stored_in_nfc_so_two_spellings_are_one_team() {
+    let env = env();
+    let composed = env.store.create_team("\u{00E9}quipe", None).unwrap();
+    let err = env.store.create_team("e\u{0301}quipe", None).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    let t = env.store.create_team("Caf\u{0065}\u{0301}", None).unwrap();
+    assert_eq!(t.name, "Caf\u{00E9}");
+    assert_eq!(
+        env.store
+            .team_by_name("e\u{0301}QUIPE")
+            .unwrap()
+            .unwrap()
+            .id,
+        composed.id
+    );
+    let renamed = env.store.rename_team(t.id, "Ne\u{0301}", None).unwrap();
+    assert_eq!(renamed.name, "N\u{00E9}");
+}
+
+/// A store written before names were checked may hold a team named `#1`: it keeps working by
+/// its id (rename, delete), and `#1` as an id still means team 1, never the team named `#1`.
+#[test]
+fn an_old_team_named_like_an_id_stays_reachable_by_its_id() {
+    let env = env();
+    let platform = env.store.create_team("platform", None).unwrap();
+    let old = env.store.create_team("old", None).unwrap();
+    {
+        // As an older tidemarkd wrote it: the record and the name index entry.
+        let mut w = env.store.writer();
+        w.remove(super::super::schema::team_name_entry_key("old", old.id));
+        let legacy = Team {
+            name: "#1".into(),
+            ..old.clone()
+        };
+        w.put(keys::Key::new(old.id, Kind::Team), &legacy);
+        w.put(
+            super::super::schema::team_name_entry_key("#1", old.id),
+            &old.id,
+        );
+        w.commit().unwrap();
+    }
+    assert_eq!(env.store.team(old.id).unwrap().unwrap().name, "#1");
+    assert_eq!(
+        env.store.team(platform.id).unwrap().unwrap().name,
+        "platform"
+    );
+    // Its owner renames it by id to a name that is allowed.
+    let fixed = env.store.rename_team(old.id, "legacy", None).unwrap();
+    assert_eq!(fixed.name, "legacy");
+    assert_eq!(
+        env.store.team_by_name("legacy").unwrap().unwrap().id,
+        old.id
+    );
+    assert!(env.store.teams_by_name("#1").unwrap().is_empty());
+    env.store.delete_team(old.id).unwrap();
+    assert_eq!(env.store.teams().unwrap(), vec![platform]);
 }
 
 #[test]
