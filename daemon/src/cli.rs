@@ -26,6 +26,8 @@ Environment:
   TIDEMARK_OAUTH_ADDR         OAuth callback listener address (as --oauth-addr)
   TIDEMARK_TOKEN_CHECK_SECS   How often expiring tokens are refreshed (as --token-check-secs)
   TIDEMARK_SYNC_INTERVAL_SECS Time between reconciliation syncs (as --sync-interval-secs)
+  TIDEMARK_GITHUB_SECONDARY_WAIT_SECS Wait after a secondary rate limit without retry-after
+                              (as --github-secondary-wait-secs)
   TIDEMARK_WEBHOOK_ADDR       Webhook listener address (as --webhook-addr)
   TIDEMARK_PUBLIC_URL         The URL GitHub calls for webhooks (as --public-url)
   RUST_LOG                    Log filter for stderr, e.g. info, debug, tidemark_daemon=trace
@@ -85,6 +87,10 @@ struct Cli {
     /// in between)
     #[arg(long, global = true, env = "TIDEMARK_SYNC_INTERVAL_SECS", value_name = "SECS", default_value_t = 6 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
     sync_interval_secs: u64,
+    /// Seconds to wait after a GitHub secondary rate limit that names no retry-after (GitHub asks
+    /// for at least 60; the wait doubles while the limit persists, up to 16 times this)
+    #[arg(long, global = true, env = "TIDEMARK_GITHUB_SECONDARY_WAIT_SECS", value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    github_secondary_wait_secs: u64,
     /// Where the webhook listener binds (path /webhooks/github); `off` for none
     #[arg(
         long,
@@ -320,6 +326,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 github,
                 token_check: std::time::Duration::from_secs(cli.token_check_secs),
                 sync_every: std::time::Duration::from_secs(cli.sync_interval_secs),
+                secondary_wait: std::time::Duration::from_secs(cli.github_secondary_wait_secs),
                 webhook_addr: match cli.webhook_addr.as_str() {
                     "off" | "" => None,
                     a => Some(a.parse().map_err(|e| format!("--webhook-addr {a}: {e}"))?),

@@ -21,6 +21,8 @@ pub struct Config {
     pub token_check: std::time::Duration,
     /// Time between reconciliation syncs of each integration.
     pub sync_every: std::time::Duration,
+    /// The first wait after a secondary rate limit without `retry-after`.
+    pub secondary_wait: std::time::Duration,
     /// The webhook listener's address (None: no listener).
     pub webhook_addr: Option<std::net::SocketAddr>,
     /// The URL GitHub calls (a tunnel's) for webhooks.
@@ -141,7 +143,7 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
         policy: Policy::current(),
         connector: crate::connect::Connector::new(config.github.clone(), config.public_url.clone()),
         refreshes: crate::tokens::Refreshes::default(),
-        syncs: crate::sync::Syncs::new(config.sync_every),
+        syncs: crate::sync::Syncs::new(config.sync_every, config.secondary_wait),
     });
     // Operations for the daemon's own account (backup, store check), off the team-facing RPC.
     // A failure (e.g. a data dir path too long for a socket) costs only online backups.

@@ -352,6 +352,10 @@ pub struct SyncProgress {
     pub error: Option<String>,
     /// When the next periodic sync (or retry after an error) is due.
     pub next_sync_at: Option<i64>,
+    /// Items GitHub sent in this sync that could not be read (a pull request or review without
+    /// its id, say): counted, never silently dropped; the last one in words.
+    pub skipped: u64,
+    pub skipped_note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

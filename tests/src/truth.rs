@@ -78,6 +78,13 @@ pub fn assert_stored_prs_match_truth(truth: &Value, store: &Store, team: u64) ->
         let t = &want_prs[&(pr.repo_id, pr.number)];
         let ctx = format!("PR {}#{}", pr.repo_id, pr.number);
         assert_eq!(pr.github_id, t["id"].as_u64().unwrap(), "{ctx}");
+        // GitHub's pull request ids passed 2^31 in 2024; so do the simulator's: a 32-bit id
+        // anywhere on the way would have been caught above or here.
+        assert!(
+            pr.github_id > i32::MAX as u64,
+            "{ctx}: id {} is not in GitHub's range",
+            pr.github_id
+        );
         assert_eq!(pr.title, t["title"].as_str().unwrap(), "{ctx}");
         assert_eq!(
             pr.state.as_str().to_uppercase(),

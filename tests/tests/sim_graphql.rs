@@ -11,10 +11,10 @@ const SYNC_PAGE: &str = "query Sync($owner: String!, $name: String!, $first: Int
       totalCount
       pageInfo { hasNextPage endCursor }
       nodes {
-        databaseId number title state isDraft merged createdAt updatedAt closedAt mergedAt
+        fullDatabaseId number title state isDraft merged createdAt updatedAt closedAt mergedAt
         additions deletions changedFiles
         author { login ... on User { databaseId } ... on Bot { databaseId } }
-        reviews(first: 10) { totalCount nodes { databaseId state submittedAt author { login } } }
+        reviews(first: 10) { totalCount nodes { fullDatabaseId state submittedAt author { login } } }
         commits(first: 10) { totalCount nodes { commit { oid authoredDate author { email user { login } } } } }
         timelineItems(first: 10, itemTypes: [READY_FOR_REVIEW_EVENT]) {
           nodes { ... on ReadyForReviewEvent { createdAt } }

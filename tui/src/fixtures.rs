@@ -361,6 +361,8 @@ pub fn sync_steps() -> Vec<SyncProgress> {
         last_sync_at: Some(T0 - 86_400),
         error: None,
         next_sync_at: None,
+        skipped: 0,
+        skipped_note: None,
     };
     let members = SyncProgress {
         phase: "members".into(),

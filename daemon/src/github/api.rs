@@ -6,7 +6,6 @@ use super::{GitHubError, trim_base};
 use crate::crypto::Secret;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
-use std::time::Duration;
 
 /// The REST API at one base URL.
 #[derive(Clone)]
@@ -271,12 +270,6 @@ async fn check(resp: reqwest::Response) -> Result<reqwest::Response, GitHubError
         return Ok(resp);
     }
     let headers = resp.headers().clone();
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
     let message = resp
         .json::<ErrorBody>()
         .await
@@ -285,18 +278,8 @@ async fn check(resp: reqwest::Response) -> Result<reqwest::Response, GitHubError
     if status == StatusCode::UNAUTHORIZED {
         return Err(GitHubError::Unauthorized);
     }
-    if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
-        if let Some(secs) = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
-            return Err(GitHubError::SecondaryLimit {
-                retry_after: Duration::from_secs(secs),
-            });
-        }
-        if header("x-ratelimit-remaining").as_deref() == Some("0") {
-            let reset = header("x-ratelimit-reset")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            return Err(GitHubError::RateLimited { reset });
-        }
+    if let Some(limit) = super::limits::refusal(status.as_u16(), &headers, &message) {
+        return Err(limit);
     }
     Err(GitHubError::Status {
         status: status.as_u16(),

@@ -10,12 +10,19 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 /// Requests in flight at once per integration (GitHub asks for no concurrency; a little is fine).
 pub const MAX_IN_FLIGHT: usize = 3;
 
+/// GitHub's rule for a secondary limit that names no `retry-after`: wait at least a minute.
+pub const SECONDARY_WAIT: Duration = Duration::from_secs(60);
+/// ... and back off exponentially while it persists, up to this many times the first wait.
+const SECONDARY_MAX_FACTOR: u32 = 16;
+
 #[derive(Debug, Default)]
 struct State {
     core: Option<RateBudget>,
     graphql: Option<RateBudget>,
     /// Unix seconds before which nothing may be sent (secondary limit's retry-after).
     not_before: i64,
+    /// Secondary limits without `retry-after` in a row (each doubles the wait).
+    secondary_strikes: u32,
     requests: u64,
 }
 
@@ -23,14 +30,13 @@ struct State {
 pub struct Budget {
     state: Mutex<State>,
     in_flight: Semaphore,
+    /// The first wait after a secondary limit without `retry-after` ([`SECONDARY_WAIT`]).
+    secondary_wait: Duration,
 }
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget {
-            state: Mutex::new(State::default()),
-            in_flight: Semaphore::new(MAX_IN_FLIGHT),
-        }
+        Budget::new(SECONDARY_WAIT)
     }
 }
 
@@ -42,6 +48,14 @@ pub enum Resource {
 }
 
 impl Budget {
+    pub fn new(secondary_wait: Duration) -> Budget {
+        Budget {
+            state: Mutex::new(State::default()),
+            in_flight: Semaphore::new(MAX_IN_FLIGHT),
+            secondary_wait,
+        }
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -122,6 +136,45 @@ impl Budget {
         s.not_before = s.not_before.max(until);
     }
 
+    /// A secondary limit, as GitHub asks: its `retry-after` when it gave one; else at least
+    /// the first wait (a minute), doubling each time it comes again without a success between.
+    /// Returns how long nothing goes out.
+    pub fn secondary(&self, retry_after: Option<Duration>) -> Duration {
+        let wait = match retry_after {
+            Some(d) => d,
+            None => {
+                let strikes = {
+                    let mut s = self.state();
+                    s.secondary_strikes += 1;
+                    s.secondary_strikes
+                };
+                let factor = 1u32
+                    .checked_shl(strikes - 1)
+                    .unwrap_or(u32::MAX)
+                    .min(SECONDARY_MAX_FACTOR);
+                self.secondary_wait * factor
+            }
+        };
+        self.back_off(wait);
+        wait
+    }
+
+    /// An answer that was not a limit: the next secondary limit starts from the first wait.
+    pub fn succeeded(&self) {
+        self.state().secondary_strikes = 0;
+    }
+
+    /// The reset GitHub last gave for `resource`'s budget, if it is still ahead.
+    pub fn known_reset(&self, resource: Resource) -> Option<i64> {
+        let s = self.state();
+        match resource {
+            Resource::Core => s.core.as_ref(),
+            Resource::Graphql => s.graphql.as_ref(),
+        }
+        .map(|b| b.reset_at)
+        .filter(|&r| r > crate::store::now())
+    }
+
     /// The primary budget is spent until `reset`.
     pub fn exhausted(&self, resource: Resource, reset: i64) {
         let mut s = self.state();
@@ -194,5 +247,28 @@ mod tests {
             "retry-after holds every request"
         );
         assert_eq!(b.snapshot().len(), 1);
+    }
+
+    #[test]
+    fn a_secondary_limit_without_retry_after_waits_a_minute_then_backs_off() {
+        let b = Budget::default();
+        let waits: Vec<u64> = (0..7).map(|_| b.secondary(None).as_secs()).collect();
+        assert_eq!(waits, [60, 120, 240, 480, 960, 960, 960]);
+        let now = crate::store::now();
+        let not_before = b.state().not_before;
+        assert!(
+            (now + 959..=now + 961).contains(&not_before),
+            "{not_before} vs {now}"
+        );
+        // A success between: the next one starts from a minute again.
+        b.succeeded();
+        assert_eq!(b.secondary(None).as_secs(), 60);
+        // GitHub's own time wins when it names one, and does not count as a strike.
+        assert_eq!(b.secondary(Some(Duration::from_secs(5))).as_secs(), 5);
+        assert_eq!(b.secondary(None).as_secs(), 120);
+        // The first wait is a setting (tests shorten it); the doubling stays.
+        let quick = Budget::new(Duration::from_secs(2));
+        assert_eq!(quick.secondary(None).as_secs(), 2);
+        assert_eq!(quick.secondary(None).as_secs(), 4);
     }
 }

@@ -4,7 +4,9 @@
 pub mod api;
 pub mod budget;
 pub mod graphql;
+pub mod limits;
 pub mod oauth;
+pub mod reader;
 pub mod types;
 
 use std::time::Duration;
@@ -59,8 +61,17 @@ pub enum GitHubError {
     Unauthorized,
     #[error("GitHub rate limit reached; it resets at {reset} (Unix time)")]
     RateLimited { reset: i64 },
-    #[error("GitHub asked us to slow down (secondary rate limit); retry in {retry_after:?}")]
-    SecondaryLimit { retry_after: Duration },
+    /// `retry_after` as GitHub gave it; None when it named no time (then wait at least a
+    /// minute, longer if it persists: `Budget::secondary`).
+    #[error("GitHub asked us to slow down (secondary rate limit){}", match retry_after {
+        Some(d) => format!("; retry in {}s", d.as_secs()),
+        None => String::new(),
+    })]
+    SecondaryLimit { retry_after: Option<Duration> },
+    /// GitHub gave up on a query (its 10-second limit): a 502 or 504, with or without a
+    /// GraphQL body, or a 200 whose only error says it timed out. Ask for less.
+    #[error("GitHub timed out on the query (HTTP {status})")]
+    QueryTimeout { status: u16 },
     #[error("GitHub answered {status}: {message}")]
     Status { status: u16, message: String },
     #[error("GitHub is unreachable at {url}: {reason}")]
@@ -79,6 +90,7 @@ impl GitHubError {
             GitHubError::Unreachable { .. }
                 | GitHubError::RateLimited { .. }
                 | GitHubError::SecondaryLimit { .. }
+                | GitHubError::QueryTimeout { .. }
         ) || matches!(self, GitHubError::Status { status, .. } if *status >= 500)
     }
 }

@@ -38,6 +38,8 @@ pub struct Syncs {
     teams: Mutex<HashMap<TeamId, TeamSync>>,
     /// Time between reconciliation syncs.
     pub every: Duration,
+    /// The first wait after a secondary limit without `retry-after` (each budget's).
+    secondary_wait: Duration,
 }
 
 /// Progress of nothing running.
@@ -60,14 +62,17 @@ fn idle(status: SyncStatus, last_sync_at: Option<i64>, error: Option<String>) ->
         last_sync_at,
         error,
         next_sync_at: None,
+        skipped: 0,
+        skipped_note: None,
     }
 }
 
 impl Syncs {
-    pub fn new(every: Duration) -> Syncs {
+    pub fn new(every: Duration, secondary_wait: Duration) -> Syncs {
         Syncs {
             teams: Mutex::new(HashMap::new()),
             every,
+            secondary_wait,
         }
     }
 
@@ -77,7 +82,7 @@ impl Syncs {
         if let Some(t) = teams.get(&team) {
             return t.budget.clone();
         }
-        let budget = Arc::new(Budget::default());
+        let budget = Arc::new(Budget::new(self.secondary_wait));
         teams.insert(
             team,
             TeamSync {
@@ -114,7 +119,7 @@ impl Syncs {
                 running: false,
                 failures: 0,
                 next_at: 0,
-                budget: Arc::new(Budget::default()),
+                budget: Arc::new(Budget::new(self.secondary_wait)),
                 unauthorized_at: None,
                 again: false,
             }

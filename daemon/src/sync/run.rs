@@ -3,15 +3,12 @@
 //! reports progress as it goes.
 
 use super::pulls::{MemberIndex, RepoWalk, sync_pull_requests};
-use crate::crypto::Secret;
 use crate::github::GitHubError;
 use crate::github::budget::Budget;
-use crate::github::graphql::{Answer, GraphQl, QUERY_TIMEOUT};
+use crate::github::reader::{ReadError, Reader};
 use crate::rpc::Shared;
 use crate::store::{MemberInput, PrSnapshot, StoreError, SyncCursor, SyncStatus, TeamId};
-use serde_json::{Value, json};
 use std::sync::Mutex;
-use std::time::Duration;
 use tidemark_protocol::SyncProgress;
 use tokio::sync::watch;
 
@@ -19,9 +16,6 @@ use tokio::sync::watch;
 pub enum SyncError {
     #[error("GitHub rejected the token (401): reconnect GitHub")]
     Unauthorized,
-    /// GitHub timed out on the query (502): ask for less.
-    #[error("GitHub timed out on a query")]
-    TooBig,
     #[error("{0}")]
     GitHub(GitHubError),
     #[error("{0}")]
@@ -30,73 +24,74 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
-/// Attempts for a request that fails in a way worth retrying.
-const ATTEMPTS: u32 = 5;
+impl From<ReadError> for SyncError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Unauthorized => SyncError::Unauthorized,
+            ReadError::TooBig => {
+                SyncError::Failed("GitHub times out even on the smallest query".into())
+            }
+            ReadError::GitHub(e) => SyncError::GitHub(e),
+        }
+    }
+}
 
+/// What a sync, a webhook's re-read or self-healing reads GitHub with for one team: the reader
+/// (token, budget, retry policy), where progress goes, and the team's members for linking.
 pub struct Run<'a> {
     pub shared: &'a Shared,
     pub team: TeamId,
-    pub token: Secret,
-    pub budget: &'a Budget,
-    pub gql: GraphQl,
+    pub reader: Reader<'a>,
     pub progress: &'a watch::Sender<SyncProgress>,
     pub members: Mutex<MemberIndex>,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// The team's token (refreshed if it is about to expire) and a reader on its budget.
+    pub async fn for_team(
+        shared: &'a Shared,
+        team: TeamId,
+        budget: &'a Budget,
+        progress: &'a watch::Sender<SyncProgress>,
+    ) -> Result<Run<'a>, SyncError> {
+        let token = crate::tokens::access_token(shared, team)
+            .await
+            .map_err(|e| SyncError::Failed(e.to_string()))?;
+        let reader = Reader::new(
+            shared.connector.http.clone(),
+            shared.connector.api.clone(),
+            token,
+            budget,
+        )
+        .on_wait(move |until: i64| {
+            progress.send_modify(|p| {
+                p.phase = format!("waiting for GitHub's rate limit (until {until})");
+            })
+        });
+        Ok(Run {
+            shared,
+            team,
+            reader,
+            progress,
+            members: Mutex::new(MemberIndex::default()),
+        })
+    }
+
     pub fn phase(&self, phase: &str) {
-        let budget = self.budget.snapshot();
-        let requests = self.budget.requests();
+        let budget = self.reader.budget().snapshot();
+        let requests = self.reader.budget().requests();
+        let skipped = self.reader.skipped();
         self.progress.send_modify(|p| {
             p.phase = phase.to_string();
             p.budget = budget;
             p.requests = requests;
+            p.skipped = skipped.count;
+            p.skipped_note = skipped.last;
         });
     }
 
     pub fn fetched(&self, prs: u64) {
         self.progress.send_modify(|p| p.prs_fetched += prs);
-    }
-
-    /// One GraphQL query, with retries: 5xx, resets, truncated answers and secondary limits
-    /// are retried (the budget holds requests until retry-after and resets have passed).
-    pub async fn query(&self, query: &str, variables: Value) -> Result<Answer, SyncError> {
-        let mut last = None;
-        for attempt in 0..ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(250 << attempt.min(5))).await;
-            }
-            let waiting = |until: i64| {
-                self.progress.send_modify(|p| {
-                    p.phase = format!("waiting for GitHub's rate limit (until {until})");
-                })
-            };
-            match self
-                .gql
-                .query(&self.token, self.budget, query, variables.clone(), waiting)
-                .await
-            {
-                Ok(a) => return Ok(a),
-                Err(GitHubError::Unauthorized) => return Err(SyncError::Unauthorized),
-                Err(GitHubError::Status {
-                    status: 502,
-                    message,
-                }) if message == QUERY_TIMEOUT => {
-                    return Err(SyncError::TooBig);
-                }
-                Err(e @ (GitHubError::SecondaryLimit { .. } | GitHubError::RateLimited { .. })) => {
-                    // Not an attempt used: the budget waits the time GitHub asked for.
-                    tracing::info!(team = self.team, error = %e, "GitHub asked to wait");
-                    last = Some(e);
-                }
-                Err(e) if e.is_transient() || matches!(e, GitHubError::Decode { .. }) => {
-                    tracing::warn!(team = self.team, attempt, error = %e, "GitHub request failed; retrying");
-                    last = Some(e);
-                }
-                Err(e) => return Err(SyncError::GitHub(e)),
-            }
-        }
-        Err(SyncError::GitHub(last.expect("at least one attempt")))
     }
 
     pub fn store_page(
@@ -135,61 +130,27 @@ impl Run<'_> {
     }
 }
 
-const MEMBERS: &str = "query Members($org: String!, $after: String) {
-  rateLimit { cost remaining resetAt }
-  organization(login: $org) {
-    membersWithRole(first: 100, after: $after) {
-      pageInfo { hasNextPage endCursor }
-      nodes { databaseId login name email }
-    }
-  }
-}";
-
 /// Org members become team members (by GitHub id, then email); those gone are marked as left.
 pub(crate) async fn sync_members(run: &Run<'_>, org: &str) -> Result<(), SyncError> {
     run.phase("members");
     let store = &run.shared.store;
-    let mut after: Option<String> = None;
+    let members = run.reader.members(org).await?.ok_or_else(|| {
+        SyncError::Failed(format!("organization '{org}' is not visible to the token"))
+    })?;
     let mut seen = std::collections::HashSet::new();
-    loop {
-        let answer = run
-            .query(MEMBERS, json!({ "org": org, "after": after }))
-            .await?;
-        let conn = &answer.data["organization"]["membersWithRole"];
-        if answer.data["organization"].is_null() {
-            return Err(SyncError::Failed(format!(
-                "organization '{org}' is not visible to the token"
-            )));
-        }
-        for m in conn["nodes"].as_array().into_iter().flatten() {
-            let Some(id) = m["databaseId"].as_u64() else {
-                continue;
-            };
-            let login = m["login"].as_str().map(String::from);
-            store.upsert_member(
-                run.team,
-                MemberInput {
-                    github_id: Some(id),
-                    is_bot: login.as_deref().is_some_and(crate::store::looks_like_bot),
-                    github_username: login,
-                    email: m["email"]
-                        .as_str()
-                        .filter(|e| !e.is_empty())
-                        .map(String::from),
-                    display_name: m["name"]
-                        .as_str()
-                        .filter(|n| !n.is_empty())
-                        .map(String::from),
-                },
-            )?;
-            seen.insert(id);
-        }
-        let page = &conn["pageInfo"];
-        if page["hasNextPage"].as_bool() == Some(true) {
-            after = page["endCursor"].as_str().map(String::from);
-        } else {
-            break;
-        }
+    for m in members {
+        let non_empty = |s: Option<String>| s.filter(|s| !s.is_empty());
+        store.upsert_member(
+            run.team,
+            MemberInput {
+                github_id: Some(m.database_id),
+                is_bot: crate::store::looks_like_bot(&m.login),
+                github_username: Some(m.login),
+                email: non_empty(m.email),
+                display_name: non_empty(m.name),
+            },
+        )?;
+        seen.insert(m.database_id);
     }
     let now = crate::store::now();
     for m in store.members(run.team)? {
@@ -215,21 +176,7 @@ pub async fn sync_team(
     let integration = store
         .github_integration(team)?
         .ok_or_else(|| SyncError::Failed("the team is not connected to GitHub".into()))?;
-    let token = crate::tokens::access_token(shared, team)
-        .await
-        .map_err(|e| SyncError::Failed(e.to_string()))?;
-    let run = Run {
-        shared,
-        team,
-        token,
-        budget,
-        gql: GraphQl::new(
-            shared.connector.http.clone(),
-            &shared.connector.github.api_url,
-        ),
-        progress,
-        members: Mutex::new(MemberIndex::default()),
-    };
+    let run = Run::for_team(shared, team, budget, progress).await?;
     sync_members(&run, &integration.organization_slug).await?;
     let repos = store.tracked_repos(team)?;
     progress.send_modify(|p| p.repos_total = repos.len() as u32);
@@ -240,6 +187,7 @@ pub async fn sync_team(
         walks.push(RepoWalk::new(repo, cursor));
     }
     let result = sync_pull_requests(&run, &mut walks).await;
+    run.phase(if result.is_ok() { "done" } else { "failed" });
     let mut failures = Vec::new();
     for w in &walks {
         let id = w.repo.github_repo_id;

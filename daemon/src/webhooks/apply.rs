@@ -4,13 +4,12 @@
 //! inbox only once applied; a failure (GitHub down) leaves it for the next round.
 
 use super::parse::parse;
-use crate::github::graphql::GraphQl;
 use crate::rpc::Shared;
 use crate::store::{HookHealth, InboxEntry, SyncStatus, TeamId};
-use crate::sync::pulls::{MemberIndex, RepoWalk, fetch_pull_requests};
+use crate::sync::pulls::{RepoWalk, fetch_pull_requests};
 use crate::sync::run::{Run, SyncError};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Deliveries applied in one round, at most: a backlog (GitHub down for a while) is read a
@@ -114,23 +113,9 @@ async fn apply_team(
         repository_changed(shared, team, repo).await?;
     }
     if !prs.is_empty() || members {
-        let token = crate::tokens::access_token(shared, team)
-            .await
-            .map_err(|e| SyncError::Failed(e.to_string()))?;
         let budget = shared.syncs.budget(team);
         let (progress, _) = tokio::sync::watch::channel(crate::sync::idle_progress());
-        let run = Run {
-            shared,
-            team,
-            token,
-            budget: &budget,
-            gql: GraphQl::new(
-                shared.connector.http.clone(),
-                &shared.connector.github.api_url,
-            ),
-            progress: &progress,
-            members: Mutex::new(MemberIndex::default()),
-        };
+        let run = Run::for_team(shared, team, &budget, &progress).await?;
         let org = store
             .github_integration(team)?
             .map(|g| g.organization_slug)

@@ -94,7 +94,7 @@ fn mutate(shared: &Arc<Shared>, method: &str, segs: &[&str], f: &Value) -> Respo
                         "login: a new organization login".into(),
                     ))
                 } else {
-                    let id = w.next_id();
+                    let id = w.next_id(crate::sim::world::IdKind::Account);
                     w.other_orgs.push(super::world::Org {
                         id,
                         name: login.clone(),

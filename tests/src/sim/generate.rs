@@ -118,7 +118,7 @@ pub fn generate(spec: &OrgSpec) -> World {
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let mut w = World::new();
     let year_ago = spec.now - 365 * DAY;
-    let org_id = w.next_id();
+    let org_id = w.next_id(crate::sim::world::IdKind::Account);
     w.org = Some(Org {
         id: org_id,
         login: spec.org.clone(),
@@ -165,7 +165,7 @@ pub fn generate(spec: &OrgSpec) -> World {
         } else {
             format!("{}-{}", REPOS[r % REPOS.len()], r / REPOS.len())
         };
-        let id = w.next_id();
+        let id = w.next_id(crate::sim::world::IdKind::Repo);
         let created = year_ago - rng.random_range(10..700) * DAY;
         w.repos.insert(
             id,
@@ -224,7 +224,7 @@ fn gen_pull(
         repo.next_number += if rng.random_bool(0.2) { 2 } else { 1 };
         n
     };
-    let id = w.next_id();
+    let id = w.next_id(crate::sim::world::IdKind::Pull);
     let fate = match rng.random_range(0..100) {
         0..55 => Fate::Merged,
         55..68 => Fate::Open,
@@ -321,7 +321,7 @@ fn gen_pull(
             state
         };
         let reviewer_is_author = user == author;
-        let review_id = w.next_id();
+        let review_id = w.next_id(crate::sim::world::IdKind::Review);
         let commit_id = commits
             .last()
             .map(|c: &Commit| c.sha.clone())

@@ -267,7 +267,7 @@ fn create(shared: &Arc<Shared>, req: &Request, caller: &Caller, repo_id: u64) ->
         if w.hooks_of(repo_id).any(|h| h.url == url) {
             return already_exists();
         }
-        let id = w.next_id();
+        let id = w.next_id(crate::sim::world::IdKind::Hook);
         let t = now();
         w.hooks.insert(
             id,

@@ -257,7 +257,7 @@ fn record(shared: &Shared, job: &Job, o: Outcome) {
     {
         // Not `world_mut`: deliveries are in no cached render, and this is the hot path.
         let mut w = shared.world();
-        let id = w.next_id();
+        let id = w.next_id(crate::sim::world::IdKind::Delivery);
         let ok = (200..300).contains(&o.status_code);
         if let Some(hook) = w.hooks.get_mut(&job.hook_id) {
             hook.last_response = Some(if ok {

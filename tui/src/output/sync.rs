@@ -446,10 +446,29 @@ pub fn sync_finished(team: &str, p: &SyncProgress) -> String {
         let _ = write!(out, " (at {})", timefmt::utc(at));
     }
     out.push_str(".\n");
+    if let Some(note) = skipped_note(p) {
+        out.push_str(&note);
+    }
     if let Some(next) = p.next_sync_at {
         let _ = writeln!(out, "Next sync: {}.", timefmt::utc(next));
     }
     out
+}
+
+/// What GitHub sent that the sync could not read, if anything: said, never hidden.
+pub fn skipped_note(p: &SyncProgress) -> Option<String> {
+    (p.skipped > 0).then(|| {
+        let what = if p.skipped == 1 { "item" } else { "items" };
+        let last = p
+            .skipped_note
+            .as_deref()
+            .map(|n| format!(" (last: {})", printable(n)))
+            .unwrap_or_default();
+        format!(
+            "Skipped {} {what} GitHub sent that tidemark could not read{last}; the daemon's log names each.\n",
+            p.skipped
+        )
+    })
 }
 
 /// Why a sync failed, with when the daemon tries again.
@@ -687,5 +706,18 @@ Each measure: p50 / p75 / p90; SIZE in lines. Definitions: `tidemark metrics --h
         bare.error = None;
         bare.next_sync_at = None;
         assert_eq!(sync_failure(&bare), "no reason given");
+    }
+
+    #[test]
+    fn skipped_items_are_said_not_hidden() {
+        let mut done = fixtures::sync_steps().pop().unwrap();
+        assert!(!sync_finished("platform", &done).contains("Skipped"));
+        done.skipped = 3;
+        done.skipped_note = Some("a review: BigInt null".into());
+        let text = sync_finished("platform", &done);
+        assert!(
+            text.contains("Skipped 3 items GitHub sent that tidemark could not read (last: a review: BigInt null)"),
+            "{text}"
+        );
     }
 }

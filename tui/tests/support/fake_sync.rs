@@ -291,6 +291,8 @@ impl FakeSync {
                 last_sync_at: github.and_then(|gh| gh.last_sync_at),
                 error: github.and_then(|gh| gh.sync_error.clone()),
                 next_sync_at: None,
+                skipped: 0,
+                skipped_note: None,
             };
             (status.team.id, fallback)
         };

@@ -155,7 +155,10 @@ impl Fixture {
             },
             connector: crate::connect::Connector::new(github, None),
             refreshes: crate::tokens::Refreshes::default(),
-            syncs: crate::sync::Syncs::new(std::time::Duration::from_secs(3600)),
+            syncs: crate::sync::Syncs::new(
+                std::time::Duration::from_secs(3600),
+                crate::github::budget::SECONDARY_WAIT,
+            ),
         });
         Fixture {
             shared,

@@ -76,8 +76,8 @@ impl User {
         ID(node_id("User", self.id))
     }
 
-    async fn database_id(&self) -> u64 {
-        self.id
+    async fn database_id(&self) -> Result<Option<i32>> {
+        super::schema::int32_id(self.id)
     }
 
     pub async fn login(&self) -> String {
@@ -135,8 +135,8 @@ impl Bot {
         ID(node_id("Bot", self.0.id))
     }
 
-    async fn database_id(&self) -> u64 {
-        self.0.id
+    async fn database_id(&self) -> Result<Option<i32>> {
+        super::schema::int32_id(self.0.id)
     }
 
     pub async fn login(&self) -> String {
@@ -176,8 +176,8 @@ impl Organization {
         ID(node_id("Organization", self.0.org.id))
     }
 
-    async fn database_id(&self) -> u64 {
-        self.0.org.id
+    async fn database_id(&self) -> Result<Option<i32>> {
+        super::schema::int32_id(self.0.org.id)
     }
 
     pub async fn login(&self) -> &str {

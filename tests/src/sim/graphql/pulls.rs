@@ -9,7 +9,9 @@ use super::accounts::Actor;
 use super::commits::{Commit, PullRequestCommit};
 use super::paging::{self, Key, PageArgs, connection};
 use super::repository::{IssueOrder, IssueOrderField, OrderDirection, Repository};
-use super::schema::{CommentAuthorAssociation, DateTime, GitObjectId, Uri, not_found};
+use super::schema::{
+    BigInt, CommentAuthorAssociation, DateTime, GitObjectId, Uri, int32_id, not_found,
+};
 use super::timeline::{PullRequestTimelineItems, PullRequestTimelineItemsItemType, timeline};
 use crate::sim::json::node_id;
 use crate::sim::rest::PR_COMMITS_CAP;
@@ -171,8 +173,15 @@ impl PullRequest {
         ID(node_id("PullRequest", self.p.id))
     }
 
-    async fn database_id(&self) -> u64 {
-        self.p.id
+    #[graphql(
+        deprecation = "`databaseId` will be removed because it does not support 64-bit signed integer identifiers. Use `fullDatabaseId` instead. Removal on 2024-07-01 UTC."
+    )]
+    async fn database_id(&self) -> Result<Option<i32>> {
+        int32_id(self.p.id)
+    }
+
+    async fn full_database_id(&self) -> BigInt {
+        BigInt::of(self.p.id)
     }
 
     async fn number(&self) -> u64 {
@@ -392,8 +401,15 @@ impl PullRequestReview {
         ID(node_id("PullRequestReview", self.r().id))
     }
 
-    async fn database_id(&self) -> u64 {
-        self.r().id
+    #[graphql(
+        deprecation = "`databaseId` will be removed because it does not support 64-bit signed integer identifiers. Use `fullDatabaseId` instead. Removal on 2024-07-01 UTC."
+    )]
+    async fn database_id(&self) -> Result<Option<i32>> {
+        int32_id(self.r().id)
+    }
+
+    async fn full_database_id(&self) -> BigInt {
+        BigInt::of(self.r().id)
     }
 
     async fn author(&self) -> Option<Actor> {

@@ -108,8 +108,8 @@ impl Repository {
         ID(node_id("Repository", self.id))
     }
 
-    async fn database_id(&self) -> u64 {
-        self.id
+    async fn database_id(&self) -> Result<Option<i32>> {
+        super::schema::int32_id(self.id)
     }
 
     async fn name(&self) -> &str {

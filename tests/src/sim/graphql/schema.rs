@@ -55,6 +55,25 @@ macro_rules! string_scalar {
 string_scalar!(Uri, "URI");
 string_scalar!(GitObjectId, "GitObjectID");
 string_scalar!(GitTimestamp, "GitTimestamp");
+// GitHub's 64-bit ids (`fullDatabaseId`): a string on the wire.
+string_scalar!(BigInt, "BigInt");
+
+impl BigInt {
+    pub fn of(id: u64) -> BigInt {
+        BigInt(id.to_string())
+    }
+}
+
+/// A `databaseId`: GraphQL's `Int` is 32-bit. GitHub answers an id that does not fit with null
+/// and an error at that field (the data beside it still comes back), which is what made its
+/// pull request and review `databaseId`s unusable once they passed 2^31.
+pub fn int32_id(id: u64) -> async_graphql::Result<Option<i32>> {
+    i32::try_from(id).map(Some).map_err(|_| {
+        async_graphql::Error::new(format!(
+            "Int cannot represent non 32-bit signed integer value: {id}"
+        ))
+    })
+}
 
 /// An ISO 8601 time (`2011-01-26T19:01:12Z`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -127,7 +127,7 @@ const PR_PAGE: &str = "query($owner: String!, $name: String!, $after: String) {
   }
 }
 fragment Pr on PullRequest {
-  databaseId number state isDraft merged additions deletions changedFiles
+  fullDatabaseId number state isDraft merged additions deletions changedFiles
   createdAt closedAt mergedAt headRefOid
   author { __typename login }
   mergedBy { login }
@@ -167,7 +167,7 @@ async fn walking_pull_requests_with_cursors_yields_the_world() {
         for (n, p) in got.iter().zip(want) {
             let author = w.account(p.user_id);
             let expect = json!({
-                "databaseId": p.id,
+                "fullDatabaseId": p.id.to_string(),
                 "number": p.number,
                 "state": p.graphql_state(),
                 "isDraft": p.draft,
@@ -256,7 +256,7 @@ async fn nested_reviews_and_commits_page_with_true_counts() {
     let q = "query($o: String!, $n: String!, $num: Int!, $ra: String, $ca: String) {
       repository(owner: $o, name: $n) { pullRequest(number: $num) {
         reviews(first: 4, after: $ra) { totalCount pageInfo { hasNextPage endCursor }
-          nodes { databaseId state submittedAt body commit { oid }
+          nodes { fullDatabaseId state submittedAt body commit { oid }
                   author { login ... on User { databaseId } ... on Bot { databaseId } } } }
         commits(first: 4, after: $ca) { totalCount pageInfo { hasNextPage endCursor }
           nodes { commit { oid message authoredDate committedDate additions deletions
@@ -292,7 +292,7 @@ async fn nested_reviews_and_commits_page_with_true_counts() {
     assert_eq!(got_reviews.len(), reviews.len());
     for (n, r) in got_reviews.iter().zip(&reviews) {
         let a = w.account(r.user_id);
-        assert_eq!(n["databaseId"], r.id);
+        assert_eq!(n["fullDatabaseId"], r.id.to_string());
         assert_eq!(n["state"], r.state.upper());
         assert_eq!(n["submittedAt"], clock::iso(r.submitted_at));
         assert_eq!(n["body"], r.body.as_str());
@@ -433,7 +433,7 @@ async fn members_viewer_and_nodes_resolve() {
         crate::sim::json::node_id("PullRequestReview", pull.reviews[0].id),
     ]);
     let q = "query($ids: [ID!]!, $one: ID!) { node(id: $one) { __typename id ... on PullRequest { number } }
-        nodes(ids: $ids) { __typename ... on PullRequest { number } ... on PullRequestReview { databaseId } } }";
+        nodes(ids: $ids) { __typename ... on PullRequest { number } ... on PullRequestReview { fullDatabaseId } } }";
     let a = g.query(q, json!({"ids": ids, "one": ids[0]})).await;
     assert_eq!(
         a.body["data"]["node"],
@@ -442,7 +442,7 @@ async fn members_viewer_and_nodes_resolve() {
     assert_eq!(
         a.body["data"]["nodes"],
         json!([{"__typename": "PullRequest", "number": pull.number}, null,
-               {"__typename": "PullRequestReview", "databaseId": pull.reviews[0].id}])
+               {"__typename": "PullRequestReview", "fullDatabaseId": pull.reviews[0].id.to_string()}])
     );
     let errors = a.body["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1);
@@ -451,5 +451,34 @@ async fn members_viewer_and_nodes_resolve() {
     assert_eq!(
         errors[0]["message"],
         "Could not resolve to a node with the global id of 'bm9wZQ=='"
+    );
+}
+
+/// GitHub's deprecated 32-bit `databaseId` of a pull request or review past 2^31: null, with
+/// GitHub's error at that field, and the rest of the answer intact. Accounts' and
+/// repositories' ids still fit.
+#[tokio::test]
+async fn a_32_bit_database_id_past_2_pow_31_answers_null_with_an_error() {
+    let g = Gql::default_org();
+    let (name, _) = g.repo(0);
+    let q = "query($o: String!, $n: String!) { repository(owner: $o, name: $n) { databaseId
+        pullRequests(first: 1) { nodes { databaseId fullDatabaseId number author { login ... on User { databaseId } } } } } }";
+    let a = g.query(q, json!({"o": g.org(), "n": name})).await;
+    let repo = &a.body["data"]["repository"];
+    assert!(repo["databaseId"].as_u64().is_some(), "{repo}");
+    let node = &repo["pullRequests"]["nodes"][0];
+    assert_eq!(node["databaseId"], Value::Null, "{node}");
+    let full: u64 = node["fullDatabaseId"].as_str().unwrap().parse().unwrap();
+    assert!(full > i32::MAX as u64, "{full}");
+    assert!(node["number"].as_u64().is_some() && node["author"]["databaseId"].as_u64().is_some());
+    let errors = a.body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0]["message"],
+        format!("Int cannot represent non 32-bit signed integer value: {full}")
+    );
+    assert_eq!(
+        errors[0]["path"],
+        json!(["repository", "pullRequests", "nodes", 0, "databaseId"])
     );
 }

@@ -60,21 +60,67 @@ pub struct World {
     /// Bumped whenever the org may have changed (see `Shared::world_mut`): rendered JSON cached
     /// under an older generation is stale.
     pub generation: u64,
-    next_id: u64,
+    /// The last id handed out, per kind (see [`IdKind`]).
+    last_ids: [u64; IdKind::COUNT],
+}
+
+/// What an id is for. GitHub numbers each kind on its own, and the ranges matter: pull request
+/// and review ids passed 2^31 in 2024 (a GraphQL `Int` cannot hold them), so the simulator hands
+/// out ids where GitHub's are today, never small ones a 32-bit field would pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    /// Users, bots and organizations: up to about 2.5 × 10^8.
+    Account,
+    /// About 10^9.
+    Repo,
+    /// About 2.5–3.5 × 10^9: past 2^31.
+    Pull,
+    /// Past 2^31 too.
+    Review,
+    /// Webhooks: about 5 × 10^8.
+    Hook,
+    /// Webhook deliveries: past 10^10.
+    Delivery,
+}
+
+impl IdKind {
+    const COUNT: usize = 6;
+
+    /// Where this kind's ids start (the first one handed out is one more).
+    pub const fn base(self) -> u64 {
+        match self {
+            IdKind::Account => 180_000_000,
+            IdKind::Repo => 1_020_000_000,
+            IdKind::Pull => 2_900_000_000,
+            IdKind::Review => 3_100_000_000,
+            IdKind::Hook => 530_000_000,
+            IdKind::Delivery => 21_000_000_000,
+        }
+    }
 }
 
 impl World {
     pub fn new() -> World {
         World {
-            next_id: 1_000,
+            last_ids: [
+                IdKind::Account,
+                IdKind::Repo,
+                IdKind::Pull,
+                IdKind::Review,
+                IdKind::Hook,
+                IdKind::Delivery,
+            ]
+            .map(IdKind::base),
             ..World::default()
         }
     }
 
-    /// A fresh id, unique across kinds (GitHub's ids are per kind, but unique is all we need).
-    pub fn next_id(&mut self) -> u64 {
-        self.next_id += 1;
-        self.next_id
+    /// A fresh id of `kind`, in GitHub's range for it (unique across kinds too: the ranges
+    /// never meet at the sizes a simulated org reaches).
+    pub fn next_id(&mut self, kind: IdKind) -> u64 {
+        let last = &mut self.last_ids[kind as usize];
+        *last += 1;
+        *last
     }
 
     pub fn org(&self) -> &Org {

@@ -18,7 +18,7 @@ pub struct NewPull {
 
 impl World {
     pub fn add_account(&mut self, login: &str, name: &str, email: Option<String>, at: i64) -> u64 {
-        let id = self.next_id();
+        let id = self.next_id(super::IdKind::Account);
         self.accounts.insert(
             id,
             Account {
@@ -95,7 +95,7 @@ impl World {
         {
             return Err(WorldError::Invalid(format!("name already exists: {name}")));
         }
-        let id = self.next_id();
+        let id = self.next_id(crate::sim::world::IdKind::Repo);
         self.repos.insert(
             id,
             Repo {
@@ -194,7 +194,7 @@ impl World {
         repo.updated_at = at;
         repo.pushed_at = at;
         let base_ref = repo.default_branch.clone();
-        let id = self.next_id();
+        let id = self.next_id(crate::sim::world::IdKind::Pull);
         let commits = (0..spec.commits.max(1))
             .map(|i| {
                 new_commit(
@@ -424,7 +424,7 @@ impl World {
             ));
         }
         let reviewer = self.account_by_login(reviewer)?.id;
-        let id = self.next_id();
+        let id = self.next_id(crate::sim::world::IdKind::Review);
         let pull = self.pull_mut(repo_id, number)?;
         if pull.user_id == reviewer && state != ReviewState::Commented {
             return Err(WorldError::Invalid(
