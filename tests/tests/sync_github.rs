@@ -23,6 +23,18 @@ struct World {
 
 impl World {
     fn new(seed: u64, repos: usize, prs: usize) -> World {
+        World::with_limits(seed, repos, prs, 1, None)
+    }
+
+    /// `secondary_secs`: how long the simulator holds a caller after a secondary limit;
+    /// `secondary_wait`: the daemon's first wait after one without `retry-after`.
+    fn with_limits(
+        seed: u64,
+        repos: usize,
+        prs: usize,
+        secondary_secs: u64,
+        secondary_wait: Option<u64>,
+    ) -> World {
         let sim = Sim::start(
             SimConfig {
                 org: OrgSpec {
@@ -33,7 +45,7 @@ impl World {
                     ..OrgSpec::default()
                 },
                 device_interval: 0,
-                secondary_retry_after: 1,
+                secondary_retry_after: secondary_secs,
                 auto_approve: Some(1),
                 ..SimConfig::default()
             },
@@ -41,7 +53,13 @@ impl World {
         )
         .unwrap();
         let sandbox = Sandbox::new();
-        let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, true));
+        let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
+            use_simulator(cmd, &sim, true);
+            if let Some(secs) = secondary_wait {
+                cmd.arg("--github-secondary-wait-secs")
+                    .arg(secs.to_string());
+            }
+        });
         let w = World {
             sim,
             sandbox,
@@ -149,6 +167,8 @@ impl World {
         spent.graphql_points -= before.graphql_points;
         spent.early_requests -= before.early_requests;
         spent.secondary_limited -= before.secondary_limited;
+        spent.rate_limited -= before.rate_limited;
+        spent.faults_injected -= before.faults_injected;
         (progress, spent)
     }
 
@@ -336,6 +356,71 @@ fn faults_secondary_limits_and_a_deleted_repo_do_not_corrupt_the_sync() {
     let (progress, _) = w.sync();
     assert_eq!(progress.status, SyncStatus::Error);
     assert!(progress.error.unwrap_or_default().contains("reconnect"));
+}
+
+/// Every form in which GitHub refuses or gives up, mixed into one sync: a secondary limit with
+/// `retry-after` and two without (the daemon's first wait shortened to the simulator's 2 s
+/// hold; the default is GitHub's minute, unit-tested in `github::budget`), the GraphQL
+/// primary limit as HTTP 200 `RATE_LIMITED` (its reset only in the headers), a JSON 502, bare
+/// 502 and 504 gateway pages, and query timeouts in all three forms. The sync waits each out,
+/// sends nothing early, asks for less after every timeout, and ends equal to the truth; then
+/// again with the primary limit as a 403.
+#[test]
+fn every_form_of_githubs_limits_and_timeouts_is_waited_out_with_nothing_sent_early() {
+    let mut w = World::with_limits(23, 3, 30, 2, Some(2));
+    // The sync that tracking starts runs clean; the faults are for the next one.
+    let (progress, _) = w.sync();
+    assert_eq!(progress.status, SyncStatus::Complete, "{progress:?}");
+    for n in 0..6 {
+        w.control(
+            "/_sim/repos/api/pulls",
+            json!({"title": format!("change {n}"), "commits": 3}),
+        );
+    }
+    w.control(
+        "/_sim/faults",
+        json!({
+            "secondary_next": 1,
+            "secondary_bare_next": 2,
+            "exhaust_for_secs": 3,
+            "gateway_next": 2,
+            "fail_next": 1,
+            "timeout_forms": true,
+            "graphql_timeout_nodes": 400,
+        }),
+    );
+    let (progress, spent) = w.sync();
+    assert_eq!(progress.status, SyncStatus::Complete, "{progress:?}");
+    assert_eq!(
+        spent.early_requests, 0,
+        "a request before GitHub's wait was over: {spent:?}"
+    );
+    assert!(spent.secondary_limited >= 3, "{spent:?}");
+    assert!(spent.rate_limited >= 1, "{spent:?}");
+    assert!(spent.faults_injected >= 3, "{spent:?}");
+    let log = w.daemon.as_ref().unwrap().log_text();
+    assert!(
+        log.contains("asking for less"),
+        "timeouts were met with smaller queries"
+    );
+    w.control("/_sim/faults", json!({}));
+    w.assert_store_equals_truth();
+
+    // The primary limit as a 403 with `x-ratelimit-remaining: 0`.
+    w.control(
+        "/_sim/repos/api/pulls",
+        json!({"title": "after the 403", "commits": 1}),
+    );
+    w.control(
+        "/_sim/faults",
+        json!({"exhaust_for_secs": 2, "graphql_limit_403": true}),
+    );
+    let (progress, spent) = w.sync();
+    assert_eq!(progress.status, SyncStatus::Complete, "{progress:?}");
+    assert_eq!(spent.early_requests, 0, "{spent:?}");
+    assert!(spent.rate_limited >= 1, "{spent:?}");
+    w.control("/_sim/faults", json!({}));
+    w.assert_store_equals_truth();
 }
 
 #[test]

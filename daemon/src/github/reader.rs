@@ -134,8 +134,28 @@ impl<'a> Reader<'a> {
             .collect()
     }
 
-    /// One GraphQL document, with GitHub's retry policy (see the module docs).
+    /// One GraphQL document that cannot be made smaller, with GitHub's retry policy (see the
+    /// module docs); a timeout is retried like a 5xx.
     pub async fn query(&self, document: &str, variables: Value) -> Result<Answer, ReadError> {
+        self.send(document, variables, false).await
+    }
+
+    /// As [`Reader::query`], but a timeout returns [`ReadError::TooBig`] at once: the caller
+    /// asks for less.
+    pub async fn query_or_too_big(
+        &self,
+        document: &str,
+        variables: Value,
+    ) -> Result<Answer, ReadError> {
+        self.send(document, variables, true).await
+    }
+
+    async fn send(
+        &self,
+        document: &str,
+        variables: Value,
+        shrinkable: bool,
+    ) -> Result<Answer, ReadError> {
         let mut failures = 0;
         loop {
             match self
@@ -151,7 +171,9 @@ impl<'a> Reader<'a> {
             {
                 Ok(a) => return Ok(a),
                 Err(GitHubError::Unauthorized) => return Err(ReadError::Unauthorized),
-                Err(GitHubError::QueryTimeout { .. }) => return Err(ReadError::TooBig),
+                Err(GitHubError::QueryTimeout { .. }) if shrinkable => {
+                    return Err(ReadError::TooBig);
+                }
                 Err(e @ (GitHubError::SecondaryLimit { .. } | GitHubError::RateLimited { .. })) => {
                     // Recorded in the budget: the next turn waits as long as GitHub asked.
                     tracing::info!(error = %e, "GitHub asked to wait");
@@ -198,7 +220,7 @@ impl<'a> Reader<'a> {
         pages: &[RepoPage<'_>],
     ) -> Result<Vec<Result<PullPage, String>>, ReadError> {
         let (query, vars) = documents::pull_request_pages(pages);
-        let answer = self.query(&query, vars).await?;
+        let answer = self.query_or_too_big(&query, vars).await?;
         (0..pages.len())
             .map(|slot| {
                 let alias = format!("r{slot}");
@@ -237,9 +259,14 @@ impl<'a> Reader<'a> {
         while !rest.is_empty() {
             let chunk = &rest[..per_query.min(rest.len())];
             let (query, vars) = documents::pull_requests_by_number(owner, name, chunk);
-            let answer = match self.query(&query, vars).await {
+            let sent = if per_query > 1 {
+                self.query_or_too_big(&query, vars).await
+            } else {
+                self.query(&query, vars).await
+            };
+            let answer = match sent {
                 Ok(a) => a,
-                Err(ReadError::TooBig) if per_query > 1 => {
+                Err(ReadError::TooBig) => {
                     per_query /= 2;
                     continue;
                 }
@@ -322,9 +349,14 @@ impl<'a> Reader<'a> {
                 })
                 .collect();
             let (query, vars) = documents::follow_ups(&items);
-            let answer = match self.query(&query, vars).await {
+            let sent = if per_query > 1 {
+                self.query_or_too_big(&query, vars).await
+            } else {
+                self.query(&query, vars).await
+            };
+            let answer = match sent {
                 Ok(a) => a,
-                Err(ReadError::TooBig) if per_query > 1 => {
+                Err(ReadError::TooBig) => {
                     per_query = (per_query / 2).max(1);
                     continue;
                 }

@@ -45,19 +45,43 @@ pub async fn handle(shared: &Arc<Shared>, req: Request, inflight: usize) -> Resp
     } else {
         Resource::Core
     };
-    let tripped = {
+    // Faults first, then a request that came while it was told to wait is counted as early.
+    let (tripped, bare, exhaust) = {
         let mut f = shared.faults();
         let t = f.secondary_next > 0;
         f.secondary_next = f.secondary_next.saturating_sub(1);
-        t
+        let bare = !t && f.secondary_bare_next > 0;
+        if bare {
+            f.secondary_bare_next -= 1;
+        }
+        // One fault per request: the budget is spent by a request no other fault took.
+        let exhaust = if t || bare {
+            0
+        } else {
+            std::mem::take(&mut f.exhaust_for_secs)
+        };
+        (t, bare, exhaust)
     };
-    if tripped || inflight > shared.config.max_concurrent {
+    if (tripped || bare || inflight > shared.config.max_concurrent)
+        && !shared.limits().is_blocked(caller.user_id, now)
+    {
         let secs = shared.config.secondary_retry_after;
         shared.limits().block(caller.user_id, secs, now);
         shared.stats().secondary_limited += 1;
-        return with_common(secondary(shared, secs), Some(&caller));
+        let r = secondary(shared, secs);
+        let r = if bare { without_retry_after(r) } else { r };
+        return with_common(r, Some(&caller));
     }
-    let checked = shared.limits().check(caller.user_id, resource, limit, now);
+    let checked = if exhaust > 0 {
+        // This request spends the rest of the budget: refused, but not early (the caller had
+        // not been told yet).
+        let mut limits = shared.limits();
+        limits.exhaust(caller.user_id, resource, limit, now, exhaust);
+        let b = limits.budget(caller.user_id, resource, limit, now);
+        Err((Refusal::Primary(b), false))
+    } else {
+        shared.limits().check(caller.user_id, resource, limit, now)
+    };
     if let Err((refusal, early)) = checked {
         let mut stats = shared.stats();
         if early {
@@ -67,7 +91,12 @@ pub async fn handle(shared: &Arc<Shared>, req: Request, inflight: usize) -> Resp
             match refusal {
                 Refusal::Primary(b) => {
                     stats.rate_limited += 1;
-                    primary(caller.user_id, &b)
+                    drop(stats);
+                    if resource == Resource::Graphql && !shared.faults().graphql_limit_403 {
+                        super::graphql::rate_limited(caller.user_id, &b)
+                    } else {
+                        primary(caller.user_id, &b)
+                    }
                 }
                 Refusal::Secondary { retry_after } => {
                     stats.secondary_limited += 1;
@@ -174,6 +203,12 @@ fn secondary(shared: &Shared, retry_after: u64) -> Response {
         ),
     )
     .header("retry-after", retry_after.to_string())
+}
+
+/// A secondary limit's answer without its `retry-after` (GitHub sends both).
+fn without_retry_after(mut resp: Response) -> Response {
+    resp.headers.retain(|(k, _)| k != "retry-after");
+    resp
 }
 
 pub fn with_budget(mut resp: Response, b: &Budget) -> Response {

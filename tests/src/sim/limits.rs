@@ -124,6 +124,24 @@ impl Limits {
         *b
     }
 
+    /// Is `user` told to wait (a secondary limit) now?
+    pub fn is_blocked(&self, user: u64, now: i64) -> bool {
+        self.blocked_until
+            .get(&user)
+            .is_some_and(|&until| now < until)
+    }
+
+    /// Spend `user`'s whole budget of `resource` until `secs` from now.
+    pub fn exhaust(&mut self, user: u64, resource: Resource, limit: u64, now: i64, secs: u64) {
+        self.budget(user, resource, limit, now);
+        let b = self
+            .budgets
+            .get_mut(&(user, resource))
+            .expect("budget just made");
+        b.used = b.limit;
+        b.reset = now + secs as i64;
+    }
+
     /// Trip the secondary limit for `user` for `secs` seconds.
     pub fn block(&mut self, user: u64, secs: u64, now: i64) {
         self.blocked_until.insert(user, now + secs as i64);

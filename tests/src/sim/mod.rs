@@ -89,6 +89,23 @@ pub struct Faults {
     pub fail_next: u32,
     /// The next N API requests trip the secondary limit (`retry-after` as configured).
     pub secondary_next: u32,
+    /// The next N API requests trip a secondary limit that names no `retry-after` (GitHub: then
+    /// wait at least a minute; the simulator holds the caller for the configured time and
+    /// counts a request before it as early).
+    pub secondary_bare_next: u32,
+    /// The next N API requests get a bare gateway page from GitHub's front end: a 502, then a
+    /// 504, alternating (HTML, no GraphQL body).
+    pub gateway_next: u32,
+    /// Spend the next caller's whole budget of the resource it asks for, until this many
+    /// seconds from now (then its primary limit answers, and a request before the reset is
+    /// early); cleared once used.
+    pub exhaust_for_secs: u64,
+    /// GraphQL's primary limit answers 403 like REST (else HTTP 200 with `RATE_LIMITED`, as
+    /// GitHub usually does).
+    pub graphql_limit_403: bool,
+    /// GraphQL timeouts come in each form GitHub sends, in turn: a 502 with a GraphQL body, a
+    /// bare 502 page, a bare 504 page (else always the first).
+    pub timeout_forms: bool,
     /// How far ahead (or, negative, behind) of the real time the `Date` header is, in seconds.
     pub clock_skew_secs: i64,
 }
@@ -126,6 +143,8 @@ pub struct Shared {
     pub limits: Mutex<limits::Limits>,
     pub oauth: Mutex<oauth::OAuthState>,
     pub inflight: AtomicUsize,
+    /// Gateway pages and timeout answers sent so far (which form comes next).
+    gateway_count: std::sync::atomic::AtomicU64,
     pub deliverer: webhooks::Deliverer,
     /// The simulator's runtime, for work started outside a request (webhook deliveries).
     pub runtime: std::sync::OnceLock<tokio::runtime::Handle>,
@@ -169,6 +188,11 @@ impl Shared {
 
     pub fn stats(&self) -> MutexGuard<'_, Stats> {
         self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A counter for taking turns between the forms of a failure.
+    pub fn next_gateway(&self) -> u64 {
+        self.gateway_count.fetch_add(1, Ordering::Relaxed)
     }
 
     pub fn faults(&self) -> MutexGuard<'_, Faults> {
@@ -336,6 +360,7 @@ impl Shared {
             limits: Mutex::new(limits::Limits::default()),
             oauth: Mutex::new(oauth::OAuthState::default()),
             inflight: AtomicUsize::new(0),
+            gateway_count: std::sync::atomic::AtomicU64::new(0),
             deliverer: webhooks::Deliverer::new(),
             runtime: std::sync::OnceLock::new(),
             render_cache: Mutex::new((0, std::collections::HashMap::new())),
@@ -385,10 +410,15 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
         *stats.endpoints.entry(endpoint_key(&req)).or_default() += 1;
     }
     let inflight = InFlight::enter(&shared);
+    let mut gateway = false;
     let (latency, fault) = {
         let mut faults = shared.faults();
         let latency = faults.latency_ms.unwrap_or(shared.config.latency_ms);
-        let fault = if faults.fail_next > 0 {
+        let fault = if faults.gateway_next > 0 {
+            faults.gateway_next -= 1;
+            gateway = true;
+            None
+        } else if faults.fail_next > 0 {
             faults.fail_next -= 1;
             Some(None)
         } else if shared.roll(faults.reset_rate) {
@@ -413,6 +443,7 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
             502,
             &serde_json::json!({"message": "Server Error", "documentation_url": "https://docs.github.com/rest"}),
         ),
+        _ if gateway => gateway_page(shared.next_gateway()),
         _ if is_web => oauth::handle(&shared, req).await,
         Some(Some(Fault::Truncate)) => {
             let r = api::handle(&shared, req, inflight.level).await;
@@ -420,7 +451,7 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
         }
         None => api::handle(&shared, req, inflight.level).await,
     };
-    if fault.is_some() {
+    if fault.is_some() || gateway {
         shared.stats().faults_injected += 1;
     }
     drop(inflight);
@@ -429,6 +460,24 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
         .headers
         .push(("date".into(), clock::http_date(clock::now() + skew)));
     response
+}
+
+/// What GitHub's front end sends when a request takes too long or a backend is down: an HTML
+/// page, no JSON. `n` even: 502, odd: 504.
+pub fn gateway_page(n: u64) -> Response {
+    if n.is_multiple_of(2) {
+        Response::text(
+            502,
+            "text/html",
+            "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n",
+        )
+    } else {
+        Response::text(
+            504,
+            "text/html",
+            "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n",
+        )
+    }
 }
 
 /// Counts requests in flight for the secondary limit and the stats' high-water mark.

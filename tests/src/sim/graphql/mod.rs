@@ -147,12 +147,7 @@ fn admit(shared: &Shared, caller: &Caller, analysis: &cost::Analysis) -> Result<
     let mut limits = shared.limits();
     let before = limits.budget(user, Resource::Graphql, limit, now);
     if !analysis.dry_run && cost > before.remaining() {
-        let error = serde_json::json!({
-            "type": "RATE_LIMITED",
-            "message": format!("API rate limit exceeded for user ID {user}."),
-        });
-        let body = body_bytes(Some(&async_graphql::Value::Null), vec![error]);
-        return Err(with_budget(json_response(200, body), &before));
+        return Err(rate_limited(user, &before));
     }
     let (budget, points) = if analysis.dry_run {
         (before, 0)
@@ -169,13 +164,31 @@ fn admit(shared: &Shared, caller: &Caller, analysis: &cost::Analysis) -> Result<
         .graphql_timeout_nodes
         .unwrap_or(shared.config.graphql_timeout_nodes);
     if !analysis.dry_run && analysis.node_count > threshold {
-        return Err(with_budget(timeout(), &budget));
+        let forms = shared.faults().timeout_forms;
+        let response = match forms.then(|| shared.next_gateway() % 3) {
+            None | Some(0) => timeout(),
+            // GitHub's front end gave up before the GraphQL layer answered: a bare page.
+            Some(n) => super::gateway_page(n - 1),
+        };
+        return Err(with_budget(response, &budget));
     }
     Ok(Charge {
         budget,
         cost,
         node_count: analysis.node_count,
     })
+}
+
+/// GitHub's GraphQL primary limit: HTTP 200, `data: null` and a `RATE_LIMITED` error, the
+/// budget in the headers (the body has no `rateLimit` to read a reset from).
+pub fn rate_limited(user: u64, budget: &Budget) -> Response {
+    let error = serde_json::json!({
+        "type": "RATE_LIMITED",
+        "code": "graphql_rate_limit",
+        "message": format!("API rate limit already exceeded for user ID {user}."),
+    });
+    let body = body_bytes(Some(&async_graphql::Value::Null), vec![error]);
+    with_budget(json_response(200, body), budget)
 }
 
 fn json_response(status: u16, body: Vec<u8>) -> Response {
