@@ -130,6 +130,17 @@ pub struct Stats {
     pub deliveries: u64,
 }
 
+/// What clients sent, for contract tests: each distinct GraphQL document once (with the
+/// variables it first came with), and each API endpoint once (with a concrete path it was
+/// called with). Control, OAuth web and stats requests are not recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// Document text → variables.
+    pub graphql: std::collections::BTreeMap<String, serde_json::Value>,
+    /// "GET /repos/{owner}/{repo}" → ("GET", "/repos/acme/web?per_page=100").
+    pub endpoints: std::collections::BTreeMap<String, (String, String)>,
+}
+
 /// (world generation, rendered JSON by (record id, kind)).
 type RenderCache = (u64, std::collections::HashMap<(u64, u8), Arc<[u8]>>);
 
@@ -143,6 +154,7 @@ pub struct Shared {
     pub limits: Mutex<limits::Limits>,
     pub oauth: Mutex<oauth::OAuthState>,
     pub inflight: AtomicUsize,
+    pub recorded: Mutex<Recorded>,
     /// Gateway pages and timeout answers sent so far (which form comes next).
     gateway_count: std::sync::atomic::AtomicU64,
     pub deliverer: webhooks::Deliverer,
@@ -188,6 +200,32 @@ impl Shared {
 
     pub fn stats(&self) -> MutexGuard<'_, Stats> {
         self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, req: &Request, key: String) {
+        let mut recorded = self.recorded.lock().unwrap_or_else(|e| e.into_inner());
+        if req.path == "/graphql" && req.method == "POST" {
+            if let Ok(body) = serde_json::from_slice::<serde_json::Value>(&req.body)
+                && let Some(query) = body.get("query").and_then(|q| q.as_str())
+            {
+                let variables = body.get("variables").cloned().unwrap_or_default();
+                recorded
+                    .graphql
+                    .entry(query.to_string())
+                    .or_insert(variables);
+            }
+        } else if !req.path.starts_with("/login/") {
+            let query: Vec<String> = req.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let path = if query.is_empty() {
+                req.path.clone()
+            } else {
+                format!("{}?{}", req.path, query.join("&"))
+            };
+            recorded
+                .endpoints
+                .entry(key)
+                .or_insert((req.method.clone(), path));
+        }
     }
 
     /// A counter for taking turns between the forms of a failure.
@@ -316,6 +354,15 @@ impl Sim {
         self.shared.stats().clone()
     }
 
+    /// What clients sent so far (see [`Recorded`]).
+    pub fn recorded(&self) -> Recorded {
+        self.shared
+            .recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Issue a token for `login` directly (tests that do not go through OAuth).
     pub fn token_for(&self, login: &str) -> String {
         oauth::mint_token(
@@ -361,6 +408,7 @@ impl Shared {
             oauth: Mutex::new(oauth::OAuthState::default()),
             inflight: AtomicUsize::new(0),
             gateway_count: std::sync::atomic::AtomicU64::new(0),
+            recorded: Mutex::new(Recorded::default()),
             deliverer: webhooks::Deliverer::new(),
             runtime: std::sync::OnceLock::new(),
             render_cache: Mutex::new((0, std::collections::HashMap::new())),
@@ -404,11 +452,13 @@ async fn handle(shared: Arc<Shared>, req: Request) -> Response {
     if req.path.starts_with("/_sim/") || req.path == "/_sim" {
         return control::handle(&shared, req).await;
     }
+    let key = endpoint_key(&req);
     {
         let mut stats = shared.stats();
         stats.requests += 1;
-        *stats.endpoints.entry(endpoint_key(&req)).or_default() += 1;
+        *stats.endpoints.entry(key.clone()).or_default() += 1;
     }
+    shared.record(&req, key);
     let inflight = InFlight::enter(&shared);
     let mut gateway = false;
     let (latency, fault) = {
