@@ -216,17 +216,17 @@ pub(super) async fn repository_changed(
     if store.tracked_repo(team, repo)?.is_none() {
         return Ok(());
     }
-    let token = crate::tokens::access_token(shared, team)
-        .await
-        .map_err(|e| SyncError::Failed(e.to_string()))?;
-    match shared.connector.api.repo_by_id(&token, repo).await {
-        Ok(now) => {
+    // Through the one reader the sync uses: the team's budget and GitHub's retry policy.
+    let budget = shared.syncs.budget(team);
+    let (progress, _) = tokio::sync::watch::channel(crate::sync::idle_progress());
+    let run = Run::for_team(shared, team, &budget, &progress).await?;
+    match run.reader.repository_by_id(repo).await? {
+        Some(now) => {
             store.rename_tracked_repo(team, repo, &now.full_name)?;
         }
-        Err(crate::github::GitHubError::Status { status: 404, .. }) => {
+        None => {
             store.set_repo_sync_status(team, repo, SyncStatus::Error, Some(DELETED.into()))?;
         }
-        Err(e) => return Err(SyncError::Failed(e.to_string())),
     }
     Ok(())
 }
