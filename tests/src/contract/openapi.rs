@@ -143,16 +143,7 @@ pub fn validate_response(op: &Operation, status: u16, body: &Value) -> Result<()
         return Ok(());
     };
     let validator = validator(op, &key, &media["schema"]);
-    let errors: Vec<String> = validator
-        .iter_errors(body)
-        .map(|e| {
-            format!(
-                "{} {status} at {:?}: {e}",
-                op.id,
-                e.instance_path().as_str()
-            )
-        })
-        .collect();
+    let errors = super::schema_errors(&validator, body, &format!("{} {status}", op.id));
     if errors.is_empty() {
         Ok(())
     } else {

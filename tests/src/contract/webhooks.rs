@@ -78,10 +78,7 @@ pub fn validate(event: &str, body: &Value) -> Result<(), Vec<String>> {
         }
         _ => whole,
     };
-    let errors: Vec<String> = validator(&name)
-        .iter_errors(body)
-        .map(|e| format!("{name} at {:?}: {e}", e.instance_path().as_str()))
-        .collect();
+    let errors = super::schema_errors(&validator(&name), body, &name);
     if errors.is_empty() {
         Ok(())
     } else {
