@@ -221,6 +221,7 @@ async fn rest_answers_are_shaped_as_github_documents_them() {
     c.not_modified("/user").await;
 
     // Errors GitHub documents.
+    c.call_as("not-a-token", "GET", "/user", None, 401).await;
     c.call("GET", &format!("/repos/{org}/no-such-repo"), None, 404)
         .await;
     c.call(
@@ -412,6 +413,20 @@ async fn every_webhook_the_simulator_sends_matches_githubs_schema() {
         json!({ "author": author, "title": "Wip", "draft": true }),
     )
     .await;
+    // A bot's pull request, reviewed by a bot: their logins in URLs.
+    let bot = gh
+        .control(
+            &pulls,
+            json!({ "author": "dependabot[bot]", "title": "Bump" }),
+        )
+        .await["number"]
+        .as_u64()
+        .unwrap();
+    gh.control(
+        &format!("{pulls}/{bot}/review"),
+        json!({ "user": "renovate[bot]", "state": "commented", "body": "" }),
+    )
+    .await;
     gh.control("/_sim/members", json!({ "login": "newcomer" }))
         .await;
     gh.control("/_sim/members", json!({ "login": "boss", "role": "admin" }))
@@ -445,8 +460,9 @@ async fn every_webhook_the_simulator_sends_matches_githubs_schema() {
 
     // 2 pings, then for `repo`: opened, push + synchronize, 3 reviews and a dismissal, edited,
     // converted_to_draft, ready_for_review, closed, reopened, closed (merged), opened (draft),
-    // 3 member events; for `doomed`: 3 member events, archived, unarchived, renamed, deleted.
-    let expected = 2 + 17 + 7;
+    // the bot's opened and its review, 3 member events; for `doomed`: 3 member events,
+    // archived, unarchived, renamed, deleted.
+    let expected = 2 + 19 + 7;
     let got = rx.wait_for(expected).await;
     let mut failures = Vec::new();
     let mut kinds = BTreeSet::new();
