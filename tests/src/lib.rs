@@ -4,6 +4,7 @@
 // serde_json's json! macro recurses once per field; GitHub's repository object has ~80.
 #![recursion_limit = "256"]
 
+pub mod contract;
 pub mod harness;
 pub mod seed;
 pub mod sim;

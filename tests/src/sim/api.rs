@@ -23,6 +23,10 @@ pub async fn handle(shared: &Arc<Shared>, req: Request, inflight: usize) -> Resp
     if req.path.starts_with("/applications/") {
         return super::oauth::applications(shared, &req);
     }
+    // The API's root answers anyone (`tidemarkd doctor` reads it, with no token).
+    if req.path == "/" && matches!(req.method.as_str(), "GET" | "HEAD") {
+        return with_common(Response::json(200, &root_body(&shared.urls)), None);
+    }
     let caller = match authenticate(shared, &req) {
         Ok(c) => c,
         Err(r) => return with_common(r, None),
@@ -262,5 +266,46 @@ fn rate_limit_body(core: &Budget, graphql: &Budget) -> serde_json::Value {
             "code_scanning_autofix": fixed(10, core.reset),
         },
         "rate": entry(core),
+    })
+}
+
+/// `GET /`: the API's map of itself (GitHub's `meta/root`).
+fn root_body(u: &json::Urls) -> serde_json::Value {
+    let (api, web) = (&u.api, &u.web);
+    let search = "{&page,per_page,sort,order}";
+    serde_json::json!({
+        "current_user_url": format!("{api}/user"),
+        "current_user_authorizations_html_url": format!("{web}/settings/connections/applications{{/client_id}}"),
+        "authorizations_url": format!("{api}/authorizations"),
+        "code_search_url": format!("{api}/search/code?q={{query}}{search}"),
+        "commit_search_url": format!("{api}/search/commits?q={{query}}{search}"),
+        "emails_url": format!("{api}/user/emails"),
+        "emojis_url": format!("{api}/emojis"),
+        "events_url": format!("{api}/events"),
+        "feeds_url": format!("{api}/feeds"),
+        "followers_url": format!("{api}/user/followers"),
+        "following_url": format!("{api}/user/following{{/target}}"),
+        "gists_url": format!("{api}/gists{{/gist_id}}"),
+        "hub_url": format!("{api}/hub"),
+        "issue_search_url": format!("{api}/search/issues?q={{query}}{search}"),
+        "issues_url": format!("{api}/issues"),
+        "keys_url": format!("{api}/user/keys"),
+        "label_search_url": format!("{api}/search/labels?q={{query}}&repository_id={{repository_id}}{{&page,per_page}}"),
+        "notifications_url": format!("{api}/notifications"),
+        "organization_url": format!("{api}/orgs/{{org}}"),
+        "organization_repositories_url": format!("{api}/orgs/{{org}}/repos{{?type,page,per_page,sort}}"),
+        "organization_teams_url": format!("{api}/orgs/{{org}}/teams"),
+        "public_gists_url": format!("{api}/gists/public"),
+        "rate_limit_url": format!("{api}/rate_limit"),
+        "repository_url": format!("{api}/repos/{{owner}}/{{repo}}"),
+        "repository_search_url": format!("{api}/search/repositories?q={{query}}{search}"),
+        "current_user_repositories_url": format!("{api}/user/repos{{?type,page,per_page,sort}}"),
+        "starred_url": format!("{api}/user/starred{{/owner}}{{/repo}}"),
+        "starred_gists_url": format!("{api}/gists/starred"),
+        "topic_search_url": format!("{api}/search/topics?q={{query}}{{&page,per_page}}"),
+        "user_url": format!("{api}/users/{{user}}"),
+        "user_organizations_url": format!("{api}/user/orgs"),
+        "user_repositories_url": format!("{api}/users/{{user}}/repos{{?type,page,per_page,sort}}"),
+        "user_search_url": format!("{api}/search/users?q={{query}}{search}"),
     })
 }

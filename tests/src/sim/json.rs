@@ -33,17 +33,38 @@ pub fn parse_node_id(id: &str) -> Option<(String, u64)> {
     Some((kind.to_string(), num.parse().ok()?))
 }
 
+/// A login in a URL path: a bot's brackets percent-encoded (`dependabot%5Bbot%5D`), as GitHub
+/// writes them (a bare `[` is not allowed in a URI path).
+pub fn encode_login(login: &str) -> String {
+    login.replace('[', "%5B").replace(']', "%5D")
+}
+
+/// [`encode_login`] undone (either case of hex digits).
+pub fn decode_login(login: &str) -> String {
+    login
+        .replace("%5B", "[")
+        .replace("%5b", "[")
+        .replace("%5D", "]")
+        .replace("%5d", "]")
+}
+
 pub fn user(u: &Urls, a: &Account) -> Value {
     let api = &u.api;
-    let login = &a.login;
+    let name = &a.login;
+    let login = encode_login(name);
+    // A bot's page is its app's: `https://github.com/apps/dependabot`.
+    let html_url = match name.strip_suffix("[bot]") {
+        Some(app) if a.is_bot => format!("{}/apps/{app}", u.web),
+        _ => format!("{}/{name}", u.web),
+    };
     json!({
-        "login": login,
+        "login": name,
         "id": a.id,
         "node_id": node_id(if a.is_bot { "Bot" } else { "User" }, a.id),
         "avatar_url": format!("{}/avatars/u/{}?v=4", u.web, a.id),
         "gravatar_id": "",
         "url": format!("{api}/users/{login}"),
-        "html_url": format!("{}/{}", u.web, login.trim_end_matches("[bot]")),
+        "html_url": html_url,
         "followers_url": format!("{api}/users/{login}/followers"),
         "following_url": format!("{api}/users/{login}/following{{/other_user}}"),
         "gists_url": format!("{api}/users/{login}/gists{{/gist_id}}"),
@@ -58,7 +79,8 @@ pub fn user(u: &Urls, a: &Account) -> Value {
     })
 }
 
-/// `GET /user`: the simple user plus profile fields.
+/// `GET /user` and `GET /users/{username}`: the simple user plus profile fields (GitHub's
+/// "public user"; `/user` adds private counts only for tokens with the `user` scope).
 pub fn user_full(u: &Urls, a: &Account, w: &World) -> Value {
     let mut v = user(u, a);
     let public_repos = 0;
@@ -116,11 +138,12 @@ pub fn org_full(u: &Urls, w: &World) -> Value {
     merge(
         &mut v,
         json!({
+            // GitHub's description has these as strings (not nullable); the blog a URI.
             "name": o.name,
-            "company": null,
-            "blog": "",
-            "location": null,
-            "email": null,
+            "company": o.name,
+            "blog": format!("https://{}.example", o.login.to_ascii_lowercase()),
+            "location": "Remote",
+            "email": format!("hello@{}.example", o.login.to_ascii_lowercase()),
             "twitter_username": null,
             "is_verified": false,
             "has_organization_projects": true,
@@ -218,6 +241,7 @@ pub fn repo(u: &Urls, w: &World, r: &Repo) -> Value {
         "svn_url": web,
         "homepage": null,
         "language": null,
+        "license": null,
         "forks_count": 0,
         "stargazers_count": 0,
         "watchers_count": 0,
@@ -245,6 +269,16 @@ pub fn repo(u: &Urls, w: &World, r: &Repo) -> Value {
         "open_issues": open_issues,
         "watchers": 0,
     })
+}
+
+/// `GET /repos/{owner}/{repo}`: a repository with what only the single-repository answer has.
+pub fn repo_full(u: &Urls, w: &World, r: &Repo) -> Value {
+    let mut v = repo(u, w, r);
+    merge(
+        &mut v,
+        json!({ "network_count": 0, "subscribers_count": 0, "organization": org_as_owner(u, w) }),
+    );
+    v
 }
 
 fn branch(

@@ -49,8 +49,9 @@ fn get(shared: &Shared, req: &Request, caller: &Caller, segs: &[&str]) -> Respon
             }
             paginate(shared, req, orgs)
         }
-        ["users", login] => match w.account_by_login(login) {
-            Ok(a) => Response::json(200, &json::user(u, a)),
+        // A bot's login comes percent-encoded (`dependabot%5Bbot%5D`), as in its `url`.
+        ["users", login] => match w.account_by_login(&json::decode_login(login)) {
+            Ok(a) => Response::json(200, &json::user_full(u, a, &w)),
             Err(_) => not_found(),
         },
         ["orgs", org] if is_org(&w, org) => Response::json(200, &json::org_full(u, &w)),
@@ -134,7 +135,7 @@ fn repo_get(shared: &Shared, w: &World, req: &Request, repo_id: u64, rest: &[&st
     let u = &shared.urls;
     let repo = &w.repos[&repo_id];
     match rest {
-        [] => Response::json(200, &json::repo(u, w, repo)),
+        [] => Response::json(200, &json::repo_full(u, w, repo)),
         ["pulls"] => list_pulls(shared, w, req, repo_id),
         ["pulls", n, tail @ ..] => {
             let Ok(number) = n.parse::<u64>() else {
