@@ -55,7 +55,10 @@ fn the_old_32_bit_document_is_caught() {
     let old = "query($o: String!, $n: String!) { repository(owner: $o, name: $n) {
         pullRequests(first: 5) { nodes { databaseId number reviews(first: 5) { nodes { databaseId } } } } } }";
     let vars = json!({"o": "acme", "n": "web"});
-    assert!(contract::graphql::validate(old, &vars).is_ok(), "valid, only deprecated");
+    assert!(
+        contract::graphql::validate(old, &vars).is_ok(),
+        "valid, only deprecated"
+    );
     let mut deprecated = contract::graphql::deprecated_fields(old);
     deprecated.sort();
     assert_eq!(
@@ -130,7 +133,9 @@ fn everything_the_daemon_sends_github_is_in_githubs_published_descriptions() {
         json!({"name": format!("{repo}-renamed")}),
     );
     wait_until(Duration::from_secs(30), "the rename followed", || {
-        let repos = block_on(client.tracked_repos(ctx(), team())).unwrap().unwrap();
+        let repos = block_on(client.tracked_repos(ctx(), team()))
+            .unwrap()
+            .unwrap();
         repos
             .iter()
             .any(|r| r.full_name.ends_with(&format!("/{repo}-renamed")))
@@ -157,7 +162,9 @@ fn everything_the_daemon_sends_github_is_in_githubs_published_descriptions() {
     let mut failures = Vec::new();
     for (document, variables) in &recorded.graphql {
         if let Err(errors) = contract::graphql::validate(document, variables) {
-            failures.push(format!("refused by GitHub's schema: {errors:?}\n{document}"));
+            failures.push(format!(
+                "refused by GitHub's schema: {errors:?}\n{document}"
+            ));
         }
         let deprecated = contract::graphql::deprecated_fields(document);
         if !deprecated.is_empty() {

@@ -41,6 +41,9 @@ pub enum Kind {
     HookHealth = 0x27,
     /// The webhook secret before the last rotation, accepted until its grace period ends.
     PreviousWebhookSecret = 0x28,
+    /// A tracked repository's GraphQL node id: how it is found again after a rename or a
+    /// transfer (GitHub's REST description has no lookup by database id).
+    RepoNode = 0x2a,
 }
 
 impl Kind {
@@ -67,6 +70,7 @@ impl Kind {
             Kind::DeliverySeen => "webhook delivery id",
             Kind::HookHealth => "webhook health",
             Kind::PreviousWebhookSecret => "previous webhook secret",
+            Kind::RepoNode => "repository node id",
         }
     }
 }

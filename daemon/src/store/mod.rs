@@ -10,6 +10,7 @@ pub mod keys;
 mod people;
 mod pulls;
 pub mod records;
+mod repo_nodes;
 mod repos;
 mod schema;
 mod snapshot;

@@ -104,6 +104,19 @@ pub async fn handle(shared: &Arc<Shared>, req: &Request, caller: &Caller) -> Res
         with_budget(json_response(200, body), &b)
     };
 
+    // First as GitHub does: the document against GitHub's own published schema (committed in
+    // tests/contract/), with GitHub's error shapes. What passes and the simulator does not
+    // implement is the engine's to refuse below (a gap in the simulator, not in the client).
+    let json_variables = variables
+        .clone()
+        .into_value()
+        .into_json()
+        .unwrap_or_default();
+    if let Err(errors) = crate::contract::graphql::validate(query, &json_variables) {
+        return refused(
+            serde_json::to_vec(&serde_json::json!({ "errors": errors })).unwrap_or_default(),
+        );
+    }
     let doc = match async_graphql::parser::parse_query(query) {
         Ok(doc) => doc,
         Err(e) => return refused(body_bytes(None, vec![parse_error(query, &e)])),
