@@ -350,6 +350,7 @@ pub async fn connect_team_and_track_all(
                 method: ConnectMethod::Device,
                 org: None,
                 replace: false,
+                org_hook: false,
             },
         )
         .await??;

@@ -62,6 +62,7 @@ impl World {
                         method: ConnectMethod::Device,
                         org: None,
                         replace: false,
+                        org_hook: false,
                     },
                 )
                 .await

@@ -41,6 +41,8 @@ pub enum Kind {
     HookHealth = 0x27,
     /// The webhook secret before the last rotation, accepted until its grace period ends.
     PreviousWebhookSecret = 0x28,
+    /// The team's organization webhook (or why it has none): one per team.
+    OrgHook = 0x29,
 }
 
 impl Kind {
@@ -67,6 +69,7 @@ impl Kind {
             Kind::DeliverySeen => "webhook delivery id",
             Kind::HookHealth => "webhook health",
             Kind::PreviousWebhookSecret => "previous webhook secret",
+            Kind::OrgHook => "organization hook",
         }
     }
 }
