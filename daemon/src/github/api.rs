@@ -300,6 +300,11 @@ impl Api {
         Ok(created.id)
     }
 
+    /// Every hook of an organization.
+    pub async fn org_hooks(&self, token: &Secret, org: &str) -> Result<Vec<HookInfo>, GitHubError> {
+        self.get_all(&format!("/orgs/{org}/hooks"), token).await
+    }
+
     /// An organization hook as GitHub has it now; None when it is gone (404).
     pub async fn org_hook(
         &self,

@@ -250,6 +250,16 @@ async fn repo_admin(
         match cx.api.repo(token, repo).await {
             Ok(r) if r.permissions.as_ref().is_some_and(|p| p.admin) => {}
             Ok(_) => not_admin.push(repo.as_str()),
+            Err(GitHubError::Status {
+                status: 403,
+                message,
+            }) if message.contains(RESTRICTED) => {
+                return check(
+                    name,
+                    Verdict::Warn,
+                    "not checked: the organization restricts OAuth apps (see oauth app access)",
+                );
+            }
             Err(e) => unreadable.push(format!("{repo} ({e})")),
         }
     }

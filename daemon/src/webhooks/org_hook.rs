@@ -43,10 +43,15 @@ fn hook_url(public: &str) -> String {
     format!("{}{}", public.trim_end_matches('/'), super::receiver::PATH)
 }
 
+/// One organization-hook change at a time (connect, heal, rotation and disconnect may
+/// overlap): two `ensure`s must not both create one. Rare enough for one lock daemon-wide.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Make sure the team has its organization hook when it may: checked on GitHub when one is
 /// stored (events corrected, made again when deleted there), created when the token has
 /// `admin:org_hook` and its user owns the organization, else the reason is recorded.
 pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
+    let _one = ONE_AT_A_TIME.lock().await;
     let Some(public) = shared.connector.public_url.as_deref() else {
         return Ok(Outcome::NoPublicUrl);
     };
@@ -56,12 +61,18 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
         .map_err(|e| e.to_string())?
         .ok_or("the team is not connected to GitHub")?;
     let org = g.organization_slug.clone();
-    let stored = store
+    let previous = store
         .org_hook(team)
         .map_err(|e| e.to_string())?
-        .filter(|h| h.organization_id == g.organization_id)
-        .and_then(|h| h.hook_id);
+        .filter(|h| h.organization_id == g.organization_id);
+    let stored = previous.as_ref().and_then(|h| h.hook_id);
     let record = |hook_id: Option<u64>, refused: Option<String>| {
+        if previous
+            .as_ref()
+            .is_some_and(|p| p.hook_id == hook_id && p.refused == refused)
+        {
+            return Ok(());
+        }
         store
             .put_org_hook(&OrgHook {
                 team_id: team,
@@ -152,7 +163,38 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
         "events": ORG_EVENTS,
         "config": { "url": url, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose() },
     });
-    match api.create_org_hook(&token, &org, &body).await {
+    let created = match api.create_org_hook(&token, &org, &body).await {
+        // One with our URL is there already (its id was lost: a store restored from an older
+        // backup): take it over with our secret.
+        Err(crate::github::GitHubError::Status { status: 422, .. }) => {
+            let hooks = api
+                .org_hooks(&token, &org)
+                .await
+                .map_err(|e| e.to_string())?;
+            match hooks
+                .into_iter()
+                .find(|h| h.config.url.as_deref() == Some(url.as_str()))
+            {
+                Some(h) => {
+                    update_config(shared, &token, &org, h.id, &url, &secret).await?;
+                    api.update_org_hook(
+                        &token,
+                        &org,
+                        h.id,
+                        &json!({ "events": ORG_EVENTS, "active": true }),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    Ok(h.id)
+                }
+                None => Err(
+                    "GitHub refused to create it (422) and lists no hook at our URL".to_string(),
+                ),
+            }
+        }
+        other => other.map_err(|e| e.to_string()),
+    };
+    match created {
         Ok(id) => {
             record(Some(id), None)?;
             let _ = store.flush_async().await;
@@ -224,6 +266,7 @@ pub async fn rotate(
     token: &Secret,
     secret: &Secret,
 ) -> Result<Option<u64>, String> {
+    let _one = ONE_AT_A_TIME.lock().await;
     let (Some(public), Some((org, id))) =
         (shared.connector.public_url.as_deref(), live(shared, team))
     else {
