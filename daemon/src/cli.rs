@@ -313,6 +313,7 @@ fn run(cli: Cli) -> Result<(), String> {
             crate::ops::commands::doctor(&crate::ops::doctor::Inputs {
                 data_dir,
                 socket,
+                web_url: github.web_url,
                 api_url: github.api_url,
                 public_url: cli.public_url.clone(),
             })

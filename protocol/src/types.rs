@@ -214,6 +214,31 @@ pub struct TeamStatus {
     /// GitHub's rate-limit budget for the team's token as the daemon last saw it (empty: not
     /// known yet).
     pub rate_budget: Vec<RateBudget>,
+    /// How changes to the organization's members reach the daemon (None: not connected to
+    /// GitHub). Protocol v8.
+    pub member_changes: Option<MemberChanges>,
+}
+
+/// How the daemon learns that people joined or left the team's GitHub organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberChanges {
+    /// At once, through tidemark's organization webhook with this id.
+    Live { org_hook_id: u64 },
+    /// With the periodic sync only; `why` says why there is no organization webhook and what
+    /// one would need.
+    PeriodicSync { why: String },
+}
+
+impl fmt::Display for MemberChanges {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MemberChanges::Live { org_hook_id } => {
+                write!(f, "live (organization hook #{org_hook_id})")
+            }
+            MemberChanges::PeriodicSync { why } => write!(f, "with the periodic sync ({why})"),
+        }
+    }
 }
 
 /// A connect flow in progress, known to the daemon by this id.
@@ -238,6 +263,9 @@ pub struct ConnectRequest {
     pub org: Option<String>,
     /// Replace the token of a team that is already connected (after the user confirmed).
     pub replace: bool,
+    /// Also ask GitHub for `admin:org_hook`, so that an org owner's connection gets an
+    /// organization webhook and member changes arrive at once. Protocol v8.
+    pub org_hook: bool,
 }
 
 /// What the user must do at GitHub.

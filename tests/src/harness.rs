@@ -339,6 +339,16 @@ pub async fn connect_team_and_track_all(
     client: &TidemarkClient,
     team: &str,
 ) -> anyhow::Result<Vec<String>> {
+    connect_team_and_track_all_with(client, team, false).await
+}
+
+/// [`connect_team_and_track_all`], asking also for `admin:org_hook` when `org_hook` (as
+/// `tidemark connect github --org-hook` does).
+pub async fn connect_team_and_track_all_with(
+    client: &TidemarkClient,
+    team: &str,
+    org_hook: bool,
+) -> anyhow::Result<Vec<String>> {
     use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, TeamRef};
     let team_ref = || TeamRef::Name(team.to_string());
     client.team_create(ctx(), team.to_string()).await??;
@@ -350,6 +360,7 @@ pub async fn connect_team_and_track_all(
                 method: ConnectMethod::Device,
                 org: None,
                 replace: false,
+                org_hook,
             },
         )
         .await??;
@@ -393,6 +404,37 @@ pub fn seed_connected_team(
     refresh_token: &str,
     webhook_secret: &str,
 ) -> u64 {
+    seed_github_team(
+        sandbox,
+        &SeedTeam {
+            team_name,
+            access_token,
+            refresh_token: Some(refresh_token),
+            token_expires_at: Some(4_102_444_800),
+            webhook_secret,
+            org_slug: "octo-org",
+            org_id: 9_919,
+            repos: &[(1_296_269, "octo-org/hello-world")],
+        },
+    )
+}
+
+/// A team connected to GitHub without going through OAuth, for [`seed_github_team`].
+pub struct SeedTeam<'a> {
+    pub team_name: &'a str,
+    pub access_token: &'a str,
+    pub refresh_token: Option<&'a str>,
+    pub token_expires_at: Option<i64>,
+    pub webhook_secret: &'a str,
+    pub org_slug: &'a str,
+    pub org_id: u64,
+    /// (GitHub repository id, `owner/name`) of each tracked repository.
+    pub repos: &'a [(u64, &'a str)],
+}
+
+/// Seed a sandbox's store (daemon stopped) with a team connected to GitHub as `seed` says,
+/// owned by the current user. Returns the team id.
+pub fn seed_github_team(sandbox: &Sandbox, seed: &SeedTeam<'_>) -> u64 {
     use tidemark_daemon::crypto::{Secret, load_keyring_with};
     use tidemark_daemon::store::{NewCredential, NewGitHubIntegration, Provider, Store};
     tidemark_daemon::daemon::prepare_data_dir(&sandbox.data_dir()).unwrap();
@@ -403,16 +445,16 @@ pub fn seed_connected_team(
     store
         .upsert_user(uid, &tidemark_daemon::auth::user_name(uid))
         .unwrap();
-    let team = store.create_team(team_name, Some(uid)).unwrap();
+    let team = store.create_team(seed.team_name, Some(uid)).unwrap();
     store
         .create_credential(
             &keyring,
             team.id,
             NewCredential {
                 provider: Provider::Github,
-                access_token: Secret::new(access_token),
-                refresh_token: Some(Secret::new(refresh_token)),
-                token_expires_at: Some(4_102_444_800),
+                access_token: Secret::new(seed.access_token),
+                refresh_token: seed.refresh_token.map(Secret::new),
+                token_expires_at: seed.token_expires_at,
                 scopes: vec!["read:org".into(), "repo".into(), "read:user".into()],
                 connected_by: Some(uid),
             },
@@ -423,15 +465,15 @@ pub fn seed_connected_team(
             &keyring,
             team.id,
             NewGitHubIntegration {
-                organization_slug: "octo-org".into(),
-                organization_id: 9_919,
-                webhook_secret: Secret::new(webhook_secret),
+                organization_slug: seed.org_slug.into(),
+                organization_id: seed.org_id,
+                webhook_secret: Secret::new(seed.webhook_secret),
             },
         )
         .unwrap();
-    store
-        .track_repo(team.id, 1_296_269, "octo-org/hello-world")
-        .unwrap();
+    for (id, name) in seed.repos {
+        store.track_repo(team.id, *id, name).unwrap();
+    }
     store.flush().unwrap();
     team.id
 }

@@ -97,6 +97,7 @@ fn request(team: &TeamRef, method: ConnectMethod) -> ConnectRequest {
         method,
         org: None,
         replace: false,
+        org_hook: false,
     }
 }
 

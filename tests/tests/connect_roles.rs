@@ -41,6 +41,7 @@ fn a_flow_whose_user_stops_being_admin_stores_nothing() {
             method: ConnectMethod::Device,
             org: None,
             replace: false,
+            org_hook: false,
         };
         let started = c
             .github_connect(ctx(), request.clone())

@@ -5,11 +5,14 @@
 //! OpenAPI description), written out in `sim_webhooks/shapes.rs` so the tests stand alone.
 //!
 //! Here: the hooks API, pings and the deliveries API; the payloads of pull request, review,
-//! repository and member events are checked in `sim_webhooks/payloads.rs`.
+//! repository and member events are checked in `sim_webhooks/payloads.rs`; organization hooks,
+//! memberships, permissions, scopes and OAuth App access restrictions in `sim_webhooks/org.rs`.
 
 mod support;
 
 // In a directory of their own: a file directly in `tests/` would be a test crate by itself.
+#[path = "sim_webhooks/org.rs"]
+mod org;
 #[path = "sim_webhooks/payloads.rs"]
 mod payloads;
 #[path = "sim_webhooks/receiver.rs"]

@@ -61,6 +61,7 @@ fn set_up(sandbox: &Sandbox, sim: &Sim) {
                     method: ConnectMethod::Device,
                     org: None,
                     replace: false,
+                    org_hook: false,
                 },
             )
             .await

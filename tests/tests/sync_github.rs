@@ -80,6 +80,7 @@ impl World {
                         method: ConnectMethod::Device,
                         org: None,
                         replace: false,
+                        org_hook: false,
                     },
                 )
                 .await

@@ -105,6 +105,7 @@ fn metrics_of_a_small_org_match_the_definitions() {
                     method: ConnectMethod::Device,
                     org: None,
                     replace: false,
+                    org_hook: false,
                 },
             )
             .await

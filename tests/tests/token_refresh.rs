@@ -64,6 +64,7 @@ fn connected(sim: &Sim, sandbox: &Sandbox) {
                     method: ConnectMethod::Device,
                     org: None,
                     replace: false,
+                    org_hook: false,
                 },
             )
             .await

@@ -399,6 +399,7 @@ fn acknowledged_deliveries_survive_a_kill_before_they_are_applied() {
                     method: ConnectMethod::Device,
                     org: None,
                     replace: false,
+                    org_hook: false,
                 },
             )
             .await

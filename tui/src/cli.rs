@@ -45,6 +45,11 @@ How it works:
   terminal, pass --org. A team that is already connected keeps its token unless you agree to
   replace it (--yes agrees in advance).
 
+  With --org-hook tidemark also asks for the admin:org_hook scope. When you are an owner of the
+  organization and the daemon has a public URL (--public-url), it then creates an organization
+  webhook, so members joining or leaving arrive at once; otherwise they arrive with the periodic
+  sync (`tidemark status` says which).
+
 Daemon-side settings (read by tidemarkd when it starts, not by this command):
   GITHUB_CLIENT_ID      client id of the GitHub OAuth app; needed for both flows
   GITHUB_CLIENT_SECRET  its client secret; needed for --web, and to revoke the grant on
@@ -54,7 +59,8 @@ Daemon-side settings (read by tidemarkd when it starts, not by this command):
 
 Examples:
   tidemark connect github --team platform
-  tidemark connect github --team platform --org acme --yes --json";
+  tidemark connect github --team platform --org acme --yes --json
+  tidemark connect github --team platform --org-hook";
 
 const DISCONNECT_GITHUB_HELP: &str = "\
 Disconnecting deletes the webhooks tidemark created, revokes the OAuth grant at GitHub when the
@@ -292,6 +298,10 @@ pub struct ConnectGithub {
     /// is not a terminal)
     #[arg(long, short)]
     pub yes: bool,
+    /// Also ask for the admin:org_hook scope, so that an org owner's connection gets an
+    /// organization webhook and member changes arrive at once
+    #[arg(long)]
+    pub org_hook: bool,
     #[command(flatten)]
     pub format: Format,
 }
@@ -593,6 +603,7 @@ mod tests {
                     web: true,
                     org: Some("acme".into()),
                     yes: true,
+                    org_hook: false,
                     format: Format { json: true },
                 })
             })
@@ -600,6 +611,26 @@ mod tests {
         // The team is required.
         let err = parse(&["tidemark", "connect", "github"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn connect_github_org_hook_asks_for_the_org_hook_scope() {
+        let (_, cli) = parse(&[
+            "tidemark",
+            "connect",
+            "github",
+            "--team",
+            "platform",
+            "--org-hook",
+        ])
+        .unwrap();
+        let Some(Command::Connect {
+            service: ConnectService::Github(args),
+        }) = cli.command
+        else {
+            panic!("not connect github")
+        };
+        assert!(args.org_hook);
     }
 
     #[test]

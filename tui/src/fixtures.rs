@@ -122,6 +122,11 @@ pub fn team_status() -> TeamStatus {
             remaining: 4981,
             reset_at: T0 + 3600,
         }],
+        member_changes: Some(tidemark_protocol::MemberChanges::PeriodicSync {
+            why: "no organization hook: needs the admin:org_hook scope and an org owner; \
+                  reconnect with --org-hook"
+                .into(),
+        }),
     }
 }
 

@@ -233,6 +233,7 @@ async fn perform(
                 method,
                 org: None,
                 replace,
+                org_hook: false,
             };
             let result = conn.github_connect(request).await.map_err(|err| match err {
                 ClientError::Rpc(RpcError::AlreadyExists(what)) => {

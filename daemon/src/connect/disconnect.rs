@@ -1,6 +1,7 @@
-//! Disconnecting a team from GitHub: delete the webhooks tidemark created, revoke tidemark's
-//! token when the client secret is known, then remove credential, integration and tracked repos
-//! (and the synced history with `purge`) in one atomic step. GitHub being unreachable does not
+//! Disconnecting a team from GitHub: delete the webhooks tidemark created (the repositories'
+//! and the organization's), revoke tidemark's token when the client secret is known, then
+//! remove credential, integration, organization hook record and tracked repos (and the synced
+//! history with `purge`) in one atomic step. GitHub being unreachable does not
 //! stop the local disconnect; the report says what could not be done there.
 
 use crate::rpc::Shared;
@@ -46,6 +47,11 @@ pub async fn disconnect(
                     Err(e) => report.hooks_failed.push(format!("{repo}: {e}")),
                 }
             }
+            match crate::webhooks::org_hook::delete(shared, team, &token).await {
+                Ok(Some(_)) => report.hooks_deleted += 1,
+                Ok(None) => {}
+                Err(e) => report.hooks_failed.push(e),
+            }
             match (&c.github.client_id, &c.github.client_secret) {
                 (Some(id), Some(secret)) => match c.api.revoke_token(id, secret, &token).await {
                     Ok(()) => report.grant_revoked = true,
@@ -71,6 +77,11 @@ pub async fn disconnect(
             for (repo, _) in hooks {
                 report.hooks_failed.push(format!(
                     "{repo}: the stored token cannot be read, so its webhook was left on GitHub"
+                ));
+            }
+            if let Some((org, id)) = crate::webhooks::org_hook::live(shared, team) {
+                report.hooks_failed.push(format!(
+                    "organization {org}: the stored token cannot be read, so organization hook #{id} was left on GitHub"
                 ));
             }
             report.grant_note = Some(format!(

@@ -216,6 +216,7 @@ pub async fn start(
         .store
         .upsert_user(uid, user_name)
         .map_err(rpc_store_err)?;
+    let scopes = crate::github::oauth::scopes(req.org_hook);
     let id = c.next_flow.fetch_add(1, Ordering::Relaxed);
     let (tx, _rx) = watch::channel(ConnectState::Waiting);
     let mut flow = Flow {
@@ -232,7 +233,7 @@ pub async fn start(
     };
     let started = match req.method {
         ConnectMethod::Device => {
-            let device = tokio::time::timeout(Duration::from_secs(8), oauth.start_device())
+            let device = tokio::time::timeout(Duration::from_secs(8), oauth.start_device(&scopes))
                 .await
                 .map_err(|_| {
                     RpcError::Internal(
@@ -269,7 +270,7 @@ pub async fn start(
             })?;
             let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
             let web = oauth
-                .start_web(&redirect_uri)
+                .start_web(&redirect_uri, &scopes)
                 .map_err(|e| RpcError::Internal(e.to_string()))?;
             flow.web = Some(WebWait {
                 state: web.state,
@@ -286,7 +287,7 @@ pub async fn start(
         }
     };
     c.flows().insert(id, flow);
-    tracing::info!(flow = id, team, uid, method = ?req.method, "GitHub connect started");
+    tracing::info!(flow = id, team, uid, method = ?req.method, org_hook = req.org_hook, "GitHub connect started");
     Ok(started)
 }
 
@@ -472,6 +473,12 @@ async fn finish(shared: &Arc<Shared>, flow: FlowId, tokens: TokenSet, login: Str
                 c.hooks_changed();
                 // The first sync starts now (members at once; repositories once tracked).
                 let _ = crate::sync::start(shared, team);
+                // The organization hook, when the token and the user allow one (best effort;
+                // the reconciliation tries again).
+                let hook_shared = shared.clone();
+                tokio::spawn(async move {
+                    crate::webhooks::org_hook::ensure_logged(&hook_shared, team).await;
+                });
                 match integration_info(shared, team) {
                     Some(integration) => ConnectState::Connected {
                         github_login: login,

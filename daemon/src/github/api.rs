@@ -1,7 +1,7 @@
 //! GitHub's REST API with a user's token: one request helper that turns GitHub's status codes and
 //! rate-limit headers into [`GitHubError`]s, and the calls tidemark makes.
 
-use super::types::{ErrorBody, Org, Repo, User};
+use super::types::{ErrorBody, HookInfo, Org, OrgMembership, Repo, User};
 use super::{GitHubError, trim_base};
 use crate::crypto::Secret;
 use reqwest::{Method, StatusCode};
@@ -84,6 +84,59 @@ impl Api {
 
     pub async fn user(&self, token: &Secret) -> Result<User, GitHubError> {
         self.get_json("/user", token).await
+    }
+
+    /// `GET /user` and the token's scopes as GitHub lists them in `X-OAuth-Scopes` (None when
+    /// the answer has no such header: tokens other than OAuth and classic personal ones).
+    pub async fn user_and_scopes(
+        &self,
+        token: &Secret,
+    ) -> Result<(User, Option<Vec<String>>), GitHubError> {
+        let resp = self.send(Method::GET, "/user", token, None).await?;
+        let scopes = resp
+            .headers()
+            .get("x-oauth-scopes")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            });
+        Ok((decode(resp, "/user").await?, scopes))
+    }
+
+    /// The authenticated user's membership of `org` (`GET /user/memberships/orgs/{org}`);
+    /// None when GitHub says there is none (404, or 403 for an org the token cannot see).
+    pub async fn org_membership(
+        &self,
+        token: &Secret,
+        org: &str,
+    ) -> Result<Option<OrgMembership>, GitHubError> {
+        match self
+            .get_json(&format!("/user/memberships/orgs/{org}"), token)
+            .await
+        {
+            Ok(m) => Ok(Some(m)),
+            Err(GitHubError::Status {
+                status: 404 | 403, ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One page of one repository of `org`: whether the token may read the org's resources
+    /// at all (an org with OAuth App access restrictions answers 403).
+    pub async fn org_repos_probe(&self, token: &Secret, org: &str) -> Result<(), GitHubError> {
+        self.send(
+            Method::GET,
+            &format!("/orgs/{org}/repos?per_page=1"),
+            token,
+            None,
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn orgs(&self, token: &Secret) -> Result<Vec<Org>, GitHubError> {
@@ -193,24 +246,138 @@ impl Api {
         .map(|_| ())
     }
 
-    /// Does this hook still exist on GitHub?
-    pub async fn hook_exists(
+    /// A repository hook as GitHub has it now; None when it is gone (404).
+    pub async fn hook(
         &self,
         token: &Secret,
         full_name: &str,
         hook_id: u64,
-    ) -> Result<bool, GitHubError> {
+    ) -> Result<Option<HookInfo>, GitHubError> {
+        self.hook_at(token, &format!("/repos/{full_name}/hooks/{hook_id}"))
+            .await
+    }
+
+    /// Change a repository hook (`PATCH /repos/{o}/{r}/hooks/{id}`), e.g. its `events`.
+    pub async fn update_hook(
+        &self,
+        token: &Secret,
+        full_name: &str,
+        hook_id: u64,
+        body: &serde_json::Value,
+    ) -> Result<(), GitHubError> {
+        self.send(
+            Method::PATCH,
+            &format!("/repos/{full_name}/hooks/{hook_id}"),
+            token,
+            Some(body),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Create an organization webhook (`POST /orgs/{org}/hooks`, needs `admin:org_hook` and an
+    /// org owner); returns its id.
+    pub async fn create_org_hook(
+        &self,
+        token: &Secret,
+        org: &str,
+        body: &serde_json::Value,
+    ) -> Result<u64, GitHubError> {
+        #[derive(serde::Deserialize)]
+        struct Created {
+            id: u64,
+        }
+        let resp = self
+            .send(
+                Method::POST,
+                &format!("/orgs/{org}/hooks"),
+                token,
+                Some(body),
+            )
+            .await?;
+        let created: Created = decode(resp, "a created organization webhook").await?;
+        Ok(created.id)
+    }
+
+    /// Every hook of an organization.
+    pub async fn org_hooks(&self, token: &Secret, org: &str) -> Result<Vec<HookInfo>, GitHubError> {
+        self.get_all(&format!("/orgs/{org}/hooks"), token).await
+    }
+
+    /// An organization hook as GitHub has it now; None when it is gone (404).
+    pub async fn org_hook(
+        &self,
+        token: &Secret,
+        org: &str,
+        hook_id: u64,
+    ) -> Result<Option<HookInfo>, GitHubError> {
+        self.hook_at(token, &format!("/orgs/{org}/hooks/{hook_id}"))
+            .await
+    }
+
+    /// Change an organization hook (`PATCH /orgs/{org}/hooks/{id}`): its events, or with
+    /// `config` its URL and secret.
+    pub async fn update_org_hook(
+        &self,
+        token: &Secret,
+        org: &str,
+        hook_id: u64,
+        body: &serde_json::Value,
+    ) -> Result<(), GitHubError> {
+        self.send(
+            Method::PATCH,
+            &format!("/orgs/{org}/hooks/{hook_id}"),
+            token,
+            Some(body),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Change an organization hook's configuration (`PATCH /orgs/{org}/hooks/{id}/config`).
+    pub async fn update_org_hook_config(
+        &self,
+        token: &Secret,
+        org: &str,
+        hook_id: u64,
+        config: &serde_json::Value,
+    ) -> Result<(), GitHubError> {
+        self.send(
+            Method::PATCH,
+            &format!("/orgs/{org}/hooks/{hook_id}/config"),
+            token,
+            Some(config),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Delete an organization webhook; one already gone counts as deleted.
+    pub async fn delete_org_hook(
+        &self,
+        token: &Secret,
+        org: &str,
+        hook_id: u64,
+    ) -> Result<(), GitHubError> {
         match self
             .send(
-                Method::GET,
-                &format!("/repos/{full_name}/hooks/{hook_id}"),
+                Method::DELETE,
+                &format!("/orgs/{org}/hooks/{hook_id}"),
                 token,
                 None,
             )
             .await
         {
-            Ok(_) => Ok(true),
-            Err(GitHubError::Status { status: 404, .. }) => Ok(false),
+            Ok(_) => Ok(()),
+            Err(GitHubError::Status { status: 404, .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn hook_at(&self, token: &Secret, path: &str) -> Result<Option<HookInfo>, GitHubError> {
+        match self.send(Method::GET, path, token, None).await {
+            Ok(resp) => Ok(Some(decode(resp, "a webhook").await?)),
+            Err(GitHubError::Status { status: 404, .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -21,6 +21,20 @@ use std::time::Duration;
 /// too) and manage their webhooks, read the user.
 pub const SCOPES: &[&str] = &["read:org", "repo", "read:user"];
 
+/// Asked for in addition with `connect github --org-hook`: manage organization webhooks, so an
+/// org owner's connection gets one and member changes arrive at once. Not by default: it asks
+/// every user for more than tidemark needs otherwise.
+pub const ORG_HOOK_SCOPE: &str = "admin:org_hook";
+
+/// The scopes a connect flow asks for.
+pub fn scopes(org_hook: bool) -> Vec<&'static str> {
+    let mut out = SCOPES.to_vec();
+    if org_hook {
+        out.push(ORG_HOOK_SCOPE);
+    }
+    out
+}
+
 /// How an OAuth exchange failed, in words for the user. Never carries a code or token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OAuthError {
@@ -171,11 +185,11 @@ impl OAuth {
         self.has_secret
     }
 
-    pub async fn start_device(&self) -> Result<DeviceStart, OAuthError> {
+    pub async fn start_device(&self, scopes: &[&str]) -> Result<DeviceStart, OAuthError> {
         let details: StandardDeviceAuthorizationResponse = self
             .client
             .exchange_device_code()
-            .add_scopes(SCOPES.iter().map(|s| Scope::new(s.to_string())))
+            .add_scopes(scopes.iter().map(|s| Scope::new(s.to_string())))
             .request_async(&self.http)
             .await
             .map_err(|e| map_error(e, basic_kind))?;
@@ -203,7 +217,7 @@ impl OAuth {
         Ok(token_set(&token))
     }
 
-    pub fn start_web(&self, redirect_uri: &str) -> Result<WebStart, OAuthError> {
+    pub fn start_web(&self, redirect_uri: &str, scopes: &[&str]) -> Result<WebStart, OAuthError> {
         let redirect = RedirectUrl::new(redirect_uri.to_string())
             .map_err(|e| OAuthError::Config(format!("redirect URI: {e}")))?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -211,7 +225,7 @@ impl OAuth {
             .client
             .authorize_url(CsrfToken::new_random)
             .set_redirect_uri(std::borrow::Cow::Owned(redirect))
-            .add_scopes(SCOPES.iter().map(|s| Scope::new(s.to_string())))
+            .add_scopes(scopes.iter().map(|s| Scope::new(s.to_string())))
             .set_pkce_challenge(challenge)
             .url();
         Ok(WebStart {

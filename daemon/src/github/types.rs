@@ -42,6 +42,50 @@ pub struct Repo {
     pub archived: bool,
     #[serde(default)]
     pub pushed_at: Option<String>,
+    /// What the token's user may do there (`GET /repos/{o}/{r}` and lists with a user token).
+    #[serde(default)]
+    pub permissions: Option<Permissions>,
+}
+
+/// A repository's `permissions` for the authenticated user.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Permissions {
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// `GET /user/memberships/orgs/{org}`: the authenticated user's membership.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrgMembership {
+    /// `active` or `pending`.
+    pub state: String,
+    /// `admin` (an owner), `member` or `billing_manager`.
+    pub role: String,
+}
+
+impl OrgMembership {
+    /// An active owner of the organization.
+    pub fn is_owner(&self) -> bool {
+        self.state == "active" && self.role == "admin"
+    }
+}
+
+/// A webhook (repository or organization), as `GET .../hooks/{id}` gives it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HookInfo {
+    pub id: u64,
+    #[serde(default)]
+    pub events: Vec<String>,
+    #[serde(default)]
+    pub active: bool,
+    #[serde(default)]
+    pub config: HookConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HookConfig {
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// An item of `GET /repos/{o}/{r}/hooks/{id}/deliveries`.

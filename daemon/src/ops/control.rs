@@ -4,7 +4,10 @@
 //! - `backup`: the reply is a backup stream ([`super::backup`]) of a consistent snapshot;
 //! - `check`: the reply is `records N`, `waiting N` (webhook deliveries, bodies checked), then
 //!   one `problem ...` line per corrupt record or damaged body, then `end`;
-//! - `ping`: the reply is `pong` (is a daemon serving this data dir?).
+//! - `ping`: the reply is `pong` (is a daemon serving this data dir?);
+//! - `github`: the daemon checks each connected team's GitHub connection (`connection.rs`) and
+//!   replies one `check VERDICT NAME<TAB>DETAIL` line per verdict, then `end`. Only verdicts
+//!   cross the socket: the tokens stay in the daemon.
 //!
 //! An error is a reply starting with `ERR `.
 
@@ -79,6 +82,12 @@ async fn handle(mut stream: tokio::net::UnixStream, shared: Arc<Shared>) {
         }
     }
     let op = String::from_utf8_lossy(&line).trim().to_string();
+    if op == "github" {
+        // Async (it asks GitHub): answered here, not from the blocking thread below.
+        let text = github_reply(&shared).await;
+        let _ = tokio::io::AsyncWriteExt::write_all(&mut stream, text.as_bytes()).await;
+        return;
+    }
     // The reply is written from a blocking thread: a backup streams straight from the snapshot
     // to the socket, with no second copy of the store in memory.
     let Ok(stream) = stream.into_std() else {
@@ -128,6 +137,65 @@ fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> 
         "ping" => out.write_all(b"pong\n").map_err(|e| e.to_string()),
         other => Err(format!("unknown request {other:?}")),
     }
+}
+
+/// The `github` request's reply: each connected team's connection checks, as lines.
+async fn github_reply(shared: &Shared) -> String {
+    let c = &shared.connector;
+    let checks = match super::connection::daemon_teams(shared).await {
+        Ok(teams) => {
+            let cx = super::connection::Context {
+                api: &c.api,
+                web_url: &c.github.web_url,
+                public_url: c.public_url.as_deref(),
+            };
+            super::connection::run(&cx, &teams).await
+        }
+        Err(e) => return format!("ERR {}\n", e.replace('\n', " ")),
+    };
+    let mut text = String::new();
+    for ch in checks {
+        let clean = |s: &str| s.replace(['\n', '\t', '\r'], " ");
+        text.push_str(&format!(
+            "check {} {}\t{}\n",
+            ch.verdict.as_str(),
+            clean(&ch.name),
+            clean(&ch.detail)
+        ));
+    }
+    text.push_str("end\n");
+    text
+}
+
+/// Ask the running daemon to check each connected team's GitHub connection. `Ok(None)`: no
+/// daemon answers.
+pub fn github_checks(data_dir: &Path) -> Result<Option<Vec<super::doctor::Check>>, String> {
+    let Some(stream) = request(data_dir, "github") else {
+        return Ok(None);
+    };
+    let mut checks = Vec::new();
+    let mut ended = false;
+    for line in BufReader::new(stream).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        if let Some(e) = line.strip_prefix("ERR ") {
+            return Err(e.to_string());
+        } else if let Some(rest) = line.strip_prefix("check ") {
+            let bad = || format!("bad reply {line:?}");
+            let (verdict, rest) = rest.split_once(' ').ok_or_else(bad)?;
+            let (name, detail) = rest.split_once('\t').ok_or_else(bad)?;
+            checks.push(super::doctor::Check {
+                name: name.to_string(),
+                verdict: super::doctor::Verdict::parse(verdict).ok_or_else(bad)?,
+                detail: detail.to_string(),
+            });
+        } else if line == "end" {
+            ended = true;
+        }
+    }
+    if !ended {
+        return Err("the daemon's answer was cut short".into());
+    }
+    Ok(Some(checks))
 }
 
 /// Client side: `None` when no daemon serves this data dir's control socket.

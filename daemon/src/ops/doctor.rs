@@ -21,9 +21,28 @@ pub enum Verdict {
 
 #[derive(Debug, Clone)]
 pub struct Check {
-    pub name: &'static str,
+    pub name: String,
     pub verdict: Verdict,
     pub detail: String,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "fail",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Verdict> {
+        match text {
+            "ok" => Some(Verdict::Ok),
+            "warn" => Some(Verdict::Warn),
+            "fail" => Some(Verdict::Fail),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for Check {
@@ -40,13 +59,15 @@ impl std::fmt::Display for Check {
 pub struct Inputs {
     pub data_dir: PathBuf,
     pub socket: PathBuf,
+    /// GitHub's web host (links in verdicts) and API.
+    pub web_url: String,
     pub api_url: String,
     pub public_url: Option<String>,
 }
 
-fn check(name: &'static str, verdict: Verdict, detail: impl Into<String>) -> Check {
+pub(super) fn check(name: impl Into<String>, verdict: Verdict, detail: impl Into<String>) -> Check {
     Check {
-        name,
+        name: name.into(),
         verdict,
         detail: detail.into(),
     }
@@ -54,7 +75,8 @@ fn check(name: &'static str, verdict: Verdict, detail: impl Into<String>) -> Che
 
 /// Run every check, in order.
 pub fn run(inputs: &Inputs) -> Vec<Check> {
-    let mut out = vec![data_dir(inputs), key(inputs), store(inputs), socket(inputs)];
+    let (store_check, opened) = store(inputs);
+    let mut out = vec![data_dir(inputs), key(inputs), store_check, socket(inputs)];
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -63,7 +85,51 @@ pub fn run(inputs: &Inputs) -> Vec<Check> {
     out.push(reach);
     out.push(skew);
     out.push(runtime.block_on(webhook_url(inputs.public_url.as_deref())));
+    out.extend(connections(inputs, opened.as_ref(), &runtime));
     out
+}
+
+/// Each connected team's GitHub connection (`connection.rs`): by the running daemon, which
+/// holds the tokens, or here with the store `store()` opened when none runs.
+fn connections(
+    inputs: &Inputs,
+    opened: Option<&Store>,
+    runtime: &tokio::runtime::Runtime,
+) -> Vec<Check> {
+    const NAME: &str = "github connections";
+    match control::github_checks(&inputs.data_dir) {
+        Ok(Some(checks)) => return checks,
+        Ok(None) => {}
+        Err(e) => {
+            return vec![check(
+                NAME,
+                Verdict::Fail,
+                format!("the running daemon: {e}"),
+            )];
+        }
+    }
+    let Some(store) = opened else {
+        return vec![check(
+            NAME,
+            Verdict::Warn,
+            "not checked: the store could not be opened (see the store line)",
+        )];
+    };
+    let keyring = match crate::crypto::load_keyring(&inputs.data_dir, false) {
+        Ok((k, _)) => k,
+        Err(e) => return vec![check(NAME, Verdict::Warn, format!("not checked: {e}"))],
+    };
+    let teams = match super::connection::stored_teams(store, &keyring) {
+        Ok(t) => t,
+        Err(e) => return vec![check(NAME, Verdict::Fail, format!("the store: {e}"))],
+    };
+    let api = crate::github::Api::new(crate::github::http_client(), &inputs.api_url);
+    let cx = super::connection::Context {
+        api: &api,
+        web_url: &inputs.web_url,
+        public_url: inputs.public_url.as_deref(),
+    };
+    runtime.block_on(super::connection::run(&cx, &teams))
 }
 
 fn data_dir(inputs: &Inputs) -> Check {
@@ -127,7 +193,9 @@ fn key(inputs: &Inputs) -> Check {
     }
 }
 
-fn store(inputs: &Inputs) -> Check {
+/// The store check, and the store when this process opened it (no daemon running), for the
+/// connection checks.
+fn store(inputs: &Inputs) -> (Check, Option<Store>) {
     let verdict = |r: crate::store::Integrity, how: &str| {
         if r.problems.is_empty() {
             check(
@@ -153,29 +221,49 @@ fn store(inputs: &Inputs) -> Check {
         }
     };
     match control::check(&inputs.data_dir) {
-        Ok(Some(report)) => return verdict(report, "checked by the running daemon"),
+        Ok(Some(report)) => return (verdict(report, "checked by the running daemon"), None),
         Ok(None) => {}
-        Err(e) => return check("store", Verdict::Fail, format!("the running daemon: {e}")),
+        Err(e) => {
+            return (
+                check("store", Verdict::Fail, format!("the running daemon: {e}")),
+                None,
+            );
+        }
     }
     let dir = store_dir(&inputs.data_dir);
     if !dir.exists() {
-        return check(
-            "store",
-            Verdict::Warn,
-            format!("no store yet in {}", dir.display()),
+        return (
+            check(
+                "store",
+                Verdict::Warn,
+                format!("no store yet in {}", dir.display()),
+            ),
+            None,
         );
     }
     if let Err(e) = super::ensure_owner(&inputs.data_dir, "check it") {
-        return check("store", Verdict::Warn, format!("not checked: {e}"));
+        return (
+            check("store", Verdict::Warn, format!("not checked: {e}")),
+            None,
+        );
     }
-    match Store::open(&dir).and_then(|s| s.check_integrity()) {
-        Ok(report) => verdict(report, "no daemon running"),
-        Err(StoreError::Locked(_)) => check(
-            "store",
-            Verdict::Warn,
-            "held by a running tidemarkd whose control socket does not answer; not checked",
-        ),
-        Err(e) => check("store", Verdict::Fail, e.to_string()),
+    let opened = match Store::open(&dir) {
+        Ok(s) => s,
+        Err(StoreError::Locked(_)) => {
+            return (
+                check(
+                    "store",
+                    Verdict::Warn,
+                    "held by a running tidemarkd whose control socket does not answer; not checked",
+                ),
+                None,
+            );
+        }
+        Err(e) => return (check("store", Verdict::Fail, e.to_string()), None),
+    };
+    match opened.check_integrity() {
+        Ok(report) => (verdict(report, "no daemon running"), Some(opened)),
+        Err(e) => (check("store", Verdict::Fail, e.to_string()), Some(opened)),
     }
 }
 

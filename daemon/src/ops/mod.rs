@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod commands;
+pub mod connection;
 pub mod control;
 pub mod doctor;
 pub mod hardening;

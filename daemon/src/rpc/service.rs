@@ -118,6 +118,7 @@ impl Service {
             webhook_public_url: self.shared.connector.public_url.clone(),
             webhooks_pending: store.inbox_len(team.id).map_err(store_err)?,
             rate_budget: crate::sync::progress_now(&self.shared, team.id).budget,
+            member_changes: crate::webhooks::org_hook::member_changes(&self.shared, team.id),
         })
     }
 

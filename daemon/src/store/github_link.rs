@@ -181,6 +181,7 @@ impl Store {
         }
         w.remove(credential_key(team, Provider::Github));
         w.remove(github_key(team));
+        w.remove(super::org_hook::org_hook_key(team));
         let mut repos = 0;
         for key in self.scan_keys(Key::new(team, Kind::TrackedRepo))? {
             w.remove(key);

@@ -44,6 +44,8 @@ pub enum Kind {
     /// A tracked repository's GraphQL node id: how it is found again after a rename or a
     /// transfer (GitHub's REST description has no lookup by database id).
     RepoNode = 0x2a,
+    /// The team's organization webhook (or why it has none): one per team.
+    OrgHook = 0x29,
 }
 
 impl Kind {
@@ -71,6 +73,7 @@ impl Kind {
             Kind::HookHealth => "webhook health",
             Kind::PreviousWebhookSecret => "previous webhook secret",
             Kind::RepoNode => "repository node id",
+            Kind::OrgHook => "organization hook",
         }
     }
 }

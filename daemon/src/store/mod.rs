@@ -7,6 +7,7 @@ mod github_link;
 mod inbox;
 mod integrations;
 pub mod keys;
+mod org_hook;
 mod people;
 mod pulls;
 pub mod records;

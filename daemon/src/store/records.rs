@@ -316,3 +316,18 @@ pub struct PreviousWebhookSecret {
     pub secret: Ciphertext,
     pub until: i64,
 }
+
+/// The team's organization webhook (`organization` events: members added and removed), or why
+/// it has none. A record of its own (kind `OrgHook`, added without a schema change: a store
+/// without one simply has no organization hook yet). Deleted with the integration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgHook {
+    pub team_id: TeamId,
+    /// The organization it belongs to (an org hook is only ever the integration's org's).
+    pub organization_id: u64,
+    /// GitHub's id of the hook; None when there is none.
+    pub hook_id: Option<u64>,
+    /// Why there is none (no `admin:org_hook` scope, not an owner, GitHub refused), in words.
+    pub refused: Option<String>,
+    pub updated_at: i64,
+}

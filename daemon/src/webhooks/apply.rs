@@ -1,7 +1,8 @@
 //! Applying the inbox: each pull request a delivery names is read again from GitHub and stored
-//! whole, so deliveries in any order (or replayed) converge on GitHub's state; repository and
-//! membership events update what they name; pings mark the hook live. An entry leaves the
-//! inbox only once applied; a failure (GitHub down) leaves it for the next round.
+//! whole, so deliveries in any order (or replayed) converge on GitHub's state; repository
+//! events update what they name, `member` and the organization hook's `organization` events
+//! (members added, removed) re-read the org's members; pings mark the hook live. An entry
+//! leaves the inbox only once applied; a failure (GitHub down) leaves it for the next round.
 
 use super::parse::parse;
 use crate::rpc::Shared;
@@ -100,7 +101,14 @@ async fn apply_team(
                     prs.entry(repo).or_default().extend(numbers);
                 }
             }
-            "member" | "organization" | "membership" => members = true,
+            // A collaborator added to a repository (repository hooks), or a member added to
+            // or removed from the org (the organization hook): the org's members, re-read.
+            "member" => members = true,
+            "organization"
+                if matches!(d.action.as_deref(), Some("member_added" | "member_removed")) =>
+            {
+                members = true
+            }
             "repository" => {
                 if let Some(r) = &d.repository {
                     repos.insert(r.id);

@@ -1,10 +1,14 @@
 //! Self-healing after downtime: each hook's recent deliveries are listed on GitHub, the ones
 //! that failed and never reached us are asked for again (GitHub keeps 3 days; the next
-//! reconciliation sync covers anything older), and a hook deleted on GitHub's side is created
-//! again. Best effort: a failure here only means the periodic sync does the work.
+//! reconciliation sync covers anything older), a hook deleted on GitHub's side is created
+//! again, a hook with other events than [`EVENTS`] gets ours (`PATCH .../hooks/{id}`), and the
+//! organization hook is checked or created (`org_hook.rs`). Best effort: a failure here only
+//! means the periodic sync does the work.
 
+use super::EVENTS;
 use crate::rpc::Shared;
 use crate::store::{HookHealth, TeamId};
+use serde_json::json;
 
 /// GitHub keeps deliveries this long.
 const KEPT: i64 = 3 * 24 * 3600;
@@ -15,6 +19,8 @@ pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64),
     if shared.connector.public_url.is_none() {
         return Ok((0, 0, 0));
     }
+    // The organization hook: made again if deleted on GitHub, created if the token now may.
+    super::org_hook::ensure_logged(shared, team).await;
     let store = &shared.store;
     let token = crate::tokens::access_token(shared, team)
         .await
@@ -46,16 +52,39 @@ pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64),
                 repo_id: repo.github_repo_id,
                 ..HookHealth::default()
             });
-        let hook = match repo.webhook_id {
-            Some(id)
-                if api
-                    .hook_exists(&token, &repo.full_name, id)
-                    .await
-                    .map_err(|e| e.to_string())? =>
-            {
-                id
+        let on_github = match repo.webhook_id {
+            Some(id) => api
+                .hook(&token, &repo.full_name, id)
+                .await
+                .map_err(|e| e.to_string())?,
+            None => None,
+        };
+        let hook = match on_github {
+            Some(found) => {
+                // Made with another event list (an older tidemark's, or changed by hand on
+                // GitHub): set ours, so the hook gets exactly the events GitHub sends to
+                // repository hooks and we act on.
+                if !same_events(&found.events, EVENTS) {
+                    match api
+                        .update_hook(
+                            &token,
+                            &repo.full_name,
+                            found.id,
+                            &json!({ "events": EVENTS }),
+                        )
+                        .await
+                    {
+                        Ok(()) => {
+                            tracing::info!(team, repo = %repo.full_name, hook = found.id, was = ?found.events, "webhook events corrected")
+                        }
+                        Err(e) => {
+                            tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook events not corrected")
+                        }
+                    }
+                }
+                found.id
             }
-            _ => {
+            None => {
                 // Gone on GitHub's side (or never made): make it again.
                 match crate::webhooks::hooks::create(
                     shared,
@@ -123,6 +152,11 @@ pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64),
     }
     let _ = store.flush_async().await;
     Ok((missed_all, recovered_all, recreated_all))
+}
+
+/// The same events, in any order.
+pub fn same_events(have: &[String], want: &[&str]) -> bool {
+    have.len() == want.len() && want.iter().all(|w| have.iter().any(|h| h == w))
 }
 
 /// Heal every connected team, once (at start, after downtime).

@@ -1,6 +1,7 @@
 //! The webhooks tidemark creates on GitHub: one per tracked repository, pointing at the public
 //! URL (the tunnel's), signed with the integration's secret; deleted when the repository is
-//! untracked or the team disconnects.
+//! untracked or the team disconnects. (The organization hook is `org_hook.rs`'s; a rotation
+//! switches it too.)
 
 use super::EVENTS;
 use crate::crypto::Secret;
@@ -103,6 +104,11 @@ pub async fn rotate_secret(
             Ok(()) => report.hooks_updated += 1,
             Err(e) => report.hooks_failed.push(format!("{}: {e}", repo.full_name)),
         }
+    }
+    match super::org_hook::rotate(shared, team, &token, &new).await {
+        Ok(Some(_)) => report.hooks_updated += 1,
+        Ok(None) => {}
+        Err(e) => report.hooks_failed.push(e),
     }
     tracing::info!(
         team,

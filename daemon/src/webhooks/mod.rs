@@ -9,6 +9,7 @@ pub mod fuzz;
 pub mod heal;
 pub mod hooks;
 pub mod inbox;
+pub mod org_hook;
 pub mod parse;
 #[cfg(test)]
 mod proptests;
@@ -18,7 +19,11 @@ pub mod verify;
 use crate::rpc::Shared;
 use std::sync::Arc;
 
-/// Events tidemark asks its webhooks for.
+/// Events tidemark asks its repository webhooks for: only events GitHub sends to repository
+/// hooks (`member` is a collaborator added to the repository). `organization` and
+/// `membership` never reach a repository hook; member changes come through the organization
+/// hook ([`ORG_EVENTS`]) or the periodic sync. Hooks whose events differ are corrected when
+/// healed (`heal.rs`).
 pub const EVENTS: &[&str] = &[
     "pull_request",
     "pull_request_review",
@@ -26,6 +31,9 @@ pub const EVENTS: &[&str] = &[
     "repository",
     "member",
 ];
+
+/// Events tidemark asks its organization webhook for (`org_hook.rs`): members added and removed.
+pub const ORG_EVENTS: &[&str] = &["organization"];
 
 /// Open the webhook listener and start applying what arrives. Returns the bound address and
 /// what stops the listener gracefully.

@@ -82,6 +82,26 @@ pub fn unverified_repository_id(body: &[u8]) -> Option<u64> {
     Some(serde_json::from_slice::<Body>(body).ok()?.repository?.id)
 }
 
+/// The organization id an unverified body names when it names no repository (an organization
+/// hook's deliveries, e.g. the `ping` GitHub sends before we have stored the new hook's id):
+/// read only to pick the secret to verify it with.
+pub fn unverified_organization_id(body: &[u8]) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Org {
+        id: u64,
+    }
+    #[derive(Deserialize)]
+    struct Body {
+        repository: Option<serde::de::IgnoredAny>,
+        organization: Option<Org>,
+    }
+    let b = serde_json::from_slice::<Body>(body).ok()?;
+    if b.repository.is_some() {
+        return None;
+    }
+    Some(b.organization?.id)
+}
+
 #[derive(Deserialize, Default)]
 struct Named {
     #[serde(default)]
@@ -274,6 +294,25 @@ mod tests {
             br#"{"repository":{"id":"9"}}"#,
         ] {
             assert_eq!(unverified_repository_id(body), None);
+        }
+    }
+
+    #[test]
+    fn the_unverified_organization_id_only_without_a_repository() {
+        // An organization hook's delivery: no repository.
+        assert_eq!(
+            unverified_organization_id(
+                br#"{"action":"member_added","membership":{},"organization":{"id":7}}"#
+            ),
+            Some(7)
+        );
+        // A repository hook's delivery names its org too: the repository decides.
+        assert_eq!(
+            unverified_organization_id(br#"{"repository":{"id":9},"organization":{"id":7}}"#),
+            None
+        );
+        for body in [&b""[..], b"{}", br#"{"organization":{"id":"7"}}"#] {
+            assert_eq!(unverified_organization_id(body), None);
         }
     }
 }

@@ -9,7 +9,7 @@
 //! woken thread takes the first task), so a delivery could wait until another client hung up.
 
 use super::inbox::Writer;
-use super::parse::{check_signature, unverified_repository_id};
+use super::parse::{check_signature, unverified_organization_id, unverified_repository_id};
 use super::verify::parse_header;
 use crate::crypto::Secret;
 use crate::rpc::Shared;
@@ -39,8 +39,11 @@ struct HookIndex {
     built: Option<Instant>,
     /// `Connector::hooks_changed` when built: a rotation, connect or track makes it stale.
     generation: u64,
-    hooks: HashMap<u64, (TeamId, u64)>,
+    /// Hook id → (team, repository; None for the team's organization hook).
+    hooks: HashMap<u64, (TeamId, Option<u64>)>,
     repos: HashMap<u64, Vec<TeamId>>,
+    /// Organization id → the teams connected to it.
+    orgs: HashMap<u64, Vec<TeamId>>,
     /// The current secret, and the previous one during a rotation's grace period.
     secrets: HashMap<TeamId, Vec<Secret>>,
 }
@@ -277,7 +280,8 @@ impl Receiver {
         if event.is_empty() || guid.is_empty() || guid.len() > 100 || event.len() > 100 {
             return respond(400, "missing X-GitHub-Event or X-GitHub-Delivery\n");
         }
-        // Whose hook is it? By hook id, else by the repository the body names.
+        // Whose hook is it? By hook id, else by the repository (or, with none, the
+        // organization) the body names.
         let Some((team, repo_id, secrets)) = self.owner(&shared, hook_id, &body) else {
             tracing::warn!(?hook_id, event, "webhook for no tracked repository refused");
             return respond(401, "unknown hook\n");
@@ -294,7 +298,7 @@ impl Receiver {
             guid,
             event,
             hook_id,
-            repo_id: Some(repo_id),
+            repo_id,
             received_at: crate::store::now(),
             body,
         };
@@ -308,29 +312,35 @@ impl Receiver {
         }
     }
 
-    /// (team, repository, the team's webhook secrets) for a delivery.
+    /// (team, repository — None for an organization hook's —, the team's webhook secrets) for
+    /// a delivery.
     fn owner(
         &self,
         shared: &Shared,
         hook_id: Option<u64>,
         body: &[u8],
-    ) -> Option<(TeamId, u64, Vec<Secret>)> {
+    ) -> Option<(TeamId, Option<u64>, Vec<Secret>)> {
         let mut idx = self.index.lock().unwrap_or_else(|e| e.into_inner());
         let generation = shared.connector.hooks_generation();
         let stale = idx.generation != generation
             || idx
                 .built
                 .is_none_or(|t| t.elapsed() > Duration::from_secs(5));
-        let find = |idx: &HookIndex| -> Option<(TeamId, u64)> {
+        let find = |idx: &HookIndex| -> Option<(TeamId, Option<u64>)> {
             if let Some(found) = hook_id.and_then(|h| idx.hooks.get(&h)) {
                 return Some(*found);
             }
             // No hook id we know (GitHub pings a new hook before we have stored its id): the
-            // repository the body names (its id only; nothing else is read). The signature is
-            // still checked with that repository's team's secret.
-            let repo = unverified_repository_id(body)?;
-            let teams = idx.repos.get(&repo)?;
-            (teams.len() == 1).then(|| (teams[0], repo))
+            // repository the body names (its id only; nothing else is read), or for a body
+            // with no repository (an organization hook's) the organization. The signature is
+            // still checked with that team's secret.
+            if let Some(repo) = unverified_repository_id(body) {
+                let teams = idx.repos.get(&repo)?;
+                return (teams.len() == 1).then(|| (teams[0], Some(repo)));
+            }
+            let org = unverified_organization_id(body)?;
+            let teams = idx.orgs.get(&org)?;
+            (teams.len() == 1).then(|| (teams[0], None))
         };
         let mut found = find(&idx);
         if found.is_none() || stale {
@@ -383,10 +393,14 @@ fn build_index(shared: &Shared) -> HookIndex {
         }
         for r in shared.store.tracked_repos(team.id).unwrap_or_default() {
             if let Some(h) = r.webhook_id {
-                idx.hooks.insert(h, (team.id, r.github_repo_id));
+                idx.hooks.insert(h, (team.id, Some(r.github_repo_id)));
             }
             idx.repos.entry(r.github_repo_id).or_default().push(team.id);
         }
+        if let Some((_, h)) = super::org_hook::live(shared, team.id) {
+            idx.hooks.insert(h, (team.id, None));
+        }
+        idx.orgs.entry(g.organization_id).or_default().push(team.id);
     }
     idx
 }

@@ -63,6 +63,42 @@ pub async fn handle(shared: &Arc<Shared>, req: Request) -> Response {
                 Err(e) => world_error(e),
             }
         }
+        ("POST", ["tokens", "scopes"]) => {
+            // Change what the tokens of `login` (default: the viewer) may do, as if they had
+            // been granted these scopes: `{"login"?: "...", "scopes": ["read:user"]}`.
+            let Some(scopes) = fields["scopes"].as_array().map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect::<Vec<_>>()
+            }) else {
+                return bad("scopes: a list of scope names");
+            };
+            let mut w = shared.world_mut();
+            let user_id = match str_field(&fields, "login") {
+                Some(login) => match w.account_by_login(&login) {
+                    Ok(a) => a.id,
+                    Err(e) => return world_error(e),
+                },
+                None => w.viewer_id,
+            };
+            let mut n = 0;
+            for t in w.tokens.values_mut() {
+                if t.user_id == user_id && !t.revoked {
+                    t.scopes = scopes.clone();
+                    n += 1;
+                }
+            }
+            ok(json!({ "changed": n }))
+        }
+        ("POST", ["org"]) => {
+            // `{"oauth_app_restrictions": true}`: the org restricts OAuth apps (and has not
+            // approved ours): its REST resources answer GitHub's 403.
+            let mut w = shared.world_mut();
+            if let Some(on) = fields["oauth_app_restrictions"].as_bool() {
+                w.oauth_restricted = on;
+            }
+            ok(json!({ "oauth_app_restrictions": w.oauth_restricted }))
+        }
         ("POST", ["tokens", "revoke"]) => {
             let all = fields["all"].as_bool().unwrap_or(false);
             let token = str_field(&fields, "token");
@@ -127,9 +163,10 @@ fn mutate(shared: &Arc<Shared>, method: &str, segs: &[&str], f: &Value) -> Respo
                 }
             }
             ("DELETE", ["hooks", id]) => {
-                // Deleted on GitHub's side, with no event (as when an admin removes it).
+                // Deleted on GitHub's side, with no event (as when an admin removes it): a
+                // repository's hook or the organization's.
                 let id: u64 = id.parse().unwrap_or(0);
-                match w.hooks.remove(&id) {
+                match w.hooks.remove(&id).or_else(|| w.org_hooks.remove(&id)) {
                     Some(_) => Ok((json!({}), Vec::new())),
                     None => Err(WorldError::NotFound(format!("hook {id}"))),
                 }
@@ -161,6 +198,18 @@ fn repo_mutation(
             let name = str_field(f, "name")
                 .ok_or_else(|| WorldError::Invalid("name is required".into()))?;
             w.rename_repo(repo_id, &name, t).map(|ev| (none(), ev))
+        }
+        ("POST", ["collaborators"]) => {
+            // `{"login": "...", "permission": "admin" | "write"}`: the repository's hooks get
+            // `member` `added`.
+            let login = str_field(f, "login")
+                .ok_or_else(|| WorldError::Invalid("login is required".into()))?;
+            let admin = str_field(f, "permission").as_deref() == Some("admin");
+            w.add_collaborator(repo_id, &login, admin)
+                .map(|ev| (none(), ev))
+        }
+        ("DELETE", ["collaborators", login]) => {
+            w.remove_collaborator(repo_id, login).map(|ev| (none(), ev))
         }
         ("POST", ["archive"]) => w
             .set_archived(repo_id, f["archived"].as_bool().unwrap_or(true), t)
@@ -294,8 +343,22 @@ pub fn truth(w: &World) -> Value {
             })
         })
         .collect();
+    let org_hooks: Vec<Value> = w
+        .org_hooks
+        .values()
+        .map(|h| {
+            json!({
+                "id": h.id, "url": h.url, "content_type": h.content_type, "secret": h.secret,
+                "events": h.events, "active": h.active,
+            })
+        })
+        .collect();
     json!({
-        "org": { "id": org.id, "login": org.login, "name": org.name },
+        "org": {
+            "id": org.id, "login": org.login, "name": org.name,
+            "oauth_app_restrictions": w.oauth_restricted,
+        },
+        "org_hooks": org_hooks,
         "viewer_id": w.viewer_id,
         "accounts": accounts,
         "repos": repos,

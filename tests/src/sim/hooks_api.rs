@@ -1,6 +1,7 @@
 //! `/repos/{owner}/{repo}/hooks[/{id}[/config|/pings|/deliveries[/{id}[/attempts]]]]`: GitHub's
-//! repository webhooks API. Only org admins may manage hooks; anyone else (or a token without a
-//! hook scope) gets 404, as on GitHub.
+//! repository webhooks API. Only the repository's admins (the org's owners, and those made
+//! admins of it) may manage hooks; anyone else (or a token without a hook scope) gets 404, as
+//! on GitHub. Its request parsing and deliveries API are shared with `org_hooks.rs`.
 
 use super::Shared;
 use super::api::{Caller, DOCS};
@@ -9,7 +10,7 @@ use super::http::{Request, Response};
 use super::json;
 use super::rest::{not_found, paginate};
 use super::webhooks::Job;
-use super::world::{Delivery, Event, Hook, OrgRole, World};
+use super::world::{Delivery, Event, Hook, World};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
@@ -25,16 +26,16 @@ pub async fn handle(
     rest: &[&str],
 ) -> Response {
     let method = req.method.as_str();
-    if !allowed(shared, caller, method) {
+    if !allowed(shared, caller, repo_id, method) {
         return not_found().header("x-accepted-oauth-scopes", ACCEPTED_SCOPES);
     }
     let resp = route(shared, req, caller, repo_id, method, rest);
     resp.header("x-accepted-oauth-scopes", ACCEPTED_SCOPES)
 }
 
-/// An org admin with a scope that covers the method.
-fn allowed(shared: &Shared, caller: &Caller, method: &str) -> bool {
-    let admin = shared.world().members.get(&caller.user_id) == Some(&OrgRole::Admin);
+/// An admin of the repository with a scope that covers the method.
+fn allowed(shared: &Shared, caller: &Caller, repo_id: u64, method: &str) -> bool {
+    let admin = shared.world().is_repo_admin(caller.user_id, repo_id);
     let scopes: &[&str] = match method {
         "GET" | "HEAD" => &[
             "repo",
@@ -132,7 +133,7 @@ fn ping(shared: &Arc<Shared>, repo_id: u64, hook_id: u64, sender: u64) {
     }]);
 }
 
-fn body_json(req: &Request) -> Result<Map<String, Value>, Response> {
+pub(super) fn body_json(req: &Request) -> Result<Map<String, Value>, Response> {
     if req.body.is_empty() {
         return Ok(Map::new());
     }
@@ -146,7 +147,7 @@ fn body_json(req: &Request) -> Result<Map<String, Value>, Response> {
 }
 
 /// GitHub's 422 with one error.
-fn invalid(error: Value) -> Response {
+pub(super) fn invalid(error: Value) -> Response {
     Response::json(
         422,
         &json!({
@@ -159,7 +160,7 @@ fn invalid(error: Value) -> Response {
 }
 
 /// `events`, `add_events`, `remove_events`: a list of strings.
-fn string_list(v: &Value, field: &str) -> Result<Option<Vec<String>>, Response> {
+pub(super) fn string_list(v: &Value, field: &str) -> Result<Option<Vec<String>>, Response> {
     match v {
         Value::Null => Ok(None),
         Value::Array(a) if a.iter().all(Value::is_string) => Ok(Some(
@@ -174,14 +175,14 @@ fn string_list(v: &Value, field: &str) -> Result<Option<Vec<String>>, Response> 
 }
 
 /// A hook's `config` fields, validated. Absent fields are None.
-struct ConfigIn {
-    url: Option<String>,
-    content_type: Option<String>,
-    secret: Option<String>,
-    insecure_ssl: Option<String>,
+pub(super) struct ConfigIn {
+    pub(super) url: Option<String>,
+    pub(super) content_type: Option<String>,
+    pub(super) secret: Option<String>,
+    pub(super) insecure_ssl: Option<String>,
 }
 
-fn config_in(v: &Value) -> Result<ConfigIn, Response> {
+pub(super) fn config_in(v: &Value) -> Result<ConfigIn, Response> {
     let url = v["url"].as_str().map(String::from);
     if let Some(u) = &url {
         let parsed = url::Url::parse(u);
@@ -294,7 +295,7 @@ fn create(shared: &Arc<Shared>, req: &Request, caller: &Caller, repo_id: u64) ->
     resp
 }
 
-fn dedup(events: Vec<String>) -> Vec<String> {
+pub(super) fn dedup(events: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for e in events {
         if !out.contains(&e) {
@@ -387,7 +388,7 @@ fn update(shared: &Arc<Shared>, req: &Request, hook_id: u64, config_only: bool) 
     }
 }
 
-fn find_delivery(w: &World, hook_id: u64, id: u64) -> Option<Delivery> {
+pub(super) fn find_delivery(w: &World, hook_id: u64, id: u64) -> Option<Delivery> {
     w.deliveries
         .iter()
         .find(|d| d.id == id && d.hook_id == hook_id)
@@ -437,7 +438,7 @@ pub fn delivery_detail(d: &Delivery) -> Value {
 }
 
 /// Newest first, `per_page` (at most 100) at a time, continued with GitHub's opaque `cursor`.
-fn list_deliveries(shared: &Shared, req: &Request, hook_id: u64) -> Response {
+pub(super) fn list_deliveries(shared: &Shared, req: &Request, hook_id: u64) -> Response {
     let per_page = req
         .query("per_page")
         .and_then(|v| v.parse::<usize>().ok())
@@ -497,16 +498,19 @@ fn list_deliveries(shared: &Shared, req: &Request, hook_id: u64) -> Response {
 }
 
 /// `POST .../deliveries/{id}/attempts`: the same payload and GUID again, to the hook as it is now.
-fn redeliver(shared: &Arc<Shared>, hook_id: u64, delivery_id: u64) -> Response {
+pub(super) fn redeliver(shared: &Arc<Shared>, hook_id: u64, delivery_id: u64) -> Response {
     let job = {
         let w = shared.world();
         let Some(d) = find_delivery(&w, hook_id, delivery_id) else {
             return not_found();
         };
-        let hook = &w.hooks[&hook_id];
+        let Some(hook) = w.any_hook(hook_id) else {
+            return not_found();
+        };
         Job {
             hook_id,
             repo_id: d.repo_id,
+            org_id: w.org().id,
             url: hook.url.clone(),
             content_type: hook.content_type.clone(),
             secret: hook.secret.clone(),

@@ -486,6 +486,43 @@ pub fn hook(u: &Urls, w: &World, h: &Hook) -> Value {
     })
 }
 
+/// An organization hook as `/orgs/{org}/hooks` shows it (`org-hook`: no `test_url` or
+/// `last_response`).
+pub fn org_hook(u: &Urls, w: &World, h: &Hook) -> Value {
+    let api = format!("{}/orgs/{}/hooks/{}", u.api, w.org().login, h.id);
+    let mut config =
+        json!({ "content_type": h.content_type, "insecure_ssl": h.insecure_ssl, "url": h.url });
+    if h.secret.is_some() {
+        config["secret"] = Value::String("********".into());
+    }
+    json!({
+        "type": "Organization",
+        "id": h.id,
+        "name": "web",
+        "active": h.active,
+        "events": h.events,
+        "config": config,
+        "updated_at": iso(h.updated_at),
+        "created_at": iso(h.created_at),
+        "url": api,
+        "ping_url": format!("{api}/pings"),
+        "deliveries_url": format!("{api}/deliveries"),
+    })
+}
+
+/// `GET /user/memberships/orgs/{org}`: the caller's membership of the org.
+pub fn membership(u: &Urls, w: &World, a: &Account, role: &str) -> Value {
+    let org = w.org();
+    json!({
+        "url": format!("{}/orgs/{}/memberships/{}", u.api, org.login, a.login),
+        "state": "active",
+        "role": role,
+        "organization_url": format!("{}/orgs/{}", u.api, org.login),
+        "organization": org_simple(u, w),
+        "user": user(u, a),
+    })
+}
+
 /// Shallow-merge `extra`'s fields into `v`.
 pub fn merge(v: &mut Value, extra: Value) {
     if let (Value::Object(a), Value::Object(b)) = (v, extra) {

@@ -15,6 +15,7 @@ pub mod http;
 pub mod json;
 pub mod limits;
 pub mod oauth;
+pub mod org_hooks;
 pub mod rest;
 pub mod webhooks;
 pub mod world;

@@ -17,10 +17,48 @@ pub const PR_COMMITS_CAP: usize = 250;
 const FULL: u8 = 0;
 const LIST_ITEM: u8 = 1;
 
+/// GitHub's answer to an OAuth app's token on an organization that restricts OAuth apps.
+pub fn oauth_restricted(org: &str) -> Response {
+    Response::json(
+        403,
+        &json::error(
+            403,
+            &format!(
+                "Although you appear to have the correct authorization credentials, the `{org}` \
+                 organization has enabled OAuth App access restrictions, meaning that data access \
+                 to third-parties is limited. For more information on these restrictions, \
+                 including how to approve this app, visit \
+                 https://docs.github.com/articles/restricting-access-to-your-organization-s-data/"
+            ),
+            "https://docs.github.com/articles/restricting-access-to-your-organization-s-data/",
+        ),
+    )
+}
+
+/// Does this path read or change the organization's own resources (what OAuth App access
+/// restrictions guard)?
+fn org_resource(w: &World, segs: &[&str]) -> bool {
+    let org = &w.org().login;
+    match segs {
+        ["orgs", o, _, ..] | ["repos", o, ..] => o.eq_ignore_ascii_case(org),
+        ["repositories", ..] => true,
+        _ => false,
+    }
+}
+
 pub async fn handle(shared: &Arc<Shared>, req: &Request, caller: &Caller) -> Response {
     let segs = req.segments();
     let method = req.method.as_str();
+    {
+        let w = shared.world();
+        if w.oauth_restricted && org_resource(&w, &segs) {
+            return oauth_restricted(&w.org().login);
+        }
+    }
     match (method, segs.as_slice()) {
+        (_, ["orgs", org, "hooks", rest @ ..]) if is_org(&shared.world(), org) => {
+            super::org_hooks::handle(shared, req, caller, rest).await
+        }
         (_, ["repos", owner, repo, "hooks", rest @ ..]) => {
             let repo_id = {
                 let w = shared.world();
@@ -49,6 +87,17 @@ fn get(shared: &Shared, req: &Request, caller: &Caller, segs: &[&str]) -> Respon
             }
             paginate(shared, req, orgs)
         }
+        ["user", "memberships", "orgs", org] => {
+            let me = w.account(caller.user_id);
+            if is_org(&w, org) {
+                match w.members.get(&caller.user_id) {
+                    Some(role) => Response::json(200, &json::membership(u, &w, me, role.as_str())),
+                    None => not_found(),
+                }
+            } else {
+                not_found()
+            }
+        }
         // A bot's login comes percent-encoded (`dependabot%5Bbot%5D`), as in its `url`.
         ["users", login] => match w.account_by_login(&json::decode_login(login)) {
             Ok(a) => Response::json(200, &json::user_full(u, a, &w)),
@@ -75,7 +124,9 @@ fn get(shared: &Shared, req: &Request, caller: &Caller, segs: &[&str]) -> Respon
         // GitHub's by-id form: the repository wherever it moved or however it was renamed.
         ["repositories", id, rest @ ..] => {
             match id.parse::<u64>().ok().and_then(|id| w.repos.get(&id)) {
-                Some(r) if can_see(caller, r.private) => repo_get(shared, &w, req, r.id, rest),
+                Some(r) if can_see(caller, r.private) => {
+                    repo_get(shared, &w, req, caller, r.id, rest)
+                }
                 _ => not_found(),
             }
         }
@@ -84,7 +135,7 @@ fn get(shared: &Shared, req: &Request, caller: &Caller, segs: &[&str]) -> Respon
                 Ok(id) => id,
                 Err(r) => return r,
             };
-            repo_get(shared, &w, req, repo_id, rest)
+            repo_get(shared, &w, req, caller, repo_id, rest)
         }
         _ => not_found(),
     }
@@ -126,16 +177,41 @@ fn org_repos(shared: &Shared, w: &World, req: &Request, caller: &Caller) -> Resp
     }
     let items = repos
         .iter()
-        .map(|r| json::repo(&shared.urls, w, r))
+        .map(|r| with_permissions(json::repo(&shared.urls, w, r), w, caller, r.id))
         .collect();
     paginate(shared, req, items)
 }
 
-fn repo_get(shared: &Shared, w: &World, req: &Request, repo_id: u64, rest: &[&str]) -> Response {
+/// A repository's `permissions` as the caller has them: everything for its admins (the org's
+/// owners and those made admins of it), write for other members, read for anyone else.
+fn with_permissions(mut v: Value, w: &World, caller: &Caller, repo_id: u64) -> Value {
+    let admin = w.is_repo_admin(caller.user_id, repo_id);
+    let member = w.members.contains_key(&caller.user_id);
+    v["permissions"] = serde_json::json!({
+        "admin": admin,
+        "maintain": admin,
+        "push": admin || member,
+        "triage": admin || member,
+        "pull": true,
+    });
+    v
+}
+
+fn repo_get(
+    shared: &Shared,
+    w: &World,
+    req: &Request,
+    caller: &Caller,
+    repo_id: u64,
+    rest: &[&str],
+) -> Response {
     let u = &shared.urls;
     let repo = &w.repos[&repo_id];
     match rest {
-        [] => Response::json(200, &json::repo_full(u, w, repo)),
+        [] => Response::json(
+            200,
+            &with_permissions(json::repo_full(u, w, repo), w, caller, repo_id),
+        ),
         ["pulls"] => list_pulls(shared, w, req, repo_id),
         ["pulls", n, tail @ ..] => {
             let Ok(number) = n.parse::<u64>() else {

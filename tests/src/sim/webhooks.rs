@@ -7,14 +7,14 @@
 //! the order their events happened (one queue per hook). Payloads are rendered when the event is
 //! dispatched, under the world lock, so they show the world right after the change.
 //!
-//! Organization hooks are not modelled, so `organization` events (`member_added`, ...) are not
-//! sent; repository hooks get `member` events instead (see `World::member_events`).
+//! Organization-level events (`organization`: members added and removed) go to the
+//! organization's hooks only, never to a repository's, as on GitHub.
 
 pub mod payloads;
 
 use super::Shared;
 use super::clock;
-use super::world::{Delivery, Event};
+use super::world::{Delivery, Event, ORG_LEVEL};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::collections::HashMap;
@@ -44,7 +44,10 @@ pub fn signature_256(secret: &str, body: &[u8]) -> String {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub hook_id: u64,
+    /// The repository, or [`ORG_LEVEL`] for an organization hook's delivery.
     pub repo_id: u64,
+    /// The organization's id, for `X-GitHub-Hook-Installation-Target-ID` of an org hook's.
+    pub org_id: u64,
     pub url: String,
     /// `json` or `form`.
     pub content_type: String,
@@ -81,15 +84,20 @@ impl Job {
             ("X-GitHub-Delivery".into(), self.guid.clone()),
             ("X-GitHub-Event".into(), self.event.clone()),
             ("X-GitHub-Hook-ID".into(), self.hook_id.to_string()),
-            (
-                "X-GitHub-Hook-Installation-Target-ID".into(),
-                self.repo_id.to_string(),
-            ),
-            (
-                "X-GitHub-Hook-Installation-Target-Type".into(),
-                "repository".into(),
-            ),
         ];
+        let (target_id, target_type) = if self.repo_id == ORG_LEVEL {
+            (self.org_id, "organization")
+        } else {
+            (self.repo_id, "repository")
+        };
+        h.push((
+            "X-GitHub-Hook-Installation-Target-ID".into(),
+            target_id.to_string(),
+        ));
+        h.push((
+            "X-GitHub-Hook-Installation-Target-Type".into(),
+            target_type.into(),
+        ));
         // Signed only when the hook has a secret, as on GitHub.
         if let Some(secret) = self.secret.as_deref().filter(|s| !s.is_empty()) {
             h.push(("X-Hub-Signature-256".into(), signature_256(secret, body)));
@@ -259,7 +267,11 @@ fn record(shared: &Shared, job: &Job, o: Outcome) {
         let mut w = shared.world();
         let id = w.next_id(crate::sim::world::IdKind::Delivery);
         let ok = (200..300).contains(&o.status_code);
-        if let Some(hook) = w.hooks.get_mut(&job.hook_id) {
+        let hook = match w.hooks.get_mut(&job.hook_id) {
+            Some(h) => Some(h),
+            None => w.org_hooks.get_mut(&job.hook_id),
+        };
+        if let Some(hook) = hook {
             hook.last_response = Some(if ok {
                 (o.status_code, "active".into(), "OK".into())
             } else {
@@ -313,8 +325,15 @@ pub fn dispatch(shared: &Arc<Shared>, events: Vec<Event>) {
         let only_hook = (event.name == "ping")
             .then(|| event.payload["hook_id"].as_u64())
             .flatten();
-        let hooks: Vec<_> = w
-            .hooks_of(event.repo_id)
+        // Repository hooks hear of their repository's events; organization-level events go
+        // to the organization's hooks alone.
+        let candidates: Vec<&super::world::Hook> = if event.repo_id == ORG_LEVEL {
+            w.org_hooks.values().collect()
+        } else {
+            w.hooks_of(event.repo_id).collect()
+        };
+        let hooks: Vec<_> = candidates
+            .into_iter()
             .filter(|h| h.wants(&event.name))
             .filter(|h| only_hook.is_none_or(|id| h.id == id))
             .cloned()
@@ -328,6 +347,7 @@ pub fn dispatch(shared: &Arc<Shared>, events: Vec<Event>) {
                 jobs.push(Job {
                     hook_id: hook.id,
                     repo_id: event.repo_id,
+                    org_id: w.org().id,
                     url: hook.url.clone(),
                     content_type: hook.content_type.clone(),
                     secret: hook.secret.clone(),
@@ -374,6 +394,7 @@ mod tests {
         Job {
             hook_id: 7,
             repo_id: 9,
+            org_id: 3,
             url: "http://127.0.0.1:1/hook".into(),
             content_type: content_type.into(),
             secret: secret.map(String::from),

@@ -133,3 +133,156 @@ fn doctor_gives_a_verdict_per_check_and_fails_on_what_is_wrong() {
     assert_eq!(verdict(&out, "store"), "fail", "{out}");
     assert!(out.contains("unknown kind 0x7f"), "{out}");
 }
+
+fn sim_control(sim: &Sim, path: &str, body: serde_json::Value) {
+    block_on(async {
+        let r = reqwest::Client::new()
+            .post(format!("{}{path}", sim.url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "POST {path}: {}", r.status());
+    });
+}
+
+/// The detail of the line about `name`.
+fn detail<'a>(out: &'a str, name: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| {
+            let (head, rest) = l.split_once(':')?;
+            head.ends_with(name).then_some(rest.trim())
+        })
+        .unwrap_or_else(|| panic!("no {name} line in\n{out}"))
+}
+
+/// On a real connection: the token's scopes, admin on each tracked repository and the org's
+/// OAuth App access restrictions, each with what to do; by the running daemon (which holds the
+/// token) and with the daemon stopped. No token in the output.
+#[test]
+fn doctor_checks_each_github_connection_and_says_what_to_do() {
+    use tidemark_tests::harness::{
+        connect, connect_team_and_track_all, first_sync_and_hooks, free_port, small_org_sim,
+        use_simulator_with_webhooks,
+    };
+    let sim = small_org_sim(2, 3, 4);
+    let port = free_port();
+    let public_url = format!("http://127.0.0.1:{port}");
+    let sandbox = Sandbox::new();
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
+        let addr = format!("127.0.0.1:{port}");
+        use_simulator_with_webhooks(cmd, &sim, &addr, &addr);
+    });
+    tidemark_tests::harness::block_on_shared(async {
+        let client = connect(&daemon.socket).await.unwrap();
+        connect_team_and_track_all(&client, "platform")
+            .await
+            .unwrap();
+        let team = tidemark_protocol::TeamRef::Name("platform".into());
+        first_sync_and_hooks(&client, team, |r| r.webhook_id.is_some())
+            .await
+            .unwrap();
+    });
+    let tokens: Vec<String> = sim.world().tokens.keys().cloned().collect();
+    let no_token = |out: &str| {
+        for t in &tokens {
+            assert!(!out.contains(t.as_str()), "a token in the output:\n{out}");
+        }
+    };
+    let (scopes, admin, access) = (
+        "token scopes [platform]",
+        "repo admin [platform]",
+        "oauth app access [platform]",
+    );
+
+    let (ok, out) = doctor(&sandbox, &sim, &public_url);
+    assert!(ok, "{out}");
+    no_token(&out);
+    for name in [scopes, admin, access] {
+        assert_eq!(verdict(&out, name), "ok", "{name}:\n{out}");
+    }
+    assert!(detail(&out, scopes).contains("no admin:org_hook"), "{out}");
+
+    // A token without repo and read:org.
+    sim_control(
+        &sim,
+        "/_sim/tokens/scopes",
+        json!({ "scopes": ["read:user"] }),
+    );
+    let (ok, out) = doctor(&sandbox, &sim, &public_url);
+    assert!(!ok, "{out}");
+    assert_eq!(verdict(&out, scopes), "fail", "{out}");
+    let d = detail(&out, scopes);
+    assert!(d.contains("lacks repo and read:org"), "{d}");
+    assert!(
+        d.contains("reconnect: tidemark connect github --team platform"),
+        "{d}"
+    );
+    sim_control(
+        &sim,
+        "/_sim/tokens/scopes",
+        json!({ "scopes": ["repo", "read:org", "read:user"] }),
+    );
+
+    // The connected user is an admin of one tracked repository only.
+    let viewer = sim.viewer_login();
+    let (first, second) = {
+        let w = sim.world();
+        let mut names = w.repos.values().map(|r| r.name.clone());
+        (names.next().unwrap(), names.next().unwrap())
+    };
+    sim_control(
+        &sim,
+        "/_sim/members",
+        json!({ "login": viewer, "role": "member" }),
+    );
+    sim_control(
+        &sim,
+        &format!("/_sim/repos/{first}/collaborators"),
+        json!({ "login": viewer, "permission": "admin" }),
+    );
+    let (ok, out) = doctor(&sandbox, &sim, &public_url);
+    assert!(ok, "a warning alone does not fail: {out}");
+    assert_eq!(verdict(&out, admin), "warn", "{out}");
+    let d = detail(&out, admin);
+    assert!(
+        d.contains(&format!("is not an admin of acme/{second}")),
+        "{d}"
+    );
+    assert!(!d.contains(&format!("acme/{first}")), "{d}");
+    assert!(d.contains("ask an org owner"), "{d}");
+
+    // The org restricts OAuth apps.
+    sim_control(&sim, "/_sim/org", json!({ "oauth_app_restrictions": true }));
+    let (ok, out) = doctor(&sandbox, &sim, &public_url);
+    assert!(!ok, "{out}");
+    assert_eq!(verdict(&out, access), "fail", "{out}");
+    let approve = format!(
+        "an org owner must approve the app: {}/organizations/acme/settings/oauth_application_policy",
+        sim.url()
+    );
+    assert!(detail(&out, access).contains(&approve), "{out}");
+    assert!(
+        detail(&out, admin).contains("the organization restricts OAuth apps"),
+        "{out}"
+    );
+    no_token(&out);
+
+    // Daemon stopped: doctor reads the token from the store itself; same verdicts.
+    assert!(daemon.stop().success());
+    let (ok, out) = doctor(&sandbox, &sim, &public_url);
+    assert!(!ok, "{out}");
+    assert!(out.contains("no daemon running"), "{out}");
+    assert_eq!(verdict(&out, access), "fail", "{out}");
+    assert!(detail(&out, access).contains(&approve), "{out}");
+    no_token(&out);
+    sim_control(
+        &sim,
+        "/_sim/org",
+        json!({ "oauth_app_restrictions": false }),
+    );
+    let (_, out) = doctor(&sandbox, &sim, &public_url);
+    assert_eq!(verdict(&out, access), "ok", "{out}");
+    assert_eq!(verdict(&out, scopes), "ok", "{out}");
+    assert_eq!(verdict(&out, admin), "warn", "{out}");
+}

@@ -287,8 +287,15 @@ async fn repository_and_member_events() {
         json!({ "name": "renamed" }),
     )
     .await;
+    // An org member added: no repository hook hears of it (organization hooks do).
     gh.control("/_sim/members", json!({ "login": "new-person" }))
         .await;
+    // A collaborator added to the repository: `member`.
+    gh.control(
+        "/_sim/repos/renamed/collaborators",
+        json!({ "login": "new-person", "permission": "write" }),
+    )
+    .await;
     gh.control("/_sim/repos/renamed/archive", json!({ "archived": true }))
         .await;
     gh.control("/_sim/repos/renamed/archive", json!({ "archived": false }))
@@ -317,6 +324,10 @@ async fn repository_and_member_events() {
 
     assert_eq!(got[2].event(), "member");
     assert_eq!(bodies[2]["action"], "added");
+    assert_eq!(
+        bodies[2]["changes"],
+        json!({ "permission": { "to": "write" } })
+    );
     assert_eq!(bodies[2]["member"]["login"], "new-person");
     assert_has(&bodies[2]["member"], USER_FIELDS, "member");
     assert_eq!(

@@ -111,6 +111,7 @@ pub async fn connect_github(args: ConnectGithub, endpoint: &Endpoint) -> Result<
         },
         org: args.org.clone(),
         replace: false,
+        org_hook: args.org_hook,
     };
     let started = match conn.github_connect(request.clone()).await {
         Err(ClientError::Rpc(RpcError::AlreadyExists(what))) => {

@@ -263,6 +263,9 @@ pub fn status(teams: &[TeamStatus]) -> String {
                 "  Webhooks: off (no public URL: start tidemarkd with --public-url); changes arrive by periodic sync only\n",
             ),
         }
+        if let Some(how) = &status.member_changes {
+            let _ = writeln!(out, "  Member changes: {how}");
+        }
         out.push_str("  Integrations:\n");
         if status.integrations.is_empty() {
             out.push_str("    none\n");
@@ -365,6 +368,7 @@ mod tests {
 Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
   12 members, 340 pull requests
   Webhooks: GitHub calls https://tidemark.example.com; 0 waiting to be applied
+  Member changes: with the periodic sync (no organization hook: needs the admin:org_hook scope and an org owner; reconnect with --org-hook)
   Integrations:
     github
       organization: acme (#4821)
@@ -382,6 +386,19 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
     acme/infra  paused    error     2025-01-04 08:00 UTC  (GitHub answered 404: repository not found)
 ";
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn status_says_when_member_changes_arrive_live() {
+        let mut team = fixtures::team_status();
+        team.member_changes = Some(tidemark_protocol::MemberChanges::Live { org_hook_id: 77 });
+        let out = status(&[team.clone()]);
+        assert!(
+            out.contains("  Member changes: live (organization hook #77)\n"),
+            "{out}"
+        );
+        team.member_changes = None;
+        assert!(!status(&[team]).contains("Member changes"));
     }
 
     #[test]

@@ -320,6 +320,7 @@ impl Tidemark for FakeDaemon {
             webhook_public_url: None,
             webhooks_pending: 0,
             rate_budget: vec![],
+            member_changes: None,
         });
         Ok(team)
     }

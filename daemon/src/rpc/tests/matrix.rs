@@ -115,6 +115,7 @@ pub fn probes(t: &Target) -> Vec<TidemarkRequest> {
                 method: ConnectMethod::Web,
                 org: None,
                 replace: true,
+                org_hook: false,
             },
         },
         Q::GithubConnectStatus {
@@ -226,6 +227,7 @@ async fn users_of_team_a_learn_and_change_nothing_of_team_b() {
                     method: ConnectMethod::Web,
                     org: None,
                     replace: true,
+                    org_hook: false,
                 },
             },
         )

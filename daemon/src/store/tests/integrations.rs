@@ -401,3 +401,62 @@ fn reencrypt_all_reports_undecryptable_secrets_and_leaves_them_alone() {
     assert_eq!((again.already_current, again.failed.len()), (3, 1));
     assert!(env.store.credential(b, Provider::Github).unwrap().is_some());
 }
+
+/// The organization hook record: kept per team, refused for an org the team is not connected
+/// to, removed with the connection, and known to the integrity check.
+#[test]
+fn an_org_hook_record_lives_and_dies_with_the_connection() {
+    let e = env();
+    let team = e.store.create_team("platform", None).unwrap().id;
+    let hook = OrgHook {
+        team_id: team,
+        organization_id: 77,
+        hook_id: Some(123),
+        refused: None,
+        updated_at: 1_700_000_000,
+    };
+    assert!(matches!(
+        e.store.put_org_hook(&hook),
+        Err(StoreError::NotFound(_))
+    ));
+    e.store
+        .create_credential(
+            &e.keys,
+            team,
+            NewCredential {
+                provider: Provider::Github,
+                access_token: Secret::new("gho_abc"),
+                refresh_token: None,
+                token_expires_at: None,
+                scopes: vec!["admin:org_hook".into()],
+                connected_by: None,
+            },
+        )
+        .unwrap();
+    e.store
+        .create_github_integration(
+            &e.keys,
+            team,
+            NewGitHubIntegration {
+                organization_slug: "acme".into(),
+                organization_id: 77,
+                webhook_secret: Secret::new("whs"),
+            },
+        )
+        .unwrap();
+    e.store.put_org_hook(&hook).unwrap();
+    assert_eq!(e.store.org_hook(team).unwrap(), Some(hook.clone()));
+    let integrity = e.store.check_integrity().unwrap();
+    assert!(integrity.problems.is_empty(), "{:?}", integrity.problems);
+    // Another org's hook is refused.
+    assert!(
+        e.store
+            .put_org_hook(&OrgHook {
+                organization_id: 78,
+                ..hook
+            })
+            .is_err()
+    );
+    e.store.disconnect_github(team, false).unwrap();
+    assert_eq!(e.store.org_hook(team).unwrap(), None);
+}

@@ -1,6 +1,8 @@
 //! Webhook bodies in GitHub's shapes, field for field as in `@octokit/webhooks-examples`:
-//! `pull_request`, `pull_request_review`, `push`, `repository`, `member` and `ping`. Every body has
-//! `repository`, `organization` (the simulator's repositories all belong to its org) and `sender`.
+//! `pull_request`, `pull_request_review`, `push`, `repository`, `member` and `ping`, and for
+//! organization hooks `organization` and their `ping`. Every repository hook's body has
+//! `repository`, `organization` (the simulator's repositories all belong to its org) and
+//! `sender`; an organization hook's has no `repository`.
 //!
 //! Where webhooks differ from REST: a review's `state` is lowercase and its `body` is null when
 //! empty; the pull request inside a `pull_request_review` body has no `merged`, `additions`,
@@ -10,7 +12,7 @@
 
 use crate::sim::clock::iso;
 use crate::sim::json::{self, Urls};
-use crate::sim::world::{Account, Commit, Event, Pull, Repo, World};
+use crate::sim::world::{Account, Commit, Event, ORG_LEVEL, Pull, Repo, World};
 use serde_json::{Value, json};
 
 /// GitHub lists at most this many commits in a `push` body (the compare API has the rest).
@@ -36,6 +38,9 @@ const ZEN: &[&str] = &[
 
 /// The body for `event`, or None when what it names is gone (a pull request of a deleted repo).
 pub fn render(u: &Urls, w: &World, event: &Event) -> Option<Value> {
+    if event.repo_id == ORG_LEVEL {
+        return org_level(u, w, event);
+    }
     let repo = w
         .repos
         .get(&event.repo_id)
@@ -117,6 +122,37 @@ pub fn render(u: &Urls, w: &World, event: &Event) -> Option<Value> {
     }
     body["organization"] = json::org_simple(u, w);
     Some(body)
+}
+
+/// An organization hook's body: `organization` (`member_added`, `member_removed`) or its
+/// `ping`. No `repository`; `organization` and `sender` as always.
+fn org_level(u: &Urls, w: &World, event: &Event) -> Option<Value> {
+    let p = &event.payload;
+    let mut body = match event.name.as_str() {
+        "organization" => {
+            let member = w.accounts.get(&p["member_id"].as_u64()?)?;
+            let org = w.org();
+            json!({
+                "action": p["action"],
+                "membership": {
+                    "url": format!("{}/orgs/{}/memberships/{}", u.api, org.login, member.login),
+                    "state": "active",
+                    "role": p["role"].as_str().unwrap_or("member"),
+                    "organization_url": format!("{}/orgs/{}", u.api, org.login),
+                    "user": json::user(u, member),
+                },
+            })
+        }
+        "ping" => {
+            let hook_id = p["hook_id"].as_u64()?;
+            let hook = w.org_hooks.get(&hook_id)?;
+            let zen = ZEN[(hook_id as usize) % ZEN.len()];
+            json!({ "zen": zen, "hook_id": hook_id, "hook": json::org_hook(u, w, hook) })
+        }
+        _ => p.clone(),
+    };
+    body["organization"] = json::org_simple(u, w);
+    Some(with_sender(body, u, w, p["sender_id"].as_u64()))
 }
 
 /// `sender`: the account (the viewer when the event does not say who).
@@ -320,10 +356,22 @@ mod tests {
         events.extend(ev);
         events.extend(w.dismiss_review(repo_id, n, rid, 1_760_000_400).unwrap());
         events.extend(w.merge_pull(repo_id, n, &p[0], 1_760_000_500).unwrap());
-        events.extend(
-            w.add_member("newcomer", crate::sim::world::OrgRole::Member, 0)
-                .unwrap(),
+        let newcomer = w
+            .add_member("newcomer", crate::sim::world::OrgRole::Member, 0)
+            .unwrap();
+        // An org member added: the org's hooks hear of it, no repository's.
+        assert!(
+            newcomer.iter().all(|e| e.repo_id == ORG_LEVEL),
+            "{newcomer:?}"
         );
+        let org = render(&u, &w, &newcomer[0]).unwrap();
+        assert_eq!(
+            keys(&org),
+            ["action", "membership", "organization", "sender"]
+        );
+        assert_eq!(org["action"], "member_added");
+        assert_eq!(org["membership"]["user"]["login"], "newcomer");
+        events.extend(w.add_collaborator(repo_id, "newcomer", false).unwrap());
         events.extend(w.rename_repo(repo_id, "other-name", 1_760_000_600).unwrap());
         for e in events.iter().filter(|e| e.repo_id == repo_id) {
             let b = render(&u, &w, e).unwrap_or_else(|| panic!("{} renders", e.name));

@@ -12,11 +12,11 @@ mod model;
 mod mutations;
 
 pub use model::{
-    Account, Commit, Delivery, Event, Hook, Org, OrgRole, Pull, Repo, Review, ReviewState,
-    TimelineEvent, TimelineKind, Token, new_commit, sha_for,
+    Account, Commit, Delivery, Event, Hook, ORG_LEVEL, Org, OrgRole, Pull, Repo, Review,
+    ReviewState, TimelineEvent, TimelineKind, Token, new_commit, sha_for,
 };
 pub use mutations::NewPull;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorldError {
@@ -52,6 +52,15 @@ pub struct World {
     /// Pull requests by (repo id, number).
     pub pulls: BTreeMap<(u64, u64), Pull>,
     pub hooks: BTreeMap<u64, Hook>,
+    /// Organization webhooks by id (`org_hooks.rs`); their `repo_id` is [`ORG_LEVEL`]. They
+    /// get the org's `organization` events, which repository hooks never do.
+    pub org_hooks: BTreeMap<u64, Hook>,
+    /// Repository admins besides the org's owners (who administer every repository):
+    /// (repository id, account id). Only admins may manage a repository's hooks.
+    pub repo_admins: BTreeSet<(u64, u64)>,
+    /// The org has OAuth App access restrictions on (and has not approved the app): OAuth
+    /// tokens get GitHub's 403 on its REST resources.
+    pub oauth_restricted: bool,
     pub deliveries: Vec<Delivery>,
     pub tokens: HashMap<String, Token>,
     /// Other organizations the people belong to (no repositories): they make `/user/orgs`
@@ -169,5 +178,20 @@ impl World {
 
     pub fn hooks_of(&self, repo_id: u64) -> impl Iterator<Item = &Hook> {
         self.hooks.values().filter(move |h| h.repo_id == repo_id)
+    }
+
+    /// An owner of the org (role `admin`, as GitHub calls owners).
+    pub fn is_owner(&self, account: u64) -> bool {
+        self.members.get(&account) == Some(&OrgRole::Admin)
+    }
+
+    /// May `account` administer the repository (and so manage its hooks)?
+    pub fn is_repo_admin(&self, account: u64, repo_id: u64) -> bool {
+        self.is_owner(account) || self.repo_admins.contains(&(repo_id, account))
+    }
+
+    /// A repository hook or an organization hook.
+    pub fn any_hook(&self, id: u64) -> Option<&Hook> {
+        self.hooks.get(&id).or_else(|| self.org_hooks.get(&id))
     }
 }

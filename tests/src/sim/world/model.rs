@@ -195,7 +195,7 @@ impl Pull {
     }
 }
 
-/// A repository webhook.
+/// A repository webhook, or an organization webhook (`repo_id` [`ORG_LEVEL`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hook {
     pub id: u64,
@@ -243,7 +243,12 @@ pub struct Delivery {
     pub response_body: String,
 }
 
-/// A webhook GitHub would send: event name, payload, and the repository whose hooks get it.
+/// The `repo_id` of an organization-level event (`organization`: it goes to the org's hooks,
+/// never to a repository's) and of an organization hook. Real ids start far above it.
+pub const ORG_LEVEL: u64 = 0;
+
+/// A webhook GitHub would send: event name, payload, and the repository whose hooks get it
+/// ([`ORG_LEVEL`]: the organization's hooks).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub name: String,

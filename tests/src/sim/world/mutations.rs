@@ -2,8 +2,8 @@
 //! webhook events GitHub would send for it; `webhooks.rs` renders them when it delivers.
 
 use super::{
-    Account, Event, OrgRole, Pull, Repo, Review, ReviewState, TimelineEvent, TimelineKind, World,
-    WorldError, WorldResult, new_commit, sha_for,
+    Account, Event, ORG_LEVEL, OrgRole, Pull, Repo, Review, ReviewState, TimelineEvent,
+    TimelineKind, World, WorldError, WorldResult, new_commit, sha_for,
 };
 
 /// What the control API needs to open a pull request.
@@ -59,27 +59,56 @@ impl World {
         Ok(self.member_events("member_removed", id, role))
     }
 
-    /// `organization` events go to org hooks, which the simulator does not model; `member`
-    /// events go to each repository's hooks, so a repo hook learns of membership changes.
+    /// GitHub tells the organization's hooks (never a repository's): `organization` with
+    /// `member_added` or `member_removed`.
     fn member_events(&self, action: &str, id: u64, role: OrgRole) -> Vec<Event> {
-        let repo_action = if action == "member_added" {
-            "added"
+        vec![Event {
+            name: "organization".into(),
+            repo_id: ORG_LEVEL,
+            payload: serde_json::json!({
+                "action": action,
+                "member_id": id,
+                "role": role.as_str(),
+            }),
+        }]
+    }
+
+    /// Make `login` a collaborator of a repository (`admin`: also its admin); its hooks get
+    /// `member` `added`, as on GitHub.
+    pub fn add_collaborator(
+        &mut self,
+        repo_id: u64,
+        login: &str,
+        admin: bool,
+    ) -> WorldResult<Vec<Event>> {
+        self.repo_mut(repo_id)?;
+        let id = self.account_by_login(login)?.id;
+        if admin {
+            self.repo_admins.insert((repo_id, id));
         } else {
-            "removed"
-        };
-        self.repos
-            .values()
-            .filter(|r| !r.archived)
-            .map(|r| Event {
-                name: "member".into(),
-                repo_id: r.id,
-                payload: serde_json::json!({
-                    "action": repo_action,
-                    "member_id": id,
-                    "role": role.as_str(),
-                }),
-            })
-            .collect()
+            self.repo_admins.remove(&(repo_id, id));
+        }
+        Ok(vec![Event {
+            name: "member".into(),
+            repo_id,
+            payload: serde_json::json!({
+                "action": "added",
+                "member_id": id,
+                "role": if admin { "admin" } else { "write" },
+            }),
+        }])
+    }
+
+    /// Remove a collaborator: its hooks get `member` `removed`.
+    pub fn remove_collaborator(&mut self, repo_id: u64, login: &str) -> WorldResult<Vec<Event>> {
+        self.repo_mut(repo_id)?;
+        let id = self.account_by_login(login)?.id;
+        self.repo_admins.remove(&(repo_id, id));
+        Ok(vec![Event {
+            name: "member".into(),
+            repo_id,
+            payload: serde_json::json!({ "action": "removed", "member_id": id }),
+        }])
     }
 
     pub fn create_repo(
