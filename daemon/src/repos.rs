@@ -126,6 +126,14 @@ pub async fn track(shared: &Shared, team: TeamId, names: &[String]) -> Result<Ve
             Err(e) => return Err(store_err(e)),
         }
     }
+    let nodes: Vec<(u64, String)> = new
+        .iter()
+        .filter_map(|r| Some((r.id, r.node_id.clone()?)))
+        .collect();
+    shared
+        .store
+        .put_repo_node_ids(team, &nodes)
+        .map_err(store_err)?;
     shared.store.flush_async().await.map_err(store_err)?;
     // With a public URL, each new repository gets its webhook; a failure is recorded on the
     // repository (periodic syncs still cover it).

@@ -75,12 +75,15 @@ fn everything_the_daemon_sends_github_is_in_githubs_published_descriptions() {
     let sim = small_org_sim(2, 8, 4);
     let port = free_port();
     let sandbox = Sandbox::new();
-    let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
-        let addr = format!("127.0.0.1:{port}");
-        use_simulator_with_webhooks(cmd, &sim, &addr, &addr);
-        // The browser flow's secret, so disconnect revokes the token too.
-        cmd.env("GITHUB_CLIENT_SECRET", &sim.shared.config.client_secret);
-    });
+    let start = |n: usize| {
+        Daemon::start_with(&sandbox, n, |cmd| {
+            let addr = format!("127.0.0.1:{port}");
+            use_simulator_with_webhooks(cmd, &sim, &addr, &addr);
+            // The browser flow's secret, so disconnect revokes the token too.
+            cmd.env("GITHUB_CLIENT_SECRET", &sim.shared.config.client_secret);
+        })
+    };
+    let daemon = start(0);
     let client = block_on(async {
         let client = connect(&daemon.socket).await.unwrap();
         connect_team_and_track_all(&client, "platform")
@@ -154,6 +157,17 @@ fn everything_the_daemon_sends_github_is_in_githubs_published_descriptions() {
             .running
         {}
     });
+    // A restart: self-healing checks each hook and asks for its recent deliveries.
+    daemon.stop();
+    let daemon = start(1);
+    let client = block_on(connect(&daemon.socket)).unwrap();
+    wait_until(Duration::from_secs(30), "self-healing to list deliveries", || {
+        sim.recorded()
+            .endpoints
+            .keys()
+            .any(|k| k.ends_with("/deliveries"))
+            .then_some(())
+    });
     block_on(client.github_disconnect(ctx(), team(), false))
         .unwrap()
         .unwrap();
@@ -191,5 +205,5 @@ fn everything_the_daemon_sends_github_is_in_githubs_published_descriptions() {
         operations
     );
     assert!(recorded.graphql.len() >= 5, "{:?}", recorded.graphql.keys());
-    assert!(operations.len() >= 8, "{operations:?}");
+    assert!(operations.len() >= 9, "{operations:?}");
 }

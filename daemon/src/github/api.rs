@@ -154,12 +154,6 @@ impl Api {
         self.get_json(&format!("/repos/{full_name}"), token).await
     }
 
-    /// One repository by id (`GET /repositories/{id}`): its current name after a rename or a
-    /// transfer.
-    pub async fn repo_by_id(&self, token: &Secret, id: u64) -> Result<Repo, GitHubError> {
-        self.get_json(&format!("/repositories/{id}"), token).await
-    }
-
     /// Create a repository webhook; returns its id.
     pub async fn create_hook(
         &self,

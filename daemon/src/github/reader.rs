@@ -8,15 +8,16 @@
 //! any form returns [`ReadError::TooBig`] so the caller asks for less; 5xx, resets and broken
 //! answers are retried a few times with backoff.
 
+use super::GitHubError;
 use super::budget::Budget;
 use super::graphql::documents::{self, FollowUp, RepoPage};
 use super::graphql::nodes::{
-    Commit, Lenient, Member, MembersData, PullRequest, PullRequestRest, RepoPulls, Review,
+    Commit, Lenient, Member, MembersData, PullRequest, PullRequestRest, RepoPulls, RepositoryNode,
+    Review,
 };
 use super::graphql::{Answer, GraphQl};
-use super::types::Repo;
-use super::{Api, GitHubError};
 use crate::crypto::Secret;
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -57,8 +58,22 @@ pub struct FullPullRequest {
     pub commits: Vec<Commit>,
 }
 
+/// Where a tracked repository is now, by [`Reader::repository`].
+#[derive(Debug, Clone)]
+pub enum RepoNow {
+    /// Its node id, id and name today.
+    Found(RepositoryNode),
+    /// Its node id answers nothing: deleted, or no longer visible to the token.
+    Gone,
+    /// Not found under its stored name, and its node id is not known yet: renamed or deleted,
+    /// tidemark cannot tell until a sync has learned the node id.
+    NotUnderName,
+}
+
 /// One repository's page of a [`Reader::pages`] query.
 pub struct PullPage {
+    /// The repository's node id (what finds it again after a rename).
+    pub repo_node_id: String,
     /// The pull requests that read (others are counted in [`Reader::skipped`]).
     pub pulls: Vec<PullRequest>,
     /// How many GitHub sent, readable or not.
@@ -69,7 +84,6 @@ pub struct PullPage {
 
 pub struct Reader<'a> {
     gql: GraphQl,
-    api: Api,
     token: Secret,
     budget: &'a Budget,
     on_wait: Box<dyn Fn(i64) + Send + Sync + 'a>,
@@ -77,10 +91,14 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(http: reqwest::Client, api: Api, token: Secret, budget: &'a Budget) -> Reader<'a> {
+    pub fn new(
+        http: reqwest::Client,
+        api_url: &str,
+        token: Secret,
+        budget: &'a Budget,
+    ) -> Reader<'a> {
         Reader {
-            gql: GraphQl::new(http, api.base()),
-            api,
+            gql: GraphQl::new(http, api_url),
             token,
             budget,
             on_wait: Box::new(|_| {}),
@@ -232,6 +250,7 @@ impl<'a> Reader<'a> {
                         let conn = repo.pull_requests;
                         let received = conn.nodes.len();
                         Ok(PullPage {
+                            repo_node_id: repo.id,
                             pulls: self.readable("a pull request", conn.nodes),
                             received,
                             has_next: conn.page_info.has_next_page,
@@ -396,14 +415,40 @@ impl<'a> Reader<'a> {
         Ok(partials.into_iter().map(|p| p.full).collect())
     }
 
-    /// A repository by its id (REST: GraphQL has no lookup by database id). None: GitHub
-    /// answers 404 (deleted, or no longer visible to the token).
-    pub async fn repository_by_id(&self, id: u64) -> Result<Option<Repo>, ReadError> {
-        match self.api.repo_by_id(&self.token, id).await {
-            Ok(repo) => Ok(Some(repo)),
-            Err(GitHubError::Status { status: 404, .. }) => Ok(None),
-            Err(GitHubError::Unauthorized) => Err(ReadError::Unauthorized),
-            Err(e) => Err(ReadError::GitHub(e)),
+    /// Where a repository is now: by its node id when known (kept across renames and
+    /// transfers), else by its stored name. GitHub's REST description has no lookup by
+    /// database id, so this is GraphQL.
+    pub async fn repository(
+        &self,
+        node_id: Option<&str>,
+        full_name: &str,
+    ) -> Result<RepoNow, ReadError> {
+        let (query, vars, field) = match node_id {
+            Some(id) => {
+                let (q, v) = documents::repository_by_node(id);
+                (q, v, "node")
+            }
+            None => {
+                let (owner, name) = full_name.split_once('/').unwrap_or(("", full_name));
+                let (q, v) = documents::repository_by_name(owner, name);
+                (q, v, "repository")
+            }
+        };
+        let answer = self.query(&query, vars).await?;
+        let node = answer.data.get(field).filter(|n| !n.is_null());
+        match node {
+            Some(n) if field == "repository" || n["__typename"] == "Repository" => {
+                let repo = RepositoryNode::deserialize(n).map_err(|e| {
+                    ReadError::GitHub(GitHubError::Decode {
+                        what: "a repository".into(),
+                        reason: e.to_string(),
+                    })
+                })?;
+                Ok(RepoNow::Found(repo))
+            }
+            // Null (with GitHub's NOT_FOUND error), or a node that is no repository.
+            _ if node_id.is_some() => Ok(RepoNow::Gone),
+            _ => Ok(RepoNow::NotUnderName),
         }
     }
 }

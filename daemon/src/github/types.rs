@@ -35,6 +35,9 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Repo {
     pub id: u64,
+    /// The GraphQL node id: kept across renames and transfers.
+    #[serde(default)]
+    pub node_id: Option<String>,
     pub full_name: String,
     #[serde(default)]
     pub private: bool,

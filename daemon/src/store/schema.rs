@@ -13,6 +13,10 @@
 //!   v4 store holds are moved into the spool, and their `DeliverySeen` removed, by
 //!   `Store::load_inbox` on every open (a backup's waiting deliveries arrive the same way);
 //!   the upgrade itself only bumps the version.
+//! - v6: two record kinds an older daemon does not know: a tracked repository's GraphQL node id
+//!   (`RepoNode`, learned at the next sync) and a team's organization hook (`OrgHook`). Nothing
+//!   to convert: the bump is there so that an older tidemarkd refuses such a store (and its
+//!   backups) with a clear message instead of calling the records corrupt.
 //!
 //! An upgrade runs as one batch together with the version bump, so a crash during it leaves the
 //! old version, intact, and the next start upgrades again.
@@ -23,7 +27,7 @@ use super::{Result, Store, StoreError, decode};
 use crate::crypto::Ciphertext;
 use serde::{Deserialize, Serialize};
 
-pub const CURRENT_SCHEMA: u32 = 5;
+pub const CURRENT_SCHEMA: u32 = 6;
 
 const VERSION_NAME: &[u8] = b"schema_version";
 
@@ -66,6 +70,7 @@ pub(super) fn check_and_upgrade(store: &Store) -> Result<()> {
             2 => upgrade_v2_to_v3(store)?,
             3 => upgrade_v3_to_v4(store)?,
             4 => upgrade_v4_to_v5(store)?,
+            5 => upgrade_v5_to_v6(store)?,
             other => {
                 return Err(StoreError::NotOurs {
                     path: store.path().to_path_buf(),
@@ -222,6 +227,12 @@ fn upgrade_v3_to_v4(store: &Store) -> Result<()> {
 fn upgrade_v4_to_v5(store: &Store) -> Result<()> {
     let mut w = store.writer();
     w.put_raw(version_key(), &5u32.to_be_bytes());
+    w.commit()
+}
+
+fn upgrade_v5_to_v6(store: &Store) -> Result<()> {
+    let mut w = store.writer();
+    w.put_raw(version_key(), &6u32.to_be_bytes());
     w.commit()
 }
 

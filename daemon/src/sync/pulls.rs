@@ -41,6 +41,8 @@ pub struct RepoWalk {
     pub first: u32,
     pub done: bool,
     pub failed: Option<String>,
+    /// The repository's node id is in the store (checked once per sync).
+    pub node_id_stored: bool,
 }
 
 impl RepoWalk {
@@ -74,6 +76,7 @@ impl RepoWalk {
             newest: None,
             done: false,
             failed: None,
+            node_id_stored: false,
         }
     }
 }
@@ -159,6 +162,14 @@ pub async fn sync_pull_requests(run: &Run<'_>, walks: &mut [RepoWalk]) -> Result
                     continue;
                 }
             };
+            if !walk.node_id_stored {
+                // What finds the repository again after a rename (stored only when it changed).
+                run.shared.store.put_repo_node_ids(
+                    run.team,
+                    &[(walk.repo.github_repo_id, page.repo_node_id.clone())],
+                )?;
+                walk.node_id_stored = true;
+            }
             let mut pulls = page.pulls;
             let floor = walk
                 .cursor

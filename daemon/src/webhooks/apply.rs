@@ -5,6 +5,7 @@
 //! leaves the inbox only once applied; a failure (GitHub down) leaves it for the next round.
 
 use super::parse::parse;
+use crate::github::reader::RepoNow;
 use crate::rpc::Shared;
 use crate::store::{HookHealth, InboxEntry, SyncStatus, TeamId};
 use crate::sync::pulls::{RepoWalk, fetch_pull_requests};
@@ -188,6 +189,9 @@ async fn apply_team(
 
 /// A tracked repository's sync error once GitHub no longer has it.
 pub(super) const DELETED: &str = "deleted on GitHub";
+/// ... and when it is gone from its name before tidemark learned its node id.
+const NOT_UNDER_NAME: &str = "not found on GitHub under this name (renamed, transferred or \
+     deleted before tidemark learned its node id): track it again under its new name";
 
 /// The open pull requests of `repo` that hold any of `shas`.
 fn pulls_with_commits(
@@ -221,19 +225,35 @@ pub(super) async fn repository_changed(
     repo: u64,
 ) -> Result<(), SyncError> {
     let store = &shared.store;
-    if store.tracked_repo(team, repo)?.is_none() {
+    let Some(tracked) = store.tracked_repo(team, repo)? else {
         return Ok(());
-    }
+    };
     // Through the one reader the sync uses: the team's budget and GitHub's retry policy.
     let budget = shared.syncs.budget(team);
     let (progress, _) = tokio::sync::watch::channel(crate::sync::idle_progress());
     let run = Run::for_team(shared, team, &budget, &progress).await?;
-    match run.reader.repository_by_id(repo).await? {
-        Some(now) => {
-            store.rename_tracked_repo(team, repo, &now.full_name)?;
+    let node = store.repo_node_id(team, repo)?;
+    match run
+        .reader
+        .repository(node.as_deref(), &tracked.full_name)
+        .await?
+    {
+        RepoNow::Found(now) if now.database_id == repo => {
+            store.rename_tracked_repo(team, repo, &now.name_with_owner)?;
+            store.put_repo_node_ids(team, &[(repo, now.id)])?;
         }
-        None => {
+        RepoNow::Gone => {
             store.set_repo_sync_status(team, repo, SyncStatus::Error, Some(DELETED.into()))?;
+        }
+        // Another repository answers to the name now, or none does, and the node id that
+        // would tell a rename from a deletion is not known yet (a store from before it).
+        RepoNow::Found(_) | RepoNow::NotUnderName => {
+            store.set_repo_sync_status(
+                team,
+                repo,
+                SyncStatus::Error,
+                Some(NOT_UNDER_NAME.into()),
+            )?;
         }
     }
     Ok(())

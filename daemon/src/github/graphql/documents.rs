@@ -85,7 +85,7 @@ pub fn pull_request_pages(pages: &[RepoPage<'_>]) -> (String, Value) {
         vars.insert(format!("c{slot}"), json!(page.after));
         let direction = if page.descending { "DESC" } else { "ASC" };
         body.push_str(&format!(
-            "  r{slot}: repository(owner: $o{slot}, name: $n{slot}) {{ pullRequests(first: {}, after: $c{slot}, orderBy: {{field: UPDATED_AT, direction: {direction}}}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...Pr }} }} }}\n",
+            "  r{slot}: repository(owner: $o{slot}, name: $n{slot}) {{ id pullRequests(first: {}, after: $c{slot}, orderBy: {{field: UPDATED_AT, direction: {direction}}}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...Pr }} }} }}\n",
             page.first
         ));
     }
@@ -111,6 +111,28 @@ pub fn pull_requests_by_number(owner: &str, name: &str, numbers: &[u64]) -> (Str
         pr_fragments()
     );
     (query, json!({ "o": owner, "n": name }))
+}
+
+const REPOSITORY_FIELDS: &str = "id databaseId nameWithOwner";
+
+/// A repository by its node id: found whatever it is called now (renamed, transferred).
+pub fn repository_by_node(node_id: &str) -> (String, Value) {
+    (
+        format!(
+            "query RepositoryByNode($id: ID!) {{\n  rateLimit {{ cost remaining resetAt }}\n  node(id: $id) {{ __typename ... on Repository {{ {REPOSITORY_FIELDS} }} }}\n}}"
+        ),
+        json!({ "id": node_id }),
+    )
+}
+
+/// A repository by its name (a store that has not learned its node id yet).
+pub fn repository_by_name(owner: &str, name: &str) -> (String, Value) {
+    (
+        format!(
+            "query RepositoryByName($o: String!, $n: String!) {{\n  rateLimit {{ cost remaining resetAt }}\n  repository(owner: $o, name: $n) {{ {REPOSITORY_FIELDS} }}\n}}"
+        ),
+        json!({ "o": owner, "n": name }),
+    )
 }
 
 /// The rest of one pull request's reviews and/or commits, from where its last page ended.
@@ -188,6 +210,8 @@ pub fn examples() -> Vec<(&'static str, String, Value)> {
         reviews_after: None,
         commits_after: Some("Y29t"),
     };
+    let (node_q, node_v) = repository_by_node("R_kgDOA");
+    let (name_q, name_v) = repository_by_name("acme", "web");
     let (both_q, both_v) = follow_ups(&[both]);
     let (reviews_q, reviews_v) = follow_ups(&[reviews_only]);
     let (commits_q, commits_v) = follow_ups(&[commits_only]);
@@ -198,6 +222,8 @@ pub fn examples() -> Vec<(&'static str, String, Value)> {
         ("follow-ups: reviews and commits", both_q, both_v),
         ("follow-ups: reviews", reviews_q, reviews_v),
         ("follow-ups: commits", commits_q, commits_v),
+        ("repository by node id", node_q, node_v),
+        ("repository by name", name_q, name_v),
     ]
 }
 

@@ -209,7 +209,18 @@ pub struct PullRequest {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RepoPulls {
+    /// The repository's node id.
+    pub id: String,
     pub pull_requests: Connection<PullRequest>,
+}
+
+/// A repository as `repository_by_node` and `repository_by_name` read it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepositoryNode {
+    pub id: String,
+    pub database_id: u64,
+    pub name_with_owner: String,
 }
 
 /// A follow-up's `node(id:) { ... on PullRequest { reviews commits } }`.

@@ -25,7 +25,7 @@ fn write_raw(dir: &Path, fill: impl FnOnce(&sled::Db)) {
 fn a_fresh_store_gets_the_current_schema_and_keeps_it() {
     let env = env();
     assert_eq!(stored_version(&env.store), Some(CURRENT_SCHEMA));
-    assert_eq!(CURRENT_SCHEMA, 5);
+    assert_eq!(CURRENT_SCHEMA, 6);
     let path = env.dir.path().to_path_buf();
     let Env { store, dir, .. } = env;
     drop(store);
