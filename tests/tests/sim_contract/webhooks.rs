@@ -103,10 +103,29 @@ async fn every_webhook_the_simulator_sends_matches_githubs_schema() {
         json!({ "user": "renovate[bot]", "state": "commented", "body": "" }),
     )
     .await;
+    // Org members come and go (organization events, which repository hooks never get); a
+    // repository's collaborators are its `member` events.
     gh.control("/_sim/members", json!({ "login": "newcomer" }))
         .await;
     gh.control("/_sim/members", json!({ "login": "boss", "role": "admin" }))
         .await;
+    for name in [&repo, &doomed] {
+        let collaborators = format!("/_sim/repos/{name}/collaborators");
+        gh.control(&collaborators, json!({ "login": "newcomer" }))
+            .await;
+        gh.control(
+            &collaborators,
+            json!({ "login": "boss", "permission": "admin" }),
+        )
+        .await;
+        let r = gh
+            .http
+            .delete(gh.url(&format!("{collaborators}/newcomer")))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
     let r = gh
         .http
         .delete(gh.url("/_sim/members/newcomer"))
