@@ -106,6 +106,25 @@ fn overview_while_syncing_with_errors() {
     snapshot("tab_overview_syncing", &state);
 }
 
+/// What GitHub sent that the sync could not read is said on the overview, never hidden.
+#[test]
+fn overview_says_what_the_sync_skipped() {
+    let mut state = team();
+    assert!(!render(&state, 100, 30).contains("skipped"));
+    let mut done = fixtures::sync_steps().pop().unwrap();
+    done.skipped = 3;
+    send(
+        &mut state,
+        [Event::Reply(Reply::Watched {
+            team: 1,
+            seq: 2,
+            result: Ok(Box::new((done, fixtures::team_status()))),
+        })],
+    );
+    let screen = render(&state, 100, 30);
+    assert!(screen.contains("3 skipped, see the log"), "{screen}");
+}
+
 #[test]
 fn repos() {
     let mut state = team();

@@ -164,6 +164,11 @@ fn sync(frame: &mut Frame, area: Rect, sync: Option<&SyncProgress>, now: i64, th
             crate::timefmt::duration(left)
         )));
     }
+    if sync.skipped > 0 {
+        // What GitHub sent that could not be read: said, never hidden (the log names each).
+        first
+            .push(Span::from(format!(" · {} skipped, see the log", sync.skipped)).fg(theme.warn()));
+    }
     lines.push(Line::from(first));
     let budget: Vec<String> = sync
         .budget
