@@ -17,9 +17,9 @@ if (!nodeModules || !outDir) {
 }
 const readJson = (rel) => JSON.parse(fs.readFileSync(path.join(nodeModules, rel), 'utf8'));
 
-// REST operations kept: every one tidemarkd calls, the ones its simulator serves, and the
-// organization-level ones on their way. (GET /repositories/{id}, which tidemarkd also calls,
-// is not in GitHub's description: it answers as GET /repos/{owner}/{repo}.)
+// REST operations kept: every one tidemarkd calls and the ones its simulator serves. (Not
+// GET /repositories/{id}: it is not in GitHub's description, so tidemarkd finds a renamed
+// repository by its GraphQL node id instead.)
 const OPERATIONS = [
   ['get', '/'], // tidemarkd doctor: is GitHub there, and its Date
   ['get', '/rate_limit'],
@@ -33,7 +33,9 @@ const OPERATIONS = [
   ['get', '/orgs/{org}/hooks'],
   ['post', '/orgs/{org}/hooks'],
   ['get', '/orgs/{org}/hooks/{hook_id}'],
+  ['patch', '/orgs/{org}/hooks/{hook_id}'],
   ['delete', '/orgs/{org}/hooks/{hook_id}'],
+  ['patch', '/orgs/{org}/hooks/{hook_id}/config'],
   ['get', '/repos/{owner}/{repo}'],
   ['get', '/repos/{owner}/{repo}/pulls'],
   ['get', '/repos/{owner}/{repo}/pulls/{pull_number}'],

@@ -11,7 +11,7 @@ use tidemark_protocol::TeamRef;
 use tidemark_tests::contract;
 use tidemark_tests::harness::{
     Daemon, Sandbox, all_pull_requests, block_on_shared as block_on, connect,
-    connect_team_and_track_all, ctx, first_sync_and_hooks, free_port, small_org_sim,
+    connect_team_and_track_all_with, ctx, first_sync_and_hooks, free_port, small_org_sim,
     use_simulator_with_webhooks, wait_until,
 };
 use tidemark_tests::sim::Sim;
@@ -86,13 +86,30 @@ fn everything_the_daemon_sends_github_is_in_githubs_published_descriptions() {
     let daemon = start(0);
     let client = block_on(async {
         let client = connect(&daemon.socket).await.unwrap();
-        connect_team_and_track_all(&client, "platform")
+        // With `admin:org_hook` (the viewer owns the org): an organization hook too.
+        connect_team_and_track_all_with(&client, "platform", true)
             .await
             .unwrap();
         first_sync_and_hooks(&client, team(), |r| r.webhook_id.is_some())
             .await
             .unwrap();
         client
+    });
+    wait_until(Duration::from_secs(30), "the organization hook", || {
+        sim.recorded()
+            .endpoints
+            .contains_key("POST /orgs/{org}/hooks")
+            .then_some(())
+    });
+    // A member joins: GitHub tells the organization hook, the daemon reads the members again.
+    let members_before = block_on(client.members(ctx(), team()))
+        .unwrap()
+        .unwrap()
+        .len();
+    control(&sim, "/_sim/members", json!({"login": "newcomer"}));
+    wait_until(Duration::from_secs(30), "the new member by webhook", || {
+        let members = block_on(client.members(ctx(), team())).unwrap().unwrap();
+        (members.len() > members_before).then_some(())
     });
 
     // Webhook-driven re-reads: a new pull request too big for one page (follow-ups of its
