@@ -185,7 +185,7 @@ async fn rest_answers_are_shaped_as_github_documents_them() {
 
     // Repositories (public, private, archived), by name and by id, and their pull requests in
     // every state, each with its reviews and commits.
-    for (id, name) in &repos {
+    for (_, name) in &repos {
         c.call("GET", &format!("/repos/{org}/{name}"), None, 200)
             .await;
         let pulls = c
