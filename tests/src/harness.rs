@@ -311,6 +311,24 @@ pub fn small_org_sim(repos: usize, prs_per_repo: usize, members: usize) -> crate
     .expect("the simulator starts")
 }
 
+/// POST `body` to the simulator's control API (`/_sim/...`); panics unless it answers 2xx.
+pub fn sim_control(
+    sim: &crate::sim::Sim,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    block_on_shared(async {
+        let r = reqwest::Client::new()
+            .post(format!("{}{path}", sim.url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "POST {path}: {}", r.status());
+        r.json().await.unwrap()
+    })
+}
+
 /// A loopback port free a moment ago (for a URL that must be known before the daemon starts).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

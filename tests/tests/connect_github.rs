@@ -8,7 +8,8 @@ use tidemark_protocol::{
     SecretState, TeamRef, TidemarkClient,
 };
 use tidemark_tests::harness::{
-    self, Daemon, Sandbox, block_on_shared as block_on, connect, ctx, use_simulator,
+    self, Daemon, Sandbox, block_on_shared as block_on, connect, ctx, sim_control as control,
+    use_simulator,
 };
 
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
@@ -29,19 +30,6 @@ fn sim() -> Sim {
         "127.0.0.1:0",
     )
     .unwrap()
-}
-
-fn control(sim: &Sim, path: &str, body: Value) -> Value {
-    block_on(async {
-        let r = reqwest::Client::new()
-            .post(format!("{}{path}", sim.url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "POST {path}: {}", r.status());
-        r.json().await.unwrap()
-    })
 }
 
 struct Setup {

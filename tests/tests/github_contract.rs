@@ -5,32 +5,18 @@
 //! with deprecated fields refused, and every REST call it made is found among the operations
 //! of GitHub's committed OpenAPI description. A document or call added later cannot slip past.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 use tidemark_protocol::TeamRef;
 use tidemark_tests::contract;
 use tidemark_tests::harness::{
     Daemon, Sandbox, all_pull_requests, block_on_shared as block_on, connect,
-    connect_team_and_track_all_with, ctx, first_sync_and_hooks, free_port, small_org_sim,
-    use_simulator_with_webhooks, wait_until,
+    connect_team_and_track_all_with, ctx, first_sync_and_hooks, free_port, sim_control as control,
+    small_org_sim, use_simulator_with_webhooks, wait_until,
 };
-use tidemark_tests::sim::Sim;
 
 fn team() -> TeamRef {
     TeamRef::Name("platform".into())
-}
-
-fn control(sim: &Sim, path: &str, body: Value) -> Value {
-    block_on(async {
-        let r = reqwest::Client::new()
-            .post(format!("{}{path}", sim.url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "POST {path}: {}", r.status());
-        r.json().await.unwrap()
-    })
 }
 
 /// Every document the daemon can build, one of each shape, holds to the schema: no simulator

@@ -8,10 +8,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 use tidemark_tests::harness::{
-    Daemon, Sandbox, bin, block_on, use_simulator_with_webhooks, wait_until,
+    Daemon, Sandbox, bin, sim_control as control, use_simulator_with_webhooks, wait_until,
 };
 use tidemark_tests::harness::{free_port, small_org_sim};
-use tidemark_tests::sim::Sim;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -119,19 +118,6 @@ fn cli(socket: &Path, args: &[&str]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-fn control(sim: &Sim, path: &str, body: Value) -> Value {
-    block_on(async {
-        let r = reqwest::Client::new()
-            .post(format!("{}{path}", sim.url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "POST {path}: {}", r.status());
-        r.json().await.unwrap()
-    })
 }
 
 #[test]

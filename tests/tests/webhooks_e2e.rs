@@ -8,7 +8,8 @@ use std::time::Duration;
 use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, TeamRef, TidemarkClient};
 use tidemark_tests::harness::{
     Daemon, Sandbox, block_on_shared as block_on, connect, connect_team_and_track_all, ctx,
-    files_containing, first_sync_and_hooks, use_simulator_with_webhooks, wait_until,
+    files_containing, first_sync_and_hooks, sim_control as control, use_simulator_with_webhooks,
+    wait_until,
 };
 use tidemark_tests::harness::{all_pull_requests, free_port, small_org_sim};
 use tidemark_tests::sim::Sim;
@@ -49,19 +50,6 @@ fn setup() -> Setup {
         hook_url,
         client,
     }
-}
-
-fn control(sim: &Sim, path: &str, body: Value) -> Value {
-    block_on(async {
-        let r = reqwest::Client::new()
-            .post(format!("{}{path}", sim.url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "POST {path}: {}", r.status());
-        r.json().await.unwrap()
-    })
 }
 
 fn pr_titles(client: &TidemarkClient) -> Vec<String> {
