@@ -72,9 +72,27 @@ fn column_widths(pulls: &[PrInfo]) -> [usize; PrColumn::ALL.len()] {
     let mut widths = [0; PrColumn::ALL.len()];
     for pr in pulls {
         for column in PrColumn::ALL {
+            let cells = match column {
+                // As `text` writes them, without writing them (50,000 rows).
+                PrColumn::Number => pr.number.checked_ilog10().map_or(1, |d| d as usize + 1),
+                // A date is as wide as the oldest's or the newest's (measured below).
+                PrColumn::Created => continue,
+                _ => columns::cells(&column.text(pr)),
+            };
             let width = &mut widths[column.index()];
-            *width = (*width).max(columns::cells(&column.text(pr)));
+            *width = (*width).max(cells);
         }
+    }
+    let created = PrColumn::Created;
+    for pr in [
+        pulls.iter().min_by_key(|p| p.created_at),
+        pulls.iter().max_by_key(|p| p.created_at),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let width = &mut widths[created.index()];
+        *width = (*width).max(columns::cells(&created.text(pr)));
     }
     widths
 }
@@ -202,6 +220,26 @@ mod tests {
             .iter()
             .map(|&i| view.pulls()[i as usize].number)
             .collect()
+    }
+
+    #[test]
+    fn column_widths_are_those_of_the_widest_values() {
+        let mut pulls = fixtures::pull_requests();
+        pulls[0].number = 1_000_000;
+        pulls[1].cycle_time = Some(1095 * 86_400 + 23 * 3600);
+        pulls[2].author = Some("github-actions[bot]".into());
+        let widths = column_widths(&pulls);
+        for column in PrColumn::ALL {
+            let widest = pulls
+                .iter()
+                .map(|pr| columns::cells(&column.text(pr)))
+                .max()
+                .unwrap();
+            assert_eq!(widths[column.index()], widest, "{column:?}");
+        }
+        assert_eq!(widths[PrColumn::Number.index()], 7);
+        assert_eq!(widths[PrColumn::Cycle.index()], 9);
+        assert_eq!(widths[PrColumn::Author.index()], 19);
     }
 
     #[test]

@@ -97,6 +97,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
         && let Some(reason) = repo.sync_error.as_deref()
     {
         let line = Line::from(format!(" {}: {reason}", repo.full_name)).fg(theme.bad());
-        frame.render_widget(line, detail_area);
+        frame.render_widget(
+            columns::fit_line(line, detail_area.width as usize),
+            detail_area,
+        );
     }
 }
