@@ -6,6 +6,7 @@
 //!   [`output`] words their human output.
 //! - [`client`] is the only place that speaks tarpc; [`autostart`] starts the built-in daemon.
 //! - [`browser`] opens links (CLI and TUI alike); [`clipboard`] builds the OSC 52 sequence.
+//! - [`columns`] lays out every table, the CLI's and the TUI's: numbers whole, text cut with `…`.
 //! - The TUI: [`app`] (state, actions, events, update; no I/O), [`views`] (pure rendering),
 //!   [`widgets`], [`link`] (the connection task), [`runtime`] (terminal and event loop).
 
@@ -15,6 +16,7 @@ pub mod browser;
 pub mod cli;
 pub mod client;
 pub mod clipboard;
+pub mod columns;
 pub mod commands;
 pub mod config;
 pub mod fixtures;

@@ -236,6 +236,117 @@ fn daemon_gone_keeps_the_tabs() {
     snapshot("tab_pulls_daemon_gone", &state);
 }
 
+/// The line drawn highlighted (reversed) in the pull request table, and the screen.
+fn highlighted_row(state: &State) -> (String, String) {
+    use ratatui::style::Modifier;
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    views::draw(&mut terminal, state).unwrap();
+    let buffer = terminal.backend().buffer();
+    let screen = terminal.backend().to_string();
+    // Under the table header (the app header line is drawn reversed too).
+    let rows: Vec<u16> = (4..30)
+        .filter(|&y| buffer[(1, y)].modifier.contains(Modifier::REVERSED))
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?} {screen}");
+    let line = (0..100).map(|x| buffer[(x, rows[0])].symbol()).collect();
+    (line, screen)
+}
+
+/// The selection follows the pull request, not the row: with `web #32` selected, a webhook
+/// brings a new pull request that sorts above it; the highlight stays on `web #32` and enter
+/// opens it.
+#[test]
+fn the_selection_stays_on_its_pull_request_when_one_arrives_above_it() {
+    let mut state = team();
+    let mut pulls = fixtures::pull_requests();
+    pulls.push(PrInfo {
+        repo: "acme/web".into(),
+        number: 32,
+        title: "Keep the selection on the item".into(),
+        created_at: fixtures::T0 - 700,
+        state: PrState::Open,
+        ..fixtures::pull_requests().remove(0)
+    });
+    send(
+        &mut state,
+        [
+            Event::Reply(Reply::Pulls {
+                team: 1,
+                load: 1,
+                result: Ok(pulls.clone()),
+            }),
+            key(KeyCode::Char('3')),
+            key(KeyCode::Char('j')),
+        ],
+    );
+    let (line, screen) = highlighted_row(&state);
+    assert!(
+        line.starts_with("│web ") && line.contains(" 32 Keep the selection"),
+        "{line}\n{screen}"
+    );
+
+    // A webhook: the status counts one more pull request, so the tabs reload.
+    let mut status = fixtures::team_status();
+    status.pull_request_count += 1;
+    let reqs = handle_event(
+        &mut state,
+        Event::Reply(Reply::Watched {
+            team: 1,
+            seq: 2,
+            result: Ok(Box::new((fixtures::sync_steps().pop().unwrap(), status))),
+        }),
+    );
+    let load = reqs
+        .iter()
+        .find_map(|r| match r {
+            Request::LoadPulls { load, .. } => Some(*load),
+            _ => None,
+        })
+        .expect("the pull requests are reloaded");
+    // The daemon's answer lists the new one first; it is the newest, so it sorts first too.
+    pulls.insert(
+        0,
+        PrInfo {
+            repo: "acme/api".into(),
+            number: 1300,
+            title: "Arrived by webhook".into(),
+            created_at: fixtures::T0,
+            state: PrState::Open,
+            ..fixtures::pull_requests().remove(0)
+        },
+    );
+    send(
+        &mut state,
+        [Event::Reply(Reply::Pulls {
+            team: 1,
+            load,
+            result: Ok(pulls),
+        })],
+    );
+    let (line, screen) = highlighted_row(&state);
+    assert!(screen.contains("Arrived by webhook"), "{screen}");
+    assert!(
+        line.starts_with("│web ") && line.contains(" 32 Keep the selection"),
+        "{line}\n{screen}"
+    );
+
+    let reqs = send(&mut state, [key(KeyCode::Enter)]);
+    assert!(
+        reqs.contains(&Request::Timeline {
+            team: 1,
+            repo: "acme/web".into(),
+            number: 32
+        }),
+        "{reqs:?}"
+    );
+    let screen = render(&state, 100, 30);
+    assert!(screen.contains("acme/web #32"), "{screen}");
+    assert!(
+        screen.contains("Keep the selection on the item"),
+        "{screen}"
+    );
+}
+
 /// 50,000 pull requests draw only the rows on screen: the last page shows the last ones.
 #[test]
 fn a_huge_table_scrolls_to_its_end() {

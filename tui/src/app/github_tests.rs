@@ -203,7 +203,7 @@ fn choose_org_picks_with_j_k_and_enter() {
     let Screen::Team(view) = &state.screen else {
         panic!()
     };
-    assert_eq!(view.selected_repo, 0);
+    assert_eq!(view.selected_repo.row(), 0);
     let reqs = press(&mut state, [key(KeyCode::Enter)]);
     assert_eq!(
         reqs,

@@ -3,12 +3,15 @@
 
 pub mod action;
 pub mod event;
+pub mod selection;
 pub mod state;
 pub mod team_state;
 pub mod update;
 
 #[cfg(test)]
 mod github_tests;
+#[cfg(test)]
+mod selection_tests;
 #[cfg(test)]
 mod team_tests;
 #[cfg(test)]

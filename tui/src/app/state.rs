@@ -10,6 +10,7 @@ use tidemark_protocol::{
 };
 
 use super::event::Effect;
+use super::selection::Selection;
 pub use super::team_state::TeamView;
 use crate::config::Config;
 
@@ -103,14 +104,27 @@ pub struct AddRepos {
     pub repos: Loadable<Vec<AvailableRepo>>,
     pub filter: TextInput,
     pub filtering: bool,
-    /// Index into the filtered list.
-    pub selected: usize,
+    /// In the filtered list, by repository id.
+    pub selected: Selection<u64>,
     /// Names ticked with space; enter tracks these (or the selected one when none are).
     pub chosen: BTreeSet<String>,
     pub submitting: bool,
 }
 
 impl AddRepos {
+    /// The repository under the cursor.
+    pub fn selected_repo(&self) -> Option<&AvailableRepo> {
+        self.visible().get(self.selected.row()).copied()
+    }
+
+    /// The list changed (arrived, filtered): the selection follows its repository.
+    pub fn follow(&mut self) {
+        let visible = self.visible();
+        let mut selected = self.selected.clone();
+        selected.follow(visible.into_iter());
+        self.selected = selected;
+    }
+
     /// The untracked repositories matching the filter, in the daemon's order.
     pub fn visible(&self) -> Vec<&AvailableRepo> {
         let needle = self.filter.value().trim().to_lowercase();
@@ -186,7 +200,8 @@ pub struct State {
     pub socket: PathBuf,
     pub screen: Screen,
     pub teams: Loadable<Vec<TeamInfo>>,
-    pub selected: usize,
+    /// In the teams list, by team id.
+    pub selected: Selection<TeamId>,
     pub modal: Option<Modal>,
     /// RPCs sent and not yet answered; the spinner turns while this is non-zero.
     pub in_flight: usize,
@@ -216,7 +231,7 @@ impl State {
             socket,
             screen: Screen::Teams,
             teams: Loadable::Loading,
-            selected: 0,
+            selected: Selection::default(),
             modal: None,
             in_flight: 0,
             notice: None,
@@ -255,7 +270,7 @@ impl State {
     }
 
     pub fn selected_team(&self) -> Option<&TeamInfo> {
-        self.teams().get(self.selected)
+        self.teams().get(self.selected.row())
     }
 
     pub fn is_connected(&self) -> bool {

@@ -2,11 +2,16 @@
 //! pull requests; the people table) are computed by `update` when their inputs change, so
 //! rendering a frame never sorts 50,000 rows.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use tidemark_protocol::{MemberInfo, MetricsRow, PrInfo, SyncProgress, TeamId, TeamStatus};
+use tidemark_protocol::{
+    MemberInfo, MetricsRow, PrInfo, PrState, SyncProgress, TeamId, TeamStatus,
+};
 
+use super::selection::{PersonKey, PullKey, Selection};
 use super::state::Loadable;
+use crate::timefmt;
 use crate::widgets::text_input::TextInput;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -119,6 +124,59 @@ impl PrColumn {
     pub fn from_name(name: &str) -> Option<PrColumn> {
         PrColumn::ALL.into_iter().find(|c| c.name() == name)
     }
+
+    /// Where the column is in [`PrColumn::ALL`].
+    pub fn index(self) -> usize {
+        PrColumn::ALL
+            .iter()
+            .position(|c| *c == self)
+            .expect("every column is in ALL")
+    }
+
+    /// The table's header.
+    pub fn header(self) -> &'static str {
+        match self {
+            PrColumn::Repo => "Repo",
+            PrColumn::Number => "#",
+            PrColumn::Title => "Title",
+            PrColumn::Author => "Author",
+            PrColumn::State => "State",
+            PrColumn::Size => "Size",
+            PrColumn::Cycle => "Cycle",
+            PrColumn::Review => "Review",
+            PrColumn::Created => "Opened",
+        }
+    }
+
+    /// What the table shows of `pr` in this column (control characters are not drawn).
+    pub fn text(self, pr: &PrInfo) -> Cow<'_, str> {
+        match self {
+            PrColumn::Repo => Cow::Borrowed(pr.repo.rsplit('/').next().unwrap_or(&pr.repo)),
+            PrColumn::Number => Cow::Owned(pr.number.to_string()),
+            PrColumn::Title => Cow::Borrowed(&pr.title),
+            PrColumn::Author => Cow::Borrowed(pr.author.as_deref().unwrap_or("ghost")),
+            PrColumn::State => Cow::Borrowed(match (pr.state, pr.is_draft) {
+                (PrState::Open, true) => "draft",
+                (state, _) => state.as_str(),
+            }),
+            PrColumn::Size => Cow::Owned(short_size(pr.additions + pr.deletions)),
+            PrColumn::Cycle => Cow::Owned(timefmt::duration_or_dash(pr.cycle_time)),
+            PrColumn::Review => Cow::Owned(timefmt::duration_or_dash(pr.review_time)),
+            PrColumn::Created => {
+                let utc = timefmt::utc(pr.created_at);
+                Cow::Owned(utc.split(' ').next().unwrap_or_default().to_string())
+            }
+        }
+    }
+}
+
+/// Lines changed, short: `48`, `1.2k`, `40k`.
+pub fn short_size(lines: u64) -> String {
+    match lines {
+        0..=999 => lines.to_string(),
+        1_000..=9_999 => format!("{:.1}k", lines as f64 / 1000.0),
+        _ => format!("{}k", lines / 1000),
+    }
 }
 
 /// How the pull request table is ordered and narrowed.
@@ -133,7 +191,11 @@ pub struct PrList {
     pub rows: Vec<u32>,
     /// What the filter searches, per loaded pull request (derived when they arrive).
     pub haystacks: Vec<String>,
-    pub selected: usize,
+    /// The widest value of each column ([`PrColumn::ALL`] order) over the loaded pull
+    /// requests, in cells (derived when they arrive): the table's columns are sized from it.
+    pub widths: [usize; PrColumn::ALL.len()],
+    /// In `rows`, by repository and number.
+    pub selected: Selection<PullKey>,
 }
 
 impl Default for PrList {
@@ -145,7 +207,8 @@ impl Default for PrList {
             filtering: false,
             rows: Vec::new(),
             haystacks: Vec::new(),
-            selected: 0,
+            widths: [0; PrColumn::ALL.len()],
+            selected: Selection::default(),
         }
     }
 }
@@ -153,6 +216,8 @@ impl Default for PrList {
 /// One line of the People tab (derived from members, pull requests and per-member metrics).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
+    /// The member's id; `None` for an author who is no member (an app, a contractor).
+    pub member: Option<u64>,
     pub login: String,
     pub name: String,
     pub is_bot: bool,
@@ -257,6 +322,20 @@ impl Fingerprint {
     }
 }
 
+/// `pulls` in the order of `rows` (indices into them): a free function, so a selection can
+/// move while the fields are borrowed apart.
+pub fn in_rows<'a>(
+    pulls: &'a Loadable<Vec<PrInfo>>,
+    rows: &'a [u32],
+) -> impl ExactSizeIterator<Item = &'a PrInfo> + Clone + 'a {
+    // Rows are derived from the loaded pull requests every time those change.
+    let (pulls, rows): (&[PrInfo], &[u32]) = match pulls {
+        Loadable::Loaded(pulls) => (pulls, rows),
+        _ => (&[], &[]),
+    };
+    rows.iter().map(move |&i| &pulls[i as usize])
+}
+
 /// The team being looked at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamView {
@@ -275,7 +354,8 @@ pub struct TeamView {
     pub loaded_for: Option<Fingerprint>,
     /// When the tabs' data was last asked for (Unix seconds), to pace reloads during a sync.
     pub reloaded_at: i64,
-    pub selected_repo: usize,
+    /// In the status's repositories, by GitHub id.
+    pub selected_repo: Selection<u64>,
     pub pulls: Loadable<Vec<PrInfo>>,
     /// The number of the newest pull request load asked for.
     pub pulls_gen: u64,
@@ -283,7 +363,8 @@ pub struct TeamView {
     pub people: Loadable<PeopleData>,
     /// Derived from `people` and `pulls`: people first, bots after.
     pub people_rows: Vec<Person>,
-    pub selected_person: usize,
+    /// In `people_rows`, by member id or login.
+    pub selected_person: Selection<PersonKey>,
     pub period: Period,
     /// The start of the period the last data request asked for: replies for another (an older
     /// period, or one asked a clock tick earlier) are stale.
@@ -303,13 +384,13 @@ impl TeamView {
             watch_seq: 0,
             loaded_for: None,
             reloaded_at: 0,
-            selected_repo: 0,
+            selected_repo: Selection::default(),
             pulls: Loadable::Loading,
             pulls_gen: 0,
             pr_list: PrList::default(),
             people: Loadable::Loading,
             people_rows: Vec::new(),
-            selected_person: 0,
+            selected_person: Selection::default(),
             period: Period::default(),
             since: 0,
             metrics: Loadable::Loading,
@@ -332,7 +413,17 @@ impl TeamView {
 
     /// The pull request under the cursor in the table.
     pub fn selected_pull(&self) -> Option<&PrInfo> {
-        let index = *self.pr_list.rows.get(self.pr_list.selected)?;
+        let index = *self.pr_list.rows.get(self.pr_list.selected.row())?;
         self.pulls().get(index as usize)
+    }
+
+    /// The pull requests in display order.
+    pub fn pull_rows(&self) -> impl ExactSizeIterator<Item = &PrInfo> + Clone + '_ {
+        in_rows(&self.pulls, &self.pr_list.rows)
+    }
+
+    /// The repository under the cursor on the Repos tab.
+    pub fn selected_repo(&self) -> Option<&tidemark_protocol::RepoInfo> {
+        self.loaded_status()?.repos.get(self.selected_repo.row())
     }
 }

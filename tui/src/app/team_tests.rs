@@ -218,11 +218,11 @@ fn pull_requests_sort_filter_and_open_details() {
 fn g_and_shift_g_and_the_wheel_move_in_the_table() {
     let mut state = team();
     press(&mut state, [ch('3'), ch('G')]);
-    assert_eq!(view(&state).pr_list.selected, 4);
+    assert_eq!(view(&state).pr_list.selected.row(), 4);
     press(&mut state, [Event::Scroll(false)]);
-    assert_eq!(view(&state).pr_list.selected, 3);
+    assert_eq!(view(&state).pr_list.selected.row(), 3);
     press(&mut state, [ch('g')]);
-    assert_eq!(view(&state).pr_list.selected, 0);
+    assert_eq!(view(&state).pr_list.selected.row(), 0);
 }
 
 #[test]
@@ -239,7 +239,12 @@ fn the_picker_tracks_ticked_repositories() {
     press(&mut state, "legacy".chars().map(ch));
     press(&mut state, [key(KeyCode::Enter), ch(' ')]);
     press(&mut state, [ch('/'), key(KeyCode::Esc)]);
-    press(&mut state, [ch(' ')]);
+    // Clearing the filter leaves the cursor on the repository it was on.
+    let Some(Modal::AddRepos(picker)) = &state.modal else {
+        panic!()
+    };
+    assert_eq!(picker.selected_repo().unwrap().full_name, "acme/legacy-app");
+    press(&mut state, [key(KeyCode::Up), ch(' ')]);
     let reqs = press(&mut state, [key(KeyCode::Enter)]);
     assert_eq!(
         reqs,

@@ -67,9 +67,9 @@ fn starts_connecting_and_busy() {
 fn moving_is_clamped_to_the_list() {
     let mut state = connected();
     press(&mut state, [ch('j'), key(KeyCode::Down), ch('j'), ch('j')]);
-    assert_eq!(state.selected, 2);
+    assert_eq!(state.selected.row(), 2);
     press(&mut state, [ch('k'), key(KeyCode::Up), key(KeyCode::Up)]);
-    assert_eq!(state.selected, 0);
+    assert_eq!(state.selected.row(), 0);
 }
 
 #[test]
@@ -108,7 +108,7 @@ fn team_reply_fills_the_view_and_stale_replies_are_ignored() {
     let Screen::Team(view) = &state.screen else {
         panic!()
     };
-    assert_eq!(view.selected_repo, 2);
+    assert_eq!(view.selected_repo.row(), 2);
 }
 
 #[test]
@@ -260,7 +260,7 @@ fn delete_confirmed_removes_the_team_and_leaves_its_view() {
     assert_eq!(reqs, vec![Request::ListTeams]);
     assert_eq!(state.screen, Screen::Teams);
     assert!(state.teams().iter().all(|t| t.id != 2));
-    assert!(state.selected < state.teams().len());
+    assert!(state.selected.row() < state.teams().len());
 }
 
 #[test]
@@ -340,7 +340,7 @@ fn help_opens_and_closes() {
     assert_eq!(state.modal, Some(Modal::Help));
     // Keys of the screen below do nothing while help is open.
     press(&mut state, [ch('j')]);
-    assert_eq!(state.selected, 0);
+    assert_eq!(state.selected.row(), 0);
     press(&mut state, [key(KeyCode::Esc)]);
     assert_eq!(state.modal, None);
 }

@@ -8,6 +8,7 @@ use tidemark_protocol::{
 };
 
 use super::{describe_scopes, describe_secret};
+use crate::columns;
 use crate::timefmt;
 
 /// Text that came from GitHub (an organization's description, a reason quoting an answer) made
@@ -72,12 +73,13 @@ pub fn connect_prompt(started: &ConnectStarted, now: i64, emphasis: bool) -> Str
 pub fn org_menu(orgs: &[OrgChoice]) -> String {
     let width = orgs
         .iter()
-        .map(|o| o.login.chars().count())
+        .map(|o| columns::cells(&printable(&o.login)))
         .max()
         .unwrap_or(0);
     let mut out = String::from("Several organizations are visible to this GitHub account:\n");
     for (i, org) in orgs.iter().enumerate() {
-        let _ = write!(out, "  {:>2}) {:<width$}", i + 1, printable(&org.login));
+        let login = columns::pad(&printable(&org.login), width, columns::Align::Left);
+        let _ = write!(out, "  {:>2}) {login}", i + 1);
         if let Some(description) = org.description.as_deref().filter(|d| !d.is_empty()) {
             let _ = write!(out, "  {}", printable(description));
         }

@@ -1,10 +1,9 @@
 //! Human output of `team add-member`, `remove-member` and `members`.
 
-use std::fmt::Write as _;
-
 use tidemark_protocol::TeamMembership;
 
 use super::github::printable;
+use crate::columns::{self, Align};
 use crate::timefmt;
 
 pub fn member_added(team: &str, m: &TeamMembership) -> String {
@@ -27,28 +26,29 @@ pub fn member_removed(team: &str, user: &str) -> String {
 
 /// Aligned table: user, uid, role, since.
 pub fn team_members(team: &str, members: &[TeamMembership]) -> String {
-    let width = members
+    let rows: Vec<Vec<String>> = members
         .iter()
-        .map(|m| printable(&m.user.name).chars().count())
-        .max()
-        .unwrap_or(0)
-        .max("USER".len());
+        .map(|m| {
+            vec![
+                printable(&m.user.name),
+                m.user.uid.to_string(),
+                m.role.as_str().into(),
+                timefmt::utc(m.since),
+            ]
+        })
+        .collect();
     let mut out = format!("Team '{}'\n", printable(team));
-    let _ = writeln!(
-        out,
-        "{:<width$}  {:>10}  {:<6}  SINCE",
-        "USER", "UID", "ROLE"
-    );
-    for m in members {
-        let _ = writeln!(
-            out,
-            "{:<width$}  {:>10}  {:<6}  {}",
-            printable(&m.user.name),
-            m.user.uid,
-            m.role.as_str(),
-            timefmt::utc(m.since)
-        );
-    }
+    out.push_str(&columns::text_table(
+        &[
+            ("USER", Align::Left),
+            ("UID", Align::Right),
+            ("ROLE", Align::Left),
+            ("SINCE", Align::Left),
+        ],
+        &rows,
+        2,
+        "",
+    ));
     out
 }
 
@@ -81,10 +81,10 @@ mod tests {
         assert_eq!(
             text,
             "Team 'platform'\n\
-             USER             UID  ROLE    SINCE\n\
-             alice           1000  owner   2025-01-05 14:03 UTC\n\
-             60002          60002  member  2025-01-05 14:03 UTC\n\
-             evil?[2J        1001  admin   2025-01-05 14:03 UTC\n"
+             USER        UID  ROLE    SINCE\n\
+             alice      1000  owner   2025-01-05 14:03 UTC\n\
+             60002     60002  member  2025-01-05 14:03 UTC\n\
+             evil?[2J   1001  admin   2025-01-05 14:03 UTC\n"
         );
         assert_eq!(
             member_added("platform", &member(1001, "bob", Role::Admin)),

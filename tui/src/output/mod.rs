@@ -13,6 +13,7 @@ use tidemark_protocol::{
     TeamStatus, UserInfo,
 };
 
+use crate::columns::{self, Align};
 use crate::timefmt;
 
 pub use github::*;
@@ -73,16 +74,6 @@ pub fn team_deleted(team: &TeamInfo) -> String {
     )
 }
 
-/// Cells `text` takes on a terminal (wide and combining characters counted as drawn).
-fn cells(text: &str) -> usize {
-    ratatui::text::Span::raw(text).width()
-}
-
-/// `text` padded with spaces to `width` terminal cells.
-fn pad(text: &str, width: usize) -> String {
-    format!("{text}{}", " ".repeat(width.saturating_sub(cells(text))))
-}
-
 /// Aligned table of teams, or a hint when there are none. A name from before names were checked
 /// (one starting with `#`, say) gets a note asking its owner to rename it: such a name cannot be
 /// typed as a name any more, only the id reaches the team.
@@ -90,29 +81,32 @@ pub fn team_list(teams: &[TeamInfo]) -> String {
     if teams.is_empty() {
         return "No teams yet. Create one with `tidemark team create NAME`.\n".into();
     }
-    let ids: Vec<String> = teams.iter().map(|t| format!("#{}", t.id)).collect();
-    let id_width = ids.iter().map(|id| id.len()).max().unwrap_or(0).max(2);
-    let width = teams
+    let rows: Vec<Vec<String>> = teams
         .iter()
-        .map(|t| cells(&t.name))
-        .max()
-        .unwrap_or(0)
-        .max("NAME".len());
-    let mut out = format!(
-        "{:<id_width$}  {}  {:<6}  CREATED\n",
-        "ID",
-        pad("NAME", width),
-        "ROLE"
+        .map(|team| {
+            vec![
+                format!("#{}", team.id),
+                team.name.clone(),
+                describe_role(team.role).into(),
+                timefmt::utc(team.created_at),
+            ]
+        })
+        .collect();
+    use Align::Left;
+    let out = columns::text_table(
+        &[
+            ("ID", Left),
+            ("NAME", Left),
+            ("ROLE", Left),
+            ("CREATED", Left),
+        ],
+        &rows,
+        2,
+        "",
     );
     let mut notes = String::new();
-    for (team, id) in teams.iter().zip(&ids) {
-        let _ = writeln!(
-            out,
-            "{id:<id_width$}  {}  {:<6}  {}",
-            pad(&team.name, width),
-            describe_role(team.role),
-            timefmt::utc(team.created_at)
-        );
+    for (team, row) in teams.iter().zip(&rows) {
+        let id = &row[0];
         if let Err(reason) = tidemark_protocol::validate_team_name(&team.name) {
             let _ = writeln!(
                 notes,
@@ -200,31 +194,34 @@ fn integration_block(out: &mut String, integration: &IntegrationInfo, budget: &[
 }
 
 fn repo_table(out: &mut String, repos: &[RepoInfo]) {
-    let width = repos
+    let rows: Vec<Vec<String>> = repos
         .iter()
-        .map(|r| r.full_name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max("REPOSITORY".len());
-    let _ = writeln!(
-        out,
-        "    {:<width$}  {:<8}  {:<8}  LAST SYNC",
-        "REPOSITORY", "ACTIVE", "SYNC"
-    );
-    for repo in repos {
-        let _ = write!(
-            out,
-            "    {:<width$}  {:<8}  {:<8}  {}",
-            repo.full_name,
-            if repo.is_active { "yes" } else { "paused" },
-            repo.sync_status.as_str(),
-            describe_last_sync(repo.last_sync_at)
-        );
-        if let Some(reason) = &repo.sync_error {
-            let _ = write!(out, "  ({reason})");
-        }
-        out.push('\n');
-    }
+        .map(|repo| {
+            vec![
+                printable(&repo.full_name),
+                (if repo.is_active { "yes" } else { "paused" }).into(),
+                repo.sync_status.as_str().into(),
+                describe_last_sync(repo.last_sync_at),
+                repo.sync_error
+                    .as_deref()
+                    .map(|reason| format!("({})", printable(reason)))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    use Align::Left;
+    out.push_str(&columns::text_table(
+        &[
+            ("REPOSITORY", Left),
+            ("ACTIVE", Left),
+            ("SYNC", Left),
+            ("LAST SYNC", Left),
+            ("", Left),
+        ],
+        &rows,
+        2,
+        "    ",
+    ));
 }
 
 /// `tidemark status`: one block per team.
@@ -317,7 +314,7 @@ mod tests {
                     .iter()
                     .find_map(|role| line.find(role))
                     .unwrap();
-                cells(&line[..at])
+                columns::cells(&line[..at])
             })
             .collect();
         assert!(
@@ -380,10 +377,10 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
       sync:         complete, last sync 2025-01-05 14:03 UTC
       rate budget:  graphql 4981/5000 (resets 2025-01-05 15:03 UTC)
   Tracked repositories:
-    REPOSITORY  ACTIVE    SYNC      LAST SYNC
-    acme/api    yes       complete  2025-01-05 14:03 UTC
-    acme/web    yes       syncing   never
-    acme/infra  paused    error     2025-01-04 08:00 UTC  (GitHub answered 404: repository not found)
+    REPOSITORY  ACTIVE  SYNC      LAST SYNC
+    acme/api    yes     complete  2025-01-05 14:03 UTC
+    acme/web    yes     syncing   never
+    acme/infra  paused  error     2025-01-04 08:00 UTC  (GitHub answered 404: repository not found)
 ";
         assert_eq!(out, expected);
     }

@@ -11,12 +11,13 @@ use tidemark_protocol::{
     RepoInfo, SyncProgress, SyncStatus,
 };
 
+use crate::columns::{self, Align};
 use crate::timefmt;
 
-/// Titles longer than this are cut, with `…`.
-pub const TITLE_MAX_CHARS: usize = 50;
-/// Error reasons in the repository table are cut at this length (`--json` has them whole).
-pub const ERROR_MAX_CHARS: usize = 60;
+/// Titles wider than this (in terminal cells) are cut, with `…`.
+pub const TITLE_MAX_CELLS: usize = 50;
+/// Error reasons in the repository table are cut at this width (`--json` has them whole).
+pub const ERROR_MAX_CELLS: usize = 60;
 /// What shows in a cell with nothing to show.
 pub const DASH: &str = timefmt::NO_DURATION;
 /// GitHub lists at most this many commits of a pull request.
@@ -30,15 +31,9 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-/// At most `max` characters, the last one `…` when cut.
+/// At most `max` terminal cells, the last one `…` when cut ([`columns::fit`]).
 pub fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.truncate(cut.trim_end().len());
-    cut.push('…');
-    cut
+    columns::fit(text, max).into_owned()
 }
 
 /// A team name as a shell word, for the commands we suggest: as is when it is plain, else in
@@ -59,44 +54,9 @@ fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "no" }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Align {
-    Left,
-    Right,
-}
-
 /// Columns two spaces apart, each as wide as its widest cell; no trailing spaces.
 fn table(columns: &[(&str, Align)], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = columns.iter().map(|(h, _)| h.chars().count()).collect();
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let header: Vec<String> = columns.iter().map(|(h, _)| h.to_string()).collect();
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(rows) {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            let pad = widths[i].saturating_sub(cell.chars().count());
-            match columns[i].1 {
-                Align::Left => {
-                    line.push_str(cell);
-                    line.extend(std::iter::repeat_n(' ', pad));
-                }
-                Align::Right => {
-                    line.extend(std::iter::repeat_n(' ', pad));
-                    line.push_str(cell);
-                }
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    columns::text_table(columns, rows, 2, "")
 }
 
 /// `tidemark repos available`.
@@ -170,7 +130,7 @@ pub fn tracked_repos(team: &str, repos: &[RepoInfo]) -> String {
                 timefmt::utc_or(r.last_webhook_at.or(r.last_ping_at), "never"),
                 r.sync_error
                     .as_deref()
-                    .map(|e| truncate(&printable(e), ERROR_MAX_CHARS))
+                    .map(|e| truncate(&printable(e), ERROR_MAX_CELLS))
                     .unwrap_or_default(),
             ]
         })
@@ -297,7 +257,7 @@ pub fn pull_requests(prs: &[PrInfo], limit: u32) -> String {
                     pr.number,
                     if pr.commits_truncated { "*" } else { "" }
                 ),
-                truncate(&printable(&pr.title), TITLE_MAX_CHARS),
+                truncate(&printable(&pr.title), TITLE_MAX_CELLS),
                 pr.author
                     .as_deref()
                     .map_or_else(|| DASH.to_string(), printable),
@@ -605,6 +565,47 @@ acme/web    290*  Vendor the ?]0;icons? folder                       —        
         );
     }
 
+    /// Where `header`'s column starts on each line of a table, in terminal cells.
+    fn column_starts(out: &str, header: &str, values: &[&str]) -> Vec<usize> {
+        out.lines()
+            .filter(|line| !line.starts_with('*'))
+            .map(|line| {
+                let at = std::iter::once(header)
+                    .chain(values.iter().copied())
+                    .find_map(|v| line.find(&format!("  {v}")))
+                    .unwrap_or_else(|| panic!("no {header} in {line:?}"));
+                columns::cells(&line[..at + 2])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tables_line_up_in_cells_with_wide_and_combining_characters() {
+        let mut prs = fixtures::pull_requests();
+        prs[0].title = "équipe 🚀 日本".into(); // 13 characters, 14 cells
+        prs[1].title = "Cafe\u{301} cre\u{300}me".into(); // 13 characters, 11 cells
+        prs[2].author = Some("日本の人".into()); // 4 characters, 8 cells
+        let out = pull_requests(&prs, 0);
+        let authors = column_starts(
+            &out,
+            "AUTHOR",
+            &["alice", "bob-k", "日本の人", "dependabot[bot]", "—"],
+        );
+        assert!(
+            authors.windows(2).all(|w| w[0] == w[1]),
+            "{authors:?}\n{out}"
+        );
+        let states = column_starts(&out, "STATE", &["open", "draft", "merged", "closed"]);
+        assert!(states.windows(2).all(|w| w[0] == w[1]), "{states:?}\n{out}");
+
+        let mut members = fixtures::members();
+        members[0].display_name = "équipe 🚀 日本".into();
+        members[1].display_name = "Zoe\u{308} Cafe\u{301}".into();
+        let out = super::members("platform", &members);
+        let emails = column_starts(&out, "EMAIL", &["alice@acme.test", "carol@acme.test", "—"]);
+        assert!(emails.windows(2).all(|w| w[0] == w[1]), "{emails:?}\n{out}");
+    }
+
     #[test]
     fn a_full_page_says_there_may_be_more() {
         let prs = fixtures::pull_requests();
@@ -622,6 +623,8 @@ acme/web    290*  Vendor the ?]0;icons? folder                       —        
         assert_eq!(truncate("exactly 10", 10), "exactly 10");
         assert_eq!(truncate("one two three", 9), "one two…");
         assert_eq!(truncate("ÜÜÜÜÜÜ", 4), "ÜÜÜ…");
+        // Cells, not characters: a wide character takes two.
+        assert_eq!(truncate("日本語のタイトル", 9), "日本語の…");
         assert_eq!(printable("a\u{1b}[2Jb\r\n"), "a?[2Jb??");
     }
 

@@ -71,6 +71,11 @@ fn sync_badge(view: &TeamView, now: i64) -> Line<'static> {
     }
 }
 
+/// What marks the selected row of a table that has a marker.
+pub const HIGHLIGHT: &str = "› ";
+/// The cells it takes, which the table's columns do not get.
+pub const HIGHLIGHT_WIDTH: u16 = 2;
+
 /// `3m ago`, `2d ago`; the UTC time when the clock is not known yet.
 pub fn ago(now: i64, at: i64) -> String {
     if now == 0 {

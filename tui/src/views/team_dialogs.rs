@@ -5,11 +5,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Margin};
 use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 use tidemark_protocol::{PrInfo, TimelineKind};
 
 use crate::app::state::{AddRepos, PrDetail};
 use crate::app::{Loadable, State};
+use crate::columns::{self, Column, Grid};
 use crate::timefmt;
 use crate::widgets::popup;
 
@@ -49,6 +50,17 @@ fn breakdown(pr: &PrInfo) -> String {
     )
 }
 
+/// The timeline: when (never cut), and what (cut with `…`); too narrow for both, what only.
+const TIMELINE: [Column; 2] = [Column::whole(10).left(), Column::text(8, 1, 90).grow()];
+
+/// `text`'s parts (split at ` · `) in lines of at most `width` cells ([`columns::flow`]).
+fn flow(text: &str, width: usize) -> Vec<Line<'static>> {
+    columns::flow(text.split(columns::SEP), width)
+        .into_iter()
+        .map(Line::from)
+        .collect()
+}
+
 pub fn pull_request(frame: &mut Frame, detail: &PrDetail) {
     let pr = &detail.pr;
     let area = popup::centered(frame.area(), 90, frame.area().height.saturating_sub(2));
@@ -63,31 +75,38 @@ pub fn pull_request(frame: &mut Frame, detail: &PrDetail) {
         (tidemark_protocol::PrState::Open, true) => "draft".to_string(),
         (state, _) => state.as_str().to_string(),
     };
-    let mut head = vec![
-        Line::from(clean(&pr.title)).bold(),
-        Line::from(format!(
-            "{} by {} · +{} −{} · {} commits{} · {} reviews",
-            state,
-            pr.author.as_deref().unwrap_or("ghost"),
-            pr.additions,
-            pr.deletions,
-            pr.commits,
-            if pr.commits_truncated { "+" } else { "" },
-            pr.reviews
-        )),
-        Line::from(breakdown(pr)).cyan(),
-    ];
+    let facts = format!(
+        "{} by {} · +{} −{} · {} commits{} · {} reviews",
+        state,
+        pr.author.as_deref().unwrap_or("ghost"),
+        pr.additions,
+        pr.deletions,
+        pr.commits,
+        if pr.commits_truncated { "+" } else { "" },
+        pr.reviews
+    );
+    let title = Paragraph::new(Line::from(clean(&pr.title)).bold()).wrap(Wrap { trim: true });
+    let title_height = title.line_count(inner.width) as u16;
+    // The facts and the durations break between their parts, never inside one: a duration
+    // such as `3d 4h` is never split over two lines.
+    let mut head = flow(&facts, inner.width as usize);
+    head.extend(
+        flow(&breakdown(pr), inner.width as usize)
+            .into_iter()
+            .map(|line| line.cyan()),
+    );
     head.push(Line::default());
-    let head_height = Paragraph::new(head.clone())
-        .wrap(Wrap { trim: true })
-        .line_count(inner.width) as u16;
+    let head_height = title_height + head.len() as u16;
     let [head_area, timeline_area, keys_area] = Layout::vertical([
         Constraint::Length(head_height),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(head).wrap(Wrap { trim: true }), head_area);
+    let [title_area, facts_area] =
+        Layout::vertical([Constraint::Length(title_height), Constraint::Min(0)]).areas(head_area);
+    frame.render_widget(title, title_area);
+    frame.render_widget(Paragraph::new(head), facts_area);
 
     let mut events: Vec<(i64, Line)> = milestones(pr)
         .into_iter()
@@ -114,12 +133,36 @@ pub fn pull_request(frame: &mut Frame, detail: &PrDetail) {
         Loadable::Failed(err) => Some(format!("no commits and reviews: {err}")),
     };
     events.sort_by_key(|(at, _)| *at);
-    let mut lines: Vec<Line> = events
+    let events: Vec<(String, Line)> = events
         .into_iter()
         .skip(detail.scroll)
+        .map(|(at, what)| (timefmt::utc(at), what))
+        .collect();
+    let natural = [
+        events
+            .iter()
+            .map(|(at, _)| columns::cells(at))
+            .max()
+            .unwrap_or(0),
+        events
+            .iter()
+            .map(|(_, what)| columns::line_cells(what))
+            .max()
+            .unwrap_or(0),
+    ];
+    let grid = Grid::new(&TIMELINE, &natural, timeline_area.width as usize, 2);
+    let mut lines: Vec<Line> = events
+        .into_iter()
         .map(|(at, what)| {
-            let mut spans = vec![Span::from(format!("{}  ", timefmt::utc(at))).dark_gray()];
-            spans.extend(what.spans);
+            let cells = grid.cells([Line::from(at).dark_gray(), what]);
+            let mut spans = Vec::new();
+            for (i, cell) in cells.into_iter().enumerate() {
+                if i > 0 {
+                    spans.push(Span::raw("  "));
+                }
+                let style = cell.style;
+                spans.extend(cell.spans.into_iter().map(|s| s.patch_style(style)));
+            }
             Line::from(spans)
         })
         .collect();
@@ -132,6 +175,15 @@ pub fn pull_request(frame: &mut Frame, detail: &PrDetail) {
         keys_area,
     );
 }
+
+/// The picker: the tick and the name stay; the name gives way; too narrow for everything, the
+/// last push goes first, then the flags.
+const PICKER: [Column; 4] = [
+    Column::whole(90).left(),
+    Column::text(8, 1, 80).grow(),
+    Column::whole(20).left(),
+    Column::whole(10).left(),
+];
 
 pub fn add_repos(frame: &mut Frame, state: &State, picker: &AddRepos) {
     let area = popup::centered(
@@ -182,33 +234,50 @@ pub fn add_repos(frame: &mut Frame, state: &State, picker: &AddRepos) {
                     list_area,
                 );
             } else {
-                let items = visible.iter().map(|repo| {
-                    let tick = if picker.chosen.contains(&repo.full_name) {
-                        "[x] "
-                    } else {
-                        "[ ] "
-                    };
-                    let mut spans = vec![Span::raw(tick), Span::raw(repo.full_name.clone())];
-                    if repo.private {
-                        spans.push(Span::from(" private").dark_gray());
-                    }
-                    if repo.archived {
-                        spans.push(Span::from(" archived").dark_gray());
-                    }
-                    if let Some(at) = repo.pushed_at {
-                        spans.push(
-                            Span::from(format!(
-                                " · pushed {}",
-                                crate::views::team::ago(state.now, at)
-                            ))
-                            .dark_gray(),
-                        );
-                    }
-                    ListItem::new(Line::from(spans))
+                let texts: Vec<[String; 4]> = visible
+                    .iter()
+                    .map(|repo| {
+                        let tick = if picker.chosen.contains(&repo.full_name) {
+                            "[x]"
+                        } else {
+                            "[ ]"
+                        };
+                        let mut flags = Vec::new();
+                        if repo.private {
+                            flags.push("private");
+                        }
+                        if repo.archived {
+                            flags.push("archived");
+                        }
+                        let pushed = repo.pushed_at.map_or(String::new(), |at| {
+                            format!("pushed {}", crate::views::team::ago(state.now, at))
+                        });
+                        [
+                            tick.to_string(),
+                            repo.full_name.clone(),
+                            flags.join(" "),
+                            pushed,
+                        ]
+                    })
+                    .collect();
+                let natural = columns::measure(
+                    &["", "", "", ""],
+                    texts.iter().map(|row| row.iter().map(String::as_str)),
+                );
+                let grid = Grid::new(&PICKER, &natural, list_area.width as usize, 1);
+                let rows = texts.into_iter().map(|[tick, name, flags, pushed]| {
+                    Row::new(grid.cells([
+                        Line::from(tick),
+                        Line::from(name),
+                        Line::from(flags).dark_gray(),
+                        Line::from(pushed).dark_gray(),
+                    ]))
                 });
-                let list = List::new(items).highlight_style(Style::new().reversed());
-                let mut list_state = ListState::default().with_selected(Some(picker.selected));
-                frame.render_stateful_widget(list, list_area, &mut list_state);
+                let table = Table::new(rows, grid.constraints())
+                    .row_highlight_style(Style::new().reversed());
+                let mut table_state =
+                    TableState::default().with_selected(Some(picker.selected.row()));
+                frame.render_stateful_widget(table, list_area, &mut table_state);
             }
         }
     }

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use tidemark_protocol::PrInfo;
 
 use crate::app::state::Loadable;
-use crate::app::team_state::{Person, PrColumn, TeamView};
+use crate::app::team_state::{Person, PrColumn, TeamView, in_rows};
+use crate::columns;
 
 /// What the filter searches in a pull request, lowercased once when the list arrives: repo,
 /// `#number`, title, author and state, one per line so a match cannot span two of them.
@@ -66,19 +67,50 @@ fn compare(a: &PrInfo, b: &PrInfo, column: PrColumn, descending: bool) -> Orderi
         .then_with(|| a.number.cmp(&b.number))
 }
 
-/// Recompute the table's rows, keeping the selected pull request selected when it still shows.
+/// The widest value of each column over `pulls`, in cells.
+fn column_widths(pulls: &[PrInfo]) -> [usize; PrColumn::ALL.len()] {
+    let mut widths = [0; PrColumn::ALL.len()];
+    for pr in pulls {
+        for column in PrColumn::ALL {
+            let cells = match column {
+                // As `text` writes them, without writing them (50,000 rows).
+                PrColumn::Number => pr.number.checked_ilog10().map_or(1, |d| d as usize + 1),
+                // A date is as wide as the oldest's or the newest's (measured below).
+                PrColumn::Created => continue,
+                _ => columns::cells(&column.text(pr)),
+            };
+            let width = &mut widths[column.index()];
+            *width = (*width).max(cells);
+        }
+    }
+    let created = PrColumn::Created;
+    for pr in [
+        pulls.iter().min_by_key(|p| p.created_at),
+        pulls.iter().max_by_key(|p| p.created_at),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let width = &mut widths[created.index()];
+        *width = (*width).max(columns::cells(&created.text(pr)));
+    }
+    widths
+}
+
+/// Recompute the table's rows; the selection follows its pull request (see
+/// [`crate::app::selection`]).
 pub fn rebuild_pr_rows(view: &mut TeamView) {
-    let keep = view.selected_pull().map(|p| (p.repo.clone(), p.number));
     let pulls = match &view.pulls {
         Loadable::Loaded(pulls) => pulls,
         _ => {
             view.pr_list.rows.clear();
-            view.pr_list.selected = 0;
+            view.pr_list.selected.follow(std::iter::empty::<&PrInfo>());
             return;
         }
     };
     if view.pr_list.haystacks.len() != pulls.len() {
         view.pr_list.haystacks = pulls.iter().map(haystack).collect();
+        view.pr_list.widths = column_widths(pulls);
     }
     let needle = view.pr_list.filter.value().trim().to_lowercase();
     let haystacks = &view.pr_list.haystacks;
@@ -87,16 +119,9 @@ pub fn rebuild_pr_rows(view: &mut TeamView) {
         .collect();
     let (column, descending) = (view.pr_list.sort, view.pr_list.descending);
     rows.sort_by(|&a, &b| compare(&pulls[a as usize], &pulls[b as usize], column, descending));
-    let selected = keep
-        .and_then(|(repo, number)| {
-            rows.iter().position(|&i| {
-                let p = &pulls[i as usize];
-                p.number == number && p.repo == repo
-            })
-        })
-        .unwrap_or(0);
     view.pr_list.rows = rows;
-    view.pr_list.selected = selected;
+    let rows = in_rows(&view.pulls, &view.pr_list.rows);
+    view.pr_list.selected.follow(rows);
 }
 
 /// Recompute the People table: members with what they authored over the period (from the
@@ -118,6 +143,7 @@ pub fn rebuild_people(view: &mut TeamView) {
             let login = m.github_login.clone().unwrap_or_default();
             let row = by_login.get(login.as_str());
             Person {
+                member: Some(m.id),
                 name: m.display_name.clone(),
                 is_bot: m.is_bot,
                 left: m.left_at.is_some(),
@@ -150,6 +176,7 @@ pub fn rebuild_people(view: &mut TeamView) {
                 .iter()
                 .any(|p| p.author_is_bot && p.author.as_deref() == Some(row.key.as_str()));
         rows.push(Person {
+            member: None,
             login: row.key.clone(),
             name: if is_bot {
                 "(app)".into()
@@ -171,7 +198,7 @@ pub fn rebuild_people(view: &mut TeamView) {
             .then(b.authored.cmp(&a.authored))
             .then_with(|| a.login.to_lowercase().cmp(&b.login.to_lowercase()))
     });
-    view.selected_person = view.selected_person.min(rows.len().saturating_sub(1));
+    view.selected_person.follow(rows.iter());
     view.people_rows = rows;
 }
 
@@ -196,6 +223,26 @@ mod tests {
     }
 
     #[test]
+    fn column_widths_are_those_of_the_widest_values() {
+        let mut pulls = fixtures::pull_requests();
+        pulls[0].number = 1_000_000;
+        pulls[1].cycle_time = Some(1095 * 86_400 + 23 * 3600);
+        pulls[2].author = Some("github-actions[bot]".into());
+        let widths = column_widths(&pulls);
+        for column in PrColumn::ALL {
+            let widest = pulls
+                .iter()
+                .map(|pr| columns::cells(&column.text(pr)))
+                .max()
+                .unwrap();
+            assert_eq!(widths[column.index()], widest, "{column:?}");
+        }
+        assert_eq!(widths[PrColumn::Number.index()], 7);
+        assert_eq!(widths[PrColumn::Cycle.index()], 9);
+        assert_eq!(widths[PrColumn::Author.index()], 19);
+    }
+
+    #[test]
     fn default_order_is_newest_first() {
         let view = view_with_pulls();
         assert_eq!(numbers(&view), vec![1290, 311, 1287, 77, 290]);
@@ -216,7 +263,8 @@ mod tests {
     #[test]
     fn filter_matches_title_author_repo_and_number_and_keeps_the_selection() {
         let mut view = view_with_pulls();
-        view.pr_list.selected = 2; // #1287
+        let rows = in_rows(&view.pulls, &view.pr_list.rows);
+        view.pr_list.selected.select(2, rows); // #1287
         for c in "ALICE".chars() {
             view.pr_list
                 .filter

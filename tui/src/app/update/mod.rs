@@ -13,7 +13,7 @@ mod team;
 pub use tabs::pull_url;
 pub use team::IDLE_WATCH_MS;
 
-use tidemark_protocol::{TeamId, TeamInfo, validate_team_name};
+use tidemark_protocol::{TeamInfo, validate_team_name};
 
 use super::action::{Action, action_for_key};
 use super::event::{Event, LinkEvent, Reply, Request};
@@ -245,7 +245,11 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
 
 fn move_selection(state: &mut State, action: Action) {
     match &mut state.screen {
-        Screen::Teams => state.selected = tabs::step(state.selected, state.teams().len(), action),
+        Screen::Teams => {
+            if let Loadable::Loaded(teams) = &state.teams {
+                state.selected.step(action, teams.iter());
+            }
+        }
         Screen::Team(view) => tabs::move_in_tab(view, action),
     }
 }
@@ -306,13 +310,10 @@ fn on_link(state: &mut State, event: LinkEvent) -> Vec<Request> {
     }
 }
 
-/// Select `id` in the list if present, else keep the index in range.
-fn reselect(state: &mut State, id: Option<TeamId>) {
-    let teams = state.teams();
-    if let Some(index) = id.and_then(|id| teams.iter().position(|t| t.id == id)) {
-        state.selected = index;
-    } else {
-        state.selected = state.selected.min(teams.len().saturating_sub(1));
+/// The teams list changed: the selection follows its team (see [`crate::app::selection`]).
+fn reselect(state: &mut State) {
+    if let Loadable::Loaded(teams) = &state.teams {
+        state.selected.follow(teams.iter());
     }
 }
 
@@ -324,9 +325,11 @@ fn open_default_team(state: &mut State) -> Vec<Request> {
     let Some(name) = state.config.default_team.clone() else {
         return Vec::new();
     };
-    match state.teams().iter().position(|t| t.name == name) {
-        Some(index) => {
-            state.selected = index;
+    match state.teams().iter().find(|t| t.name == name).map(|t| t.id) {
+        Some(id) => {
+            if let Loadable::Loaded(teams) = &state.teams {
+                state.selected.select_key(&id, teams.iter());
+            }
             open_selected(state)
         }
         None => {
@@ -345,9 +348,8 @@ fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
     }
     match reply {
         Reply::Teams(Ok(teams)) => {
-            let keep = state.selected_team().map(|t| t.id);
             state.teams = Loadable::Loaded(teams);
-            reselect(state, keep);
+            reselect(state);
             open_default_team(state)
         }
         Reply::Teams(Err(err)) => {
@@ -382,7 +384,7 @@ fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
                 if let Loadable::Loaded(teams) = &mut state.teams {
                     teams.retain(|t| t.id != id);
                 }
-                reselect(state, None);
+                reselect(state);
                 if matches!(&state.screen, Screen::Team(view) if view.id == id) {
                     state.screen = Screen::Teams;
                 }
@@ -410,8 +412,8 @@ fn on_created(state: &mut State, result: Result<TeamInfo, String>) -> Vec<Reques
             if let Loadable::Loaded(teams) = &mut state.teams {
                 teams.push(team);
                 teams.sort_by(|a, b| a.name.cmp(&b.name));
+                state.selected.select_key(&id, teams.iter());
             }
-            reselect(state, Some(id));
             request(state, Request::ListTeams)
         }
         Err(err) => {

@@ -2,10 +2,10 @@
 //! request's details (`enter` on Pull requests).
 
 use super::request;
-use super::tabs::step;
 use super::team::reload_status;
 use crate::app::action::Action;
 use crate::app::event::{Reply, Request};
+use crate::app::selection::step;
 use crate::app::state::{AddRepos, Loadable, Modal, Notice, Screen, State};
 use crate::widgets::text_input::Edit;
 
@@ -28,7 +28,7 @@ pub(super) fn open_add_repos(state: &mut State) -> Vec<Request> {
         repos: Loadable::Loading,
         filter: Default::default(),
         filtering: false,
-        selected: 0,
+        selected: Default::default(),
         chosen: Default::default(),
         submitting: false,
     }));
@@ -46,8 +46,10 @@ fn picker(state: &mut State) -> Option<&mut AddRepos> {
 pub(super) fn move_in_modal(state: &mut State, action: Action) -> bool {
     match &mut state.modal {
         Some(Modal::AddRepos(picker)) => {
-            let len = picker.visible().len();
-            picker.selected = step(picker.selected, len, action);
+            let visible = picker.visible();
+            let mut selected = picker.selected.clone();
+            selected.step(action, visible.into_iter());
+            picker.selected = selected;
             true
         }
         Some(Modal::PullRequest(detail)) => {
@@ -74,18 +76,14 @@ pub(super) fn edit(state: &mut State, edit: Edit) -> bool {
     };
     if picker.filtering {
         picker.filter.apply(edit);
-        picker.selected = 0;
+        picker.follow();
     }
     true
 }
 
 pub(super) fn toggle(state: &mut State) {
     if let Some(picker) = picker(state) {
-        let Some(name) = picker
-            .visible()
-            .get(picker.selected)
-            .map(|r| r.full_name.clone())
-        else {
+        let Some(name) = picker.selected_repo().map(|r| r.full_name.clone()) else {
             return;
         };
         if !picker.chosen.remove(&name) {
@@ -101,7 +99,7 @@ pub(super) fn cancel(state: &mut State) {
     {
         picker.filtering = false;
         picker.filter = Default::default();
-        picker.selected = 0;
+        picker.follow();
         return;
     }
     state.modal = None;
@@ -121,8 +119,7 @@ pub(super) fn submit(state: &mut State) -> Vec<Request> {
     }
     let names: Vec<String> = if picker.chosen.is_empty() {
         picker
-            .visible()
-            .get(picker.selected)
+            .selected_repo()
             .map(|r| vec![r.full_name.clone()])
             .unwrap_or_default()
     } else {
@@ -146,6 +143,7 @@ pub(super) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
                     Ok(repos) => Loadable::Loaded(repos),
                     Err(err) => Loadable::Failed(err),
                 };
+                picker.follow();
             }
             Vec::new()
         }

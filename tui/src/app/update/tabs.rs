@@ -7,10 +7,7 @@ use super::team::{load_data, view_mut};
 use crate::app::action::Action;
 use crate::app::event::{Effect, Request};
 use crate::app::state::{Loadable, Modal, Notice, PrDetail, Screen, State};
-use crate::app::team_state::{PrColumn, Tab, TeamView};
-
-/// Rows a page key moves.
-pub const PAGE: usize = 10;
+use crate::app::team_state::{PrColumn, Tab, TeamView, in_rows};
 
 fn view(state: &mut State) -> Option<&mut TeamView> {
     match &mut state.screen {
@@ -19,35 +16,20 @@ fn view(state: &mut State) -> Option<&mut TeamView> {
     }
 }
 
-/// Where a move key takes an index in a list of `len`.
-pub fn step(index: usize, len: usize, action: Action) -> usize {
-    let last = len.saturating_sub(1);
-    match action {
-        Action::Down => (index + 1).min(last),
-        Action::Up => index.saturating_sub(1),
-        Action::Top => 0,
-        Action::Bottom => last,
-        Action::PageDown => (index + PAGE).min(last),
-        Action::PageUp => index.saturating_sub(PAGE),
-        _ => index,
-    }
-}
-
 /// A move key on the team screen moves in the list of the tab on screen.
 pub(super) fn move_in_tab(view: &mut TeamView, action: Action) {
     match view.tab {
         Tab::Overview | Tab::Metrics => {}
         Tab::Repos => {
-            let len = view.loaded_status().map_or(0, |s| s.repos.len());
-            view.selected_repo = step(view.selected_repo, len, action);
+            if let Loadable::Loaded(status) = &view.status {
+                view.selected_repo.step(action, status.repos.iter());
+            }
         }
         Tab::Pulls => {
-            let list = &mut view.pr_list;
-            list.selected = step(list.selected, list.rows.len(), action);
+            let rows = in_rows(&view.pulls, &view.pr_list.rows);
+            view.pr_list.selected.step(action, rows);
         }
-        Tab::People => {
-            view.selected_person = step(view.selected_person, view.people_rows.len(), action);
-        }
+        Tab::People => view.selected_person.step(action, view.people_rows.iter()),
     }
 }
 
@@ -218,11 +200,7 @@ pub(super) fn ask_untrack(state: &mut State) {
         return;
     };
     let team = view.id;
-    let Some(repo) = view
-        .loaded_status()
-        .and_then(|s| s.repos.get(view.selected_repo))
-        .map(|r| r.full_name.clone())
-    else {
+    let Some(repo) = view.selected_repo().map(|r| r.full_name.clone()) else {
         return;
     };
     state.modal = Some(Modal::ConfirmUntrack { team, repo });

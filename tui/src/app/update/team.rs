@@ -82,7 +82,7 @@ pub(super) fn watch(state: &mut State, after_ms: u32) -> Vec<Request> {
 /// A new status for the open team (from a load or a watch).
 pub(super) fn set_status(view: &mut TeamView, status: TeamStatus) {
     view.name = status.team.name.clone();
-    view.selected_repo = view.selected_repo.min(status.repos.len().saturating_sub(1));
+    view.selected_repo.follow(status.repos.iter());
     if view.loaded_for.is_none() {
         // The data asked for when the screen opened matches this status.
         view.loaded_for = Some(Fingerprint::of(&status));

@@ -14,6 +14,7 @@ use tidemark_protocol::MetricsRow;
 use super::placeholder;
 use crate::app::State;
 use crate::app::team_state::{MetricsData, TeamView};
+use crate::columns;
 use crate::config::Theme;
 use crate::timefmt;
 
@@ -164,30 +165,54 @@ fn merged(frame: &mut Frame, area: Rect, data: &MetricsData, theme: Theme) {
     let counts: Vec<u64> = data.weekly.iter().map(|w| w.merged).collect();
     let total: u64 = counts.iter().sum();
     let peak = counts.iter().copied().max().unwrap_or(0);
-    let block = Block::bordered().title(format!(" Merged per week · {total} total · peak {peak} "));
+    // A title that does not fit loses its last parts whole, never a number's digits.
+    let title = columns::first_parts(
+        [
+            "Merged per week",
+            &format!("{total} total"),
+            &format!("peak {peak}"),
+        ],
+        area.width.saturating_sub(4) as usize,
+    );
+    let block = Block::bordered().title(format!(" {title} "));
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    // The summary breaks between its parts, so no count or duration is cut at the edge.
+    let width = inner.width.saturating_sub(1) as usize;
+    let summary: Vec<Line> = data.total.as_ref().map_or_else(Vec::new, |t| {
+        let counts = [
+            format!("{} PRs", t.prs),
+            format!("{} merged", t.merged),
+            format!(
+                "size p50 {}",
+                t.size.p50.map_or("—".into(), |s| s.to_string())
+            ),
+        ];
+        let times = [
+            format!("cycle p50 {}", timefmt::duration_or_dash(t.cycle_time.p50)),
+            format!(
+                "review p50 {}",
+                timefmt::duration_or_dash(t.review_time.p50)
+            ),
+        ];
+        let counts = columns::flow(counts.iter().map(String::as_str), width);
+        let times = columns::flow(times.iter().map(String::as_str), width);
+        counts
+            .into_iter()
+            .map(|line| Line::from(format!(" {line}")))
+            .chain(
+                times
+                    .into_iter()
+                    .map(|line| Line::from(format!(" {line}")).bold()),
+            )
+            .collect()
+    });
     let [spark_area, summary_area] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(2)]).areas(inner);
+        Layout::vertical([Constraint::Min(1), Constraint::Length(summary.len() as u16)])
+            .areas(inner);
     let sparkline = Sparkline::default()
         .data(&counts)
         .style(Style::new().fg(theme.good()));
     frame.render_widget(sparkline, spark_area);
-    let summary = data.total.as_ref().map_or_else(Vec::new, |t| {
-        vec![
-            Line::from(format!(
-                " {} PRs · {} merged · size p50 {}",
-                t.prs,
-                t.merged,
-                t.size.p50.map_or("—".into(), |s| s.to_string())
-            )),
-            Line::from(format!(
-                " cycle p50 {} · review p50 {}",
-                timefmt::duration_or_dash(t.cycle_time.p50),
-                timefmt::duration_or_dash(t.review_time.p50)
-            ))
-            .bold(),
-        ]
-    });
     frame.render_widget(Paragraph::new(summary), summary_area);
 }

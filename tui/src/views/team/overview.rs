@@ -11,6 +11,7 @@ use tidemark_protocol::{IntegrationInfo, RepoInfo, SyncProgress, SyncStatus, Tea
 use super::{ago, placeholder};
 use crate::app::State;
 use crate::app::team_state::TeamView;
+use crate::columns::{self, Column, Grid};
 use crate::config::Theme;
 use crate::output::{describe_expiry, describe_scopes, describe_secret, describe_user};
 
@@ -243,27 +244,43 @@ fn webhooks(frame: &mut Frame, area: Rect, status: &TeamStatus, now: i64, theme:
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
-    let rows = repos.iter().map(|repo| {
-        let (text, color) = health(repo, now, theme);
-        Row::new([
-            Line::from(repo.full_name.clone()),
-            Line::from(text).fg(color),
-            Line::from(format!(
-                "{} missed · {} recovered",
-                repo.webhooks_missed, repo.webhooks_recovered
-            ))
-            .fg(theme.dim()),
-        ])
+    let cells: Vec<(String, (String, ratatui::style::Color), String)> = repos
+        .iter()
+        .map(|repo| {
+            (
+                repo.full_name.clone(),
+                health(repo, now, theme),
+                format!(
+                    "{} missed · {} recovered",
+                    repo.webhooks_missed, repo.webhooks_recovered
+                ),
+            )
+        })
+        .collect();
+    let natural = columns::measure(
+        &["", "", ""],
+        cells
+            .iter()
+            .map(|(name, (health, _), counts)| [name.as_str(), health.as_str(), counts.as_str()]),
+    );
+    // The name gives way; the health (a time ago) and the counts never do. Too narrow even so:
+    // the counts go first.
+    let kinds = [
+        Column::text(8, 1, 90).grow(),
+        Column::whole(80).left(),
+        Column::whole(10).left(),
+    ];
+    let grid = Grid::new(&kinds, &natural, block.inner(area).width as usize, 2);
+    let rows = cells.into_iter().map(|(name, (health, color), counts)| {
+        Row::new(grid.cells([
+            Line::from(name),
+            Line::from(health).fg(color),
+            Line::from(counts).fg(theme.dim()),
+        ]))
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(2),
-            Constraint::Fill(2),
-            Constraint::Length(24),
-        ],
-    )
-    .block(block);
+    let table = Table::new(rows, grid.constraints())
+        .column_spacing(2)
+        .block(block);
     frame.render_widget(table, area);
 }
 

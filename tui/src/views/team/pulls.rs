@@ -11,8 +11,8 @@ use tidemark_protocol::{PrInfo, PrState};
 use super::placeholder;
 use crate::app::State;
 use crate::app::team_state::{PrColumn, TeamView};
+use crate::columns::{self, Column, Grid};
 use crate::config::Theme;
-use crate::timefmt;
 
 /// The first row drawn so `selected` shows in a window of `height` rows: the selection stays
 /// in the middle once it is past the first half page.
@@ -28,74 +28,37 @@ fn clean(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).collect()
 }
 
-fn width(column: PrColumn) -> Constraint {
+/// How each column is sized (see [`crate::columns`]): numbers whole, text giving way. When the
+/// table is too narrow even so, what goes first: the opening date, the size, the state, the
+/// author, the repository; the number, the title and the durations stay longest.
+pub fn column(column: PrColumn) -> Column {
     match column {
-        PrColumn::Repo => Constraint::Length(9),
-        PrColumn::Number => Constraint::Length(5),
-        PrColumn::Title => Constraint::Fill(1),
-        PrColumn::Author => Constraint::Length(10),
-        PrColumn::State => Constraint::Length(6),
-        PrColumn::Size => Constraint::Length(5),
-        PrColumn::Cycle => Constraint::Length(6),
-        PrColumn::Review => Constraint::Length(6),
-        PrColumn::Created => Constraint::Length(10),
-    }
-}
-
-fn header(column: PrColumn) -> &'static str {
-    match column {
-        PrColumn::Repo => "Repo",
-        PrColumn::Number => "#",
-        PrColumn::Title => "Title",
-        PrColumn::Author => "Author",
-        PrColumn::State => "State",
-        PrColumn::Size => "Size",
-        PrColumn::Cycle => "Cycle",
-        PrColumn::Review => "Review",
-        PrColumn::Created => "Opened",
-    }
-}
-
-/// Lines changed, short: `48`, `1.2k`, `40k`.
-pub fn size(lines: u64) -> String {
-    match lines {
-        0..=999 => lines.to_string(),
-        1_000..=9_999 => format!("{:.1}k", lines as f64 / 1000.0),
-        _ => format!("{}k", lines / 1000),
+        PrColumn::Repo => Column::text(4, 1, 50),
+        PrColumn::Number => Column::whole(90),
+        PrColumn::Title => Column::text(10, 3, 80).grow(),
+        PrColumn::Author => Column::text(6, 1, 40),
+        PrColumn::State => Column::whole(30).left(),
+        PrColumn::Size => Column::whole(20),
+        PrColumn::Cycle => Column::whole(70),
+        PrColumn::Review => Column::whole(60),
+        PrColumn::Created => Column::whole(10).left(),
     }
 }
 
 fn cell(pr: &PrInfo, column: PrColumn, theme: Theme) -> Line<'static> {
+    let text = column.text(pr).into_owned();
     match column {
-        PrColumn::Repo => Line::from(pr.repo.rsplit('/').next().unwrap_or(&pr.repo).to_string()),
-        PrColumn::Number => Line::from(pr.number.to_string()).right_aligned(),
-        PrColumn::Title => Line::from(clean(&pr.title)),
-        PrColumn::Author => {
-            let author = pr.author.clone().unwrap_or_else(|| "ghost".into());
-            if pr.author_is_bot {
-                Line::from(author).fg(theme.dim())
-            } else {
-                Line::from(author)
-            }
-        }
+        PrColumn::Author if pr.author_is_bot => Line::from(text).fg(theme.dim()),
         PrColumn::State => {
-            let (text, color) = match (pr.state, pr.is_draft) {
-                (PrState::Open, true) => ("draft", theme.dim()),
-                (PrState::Open, false) => ("open", theme.good()),
-                (PrState::Merged, _) => ("merged", theme.second()),
-                (PrState::Closed, _) => ("closed", theme.bad()),
+            let color = match (pr.state, pr.is_draft) {
+                (PrState::Open, true) => theme.dim(),
+                (PrState::Open, false) => theme.good(),
+                (PrState::Merged, _) => theme.second(),
+                (PrState::Closed, _) => theme.bad(),
             };
             Line::from(text).fg(color)
         }
-        PrColumn::Size => Line::from(size(pr.additions + pr.deletions)).right_aligned(),
-        PrColumn::Cycle => Line::from(timefmt::duration_or_dash(pr.cycle_time)).right_aligned(),
-        PrColumn::Review => Line::from(timefmt::duration_or_dash(pr.review_time)).right_aligned(),
-        PrColumn::Created => Line::from(
-            timefmt::utc(pr.created_at)
-                .chars()
-                .take(10)
-                .collect::<String>(),
-        ),
+        _ => Line::from(text),
     }
 }
 
@@ -146,34 +109,52 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
     }
 
     let columns = &state.config.columns;
+    let headers: Vec<String> = columns
+        .iter()
+        .map(|&c| {
+            if c == list.sort {
+                format!("{}{order}", c.header())
+            } else {
+                c.header().to_string()
+            }
+        })
+        .collect();
+    // Sized from the widest value of each column over all loaded pull requests (derived when
+    // they arrive), so the columns do not move while scrolling.
+    let natural: Vec<usize> = columns
+        .iter()
+        .zip(&headers)
+        .map(|(&c, header)| list.widths[c.index()].max(columns::cells(header)))
+        .collect();
+    let kinds: Vec<Column> = columns.iter().map(|&c| column(c)).collect();
+    let grid = Grid::new(&kinds, &natural, table_area.width as usize, 1);
     let height = table_area.height.saturating_sub(1) as usize;
-    let start = window_start(list.selected, list.rows.len(), height);
+    let selected = list.selected.row();
+    let start = window_start(selected, list.rows.len(), height);
     let end = (start + height).min(list.rows.len());
     let rows = list.rows[start..end].iter().map(|&i| {
         let pr = &pulls[i as usize];
-        Row::new(columns.iter().map(|&c| cell(pr, c, theme)))
+        Row::new(grid.cells(columns.iter().map(|&c| cell(pr, c, theme))))
     });
-    let headers = columns.iter().map(|&c| {
-        let text = header(c);
+    let headers = columns.iter().zip(headers).map(|(&c, text)| {
         if c == list.sort {
-            Line::from(format!("{text}{order}"))
-                .fg(theme.accent())
-                .bold()
+            Line::from(text).fg(theme.accent()).bold()
         } else {
             Line::from(text).bold()
         }
     });
-    let table = Table::new(rows, columns.iter().map(|&c| width(c)))
-        .header(Row::new(headers))
+    let table = Table::new(rows, grid.constraints())
+        .header(Row::new(grid.cells(headers)))
         .column_spacing(1)
         .row_highlight_style(Style::new().reversed());
-    let mut table_state = TableState::default().with_selected(Some(list.selected - start));
+    let mut table_state = TableState::default().with_selected(Some(selected - start));
     frame.render_stateful_widget(table, table_area, &mut table_state);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::team_state::short_size;
 
     #[test]
     fn the_window_follows_the_selection() {
@@ -185,8 +166,9 @@ mod tests {
 
     #[test]
     fn sizes_are_short() {
-        assert_eq!(size(48), "48");
-        assert_eq!(size(2000), "2.0k");
-        assert_eq!(size(40_000), "40k");
+        assert_eq!(short_size(48), "48");
+        assert_eq!(short_size(2000), "2.0k");
+        assert_eq!(short_size(9_999), "10.0k");
+        assert_eq!(short_size(40_000), "40k");
     }
 }
