@@ -146,7 +146,15 @@ fn device_flow_connects_and_stores_only_an_encrypted_token() {
     assert_eq!(github_login, s.sim.viewer_login());
     let github = integration.github.as_ref().unwrap();
     assert_eq!(github.organization_slug, "acme");
-    assert_eq!(github.sync_status, tidemark_protocol::SyncStatus::Pending);
+    // Connecting starts the first sync: it may already be under way when the answer is built.
+    assert!(
+        matches!(
+            github.sync_status,
+            tidemark_protocol::SyncStatus::Pending | tidemark_protocol::SyncStatus::Syncing
+        ),
+        "{:?}",
+        github.sync_status
+    );
     let cred = &integration.credential;
     assert_eq!(cred.scopes, ["read:org", "repo", "read:user"]);
     assert!(matches!(&cred.access_token, SecretState::Masked(m) if m.starts_with("gho_…")));
