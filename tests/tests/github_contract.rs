@@ -161,13 +161,17 @@ fn everything_the_daemon_sends_github_is_in_githubs_published_descriptions() {
     daemon.stop();
     let daemon = start(1);
     let client = block_on(connect(&daemon.socket)).unwrap();
-    wait_until(Duration::from_secs(30), "self-healing to list deliveries", || {
-        sim.recorded()
-            .endpoints
-            .keys()
-            .any(|k| k.ends_with("/deliveries"))
-            .then_some(())
-    });
+    wait_until(
+        Duration::from_secs(30),
+        "self-healing to list deliveries",
+        || {
+            sim.recorded()
+                .endpoints
+                .keys()
+                .any(|k| k.ends_with("/deliveries"))
+                .then_some(())
+        },
+    );
     block_on(client.github_disconnect(ctx(), team(), false))
         .unwrap()
         .unwrap();

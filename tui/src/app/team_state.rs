@@ -323,6 +323,11 @@ impl TeamView {
         }
     }
 
+    /// The team is connected to a GitHub organization (false while its status is not loaded).
+    pub fn is_connected(&self) -> bool {
+        self.loaded_status().is_some_and(team_is_connected)
+    }
+
     pub fn pulls(&self) -> &[PrInfo] {
         match &self.pulls {
             Loadable::Loaded(pulls) => pulls,
@@ -335,4 +340,9 @@ impl TeamView {
         let index = *self.pr_list.rows.get(self.pr_list.selected)?;
         self.pulls().get(index as usize)
     }
+}
+
+/// Connected to a GitHub organization: until then there is nothing to sync or track.
+pub fn team_is_connected(status: &TeamStatus) -> bool {
+    status.integrations.iter().any(|i| i.github.is_some())
 }
