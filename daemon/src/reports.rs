@@ -95,6 +95,7 @@ pub fn pull_requests(store: &Store, team: TeamId, q: &PrQuery) -> Result<Vec<PrI
                 commits_truncated: truncated,
                 cycle_time: p.cycle_time,
                 review_time: p.review_time,
+                merged_by: p.merged_by_login,
             })
         })
         .collect()

@@ -32,12 +32,7 @@ async fn connection(
         .store
         .github_integration(team)
         .map_err(store_err)?
-        .ok_or_else(|| {
-            RpcError::invalid(
-                "team",
-                "the team is not connected to GitHub: `tidemark connect github` first",
-            )
-        })?;
+        .ok_or_else(|| RpcError::invalid("team", crate::sync::NOT_CONNECTED))?;
     let token = crate::tokens::access_token(shared, team)
         .await
         .map_err(|e| RpcError::Internal(e.to_string()))?;

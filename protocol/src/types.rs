@@ -211,6 +211,8 @@ pub struct TeamStatus {
     pub webhook_public_url: Option<String>,
     /// Deliveries received and durable but not applied yet (e.g. while GitHub is unreachable).
     pub webhooks_pending: u64,
+    /// When the oldest of them was received (None: none waits). Protocol v9.
+    pub webhooks_oldest_pending_at: Option<i64>,
     /// GitHub's rate-limit budget for the team's token as the daemon last saw it (empty: not
     /// known yet).
     pub rate_budget: Vec<RateBudget>,
@@ -449,6 +451,10 @@ pub struct PrInfo {
     pub commits_truncated: bool,
     pub cycle_time: Option<i64>,
     pub review_time: Option<i64>,
+    /// Who merged it (GitHub's `mergedBy`: often not the author). None when it is not merged,
+    /// when GitHub names nobody, or until the daemon has read it again after an upgrade.
+    /// Protocol v9.
+    pub merged_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

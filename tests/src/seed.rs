@@ -39,6 +39,8 @@ pub fn seed_pull_requests(sandbox: &Sandbox, team: u64, prs: u64) -> Result<()> 
             first_review_at: None,
             cycle_time: None,
             review_time: None,
+            merged_by_login: None,
+            merged_by_github_id: None,
         };
         let reviews = (0..2)
             .map(|i| PrReview {

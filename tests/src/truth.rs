@@ -101,6 +101,13 @@ pub fn assert_stored_prs_match_truth(truth: &Value, store: &Store, team: u64) ->
         assert_eq!(pr.created_at, t["created_at"].as_i64().unwrap(), "{ctx}");
         assert_eq!(pr.updated_at, t["updated_at"].as_i64().unwrap(), "{ctx}");
         assert_eq!(pr.merged_at, t["merged_at"].as_i64(), "{ctx}");
+        // Who merged it: GitHub's `mergedBy`, not the author.
+        assert_eq!(pr.merged_by_github_id, t["merged_by"].as_u64(), "{ctx}");
+        assert_eq!(
+            pr.merged_by_login,
+            t["merged_by"].as_u64().map(|id| login_of(truth, id)),
+            "{ctx}"
+        );
         assert_eq!(pr.closed_at, t["closed_at"].as_i64(), "{ctx}");
         assert_eq!(pr.additions, t["additions"].as_u64().unwrap(), "{ctx}");
         assert_eq!(pr.deletions, t["deletions"].as_u64().unwrap(), "{ctx}");

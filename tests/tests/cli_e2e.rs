@@ -3,7 +3,7 @@
 
 use std::process::{Command, Output};
 use std::time::Duration;
-use tidemark_tests::harness::{Sandbox, bin, seed_connected_team, signal, wait_until};
+use tidemark_tests::harness::{Daemon, Sandbox, bin, seed_connected_team, signal, wait_until};
 
 fn tidemark(sandbox: &Sandbox, args: &[&str]) -> Output {
     Command::new(bin("tidemark"))
@@ -83,6 +83,34 @@ fn the_cli_starts_the_daemon_and_manages_teams() {
     let out = tidemark(&sandbox, &["status", "--team", "infra"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("not found"), "{}", text(&out));
+}
+
+/// Issue 14: ids went `#1`, then `#2000001` after a restart (sled's id generator reserves
+/// ranges), and people type them. Each team is created by the real CLI against a real daemon
+/// started afresh.
+#[test]
+fn team_ids_are_1_2_3_across_restarts() {
+    let sandbox = Sandbox::new();
+    let mut ids = Vec::new();
+    for (n, name) in ["one", "two", "three"].into_iter().enumerate() {
+        let daemon = Daemon::start(&sandbox, n);
+        let out = tidemark(&sandbox, &["--no-start", "team", "create", name, "--json"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let team: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        ids.push(team["id"].as_u64().unwrap());
+        assert!(daemon.stop().success());
+    }
+    assert_eq!(ids, [1, 2, 3]);
+    // And `#2` names the second one, as the README asks people to type it.
+    let daemon = Daemon::start(&sandbox, 3);
+    let out = tidemark(
+        &sandbox,
+        &["--no-start", "status", "--team", "#2", "--json"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status[0]["team"]["name"], "two");
+    assert!(daemon.stop().success());
 }
 
 /// The report that started issue 14: `team create '#1'` made a team whose name read as team

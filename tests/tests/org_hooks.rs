@@ -305,7 +305,7 @@ fn without_the_scope_or_as_a_non_owner_member_changes_come_with_the_periodic_syn
             .unwrap();
     });
     let why = "no organization hook: needs the admin:org_hook scope and an org owner; \
-               reconnect with --org-hook";
+               reconnect asking for admin:org_hook";
     assert_eq!(
         s.member_changes("plain"),
         Some(MemberChanges::PeriodicSync { why: why.into() })

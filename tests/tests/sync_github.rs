@@ -356,7 +356,12 @@ fn faults_secondary_limits_and_a_deleted_repo_do_not_corrupt_the_sync() {
     w.control("/_sim/tokens/revoke", json!({"all": true}));
     let (progress, _) = w.sync();
     assert_eq!(progress.status, SyncStatus::Error);
-    assert!(progress.error.unwrap_or_default().contains("reconnect"));
+    assert_eq!(
+        progress.error.as_deref(),
+        Some(tidemark_daemon::sync::UNAUTHORIZED),
+        "worded for any client: no command-line flag"
+    );
+    assert!(tidemark_daemon::sync::UNAUTHORIZED.contains("reconnect"));
 }
 
 /// Every form in which GitHub refuses or gives up, mixed into one sync: a secondary limit with

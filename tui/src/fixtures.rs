@@ -116,6 +116,7 @@ pub fn team_status() -> TeamStatus {
         pull_request_count: 340,
         webhook_public_url: Some("https://tidemark.example.com".into()),
         webhooks_pending: 0,
+        webhooks_oldest_pending_at: None,
         rate_budget: vec![tidemark_protocol::RateBudget {
             resource: "graphql".into(),
             limit: 5000,
@@ -124,7 +125,7 @@ pub fn team_status() -> TeamStatus {
         }],
         member_changes: Some(tidemark_protocol::MemberChanges::PeriodicSync {
             why: "no organization hook: needs the admin:org_hook scope and an org owner; \
-                  reconnect with --org-hook"
+                  reconnect asking for admin:org_hook"
                 .into(),
         }),
     }
@@ -223,6 +224,7 @@ pub fn pull_requests() -> Vec<PrInfo> {
         commits_truncated: false,
         cycle_time: None,
         review_time: None,
+        merged_by: None,
     };
     vec![
         PrInfo {
@@ -264,6 +266,7 @@ pub fn pull_requests() -> Vec<PrInfo> {
             commits: 5,
             cycle_time: Some(3 * 86_400 + 3 * 3600),
             review_time: Some(2700),
+            merged_by: Some("carol".into()),
             ..base.clone()
         },
         PrInfo {
@@ -281,6 +284,7 @@ pub fn pull_requests() -> Vec<PrInfo> {
             reviews: 1,
             cycle_time: Some(70),
             review_time: Some(50),
+            merged_by: Some("alice".into()),
             ..base.clone()
         },
         PrInfo {
@@ -417,10 +421,7 @@ pub fn failing_sync_steps() -> Vec<SyncProgress> {
         status: SyncStatus::Error,
         phase: "idle".into(),
         finished_at: Some(T0 + 12),
-        error: Some(
-            "GitHub rejected the token (401): reconnect GitHub (`tidemark connect github --yes`)"
-                .into(),
-        ),
+        error: Some("GitHub rejected the token (401): reconnect GitHub".into()),
         next_sync_at: Some(T0 + 912),
         ..last
     });

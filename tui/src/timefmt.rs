@@ -113,13 +113,21 @@ pub fn parse_since(text: &str, now: i64) -> Result<i64, String> {
         .map(|n| (n, 86_400))
         .or_else(|| text.strip_suffix('w').map(|n| (n, 7 * 86_400)));
     let Some((count, unit)) = span else {
-        return parse_date(text).map_err(|reason| {
+        let date = parse_date(text).map_err(|reason| {
             if text.len() == 10 {
                 reason
             } else {
                 format!("'{text}' is neither a date (YYYY-MM-DD) nor a span like 30d or 12w")
             }
-        });
+        })?;
+        // Nothing was created after it yet: an empty answer would read as "no pull requests".
+        if date > now {
+            return Err(format!(
+                "{text} is in the future (today is {}), so no pull request was created since",
+                &utc(now)[..10]
+            ));
+        }
+        return Ok(date);
     };
     let digits = !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit());
     let count: i64 = match count.parse() {
@@ -304,6 +312,26 @@ mod tests {
             parse_since("2025-02-30", now)
                 .unwrap_err()
                 .contains("calendar")
+        );
+    }
+
+    /// `metrics --since 2030-01-01` said "No pull requests": the date is in the future.
+    #[test]
+    fn since_refuses_a_date_in_the_future_and_says_so() {
+        let now = 1_736_085_780; // 2025-01-05 14:03 UTC
+        assert_eq!(
+            parse_since("2030-01-01", now),
+            Err(
+                "2030-01-01 is in the future (today is 2025-01-05), so no pull request was \
+                 created since"
+                    .into()
+            )
+        );
+        assert!(parse_since("2025-01-06", now).is_err());
+        assert_eq!(
+            parse_since("2025-01-05", now),
+            Ok(1_736_035_200),
+            "today is fine"
         );
     }
 }

@@ -228,6 +228,10 @@ async fn cli_web_flow_prints_the_link_or_the_daemons_refusal() {
         err.starts_with("error: invalid method: the web flow needs GITHUB_CLIENT_SECRET"),
         "{err}"
     );
+    assert!(
+        err.contains("use the device flow instead (run the command without --web)"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

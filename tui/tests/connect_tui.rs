@@ -274,6 +274,8 @@ async fn tui_shows_the_daemons_refusal_and_retries_with_the_other_method() {
         reason.starts_with("invalid method: the web flow needs GITHUB_CLIENT_SECRET"),
         "{reason}"
     );
+    // The TUI names no command-line flag: `w` is how it switches.
+    assert!(!reason.contains("--"), "{reason}");
     tui.press("w");
     tui.until("a device code again", |s| {
         matches!(phase(s), Some(ConnectPhase::Waiting { .. }))

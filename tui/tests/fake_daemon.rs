@@ -134,7 +134,7 @@ async fn cli_status_shows_metadata_and_json_round_trips() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        tidemark_tui::output::status(&[fixtures::team_status()])
+        tidemark_tui::output::status(&[fixtures::team_status()], 0)
     );
 
     let out = tidemark(&socket, &["status", "--json"]).await;

@@ -19,9 +19,10 @@ use tidemark_tui::fixtures;
 use tidemark_tui::output::sync as out;
 use tokio::task::JoinHandle;
 
-/// The daemon's refusal for a team without a GitHub connection.
-const NOT_CONNECTED: &str =
-    "invalid team: the team is not connected to GitHub: `tidemark connect github` first";
+/// The daemon's refusal for a team without a GitHub connection (worded for any client), with
+/// the command line's way to connect that team.
+const NOT_CONNECTED: &str = "the team is not connected to GitHub: connect it first \
+                             (tidemark connect github --team mobile)";
 
 /// Every run of the binary is bounded by this.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -540,8 +541,8 @@ async fn sync_wait_ending_in_an_error_exits_1() {
         stderr(&out),
         format!(
             "{}\n{}\n{}\nerror: sync of team 'platform' failed: GitHub rejected the token (401): \
-             reconnect GitHub (`tidemark connect github --yes`) (the daemon tries again at \
-             2025-01-05 14:18 UTC)\n",
+             reconnect GitHub (the daemon tries again at 2025-01-05 14:18 UTC); run `tidemark \
+             connect github --team platform --yes`\n",
             out::sync_progress_line(&steps[0]),
             out::sync_progress_line(&steps[1]),
             out::sync_progress_line(&steps[2]),
@@ -557,7 +558,10 @@ async fn sync_wait_ending_in_an_error_exits_1() {
     let progress: SyncProgress = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(&progress, failed);
     assert!(
-        stderr(&out).ends_with("(the daemon tries again at 2025-01-05 14:18 UTC)\n"),
+        stderr(&out).ends_with(
+            "(the daemon tries again at 2025-01-05 14:18 UTC); run `tidemark connect github \
+             --team platform --yes`\n"
+        ),
         "{}",
         stderr(&out)
     );

@@ -125,6 +125,80 @@ fn overview_says_what_the_sync_skipped() {
     assert!(screen.contains("3 skipped, see the log"), "{screen}");
 }
 
+/// Deliveries received long ago and still not applied: the backlog and its age in the title,
+/// and no repository's hook called ok.
+#[test]
+fn overview_with_a_webhook_backlog() {
+    let mut state = team();
+    let mut status = fixtures::team_status();
+    status.webhooks_pending = 675_000;
+    status.webhooks_oldest_pending_at = Some(NOW - 2 * 3600 - 300);
+    status.repos[0].webhook_id = Some(9001);
+    status.repos[0].last_webhook_at = Some(NOW - 30);
+    let done = fixtures::sync_steps().pop().unwrap();
+    send(
+        &mut state,
+        [Event::Reply(Reply::Watched {
+            team: 1,
+            seq: 2,
+            result: Ok(Box::new((done, status))),
+        })],
+    );
+    snapshot("tab_overview_backlog", &state);
+}
+
+/// A team not connected to GitHub: nothing is "pending", and the Repos tab asks to connect
+/// first rather than offering `a`.
+#[test]
+fn overview_and_repos_of_a_team_not_connected() {
+    let mut state = State::new("/run/user/1000/tidemark/tidemark.sock".into());
+    let mut status = fixtures::team_status();
+    status.integrations.clear();
+    status.repos.clear();
+    status.member_count = 0;
+    status.pull_request_count = 1;
+    let idle = tidemark_protocol::SyncProgress {
+        running: false,
+        status: SyncStatus::Pending,
+        phase: "idle".into(),
+        repos_done: 0,
+        repos_total: 0,
+        prs_fetched: 0,
+        requests: 0,
+        budget: vec![],
+        started_at: None,
+        finished_at: None,
+        last_sync_at: None,
+        error: None,
+        next_sync_at: None,
+        skipped: 0,
+        skipped_note: None,
+    };
+    send(
+        &mut state,
+        [
+            Event::Link(LinkEvent::Connected {
+                daemon_version: "0.1.0".into(),
+            }),
+            Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Clock(NOW),
+            key(KeyCode::Enter),
+            Event::Reply(Reply::Team {
+                id: 1,
+                result: Ok(status.clone()),
+            }),
+            Event::Reply(Reply::Watched {
+                team: 1,
+                seq: 1,
+                result: Ok(Box::new((idle, status))),
+            }),
+        ],
+    );
+    snapshot("overview_not_connected", &state);
+    send(&mut state, typed("2"));
+    snapshot("repos_not_connected", &state);
+}
+
 #[test]
 fn repos() {
     let mut state = team();

@@ -262,7 +262,7 @@ pub async fn start(
             if !oauth.has_secret() {
                 return Err(RpcError::invalid(
                     "method",
-                    "the web flow needs GITHUB_CLIENT_SECRET in the daemon's environment; use the device flow (without --web)",
+                    "the web flow needs GITHUB_CLIENT_SECRET in the daemon's environment; use the device flow instead",
                 ));
             }
             let port = callback::ensure(shared).map_err(|e| {

@@ -51,7 +51,7 @@ pub enum OAuthError {
     #[error("GitHub says the redirect URI does not match the OAuth app's callback URL")]
     RedirectMismatch,
     #[error(
-        "the device flow is not enabled for this OAuth app: enable it in the app's settings on GitHub, or use --web"
+        "the device flow is not enabled for this OAuth app: enable it in the app's settings on GitHub, or use the web flow"
     )]
     DeviceFlowDisabled,
     #[error("GitHub did not accept the refresh token; reconnect GitHub")]

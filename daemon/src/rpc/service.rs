@@ -109,14 +109,16 @@ impl Service {
 
     fn status_of(&self, team: &store::Team) -> Result<TeamStatus, RpcError> {
         let store = &self.shared.store;
+        let (webhooks_pending, webhooks_oldest_pending_at) = store.inbox_backlog(team.id);
         Ok(TeamStatus {
             team: self.team_info(team)?,
             integrations: self.integrations_of(team.id)?,
             repos: self.repos_of(team.id)?,
-            member_count: store.count_members(team.id).map_err(store_err)?,
+            member_count: store.count_org_members(team.id).map_err(store_err)?,
             pull_request_count: store.count_pull_requests(team.id).map_err(store_err)?,
             webhook_public_url: self.shared.connector.public_url.clone(),
-            webhooks_pending: store.inbox_len(team.id).map_err(store_err)?,
+            webhooks_pending,
+            webhooks_oldest_pending_at,
             rate_budget: crate::sync::progress_now(&self.shared, team.id).budget,
             member_changes: crate::webhooks::org_hook::member_changes(&self.shared, team.id),
         })

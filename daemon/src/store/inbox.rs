@@ -126,6 +126,12 @@ impl Store {
             .len(team) as u64)
     }
 
+    /// How many of a team's deliveries wait, and when the oldest of them was received.
+    pub fn inbox_backlog(&self, team: TeamId) -> (u64, Option<i64>) {
+        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        (waiting.len(team) as u64, waiting.oldest_received_at(team))
+    }
+
     /// A team's deliveries waiting to be applied, oldest first.
     pub fn inbox(&self, team: TeamId) -> Result<Vec<InboxEntry>> {
         self.inbox_oldest(team, usize::MAX, usize::MAX)

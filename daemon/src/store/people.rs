@@ -128,8 +128,19 @@ impl Store {
         self.scan(Kind::TeamMember, Key::new(team, Kind::TeamMember))
     }
 
+    /// Every member record (people who left and people known only by email included).
     pub fn count_members(&self, team: TeamId) -> Result<u64> {
         self.count(Key::new(team, Kind::TeamMember))
+    }
+
+    /// The team's GitHub organization members now: those who left (kept, marked) and people
+    /// known only from commits are not counted.
+    pub fn count_org_members(&self, team: TeamId) -> Result<u64> {
+        Ok(self
+            .members(team)?
+            .iter()
+            .filter(|m| m.left_at.is_none() && m.github_id.is_some())
+            .count() as u64)
     }
 
     /// A member left the org: marked, never erased (their history still counts).

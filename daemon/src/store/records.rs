@@ -193,6 +193,11 @@ pub struct PullRequest {
     pub cycle_time: Option<i64>,
     /// first_review_at − ready_at (design §4). Computed on every write.
     pub review_time: Option<i64>,
+    /// Who merged it (GitHub's `mergedBy`, not the author), the login as REST spells it. None
+    /// when it is not merged, when GitHub names nobody (a deleted account), and in a record
+    /// from before schema v7 until the sync reads the pull request again.
+    pub merged_by_login: Option<String>,
+    pub merged_by_github_id: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,17 +17,25 @@
 //!   (`RepoNode`, learned at the next sync) and a team's organization hook (`OrgHook`). Nothing
 //!   to convert: the bump is there so that an older tidemarkd refuses such a store (and its
 //!   backups) with a clear message instead of calling the records corrupt.
+//! - v7: a pull request's record holds who merged it (`merged_by_login`, `merged_by_github_id`:
+//!   GitHub's `mergedBy`, which is not the author). Each stored pull request is re-encoded with
+//!   both unknown (None), and each repository's sync checkpoint is set back to the start of a
+//!   first walk (its `updated_at` kept), so the next sync reads every pull request again and
+//!   learns who merged it; until then the details say "merged" without a name.
 //!
 //! An upgrade runs as one batch together with the version bump, so a crash during it leaves the
 //! old version, intact, and the next start upgrades again.
 
 use super::keys::{ID_OFFSET, Key, Kind, TeamId};
-use super::records::{InboxEntry, InboxRecord, IntegrationCredential, Provider, StoredBody, Team};
+use super::records::{
+    InboxEntry, InboxRecord, IntegrationCredential, PrState, Provider, PullRequest, StoredBody,
+    SyncCursor, Team,
+};
 use super::{Result, Store, StoreError, decode};
 use crate::crypto::Ciphertext;
 use serde::{Deserialize, Serialize};
 
-pub const CURRENT_SCHEMA: u32 = 6;
+pub const CURRENT_SCHEMA: u32 = 7;
 
 const VERSION_NAME: &[u8] = b"schema_version";
 
@@ -71,6 +79,7 @@ pub(super) fn check_and_upgrade(store: &Store) -> Result<()> {
             3 => upgrade_v3_to_v4(store)?,
             4 => upgrade_v4_to_v5(store)?,
             5 => upgrade_v5_to_v6(store)?,
+            6 => upgrade_v6_to_v7(store)?,
             other => {
                 return Err(StoreError::NotOurs {
                     path: store.path().to_path_buf(),
@@ -234,6 +243,104 @@ fn upgrade_v5_to_v6(store: &Store) -> Result<()> {
     let mut w = store.writer();
     w.put_raw(version_key(), &6u32.to_be_bytes());
     w.commit()
+}
+
+/// v1–v6's pull request: without who merged it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PullRequestV6 {
+    pub team_id: TeamId,
+    pub repo_id: u64,
+    pub number: u64,
+    pub github_id: u64,
+    pub title: String,
+    pub state: PrState,
+    pub is_draft: bool,
+    pub author_github_id: Option<u64>,
+    pub author_login: Option<String>,
+    pub author_member_id: Option<u64>,
+    pub created_at: i64,
+    pub ready_at: Option<i64>,
+    pub updated_at: i64,
+    pub merged_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub additions: u64,
+    pub deletions: u64,
+    pub first_commit_at: Option<i64>,
+    pub first_review_at: Option<i64>,
+    pub cycle_time: Option<i64>,
+    pub review_time: Option<i64>,
+}
+
+impl From<PullRequestV6> for PullRequest {
+    fn from(old: PullRequestV6) -> PullRequest {
+        PullRequest {
+            team_id: old.team_id,
+            repo_id: old.repo_id,
+            number: old.number,
+            github_id: old.github_id,
+            title: old.title,
+            state: old.state,
+            is_draft: old.is_draft,
+            author_github_id: old.author_github_id,
+            author_login: old.author_login,
+            author_member_id: old.author_member_id,
+            created_at: old.created_at,
+            ready_at: old.ready_at,
+            updated_at: old.updated_at,
+            merged_at: old.merged_at,
+            closed_at: old.closed_at,
+            additions: old.additions,
+            deletions: old.deletions,
+            first_commit_at: old.first_commit_at,
+            first_review_at: old.first_review_at,
+            cycle_time: old.cycle_time,
+            review_time: old.review_time,
+            merged_by_login: None,
+            merged_by_github_id: None,
+        }
+    }
+}
+
+/// Every pull request re-encoded with who merged it unknown, and every checkpoint set back to
+/// a first walk, so the next sync reads each pull request again (and its `mergedBy`). One
+/// batch with the bump: a crash leaves v6, intact.
+fn upgrade_v6_to_v7(store: &Store) -> Result<()> {
+    let mut w = store.writer();
+    let (mut pulls, mut cursors) = (0u64, 0u64);
+    for item in store.raw().iter() {
+        let (key, value) = item?;
+        if key.len() < ID_OFFSET || key[..8] == [0; 8] {
+            continue;
+        }
+        match key[8] {
+            k if k == Kind::PullRequest as u8 => {
+                let old: PullRequestV6 = decode(Kind::PullRequest, &value)?;
+                w.put(&key, &PullRequest::from(old));
+                pulls += 1;
+            }
+            k if k == Kind::SyncCursor as u8 => {
+                let old: SyncCursor = decode(Kind::SyncCursor, &value)?;
+                w.put(
+                    &key,
+                    &SyncCursor {
+                        cursor: None,
+                        complete: false,
+                        ..old
+                    },
+                );
+                cursors += 1;
+            }
+            _ => {}
+        }
+    }
+    w.put_raw(version_key(), &7u32.to_be_bytes());
+    w.commit()?;
+    tracing::info!(
+        pull_requests = pulls,
+        repositories = cursors,
+        "pull requests will be read again at the next sync, to learn who merged them"
+    );
+    Ok(())
 }
 
 /// `"repo, read:org"` → `["repo", "read:org"]`.

@@ -124,6 +124,9 @@ fn check_record(key: &[u8], value: &[u8]) -> std::result::Result<(), String> {
         };
     }
     match kind {
+        k if k == Kind::Meta as u8 && key == super::teams::next_team_id_key().as_ref() => {
+            as_record!(Kind::Meta, u64)
+        }
         k if k == Kind::Meta as u8
             || k == Kind::TeamName as u8
             || k == Kind::UserTeam as u8

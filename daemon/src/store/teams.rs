@@ -3,7 +3,16 @@
 use super::keys::{Key, Kind, TeamId, team_prefix};
 use super::records::{Membership, Role, Team};
 use super::schema::{team_name_entry_key, team_name_prefix};
-use super::{Result, Store, StoreError, now};
+use super::{Result, Store, StoreError, Writer, decode, now};
+
+/// The next team id to hand out (global space, kind Meta). Team ids are ours, not sled's id
+/// generator's: sled reserves ranges of ids, so after a restart its next id jumps by about a
+/// million (`#1`, then `#2000001`), and people type team ids (`--team '#2'`).
+pub(crate) fn next_team_id_key() -> Key {
+    Key::global(Kind::Meta).bytes(NEXT_TEAM_ID)
+}
+
+const NEXT_TEAM_ID: &[u8] = b"next_team_id";
 
 fn team_key(team: TeamId) -> Key {
     Key::new(team, Kind::Team)
@@ -42,7 +51,7 @@ impl Store {
             return Err(StoreError::NotFound(format!("user {uid}")));
         }
         let team = Team {
-            id: self.next_id()?,
+            id: self.allocate_team_id(&mut w)?,
             name: name.to_string(),
             created_at: now(),
         };
@@ -60,6 +69,29 @@ impl Store {
         }
         w.commit()?;
         Ok(team)
+    }
+
+    /// The next team id, its successor written in `w`'s batch (the team's own), under the
+    /// write lock `w` holds. A store without the counter (created before it, or restored from
+    /// such a backup) continues after the highest team id holding any record.
+    fn allocate_team_id(&self, w: &mut Writer<'_>) -> Result<TeamId> {
+        // Never 0 (the global space), and never an id whose prefix holds records.
+        let after_highest = self.highest_team_prefix()? + 1;
+        let next = match self.db.get(next_team_id_key())? {
+            Some(bytes) => decode::<TeamId>(Kind::Meta, &bytes)?.max(after_highest),
+            None => after_highest,
+        };
+        w.put(next_team_id_key(), &(next + 1));
+        Ok(next)
+    }
+
+    /// The highest team id any key starts with (0: only the global space). Keys sort by their
+    /// big-endian team prefix, so it is the last key's.
+    fn highest_team_prefix(&self) -> Result<TeamId> {
+        Ok(match self.db.last()? {
+            Some((key, _)) => super::keys::read_u64(&key, 0).unwrap_or(0),
+            None => 0,
+        })
     }
 
     pub fn team(&self, id: TeamId) -> Result<Option<Team>> {

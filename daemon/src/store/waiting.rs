@@ -98,6 +98,13 @@ impl Waiting {
         self.teams.get(&team).map_or(0, BTreeMap::len)
     }
 
+    /// When the team's oldest waiting delivery was received (the lowest sequence number: they
+    /// are numbered as they arrive).
+    pub fn oldest_received_at(&self, team: TeamId) -> Option<i64> {
+        let (meta, _) = self.teams.get(&team)?.values().next()?;
+        Some(meta.received_at)
+    }
+
     /// A team's oldest waiting deliveries: at most `max`, and no more once their bodies hold
     /// `max_bytes` (at least one if any waits).
     pub fn oldest(&self, team: TeamId, max: usize, max_bytes: usize) -> Vec<(FrameMeta, BodyRef)> {

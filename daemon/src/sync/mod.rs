@@ -15,6 +15,13 @@ use std::time::Duration;
 use tidemark_protocol::{RpcError, SyncProgress};
 use tokio::sync::watch;
 
+/// Why a team's sync or repositories are refused before it is connected. Worded for any client
+/// (no command or flag: the TUI shows it too); the command line adds its command.
+pub const NOT_CONNECTED: &str = "the team is not connected to GitHub: connect it first";
+
+/// A sync's error when GitHub refused the token (a 401), worded for any client.
+pub const UNAUTHORIZED: &str = "GitHub rejected the token (401): reconnect GitHub";
+
 /// Longest a status call waits for a change.
 const MAX_WAIT: Duration = Duration::from_secs(8);
 /// First retry after a failed sync; doubles up to the reconciliation interval.
@@ -135,10 +142,7 @@ pub fn start(shared: &Arc<Shared>, team: TeamId) -> Result<SyncProgress, RpcErro
         .map_err(|e| RpcError::Internal(e.to_string()))?
         .is_none()
     {
-        return Err(RpcError::invalid(
-            "team",
-            "the team is not connected to GitHub: `tidemark connect github` first",
-        ));
+        return Err(RpcError::invalid("team", NOT_CONNECTED));
     }
     let syncs = &shared.syncs;
     let mut teams = syncs.teams();
@@ -190,10 +194,7 @@ async fn run_one(
     }
     let (status, error) = match &result {
         Ok(()) => (SyncStatus::Complete, None),
-        Err(SyncError::Unauthorized) => (
-            SyncStatus::Error,
-            Some("GitHub rejected the token (401): reconnect GitHub (`tidemark connect github --yes`)".to_string()),
-        ),
+        Err(SyncError::Unauthorized) => (SyncStatus::Error, Some(UNAUTHORIZED.to_string())),
         Err(e) => (SyncStatus::Error, Some(e.to_string())),
     };
     let integration = store

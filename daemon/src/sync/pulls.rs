@@ -265,6 +265,7 @@ fn snapshot(run: &Run<'_>, walk: &RepoWalk, full: FullPullRequest) -> PrSnapshot
         PullRequestState::Closed => PrState::Closed,
     };
     let (author_login, author_id, _) = actor(n.author.as_ref());
+    let (merged_by_login, merged_by_github_id, _) = actor(n.merged_by.as_ref());
     // ready_at: opened as a draft when its first draft event is "ready for review".
     let mut events: Vec<(i64, bool)> = n
         .timeline_items
@@ -357,6 +358,8 @@ fn snapshot(run: &Run<'_>, walk: &RepoWalk, full: FullPullRequest) -> PrSnapshot
             first_review_at: None,
             cycle_time: None,
             review_time: None,
+            merged_by_login,
+            merged_by_github_id,
         },
         reviews,
         commits_total: (total > commits.len() as u64).then_some(total),

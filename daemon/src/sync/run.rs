@@ -165,6 +165,19 @@ pub(crate) async fn sync_members(run: &Run<'_>, org: &str) -> Result<(), SyncErr
     run.load_members()
 }
 
+/// A pass over `n` repositories starts: none of them done yet.
+fn begin_repos(progress: &watch::Sender<SyncProgress>, n: usize) {
+    progress.send_modify(|p| {
+        p.repos_total = n as u32;
+        p.repos_done = 0;
+    });
+}
+
+/// One more repository of the pass is done.
+fn repo_done(progress: &watch::Sender<SyncProgress>) {
+    progress.send_modify(|p| p.repos_done += 1);
+}
+
 /// Sync a team: members, then pull requests of every tracked repository.
 pub async fn sync_team(
     shared: &Shared,
@@ -178,10 +191,16 @@ pub async fn sync_team(
         .ok_or_else(|| SyncError::Failed("the team is not connected to GitHub".into()))?;
     let run = Run::for_team(shared, team, budget, progress).await?;
     sync_members(&run, &integration.organization_slug).await?;
-    let repos = store.tracked_repos(team)?;
-    progress.send_modify(|p| p.repos_total = repos.len() as u32);
+    let repos: Vec<_> = store
+        .tracked_repos(team)?
+        .into_iter()
+        .filter(|r| r.is_active)
+        .collect();
+    // Counted afresh on each pass: a sync asked for again while it ran makes a second pass
+    // under the same progress (it read "4/2 repositories" when the count carried over).
+    begin_repos(progress, repos.len());
     let mut walks = Vec::new();
-    for repo in repos.into_iter().filter(|r| r.is_active) {
+    for repo in repos {
         store.set_repo_sync_status(team, repo.github_repo_id, SyncStatus::Syncing, None)?;
         let cursor = store.sync_cursor(team, repo.github_repo_id)?;
         walks.push(RepoWalk::new(repo, cursor));
@@ -204,7 +223,7 @@ pub async fn sync_team(
             }
         }
         if w.done {
-            progress.send_modify(|p| p.repos_done += 1);
+            repo_done(progress);
         }
     }
     store.flush_async().await?;
@@ -213,4 +232,23 @@ pub async fn sync_team(
         return Err(SyncError::Failed(failures.join("; ")));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sync asked for again while it runs makes a second pass under the same progress: it
+    /// counts its repositories from zero, never "4/2 repositories".
+    #[test]
+    fn a_second_pass_counts_its_repositories_from_zero() {
+        let (progress, _rx) = watch::channel(crate::sync::idle_progress());
+        for _pass in 0..2 {
+            begin_repos(&progress, 2);
+            repo_done(&progress);
+            repo_done(&progress);
+            let p = progress.borrow();
+            assert_eq!((p.repos_done, p.repos_total), (2, 2));
+        }
+    }
 }

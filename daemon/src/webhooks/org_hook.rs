@@ -16,7 +16,7 @@ use tidemark_protocol::MemberChanges;
 
 /// Why a team without an organization hook has none, when nothing more precise is known.
 pub const NEEDS: &str =
-    "needs the admin:org_hook scope and an org owner; reconnect with --org-hook";
+    "needs the admin:org_hook scope and an org owner; reconnect asking for admin:org_hook";
 
 /// What `ensure` found or did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,7 +151,7 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
     if !membership.as_ref().is_some_and(|m| m.is_owner()) {
         let why = format!(
             "the connected GitHub user is not an owner of {org} (needs the admin:org_hook scope \
-             and an org owner; an owner can reconnect with --org-hook)"
+             and an org owner; an owner can reconnect asking for admin:org_hook)"
         );
         record(None, Some(why.clone()))?;
         return Ok(Outcome::Refused(why));
@@ -274,7 +274,7 @@ pub async fn rotate(
     };
     if !has_scope(shared, team) {
         return Err(format!(
-            "organization {org}: the token lacks admin:org_hook, so hook #{id} keeps the old secret; reconnect with --org-hook"
+            "organization {org}: the token lacks admin:org_hook, so hook #{id} keeps the old secret; reconnect asking for admin:org_hook"
         ));
     }
     update_config(shared, token, &org, id, &hook_url(public), secret)
@@ -321,7 +321,7 @@ pub fn member_changes(shared: &Shared, team: TeamId) -> Option<MemberChanges> {
     shared.store.github_integration(team).ok()??;
     if shared.connector.public_url.is_none() {
         return Some(MemberChanges::PeriodicSync {
-            why: "no organization hook: no --public-url, so no webhooks".into(),
+            why: "no organization hook: the daemon has no public URL, so no webhooks".into(),
         });
     }
     if let Some((_, id)) = live(shared, team) {

@@ -161,6 +161,8 @@ fn put_pr(store: &Store, team: TeamId, repo: u64, number: u64, n: u64) -> anyhow
         first_review_at: None,
         cycle_time: None,
         review_time: None,
+        merged_by_login: None,
+        merged_by_github_id: None,
     };
     let reviews = (0..n)
         .map(|k| review(team, repo, number, n * 10 + k, 2_000 + k as i64))

@@ -404,6 +404,11 @@ impl TeamView {
         }
     }
 
+    /// The team is connected to a GitHub organization (false while its status is not loaded).
+    pub fn is_connected(&self) -> bool {
+        self.loaded_status().is_some_and(team_is_connected)
+    }
+
     pub fn pulls(&self) -> &[PrInfo] {
         match &self.pulls {
             Loadable::Loaded(pulls) => pulls,
@@ -426,4 +431,9 @@ impl TeamView {
     pub fn selected_repo(&self) -> Option<&tidemark_protocol::RepoInfo> {
         self.loaded_status()?.repos.get(self.selected_repo.row())
     }
+}
+
+/// Connected to a GitHub organization: until then there is nothing to sync or track.
+pub fn team_is_connected(status: &TeamStatus) -> bool {
+    status.integrations.iter().any(|i| i.github.is_some())
 }

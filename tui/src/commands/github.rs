@@ -98,6 +98,18 @@ async fn or_interrupt<T>(
     }
 }
 
+/// The daemon words a refusal for any client ("use the device flow instead"); the command line
+/// names its own flag for it.
+pub fn with_flag_hint(reason: &str, web: bool) -> String {
+    if web && reason.contains("use the device flow") {
+        format!("{reason} (run the command without --web)")
+    } else if !web && reason.contains("use the web flow") {
+        format!("{reason} (--web)")
+    } else {
+        reason.to_string()
+    }
+}
+
 pub async fn connect_github(args: ConnectGithub, endpoint: &Endpoint) -> Result<(), CliError> {
     // From here on Ctrl-C is ours: it cancels the flow instead of killing us mid-way.
     let mut interrupts = signal(SignalKind::interrupt())?;
@@ -114,6 +126,12 @@ pub async fn connect_github(args: ConnectGithub, endpoint: &Endpoint) -> Result<
         org_hook: args.org_hook,
     };
     let started = match conn.github_connect(request.clone()).await {
+        Err(ClientError::Rpc(RpcError::InvalidArgument { field, reason })) if field == "method" => {
+            return Err(CliError::ConnectFailed(format!(
+                "invalid method: {}",
+                with_flag_hint(&output::printable(&reason), args.web)
+            )));
+        }
         Err(ClientError::Rpc(RpcError::AlreadyExists(what))) => {
             // The daemon's message names it; the stored organization says it shorter.
             let connection = match conn.integrations(request.team.clone()).await {
@@ -150,7 +168,9 @@ pub async fn connect_github(args: ConnectGithub, endpoint: &Endpoint) -> Result<
             emit(args.format, &state, || human)
         }
         // The flow ended at the daemon: nothing to cancel.
-        Err(err @ CliError::ConnectFailed(_)) => Err(err),
+        Err(CliError::ConnectFailed(reason)) => {
+            Err(CliError::ConnectFailed(with_flag_hint(&reason, args.web)))
+        }
         Err(err) => {
             cancel(&conn, flow).await;
             Err(err)
@@ -270,6 +290,21 @@ mod tests {
                 description: None,
             })
             .collect()
+    }
+
+    /// The daemon's words name no flag (the TUI shows them too); the command line adds its own.
+    #[test]
+    fn refusals_get_the_command_lines_flag() {
+        let web = "the web flow needs GITHUB_CLIENT_SECRET in the daemon's environment; use the \
+                   device flow instead";
+        assert_eq!(
+            with_flag_hint(web, true),
+            format!("{web} (run the command without --web)")
+        );
+        let device = "the device flow is not enabled for this OAuth app: enable it in the app's \
+                      settings on GitHub, or use the web flow";
+        assert_eq!(with_flag_hint(device, false), format!("{device} (--web)"));
+        assert_eq!(with_flag_hint("access denied", false), "access denied");
     }
 
     #[test]

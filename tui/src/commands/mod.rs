@@ -79,6 +79,10 @@ pub enum CliError {
     InvalidSince(String),
     #[error("sync of team '{team}' failed: {reason}")]
     SyncFailed { team: String, reason: String },
+    /// The daemon's words (which name no command: the TUI shows them too) and this command
+    /// line's way to connect.
+    #[error("{reason} (tidemark connect github --team {team_word})")]
+    NotConnected { reason: String, team_word: String },
 }
 
 pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> {
@@ -95,7 +99,9 @@ pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> 
         Command::Status { team, format } => {
             let conn = connect(endpoint).await?;
             let statuses = conn.status(team.as_deref().map(TeamRef::parse)).await?;
-            emit(format, &statuses, || output::status(&statuses))
+            emit(format, &statuses, || {
+                output::status(&statuses, crate::timefmt::now())
+            })
         }
         Command::Connect {
             service: ConnectService::Github(args),

@@ -1,16 +1,18 @@
 //! `repos`, `sync`, `members`, `prs` and `metrics`: a team's GitHub data. Arguments are checked
 //! before connecting, so a typo never starts a daemon; names are data, never paths.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use tidemark_daemon::store::validate_repo_full_name;
-use tidemark_protocol::{MetricsQuery, PrQuery, SyncProgress, SyncStatus, TeamRef};
+use tidemark_daemon::sync::{NOT_CONNECTED, UNAUTHORIZED};
+use tidemark_protocol::{MetricsQuery, PrQuery, RpcError, SyncProgress, SyncStatus, TeamRef};
 
 use super::{CliError, connect, emit};
 use crate::autostart::Endpoint;
 use crate::cli::{MetricsArgs, PrsArgs, RepoNames, ReposCommand, SyncArgs, TeamArgs};
-use crate::client::{Connection, SYNC_STATUS_WAIT_MS};
+use crate::client::{ClientError, Connection, SYNC_STATUS_WAIT_MS};
 use crate::output::sync as out;
 use crate::timefmt;
 
@@ -22,7 +24,10 @@ pub async fn repos(command: ReposCommand, endpoint: &Endpoint) -> Result<(), Cli
     match command {
         ReposCommand::Available(TeamArgs { team, format }) => {
             let conn = connect(endpoint).await?;
-            let repos = conn.repos_available(TeamRef::parse(&team)).await?;
+            let repos = conn
+                .repos_available(TeamRef::parse(&team))
+                .await
+                .map_err(connect_first(&team))?;
             emit(format, &repos, || out::repos_available(&team, &repos))
         }
         ReposCommand::List(TeamArgs { team, format }) => {
@@ -37,7 +42,10 @@ pub async fn repos(command: ReposCommand, endpoint: &Endpoint) -> Result<(), Cli
         }) => {
             let names = repo_names(repos)?;
             let conn = connect(endpoint).await?;
-            let tracked = conn.repos_track(TeamRef::parse(&team), names).await?;
+            let tracked = conn
+                .repos_track(TeamRef::parse(&team), names)
+                .await
+                .map_err(connect_first(&team))?;
             emit(format, &tracked, || out::tracked(&team, &tracked))
         }
         ReposCommand::Untrack(RepoNames {
@@ -50,6 +58,21 @@ pub async fn repos(command: ReposCommand, endpoint: &Endpoint) -> Result<(), Cli
             let untracked = conn.repos_untrack(TeamRef::parse(&team), names).await?;
             emit(format, &untracked, || out::untracked(&team, &untracked))
         }
+    }
+}
+
+/// The daemon's "not connected" refusal, with the command that connects `team`.
+pub fn connect_first(team: &str) -> impl Fn(ClientError) -> CliError + '_ {
+    move |err| match err {
+        ClientError::Rpc(RpcError::InvalidArgument { field, reason })
+            if field == "team" && reason == NOT_CONNECTED =>
+        {
+            CliError::NotConnected {
+                reason,
+                team_word: out::shell_word(team),
+            }
+        }
+        other => CliError::Client(other),
     }
 }
 
@@ -121,7 +144,10 @@ pub async fn metrics(args: MetricsArgs, endpoint: &Endpoint) -> Result<(), CliEr
 pub async fn sync(args: SyncArgs, endpoint: &Endpoint) -> Result<(), CliError> {
     let conn = connect(endpoint).await?;
     let team = TeamRef::parse(&args.team);
-    let mut progress = conn.sync_start(team.clone()).await?;
+    let mut progress = conn
+        .sync_start(team.clone())
+        .await
+        .map_err(connect_first(&args.team))?;
     if args.wait {
         progress = follow(&conn, &team, progress, &mut io::stderr()).await?;
     }
@@ -130,9 +156,18 @@ pub async fn sync(args: SyncArgs, endpoint: &Endpoint) -> Result<(), CliError> {
         if args.format.json {
             emit(args.format, &progress, String::new)?;
         }
+        let mut reason = out::sync_failure(&progress);
+        if progress.error.as_deref() == Some(UNAUTHORIZED) {
+            // The daemon's words name no command; this is the command line's.
+            let _ = write!(
+                reason,
+                "; run `tidemark connect github --team {} --yes`",
+                out::shell_word(&args.team)
+            );
+        }
         return Err(CliError::SyncFailed {
             team: args.team,
-            reason: out::sync_failure(&progress),
+            reason,
         });
     }
     emit(args.format, &progress, || {

@@ -7,7 +7,7 @@ use tidemark_protocol::{
     ConnectPrompt, ConnectStarted, DisconnectReport, IntegrationInfo, OrgChoice, Provider,
 };
 
-use super::{describe_scopes, describe_secret};
+use super::{describe_scopes, describe_secret, plural};
 use crate::columns;
 use crate::timefmt;
 
@@ -125,10 +125,6 @@ pub fn connected(team: &str, github_login: &str, info: &IntegrationInfo) -> Stri
         describe_secret(&cred.access_token)
     );
     out
-}
-
-fn plural(n: u32, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `disconnect github`: everything the daemon did, and what it could not do.

@@ -51,6 +51,36 @@ pub fn describe_last_sync(last: Option<i64>) -> String {
     timefmt::utc_or(last, "never")
 }
 
+/// `1 review`, `2 reviews`, `0 reviews`.
+pub fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Webhook deliveries that waited this long mean the daemon is not applying them (GitHub
+/// unreachable, a round failing): the hooks are no longer called ok.
+pub const BACKLOG_STALE_SECS: i64 = 5 * 60;
+
+/// Deliveries received but not applied yet: `3 waiting, oldest 2h 5m ago` (`now` 0: the time
+/// is not known yet, so no age). None when none waits.
+pub fn describe_backlog(pending: u64, oldest_at: Option<i64>, now: i64) -> Option<String> {
+    if pending == 0 {
+        return None;
+    }
+    Some(match oldest_at {
+        Some(at) if now > 0 => format!(
+            "{pending} waiting, oldest {} ago",
+            timefmt::duration(now - at)
+        ),
+        _ => format!("{pending} waiting"),
+    })
+}
+
+/// The backlog has waited long enough to be a problem, not a moment's work.
+pub fn backlog_is_stale(oldest_at: Option<i64>, now: i64) -> bool {
+    oldest_at.is_some_and(|at| now > 0 && now - at >= BACKLOG_STALE_SECS)
+}
+
 /// `complete`, or `error: reason` when the daemon said why.
 pub fn describe_sync(status: SyncStatus, error: Option<&str>) -> String {
     match (status, error) {
@@ -224,8 +254,8 @@ fn repo_table(out: &mut String, repos: &[RepoInfo]) {
     ));
 }
 
-/// `tidemark status`: one block per team.
-pub fn status(teams: &[TeamStatus]) -> String {
+/// `tidemark status`: one block per team (`now` dates the webhook backlog).
+pub fn status(teams: &[TeamStatus], now: i64) -> String {
     if teams.is_empty() {
         return "No teams yet. Create one with `tidemark team create NAME`.\n".into();
     }
@@ -245,15 +275,27 @@ pub fn status(teams: &[TeamStatus]) -> String {
         );
         let _ = writeln!(
             out,
-            "  {} members, {} pull requests",
-            status.member_count, status.pull_request_count
+            "  {}, {}",
+            plural(
+                status.member_count,
+                "GitHub organization member",
+                "GitHub organization members"
+            ),
+            plural(status.pull_request_count, "pull request", "pull requests")
         );
         match &status.webhook_public_url {
             Some(url) => {
+                let backlog = describe_backlog(
+                    status.webhooks_pending,
+                    status.webhooks_oldest_pending_at,
+                    now,
+                );
                 let _ = writeln!(
                     out,
-                    "  Webhooks: GitHub calls {url}; {} waiting to be applied",
-                    status.webhooks_pending
+                    "  Webhooks: GitHub calls {url}; {}",
+                    backlog.map_or("every delivery applied".into(), |b| {
+                        format!("deliveries not applied yet: {b}")
+                    })
                 );
             }
             None => out.push_str(
@@ -262,6 +304,16 @@ pub fn status(teams: &[TeamStatus]) -> String {
         }
         if let Some(how) = &status.member_changes {
             let _ = writeln!(out, "  Member changes: {how}");
+            // The daemon names the scope; the flag that asks for it is this command line's.
+            if let tidemark_protocol::MemberChanges::PeriodicSync { why } = how
+                && why.contains("admin:org_hook")
+            {
+                let _ = writeln!(
+                    out,
+                    "    (tidemark connect github --team '#{}' --org-hook asks for it)",
+                    team.id
+                );
+            }
         }
         out.push_str("  Integrations:\n");
         if status.integrations.is_empty() {
@@ -340,7 +392,7 @@ mod tests {
     #[test]
     fn empty_lists_give_a_hint() {
         assert!(team_list(&[]).contains("tidemark team create NAME"));
-        assert!(status(&[]).contains("No teams yet"));
+        assert!(status(&[], 0).contains("No teams yet"));
     }
 
     #[test]
@@ -360,12 +412,13 @@ mod tests {
 
     #[test]
     fn status_shows_credential_metadata_and_repos() {
-        let out = status(&[fixtures::team_status()]);
+        let out = status(&[fixtures::team_status()], fixtures::T0);
         let expected = "\
 Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
-  12 members, 340 pull requests
-  Webhooks: GitHub calls https://tidemark.example.com; 0 waiting to be applied
-  Member changes: with the periodic sync (no organization hook: needs the admin:org_hook scope and an org owner; reconnect with --org-hook)
+  12 GitHub organization members, 340 pull requests
+  Webhooks: GitHub calls https://tidemark.example.com; every delivery applied
+  Member changes: with the periodic sync (no organization hook: needs the admin:org_hook scope and an org owner; reconnect asking for admin:org_hook)
+    (tidemark connect github --team '#1' --org-hook asks for it)
   Integrations:
     github
       organization: acme (#4821)
@@ -385,17 +438,57 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
         assert_eq!(out, expected);
     }
 
+    /// The backlog with its age: 675,000 deliveries waiting is not "ok".
+    #[test]
+    fn status_shows_the_webhook_backlog_and_its_age() {
+        let mut team = fixtures::team_status();
+        team.webhooks_pending = 675_000;
+        team.webhooks_oldest_pending_at = Some(fixtures::T0 - 2 * 3600 - 300);
+        let out = status(&[team], fixtures::T0);
+        assert!(
+            out.contains(
+                "  Webhooks: GitHub calls https://tidemark.example.com; deliveries not applied \
+                 yet: 675000 waiting, oldest 2h 5m ago\n"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn backlog_words_and_staleness() {
+        assert_eq!(describe_backlog(0, None, 1000), None);
+        assert_eq!(
+            describe_backlog(1, Some(940), 1000).as_deref(),
+            Some("1 waiting, oldest 1m ago")
+        );
+        assert_eq!(
+            describe_backlog(3, Some(940), 0).as_deref(),
+            Some("3 waiting"),
+            "no clock yet: no age"
+        );
+        assert!(!backlog_is_stale(Some(1000 - BACKLOG_STALE_SECS + 1), 1000));
+        assert!(backlog_is_stale(Some(1000 - BACKLOG_STALE_SECS), 1000));
+        assert!(!backlog_is_stale(None, 1000));
+    }
+
+    #[test]
+    fn plurals_agree_with_their_number() {
+        assert_eq!(plural(1u32, "review", "reviews"), "1 review");
+        assert_eq!(plural(0u32, "review", "reviews"), "0 reviews");
+        assert_eq!(plural(2u64, "commit", "commits"), "2 commits");
+    }
+
     #[test]
     fn status_says_when_member_changes_arrive_live() {
         let mut team = fixtures::team_status();
         team.member_changes = Some(tidemark_protocol::MemberChanges::Live { org_hook_id: 77 });
-        let out = status(&[team.clone()]);
+        let out = status(&[team.clone()], fixtures::T0);
         assert!(
             out.contains("  Member changes: live (organization hook #77)\n"),
             "{out}"
         );
         team.member_changes = None;
-        assert!(!status(&[team]).contains("Member changes"));
+        assert!(!status(&[team], fixtures::T0).contains("Member changes"));
     }
 
     #[test]
@@ -403,7 +496,7 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
         let mut team = fixtures::team_status();
         team.integrations.clear();
         team.repos.clear();
-        let out = status(&[team]);
+        let out = status(&[team], fixtures::T0);
         assert!(out.contains("  Integrations:\n    none\n"), "{out}");
         assert!(out.contains("  Tracked repositories:\n    none\n"), "{out}");
     }
@@ -412,7 +505,7 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
     fn status_without_a_public_url_says_webhooks_are_off() {
         let mut team = fixtures::team_status();
         team.webhook_public_url = None;
-        let out = status(&[team]);
+        let out = status(&[team], fixtures::T0);
         assert!(
             out.contains("Webhooks: off (no public URL: start tidemarkd with --public-url); changes arrive by periodic sync only"),
             "{out}"
@@ -426,7 +519,7 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
         cred.access_token = SecretState::Unreadable("encrypted with another key".into());
         cred.connected_by = None;
         cred.expires_at = Some(1_740_000_000);
-        let out = status(&[team]);
+        let out = status(&[team], fixtures::T0);
         assert!(
             out.contains("token:        unreadable (encrypted with another key)"),
             "{out}"

@@ -366,9 +366,20 @@ pub fn sync_progress_line(p: &SyncProgress) -> String {
     };
     let mut line = format!("sync: {phase}");
     if p.repos_total > 0 {
-        let _ = write!(line, ", {}/{} repositories", p.repos_done, p.repos_total);
+        // Never more done than there are (a daemon before the fix carried the count over
+        // into a second pass).
+        let _ = write!(
+            line,
+            ", {}/{}",
+            p.repos_done.min(p.repos_total),
+            super::plural(p.repos_total, "repository", "repositories")
+        );
     }
-    let _ = write!(line, ", {} pull requests fetched", p.prs_fetched);
+    let _ = write!(
+        line,
+        ", {} fetched",
+        super::plural(p.prs_fetched, "pull request", "pull requests")
+    );
     if !p.budget.is_empty() {
         let budget: Vec<String> = p
             .budget
@@ -396,9 +407,10 @@ pub fn sync_finished(team: &str, p: &SyncProgress) -> String {
     let team = printable(team);
     let mut out = match p.status {
         SyncStatus::Complete => format!(
-            "Sync of team '{team}' complete: {} repositories, {} pull requests fetched with {} \
-             requests",
-            p.repos_done, p.prs_fetched, p.requests
+            "Sync of team '{team}' complete: {}, {} fetched with {}",
+            super::plural(p.repos_done, "repository", "repositories"),
+            super::plural(p.prs_fetched, "pull request", "pull requests"),
+            super::plural(p.requests, "request", "requests")
         ),
         status => format!("Sync of team '{team}': {}", status.as_str()),
     };
@@ -685,6 +697,33 @@ Each measure: p50 / p75 / p90; SIZE in lines. Definitions: `tidemark metrics --h
         assert!(sync_progress_line(&odd).starts_with("sync: syncing, "));
     }
 
+    /// "4/2 repositories" and "1 repositories" read wrong.
+    #[test]
+    fn sync_progress_counts_agree_with_their_nouns() {
+        let mut p = fixtures::sync_steps()[2].clone();
+        (p.repos_done, p.repos_total, p.prs_fetched) = (1, 1, 1);
+        assert!(
+            sync_progress_line(&p)
+                .starts_with("sync: pull requests, 1/1 repository, 1 pull request fetched"),
+            "{}",
+            sync_progress_line(&p)
+        );
+        (p.repos_done, p.repos_total) = (4, 2);
+        assert!(
+            sync_progress_line(&p).contains(", 2/2 repositories,"),
+            "{}",
+            sync_progress_line(&p)
+        );
+        let mut done = fixtures::sync_steps().pop().unwrap();
+        (done.repos_done, done.prs_fetched, done.requests) = (1, 1, 1);
+        assert!(
+            sync_finished("platform", &done)
+                .starts_with("Sync of team 'platform' complete: 1 repository, 1 pull request fetched with 1 request ("),
+            "{}",
+            sync_finished("platform", &done)
+        );
+    }
+
     #[test]
     fn sync_summaries() {
         let steps = fixtures::sync_steps();
@@ -702,8 +741,8 @@ Each measure: p50 / p75 / p90; SIZE in lines. Definitions: `tidemark metrics --h
         let failed = fixtures::failing_sync_steps().pop().unwrap();
         assert_eq!(
             sync_failure(&failed),
-            "GitHub rejected the token (401): reconnect GitHub (`tidemark connect github --yes`) \
-             (the daemon tries again at 2025-01-05 14:18 UTC)"
+            "GitHub rejected the token (401): reconnect GitHub (the daemon tries again at \
+             2025-01-05 14:18 UTC)"
         );
         let mut bare = failed;
         bare.error = None;

@@ -58,6 +58,9 @@ fn tab_bar(frame: &mut Frame, area: Rect, view: &TeamView, now: i64, theme: Them
 
 /// The sync's state in a few words, right of the tabs: it stays in view on every tab.
 fn sync_badge(view: &TeamView, now: i64) -> Line<'static> {
+    if view.loaded_status().is_some() && !view.is_connected() {
+        return Line::from("not connected ").dark_gray();
+    }
     match &view.sync {
         Some(sync) if sync.running => Line::from(vec![
             Span::from(format!("syncing {}/{} ", sync.repos_done, sync.repos_total)).yellow(),

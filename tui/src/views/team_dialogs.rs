@@ -11,6 +11,7 @@ use tidemark_protocol::{PrInfo, TimelineKind};
 use crate::app::state::{AddRepos, PrDetail};
 use crate::app::{Loadable, State};
 use crate::columns::{self, Column, Grid};
+use crate::output::plural;
 use crate::timefmt;
 use crate::widgets::popup;
 
@@ -28,11 +29,39 @@ fn milestones(pr: &PrInfo) -> Vec<(i64, String)> {
         out.push((at, "ready for review".into()));
     }
     if let Some(at) = pr.merged_at {
-        out.push((at, "merged".into()));
+        out.push((
+            at,
+            match &pr.merged_by {
+                Some(by) => format!("merged by {}", clean(by)),
+                None => "merged".into(),
+            },
+        ));
     } else if let Some(at) = pr.closed_at {
         out.push((at, "closed".into()));
     }
     out
+}
+
+/// The details' first line: the state (with who merged it: GitHub's `mergedBy`, often not the
+/// author), the author, the size, commits and reviews.
+pub(crate) fn summary(pr: &PrInfo) -> String {
+    let state = match (pr.state, pr.is_draft, &pr.merged_by) {
+        (tidemark_protocol::PrState::Open, true, _) => "draft".to_string(),
+        (tidemark_protocol::PrState::Merged, _, Some(by)) => format!("merged by {}", clean(by)),
+        (state, _, _) => state.as_str().to_string(),
+    };
+    let commits = if pr.commits_truncated {
+        format!("{}+ commits", pr.commits)
+    } else {
+        plural(pr.commits, "commit", "commits")
+    };
+    format!(
+        "{state} · author {} · +{} −{} · {commits} · {}",
+        clean(pr.author.as_deref().unwrap_or("ghost")),
+        pr.additions,
+        pr.deletions,
+        plural(pr.reviews, "review", "reviews")
+    )
 }
 
 fn breakdown(pr: &PrInfo) -> String {
@@ -71,20 +100,7 @@ pub fn pull_request(frame: &mut Frame, detail: &PrDetail) {
         Color::Cyan,
     )
     .inner(Margin::new(1, 0));
-    let state = match (pr.state, pr.is_draft) {
-        (tidemark_protocol::PrState::Open, true) => "draft".to_string(),
-        (state, _) => state.as_str().to_string(),
-    };
-    let facts = format!(
-        "{} by {} · +{} −{} · {} commits{} · {} reviews",
-        state,
-        pr.author.as_deref().unwrap_or("ghost"),
-        pr.additions,
-        pr.deletions,
-        pr.commits,
-        if pr.commits_truncated { "+" } else { "" },
-        pr.reviews
-    );
+    let facts = summary(pr);
     let title = Paragraph::new(Line::from(clean(&pr.title)).bold()).wrap(Wrap { trim: true });
     let title_height = title.line_count(inner.width) as u16;
     // The facts and the durations break between their parts, never inside one: a duration
@@ -340,4 +356,50 @@ pub fn confirm_rotate(frame: &mut Frame, team: &str) {
             Line::from("Deliveries signed with the old one are accepted for an hour."),
         ],
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures;
+
+    fn pr(number: u64) -> PrInfo {
+        fixtures::pull_requests()
+            .into_iter()
+            .find(|p| p.number == number)
+            .unwrap()
+    }
+
+    /// "merged by" names who merged it (GitHub's `mergedBy`), not the author; counts agree
+    /// with their nouns.
+    #[test]
+    fn the_summary_says_who_merged_and_counts_in_words() {
+        assert_eq!(
+            summary(&pr(1287)),
+            "merged by carol · author alice · +120 −30 · 5 commits · 2 reviews"
+        );
+        assert_eq!(
+            summary(&pr(77)),
+            "merged by alice · author dependabot[bot] · +2 −2 · 1 commit · 1 review"
+        );
+        let unknown = PrInfo {
+            merged_by: None,
+            ..pr(1287)
+        };
+        assert!(summary(&unknown).starts_with("merged · author alice · "));
+        assert_eq!(
+            summary(&pr(311)),
+            "draft · author bob-k · +1200 −800 · 14 commits · 0 reviews"
+        );
+        assert_eq!(
+            summary(&pr(290)),
+            "closed · author ghost · +40000 −0 · 312+ commits · 0 reviews"
+        );
+    }
+
+    #[test]
+    fn the_timeline_says_who_merged() {
+        let merged = milestones(&pr(1287));
+        assert_eq!(merged.last().unwrap().1, "merged by carol");
+    }
 }

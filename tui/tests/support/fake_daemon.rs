@@ -319,6 +319,7 @@ impl Tidemark for FakeDaemon {
             pull_request_count: 0,
             webhook_public_url: None,
             webhooks_pending: 0,
+            webhooks_oldest_pending_at: None,
             rate_budget: vec![],
             member_changes: None,
         });
@@ -467,7 +468,7 @@ impl Tidemark for FakeDaemon {
             return Err(RpcError::invalid(
                 "method",
                 "the web flow needs GITHUB_CLIENT_SECRET in the daemon's environment; use the \
-                 device flow (without --web)",
+                 device flow instead",
             ));
         }
         let mut flows = self.flows.lock().unwrap();

@@ -71,7 +71,7 @@ fn connected_org(status: &TeamStatus) -> Result<String, RpcError> {
         .ok_or_else(|| {
             RpcError::invalid(
                 "team",
-                "the team is not connected to GitHub: `tidemark connect github` first",
+                "the team is not connected to GitHub: connect it first",
             )
         })
 }

@@ -34,6 +34,7 @@ fn pr_fragments() -> String {
 fragment Pr on PullRequest {{
   id fullDatabaseId number title state isDraft createdAt updatedAt closedAt mergedAt additions deletions
   author {{ {ACTOR} }}
+  mergedBy {{ {ACTOR} }}
   reviews(first: {REVIEWS_FIRST}) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ ...Review }} }}
   commits(first: {COMMITS_FIRST}) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ ...PrCommit }} }}
   timelineItems(first: 25, itemTypes: [READY_FOR_REVIEW_EVENT, CONVERT_TO_DRAFT_EVENT]) {{

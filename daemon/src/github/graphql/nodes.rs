@@ -200,6 +200,9 @@ pub struct PullRequest {
     pub additions: u64,
     pub deletions: u64,
     pub author: Option<Actor>,
+    /// Who merged it (null until merged, and for a deleted account).
+    #[serde(default)]
+    pub merged_by: Option<Actor>,
     pub reviews: Connection<Review>,
     pub commits: Connection<PrCommit>,
     pub timeline_items: DraftEvents,

@@ -1,11 +1,13 @@
 //! In-process authorization tests: the real service impl, driven through tarpc's generated
 //! `Serve` with fabricated callers (our own `Caller`, any uid), over a store in a temp dir.
 //! `matrix.rs`: every method as a user of team A against team B's ids and forged ids;
-//! `roles.rs`: role × method in one team. The real-socket, real-uid test is
+//! `roles.rs`: role × method in one team; `status.rs`: what the status and pull requests say.
+//! The real-socket, real-uid test is
 //! `tests/tests/other_users.rs`.
 
 mod matrix;
 mod roles;
+mod status;
 
 use super::{Service, Shared};
 use crate::auth::{Caller, Policy};
@@ -115,6 +117,9 @@ fn seed_team(store: &Store, keys: &Keyring, marker: &str, owner: u32, repo_id: u
                 first_review_at: None,
                 cycle_time: None,
                 review_time: None,
+                // Not the author: the details name who merged it.
+                merged_by_login: Some(format!("{marker}-merger")),
+                merged_by_github_id: Some(repo_id + 4),
             },
             vec![],
             vec![],

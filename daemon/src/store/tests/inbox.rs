@@ -226,3 +226,25 @@ fn a_frame_cut_short_by_a_crash_loses_nothing_acknowledged() {
     assert_eq!(store.inbox(team).unwrap(), [first, after]);
     drop(dir);
 }
+
+/// The overview says how long deliveries have waited: the oldest one's receive time.
+#[test]
+fn the_backlog_is_how_many_wait_and_when_the_oldest_came() {
+    let env = env();
+    let a = team_owned_by(&env.store, "A", 1000);
+    let b = team_owned_by(&env.store, "B", 1001);
+    assert_eq!(env.store.inbox_backlog(a), (0, None));
+    let at = |e: InboxEntry, received_at: i64| InboxEntry { received_at, ..e };
+    let first = at(entry(a, 1, "a1", 10), 1_700_000_100);
+    env.store
+        .inbox_add(&[
+            first.clone(),
+            at(entry(a, 2, "a2", 10), 1_700_000_200),
+            at(entry(b, 3, "b3", 10), 1_700_000_050),
+        ])
+        .unwrap();
+    assert_eq!(env.store.inbox_backlog(a), (2, Some(1_700_000_100)));
+    assert_eq!(env.store.inbox_backlog(b), (1, Some(1_700_000_050)));
+    env.store.inbox_done(&first, None).unwrap();
+    assert_eq!(env.store.inbox_backlog(a), (1, Some(1_700_000_200)));
+}

@@ -91,7 +91,7 @@ fn every_key_of_a_team_starts_with_its_id() {
 }
 
 #[test]
-fn global_keys_are_the_version_users_and_indexes() {
+fn global_keys_are_the_counter_the_version_users_and_indexes() {
     let env = env();
     let a = full_team(&env, "A", 1000);
     let globals: Vec<Vec<u8>> = all_keys(&env.store)
@@ -103,13 +103,16 @@ fn global_keys_are_the_version_users_and_indexes() {
         kinds,
         [
             Kind::Meta as u8,
+            Kind::Meta as u8,
             Kind::User as u8,
             Kind::TeamName as u8,
             Kind::UserTeam as u8
         ],
-        "sorted by kind: version, user 1000, name 'a', user 1000 in team A"
+        "sorted by kind: the team id counter, version, user 1000, name 'a', user 1000 in team A"
     );
-    assert_eq!(&globals[0][9..], b"schema_version");
+    assert_eq!(&globals[0][9..], b"next_team_id");
+    assert_eq!(&globals[1][9..], b"schema_version");
+    let globals = &globals[1..];
     assert_eq!(keys::read_u32(&globals[1], keys::ID_OFFSET), Some(1000));
     assert_eq!(&globals[2][9..11], b"a\0");
     assert_eq!(keys::read_u64(&globals[2], 11), Some(a));

@@ -166,6 +166,8 @@ pub(crate) fn pr(team: TeamId, repo: u64, number: u64) -> PullRequest {
         first_review_at: None,
         cycle_time: None,
         review_time: None,
+        merged_by_login: None,
+        merged_by_github_id: None,
     }
 }
 

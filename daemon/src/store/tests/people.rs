@@ -238,3 +238,23 @@ fn blank_emails_are_no_emails() {
             == 1
     );
 }
+
+/// What the team screen's header calls "GitHub org members": the organization's people now,
+/// not those who left nor authors known only by their commit email.
+#[test]
+fn org_members_leave_out_those_who_left_and_email_only_authors() {
+    let env = env();
+    let t = team(&env);
+    let s = &env.store;
+    s.upsert_member(t, member_input(Some(1), "alice", None))
+        .unwrap();
+    let bob = s
+        .upsert_member(t, member_input(Some(2), "bob", None))
+        .unwrap();
+    s.upsert_member(t, member_input(None, "carol", Some("carol@x.test")))
+        .unwrap();
+    assert_eq!(s.count_org_members(t).unwrap(), 2);
+    s.mark_member_left(t, bob.id, 1_700_000_000).unwrap();
+    assert_eq!(s.count_org_members(t).unwrap(), 1);
+    assert_eq!(s.count_members(t).unwrap(), 3, "every record is kept");
+}

@@ -1,7 +1,9 @@
 //! On-disk format: schema version, the v1 → v2 upgrade, refusals, the directory lock, closed
 //! enums and corrupt records.
 
-use super::super::schema::{CredentialV1, split_scopes, team_name_key, version_key};
+use super::super::schema::{
+    CredentialV1, PullRequestV6, split_scopes, team_name_entry_key, team_name_key, version_key,
+};
 use super::*;
 use crate::crypto::{self, Binding};
 use std::collections::BTreeSet;
@@ -25,7 +27,7 @@ fn write_raw(dir: &Path, fill: impl FnOnce(&sled::Db)) {
 fn a_fresh_store_gets_the_current_schema_and_keeps_it() {
     let env = env();
     assert_eq!(stored_version(&env.store), Some(CURRENT_SCHEMA));
-    assert_eq!(CURRENT_SCHEMA, 6);
+    assert_eq!(CURRENT_SCHEMA, 7);
     let path = env.dir.path().to_path_buf();
     let Env { store, dir, .. } = env;
     drop(store);
@@ -523,4 +525,93 @@ fn a_v4_inbox_moves_into_the_spool_and_nothing_waiting_is_lost() {
     assert!(store.inbox(team).unwrap().is_empty());
     assert_eq!(store.inbox_max_seq().unwrap(), 2);
     drop(dir);
+}
+
+/// v7: who merged a pull request is part of its record. A v6 store's pull requests come through
+/// whole, with who merged them unknown, and their repository's checkpoint is set back so that
+/// the next sync reads them all again (and learns it).
+#[test]
+fn a_v6_store_keeps_its_pull_requests_and_reads_them_again_to_learn_who_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (team_id, repo) = (3, 501);
+    let old = |number: u64, merged: bool| PullRequestV6 {
+        team_id,
+        repo_id: repo,
+        number,
+        github_id: 3_000_000_000 + number,
+        title: format!("PR {number}"),
+        state: if merged {
+            PrState::Merged
+        } else {
+            PrState::Open
+        },
+        is_draft: false,
+        author_github_id: Some(11),
+        author_login: Some("alice".into()),
+        author_member_id: Some(4),
+        created_at: 1_700_000_000,
+        ready_at: Some(1_700_000_000),
+        updated_at: 1_700_000_900,
+        merged_at: merged.then_some(1_700_000_900),
+        closed_at: merged.then_some(1_700_000_900),
+        additions: 7,
+        deletions: 3,
+        first_commit_at: Some(1_699_999_000),
+        first_review_at: Some(1_700_000_100),
+        cycle_time: merged.then_some(900),
+        review_time: Some(100),
+    };
+    let olds = [old(1, true), old(2, false)];
+    let cursor = SyncCursor {
+        team_id,
+        repo_id: repo,
+        cursor: Some("Y3Vyc29yOjE=".into()),
+        updated_at: Some(1_700_000_900),
+        pull_requests_seen: 2,
+        complete: true,
+    };
+    write_raw(dir.path(), |db| {
+        db.insert(version_key(), &6u32.to_be_bytes()).unwrap();
+        let team = Team {
+            id: team_id,
+            name: "platform".into(),
+            created_at: 1_600_000_000,
+        };
+        db.insert(keys::Key::new(team_id, Kind::Team), encode(&team))
+            .unwrap();
+        db.insert(team_name_entry_key("platform", team_id), encode(&team_id))
+            .unwrap();
+        for pr in &olds {
+            let key = keys::Key::new(team_id, Kind::PullRequest)
+                .u64(repo)
+                .u64(pr.number);
+            db.insert(key, encode(pr)).unwrap();
+        }
+        db.insert(
+            keys::Key::new(team_id, Kind::SyncCursor).u64(repo),
+            encode(&cursor),
+        )
+        .unwrap();
+    });
+    let store = open(dir.path());
+    assert_eq!(stored_version(&store), Some(7));
+    let integrity = store.check_integrity().unwrap();
+    assert!(integrity.problems.is_empty(), "{:?}", integrity.problems);
+    let prs = store.pull_requests(team_id, None).unwrap();
+    assert_eq!(prs.len(), 2);
+    for (have, want) in prs.iter().zip(&olds) {
+        assert_eq!(*have, PullRequest::from(want.clone()));
+        assert_eq!(have.merged_at, want.merged_at, "intact");
+        assert_eq!(have.merged_by_login, None, "not known until read again");
+        assert_eq!(have.merged_by_github_id, None);
+    }
+    // Read again from the start at the next sync; what was stored stays the floor.
+    assert_eq!(
+        store.sync_cursor(team_id, repo).unwrap(),
+        Some(SyncCursor {
+            cursor: None,
+            complete: false,
+            ..cursor
+        })
+    );
 }

@@ -389,3 +389,62 @@ fn the_last_owner_can_be_neither_removed_nor_demoted() {
         .collect();
     assert_eq!(owners, [1001]);
 }
+
+/// Team ids are typed by people (`--team '#2'`): they come from the store's own counter, so
+/// they stay 1, 2, 3 across restarts (sled's id generator jumps by about a million after one).
+#[test]
+fn team_ids_are_1_2_3_across_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ids = Vec::new();
+    for name in ["one", "two", "three"] {
+        let store = open(dir.path());
+        ids.push(store.create_team(name, None).unwrap().id);
+        // Something else drawing sled ids (people) must not move team ids either.
+        store.next_id().unwrap();
+        store.flush().unwrap();
+    }
+    assert_eq!(ids, [1, 2, 3]);
+}
+
+#[test]
+fn a_deleted_teams_id_is_never_handed_out_again() {
+    let env = env();
+    let one = env.store.create_team("one", None).unwrap().id;
+    let two = env.store.create_team("two", None).unwrap().id;
+    env.store.delete_team(two).unwrap();
+    let three = env.store.create_team("three", None).unwrap().id;
+    assert_eq!((one, two, three), (1, 2, 3));
+}
+
+/// A store from before the counter (ids from sled's generator) goes on after its highest team.
+#[test]
+fn a_store_without_the_counter_continues_after_its_highest_team() {
+    let env = env();
+    let old = Team {
+        id: 2_000_001,
+        name: "old".into(),
+        created_at: 1_600_000_000,
+    };
+    env.store
+        .raw()
+        .insert(keys::Key::new(old.id, Kind::Team), encode(&old))
+        .unwrap();
+    assert_eq!(env.store.create_team("new", None).unwrap().id, 2_000_002);
+    assert_eq!(env.store.create_team("newer", None).unwrap().id, 2_000_003);
+}
+
+/// The counter is a record like any other: a backup carries it, so a restored store does not
+/// give out the id of a team deleted before the backup.
+#[test]
+fn a_restored_store_goes_on_counting_team_ids() {
+    let env = env();
+    env.store.create_team("one", None).unwrap();
+    let two = env.store.create_team("two", None).unwrap().id;
+    env.store.delete_team(two).unwrap();
+    let snapshot = env.store.snapshot().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (restored, integrity) =
+        Store::create_from_snapshot(&elsewhere.path().join("store"), &snapshot).unwrap();
+    assert!(integrity.problems.is_empty(), "{:?}", integrity.problems);
+    assert_eq!(restored.create_team("three", None).unwrap().id, 3);
+}

@@ -183,10 +183,7 @@ pub(super) fn sync_now(state: &mut State) -> Vec<Request> {
         return Vec::new();
     };
     let team = view.id;
-    let connected = view
-        .loaded_status()
-        .is_some_and(|s| s.integrations.iter().any(|i| i.github.is_some()));
-    if !connected {
+    if !view.is_connected() {
         state.notice = Some(Notice::Error(
             "not connected to GitHub: press c to connect first".into(),
         ));

@@ -13,7 +13,10 @@ use crate::app::State;
 use crate::app::team_state::TeamView;
 use crate::columns::{self, Column, Grid};
 use crate::config::Theme;
-use crate::output::{describe_expiry, describe_scopes, describe_secret, describe_user};
+use crate::output::{
+    backlog_is_stale, describe_backlog, describe_expiry, describe_scopes, describe_secret,
+    describe_user, plural,
+};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
     if placeholder(frame, area, &view.status, "this team") {
@@ -24,7 +27,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
     };
     let theme = state.config.theme;
     let integration_lines = integration(status, theme);
-    let sync_height = if view.sync.as_ref().is_some_and(|s| s.running) {
+    let connected = view.is_connected();
+    let sync_height = if !connected {
+        3
+    } else if view.sync.as_ref().is_some_and(|s| s.running) {
         5
     } else {
         4
@@ -43,18 +49,31 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
     .areas(area);
 
     let block = Block::bordered().title(format!(
-        " {} · you: {} · {} members · {} pull requests ",
+        " {} · you: {} · {} · {} ",
         status.team.name,
         crate::output::describe_role(status.team.role),
-        status.member_count,
-        status.pull_request_count
+        plural(
+            status.member_count,
+            "GitHub org member",
+            "GitHub org members"
+        ),
+        plural(status.pull_request_count, "pull request", "pull requests")
     ));
     frame.render_widget(
         Paragraph::new(integration_lines).block(block),
         integration_area,
     );
-    sync(frame, sync_area, view.sync.as_ref(), state.now, theme);
-    webhooks(frame, hooks_area, status, state.now, theme);
+    if connected {
+        sync(frame, sync_area, view.sync.as_ref(), state.now, theme);
+    } else {
+        // Nothing is pending: there is nothing to sync until the team is connected.
+        let text = Line::from(" not connected to GitHub: nothing to sync").fg(theme.dim());
+        frame.render_widget(
+            Paragraph::new(text).block(Block::bordered().title(" Sync ")),
+            sync_area,
+        );
+    }
+    webhooks(frame, hooks_area, status, connected, state.now, theme);
     if !errors.is_empty() {
         let block = Block::bordered()
             .title(" Last errors ")
@@ -202,8 +221,11 @@ fn sync(frame: &mut Frame, area: Rect, sync: Option<&SyncProgress>, now: i64, th
             f64::from(sync.repos_done) / f64::from(sync.repos_total)
         };
         let label = format!(
-            "{}/{} repositories · {} pull requests · {} requests",
-            sync.repos_done, sync.repos_total, sync.prs_fetched, sync.requests
+            "{}/{} · {} · {}",
+            sync.repos_done,
+            plural(sync.repos_total, "repository", "repositories"),
+            plural(sync.prs_fetched, "pull request", "pull requests"),
+            plural(sync.requests, "request", "requests")
         );
         let gauge = Gauge::default()
             .ratio(ratio.clamp(0.0, 1.0))
@@ -213,8 +235,14 @@ fn sync(frame: &mut Frame, area: Rect, sync: Option<&SyncProgress>, now: i64, th
     }
 }
 
-/// A repository's webhook in a word and a colour.
-fn health(repo: &RepoInfo, now: i64, theme: Theme) -> (String, ratatui::style::Color) {
+/// A repository's webhook in a word and a colour. `backlog_stale`: the team's deliveries have
+/// waited long to be applied, so what arrives is not ok, however recently it came.
+fn health(
+    repo: &RepoInfo,
+    backlog_stale: bool,
+    now: i64,
+    theme: Theme,
+) -> (String, ratatui::style::Color) {
     if repo.webhook_id.is_none() {
         return ("no hook (syncs only)".into(), theme.dim());
     }
@@ -222,25 +250,49 @@ fn health(repo: &RepoInfo, now: i64, theme: Theme) -> (String, ratatui::style::C
     if missed > 0 {
         return (format!("{missed} missed"), theme.bad());
     }
+    if backlog_stale {
+        return ("received, not applied".into(), theme.bad());
+    }
     match repo.last_webhook_at.or(repo.last_ping_at) {
         Some(at) => (format!("ok · {}", ago(now, at)), theme.good()),
         None => ("waiting for a delivery".into(), theme.warn()),
     }
 }
 
-fn webhooks(frame: &mut Frame, area: Rect, status: &TeamStatus, now: i64, theme: Theme) {
+fn webhooks(
+    frame: &mut Frame,
+    area: Rect,
+    status: &TeamStatus,
+    connected: bool,
+    now: i64,
+    theme: Theme,
+) {
     let repos = &status.repos;
     // Where GitHub sends them and what waits to be applied, or that there are none.
-    let title = match &status.webhook_public_url {
-        Some(url) if status.webhooks_pending > 0 => {
-            format!(" Webhooks · {url} · {} waiting ", status.webhooks_pending)
-        }
-        Some(url) => format!(" Webhooks · {url} "),
-        None => " Webhooks · off: no public URL, periodic syncs only ".to_string(),
+    let backlog = describe_backlog(
+        status.webhooks_pending,
+        status.webhooks_oldest_pending_at,
+        now,
+    );
+    let stale = backlog_is_stale(status.webhooks_oldest_pending_at, now);
+    let title = match (&status.webhook_public_url, backlog) {
+        (Some(url), Some(backlog)) => format!(" Webhooks · {url} · {backlog} "),
+        (Some(url), None) => format!(" Webhooks · {url} "),
+        (None, _) => " Webhooks · off: no public URL, periodic syncs only ".to_string(),
     };
     let block = Block::bordered().title(title);
+    let block = if stale {
+        block.border_style(Style::new().fg(theme.bad()))
+    } else {
+        block
+    };
     if repos.is_empty() {
-        let text = Line::from(" No tracked repositories · 2 then a to add some").fg(theme.dim());
+        let text = Line::from(if connected {
+            " No tracked repositories · 2 then a to add some"
+        } else {
+            " No tracked repositories · connect GitHub first (c)"
+        })
+        .fg(theme.dim());
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
@@ -249,7 +301,7 @@ fn webhooks(frame: &mut Frame, area: Rect, status: &TeamStatus, now: i64, theme:
         .map(|repo| {
             (
                 repo.full_name.clone(),
-                health(repo, now, theme),
+                health(repo, stale, now, theme),
                 format!(
                     "{} missed · {} recovered",
                     repo.webhooks_missed, repo.webhooks_recovered

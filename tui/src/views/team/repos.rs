@@ -21,12 +21,23 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
     };
     let theme = state.config.theme;
     let repos = &status.repos;
-    let block = Block::bordered().title(format!(
-        " Tracked repositories ({}) · a add · d untrack ",
-        repos.len()
-    ));
+    // Repositories are the connected organization's: `a` has nothing to offer before that.
+    let connected = view.is_connected();
+    let block = Block::bordered().title(if connected {
+        format!(
+            " Tracked repositories ({}) · a add · d untrack ",
+            repos.len()
+        )
+    } else {
+        format!(" Tracked repositories ({}) ", repos.len())
+    });
     if repos.is_empty() {
-        let text = Line::from(" No tracked repositories · press a to pick some").fg(theme.dim());
+        let text = Line::from(if connected {
+            " No tracked repositories · press a to pick some"
+        } else {
+            " Not connected to GitHub · press c to connect first"
+        })
+        .fg(theme.dim());
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
