@@ -493,7 +493,32 @@ pub fn seed_github_team(sandbox: &Sandbox, seed: &SeedTeam<'_>) -> u64 {
         store.track_repo(team.id, *id, name).unwrap();
     }
     store.flush().unwrap();
+    drop(store);
+    // The daemon started next must find the store free: sled's threads release its lock a
+    // moment after the drop (seen once as a daemon that would not start).
+    wait_for_store_unlocked(sandbox);
     team.id
+}
+
+/// Wait (up to 10 s) until no one holds the lock of the sandbox's store: sled takes an `flock`
+/// on its `db` file, released by its background threads a moment after a store is dropped.
+/// Probing with a non-blocking `flock` of our own, released at once, takes nothing from the
+/// next opener.
+pub fn wait_for_store_unlocked(sandbox: &Sandbox) {
+    use std::os::fd::AsRawFd;
+    let db = tidemark_daemon::daemon::store_dir(&sandbox.data_dir()).join("db");
+    let Ok(file) = std::fs::File::open(&db) else {
+        return;
+    };
+    wait_until(Duration::from_secs(10), "the store's lock to be released", || {
+        // SAFETY: flock on a file descriptor we own.
+        let free = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        if free {
+            // SAFETY: as above; we release what we just took.
+            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+        }
+        free.then_some(())
+    });
 }
 
 /// Open a sandbox's store (daemon stopped), retrying while the lock of the last one to close it
