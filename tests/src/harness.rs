@@ -510,15 +510,19 @@ pub fn wait_for_store_unlocked(sandbox: &Sandbox) {
     let Ok(file) = std::fs::File::open(&db) else {
         return;
     };
-    wait_until(Duration::from_secs(10), "the store's lock to be released", || {
-        // SAFETY: flock on a file descriptor we own.
-        let free = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-        if free {
-            // SAFETY: as above; we release what we just took.
-            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
-        }
-        free.then_some(())
-    });
+    wait_until(
+        Duration::from_secs(10),
+        "the store's lock to be released",
+        || {
+            // SAFETY: flock on a file descriptor we own.
+            let free = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+            if free {
+                // SAFETY: as above; we release what we just took.
+                unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+            }
+            free.then_some(())
+        },
+    );
 }
 
 /// Open a sandbox's store (daemon stopped), retrying while the lock of the last one to close it

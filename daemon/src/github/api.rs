@@ -230,14 +230,12 @@ impl Api {
         hook_id: u64,
         config: &serde_json::Value,
     ) -> Result<(), GitHubError> {
-        self.send(
-            Method::PATCH,
-            &format!("/repos/{full_name}/hooks/{hook_id}/config"),
+        self.patch_at(
             token,
-            Some(config),
+            &format!("/repos/{full_name}/hooks/{hook_id}/config"),
+            config,
         )
         .await
-        .map(|_| ())
     }
 
     /// A repository hook as GitHub has it now; None when it is gone (404).
@@ -259,14 +257,8 @@ impl Api {
         hook_id: u64,
         body: &serde_json::Value,
     ) -> Result<(), GitHubError> {
-        self.send(
-            Method::PATCH,
-            &format!("/repos/{full_name}/hooks/{hook_id}"),
-            token,
-            Some(body),
-        )
-        .await
-        .map(|_| ())
+        self.patch_at(token, &format!("/repos/{full_name}/hooks/{hook_id}"), body)
+            .await
     }
 
     /// Create an organization webhook (`POST /orgs/{org}/hooks`, needs `admin:org_hook` and an
@@ -318,14 +310,8 @@ impl Api {
         hook_id: u64,
         body: &serde_json::Value,
     ) -> Result<(), GitHubError> {
-        self.send(
-            Method::PATCH,
-            &format!("/orgs/{org}/hooks/{hook_id}"),
-            token,
-            Some(body),
-        )
-        .await
-        .map(|_| ())
+        self.patch_at(token, &format!("/orgs/{org}/hooks/{hook_id}"), body)
+            .await
     }
 
     /// Change an organization hook's configuration (`PATCH /orgs/{org}/hooks/{id}/config`).
@@ -336,14 +322,12 @@ impl Api {
         hook_id: u64,
         config: &serde_json::Value,
     ) -> Result<(), GitHubError> {
-        self.send(
-            Method::PATCH,
-            &format!("/orgs/{org}/hooks/{hook_id}/config"),
+        self.patch_at(
             token,
-            Some(config),
+            &format!("/orgs/{org}/hooks/{hook_id}/config"),
+            config,
         )
         .await
-        .map(|_| ())
     }
 
     /// Delete an organization webhook; one already gone counts as deleted.
@@ -353,15 +337,25 @@ impl Api {
         org: &str,
         hook_id: u64,
     ) -> Result<(), GitHubError> {
-        match self
-            .send(
-                Method::DELETE,
-                &format!("/orgs/{org}/hooks/{hook_id}"),
-                token,
-                None,
-            )
+        self.delete_at(token, &format!("/orgs/{org}/hooks/{hook_id}"))
             .await
-        {
+    }
+
+    /// PATCH a hook (a repository's or an organization's) or its configuration.
+    async fn patch_at(
+        &self,
+        token: &Secret,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), GitHubError> {
+        self.send(Method::PATCH, path, token, Some(body))
+            .await
+            .map(|_| ())
+    }
+
+    /// DELETE a hook; one already gone counts as deleted.
+    async fn delete_at(&self, token: &Secret, path: &str) -> Result<(), GitHubError> {
+        match self.send(Method::DELETE, path, token, None).await {
             Ok(_) => Ok(()),
             Err(GitHubError::Status { status: 404, .. }) => Ok(()),
             Err(e) => Err(e),
@@ -383,19 +377,8 @@ impl Api {
         full_name: &str,
         hook_id: u64,
     ) -> Result<(), GitHubError> {
-        match self
-            .send(
-                Method::DELETE,
-                &format!("/repos/{full_name}/hooks/{hook_id}"),
-                token,
-                None,
-            )
+        self.delete_at(token, &format!("/repos/{full_name}/hooks/{hook_id}"))
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(GitHubError::Status { status: 404, .. }) => Ok(()),
-            Err(e) => Err(e),
-        }
     }
 
     /// Revoke one token of our OAuth app (`DELETE /applications/{id}/token`, basic auth with the
