@@ -1,4 +1,4 @@
-//! Per-PR metric definitions (design §4), computed whenever a pull request or its reviews or
+//! Per-PR metric definitions, computed whenever a pull request or its reviews or
 //! commits are written. Pure functions over records: no I/O.
 
 use crate::store::{Commit, PrReview, PrState, PullRequest, ReviewState, looks_like_bot};

@@ -1,5 +1,5 @@
 //! What the synced data says: members, pull requests with their metrics, and the aggregates of
-//! design §4 (count, p50, p75, p90 per team, repository, member or ISO week). Pure reads.
+//! the README's definitions (count, p50, p75, p90 per team, repository, member or ISO week). Pure reads.
 
 use crate::store::{self, PullRequest, Store, StoreError, TeamId, looks_like_bot};
 use std::collections::{BTreeMap, HashMap};
@@ -140,7 +140,7 @@ struct Acc {
     size: Vec<i64>,
 }
 
-/// Aggregate a team's pull requests (design §4). Bots are left out unless asked for.
+/// Aggregate a team's pull requests. Bots are left out unless asked for.
 pub fn metrics(
     store: &Store,
     team: TeamId,

@@ -1,4 +1,4 @@
-//! The stored records (design §3). These are the daemon's own types: separate from the wire types
+//! The stored records. These are the daemon's own types: separate from the wire types
 //! in `tidemark-protocol` and from GitHub's JSON. Times are Unix seconds (UTC).
 
 use super::keys::TeamId;
@@ -189,9 +189,9 @@ pub struct PullRequest {
     pub deletions: u64,
     pub first_commit_at: Option<i64>,
     pub first_review_at: Option<i64>,
-    /// merged_at − created_at, for merged PRs (design §4). Computed on every write.
+    /// merged_at − created_at, for merged PRs. Computed on every write.
     pub cycle_time: Option<i64>,
-    /// first_review_at − ready_at (design §4). Computed on every write.
+    /// first_review_at − ready_at. Computed on every write.
     pub review_time: Option<i64>,
     /// Who merged it (GitHub's `mergedBy`, not the author), the login as REST spells it. None
     /// when it is not merged, when GitHub names nobody (a deleted account), and in a record

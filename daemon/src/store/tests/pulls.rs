@@ -1,4 +1,4 @@
-//! Pull requests with reviews and commits; metrics recomputed on write (design §4).
+//! Pull requests with reviews and commits; metrics recomputed on write.
 
 use super::*;
 
