@@ -253,6 +253,14 @@ fn the_tui_in_tmux_browses_follows_webhooks_and_survives_a_daemon_restart() {
     // Clean at 80x24.
     let out = tmux.run(&["resize-window", "-t", "tui", "-x", "80", "-y", "24"]);
     assert!(out.status.success(), "resize-window: {out:?}");
+    // The redraw at the new size first (a key sent into the resize was seen lost once).
+    wait_until(WAIT, "the redraw at 80x24", || {
+        let screen = tmux.screen()?;
+        (screen.contains("Tracked repositories (2)")
+            && screen.lines().count() <= 24
+            && screen.lines().any(|l| l.chars().count() == 80))
+        .then_some(())
+    });
     tmux.keys(&["3"]);
     // The filter typed earlier is kept.
     let screen = tmux.wait_for(&["5 Metrics", "Pull requests 1/11"]);
