@@ -155,7 +155,18 @@ async fn organization_events_go_to_org_hooks_only_in_githubs_shape() {
             .all(|d| d.event == "ping")
     );
 
-    // Its deliveries are listed; PATCH and DELETE work as on a repository hook.
+    // Its deliveries are listed; PATCH and DELETE work as on a repository hook. (A delivery is
+    // recorded once its answer is in, a moment after the receiver has it: wait for that.)
+    super::receiver::wait_until("the org hook's 3 recorded deliveries", || {
+        gh.sim
+            .world()
+            .deliveries
+            .iter()
+            .filter(|d| d.hook_id == hook_id)
+            .count()
+            >= 3
+    })
+    .await;
     let (status, list) = gh
         .api_as(&token, "GET", &format!("{path}/{hook_id}/deliveries"), None)
         .await;
