@@ -21,6 +21,10 @@ pub enum RpcError {
     AlreadyExists(String),
     #[error("invalid {field}: {reason}")]
     InvalidArgument { field: String, reason: String },
+    /// Something the daemon needs is not set up (e.g. no GitHub OAuth app); the message says
+    /// what, in words any client can show (protocol v10).
+    #[error("{0}")]
+    NotConfigured(String),
     #[error("daemon error: {0}")]
     Internal(String),
 }

@@ -8,18 +8,20 @@
 //! [`Hello`] struct are frozen, so a client and a daemon of different versions can always learn that
 //! they differ. Every other change to the service or the wire types bumps [`PROTOCOL_VERSION`].
 
+mod daemon_info;
 mod error;
 mod members;
 mod names;
 mod types;
 
+pub use daemon_info::*;
 pub use error::RpcError;
 pub use members::{TeamMembership, UserRef};
 pub use names::{TEAM_NAME_MAX_CHARS, nfc, normalize_team_name, validate_team_name};
 pub use types::*;
 
 /// Version of this RPC contract. Bump it on any change to [`Tidemark`] or the wire types.
-pub const PROTOCOL_VERSION: u32 = 9;
+pub const PROTOCOL_VERSION: u32 = 10;
 
 /// The daemon's RPC service. Every method is attributed to the calling OS user (the daemon reads
 /// the peer credentials of the Unix socket), so no method takes the caller as an argument.
@@ -115,4 +117,17 @@ pub trait Tidemark {
         repo: String,
         number: u64,
     ) -> Result<PrTimeline, RpcError>;
+
+    /// The daemon itself: pid, version, uptime, settings (secrets masked) and their sources
+    /// (protocol v10, additive).
+    async fn daemon_info() -> Result<DaemonInfo, RpcError>;
+    /// Read the config file again and apply what changed (as SIGHUP does). Its own user and
+    /// root only.
+    async fn daemon_reload() -> Result<ReloadReport, RpcError>;
+    /// Stop the daemon (`restart`: start it again, same command line, new config). It answers
+    /// first. Its own user and root only.
+    async fn daemon_stop(restart: bool) -> Result<(), RpcError>;
+    /// Save the GitHub OAuth app's client id (and secret, sealed) in the config file and apply
+    /// it at once. Its own user and root only.
+    async fn github_app_set(request: GitHubAppRequest) -> Result<GitHubAppReport, RpcError>;
 }

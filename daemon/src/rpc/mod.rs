@@ -3,6 +3,7 @@
 
 mod access;
 pub(crate) mod convert;
+mod daemon_ops;
 mod membership;
 mod service;
 pub mod socket;

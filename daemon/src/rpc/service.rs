@@ -418,6 +418,29 @@ impl Tidemark for Service {
         crate::activity::timeline(&self.shared.store, team.id, repo_id, number).map_err(store_err)
     }
 
+    async fn daemon_info(self, _: Context) -> Result<tidemark_protocol::DaemonInfo, RpcError> {
+        Ok(super::daemon_ops::info(&self.shared, &self.caller))
+    }
+
+    async fn daemon_reload(self, _: Context) -> Result<tidemark_protocol::ReloadReport, RpcError> {
+        super::daemon_ops::operator(&self.shared, &self.caller)?;
+        super::daemon_ops::reload(&self.shared).await
+    }
+
+    async fn daemon_stop(self, _: Context, restart: bool) -> Result<(), RpcError> {
+        super::daemon_ops::operator(&self.shared, &self.caller)?;
+        super::daemon_ops::stop(&self.shared, &self.caller, restart)
+    }
+
+    async fn github_app_set(
+        self,
+        _: Context,
+        request: tidemark_protocol::GitHubAppRequest,
+    ) -> Result<tidemark_protocol::GitHubAppReport, RpcError> {
+        super::daemon_ops::operator(&self.shared, &self.caller)?;
+        super::daemon_ops::github_app_set(&self.shared, request).await
+    }
+
     async fn webhook_rotate_secret(
         self,
         _: Context,

@@ -29,6 +29,10 @@ use tidemark_protocol::{
 use tokio::net::UnixListener;
 use tokio::task::{JoinHandle, JoinSet};
 
+/// The daemon's words when no OAuth app is set up (`connect::NO_GITHUB_APP`).
+pub const NOT_CONFIGURED: &str = "GitHub is not set up on this daemon yet: it needs the client id \
+     of a GitHub OAuth app";
+
 /// The daemon's cap on how long a status call is held.
 const STATUS_WAIT_CAP_MS: u32 = 8_000;
 /// How long a device code or authorization link works.
@@ -458,11 +462,7 @@ impl Tidemark for FakeDaemon {
             )));
         }
         if !github.client_id {
-            return Err(RpcError::invalid(
-                "GITHUB_CLIENT_ID",
-                "no GitHub OAuth app configured: set GITHUB_CLIENT_ID for the daemon (see the \
-                 README: registering an OAuth app)",
-            ));
+            return Err(RpcError::NotConfigured(NOT_CONFIGURED.into()));
         }
         if request.method == ConnectMethod::Web && !github.client_secret {
             return Err(RpcError::invalid(
@@ -731,6 +731,88 @@ impl Tidemark for FakeDaemon {
         _number: u64,
     ) -> Result<tidemark_protocol::PrTimeline, RpcError> {
         Err(RpcError::NotFound(format!("tracked repository {repo}")))
+    }
+
+    async fn daemon_info(self, _: Context) -> Result<tidemark_protocol::DaemonInfo, RpcError> {
+        let github = self.github.lock().unwrap().clone();
+        Ok(tidemark_protocol::DaemonInfo {
+            pid: std::process::id(),
+            version: "0.0.0-fake".into(),
+            protocol_version: self.protocol,
+            started_at: now() - 65,
+            uptime_secs: 65,
+            user: "fake".into(),
+            data_dir: "/fake/data".into(),
+            socket: "/fake/tidemark.sock".into(),
+            config_file: Some("/fake/config/tidemark/daemon.toml".into()),
+            config_file_exists: github.client_id,
+            settings: vec![tidemark_protocol::SettingInfo {
+                key: "github_client_id".into(),
+                value: github.client_id.then(|| "Iv1.fake".into()),
+                source: if github.client_id {
+                    tidemark_protocol::SettingSource::ConfigFile
+                } else {
+                    tidemark_protocol::SettingSource::Default
+                },
+                reloadable: true,
+            }],
+            managed_by: None,
+            github: fake_app_info(&github),
+            caller_may_operate: true,
+        })
+    }
+
+    async fn daemon_reload(self, _: Context) -> Result<tidemark_protocol::ReloadReport, RpcError> {
+        Ok(tidemark_protocol::ReloadReport {
+            config_file: Some("/fake/config/tidemark/daemon.toml".into()),
+            applied: vec![],
+            need_restart: vec![],
+            overridden: vec![],
+        })
+    }
+
+    async fn daemon_stop(self, _: Context, _restart: bool) -> Result<(), RpcError> {
+        Err(RpcError::PermissionDenied(
+            "the fake daemon does not stop".into(),
+        ))
+    }
+
+    async fn github_app_set(
+        self,
+        _: Context,
+        request: tidemark_protocol::GitHubAppRequest,
+    ) -> Result<tidemark_protocol::GitHubAppReport, RpcError> {
+        if request.client_id.trim().is_empty() {
+            return Err(RpcError::invalid("client_id", "empty"));
+        }
+        let mut github = self.github.lock().unwrap();
+        github.client_id = true;
+        if request.client_secret.is_some() {
+            github.client_secret = true;
+        }
+        if request.clear_secret {
+            github.client_secret = false;
+        }
+        Ok(tidemark_protocol::GitHubAppReport {
+            config_file: "/fake/config/tidemark/daemon.toml".into(),
+            github: fake_app_info(&github),
+            reload: tidemark_protocol::ReloadReport {
+                config_file: Some("/fake/config/tidemark/daemon.toml".into()),
+                applied: vec!["github_client_id".into()],
+                need_restart: vec![],
+                overridden: vec![],
+            },
+        })
+    }
+}
+
+fn fake_app_info(github: &FakeGithub) -> tidemark_protocol::GitHubAppInfo {
+    tidemark_protocol::GitHubAppInfo {
+        configured: github.client_id,
+        has_secret: github.client_secret,
+        web_url: "https://github.com".into(),
+        register_url: "https://github.com/settings/applications/new".into(),
+        callback_url: "http://127.0.0.1/oauth/callback".into(),
     }
 }
 

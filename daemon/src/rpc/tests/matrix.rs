@@ -27,6 +27,8 @@ pub enum Row {
     Team(Need),
     /// Membership calls: as `Team`, and operators may act on any team.
     Membership(Need),
+    /// The daemon itself (stop, reload, configure): its own user and root only.
+    Operator,
 }
 
 /// The policy table. No wildcard: a new RPC method fails to compile until it has a row.
@@ -36,7 +38,8 @@ pub fn row(req: &TidemarkRequest) -> Row {
         Q::Hello { .. } | Q::Whoami { .. } | Q::TeamCreate { .. } | Q::TeamList { .. } => {
             Row::Anyone
         }
-        Q::Status { team: None } => Row::Anyone,
+        Q::Status { team: None } | Q::DaemonInfo { .. } => Row::Anyone,
+        Q::DaemonReload { .. } | Q::DaemonStop { .. } | Q::GithubAppSet { .. } => Row::Operator,
         Q::Status { team: Some(_) } => Row::Team(Need::Read),
         Q::TeamRename { .. } | Q::TeamDelete { .. } => Row::Team(Need::Own),
         // Removing someone else; leaving (removing oneself) needs only membership, see roles.rs.
@@ -172,6 +175,16 @@ pub fn probes(t: &Target) -> Vec<TidemarkRequest> {
             number: 1,
         },
         Q::WebhookRotateSecret { team: team() },
+        Q::DaemonInfo {},
+        Q::DaemonReload {},
+        Q::DaemonStop { restart: false },
+        Q::GithubAppSet {
+            request: tidemark_protocol::GitHubAppRequest {
+                client_id: "Ov23liProbe".into(),
+                client_secret: None,
+                clear_secret: false,
+            },
+        },
     ]
 }
 
