@@ -224,5 +224,9 @@ pub fn error_of(resp: &TidemarkResponse) -> Option<&tidemark_protocol::RpcError>
         R::Reviewers(r) => r.as_ref().err(),
         R::PullRequestTimeline(r) => r.as_ref().err(),
         R::WebhookRotateSecret(r) => r.as_ref().err(),
+        R::DaemonInfo(r) => r.as_ref().err(),
+        R::DaemonReload(r) => r.as_ref().err(),
+        R::DaemonStop(r) => r.as_ref().err(),
+        R::GithubAppSet(r) => r.as_ref().err(),
     }
 }

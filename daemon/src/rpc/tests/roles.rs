@@ -69,6 +69,8 @@ async fn each_role_may_do_exactly_what_its_row_says() {
                     }
                 }
                 (Row::Membership(_), None) if uid == OPERATOR => Outcome::Served,
+                (Row::Operator, _) if uid == OPERATOR => Outcome::Served,
+                (Row::Operator, _) => Outcome::Denied,
                 (Row::Team(_) | Row::Membership(_), None) => Outcome::NotFound,
             };
             let resp = fx.call(uid, req).await;
