@@ -1,26 +1,30 @@
 //! Command line of `tidemarkd`.
 
 use crate::crypto::{KEY_ENV, KEY_FILE, KeySource, Keyring};
-use crate::github::GitHubConfig;
+use crate::lifecycle::Stop;
+use crate::settings::{self, ConfigFile, Key, Layer, Origin, Raw, Settings};
 use crate::ops::service::Scope;
 use crate::{daemon, logging, paths, rotate};
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 const ENV_HELP: &str = "\
 Environment:
+  TIDEMARK_CONFIG             The config file (as --config)
   TIDEMARK_DATA_DIR           Data directory (as --data-dir)
   TIDEMARK_SOCKET             RPC socket path (as --socket)
   TIDEMARK_SOCKET_GROUP       Group given access to the socket (as --socket-group)
   TIDEMARK_SOCKET_MODE        The socket's mode, 0600 or 0660 (as --socket-mode)
   INTEGRATION_ENCRYPTION_KEY  Fernet keys, newest first, comma-separated. When unset, the key file
                               DATA_DIR/encryption.key (mode 0600) is used, and created on first start.
-  GITHUB_CLIENT_ID            Client id of tidemark's GitHub OAuth app (needed to connect GitHub;
+  GITHUB_CLIENT_ID            Client id of tidemark's GitHub OAuth app (as --github-client-id;
                               enable the device flow in the app's settings)
   GITHUB_CLIENT_SECRET        Its client secret (optional: for the browser flow, --web, and to
-                              revoke tidemark's token on disconnect)
+                              revoke tidemark's token on disconnect). No flag: it would show in
+                              `ps`; `tidemark setup github` keeps it sealed in the config file
   TIDEMARK_GITHUB_URL         GitHub's web URL (as --github-url)
   TIDEMARK_GITHUB_API_URL     GitHub's API URL (as --github-api-url)
   TIDEMARK_OAUTH_ADDR         OAuth callback listener address (as --oauth-addr)
@@ -30,7 +34,10 @@ Environment:
                               (as --github-secondary-wait-secs)
   TIDEMARK_WEBHOOK_ADDR       Webhook listener address (as --webhook-addr)
   TIDEMARK_PUBLIC_URL         The URL GitHub calls for webhooks (as --public-url)
+  TIDEMARK_MANAGED_BY         Set by the systemd units (`systemd`), for `tidemark daemon status`
   RUST_LOG                    Log filter for stderr, e.g. info, debug, tidemark_daemon=trace
+  XDG_CONFIG_HOME             Default config file is $XDG_CONFIG_HOME/tidemark/daemon.toml
+                              (~/.config/tidemark/daemon.toml)
   XDG_DATA_HOME               Default data dir is $XDG_DATA_HOME/tidemark (~/.local/share/tidemark)
   XDG_RUNTIME_DIR             Default socket is $XDG_RUNTIME_DIR/tidemark/tidemark.sock
                               (DATA_DIR/tidemark.sock when unset)";
@@ -46,60 +53,52 @@ struct Cli {
     /// The RPC socket [default: $XDG_RUNTIME_DIR/tidemark/tidemark.sock]
     #[arg(long, global = true, env = paths::SOCKET_ENV, value_name = "PATH")]
     socket: Option<PathBuf>,
+    /// The config file [default: $XDG_CONFIG_HOME/tidemark/daemon.toml, else
+    /// ~/.config/tidemark/daemon.toml; a missing default file means the defaults]. Every setting
+    /// below may be set there under its name with `_` for `-` (e.g. `sync_interval_secs = 3600`);
+    /// the environment and the command line win over it
+    #[arg(long, global = true, env = "TIDEMARK_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Group whose members may connect to the socket (a system install: `tidemark`); the
     /// socket gets that group, and a socket directory tidemarkd creates gets mode 0750
-    #[arg(
-        long,
-        global = true,
-        env = "TIDEMARK_SOCKET_GROUP",
-        value_name = "GROUP"
-    )]
+    #[arg(long, global = true, env = "TIDEMARK_SOCKET_GROUP", value_name = "GROUP")]
     socket_group: Option<String>,
     /// The socket's mode: 0600 (owner only) or 0660 (owner and --socket-group)
-    #[arg(long, global = true, env = "TIDEMARK_SOCKET_MODE", value_name = "MODE", value_parser = parse_mode)]
-    socket_mode: Option<u32>,
-    /// GitHub's web URL, for OAuth (GitHub Enterprise Server: https://HOST)
-    #[arg(
-        long,
-        global = true,
-        env = "TIDEMARK_GITHUB_URL",
-        value_name = "URL",
-        default_value = "https://github.com"
-    )]
-    github_url: String,
-    /// GitHub's API URL (GitHub Enterprise Server: https://HOST/api/v3)
-    #[arg(
-        long,
-        global = true,
-        env = "TIDEMARK_GITHUB_API_URL",
-        value_name = "URL",
-        default_value = "https://api.github.com"
-    )]
-    github_api_url: String,
+    #[arg(long, global = true, env = "TIDEMARK_SOCKET_MODE", value_name = "MODE")]
+    socket_mode: Option<String>,
+    /// Client id of tidemark's GitHub OAuth app (needed to connect GitHub; `tidemark setup
+    /// github` saves it in the config file)
+    #[arg(long, global = true, env = "GITHUB_CLIENT_ID", value_name = "ID")]
+    github_client_id: Option<String>,
+    /// GitHub's web URL, for OAuth (GitHub Enterprise Server: https://HOST) [default:
+    /// https://github.com]
+    #[arg(long, global = true, env = "TIDEMARK_GITHUB_URL", value_name = "URL")]
+    github_url: Option<String>,
+    /// GitHub's API URL (GitHub Enterprise Server: https://HOST/api/v3) [default:
+    /// https://api.github.com]
+    #[arg(long, global = true, env = "TIDEMARK_GITHUB_API_URL", value_name = "URL")]
+    github_api_url: Option<String>,
     /// Where the OAuth callback listener of the browser flow binds: a loopback address; the
     /// default is 127.0.0.1 on a free port, open only while a browser flow waits
     #[arg(long, global = true, env = "TIDEMARK_OAUTH_ADDR", value_name = "ADDR")]
-    oauth_addr: Option<std::net::SocketAddr>,
+    oauth_addr: Option<String>,
     /// How often to look for GitHub tokens about to expire and refresh them, in seconds
-    #[arg(long, global = true, env = "TIDEMARK_TOKEN_CHECK_SECS", value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
-    token_check_secs: u64,
+    /// [default: 60]
+    #[arg(long, global = true, env = "TIDEMARK_TOKEN_CHECK_SECS", value_name = "SECS")]
+    token_check_secs: Option<String>,
     /// Seconds between reconciliation syncs of each GitHub integration (webhooks keep data fresh
-    /// in between)
-    #[arg(long, global = true, env = "TIDEMARK_SYNC_INTERVAL_SECS", value_name = "SECS", default_value_t = 6 * 3600, value_parser = clap::value_parser!(u64).range(1..))]
-    sync_interval_secs: u64,
+    /// in between) [default: 21600]
+    #[arg(long, global = true, env = "TIDEMARK_SYNC_INTERVAL_SECS", value_name = "SECS")]
+    sync_interval_secs: Option<String>,
     /// Seconds to wait after a GitHub secondary rate limit that names no retry-after (GitHub asks
     /// for at least 60; the wait doubles while the limit persists, up to 16 times this)
-    #[arg(long, global = true, env = "TIDEMARK_GITHUB_SECONDARY_WAIT_SECS", value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
-    github_secondary_wait_secs: u64,
-    /// Where the webhook listener binds (path /webhooks/github); `off` for none
-    #[arg(
-        long,
-        global = true,
-        env = "TIDEMARK_WEBHOOK_ADDR",
-        value_name = "ADDR",
-        default_value = "127.0.0.1:8787"
-    )]
-    webhook_addr: String,
+    /// [default: 60]
+    #[arg(long, global = true, env = "TIDEMARK_GITHUB_SECONDARY_WAIT_SECS", value_name = "SECS")]
+    github_secondary_wait_secs: Option<String>,
+    /// Where the webhook listener binds (path /webhooks/github); `off` for none [default:
+    /// 127.0.0.1:8787]
+    #[arg(long, global = true, env = "TIDEMARK_WEBHOOK_ADDR", value_name = "ADDR")]
+    webhook_addr: Option<String>,
     /// The public URL GitHub calls for webhooks (your tunnel's, e.g. https://x.trycloudflare.com);
     /// without it tidemark creates no webhooks and relies on periodic syncs
     #[arg(long, global = true, env = "TIDEMARK_PUBLIC_URL", value_name = "URL")]
@@ -171,11 +170,6 @@ struct InstallService {
     exec: Option<PathBuf>,
 }
 
-fn parse_mode(text: &str) -> Result<u32, String> {
-    u32::from_str_radix(text.trim_start_matches("0o"), 8)
-        .map_err(|_| format!("{text}: an octal mode such as 0600 or 0660"))
-}
-
 /// Whether tidemarkd accepts these arguments (the first is the program name); for tests of
 /// the command lines it writes, such as a unit's ExecStart.
 pub fn check_args(args: &[&str]) -> Result<(), String> {
@@ -190,8 +184,13 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    // Taken now: a restart runs this very file again even if a new build replaced it since.
+    let exe = std::env::current_exe();
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (m, cli)));
+    let (matches, cli) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() {
@@ -202,8 +201,9 @@ where
         }
     };
     logging::init();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    match run(cli, &matches) {
+        Ok(Stop::Exit) => ExitCode::SUCCESS,
+        Ok(Stop::Restart) => restart_self(exe),
         Err(message) => {
             eprintln!("tidemarkd: error: {message}");
             ExitCode::FAILURE
@@ -211,34 +211,74 @@ where
     }
 }
 
-/// GitHub settings from flags and the environment (the client secret only from the environment:
-/// a flag would show in `ps`).
-fn github_config(
-    web_url: &str,
-    api_url: &str,
-    oauth_addr: Option<std::net::SocketAddr>,
-) -> Result<GitHubConfig, String> {
-    for (name, url) in [("--github-url", web_url), ("--github-api-url", api_url)] {
-        let parsed = url::Url::parse(url).map_err(|e| format!("{name} {url}: {e}"))?;
-        if !matches!(parsed.scheme(), "https" | "http") {
-            return Err(format!("{name} {url}: must be an http(s) URL"));
+/// Run again, in this process (same pid, so systemd and a client that waits on it follow):
+/// the same executable, command line and environment; the config file is read anew.
+fn restart_self(exe: std::io::Result<PathBuf>) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let exe = match exe {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("tidemarkd: error: cannot restart: cannot tell where the executable is: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(exe = %exe.display(), "restarting");
+    // Every file and socket was opened close-on-exec: the new image starts clean.
+    let err = std::process::Command::new(&exe)
+        .args(std::env::args_os().skip(1))
+        .exec();
+    eprintln!(
+        "tidemarkd: error: cannot restart ({}): {err}",
+        exe.display()
+    );
+    ExitCode::FAILURE
+}
+
+/// The command line's and environment's settings (the client secret only from the
+/// environment: a flag would show in `ps`).
+fn given_settings(matches: &ArgMatches) -> Layer {
+    let mut layer = Layer::default();
+    for key in Key::ALL {
+        if key.flag().is_none() {
+            continue;
+        }
+        if let Some(value) = matches.get_one::<String>(key.name()) {
+            let origin = match matches.value_source(key.name()) {
+                Some(ValueSource::EnvVariable) => Origin::Env,
+                _ => Origin::Flag,
+            };
+            layer.set(key, Raw::Text(value.clone()), origin);
         }
     }
-    if let Some(addr) = oauth_addr
-        && !addr.ip().is_loopback()
-    {
-        return Err(format!(
-            "--oauth-addr {addr}: the OAuth callback listener binds loopback only (127.0.0.1 or ::1)"
-        ));
+    layer.with_env(|name| std::env::var(name).ok())
+}
+
+/// `--config`, else the default path (which may be missing).
+fn config_file(explicit: Option<PathBuf>) -> Option<ConfigFile> {
+    match explicit {
+        Some(path) => Some(ConfigFile {
+            path: std::path::absolute(&path).unwrap_or(path),
+            explicit: true,
+        }),
+        None => settings::default_path().map(|path| ConfigFile {
+            path,
+            explicit: false,
+        }),
     }
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    Ok(GitHubConfig {
-        web_url: web_url.to_string(),
-        api_url: api_url.to_string(),
-        client_id: env("GITHUB_CLIENT_ID").map(|v| v.trim().to_string()),
-        client_secret: env("GITHUB_CLIENT_SECRET").map(crate::crypto::Secret::new),
-        oauth_addr,
-    })
+}
+
+/// Everything the daemon runs with: defaults, the config file, the environment, the flags.
+fn load_settings(
+    matches: &ArgMatches,
+    file: Option<&ConfigFile>,
+) -> Result<(Settings, Layer), String> {
+    let given = given_settings(matches);
+    let from_file = match file {
+        Some(file) => settings::read_file(file).map_err(|e| e.to_string())?,
+        None => Layer::default(),
+    };
+    let settings = Settings::resolve(&given, &from_file).map_err(|e| e.to_string())?;
+    Ok((settings, given))
 }
 
 fn socket_access(
@@ -247,18 +287,18 @@ fn socket_access(
 ) -> Result<crate::rpc::socket::Access, String> {
     let gid = match group {
         Some(name) => {
-            Some(crate::rpc::socket::group_id(name).map_err(|e| format!("--socket-group: {e}"))?)
+            Some(crate::rpc::socket::group_id(name).map_err(|e| format!("socket_group: {e}"))?)
         }
         None => None,
     };
     let mode = mode.unwrap_or(if gid.is_some() { 0o660 } else { 0o600 });
-    crate::rpc::socket::Access::new(mode, gid).map_err(|e| format!("--socket-mode: {e}"))
+    crate::rpc::socket::Access::new(mode, gid).map_err(|e| format!("socket_mode: {e}"))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli, matches: &ArgMatches) -> Result<Stop, String> {
     let explicit_data_dir = cli.data_dir.clone();
     let (data_dir, socket) = paths::resolve(cli.data_dir, cli.socket).map_err(|e| e.to_string())?;
-    let socket_access = socket_access(cli.socket_group.as_deref(), cli.socket_mode)?;
+    let file = config_file(cli.config);
     let command = cli.command.unwrap_or(Command::Run);
     if matches!(
         command,
@@ -268,7 +308,28 @@ fn run(cli: Cli) -> Result<(), String> {
         // These read keys or secrets too; the daemon itself refuses to run without it.
         eprintln!("tidemarkd: warning: {e}");
     }
-    match command {
+    let done = match command {
+        Command::Run => {
+            let started = load_settings(matches, file.as_ref()).and_then(|(settings, given)| {
+                let socket_access = socket_access(
+                    settings.socket_group.as_deref(),
+                    settings.socket_mode,
+                )?;
+                daemon::run(daemon::Config {
+                    data_dir: data_dir.clone(),
+                    socket,
+                    socket_access,
+                    settings,
+                    given,
+                    file,
+                })
+                .map_err(|e| e.to_string())
+            });
+            if let Err(message) = &started {
+                daemon::record_startup_error(&data_dir, message);
+            }
+            return started;
+        }
         Command::InstallService(args) => {
             let scope = if args.scope.system {
                 Scope::System
@@ -309,42 +370,14 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Backup { path } => crate::ops::commands::backup(&data_dir, &path),
         Command::Restore { path } => crate::ops::commands::restore(&data_dir, &path),
         Command::Doctor => {
-            let github = github_config(&cli.github_url, &cli.github_api_url, cli.oauth_addr)?;
+            let (settings, _) = load_settings(matches, file.as_ref())?;
             crate::ops::commands::doctor(&crate::ops::doctor::Inputs {
                 data_dir,
                 socket,
-                web_url: github.web_url,
-                api_url: github.api_url,
-                public_url: cli.public_url.clone(),
+                web_url: settings.github.web_url,
+                api_url: settings.github.api_url,
+                public_url: settings.public_url,
             })
-        }
-        Command::Run => {
-            let github = github_config(&cli.github_url, &cli.github_api_url, cli.oauth_addr)?;
-            daemon::run(daemon::Config {
-                data_dir,
-                socket,
-                socket_access,
-                github,
-                token_check: std::time::Duration::from_secs(cli.token_check_secs),
-                sync_every: std::time::Duration::from_secs(cli.sync_interval_secs),
-                secondary_wait: std::time::Duration::from_secs(cli.github_secondary_wait_secs),
-                webhook_addr: match cli.webhook_addr.as_str() {
-                    "off" | "" => None,
-                    a => Some(a.parse().map_err(|e| format!("--webhook-addr {a}: {e}"))?),
-                },
-                public_url: match &cli.public_url {
-                    Some(u) => {
-                        let parsed =
-                            url::Url::parse(u).map_err(|e| format!("--public-url {u}: {e}"))?;
-                        if !matches!(parsed.scheme(), "https" | "http") {
-                            return Err(format!("--public-url {u}: must be an http(s) URL"));
-                        }
-                        Some(u.trim_end_matches('/').to_string())
-                    }
-                    None => None,
-                },
-            })
-            .map_err(|e| e.to_string())
         }
         Command::GenerateKey => {
             println!("{}", Keyring::generate_key().expose());
@@ -354,7 +387,8 @@ fn run(cli: Cli) -> Result<(), String> {
             daemon::prepare_data_dir(&data_dir).map_err(|e| e.to_string())?;
             // As root on the system install's data dir, the new key file would be root's.
             crate::ops::ensure_owner(&data_dir, "run rotate-key")?;
-            let outcome = rotate::rotate_key(&data_dir).map_err(|e| e.to_string())?;
+            let outcome =
+                rotate::rotate_key(&data_dir, file.as_ref()).map_err(|e| e.to_string())?;
             let r = &outcome.report;
             println!(
                 "re-encrypted {} secret(s); {} already used the newest key",
@@ -389,7 +423,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 ))
             }
         }
-    }
+    };
+    done.map(|()| Stop::Exit)
 }
 
 #[cfg(test)]

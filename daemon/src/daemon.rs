@@ -2,6 +2,7 @@
 //! stop accepting, flush the store and remove the socket.
 
 use crate::auth::Policy;
+use crate::lifecycle::{ConfigState, Lifecycle, Stop};
 use crate::crypto::{self, CryptoError, Keyring};
 use crate::rpc::{self, Shared, socket::SocketError};
 use crate::store::{SecretField, Store, StoreError};
@@ -16,17 +17,12 @@ pub struct Config {
     pub socket: PathBuf,
     /// The socket's mode and group (a system install shares it with group `tidemark`).
     pub socket_access: rpc::socket::Access,
-    pub github: crate::github::GitHubConfig,
-    /// How often expiring GitHub tokens are checked (and refreshed).
-    pub token_check: std::time::Duration,
-    /// Time between reconciliation syncs of each integration.
-    pub sync_every: std::time::Duration,
-    /// The first wait after a secondary rate limit without `retry-after`.
-    pub secondary_wait: std::time::Duration,
-    /// The webhook listener's address (None: no listener).
-    pub webhook_addr: Option<std::net::SocketAddr>,
-    /// The URL GitHub calls (a tunnel's) for webhooks.
-    pub public_url: Option<String>,
+    /// What the daemon runs with; a sealed client secret is opened once the keys are loaded.
+    pub settings: crate::settings::Settings,
+    /// The command line and environment's settings, fixed for the process's life.
+    pub given: crate::settings::Layer,
+    /// The config file, read again on each reload.
+    pub file: Option<crate::settings::ConfigFile>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +39,8 @@ pub enum DaemonError {
     Hardening(#[from] crate::ops::hardening::HardeningError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
 }
 
 /// The sled store lives in this subdirectory of the data dir.
@@ -114,8 +112,9 @@ pub(crate) fn report_unreadable_secrets(
 /// whole shutdown 5 s).
 const WEBHOOK_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// Run the daemon in the foreground until SIGTERM or SIGINT.
-pub fn run(config: Config) -> Result<(), DaemonError> {
+/// Run the daemon in the foreground until SIGTERM or SIGINT, or until a client asks it to stop
+/// or restart (which the caller does: see `cli`).
+pub fn run(config: Config) -> Result<Stop, DaemonError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -127,7 +126,7 @@ pub fn run(config: Config) -> Result<(), DaemonError> {
     result
 }
 
-async fn serve(config: Config) -> Result<(), DaemonError> {
+async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
     let started = std::time::Instant::now();
     // Before any secret is read: no core dumps, no ptrace by same-user processes.
     crate::ops::hardening::disable_core_dumps()?;
@@ -137,14 +136,29 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
     let (keyring, key_source) = crypto::load_keyring(&config.data_dir, true)?;
     let store = Store::open(&store_dir(&config.data_dir))?;
     let unreadable = report_unreadable_secrets(&store, &keyring)?;
+    config.settings.unseal(&keyring)?;
+    let settings = config.settings.clone();
     let shared = Arc::new(Shared {
         store,
         keyring,
         policy: Policy::current(),
-        connector: crate::connect::Connector::new(config.github.clone(), config.public_url.clone()),
+        connector: crate::connect::Connector::new(
+            settings.github.clone(),
+            settings.public_url.clone(),
+        ),
         refreshes: crate::tokens::Refreshes::default(),
-        syncs: crate::sync::Syncs::new(config.sync_every, config.secondary_wait),
+        syncs: crate::sync::Syncs::new(settings.sync_every, settings.secondary_wait),
+        lifecycle: Lifecycle::new(
+            config.data_dir.clone(),
+            guard.path().to_path_buf(),
+            ConfigState {
+                given: config.given,
+                file: config.file,
+                current: settings.clone(),
+            },
+        ),
     });
+    crate::lifecycle::apply(&shared, &settings);
     // Operations for the daemon's own account (backup, store check), off the team-facing RPC.
     // A failure (e.g. a data dir path too long for a socket) costs only online backups.
     let control = match crate::ops::control::bind(&config.data_dir) {
@@ -159,7 +173,7 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
         None => (None, None),
     };
     let mut webhooks = None;
-    if let Some(addr) = config.webhook_addr {
+    if let Some(addr) = settings.webhook_addr {
         // Without its listener the daemon still works (periodic syncs): say so, carry on.
         match crate::webhooks::start(&shared, addr) {
             Ok((_, stopper)) => webhooks = Some(stopper),
@@ -170,24 +184,42 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
     }
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let reloader = shared.clone();
+    tokio::spawn(async move {
+        while sighup.recv().await.is_some() {
+            // A bad file keeps the settings running: said in the log, not fatal.
+            match crate::lifecycle::reload(&reloader) {
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "SIGHUP: settings not reloaded"),
+            }
+        }
+    });
+    let live = shared.connector.live();
     tracing::info!(
         socket = %guard.path().display(),
         data_dir = %config.data_dir.display(),
         keys = %key_source,
-        github = %shared.connector.github.api_url,
-        github_client_id = shared.connector.github.client_id.is_some(),
+        github = %live.github.api_url,
+        github_client_id = live.github.client_id.is_some(),
         unreadable_secrets = unreadable,
         ready_ms = started.elapsed().as_millis() as u64,
         "tidemarkd ready"
     );
-    tokio::select! {
-        () = rpc::serve(listener, shared.clone()) => {}
-        () = crate::ops::control::serve(control, shared.clone()) => {}
-        () = crate::tokens::refresh_loop(shared.clone(), config.token_check) => {}
-        () = crate::sync::scheduler(shared.clone(), config.sync_every.min(std::time::Duration::from_secs(30))) => {}
-        _ = sigterm.recv() => tracing::info!("SIGTERM: shutting down"),
-        _ = sigint.recv() => tracing::info!("SIGINT: shutting down"),
-    }
+    drop(live);
+    clear_startup_error(&config.data_dir);
+    let stop = tokio::select! {
+        () = rpc::serve(listener, shared.clone()) => Stop::Exit,
+        () = crate::ops::control::serve(control, shared.clone()) => Stop::Exit,
+        () = crate::tokens::refresh_loop(shared.clone()) => Stop::Exit,
+        () = crate::sync::scheduler(shared.clone()) => Stop::Exit,
+        how = shared.lifecycle.stopped() => {
+            tracing::info!(?how, "asked to stop by a client");
+            how
+        }
+        _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); Stop::Exit }
+        _ = sigint.recv() => { tracing::info!("SIGINT: shutting down"); Stop::Exit }
+    };
     // Deliveries already being received finish: written, fsynced and answered (their senders
     // were or will be told 2xx only once durable). New ones are refused from here on.
     if let Some(stopper) = webhooks {
@@ -204,5 +236,30 @@ async fn serve(config: Config) -> Result<(), DaemonError> {
     shared.store.flush()?;
     drop(guard);
     tracing::info!("store flushed; stopped");
-    Ok(())
+    Ok(stop)
+}
+
+/// Where a daemon that failed to start leaves its reason, for the client that started it (the
+/// daemon's log says more; this file holds the one line a client shows).
+pub const STARTUP_ERROR_FILE: &str = "startup-error";
+
+/// Leave the reason a start failed in the data dir (best effort: the dir may be the problem).
+pub fn record_startup_error(data_dir: &Path, message: &str) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if !data_dir.is_dir() {
+        return;
+    }
+    let path = data_dir.join(STARTUP_ERROR_FILE);
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{}", message.replace('\n', " ")));
+}
+
+fn clear_startup_error(data_dir: &Path) {
+    let _ = std::fs::remove_file(data_dir.join(STARTUP_ERROR_FILE));
 }

@@ -10,7 +10,6 @@ use crate::rpc::Shared;
 use crate::store::{Provider, SecretField, StoreError, SyncStatus, TeamId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// Refresh this long before the token expires.
 pub const REFRESH_MARGIN: i64 = 5 * 60;
@@ -109,11 +108,13 @@ pub async fn access_token(shared: &Shared, team: TeamId) -> Result<Secret, Token
 }
 
 /// Keep every expiring token fresh, checking every `every`.
-pub async fn refresh_loop(shared: Arc<Shared>, every: Duration) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+pub async fn refresh_loop(shared: Arc<Shared>) {
+    let mut first = true;
     loop {
-        tick.tick().await;
+        // Read each time: a reload may change it.
+        if !std::mem::take(&mut first) {
+            tokio::time::sleep(shared.syncs.token_check()).await;
+        }
         let Ok(teams) = shared.store.teams() else {
             continue;
         };

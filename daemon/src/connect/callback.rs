@@ -19,6 +19,15 @@ pub struct Listener {
 }
 
 /// The listener's port, starting it if needed.
+/// The "Authorization callback URL" to register for the OAuth app: GitHub lets a loopback
+/// redirect take any port, so the listener's ephemeral port still matches.
+/// The callback's path (the web flow's redirect URI is `http://127.0.0.1:PORT` + this).
+pub const PATH: &str = "/oauth/callback";
+
+pub fn registered_callback_url() -> String {
+    format!("http://127.0.0.1{PATH}")
+}
+
 pub fn ensure(shared: &Arc<Shared>) -> std::io::Result<u16> {
     let c = &shared.connector;
     let mut slot = c.callback.lock().unwrap_or_else(|e| e.into_inner());
@@ -26,6 +35,7 @@ pub fn ensure(shared: &Arc<Shared>) -> std::io::Result<u16> {
         return Ok(l.port);
     }
     let addr = c
+        .live()
         .github
         .oauth_addr
         .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
@@ -117,7 +127,7 @@ fn answer(
         );
     }
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
-    if path != "/oauth/callback" {
+    if path != PATH {
         return (
             404,
             page("Not found", "This address only takes GitHub's redirect."),

@@ -24,7 +24,7 @@ pub async fn disconnect(
     let c = &shared.connector;
     let settings = format!(
         "{}/settings/applications",
-        crate::github::trim_base(&c.github.web_url)
+        crate::github::trim_base(&c.live().github.web_url)
     );
     let mut report = DisconnectReport {
         organization: integration.map(|g| g.organization_slug),
@@ -42,7 +42,7 @@ pub async fn disconnect(
     match store.credential_secret(&shared.keyring, &cred, SecretField::AccessToken) {
         Ok(Some(token)) => {
             for (repo, id) in hooks {
-                match c.api.delete_hook(&token, &repo, id).await {
+                match c.live().api.delete_hook(&token, &repo, id).await {
                     Ok(()) => report.hooks_deleted += 1,
                     Err(e) => report.hooks_failed.push(format!("{repo}: {e}")),
                 }
@@ -52,8 +52,8 @@ pub async fn disconnect(
                 Ok(None) => {}
                 Err(e) => report.hooks_failed.push(e),
             }
-            match (&c.github.client_id, &c.github.client_secret) {
-                (Some(id), Some(secret)) => match c.api.revoke_token(id, secret, &token).await {
+            match (&c.live().github.client_id, &c.live().github.client_secret) {
+                (Some(id), Some(secret)) => match c.live().api.revoke_token(id, secret, &token).await {
                     Ok(()) => report.grant_revoked = true,
                     // Already revoked or expired: nothing left to revoke.
                     Err(crate::github::GitHubError::Status { status: 404, .. }) => {
@@ -67,7 +67,7 @@ pub async fn disconnect(
                 },
                 _ => {
                     report.grant_note = Some(format!(
-                        "no GITHUB_CLIENT_SECRET is configured, so tidemark cannot revoke its token: \
+                        "the daemon has no client secret for the OAuth app, so tidemark cannot revoke its token: \
                          revoke tidemark's access at {settings}"
                     ))
                 }

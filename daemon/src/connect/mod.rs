@@ -16,7 +16,7 @@ use crate::rpc::Shared;
 use crate::store::{GitHubLogin, Provider, StoreError, TeamId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 use tidemark_protocol::{
     ConnectMethod, ConnectPrompt, ConnectRequest, ConnectStarted, ConnectState, FlowId, OrgChoice,
@@ -35,16 +35,33 @@ const MAX_WAIT: Duration = Duration::from_secs(8);
 
 /// The daemon's GitHub settings and the flows in progress.
 pub struct Connector {
-    pub github: GitHubConfig,
-    /// The URL GitHub reaches this daemon's webhook listener at (a tunnel's); None: no hooks.
-    pub public_url: Option<String>,
+    /// GitHub settings as they are now; a reload swaps them (calls under way keep theirs).
+    live: RwLock<Arc<GitHubLive>>,
     pub http: reqwest::Client,
-    pub api: Api,
     flows: Mutex<HashMap<FlowId, Flow>>,
     next_flow: AtomicU64,
     /// Bumped when webhook secrets or hook ids change, so the receiver looks them up again.
     hooks_changed: AtomicU64,
     pub(crate) callback: Mutex<Option<callback::Listener>>,
+}
+
+/// The GitHub settings a call uses, taken whole so a reload never mixes old and new.
+pub struct GitHubLive {
+    pub github: GitHubConfig,
+    /// The URL GitHub reaches this daemon's webhook listener at (a tunnel's); None: no hooks.
+    pub public_url: Option<String>,
+    pub api: Api,
+}
+
+impl GitHubLive {
+    fn new(http: &reqwest::Client, github: GitHubConfig, public_url: Option<String>) -> Self {
+        let api = Api::new(http.clone(), &github.api_url);
+        GitHubLive {
+            github,
+            public_url,
+            api,
+        }
+    }
 }
 
 /// The web flow's secrets, until its callback arrives (single use).
@@ -77,17 +94,26 @@ struct Flow {
 impl Connector {
     pub fn new(github: GitHubConfig, public_url: Option<String>) -> Connector {
         let http = crate::github::http_client();
-        let api = Api::new(http.clone(), &github.api_url);
+        let live = GitHubLive::new(&http, github, public_url);
         Connector {
-            github,
-            public_url,
+            live: RwLock::new(Arc::new(live)),
             http,
-            api,
             flows: Mutex::new(HashMap::new()),
             next_flow: AtomicU64::new(1),
             hooks_changed: AtomicU64::new(0),
             callback: Mutex::new(None),
         }
+    }
+
+    /// The GitHub settings in effect now.
+    pub fn live(&self) -> Arc<GitHubLive> {
+        self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Apply reloaded settings: calls that start from now on use them.
+    pub fn set_live(&self, github: GitHubConfig, public_url: Option<String>) {
+        let live = GitHubLive::new(&self.http, github, public_url);
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(live);
     }
 
     /// Webhook secrets or hook ids changed (rotation, connect, disconnect, a hook created).
@@ -104,7 +130,7 @@ impl Connector {
     }
 
     pub fn oauth(&self) -> Result<OAuth, OAuthError> {
-        OAuth::new(&self.github, self.http.clone())
+        OAuth::new(&self.live().github, self.http.clone())
     }
 
     /// Set a flow's state (ending it when final). Unknown flows are ignored: cancelled meanwhile.
@@ -209,9 +235,10 @@ pub async fn start(
             "a GitHub connection for this team{org}; confirm to replace its token"
         )));
     }
-    let oauth = c
-        .oauth()
-        .map_err(|e| RpcError::invalid("GITHUB_CLIENT_ID", e.to_string()))?;
+    let oauth = c.oauth().map_err(|e| match e {
+        OAuthError::NoApp => RpcError::NotConfigured(e.to_string()),
+        e => RpcError::invalid("GitHub settings", e.to_string()),
+    })?;
     shared
         .store
         .upsert_user(uid, user_name)
@@ -262,13 +289,13 @@ pub async fn start(
             if !oauth.has_secret() {
                 return Err(RpcError::invalid(
                     "method",
-                    "the web flow needs GITHUB_CLIENT_SECRET in the daemon's environment; use the device flow instead",
+                    "the web flow needs the OAuth app's client secret, which this daemon does not have; use the device flow instead",
                 ));
             }
             let port = callback::ensure(shared).map_err(|e| {
                 RpcError::Internal(format!("cannot open the OAuth callback listener: {e}"))
             })?;
-            let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
+            let redirect_uri = format!("http://127.0.0.1:{port}{}", callback::PATH);
             let web = oauth
                 .start_web(&redirect_uri, &scopes)
                 .map_err(|e| RpcError::Internal(e.to_string()))?;
@@ -340,11 +367,11 @@ async fn approved(shared: &Arc<Shared>, flow: FlowId, outcome: Result<TokenSet, 
             );
         }
     };
-    let user = match c.api.user(&tokens.access_token).await {
+    let user = match c.live().api.user(&tokens.access_token).await {
         Ok(u) => u,
         Err(e) => return c.set_state(flow, failed_reading("your GitHub user", e)),
     };
-    let orgs = match c.api.orgs(&tokens.access_token).await {
+    let orgs = match c.live().api.orgs(&tokens.access_token).await {
         Ok(o) => o,
         Err(e) => return c.set_state(flow, failed_reading("your organizations", e)),
     };
@@ -513,7 +540,7 @@ fn integration_info(shared: &Shared, team: TeamId) -> Option<tidemark_protocol::
                 &shared.store,
                 &shared.keyring,
                 &g,
-                &shared.connector.github.web_url,
+                &shared.connector.live().github.web_url,
             )
         }),
     })

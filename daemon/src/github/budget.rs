@@ -30,8 +30,9 @@ struct State {
 pub struct Budget {
     state: Mutex<State>,
     in_flight: Semaphore,
-    /// The first wait after a secondary limit without `retry-after` ([`SECONDARY_WAIT`]).
-    secondary_wait: Duration,
+    /// The first wait after a secondary limit without `retry-after` ([`SECONDARY_WAIT`]), in
+    /// milliseconds; a reload may change it.
+    secondary_wait_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Default for Budget {
@@ -52,8 +53,21 @@ impl Budget {
         Budget {
             state: Mutex::new(State::default()),
             in_flight: Semaphore::new(MAX_IN_FLIGHT),
-            secondary_wait,
+            secondary_wait_ms: std::sync::atomic::AtomicU64::new(secondary_wait.as_millis() as u64),
         }
+    }
+
+    /// A new first wait after a secondary limit (the settings were reloaded).
+    pub fn set_secondary_wait(&self, wait: Duration) {
+        self.secondary_wait_ms
+            .store(wait.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn secondary_wait(&self) -> Duration {
+        Duration::from_millis(
+            self.secondary_wait_ms
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -152,7 +166,7 @@ impl Budget {
                     .checked_shl(strikes - 1)
                     .unwrap_or(u32::MAX)
                     .min(SECONDARY_MAX_FACTOR);
-                self.secondary_wait * factor
+                self.secondary_wait() * factor
             }
         };
         self.back_off(wait);

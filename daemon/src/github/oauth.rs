@@ -45,7 +45,7 @@ pub enum OAuthError {
     #[error("GitHub did not accept the authorization code (wrong, expired or already used)")]
     BadCode,
     #[error(
-        "GitHub rejected tidemark's OAuth client id or secret (check GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET)"
+        "GitHub rejected tidemark's OAuth client id or secret (check the daemon's github_client_id and github_client_secret: `tidemark daemon status`)"
     )]
     BadClient,
     #[error("GitHub says the redirect URI does not match the OAuth app's callback URL")]
@@ -62,6 +62,12 @@ pub enum OAuthError {
     Protocol(String),
     #[error("{0}")]
     Config(String),
+    /// No client id: GitHub is not set up on this daemon. Worded for any client (the CLI and
+    /// the TUI each add how to set it up).
+    #[error(
+        "GitHub is not set up on this daemon yet: it needs the client id of a GitHub OAuth app"
+    )]
+    NoApp,
 }
 
 /// Tokens GitHub issued.
@@ -155,11 +161,11 @@ pub struct OAuth {
 
 impl OAuth {
     pub fn new(config: &GitHubConfig, http: reqwest::Client) -> Result<OAuth, OAuthError> {
-        let client_id = config.client_id.clone().filter(|c| !c.trim().is_empty()).ok_or_else(|| {
-            OAuthError::Config(
-                "no GitHub OAuth app configured: set GITHUB_CLIENT_ID for the daemon (see the README: registering an OAuth app)".into(),
-            )
-        })?;
+        let client_id = config
+            .client_id
+            .clone()
+            .filter(|c| !c.trim().is_empty())
+            .ok_or(OAuthError::NoApp)?;
         let web = trim_base(&config.web_url);
         let url_err = |e: url::ParseError| OAuthError::Config(format!("GitHub URL {web}: {e}"));
         let mut client = BasicClient::new(ClientId::new(client_id))
@@ -337,6 +343,7 @@ impl From<OAuthError> for GitHubError {
                 reason,
             },
             OAuthError::Config(s) => GitHubError::Config(s),
+            e @ OAuthError::NoApp => GitHubError::Config(e.to_string()),
             other => GitHubError::Status {
                 status: 400,
                 message: other.to_string(),
@@ -365,6 +372,7 @@ mod tests {
         let err = OAuth::new(&GitHubConfig::default(), super::super::http_client())
             .err()
             .expect("no client id");
-        assert!(err.to_string().contains("GITHUB_CLIENT_ID"), "{err}");
+        assert!(matches!(err, OAuthError::NoApp), "{err}");
+        assert!(err.to_string().contains("not set up on this daemon"), "{err}");
     }
 }

@@ -141,13 +141,13 @@ fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> 
 
 /// The `github` request's reply: each connected team's connection checks, as lines.
 async fn github_reply(shared: &Shared) -> String {
-    let c = &shared.connector;
+    let live = shared.connector.live();
     let checks = match super::connection::daemon_teams(shared).await {
         Ok(teams) => {
             let cx = super::connection::Context {
-                api: &c.api,
-                web_url: &c.github.web_url,
-                public_url: c.public_url.as_deref(),
+                api: &live.api,
+                web_url: &live.github.web_url,
+                public_url: live.public_url.as_deref(),
             };
             super::connection::run(&cx, &teams).await
         }

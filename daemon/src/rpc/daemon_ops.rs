@@ -1,60 +1,76 @@
-//! The daemon itself over RPC: info for anyone, stop/reload/configure for operators.
-//! (Being filled in: settings and reload land next.)
+//! The daemon itself over RPC: what runs and with which settings for anyone who may connect;
+//! stop, restart, reload and the GitHub app's settings for its operators (its own user, root).
 
 use super::service::Shared;
 use crate::auth::Caller;
+use crate::crypto::Secret;
+use crate::lifecycle::{self, AppError, Stop};
 use tidemark_protocol::{
-    DaemonInfo, GitHubAppInfo, GitHubAppReport, GitHubAppRequest, ReloadReport, RpcError,
+    DaemonInfo, GitHubAppReport, GitHubAppRequest, PROTOCOL_VERSION, ReloadReport, RpcError,
 };
 
 pub(super) fn operator(shared: &Shared, caller: &Caller) -> Result<(), RpcError> {
     if shared.policy.is_operator(caller) {
         Ok(())
     } else {
-        Err(RpcError::PermissionDenied(
-            "only the daemon's own user and root may stop, reload or configure it".into(),
-        ))
+        Err(RpcError::PermissionDenied(format!(
+            "only the daemon's own user ({}) and root may stop, restart, reload or configure it",
+            crate::auth::user_name(shared.policy.daemon_uid)
+        )))
     }
 }
 
 pub(super) fn info(shared: &Shared, caller: &Caller) -> DaemonInfo {
-    let g = &shared.connector.github;
-    let web = crate::github::trim_base(&g.web_url);
+    let life = &shared.lifecycle;
+    let state = life.config();
     DaemonInfo {
         pid: std::process::id(),
         version: env!("CARGO_PKG_VERSION").into(),
-        protocol_version: tidemark_protocol::PROTOCOL_VERSION,
-        started_at: 0,
-        uptime_secs: 0,
-        user: String::new(),
-        data_dir: String::new(),
-        socket: String::new(),
-        config_file: None,
-        config_file_exists: false,
-        settings: vec![],
-        managed_by: None,
-        github: GitHubAppInfo {
-            configured: g.client_id.is_some(),
-            has_secret: g.client_secret.is_some(),
-            register_url: format!("{web}/settings/applications/new"),
-            callback_url: "http://127.0.0.1/oauth/callback".into(),
-            web_url: web,
-        },
+        protocol_version: PROTOCOL_VERSION,
+        started_at: life.started_at,
+        uptime_secs: life.uptime().as_secs(),
+        user: crate::auth::user_name(shared.policy.daemon_uid),
+        data_dir: life.data_dir.display().to_string(),
+        socket: life.socket.display().to_string(),
+        config_file: state.file.as_ref().map(|f| f.path.display().to_string()),
+        config_file_exists: state.file.as_ref().is_some_and(|f| f.path.exists()),
+        settings: state.current.describe(),
+        managed_by: life.managed_by.clone(),
+        github: lifecycle::github_app_info(shared),
         caller_may_operate: shared.policy.is_operator(caller),
     }
 }
 
-pub(super) async fn reload(_shared: &Shared) -> Result<ReloadReport, RpcError> {
-    Err(RpcError::Internal("reload: not built yet".into()))
+fn settings_err(e: impl std::fmt::Display) -> RpcError {
+    RpcError::invalid("settings", e.to_string())
 }
 
-pub(super) fn stop(_shared: &Shared, _caller: &Caller, _restart: bool) -> Result<(), RpcError> {
-    Err(RpcError::Internal("stop: not built yet".into()))
+pub(super) async fn reload(shared: &Shared) -> Result<ReloadReport, RpcError> {
+    lifecycle::reload(shared).map_err(settings_err)
+}
+
+pub(super) fn stop(shared: &Shared, caller: &Caller, restart: bool) -> Result<(), RpcError> {
+    let how = if restart { Stop::Restart } else { Stop::Exit };
+    tracing::info!(uid = caller.uid, ?how, "stop asked for over RPC");
+    shared.lifecycle.request_stop(how);
+    Ok(())
 }
 
 pub(super) async fn github_app_set(
-    _shared: &Shared,
-    _request: GitHubAppRequest,
+    shared: &Shared,
+    request: GitHubAppRequest,
 ) -> Result<GitHubAppReport, RpcError> {
-    Err(RpcError::Internal("github_app_set: not built yet".into()))
+    let secret = request.client_secret.map(Secret::new);
+    let reload =
+        match lifecycle::set_github_app(shared, &request.client_id, secret, request.clear_secret) {
+            Ok(report) => report,
+            Err(AppError::Invalid { field, reason }) => return Err(RpcError::invalid(field, reason)),
+            Err(e @ AppError::NoFile) => return Err(RpcError::NotConfigured(e.to_string())),
+            Err(AppError::Settings(e)) => return Err(settings_err(e)),
+        };
+    Ok(GitHubAppReport {
+        config_file: reload.config_file.clone().unwrap_or_default(),
+        github: lifecycle::github_app_info(shared),
+        reload,
+    })
 }

@@ -25,6 +25,8 @@ pub struct Shared {
     pub refreshes: crate::tokens::Refreshes,
     /// Syncs running and their progress; the reconciliation schedule.
     pub syncs: crate::sync::Syncs,
+    /// The daemon's start, settings, reloads and stop requests.
+    pub lifecycle: crate::lifecycle::Lifecycle,
 }
 
 /// One per connection: the shared state and who is at the other end.
@@ -71,7 +73,7 @@ impl Service {
                     .github_integration(team)
                     .map_err(store_err)?
                     .map(|g| {
-                        convert::github(&s.store, &s.keyring, &g, &s.connector.github.web_url)
+                        convert::github(&s.store, &s.keyring, &g, &s.connector.live().github.web_url)
                     }),
                 _ => None,
             };
@@ -116,7 +118,7 @@ impl Service {
             repos: self.repos_of(team.id)?,
             member_count: store.count_org_members(team.id).map_err(store_err)?,
             pull_request_count: store.count_pull_requests(team.id).map_err(store_err)?,
-            webhook_public_url: self.shared.connector.public_url.clone(),
+            webhook_public_url: self.shared.connector.live().public_url.clone(),
             webhooks_pending,
             webhooks_oldest_pending_at,
             rate_budget: crate::sync::progress_now(&self.shared, team.id).budget,

@@ -10,6 +10,7 @@ use crate::rpc::Shared;
 use crate::store::{Provider, SyncStatus, TeamId};
 use run::SyncError;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tidemark_protocol::{RpcError, SyncProgress};
@@ -41,12 +42,17 @@ struct TeamSync {
     again: bool,
 }
 
+/// The scheduler looks at least this often.
+const SCHEDULER_TICK: Duration = Duration::from_secs(30);
+
 pub struct Syncs {
     teams: Mutex<HashMap<TeamId, TeamSync>>,
-    /// Time between reconciliation syncs.
-    pub every: Duration,
-    /// The first wait after a secondary limit without `retry-after` (each budget's).
-    secondary_wait: Duration,
+    /// Time between reconciliation syncs, in seconds (a reload may change it).
+    every_secs: AtomicU64,
+    /// The first wait after a secondary limit without `retry-after` (each budget's), in ms.
+    secondary_wait_ms: AtomicU64,
+    /// How often expiring tokens are looked for, in seconds.
+    token_check_secs: AtomicU64,
 }
 
 /// Progress of nothing running.
@@ -78,8 +84,36 @@ impl Syncs {
     pub fn new(every: Duration, secondary_wait: Duration) -> Syncs {
         Syncs {
             teams: Mutex::new(HashMap::new()),
-            every,
-            secondary_wait,
+            every_secs: AtomicU64::new(every.as_secs()),
+            secondary_wait_ms: AtomicU64::new(secondary_wait.as_millis() as u64),
+            token_check_secs: AtomicU64::new(60),
+        }
+    }
+
+    /// Time between reconciliation syncs.
+    pub fn every(&self) -> Duration {
+        Duration::from_secs(self.every_secs.load(Ordering::Relaxed))
+    }
+
+    fn secondary_wait(&self) -> Duration {
+        Duration::from_millis(self.secondary_wait_ms.load(Ordering::Relaxed))
+    }
+
+    /// How often the token refresher looks for tokens about to expire.
+    pub fn token_check(&self) -> Duration {
+        Duration::from_secs(self.token_check_secs.load(Ordering::Relaxed))
+    }
+
+    /// New timings (start, and each reload): the next reconciliation of each team is counted
+    /// from its last sync with the new interval; every team's budget takes the new wait.
+    pub fn set_timing(&self, every: Duration, secondary_wait: Duration, token_check: Duration) {
+        self.every_secs.store(every.as_secs(), Ordering::Relaxed);
+        self.secondary_wait_ms
+            .store(secondary_wait.as_millis() as u64, Ordering::Relaxed);
+        self.token_check_secs
+            .store(token_check.as_secs(), Ordering::Relaxed);
+        for team in self.teams().values() {
+            team.budget.set_secondary_wait(secondary_wait);
         }
     }
 
@@ -89,7 +123,7 @@ impl Syncs {
         if let Some(t) = teams.get(&team) {
             return t.budget.clone();
         }
-        let budget = Arc::new(Budget::new(self.secondary_wait));
+        let budget = Arc::new(Budget::new(self.secondary_wait()));
         teams.insert(
             team,
             TeamSync {
@@ -126,7 +160,7 @@ impl Syncs {
                 running: false,
                 failures: 0,
                 next_at: 0,
-                budget: Arc::new(Budget::new(self.secondary_wait)),
+                budget: Arc::new(Budget::new(self.secondary_wait())),
                 unauthorized_at: None,
                 again: false,
             }
@@ -209,7 +243,7 @@ async fn run_one(
     let mut teams = shared.syncs.teams();
     if let Some(entry) = teams.get_mut(&team) {
         entry.running = false;
-        let every = shared.syncs.every.as_secs() as i64;
+        let every = shared.syncs.every().as_secs() as i64;
         entry.unauthorized_at = matches!(result, Err(SyncError::Unauthorized)).then_some(now);
         if error.is_some() {
             entry.failures += 1;
@@ -276,11 +310,13 @@ pub async fn status(shared: &Shared, team: TeamId, wait: Duration) -> SyncProgre
 
 /// Start every connected team's sync when it is due: never synced, the reconciliation
 /// interval passed, or its backoff after an error ran out.
-pub async fn scheduler(shared: Arc<Shared>, tick: Duration) {
-    let mut interval = tokio::time::interval(tick);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+/// It looks every `min(interval, 30 s)`, read again each time (a reload may change it).
+pub async fn scheduler(shared: Arc<Shared>) {
+    let mut first = true;
     loop {
-        interval.tick().await;
+        if !std::mem::take(&mut first) {
+            tokio::time::sleep(shared.syncs.every().min(SCHEDULER_TICK)).await;
+        }
         let Ok(teams) = shared.store.teams() else {
             continue;
         };
@@ -303,7 +339,7 @@ pub async fn scheduler(shared: Arc<Shared>, tick: Duration) {
                     // First look since start: due when never synced or the interval passed.
                     entry.next_at = g
                         .last_sync_at
-                        .map_or(now, |t| t + syncs.every.as_secs() as i64);
+                        .map_or(now, |t| t + syncs.every().as_secs() as i64);
                 }
                 let rejected = entry
                     .unauthorized_at

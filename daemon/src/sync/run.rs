@@ -59,7 +59,7 @@ impl<'a> Run<'a> {
             .map_err(|e| SyncError::Failed(e.to_string()))?;
         let reader = Reader::new(
             shared.connector.http.clone(),
-            &shared.connector.github.api_url,
+            &shared.connector.live().github.api_url,
             token,
             budget,
         )

@@ -16,7 +16,7 @@ use super::apply::DELETED;
 
 /// What one round found: (missed, asked again, hooks created again).
 pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64), String> {
-    if shared.connector.public_url.is_none() {
+    if shared.connector.live().public_url.is_none() {
         return Ok((0, 0, 0));
     }
     // The organization hook: made again if deleted on GitHub, created if the token now may.
@@ -25,7 +25,7 @@ pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64),
     let token = crate::tokens::access_token(shared, team)
         .await
         .map_err(|e| e.to_string())?;
-    let api = &shared.connector.api;
+    let api = &shared.connector.live().api;
     let since = crate::store::now() - KEPT;
     let (mut missed_all, mut recovered_all, mut recreated_all) = (0, 0, 0);
     for repo in store.tracked_repos(team).map_err(|e| e.to_string())? {

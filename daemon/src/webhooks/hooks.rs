@@ -18,7 +18,8 @@ pub async fn create(
     full_name: &str,
     token: &Secret,
 ) -> Result<Option<u64>, GitHubError> {
-    let Some(public) = shared.connector.public_url.as_deref() else {
+    let live = shared.connector.live();
+    let Some(public) = live.public_url.as_deref() else {
         return Ok(None);
     };
     let g = shared
@@ -40,7 +41,7 @@ pub async fn create(
     });
     let id = shared
         .connector
-        .api
+        .live().api
         .create_hook(token, full_name, &body)
         .await?;
     shared
@@ -83,7 +84,7 @@ pub async fn rotate_secret(
     };
     let url = shared
         .connector
-        .public_url
+        .live().public_url
         .as_deref()
         .map(|p| format!("{}{}", p.trim_end_matches('/'), super::receiver::PATH));
     for repo in shared
@@ -97,7 +98,7 @@ pub async fn rotate_secret(
         let config = json!({ "url": url, "content_type": "json", "insecure_ssl": "0", "secret": new.expose() });
         match shared
             .connector
-            .api
+            .live().api
             .update_hook_config(&token, &repo.full_name, hook, &config)
             .await
         {

@@ -52,7 +52,8 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 /// `admin:org_hook` and its user owns the organization, else the reason is recorded.
 pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(public) = shared.connector.public_url.as_deref() else {
+    let live = shared.connector.live();
+    let Some(public) = live.public_url.as_deref() else {
         return Ok(Outcome::NoPublicUrl);
     };
     let store = &shared.store;
@@ -98,7 +99,7 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
     let token = crate::tokens::access_token(shared, team)
         .await
         .map_err(|e| e.to_string())?;
-    let api = &shared.connector.api;
+    let api = &shared.connector.live().api;
     let url = hook_url(public);
     if let Some(id) = stored {
         match api.org_hook(&token, &org, id).await {
@@ -253,7 +254,7 @@ async fn update_config(
     let config = json!({ "url": url, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose() });
     shared
         .connector
-        .api
+        .live().api
         .update_org_hook_config(token, org, hook_id, &config)
         .await
         .map_err(|e| e.to_string())
@@ -267,8 +268,8 @@ pub async fn rotate(
     secret: &Secret,
 ) -> Result<Option<u64>, String> {
     let _one = ONE_AT_A_TIME.lock().await;
-    let (Some(public), Some((org, id))) =
-        (shared.connector.public_url.as_deref(), live(shared, team))
+    let settings = shared.connector.live();
+    let (Some(public), Some((org, id))) = (settings.public_url.as_deref(), live(shared, team))
     else {
         return Ok(None);
     };
@@ -300,7 +301,7 @@ pub async fn delete(shared: &Shared, team: TeamId, token: &Secret) -> Result<Opt
     };
     let settings = format!(
         "{}/organizations/{org}/settings/hooks",
-        crate::github::trim_base(&shared.connector.github.web_url)
+        crate::github::trim_base(&shared.connector.live().github.web_url)
     );
     if !has_scope(shared, team) {
         return Err(format!(
@@ -309,7 +310,7 @@ pub async fn delete(shared: &Shared, team: TeamId, token: &Secret) -> Result<Opt
     }
     shared
         .connector
-        .api
+        .live().api
         .delete_org_hook(token, &org, id)
         .await
         .map(|()| Some(id))
@@ -319,7 +320,7 @@ pub async fn delete(shared: &Shared, team: TeamId, token: &Secret) -> Result<Opt
 /// How member changes reach the team, for `tidemark status`; None when not connected.
 pub fn member_changes(shared: &Shared, team: TeamId) -> Option<MemberChanges> {
     shared.store.github_integration(team).ok()??;
-    if shared.connector.public_url.is_none() {
+    if shared.connector.live().public_url.is_none() {
         return Some(MemberChanges::PeriodicSync {
             why: "no organization hook: the daemon has no public URL, so no webhooks".into(),
         });

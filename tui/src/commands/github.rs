@@ -295,8 +295,8 @@ mod tests {
     /// The daemon's words name no flag (the TUI shows them too); the command line adds its own.
     #[test]
     fn refusals_get_the_command_lines_flag() {
-        let web = "the web flow needs GITHUB_CLIENT_SECRET in the daemon's environment; use the \
-                   device flow instead";
+        let web = "the web flow needs the OAuth app's client secret, which this daemon does not \
+                   have; use the device flow instead";
         assert_eq!(
             with_flag_hint(web, true),
             format!("{web} (run the command without --web)")

@@ -11,8 +11,8 @@ mod status;
 
 use super::{Service, Shared};
 use crate::auth::{Caller, Policy};
+use crate::settings::{Key, Origin, Raw};
 use crate::crypto::{Keyring, Secret};
-use crate::github::GitHubConfig;
 use crate::store::{
     self, MemberInput, NewCredential, NewGitHubIntegration, PrState, Provider, Role, Store, TeamId,
 };
@@ -145,13 +145,31 @@ impl Fixture {
             store.upsert_user(uid, &format!("user{uid}")).unwrap();
             store.set_membership(a, uid, role).unwrap();
         }
-        let github = GitHubConfig {
-            web_url: NOWHERE.into(),
-            api_url: NOWHERE.into(),
-            client_id: Some("Iv1.test".into()),
-            client_secret: Some(Secret::new("test-client-secret")),
-            oauth_addr: None,
-        };
+        // As if given in the environment; the config file (none yet) is in the temp dir.
+        let mut given = crate::settings::Layer::default();
+        for (key, value) in [
+            (Key::GithubUrl, NOWHERE),
+            (Key::GithubApiUrl, NOWHERE),
+            (Key::GithubClientId, "Iv1.test"),
+            (Key::GithubClientSecret, "test-client-secret"),
+        ] {
+            given.set(key, Raw::Text(value.into()), Origin::Env);
+        }
+        let settings =
+            crate::settings::Settings::resolve(&given, &crate::settings::Layer::default()).unwrap();
+        let github = settings.github.clone();
+        let lifecycle = crate::lifecycle::Lifecycle::new(
+            dir.path().to_path_buf(),
+            dir.path().join("tidemark.sock"),
+            crate::lifecycle::ConfigState {
+                given,
+                file: Some(crate::settings::ConfigFile {
+                    path: dir.path().join("daemon.toml"),
+                    explicit: false,
+                }),
+                current: settings,
+            },
+        );
         let shared = Arc::new(Shared {
             store,
             keyring,
@@ -164,6 +182,7 @@ impl Fixture {
                 std::time::Duration::from_secs(3600),
                 crate::github::budget::SECONDARY_WAIT,
             ),
+            lifecycle,
         });
         Fixture {
             shared,

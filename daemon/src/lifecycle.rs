@@ -1,0 +1,201 @@
+//! The running daemon as its user sees it: when it started, the settings it runs with and where
+//! they came from, reloading them (SIGHUP, `tidemark daemon reload`), saving the GitHub app's
+//! settings (`tidemark setup github`), and the request to stop or restart.
+
+use crate::crypto::Secret;
+use crate::rpc::Shared;
+use crate::settings::{self, ConfigFile, Key, Layer, SecretChange, Settings, SettingsError};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+use tidemark_protocol::{GitHubAppInfo, ReloadReport, SettingSource};
+use tokio::sync::watch;
+
+/// What the daemon was asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    Exit,
+    /// Stop, then run again with the same command line (the config file read anew).
+    Restart,
+}
+
+/// The settings' inputs: the process's own (fixed) and the config file (read again on reload).
+pub struct ConfigState {
+    pub given: Layer,
+    pub file: Option<ConfigFile>,
+    pub current: Settings,
+}
+
+pub struct Lifecycle {
+    /// Unix seconds.
+    pub started_at: i64,
+    started: std::time::Instant,
+    pub data_dir: PathBuf,
+    pub socket: PathBuf,
+    /// `systemd` when a unit runs the daemon (its `Environment=TIDEMARK_MANAGED_BY`).
+    pub managed_by: Option<String>,
+    stop: watch::Sender<Option<Stop>>,
+    config: Mutex<ConfigState>,
+}
+
+/// Set by the systemd units, so status can say who restarts the daemon.
+pub const MANAGED_BY_ENV: &str = "TIDEMARK_MANAGED_BY";
+
+impl Lifecycle {
+    pub fn new(data_dir: PathBuf, socket: PathBuf, config: ConfigState) -> Lifecycle {
+        Lifecycle {
+            started_at: crate::store::now(),
+            started: std::time::Instant::now(),
+            data_dir,
+            socket,
+            managed_by: std::env::var(MANAGED_BY_ENV)
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
+            stop: watch::channel(None).0,
+            config: Mutex::new(config),
+        }
+    }
+
+    pub fn uptime(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+
+    pub fn config(&self) -> MutexGuard<'_, ConfigState> {
+        self.config.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ask the daemon to stop (or restart); the serve loop acts on it.
+    pub fn request_stop(&self, how: Stop) {
+        self.stop.send_replace(Some(how));
+    }
+
+    /// Resolves once a stop is asked for.
+    pub async fn stopped(&self) -> Stop {
+        let mut rx = self.stop.subscribe();
+        loop {
+            if let Some(how) = *rx.borrow_and_update() {
+                return how;
+            }
+            if rx.changed().await.is_err() {
+                return Stop::Exit;
+            }
+        }
+    }
+}
+
+/// What GitHub needs to know about this daemon's OAuth app, and whether it has one.
+pub fn github_app_info(shared: &Shared) -> GitHubAppInfo {
+    let live = shared.connector.live();
+    let web = crate::github::trim_base(&live.github.web_url);
+    GitHubAppInfo {
+        configured: live.github.client_id.is_some(),
+        has_secret: live.github.client_secret.is_some(),
+        register_url: format!("{web}/settings/applications/new"),
+        callback_url: crate::connect::callback::registered_callback_url(),
+        web_url: web,
+    }
+}
+
+/// Read the config file again and apply what a reload can; say what needs a restart.
+pub fn reload(shared: &Shared) -> Result<ReloadReport, SettingsError> {
+    let life = &shared.lifecycle;
+    let mut state = life.config();
+    let file_layer = match &state.file {
+        Some(file) => settings::read_file(file)?,
+        None => Layer::default(),
+    };
+    let mut fresh = Settings::resolve(&state.given, &file_layer)?;
+    fresh.unseal(&shared.keyring)?;
+    let changed = state.current.changed(&fresh);
+    let (applied, need_restart): (Vec<Key>, Vec<Key>) =
+        changed.into_iter().partition(|k| k.reloadable());
+    fresh.keep_fixed_from(&state.current);
+    apply(shared, &fresh);
+    let overridden = file_layer
+        .keys()
+        .filter_map(|k| state.given.get(k).map(|(_, o)| (k, o.source())))
+        .map(|(k, s)| (k.name().to_string(), s))
+        .collect::<Vec<(String, SettingSource)>>();
+    state.current = fresh;
+    let report = ReloadReport {
+        config_file: state.file.as_ref().map(|f| f.path.display().to_string()),
+        applied: applied.iter().map(|k| k.name().to_string()).collect(),
+        need_restart: need_restart.iter().map(|k| k.name().to_string()).collect(),
+        overridden,
+    };
+    tracing::info!(
+        applied = ?report.applied,
+        need_restart = ?report.need_restart,
+        "settings reloaded"
+    );
+    Ok(report)
+}
+
+/// Put settings into effect (at start and on each reload).
+pub fn apply(shared: &Shared, settings: &Settings) {
+    shared
+        .connector
+        .set_live(settings.github.clone(), settings.public_url.clone());
+    shared.syncs.set_timing(
+        settings.sync_every,
+        settings.secondary_wait,
+        settings.token_check,
+    );
+}
+
+/// Why saving the GitHub app's settings failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error(
+        "this daemon has no config file to save to (neither XDG_CONFIG_HOME nor HOME is set for \
+         it; start it with --config FILE)"
+    )]
+    NoFile,
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+}
+
+/// Save the OAuth app's client id (and the secret, sealed) in the config file and reload.
+pub fn set_github_app(
+    shared: &Shared,
+    client_id: &str,
+    secret: Option<Secret>,
+    clear_secret: bool,
+) -> Result<ReloadReport, AppError> {
+    let client_id = client_id.trim();
+    if !settings::valid_client_id(client_id) {
+        return Err(AppError::Invalid {
+            field: "client id",
+            reason: format!("expected {}", Key::GithubClientId.allowed()),
+        });
+    }
+    let change = match (secret, clear_secret) {
+        (Some(_), true) => {
+            return Err(AppError::Invalid {
+                field: "client secret",
+                reason: "give a secret or clear it, not both".into(),
+            });
+        }
+        (Some(s), false) => {
+            let text = s.expose().trim();
+            if text.is_empty() || text.len() > 255 || text.chars().any(|c| c.is_control() || c == ' ')
+            {
+                return Err(AppError::Invalid {
+                    field: "client secret",
+                    reason: "expected the secret as GitHub shows it (no spaces)".into(),
+                });
+            }
+            SecretChange::Set(settings::seal_secret(&shared.keyring, &Secret::new(text)))
+        }
+        (None, true) => SecretChange::Remove,
+        (None, false) => SecretChange::Keep,
+    };
+    let path = {
+        let state = shared.lifecycle.config();
+        state.file.as_ref().map(|f| f.path.clone()).ok_or(AppError::NoFile)?
+    };
+    settings::write_github_app(&path, client_id, change)?;
+    tracing::info!(file = %path.display(), "GitHub OAuth app settings saved");
+    Ok(reload(shared)?)
+}
