@@ -2,8 +2,8 @@
 
 use crate::crypto::{KEY_ENV, KEY_FILE, KeySource, Keyring};
 use crate::lifecycle::Stop;
-use crate::settings::{self, ConfigFile, Key, Layer, Origin, Raw, Settings};
 use crate::ops::service::Scope;
+use crate::settings::{self, ConfigFile, Key, Layer, Origin, Raw, Settings};
 use crate::{daemon, logging, paths, rotate};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -61,7 +61,12 @@ struct Cli {
     config: Option<PathBuf>,
     /// Group whose members may connect to the socket (a system install: `tidemark`); the
     /// socket gets that group, and a socket directory tidemarkd creates gets mode 0750
-    #[arg(long, global = true, env = "TIDEMARK_SOCKET_GROUP", value_name = "GROUP")]
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_SOCKET_GROUP",
+        value_name = "GROUP"
+    )]
     socket_group: Option<String>,
     /// The socket's mode: 0600 (owner only) or 0660 (owner and --socket-group)
     #[arg(long, global = true, env = "TIDEMARK_SOCKET_MODE", value_name = "MODE")]
@@ -76,7 +81,12 @@ struct Cli {
     github_url: Option<String>,
     /// GitHub's API URL (GitHub Enterprise Server: https://HOST/api/v3) [default:
     /// https://api.github.com]
-    #[arg(long, global = true, env = "TIDEMARK_GITHUB_API_URL", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_GITHUB_API_URL",
+        value_name = "URL"
+    )]
     github_api_url: Option<String>,
     /// Where the OAuth callback listener of the browser flow binds: a loopback address; the
     /// default is 127.0.0.1 on a free port, open only while a browser flow waits
@@ -84,20 +94,40 @@ struct Cli {
     oauth_addr: Option<String>,
     /// How often to look for GitHub tokens about to expire and refresh them, in seconds
     /// [default: 60]
-    #[arg(long, global = true, env = "TIDEMARK_TOKEN_CHECK_SECS", value_name = "SECS")]
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_TOKEN_CHECK_SECS",
+        value_name = "SECS"
+    )]
     token_check_secs: Option<String>,
     /// Seconds between reconciliation syncs of each GitHub integration (webhooks keep data fresh
     /// in between) [default: 21600]
-    #[arg(long, global = true, env = "TIDEMARK_SYNC_INTERVAL_SECS", value_name = "SECS")]
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_SYNC_INTERVAL_SECS",
+        value_name = "SECS"
+    )]
     sync_interval_secs: Option<String>,
     /// Seconds to wait after a GitHub secondary rate limit that names no retry-after (GitHub asks
     /// for at least 60; the wait doubles while the limit persists, up to 16 times this)
     /// [default: 60]
-    #[arg(long, global = true, env = "TIDEMARK_GITHUB_SECONDARY_WAIT_SECS", value_name = "SECS")]
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_GITHUB_SECONDARY_WAIT_SECS",
+        value_name = "SECS"
+    )]
     github_secondary_wait_secs: Option<String>,
     /// Where the webhook listener binds (path /webhooks/github); `off` for none [default:
     /// 127.0.0.1:8787]
-    #[arg(long, global = true, env = "TIDEMARK_WEBHOOK_ADDR", value_name = "ADDR")]
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_WEBHOOK_ADDR",
+        value_name = "ADDR"
+    )]
     webhook_addr: Option<String>,
     /// The public URL GitHub calls for webhooks (your tunnel's, e.g. https://x.trycloudflare.com);
     /// without it tidemark creates no webhooks and relies on periodic syncs
@@ -311,10 +341,8 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<Stop, String> {
     let done = match command {
         Command::Run => {
             let started = load_settings(matches, file.as_ref()).and_then(|(settings, given)| {
-                let socket_access = socket_access(
-                    settings.socket_group.as_deref(),
-                    settings.socket_mode,
-                )?;
+                let socket_access =
+                    socket_access(settings.socket_group.as_deref(), settings.socket_mode)?;
                 daemon::run(daemon::Config {
                     data_dir: data_dir.clone(),
                     socket,

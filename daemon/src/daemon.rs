@@ -2,8 +2,8 @@
 //! stop accepting, flush the store and remove the socket.
 
 use crate::auth::Policy;
-use crate::lifecycle::{ConfigState, Lifecycle, Stop};
 use crate::crypto::{self, CryptoError, Keyring};
+use crate::lifecycle::{ConfigState, Lifecycle, Stop};
 use crate::rpc::{self, Shared, socket::SocketError};
 use crate::store::{SecretField, Store, StoreError};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};

@@ -179,7 +179,9 @@ pub fn set_github_app(
         }
         (Some(s), false) => {
             let text = s.expose().trim();
-            if text.is_empty() || text.len() > 255 || text.chars().any(|c| c.is_control() || c == ' ')
+            if text.is_empty()
+                || text.len() > 255
+                || text.chars().any(|c| c.is_control() || c == ' ')
             {
                 return Err(AppError::Invalid {
                     field: "client secret",
@@ -193,7 +195,11 @@ pub fn set_github_app(
     };
     let path = {
         let state = shared.lifecycle.config();
-        state.file.as_ref().map(|f| f.path.clone()).ok_or(AppError::NoFile)?
+        state
+            .file
+            .as_ref()
+            .map(|f| f.path.clone())
+            .ok_or(AppError::NoFile)?
     };
     settings::write_github_app(&path, client_id, change)?;
     tracing::info!(file = %path.display(), "GitHub OAuth app settings saved");

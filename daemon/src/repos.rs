@@ -43,7 +43,8 @@ pub async fn available(shared: &Shared, team: TeamId) -> Result<Vec<AvailableRep
     let (org, token) = connection(shared, team).await?;
     let repos = shared
         .connector
-        .live().api
+        .live()
+        .api
         .org_repos(&token, &org)
         .await
         .map_err(github_err)?;
@@ -93,7 +94,8 @@ pub async fn track(shared: &Shared, team: TeamId, names: &[String]) -> Result<Ve
     // One listing of the org (a page per 100 repositories) instead of a request per name.
     let listed = shared
         .connector
-        .live().api
+        .live()
+        .api
         .org_repos(&token, &org)
         .await
         .map_err(github_err)?;
@@ -173,7 +175,12 @@ pub async fn untrack(
             .find(|r| r.github_repo_id == id)
             .and_then(|r| r.webhook_id)
             && let Ok(token) = crate::tokens::access_token(shared, team).await
-            && let Err(e) = shared.connector.live().api.delete_hook(&token, &name, hook).await
+            && let Err(e) = shared
+                .connector
+                .live()
+                .api
+                .delete_hook(&token, &name, hook)
+                .await
         {
             tracing::warn!(team, repo = %name, error = %e, "webhook not deleted on GitHub");
         }

@@ -6,8 +6,8 @@
 //! the file, so an interrupted run loses nothing, and running it again finishes the job.
 
 use crate::crypto::{self, KeyFileRead, KeySource, Keyring};
-use crate::settings::{self, ConfigFile, Raw, SecretChange};
 use crate::daemon::{DaemonError, store_dir};
+use crate::settings::{self, ConfigFile, Raw, SecretChange};
 use crate::store::{RotationReport, Store};
 use std::path::Path;
 
@@ -71,7 +71,9 @@ fn reseal_config(keyring: &Keyring, config: Option<&ConfigFile>, report: &mut Ro
     let layer = match settings::read_file(file) {
         Ok(layer) => layer,
         Err(e) => {
-            report.failed.push(format!("{e} (its sealed client secret, if any, is unchanged)"));
+            report.failed.push(format!(
+                "{e} (its sealed client secret, if any, is unchanged)"
+            ));
             return;
         }
     };

@@ -53,10 +53,17 @@ pub enum StartError {
         source: io::Error,
     },
     #[error(
-        "the tidemark daemon exited during start-up ({status}); see its log at {}",
+        "the tidemark daemon exited during start-up ({status}){}; {} {}",
+        reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default(),
+        if reason.is_some() { "more in its log at" } else { "see its log at" },
         log.display()
     )]
-    Exited { status: ExitStatus, log: PathBuf },
+    Exited {
+        status: ExitStatus,
+        log: PathBuf,
+        /// The daemon's own words (its `startup-error` file), when it could leave them.
+        reason: Option<String>,
+    },
     #[error(
         "the tidemark daemon did not answer on {} within {} s after starting; see its log at {}",
         socket.display(), after.as_secs(), log.display()
@@ -66,6 +73,20 @@ pub enum StartError {
         after: Duration,
         log: PathBuf,
     },
+}
+
+/// Why the daemon's last start failed, as it left it in its data dir (if it could).
+pub fn last_start_failure(data_dir: &Path) -> Option<String> {
+    let path = data_dir.join(tidemark_daemon::daemon::STARTUP_ERROR_FILE);
+    let text = std::fs::read_to_string(path).ok()?;
+    let line: String = text
+        .lines()
+        .next()?
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    (!line.is_empty()).then_some(line)
 }
 
 /// Arguments after the executable: `daemon --data-dir D --socket S`.
@@ -123,6 +144,8 @@ pub fn daemon_command(
 /// Start the daemon in the background and return its process.
 pub fn spawn_daemon(data_dir: &Path, socket: &Path) -> Result<Child, StartError> {
     ensure_data_dir(data_dir)?;
+    // A reason left by an earlier failed start must not pass for this one's.
+    let _ = std::fs::remove_file(data_dir.join(tidemark_daemon::daemon::STARTUP_ERROR_FILE));
     let log = open_log(&data_dir.join(DAEMON_LOG))?;
     let exe = std::env::current_exe().map_err(StartError::CurrentExe)?;
     let spawn_err = |source| StartError::Spawn {
@@ -177,6 +200,7 @@ pub async fn wait_for_daemon(
                     StartError::Exited {
                         status,
                         log: log.to_path_buf(),
+                        reason: log.parent().and_then(last_start_failure),
                     }
                     .into(),
                 )),
@@ -303,8 +327,29 @@ mod tests {
             .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("exited during start-up"), "{text}");
+        assert!(text.contains("see its log at"), "{text}");
         assert!(text.contains("exit status: 3"), "{text}");
         assert!(text.contains(&log.display().to_string()), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_daemon_that_exits_early_says_why_when_it_left_its_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(tidemark_daemon::daemon::STARTUP_ERROR_FILE),
+            "bad config file /c/daemon.toml: key `x`: unknown key\n",
+        )
+        .unwrap();
+        let mut child = Command::new("sh").args(["-c", "exit 1"]).spawn().unwrap();
+        let log = dir.path().join(DAEMON_LOG);
+        let err = wait_for_daemon(&mut child, &dir.path().join("s.sock"), &log, START_TIMEOUT)
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("(exit status: 1): bad config file /c/daemon.toml: key `x`: unknown key; more in its log at"),
+            "{text}"
+        );
     }
 
     #[tokio::test]

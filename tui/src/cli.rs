@@ -26,8 +26,14 @@ Environment:
   TIDEMARK_DATA_DIR  same as --data-dir
   RUST_LOG           log filter for DATA_DIR/tui.log (default: warn,tidemark_tui=info)
 
-GitHub settings are read by the daemon, not by this client: GITHUB_CLIENT_ID and
-GITHUB_CLIENT_SECRET (see `tidemark connect github --help`).
+  GITHUB_CLIENT_ID   `tidemark setup github` only: the OAuth app's client id to save in
+                     the daemon's config (the daemon itself never reads this shell's
+                     environment once it runs)
+  GITHUB_CLIENT_SECRET  `tidemark setup github` only: its client secret, likewise
+
+The daemon: `tidemark daemon status` shows it (pid, version, uptime, its settings and where
+they come from); `tidemark daemon stop|restart|reload` steer it; `tidemark setup github`
+gives it the GitHub OAuth app it needs to connect teams.
 
 Without a subcommand, tidemark opens the terminal UI. When nothing answers on the socket, tidemark
 starts its built-in daemon in the background (logging to DATA_DIR/daemon.log) unless --no-start
@@ -50,12 +56,13 @@ How it works:
   webhook, so members joining or leaving arrive at once; otherwise they arrive with the periodic
   sync (`tidemark status` says which).
 
-Daemon-side settings (read by tidemarkd when it starts, not by this command):
-  GITHUB_CLIENT_ID      client id of the GitHub OAuth app; needed for both flows
-  GITHUB_CLIENT_SECRET  its client secret; needed for --web, and to revoke the grant on
+Daemon-side settings (the daemon's, not this command's):
+  github_client_id      client id of the GitHub OAuth app; needed for both flows
+  github_client_secret  its client secret; needed for --web, and to revoke the grant on
                         disconnect
-  A daemon that tidemark starts by itself inherits them from your environment; a running daemon
-  keeps the values it started with.
+  `tidemark setup github` saves them in the daemon's config file and applies them at once
+  (also GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET in the daemon's environment);
+  `tidemark daemon status` shows what the daemon has.
 
 Examples:
   tidemark connect github --team platform
@@ -64,7 +71,7 @@ Examples:
 
 const DISCONNECT_GITHUB_HELP: &str = "\
 Disconnecting deletes the webhooks tidemark created, revokes the OAuth grant at GitHub when the
-daemon knows the client secret (GITHUB_CLIENT_SECRET; otherwise the report says how to revoke it
+daemon knows the client secret (`tidemark setup github`; otherwise the report says how to revoke it
 yourself), and deletes the token, the integration and the tracked repositories in one step.
 Synced history (members, pull requests, reviews, commits) stays unless --purge.
 
@@ -159,8 +166,14 @@ pub enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
-    /// Run the built-in daemon in the foreground; arguments go to it (try `tidemark daemon
-    /// --help`)
+    /// Set up what the daemon needs: `tidemark setup github` (the GitHub OAuth app)
+    Setup {
+        #[command(subcommand)]
+        service: SetupService,
+    },
+    /// The daemon: `tidemark daemon status|stop|restart|reload` (see `tidemark daemon status
+    /// --help`); anything else runs the built-in daemon in the foreground with these arguments
+    /// (`tidemark daemon --help` is tidemarkd's)
     #[command(disable_help_flag = true)]
     Daemon {
         /// Arguments for the daemon, exactly as `tidemarkd` takes them
@@ -173,6 +186,75 @@ pub enum Command {
         args: Vec<OsString>,
     },
 }
+
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum SetupService {
+    /// Give the daemon the GitHub OAuth app it connects teams through: shows what to register
+    /// on GitHub (with the exact callback URL), asks for the client id and optional secret,
+    /// saves them in the daemon's config file (the secret sealed with its key) and applies them
+    /// at once
+    #[command(after_help = SETUP_GITHUB_HELP)]
+    Github(SetupGithub),
+}
+
+const SETUP_GITHUB_HELP: &str = "\
+Only the daemon's own user and root may do this. Without --client-id, and with a terminal, it
+asks; GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET in this shell are used when set.
+
+Examples:
+  tidemark setup github
+  tidemark setup github --client-id Ov23liAbCdEf12345678 --no-secret
+  printf '%s\\n' \"$SECRET\" | tidemark setup github --client-id Ov23li... --client-secret-stdin";
+
+#[derive(Debug, Args, PartialEq, Eq)]
+pub struct SetupGithub {
+    /// The OAuth app's client id [default: asked for]
+    #[arg(long, env = "GITHUB_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Read the client secret from the first line of stdin
+    #[arg(long, conflicts_with = "no_secret")]
+    pub client_secret_stdin: bool,
+    /// Keep no client secret (one saved before is removed): the device flow only
+    #[arg(long)]
+    pub no_secret: bool,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+/// `tidemark daemon status|stop|restart|reload`, parsed apart from the pass-through
+/// `tidemark daemon ARGS` (see [`main_from`]).
+#[derive(Debug, Parser, PartialEq, Eq)]
+#[command(name = "tidemark daemon")]
+pub struct DaemonControl {
+    #[command(subcommand)]
+    pub command: DaemonCtl,
+}
+
+#[derive(Debug, Subcommand, PartialEq, Eq)]
+pub enum DaemonCtl {
+    /// Whether the daemon runs: pid, version, uptime, its user, data dir, socket, config file,
+    /// and every setting with its value (secrets masked) and where it comes from. Exit status 3
+    /// when it is not running (with the reason its last start failed, when known)
+    Status {
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Stop the daemon (webhook deliveries in hand finish first); its own user and root only
+    Stop,
+    /// Stop the daemon and start it again in place: the same command line, the config file read
+    /// anew (also for settings a reload cannot change: webhook_addr, socket_group, socket_mode).
+    /// Starts it when it is not running
+    Restart,
+    /// Read the daemon's config file again and apply it now (as SIGHUP does); says which
+    /// changes need a restart
+    Reload {
+        #[command(flatten)]
+        format: Format,
+    },
+}
+
+/// The names `tidemark daemon` takes as control commands rather than passing them through.
+pub const DAEMON_CONTROL: [&str; 4] = ["status", "stop", "restart", "reload"];
 
 #[derive(Debug, Subcommand, PartialEq, Eq)]
 pub enum TeamCommand {
@@ -358,15 +440,41 @@ where
         );
         return ExitCode::SUCCESS;
     }
-    if let Some(Command::Daemon { args }) = &cli.command {
+    let mut cli = cli;
+    let mut control = None;
+    if let Some(Command::Daemon { args }) = &cli.command
+        && let Some(first) = args.first().and_then(|a| a.to_str())
+        && DAEMON_CONTROL.contains(&first)
+    {
+        let parsed = DaemonControl::try_parse_from(
+            std::iter::once(OsString::from("tidemark daemon")).chain(args.iter().cloned()),
+        );
+        match parsed {
+            Ok(parsed) => control = Some(parsed.command),
+            Err(err) => {
+                let _ = err.print();
+                return ExitCode::from(err.exit_code().clamp(0, 255) as u8);
+            }
+        }
+    }
+    if let Some(Command::Daemon { args }) = &cli.command
+        && control.is_none()
+    {
         // The daemon runs its own runtime: call it before creating ours.
         let args = daemon_args(&matches, &cli, args);
         return tidemark_daemon::cli::main_from(
             std::iter::once(OsString::from("tidemark daemon")).chain(args),
         );
     }
-    match run(cli) {
+    if control.is_some() {
+        cli.command = None;
+    }
+    match run(cli, control) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err @ CliError::NotRunning(_)) => {
+            eprintln!("error: {err}");
+            ExitCode::from(3)
+        }
         // The shell's convention for a command stopped by SIGINT.
         Err(err @ CliError::Interrupted) => {
             eprintln!("{err}");
@@ -395,7 +503,7 @@ pub fn daemon_args(matches: &ArgMatches, cli: &Cli, passthrough: &[OsString]) ->
     args
 }
 
-fn run(cli: Cli) -> Result<(), CliError> {
+fn run(cli: Cli, control: Option<DaemonCtl>) -> Result<(), CliError> {
     let given = cli.socket.clone();
     let (data_dir, user_socket) = paths::resolve(cli.data_dir, cli.socket)?;
     // No daemon of this user's own, but the system service runs: use it (and start none).
@@ -409,6 +517,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    if let Some(ctl) = control {
+        if endpoint.data_dir.is_dir() {
+            let _ = logging::init(&endpoint.data_dir.join(logging::LOG_FILE));
+        }
+        return runtime.block_on(commands::daemon::control(ctl, &endpoint));
+    }
     match cli.command {
         None => {
             // A bad config file is said first, before the terminal is taken over.

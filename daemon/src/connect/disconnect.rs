@@ -53,18 +53,20 @@ pub async fn disconnect(
                 Err(e) => report.hooks_failed.push(e),
             }
             match (&c.live().github.client_id, &c.live().github.client_secret) {
-                (Some(id), Some(secret)) => match c.live().api.revoke_token(id, secret, &token).await {
-                    Ok(()) => report.grant_revoked = true,
-                    // Already revoked or expired: nothing left to revoke.
-                    Err(crate::github::GitHubError::Status { status: 404, .. }) => {
-                        report.grant_revoked = true
+                (Some(id), Some(secret)) => {
+                    match c.live().api.revoke_token(id, secret, &token).await {
+                        Ok(()) => report.grant_revoked = true,
+                        // Already revoked or expired: nothing left to revoke.
+                        Err(crate::github::GitHubError::Status { status: 404, .. }) => {
+                            report.grant_revoked = true
+                        }
+                        Err(e) => {
+                            report.grant_note = Some(format!(
+                                "revoking at GitHub failed ({e}); revoke tidemark's access at {settings}"
+                            ))
+                        }
                     }
-                    Err(e) => {
-                        report.grant_note = Some(format!(
-                            "revoking at GitHub failed ({e}); revoke tidemark's access at {settings}"
-                        ))
-                    }
-                },
+                }
                 _ => {
                     report.grant_note = Some(format!(
                         "the daemon has no client secret for the OAuth app, so tidemark cannot revoke its token: \

@@ -59,8 +59,10 @@ impl Budget {
 
     /// A new first wait after a secondary limit (the settings were reloaded).
     pub fn set_secondary_wait(&self, wait: Duration) {
-        self.secondary_wait_ms
-            .store(wait.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.secondary_wait_ms.store(
+            wait.as_millis() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     fn secondary_wait(&self) -> Duration {

@@ -373,6 +373,9 @@ mod tests {
             .err()
             .expect("no client id");
         assert!(matches!(err, OAuthError::NoApp), "{err}");
-        assert!(err.to_string().contains("not set up on this daemon"), "{err}");
+        assert!(
+            err.to_string().contains("not set up on this daemon"),
+            "{err}"
+        );
     }
 }

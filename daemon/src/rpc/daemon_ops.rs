@@ -64,7 +64,9 @@ pub(super) async fn github_app_set(
     let reload =
         match lifecycle::set_github_app(shared, &request.client_id, secret, request.clear_secret) {
             Ok(report) => report,
-            Err(AppError::Invalid { field, reason }) => return Err(RpcError::invalid(field, reason)),
+            Err(AppError::Invalid { field, reason }) => {
+                return Err(RpcError::invalid(field, reason));
+            }
             Err(e @ AppError::NoFile) => return Err(RpcError::NotConfigured(e.to_string())),
             Err(AppError::Settings(e)) => return Err(settings_err(e)),
         };

@@ -73,7 +73,12 @@ impl Service {
                     .github_integration(team)
                     .map_err(store_err)?
                     .map(|g| {
-                        convert::github(&s.store, &s.keyring, &g, &s.connector.live().github.web_url)
+                        convert::github(
+                            &s.store,
+                            &s.keyring,
+                            &g,
+                            &s.connector.live().github.web_url,
+                        )
                     }),
                 _ => None,
             };

@@ -55,12 +55,12 @@ pub fn read(file: &ConfigFile) -> Result<Layer, SettingsError> {
 }
 
 fn parse(path: &Path, text: &str, mode: u32) -> Result<Layer, SettingsError> {
-    let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        SettingsError::Syntax {
-            path: path.to_path_buf(),
-            message: e.to_string().trim().replace('\n', " "),
-        }
-    })?;
+    let doc: DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| SettingsError::Syntax {
+                path: path.to_path_buf(),
+                message: e.to_string().trim().replace('\n', " "),
+            })?;
     let bad = |key: &str, message: String| SettingsError::Invalid {
         origin: format!("bad config file {}: key `{key}`", path.display()),
         message,
@@ -70,12 +70,16 @@ fn parse(path: &Path, text: &str, mode: u32) -> Result<Layer, SettingsError> {
     for (name, item) in doc.iter() {
         if name == SEALED_SECRET_KEY {
             let Some(text) = item.as_str() else {
-                return Err(bad(name, "expected a string (as `tidemark setup github` writes it)".into()));
+                return Err(bad(
+                    name,
+                    "expected a string (as `tidemark setup github` writes it)".into(),
+                ));
             };
             if layer.get(Key::GithubClientSecret).is_some() {
                 return Err(bad(
                     name,
-                    "set either github_client_secret or github_client_secret_sealed, not both".into(),
+                    "set either github_client_secret or github_client_secret_sealed, not both"
+                        .into(),
                 ));
             }
             layer.set(
@@ -113,7 +117,8 @@ fn parse(path: &Path, text: &str, mode: u32) -> Result<Layer, SettingsError> {
             if layer.get(key).is_some() {
                 return Err(bad(
                     name,
-                    "set either github_client_secret or github_client_secret_sealed, not both".into(),
+                    "set either github_client_secret or github_client_secret_sealed, not both"
+                        .into(),
                 ));
             }
             if mode & 0o077 != 0 {
@@ -196,7 +201,10 @@ pub fn write_github_app(
     };
     let mut doc: DocumentMut = match std::fs::read_to_string(path) {
         Ok(text) => text.parse().map_err(|e: toml_edit::TomlError| {
-            err(format!("it does not parse as TOML ({}); fix it first", e.to_string().trim()))
+            err(format!(
+                "it does not parse as TOML ({}); fix it first",
+                e.to_string().trim()
+            ))
         })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => template().parse().expect("valid"),
         Err(e) => return Err(err(e.to_string())),
@@ -227,7 +235,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("daemon.toml"),
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("daemon.toml"),
         std::process::id()
     ));
     let result = (|| {

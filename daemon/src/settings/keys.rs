@@ -113,7 +113,9 @@ impl Key {
                  Ov23liAbCdEf12345678)"
             }
             Key::GithubClientSecret => "the OAuth app's client secret",
-            Key::GithubUrl => "an http(s) URL: https://github.com, or https://HOST for GitHub Enterprise Server",
+            Key::GithubUrl => {
+                "an http(s) URL: https://github.com, or https://HOST for GitHub Enterprise Server"
+            }
             Key::GithubApiUrl => {
                 "an http(s) URL: https://api.github.com, or https://HOST/api/v3 for GitHub \
                  Enterprise Server"
@@ -148,6 +150,10 @@ mod tests {
                 assert_eq!(flag.trim_start_matches("--").replace('-', "_"), key.name());
             }
         }
-        assert_eq!(Key::GithubClientSecret.flag(), None, "never on a command line");
+        assert_eq!(
+            Key::GithubClientSecret.flag(),
+            None,
+            "never on a command line"
+        );
     }
 }

@@ -254,12 +254,10 @@ impl Settings {
         };
         let socket_mode = match get(Key::SocketMode) {
             None => None,
-            Some((v, origin)) => {
-                match u32::from_str_radix(v.trim_start_matches("0o"), 8) {
-                    Ok(m @ (0o600 | 0o660)) => Some(m),
-                    _ => return Err(bad(Key::SocketMode, origin, v)),
-                }
-            }
+            Some((v, origin)) => match u32::from_str_radix(v.trim_start_matches("0o"), 8) {
+                Ok(m @ (0o600 | 0o660)) => Some(m),
+                _ => return Err(bad(Key::SocketMode, origin, v)),
+            },
         };
         let client_secret = get(Key::GithubClientSecret).map(|(v, _)| Secret::new(v.clone()));
         Ok(Settings {
@@ -285,15 +283,19 @@ impl Settings {
     /// Open the client secret the file holds sealed (with the daemon's keys).
     pub fn unseal(&mut self, keyring: &Keyring) -> Result<(), SettingsError> {
         if let Some((ciphertext, path)) = self.sealed.take() {
-            let opened = crate::crypto::decrypt(keyring, SECRET_BINDING, &ciphertext).map_err(
-                |e| SettingsError::Invalid {
-                    origin: format!("bad config file {}: key `{SEALED_SECRET_KEY}`", path.display()),
-                    message: format!(
-                        "{e}; it is sealed with the key of the daemon that wrote it: set the \
+            let opened =
+                crate::crypto::decrypt(keyring, SECRET_BINDING, &ciphertext).map_err(|e| {
+                    SettingsError::Invalid {
+                        origin: format!(
+                            "bad config file {}: key `{SEALED_SECRET_KEY}`",
+                            path.display()
+                        ),
+                        message: format!(
+                            "{e}; it is sealed with the key of the daemon that wrote it: set the \
                          secret again (`tidemark setup github`)"
-                    ),
-                },
-            )?;
+                        ),
+                    }
+                })?;
             self.github.client_secret = Some(opened.secret);
         }
         Ok(())

@@ -41,7 +41,8 @@ pub async fn create(
     });
     let id = shared
         .connector
-        .live().api
+        .live()
+        .api
         .create_hook(token, full_name, &body)
         .await?;
     shared
@@ -84,7 +85,8 @@ pub async fn rotate_secret(
     };
     let url = shared
         .connector
-        .live().public_url
+        .live()
+        .public_url
         .as_deref()
         .map(|p| format!("{}{}", p.trim_end_matches('/'), super::receiver::PATH));
     for repo in shared
@@ -98,7 +100,8 @@ pub async fn rotate_secret(
         let config = json!({ "url": url, "content_type": "json", "insecure_ssl": "0", "secret": new.expose() });
         match shared
             .connector
-            .live().api
+            .live()
+            .api
             .update_hook_config(&token, &repo.full_name, hook, &config)
             .await
         {

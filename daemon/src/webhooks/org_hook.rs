@@ -254,7 +254,8 @@ async fn update_config(
     let config = json!({ "url": url, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose() });
     shared
         .connector
-        .live().api
+        .live()
+        .api
         .update_org_hook_config(token, org, hook_id, &config)
         .await
         .map_err(|e| e.to_string())
@@ -310,7 +311,8 @@ pub async fn delete(shared: &Shared, team: TeamId, token: &Secret) -> Result<Opt
     }
     shared
         .connector
-        .live().api
+        .live()
+        .api
         .delete_org_hook(token, &org, id)
         .await
         .map(|()| Some(id))

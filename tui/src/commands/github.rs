@@ -110,6 +110,19 @@ pub fn with_flag_hint(reason: &str, web: bool) -> String {
     }
 }
 
+/// The daemon's "not set up" and this command line's way to set it up. A client id in this
+/// shell's environment is the usual trap: the running daemon never sees it.
+pub fn not_set_up_hint(reason: &str, client_id_in_env: bool) -> String {
+    if client_id_in_env {
+        format!(
+            "{reason}. GITHUB_CLIENT_ID is set in this shell, but the daemon reads its own \
+             settings: `tidemark setup github` saves it in the daemon's config and applies it"
+        )
+    } else {
+        format!("{reason}: set it up with `tidemark setup github`")
+    }
+}
+
 pub async fn connect_github(args: ConnectGithub, endpoint: &Endpoint) -> Result<(), CliError> {
     // From here on Ctrl-C is ours: it cancels the flow instead of killing us mid-way.
     let mut interrupts = signal(SignalKind::interrupt())?;
@@ -130,6 +143,12 @@ pub async fn connect_github(args: ConnectGithub, endpoint: &Endpoint) -> Result<
             return Err(CliError::ConnectFailed(format!(
                 "invalid method: {}",
                 with_flag_hint(&output::printable(&reason), args.web)
+            )));
+        }
+        Err(ClientError::Rpc(RpcError::NotConfigured(reason))) => {
+            return Err(CliError::ConnectFailed(not_set_up_hint(
+                &output::printable(&reason),
+                std::env::var_os("GITHUB_CLIENT_ID").is_some_and(|v| !v.is_empty()),
             )));
         }
         Err(ClientError::Rpc(RpcError::AlreadyExists(what))) => {
@@ -293,6 +312,22 @@ mod tests {
     }
 
     /// The daemon's words name no flag (the TUI shows them too); the command line adds its own.
+    #[test]
+    fn not_set_up_says_how_and_explains_the_shells_variable() {
+        let reason = "GitHub is not set up on this daemon yet: it needs the client id of a \
+                      GitHub OAuth app";
+        assert_eq!(
+            not_set_up_hint(reason, false),
+            format!("{reason}: set it up with `tidemark setup github`")
+        );
+        let hint = not_set_up_hint(reason, true);
+        assert!(
+            hint.contains("GITHUB_CLIENT_ID is set in this shell"),
+            "{hint}"
+        );
+        assert!(hint.contains("`tidemark setup github`"), "{hint}");
+    }
+
     #[test]
     fn refusals_get_the_command_lines_flag() {
         let web = "the web flow needs the OAuth app's client secret, which this daemon does not \

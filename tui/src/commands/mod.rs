@@ -1,6 +1,7 @@
 //! The scriptable subcommands: connect (starting the daemon if allowed), make one or two calls,
 //! print JSON or human output. `connect github` and `disconnect github` are in [`github`].
 
+pub mod daemon;
 mod github;
 
 pub use github::{disconnect_prompt, parse_org_choice, replace_prompt};
@@ -55,6 +56,9 @@ pub enum CliError {
     /// The daemon's reason, already written for the user.
     #[error("{0}")]
     ConnectFailed(String),
+    /// `tidemark daemon status` and the like when nothing answers (exit status 3).
+    #[error("{0}")]
+    NotRunning(String),
     #[error("interrupted: nothing was connected")]
     Interrupted,
     #[error(
@@ -109,6 +113,9 @@ pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> 
         Command::Disconnect {
             service: DisconnectService::Github(args),
         } => github::disconnect_github(args, endpoint).await,
+        Command::Setup {
+            service: crate::cli::SetupService::Github(args),
+        } => daemon::setup_github(args, endpoint).await,
         // Dispatched before a runtime exists (see `cli::main_from`).
         Command::Daemon { .. } => unreachable!("the daemon subcommand is run by cli::main_from"),
         Command::Completions { .. } => unreachable!("completions are printed by cli::main_from"),

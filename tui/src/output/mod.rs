@@ -3,6 +3,7 @@
 //! Everything returns a `String` so it can be tested without a terminal; the small `describe_*`
 //! helpers are shared with the TUI so both say the same thing the same way.
 
+mod daemon;
 mod github;
 mod members;
 
@@ -16,6 +17,7 @@ use tidemark_protocol::{
 use crate::columns::{self, Align};
 use crate::timefmt;
 
+pub use daemon::*;
 pub use github::*;
 pub use members::*;
 

@@ -11,8 +11,8 @@ mod status;
 
 use super::{Service, Shared};
 use crate::auth::{Caller, Policy};
-use crate::settings::{Key, Origin, Raw};
 use crate::crypto::{Keyring, Secret};
+use crate::settings::{Key, Origin, Raw};
 use crate::store::{
     self, MemberInput, NewCredential, NewGitHubIntegration, PrState, Provider, Role, Store, TeamId,
 };
