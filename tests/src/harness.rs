@@ -66,6 +66,26 @@ pub fn wait_until<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> O
     }
 }
 
+/// What a test's daemon and client must not inherit from the environment the tests run in.
+pub const CLEARED_ENV: [&str; 16] = [
+    "INTEGRATION_ENCRYPTION_KEY",
+    "TIDEMARK_DATA_DIR",
+    "TIDEMARK_SOCKET",
+    "TIDEMARK_CONFIG",
+    "GITHUB_CLIENT_ID",
+    "GITHUB_CLIENT_SECRET",
+    "TIDEMARK_GITHUB_URL",
+    "TIDEMARK_GITHUB_API_URL",
+    "TIDEMARK_OAUTH_ADDR",
+    "TIDEMARK_PUBLIC_URL",
+    "TIDEMARK_SYNC_INTERVAL_SECS",
+    "TIDEMARK_TOKEN_CHECK_SECS",
+    "TIDEMARK_GITHUB_SECONDARY_WAIT_SECS",
+    "TIDEMARK_SOCKET_GROUP",
+    "TIDEMARK_SOCKET_MODE",
+    "TIDEMARK_MANAGED_BY",
+];
+
 /// A temp dir with a data dir and a socket path in it.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
@@ -85,6 +105,41 @@ impl Sandbox {
         self.dir.path().join("run").join("tidemark.sock")
     }
 
+    /// `XDG_CONFIG_HOME` for the daemons and clients of this sandbox (never the user's own).
+    pub fn config_home(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
+    /// The daemon's default config file here.
+    pub fn config_file(&self) -> PathBuf {
+        self.config_home().join("tidemark").join("daemon.toml")
+    }
+
+    /// Write the daemon's config file (mode 0600, as `tidemark setup github` leaves it).
+    pub fn write_config(&self, text: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.config_file();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    /// `tidemark` with this sandbox's data dir, socket and config home, and a clean
+    /// environment (it may start the daemon itself unless `--no-start`).
+    pub fn client_command(&self) -> Command {
+        let mut cmd = Command::new(bin("tidemark"));
+        cmd.arg("--data-dir")
+            .arg(self.data_dir())
+            .arg("--socket")
+            .arg(self.socket())
+            .env("XDG_CONFIG_HOME", self.config_home())
+            .stdin(Stdio::null());
+        for var in CLEARED_ENV {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+
     pub fn log_path(&self, n: usize) -> PathBuf {
         self.dir.path().join(format!("tidemarkd-{n}.log"))
     }
@@ -96,18 +151,13 @@ impl Sandbox {
             .arg(self.data_dir())
             .arg("--socket")
             .arg(self.socket())
-            .env_remove("INTEGRATION_ENCRYPTION_KEY")
-            .env_remove("TIDEMARK_DATA_DIR")
-            .env_remove("TIDEMARK_SOCKET")
-            .env_remove("GITHUB_CLIENT_ID")
-            .env_remove("GITHUB_CLIENT_SECRET")
-            .env_remove("TIDEMARK_GITHUB_URL")
-            .env_remove("TIDEMARK_GITHUB_API_URL")
-            .env_remove("TIDEMARK_OAUTH_ADDR")
-            // Tests run side by side: each daemon's webhook listener on a port of its own (a
-            // test can still pass --webhook-addr).
-            .env("TIDEMARK_WEBHOOK_ADDR", "127.0.0.1:0")
-            .env_remove("TIDEMARK_PUBLIC_URL")
+            .env("XDG_CONFIG_HOME", self.config_home());
+        for var in CLEARED_ENV {
+            cmd.env_remove(var);
+        }
+        // Tests run side by side: each daemon's webhook listener on a port of its own (a
+        // test can still pass --webhook-addr).
+        cmd.env("TIDEMARK_WEBHOOK_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "trace")
             .stdin(Stdio::null());
         cmd

@@ -15,6 +15,8 @@ fn tidemark(sandbox: &Sandbox, args: &[&str]) -> Output {
         .env_remove("INTEGRATION_ENCRYPTION_KEY")
         .env_remove("TIDEMARK_DATA_DIR")
         .env_remove("TIDEMARK_SOCKET")
+        .env_remove("TIDEMARK_CONFIG")
+        .env("XDG_CONFIG_HOME", sandbox.config_home())
         .output()
         .unwrap()
 }

@@ -76,11 +76,21 @@ async fn status(format: Format, endpoint: &Endpoint) -> Result<(), CliError> {
     })
 }
 
-/// Whether process `pid` is gone (signal 0 checks without sending anything).
+/// Whether process `pid` has ended: no such process, or one that ended and waits for its
+/// parent to collect it (a zombie: its parent may be a shell or a test that has not looked).
 fn gone(pid: u32) -> bool {
     // SAFETY: kill with signal 0 only checks that the process exists and may be signalled.
     let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
-    rc == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    if rc == -1 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
+        return true;
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let (_, after_name) = stat.rsplit_once(')')?;
+            Some(after_name.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
 }
 
 /// Wait until the daemon closes our connection (it stopped, or replaced itself).
