@@ -500,7 +500,14 @@ mod tests {
     #[test]
     fn socket_access_flags() {
         assert!(check_args(&["tidemarkd", "--socket-mode", "0660", "run"]).is_ok());
-        assert!(check_args(&["tidemarkd", "--socket-mode", "9"]).is_err());
+        let matches = Cli::command()
+            .try_get_matches_from(["tidemarkd", "--socket-mode", "9"])
+            .unwrap();
+        let err = load_settings(&matches, None).unwrap_err();
+        assert!(
+            err.starts_with("--socket-mode: \"9\" is not allowed; expected \"0600\""),
+            "{err}"
+        );
         assert!(
             socket_access(None, Some(0o660)).is_err(),
             "a group mode needs a group"

@@ -693,6 +693,29 @@ mod tests {
     }
 
     #[test]
+    fn daemon_control_commands_parse_apart_from_the_pass_through() {
+        let ctl = DaemonControl::try_parse_from(["tidemark daemon", "status", "--json"]).unwrap();
+        assert_eq!(
+            ctl.command,
+            DaemonCtl::Status {
+                format: Format { json: true }
+            }
+        );
+        for name in DAEMON_CONTROL {
+            assert!(
+                DaemonControl::try_parse_from(["tidemark daemon", name]).is_ok(),
+                "{name}"
+            );
+        }
+        // Anything else still goes to the built-in daemon untouched.
+        let (_, cli) = parse(&["tidemark", "daemon", "run", "--webhook-addr", "off"]).unwrap();
+        let Some(Command::Daemon { args }) = &cli.command else {
+            panic!()
+        };
+        assert_eq!(args[0], "run");
+    }
+
+    #[test]
     fn flags_before_daemon_are_forwarded() {
         let (matches, cli) = parse(&["tidemark", "--socket", "/s", "daemon", "-v"]).unwrap();
         let Some(Command::Daemon { args }) = &cli.command else {
@@ -785,8 +808,9 @@ mod tests {
     fn connect_help_names_the_daemon_settings() {
         let help = subcommand_help(&["connect", "github"]);
         for needle in [
-            "GITHUB_CLIENT_ID",
-            "GITHUB_CLIENT_SECRET",
+            "github_client_id",
+            "github_client_secret",
+            "tidemark setup github",
             "--web",
             "--org",
             "--yes",
@@ -796,7 +820,7 @@ mod tests {
             assert!(help.contains(needle), "missing {needle} in:\n{help}");
         }
         let help = subcommand_help(&["disconnect", "github"]);
-        for needle in ["--purge", "GITHUB_CLIENT_SECRET", "history"] {
+        for needle in ["--purge", "tidemark setup github", "history"] {
             assert!(help.contains(needle), "missing {needle} in:\n{help}");
         }
     }
@@ -812,6 +836,8 @@ mod tests {
             "TIDEMARK_DATA_DIR",
             "RUST_LOG",
             "GITHUB_CLIENT_ID",
+            "tidemark daemon status",
+            "tidemark setup github",
         ] {
             assert!(help.contains(needle), "missing {needle} in:\n{help}");
         }

@@ -247,9 +247,9 @@ mod tests {
             "Runs as:     alice (you may stop",
             "daemon.toml (not there: the defaults apply)",
             "OAuth app Ov23liAbCdEf12345678 at https://github.com (client secret set",
-            "github_client_secret  set                   environment   reload",
-            "webhook_addr          127.0.0.1:8787        default       restart",
-            "public_url            -                     default       reload",
+            "github_client_secret  set                   environment  reload",
+            "webhook_addr          127.0.0.1:8787        default      restart",
+            "public_url            -                     default      reload",
         ] {
             assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
         }
