@@ -79,6 +79,7 @@ pub fn install(opts: &InstallOptions) -> Result<(PathBuf, Vec<String>), ServiceE
         if opts.unit_dir.is_none() {
             ensure_account()?;
             write_env_template(Path::new(unit::SYSTEM_ENV_FILE))?;
+            write_config_template(Path::new(unit::SYSTEM_CONFIG_FILE))?;
         }
         next.push(format!(
             "usermod -aG {} USER   # each user who may use the daemon (then log in again)",
@@ -101,6 +102,16 @@ pub fn install(opts: &InstallOptions) -> Result<(PathBuf, Vec<String>), ServiceE
             .mode(0o700)
             .create(&data_dir)
             .map_err(io(format!("cannot create {}", data_dir.display())))?;
+        // The unit makes the home read-only but for the data dir and this one (its config).
+        if let Some(config) = crate::settings::default_path()
+            && let Some(dir) = config.parent()
+        {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io(format!("cannot create {}", dir.display())))?;
+        }
         next.push("systemctl --user enable --now tidemarkd".into());
         next.push(
             "loginctl enable-linger \"$USER\"   # to keep it running while logged out".into(),
@@ -205,6 +216,48 @@ fn run(program: &str, args: &[&str]) -> Result<(), ServiceError> {
         )));
     }
     Ok(())
+}
+
+/// `/etc/tidemark/daemon.toml` (0600 tidemark:tidemark, every key commented out), with
+/// `/etc/tidemark` group-writable for the service, which rewrites the file (atomically, in the
+/// same directory) on `tidemark setup github`. Kept if it exists.
+fn write_config_template(path: &Path) -> Result<(), ServiceError> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io(format!("cannot create {}", path.display())))?;
+    file.write_all(crate::settings::template().as_bytes())
+        .map_err(io(format!("cannot write {}", path.display())))?;
+    if let (Ok(uid), Ok(gid)) = (
+        user_id(unit::SYSTEM_USER),
+        crate::rpc::socket::group_id(unit::SYSTEM_USER),
+    ) {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid))
+            .map_err(io(format!("cannot chown {}", path.display())))?;
+        if let Some(dir) = path.parent() {
+            std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o770))
+                .map_err(io(format!("cannot chmod {}", dir.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// A user's uid by name.
+fn user_id(name: &str) -> Result<u32, String> {
+    let c = std::ffi::CString::new(name).map_err(|e| e.to_string())?;
+    // SAFETY: getpwnam reads a NUL-terminated name; the result is used at once.
+    let pw = unsafe { libc::getpwnam(c.as_ptr()) };
+    if pw.is_null() {
+        Err(format!("no user {name}"))
+    } else {
+        // SAFETY: non-null pointer from getpwnam.
+        Ok(unsafe { (*pw).pw_uid })
+    }
 }
 
 /// `/etc/tidemark/tidemarkd.env` (0640 root:tidemark) with the settings commented out; kept if

@@ -13,6 +13,10 @@ pub const SYSTEM_USER: &str = "tidemark";
 pub const SYSTEM_DATA_DIR: &str = "/var/lib/tidemark";
 pub const SYSTEM_SOCKET: &str = "/run/tidemark/tidemark.sock";
 pub const SYSTEM_ENV_FILE: &str = "/etc/tidemark/tidemarkd.env";
+/// The system service's config file (`tidemark setup github` writes to it, so its directory
+/// is the service's to write).
+pub const SYSTEM_CONFIG_DIR: &str = "/etc/tidemark";
+pub const SYSTEM_CONFIG_FILE: &str = "/etc/tidemark/daemon.toml";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -83,6 +87,10 @@ pub fn render(spec: &UnitSpec) -> String {
         String::new(),
         "[Service]".into(),
         "Type=simple".into(),
+        // `tidemark daemon status` says who starts and stops it.
+        format!("Environment={}=systemd", crate::lifecycle::MANAGED_BY_ENV),
+        // `systemctl reload` = `tidemark daemon reload`: the config file read again.
+        "ExecReload=/bin/kill -HUP $MAINPID".into(),
     ];
     match spec.scope {
         Scope::System => {
@@ -95,6 +103,8 @@ pub fn render(spec: &UnitSpec) -> String {
                 SYSTEM_USER,
                 "--socket-mode",
                 "0660",
+                "--config",
+                SYSTEM_CONFIG_FILE,
             ] {
                 args.push(arg.into());
             }
@@ -109,6 +119,7 @@ pub fn render(spec: &UnitSpec) -> String {
                 "RuntimeDirectory=tidemark".into(),
                 "RuntimeDirectoryMode=0750".into(),
                 format!("ReadWritePaths={SYSTEM_DATA_DIR}"),
+                format!("ReadWritePaths=-{SYSTEM_CONFIG_DIR}"),
                 "ProtectHome=yes".into(),
                 "PrivateIPC=yes".into(),
             ]);
@@ -129,6 +140,8 @@ pub fn render(spec: &UnitSpec) -> String {
                 "RuntimeDirectory=tidemark".into(),
                 "RuntimeDirectoryMode=0700".into(),
                 format!("ReadWritePaths={}", escape_path(&data_dir)),
+                // Its config file, which `tidemark setup github` writes.
+                "ReadWritePaths=-%h/.config/tidemark".into(),
                 // The data dir is in the home: the rest of it is read-only, not hidden.
                 "ProtectHome=read-only".into(),
             ]);
