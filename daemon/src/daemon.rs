@@ -176,7 +176,10 @@ async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
     if let Some(addr) = settings.webhook_addr {
         // Without its listener the daemon still works (periodic syncs): say so, carry on.
         match crate::webhooks::start(&shared, addr) {
-            Ok((_, stopper)) => webhooks = Some(stopper),
+            Ok((_, stopper)) => {
+                shared.lifecycle.set_webhooks_running();
+                webhooks = Some(stopper)
+            }
             Err(e) => {
                 tracing::error!(%addr, error = %e, "webhook listener not started (is the port in use? see --webhook-addr); syncs continue without webhooks")
             }

@@ -6,7 +6,8 @@ use crate::crypto::Secret;
 use crate::rpc::Shared;
 use crate::settings::{self, ConfigFile, Key, Layer, SecretChange, Settings, SettingsError};
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tidemark_protocol::{GitHubAppInfo, ReloadReport, SettingSource};
 use tokio::sync::watch;
 
@@ -35,6 +36,8 @@ pub struct Lifecycle {
     pub managed_by: Option<String>,
     stop: watch::Sender<Option<Stop>>,
     config: Mutex<ConfigState>,
+    /// The webhook listener runs (its hooks are worth moving when the public URL changes).
+    webhooks: AtomicBool,
 }
 
 /// Set by the systemd units, so status can say who restarts the daemon.
@@ -52,7 +55,16 @@ impl Lifecycle {
                 .filter(|v| !v.trim().is_empty()),
             stop: watch::channel(None).0,
             config: Mutex::new(config),
+            webhooks: AtomicBool::new(false),
         }
+    }
+
+    pub fn set_webhooks_running(&self) {
+        self.webhooks.store(true, Ordering::Relaxed);
+    }
+
+    pub fn webhooks_running(&self) -> bool {
+        self.webhooks.load(Ordering::Relaxed)
     }
 
     pub fn uptime(&self) -> std::time::Duration {
@@ -95,8 +107,9 @@ pub fn github_app_info(shared: &Shared) -> GitHubAppInfo {
     }
 }
 
-/// Read the config file again and apply what a reload can; say what needs a restart.
-pub fn reload(shared: &Shared) -> Result<ReloadReport, SettingsError> {
+/// Read the config file again and apply what a reload can; say what needs a restart. A new
+/// public URL moves the hooks (and makes missing ones) right away, as a heal round does.
+pub fn reload(shared: &Arc<Shared>) -> Result<ReloadReport, SettingsError> {
     let life = &shared.lifecycle;
     let mut state = life.config();
     let file_layer = match &state.file {
@@ -122,6 +135,10 @@ pub fn reload(shared: &Shared) -> Result<ReloadReport, SettingsError> {
         need_restart: need_restart.iter().map(|k| k.name().to_string()).collect(),
         overridden,
     };
+    drop(state);
+    if applied.contains(&Key::PublicUrl) && shared.lifecycle.webhooks_running() {
+        tokio::spawn(crate::webhooks::heal::heal_all(shared.clone()));
+    }
     tracing::info!(
         applied = ?report.applied,
         need_restart = ?report.need_restart,
@@ -158,7 +175,7 @@ pub enum AppError {
 
 /// Save the OAuth app's client id (and the secret, sealed) in the config file and reload.
 pub fn set_github_app(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     client_id: &str,
     secret: Option<Secret>,
     clear_secret: bool,

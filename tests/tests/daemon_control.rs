@@ -407,3 +407,38 @@ fn setup_github_takes_a_daemon_from_not_set_up_to_connected_without_a_restart() 
     );
     let _ = bin("tidemark");
 }
+
+#[test]
+fn a_new_public_url_in_a_reload_moves_the_hooks_at_once() {
+    use tidemark_tests::harness::{block_on, connect, connect_team_and_track_all, free_port};
+    let sim = small_org_sim(2, 1, 2);
+    let sandbox = Sandbox::new();
+    let (a, b) = (free_port(), free_port());
+    sandbox.write_config(&format!("public_url = \"http://127.0.0.1:{a}\"\n"));
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
+        tidemark_tests::harness::use_simulator(cmd, &sim, false);
+        cmd.arg("--webhook-addr").arg(format!("127.0.0.1:{a}"));
+    });
+    block_on(async {
+        let client = connect(&daemon.socket).await.unwrap();
+        connect_team_and_track_all(&client, "platform").await.unwrap();
+    });
+    let urls = |port: u16| {
+        let want = format!("http://127.0.0.1:{port}/webhooks/github");
+        let hooks: Vec<_> = sim.world().hooks.values().cloned().collect();
+        (hooks.len() == 2 && hooks.iter().all(|h| h.url == want)).then_some(())
+    };
+    wait_until(Duration::from_secs(20), "hooks at the first URL", || urls(a));
+
+    sandbox.write_config(&format!("public_url = \"http://127.0.0.1:{b}\"\n"));
+    let out = tidemark(&sandbox, &["--no-start", "daemon", "reload", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["applied"], serde_json::json!(["public_url"]), "{report}");
+    wait_until(Duration::from_secs(20), "hooks moved to the new URL", || urls(b));
+    let status = status_json(&sandbox);
+    assert_eq!(
+        setting(&status, "public_url"),
+        (format!("http://127.0.0.1:{b}").into(), "config_file".into())
+    );
+}

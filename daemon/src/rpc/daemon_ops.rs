@@ -45,7 +45,7 @@ fn settings_err(e: impl std::fmt::Display) -> RpcError {
     RpcError::invalid("settings", e.to_string())
 }
 
-pub(super) async fn reload(shared: &Shared) -> Result<ReloadReport, RpcError> {
+pub(super) async fn reload(shared: &std::sync::Arc<Shared>) -> Result<ReloadReport, RpcError> {
     lifecycle::reload(shared).map_err(settings_err)
 }
 
@@ -57,7 +57,7 @@ pub(super) fn stop(shared: &Shared, caller: &Caller, restart: bool) -> Result<()
 }
 
 pub(super) async fn github_app_set(
-    shared: &Shared,
+    shared: &std::sync::Arc<Shared>,
     request: GitHubAppRequest,
 ) -> Result<GitHubAppReport, RpcError> {
     let secret = request.client_secret.map(Secret::new);

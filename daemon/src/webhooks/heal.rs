@@ -82,6 +82,21 @@ pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64),
                         }
                     }
                 }
+                // The public URL changed since the hook was made (a reload, a new tunnel):
+                // point it at the new one, with the team's current secret.
+                let want = super::hooks::hook_url(shared);
+                if let Some(want) = want.as_deref()
+                    && found.config.url.as_deref() != Some(want)
+                {
+                    match move_hook(shared, team, &token, &repo.full_name, found.id, want).await {
+                        Ok(()) => {
+                            tracing::info!(team, repo = %repo.full_name, hook = found.id, "webhook moved to the new public URL")
+                        }
+                        Err(e) => {
+                            tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook not moved to the new public URL")
+                        }
+                    }
+                }
                 found.id
             }
             None => {
@@ -178,4 +193,32 @@ pub async fn heal_all(shared: std::sync::Arc<Shared>) {
             tracing::warn!(team = team.id, error = %e, "webhook self-healing failed; the next sync covers it");
         }
     }
+}
+
+/// Point a repository hook at `url`, keeping the team's current secret.
+async fn move_hook(
+    shared: &Shared,
+    team: TeamId,
+    token: &crate::crypto::Secret,
+    full_name: &str,
+    hook: u64,
+    url: &str,
+) -> Result<(), String> {
+    let integration = shared
+        .store
+        .github_integration(team)
+        .map_err(|e| e.to_string())?
+        .ok_or("not connected")?;
+    let secret = shared
+        .store
+        .webhook_secret(&shared.keyring, &integration)
+        .map_err(|e| e.to_string())?;
+    let config = json!({ "url": url, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose() });
+    shared
+        .connector
+        .live()
+        .api
+        .update_hook_config(token, full_name, hook, &config)
+        .await
+        .map_err(|e| e.to_string())
 }

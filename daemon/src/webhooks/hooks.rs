@@ -59,6 +59,16 @@ pub const ROTATION_GRACE: i64 = 3_600;
 
 /// Roll the team's webhook secret: stored first (the old one kept for the grace period, so
 /// deliveries signed with either pass), then every hook on GitHub is switched to it.
+/// The URL a repository hook calls now (None: no public URL, no hooks).
+pub fn hook_url(shared: &Shared) -> Option<String> {
+    shared
+        .connector
+        .live()
+        .public_url
+        .as_deref()
+        .map(|p| format!("{}{}", p.trim_end_matches('/'), super::receiver::PATH))
+}
+
 pub async fn rotate_secret(
     shared: &Shared,
     team: TeamId,
@@ -83,12 +93,7 @@ pub async fn rotate_secret(
         hooks_failed: Vec::new(),
         old_secret_accepted_until: until,
     };
-    let url = shared
-        .connector
-        .live()
-        .public_url
-        .as_deref()
-        .map(|p| format!("{}{}", p.trim_end_matches('/'), super::receiver::PATH));
+    let url = hook_url(shared);
     for repo in shared
         .store
         .tracked_repos(team)
