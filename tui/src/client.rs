@@ -19,6 +19,7 @@ use tokio::net::UnixStream;
 
 use crate::autostart::StartError;
 
+mod daemon;
 mod members;
 mod team_data;
 
