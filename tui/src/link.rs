@@ -384,4 +384,60 @@ mod tests {
             .expect("link stops when the UI goes away")
             .unwrap();
     }
+    /// A start that fails is reported with its reason, and not tried again by itself: later
+    /// attempts only look at the socket. `StartDaemon` makes exactly one more start.
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_start_is_tried_again_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        // A data dir that cannot be created (its parent is a file): the start fails at once,
+        // before anything is spawned.
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let endpoint = Endpoint {
+            data_dir: file.join("data"),
+            socket: dir.path().join("none.sock"),
+            autostart: true,
+        };
+        let (req_tx, req_rx) = unbounded_channel();
+        let (ev_tx, mut ev_rx) = unbounded_channel();
+        let link = tokio::spawn(run(endpoint, req_rx, ev_tx));
+
+        assert_eq!(ev_rx.recv().await, Some(Event::Link(LinkEvent::Starting)));
+        let Some(Event::Link(LinkEvent::StartFailed { reason })) = ev_rx.recv().await else {
+            panic!("expected the start failure")
+        };
+        assert!(
+            reason.starts_with("cannot create the data directory"),
+            "{reason}"
+        );
+        // Retries over 0.5 + 1 + 2 + 4 + 5 + 5 s: each looks at the socket, none starts.
+        for _ in 0..6 {
+            assert_eq!(
+                ev_rx.recv().await,
+                Some(Event::Link(LinkEvent::StartFailed {
+                    reason: reason.clone()
+                }))
+            );
+        }
+        req_tx.send(Request::StartDaemon).unwrap();
+        assert_eq!(ev_rx.recv().await, Some(Event::Link(LinkEvent::Starting)));
+        assert!(matches!(
+            ev_rx.recv().await,
+            Some(Event::Link(LinkEvent::StartFailed { .. }))
+        ));
+        // Requests meanwhile are refused, as ever.
+        req_tx.send(Request::DaemonInfo).unwrap();
+        loop {
+            match ev_rx.recv().await {
+                Some(Event::Reply(Reply::DaemonInfo(Err(_)))) => break,
+                Some(Event::Link(LinkEvent::StartFailed { .. })) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        drop(req_tx);
+        tokio::time::timeout(Duration::from_secs(30), link)
+            .await
+            .expect("link stops when the UI goes away")
+            .unwrap();
+    }
 }

@@ -147,6 +147,9 @@ fn the_secret_goes_in_the_request_only() {
     };
     assert_eq!(req.client_secret.as_deref(), Some(SECRET));
     assert!(!format!("{reqs:?}").contains(SECRET));
+    // Once saved, the dialog forgets it.
+    press(&mut state, [saved(report(&["github_client_id"]))]);
+    assert!(setup(&state).secret.is_empty());
 }
 
 #[test]

@@ -197,6 +197,8 @@ pub(super) fn on_saved(
             match dialog(state) {
                 Some(dialog) => {
                     dialog.error = None;
+                    // Saved: the secret has no business staying in memory any longer.
+                    dialog.secret = Default::default();
                     dialog.step = SetupStep::Saved(report);
                 }
                 None => {
