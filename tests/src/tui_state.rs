@@ -67,7 +67,9 @@ pub fn load_team_screen(socket: &Path, team: u64, now: i64) -> Result<State> {
             total: conn.metrics(query(MetricsGrouping::Team)).await?.pop(),
         };
         let status = conn.status(Some(id)).await?.pop().context("no status")?;
+        let daemon = conn.daemon_info().await?;
         anyhow::Ok(vec![
+            Reply::DaemonInfo(Ok(Box::new(daemon))),
             Reply::Team {
                 id: team,
                 result: Ok(status),

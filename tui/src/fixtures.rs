@@ -529,3 +529,71 @@ pub fn team_reply(req: &crate::app::Request) -> Option<crate::app::Reply> {
         _ => return None,
     })
 }
+
+/// A daemon as `daemon_info` shows it: run by alice, GitHub set up or not (no secret either way).
+pub fn daemon_info(github_configured: bool) -> tidemark_protocol::DaemonInfo {
+    use tidemark_protocol::{DaemonInfo, GitHubAppInfo, SettingInfo, SettingSource};
+    let setting = |key: &str, value: Option<&str>, source, reloadable| SettingInfo {
+        key: key.into(),
+        value: value.map(Into::into),
+        source,
+        reloadable,
+    };
+    DaemonInfo {
+        pid: 4242,
+        version: "0.1.0".into(),
+        protocol_version: tidemark_protocol::PROTOCOL_VERSION,
+        started_at: T0 - 3900,
+        uptime_secs: 3900,
+        user: "alice".into(),
+        data_dir: "/home/alice/.local/share/tidemark".into(),
+        socket: "/run/user/1000/tidemark/tidemark.sock".into(),
+        config_file: Some("/home/alice/.config/tidemark/daemon.toml".into()),
+        config_file_exists: github_configured,
+        settings: vec![
+            setting(
+                "github_client_id",
+                github_configured.then_some("Ov23liFAKE0123456789"),
+                if github_configured {
+                    SettingSource::ConfigFile
+                } else {
+                    SettingSource::Default
+                },
+                true,
+            ),
+            setting("github_client_secret", None, SettingSource::Default, true),
+            setting(
+                "github_url",
+                Some("https://github.com"),
+                SettingSource::Default,
+                false,
+            ),
+            setting(
+                "sync_interval_secs",
+                Some("21600"),
+                SettingSource::Default,
+                true,
+            ),
+            setting(
+                "webhook_addr",
+                Some("127.0.0.1:8473"),
+                SettingSource::Environment,
+                false,
+            ),
+        ],
+        managed_by: None,
+        github: GitHubAppInfo {
+            configured: github_configured,
+            has_secret: false,
+            web_url: "https://github.com".into(),
+            register_url: "https://github.com/settings/applications/new".into(),
+            callback_url: "http://127.0.0.1/oauth/callback".into(),
+        },
+        caller_may_operate: true,
+    }
+}
+
+/// The answer to `Request::DaemonInfo`, GitHub set up or not.
+pub fn daemon_info_reply(github_configured: bool) -> crate::app::Reply {
+    crate::app::Reply::DaemonInfo(Ok(Box::new(daemon_info(github_configured))))
+}

@@ -1,6 +1,12 @@
 //! The TUI's link to the daemon: one task that owns the connection, runs each [`Request`] on a
 //! task of its own (so a slow call never holds up another or the screen), answers with
 //! [`Event`]s, notices when the daemon goes away, and keeps reconnecting.
+//!
+//! It starts the daemon at most once by itself (the first attempt, as the CLI does). A daemon
+//! that then fails to start is reported with its reason ([`LinkEvent::StartFailed`]) and is
+//! started again only when the user asks ([`Request::StartDaemon`]): a failure that will not go
+//! away must not respawn a daemon every few seconds. The socket is still looked at meanwhile,
+//! so a daemon started elsewhere is picked up.
 
 use std::time::Duration;
 
@@ -12,6 +18,7 @@ use crate::app::{Event, LinkEvent, Reply, Request, StartError};
 use crate::autostart::{Endpoint, connect_or_start};
 use crate::client::{ClientError, Connection, STATUS_WAIT_MS};
 
+mod daemon;
 mod team;
 
 const RETRY_MIN: Duration = Duration::from_millis(500);
@@ -23,7 +30,8 @@ pub const CANCEL_GRACE: Duration = Duration::from_secs(1);
 
 /// Run until the UI drops its request sender. The first attempt may start the daemon (as the
 /// CLI does); later ones only reconnect, because a daemon that stopped after we started it was
-/// most likely stopped on purpose.
+/// most likely stopped on purpose, and one that failed to start would most likely fail again.
+/// [`Request::StartDaemon`] makes the next attempt one that may start it.
 pub async fn run(
     endpoint: Endpoint,
     mut requests: UnboundedReceiver<Request>,
@@ -32,13 +40,13 @@ pub async fn run(
     let send = |event: Event| {
         let _ = events.send(event);
     };
-    let mut first = true;
-    // Why the daemon we started did not come up (exit status, log path). Later attempts only see
+    let mut may_start = true;
+    // Why the daemon we started did not come up (the start's own error). Later attempts only see
     // an empty socket; this says more, so it stays on screen until something else happens.
     let mut start_failure: Option<String> = None;
     let mut retry = RETRY_MIN;
     loop {
-        let attempt = if std::mem::take(&mut first) {
+        let attempt = if std::mem::take(&mut may_start) {
             let mut started = false;
             let attempt = connect_or_start(&endpoint, || {
                 started = true;
@@ -56,20 +64,27 @@ pub async fn run(
             Ok(conn) => conn,
             Err(err) => {
                 tracing::warn!(error = %err, "daemon not reachable");
-                let reason = match &start_failure {
-                    Some(failure) if err.is_not_running() => failure.clone(),
-                    _ => err.to_string(),
-                };
                 // Something else now stands in the way (a socket we may not use, another
                 // protocol): that is the news, not the old start failure.
                 if !err.is_not_running() && !matches!(err, ClientError::Start(_)) {
                     start_failure = None;
                 }
-                send(Event::Link(LinkEvent::Lost { reason }));
-                if !refuse_until(&mut requests, &events, retry).await {
-                    return;
+                send(Event::Link(match &start_failure {
+                    Some(failure) => LinkEvent::StartFailed {
+                        reason: failure.clone(),
+                    },
+                    None => LinkEvent::Lost {
+                        reason: err.to_string(),
+                    },
+                }));
+                match refuse_until(&mut requests, &events, retry).await {
+                    Wait::Elapsed => retry = (retry * 2).min(RETRY_MAX),
+                    Wait::Start => {
+                        may_start = true;
+                        retry = RETRY_MIN;
+                    }
+                    Wait::Gone => return,
                 }
-                retry = (retry * 2).min(RETRY_MAX);
                 continue;
             }
         };
@@ -106,6 +121,10 @@ async fn serve(
                     let _ = tokio::time::timeout(CANCEL_GRACE, drain).await;
                     return None;
                 };
+                // Connected: there is nothing to start.
+                if req == Request::StartDaemon {
+                    continue;
+                }
                 let task = perform(conn.clone(), req.clone(), events.clone(), lost_tx.clone());
                 if matches!(req, Request::CancelConnect { .. }) {
                     cancels.spawn(task);
@@ -127,22 +146,35 @@ async fn serve(
     }
 }
 
-/// Wait `delay`, answering any request meanwhile with an error. `false` when the UI is gone.
+/// How a wait between two attempts ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Wait {
+    Elapsed,
+    /// The user asked to start the daemon: try at once, and let that attempt start it.
+    Start,
+    /// The UI is gone.
+    Gone,
+}
+
+/// Wait `delay`, answering any request meanwhile with an error.
 async fn refuse_until(
     requests: &mut UnboundedReceiver<Request>,
     events: &UnboundedSender<Event>,
     delay: Duration,
-) -> bool {
+) -> Wait {
     let sleep = tokio::time::sleep(delay);
     tokio::pin!(sleep);
     loop {
         tokio::select! {
-            () = &mut sleep => return true,
+            () = &mut sleep => return Wait::Elapsed,
             req = requests.recv() => match req {
+                Some(Request::StartDaemon) => return Wait::Start,
                 Some(req) => {
-                    let _ = events.send(Event::Reply(failed(req, "not connected to the daemon")));
+                    if let Some(reply) = failed(req, "not connected to the daemon") {
+                        let _ = events.send(Event::Reply(reply));
+                    }
                 }
-                None => return false,
+                None => return Wait::Gone,
             },
         }
     }
@@ -157,10 +189,11 @@ fn note(lost: &UnboundedSender<String>, err: ClientError) -> String {
     text
 }
 
-/// The reply to `req` as a failure, so every request gets exactly one reply.
-pub fn failed(req: Request, reason: &str) -> Reply {
+/// The reply to `req` as a failure, so every request gets exactly one reply (but
+/// [`Request::StartDaemon`], which is not an RPC and has none).
+pub fn failed(req: Request, reason: &str) -> Option<Reply> {
     let err = reason.to_string();
-    match req {
+    Some(match req {
         Request::ListTeams => Reply::Teams(Err(err)),
         Request::LoadTeam(id) => Reply::Team {
             id,
@@ -189,8 +222,12 @@ pub fn failed(req: Request, reason: &str) -> Reply {
             name,
             result: Err(err),
         },
+        req @ (Request::DaemonInfo
+        | Request::DaemonReload
+        | Request::GithubAppSet(_)
+        | Request::StartDaemon) => return daemon::failed(req, err),
         req => team::failed(req, err),
-    }
+    })
 }
 
 async fn perform(
@@ -239,6 +276,7 @@ async fn perform(
                 ClientError::Rpc(RpcError::AlreadyExists(what)) => {
                     StartError::AlreadyConnected(what)
                 }
+                ClientError::Rpc(RpcError::NotConfigured(what)) => StartError::NotConfigured(what),
                 err => StartError::Refused(fail(err)),
             });
             Reply::ConnectStarted { attempt, result }
@@ -271,6 +309,13 @@ async fn perform(
                 .map_err(fail);
             Reply::Disconnected { id, name, result }
         }
+        req @ (Request::DaemonInfo
+        | Request::DaemonReload
+        | Request::GithubAppSet(_)
+        | Request::StartDaemon) => match daemon::perform(&conn, req, fail).await {
+            Some(reply) => reply,
+            None => return,
+        },
         req => team::perform(&conn, req, fail).await,
     };
     let _ = events.send(Event::Reply(reply));
@@ -291,15 +336,15 @@ mod tests {
         );
         assert_eq!(
             reply,
-            Reply::Deleted {
+            Some(Reply::Deleted {
                 id: 3,
                 name: "x".into(),
                 result: Err("down".into())
-            }
+            })
         );
         assert_eq!(
             failed(Request::ListTeams, "down"),
-            Reply::Teams(Err("down".into()))
+            Some(Reply::Teams(Err("down".into())))
         );
     }
 
@@ -333,6 +378,62 @@ mod tests {
             }
         }
         assert!(saw_reply);
+        drop(req_tx);
+        tokio::time::timeout(Duration::from_secs(30), link)
+            .await
+            .expect("link stops when the UI goes away")
+            .unwrap();
+    }
+    /// A start that fails is reported with its reason, and not tried again by itself: later
+    /// attempts only look at the socket. `StartDaemon` makes exactly one more start.
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_start_is_tried_again_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        // A data dir that cannot be created (its parent is a file): the start fails at once,
+        // before anything is spawned.
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let endpoint = Endpoint {
+            data_dir: file.join("data"),
+            socket: dir.path().join("none.sock"),
+            autostart: true,
+        };
+        let (req_tx, req_rx) = unbounded_channel();
+        let (ev_tx, mut ev_rx) = unbounded_channel();
+        let link = tokio::spawn(run(endpoint, req_rx, ev_tx));
+
+        assert_eq!(ev_rx.recv().await, Some(Event::Link(LinkEvent::Starting)));
+        let Some(Event::Link(LinkEvent::StartFailed { reason })) = ev_rx.recv().await else {
+            panic!("expected the start failure")
+        };
+        assert!(
+            reason.starts_with("cannot create the data directory"),
+            "{reason}"
+        );
+        // Retries over 0.5 + 1 + 2 + 4 + 5 + 5 s: each looks at the socket, none starts.
+        for _ in 0..6 {
+            assert_eq!(
+                ev_rx.recv().await,
+                Some(Event::Link(LinkEvent::StartFailed {
+                    reason: reason.clone()
+                }))
+            );
+        }
+        req_tx.send(Request::StartDaemon).unwrap();
+        assert_eq!(ev_rx.recv().await, Some(Event::Link(LinkEvent::Starting)));
+        assert!(matches!(
+            ev_rx.recv().await,
+            Some(Event::Link(LinkEvent::StartFailed { .. }))
+        ));
+        // Requests meanwhile are refused, as ever.
+        req_tx.send(Request::DaemonInfo).unwrap();
+        loop {
+            match ev_rx.recv().await {
+                Some(Event::Reply(Reply::DaemonInfo(Err(_)))) => break,
+                Some(Event::Link(LinkEvent::StartFailed { .. })) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
         drop(req_tx);
         tokio::time::timeout(Duration::from_secs(30), link)
             .await

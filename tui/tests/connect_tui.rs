@@ -3,88 +3,18 @@
 
 mod support;
 
-use std::path::Path;
-
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use support::connect::{PATIENCE, github_org, serve, socket_in, three_orgs, wait_until};
 use support::fake_daemon::FakeGithub;
+use support::tui::Tui;
 use tidemark_protocol::ConnectPrompt;
-use tidemark_tui::app::{
-    ConnectPhase, Event, Loadable, Modal, Notice, Request, Screen, State, handle_event,
-};
-use tidemark_tui::autostart::Endpoint;
-use tidemark_tui::link;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
-use tokio::task::JoinHandle;
+use tidemark_tui::app::{ConnectPhase, Event, Loadable, Modal, Notice, Screen, State};
 
-struct Tui {
-    state: State,
-    requests: Option<UnboundedSender<Request>>,
-    events: UnboundedReceiver<Event>,
-    link: Option<JoinHandle<()>>,
-}
-
-impl Tui {
-    async fn start(socket: &Path) -> Tui {
-        let endpoint = Endpoint {
-            data_dir: socket.parent().unwrap().join("data"),
-            socket: socket.to_path_buf(),
-            autostart: false,
-        };
-        let (req_tx, req_rx) = unbounded_channel();
-        let (ev_tx, ev_rx) = unbounded_channel();
-        let link = tokio::spawn(link::run(endpoint, req_rx, ev_tx));
-        let mut tui = Tui {
-            state: State::new(socket.to_path_buf()),
-            requests: Some(req_tx),
-            events: ev_rx,
-            link: Some(link),
-        };
-        tui.until("the team list", |s| s.teams().len() == 2).await;
-        tui
-    }
-
-    fn handle(&mut self, event: Event) {
-        for request in handle_event(&mut self.state, event) {
-            let _ = self.requests.as_ref().unwrap().send(request);
-        }
-    }
-
-    fn press(&mut self, keys: &str) {
-        for c in keys.chars() {
-            self.key(KeyCode::Char(c));
-        }
-    }
-
-    fn key(&mut self, code: KeyCode) {
-        self.handle(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    }
-
-    /// Apply events from the link until `done` holds.
-    async fn until(&mut self, what: &str, done: impl Fn(&State) -> bool) {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while !done(&self.state) {
-            let event = tokio::time::timeout_at(deadline, self.events.recv())
-                .await
-                .unwrap_or_else(|_| panic!("timed out waiting for {what}: {:#?}", self.state))
-                .expect("link alive");
-            self.handle(event);
-        }
-    }
-
-    /// Open the team `name` and wait for its status.
-    async fn open(&mut self, name: &str) {
-        let index = self.state.teams().iter().position(|t| t.name == name);
-        for _ in 0..index.unwrap() {
-            self.press("j");
-        }
-        self.key(KeyCode::Enter);
-        self.until(
-            "the team view",
-            |s| matches!(&s.screen, Screen::Team(v) if matches!(v.status, Loadable::Loaded(_))),
-        )
-        .await;
-    }
+/// The TUI on `socket`, its team list in.
+async fn start(socket: &std::path::Path) -> Tui {
+    let mut tui = Tui::start(socket);
+    tui.until("the team list", |s| s.teams().len() == 2).await;
+    tui
 }
 
 fn phase(state: &State) -> Option<&ConnectPhase> {
@@ -109,7 +39,7 @@ async fn tui_connects_through_the_device_flow_and_refreshes_the_team() {
     let dir = tempfile::tempdir().unwrap();
     let socket = socket_in(&dir);
     let (fake, _server) = serve(&dir, FakeGithub::default());
-    let mut tui = Tui::start(&socket).await;
+    let mut tui = start(&socket).await;
     tui.open("mobile").await;
 
     tui.press("c");
@@ -149,7 +79,7 @@ async fn tui_picks_an_organization() {
     let dir = tempfile::tempdir().unwrap();
     let socket = socket_in(&dir);
     let (fake, _server) = serve(&dir, three_orgs());
-    let mut tui = Tui::start(&socket).await;
+    let mut tui = start(&socket).await;
     tui.open("mobile").await;
 
     tui.press("c");
@@ -179,7 +109,7 @@ async fn tui_esc_and_quit_cancel_the_flow() {
             ..FakeGithub::default()
         },
     );
-    let mut tui = Tui::start(&socket).await;
+    let mut tui = start(&socket).await;
     tui.open("mobile").await;
 
     tui.press("c");
@@ -218,7 +148,7 @@ async fn tui_disconnects_with_purge() {
     let dir = tempfile::tempdir().unwrap();
     let socket = socket_in(&dir);
     let (fake, _server) = serve(&dir, FakeGithub::default());
-    let mut tui = Tui::start(&socket).await;
+    let mut tui = start(&socket).await;
     tui.open("platform").await;
     assert_eq!(view_org(&tui.state).as_deref(), Some("acme"));
 
@@ -255,7 +185,7 @@ async fn tui_shows_the_daemons_refusal_and_retries_with_the_other_method() {
             ..FakeGithub::default()
         },
     );
-    let mut tui = Tui::start(&socket).await;
+    let mut tui = start(&socket).await;
     tui.open("mobile").await;
     tui.press("c");
     tui.until("the device code", |s| {

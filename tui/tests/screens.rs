@@ -53,6 +53,7 @@ fn connected() -> State {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Reply(fixtures::daemon_info_reply(true)),
         ],
     );
     state
@@ -91,21 +92,6 @@ fn lost(state: &mut State) {
 #[test]
 fn teams_list() {
     snapshot("teams_list", &connected());
-}
-
-#[test]
-fn teams_list_empty() {
-    let mut state = State::new("/tmp/t.sock".into());
-    send(
-        &mut state,
-        [
-            Event::Link(LinkEvent::Connected {
-                daemon_version: "0.1.0".into(),
-            }),
-            Event::Reply(Reply::Teams(Ok(vec![]))),
-        ],
-    );
-    snapshot("teams_list_empty", &state);
 }
 
 #[test]

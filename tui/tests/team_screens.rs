@@ -62,6 +62,7 @@ fn team() -> State {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Reply(fixtures::daemon_info_reply(true)),
             Event::Clock(NOW),
             key(KeyCode::Enter),
             Event::Reply(Reply::Team {
@@ -181,6 +182,7 @@ fn overview_and_repos_of_a_team_not_connected() {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Reply(fixtures::daemon_info_reply(true)),
             Event::Clock(NOW),
             key(KeyCode::Enter),
             Event::Reply(Reply::Team {

@@ -3,7 +3,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::state::{Modal, Screen, State};
+use super::state::{Modal, Screen, SetupStep, State};
 use super::team_state::Tab;
 use crate::widgets::text_input::Edit;
 
@@ -65,6 +65,16 @@ pub enum Action {
     PeriodPrev,
     /// Repository picker: tick or untick the selected repository.
     Toggle,
+    /// Open the guided GitHub setup.
+    SetupGithub,
+    /// Open the daemon panel.
+    DaemonPanel,
+    /// Daemon panel: read the daemon's config file again.
+    ReloadDaemon,
+    /// After the daemon failed to start: try starting it once more.
+    StartDaemon,
+    /// GitHub setup: copy the callback URL to register.
+    CopyCallback,
 }
 
 /// A documented key: shown in the help overlay and the status bar.
@@ -89,6 +99,9 @@ pub const TEAMS_KEYS: &[Binding] = &[
     bind("enter", "open the team", KeyCode::Enter),
     bind("n", "create a team", KeyCode::Char('n')),
     bind("d", "delete the selected team", KeyCode::Char('d')),
+    bind("g", "set up GitHub", KeyCode::Char('g')),
+    bind("D", "the daemon: settings, reload", KeyCode::Char('D')),
+    bind("s", "retry a failed daemon start", KeyCode::Char('s')),
     bind("r", "refresh", KeyCode::Char('r')),
     bind("?", "help", KeyCode::Char('?')),
     bind("q", "quit", KeyCode::Char('q')),
@@ -206,6 +219,7 @@ pub fn action_for_key(state: &State, key: KeyEvent) -> Option<Action> {
         // What applies depends on the phase; update ignores the rest.
         Some(Modal::Connect(_)) => match key.code {
             KeyCode::Esc => Some(Action::Cancel),
+            KeyCode::Char('g') => Some(Action::SetupGithub),
             KeyCode::Char('w') => Some(Action::SwitchMethod),
             KeyCode::Char('y') => Some(Action::Copy),
             KeyCode::Char('o') => Some(Action::OpenBrowser),
@@ -247,6 +261,18 @@ pub fn action_for_key(state: &State, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('q') => Some(Action::Quit),
             code => moves(code),
         },
+        Some(Modal::Setup(dialog)) => setup_action(&dialog.step, key.code, ctrl),
+        Some(Modal::Daemon(_)) => match key.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('D') => Some(Action::Cancel),
+            KeyCode::Char('r') => Some(Action::ReloadDaemon),
+            KeyCode::Char('g') => Some(Action::SetupGithub),
+            KeyCode::Char('q') => Some(Action::Quit),
+            KeyCode::Char('j') | KeyCode::Down => Some(Action::Down),
+            KeyCode::Char('k') | KeyCode::Up => Some(Action::Up),
+            KeyCode::PageUp => Some(Action::PageUp),
+            KeyCode::PageDown => Some(Action::PageDown),
+            _ => None,
+        },
         None => match &state.screen {
             // Typing a filter: keys are text until enter (keep) or esc (clear).
             Screen::Team(view) if view.tab == Tab::Pulls && view.pr_list.filtering => {
@@ -263,7 +289,35 @@ pub fn action_for_key(state: &State, key: KeyEvent) -> Option<Action> {
     }
 }
 
+/// The setup dialog: the two inputs take every printable key as text; the other steps have
+/// keys of their own (shown in the dialog's footer).
+fn setup_action(step: &SetupStep, code: KeyCode, ctrl: bool) -> Option<Action> {
+    match (step, code) {
+        (_, KeyCode::Esc) => Some(Action::Cancel),
+        (SetupStep::ClientId | SetupStep::Secret, KeyCode::Enter) => Some(Action::Submit),
+        (SetupStep::ClientId | SetupStep::Secret, code) => edit_key(code, ctrl),
+        (SetupStep::Register, KeyCode::Enter) => Some(Action::Submit),
+        (SetupStep::Register, KeyCode::Char('o')) => Some(Action::OpenBrowser),
+        (SetupStep::Register, KeyCode::Char('y')) => Some(Action::Copy),
+        (SetupStep::Register, KeyCode::Char('c')) => Some(Action::CopyCallback),
+        (SetupStep::Register, KeyCode::Char('r')) => Some(Action::Refresh),
+        (SetupStep::Saved(_), KeyCode::Enter) => Some(Action::Cancel),
+        (SetupStep::Saved(_), KeyCode::Char('n')) => Some(Action::NewTeam),
+        (SetupStep::Saved(_), KeyCode::Char('c')) => Some(Action::ConnectGithub),
+        _ => None,
+    }
+}
+
 fn screen_action(screen: &Screen, code: KeyCode) -> Option<Action> {
+    // Before the common keys: `g` is "first" elsewhere, here it sets up GitHub.
+    if let Screen::Teams = screen {
+        match code {
+            KeyCode::Char('g') => return Some(Action::SetupGithub),
+            KeyCode::Char('D') => return Some(Action::DaemonPanel),
+            KeyCode::Char('s') => return Some(Action::StartDaemon),
+            _ => {}
+        }
+    }
     let common = match code {
         KeyCode::Char('q') => Some(Action::Quit),
         KeyCode::Char('?') => Some(Action::Help),

@@ -2,8 +2,9 @@
 
 use ratatui::crossterm::event::KeyEvent;
 use tidemark_protocol::{
-    AvailableRepo, ConnectMethod, ConnectStarted, ConnectState, DisconnectReport, FlowId, PrInfo,
-    PrTimeline, RepoInfo, RotateReport, SyncProgress, TeamId, TeamInfo, TeamStatus,
+    AvailableRepo, ConnectMethod, ConnectStarted, ConnectState, DaemonInfo, DisconnectReport,
+    FlowId, GitHubAppReport, GitHubAppRequest, PrInfo, PrTimeline, ReloadReport, RepoInfo,
+    RotateReport, SyncProgress, TeamId, TeamInfo, TeamStatus,
 };
 
 use super::team_state::{MetricsData, PeopleData};
@@ -79,6 +80,16 @@ pub enum Request {
         repo: String,
         number: u64,
     },
+    /// What runs: pid, settings and their sources, whether GitHub is set up.
+    DaemonInfo,
+    /// Read the daemon's config file again (operators only).
+    DaemonReload,
+    /// Save the GitHub OAuth app in the daemon's config and apply it (operators only). The
+    /// request's `Debug` masks the secret, so logging a request never shows it.
+    GithubAppSet(GitHubAppRequest),
+    /// Not an RPC: after the daemon failed to start, try `connect_or_start` once more. Only the
+    /// link's reconnect loop acts on it; it has no reply (the link's events tell the outcome).
+    StartDaemon,
 }
 
 /// Why `github_connect` did not start a flow.
@@ -86,7 +97,17 @@ pub enum Request {
 pub enum StartError {
     /// The team already has a GitHub token (the daemon's words); ask before replacing it.
     AlreadyConnected(String),
+    /// The daemon has no GitHub OAuth app yet (its words); the TUI offers to set one up.
+    NotConfigured(String),
     Refused(String),
+}
+
+/// Why a call only the daemon's operators may make (reload, GitHub setup) failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OperateError {
+    /// The daemon belongs to another user (the system service, say): the daemon's words.
+    Denied(String),
+    Failed(String),
 }
 
 /// Side effects on this machine rather than RPCs: the runtime performs them.
@@ -177,6 +198,9 @@ pub enum Reply {
         number: u64,
         result: Result<PrTimeline, String>,
     },
+    DaemonInfo(Result<Box<DaemonInfo>, String>),
+    Reloaded(Result<ReloadReport, OperateError>),
+    GithubAppSaved(Result<Box<GitHubAppReport>, OperateError>),
 }
 
 /// Changes in the connection to the daemon.
@@ -189,6 +213,12 @@ pub enum LinkEvent {
     },
     /// Not connected (lost, or never reached); the link keeps retrying.
     Lost {
+        reason: String,
+    },
+    /// The daemon this TUI started did not come up (the reason is the start's own error). The
+    /// link does not start it again by itself, only on [`Request::StartDaemon`]; it keeps
+    /// looking at the socket, so a daemon started elsewhere is picked up.
+    StartFailed {
         reason: String,
     },
 }

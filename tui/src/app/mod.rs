@@ -2,12 +2,15 @@
 //! function tying them together. Nothing in here does I/O.
 
 pub mod action;
+pub mod daemon_state;
 pub mod event;
 pub mod selection;
 pub mod state;
 pub mod team_state;
 pub mod update;
 
+#[cfg(test)]
+mod daemon_tests;
 #[cfg(test)]
 mod github_tests;
 #[cfg(test)]
@@ -18,8 +21,9 @@ mod team_tests;
 mod tests;
 
 pub use action::{Action, action_for_key};
-pub use event::{Effect, Event, LinkEvent, Reply, Request, StartError};
+pub use event::{Effect, Event, LinkEvent, OperateError, Reply, Request, StartError};
 pub use state::{
-    ConnectDialog, ConnectPhase, CreateForm, Link, Loadable, Modal, Notice, Screen, State, TeamView,
+    ConnectDialog, ConnectPhase, CreateForm, DaemonPanel, Link, Loadable, Modal, Notice, Screen,
+    SetupDialog, SetupStep, State, TeamView,
 };
 pub use update::{apply, handle_event};

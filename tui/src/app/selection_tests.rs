@@ -49,6 +49,7 @@ fn team() -> State {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Reply(fixtures::daemon_info_reply(true)),
             Event::Clock(NOW),
             key(KeyCode::Enter),
             Event::Reply(Reply::Team {
@@ -299,6 +300,7 @@ fn a_team_stays_selected_when_the_list_arrives_again() {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Reply(fixtures::daemon_info_reply(true)),
             ch('j'),
         ],
     );

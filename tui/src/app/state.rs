@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::collections::BTreeSet;
 
 use tidemark_protocol::{
-    AvailableRepo, ConnectMethod, ConnectPrompt, FlowId, OrgChoice, PrInfo, PrTimeline, TeamId,
-    TeamInfo,
+    AvailableRepo, ConnectMethod, ConnectPrompt, DaemonInfo, FlowId, OrgChoice, PrInfo, PrTimeline,
+    TeamId, TeamInfo,
 };
 
+pub use super::daemon_state::{DaemonPanel, SetupDialog, SetupStep};
 use super::event::Effect;
 use super::selection::Selection;
 pub use super::team_state::TeamView;
@@ -36,6 +37,9 @@ pub struct CreateForm {
     /// Why the name was refused, by local validation or by the daemon.
     pub error: Option<String>,
     pub submitting: bool,
+    /// Opened from the end of the GitHub setup: once created, the team opens and its connect
+    /// flow starts.
+    pub connect_after: bool,
 }
 
 /// Where a GitHub connect flow stands, as its dialog shows it.
@@ -59,6 +63,8 @@ pub enum ConnectPhase {
     },
     /// The flow ended without connecting (the daemon's reason, or why it could not start).
     Failed { reason: String },
+    /// The daemon has no GitHub OAuth app yet (its words): `g` opens the setup.
+    NotConfigured { reason: String },
 }
 
 impl ConnectPhase {
@@ -68,7 +74,9 @@ impl ConnectPhase {
             ConnectPhase::Waiting { flow, .. } | ConnectPhase::ChooseOrg { flow, .. } => {
                 Some(*flow)
             }
-            ConnectPhase::Starting | ConnectPhase::Failed { .. } => None,
+            ConnectPhase::Starting
+            | ConnectPhase::Failed { .. }
+            | ConnectPhase::NotConfigured { .. } => None,
         }
     }
 }
@@ -177,6 +185,10 @@ pub enum Modal {
         team: TeamId,
         name: String,
     },
+    /// The guided GitHub setup (`g`).
+    Setup(SetupDialog),
+    /// The daemon panel (`D`).
+    Daemon(DaemonPanel),
 }
 
 /// The connection to the daemon, as far as the UI knows.
@@ -184,8 +196,17 @@ pub enum Modal {
 pub enum Link {
     Connecting,
     Starting,
-    Connected { daemon_version: String },
-    Lost { reason: String },
+    Connected {
+        daemon_version: String,
+    },
+    Lost {
+        reason: String,
+    },
+    /// The daemon this TUI started did not come up: nothing will bring it back by itself
+    /// unless someone starts it (`s` here, or elsewhere).
+    StartFailed {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +221,9 @@ pub struct State {
     pub socket: PathBuf,
     pub screen: Screen,
     pub teams: Loadable<Vec<TeamInfo>>,
+    /// The daemon itself: whether GitHub is set up (the first screen), its settings (the
+    /// panel), the values to register (the setup). Asked for with every reload.
+    pub daemon_info: Loadable<DaemonInfo>,
     /// In the teams list, by team id.
     pub selected: Selection<TeamId>,
     pub modal: Option<Modal>,
@@ -231,6 +255,7 @@ impl State {
             socket,
             screen: Screen::Teams,
             teams: Loadable::Loading,
+            daemon_info: Loadable::Loading,
             selected: Selection::default(),
             modal: None,
             in_flight: 0,

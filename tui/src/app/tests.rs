@@ -22,11 +22,12 @@ fn connected() -> State {
             daemon_version: "0.1.0".into(),
         }),
     );
-    assert_eq!(reqs, vec![Request::ListTeams]);
+    assert_eq!(reqs, vec![Request::ListTeams, Request::DaemonInfo]);
     handle_event(
         &mut state,
         Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
     );
+    handle_event(&mut state, Event::Reply(fixtures::daemon_info_reply(true)));
     assert_eq!(state.in_flight, 0);
     state
 }
@@ -304,7 +305,7 @@ fn losing_the_daemon_keeps_data_and_refuses_requests() {
             daemon_version: "0.1.0".into(),
         }),
     );
-    let mut expected = vec![Request::ListTeams];
+    let mut expected = vec![Request::ListTeams, Request::DaemonInfo];
     expected.extend(open_requests(1, 1, 2));
     assert_eq!(reqs, expected);
 }
@@ -312,16 +313,19 @@ fn losing_the_daemon_keeps_data_and_refuses_requests() {
 #[test]
 fn refresh_reloads_the_current_screen() {
     let mut state = connected();
-    assert_eq!(press(&mut state, [ch('r')]), vec![Request::ListTeams]);
+    assert_eq!(
+        press(&mut state, [ch('r')]),
+        vec![Request::ListTeams, Request::DaemonInfo]
+    );
     press(&mut state, [key(KeyCode::Enter)]);
     // The watch sent when the team opened is still out: no second one.
-    let mut expected = vec![Request::ListTeams];
+    let mut expected = vec![Request::ListTeams, Request::DaemonInfo];
     expected.extend(open_requests(1, 1, 2));
     expected.pop();
     assert_eq!(press(&mut state, [ch('r')]), expected);
-    // One for the first refresh, four to open the team (the watch is not counted), five for
+    // Two for the first refresh, four to open the team (the watch is not counted), six for
     // the second refresh.
-    assert_eq!(state.in_flight, 10);
+    assert_eq!(state.in_flight, 12);
 }
 
 #[test]

@@ -12,7 +12,8 @@ use crate::autostart::STARTING_MESSAGE;
 use crate::widgets::spinner;
 
 const HINT: &str = "? help  q quit ";
-const BANNER_MAX: u16 = 7;
+// Room for a start failure's reason (the daemon's own words) and what to do about it.
+const BANNER_MAX: u16 = 10;
 const STATUS_MAX: u16 = 3;
 
 pub fn header(frame: &mut Frame, area: Rect, state: &State) {
@@ -29,6 +30,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State) {
         Link::Connecting => "connecting… ".into(),
         Link::Starting => "starting… ".into(),
         Link::Lost { .. } => "disconnected ".into(),
+        Link::StartFailed { .. } => "not started ".into(),
     };
     let [left_area, right_area] = Layout::horizontal([
         Constraint::Min(0),
@@ -47,6 +49,22 @@ fn banner_paragraph(state: &State) -> Option<Paragraph<'static>> {
             vec![
                 Line::from(reason.clone()),
                 Line::from("Retrying; this screen reconnects by itself.").dark_gray(),
+            ],
+        ),
+        // Nothing restarts it by itself: say so, and how to try again.
+        Link::StartFailed { reason } => (
+            " the daemon did not start ",
+            Color::Red,
+            vec![
+                Line::from(reason.clone()),
+                Line::from(vec![
+                    Span::raw("It is not started again by itself. Press "),
+                    Span::from("s").bold(),
+                    Span::raw(
+                        " to try once more; a daemon started elsewhere is picked up by itself.",
+                    ),
+                ])
+                .dark_gray(),
             ],
         ),
         Link::Starting => (

@@ -17,7 +17,7 @@ const WIDTH: u16 = 72;
 const CONFIRM_WIDTH: u16 = 60;
 
 /// `key` bold, then what it does; joined with ` · `.
-fn keys(pairs: &[(&'static str, &'static str)]) -> Line<'static> {
+pub(super) fn keys(pairs: &[(&'static str, &'static str)]) -> Line<'static> {
     let mut spans = Vec::new();
     for (i, (key, does)) in pairs.iter().enumerate() {
         if i > 0 {
@@ -30,7 +30,13 @@ fn keys(pairs: &[(&'static str, &'static str)]) -> Line<'static> {
 }
 
 /// Draw `lines` in a popup as wide as `width` allows, as tall as they wrap to.
-fn popup_with(frame: &mut Frame, width: u16, title: &str, color: Color, lines: Vec<Line<'_>>) {
+pub(super) fn popup_with(
+    frame: &mut Frame,
+    width: u16,
+    title: &str,
+    color: Color,
+    lines: Vec<Line<'_>>,
+) {
     let width = width.min(frame.area().width);
     let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
     // Borders take 2 rows and, with the margin, 4 columns.
@@ -202,6 +208,20 @@ pub fn connect(frame: &mut Frame, state: &State, dialog: &ConnectDialog) {
             submitting,
             ..
         } => (Color::Cyan, choose_org(state, orgs, *selected, *submitting)),
+        ConnectPhase::NotConfigured { reason } => (
+            Color::Yellow,
+            vec![
+                Line::default(),
+                Line::from(reason.clone()).yellow(),
+                Line::default(),
+                Line::from(
+                    "Press g to set it up here: register tidemark on GitHub, paste the client \
+                     id, then connect this team.",
+                ),
+                Line::default(),
+                keys(&[("g", "set up GitHub"), ("r", "try again"), ("esc", "close")]),
+            ],
+        ),
         ConnectPhase::Failed { reason } => (
             Color::Red,
             vec![

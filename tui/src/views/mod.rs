@@ -1,9 +1,12 @@
 //! Rendering: a pure function of [`State`]. Nothing here waits on the daemon or changes state.
 
 mod chrome;
+mod daemon;
 mod dialogs;
+pub mod first_screen;
 mod github;
 mod help;
+mod setup;
 pub mod team;
 mod team_dialogs;
 mod teams;
@@ -59,6 +62,8 @@ pub fn render(frame: &mut Frame, state: &State) {
         Some(Modal::AddRepos(picker)) => team_dialogs::add_repos(frame, state, picker),
         Some(Modal::ConfirmUntrack { repo, .. }) => team_dialogs::confirm_untrack(frame, repo),
         Some(Modal::ConfirmRotate { name, .. }) => team_dialogs::confirm_rotate(frame, name),
+        Some(Modal::Setup(dialog)) => setup::render(frame, state, dialog),
+        Some(Modal::Daemon(panel)) => daemon::render(frame, state, panel),
     }
     apply_theme(frame, state.config.theme);
 }

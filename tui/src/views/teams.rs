@@ -26,7 +26,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         Loadable::Loading => Some(Line::from("Waiting for the daemon…").dark_gray()),
         Loadable::Failed(err) => Some(Line::from(format!("Cannot list teams: {err}")).red()),
         Loadable::Loaded(teams) if teams.is_empty() => {
-            Some(Line::from("No teams yet. Press n to create one.").dark_gray())
+            super::first_screen::render(frame, area, state);
+            return;
         }
         Loadable::Loaded(_) => None,
     };

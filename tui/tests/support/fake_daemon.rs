@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -111,6 +112,10 @@ pub struct FakeDaemon {
     flows: Arc<Mutex<BTreeMap<FlowId, Flow>>>,
     /// Every `github_connect_cancel` that named a known flow, in order.
     cancelled: Arc<Mutex<Vec<FlowId>>>,
+    /// Every `github_app_set` request, in order (secrets and all: only tests read them).
+    app_sets: Arc<Mutex<Vec<tidemark_protocol::GitHubAppRequest>>>,
+    /// Whether the caller may reload and configure this daemon (its user, or root).
+    operator: Arc<AtomicBool>,
 }
 
 impl FakeDaemon {
@@ -122,6 +127,28 @@ impl FakeDaemon {
             github: Arc::new(Mutex::new(FakeGithub::default())),
             flows: Arc::new(Mutex::new(BTreeMap::new())),
             cancelled: Arc::new(Mutex::new(Vec::new())),
+            app_sets: Arc::new(Mutex::new(Vec::new())),
+            operator: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    /// A daemon the caller may only look at (another user's, the system service say).
+    pub fn not_operated_by_caller(self) -> Self {
+        self.operator.store(false, Ordering::Relaxed);
+        self
+    }
+
+    pub fn app_sets(&self) -> Vec<tidemark_protocol::GitHubAppRequest> {
+        self.app_sets.lock().unwrap().clone()
+    }
+
+    fn operate(&self) -> Result<(), RpcError> {
+        if self.operator.load(Ordering::Relaxed) {
+            Ok(())
+        } else {
+            Err(RpcError::PermissionDenied(
+                "only the daemon's own user and root may stop, reload or configure it".into(),
+            ))
         }
     }
 
@@ -735,6 +762,12 @@ impl Tidemark for FakeDaemon {
 
     async fn daemon_info(self, _: Context) -> Result<tidemark_protocol::DaemonInfo, RpcError> {
         let github = self.github.lock().unwrap().clone();
+        let client_id = self
+            .app_sets
+            .lock()
+            .unwrap()
+            .last()
+            .map_or_else(|| "Iv1.fake".to_string(), |set| set.client_id.clone());
         Ok(tidemark_protocol::DaemonInfo {
             pid: std::process::id(),
             version: "0.0.0-fake".into(),
@@ -748,7 +781,7 @@ impl Tidemark for FakeDaemon {
             config_file_exists: github.client_id,
             settings: vec![tidemark_protocol::SettingInfo {
                 key: "github_client_id".into(),
-                value: github.client_id.then(|| "Iv1.fake".into()),
+                value: github.client_id.then_some(client_id),
                 source: if github.client_id {
                     tidemark_protocol::SettingSource::ConfigFile
                 } else {
@@ -758,11 +791,12 @@ impl Tidemark for FakeDaemon {
             }],
             managed_by: None,
             github: fake_app_info(&github),
-            caller_may_operate: true,
+            caller_may_operate: self.operator.load(Ordering::Relaxed),
         })
     }
 
     async fn daemon_reload(self, _: Context) -> Result<tidemark_protocol::ReloadReport, RpcError> {
+        self.operate()?;
         Ok(tidemark_protocol::ReloadReport {
             config_file: Some("/fake/config/tidemark/daemon.toml".into()),
             applied: vec![],
@@ -782,9 +816,11 @@ impl Tidemark for FakeDaemon {
         _: Context,
         request: tidemark_protocol::GitHubAppRequest,
     ) -> Result<tidemark_protocol::GitHubAppReport, RpcError> {
+        self.operate()?;
         if request.client_id.trim().is_empty() {
             return Err(RpcError::invalid("client_id", "empty"));
         }
+        self.app_sets.lock().unwrap().push(request.clone());
         let mut github = self.github.lock().unwrap();
         github.client_id = true;
         if request.client_secret.is_some() {

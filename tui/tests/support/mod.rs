@@ -1,2 +1,3 @@
 pub mod connect;
 pub mod fake_daemon;
+pub mod tui;

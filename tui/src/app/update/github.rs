@@ -61,7 +61,7 @@ pub(super) fn connect(state: &mut State) -> Vec<Request> {
 }
 
 /// Open the dialog and ask the daemon for a flow.
-fn start(
+pub(super) fn start(
     state: &mut State,
     team: u64,
     team_name: String,
@@ -124,7 +124,10 @@ pub(super) fn close_dialog(state: &mut State) -> Vec<Request> {
         return Vec::new();
     };
     let flow = dialog.phase.open_flow();
-    if !matches!(dialog.phase, ConnectPhase::Failed { .. }) {
+    if !matches!(
+        dialog.phase,
+        ConnectPhase::Failed { .. } | ConnectPhase::NotConfigured { .. }
+    ) {
         state.notice = Some(Notice::Info(format!(
             "Cancelled: team '{}' was not connected to GitHub.",
             dialog.team_name
@@ -152,9 +155,12 @@ pub(super) fn switch_method(state: &mut State) -> Vec<Request> {
     let Some(dialog) = dialog(state) else {
         return Vec::new();
     };
+    // Nor when GitHub is not set up: neither method can start then.
     if matches!(
         dialog.phase,
-        ConnectPhase::Starting | ConnectPhase::ChooseOrg { .. }
+        ConnectPhase::Starting
+            | ConnectPhase::ChooseOrg { .. }
+            | ConnectPhase::NotConfigured { .. }
     ) {
         return Vec::new();
     }
@@ -168,7 +174,13 @@ pub(super) fn switch_method(state: &mut State) -> Vec<Request> {
 /// `r` after a failure: the same method again.
 pub(super) fn retry(state: &mut State) -> Vec<Request> {
     match dialog(state) {
-        Some(dialog) if matches!(dialog.phase, ConnectPhase::Failed { .. }) => {
+        // After a "not set up" too: it may have been set up elsewhere meanwhile.
+        Some(dialog)
+            if matches!(
+                dialog.phase,
+                ConnectPhase::Failed { .. } | ConnectPhase::NotConfigured { .. }
+            ) =>
+        {
             let method = dialog.method;
             restart(state, method)
         }
@@ -237,9 +249,22 @@ pub(super) fn open_browser(state: &mut State) {
 }
 
 pub(super) fn effect_failed(state: &mut State, reason: String) {
-    match dialog(state) {
-        Some(dialog) => dialog.hint = Some(reason),
-        None => state.notice = Some(Notice::Error(reason)),
+    match &mut state.modal {
+        Some(Modal::Connect(dialog)) => dialog.hint = Some(reason),
+        Some(Modal::Setup(dialog)) => dialog.hint = Some(reason),
+        _ => state.notice = Some(Notice::Error(reason)),
+    }
+}
+
+/// The team of a connect dialog that found GitHub not set up (`g` takes it to the setup).
+pub(super) fn not_configured_team(state: &State) -> Option<(u64, String)> {
+    match &state.modal {
+        Some(Modal::Connect(dialog))
+            if matches!(dialog.phase, ConnectPhase::NotConfigured { .. }) =>
+        {
+            Some((dialog.team, dialog.team_name.clone()))
+        }
+        _ => None,
     }
 }
 
@@ -345,6 +370,11 @@ pub(super) fn on_started(
         }
         Err(StartError::Refused(reason)) => {
             current.phase = ConnectPhase::Failed { reason };
+            current.hint = None;
+            Vec::new()
+        }
+        Err(StartError::NotConfigured(reason)) => {
+            current.phase = ConnectPhase::NotConfigured { reason };
             current.hint = None;
             Vec::new()
         }

@@ -2,13 +2,17 @@
 //! may ask for RPCs, returned as [`Request`]s for the runtime to hand to the daemon link. No I/O
 //! here, so every transition is a plain unit test. Local side effects (a browser, the clipboard)
 //! are queued in `State::effects` for the runtime. Connecting and disconnecting GitHub is in
-//! [`github`].
+//! [`github`], setting GitHub up in [`setup`], the daemon panel in [`daemon`].
 
+mod daemon;
 pub(crate) mod derive;
 mod github;
 mod pickers;
+mod setup;
 mod tabs;
 mod team;
+
+pub use setup::{OPERATOR_COMMAND, team_to_connect};
 
 pub use tabs::pull_url;
 pub use team::IDLE_WATCH_MS;
@@ -31,7 +35,7 @@ pub fn handle_event(state: &mut State, event: Event) -> Vec<Request> {
             if state.modal.is_some()
                 && !matches!(
                     state.modal,
-                    Some(Modal::AddRepos(_) | Modal::PullRequest(_))
+                    Some(Modal::AddRepos(_) | Modal::PullRequest(_) | Modal::Daemon(_))
                 )
             {
                 return Vec::new();
@@ -69,9 +73,12 @@ fn request(state: &mut State, req: Request) -> Vec<Request> {
     vec![req]
 }
 
-/// What the current screen needs from the daemon.
+/// What the current screen needs from the daemon. The daemon's own info travels with every
+/// reload: the first screen and the setup read it, and it may change behind our back (`tidemark
+/// setup github` in another terminal).
 fn reload(state: &mut State) -> Vec<Request> {
     let mut reqs = request(state, Request::ListTeams);
+    reqs.extend(request(state, Request::DaemonInfo));
     if let Screen::Team(view) = &state.screen {
         let id = view.id;
         reqs.extend(request(state, Request::LoadTeam(id)));
@@ -100,6 +107,10 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
         }
         Action::Cancel => match state.modal {
             Some(Modal::Connect(_)) => github::close_dialog(state),
+            Some(Modal::Setup(_)) => {
+                setup::back(state);
+                Vec::new()
+            }
             Some(Modal::AddRepos(_)) => {
                 pickers::cancel(state);
                 Vec::new()
@@ -123,7 +134,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
                 if matches!(action, Action::Up | Action::Down) {
                     github::move_org(state, action == Action::Down);
                 }
-            } else if !pickers::move_in_modal(state, action) {
+            } else if !daemon::scroll(state, action) && !pickers::move_in_modal(state, action) {
                 move_selection(state, action);
             }
             Vec::new()
@@ -175,9 +186,16 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             pickers::toggle(state);
             Vec::new()
         }
-        Action::Refresh => reload(state),
+        Action::Refresh => match state.modal {
+            Some(Modal::Setup(_)) => setup::refresh(state),
+            _ => reload(state),
+        },
         Action::NewTeam => {
-            state.modal = Some(Modal::Create(CreateForm::default()));
+            if matches!(state.modal, Some(Modal::Setup(_))) {
+                setup::create_team(state);
+            } else {
+                state.modal = Some(Modal::Create(CreateForm::default()));
+            }
             Vec::new()
         }
         Action::DeleteTeam => {
@@ -201,22 +219,32 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
         Action::Submit => match state.modal {
             Some(Modal::Connect(_)) => github::submit_org(state),
             Some(Modal::AddRepos(_)) => pickers::submit(state),
+            Some(Modal::Setup(_)) => setup::submit(state),
             None => {
                 tabs::end_filter(state, true);
                 Vec::new()
             }
             _ => submit_create(state),
         },
-        Action::ConnectGithub => github::connect(state),
+        Action::ConnectGithub => match state.modal {
+            Some(Modal::Setup(_)) => setup::connect(state),
+            _ => github::connect(state),
+        },
         Action::DisconnectGithub => github::disconnect(state),
         Action::SwitchMethod => github::switch_method(state),
         Action::Retry => github::retry(state),
-        Action::Copy => {
-            github::copy(state);
+        Action::Copy | Action::CopyCallback => {
+            if matches!(state.modal, Some(Modal::Setup(_))) {
+                setup::copy(state, action == Action::CopyCallback);
+            } else {
+                github::copy(state);
+            }
             Vec::new()
         }
         Action::OpenBrowser => {
-            if matches!(state.modal, Some(Modal::Connect(_))) {
+            if matches!(state.modal, Some(Modal::Setup(_))) {
+                setup::open_browser(state);
+            } else if matches!(state.modal, Some(Modal::Connect(_))) {
                 github::open_browser(state);
             } else {
                 tabs::open_pull_in_browser(state);
@@ -229,13 +257,24 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             }
             Vec::new()
         }
+        Action::SetupGithub => match &state.modal {
+            Some(Modal::Connect(_)) => match github::not_configured_team(state) {
+                Some(team) => setup::open(state, Some(team)),
+                None => Vec::new(),
+            },
+            None | Some(Modal::Daemon(_)) => setup::open(state, None),
+            _ => Vec::new(),
+        },
+        Action::DaemonPanel => daemon::open_panel(state),
+        Action::ReloadDaemon => daemon::reload(state),
+        Action::StartDaemon => daemon::start(state),
         Action::Edit(edit) => {
             if let Some(Modal::Create(form)) = &mut state.modal {
                 if !form.submitting {
                     form.input.apply(edit);
                     form.error = None;
                 }
-            } else if !pickers::edit(state, edit) {
+            } else if !setup::edit(state, edit) && !pickers::edit(state, edit) {
                 tabs::edit_filter(state, edit);
             }
             Vec::new()
@@ -301,6 +340,10 @@ fn on_link(state: &mut State, event: LinkEvent) -> Vec<Request> {
             state.link = Link::Connected { daemon_version };
             state.notice = None;
             reload(state)
+        }
+        LinkEvent::StartFailed { reason } => {
+            state.link = Link::StartFailed { reason };
+            Vec::new()
         }
         LinkEvent::Lost { reason } => {
             state.link = Link::Lost { reason };
@@ -371,6 +414,12 @@ fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
             Vec::new()
         }
         Reply::Created(result) => on_created(state, result),
+        Reply::DaemonInfo(result) => {
+            daemon::on_info(state, result);
+            Vec::new()
+        }
+        Reply::Reloaded(result) => daemon::on_reloaded(state, result),
+        Reply::GithubAppSaved(result) => setup::on_saved(state, result),
         Reply::ConnectStarted { attempt, result } => github::on_started(state, attempt, result),
         Reply::ConnectState { flow, result } => github::on_state(state, flow, result),
         // A failed cancel (the flow had ended by itself) is nothing the user must act on; the
@@ -403,18 +452,37 @@ fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
 fn on_created(state: &mut State, result: Result<TeamInfo, String>) -> Vec<Request> {
     match result {
         Ok(team) => {
+            let connect_after = matches!(
+                &state.modal,
+                Some(Modal::Create(CreateForm {
+                    connect_after: true,
+                    ..
+                }))
+            );
             if matches!(state.modal, Some(Modal::Create(_))) {
                 state.modal = None;
             }
             state.notice = Some(Notice::Info(format!("Created team '{}'.", team.name)));
-            let id = team.id;
+            let (id, name) = (team.id, team.name.clone());
             // Show it at once; the list reload that follows brings the daemon's order.
             if let Loadable::Loaded(teams) = &mut state.teams {
                 teams.push(team);
                 teams.sort_by(|a, b| a.name.cmp(&b.name));
                 state.selected.select_key(&id, teams.iter());
             }
-            request(state, Request::ListTeams)
+            let mut reqs = request(state, Request::ListTeams);
+            // The end of the GitHub setup: straight on to connecting the new team.
+            if connect_after {
+                reqs.extend(team::open(state, id, name.clone()));
+                reqs.extend(github::start(
+                    state,
+                    id,
+                    name,
+                    tidemark_protocol::ConnectMethod::Device,
+                    false,
+                ));
+            }
+            reqs
         }
         Err(err) => {
             match &mut state.modal {
