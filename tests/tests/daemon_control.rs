@@ -421,21 +421,33 @@ fn a_new_public_url_in_a_reload_moves_the_hooks_at_once() {
     });
     block_on(async {
         let client = connect(&daemon.socket).await.unwrap();
-        connect_team_and_track_all(&client, "platform").await.unwrap();
+        connect_team_and_track_all(&client, "platform")
+            .await
+            .unwrap();
     });
     let urls = |port: u16| {
         let want = format!("http://127.0.0.1:{port}/webhooks/github");
         let hooks: Vec<_> = sim.world().hooks.values().cloned().collect();
         (hooks.len() == 2 && hooks.iter().all(|h| h.url == want)).then_some(())
     };
-    wait_until(Duration::from_secs(20), "hooks at the first URL", || urls(a));
+    wait_until(Duration::from_secs(20), "hooks at the first URL", || {
+        urls(a)
+    });
 
     sandbox.write_config(&format!("public_url = \"http://127.0.0.1:{b}\"\n"));
     let out = tidemark(&sandbox, &["--no-start", "daemon", "reload", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["applied"], serde_json::json!(["public_url"]), "{report}");
-    wait_until(Duration::from_secs(20), "hooks moved to the new URL", || urls(b));
+    assert_eq!(
+        report["applied"],
+        serde_json::json!(["public_url"]),
+        "{report}"
+    );
+    wait_until(
+        Duration::from_secs(20),
+        "hooks moved to the new URL",
+        || urls(b),
+    );
     let status = status_json(&sandbox);
     assert_eq!(
         setting(&status, "public_url"),

@@ -127,7 +127,9 @@ impl Key {
                 "a whole number of seconds, 1 or more"
             }
             Key::SocketGroup => "the name or number of a group",
-            Key::SocketMode => "\"0600\" (owner only) or \"0660\" (owner and socket_group)",
+            Key::SocketMode => {
+                "\"0600\" (owner only) or \"0660\" (owner and socket_group); others never get access"
+            }
         }
     }
 }

@@ -30,7 +30,13 @@ fn system_unit_runs_as_tidemark_with_a_group_socket_and_hardening() {
     assert_eq!(one(&unit, "StateDirectory"), "tidemark");
     assert_eq!(one(&unit, "StateDirectoryMode"), "0700");
     assert_eq!(one(&unit, "RuntimeDirectoryMode"), "0750");
-    assert_eq!(one(&unit, "ReadWritePaths"), SYSTEM_DATA_DIR);
+    assert_eq!(
+        values(&unit, "ReadWritePaths"),
+        [SYSTEM_DATA_DIR, "-/etc/tidemark"],
+        "the data dir, and the config dir `setup github` writes"
+    );
+    assert_eq!(one(&unit, "ExecReload"), "/bin/kill -HUP $MAINPID");
+    assert_eq!(one(&unit, "Environment"), "TIDEMARK_MANAGED_BY=systemd");
     assert_eq!(one(&unit, "ProtectHome"), "yes");
     let exec = one(&unit, "ExecStart");
     assert!(
@@ -77,7 +83,11 @@ fn user_unit_keeps_the_home_readable_and_the_data_dir_writable() {
     let unit = parse(&render(&spec(Scope::User)));
     assert!(values(&unit, "User").is_empty());
     assert_eq!(one(&unit, "ProtectHome"), "read-only");
-    assert_eq!(one(&unit, "ReadWritePaths"), "%h/.local/share/tidemark");
+    assert_eq!(
+        values(&unit, "ReadWritePaths"),
+        ["%h/.local/share/tidemark", "-%h/.config/tidemark"]
+    );
+    assert_eq!(one(&unit, "ExecReload"), "/bin/kill -HUP $MAINPID");
     assert_eq!(one(&unit, "RuntimeDirectoryMode"), "0700");
     assert_eq!(one(&unit, "ExecStart"), "/usr/local/bin/tidemarkd run");
     assert_eq!(one(&unit, "LimitCORE"), "0");
@@ -88,7 +98,7 @@ fn user_unit_keeps_the_home_readable_and_the_data_dir_writable() {
     custom.exec = PathBuf::from("/opt/my tools/tidemarkd%1");
     custom.extra_args = vec!["--public-url".into(), "https://x.example".into()];
     let unit = parse(&render(&custom));
-    assert_eq!(one(&unit, "ReadWritePaths"), "/srv/tide\\x20mark");
+    assert_eq!(values(&unit, "ReadWritePaths")[0], "/srv/tide\\x20mark");
     assert_eq!(
         one(&unit, "ExecStart"),
         "\"/opt/my tools/tidemarkd%%1\" --data-dir \"/srv/tide mark\" --public-url https://x.example run"
