@@ -58,6 +58,10 @@ fn run() -> anyhow::Result<ExitCode> {
     // Webhooks: the simulator delivers to the daemon's listener directly (no tunnel needed on
     // loopback), so the team's activity shows up as it happens.
     let webhooks = format!("127.0.0.1:{}", tidemark_tests::harness::free_port());
+    // A config file of its own: never the user's (whose sealed secret this daemon's fresh key
+    // could not open). `g` in the demo's TUI writes to this one.
+    let config = dir.path().join("daemon.toml");
+    std::fs::write(&config, tidemark_daemon::settings::template())?;
     // The daemon and the client read these; the GitHub ones point the daemon at the simulator.
     // SAFETY: single-threaded at this point but for the simulator, which reads no environment.
     unsafe {
@@ -68,6 +72,8 @@ fn run() -> anyhow::Result<ExitCode> {
         std::env::set_var("GITHUB_CLIENT_ID", &sim.shared.config.client_id);
         std::env::set_var("TIDEMARK_WEBHOOK_ADDR", &webhooks);
         std::env::set_var("TIDEMARK_PUBLIC_URL", format!("http://{webhooks}"));
+        std::env::set_var("TIDEMARK_CONFIG", &config);
+        std::env::remove_var("GITHUB_CLIENT_SECRET");
         std::env::remove_var("INTEGRATION_ENCRYPTION_KEY");
     }
     eprintln!(
