@@ -290,7 +290,7 @@ impl Store {
     fn import_inbox_records(&self) -> Result<()> {
         let mut records = Vec::new();
         for team in self.teams()? {
-            for item in self.db.scan_prefix(Key::new(team.id, Kind::Inbox)) {
+            for item in self.db()?.scan_prefix(Key::new(team.id, Kind::Inbox)) {
                 let (key, value) = item?;
                 records.push((key, super::decode::<InboxRecord>(Kind::Inbox, &value)?));
             }
@@ -319,7 +319,7 @@ impl Store {
             w.remove(seen_key(r.team_id, &r.guid));
         }
         w.commit()?;
-        self.db.flush()?;
+        self.flush()?;
         tracing::info!(
             moved = records.len(),
             "webhook inbox records moved from the store into the spool"
@@ -332,7 +332,7 @@ impl Store {
     /// redelivery after a crash would be applied again; harmless, but not needed).
     pub fn inbox_release(&self) -> Result<usize> {
         let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
-        self.db.flush()?;
+        self.flush()?;
         let first = self
             .waiting
             .lock()

@@ -496,6 +496,8 @@ fn a_v4_inbox_moves_into_the_spool_and_nothing_waiting_is_lost() {
         .unwrap();
     raw.insert(version_key(), &4u32.to_be_bytes()).unwrap();
     env.store.flush().unwrap();
+    // A handle of its own: it holds sled's lock until dropped.
+    drop(raw);
     let path = env.dir.path().to_path_buf();
     let Env { store, dir, .. } = env;
     drop(store);
