@@ -159,6 +159,8 @@ async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
         ),
     });
     crate::lifecycle::apply(&shared, &settings);
+    // Free space, and a store whose sled failed to write reopened once it can (`ops/disk.rs`).
+    crate::ops::disk::start(&shared)?;
     // Operations for the daemon's own account (backup, store check), off the team-facing RPC.
     // A failure (e.g. a data dir path too long for a socket) costs only online backups.
     let control = match crate::ops::control::bind(&config.data_dir) {

@@ -1,6 +1,12 @@
 //! Group commit for the inbox: one thread writes whatever deliveries are waiting in one batch,
 //! makes it durable with one `fdatasync` of the spool, and only then releases their
 //! acknowledgements. Many deliveries at once cost one fsync, not one each.
+//!
+//! Deliveries are refused (503, which GitHub may send again) while they could not be stored
+//! (`store/health.rs`): below the free-space margin (checked for each batch before it is
+//! written), while sled cannot write, and after a failed batch for a backoff that grows while
+//! batches keep failing; the first batch after it is tried for real, so deliveries are
+//! acknowledged again only once one was written.
 
 use crate::rpc::Shared;
 use crate::store::InboxEntry;
@@ -15,14 +21,25 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(8);
 
 type Job = (InboxEntry, oneshot::Sender<Result<bool, String>>);
 
+/// Refusals and failed batches are logged at most this often.
+static REFUSED_LOG: crate::logging::Every = crate::logging::Every::new(Duration::from_secs(30));
+
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
+    shared: Weak<Shared>,
 }
 
 impl Writer {
     /// Write one verified delivery durably. Ok(true): its id was seen before (nothing written).
     pub async fn write(&self, entry: InboxEntry) -> Result<bool, String> {
+        // Refused at once, not queued, while nothing could be stored (a cached free-space
+        // reading will do here; each batch measures again).
+        if let Some(shared) = self.shared.upgrade()
+            && let Err(refusal) = shared.store.health().admit(entry.body.len() as u64, false)
+        {
+            return Err(refusal.to_string());
+        }
         let (tx, rx) = oneshot::channel();
         let durable = async {
             self.tx
@@ -52,7 +69,10 @@ pub fn start(shared: &Arc<Shared>, written: Arc<tokio::sync::Notify>) -> std::io
     std::thread::Builder::new()
         .name("webhook-inbox".into())
         .spawn(move || run(weak, rx, next_seq, written))?;
-    Ok(Writer { tx })
+    Ok(Writer {
+        tx,
+        shared: Arc::downgrade(shared),
+    })
 }
 
 fn run(
@@ -72,6 +92,12 @@ fn run(
         let Some(shared) = shared.upgrade() else {
             break;
         };
+        if let Err(refusal) = admit_batch(&shared, &batch) {
+            for (_, reply) in batch {
+                let _ = reply.send(Err(refusal.clone()));
+            }
+            continue;
+        }
         let (entries, replies): (Vec<InboxEntry>, Vec<_>) = batch
             .into_iter()
             .map(|(mut e, reply)| {
@@ -88,13 +114,36 @@ fn run(
                     let _ = reply.send(Ok(dup));
                 }
                 written.notify_one();
+                if let Some(failed) = shared.store.health().spool_ok() {
+                    REFUSED_LOG.reset();
+                    tracing::warn!(
+                        failed_batches = failed.attempts,
+                        since = failed.since,
+                        "webhook inbox: a batch was written again; deliveries are acknowledged again"
+                    );
+                }
             }
             Err(e) => {
-                tracing::error!(error = %e, "webhook inbox write failed");
+                let retry_in = shared.store.health().spool_failed(&e.to_string());
+                if let Some(suppressed) = REFUSED_LOG.allow() {
+                    tracing::error!(error = %e, retry_in_ms = retry_in.as_millis() as u64, suppressed, "webhook inbox write failed: nothing of the batch was kept, its deliveries were answered 503; deliveries are refused until the retry");
+                }
                 for reply in replies {
                     let _ = reply.send(Err(e.to_string()));
                 }
             }
         }
     }
+}
+
+/// Whether a batch may be written now (see the module comment): the free space is measured
+/// for it, its bodies and a page per delivery for their frames.
+fn admit_batch(shared: &Shared, batch: &[Job]) -> Result<(), String> {
+    let bytes: u64 = batch.iter().map(|(e, _)| e.body.len() as u64 + 4096).sum();
+    shared.store.health().admit(bytes, true).map_err(|refusal| {
+        if let Some(suppressed) = REFUSED_LOG.allow() {
+            tracing::warn!(reason = %refusal, suppressed, "webhook deliveries refused (503) until they can be stored");
+        }
+        refusal.to_string()
+    })
 }
