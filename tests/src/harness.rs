@@ -124,6 +124,21 @@ impl Sandbox {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
 
+    /// Give this sandbox's data dir the encryption key of `other`'s (created 0700, the key
+    /// 0600): what restoring another daemon's backup needs, as on a machine moved to.
+    pub fn copy_key_from(&self, other: &Sandbox) {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        let key = "encryption.key";
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(self.data_dir())
+            .unwrap();
+        let to = self.data_dir().join(key);
+        std::fs::copy(other.data_dir().join(key), &to).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
     /// `tidemark` with this sandbox's data dir, socket and config home, and a clean
     /// environment (it may start the daemon itself unless `--no-start`).
     pub fn client_command(&self) -> Command {

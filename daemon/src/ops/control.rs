@@ -119,7 +119,8 @@ fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> 
             let snapshot = shared.store.snapshot().map_err(|e| e.to_string())?;
             // About how long writers waited (the snapshot holds the write lock).
             let snapshot_ms = started.elapsed().as_millis() as u64;
-            let header = backup::write(&snapshot, out).map_err(|e| e.to_string())?;
+            let keys = shared.keyring.backup_keys();
+            let header = backup::write(&snapshot, &keys[0], out).map_err(|e| e.to_string())?;
             tracing::info!(
                 records = header.records,
                 snapshot_ms,
@@ -128,7 +129,16 @@ fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> 
             Ok(())
         }
         "check" => {
-            let report = shared.store.check_integrity().map_err(|e| e.to_string())?;
+            // A store in error may fail to be read whole: said as a problem, with the health
+            // lines that say why, rather than as an error that would hide them.
+            let report =
+                shared
+                    .store
+                    .check_integrity()
+                    .unwrap_or_else(|e| crate::store::Integrity {
+                        problems: vec![format!("the store could not be read whole: {e}")],
+                        ..Default::default()
+                    });
             let mut text = format!(
                 "records {}\nwaiting {}\n",
                 report.records, report.webhooks_waiting

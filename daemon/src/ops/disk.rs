@@ -69,7 +69,7 @@ fn tick(shared: &Shared, watch: &mut Watch) {
         }
     }
     let Some(failure) = store.health().failure() else {
-        // An error is recorded by the store itself (`write_failed`), logged there.
+        // An error is recorded by the store itself (`sled_error`), logged there.
         let _ = store.probe();
         return;
     };

@@ -263,7 +263,7 @@ impl Health {
         }
     }
 
-    /// Record a failed sled write; the first failure's time is kept.
+    /// Record a sled I/O error (see `Store::sled_error`); the first failure's time is kept.
     fn sled_failed(&self, error: &sled::Error) -> String {
         let disk_full = is_disk_full(error);
         let reason = if disk_full {
@@ -309,8 +309,9 @@ impl Store {
         &self.health
     }
 
-    /// A sled error from a write or a flush: the store is in error until reopened.
-    pub(super) fn write_failed(&self, error: sled::Error) -> StoreError {
+    /// Any sled error. An I/O error puts the store in error until it is reopened: once sled's
+    /// log writer failed, sled returns that error from reads that reach its page cache too.
+    pub(super) fn sled_error(&self, error: sled::Error) -> StoreError {
         match error {
             sled::Error::Io(_) => StoreError::Unwritable(self.health.sled_failed(&error)),
             other => StoreError::from(other),

@@ -206,13 +206,13 @@ impl Store {
 
     /// Make every committed change durable.
     pub fn flush(&self) -> Result<()> {
-        self.db()?.flush().map_err(|e| self.write_failed(e))?;
+        self.db()?.flush().map_err(|e| self.sled_error(e))?;
         Ok(())
     }
 
     pub async fn flush_async(&self) -> Result<()> {
         let db = self.db()?;
-        db.flush_async().await.map_err(|e| self.write_failed(e))?;
+        db.flush_async().await.map_err(|e| self.sled_error(e))?;
         Ok(())
     }
 
@@ -230,14 +230,14 @@ impl Store {
         kind: Kind,
         key: impl AsRef<[u8]>,
     ) -> Result<Option<T>> {
-        match self.db()?.get(key)? {
+        match self.db()?.get(key).map_err(|e| self.sled_error(e))? {
             Some(bytes) => decode(kind, &bytes).map(Some),
             None => Ok(None),
         }
     }
 
     pub(crate) fn contains(&self, key: impl AsRef<[u8]>) -> Result<bool> {
-        Ok(self.db()?.contains_key(key)?)
+        self.db()?.contains_key(key).map_err(|e| self.sled_error(e))
     }
 
     /// Every record under `prefix` (a key of one kind, possibly with some id parts).
@@ -249,7 +249,7 @@ impl Store {
         self.db()?
             .scan_prefix(prefix)
             .map(|item| {
-                let (_, value) = item?;
+                let (_, value) = item.map_err(|e| self.sled_error(e))?;
                 decode(kind, &value)
             })
             .collect()
@@ -260,14 +260,14 @@ impl Store {
         self.db()?
             .scan_prefix(prefix)
             .keys()
-            .map(|k| k.map_err(StoreError::from))
+            .map(|k| k.map_err(|e| self.sled_error(e)))
             .collect()
     }
 
     pub(crate) fn count(&self, prefix: impl AsRef<[u8]>) -> Result<u64> {
         let mut n = 0;
         for key in self.db()?.scan_prefix(prefix).keys() {
-            key?;
+            key.map_err(|e| self.sled_error(e))?;
             n += 1;
         }
         Ok(n)
@@ -275,7 +275,7 @@ impl Store {
 
     pub(crate) fn next_id(&self) -> Result<u64> {
         // sled ids start at 0; 0 is reserved for the global space.
-        let id = self.db()?.generate_id().map_err(|e| self.write_failed(e))?;
+        let id = self.db()?.generate_id().map_err(|e| self.sled_error(e))?;
         Ok(self.id_floor.load(Ordering::SeqCst) + id + 1)
     }
 
@@ -311,7 +311,7 @@ impl Writer<'_> {
         store
             .db()?
             .apply_batch(self.batch)
-            .map_err(|e| store.write_failed(e))?;
+            .map_err(|e| store.sled_error(e))?;
         Ok(())
     }
 }

@@ -45,7 +45,7 @@ impl Store {
         let floor = id_floor_key();
         let mut entries = Vec::new();
         for item in db.iter() {
-            let (k, v) = item?;
+            let (k, v) = item.map_err(|e| self.sled_error(e))?;
             // Folded into `next_id` below.
             if k.as_ref() != floor.as_ref() {
                 entries.push((k.to_vec(), v.to_vec()));
@@ -62,7 +62,7 @@ impl Store {
             );
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         }
-        let drawn = db.generate_id().map_err(|e| self.write_failed(e))?;
+        let drawn = db.generate_id().map_err(|e| self.sled_error(e))?;
         let next_id = self.id_floor.load(std::sync::atomic::Ordering::SeqCst) + drawn;
         Ok(Snapshot { entries, next_id })
     }
@@ -110,7 +110,7 @@ impl Store {
         let mut report = Integrity::default();
         let floor = id_floor_key();
         for item in self.db()?.iter() {
-            let (key, value) = item?;
+            let (key, value) = item.map_err(|e| self.sled_error(e))?;
             if key.as_ref() == floor.as_ref() {
                 // Not a record of the store's own (see `id_floor_key`): not counted.
                 continue;
