@@ -243,7 +243,15 @@ pub fn restore(data_dir: &Path, path: &Path, accept_unauthenticated: bool) -> Re
     drop(restored);
     let mut kept = None;
     if live.exists() {
-        let aside = data_dir.join(format!("store.before-restore-{}", crate::store::now()));
+        // Unique: two restores within a second must not meet at one name.
+        let stamp = crate::store::now();
+        let aside = (1..)
+            .map(|n| match n {
+                1 => data_dir.join(format!("store.before-restore-{stamp}")),
+                n => data_dir.join(format!("store.before-restore-{stamp}-{n}")),
+            })
+            .find(|p| !p.exists())
+            .expect("a free name");
         std::fs::rename(&live, &aside).map_err(|e| e.to_string())?;
         kept = Some(aside);
     }
