@@ -56,12 +56,18 @@ impl Space {
         }
         // SAFETY: statvfs returned 0, so it filled the buffer.
         let stat = unsafe { stat.assume_init() };
-        let unit = stat.f_frsize as u64;
-        let total = (stat.f_blocks as u64).saturating_mul(unit);
+        // The field types are narrower on some targets.
+        #[allow(clippy::unnecessary_cast)]
+        let (unit, blocks, available) = (
+            stat.f_frsize as u64,
+            stat.f_blocks as u64,
+            stat.f_bavail as u64,
+        );
+        let total = blocks.saturating_mul(unit);
         Ok(Space {
             // What others than root may use: a daemon running as root stops short of the
             // reserved blocks too.
-            free: (stat.f_bavail as u64).saturating_mul(unit),
+            free: available.saturating_mul(unit),
             total,
             margin: margin(total),
         })
