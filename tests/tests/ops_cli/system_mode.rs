@@ -25,6 +25,8 @@ fn tidemark_as(uid: u32, gid: u32, socket: &std::path::Path) -> (bool, String) {
     .args(["team", "list"])
     .env_remove("TIDEMARK_SOCKET")
     .env_remove("TIDEMARK_DATA_DIR")
+    // The service account here is `nobody`, not `tidemark`: the client trusts it by name.
+    .env("TIDEMARK_DAEMON_USER", "nobody")
     .uid(uid)
     .gid(gid);
     output(&mut cmd)
