@@ -50,11 +50,13 @@ static ACCEPT_FAILED: Throttle = Throttle::new();
 /// The next connection on `listener`. Failures are logged (throttled, as `what`) and retried
 /// after `backoff`'s pause; this returns only with a connection.
 pub async fn accept(listener: &UnixListener, backoff: &mut Backoff, what: &str) -> UnixStream {
-    retry(|| listener.accept(), backoff, what).await.0
+    accept_with(|| listener.accept(), backoff, what).await.0
 }
 
-/// [`accept`] over any attempt (tests stand in for a listener out of file descriptors).
-async fn retry<T, F, Fut>(mut attempt: F, backoff: &mut Backoff, what: &str) -> T
+/// [`accept`] over any listener's attempt, e.g. a `TcpListener`'s:
+/// `accept_with(|| listener.accept(), &mut backoff, "webhooks").await` (tests stand in for a
+/// listener out of file descriptors).
+pub async fn accept_with<T, F, Fut>(mut attempt: F, backoff: &mut Backoff, what: &str) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = std::io::Result<T>>,
@@ -130,15 +132,17 @@ mod tests {
             }
         };
         let mut backoff = Backoff::new();
-        let five_s =
-            tokio::time::timeout(Duration::from_secs(5), retry(attempt, &mut backoff, "test"))
-                .await;
+        let five_s = tokio::time::timeout(
+            Duration::from_secs(5),
+            accept_with(attempt, &mut backoff, "test"),
+        )
+        .await;
         assert!(five_s.is_err(), "no fd to accept with");
         // 10 + 20 + ... + 640 ms, then 1 s steps: 11 attempts in 5 s, not millions.
         assert_eq!(attempts.get(), 11);
         out_of_fds.set(false);
         let started = tokio::time::Instant::now();
-        let got = retry(attempt, &mut backoff, "test").await;
+        let got = accept_with(attempt, &mut backoff, "test").await;
         assert_eq!(got, 12, "the next attempt succeeds");
         assert_eq!(started.elapsed(), Duration::ZERO);
         assert_eq!(backoff.failures, 0, "reset by the success");
