@@ -149,8 +149,14 @@ fn out_of_file_descriptors_the_daemon_neither_spins_nor_floods_its_log_and_answe
         cpu < window / 10,
         "the daemon used {cpu:?} of CPU in {window:?} while out of descriptors"
     );
-    // One line per 10 s at most (it was 98 MB in 5 s).
-    assert!(logged < 4096, "the log grew {logged} bytes in {window:?}");
+    // One line per 10 s at most (it was 98 MB in 5 s). What else there is comes from the
+    // connections accepted before the descriptors ran out (at trace level, about 19 KB; some
+    // of it may land inside the window), so the bound is on the whole flood.
+    let flood_log = file_len(&daemon.log) - log_before;
+    assert!(
+        flood_log < 64 * 1024,
+        "the log grew {flood_log} bytes during the flood ({logged} in the window)"
+    );
     let failures = daemon.log_text().matches("accept failed").count();
     assert!(failures <= 2, "{failures} accept failure lines");
 
