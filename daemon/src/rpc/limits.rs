@@ -101,10 +101,6 @@ impl Connections {
         })
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Arc<UidLoad>>> {
         self.by_uid.lock().unwrap_or_else(|e| e.into_inner())
     }

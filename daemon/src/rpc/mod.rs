@@ -95,7 +95,7 @@ pub async fn serve_with(listener: UnixListener, shared: Arc<Shared>, limits: Lim
                 }
                 if let Ok(permit) = refusing.clone().try_acquire_owned() {
                     tokio::spawn(async move {
-                        refuse(stream, refused).await;
+                        refuse(stream, refused, limits.request_frame).await;
                         drop(permit);
                     });
                 }
@@ -151,12 +151,12 @@ async fn serve_connection(
 
 /// Tell a connection over the cap why it is refused: its first request (a client's is always
 /// `hello`) is answered with the reason, then it is closed.
-async fn refuse(stream: UnixStream, refused: limits::Refused) {
+async fn refuse(stream: UnixStream, refused: limits::Refused, max_frame: usize) {
     let mut transport = transport_with::<
         _,
         tarpc::ClientMessage<TidemarkRequest>,
         tarpc::Response<TidemarkResponse>,
-    >(stream, Limits::DEFAULT.request_frame);
+    >(stream, max_frame);
     let _ = tokio::time::timeout(REFUSAL_WAIT, async {
         let Some(Ok(tarpc::ClientMessage::Request(request))) = transport.next().await else {
             return;
