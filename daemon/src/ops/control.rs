@@ -26,6 +26,8 @@ use tokio::io::AsyncReadExt;
 
 pub const CONTROL_FILE: &str = "control.sock";
 
+static REFUSED: crate::logging::Throttle = crate::logging::Throttle::new();
+
 pub fn path(data_dir: &Path) -> PathBuf {
     data_dir.join(CONTROL_FILE)
 }
@@ -61,31 +63,42 @@ pub async fn serve(listener: Option<tokio::net::UnixListener>, shared: Arc<Share
     };
     // SAFETY: geteuid has no preconditions.
     let own_uid = unsafe { libc::geteuid() };
+    let mut backoff = crate::rpc::accept::Backoff::new();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
+        let stream = crate::rpc::accept::accept(&listener, &mut backoff, "control").await;
         let allowed = stream
             .peer_cred()
             .is_ok_and(|c| c.uid() == own_uid || c.uid() == 0);
         if !allowed {
-            tracing::warn!("control socket: a connection from another user refused");
+            if let Some(skipped) = REFUSED.allow("control other user") {
+                tracing::warn!("control socket: a connection from another user refused{skipped}");
+            }
             continue;
         }
         tokio::spawn(handle(stream, shared.clone()));
     }
 }
 
+/// How long a control connection has to send its request line: a client that connects and
+/// says nothing must not hold a descriptor and a task for ever.
+const REQUEST_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 async fn handle(mut stream: tokio::net::UnixStream, shared: Arc<Shared>) {
     // The request line, byte by byte (nothing read past it), at most 64 bytes.
-    let mut line = Vec::new();
-    while line.len() < 64 {
-        match stream.read_u8().await {
-            Ok(b'\n') => break,
-            Ok(b) => line.push(b),
-            Err(_) => return,
+    let read_line = async {
+        let mut line = Vec::new();
+        while line.len() < 64 {
+            match stream.read_u8().await {
+                Ok(b'\n') => break,
+                Ok(b) => line.push(b),
+                Err(_) => return None,
+            }
         }
-    }
+        Some(line)
+    };
+    let Ok(Some(line)) = tokio::time::timeout(REQUEST_WAIT, read_line).await else {
+        return;
+    };
     let op = String::from_utf8_lossy(&line).trim().to_string();
     if op == "github" {
         // Async (it asks GitHub): answered here, not from the blocking thread below.

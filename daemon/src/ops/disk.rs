@@ -5,6 +5,7 @@
 //! again after a full disk, at once otherwise, then with a backoff while reopening fails.
 //! No restart is needed; the log says what happens, `doctor` shows it (control socket).
 
+use crate::logging::Throttle;
 use crate::rpc::Shared;
 use crate::store::health::bytes;
 use std::sync::{Arc, Weak};
@@ -13,8 +14,11 @@ use std::time::{Duration, Instant};
 const TICK: Duration = Duration::from_secs(1);
 const REOPEN_BACKOFF_MIN: Duration = Duration::from_secs(1);
 const REOPEN_BACKOFF_MAX: Duration = Duration::from_secs(60);
-/// While space stays low, or the store waits for it, a reminder this often.
-static REMINDER: crate::logging::Every = crate::logging::Every::new(Duration::from_secs(300));
+/// While space stays low, or the store waits for it, a reminder every 5 minutes.
+static REMINDER: Throttle = Throttle::with_window(Duration::from_secs(300));
+const UNREADABLE: &str = "space unreadable";
+const LOW: &str = "space low";
+const WAITING: &str = "store waits for space";
 
 struct Watch {
     low: bool,
@@ -51,20 +55,21 @@ fn tick(shared: &Shared, watch: &mut Watch) {
     let space = match store.health().measure() {
         Ok(space) => Some(space),
         Err(e) => {
-            if REMINDER.allow().is_some() {
-                tracing::warn!(error = %e, "the free space of the store's filesystem cannot be read; webhook deliveries are refused");
+            if let Some(skipped) = REMINDER.allow(UNREADABLE) {
+                tracing::warn!(error = %e, "the free space of the store's filesystem cannot be read; webhook deliveries are refused{skipped}");
             }
             None
         }
     };
     if let Some(space) = space {
         if space.is_low() {
-            if !watch.low || REMINDER.allow().is_some() {
+            if REMINDER.allow(LOW).is_some() {
                 tracing::warn!(free = %bytes(space.free), margin = %bytes(space.margin), "low disk space on the store's filesystem: webhook deliveries are refused (503) until more than the margin is free");
             }
             watch.low = true;
         } else if watch.low {
             watch.low = false;
+            REMINDER.settle(LOW);
             tracing::info!(free = %bytes(space.free), "disk space is back above the margin: webhook deliveries are accepted again");
         }
     }
@@ -78,7 +83,7 @@ fn tick(shared: &Shared, watch: &mut Watch) {
         return;
     }
     if failure.disk_full && space.is_none_or(|s| s.is_low()) {
-        if REMINDER.allow().is_some() {
+        if REMINDER.allow(WAITING).is_some() {
             tracing::warn!(
                 since = failure.since,
                 "the store waits for disk space to reopen: free more than the margin on its filesystem"
@@ -89,7 +94,7 @@ fn tick(shared: &Shared, watch: &mut Watch) {
     match store.reopen() {
         Ok(()) => {
             watch.backoff = REOPEN_BACKOFF_MIN;
-            REMINDER.reset();
+            REMINDER.settle(WAITING);
             // Anything a lost write had changed in the hook index is read again.
             shared.connector.hooks_changed();
         }

@@ -8,6 +8,7 @@
 //! batches keep failing; the first batch after it is tried for real, so deliveries are
 //! acknowledged again only once one was written.
 
+use crate::logging::Throttle;
 use crate::rpc::Shared;
 use crate::store::InboxEntry;
 use std::sync::{Arc, Weak};
@@ -21,8 +22,10 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(8);
 
 type Job = (InboxEntry, oneshot::Sender<Result<bool, String>>);
 
-/// Refusals and failed batches are logged at most this often.
-static REFUSED_LOG: crate::logging::Every = crate::logging::Every::new(Duration::from_secs(30));
+/// Refusals and failed batches are logged at most once per 30 s each.
+static REFUSED_LOG: Throttle = Throttle::with_window(Duration::from_secs(30));
+const REFUSED: &str = "inbox refused";
+const FAILED: &str = "inbox write failed";
 
 #[derive(Clone)]
 pub struct Writer {
@@ -114,8 +117,10 @@ fn run(
                     let _ = reply.send(Ok(dup));
                 }
                 written.notify_one();
+                // The next refusal is logged at once again.
+                REFUSED_LOG.settle(REFUSED);
                 if let Some(failed) = shared.store.health().spool_ok() {
-                    REFUSED_LOG.reset();
+                    REFUSED_LOG.settle(FAILED);
                     tracing::warn!(
                         failed_batches = failed.attempts,
                         since = failed.since,
@@ -125,8 +130,8 @@ fn run(
             }
             Err(e) => {
                 let retry_in = shared.store.health().spool_failed(&e.to_string());
-                if let Some(suppressed) = REFUSED_LOG.allow() {
-                    tracing::error!(error = %e, retry_in_ms = retry_in.as_millis() as u64, suppressed, "webhook inbox write failed: nothing of the batch was kept, its deliveries were answered 503; deliveries are refused until the retry");
+                if let Some(skipped) = REFUSED_LOG.allow(FAILED) {
+                    tracing::error!(error = %e, retry_in_ms = retry_in.as_millis() as u64, "webhook inbox write failed: nothing of the batch was kept, its deliveries were answered 503; deliveries are refused until the retry{skipped}");
                 }
                 for reply in replies {
                     let _ = reply.send(Err(e.to_string()));
@@ -141,8 +146,8 @@ fn run(
 fn admit_batch(shared: &Shared, batch: &[Job]) -> Result<(), String> {
     let bytes: u64 = batch.iter().map(|(e, _)| e.body.len() as u64 + 4096).sum();
     shared.store.health().admit(bytes, true).map_err(|refusal| {
-        if let Some(suppressed) = REFUSED_LOG.allow() {
-            tracing::warn!(reason = %refusal, suppressed, "webhook deliveries refused (503) until they can be stored");
+        if let Some(skipped) = REFUSED_LOG.allow(REFUSED) {
+            tracing::warn!(reason = %refusal, "webhook deliveries refused (503) until they can be stored{skipped}");
         }
         refusal.to_string()
     })
