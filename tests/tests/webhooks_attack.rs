@@ -152,11 +152,8 @@ fn large_unverified_bodies_keep_memory_bounded_and_a_real_delivery_gets_through(
     );
 
     // A real change on GitHub meanwhile: its delivery must be acknowledged and applied.
-    let (repo, author) = {
-        let w = sim.world();
-        let repo = w.repos.values().next().unwrap().name.clone();
-        (repo, sim.viewer_login())
-    };
+    let repo = sim.world().repos.values().next().unwrap().name.clone();
+    let author = sim.viewer_login();
     let opened_at = Instant::now();
     sim_control(
         &sim,

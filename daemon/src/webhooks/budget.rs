@@ -32,7 +32,14 @@ pub struct Budget {
     holders: Mutex<HashMap<u64, Arc<Holder>>>,
     /// Some bytes came back (a body finished, was refused or gave way).
     released: Notify,
+    /// Bytes of large bodies given back since the allocator was last asked to return them.
+    large_released: AtomicUsize,
 }
+
+/// A body holding at least this much is large: its pages are worth giving back to the OS.
+const LARGE: usize = 1024 * 1024;
+/// Large bodies' bytes given back before `tidy` asks the allocator to return them.
+const TIDY_AFTER: usize = 16 * 1024 * 1024;
 
 struct Holder {
     held: AtomicUsize,
@@ -56,6 +63,7 @@ impl Budget {
             next_id: AtomicU64::new(0),
             holders: Mutex::new(HashMap::new()),
             released: Notify::new(),
+            large_released: AtomicUsize::new(0),
         })
     }
 
@@ -90,6 +98,23 @@ impl Budget {
             id,
             holder,
         }
+    }
+
+    /// After large bodies were given back (refused big bodies, an attack), ask the allocator to
+    /// return its free pages to the OS now. mimalloc otherwise purges them only when the
+    /// threads that freed them allocate again, so an idle daemon kept an attack's high-water
+    /// mark for as long as it stayed idle. Called every second; true if it asked.
+    pub fn tidy(&self) -> bool {
+        let released = self.large_released.load(Ordering::SeqCst);
+        // Enough to be worth it, or the last of them (nothing held: the attack is over).
+        if released < TIDY_AFTER && (released == 0 || self.used() > 0) {
+            return false;
+        }
+        self.large_released.store(0, Ordering::SeqCst);
+        // SAFETY: mi_collect takes no pointers; it only walks mimalloc's own free lists (those
+        // of this process's mimalloc heaps, if it is not the global allocator: then none).
+        unsafe { libmimalloc_sys::mi_collect(true) };
+        true
     }
 
     /// Take `n` bytes if they fit.
@@ -186,6 +211,9 @@ impl Hold {
         if held > 0 {
             self.budget.used.fetch_sub(held, Ordering::SeqCst);
             self.budget.released.notify_waiters();
+        }
+        if held >= LARGE {
+            self.budget.large_released.fetch_add(held, Ordering::SeqCst);
         }
     }
 }
@@ -288,5 +316,29 @@ mod tests {
             drop((first, second, third));
             assert_eq!((b.used(), b.holders()), (0, 0));
         });
+    }
+
+    #[test]
+    fn the_allocator_is_asked_back_only_after_large_bodies_and_then_once() {
+        let b = Budget::new(64 * LARGE);
+        let small = b.hold();
+        small.try_grow(LARGE - 1).unwrap();
+        drop(small);
+        assert!(!b.tidy(), "small bodies are the allocator's fast path");
+        let big = b.hold();
+        let other = b.hold();
+        big.try_grow(2 * LARGE).unwrap();
+        other.try_grow(LARGE).unwrap();
+        drop(big);
+        assert!(!b.tidy(), "a little, while others are still held");
+        drop(other);
+        assert!(b.tidy(), "the last of them: nothing is held");
+        assert!(!b.tidy(), "once");
+        let huge = b.hold();
+        huge.try_grow(TIDY_AFTER).unwrap();
+        huge.release();
+        let held = b.hold();
+        held.try_grow(1).unwrap();
+        assert!(b.tidy(), "enough, even while others are held");
     }
 }

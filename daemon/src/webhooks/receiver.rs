@@ -40,6 +40,8 @@ pub const MAX_BODY: usize = 25 * 1024 * 1024;
 pub const UNVERIFIED_BUDGET: usize = 64 * 1024 * 1024;
 /// Connection slots (fewer if the open-files limit cannot be raised that far).
 pub const MAX_CONNECTIONS: usize = 1024;
+/// Connections the kernel queues for us to accept (it caps this at `net.core.somaxconn`).
+const LISTEN_BACKLOG: u32 = 1024;
 /// A request's head must arrive within this long; also how long a keep-alive connection may
 /// sit idle between requests.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
@@ -116,9 +118,16 @@ pub fn start(
     addr: std::net::SocketAddr,
     writer: Writer,
 ) -> std::io::Result<(std::net::SocketAddr, Stopper)> {
-    let std_listener = std::net::TcpListener::bind(addr)?;
-    std_listener.set_nonblocking(true)?;
-    let listener = tokio::net::TcpListener::from_std(std_listener)?;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    // std's 128 overflows under a burst of connections (a flood, or GitHub after an outage):
+    // a dropped SYN costs its sender a 1 s retransmission, a legitimate one too.
+    let listener = socket.listen(LISTEN_BACKLOG)?;
     let bound = listener.local_addr()?;
     let slots = connections_that_fit(MAX_CONNECTIONS);
     let receiver = Arc::new(Receiver {
@@ -132,17 +141,24 @@ pub fn start(
     });
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(accept_loop(listener, receiver.clone(), stopped.clone()));
-    tokio::spawn(flush_refusals(receiver.clone(), stopped));
+    tokio::spawn(housekeeping(receiver.clone(), stopped));
     tracing::info!(%bound, path = PATH, slots, "webhook listener open");
     Ok((bound, Stopper { stop, receiver }))
 }
 
-/// Tell refusals counted since the last line, once per window.
-async fn flush_refusals(receiver: Arc<Receiver>, mut stopped: tokio::sync::watch::Receiver<bool>) {
+/// Every second: give large refused bodies' pages back to the OS; once per window, tell the
+/// refusals counted since the last line.
+async fn housekeeping(receiver: Arc<Receiver>, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let mut last_flush = Instant::now();
     loop {
         tokio::select! {
-            () = tokio::time::sleep(LOG_WINDOW) => receiver.refusals.flush(),
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
             () = until_stopped(&mut stopped) => return receiver.refusals.flush(),
+        }
+        receiver.budget.tidy();
+        if last_flush.elapsed() >= LOG_WINDOW {
+            receiver.refusals.flush();
+            last_flush = Instant::now();
         }
     }
 }
