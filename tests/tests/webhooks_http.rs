@@ -234,6 +234,18 @@ fn a_delivery_from_a_hook_not_recorded_yet_is_matched_by_its_repository() {
         .into_bytes();
     let signed = tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), &other);
     assert_eq!(send("untracked", &other, Some(signed)), Some(401));
+    // Such a body is kept only up to 1 MiB until it names its owner (GitHub's own deliveries
+    // carry the hook's target headers and never need it).
+    use tidemark_daemon::webhooks::receiver::FROM_BODY_MAX;
+    let big = vec![b' '; FROM_BODY_MAX + 1];
+    let mut c = raw_connect(&addr);
+    let head = raw_head(&addr, "big", &format!("Content-Length: {}\r\n", big.len())).replace(
+        &format!("X-GitHub-Hook-ID: {HOOK}"),
+        "X-GitHub-Hook-ID: 4242",
+    );
+    c.write_all(head.as_bytes()).unwrap();
+    let _ = c.write_all(&big);
+    assert_eq!(read_response(&mut c).map(|r| r.0), Some(413));
 }
 
 /// What the head alone refuses is refused before any of the body is read (issue 15): the

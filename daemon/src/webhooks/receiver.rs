@@ -54,6 +54,10 @@ pub const BODY: Limits = Limits {
     timeout: Duration::from_secs(20),
     grow_wait: Duration::from_secs(1),
 };
+/// A body whose owner only the body can tell (no hook id we know, no target headers: GitHub
+/// sends both, so in practice a ping before its hook's id is stored) is capped lower: an
+/// attacker naming no hook holds at most this much of the budget per connection.
+pub const FROM_BODY_MAX: usize = 1024 * 1024;
 /// What a 503 asks the client to wait, in seconds.
 const RETRY_AFTER_SECS: &str = "10";
 /// At most one log line per kind of refusal per window.
@@ -382,7 +386,11 @@ impl Receiver {
             Lookup::FromBody => {
                 // No hook id we know and no target headers: only the body names its owner.
                 let hold = self.budget.hold();
-                let body = match body::read(body, declared, &hold, None, &BODY).await {
+                let limits = Limits {
+                    max_body: FROM_BODY_MAX,
+                    ..BODY
+                };
+                let body = match body::read(body, declared, &hold, None, &limits).await {
                     Ok(body) => body,
                     Err(e) => return self.body_refused(e, what),
                 };
