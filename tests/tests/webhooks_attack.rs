@@ -422,7 +422,7 @@ fn a_flood_of_unknown_hook_ids_rebuilds_nothing_and_logs_a_few_lines() {
                     // in its target headers (refused from the head), the rest only in the body.
                     let repo = 5_000_000 + n;
                     let body = format!(r#"{{"action":"opened","repository":{{"id":{repo}}}}}"#);
-                    let target = if n % 2 == 0 {
+                    let target = if n.is_multiple_of(2) {
                         format!(
                             "X-GitHub-Hook-Installation-Target-Type: repository\r\n\
                              X-GitHub-Hook-Installation-Target-ID: {repo}\r\n"

@@ -223,7 +223,7 @@ pub struct Backoff {
 }
 
 impl Backoff {
-    pub fn next(&mut self) -> Duration {
+    pub fn wait(&mut self) -> Duration {
         let wait = Duration::from_millis(5u64 << self.failures.min(8)).min(Duration::from_secs(1));
         self.failures = self.failures.saturating_add(1);
         wait
@@ -301,10 +301,10 @@ mod tests {
     #[test]
     fn the_accept_back_off_grows_to_a_second_and_starts_over() {
         let mut b = Backoff::default();
-        let waits: Vec<u64> = (0..10).map(|_| b.next().as_millis() as u64).collect();
+        let waits: Vec<u64> = (0..10).map(|_| b.wait().as_millis() as u64).collect();
         assert_eq!(waits, [5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
         b.reset();
-        assert_eq!(b.next(), Duration::from_millis(5));
+        assert_eq!(b.wait(), Duration::from_millis(5));
     }
 
     #[test]

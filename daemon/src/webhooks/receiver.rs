@@ -191,7 +191,7 @@ async fn accept_loop(
                     .record(Kind::AcceptFailed, || e.to_string());
                 receiver.conns.evict_oldest_idle();
                 tokio::select! {
-                    () = tokio::time::sleep(backoff.next()) => continue,
+                    () = tokio::time::sleep(backoff.wait()) => continue,
                     () = until_stopped(&mut stopped) => return,
                 }
             }
