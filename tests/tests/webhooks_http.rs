@@ -1,6 +1,7 @@
 //! The webhook listener's HTTP/1.1 against a daemon whose store is seeded (GitHub unreachable,
 //! so deliveries stay in the inbox): keep-alive bursts, every framing HTTP allows, ambiguous
-//! framing refused, and a delivery from a hook id not stored yet matched by its repository.
+//! framing refused, a delivery from a hook id not stored yet matched by its repository,
+//! refusals from the head before any body byte, and a stalled body cut after its grace.
 
 use std::io::Write;
 use std::time::Duration;
@@ -233,4 +234,93 @@ fn a_delivery_from_a_hook_not_recorded_yet_is_matched_by_its_repository() {
         .into_bytes();
     let signed = tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), &other);
     assert_eq!(send("untracked", &other, Some(signed)), Some(401));
+    // Such a body is kept only up to 1 MiB until it names its owner (GitHub's own deliveries
+    // carry the hook's target headers and never need it).
+    use tidemark_daemon::webhooks::receiver::FROM_BODY_MAX;
+    let big = vec![b' '; FROM_BODY_MAX + 1];
+    let mut c = raw_connect(&addr);
+    let head = raw_head(&addr, "big", &format!("Content-Length: {}\r\n", big.len())).replace(
+        &format!("X-GitHub-Hook-ID: {HOOK}"),
+        "X-GitHub-Hook-ID: 4242",
+    );
+    c.write_all(head.as_bytes()).unwrap();
+    let _ = c.write_all(&big);
+    assert_eq!(read_response(&mut c).map(|r| r.0), Some(413));
+}
+
+/// What the head alone refuses is refused before any of the body is read (issue 15): the
+/// answer comes while the client has sent none of the 10 MB it promised.
+#[test]
+fn a_delivery_without_a_signature_headers_or_owner_is_refused_from_its_head() {
+    let (_sandbox, _daemon, addr) = seeded_daemon();
+    let promised = "Content-Length: 10000000\r\n";
+    let signature = tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), RAW_BODY);
+    let cases = [
+        // No signature, and one that is not `sha256=` and 64 hex digits.
+        (
+            raw_head(&addr, "unsigned", promised)
+                .replace(&format!("X-Hub-Signature-256: {signature}\r\n"), ""),
+            401,
+        ),
+        (
+            raw_head(&addr, "short", promised).replace(&signature, "sha256=00"),
+            401,
+        ),
+        // No X-GitHub-Event.
+        (
+            raw_head(&addr, "no-event", promised).replace("X-GitHub-Event: pull_request\r\n", ""),
+            400,
+        ),
+        // A hook we do not know, created on a repository no team tracks.
+        (
+            raw_head(&addr, "unknown", promised)
+                .replace(
+                    &format!("X-GitHub-Hook-ID: {HOOK}"),
+                    "X-GitHub-Hook-ID: 4242",
+                )
+                .replace(
+                    "\r\n\r\n",
+                    "\r\nX-GitHub-Hook-Installation-Target-Type: repository\r\n\
+                     X-GitHub-Hook-Installation-Target-ID: 1296270\r\n\r\n",
+                ),
+            401,
+        ),
+    ];
+    for (head, want) in cases {
+        let mut c = raw_connect(&addr);
+        c.write_all(head.as_bytes()).unwrap();
+        let got = read_response(&mut c).map(|r| r.0);
+        assert_eq!(got, Some(want), "{head}");
+    }
+}
+
+/// A body that stops arriving is cut once its grace is over (408, connection closed), well
+/// before the overall body timeout; the listener serves the next delivery as usual.
+#[test]
+fn a_body_that_stops_arriving_is_cut_after_its_grace() {
+    use tidemark_daemon::webhooks::receiver::BODY;
+    let (_sandbox, _daemon, addr) = seeded_daemon();
+    let mut c = raw_connect(&addr);
+    c.set_read_timeout(Some(BODY.timeout + Duration::from_secs(5)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    c.write_all(raw_head(&addr, "trickle", "Content-Length: 100000\r\n").as_bytes())
+        .unwrap();
+    c.write_all(&[b' '; 100]).unwrap();
+    let (status, head) = read_response(&mut c).unwrap();
+    let took = started.elapsed();
+    assert_eq!(status, 408);
+    assert!(head.contains("connection: close"), "{head}");
+    assert!(
+        took >= BODY.grace && took < BODY.timeout,
+        "cut after {took:?} (grace {:?})",
+        BODY.grace
+    );
+    assert!(read_response(&mut c).is_none(), "closed");
+    let mut c = raw_connect(&addr);
+    let length = format!("Content-Length: {}\r\n", RAW_BODY.len());
+    c.write_all(raw_head(&addr, "after-the-trickle", &length).as_bytes())
+        .unwrap();
+    c.write_all(RAW_BODY).unwrap();
+    assert_eq!(read_response(&mut c).map(|r| r.0), Some(202));
 }

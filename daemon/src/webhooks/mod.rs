@@ -4,16 +4,21 @@
 //! target (`fuzz`, `daemon/fuzz/`) and the property tests (`proptests`) call.
 
 pub mod apply;
+pub mod body;
+pub mod budget;
+pub mod conns;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzz;
 pub mod heal;
 pub mod hooks;
 pub mod inbox;
+pub mod index;
 pub mod org_hook;
 pub mod parse;
 #[cfg(test)]
 mod proptests;
 pub mod receiver;
+pub mod refusals;
 pub mod verify;
 
 use crate::rpc::Shared;

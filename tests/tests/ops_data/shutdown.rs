@@ -197,11 +197,15 @@ fn a_stalled_sender_does_not_hold_up_the_exit_beyond_5_s() {
         .webhook_url()
         .trim_start_matches("http://")
         .to_string();
-    // Promises 64 KiB, sends 2 KiB, then nothing.
+    // Promises 64 KiB, sends 2 KiB, then nothing. (A well-formed signature: one that is no
+    // signature at all is refused from the head, before the body.)
     let mut stalled = std::net::TcpStream::connect(&addr).unwrap();
-    let head = "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: ping\r\n\
-                X-GitHub-Delivery: stalled\r\nX-Hub-Signature-256: sha256=00\r\n\
-                Content-Length: 65536\r\n\r\n";
+    let head = format!(
+        "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: ping\r\n\
+         X-GitHub-Delivery: stalled\r\nX-Hub-Signature-256: sha256={}\r\n\
+         Content-Length: 65536\r\n\r\n",
+        "0".repeat(64)
+    );
     stalled.write_all(head.as_bytes()).unwrap();
     stalled.write_all(&[b'x'; 2048]).unwrap();
     wait_until(
