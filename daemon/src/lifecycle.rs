@@ -157,6 +157,12 @@ pub fn apply(shared: &Shared, settings: &Settings) {
         settings.secondary_wait,
         settings.token_check,
     );
+    shared
+        .store
+        .set_backlog_limits(crate::store::BacklogLimits {
+            deliveries: settings.webhook_backlog_max,
+            bytes: crate::store::BACKLOG_BYTES,
+        });
 }
 
 /// Why saving the GitHub app's settings failed.

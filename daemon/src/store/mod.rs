@@ -5,6 +5,7 @@
 
 mod github_link;
 mod inbox;
+mod intake;
 mod integrations;
 pub mod keys;
 mod org_hook;
@@ -25,6 +26,10 @@ mod waiting;
 mod webhook_secret;
 
 pub use github_link::{Connected, GitHubLogin};
+pub use intake::{
+    Admission, BACKLOG_BYTES, BacklogLimits, DEFAULT_BACKLOG_MAX, Incoming, Intake, SEEN_FOR_SECS,
+    sha256,
+};
 pub use integrations::{NewCredential, NewGitHubIntegration, RotationReport, SecretField};
 pub use keys::{Kind, TeamId};
 pub use people::{MemberInput, looks_like_bot};

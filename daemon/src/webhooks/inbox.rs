@@ -1,9 +1,14 @@
 //! Group commit for the inbox: one thread writes whatever deliveries are waiting in one batch,
 //! makes it durable with one `fdatasync` of the spool, and only then releases their
 //! acknowledgements. Many deliveries at once cost one fsync, not one each.
+//!
+//! What is not to be stored (an id or a body received before, a full backlog: see
+//! `store/intake.rs`) is answered before it reaches the writer thread, so a flood of replays
+//! costs a hash and a lookup each, in the receiver's own tasks; the writer decides again for
+//! its batch.
 
 use crate::rpc::Shared;
-use crate::store::InboxEntry;
+use crate::store::{Admission, InboxEntry, Incoming};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -13,16 +18,28 @@ const MAX_BATCH: usize = 512;
 /// A delivery not durable within this long is answered 503 (GitHub waits 10 s).
 const ACK_TIMEOUT: Duration = Duration::from_secs(8);
 
-type Job = (InboxEntry, oneshot::Sender<Result<bool, String>>);
+type Job = (Incoming, oneshot::Sender<Result<Admission, String>>);
 
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
+    shared: Weak<Shared>,
 }
 
 impl Writer {
-    /// Write one verified delivery durably. Ok(true): its id was seen before (nothing written).
-    pub async fn write(&self, entry: InboxEntry) -> Result<bool, String> {
+    /// Offer one verified delivery to the inbox: written durably, or answered as a known id, a
+    /// replayed body or a full backlog (nothing written; see [`Admission`]).
+    pub async fn write(&self, entry: InboxEntry) -> Result<Admission, String> {
+        // Hashed here, in the receiver's task: the writer thread is one for all.
+        let entry = Incoming::new(entry);
+        if let Some(shared) = self.shared.upgrade()
+            && let Some(answer) = shared
+                .store
+                .inbox_precheck(&entry)
+                .map_err(|e| e.to_string())?
+        {
+            return Ok(answer);
+        }
         let (tx, rx) = oneshot::channel();
         let durable = async {
             self.tx
@@ -52,7 +69,10 @@ pub fn start(shared: &Arc<Shared>, written: Arc<tokio::sync::Notify>) -> std::io
     std::thread::Builder::new()
         .name("webhook-inbox".into())
         .spawn(move || run(weak, rx, next_seq, written))?;
-    Ok(Writer { tx })
+    Ok(Writer {
+        tx,
+        shared: Arc::downgrade(shared),
+    })
 }
 
 fn run(
@@ -72,22 +92,25 @@ fn run(
         let Some(shared) = shared.upgrade() else {
             break;
         };
-        let (entries, replies): (Vec<InboxEntry>, Vec<_>) = batch
+        let (entries, replies): (Vec<Incoming>, Vec<_>) = batch
             .into_iter()
-            .map(|(mut e, reply)| {
-                e.seq = next_seq;
+            .map(|(mut i, reply)| {
+                i.entry.seq = next_seq;
                 next_seq += 1;
-                (e, reply)
+                (i, reply)
             })
             .unzip();
-        // Durable when `inbox_add` returns (the spool's fdatasync; see store/spool.rs).
-        let result = shared.store.inbox_add(&entries);
+        // Durable when `inbox_admit` returns (the spool's fdatasync; see store/spool.rs).
+        let result = shared.store.inbox_admit(&entries);
         match result {
-            Ok(dups) => {
-                for (reply, dup) in replies.into_iter().zip(dups) {
-                    let _ = reply.send(Ok(dup));
+            Ok(answers) => {
+                let stored = answers.contains(&Admission::Stored);
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(Ok(answer));
                 }
-                written.notify_one();
+                if stored {
+                    written.notify_one();
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "webhook inbox write failed");

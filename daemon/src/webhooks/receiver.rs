@@ -13,7 +13,7 @@ use super::parse::{check_signature, unverified_organization_id, unverified_repos
 use super::verify::parse_header;
 use crate::crypto::Secret;
 use crate::rpc::Shared;
-use crate::store::{InboxEntry, Provider, TeamId};
+use crate::store::{Admission, InboxEntry, Provider, TeamId};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
@@ -303,8 +303,14 @@ impl Receiver {
             body,
         };
         match self.writer.write(entry).await {
-            Ok(false) => respond(202, "accepted\n"),
-            Ok(true) => respond(200, "duplicate delivery; already accepted\n"),
+            Ok(Admission::Stored) => respond(202, "accepted\n"),
+            Ok(Admission::DuplicateId) => respond(200, "duplicate delivery; already accepted\n"),
+            // 2xx, so GitHub does not retry; counted for `status` (store/intake.rs).
+            Ok(Admission::Replay) => respond(200, "same body as an earlier delivery; ignored\n"),
+            Ok(Admission::BacklogFull) => respond(
+                503,
+                "too many deliveries wait for this team; the next sync covers this one\n",
+            ),
             Err(e) => {
                 tracing::error!(error = %e, "webhook not stored");
                 respond(503, "could not store the delivery; retry\n")

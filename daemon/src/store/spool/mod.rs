@@ -342,6 +342,7 @@ mod tests {
             hook_id: Some(9),
             repo_id: None,
             received_at: 1_700_000_000,
+            body_sha256: None,
         }
     }
 
