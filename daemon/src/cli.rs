@@ -122,9 +122,9 @@ struct Cli {
         value_name = "SECS"
     )]
     github_secondary_wait_secs: Option<String>,
-    /// Webhook deliveries that may wait to be applied per team (also at most 512 MB of them);
-    /// beyond it new ones are answered 503, and the next sync covers what they said
-    /// [default: 10000]
+    /// Webhook deliveries that may wait to be applied per team (and 50 KB of them on average:
+    /// 512 MB at the default); beyond it new ones are answered 503, and the next sync covers
+    /// what they said [default: 10000]
     #[arg(
         long,
         global = true,

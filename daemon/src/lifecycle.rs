@@ -159,10 +159,9 @@ pub fn apply(shared: &Shared, settings: &Settings) {
     );
     shared
         .store
-        .set_backlog_limits(crate::store::BacklogLimits {
-            deliveries: settings.webhook_backlog_max,
-            bytes: crate::store::BACKLOG_BYTES,
-        });
+        .set_backlog_limits(crate::store::BacklogLimits::for_deliveries(
+            settings.webhook_backlog_max,
+        ));
 }
 
 /// Why saving the GitHub app's settings failed.

@@ -17,8 +17,9 @@ use std::collections::{HashMap, HashSet};
 
 /// Deliveries that may wait per team, by default (`webhook_backlog_max`).
 pub const DEFAULT_BACKLOG_MAX: u64 = 10_000;
-/// Bytes of waiting bodies per team (GitHub sends up to 25 MB each).
-pub const BACKLOG_BYTES: u64 = 512 * 1024 * 1024;
+/// Bytes of waiting bodies per team, per delivery the cap allows: 50 KB on average (512 MB
+/// at the default), however the bodies are spread (GitHub sends up to 25 MB each).
+pub const BACKLOG_BYTES_PER_DELIVERY: u64 = 51_200;
 /// GitHub redelivers deliveries up to 3 days old: ids and bodies are remembered that long.
 pub const SEEN_FOR_SECS: i64 = 3 * 24 * 3600;
 /// A line about replays or refusals at most this often per team (the counts are in `status`).
@@ -31,12 +32,19 @@ pub struct BacklogLimits {
     pub bytes: u64,
 }
 
+impl BacklogLimits {
+    /// `deliveries`, and their bytes at [`BACKLOG_BYTES_PER_DELIVERY`].
+    pub fn for_deliveries(deliveries: u64) -> BacklogLimits {
+        BacklogLimits {
+            deliveries,
+            bytes: deliveries.saturating_mul(BACKLOG_BYTES_PER_DELIVERY),
+        }
+    }
+}
+
 impl Default for BacklogLimits {
     fn default() -> Self {
-        BacklogLimits {
-            deliveries: DEFAULT_BACKLOG_MAX,
-            bytes: BACKLOG_BYTES,
-        }
+        BacklogLimits::for_deliveries(DEFAULT_BACKLOG_MAX)
     }
 }
 

@@ -27,8 +27,8 @@ mod webhook_secret;
 
 pub use github_link::{Connected, GitHubLogin};
 pub use intake::{
-    Admission, BACKLOG_BYTES, BacklogLimits, DEFAULT_BACKLOG_MAX, Incoming, Intake, SEEN_FOR_SECS,
-    sha256,
+    Admission, BACKLOG_BYTES_PER_DELIVERY, BacklogLimits, DEFAULT_BACKLOG_MAX, Incoming, Intake,
+    SEEN_FOR_SECS, sha256,
 };
 pub use integrations::{NewCredential, NewGitHubIntegration, RotationReport, SecretField};
 pub use keys::{Kind, TeamId};
