@@ -111,11 +111,15 @@ fn first_repo(sim: &Sim) -> String {
     sim.world().repos.values().next().unwrap().name.clone()
 }
 
-/// Open a pull request and wait until its delivery is applied; that delivery, as GitHub sent it.
+/// Open a pull request and wait until its delivery is applied (its round logged: what follows
+/// in the log is later); that delivery, as GitHub sent it.
 fn applied_delivery(s: &Setup, title: &str) -> Delivery {
+    let log_from = s.daemon.log_text().len();
     open_pull_request(&s.sim, &first_repo(&s.sim), title);
     wait_until(Duration::from_secs(20), "the delivery applied", || {
-        titles(&s.client).contains(&title.to_string()).then_some(())
+        (titles(&s.client).contains(&title.to_string())
+            && !rounds(&s.daemon.log_text(), log_from).is_empty())
+        .then_some(())
     });
     s.sim
         .world()

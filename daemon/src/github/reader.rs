@@ -489,3 +489,33 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader for webhooks asks the budget before each request: past their share nothing is
+    /// sent (not even to a GitHub that would answer), and the caller learns until when.
+    #[tokio::test]
+    async fn a_webhook_reader_sends_nothing_past_the_webhooks_share() {
+        let budget = Budget::default();
+        let reset = crate::store::now() + 600;
+        budget.observe_graphql(2_500, reset);
+        // Nothing listens there: a request sent would fail otherwise.
+        let webhooks = Reader::new(
+            reqwest::Client::new(),
+            "http://127.0.0.1:9",
+            Secret::new("gho_test"),
+            &budget,
+        )
+        .for_webhooks();
+        match webhooks
+            .query("query { viewer { login } }", Value::Null)
+            .await
+        {
+            Err(ReadError::Held(until)) => assert_eq!(until, reset),
+            other => panic!("expected Held, got {other:?}"),
+        }
+        assert_eq!(webhooks.requests(), 0);
+    }
+}

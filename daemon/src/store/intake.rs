@@ -62,6 +62,7 @@ pub struct Intake {
     pub(super) held_upto_seq: u64,
     replay_logged_at: i64,
     refused_logged_at: i64,
+    held_logged_at: i64,
 }
 
 impl Intake {
@@ -164,12 +165,23 @@ impl Store {
     }
 
     /// The team's re-reads are held back for the rate budget until `until`: its waiting
-    /// deliveries not counted yet are (see `Waiting::note_held`).
+    /// deliveries not counted yet are (see `Waiting::note_held`). Returns how many were new.
     pub fn inbox_note_held(&self, team: TeamId, until: i64) -> u64 {
-        self.waiting
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .note_held(team, until, super::now())
+        let now = super::now();
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let new = waiting.note_held(team, until, now);
+        let intake = waiting.intake(team);
+        if new > 0 && now - intake.held_logged_at >= LOG_EVERY_SECS {
+            intake.held_logged_at = now;
+            tracing::info!(
+                team,
+                held = intake.held,
+                until,
+                "webhook re-reads held back: they would spend the sync's share of GitHub's rate \
+                 budget; the deliveries wait (at most one such line a minute)"
+            );
+        }
+        new
     }
 
     /// The team's re-reads go again.

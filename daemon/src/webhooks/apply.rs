@@ -130,15 +130,7 @@ async fn prune(shared: &Arc<Shared>, teams: Vec<TeamId>) {
 
 /// Re-reads held back until `until`: the team's waiting deliveries are counted as held.
 fn held(shared: &Shared, team: TeamId, until: i64) -> Round {
-    let new = shared.store.inbox_note_held(team, until);
-    if new > 0 {
-        tracing::info!(
-            team,
-            held = new,
-            until,
-            "webhook re-reads held back: they would spend the sync's share of GitHub's rate budget"
-        );
-    }
+    shared.store.inbox_note_held(team, until);
     Round::Held
 }
 
