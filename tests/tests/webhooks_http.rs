@@ -265,17 +265,20 @@ fn a_delivery_from_a_hook_not_recorded_yet_is_matched_by_its_repository() {
 fn a_delivery_without_a_signature_headers_or_owner_is_refused_from_its_head() {
     let (_sandbox, _daemon, addr) = seeded_daemon();
     let promised = "Content-Length: 10000000\r\n";
-    let signature =
-        tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), &raw_body("unsigned"));
+    let signature = |guid: &str| {
+        tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), &raw_body(guid))
+    };
     let cases = [
         // No signature, and one that is not `sha256=` and 64 hex digits.
         (
-            raw_head(&addr, "unsigned", promised)
-                .replace(&format!("X-Hub-Signature-256: {signature}\r\n"), ""),
+            raw_head(&addr, "unsigned", promised).replace(
+                &format!("X-Hub-Signature-256: {}\r\n", signature("unsigned")),
+                "",
+            ),
             401,
         ),
         (
-            raw_head(&addr, "short", promised).replace(&signature, "sha256=00"),
+            raw_head(&addr, "short", promised).replace(&signature("short"), "sha256=00"),
             401,
         ),
         // No X-GitHub-Event.

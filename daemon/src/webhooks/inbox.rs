@@ -163,7 +163,10 @@ fn run(
 /// Whether a batch may be written now (see the module comment): the free space is measured
 /// for it, its bodies and a page per delivery for their frames.
 fn admit_batch(shared: &Shared, batch: &[Job]) -> Result<(), String> {
-    let bytes: u64 = batch.iter().map(|(e, _)| e.entry.body.len() as u64 + 4096).sum();
+    let bytes: u64 = batch
+        .iter()
+        .map(|(e, _)| e.entry.body.len() as u64 + 4096)
+        .sum();
     shared.store.health().admit(bytes, true).map_err(|refusal| {
         if let Some(skipped) = REFUSED_LOG.allow(REFUSED) {
             tracing::warn!(reason = %refusal, "webhook deliveries refused (503) until they can be stored{skipped}");
