@@ -447,7 +447,12 @@ impl Receiver {
                 "too many deliveries wait for this team; the next sync covers this one\n",
             ),
             Err(e) => {
-                tracing::error!(error = %e, "webhook not stored");
+                // A full disk refuses every delivery: one line per window, with the count.
+                static NOT_STORED: crate::logging::Throttle =
+                    crate::logging::Throttle::with_window(Duration::from_secs(10));
+                if let Some(skipped) = NOT_STORED.allow("webhook not stored") {
+                    tracing::error!(error = %e, "webhook not stored{skipped}");
+                }
                 respond(503, "could not store the delivery; retry\n")
             }
         }
