@@ -204,14 +204,16 @@ impl Store {
     pub fn inbox_precheck(&self, incoming: &Incoming) -> Result<Option<Admission>> {
         let e = &incoming.entry;
         let team = e.team_id;
+        // sled first, without the waiting lock (which the writer thread and every receiver
+        // task take): an answer here is a fact, so the order does not matter.
+        let applied_id = self.contains(seen_key(team, &e.guid))?;
+        let applied_body = !applied_id && self.body_seen(team, &incoming.body_sha256)?;
         let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-        if waiting.contains_guid(team, &e.guid) || self.contains(seen_key(team, &e.guid))? {
+        if applied_id || waiting.contains_guid(team, &e.guid) {
             return Ok(Some(Admission::DuplicateId));
         }
         let now = super::now();
-        if waiting.contains_body(team, &incoming.body_sha256)
-            || self.body_seen(team, &incoming.body_sha256)?
-        {
+        if applied_body || waiting.contains_body(team, &incoming.body_sha256) {
             waiting.intake(team).replayed(team, now);
             return Ok(Some(Admission::Replay));
         }
