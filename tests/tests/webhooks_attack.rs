@@ -225,8 +225,14 @@ fn large_unverified_bodies_keep_memory_bounded_and_a_real_delivery_gets_through(
 const HOOK: u64 = 77;
 const REPO: u64 = 1_296_269;
 const SECRET: &str = "attack-secret";
-const BODY: &[u8] =
-    br#"{"action":"opened","number":1,"repository":{"id":1296269},"pull_request":{"number":1}}"#;
+
+/// A delivery's body, its own for each delivery id (the inbox drops a body it has seen).
+fn body_of(guid: &str) -> Vec<u8> {
+    format!(
+        r#"{{"action":"opened","number":1,"repository":{{"id":{REPO}}},"pull_request":{{"number":1}},"zen":"{guid}"}}"#
+    )
+    .into_bytes()
+}
 
 fn seeded_daemon(extra_teams: usize, rust_log: &str) -> (Sandbox, Daemon, String) {
     let sandbox = Sandbox::new();
@@ -279,17 +285,18 @@ fn seeded_daemon(extra_teams: usize, rust_log: &str) -> (Sandbox, Daemon, String
     (sandbox, daemon, addr)
 }
 
-/// A signed delivery of `BODY` for hook `HOOK` on keep-alive connection `c`; its status.
+/// A signed delivery for hook `HOOK` on keep-alive connection `c`; its status.
 fn deliver(c: &mut TcpStream, addr: &str, guid: &str) -> Option<u16> {
+    let body = body_of(guid);
     let head = format!(
         "POST /webhooks/github HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nX-GitHub-Event: pull_request\r\nX-GitHub-Delivery: {guid}\r\n\
          X-GitHub-Hook-ID: {HOOK}\r\nX-Hub-Signature-256: {}\r\n\r\n",
-        BODY.len(),
-        sign(SECRET.as_bytes(), BODY)
+        body.len(),
+        sign(SECRET.as_bytes(), &body)
     );
     let mut req = head.into_bytes();
-    req.extend_from_slice(BODY);
+    req.extend_from_slice(&body);
     c.write_all(&req).ok()?;
     let (status, head) = read_head(c)?;
     let length: usize = head
