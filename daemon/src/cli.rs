@@ -33,6 +33,8 @@ Environment:
   TIDEMARK_GITHUB_SECONDARY_WAIT_SECS Wait after a secondary rate limit without retry-after
                               (as --github-secondary-wait-secs)
   TIDEMARK_WEBHOOK_ADDR       Webhook listener address (as --webhook-addr)
+  TIDEMARK_WEBHOOK_BACKLOG_MAX Webhook deliveries that may wait per team (as
+                              --webhook-backlog-max)
   TIDEMARK_PUBLIC_URL         The URL GitHub calls for webhooks (as --public-url)
   TIDEMARK_MANAGED_BY         Set by the systemd units (`systemd`), for `tidemark daemon status`
   RUST_LOG                    Log filter for stderr, e.g. info, debug, tidemark_daemon=trace
@@ -120,6 +122,16 @@ struct Cli {
         value_name = "SECS"
     )]
     github_secondary_wait_secs: Option<String>,
+    /// Webhook deliveries that may wait to be applied per team (and 50 KB of them on average:
+    /// 512 MB at the default); beyond it new ones are answered 503, and the next sync covers
+    /// what they said [default: 10000]
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_WEBHOOK_BACKLOG_MAX",
+        value_name = "N"
+    )]
+    webhook_backlog_max: Option<String>,
     /// Where the webhook listener binds (path /webhooks/github); `off` for none [default:
     /// 127.0.0.1:8787]
     #[arg(
@@ -150,20 +162,28 @@ enum Command {
     InstallService(InstallService),
     /// Stop, disable and remove the systemd unit (data, key and the tidemark account stay)
     UninstallService(ServiceScope),
-    /// Check the key file, store, socket, clock, GitHub and the webhook URL; one verdict line
-    /// each (ok, warn, fail). Exit status 1 when anything fails
+    /// Check the data dir, its free space, the key file, store, socket, clock, GitHub and the
+    /// webhook URL; one verdict line each (ok, warn, fail). Exit status 1 when anything fails
     Doctor,
-    /// Write a consistent snapshot of the store to PATH, also while the daemon runs (the key
-    /// file is not included: back it up separately)
+    /// Write a consistent snapshot of the store to PATH (mode 0600), also while the daemon runs,
+    /// authenticated with a key derived from the encryption key (the key file is not included:
+    /// back it up separately)
     Backup {
         /// The backup file to create (refused if it exists)
         path: PathBuf,
     },
-    /// Replace the store with a backup, after verifying it. Stop the daemon first; the old store
-    /// is kept beside it as store.before-restore-TIMESTAMP
+    /// Replace the store with a backup, after verifying it was made with one of this daemon's
+    /// encryption keys and is intact. Stop the daemon first; the old store is kept beside it as
+    /// store.before-restore-TIMESTAMP
     Restore {
-        /// A file written by `tidemarkd backup`
+        /// A file written by `tidemarkd backup` (refused when it is a symlink, or when another
+        /// user could have written it)
         path: PathBuf,
+        /// Also restore a backup whose origin cannot be shown: an old-format one (checksum
+        /// only), or one whose MAC none of the keys in force verifies. Only for a file you know
+        /// the origin of
+        #[arg(long)]
+        accept_unauthenticated: bool,
     },
     /// Print a shell completion script (e.g. `tidemarkd completions bash > /etc/bash_completion.d/tidemarkd`)
     Completions {
@@ -396,7 +416,10 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<Stop, String> {
             Ok(())
         }
         Command::Backup { path } => crate::ops::commands::backup(&data_dir, &path),
-        Command::Restore { path } => crate::ops::commands::restore(&data_dir, &path),
+        Command::Restore {
+            path,
+            accept_unauthenticated,
+        } => crate::ops::commands::restore(&data_dir, &path, accept_unauthenticated),
         Command::Doctor => {
             let (settings, _) = load_settings(matches, file.as_ref())?;
             crate::ops::commands::doctor(&crate::ops::doctor::Inputs {

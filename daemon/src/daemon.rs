@@ -130,6 +130,13 @@ async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
     let started = std::time::Instant::now();
     // Before any secret is read: no core dumps, no ptrace by same-user processes.
     crate::ops::hardening::disable_core_dumps()?;
+    // Connections and webhook clients share the fd limit: the soft one up to the hard one.
+    match rpc::limits::raise_nofile_limit() {
+        Ok((before, soft, hard)) => {
+            tracing::info!(before, soft, hard, "open file limit (RLIMIT_NOFILE)")
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open file limit (RLIMIT_NOFILE)"),
+    }
     prepare_data_dir(&config.data_dir)?;
     // Claim the socket first: a second daemon learns at once that one is running.
     let (listener, guard) = rpc::socket::bind(&config.socket, config.socket_access)?;
@@ -159,6 +166,8 @@ async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
         ),
     });
     crate::lifecycle::apply(&shared, &settings);
+    // Free space, and a store whose sled failed to write reopened once it can (`ops/disk.rs`).
+    crate::ops::disk::start(&shared)?;
     // Operations for the daemon's own account (backup, store check), off the team-facing RPC.
     // A failure (e.g. a data dir path too long for a socket) costs only online backups.
     let control = match crate::ops::control::bind(&config.data_dir) {

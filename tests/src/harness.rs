@@ -67,7 +67,7 @@ pub fn wait_until<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> O
 }
 
 /// What a test's daemon and client must not inherit from the environment the tests run in.
-pub const CLEARED_ENV: [&str; 16] = [
+pub const CLEARED_ENV: [&str; 17] = [
     "INTEGRATION_ENCRYPTION_KEY",
     "TIDEMARK_DATA_DIR",
     "TIDEMARK_SOCKET",
@@ -81,6 +81,7 @@ pub const CLEARED_ENV: [&str; 16] = [
     "TIDEMARK_SYNC_INTERVAL_SECS",
     "TIDEMARK_TOKEN_CHECK_SECS",
     "TIDEMARK_GITHUB_SECONDARY_WAIT_SECS",
+    "TIDEMARK_WEBHOOK_BACKLOG_MAX",
     "TIDEMARK_SOCKET_GROUP",
     "TIDEMARK_SOCKET_MODE",
     "TIDEMARK_MANAGED_BY",
@@ -122,6 +123,21 @@ impl Sandbox {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    /// Give this sandbox's data dir the encryption key of `other`'s (created 0700, the key
+    /// 0600): what restoring another daemon's backup needs, as on a machine moved to.
+    pub fn copy_key_from(&self, other: &Sandbox) {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        let key = "encryption.key";
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(self.data_dir())
+            .unwrap();
+        let to = self.data_dir().join(key);
+        std::fs::copy(other.data_dir().join(key), &to).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
 
     /// `tidemark` with this sandbox's data dir, socket and config home, and a clean

@@ -1,7 +1,10 @@
 //! Data operations end to end with the real daemon: a backup taken while writes happen is a
-//! consistent state and restores to an equal store; restore refuses a store in use; SIGTERM
-//! during webhook deliveries exits within 5 s and loses no acknowledged delivery.
+//! consistent state and restores to an equal store; restore refuses a store in use; backups are
+//! checked for origin and bounds (`ops_data/origin.rs`); SIGTERM during webhook deliveries
+//! exits within 5 s and loses no acknowledged delivery.
 
+#[path = "ops_data/origin.rs"]
+mod origin;
 #[path = "ops_data/shutdown.rs"]
 mod shutdown;
 
@@ -90,6 +93,8 @@ fn backup_while_writing_is_consistent_and_restores_to_an_equal_store() {
     // includes every one acknowledged before it started, each with its name index.
     for (i, (path, before, after)) in mid.iter().enumerate() {
         let target = Sandbox::new();
+        // Restoring on another machine: with the key the backup was made with.
+        target.copy_key_from(&sandbox);
         let (ok, out) = tidemarkd(&target, &["restore", path.to_str().unwrap()]);
         assert!(ok, "restore of backup {i} failed: {out}");
         let store = open_store(&target.data_dir());
@@ -134,6 +139,13 @@ fn backup_while_writing_is_consistent_and_restores_to_an_equal_store() {
     let live = all_records(&sandbox.data_dir());
 
     let target = Sandbox::new();
+    // Without the key it was made with, nothing shows where a backup comes from.
+    let (ok, out) = tidemarkd(&target, &["restore", final_backup.to_str().unwrap()]);
+    assert!(
+        !ok && out.contains("its origin is checked with the encryption key"),
+        "{out}"
+    );
+    target.copy_key_from(&sandbox);
     let (ok, out) = tidemarkd(&target, &["restore", final_backup.to_str().unwrap()]);
     assert!(ok, "{out}");
     assert_eq!(

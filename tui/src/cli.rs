@@ -24,6 +24,8 @@ const AFTER_HELP: &str = "\
 Environment:
   TIDEMARK_SOCKET    same as --socket
   TIDEMARK_DATA_DIR  same as --data-dir
+  TIDEMARK_DAEMON_USER  the account a shared system daemon runs as (default `tidemark`):
+                     tidemark talks only to a daemon run by you, root or that account
   RUST_LOG           log filter for DATA_DIR/tui.log (default: warn,tidemark_tui=info)
 
   GITHUB_CLIENT_ID   `tidemark setup github` only: the OAuth app's client id to save in

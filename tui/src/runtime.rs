@@ -3,6 +3,7 @@
 //! never waits on the daemon.
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -68,6 +69,8 @@ pub async fn run(endpoint: Endpoint, config: Config) -> Result<(), TuiError> {
     spawn_input_thread(events_tx.clone(), stop);
     spawn_ticker(events_tx.clone());
 
+    // Where the browser's pages go (never the link on the opener's command line).
+    let pages = browser::page_dir(&endpoint.data_dir);
     let mut state = State::new(endpoint.socket.clone())
         .with_browser(browser::display_available())
         .with_config(config);
@@ -99,7 +102,7 @@ pub async fn run(endpoint: Endpoint, config: Config) -> Result<(), TuiError> {
                 let _ = requests.send(request);
             }
             for effect in state.take_effects() {
-                if let Err(reason) = perform(terminal.backend_mut(), effect) {
+                if let Err(reason) = perform(terminal.backend_mut(), &pages, effect) {
                     handle_event(&mut state, Event::EffectFailed(reason));
                 }
             }
@@ -109,6 +112,7 @@ pub async fn run(endpoint: Endpoint, config: Config) -> Result<(), TuiError> {
         }
     }
     tracing::info!("quit");
+    browser::remove_pages();
     // Quitting with a connect flow open sent its cancel last: give the link a moment to deliver
     // it (it stops once `requests` is gone), with the terminal already given back.
     drop(requests);
@@ -119,10 +123,10 @@ pub async fn run(endpoint: Endpoint, config: Config) -> Result<(), TuiError> {
 
 /// A local effect. Never blocks: the browser opener is spawned and not waited for, and the
 /// clipboard is one escape sequence written to the terminal.
-fn perform(out: &mut impl Write, effect: Effect) -> Result<(), String> {
+fn perform(out: &mut impl Write, pages: &Path, effect: Effect) -> Result<(), String> {
     match effect {
         Effect::OpenUrl(url) => {
-            browser::open(&url).map_err(|err| format!("cannot open a browser: {err}"))
+            browser::open(&url, pages).map_err(|err| format!("cannot open a browser: {err}"))
         }
         Effect::Copy(text) => out
             .write_all(clipboard::osc52(&text).as_bytes())

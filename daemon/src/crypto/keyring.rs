@@ -2,10 +2,13 @@
 
 use super::{CryptoError, Secret};
 use fernet::Fernet;
+use zeroize::Zeroizing;
 
 pub struct Keyring {
     /// Newest first.
     keys: Vec<Fernet>,
+    /// The same keys' 32 bytes, for deriving keys of other uses (`derive.rs`).
+    raw: Vec<Zeroizing<[u8; 32]>>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -23,24 +26,27 @@ impl Keyring {
     /// starting with `#` are comments. `source` names where they came from, for the error.
     pub fn parse(text: &str, source: &str) -> Result<Keyring, CryptoError> {
         let mut keys = Vec::new();
+        let mut raw = Vec::new();
         let words = text
             .lines()
             .filter(|line| !line.trim_start().starts_with('#'))
             .flat_map(|line| line.split([',', ' ', '\t']))
             .filter(|w| !w.is_empty());
         for (index, word) in words.enumerate() {
-            let key = Fernet::new(word).ok_or_else(|| CryptoError::MalformedKey {
+            let malformed = || CryptoError::MalformedKey {
                 origin: source.to_string(),
                 index: index + 1,
-            })?;
+            };
+            let key = Fernet::new(word).ok_or_else(malformed)?;
             keys.push(key);
+            raw.push(key_bytes(word).ok_or_else(malformed)?);
         }
         if keys.is_empty() {
             return Err(CryptoError::NoKey {
                 origin: source.to_string(),
             });
         }
-        Ok(Keyring { keys })
+        Ok(Keyring { keys, raw })
     }
 
     /// Keys as separate secrets, newest first.
@@ -67,6 +73,11 @@ impl Keyring {
         self.keys.is_empty()
     }
 
+    /// Each key's bytes, newest first (for `derive.rs` only).
+    pub(super) fn raw_keys(&self) -> &[Zeroizing<[u8; 32]>] {
+        &self.raw
+    }
+
     pub(super) fn encrypt(&self, plaintext: &[u8]) -> String {
         self.keys[0].encrypt(plaintext)
     }
@@ -79,4 +90,17 @@ impl Keyring {
                 .map(|plain| (i, plain))
         })
     }
+}
+
+/// A key's 32 bytes, decoded as Fernet decodes it (url-safe base64, padding optional).
+fn key_bytes(word: &str) -> Option<Zeroizing<[u8; 32]>> {
+    use base64::Engine;
+    let decoded = Zeroizing::new(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(word.trim_end_matches('='))
+            .ok()?,
+    );
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(decoded.get(..32).filter(|_| decoded.len() == 32)?);
+    Some(out)
 }

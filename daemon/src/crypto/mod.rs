@@ -5,10 +5,12 @@
 //! decrypt: it fails with [`CryptoError::WrongRecord`] instead of silently yielding another team's
 //! token.
 
+mod derive;
 mod keyfile;
 mod keyring;
 mod secret;
 
+pub use derive::{BACKUP_LABEL, DerivedKey};
 pub use keyfile::{
     KEY_ENV, KEY_FILE, KeyFileRead, KeySource, load_keyring, load_keyring_with, read_key_file,
     write_key_file,

@@ -63,7 +63,7 @@ fn sync_parent(path: &Path) -> std::io::Result<()> {
 }
 
 /// `tidemarkd backup PATH`: from the running daemon (its control socket) or, when none runs,
-/// from the store directly; written to PATH.partial, verified, then renamed into place.
+/// from the store directly; written to PATH.partial (0600), verified, then renamed into place.
 pub fn backup(data_dir: &Path, path: &Path) -> Result<(), String> {
     if path.exists() {
         return Err(format!(
@@ -79,14 +79,29 @@ pub fn backup(data_dir: &Path, path: &Path) -> Result<(), String> {
         .mode(0o600)
         .open(&partial)
         .map_err(|e| format!("cannot create {}: {e}", partial.display()))?;
+    // The keys to verify it with, when this user can read them (root backing up the system
+    // daemon cannot: its checksum is checked, its MAC at restore).
+    let keyring = crate::crypto::load_keyring(data_dir, false).ok();
     let result = write_backup(data_dir, &file).and_then(|source| {
         file.sync_all().map_err(|e| e.to_string())?;
         let reader = BufReader::new(File::open(&partial).map_err(|e| e.to_string())?);
-        let (header, _) = backup::read(reader)
-            .map_err(|e| format!("the backup just written does not verify: {e}"))?;
-        Ok((source, header))
+        let keys = keyring.as_ref().map(|(k, _)| k.backup_keys());
+        let trust = keys
+            .as_deref()
+            .map_or(backup::Trust::ChecksumOnly, backup::Trust::Keys);
+        let (header, _, origin) = backup::read(reader, trust).map_err(|e| {
+            let hint = match keyring.as_ref() {
+                Some((_, source)) => format!(
+                    " (checked with the keys of {source}; does the daemon run with another \
+                     key?)"
+                ),
+                None => String::new(),
+            };
+            format!("the backup just written does not verify: {e}{hint}")
+        })?;
+        Ok((source, header, origin))
     });
-    let (source, header) = match result {
+    let (source, header, origin) = match result {
         Ok(ok) => ok,
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
@@ -96,13 +111,14 @@ pub fn backup(data_dir: &Path, path: &Path) -> Result<(), String> {
     std::fs::rename(&partial, path).map_err(|e| e.to_string())?;
     sync_parent(path).map_err(|e| e.to_string())?;
     println!(
-        "backup {}: {} records, schema v{} ({source}), verified",
+        "backup {}: {} records, schema v{} ({source}), verified: {origin}",
         path.display(),
         header.records,
         header.schema
     );
     println!(
-        "the encryption key is not in it: keep a copy of {} (or of INTEGRATION_ENCRYPTION_KEY)",
+        "the encryption key is not in it: keep a copy of {} (or of INTEGRATION_ENCRYPTION_KEY); \
+         restoring needs that key, to read the secrets and to check the backup's origin",
         data_dir.join(crate::crypto::KEY_FILE).display()
     );
     Ok(())
@@ -119,6 +135,9 @@ fn write_backup(data_dir: &Path, file: &File) -> Result<&'static str, String> {
         return Err(format!("no store at {}", dir.display()));
     }
     super::ensure_owner(data_dir, "with no daemon running, run backup")?;
+    let (keyring, _) = crate::crypto::load_keyring(data_dir, false).map_err(|e| {
+        format!("a backup is authenticated with a key derived from the encryption key: {e}")
+    })?;
     let store = Store::open(&dir).map_err(|e| match e {
         StoreError::Locked(_) => format!(
             "the store is held by a running tidemarkd whose control socket {} does not answer",
@@ -127,19 +146,49 @@ fn write_backup(data_dir: &Path, file: &File) -> Result<&'static str, String> {
         other => other.to_string(),
     })?;
     let snapshot = store.snapshot().map_err(|e| e.to_string())?;
-    backup::write(&snapshot, &mut out).map_err(|e| e.to_string())?;
+    backup::write(&snapshot, &keyring.backup_keys()[0], &mut out).map_err(|e| e.to_string())?;
     out.flush().map_err(|e| e.to_string())?;
     Ok("read from the store; no daemon was running")
 }
 
-/// `tidemarkd restore PATH`: verify the backup, refuse while a daemon holds the store, build the
-/// new store beside the old one, then swap them (the old one is kept).
-pub fn restore(data_dir: &Path, path: &Path) -> Result<(), String> {
-    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let (header, snapshot) =
-        backup::read(BufReader::new(file)).map_err(|e| format!("{}: {e}", path.display()))?;
-    prepare_data_dir(data_dir).map_err(|e| e.to_string())?;
+/// `tidemarkd restore PATH`: check the file (who could have written it) and the backup (damage,
+/// origin, records and counters), refuse while a daemon holds the store, build the new store
+/// beside the old one, then swap them (the old one is kept).
+pub fn restore(data_dir: &Path, path: &Path, accept_unauthenticated: bool) -> Result<(), String> {
+    let in_path = |e: backup::BackupError| format!("{}: {e}", path.display());
+    let file = backup::open_checked(path).map_err(|e| e.to_string())?;
+    // Before the key is read: another user's key file would be refused for a reason that
+    // hides the real one.
     super::ensure_owner(data_dir, "run restore")?;
+    let keys = match crate::crypto::load_keyring(data_dir, false) {
+        Ok((keyring, _)) => keyring.backup_keys(),
+        Err(e) if accept_unauthenticated => {
+            println!("warning: no encryption key ({e}); the backup's origin is not checked");
+            Vec::new()
+        }
+        Err(e) => {
+            return Err(format!(
+                "{}: its origin is checked with the encryption key, and there is none ({e}). \
+                 Put back the key file (or INTEGRATION_ENCRYPTION_KEY) it was made with; only \
+                 if you know where the backup comes from, restore it with \
+                 --accept-unauthenticated",
+                path.display()
+            ));
+        }
+    };
+    let trust = if accept_unauthenticated {
+        backup::Trust::AcceptUnauthenticated(&keys)
+    } else {
+        backup::Trust::Keys(&keys)
+    };
+    let (header, snapshot, origin) = backup::read(BufReader::new(file), trust).map_err(in_path)?;
+    if let backup::Origin::Unauthenticated { .. } = origin {
+        println!(
+            "warning: {}: {origin}. Nothing shows who made this backup or that it is unaltered",
+            path.display()
+        );
+    }
+    prepare_data_dir(data_dir).map_err(|e| e.to_string())?;
     let live = store_dir(data_dir);
     let in_use = || {
         format!(
@@ -194,7 +243,15 @@ pub fn restore(data_dir: &Path, path: &Path) -> Result<(), String> {
     drop(restored);
     let mut kept = None;
     if live.exists() {
-        let aside = data_dir.join(format!("store.before-restore-{}", crate::store::now()));
+        // Unique: two restores within a second must not meet at one name.
+        let stamp = crate::store::now();
+        let aside = (1..)
+            .map(|n| match n {
+                1 => data_dir.join(format!("store.before-restore-{stamp}")),
+                n => data_dir.join(format!("store.before-restore-{stamp}-{n}")),
+            })
+            .find(|p| !p.exists())
+            .expect("a free name");
         std::fs::rename(&live, &aside).map_err(|e| e.to_string())?;
         kept = Some(aside);
     }
@@ -203,7 +260,7 @@ pub fn restore(data_dir: &Path, path: &Path) -> Result<(), String> {
         .and_then(|d| d.sync_all())
         .map_err(|e| e.to_string())?;
     println!(
-        "restored {} records (schema v{}, backup of {}) into {}",
+        "restored {} records (schema v{}, backup of {}, {origin}) into {}",
         header.records,
         header.schema,
         doctor::format_time(header.created_at),

@@ -3,7 +3,10 @@
 //! checks the peer's uid as well. One request line per connection:
 //! - `backup`: the reply is a backup stream ([`super::backup`]) of a consistent snapshot;
 //! - `check`: the reply is `records N`, `waiting N` (webhook deliveries, bodies checked), then
-//!   one `problem ...` line per corrupt record or damaged body, then `end`;
+//!   one `problem ...` line per corrupt record or damaged body, the store's health as the
+//!   daemon sees it (`space FREE TOTAL MARGIN`; `failed SINCE DISK_FULL<TAB>REASON` while sled
+//!   cannot write; `spool-failed SINCE ATTEMPTS<TAB>REASON` while spool batches fail;
+//!   `reopened COUNT LAST`), then `end`. A client ignores lines it does not know;
 //! - `ping`: the reply is `pong` (is a daemon serving this data dir?);
 //! - `github`: the daemon checks each connected team's GitHub connection (`connection.rs`) and
 //!   replies one `check VERDICT NAME<TAB>DETAIL` line per verdict, then `end`. Only verdicts
@@ -13,6 +16,8 @@
 
 use super::backup;
 use crate::rpc::Shared;
+use crate::store::Space;
+use crate::store::health::{Failure, Report};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -20,6 +25,8 @@ use std::sync::Arc;
 use tokio::io::AsyncReadExt;
 
 pub const CONTROL_FILE: &str = "control.sock";
+
+static REFUSED: crate::logging::Throttle = crate::logging::Throttle::new();
 
 pub fn path(data_dir: &Path) -> PathBuf {
     data_dir.join(CONTROL_FILE)
@@ -56,31 +63,42 @@ pub async fn serve(listener: Option<tokio::net::UnixListener>, shared: Arc<Share
     };
     // SAFETY: geteuid has no preconditions.
     let own_uid = unsafe { libc::geteuid() };
+    let mut backoff = crate::rpc::accept::Backoff::new();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
+        let stream = crate::rpc::accept::accept(&listener, &mut backoff, "control").await;
         let allowed = stream
             .peer_cred()
             .is_ok_and(|c| c.uid() == own_uid || c.uid() == 0);
         if !allowed {
-            tracing::warn!("control socket: a connection from another user refused");
+            if let Some(skipped) = REFUSED.allow("control other user") {
+                tracing::warn!("control socket: a connection from another user refused{skipped}");
+            }
             continue;
         }
         tokio::spawn(handle(stream, shared.clone()));
     }
 }
 
+/// How long a control connection has to send its request line: a client that connects and
+/// says nothing must not hold a descriptor and a task for ever.
+const REQUEST_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 async fn handle(mut stream: tokio::net::UnixStream, shared: Arc<Shared>) {
     // The request line, byte by byte (nothing read past it), at most 64 bytes.
-    let mut line = Vec::new();
-    while line.len() < 64 {
-        match stream.read_u8().await {
-            Ok(b'\n') => break,
-            Ok(b) => line.push(b),
-            Err(_) => return,
+    let read_line = async {
+        let mut line = Vec::new();
+        while line.len() < 64 {
+            match stream.read_u8().await {
+                Ok(b'\n') => break,
+                Ok(b) => line.push(b),
+                Err(_) => return None,
+            }
         }
-    }
+        Some(line)
+    };
+    let Ok(Some(line)) = tokio::time::timeout(REQUEST_WAIT, read_line).await else {
+        return;
+    };
     let op = String::from_utf8_lossy(&line).trim().to_string();
     if op == "github" {
         // Async (it asks GitHub): answered here, not from the blocking thread below.
@@ -114,7 +132,8 @@ fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> 
             let snapshot = shared.store.snapshot().map_err(|e| e.to_string())?;
             // About how long writers waited (the snapshot holds the write lock).
             let snapshot_ms = started.elapsed().as_millis() as u64;
-            let header = backup::write(&snapshot, out).map_err(|e| e.to_string())?;
+            let keys = shared.keyring.backup_keys();
+            let header = backup::write(&snapshot, &keys[0], out).map_err(|e| e.to_string())?;
             tracing::info!(
                 records = header.records,
                 snapshot_ms,
@@ -123,7 +142,16 @@ fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> 
             Ok(())
         }
         "check" => {
-            let report = shared.store.check_integrity().map_err(|e| e.to_string())?;
+            // A store in error may fail to be read whole: said as a problem, with the health
+            // lines that say why, rather than as an error that would hide them.
+            let report =
+                shared
+                    .store
+                    .check_integrity()
+                    .unwrap_or_else(|e| crate::store::Integrity {
+                        problems: vec![format!("the store could not be read whole: {e}")],
+                        ..Default::default()
+                    });
             let mut text = format!(
                 "records {}\nwaiting {}\n",
                 report.records, report.webhooks_waiting
@@ -131,6 +159,7 @@ fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> 
             for p in &report.problems {
                 text.push_str(&format!("problem {}\n", p.replace('\n', " ")));
             }
+            text.push_str(&health_lines(&shared.store.health().report()));
             text.push_str("end\n");
             out.write_all(text.as_bytes()).map_err(|e| e.to_string())
         }
@@ -238,15 +267,86 @@ pub fn ping(data_dir: &Path) -> bool {
     stream.read_to_string(&mut answer).is_ok() && answer == "pong\n"
 }
 
-/// Ask the running daemon to check its store. `Ok(None)`: no daemon answers.
-pub fn check(data_dir: &Path) -> Result<Option<crate::store::Integrity>, String> {
+/// The `check` reply's health lines (see the module comment).
+fn health_lines(report: &Report) -> String {
+    let clean = |s: &str| s.replace(['\n', '\t', '\r'], " ");
+    let mut text = String::new();
+    if let Some(s) = report.space {
+        text.push_str(&format!("space {} {} {}\n", s.free, s.total, s.margin));
+    }
+    if let Some(f) = &report.failure {
+        text.push_str(&format!(
+            "failed {} {}\t{}\n",
+            f.since,
+            u8::from(f.disk_full),
+            clean(&f.reason)
+        ));
+    }
+    if let Some((since, reason, attempts)) = &report.spool {
+        text.push_str(&format!(
+            "spool-failed {since} {attempts}\t{}\n",
+            clean(reason)
+        ));
+    }
+    if let Some(last) = report.last_reopen {
+        text.push_str(&format!("reopened {} {last}\n", report.reopens));
+    }
+    text
+}
+
+/// Read one health line into `report`; false when it is not one.
+fn parse_health(line: &str, report: &mut Report) -> Result<bool, String> {
+    let bad = || format!("bad reply {line:?}");
+    let num =
+        |s: Option<&str>| -> Result<i64, String> { s.and_then(|s| s.parse().ok()).ok_or_else(bad) };
+    let (head, reason) = match line.split_once('\t') {
+        Some((head, reason)) => (head, reason.to_string()),
+        None => (line, String::new()),
+    };
+    let mut words = head.split(' ');
+    match words.next() {
+        Some("space") => {
+            let mut n = || num(words.next()).map(|n| n as u64);
+            report.space = Some(Space {
+                free: n()?,
+                total: n()?,
+                margin: n()?,
+            });
+        }
+        Some("failed") => {
+            report.failure = Some(Failure {
+                since: num(words.next())?,
+                disk_full: num(words.next())? == 1,
+                reason,
+            });
+        }
+        Some("spool-failed") => {
+            let since = num(words.next())?;
+            report.spool = Some((since, reason, num(words.next())? as u32));
+        }
+        Some("reopened") => {
+            report.reopens = num(words.next())? as u64;
+            report.last_reopen = Some(num(words.next())?);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Ask the running daemon to check its store; its health comes with the answer. `Ok(None)`:
+/// no daemon answers.
+pub fn check(data_dir: &Path) -> Result<Option<(crate::store::Integrity, Report)>, String> {
     let Some(stream) = request(data_dir, "check") else {
         return Ok(None);
     };
     let mut report = crate::store::Integrity::default();
+    let mut health = Report::default();
     let mut ended = false;
     for line in BufReader::new(stream).lines() {
         let line = line.map_err(|e| e.to_string())?;
+        if parse_health(&line, &mut health)? {
+            continue;
+        }
         if let Some(e) = line.strip_prefix("ERR ") {
             return Err(e.to_string());
         } else if let Some(n) = line.strip_prefix("records ") {
@@ -262,5 +362,38 @@ pub fn check(data_dir: &Path) -> Result<Option<crate::store::Integrity>, String>
     if !ended {
         return Err("the daemon's answer was cut short".into());
     }
-    Ok(Some(report))
+    Ok(Some((report, health)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_lines_read_back() {
+        let report = Report {
+            failure: Some(Failure {
+                since: 1_700_000_000,
+                reason: "the disk is full\t(ENOSPC)".into(),
+                disk_full: true,
+            }),
+            spool: Some((1_700_000_001, "No space left on device".into(), 7)),
+            space: Some(Space {
+                free: 10,
+                total: 64 << 20,
+                margin: 671_088,
+            }),
+            reopens: 2,
+            last_reopen: Some(1_700_000_002),
+        };
+        let mut back = Report::default();
+        for line in health_lines(&report).lines() {
+            assert!(parse_health(line, &mut back).unwrap(), "{line}");
+        }
+        let mut expected = report.clone();
+        expected.failure.as_mut().unwrap().reason = "the disk is full (ENOSPC)".into();
+        assert_eq!(back, expected);
+        assert!(!parse_health("records 3", &mut back).unwrap());
+        assert!(parse_health("space x", &mut back).is_err());
+    }
 }

@@ -3,7 +3,8 @@
 use super::control;
 use crate::crypto::{KEY_ENV, KEY_FILE, KeyFileRead, Keyring, read_key_file};
 use crate::daemon::store_dir;
-use crate::store::{Store, StoreError};
+use crate::store::health::Report;
+use crate::store::{Space, Store, StoreError};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -76,7 +77,13 @@ pub(super) fn check(name: impl Into<String>, verdict: Verdict, detail: impl Into
 /// Run every check, in order.
 pub fn run(inputs: &Inputs) -> Vec<Check> {
     let (store_check, opened) = store(inputs);
-    let mut out = vec![data_dir(inputs), key(inputs), store_check, socket(inputs)];
+    let mut out = vec![
+        data_dir(inputs),
+        disk_space(inputs),
+        key(inputs),
+        store_check,
+        socket(inputs),
+    ];
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -159,6 +166,59 @@ fn data_dir(inputs: &Inputs) -> Check {
     }
 }
 
+/// The data dir's filesystem: free space against the margin below which the daemon refuses
+/// webhook deliveries (`store/health.rs`).
+fn disk_space(inputs: &Inputs) -> Check {
+    const NAME: &str = "disk space";
+    match Space::measure(&inputs.data_dir) {
+        Err(e) => check(
+            NAME,
+            Verdict::Warn,
+            format!("not measured ({}: {e})", inputs.data_dir.display()),
+        ),
+        Ok(space) if space.is_low() => check(
+            NAME,
+            Verdict::Warn,
+            format!(
+                "{space}: webhook deliveries are refused (503) until more is free on the data \
+                 dir's filesystem"
+            ),
+        ),
+        Ok(space) => check(NAME, Verdict::Ok, space.to_string()),
+    }
+}
+
+/// The store check's verdict amended with the running daemon's view of its store's health.
+fn with_health(mut c: Check, health: &Report) -> Check {
+    if let Some(f) = &health.failure {
+        c.verdict = Verdict::Fail;
+        c.detail = format!(
+            "the running daemon's store cannot write since {}: {}; {}",
+            format_time(f.since),
+            f.reason,
+            c.detail
+        );
+    } else if let Some((since, reason, attempts)) = &health.spool {
+        if c.verdict == Verdict::Ok {
+            c.verdict = Verdict::Warn;
+        }
+        c.detail = format!(
+            "webhook spool writes failing since {} ({attempts} batches in a row: {reason}); \
+             deliveries are refused (503) meanwhile; {}",
+            format_time(*since),
+            c.detail
+        );
+    }
+    if let Some(last) = health.last_reopen {
+        c.detail.push_str(&format!(
+            "; reopened {} time(s) after failed writes, last at {}",
+            health.reopens,
+            format_time(last)
+        ));
+    }
+    c
+}
+
 fn key(inputs: &Inputs) -> Check {
     if let Some(text) = std::env::var_os(KEY_ENV).filter(|v| !v.is_empty()) {
         let text = crate::crypto::Secret::new(text.to_string_lossy().into_owned());
@@ -221,7 +281,10 @@ fn store(inputs: &Inputs) -> (Check, Option<Store>) {
         }
     };
     match control::check(&inputs.data_dir) {
-        Ok(Some(report)) => return (verdict(report, "checked by the running daemon"), None),
+        Ok(Some((report, health))) => {
+            let c = verdict(report, "checked by the running daemon");
+            return (with_health(c, &health), None);
+        }
         Ok(None) => {}
         Err(e) => {
             return (
@@ -454,6 +517,40 @@ pub fn format_time(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::store::health::Failure;
+
+    #[test]
+    fn the_daemons_store_health_amends_the_store_verdict() {
+        let ok = || check("store", Verdict::Ok, "3 records");
+        assert_eq!(with_health(ok(), &Report::default()).verdict, Verdict::Ok);
+        let failed = Report {
+            failure: Some(Failure {
+                since: 784_111_777,
+                reason: "the disk is full".into(),
+                disk_full: true,
+            }),
+            ..Report::default()
+        };
+        let c = with_health(ok(), &failed);
+        assert_eq!(c.verdict, Verdict::Fail);
+        assert!(
+            c.detail.contains("cannot write since 1994-11-06"),
+            "{}",
+            c.detail
+        );
+        let spool = Report {
+            spool: Some((784_111_777, "ENOSPC".into(), 4)),
+            reopens: 1,
+            last_reopen: Some(784_111_778),
+            ..Report::default()
+        };
+        let c = with_health(ok(), &spool);
+        assert_eq!(c.verdict, Verdict::Warn);
+        assert!(c.detail.contains("4 batches in a row"), "{}", c.detail);
+        assert!(c.detail.contains("reopened 1 time(s)"), "{}", c.detail);
+    }
+
     #[test]
     fn http_dates() {
         assert_eq!(

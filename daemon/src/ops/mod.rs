@@ -5,6 +5,7 @@ pub mod backup;
 pub mod commands;
 pub mod connection;
 pub mod control;
+pub mod disk;
 pub mod doctor;
 pub mod hardening;
 pub mod service;

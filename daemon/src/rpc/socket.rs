@@ -6,10 +6,13 @@
 //! another user could connect, whatever the permissions of the directory it lives in.
 //! A system install shares the socket with a group ([`Access`]: e.g. group `tidemark`, 0660);
 //! group and mode are set on the staged socket, before the rename makes it reachable.
+//! The socket's directory may be shared (`/tmp`): the lock file is opened without following a
+//! symlink and used only if it is a regular file of ours with one link ([`open_lock`]), and
+//! a file at the socket's path that is not a socket is never removed.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +24,13 @@ pub enum SocketError {
     AlreadyRunning { path: PathBuf, pid: String },
     #[error("cannot set up the socket {path}: {reason}")]
     Setup { path: PathBuf, reason: String },
+    /// Something is at the lock file's or the socket's path that this daemon did not put
+    /// there: it is left alone (a planted symlink once made a daemon truncate its target).
+    #[error(
+        "refusing {path}: {reason}; remove it if it is not another tidemark's, or give this \
+         daemon its own --socket"
+    )]
+    NotOurs { path: PathBuf, reason: String },
 }
 
 fn setup_err(path: &Path, e: impl std::fmt::Display) -> SocketError {
@@ -128,6 +138,88 @@ impl Drop for SocketGuard {
     }
 }
 
+/// Open the lock file, creating it if it is not there, without following a symlink and
+/// without ever writing to a file this daemon's user did not create: an existing lock file
+/// must be a regular file of ours with a single link (in a shared directory someone else
+/// could have put a symlink or a hard link to one of our files there).
+pub fn open_lock(lock_path: &Path) -> Result<File, SocketError> {
+    let refuse = |reason: String| SocketError::NotOurs {
+        path: lock_path.to_path_buf(),
+        reason,
+    };
+    let open = |create: bool| {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(create)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+            .open(lock_path)
+    };
+    match open(true) {
+        Ok(file) => return Ok(file),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(setup_err(
+                lock_path,
+                format!("cannot create the lock file: {e}"),
+            ));
+        }
+    }
+    let file = match open(false) {
+        Ok(file) => file,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(refuse("the lock file is a symbolic link".into()));
+        }
+        Err(e) => {
+            return Err(setup_err(
+                lock_path,
+                format!("cannot open the lock file: {e}"),
+            ));
+        }
+    };
+    let meta = file.metadata().map_err(|e| setup_err(lock_path, e))?;
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    if !meta.file_type().is_file() {
+        return Err(refuse(format!(
+            "the lock file is {}, not a regular file",
+            kind_of(&meta)
+        )));
+    }
+    if meta.uid() != euid {
+        return Err(refuse(format!(
+            "the lock file belongs to uid {}, not to this daemon's uid {euid}",
+            meta.uid()
+        )));
+    }
+    if meta.nlink() != 1 {
+        return Err(refuse(format!(
+            "the lock file has {} hard links (another name for some other file)",
+            meta.nlink()
+        )));
+    }
+    Ok(file)
+}
+
+/// What kind of file `meta` describes, for refusals.
+fn kind_of(meta: &fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_file() {
+        "a regular file"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a device"
+    }
+}
+
 /// Claim `path` for this daemon: take the lock (or report the live daemon), then bind.
 pub fn bind(
     path: &Path,
@@ -150,14 +242,7 @@ pub fn bind(
         }
     }
     let lock_path = PathBuf::from(format!("{}.lock", path.display()));
-    let mut lock = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&lock_path)
-        .map_err(|e| setup_err(path, format!("cannot open {}: {e}", lock_path.display())))?;
+    let mut lock = open_lock(&lock_path)?;
     if let Err(e) = lock.try_lock() {
         let mut pid = String::new();
         let _ = lock.read_to_string(&mut pid);
@@ -179,7 +264,13 @@ pub fn bind(
 
     // We hold the lock, so a socket file here belongs to a dead daemon. Belt and braces: if
     // something still answers on it, it is not ours to replace.
-    if fs::symlink_metadata(path).is_ok() {
+    if let Ok(meta) = fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(SocketError::NotOurs {
+                path: path.to_path_buf(),
+                reason: format!("it is {}, not a socket", kind_of(&meta)),
+            });
+        }
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
             return Err(SocketError::AlreadyRunning {
                 path: path.to_path_buf(),
@@ -226,3 +317,7 @@ pub fn bind(
         },
     ))
 }
+
+#[cfg(test)]
+#[path = "socket_tests.rs"]
+mod tests;

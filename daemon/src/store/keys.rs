@@ -49,6 +49,45 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, for reading a kind byte back.
+    pub const ALL: [Kind; 23] = [
+        Kind::Meta,
+        Kind::User,
+        Kind::TeamName,
+        Kind::UserTeam,
+        Kind::Team,
+        Kind::Membership,
+        Kind::Credential,
+        Kind::GitHubIntegration,
+        Kind::TrackedRepo,
+        Kind::TeamMember,
+        Kind::MemberByGithubId,
+        Kind::MemberByEmail,
+        Kind::PullRequest,
+        Kind::Review,
+        Kind::Commit,
+        Kind::SyncCursor,
+        Kind::PrExtra,
+        Kind::Inbox,
+        Kind::DeliverySeen,
+        Kind::HookHealth,
+        Kind::PreviousWebhookSecret,
+        Kind::RepoNode,
+        Kind::OrgHook,
+    ];
+
+    pub fn from_byte(byte: u8) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| *k as u8 == byte)
+    }
+
+    /// Kept in the global space (team id 0); every other kind in a team's.
+    pub fn is_global(self) -> bool {
+        matches!(
+            self,
+            Kind::Meta | Kind::User | Kind::TeamName | Kind::UserTeam
+        )
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::Meta => "meta",

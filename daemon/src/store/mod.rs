@@ -4,7 +4,9 @@
 //! crash never leaves half a cascade).
 
 mod github_link;
+pub mod health;
 mod inbox;
+mod intake;
 mod integrations;
 pub mod keys;
 mod org_hook;
@@ -21,10 +23,16 @@ mod teams;
 #[cfg(test)]
 pub(crate) mod tests;
 mod users;
+pub mod validate;
 mod waiting;
 mod webhook_secret;
 
 pub use github_link::{Connected, GitHubLogin};
+pub use health::{Health, Refusal, Space};
+pub use intake::{
+    Admission, BACKLOG_BYTES_PER_DELIVERY, BacklogLimits, DEFAULT_BACKLOG_MAX, Incoming, Intake,
+    SEEN_FOR_SECS, sha256,
+};
 pub use integrations::{NewCredential, NewGitHubIntegration, RotationReport, SecretField};
 pub use keys::{Kind, TeamId};
 pub use people::{MemberInput, looks_like_bot};
@@ -37,7 +45,8 @@ pub use sync_pages::PrSnapshot;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 /// The spool's directory inside the store's (a backup of the store directory holds both).
 const SPOOL_DIR: &str = "inbox";
@@ -75,6 +84,12 @@ pub enum StoreError {
     Corrupt { kind: &'static str, reason: String },
     #[error("store I/O error: {0}")]
     Io(String),
+    /// A backup's records that do not hold together (`validate.rs`).
+    #[error("the backup's records do not hold together: {0}")]
+    Snapshot(#[from] validate::SnapshotError),
+    /// sled failed to write and refuses every write until it is reopened (`health.rs`).
+    #[error("the store cannot write: {0}")]
+    Unwritable(String),
 }
 
 impl From<sled::Error> for StoreError {
@@ -86,7 +101,12 @@ impl From<sled::Error> for StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 pub struct Store {
-    db: sled::Db,
+    /// The sled db. Replaced only by [`Store::reopen`] (after sled failed to write), under the
+    /// write lock; `None` only when that reopen failed.
+    db: RwLock<Option<sled::Db>>,
+    /// Added to sled's id counter (`Store::next_id`): a restored store continues after the
+    /// backup's ids without drawing them one by one (see `id_floor_key`).
+    id_floor: AtomicU64,
     path: PathBuf,
     write: Mutex<()>,
     /// Webhook deliveries (`spool/`), in `<store>/inbox/`.
@@ -94,6 +114,8 @@ pub struct Store {
     /// Which of them wait to be applied (`waiting.rs`). Lock order: the write lock, then this;
     /// the spool's lock, then this.
     waiting: Mutex<waiting::Waiting>,
+    /// Whether sled can write, the spool's failures, free space (`health.rs`).
+    health: Health,
 }
 
 impl std::fmt::Debug for Store {
@@ -102,30 +124,47 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The meta record holding the id floor. Not part of a snapshot: its value is folded into the
+/// snapshot's `next_id`, and a store restored from it gets a floor of its own.
+pub(crate) fn id_floor_key() -> keys::Key {
+    keys::Key::global(Kind::Meta).bytes(b"id_floor")
+}
+
+fn read_id_floor(db: &sled::Db) -> Result<u64> {
+    match db.get(id_floor_key())? {
+        Some(bytes) => decode(Kind::Meta, &bytes),
+        None => Ok(0),
+    }
+}
+
+/// Open sled in `dir` (created 0700 if missing).
+fn open_sled(dir: &Path) -> Result<sled::Db> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))?;
+    sled::Config::new()
+        .path(dir)
+        .cache_capacity(CACHE_BYTES)
+        .open()
+        .map_err(|e| match e {
+            sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::Locked(dir.to_path_buf())
+            }
+            other => StoreError::Io(format!(
+                "cannot open the store in {}: {other}",
+                dir.display()
+            )),
+        })
+}
+
 impl Store {
     /// Open (creating if needed) the store in `dir`, upgrading an older schema and refusing a
     /// newer one.
     pub fn open(dir: &Path) -> Result<Store> {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", dir.display())))?;
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked(dir.to_path_buf())
-                }
-                other => StoreError::Io(format!(
-                    "cannot open the store in {}: {other}",
-                    dir.display()
-                )),
-            })?;
-        Store::from_db(db, dir)
+        Store::from_db(open_sled(dir)?, dir)
     }
 
     /// Wrap an open sled db, upgrading an older schema and refusing a newer one.
@@ -133,15 +172,32 @@ impl Store {
         let spool =
             spool::Spool::open(&dir.join(SPOOL_DIR)).map_err(|e| StoreError::Io(e.to_string()))?;
         let store = Store {
-            db,
+            id_floor: AtomicU64::new(read_id_floor(&db)?),
+            db: RwLock::new(Some(db)),
             path: dir.to_path_buf(),
             write: Mutex::new(()),
             spool: Mutex::new(spool),
             waiting: Mutex::new(waiting::Waiting::default()),
+            health: Health::new(dir),
         };
         schema::check_and_upgrade(&store)?;
         store.load_inbox()?;
         Ok(store)
+    }
+
+    /// A handle on the db (cheap: sled's handles share everything). Errs only while a failed
+    /// reopen left the store without one.
+    fn db(&self) -> Result<sled::Db> {
+        self.db
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                StoreError::Unwritable(self.health.failure().map_or_else(
+                    || "it is being reopened".to_string(),
+                    |f| format!("{}; reopening it failed so far", f.reason),
+                ))
+            })
     }
 
     pub fn path(&self) -> &Path {
@@ -155,12 +211,13 @@ impl Store {
 
     /// Make every committed change durable.
     pub fn flush(&self) -> Result<()> {
-        self.db.flush()?;
+        self.db()?.flush().map_err(|e| self.sled_error(e))?;
         Ok(())
     }
 
     pub async fn flush_async(&self) -> Result<()> {
-        self.db.flush_async().await?;
+        let db = self.db()?;
+        db.flush_async().await.map_err(|e| self.sled_error(e))?;
         Ok(())
     }
 
@@ -178,14 +235,14 @@ impl Store {
         kind: Kind,
         key: impl AsRef<[u8]>,
     ) -> Result<Option<T>> {
-        match self.db.get(key)? {
+        match self.db()?.get(key).map_err(|e| self.sled_error(e))? {
             Some(bytes) => decode(kind, &bytes).map(Some),
             None => Ok(None),
         }
     }
 
     pub(crate) fn contains(&self, key: impl AsRef<[u8]>) -> Result<bool> {
-        Ok(self.db.contains_key(key)?)
+        self.db()?.contains_key(key).map_err(|e| self.sled_error(e))
     }
 
     /// Every record under `prefix` (a key of one kind, possibly with some id parts).
@@ -194,10 +251,10 @@ impl Store {
         kind: Kind,
         prefix: impl AsRef<[u8]>,
     ) -> Result<Vec<T>> {
-        self.db
+        self.db()?
             .scan_prefix(prefix)
             .map(|item| {
-                let (_, value) = item?;
+                let (_, value) = item.map_err(|e| self.sled_error(e))?;
                 decode(kind, &value)
             })
             .collect()
@@ -205,17 +262,17 @@ impl Store {
 
     /// Every key under `prefix`, values unread.
     pub(crate) fn scan_keys(&self, prefix: impl AsRef<[u8]>) -> Result<Vec<sled::IVec>> {
-        self.db
+        self.db()?
             .scan_prefix(prefix)
             .keys()
-            .map(|k| k.map_err(StoreError::from))
+            .map(|k| k.map_err(|e| self.sled_error(e)))
             .collect()
     }
 
     pub(crate) fn count(&self, prefix: impl AsRef<[u8]>) -> Result<u64> {
         let mut n = 0;
-        for key in self.db.scan_prefix(prefix).keys() {
-            key?;
+        for key in self.db()?.scan_prefix(prefix).keys() {
+            key.map_err(|e| self.sled_error(e))?;
             n += 1;
         }
         Ok(n)
@@ -223,12 +280,14 @@ impl Store {
 
     pub(crate) fn next_id(&self) -> Result<u64> {
         // sled ids start at 0; 0 is reserved for the global space.
-        Ok(self.db.generate_id()? + 1)
+        let id = self.db()?.generate_id().map_err(|e| self.sled_error(e))?;
+        Ok(self.id_floor.load(Ordering::SeqCst) + id + 1)
     }
 
-    /// Raw access for the schema upgrade and for tests that write old formats.
-    pub(crate) fn raw(&self) -> &sled::Db {
-        &self.db
+    /// Raw access for the schema upgrade (while opening) and for tests that write old formats.
+    /// Only ever called while the store has its db.
+    pub(crate) fn raw(&self) -> sled::Db {
+        self.db().expect("the store's db is open")
     }
 }
 
@@ -253,7 +312,11 @@ impl Writer<'_> {
 
     /// Apply everything at once.
     pub fn commit(self) -> Result<()> {
-        self.store.db.apply_batch(self.batch)?;
+        let store = self.store;
+        store
+            .db()?
+            .apply_batch(self.batch)
+            .map_err(|e| store.sled_error(e))?;
         Ok(())
     }
 }

@@ -9,7 +9,7 @@
 
 use super::keys::{ID_OFFSET, Kind};
 use super::records::*;
-use super::{Result, Store, StoreError, decode};
+use super::{Result, Store, StoreError, decode, id_floor_key};
 use std::path::Path;
 
 /// Every record of a store, and the id counter to continue from.
@@ -41,10 +41,15 @@ impl Store {
     /// snapshot stands alone.
     pub fn snapshot(&self) -> Result<Snapshot> {
         let _write_lock = self.writer();
+        let db = self.db()?;
+        let floor = id_floor_key();
         let mut entries = Vec::new();
-        for item in self.db.iter() {
-            let (k, v) = item?;
-            entries.push((k.to_vec(), v.to_vec()));
+        for item in db.iter() {
+            let (k, v) = item.map_err(|e| self.sled_error(e))?;
+            // Folded into `next_id` below.
+            if k.as_ref() != floor.as_ref() {
+                entries.push((k.to_vec(), v.to_vec()));
+            }
         }
         // The waiting deliveries, as inbox records with their bodies (opening a store moves
         // such records into its spool), in key order with the rest.
@@ -57,14 +62,17 @@ impl Store {
             );
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         }
-        let next_id = self.db.generate_id()?;
+        let drawn = db.generate_id().map_err(|e| self.sled_error(e))?;
+        let next_id = self.id_floor.load(std::sync::atomic::Ordering::SeqCst) + drawn;
         Ok(Snapshot { entries, next_id })
     }
 
     /// Create a store in the empty or missing `dir` holding exactly `snapshot`, durably; it is
     /// returned open (schema checked, upgraded if older) with its record-by-record check.
-    /// (Kept open: sled lets go of a dropped store's lock only a moment later.)
+    /// (Kept open: sled lets go of a dropped store's lock only a moment later.) A snapshot that
+    /// does not hold together ([`Snapshot::validate`]) is refused before anything is written.
     pub fn create_from_snapshot(dir: &Path, snapshot: &Snapshot) -> Result<(Store, Integrity)> {
+        snapshot.validate()?;
         let db = {
             let db = sled::Config::new()
                 .path(dir)
@@ -83,9 +91,11 @@ impl Store {
                 }
                 db.apply_batch(batch)?;
             }
-            // sled cannot set its id counter: draw ids up to the snapshot's, so no restored id
-            // is handed out again.
-            while db.generate_id()? < snapshot.next_id {}
+            // sled cannot set its id counter, and drawing ids up to the snapshot's one by one
+            // took as long as the counter was large (forever for a crafted 2^62): the counter
+            // is kept as the floor sled's ids are added to, so no restored id is handed out
+            // again.
+            db.insert(id_floor_key(), super::encode(&snapshot.next_id))?;
             db.flush()?;
             db
         };
@@ -98,8 +108,13 @@ impl Store {
     /// only). Reports problems rather than failing, so `doctor` can say how many.
     pub fn check_integrity(&self) -> Result<Integrity> {
         let mut report = Integrity::default();
-        for item in self.db.iter() {
-            let (key, value) = item?;
+        let floor = id_floor_key();
+        for item in self.db()?.iter() {
+            let (key, value) = item.map_err(|e| self.sled_error(e))?;
+            if key.as_ref() == floor.as_ref() {
+                // Not a record of the store's own (see `id_floor_key`): not counted.
+                continue;
+            }
             report.records += 1;
             if let Err(reason) = check_record(&key, &value) {
                 report.problems.push(reason);
@@ -125,6 +140,9 @@ fn check_record(key: &[u8], value: &[u8]) -> std::result::Result<(), String> {
     }
     match kind {
         k if k == Kind::Meta as u8 && key == super::teams::next_team_id_key().as_ref() => {
+            as_record!(Kind::Meta, u64)
+        }
+        k if k == Kind::Meta as u8 && key == id_floor_key().as_ref() => {
             as_record!(Kind::Meta, u64)
         }
         k if k == Kind::Meta as u8
@@ -224,5 +242,45 @@ mod tests {
         let report = store.check_integrity().unwrap();
         assert_eq!(report.problems.len(), 1, "{report:?}");
         assert!(report.problems[0].contains("team"), "{report:?}");
+    }
+
+    /// A large id counter is restored at once (drawing sled's ids up to it one by one took as
+    /// long as the counter was large), and ids go on past it, through later snapshots too.
+    #[test]
+    fn a_large_id_counter_restores_at_once_and_ids_go_on_past_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a")).unwrap();
+        let team = store.create_team("platform", None).unwrap().id;
+        let mut snap = store.snapshot().unwrap();
+        snap.next_id = 1 << 40;
+        let started = std::time::Instant::now();
+        let (restored, integrity) =
+            Store::create_from_snapshot(&dir.path().join("b"), &snap).unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(integrity.records, snap.entries.len() as u64);
+        let member = restored
+            .upsert_member(
+                team,
+                crate::store::MemberInput {
+                    github_id: Some(7),
+                    ..crate::store::MemberInput::default()
+                },
+            )
+            .unwrap();
+        assert!(member.id > 1 << 40, "{}", member.id);
+        let again = restored.snapshot().unwrap();
+        assert!(again.next_id >= member.id);
+        assert!(
+            again.entries.len() > snap.entries.len(),
+            "the member's records"
+        );
+        // A crafted counter is refused before anything is written.
+        snap.next_id = 1 << 62;
+        let target = dir.path().join("c");
+        assert!(matches!(
+            Store::create_from_snapshot(&target, &snap),
+            Err(StoreError::Snapshot(_))
+        ));
+        assert!(!target.exists());
     }
 }

@@ -77,7 +77,11 @@ impl Store {
     fn allocate_team_id(&self, w: &mut Writer<'_>) -> Result<TeamId> {
         // Never 0 (the global space), and never an id whose prefix holds records.
         let after_highest = self.highest_team_prefix()? + 1;
-        let next = match self.db.get(next_team_id_key())? {
+        let next = match self
+            .db()?
+            .get(next_team_id_key())
+            .map_err(|e| self.sled_error(e))?
+        {
             Some(bytes) => decode::<TeamId>(Kind::Meta, &bytes)?.max(after_highest),
             None => after_highest,
         };
@@ -88,7 +92,7 @@ impl Store {
     /// The highest team id any key starts with (0: only the global space). Keys sort by their
     /// big-endian team prefix, so it is the last key's.
     fn highest_team_prefix(&self) -> Result<TeamId> {
-        Ok(match self.db.last()? {
+        Ok(match self.db()?.last().map_err(|e| self.sled_error(e))? {
             Some((key, _)) => super::keys::read_u64(&key, 0).unwrap_or(0),
             None => 0,
         })

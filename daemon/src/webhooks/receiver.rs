@@ -23,7 +23,7 @@ use super::index::{Hooks, Lookup, Owner, Target};
 use super::refusals::{Kind, Refusals};
 use super::verify::{Verifier, parse_header};
 use crate::rpc::Shared;
-use crate::store::{InboxEntry, TeamId};
+use crate::store::{Admission, InboxEntry, TeamId};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
@@ -438,8 +438,14 @@ impl Receiver {
             body,
         };
         match self.writer.write(entry).await {
-            Ok(false) => respond(202, "accepted\n"),
-            Ok(true) => respond(200, "duplicate delivery; already accepted\n"),
+            Ok(Admission::Stored) => respond(202, "accepted\n"),
+            Ok(Admission::DuplicateId) => respond(200, "duplicate delivery; already accepted\n"),
+            // 2xx, so GitHub does not retry; counted for `status` (store/intake.rs).
+            Ok(Admission::Replay) => respond(200, "same body as an earlier delivery; ignored\n"),
+            Ok(Admission::BacklogFull) => respond(
+                503,
+                "too many deliveries wait for this team; the next sync covers this one\n",
+            ),
             Err(e) => {
                 tracing::error!(error = %e, "webhook not stored");
                 respond(503, "could not store the delivery; retry\n")

@@ -14,6 +14,16 @@ const NOBODY: u32 = 65534;
 const OTHER: u32 = 65533;
 
 fn tidemark_as(uid: u32, gid: u32, socket: &std::path::Path) -> (bool, String) {
+    tidemark_trusting(uid, gid, socket, Some("nobody"))
+}
+
+/// `tidemark team list` as `uid`:`gid`, trusting `daemon_user` as the service account.
+fn tidemark_trusting(
+    uid: u32,
+    gid: u32,
+    socket: &std::path::Path,
+    daemon_user: Option<&str>,
+) -> (bool, String) {
     let mut cmd = Command::new(bin("tidemark"));
     cmd.args([
         "--no-start",
@@ -25,8 +35,13 @@ fn tidemark_as(uid: u32, gid: u32, socket: &std::path::Path) -> (bool, String) {
     .args(["team", "list"])
     .env_remove("TIDEMARK_SOCKET")
     .env_remove("TIDEMARK_DATA_DIR")
+    .env_remove("TIDEMARK_DAEMON_USER")
     .uid(uid)
     .gid(gid);
+    if let Some(name) = daemon_user {
+        // The service account here is `nobody`, not `tidemark`: the client trusts it by name.
+        cmd.env("TIDEMARK_DAEMON_USER", name);
+    }
     output(&mut cmd)
 }
 
@@ -64,6 +79,16 @@ fn a_daemon_running_as_its_own_account_shares_its_socket_with_its_group_only() {
     // In the group: connects, and is served (it has no team yet).
     let (ok, out) = tidemark_as(OTHER, NOBODY, &daemon.socket);
     assert!(ok && out.contains("No teams yet"), "{out}");
+    // Not told that `nobody` is the service account, the client will not talk to its daemon.
+    let (ok, out) = tidemark_trusting(OTHER, NOBODY, &daemon.socket, None);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!(
+            "refusing the daemon at {}: it runs as uid {NOBODY} (nobody), not as you (uid {OTHER})",
+            daemon.socket.display()
+        )),
+        "{out}"
+    );
     // Outside it: the socket's mode refuses the connection.
     let (ok, out) = tidemark_as(OTHER, OTHER, &daemon.socket);
     assert!(!ok && !out.contains("may not use this daemon"), "{out}");

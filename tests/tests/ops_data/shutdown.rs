@@ -15,10 +15,11 @@ use tidemark_tests::sim::{Sim, SimConfig};
 const SECRET: &str = "shutdown-test-webhook-secret";
 const REPO_ID: u64 = 1_296_269;
 
-/// POST one signed delivery; Some(status) when an HTTP answer came back.
+/// POST one signed delivery (a body of its own: the same body again would be a replay,
+/// acknowledged but not stored); Some(status) when an HTTP answer came back.
 fn deliver(addr: &str, guid: &str) -> Option<u16> {
     let body = format!(
-        r#"{{"zen":"Keep it logically awesome.","hook_id":1,"repository":{{"id":{REPO_ID},"full_name":"octo-org/hello-world"}}}}"#
+        r#"{{"zen":"Keep it logically awesome ({guid}).","hook_id":1,"repository":{{"id":{REPO_ID},"full_name":"octo-org/hello-world"}}}}"#
     );
     let sig = tidemark_daemon::webhooks::verify::sign(SECRET.as_bytes(), body.as_bytes());
     let mut stream = std::net::TcpStream::connect(addr).ok()?;

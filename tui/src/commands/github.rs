@@ -6,6 +6,7 @@
 //! command, and a blocking read of stdin happens on a thread of its own so it cannot delay it).
 
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::Path;
 use std::time::Duration;
 
 use tidemark_protocol::{
@@ -177,7 +178,11 @@ pub async fn connect_github(args: ConnectGithub, endpoint: &Endpoint) -> Result<
         other => other?,
     };
     let flow = started.flow;
-    match follow(&conn, &started, &mut interrupts).await {
+    let pages = browser::page_dir(&endpoint.data_dir);
+    let followed = follow(&conn, &started, &pages, &mut interrupts).await;
+    // The page that opened the authorize link (with its `state`) goes now, not a minute later.
+    browser::remove_pages();
+    match followed {
         Ok((github_login, integration)) => {
             let human = output::connected(&args.team, &github_login, &integration);
             let state = ConnectState::Connected {
@@ -209,13 +214,14 @@ async fn cancel(conn: &Connection, flow: FlowId) {
 async fn follow(
     conn: &Connection,
     started: &ConnectStarted,
+    pages: &Path,
     interrupts: &mut Signal,
 ) -> Result<(String, Box<IntegrationInfo>), CliError> {
     let flow = started.flow;
     if let ConnectPrompt::Browser { authorize_url } = &started.prompt
         && browser::display_available()
     {
-        match browser::open(authorize_url) {
+        match browser::open(authorize_url, pages) {
             Ok(()) => say("Opening your browser…\n"),
             Err(err) => say(&format!("Cannot open a browser ({err}).\n")),
         }

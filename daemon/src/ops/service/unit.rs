@@ -17,6 +17,8 @@ pub const SYSTEM_ENV_FILE: &str = "/etc/tidemark/tidemarkd.env";
 /// is the service's to write).
 pub const SYSTEM_CONFIG_DIR: &str = "/etc/tidemark";
 pub const SYSTEM_CONFIG_FILE: &str = "/etc/tidemark/daemon.toml";
+/// Open files the unit allows (soft and hard).
+pub const NOFILE_LIMIT: u32 = 65_536;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -153,6 +155,9 @@ pub fn render(spec: &UnitSpec) -> String {
     lines.push(format!("ExecStart={}", exec.join(" ")));
     lines.extend(HARDENING.iter().map(|s| s.to_string()));
     lines.extend([
+        // systemd's default soft limit is 1,024 descriptors, shared by RPC connections and
+        // webhook clients; the daemon caps connections per user well below this.
+        format!("LimitNOFILE={NOFILE_LIMIT}"),
         // SIGTERM: the daemon finishes in-flight webhook writes and exits within 5 s.
         "KillSignal=SIGTERM".into(),
         "TimeoutStopSec=10s".into(),

@@ -159,3 +159,19 @@ fn systemd_analyze_security_rates_the_system_unit_2_0_or_lower() {
         );
     }
 }
+
+/// systemd's default soft limit (1,024) is what ran out in issue 15: both units raise it.
+#[test]
+fn both_units_raise_the_open_file_limit() {
+    for scope in [Scope::System, Scope::User] {
+        let text = render(&spec(scope));
+        let unit = parse(&text);
+        assert_eq!(one(&unit, "LimitNOFILE"), "65536", "{scope:?}");
+        // In [Service], where systemd reads it.
+        assert!(
+            text.find("LimitNOFILE=").unwrap() > text.find("[Service]").unwrap()
+                && text.find("LimitNOFILE=").unwrap() < text.find("[Install]").unwrap(),
+            "{text}"
+        );
+    }
+}

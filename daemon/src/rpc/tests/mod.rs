@@ -5,6 +5,7 @@
 //! The real-socket, real-uid test is
 //! `tests/tests/other_users.rs`.
 
+mod connections;
 mod matrix;
 mod roles;
 mod status;

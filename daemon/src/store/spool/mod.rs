@@ -14,6 +14,8 @@ mod crash_tests;
 mod frame;
 mod index;
 mod segment;
+#[cfg(test)]
+mod tests;
 
 use frame::Found;
 pub use frame::FrameMeta;
@@ -54,6 +56,9 @@ pub struct Spool {
     floor: u64,
     /// Where batches are gathered for writing (page-aligned, reused).
     buf: AlignedBuf,
+    /// Tests: the disk fails writes past this offset of a segment, or every `fdatasync`.
+    #[cfg(test)]
+    fail: segment::Fail,
 }
 
 impl std::fmt::Debug for Spool {
@@ -83,6 +88,8 @@ impl Spool {
             current: None,
             floor: 0,
             buf: AlignedBuf::default(),
+            #[cfg(test)]
+            fail: segment::Fail::default(),
         })
     }
 
@@ -125,12 +132,21 @@ impl Spool {
                 None => self.segments()?.last().map_or(0, |n| n + 1).max(self.floor),
             };
             let path = Self::path_of(&self.dir, next);
-            let seg =
-                Segment::create(&path, &Self::index_path_of(&self.dir, next)).map_err(io(&path))?;
-            // A new file: its directory entry must be durable too.
-            File::open(&self.dir)
-                .and_then(|d| d.sync_all())
-                .map_err(io(&self.dir))?;
+            let index = Self::index_path_of(&self.dir, next);
+            // A new file: its directory entry must be durable too. A file that could not be
+            // made so is removed again (past every segment on disk, so it is ours): while the
+            // disk fails, attempts must not leave a file each.
+            let seg = Segment::create(&path, &index).and_then(|seg| {
+                File::open(&self.dir).and_then(|d| d.sync_all())?;
+                Ok(seg)
+            });
+            let seg = match seg {
+                Ok(seg) => seg,
+                Err(e) => {
+                    Self::remove_unused(&path, &index);
+                    return Err(io(&path)(e));
+                }
+            };
             if let Some((_, old)) = self.current.take() {
                 old.close();
             }
@@ -140,20 +156,54 @@ impl Spool {
         Ok((*n, seg))
     }
 
+    /// Remove a segment no batch was ever durable in, and its index (logged when it stays).
+    fn remove_unused(path: &Path, index: &Path) {
+        for file in [index, path] {
+            match std::fs::remove_file(file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    tracing::warn!(path = %file.display(), error = %e, "webhook spool: an unused segment file could not be removed");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A batch failed (a full disk, an I/O error) after its segment was chosen: what it left
+    /// there is unknown (after a failed `fdatasync` the kernel may have dropped its pages), so
+    /// it is cut off and the next batch is written where it began; a segment that held no
+    /// earlier batch is removed instead. Either way a failing disk costs no new file per
+    /// attempt, and nothing is ever appended after a hole the scan would stop at.
+    fn undo_failed_batch(&mut self, batch_start: u64) {
+        let Some((number, segment)) = self.current.as_mut() else {
+            return;
+        };
+        let number = *number;
+        if batch_start > 0 {
+            match segment.truncate(batch_start) {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(segment = number, error = %e, "webhook spool: a failed batch could not be cut off; later batches go to a new segment");
+                }
+            }
+        }
+        if let Some((_, segment)) = self.current.take() {
+            segment.close();
+        }
+        if batch_start == 0 {
+            Self::remove_unused(
+                &Self::path_of(&self.dir, number),
+                &Self::index_path_of(&self.dir, number),
+            );
+        }
+    }
+
     /// Append deliveries and make them durable: one batch of whole pages, one `fdatasync`.
+    /// A batch that fails leaves nothing behind (see `undo_failed_batch`).
     pub fn append(&mut self, frames: &[(FrameMeta, &[u8])]) -> Result<Vec<BodyRef>, SpoolError> {
         let dir = self.dir.clone();
         let mut buf = std::mem::take(&mut self.buf);
         let result = self.append_with(&dir, &mut buf, frames);
         self.buf = buf;
-        if result.is_err() {
-            // What a failed write or fdatasync left in the segment is unknown (after a failed
-            // fsync the kernel may have dropped the pages): later batches go to a new segment,
-            // never after a hole the scan would stop at.
-            if let Some((_, segment)) = self.current.take() {
-                segment.close();
-            }
-        }
         result
     }
 
@@ -163,10 +213,15 @@ impl Spool {
         buf: &mut AlignedBuf,
         frames: &[(FrameMeta, &[u8])],
     ) -> Result<Vec<BodyRef>, SpoolError> {
+        #[cfg(test)]
+        let fail = self.fail;
         let (number, segment) = self.current()?;
+        #[cfg(test)]
+        {
+            segment.fail = fail;
+        }
         let path = Self::path_of(dir, number);
         let batch_start = segment.len;
-        // Each frame's header and meta, one after another in `heads`, then the pad.
         let mut heads = Vec::with_capacity(frames.len() * 160 + frame::PAGE as usize);
         let mut head_ends = Vec::with_capacity(frames.len());
         let mut refs = Vec::with_capacity(frames.len());
@@ -194,8 +249,11 @@ impl Spool {
             start = end;
         }
         pieces.push(&heads[pad_from..]);
-        segment.append(buf, &pieces).map_err(io(&path))?;
-        segment.sync().map_err(io(&path))?;
+        if let Err(e) = segment.append(buf, &pieces).and_then(|()| segment.sync()) {
+            self.undo_failed_batch(batch_start);
+            return Err(io(&path)(e));
+        }
+        let (_, segment) = self.current.as_mut().expect("the batch's segment");
         // Durable: now their index entries (each frame's head is every other piece).
         let mut entries = Vec::with_capacity(heads.len() + 12 * frames.len());
         for (head, r) in pieces.iter().step_by(2).zip(&refs) {
@@ -326,217 +384,5 @@ impl Spool {
             removed += 1;
         }
         Ok(removed)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub(super) fn meta(seq: u64) -> FrameMeta {
-        FrameMeta {
-            team_id: 3,
-            seq,
-            guid: format!("guid-{seq}"),
-            event: "pull_request".into(),
-            hook_id: Some(9),
-            repo_id: None,
-            received_at: 1_700_000_000,
-        }
-    }
-
-    fn append(spool: &mut Spool, bodies: &[&[u8]]) -> Vec<BodyRef> {
-        let frames: Vec<(FrameMeta, &[u8])> = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (meta(i as u64), *b))
-            .collect();
-        spool.append(&frames).unwrap()
-    }
-
-    #[test]
-    fn bodies_read_back_across_segments_and_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path()).unwrap();
-        let refs = append(&mut spool, &[b"first", b"", b"third body"]);
-        assert!(refs[1].offset > refs[0].offset + 5);
-        assert_eq!(Spool::read(dir.path(), &refs[2]).unwrap(), b"third body");
-        assert_eq!(Spool::read(dir.path(), &refs[1]).unwrap(), b"");
-        drop(spool);
-        // Reopened: appends go to a new segment (the old one may end in a torn frame).
-        let mut spool = Spool::open(dir.path()).unwrap();
-        let more = append(&mut spool, &[b"fourth"]);
-        assert_eq!(more[0].segment, 1);
-        assert_eq!(spool.frames().unwrap().len(), 4);
-        assert_eq!(Spool::read(dir.path(), &refs[0]).unwrap(), b"first");
-        assert_eq!(Spool::read(dir.path(), &more[0]).unwrap(), b"fourth");
-    }
-
-    #[test]
-    fn frames_are_found_again_and_a_cut_or_damaged_tail_ends_the_scan() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path()).unwrap();
-        let refs = append(&mut spool, &[b"one", b"two", b"three"]);
-        let found = spool.frames().unwrap();
-        assert_eq!(found.len(), 3);
-        for (i, (m, at)) in found.iter().enumerate() {
-            assert_eq!((m, at), (&meta(i as u64), &refs[i]));
-        }
-        let path = Spool::path_of(dir.path(), 0);
-        // As if the crash came before the index entries were written (after the fsync).
-        std::fs::remove_file(Spool::index_path_of(dir.path(), 0)).unwrap();
-        let whole = std::fs::read(&path).unwrap();
-        assert_eq!(whole.len() as u64, frame::PAGE, "a batch ends on a page");
-        // Every cut inside the last frame leaves the first two; a cut in the padding after it
-        // leaves all three.
-        let last_start = (refs[1].offset + 3) as usize;
-        let last_end = (refs[2].offset + 5) as usize;
-        for cut in last_start + 1..whole.len() {
-            std::fs::write(&path, &whole[..cut]).unwrap();
-            let expect = if cut < last_end { 2 } else { 3 };
-            assert_eq!(spool.frames().unwrap().len(), expect, "cut at {cut}");
-        }
-        // A flipped byte in the second frame's body (the segment's last batch, the one a crash
-        // can spoil) ends the scan after the first.
-        let mut damaged = whole.clone();
-        damaged[refs[1].offset as usize] ^= 1;
-        std::fs::write(&path, &damaged).unwrap();
-        assert_eq!(spool.frames().unwrap().len(), 1);
-        // Frames not asked for are skipped by their length, bodies unread and unchecked.
-        std::fs::write(&path, &whole).unwrap();
-        let seqs: Vec<u64> = spool
-            .frames_where(|m| m.seq != 1)
-            .unwrap()
-            .into_iter()
-            .map(|(m, _)| m.seq)
-            .collect();
-        assert_eq!(seqs, [0, 2]);
-    }
-
-    /// Bodies of earlier batches are not read by the scan (they were durable before the next
-    /// batch was written); damage there is found when the body is read.
-    #[test]
-    fn only_the_last_batch_of_a_segment_is_read_whole_by_the_scan() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path()).unwrap();
-        let first = append(&mut spool, &[b"first batch"])[0];
-        let second = append(&mut spool, &[b"second batch"])[0];
-        assert_eq!(
-            second.offset / frame::PAGE,
-            1,
-            "each batch starts on a page"
-        );
-        let path = Spool::path_of(dir.path(), 0);
-        // As if the crash came before the index entries were written (after the fsync).
-        std::fs::remove_file(Spool::index_path_of(dir.path(), 0)).unwrap();
-        let mut bytes = std::fs::read(&path).unwrap();
-        bytes[first.offset as usize] ^= 1;
-        std::fs::write(&path, &bytes).unwrap();
-        assert_eq!(spool.frames().unwrap().len(), 2);
-        assert!(matches!(
-            Spool::read(dir.path(), &first),
-            Err(SpoolError::Damaged { .. })
-        ));
-        bytes[first.offset as usize] ^= 1;
-        bytes[second.offset as usize] ^= 1;
-        std::fs::write(&path, &bytes).unwrap();
-        assert_eq!(spool.frames().unwrap().len(), 1);
-    }
-
-    /// With its index, a segment is not read at all: what the index names was durable before
-    /// the entry was written, so its bodies are checked only when read.
-    #[test]
-    fn an_indexed_segment_is_not_read_at_open() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path()).unwrap();
-        let a = append(&mut spool, &[b"first batch"])[0];
-        let b = append(&mut spool, &[b"second batch"])[0];
-        let path = Spool::path_of(dir.path(), 0);
-        let mut bytes = std::fs::read(&path).unwrap();
-        bytes[b.offset as usize] ^= 1;
-        std::fs::write(&path, &bytes).unwrap();
-        let found = spool.frames().unwrap();
-        assert_eq!(found.iter().map(|(_, r)| *r).collect::<Vec<_>>(), [a, b]);
-        assert!(matches!(
-            Spool::read(dir.path(), &b),
-            Err(SpoolError::Damaged { .. })
-        ));
-        // Released segments take their index along.
-        assert_eq!(spool.release(None).unwrap(), 1);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-    }
-
-    /// Segments written before schema v5 (`TMW1` frames, no padding) are still read.
-    #[test]
-    fn v1_frames_are_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut bytes = Vec::new();
-        for (seq, body) in [(0u64, &b"old one"[..]), (1, b"old two")] {
-            let meta = bincode::serialize(&meta(seq)).unwrap();
-            let mut crc = crc32fast::Hasher::new();
-            crc.update(&(meta.len() as u32).to_le_bytes());
-            crc.update(&meta);
-            crc.update(body);
-            bytes.extend_from_slice(b"TMW1");
-            bytes.extend_from_slice(&((meta.len() + body.len()) as u32).to_le_bytes());
-            bytes.extend_from_slice(&crc.finalize().to_le_bytes());
-            bytes.extend_from_slice(&(meta.len() as u32).to_le_bytes());
-            bytes.extend_from_slice(&meta);
-            bytes.extend_from_slice(body);
-        }
-        std::fs::write(Spool::path_of(dir.path(), 0), &bytes).unwrap();
-        let mut spool = Spool::open(dir.path()).unwrap();
-        let found = spool.frames().unwrap();
-        assert_eq!(found.len(), 2);
-        assert_eq!(Spool::read(dir.path(), &found[1].1).unwrap(), b"old two");
-        // New frames go to a segment of their own.
-        let new = append(&mut spool, &[b"new"])[0];
-        assert_eq!(new.segment, 1);
-        assert_eq!(spool.frames().unwrap().len(), 3);
-    }
-
-    #[test]
-    fn a_damaged_body_is_reported_not_returned() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path()).unwrap();
-        let r = append(&mut spool, &[b"payload"])[0];
-        let path = Spool::path_of(dir.path(), r.segment);
-        let mut bytes = std::fs::read(&path).unwrap();
-        bytes[r.offset as usize + 2] ^= 0xff;
-        std::fs::write(&path, bytes).unwrap();
-        assert!(matches!(
-            Spool::read(dir.path(), &r),
-            Err(SpoolError::Damaged { .. })
-        ));
-        let missing = BodyRef { segment: 9, ..r };
-        assert!(matches!(
-            Spool::read(dir.path(), &missing),
-            Err(SpoolError::Io { .. })
-        ));
-    }
-
-    #[test]
-    fn release_deletes_only_unreferenced_segments() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spool = Spool::open(dir.path()).unwrap();
-        let a = append(&mut spool, &[b"a"])[0];
-        // Force later segments.
-        spool.current.as_mut().unwrap().1.len = SEGMENT_MAX;
-        let b = append(&mut spool, &[b"b"])[0];
-        spool.current.as_mut().unwrap().1.len = SEGMENT_MAX;
-        let c = append(&mut spool, &[b"c"])[0];
-        assert_eq!(spool.segments().unwrap(), vec![0, 1, 2]);
-        // Only b and c still wait.
-        assert_eq!(spool.release(Some(b.segment)).unwrap(), 1);
-        assert_eq!(spool.segments().unwrap(), vec![1, 2]);
-        assert!(Spool::read(dir.path(), &a).is_err());
-        assert_eq!(Spool::read(dir.path(), &c).unwrap(), b"c");
-        // Nothing waits: everything goes; appends go on in a fresh segment.
-        assert_eq!(spool.release(None).unwrap(), 2);
-        assert_eq!(spool.segments().unwrap(), Vec::<u64>::new());
-        let d = append(&mut spool, &[b"d"])[0];
-        assert_eq!(d.segment, 3);
-        assert_eq!(spool.segments().unwrap(), vec![3]);
-        assert_eq!(spool.release(Some(d.segment)).unwrap(), 0);
     }
 }

@@ -28,6 +28,18 @@ pub struct Segment {
     direct: bool,
     /// Buffered mode: below this offset the pages were dropped from the cache.
     cached_from: u64,
+    /// Tests: how the disk fails.
+    #[cfg(test)]
+    pub fail: Fail,
+}
+
+/// Tests: writes past `past` fail with ENOSPC (the whole pages below it are written first), and
+/// with `sync` every `fdatasync` fails with EIO.
+#[cfg(test)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fail {
+    pub past: Option<u64>,
+    pub sync: bool,
 }
 
 impl Segment {
@@ -68,6 +80,8 @@ impl Segment {
             len,
             direct,
             cached_from: 0,
+            #[cfg(test)]
+            fail: Fail::default(),
         })
     }
 
@@ -101,6 +115,14 @@ impl Segment {
     }
 
     fn write_at(&mut self, bytes: &[u8], at: u64) -> std::io::Result<()> {
+        #[cfg(test)]
+        if let Some(limit) = self.fail.past
+            && at + bytes.len() as u64 > limit
+        {
+            let fits = limit.saturating_sub(at) as usize & !(PAGE as usize - 1);
+            self.file.write_all_at(&bytes[..fits], at)?;
+            return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        }
         match self.file.write_all_at(bytes, at) {
             Err(e) if self.direct && refuses_direct(&e) => {
                 // Opened with O_DIRECT but refused on write: carry on buffered.
@@ -125,12 +147,27 @@ impl Segment {
 
     /// Make what was written durable (data, and the file's length).
     pub fn sync(&mut self) -> std::io::Result<()> {
+        #[cfg(test)]
+        if self.fail.sync {
+            return Err(std::io::Error::from_raw_os_error(libc::EIO));
+        }
         self.file.sync_data()?;
         if !self.direct && self.len > self.cached_from + 2 * CACHE_WINDOW {
             let upto = (self.len - CACHE_WINDOW) & !(PAGE - 1);
             drop_cached(&self.file, self.cached_from, upto - self.cached_from);
             self.cached_from = upto;
         }
+        Ok(())
+    }
+
+    /// Cut the file back to `len` (where the last durable batch ended) after a failed batch,
+    /// and make that length durable: the next batch is written there again, so a failing disk
+    /// costs no new segment file per attempt.
+    pub fn truncate(&mut self, len: u64) -> std::io::Result<()> {
+        self.file.set_len(len)?;
+        self.file.sync_data()?;
+        self.len = len;
+        self.cached_from = self.cached_from.min(len);
         Ok(())
     }
 

@@ -465,6 +465,7 @@ fn a_v4_inbox_moves_into_the_spool_and_nothing_waiting_is_lost() {
         hook_id: Some(3),
         repo_id: Some(4),
         received_at: 1_700_000_000,
+        body_sha256: None,
     };
     let refs = env
         .store
@@ -496,6 +497,8 @@ fn a_v4_inbox_moves_into_the_spool_and_nothing_waiting_is_lost() {
         .unwrap();
     raw.insert(version_key(), &4u32.to_be_bytes()).unwrap();
     env.store.flush().unwrap();
+    // A handle of its own: it holds sled's lock until dropped.
+    drop(raw);
     let path = env.dir.path().to_path_buf();
     let Env { store, dir, .. } = env;
     drop(store);
