@@ -226,6 +226,14 @@ const HOOK: u64 = 77;
 const REPO: u64 = 1_296_269;
 const SECRET: &str = "attack-secret";
 
+/// A delivery's body, its own for each delivery id (the inbox drops a body it has seen).
+fn body_of(guid: &str) -> Vec<u8> {
+    format!(
+        r#"{{"action":"opened","number":1,"repository":{{"id":{REPO}}},"pull_request":{{"number":1}},"zen":"{guid}"}}"#
+    )
+    .into_bytes()
+}
+
 fn seeded_daemon(extra_teams: usize, rust_log: &str) -> (Sandbox, Daemon, String) {
     let sandbox = Sandbox::new();
     let team = seed_github_team(
@@ -277,13 +285,9 @@ fn seeded_daemon(extra_teams: usize, rust_log: &str) -> (Sandbox, Daemon, String
     (sandbox, daemon, addr)
 }
 
-/// A signed delivery (a body of its own) for hook `HOOK` on keep-alive connection `c`; its status.
+/// A signed delivery for hook `HOOK` on keep-alive connection `c`; its status.
 fn deliver(c: &mut TcpStream, addr: &str, guid: &str) -> Option<u16> {
-    // Each delivery's body is its own, as GitHub's are (the same body again is a replay).
-    let body = format!(
-        r#"{{"action":"opened","number":1,"repository":{{"id":1296269}},"pull_request":{{"number":1}},"zen":"{guid}"}}"#
-    )
-    .into_bytes();
+    let body = body_of(guid);
     let head = format!(
         "POST /webhooks/github HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nX-GitHub-Event: pull_request\r\nX-GitHub-Delivery: {guid}\r\n\
@@ -469,9 +473,11 @@ fn a_flood_of_unknown_hook_ids_rebuilds_nothing_and_logs_a_few_lines() {
     let flood_started = Instant::now();
     let refused_before = refused.load(Ordering::Relaxed);
     let mut flooded = Vec::new();
-    for i in 0..REAL {
+    // At least REAL deliveries and 2 s of flood.
+    while flooded.len() < REAL || flood_started.elapsed() < Duration::from_secs(2) {
         let t = Instant::now();
-        assert_eq!(deliver(&mut c, &addr, &format!("flooded-{i}")), Some(202));
+        let guid = format!("flooded-{}", flooded.len());
+        assert_eq!(deliver(&mut c, &addr, &guid), Some(202));
         flooded.push(t.elapsed());
     }
     let flood_rate = (refused.load(Ordering::Relaxed) - refused_before) as f64
@@ -488,10 +494,17 @@ fn a_flood_of_unknown_hook_ids_rebuilds_nothing_and_logs_a_few_lines() {
         v[v.len() / 2]
     };
     let (quiet_p50, flooded_p50) = (median(&mut quiet), median(&mut flooded));
+    // The listener's own lines (refusal counts); the sync's and applier's retries against the
+    // unreachable GitHub are not the flood's.
+    let listener_lines = new_log
+        .lines()
+        .filter(|l| l.contains("webhooks::refusals") || l.contains("webhooks::receiver"))
+        .count();
     eprintln!(
         "{total_refused} unknown-hook deliveries refused ({flood_rate:.0}/s while measuring); \
-         real delivery p50 {quiet_p50:?} quiet, {flooded_p50:?} during the flood; the log grew \
-         by {} lines, {} index builds",
+         real delivery p50 {quiet_p50:?} quiet, {flooded_p50:?} during the flood ({} sent); the \
+         log grew by {} lines ({listener_lines} of them the listener's), {} index builds",
+        flooded.len(),
         new_log.lines().count(),
         lines(new_log, "webhook hook index built")
     );
@@ -502,12 +515,6 @@ fn a_flood_of_unknown_hook_ids_rebuilds_nothing_and_logs_a_few_lines() {
         builds as u64 <= took / 5 + 1,
         "{builds} index builds for {total_refused} unknown hook ids"
     );
-    // The listener's own lines (refusal counts); the applier's retries against the unreachable
-    // GitHub are not the flood's.
-    let listener_lines = new_log
-        .lines()
-        .filter(|l| l.contains("webhooks::refusals") || l.contains("webhooks::receiver"))
-        .count();
     assert!(
         listener_lines <= 4,
         "{total_refused} refusals made {listener_lines} log lines:\n{new_log}"

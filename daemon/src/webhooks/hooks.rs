@@ -33,6 +33,10 @@ pub async fn create(
         .webhook_secret(&shared.keyring, &g)
         .map_err(|e| GitHubError::Config(format!("the webhook secret cannot be read: {e}")))?;
     let url = format!("{}{}", public.trim_end_matches('/'), super::receiver::PATH);
+    // GitHub pings the hook as soon as it exists, maybe before its id is stored below: the
+    // receiver's index must know the repository by then (it matches the ping by the hook's
+    // target headers, and a miss no longer rebuilds the index).
+    shared.connector.hooks_changed();
     let body = json!({
         "name": "web",
         "active": true,
