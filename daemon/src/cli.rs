@@ -33,6 +33,8 @@ Environment:
   TIDEMARK_GITHUB_SECONDARY_WAIT_SECS Wait after a secondary rate limit without retry-after
                               (as --github-secondary-wait-secs)
   TIDEMARK_WEBHOOK_ADDR       Webhook listener address (as --webhook-addr)
+  TIDEMARK_WEBHOOK_BACKLOG_MAX Webhook deliveries that may wait per team (as
+                              --webhook-backlog-max)
   TIDEMARK_PUBLIC_URL         The URL GitHub calls for webhooks (as --public-url)
   TIDEMARK_MANAGED_BY         Set by the systemd units (`systemd`), for `tidemark daemon status`
   RUST_LOG                    Log filter for stderr, e.g. info, debug, tidemark_daemon=trace
@@ -120,6 +122,16 @@ struct Cli {
         value_name = "SECS"
     )]
     github_secondary_wait_secs: Option<String>,
+    /// Webhook deliveries that may wait to be applied per team (and 50 KB of them on average:
+    /// 512 MB at the default); beyond it new ones are answered 503, and the next sync covers
+    /// what they said [default: 10000]
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_WEBHOOK_BACKLOG_MAX",
+        value_name = "N"
+    )]
+    webhook_backlog_max: Option<String>,
     /// Where the webhook listener binds (path /webhooks/github); `off` for none [default:
     /// 127.0.0.1:8787]
     #[arg(

@@ -157,6 +157,11 @@ pub fn apply(shared: &Shared, settings: &Settings) {
         settings.secondary_wait,
         settings.token_check,
     );
+    shared
+        .store
+        .set_backlog_limits(crate::store::BacklogLimits::for_deliveries(
+            settings.webhook_backlog_max,
+        ));
 }
 
 /// Why saving the GitHub app's settings failed.

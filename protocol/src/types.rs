@@ -214,11 +214,39 @@ pub struct TeamStatus {
     /// When the oldest of them was received (None: none waits). Protocol v9.
     pub webhooks_oldest_pending_at: Option<i64>,
     /// GitHub's rate-limit budget for the team's token as the daemon last saw it (empty: not
-    /// known yet).
+    /// known yet): GitHub's latest answer, whichever request got it (a sync's, a webhook's
+    /// re-read, a failed one). Since protocol v11 each carries when it was seen.
     pub rate_budget: Vec<RateBudget>,
     /// How changes to the organization's members reach the daemon (None: not connected to
     /// GitHub). Protocol v8.
     pub member_changes: Option<MemberChanges>,
+    /// What the webhook receiver and applier turned away or held back for this team since the
+    /// daemon started. Protocol v11.
+    pub webhook_intake: WebhookIntake,
+}
+
+/// What the daemon did not store or apply at once of a team's webhook deliveries, and why:
+/// counts since the daemon started, each with the last time it happened. Protocol v11.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookIntake {
+    /// Deliveries that may wait at once; beyond it new ones are refused (HTTP 503) and the
+    /// next sync covers what they said.
+    pub backlog_max: u64,
+    /// Verified deliveries whose body had been received before under another delivery id (a
+    /// captured delivery replayed, or GitHub's "Redeliver"): answered 200, not stored.
+    pub replays_ignored: u64,
+    pub last_replay_at: Option<i64>,
+    /// Deliveries refused with 503 because `backlog_max` were waiting.
+    pub refused_backlog_full: u64,
+    pub last_refused_at: Option<i64>,
+    /// Waiting deliveries whose re-reads were held back so that the periodic sync keeps its
+    /// share of GitHub's rate budget (each counted once).
+    pub held_for_budget: u64,
+    pub last_held_at: Option<i64>,
+    /// Until when they are held (the budget's reset), while they are.
+    pub held_until: Option<i64>,
+    /// GraphQL points webhook re-reads spent in the current rate-limit window.
+    pub webhook_points: u64,
 }
 
 /// How the daemon learns that people joined or left the team's GitHub organization.
@@ -362,6 +390,8 @@ pub struct RateBudget {
     pub limit: u64,
     pub remaining: u64,
     pub reset_at: i64,
+    /// When GitHub said so (the answer this was read from). Protocol v11.
+    pub seen_at: Option<i64>,
 }
 
 /// What a sync of a team's GitHub integration is doing, or last did.

@@ -67,7 +67,7 @@ pub fn wait_until<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> O
 }
 
 /// What a test's daemon and client must not inherit from the environment the tests run in.
-pub const CLEARED_ENV: [&str; 16] = [
+pub const CLEARED_ENV: [&str; 17] = [
     "INTEGRATION_ENCRYPTION_KEY",
     "TIDEMARK_DATA_DIR",
     "TIDEMARK_SOCKET",
@@ -81,6 +81,7 @@ pub const CLEARED_ENV: [&str; 16] = [
     "TIDEMARK_SYNC_INTERVAL_SECS",
     "TIDEMARK_TOKEN_CHECK_SECS",
     "TIDEMARK_GITHUB_SECONDARY_WAIT_SECS",
+    "TIDEMARK_WEBHOOK_BACKLOG_MAX",
     "TIDEMARK_SOCKET_GROUP",
     "TIDEMARK_SOCKET_MODE",
     "TIDEMARK_MANAGED_BY",

@@ -72,7 +72,7 @@ pub fn load_team_screen(socket: &Path, team: u64, now: i64) -> Result<State> {
             Reply::DaemonInfo(Ok(Box::new(daemon))),
             Reply::Team {
                 id: team,
-                result: Ok(status),
+                result: Ok(Box::new(status)),
             },
             Reply::Pulls {
                 team,

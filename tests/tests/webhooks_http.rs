@@ -1,6 +1,7 @@
 //! The webhook listener's HTTP/1.1 against a daemon whose store is seeded (GitHub unreachable,
 //! so deliveries stay in the inbox): keep-alive bursts, every framing HTTP allows, ambiguous
-//! framing refused, and a delivery from a hook id not stored yet matched by its repository.
+//! framing refused, a delivery from a hook id not stored yet matched by its repository,
+//! refusals from the head before any body byte, and a stalled body cut after its grace.
 
 use std::io::Write;
 use std::time::Duration;
@@ -10,8 +11,15 @@ use tidemark_tests::harness::{Daemon, Sandbox};
 /// hook `HOOK`, GitHub unreachable (deliveries stay in the inbox); its listener's address.
 const HOOK: u64 = 77;
 const RAW_SECRET: &str = "raw-secret";
-const RAW_BODY: &[u8] =
-    br#"{"action":"opened","number":1,"repository":{"id":1296269},"pull_request":{"number":1}}"#;
+
+/// The body of delivery `guid`: each delivery's its own (the same body again under another
+/// id is a replay, acknowledged but not stored), all of one length.
+fn raw_body(guid: &str) -> Vec<u8> {
+    format!(
+        r#"{{"action":"opened","number":1,"repository":{{"id":1296269}},"pull_request":{{"number":1}},"zen":"{guid:<32}"}}"#
+    )
+    .into_bytes()
+}
 
 fn seeded_daemon() -> (Sandbox, Daemon, String) {
     use tidemark_tests::harness::seed_connected_team;
@@ -37,9 +45,9 @@ fn seeded_daemon() -> (Sandbox, Daemon, String) {
     (sandbox, daemon, addr)
 }
 
-/// A delivery's request head (no body), signed for `RAW_BODY`.
+/// A delivery's request head (no body), signed for `raw_body(guid)`.
 fn raw_head(addr: &str, guid: &str, framing: &str) -> String {
-    let signature = tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), RAW_BODY);
+    let signature = tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), &raw_body(guid));
     format!(
         "POST /webhooks/github HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
          {framing}X-GitHub-Event: pull_request\r\nX-GitHub-Delivery: {guid}\r\n\
@@ -92,10 +100,11 @@ fn a_burst_of_keep_alive_connections_is_served_at_once() {
                 let mut c = raw_connect(&addr);
                 let mut statuses = Vec::new();
                 for n in 0..2 {
-                    let length = format!("Content-Length: {}\r\n", RAW_BODY.len());
-                    c.write_all(raw_head(&addr, &format!("burst-{i}-{n}"), &length).as_bytes())
+                    let guid = format!("burst-{i}-{n}");
+                    let length = format!("Content-Length: {}\r\n", raw_body(&guid).len());
+                    c.write_all(raw_head(&addr, &guid, &length).as_bytes())
                         .unwrap();
-                    c.write_all(RAW_BODY).unwrap();
+                    c.write_all(&raw_body(&guid)).unwrap();
                     statuses.push(read_response(&mut c).map(|(s, _)| s));
                     if n == 0 {
                         // Hold this connection open until every connection had its first answer.
@@ -118,11 +127,12 @@ fn a_burst_of_keep_alive_connections_is_served_at_once() {
 #[test]
 fn deliveries_framed_every_way_http_allows() {
     let (_sandbox, daemon, addr) = seeded_daemon();
-    let length = format!("Content-Length: {}\r\n", RAW_BODY.len());
+    let length = format!("Content-Length: {}\r\n", raw_body("").len());
 
     // Chunked, in three chunks, one with an extension; then a second request on the connection.
     let mut c = raw_connect(&addr);
-    let (a, b) = RAW_BODY.split_at(10);
+    let body = raw_body("chunked");
+    let (a, b) = body.split_at(10);
     let (b, d) = b.split_at(30);
     let mut req = raw_head(&addr, "chunked", "Transfer-Encoding: chunked\r\n").into_bytes();
     for (n, part) in [a, b, d].iter().enumerate() {
@@ -138,7 +148,7 @@ fn deliveries_framed_every_way_http_allows() {
     // The same delivery again, by length: a duplicate, acknowledged.
     c.write_all(raw_head(&addr, "chunked", &length).as_bytes())
         .unwrap();
-    c.write_all(RAW_BODY).unwrap();
+    c.write_all(&raw_body("chunked")).unwrap();
     assert_eq!(read_response(&mut c).map(|r| r.0), Some(200));
 
     // Expect: 100-continue: the interim answer, then the body, then the final answer.
@@ -147,7 +157,7 @@ fn deliveries_framed_every_way_http_allows() {
     c.write_all(raw_head(&addr, "expect", &expect).as_bytes())
         .unwrap();
     assert_eq!(read_response(&mut c).map(|r| r.0), Some(100));
-    c.write_all(RAW_BODY).unwrap();
+    c.write_all(&raw_body("expect")).unwrap();
     assert_eq!(read_response(&mut c).map(|r| r.0), Some(202));
 
     // Two requests in one write, answered in order.
@@ -155,7 +165,7 @@ fn deliveries_framed_every_way_http_allows() {
     let mut two = Vec::new();
     for guid in ["pipelined-1", "pipelined-2"] {
         two.extend_from_slice(raw_head(&addr, guid, &length).as_bytes());
-        two.extend_from_slice(RAW_BODY);
+        two.extend_from_slice(&raw_body(guid));
     }
     c.write_all(&two).unwrap();
     assert_eq!(read_response(&mut c).map(|r| r.0), Some(202));
@@ -165,7 +175,7 @@ fn deliveries_framed_every_way_http_allows() {
     let mut c = raw_connect(&addr);
     let head = raw_head(&addr, "http10", &length).replacen("HTTP/1.1", "HTTP/1.0", 1);
     c.write_all(head.as_bytes()).unwrap();
-    c.write_all(RAW_BODY).unwrap();
+    c.write_all(&raw_body("http10")).unwrap();
     let (status, _) = read_response(&mut c).unwrap();
     assert_eq!(status, 202);
     // HTTP/1.0 closes unless asked to keep alive.
@@ -180,7 +190,7 @@ fn deliveries_framed_every_way_http_allows() {
         let mut c = raw_connect(&addr);
         c.write_all(raw_head(&addr, "ambiguous", &framing).as_bytes())
             .unwrap();
-        c.write_all(RAW_BODY).unwrap();
+        c.write_all(&raw_body("ambiguous")).unwrap();
         assert_eq!(read_response(&mut c).map(|r| r.0), Some(400), "{framing:?}");
         assert!(read_response(&mut c).is_none());
     }
@@ -209,14 +219,15 @@ fn deliveries_framed_every_way_http_allows() {
 #[test]
 fn a_delivery_from_a_hook_not_recorded_yet_is_matched_by_its_repository() {
     let (_sandbox, _daemon, addr) = seeded_daemon();
-    let length = format!("Content-Length: {}\r\n", RAW_BODY.len());
+    let length = format!("Content-Length: {}\r\n", raw_body("").len());
     let send = |guid: &str, body: &[u8], signature: Option<String>| {
         let mut head = raw_head(&addr, guid, &length).replace(
             &format!("X-GitHub-Hook-ID: {HOOK}"),
             "X-GitHub-Hook-ID: 4242",
         );
         if let Some(sig) = signature {
-            let good = tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), RAW_BODY);
+            let good =
+                tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), &raw_body(guid));
             head = head.replace(&good, &sig);
         }
         let mut c = raw_connect(&addr);
@@ -224,13 +235,108 @@ fn a_delivery_from_a_hook_not_recorded_yet_is_matched_by_its_repository() {
         c.write_all(body).unwrap();
         read_response(&mut c).map(|r| r.0)
     };
-    assert_eq!(send("new-hook", RAW_BODY, None), Some(202));
-    let wrong = tidemark_daemon::webhooks::verify::sign(b"another secret", RAW_BODY);
-    assert_eq!(send("new-hook-forged", RAW_BODY, Some(wrong)), Some(401));
+    assert_eq!(send("new-hook", &raw_body("new-hook"), None), Some(202));
+    let forged = raw_body("new-hook-forged");
+    let wrong = tidemark_daemon::webhooks::verify::sign(b"another secret", &forged);
+    assert_eq!(send("new-hook-forged", &forged, Some(wrong)), Some(401));
     // A repository nobody tracks: refused whatever the signature.
-    let other = String::from_utf8_lossy(RAW_BODY)
+    let other = String::from_utf8_lossy(&raw_body("untracked"))
         .replace("1296269", "1296270")
         .into_bytes();
     let signed = tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), &other);
     assert_eq!(send("untracked", &other, Some(signed)), Some(401));
+    // Such a body is kept only up to 1 MiB until it names its owner (GitHub's own deliveries
+    // carry the hook's target headers and never need it).
+    use tidemark_daemon::webhooks::receiver::FROM_BODY_MAX;
+    let big = vec![b' '; FROM_BODY_MAX + 1];
+    let mut c = raw_connect(&addr);
+    let head = raw_head(&addr, "big", &format!("Content-Length: {}\r\n", big.len())).replace(
+        &format!("X-GitHub-Hook-ID: {HOOK}"),
+        "X-GitHub-Hook-ID: 4242",
+    );
+    c.write_all(head.as_bytes()).unwrap();
+    let _ = c.write_all(&big);
+    assert_eq!(read_response(&mut c).map(|r| r.0), Some(413));
+}
+
+/// What the head alone refuses is refused before any of the body is read (issue 15): the
+/// answer comes while the client has sent none of the 10 MB it promised.
+#[test]
+fn a_delivery_without_a_signature_headers_or_owner_is_refused_from_its_head() {
+    let (_sandbox, _daemon, addr) = seeded_daemon();
+    let promised = "Content-Length: 10000000\r\n";
+    let signature = |guid: &str| {
+        tidemark_daemon::webhooks::verify::sign(RAW_SECRET.as_bytes(), &raw_body(guid))
+    };
+    let cases = [
+        // No signature, and one that is not `sha256=` and 64 hex digits.
+        (
+            raw_head(&addr, "unsigned", promised).replace(
+                &format!("X-Hub-Signature-256: {}\r\n", signature("unsigned")),
+                "",
+            ),
+            401,
+        ),
+        (
+            raw_head(&addr, "short", promised).replace(&signature("short"), "sha256=00"),
+            401,
+        ),
+        // No X-GitHub-Event.
+        (
+            raw_head(&addr, "no-event", promised).replace("X-GitHub-Event: pull_request\r\n", ""),
+            400,
+        ),
+        // A hook we do not know, created on a repository no team tracks.
+        (
+            raw_head(&addr, "unknown", promised)
+                .replace(
+                    &format!("X-GitHub-Hook-ID: {HOOK}"),
+                    "X-GitHub-Hook-ID: 4242",
+                )
+                .replace(
+                    "\r\n\r\n",
+                    "\r\nX-GitHub-Hook-Installation-Target-Type: repository\r\n\
+                     X-GitHub-Hook-Installation-Target-ID: 1296270\r\n\r\n",
+                ),
+            401,
+        ),
+    ];
+    for (head, want) in cases {
+        let mut c = raw_connect(&addr);
+        c.write_all(head.as_bytes()).unwrap();
+        let got = read_response(&mut c).map(|r| r.0);
+        assert_eq!(got, Some(want), "{head}");
+    }
+}
+
+/// A body that stops arriving is cut once its grace is over (408, connection closed), well
+/// before the overall body timeout; the listener serves the next delivery as usual.
+#[test]
+fn a_body_that_stops_arriving_is_cut_after_its_grace() {
+    use tidemark_daemon::webhooks::receiver::BODY;
+    let (_sandbox, _daemon, addr) = seeded_daemon();
+    let mut c = raw_connect(&addr);
+    c.set_read_timeout(Some(BODY.timeout + Duration::from_secs(5)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    c.write_all(raw_head(&addr, "trickle", "Content-Length: 100000\r\n").as_bytes())
+        .unwrap();
+    c.write_all(&[b' '; 100]).unwrap();
+    let (status, head) = read_response(&mut c).unwrap();
+    let took = started.elapsed();
+    assert_eq!(status, 408);
+    assert!(head.contains("connection: close"), "{head}");
+    assert!(
+        took >= BODY.grace && took < BODY.timeout,
+        "cut after {took:?} (grace {:?})",
+        BODY.grace
+    );
+    assert!(read_response(&mut c).is_none(), "closed");
+    let mut c = raw_connect(&addr);
+    let body = raw_body("after-the-trickle");
+    let length = format!("Content-Length: {}\r\n", body.len());
+    c.write_all(raw_head(&addr, "after-the-trickle", &length).as_bytes())
+        .unwrap();
+    c.write_all(&body).unwrap();
+    assert_eq!(read_response(&mut c).map(|r| r.0), Some(202));
 }

@@ -122,12 +122,17 @@ pub fn team_status() -> TeamStatus {
             limit: 5000,
             remaining: 4981,
             reset_at: T0 + 3600,
+            seen_at: Some(T0 - 60),
         }],
         member_changes: Some(tidemark_protocol::MemberChanges::PeriodicSync {
             why: "no organization hook: needs the admin:org_hook scope and an org owner; \
                   reconnect asking for admin:org_hook"
                 .into(),
         }),
+        webhook_intake: tidemark_protocol::WebhookIntake {
+            backlog_max: 10_000,
+            ..Default::default()
+        },
     }
 }
 
@@ -354,6 +359,7 @@ pub fn sync_steps() -> Vec<SyncProgress> {
             limit: 5000,
             remaining,
             reset_at: T0 + 3600,
+            seen_at: Some(T0),
         }]
     };
     let starting = SyncProgress {

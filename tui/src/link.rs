@@ -245,7 +245,7 @@ async fn perform(
                 .await
                 .map_err(fail)
                 .and_then(|mut teams| match teams.pop() {
-                    Some(status) => Ok(status),
+                    Some(status) => Ok(Box::new(status)),
                     None => Err(format!("team #{id} not found")),
                 });
             Reply::Team { id, result }

@@ -72,7 +72,7 @@ fn team_view() -> State {
         &mut state,
         [Event::Reply(Reply::Team {
             id: 1,
-            result: Ok(fixtures::team_status()),
+            result: Ok(Box::new(fixtures::team_status())),
         })],
     );
     state
@@ -127,7 +127,7 @@ fn team_without_integrations_or_repos() {
             key(KeyCode::Enter),
             Event::Reply(Reply::Team {
                 id: 1,
-                result: Ok(status),
+                result: Ok(Box::new(status)),
             }),
         ],
     );
@@ -288,7 +288,7 @@ fn team_without_github() -> State {
             key(KeyCode::Enter),
             Event::Reply(Reply::Team {
                 id: 1,
-                result: Ok(status),
+                result: Ok(Box::new(status)),
             }),
             Event::Clock(fixtures::T0),
         ],

@@ -91,7 +91,7 @@ fn team(pulls: &[PrInfo], status: tidemark_protocol::TeamStatus) -> State {
             key(KeyCode::Enter),
             Event::Reply(Reply::Team {
                 id: 1,
-                result: Ok(status),
+                result: Ok(Box::new(status)),
             }),
         ],
     );

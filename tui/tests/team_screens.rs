@@ -67,7 +67,7 @@ fn team() -> State {
             key(KeyCode::Enter),
             Event::Reply(Reply::Team {
                 id: 1,
-                result: Ok(fixtures::team_status()),
+                result: Ok(Box::new(fixtures::team_status())),
             }),
         ],
     );
@@ -148,6 +148,40 @@ fn overview_with_a_webhook_backlog() {
     snapshot("tab_overview_backlog", &state);
 }
 
+/// After a flood: replays ignored, deliveries refused for a full backlog and re-reads held
+/// for the rate budget are said above the repositories, each part whole (a narrower screen
+/// breaks between parts, never inside a number); the budget says when GitHub gave it.
+#[test]
+fn overview_after_a_webhook_flood() {
+    let mut state = team();
+    let mut status = fixtures::team_status();
+    status.webhooks_pending = 10_000;
+    status.webhooks_oldest_pending_at = Some(NOW - 40);
+    status.webhook_intake = tidemark_protocol::WebhookIntake {
+        backlog_max: 10_000,
+        replays_ignored: 675_421,
+        last_replay_at: Some(NOW - 5),
+        refused_backlog_full: 1_204,
+        last_refused_at: Some(NOW - 65),
+        held_for_budget: 312,
+        last_held_at: Some(NOW - 600),
+        held_until: Some(NOW + 1500),
+        webhook_points: 2_500,
+    };
+    let mut done = fixtures::sync_steps().pop().unwrap();
+    done.budget[0].remaining = 2_480;
+    done.budget[0].seen_at = Some(NOW - 5);
+    send(
+        &mut state,
+        [Event::Reply(Reply::Watched {
+            team: 1,
+            seq: 2,
+            result: Ok(Box::new((done, status))),
+        })],
+    );
+    snapshot("tab_overview_flood", &state);
+}
+
 /// A team not connected to GitHub: nothing is "pending", and the Repos tab asks to connect
 /// first rather than offering `a`.
 #[test]
@@ -187,7 +221,7 @@ fn overview_and_repos_of_a_team_not_connected() {
             key(KeyCode::Enter),
             Event::Reply(Reply::Team {
                 id: 1,
-                result: Ok(status.clone()),
+                result: Ok(Box::new(status.clone())),
             }),
             Event::Reply(Reply::Watched {
                 team: 1,

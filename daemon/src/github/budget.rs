@@ -1,6 +1,7 @@
 //! GitHub's rate limits as one integration sees them: the budgets from every response's
 //! `x-ratelimit-*` headers (and GraphQL's `rateLimit`), and the rule that no request leaves
-//! before a `retry-after` or an exhausted budget's reset. Also bounds requests in flight.
+//! before a `retry-after` or an exhausted budget's reset. Also bounds requests in flight, and
+//! holds the share of the budget that webhook re-reads may spend ([`WEBHOOK_SHARE_PERCENT`]).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -15,6 +16,14 @@ pub const SECONDARY_WAIT: Duration = Duration::from_secs(60);
 /// ... and back off exponentially while it persists, up to this many times the first wait.
 const SECONDARY_MAX_FACTOR: u32 = 16;
 
+/// The share of GitHub's GraphQL budget (points per rate-limit window, 5,000 an hour for a user)
+/// that re-reads caused by webhooks may spend. They go only while GitHub's remaining budget is
+/// above the rest of it and while what they spent in this window is below it (see
+/// [`webhook_hold`]): a flood of deliveries spends at most this share, and the periodic sync
+/// always finds the rest. GitHub's remaining is the user's, shared by every token of theirs,
+/// so another team connected by the same GitHub user keeps its sync too.
+pub const WEBHOOK_SHARE_PERCENT: u64 = 50;
+
 #[derive(Debug, Default)]
 struct State {
     core: Option<RateBudget>,
@@ -24,6 +33,30 @@ struct State {
     /// Secondary limits without `retry-after` in a row (each doubles the wait).
     secondary_strikes: u32,
     requests: u64,
+    /// Points webhook re-reads spent in the window that ends at `webhook_window`.
+    webhook_points: u64,
+    webhook_window: i64,
+}
+
+/// The rule for webhook re-reads: None when one may go now; else until when they wait (the
+/// budget's reset). `graphql` is GitHub's latest answer, `spent` what webhook re-reads spent
+/// in the window ending at `window`. Unknown budget: go (the first answer tells); a window
+/// that has passed is full again.
+pub fn webhook_hold(
+    graphql: Option<&RateBudget>,
+    spent: u64,
+    window: i64,
+    now: i64,
+) -> Option<i64> {
+    let b = graphql?;
+    if b.reset_at <= now {
+        return None;
+    }
+    let share = b.limit * WEBHOOK_SHARE_PERCENT / 100;
+    let spent = if now < window { spent } else { 0 };
+    // The sync's share, which webhook re-reads never dip into.
+    let reserve = b.limit - share;
+    (b.remaining <= reserve || spent >= share).then_some(b.reset_at)
 }
 
 #[derive(Debug)]
@@ -124,6 +157,7 @@ impl Budget {
             limit: limit.max(0) as u64,
             remaining: remaining.max(0) as u64,
             reset_at: reset,
+            seen_at: Some(crate::store::now()),
         };
         let mut s = self.state();
         match resource.as_str() {
@@ -142,7 +176,46 @@ impl Budget {
             limit,
             remaining,
             reset_at,
+            seen_at: Some(crate::store::now()),
         });
+    }
+
+    /// Whether a webhook re-read may go now ([`webhook_hold`]): None, or until when it waits.
+    pub fn webhook_hold(&self) -> Option<i64> {
+        let s = self.state();
+        webhook_hold(
+            s.graphql.as_ref(),
+            s.webhook_points,
+            s.webhook_window,
+            crate::store::now(),
+        )
+    }
+
+    /// A webhook re-read's answer cost `points` (GraphQL's `rateLimit.cost`).
+    pub fn webhook_spent(&self, points: u64) {
+        let now = crate::store::now();
+        let mut s = self.state();
+        if now >= s.webhook_window {
+            // A new window: counted from zero, until the reset GitHub gives (an hour without).
+            s.webhook_points = 0;
+            s.webhook_window = s
+                .graphql
+                .as_ref()
+                .map(|b| b.reset_at)
+                .filter(|&r| r > now)
+                .unwrap_or(now + 3600);
+        }
+        s.webhook_points += points;
+    }
+
+    /// Points webhook re-reads spent in the current window.
+    pub fn webhook_points(&self) -> u64 {
+        let s = self.state();
+        if crate::store::now() < s.webhook_window {
+            s.webhook_points
+        } else {
+            0
+        }
     }
 
     /// A secondary limit: nothing goes out for `retry_after`.
@@ -207,6 +280,7 @@ impl Budget {
             limit,
             remaining: 0,
             reset_at: reset,
+            seen_at: Some(crate::store::now()),
         });
     }
 
@@ -263,6 +337,83 @@ mod tests {
             "retry-after holds every request"
         );
         assert_eq!(b.snapshot().len(), 1);
+    }
+
+    fn graphql(limit: u64, remaining: u64, reset_at: i64) -> RateBudget {
+        RateBudget {
+            resource: "graphql".into(),
+            limit,
+            remaining,
+            reset_at,
+            seen_at: None,
+        }
+    }
+
+    /// Webhook re-reads stop while GitHub's remaining budget is at or below the sync's share,
+    /// or once they spent their own share of the window; a new window lets them go again.
+    #[test]
+    fn webhook_re_reads_keep_to_their_share_of_the_budget() {
+        let now = 1_000_000;
+        let reset = now + 1800;
+        // Not known yet: go, the first answer tells.
+        assert_eq!(webhook_hold(None, 0, 0, now), None);
+        // Plenty left.
+        assert_eq!(
+            webhook_hold(Some(&graphql(5000, 4990, reset)), 10, reset, now),
+            None
+        );
+        assert_eq!(
+            webhook_hold(Some(&graphql(5000, 2501, reset)), 0, reset, now),
+            None
+        );
+        // Down to the sync's half (whoever spent it: the sync, another team of the user).
+        assert_eq!(
+            webhook_hold(Some(&graphql(5000, 2500, reset)), 0, reset, now),
+            Some(reset)
+        );
+        assert_eq!(
+            webhook_hold(Some(&graphql(5000, 0, reset)), 0, reset, now),
+            Some(reset)
+        );
+        // Their own share spent, whatever GitHub's remaining says.
+        assert_eq!(
+            webhook_hold(Some(&graphql(5000, 4000, reset)), 2500, reset, now),
+            Some(reset)
+        );
+        // What they spent in a window that has passed does not count.
+        assert_eq!(
+            webhook_hold(Some(&graphql(5000, 4000, reset)), 2500, now, now),
+            None
+        );
+        // GitHub's window has passed: full again until the next answer.
+        assert_eq!(
+            webhook_hold(Some(&graphql(5000, 0, now)), 0, now, now),
+            None
+        );
+        // Another limit (an Enterprise server's, a smaller one): the same shares.
+        assert_eq!(
+            webhook_hold(Some(&graphql(60, 30, reset)), 0, reset, now),
+            Some(reset)
+        );
+        assert_eq!(
+            webhook_hold(Some(&graphql(60, 31, reset)), 29, reset, now),
+            None
+        );
+    }
+
+    #[test]
+    fn the_budget_counts_what_webhook_re_reads_spend_and_holds_them_at_their_share() {
+        let b = Budget::default();
+        assert_eq!(b.webhook_hold(), None);
+        b.observe_graphql(4990, crate::store::now() + 600);
+        b.webhook_spent(3);
+        b.webhook_spent(2);
+        assert_eq!(b.webhook_points(), 5);
+        assert_eq!(b.webhook_hold(), None);
+        b.webhook_spent(2495);
+        assert!(b.webhook_hold().is_some(), "their share is spent");
+        let seen = b.snapshot()[0].seen_at.expect("when GitHub said it");
+        assert!((crate::store::now() - seen).abs() <= 1);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Tries for a request that fails in a way worth retrying (limits do not count: they wait).
@@ -37,6 +38,10 @@ pub enum ReadError {
     /// GitHub timed out on the query: ask for less.
     #[error("GitHub timed out on a query")]
     TooBig,
+    /// A webhook's re-read that would dip into the sync's share of the rate budget
+    /// (`budget::webhook_hold`): it waits until this time (the budget's reset).
+    #[error("webhook re-reads wait for GitHub's rate budget to reset (at {0})")]
+    Held(i64),
     #[error("{0}")]
     GitHub(GitHubError),
 }
@@ -88,6 +93,10 @@ pub struct Reader<'a> {
     budget: &'a Budget,
     on_wait: Box<dyn Fn(i64) + Send + Sync + 'a>,
     skipped: Mutex<Skipped>,
+    /// Reading for webhook deliveries: kept to their share of the budget, and counted in it.
+    for_webhooks: bool,
+    /// Requests this reader sent (the budget's count is the integration's, all readers').
+    sent: AtomicU64,
 }
 
 impl<'a> Reader<'a> {
@@ -103,7 +112,22 @@ impl<'a> Reader<'a> {
             budget,
             on_wait: Box::new(|_| {}),
             skipped: Mutex::new(Skipped::default()),
+            for_webhooks: false,
+            sent: AtomicU64::new(0),
         }
+    }
+
+    /// Requests this reader sent to GitHub.
+    pub fn requests(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// Reading on behalf of webhook deliveries: each request first asks the budget whether
+    /// webhook re-reads may still spend ([`Budget::webhook_hold`]; else [`ReadError::Held`]),
+    /// and what each answer cost is counted against their share.
+    pub fn for_webhooks(mut self) -> Reader<'a> {
+        self.for_webhooks = true;
+        self
     }
 
     /// Called with the time waited for when a request must wait for GitHub's limits.
@@ -176,6 +200,12 @@ impl<'a> Reader<'a> {
     ) -> Result<Answer, ReadError> {
         let mut failures = 0;
         loop {
+            if self.for_webhooks
+                && let Some(until) = self.budget.webhook_hold()
+            {
+                return Err(ReadError::Held(until));
+            }
+            self.sent.fetch_add(1, Ordering::Relaxed);
             match self
                 .gql
                 .query(
@@ -187,7 +217,14 @@ impl<'a> Reader<'a> {
                 )
                 .await
             {
-                Ok(a) => return Ok(a),
+                Ok(a) => {
+                    if self.for_webhooks {
+                        // Every document asks for `rateLimit { cost }`; a point if it is missing.
+                        let cost = a.data["rateLimit"]["cost"].as_u64().unwrap_or(1);
+                        self.budget.webhook_spent(cost);
+                    }
+                    return Ok(a);
+                }
                 Err(GitHubError::Unauthorized) => return Err(ReadError::Unauthorized),
                 Err(GitHubError::QueryTimeout { .. }) if shrinkable => {
                     return Err(ReadError::TooBig);
@@ -450,5 +487,35 @@ impl<'a> Reader<'a> {
             _ if node_id.is_some() => Ok(RepoNow::Gone),
             _ => Ok(RepoNow::NotUnderName),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader for webhooks asks the budget before each request: past their share nothing is
+    /// sent (not even to a GitHub that would answer), and the caller learns until when.
+    #[tokio::test]
+    async fn a_webhook_reader_sends_nothing_past_the_webhooks_share() {
+        let budget = Budget::default();
+        let reset = crate::store::now() + 600;
+        budget.observe_graphql(2_500, reset);
+        // Nothing listens there: a request sent would fail otherwise.
+        let webhooks = Reader::new(
+            reqwest::Client::new(),
+            "http://127.0.0.1:9",
+            Secret::new("gho_test"),
+            &budget,
+        )
+        .for_webhooks();
+        match webhooks
+            .query("query { viewer { login } }", Value::Null)
+            .await
+        {
+            Err(ReadError::Held(until)) => assert_eq!(until, reset),
+            other => panic!("expected Held, got {other:?}"),
+        }
+        assert_eq!(webhooks.requests(), 0);
     }
 }

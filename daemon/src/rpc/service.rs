@@ -126,8 +126,10 @@ impl Service {
             webhook_public_url: self.shared.connector.live().public_url.clone(),
             webhooks_pending,
             webhooks_oldest_pending_at,
-            rate_budget: crate::sync::progress_now(&self.shared, team.id).budget,
+            // GitHub's latest answer, whichever request got it (not the sync's last look).
+            rate_budget: self.shared.syncs.budget(team.id).snapshot(),
             member_changes: crate::webhooks::org_hook::member_changes(&self.shared, team.id),
+            webhook_intake: crate::webhooks::intake(&self.shared, team.id),
         })
     }
 

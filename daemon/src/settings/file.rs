@@ -273,7 +273,9 @@ pub fn template() -> String {
             Key::OauthAddr => "\"127.0.0.1:8765\"".to_string(),
             Key::SocketGroup => "\"tidemark\"".to_string(),
             Key::SocketMode => "\"0660\"".to_string(),
-            k if k.name().ends_with("_secs") => k.default_text().unwrap_or("60").to_string(),
+            k if k.name().ends_with("_secs") || k == Key::WebhookBacklogMax => {
+                k.default_text().unwrap_or("60").to_string()
+            }
             k => format!("\"{}\"", k.default_text().unwrap_or_default()),
         };
         let restart = if key.reloadable() { "" } else { " (restart)" };

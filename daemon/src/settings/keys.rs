@@ -15,12 +15,13 @@ pub enum Key {
     SyncIntervalSecs,
     TokenCheckSecs,
     GithubSecondaryWaitSecs,
+    WebhookBacklogMax,
     SocketGroup,
     SocketMode,
 }
 
 impl Key {
-    pub const ALL: [Key; 12] = [
+    pub const ALL: [Key; 13] = [
         Key::GithubClientId,
         Key::GithubClientSecret,
         Key::GithubUrl,
@@ -31,6 +32,7 @@ impl Key {
         Key::SyncIntervalSecs,
         Key::TokenCheckSecs,
         Key::GithubSecondaryWaitSecs,
+        Key::WebhookBacklogMax,
         Key::SocketGroup,
         Key::SocketMode,
     ];
@@ -48,6 +50,7 @@ impl Key {
             Key::SyncIntervalSecs => "sync_interval_secs",
             Key::TokenCheckSecs => "token_check_secs",
             Key::GithubSecondaryWaitSecs => "github_secondary_wait_secs",
+            Key::WebhookBacklogMax => "webhook_backlog_max",
             Key::SocketGroup => "socket_group",
             Key::SocketMode => "socket_mode",
         }
@@ -73,6 +76,7 @@ impl Key {
             Key::SyncIntervalSecs => "TIDEMARK_SYNC_INTERVAL_SECS",
             Key::TokenCheckSecs => "TIDEMARK_TOKEN_CHECK_SECS",
             Key::GithubSecondaryWaitSecs => "TIDEMARK_GITHUB_SECONDARY_WAIT_SECS",
+            Key::WebhookBacklogMax => "TIDEMARK_WEBHOOK_BACKLOG_MAX",
             Key::SocketGroup => "TIDEMARK_SOCKET_GROUP",
             Key::SocketMode => "TIDEMARK_SOCKET_MODE",
         }
@@ -101,6 +105,7 @@ impl Key {
             Key::SyncIntervalSecs => Some("21600"),
             Key::TokenCheckSecs => Some("60"),
             Key::GithubSecondaryWaitSecs => Some("60"),
+            Key::WebhookBacklogMax => Some("10000"),
             _ => None,
         }
     }
@@ -125,6 +130,10 @@ impl Key {
             Key::WebhookAddr => "an address with a port, e.g. 127.0.0.1:8787, or \"off\"",
             Key::SyncIntervalSecs | Key::TokenCheckSecs | Key::GithubSecondaryWaitSecs => {
                 "a whole number of seconds, 1 or more"
+            }
+            Key::WebhookBacklogMax => {
+                "a whole number of deliveries that may wait per team, 1 or more (beyond it new \
+                 ones are answered 503 and the next sync covers them)"
             }
             Key::SocketGroup => "the name or number of a group",
             Key::SocketMode => {

@@ -133,6 +133,8 @@ pub struct Settings {
     pub sync_every: Duration,
     pub token_check: Duration,
     pub secondary_wait: Duration,
+    /// Webhook deliveries that may wait per team (then 503; `store/intake.rs`).
+    pub webhook_backlog_max: u64,
     pub socket_group: Option<String>,
     pub socket_mode: Option<u32>,
     /// Each setting's value as shown (secrets as `set`) and its source.
@@ -203,6 +205,7 @@ impl Settings {
                 _ => Err(bad(key, origin, value)),
             }
         };
+        // A whole number, 1 or more (seconds, mostly: read as such).
         let secs = |key: Key| -> Result<Duration, SettingsError> {
             let (value, origin) = match get(key) {
                 Some((v, o)) => (v.as_str(), Some(o)),
@@ -273,6 +276,7 @@ impl Settings {
             sync_every: secs(Key::SyncIntervalSecs)?,
             token_check: secs(Key::TokenCheckSecs)?,
             secondary_wait: secs(Key::GithubSecondaryWaitSecs)?,
+            webhook_backlog_max: secs(Key::WebhookBacklogMax)?.as_secs(),
             socket_group: get(Key::SocketGroup).map(|(v, _)| v.clone()),
             socket_mode,
             shown,

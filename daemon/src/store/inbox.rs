@@ -3,6 +3,7 @@
 //! (`waiting.rs`) and rebuilt from the spool on open; sled records a delivery id once it is
 //! applied (`DeliverySeen`), which is what deduplicates redeliveries for GitHub's 3 days.
 
+use super::intake::{body_key, seen_key};
 use super::keys::{Key, Kind, TeamId};
 use super::records::{DeliverySeen, HookHealth, InboxEntry, InboxRecord, StoredBody};
 use super::spool::{FrameMeta, Spool};
@@ -13,15 +14,11 @@ pub(super) fn inbox_key(team: TeamId, seq: u64) -> Key {
     Key::new(team, Kind::Inbox).u64(seq)
 }
 
-fn seen_key(team: TeamId, guid: &str) -> Key {
-    Key::new(team, Kind::DeliverySeen).bytes(guid.as_bytes())
-}
-
 fn health_key(team: TeamId, repo: u64) -> Key {
     Key::new(team, Kind::HookHealth).u64(repo)
 }
 
-fn frame_meta(e: &InboxEntry) -> FrameMeta {
+pub(super) fn frame_meta(e: &InboxEntry, body_sha256: Option<[u8; 32]>) -> FrameMeta {
     FrameMeta {
         team_id: e.team_id,
         seq: e.seq,
@@ -30,6 +27,7 @@ fn frame_meta(e: &InboxEntry) -> FrameMeta {
         hook_id: e.hook_id,
         repo_id: e.repo_id,
         received_at: e.received_at,
+        body_sha256,
     }
 }
 
@@ -61,53 +59,6 @@ fn entry(meta: FrameMeta, body: Vec<u8>) -> InboxEntry {
 }
 
 impl Store {
-    /// Write verified deliveries: each new one into the spool, durable when this returns, and
-    /// then waiting to be applied; one whose id was received before (waiting or applied) is only
-    /// reported (true in the answer). Nothing is written to sled: the spool is the record.
-    pub fn inbox_add(&self, entries: &[InboxEntry]) -> Result<Vec<bool>> {
-        // Held throughout, so `inbox_release` never deletes a segment being written.
-        let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
-        let mut duplicate = Vec::with_capacity(entries.len());
-        {
-            // Under the lock `inbox_done` moves an id from waiting to applied with.
-            let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-            let mut in_batch = HashSet::new();
-            for e in entries {
-                let seen = !in_batch.insert((e.team_id, e.guid.as_str()))
-                    || waiting.contains_guid(e.team_id, &e.guid)
-                    || self.contains(seen_key(e.team_id, &e.guid))?;
-                duplicate.push(seen);
-            }
-        }
-        let frames: Vec<(FrameMeta, &[u8])> = entries
-            .iter()
-            .zip(&duplicate)
-            .filter(|(_, dup)| !**dup)
-            .map(|(e, _)| (frame_meta(e), e.body.as_slice()))
-            .collect();
-        if frames.is_empty() {
-            return Ok(duplicate);
-        }
-        let refs = spool
-            .append(&frames)
-            .map_err(|e| StoreError::Io(e.to_string()))?;
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-        // A team deleted meanwhile (`delete_team` clears its deliveries under this lock): its
-        // frames stay unreferenced in the spool and go with their segment.
-        let mut exists = HashMap::new();
-        for ((meta, _), at) in frames.into_iter().zip(refs) {
-            let team = meta.team_id;
-            let live = match exists.get(&team) {
-                Some(live) => *live,
-                None => *exists.entry(team).or_insert(self.team(team)?.is_some()),
-            };
-            if live {
-                waiting.insert(meta, at);
-            }
-        }
-        Ok(duplicate)
-    }
-
     /// The highest sequence number of any delivery in the spool (new ones continue after it).
     pub fn inbox_max_seq(&self) -> Result<u64> {
         Ok(self
@@ -147,11 +98,23 @@ impl Store {
         max: usize,
         max_bytes: usize,
     ) -> Result<Vec<InboxEntry>> {
+        self.inbox_after(team, 0, max, max_bytes)
+    }
+
+    /// As [`Store::inbox_oldest`], of the deliveries numbered above `after` (the applier reads
+    /// a backlog in rounds of several such reads).
+    pub fn inbox_after(
+        &self,
+        team: TeamId,
+        after: u64,
+        max: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<InboxEntry>> {
         let found = self
             .waiting
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .oldest(team, max, max_bytes);
+            .after(team, after, max, max_bytes);
         let dir = self.spool_dir();
         Ok(found
             .into_iter()
@@ -301,7 +264,10 @@ impl Store {
         let inline: Vec<(FrameMeta, &[u8])> = records
             .iter()
             .filter_map(|(_, r)| match &r.body {
-                StoredBody::Inline(body) => Some((frame_meta(&entry_of(r)), body.as_slice())),
+                StoredBody::Inline(body) => Some((
+                    frame_meta(&entry_of(r), Some(super::intake::sha256(body))),
+                    body.as_slice(),
+                )),
                 // Its frame is in the spool already.
                 StoredBody::Spooled(_) => None,
             })
@@ -346,20 +312,35 @@ impl Store {
     /// Applied: its delivery id recorded (in one step with the repository's health), and out
     /// of the waiting deliveries.
     pub fn inbox_done(&self, entry: &InboxEntry, health: Option<HookHealth>) -> Result<()> {
+        self.inbox_applied(entry.team_id, &[entry.seq], health.into_iter().collect())
+    }
+
+    /// Applied, in one batch: each waiting delivery's id and body hash recorded (sled learns of
+    /// the body only now, as of the id), the repositories' health written, and the deliveries
+    /// out of the waiting ones. A number no delivery waits under is skipped.
+    pub fn inbox_applied(&self, team: TeamId, seqs: &[u64], health: Vec<HookHealth>) -> Result<()> {
         let mut w = self.writer();
         let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-        w.put(
-            seen_key(entry.team_id, &entry.guid),
-            &DeliverySeen {
-                team_id: entry.team_id,
-                received_at: entry.received_at,
-            },
-        );
-        if let Some(h) = health {
+        for &seq in seqs {
+            let Some(meta) = waiting.get(team, seq) else {
+                continue;
+            };
+            let seen = DeliverySeen {
+                team_id: team,
+                received_at: meta.received_at,
+            };
+            w.put(seen_key(team, &meta.guid), &seen);
+            if let Some(hash) = &meta.body_sha256 {
+                w.put(body_key(team, hash), &seen);
+            }
+        }
+        for h in health {
             w.put(health_key(h.team_id, h.repo_id), &h);
         }
         w.commit()?;
-        waiting.remove(entry.team_id, entry.seq);
+        for &seq in seqs {
+            waiting.remove(team, seq);
+        }
         Ok(())
     }
 
@@ -387,23 +368,5 @@ impl Store {
 
     pub fn hook_health(&self, team: TeamId, repo: u64) -> Result<Option<HookHealth>> {
         self.get(Kind::HookHealth, health_key(team, repo))
-    }
-
-    /// Forget applied delivery ids received before `before` (GitHub redelivers only 3 days
-    /// back). A frame of one that is still in the spool (its segment kept by an older waiting
-    /// delivery) would wait again after a restart and be applied twice, which re-reads GitHub
-    /// and changes nothing.
-    pub fn prune_seen_deliveries(&self, team: TeamId, before: i64) -> Result<u64> {
-        let mut w = self.writer();
-        let mut n = 0;
-        for key in self.scan_keys(Key::new(team, Kind::DeliverySeen))? {
-            let seen: Option<DeliverySeen> = self.get(Kind::DeliverySeen, &key)?;
-            if seen.is_some_and(|s| s.received_at < before) {
-                w.remove(key);
-                n += 1;
-            }
-        }
-        w.commit()?;
-        Ok(n)
     }
 }

@@ -6,6 +6,7 @@
 mod github_link;
 pub mod health;
 mod inbox;
+mod intake;
 mod integrations;
 pub mod keys;
 mod org_hook;
@@ -28,6 +29,10 @@ mod webhook_secret;
 
 pub use github_link::{Connected, GitHubLogin};
 pub use health::{Health, Refusal, Space};
+pub use intake::{
+    Admission, BACKLOG_BYTES_PER_DELIVERY, BacklogLimits, DEFAULT_BACKLOG_MAX, Incoming, Intake,
+    SEEN_FOR_SECS, sha256,
+};
 pub use integrations::{NewCredential, NewGitHubIntegration, RotationReport, SecretField};
 pub use keys::{Kind, TeamId};
 pub use people::{MemberInput, looks_like_bot};

@@ -7,6 +7,7 @@
 //! (webhook-bench). sled learns of a delivery once, when it is applied (`DeliverySeen`); a frame
 //! whose delivery id sled knows is applied, any other frame of an existing team waits.
 
+use super::intake::{BacklogLimits, Intake};
 use super::keys::TeamId;
 use super::spool::{BodyRef, FrameMeta};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -17,10 +18,19 @@ pub(crate) struct Waiting {
     teams: HashMap<TeamId, BTreeMap<u64, (FrameMeta, BodyRef)>>,
     /// Per team, the delivery ids waiting (for deduplication).
     guids: HashMap<TeamId, HashSet<String>>,
+    /// Per team, the SHA-256 of each waiting body (a replay is recognised while its first
+    /// copy waits), with how many waiting frames hold it (an imported backup may repeat one).
+    bodies: HashMap<TeamId, HashMap<[u8; 32], u32>>,
+    /// Per team, the bytes of the waiting bodies (the backlog's cap counts them too).
+    bytes: HashMap<TeamId, u64>,
     /// Waiting deliveries per spool segment: a segment with none before it can be deleted.
     segments: BTreeMap<u64, usize>,
     /// The highest sequence number of any frame seen (waiting or not): new ones go above it.
     max_seq: u64,
+    /// How much may wait per team.
+    pub limits: BacklogLimits,
+    /// What was turned away or held back, per team, since the store opened.
+    intake: HashMap<TeamId, Intake>,
 }
 
 impl Waiting {
@@ -37,6 +47,15 @@ impl Waiting {
         }
         self.note_seq(meta.seq);
         *self.segments.entry(at.segment).or_default() += 1;
+        if let Some(hash) = meta.body_sha256 {
+            *self
+                .bodies
+                .entry(team)
+                .or_default()
+                .entry(hash)
+                .or_default() += 1;
+        }
+        *self.bytes.entry(team).or_default() += at.len;
         if let Some((old, old_at)) = self
             .teams
             .entry(team)
@@ -61,6 +80,57 @@ impl Waiting {
         self.guids.get(&team).is_some_and(|g| g.contains(guid))
     }
 
+    /// Does a delivery with this body wait?
+    pub fn contains_body(&self, team: TeamId, sha256: &[u8; 32]) -> bool {
+        self.bodies
+            .get(&team)
+            .is_some_and(|b| b.contains_key(sha256))
+    }
+
+    /// The waiting delivery with this sequence number.
+    pub fn get(&self, team: TeamId, seq: u64) -> Option<&FrameMeta> {
+        self.teams.get(&team)?.get(&seq).map(|(meta, _)| meta)
+    }
+
+    /// Bytes of the team's waiting bodies.
+    pub fn bytes(&self, team: TeamId) -> u64 {
+        self.bytes.get(&team).copied().unwrap_or(0)
+    }
+
+    /// Would `more` deliveries of `more_bytes` (beyond those waiting) pass the team's cap? One
+    /// delivery is let in when nothing waits, however large (GitHub's own cap is 25 MB).
+    pub fn has_room(&self, team: TeamId, more: u64, more_bytes: u64) -> bool {
+        let (n, bytes) = (self.len(team) as u64, self.bytes(team));
+        n + more <= self.limits.deliveries
+            && (n + more <= 1 || bytes + more_bytes <= self.limits.bytes)
+    }
+
+    /// The team's counts of what was turned away or held back.
+    pub fn intake(&mut self, team: TeamId) -> &mut Intake {
+        self.intake.entry(team).or_default()
+    }
+
+    /// Held back for the budget until `until`: the waiting deliveries not counted yet are
+    /// (each once, however many rounds hold it). Returns how many were new.
+    pub fn note_held(&mut self, team: TeamId, until: i64, now: i64) -> u64 {
+        let from = self.intake(team).held_upto_seq;
+        let (new, last) = match self.teams.get(&team) {
+            Some(t) => (
+                t.range(from + 1..).count() as u64,
+                t.keys().next_back().copied().unwrap_or(from),
+            ),
+            None => (0, from),
+        };
+        let intake = self.intake(team);
+        intake.held += new;
+        intake.held_upto_seq = intake.held_upto_seq.max(last);
+        intake.held_until = Some(until);
+        if new > 0 {
+            intake.last_held_at = Some(now);
+        }
+        new
+    }
+
     /// Applied (or its team deleted): no longer waiting.
     pub fn remove(&mut self, team: TeamId, seq: u64) -> bool {
         let Some((meta, at)) = self.teams.get_mut(&team).and_then(|t| t.remove(&seq)) else {
@@ -73,6 +143,17 @@ impl Waiting {
     fn forget(&mut self, meta: &FrameMeta, at: &BodyRef) {
         if let Some(g) = self.guids.get_mut(&meta.team_id) {
             g.remove(&meta.guid);
+        }
+        if let (Some(hash), Some(bodies)) = (meta.body_sha256, self.bodies.get_mut(&meta.team_id))
+            && let Some(n) = bodies.get_mut(&hash)
+        {
+            *n -= 1;
+            if *n == 0 {
+                bodies.remove(&hash);
+            }
+        }
+        if let Some(b) = self.bytes.get_mut(&meta.team_id) {
+            *b = b.saturating_sub(at.len);
         }
         if let Some(n) = self.segments.get_mut(&at.segment) {
             *n -= 1;
@@ -91,6 +172,9 @@ impl Waiting {
             self.forget(meta, at);
         }
         self.guids.remove(&team);
+        self.bodies.remove(&team);
+        self.bytes.remove(&team);
+        self.intake.remove(&team);
         entries.len()
     }
 
@@ -108,9 +192,24 @@ impl Waiting {
     /// A team's oldest waiting deliveries: at most `max`, and no more once their bodies hold
     /// `max_bytes` (at least one if any waits).
     pub fn oldest(&self, team: TeamId, max: usize, max_bytes: usize) -> Vec<(FrameMeta, BodyRef)> {
+        self.after(team, 0, max, max_bytes)
+    }
+
+    /// As [`Waiting::oldest`], of those numbered above `after`.
+    pub fn after(
+        &self,
+        team: TeamId,
+        after: u64,
+        max: usize,
+        max_bytes: usize,
+    ) -> Vec<(FrameMeta, BodyRef)> {
         let mut out = Vec::new();
         let mut bytes = 0usize;
-        for (meta, at) in self.teams.get(&team).into_iter().flat_map(|t| t.values()) {
+        let waiting = self.teams.get(&team).into_iter().flat_map(|t| {
+            t.range(after.saturating_add(1)..)
+                .map(|(_, entry)| (&entry.0, &entry.1))
+        });
+        for (meta, at) in waiting {
             if out.len() >= max || (bytes >= max_bytes && !out.is_empty()) {
                 break;
             }
@@ -149,6 +248,7 @@ mod tests {
             hook_id: None,
             repo_id: None,
             received_at: 0,
+            body_sha256: None,
         }
     }
 
@@ -194,6 +294,86 @@ mod tests {
             "sequence numbers are never handed out again"
         );
         assert!(w.all().is_empty());
+    }
+
+    fn hashed(team: TeamId, seq: u64, guid: &str, body: u8) -> FrameMeta {
+        FrameMeta {
+            body_sha256: Some([body; 32]),
+            ..meta(team, seq, guid)
+        }
+    }
+
+    #[test]
+    fn bodies_and_bytes_are_counted_while_they_wait() {
+        let mut w = Waiting::default();
+        w.insert(hashed(1, 1, "a", 7), at(0, 100));
+        w.insert(hashed(1, 2, "b", 7), at(0, 50));
+        w.insert(hashed(1, 3, "c", 8), at(0, 10));
+        assert!(w.contains_body(1, &[7; 32]) && w.contains_body(1, &[8; 32]));
+        assert!(!w.contains_body(2, &[7; 32]), "bodies are per team");
+        assert_eq!(w.bytes(1), 160);
+        // One of two frames with the same body applied: the body still waits.
+        w.remove(1, 1);
+        assert!(w.contains_body(1, &[7; 32]));
+        w.remove(1, 2);
+        assert!(!w.contains_body(1, &[7; 32]));
+        assert_eq!(w.bytes(1), 10);
+        assert_eq!(w.remove_team(1), 1);
+        assert_eq!((w.bytes(1), w.contains_body(1, &[8; 32])), (0, false));
+    }
+
+    #[test]
+    fn the_backlog_cap_counts_deliveries_and_bytes() {
+        let mut w = Waiting {
+            limits: BacklogLimits {
+                deliveries: 3,
+                bytes: 1000,
+            },
+            ..Waiting::default()
+        };
+        assert!(
+            w.has_room(1, 1, 5000),
+            "one delivery when nothing waits, however large"
+        );
+        w.insert(hashed(1, 1, "a", 1), at(0, 600));
+        assert!(w.has_room(1, 1, 400));
+        assert!(!w.has_room(1, 1, 401), "past the bytes");
+        w.insert(hashed(1, 2, "b", 2), at(0, 100));
+        w.insert(hashed(1, 3, "c", 3), at(0, 100));
+        assert!(!w.has_room(1, 1, 1), "past the count");
+        assert!(w.has_room(2, 3, 900), "another team's backlog is its own");
+    }
+
+    #[test]
+    fn held_deliveries_are_counted_once_each() {
+        let mut w = Waiting::default();
+        for s in 1..=3 {
+            w.insert(meta(1, s, &format!("g{s}")), at(0, 1));
+        }
+        assert_eq!(w.note_held(1, 500, 100), 3);
+        assert_eq!(w.note_held(1, 500, 101), 0, "the same three, held again");
+        w.insert(meta(1, 4, "g4"), at(0, 1));
+        assert_eq!(w.note_held(1, 600, 102), 1);
+        let i = w.intake(1).clone();
+        assert_eq!(
+            (i.held, i.held_until, i.last_held_at),
+            (4, Some(600), Some(102))
+        );
+        assert_eq!(w.note_held(2, 600, 102), 0, "nothing waits");
+    }
+
+    #[test]
+    fn rounds_go_on_after_the_last_one_read() {
+        let mut w = Waiting::default();
+        for s in [2, 5, 9] {
+            w.insert(meta(1, s, &format!("g{s}")), at(0, 1));
+        }
+        let seqs =
+            |v: Vec<(FrameMeta, BodyRef)>| v.into_iter().map(|(m, _)| m.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(w.after(1, 2, 10, usize::MAX)), [5, 9]);
+        assert_eq!(seqs(w.after(1, 9, 10, usize::MAX)), Vec::<u64>::new());
+        assert_eq!(seqs(w.after(1, 0, 1, usize::MAX)), [2]);
+        assert_eq!(w.get(1, 5).map(|m| m.guid.as_str()), Some("g5"));
     }
 
     #[test]

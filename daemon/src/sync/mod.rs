@@ -284,28 +284,37 @@ fn jitter(secs: i64) -> i64 {
     secs + rand::rngs::StdRng::from_os_rng().random_range(-spread..=spread)
 }
 
-/// The team's progress, waiting up to `wait` for a change while a sync runs.
 /// What a team's sync is doing, or last did, now (no waiting).
 pub fn progress_now(shared: &Shared, team: TeamId) -> SyncProgress {
     let syncs = &shared.syncs;
     let mut teams = syncs.teams();
-    syncs
-        .entry(&mut teams, shared, team)
-        .progress
-        .borrow()
-        .clone()
+    let entry = syncs.entry(&mut teams, shared, team);
+    with_live_budget(entry.progress.borrow().clone(), &entry.budget)
 }
 
+/// The team's progress, waiting up to `wait` for a change while a sync runs.
 pub async fn status(shared: &Shared, team: TeamId, wait: Duration) -> SyncProgress {
-    let mut rx = {
+    let (mut rx, budget) = {
         let syncs = &shared.syncs;
         let mut teams = syncs.teams();
-        syncs.entry(&mut teams, shared, team).progress.subscribe()
+        let entry = syncs.entry(&mut teams, shared, team);
+        (entry.progress.subscribe(), entry.budget.clone())
     };
     if rx.borrow().running && !wait.is_zero() {
         let _ = tokio::time::timeout(wait.min(MAX_WAIT), rx.changed()).await;
     }
-    rx.borrow().clone()
+    let progress = rx.borrow().clone();
+    with_live_budget(progress, &budget)
+}
+
+/// The budget as GitHub last answered it (a webhook's re-read, a failed request), rather than
+/// as the sync last looked at it.
+fn with_live_budget(mut progress: SyncProgress, budget: &Budget) -> SyncProgress {
+    let live = budget.snapshot();
+    if !live.is_empty() {
+        progress.budget = live;
+    }
+    progress
 }
 
 /// Start every connected team's sync when it is due: never synced, the reconciliation

@@ -22,6 +22,9 @@ pub enum SyncError {
     Failed(String),
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// Webhook re-reads only: held back for the sync's share of the rate budget until then.
+    #[error("webhook re-reads wait for GitHub's rate budget to reset (at {0})")]
+    Held(i64),
 }
 
 impl From<ReadError> for SyncError {
@@ -32,6 +35,7 @@ impl From<ReadError> for SyncError {
                 SyncError::Failed("GitHub times out even on the smallest query".into())
             }
             ReadError::GitHub(e) => SyncError::GitHub(e),
+            ReadError::Held(until) => SyncError::Held(until),
         }
     }
 }
@@ -75,6 +79,19 @@ impl<'a> Run<'a> {
             progress,
             members: Mutex::new(MemberIndex::default()),
         })
+    }
+
+    /// [`Run::for_team`] for re-reads caused by webhook deliveries: kept to their share of the
+    /// team's rate budget (`Reader::for_webhooks`).
+    pub async fn for_webhooks(
+        shared: &'a Shared,
+        team: TeamId,
+        budget: &'a Budget,
+        progress: &'a watch::Sender<SyncProgress>,
+    ) -> Result<Run<'a>, SyncError> {
+        let mut run = Run::for_team(shared, team, budget, progress).await?;
+        run.reader = run.reader.for_webhooks();
+        Ok(run)
     }
 
     pub fn phase(&self, phase: &str) {

@@ -3,6 +3,12 @@
 //! events update what they name, `member` and the organization hook's `organization` events
 //! (members added, removed) re-read the org's members; pings mark the hook live. An entry
 //! leaves the inbox only once applied; a failure (GitHub down) leaves it for the next round.
+//!
+//! What a flood costs: a round gathers up to [`ROUND_MAX`] waiting deliveries and reads each
+//! pull request, repository and member list they name once, however many name it; rounds that
+//! read GitHub start at most every [`ROUND_GAP`]; and the re-reads keep to their share of the
+//! rate budget (`github::budget::webhook_hold`): beyond it the deliveries wait, counted as held,
+//! and the sync keeps the rest.
 
 use super::parse::parse;
 use crate::github::reader::RepoNow;
@@ -10,57 +16,90 @@ use crate::rpc::Shared;
 use crate::store::{HookHealth, InboxEntry, SyncStatus, TeamId};
 use crate::sync::pulls::{RepoWalk, fetch_pull_requests};
 use crate::sync::run::{Run, SyncError};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Deliveries applied in one round, at most: a backlog (GitHub down for a while) is read a
-/// round at a time, never whole.
-const ROUND: usize = 256;
-const ROUND_BYTES: usize = 32 * 1024 * 1024;
+/// Deliveries read from the spool at once (their bodies in memory until parsed).
+const READ: usize = 256;
+const READ_BYTES: usize = 32 * 1024 * 1024;
+/// Deliveries one round gathers at most: what they name is read from GitHub once per round.
+/// A backlog larger than this is applied a round at a time, never whole.
+pub const ROUND_MAX: usize = 8_192;
+/// Rounds that read GitHub start at most this often: deliveries that keep coming about one
+/// pull request re-read it at most once per gap.
+pub const ROUND_GAP: Duration = Duration::from_secs(2);
+/// Deliveries come in bursts (a review, a push, a merge): gather a moment before a round.
+const GATHER: Duration = Duration::from_millis(100);
 /// After a failed round the applier waits this long before trying again (doubling up to
 /// `MAX_BACKOFF`), rather than on every new delivery.
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Applied delivery ids and bodies older than GitHub's redelivery window are forgotten this
+/// often.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// What one round of a team did.
+#[derive(Debug, PartialEq, Eq)]
+enum Round {
+    /// Nothing waits.
+    Idle,
+    /// Re-reads are held back for the rate budget: the deliveries wait.
+    Held,
+    /// `deliveries` applied with `requests` to GitHub; `more` wait beyond the round's.
+    Applied {
+        deliveries: usize,
+        requests: u64,
+        more: bool,
+    },
+}
 
 /// Apply waiting deliveries whenever some were written, and every 30 s (retries).
 pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
     let mut backoff = FIRST_BACKOFF;
+    let mut last_read: Option<Instant> = None;
+    let mut pruned: Option<Instant> = None;
     loop {
         tokio::select! {
-            _ = written.notified() => {
-                // Deliveries come in bursts (a review, a push, a merge): gather a moment, so
-                // each pull request is read once per burst.
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            _ = written.notified() => tokio::time::sleep(GATHER).await,
             _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+        }
+        if let Some(at) = last_read {
+            tokio::time::sleep_until((at + ROUND_GAP).into()).await;
         }
         let Ok(teams) = shared.store.teams() else {
             continue;
         };
+        let started = Instant::now();
+        let mut read_github = false;
         let mut failed = false;
-        for team in teams {
-            // Round after round until the team's inbox is empty or a round fails.
+        for team in &teams {
+            // Round after round until the team's inbox is empty, held, or a round fails.
             loop {
-                let entries = match shared.store.inbox_oldest(team.id, ROUND, ROUND_BYTES) {
-                    Ok(e) if !e.is_empty() => e,
-                    Ok(_) => break,
+                match apply_round(&shared, team.id).await {
+                    Ok(Round::Idle | Round::Held) => break,
+                    Ok(Round::Applied { requests, more, .. }) => {
+                        read_github |= requests > 0;
+                        if !more {
+                            break;
+                        }
+                    }
                     Err(e) => {
-                        tracing::error!(team = team.id, error = %e, "webhook inbox unreadable");
+                        tracing::warn!(team = team.id, error = %e, "webhook deliveries not applied yet; will retry");
                         failed = true;
                         break;
                     }
-                };
-                if let Err(e) = apply_team(&shared, team.id, entries).await {
-                    tracing::warn!(team = team.id, error = %e, "webhook deliveries not applied yet; will retry");
-                    failed = true;
-                    break;
                 }
             }
         }
+        last_read = read_github.then_some(started);
         // Spool segments whose deliveries are all applied go.
         if let Err(e) = shared.store.inbox_release() {
             tracing::warn!(error = %e, "webhook spool not cleaned up; will retry");
+        }
+        if pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned = Some(Instant::now());
+            prune(&shared, teams.iter().map(|t| t.id).collect()).await;
         }
         if failed {
             // Deliveries written meanwhile wait in the inbox (durable) for the next round.
@@ -72,119 +111,231 @@ pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
     }
 }
 
-async fn apply_team(
-    shared: &Arc<Shared>,
-    team: TeamId,
-    entries: Vec<InboxEntry>,
-) -> Result<(), SyncError> {
-    crate::failpoint::hit("webhook:before_apply");
+/// Forget applied delivery ids and bodies past GitHub's redelivery window (off the runtime's
+/// workers: it scans every id of a team).
+async fn prune(shared: &Arc<Shared>, teams: Vec<TeamId>) {
+    let shared = shared.clone();
+    let before = crate::store::now() - crate::store::SEEN_FOR_SECS;
+    let _ = tokio::task::spawn_blocking(move || {
+        for team in teams {
+            match shared.store.prune_seen_deliveries(team, before) {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(team, forgotten = n, "old webhook delivery ids and bodies forgotten"),
+                Err(e) => tracing::warn!(team, error = %e, "old webhook delivery ids not pruned; will retry"),
+            }
+        }
+    })
+    .await;
+}
+
+/// Re-reads held back until `until`: the team's waiting deliveries are counted as held.
+fn held(shared: &Shared, team: TeamId, until: i64) -> Round {
+    shared.store.inbox_note_held(team, until);
+    Round::Held
+}
+
+/// One round of a team: gather up to [`ROUND_MAX`] waiting deliveries, read what they name
+/// from GitHub once, store it, and mark them applied.
+async fn apply_round(shared: &Arc<Shared>, team: TeamId) -> Result<Round, SyncError> {
     let store = &shared.store;
-    // Pull requests to read again, by repository.
-    let mut prs: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
-    let mut members = false;
-    // Repositories a `repository` event named: read again from GitHub below.
-    let mut repos = BTreeSet::new();
-    for e in &entries {
+    let budget = shared.syncs.budget(team);
+    if let Some(until) = budget.webhook_hold() {
+        return Ok(held(shared, team, until));
+    }
+    let mut plan = Plan::default();
+    let mut seqs = Vec::new();
+    let mut after = 0;
+    while seqs.len() < ROUND_MAX {
+        let entries =
+            store.inbox_after(team, after, READ.min(ROUND_MAX - seqs.len()), READ_BYTES)?;
+        let Some(last) = entries.last() else {
+            break;
+        };
+        after = last.seq;
+        for e in &entries {
+            plan.add(e);
+            seqs.push(e.seq);
+        }
+    }
+    if seqs.is_empty() {
+        return Ok(Round::Idle);
+    }
+    crate::failpoint::hit("webhook:before_apply");
+    store.inbox_clear_held(team);
+    let requests = match plan.read(shared, team, &budget).await {
+        Ok(n) => n,
+        Err(SyncError::Held(until)) => return Ok(held(shared, team, until)),
+        Err(e) => return Err(e),
+    };
+    // Applied: out of the inbox, with each repository's webhook health.
+    let health = plan.health(store, team);
+    store.inbox_applied(team, &seqs, health)?;
+    store.flush_async().await?;
+    tracing::debug!(
+        team,
+        deliveries = seqs.len(),
+        pull_requests = plan.pull_requests,
+        requests,
+        "webhook round applied"
+    );
+    let more = seqs.len() >= ROUND_MAX;
+    Ok(Round::Applied {
+        deliveries: seqs.len(),
+        requests,
+        more,
+    })
+}
+
+/// What a round's deliveries name, each once.
+#[derive(Default)]
+struct Plan {
+    /// Pull requests to read again, by repository.
+    prs: BTreeMap<u64, BTreeSet<u64>>,
+    /// Commits pushed, by repository: the open pull requests holding them are read again.
+    pushed: BTreeMap<u64, HashSet<String>>,
+    /// The org's members, read again.
+    members: bool,
+    /// Repositories a `repository` event named.
+    repos: BTreeSet<u64>,
+    /// Per repository: (deliveries, the last one's receive time, pings, events not acted on).
+    hooks: BTreeMap<u64, (u64, i64, bool, u64)>,
+    /// How many pull requests were read (for the log).
+    pull_requests: usize,
+}
+
+impl Plan {
+    fn add(&mut self, e: &InboxEntry) {
         // Verified when it was received (`parse::check_signature`).
         let d = parse(&e.event, &e.body);
         let repo = d.repository.as_ref().map(|r| r.id).or(e.repo_id);
         match d.event.as_str() {
             "pull_request" | "pull_request_review" | "pull_request_review_comment" => {
                 if let (Some(repo), Some(number)) = (repo, d.pull_request) {
-                    prs.entry(repo).or_default().insert(number);
+                    self.prs.entry(repo).or_default().insert(number);
                 }
             }
             "push" => {
                 // The open pull requests the pushed commits (or the branch's previous head)
                 // belong to are read again whole: past GitHub's 2,048-commit list too.
                 if let Some(repo) = repo {
-                    let numbers = pulls_with_commits(store, team, repo, &d.pushed)?;
-                    prs.entry(repo).or_default().extend(numbers);
+                    self.pushed.entry(repo).or_default().extend(d.pushed);
                 }
             }
             // A collaborator added to a repository (repository hooks), or a member added to
             // or removed from the org (the organization hook): the org's members, re-read.
-            "member" => members = true,
+            "member" => self.members = true,
             "organization"
                 if matches!(d.action.as_deref(), Some("member_added" | "member_removed")) =>
             {
-                members = true
+                self.members = true
             }
             "repository" => {
                 if let Some(r) = &d.repository {
-                    repos.insert(r.id);
+                    self.repos.insert(r.id);
                 }
             }
             _ => {}
         }
-    }
-    for repo in repos {
-        repository_changed(shared, team, repo).await?;
-    }
-    if !prs.is_empty() || members {
-        let budget = shared.syncs.budget(team);
-        let (progress, _) = tokio::sync::watch::channel(crate::sync::idle_progress());
-        let run = Run::for_team(shared, team, &budget, &progress).await?;
-        let org = store
-            .github_integration(team)?
-            .map(|g| g.organization_slug)
-            .ok_or_else(|| SyncError::Failed("not connected".into()))?;
-        if members {
-            crate::sync::run::sync_members(&run, &org).await?;
-        } else {
-            run.load_members()?;
-        }
-        for (repo_id, numbers) in prs {
-            let Some(repo) = store.tracked_repo(team, repo_id)? else {
-                continue;
-            };
-            let numbers: Vec<u64> = numbers.into_iter().collect();
-            let walk = RepoWalk::new(repo, None);
-            let snapshots = match fetch_pull_requests(&run, &walk, &numbers).await? {
-                Some(s) => s,
-                None => {
-                    // Not under the name we have: renamed or transferred (its `repository`
-                    // delivery may come later), or deleted. Ask by id, then once more.
-                    repository_changed(shared, team, repo_id).await?;
-                    let Some(repo) = store.tracked_repo(team, repo_id)? else {
-                        continue;
-                    };
-                    let walk = RepoWalk::new(repo, None);
-                    fetch_pull_requests(&run, &walk, &numbers)
-                        .await?
-                        .unwrap_or_default()
-                }
-            };
-            store.put_pull_request_snapshots(team, repo_id, snapshots)?;
-        }
-    }
-    // Applied: out of the inbox, with each repository's webhook health.
-    let now = crate::store::now();
-    for e in &entries {
-        let health = e.repo_id.map(|repo| {
-            let mut h = store
-                .hook_health(team, repo)
-                .ok()
-                .flatten()
-                .unwrap_or(HookHealth {
-                    team_id: team,
-                    repo_id: repo,
-                    ..HookHealth::default()
-                });
-            h.deliveries += 1;
-            h.last_delivery_at = Some(e.received_at);
+        if let Some(repo) = e.repo_id {
+            let h = self.hooks.entry(repo).or_default();
+            h.0 += 1;
+            h.1 = h.1.max(e.received_at);
             match e.event.as_str() {
-                "ping" => h.last_ping_at = Some(now),
+                "ping" => h.2 = true,
                 "pull_request" | "pull_request_review" | "push" | "repository" | "member" => {}
-                _ => h.ignored += 1,
+                _ => h.3 += 1,
             }
-            h
-        });
-        store.inbox_done(e, health)?;
+        }
     }
-    store.flush_async().await?;
-    tracing::debug!(team, applied = entries.len(), "webhook deliveries applied");
-    Ok(())
+
+    /// Read from GitHub what the deliveries named, once each, and store it. Returns how many
+    /// requests it sent.
+    async fn read(
+        &mut self,
+        shared: &Shared,
+        team: TeamId,
+        budget: &crate::github::budget::Budget,
+    ) -> Result<u64, SyncError> {
+        let store = &shared.store;
+        for (repo, shas) in std::mem::take(&mut self.pushed) {
+            let shas: Vec<String> = shas.into_iter().collect();
+            let numbers = pulls_with_commits(store, team, repo, &shas)?;
+            if !numbers.is_empty() {
+                self.prs.entry(repo).or_default().extend(numbers);
+            }
+        }
+        if self.repos.is_empty() && self.prs.is_empty() && !self.members {
+            // Pings and events not acted on: nothing to read.
+            return Ok(0);
+        }
+        let (progress, _) = tokio::sync::watch::channel(crate::sync::idle_progress());
+        let run = Run::for_webhooks(shared, team, budget, &progress).await?;
+        for &repo in &self.repos {
+            repository_now(&run, repo).await?;
+        }
+        if !self.prs.is_empty() || self.members {
+            let org = store
+                .github_integration(team)?
+                .map(|g| g.organization_slug)
+                .ok_or_else(|| SyncError::Failed("not connected".into()))?;
+            if self.members {
+                crate::sync::run::sync_members(&run, &org).await?;
+            } else {
+                run.load_members()?;
+            }
+            for (&repo_id, numbers) in &self.prs {
+                let Some(repo) = store.tracked_repo(team, repo_id)? else {
+                    continue;
+                };
+                let numbers: Vec<u64> = numbers.iter().copied().collect();
+                self.pull_requests += numbers.len();
+                let walk = RepoWalk::new(repo, None);
+                let snapshots = match fetch_pull_requests(&run, &walk, &numbers).await? {
+                    Some(s) => s,
+                    None => {
+                        // Not under the name we have: renamed or transferred (its `repository`
+                        // delivery may come later), or deleted. Ask by id, then once more.
+                        repository_now(&run, repo_id).await?;
+                        let Some(repo) = store.tracked_repo(team, repo_id)? else {
+                            continue;
+                        };
+                        let walk = RepoWalk::new(repo, None);
+                        fetch_pull_requests(&run, &walk, &numbers)
+                            .await?
+                            .unwrap_or_default()
+                    }
+                };
+                store.put_pull_request_snapshots(team, repo_id, snapshots)?;
+            }
+        }
+        Ok(run.reader.requests())
+    }
+
+    /// Each repository's webhook health with this round's deliveries counted.
+    fn health(&self, store: &crate::store::Store, team: TeamId) -> Vec<HookHealth> {
+        let now = crate::store::now();
+        self.hooks
+            .iter()
+            .map(|(&repo, &(deliveries, last, ping, ignored))| {
+                let mut h = store
+                    .hook_health(team, repo)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(HookHealth {
+                        team_id: team,
+                        repo_id: repo,
+                        ..HookHealth::default()
+                    });
+                h.deliveries += deliveries;
+                h.last_delivery_at = Some(last);
+                if ping {
+                    h.last_ping_at = Some(now);
+                }
+                h.ignored += ignored;
+                h
+            })
+            .collect()
+    }
 }
 
 /// A tracked repository's sync error once GitHub no longer has it.
@@ -217,21 +368,30 @@ fn pulls_with_commits(
     Ok(found)
 }
 
-/// A repository renamed, transferred, archived or deleted: what GitHub says now (not what the
-/// delivery said, so events of the same repository in any order end in the same state).
+/// A repository renamed, transferred, archived or deleted: what GitHub says now (self-healing's
+/// check, on the sync's share of the budget).
 pub(super) async fn repository_changed(
     shared: &Shared,
     team: TeamId,
     repo: u64,
 ) -> Result<(), SyncError> {
-    let store = &shared.store;
-    let Some(tracked) = store.tracked_repo(team, repo)? else {
+    if shared.store.tracked_repo(team, repo)?.is_none() {
         return Ok(());
-    };
+    }
     // Through the one reader the sync uses: the team's budget and GitHub's retry policy.
     let budget = shared.syncs.budget(team);
     let (progress, _) = tokio::sync::watch::channel(crate::sync::idle_progress());
     let run = Run::for_team(shared, team, &budget, &progress).await?;
+    repository_now(&run, repo).await
+}
+
+/// A repository as GitHub has it now (not what a delivery said, so events of the same
+/// repository in any order end in the same state), read with `run`.
+async fn repository_now(run: &Run<'_>, repo: u64) -> Result<(), SyncError> {
+    let (store, team) = (&run.shared.store, run.team);
+    let Some(tracked) = store.tracked_repo(team, repo)? else {
+        return Ok(());
+    };
     let node = store.repo_node_id(team, repo)?;
     match run
         .reader

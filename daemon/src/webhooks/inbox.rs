@@ -7,10 +7,15 @@
 //! written), while sled cannot write, and after a failed batch for a backoff that grows while
 //! batches keep failing; the first batch after it is tried for real, so deliveries are
 //! acknowledged again only once one was written.
+//!
+//! What is not to be stored (an id or a body received before, a full backlog: see
+//! `store/intake.rs`) is answered before it reaches the writer thread, so a flood of replays
+//! costs a hash and a lookup each, in the receiver's own tasks; the writer decides again for
+//! its batch.
 
 use crate::logging::Throttle;
 use crate::rpc::Shared;
-use crate::store::InboxEntry;
+use crate::store::{Admission, InboxEntry, Incoming};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -20,7 +25,7 @@ const MAX_BATCH: usize = 512;
 /// A delivery not durable within this long is answered 503 (GitHub waits 10 s).
 const ACK_TIMEOUT: Duration = Duration::from_secs(8);
 
-type Job = (InboxEntry, oneshot::Sender<Result<bool, String>>);
+type Job = (Incoming, oneshot::Sender<Result<Admission, String>>);
 
 /// Refusals and failed batches are logged at most once per 30 s each.
 static REFUSED_LOG: Throttle = Throttle::with_window(Duration::from_secs(30));
@@ -34,14 +39,25 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Write one verified delivery durably. Ok(true): its id was seen before (nothing written).
-    pub async fn write(&self, entry: InboxEntry) -> Result<bool, String> {
+    /// Offer one verified delivery to the inbox: written durably, or answered as a known id, a
+    /// replayed body or a full backlog (nothing written; see [`Admission`]).
+    pub async fn write(&self, entry: InboxEntry) -> Result<Admission, String> {
         // Refused at once, not queued, while nothing could be stored (a cached free-space
         // reading will do here; each batch measures again).
         if let Some(shared) = self.shared.upgrade()
             && let Err(refusal) = shared.store.health().admit(entry.body.len() as u64, false)
         {
             return Err(refusal.to_string());
+        }
+        // Hashed here, in the receiver's task: the writer thread is one for all.
+        let entry = Incoming::new(entry);
+        if let Some(shared) = self.shared.upgrade()
+            && let Some(answer) = shared
+                .store
+                .inbox_precheck(&entry)
+                .map_err(|e| e.to_string())?
+        {
+            return Ok(answer);
         }
         let (tx, rx) = oneshot::channel();
         let durable = async {
@@ -101,22 +117,25 @@ fn run(
             }
             continue;
         }
-        let (entries, replies): (Vec<InboxEntry>, Vec<_>) = batch
+        let (entries, replies): (Vec<Incoming>, Vec<_>) = batch
             .into_iter()
-            .map(|(mut e, reply)| {
-                e.seq = next_seq;
+            .map(|(mut i, reply)| {
+                i.entry.seq = next_seq;
                 next_seq += 1;
-                (e, reply)
+                (i, reply)
             })
             .unzip();
-        // Durable when `inbox_add` returns (the spool's fdatasync; see store/spool.rs).
-        let result = shared.store.inbox_add(&entries);
+        // Durable when `inbox_admit` returns (the spool's fdatasync; see store/spool.rs).
+        let result = shared.store.inbox_admit(&entries);
         match result {
-            Ok(dups) => {
-                for (reply, dup) in replies.into_iter().zip(dups) {
-                    let _ = reply.send(Ok(dup));
+            Ok(answers) => {
+                let stored = answers.contains(&Admission::Stored);
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(Ok(answer));
                 }
-                written.notify_one();
+                if stored {
+                    written.notify_one();
+                }
                 // The next refusal is logged at once again.
                 REFUSED_LOG.settle(REFUSED);
                 if let Some(failed) = shared.store.health().spool_ok() {
@@ -144,7 +163,10 @@ fn run(
 /// Whether a batch may be written now (see the module comment): the free space is measured
 /// for it, its bodies and a page per delivery for their frames.
 fn admit_batch(shared: &Shared, batch: &[Job]) -> Result<(), String> {
-    let bytes: u64 = batch.iter().map(|(e, _)| e.body.len() as u64 + 4096).sum();
+    let bytes: u64 = batch
+        .iter()
+        .map(|(e, _)| e.entry.body.len() as u64 + 4096)
+        .sum();
     shared.store.health().admit(bytes, true).map_err(|refusal| {
         if let Some(skipped) = REFUSED_LOG.allow(REFUSED) {
             tracing::warn!(reason = %refusal, "webhook deliveries refused (503) until they can be stored{skipped}");

@@ -4,20 +4,27 @@
 //! target (`fuzz`, `daemon/fuzz/`) and the property tests (`proptests`) call.
 
 pub mod apply;
+pub mod body;
+pub mod budget;
+pub mod conns;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzz;
 pub mod heal;
 pub mod hooks;
 pub mod inbox;
+pub mod index;
 pub mod org_hook;
 pub mod parse;
 #[cfg(test)]
 mod proptests;
 pub mod receiver;
+pub mod refusals;
 pub mod verify;
 
 use crate::rpc::Shared;
+use crate::store::TeamId;
 use std::sync::Arc;
+use tidemark_protocol::WebhookIntake;
 
 /// Events tidemark asks its repository webhooks for: only events GitHub sends to repository
 /// hooks (`member` is a collaborator added to the repository). `organization` and
@@ -34,6 +41,26 @@ pub const EVENTS: &[&str] = &[
 
 /// Events tidemark asks its organization webhook for (`org_hook.rs`): members added and removed.
 pub const ORG_EVENTS: &[&str] = &["organization"];
+
+/// What the team's webhook deliveries met besides being applied (for `status`): replays
+/// ignored, refusals for a full backlog, re-reads held for the rate budget.
+pub fn intake(shared: &Shared, team: TeamId) -> WebhookIntake {
+    let i = shared.store.inbox_intake(team);
+    let budget = shared.syncs.budget(team);
+    let now = crate::store::now();
+    WebhookIntake {
+        backlog_max: shared.store.backlog_limits().deliveries,
+        replays_ignored: i.replays,
+        last_replay_at: i.last_replay_at,
+        refused_backlog_full: i.refused,
+        last_refused_at: i.last_refused_at,
+        held_for_budget: i.held,
+        last_held_at: i.last_held_at,
+        // Only while it holds: a reset that has passed lets them go at the next round.
+        held_until: i.held_until.filter(|&t| t > now),
+        webhook_points: budget.webhook_points(),
+    }
+}
 
 /// Open the webhook listener and start applying what arrives. Returns the bound address and
 /// what stops the listener gracefully.

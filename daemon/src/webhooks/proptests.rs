@@ -1,7 +1,7 @@
 //! Properties of `X-Hub-Signature-256` checking and of the typed view of a body.
 
 use super::parse::{Delivery, Repository, parse, unverified_repository_id, verify_and_parse};
-use super::verify::{VerifyError, parse_header, sign, verify};
+use super::verify::{Verifier, VerifyError, parse_header, sign, verify};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -43,6 +43,34 @@ fn hmac_key(k: &[u8]) -> Vec<u8> {
 }
 
 proptest! {
+    /// The receiver hashes a body chunk by chunk as it arrives: whatever the chunking, the
+    /// verdict is the one-shot one, for each of several secrets and for a wrong signature.
+    #[test]
+    fn a_body_hashed_in_chunks_verifies_as_in_one_piece(
+        secrets in proptest::collection::vec(secret(), 1..4),
+        signer in any::<prop::sample::Index>(),
+        body in bytes(4096),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..12),
+        forged in any::<bool>(),
+    ) {
+        let keys: Vec<&[u8]> = secrets.iter().map(Vec::as_slice).collect();
+        let mut sig = parse_header(Some(sign(&secrets[signer.index(secrets.len())], &body).as_bytes())).unwrap();
+        if forged {
+            sig[0] ^= 1;
+        }
+        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(body.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut v = Verifier::new(&keys);
+        let mut from = 0;
+        for at in cuts.into_iter().chain([body.len()]) {
+            v.update(&body[from..at]);
+            from = at;
+        }
+        let one_shot = verify(&keys, &body, &sig);
+        prop_assert_eq!(v.finish(&sig), one_shot);
+        prop_assert_eq!(one_shot.is_ok(), !forged);
+    }
+
     #[test]
     fn what_is_signed_verifies(secret in secret(), body in bytes(4096)) {
         let header = sign(&secret, &body);

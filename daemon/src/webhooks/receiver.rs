@@ -1,57 +1,77 @@
 //! The webhook listener: HTTP/1.1 by hyper on the daemon's tokio runtime, a task per connection,
-//! so a slow or stalled client holds up only its own task (and is cut off after `BODY_TIMEOUT`).
-//! Bodies are capped at GitHub's 25 MB (refused on `Content-Length` before any of it is read),
-//! the signature is checked before anything is written, and the 2xx goes out only once the
-//! delivery is durable.
+//! so a slow or stalled client holds up only its own task. The signature is checked before
+//! anything is written, and the 2xx goes out only once the delivery is durable.
+//!
+//! What an attacker without a secret can make it hold is bounded (issue 15): a request with no
+//! signature, without GitHub's headers, or for a hook no team has is refused from its head,
+//! before any body byte is kept; a body's buffer grows as bytes arrive (never from
+//! `Content-Length`), from a daemon-wide budget of unverified bytes (`budget.rs`: when spent,
+//! the largest body gives way to a smaller one, else 503), hashed as it streams in; heads must
+//! arrive within `HEAD_TIMEOUT` (also the keep-alive idle limit), bodies at a minimum rate; and
+//! when every connection slot is taken the connection idle the longest is evicted
+//! (`conns.rs`). Refusals are counted and logged a line per kind per 10 s (`refusals.rs`).
 //!
 //! Why not tiny_http, which the OAuth callback uses: its connection pool queues a new connection
 //! behind open keep-alive ones when two arrive at once (its idle-thread count is read before the
 //! woken thread takes the first task), so a delivery could wait until another client hung up.
 
+use super::body::{self, BodyError, Limits};
+use super::budget::{Budget, Refused};
+use super::conns::{Backoff, Conns, Slot, connections_that_fit, is_resource_exhaustion};
 use super::inbox::Writer;
-use super::parse::{check_signature, unverified_organization_id, unverified_repository_id};
-use super::verify::parse_header;
-use crate::crypto::Secret;
+use super::index::{Hooks, Lookup, Owner, Target};
+use super::refusals::{Kind, Refusals};
+use super::verify::{Verifier, parse_header};
 use crate::rpc::Shared;
-use crate::store::{InboxEntry, Provider, TeamId};
+use crate::store::{Admission, InboxEntry, TeamId};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 pub const PATH: &str = "/webhooks/github";
 /// GitHub's own cap on a webhook payload.
 pub const MAX_BODY: usize = 25 * 1024 * 1024;
-/// Connections open at once; more wait to be accepted (GitHub gives us 10 s per delivery).
-const MAX_CONNECTIONS: usize = 1024;
-/// A request's head must arrive within this long (also closes idle keep-alive connections).
-const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
-/// A request's body must arrive within this long; a stalled client is answered 408.
-const BODY_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Which team and repository a hook id belongs to, and the team's secrets.
-#[derive(Default)]
-struct HookIndex {
-    built: Option<Instant>,
-    /// `Connector::hooks_changed` when built: a rotation, connect or track makes it stale.
-    generation: u64,
-    /// Hook id → (team, repository; None for the team's organization hook).
-    hooks: HashMap<u64, (TeamId, Option<u64>)>,
-    repos: HashMap<u64, Vec<TeamId>>,
-    /// Organization id → the teams connected to it.
-    orgs: HashMap<u64, Vec<TeamId>>,
-    /// The current secret, and the previous one during a rotation's grace period.
-    secrets: HashMap<TeamId, Vec<Secret>>,
-}
+/// Unverified body bytes held at once, all connections together.
+pub const UNVERIFIED_BUDGET: usize = 64 * 1024 * 1024;
+/// Connection slots (fewer if the open-files limit cannot be raised that far).
+pub const MAX_CONNECTIONS: usize = 1024;
+/// Connections the kernel queues for us to accept (it caps this at `net.core.somaxconn`).
+const LISTEN_BACKLOG: u32 = 1024;
+/// A request's head must arrive within this long; also how long a keep-alive connection may
+/// sit idle between requests.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// How a body must arrive. GitHub gives a delivery 10 s in all, so a body slower than this is
+/// of no use to it anyway.
+pub const BODY: Limits = Limits {
+    max_body: MAX_BODY,
+    grace: Duration::from_secs(5),
+    min_rate: 32 * 1024,
+    timeout: Duration::from_secs(20),
+    grow_wait: Duration::from_secs(1),
+};
+/// A body whose owner only the body can tell (no hook id we know, no target headers: GitHub
+/// sends both, so in practice a ping before its hook's id is stored) is capped lower: an
+/// attacker naming no hook holds at most this much of the budget per connection.
+pub const FROM_BODY_MAX: usize = 1024 * 1024;
+/// What a 503 asks the client to wait, in seconds.
+const RETRY_AFTER_SECS: &str = "10";
+/// At most one log line per kind of refusal per window.
+const LOG_WINDOW: Duration = Duration::from_secs(10);
+/// How long an evicted connection has to finish writing an answer before it is dropped.
+const EVICT_GRACE: Duration = Duration::from_secs(1);
 
 pub struct Receiver {
     shared: Weak<Shared>,
     writer: Writer,
-    index: Mutex<HookIndex>,
+    hooks: Hooks,
+    budget: Arc<Budget>,
+    conns: Arc<Conns>,
+    refusals: Refusals,
     /// Requests being handled (head read, not answered yet).
     in_flight: AtomicUsize,
 }
@@ -102,20 +122,49 @@ pub fn start(
     addr: std::net::SocketAddr,
     writer: Writer,
 ) -> std::io::Result<(std::net::SocketAddr, Stopper)> {
-    let std_listener = std::net::TcpListener::bind(addr)?;
-    std_listener.set_nonblocking(true)?;
-    let listener = tokio::net::TcpListener::from_std(std_listener)?;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    // std's 128 overflows under a burst of connections (a flood, or GitHub after an outage):
+    // a dropped SYN costs its sender a 1 s retransmission, a legitimate one too.
+    let listener = socket.listen(LISTEN_BACKLOG)?;
     let bound = listener.local_addr()?;
+    let slots = connections_that_fit(MAX_CONNECTIONS);
     let receiver = Arc::new(Receiver {
         shared: Arc::downgrade(shared),
         writer,
-        index: Mutex::new(HookIndex::default()),
+        hooks: Hooks::default(),
+        budget: Budget::new(UNVERIFIED_BUDGET),
+        conns: Conns::new(slots),
+        refusals: Refusals::new(LOG_WINDOW),
         in_flight: AtomicUsize::new(0),
     });
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(accept_loop(listener, receiver.clone(), stopped));
-    tracing::info!(%bound, path = PATH, "webhook listener open");
+    tokio::spawn(accept_loop(listener, receiver.clone(), stopped.clone()));
+    tokio::spawn(housekeeping(receiver.clone(), stopped));
+    tracing::info!(%bound, path = PATH, slots, "webhook listener open");
     Ok((bound, Stopper { stop, receiver }))
+}
+
+/// Every second: give large refused bodies' pages back to the OS; once per window, tell the
+/// refusals counted since the last line.
+async fn housekeeping(receiver: Arc<Receiver>, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let mut last_flush = Instant::now();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = until_stopped(&mut stopped) => return receiver.refusals.flush(),
+        }
+        receiver.budget.tidy();
+        if last_flush.elapsed() >= LOG_WINDOW {
+            receiver.refusals.flush();
+            last_flush = Instant::now();
+        }
+    }
 }
 
 async fn accept_loop(
@@ -123,91 +172,105 @@ async fn accept_loop(
     receiver: Arc<Receiver>,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut backoff = Backoff::default();
     loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
         let accepted = tokio::select! {
             a = listener.accept() => a,
             () = until_stopped(&mut stopped) => return,
         };
         let stream = match accepted {
-            Ok((stream, _)) => stream,
+            Ok((stream, _)) => {
+                backoff.reset();
+                stream
+            }
+            Err(e) if is_resource_exhaustion(&e) => {
+                // Out of descriptors: an idle connection gives its one up, and the loop waits
+                // (growing to 1 s) instead of spinning on the same error.
+                receiver
+                    .refusals
+                    .record(Kind::AcceptFailed, || e.to_string());
+                receiver.conns.evict_oldest_idle();
+                tokio::select! {
+                    () = tokio::time::sleep(backoff.wait()) => continue,
+                    () = until_stopped(&mut stopped) => return,
+                }
+            }
             Err(e) => {
-                // Out of file descriptors and the like: try again shortly.
-                tracing::warn!(error = %e, "webhook listener: accept failed");
-                tokio::time::sleep(Duration::from_millis(10)).await;
+                // That one connection failed (reset before we took it): take the next.
+                tracing::debug!(error = %e, "webhook listener: accept failed");
                 continue;
             }
         };
+        // All slots taken: the connection idle the longest makes room, or we wait for one.
+        tokio::select! {
+            () = receiver.conns.make_room() => {}
+            () = until_stopped(&mut stopped) => return,
+        }
+        let slot = receiver.conns.open();
         let _ = stream.set_nodelay(true);
-        let r = receiver.clone();
-        let mut stopped = stopped.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let r = r.clone();
-                async move { Ok::<_, Infallible>(r.handle(req).await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEAD_TIMEOUT)
-                .max_buf_size(64 * 1024)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            let mut conn = std::pin::pin!(conn);
-            let served = tokio::select! {
-                served = conn.as_mut() => served,
-                () = until_stopped(&mut stopped) => {
-                    // Shutting down: the request in hand (if any) finishes, then it closes.
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
-            };
-            if let Err(e) = served {
-                tracing::debug!(error = %e, "webhook connection ended");
-            }
-            drop(slot);
-        });
+        tokio::spawn(serve(receiver.clone(), stream, slot, stopped.clone()));
     }
 }
 
-/// Read and drop a refused body: up to `DISCARD_MAX` bytes or `DISCARD_TIME`, then hang up.
+/// One connection, until it closes, is evicted or the listener stops.
+async fn serve(
+    receiver: Arc<Receiver>,
+    stream: tokio::net::TcpStream,
+    slot: Slot,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let conn = slot.conn.clone();
+    let r = receiver.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let (r, conn) = (r.clone(), conn.clone());
+        async move {
+            let _busy = conn.busy(&r.conns);
+            Ok::<_, Infallible>(r.handle(req).await)
+        }
+    });
+    let http = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(64 * 1024)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    let mut http = std::pin::pin!(http);
+    let served = tokio::select! {
+        served = http.as_mut() => served,
+        () = until_stopped(&mut stopped) => {
+            // Shutting down: the request in hand (if any) finishes, then it closes.
+            http.as_mut().graceful_shutdown();
+            http.await
+        }
+        () = slot.conn.evicted() => {
+            // Idle: it closes at once, or once the answer it was writing is out; a head that
+            // started trickling in is cut after the grace, a request begun meanwhile finishes.
+            http.as_mut().graceful_shutdown();
+            match tokio::time::timeout(EVICT_GRACE, http.as_mut()).await {
+                Ok(served) => served,
+                Err(_) if slot.conn.is_busy() => http.await,
+                Err(_) => Ok(()),
+            }
+        }
+    };
+    if let Err(e) = served {
+        tracing::debug!(error = %e, "webhook connection ended");
+    }
+    drop(slot);
+}
+
+/// Read and drop the body of a request refused from its head, so that the client gets our
+/// answer rather than a reset: nothing is kept, at most `MAX_BODY` bytes are read, at the
+/// bodies' minimum rate.
 async fn discard(mut body: Incoming) {
-    const DISCARD_MAX: usize = 4 * MAX_BODY;
-    const DISCARD_TIME: Duration = Duration::from_secs(20);
-    let _ = tokio::time::timeout(DISCARD_TIME, async {
-        let mut seen = 0usize;
-        while let Some(Ok(frame)) = body.frame().await {
-            seen += frame.data_ref().map_or(0, |d| d.len());
-            if seen > DISCARD_MAX {
-                break;
-            }
-        }
-    })
-    .await;
-}
-
-enum BodyError {
-    TooLarge,
-    Broken,
-}
-
-/// The body in one buffer, sized by `Content-Length` when there is one: each chunk is copied
-/// once out of hyper's read buffer (collecting the chunks and then copying them out would
-/// copy a 21 KB body twice more). Over `MAX_BODY` is refused as soon as it is.
-async fn read_body(mut body: Incoming, declared: Option<u64>) -> Result<Vec<u8>, BodyError> {
-    let capacity = declared.unwrap_or(0).min(MAX_BODY as u64) as usize;
-    let mut out = Vec::with_capacity(capacity);
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| BodyError::Broken)?;
-        if let Some(data) = frame.data_ref() {
-            if out.len() + data.len() > MAX_BODY {
-                return Err(BodyError::TooLarge);
-            }
-            out.extend_from_slice(data);
+    let start = tokio::time::Instant::now();
+    let mut seen = 0usize;
+    while seen <= MAX_BODY {
+        let due = body::deadline(&BODY, start, seen);
+        match tokio::time::timeout_at(due, body.frame()).await {
+            Ok(Some(Ok(frame))) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => return,
         }
     }
-    Ok(out)
 }
 
 /// Resolves once the listener is told to stop (or its stopper is gone).
@@ -219,9 +282,21 @@ fn respond(status: u16, text: &'static str) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
     );
+    resp
+}
+
+/// An answer after which the connection closes (its body was not read to the end).
+fn respond_and_close(status: u16, text: &'static str) -> Response<Full<Bytes>> {
+    let mut resp = respond(status, text);
+    resp.headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    if status == 503 {
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+    }
     resp
 }
 
@@ -237,6 +312,11 @@ fn header_str(req: &hyper::http::request::Parts, name: &str) -> String {
         .to_string()
 }
 
+/// What identifies a delivery in a refusal's log line: never its body or signature.
+fn detail(hook_id: Option<u64>, event: &str, guid: &str) -> String {
+    format!("hook {hook_id:?}, event {event:?}, delivery {guid:?}")
+}
+
 impl Receiver {
     async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let _counted = InFlight::new(&self.in_flight);
@@ -247,64 +327,125 @@ impl Receiver {
         if req.method() != Method::POST {
             return respond(405, "POST only\n");
         }
-        let declared = req
-            .headers()
+        let (parts, body) = req.into_parts();
+        let declared = parts
+            .headers
             .get(hyper::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|n| n > MAX_BODY as u64) {
-            // Refused on its header alone; what the client still sends is read and dropped (not
-            // kept), so that it gets our answer rather than a reset.
-            tokio::spawn(discard(req.into_body()));
-            return respond(413, "payload too large\n");
-        }
-        let (parts, body) = req.into_parts();
-        let body = match tokio::time::timeout(BODY_TIMEOUT, read_body(body, declared)).await {
-            Ok(Ok(body)) => body,
-            Ok(Err(BodyError::TooLarge)) => return respond(413, "payload too large\n"),
-            Ok(Err(BodyError::Broken)) => return respond(400, "could not read the body\n"),
-            Err(_) => return respond(408, "the body did not arrive in time\n"),
-        };
-        let Some(shared) = self.shared.upgrade() else {
-            return respond(503, "shutting down\n");
-        };
-        // A header that is no signature at all is refused before any lookup.
-        let signature = header(&parts, "x-hub-signature-256");
-        if let Err(e) = parse_header(signature) {
-            tracing::warn!(error = %e, "webhook refused");
-            return respond(401, "bad signature\n");
-        }
         let event = header_str(&parts, "x-github-event");
         let guid = header_str(&parts, "x-github-delivery");
         let hook_id = header_str(&parts, "x-github-hook-id").parse::<u64>().ok();
-        if event.is_empty() || guid.is_empty() || guid.len() > 100 || event.len() > 100 {
-            return respond(400, "missing X-GitHub-Event or X-GitHub-Delivery\n");
+        let what = || detail(hook_id, &event, &guid);
+        // Everything the head alone can refuse is refused before a byte of the body is kept.
+        if declared.is_some_and(|n| n > MAX_BODY as u64) {
+            return self.refuse_unread(body, Kind::TooLarge, what, 413, "payload too large\n");
         }
-        // Whose hook is it? By hook id, else by the repository (or, with none, the
-        // organization) the body names.
-        let Some((team, repo_id, secrets)) = self.owner(&shared, hook_id, &body) else {
-            tracing::warn!(?hook_id, event, "webhook for no tracked repository refused");
-            return respond(401, "unknown hook\n");
+        let Ok(signature) = parse_header(header(&parts, "x-hub-signature-256")) else {
+            return self.refuse_unread(body, Kind::NoSignature, what, 401, "bad signature\n");
         };
-        let keys: Vec<&[u8]> = secrets.iter().map(|s| s.expose().as_bytes()).collect();
-        if let Err(e) = check_signature(&keys, signature, &body) {
-            tracing::warn!(team, ?hook_id, error = %e, "webhook refused");
-            return respond(401, "bad signature\n");
+        if event.is_empty() || guid.is_empty() || guid.len() > 100 || event.len() > 100 {
+            let text = "missing X-GitHub-Event or X-GitHub-Delivery\n";
+            return self.refuse_unread(body, Kind::MissingHeaders, what, 400, text);
         }
+        let Some(shared) = self.shared.upgrade() else {
+            return respond_and_close(503, "shutting down\n");
+        };
+        let index = self.hooks.get(&shared).await;
+        // Not held while the body arrives: a slow client must not keep the store open.
         drop(shared);
+        let target = Target::from_headers(
+            &header_str(&parts, "x-github-hook-installation-target-type"),
+            &header_str(&parts, "x-github-hook-installation-target-id"),
+        );
+        let lookup = index.by_headers(hook_id, target);
+        if let Lookup::Found(owner) = &lookup
+            && !self.team_backlog_admits(owner.team)
+        {
+            return self.refuse_unread(body, Kind::NoRoom, what, 503, "too many waiting\n");
+        }
+        let (owner, body) = match lookup {
+            Lookup::Unknown => {
+                return self.refuse_unread(body, Kind::UnknownHook, what, 401, "unknown hook\n");
+            }
+            Lookup::Found(owner) => {
+                // The owner is known from the head: the HMACs run as the body streams in.
+                let hold = self.budget.hold();
+                let mut verifier = Verifier::from_keyed(&owner.macs);
+                let read = body::read(body, declared, &hold, Some(&mut verifier), &BODY).await;
+                let body = match read {
+                    Ok(body) => body,
+                    Err(e) => return self.body_refused(e, what),
+                };
+                if verifier.finish(&signature).is_err() {
+                    self.refusals.record(Kind::BadSignature, what);
+                    return respond(401, "bad signature\n");
+                }
+                (owner, body)
+            }
+            Lookup::FromBody => {
+                // No hook id we know and no target headers: only the body names its owner.
+                let hold = self.budget.hold();
+                let limits = Limits {
+                    max_body: FROM_BODY_MAX,
+                    ..BODY
+                };
+                let body = match body::read(body, declared, &hold, None, &limits).await {
+                    Ok(body) => body,
+                    Err(e) => return self.body_refused(e, what),
+                };
+                let Some(owner) = index.by_body(&body) else {
+                    self.refusals.record(Kind::UnknownHook, what);
+                    return respond(401, "unknown hook\n");
+                };
+                let mut verifier = Verifier::from_keyed(&owner.macs);
+                verifier.update(&body);
+                if verifier.finish(&signature).is_err() {
+                    self.refusals.record(Kind::BadSignature, what);
+                    return respond(401, "bad signature\n");
+                }
+                (owner, body)
+            }
+        };
+        // Verified (each branch's hold gave its bytes back as it ended): from here on the
+        // bytes are the inbox's, not the unverified budget's.
+        self.store(owner, event, guid, hook_id, body).await
+    }
+
+    /// Boundary for the per-team backlog cap (issue 15, decided on the inbox side): asked once
+    /// the owner is known from the head and before any body byte is read, so a team over its cap
+    /// costs nothing to refuse. No cap exists yet: every team is admitted.
+    fn team_backlog_admits(&self, _team: TeamId) -> bool {
+        true
+    }
+
+    async fn store(
+        &self,
+        owner: Owner,
+        event: String,
+        guid: String,
+        hook_id: Option<u64>,
+        body: Vec<u8>,
+    ) -> Response<Full<Bytes>> {
         let entry = InboxEntry {
-            team_id: team,
+            team_id: owner.team,
             seq: 0,
             guid,
             event,
             hook_id,
-            repo_id,
+            repo_id: owner.repo,
             received_at: crate::store::now(),
             body,
         };
         match self.writer.write(entry).await {
-            Ok(false) => respond(202, "accepted\n"),
-            Ok(true) => respond(200, "duplicate delivery; already accepted\n"),
+            Ok(Admission::Stored) => respond(202, "accepted\n"),
+            Ok(Admission::DuplicateId) => respond(200, "duplicate delivery; already accepted\n"),
+            // 2xx, so GitHub does not retry; counted for `status` (store/intake.rs).
+            Ok(Admission::Replay) => respond(200, "same body as an earlier delivery; ignored\n"),
+            Ok(Admission::BacklogFull) => respond(
+                503,
+                "too many deliveries wait for this team; the next sync covers this one\n",
+            ),
             Err(e) => {
                 tracing::error!(error = %e, "webhook not stored");
                 respond(503, "could not store the delivery; retry\n")
@@ -312,95 +453,36 @@ impl Receiver {
         }
     }
 
-    /// (team, repository — None for an organization hook's —, the team's webhook secrets) for
-    /// a delivery.
-    fn owner(
+    /// Refused from its head: counted, answered, and what the client still sends is read and
+    /// dropped (not kept).
+    fn refuse_unread(
         &self,
-        shared: &Shared,
-        hook_id: Option<u64>,
-        body: &[u8],
-    ) -> Option<(TeamId, Option<u64>, Vec<Secret>)> {
-        let mut idx = self.index.lock().unwrap_or_else(|e| e.into_inner());
-        let generation = shared.connector.hooks_generation();
-        let stale = idx.generation != generation
-            || idx
-                .built
-                .is_none_or(|t| t.elapsed() > Duration::from_secs(5));
-        let find = |idx: &HookIndex| -> Option<(TeamId, Option<u64>)> {
-            if let Some(found) = hook_id.and_then(|h| idx.hooks.get(&h)) {
-                return Some(*found);
-            }
-            // No hook id we know (GitHub pings a new hook before we have stored its id): the
-            // repository the body names (its id only; nothing else is read), or for a body
-            // with no repository (an organization hook's) the organization. The signature is
-            // still checked with that team's secret.
-            if let Some(repo) = unverified_repository_id(body) {
-                let teams = idx.repos.get(&repo)?;
-                return (teams.len() == 1).then(|| (teams[0], Some(repo)));
-            }
-            let org = unverified_organization_id(body)?;
-            let teams = idx.orgs.get(&org)?;
-            (teams.len() == 1).then(|| (teams[0], None))
-        };
-        let mut found = find(&idx);
-        if found.is_none() || stale {
-            *idx = build_index(shared);
-            found = find(&idx);
+        body: Incoming,
+        kind: Kind,
+        what: impl FnOnce() -> String,
+        status: u16,
+        text: &'static str,
+    ) -> Response<Full<Bytes>> {
+        self.refusals.record(kind, what);
+        tokio::spawn(discard(body));
+        if status == 503 {
+            respond_and_close(status, text)
+        } else {
+            respond(status, text)
         }
-        let (team, repo) = found?;
-        let secrets = idx.secrets.get(&team)?.clone();
-        Some((team, repo, secrets))
     }
-}
 
-fn build_index(shared: &Shared) -> HookIndex {
-    let mut idx = HookIndex {
-        built: Some(Instant::now()),
-        generation: shared.connector.hooks_generation(),
-        ..HookIndex::default()
-    };
-    let Ok(teams) = shared.store.teams() else {
-        return idx;
-    };
-    for team in teams {
-        let Ok(Some(g)) = shared.store.github_integration(team.id) else {
-            continue;
+    /// The body could not be read whole: counted and answered; the connection closes.
+    fn body_refused(&self, e: BodyError, what: impl FnOnce() -> String) -> Response<Full<Bytes>> {
+        let (kind, status, text) = match e {
+            BodyError::TooLarge => (Kind::TooLarge, 413, "payload too large\n"),
+            BodyError::Broken => (Kind::Unreadable, 400, "could not read the body\n"),
+            BodyError::TooSlow => (Kind::TooSlow, 408, "the body did not arrive in time\n"),
+            BodyError::NoRoom(Refused::Spent | Refused::GaveWay) => {
+                (Kind::NoRoom, 503, "too many deliveries in flight; retry\n")
+            }
         };
-        if shared
-            .store
-            .credential(team.id, Provider::Github)
-            .ok()
-            .flatten()
-            .is_none()
-        {
-            continue;
-        }
-        match shared.store.webhook_secret(&shared.keyring, &g) {
-            Ok(secret) => {
-                let mut secrets = vec![secret];
-                if let Ok(Some(previous)) = shared
-                    .store
-                    .previous_webhook_secret(&shared.keyring, team.id)
-                {
-                    secrets.push(previous);
-                }
-                idx.secrets.insert(team.id, secrets);
-            }
-            Err(e) => {
-                tracing::error!(team = team.id, error = %e, "webhook secret unreadable; its deliveries are refused");
-                continue;
-            }
-        }
-        for r in shared.store.tracked_repos(team.id).unwrap_or_default() {
-            if let Some(h) = r.webhook_id {
-                idx.hooks.insert(h, (team.id, Some(r.github_repo_id)));
-            }
-            idx.repos.entry(r.github_repo_id).or_default().push(team.id);
-        }
-        if let Some((_, h)) = super::org_hook::live(shared, team.id) {
-            idx.hooks.insert(h, (team.id, None));
-        }
-        idx.orgs.entry(g.organization_id).or_default().push(team.id);
+        self.refusals.record(kind, what);
+        respond_and_close(status, text)
     }
-    idx
 }

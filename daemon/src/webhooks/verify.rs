@@ -42,26 +42,69 @@ pub fn parse_header(header: Option<&[u8]>) -> Result<[u8; 32], VerifyError> {
     Ok(out)
 }
 
+/// HMAC-SHA256 keyed with one secret, before any body byte: what the hook index keeps per
+/// secret, so that a delivery starts from the keyed state instead of hashing the key again.
+pub type KeyedMac = Hmac<Sha256>;
+
+/// `secret` as a keyed HMAC state.
+pub fn keyed(secret: &[u8]) -> KeyedMac {
+    KeyedMac::new_from_slice(secret).expect("HMAC takes keys of any length")
+}
+
+/// The HMACs of a body as it arrives, one per candidate secret (the current one, and a previous
+/// one during a rotation's grace period): the receiver feeds each chunk as it reads it, so the
+/// check needs no second pass over the body.
+#[derive(Clone)]
+pub struct Verifier {
+    macs: Vec<KeyedMac>,
+}
+
+impl Verifier {
+    pub fn new(secrets: &[&[u8]]) -> Verifier {
+        Verifier {
+            macs: secrets.iter().map(|s| keyed(s)).collect(),
+        }
+    }
+
+    /// From keyed states (cloned: the originals stay ready for the next delivery).
+    pub fn from_keyed(keyed: &[KeyedMac]) -> Verifier {
+        Verifier {
+            macs: keyed.to_vec(),
+        }
+    }
+
+    pub fn update(&mut self, chunk: &[u8]) {
+        for mac in &mut self.macs {
+            mac.update(chunk);
+        }
+    }
+
+    /// Does `signature` sign what was fed, with one of the secrets? Every secret is checked, in
+    /// constant time, so timing says nothing of which.
+    pub fn finish(self, signature: &[u8; 32]) -> Result<(), VerifyError> {
+        let mut ok = false;
+        for mac in self.macs {
+            ok |= mac.verify_slice(signature).is_ok();
+        }
+        if ok {
+            Ok(())
+        } else {
+            Err(VerifyError::Mismatch)
+        }
+    }
+}
+
 /// Does `signature` sign `body` with one of `secrets` (the current one, and a previous one
 /// during a rotation's grace period)? Every secret is tried, so timing says nothing of which.
 pub fn verify(secrets: &[&[u8]], body: &[u8], signature: &[u8; 32]) -> Result<(), VerifyError> {
-    let mut ok = false;
-    for secret in secrets {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-        mac.update(body);
-        ok |= mac.verify_slice(signature).is_ok();
-    }
-    if ok {
-        Ok(())
-    } else {
-        Err(VerifyError::Mismatch)
-    }
+    let mut v = Verifier::new(secrets);
+    v.update(body);
+    v.finish(signature)
 }
 
 /// The header GitHub would send for `body` (for tests and the benchmark).
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    let mut mac = keyed(secret);
     mac.update(body);
     let bytes = mac.finalize().into_bytes();
     let mut s = String::from("sha256=");

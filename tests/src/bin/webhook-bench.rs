@@ -6,7 +6,9 @@
 //!       [--rounds N] [--no-node]
 //!
 //! A 21,504-byte `pull_request.opened` body signed with the team's webhook secret, a unique
-//! `X-GitHub-Delivery` per request, CONNECTIONS (64) keep-alive connections sending back to back
+//! `X-GitHub-Delivery` per request and a body of its own (it ends with the delivery id: the
+//! same body again would be a replay, acknowledged without being stored; the signature is the
+//! HMAC state after the shared part, cloned, over the last bytes), CONNECTIONS (64) keep-alive connections sending back to back
 //! for SECONDS (10); then the same with 1,000 badly signed deliveries per second mixed in on
 //! connections of their own. Each round measures tidemarkd and the Node receiver alternately
 //! (Node runs throughout), so a machine getting busier or quieter weighs on both; before each
@@ -14,7 +16,7 @@
 //! a fresh tidemarkd, killed at the round's end (SIGKILL: a clean exit flushes the store, which
 //! would hide a missing flush before an acknowledgement); its store must hold every delivery it
 //! acknowledged. (Nothing is applied, GitHub being unreachable, so a round's deliveries stay on
-//! disk: about 10 GB for a round of 10-second phases.) The Node
+//! disk: about 10 GB for a round of 10-second phases; its backlog cap is lifted.) The Node
 //! receiver (`tests/bench/node-receiver/`, embedded) is installed with `npm ci` into a scratch
 //! folder; if that fails (no registry, no node), its part is skipped.
 
@@ -23,13 +25,14 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
+use sha2::Sha256;
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tidemark_daemon::webhooks::verify::sign;
 use tidemark_tests::harness::{Daemon, Sandbox, open_store, seed_connected_team, wait_until};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -71,19 +74,14 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let body: &'static [u8] = Box::leak(pull_request_body(args.body_bytes).into_boxed_slice());
-    let load = Arc::new(Load {
-        body,
-        good: sign(SECRET.as_bytes(), body),
-        bad: sign(b"not the webhook secret", body),
-    });
+    let load = Arc::new(Load::new(args.body_bytes));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     println!(
-        "webhook-bench: {} B pull_request body, {} connections × {} s, {} round(s); the mixed run adds {} invalid deliveries/s over {} more connections; load generator in this process ({} cores)",
-        body.len(),
+        "webhook-bench: {} B pull_request body (each delivery's its own), {} connections × {} s, {} round(s); the mixed run adds {} invalid deliveries/s over {} more connections; load generator in this process ({} cores)",
+        load.body_len(),
         args.connections,
         args.seconds,
         args.rounds,
@@ -258,8 +256,11 @@ impl OurDaemon {
         // GitHub at a closed port: the applier cannot refetch, so deliveries stay in the inbox.
         let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
+            // Everything acknowledged stays waiting: no cap (a round holds ~10 GB).
             cmd.arg("--webhook-addr")
                 .arg("127.0.0.1:0")
+                .arg("--webhook-backlog-max")
+                .arg("100000000")
                 .env("TIDEMARK_GITHUB_API_URL", format!("http://{closed}"))
                 .env("RUST_LOG", "info");
         });
@@ -330,11 +331,47 @@ fn durability(sandbox: &Sandbox, team: u64, acked: &[String]) -> Result<u64> {
     Ok(missing)
 }
 
+/// The deliveries' bodies: one shared part, then each delivery's id and the closing brace.
 struct Load {
-    body: &'static [u8],
-    /// X-Hub-Signature-256 of the body with the secret, and with another key.
-    good: String,
-    bad: String,
+    prefix: Vec<u8>,
+    /// The HMAC after `prefix` with the secret, and with another key.
+    good: Hmac<Sha256>,
+    bad: Hmac<Sha256>,
+}
+
+impl Load {
+    fn new(body_bytes: usize) -> Load {
+        let tail_len = Load::tail(&guid("w", 0, 0)).len();
+        let mut prefix = pull_request_body(body_bytes - tail_len + 1);
+        // Its closing brace comes back with the tail.
+        assert_eq!(prefix.pop(), Some(b'}'));
+        let mac = |key: &[u8]| {
+            let mut m = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
+            m.update(&prefix);
+            m
+        };
+        let (good, bad) = (mac(SECRET.as_bytes()), mac(b"not the webhook secret"));
+        Load { prefix, good, bad }
+    }
+
+    /// What follows the shared part for delivery `guid` (every guid has the same length).
+    fn tail(guid: &str) -> Vec<u8> {
+        format!(r#","bench_delivery":"{guid}"}}"#).into_bytes()
+    }
+
+    fn body_len(&self) -> usize {
+        self.prefix.len() + Load::tail(&guid("w", 0, 0)).len()
+    }
+
+    /// Delivery `guid`'s tail and its X-Hub-Signature-256, with the secret or another key.
+    fn signed(&self, guid: &str, valid: bool) -> (Vec<u8>, String) {
+        let tail = Load::tail(guid);
+        let mut mac = if valid { &self.good } else { &self.bad }.clone();
+        mac.update(&tail);
+        let mut sig = String::from("sha256=");
+        sig.push_str(&hex::encode(mac.finalize().into_bytes()));
+        (tail, sig)
+    }
 }
 
 struct Target {
@@ -465,7 +502,7 @@ async fn warm_up(target: &Target, load: &Arc<Load>, conns: usize) -> Result<Vec<
         connections: conns,
         invalid_per_sec: 0,
         invalid_connections: 0,
-        body_bytes: load.body.len(),
+        body_bytes: load.body_len(),
         rounds: 1,
         no_node: true,
     };
@@ -504,7 +541,7 @@ async fn phase(
                 i += 1;
                 let guid = guid(&tag, c as u64, i);
                 let t = Instant::now();
-                let status = conn.deliver(&load, &guid, &load.good, hook).await;
+                let status = conn.deliver(&load, &guid, true, hook).await;
                 let us = t.elapsed().as_micros().min(u32::MAX as u128) as u32;
                 match status {
                     Some(s) if (200..300).contains(&s) => {
@@ -540,7 +577,7 @@ async fn phase(
                     }
                     i += 1;
                     let guid = guid(&format!("{tag}x"), c as u64, i);
-                    let status = conn.deliver(&load, &guid, &load.bad, hook).await;
+                    let status = conn.deliver(&load, &guid, false, hook).await;
                     out.invalid_sent += 1;
                     *out.invalid_answers.entry(status.unwrap_or(0)).or_default() += 1;
                 }
@@ -607,16 +644,17 @@ impl Conn {
         &mut self,
         load: &Load,
         guid: &str,
-        signature: &str,
+        valid: bool,
         hook: Option<u64>,
     ) -> Option<u16> {
         use std::fmt::Write;
+        let (tail, signature) = load.signed(guid, valid);
         let mut head = String::with_capacity(512);
         let _ = write!(
             head,
             "POST /webhooks/github HTTP/1.1\r\nHost: {}\r\nUser-Agent: GitHub-Hookshot/bench\r\nAccept: */*\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-GitHub-Event: pull_request\r\nX-GitHub-Delivery: {guid}\r\nX-Hub-Signature-256: {signature}\r\n",
             self.addr,
-            load.body.len()
+            load.prefix.len() + tail.len()
         );
         if let Some(h) = hook {
             let _ = write!(
@@ -627,7 +665,8 @@ impl Conn {
         head.push_str("\r\n");
         self.out.clear();
         self.out.extend_from_slice(head.as_bytes());
-        self.out.extend_from_slice(load.body);
+        self.out.extend_from_slice(&load.prefix);
+        self.out.extend_from_slice(&tail);
         match self.exchange().await {
             Ok((status, keep)) => {
                 if !keep {

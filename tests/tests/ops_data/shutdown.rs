@@ -15,10 +15,11 @@ use tidemark_tests::sim::{Sim, SimConfig};
 const SECRET: &str = "shutdown-test-webhook-secret";
 const REPO_ID: u64 = 1_296_269;
 
-/// POST one signed delivery; Some(status) when an HTTP answer came back.
+/// POST one signed delivery (a body of its own: the same body again would be a replay,
+/// acknowledged but not stored); Some(status) when an HTTP answer came back.
 fn deliver(addr: &str, guid: &str) -> Option<u16> {
     let body = format!(
-        r#"{{"zen":"Keep it logically awesome.","hook_id":1,"repository":{{"id":{REPO_ID},"full_name":"octo-org/hello-world"}}}}"#
+        r#"{{"zen":"Keep it logically awesome ({guid}).","hook_id":1,"repository":{{"id":{REPO_ID},"full_name":"octo-org/hello-world"}}}}"#
     );
     let sig = tidemark_daemon::webhooks::verify::sign(SECRET.as_bytes(), body.as_bytes());
     let mut stream = std::net::TcpStream::connect(addr).ok()?;
@@ -197,11 +198,15 @@ fn a_stalled_sender_does_not_hold_up_the_exit_beyond_5_s() {
         .webhook_url()
         .trim_start_matches("http://")
         .to_string();
-    // Promises 64 KiB, sends 2 KiB, then nothing.
+    // Promises 64 KiB, sends 2 KiB, then nothing. (A well-formed signature: one that is no
+    // signature at all is refused from the head, before the body.)
     let mut stalled = std::net::TcpStream::connect(&addr).unwrap();
-    let head = "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: ping\r\n\
-                X-GitHub-Delivery: stalled\r\nX-Hub-Signature-256: sha256=00\r\n\
-                Content-Length: 65536\r\n\r\n";
+    let head = format!(
+        "POST /webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: ping\r\n\
+         X-GitHub-Delivery: stalled\r\nX-Hub-Signature-256: sha256={}\r\n\
+         Content-Length: 65536\r\n\r\n",
+        "0".repeat(64)
+    );
     stalled.write_all(head.as_bytes()).unwrap();
     stalled.write_all(&[b'x'; 2048]).unwrap();
     wait_until(

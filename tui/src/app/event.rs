@@ -125,7 +125,8 @@ pub enum Reply {
     Teams(Result<Vec<TeamInfo>, String>),
     Team {
         id: TeamId,
-        result: Result<TeamStatus, String>,
+        /// Boxed: a team's status is large next to the other replies.
+        result: Result<Box<TeamStatus>, String>,
     },
     Created(Result<TeamInfo, String>),
     Deleted {

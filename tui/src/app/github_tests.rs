@@ -56,7 +56,7 @@ fn team_view(connected_to_github: bool) -> State {
         &mut state,
         [Event::Reply(Reply::Team {
             id: 2,
-            result: Ok(status),
+            result: Ok(Box::new(status)),
         })],
     );
     assert_eq!(state.in_flight, 0);

@@ -54,7 +54,7 @@ fn team() -> State {
             key(KeyCode::Enter),
             Event::Reply(Reply::Team {
                 id: 1,
-                result: Ok(fixtures::team_status()),
+                result: Ok(Box::new(fixtures::team_status())),
             }),
         ],
     );
@@ -203,7 +203,7 @@ fn a_repository_stays_selected_when_the_status_lists_one_before_it() {
         &mut state,
         [Event::Reply(Reply::Team {
             id: 1,
-            result: Ok(status),
+            result: Ok(Box::new(status)),
         })],
     );
     assert_eq!(view(&state).selected_repo.row(), 2);

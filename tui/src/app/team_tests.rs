@@ -70,7 +70,7 @@ fn team() -> State {
             key(KeyCode::Enter),
             Event::Reply(Reply::Team {
                 id: 1,
-                result: Ok(fixtures::team_status()),
+                result: Ok(Box::new(fixtures::team_status())),
             }),
         ],
     );
@@ -293,7 +293,7 @@ fn sync_now_needs_a_github_connection() {
         &mut state,
         [Event::Reply(Reply::Team {
             id: 1,
-            result: Ok(status),
+            result: Ok(Box::new(status)),
         })],
     );
     assert!(press(&mut state, [ch('f')]).is_empty());

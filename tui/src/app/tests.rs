@@ -97,7 +97,7 @@ fn team_reply_fills_the_view_and_stale_replies_are_ignored() {
     handle_event(&mut state, Event::Reply(stale));
     let fresh = Reply::Team {
         id: 1,
-        result: Ok(fixtures::team_status()),
+        result: Ok(Box::new(fixtures::team_status())),
     };
     handle_event(&mut state, Event::Reply(fresh));
     let Screen::Team(view) = &state.screen else {

@@ -6,6 +6,7 @@
 mod daemon;
 mod github;
 mod members;
+mod webhooks;
 
 use std::fmt::Write as _;
 
@@ -20,6 +21,7 @@ use crate::timefmt;
 pub use daemon::*;
 pub use github::*;
 pub use members::*;
+pub use webhooks::*;
 
 pub fn describe_role(role: Option<Role>) -> &'static str {
     role.map_or("-", Role::as_str)
@@ -198,15 +200,7 @@ fn integration_block(out: &mut String, integration: &IntegrationInfo, budget: &[
             );
             let budget: Vec<String> = budget
                 .iter()
-                .map(|b| {
-                    format!(
-                        "{} {}/{} (resets {})",
-                        printable(&b.resource),
-                        b.remaining,
-                        b.limit,
-                        timefmt::utc(b.reset_at)
-                    )
-                })
+                .map(|b| describe_budget(b, timefmt::utc, timefmt::utc))
                 .collect();
             let _ = writeln!(
                 out,
@@ -303,6 +297,10 @@ pub fn status(teams: &[TeamStatus], now: i64) -> String {
             None => out.push_str(
                 "  Webhooks: off (no public URL: start tidemarkd with --public-url); changes arrive by periodic sync only\n",
             ),
+        }
+        // Replays ignored, refusals, re-reads held: whatever happened, on a line each.
+        for fact in describe_intake(&status.webhook_intake, now) {
+            let _ = writeln!(out, "    {}", fact.join(", "));
         }
         if let Some(how) = &status.member_changes {
             let _ = writeln!(out, "  Member changes: {how}");
@@ -430,7 +428,7 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
       expires:      never
       webhook:      whs_…9f0e
       sync:         complete, last sync 2025-01-05 14:03 UTC
-      rate budget:  graphql 4981/5000 (resets 2025-01-05 15:03 UTC)
+      rate budget:  graphql 4981/5000 (resets 2025-01-05 15:03 UTC; seen 2025-01-05 14:02 UTC)
   Tracked repositories:
     REPOSITORY  ACTIVE  SYNC      LAST SYNC
     acme/api    yes     complete  2025-01-05 14:03 UTC
@@ -451,6 +449,29 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
             out.contains(
                 "  Webhooks: GitHub calls https://tidemark.example.com; deliveries not applied \
                  yet: 675000 waiting, oldest 2h 5m ago\n"
+            ),
+            "{out}"
+        );
+    }
+
+    /// Replays ignored, refusals and re-reads held are said under the webhooks, whole.
+    #[test]
+    fn status_shows_what_the_webhooks_turned_away() {
+        let mut team = fixtures::team_status();
+        team.webhook_intake = tidemark_protocol::WebhookIntake {
+            backlog_max: 10_000,
+            replays_ignored: 72_593,
+            last_replay_at: Some(fixtures::T0 - 120),
+            refused_backlog_full: 12,
+            last_refused_at: Some(fixtures::T0 - 30),
+            ..Default::default()
+        };
+        let out = status(&[team], fixtures::T0);
+        assert!(
+            out.contains(
+                "  Webhooks: GitHub calls https://tidemark.example.com; every delivery applied\n    \
+                 72593 replays ignored, a body received before, last 2m ago\n    \
+                 12 refused with 503, 10000 were waiting, the next sync covers them, last just now\n"
             ),
             "{out}"
         );

@@ -687,6 +687,7 @@ Each measure: p50 / p75 / p90; SIZE in lines. Definitions: `tidemark metrics --h
             limit: 5000,
             remaining: 0,
             reset_at: 0,
+            seen_at: None,
         });
         assert_eq!(
             sync_progress_line(&odd),

@@ -353,6 +353,7 @@ impl Tidemark for FakeDaemon {
             webhooks_oldest_pending_at: None,
             rate_budget: vec![],
             member_changes: None,
+            webhook_intake: tidemark_protocol::WebhookIntake::default(),
         });
         Ok(team)
     }

@@ -43,6 +43,41 @@ pub struct FrameMeta {
     pub hook_id: Option<u64>,
     pub repo_id: Option<u64>,
     pub received_at: i64,
+    /// The SHA-256 of the body, which recognises the same body received again (a replay)
+    /// while it waits, also after a restart. None in frames written before it was kept. Last,
+    /// so that a daemon from before reads these frames too (bincode's default allows trailing
+    /// bytes); see [`decode_meta`] for the other way round.
+    pub body_sha256: Option<[u8; 32]>,
+}
+
+/// A frame's meta as frames were written before `body_sha256`.
+#[derive(Deserialize)]
+struct FrameMetaV1 {
+    team_id: u64,
+    seq: u64,
+    guid: String,
+    event: String,
+    hook_id: Option<u64>,
+    repo_id: Option<u64>,
+    received_at: i64,
+}
+
+/// A frame's meta, with its body's hash or (an older frame, which ends before it) without.
+fn decode_meta(bytes: &[u8]) -> Option<FrameMeta> {
+    if let Ok(meta) = bincode::deserialize::<FrameMeta>(bytes) {
+        return Some(meta);
+    }
+    let old: FrameMetaV1 = bincode::deserialize(bytes).ok()?;
+    Some(FrameMeta {
+        team_id: old.team_id,
+        seq: old.seq,
+        guid: old.guid,
+        event: old.event,
+        hook_id: old.hook_id,
+        repo_id: old.repo_id,
+        received_at: old.received_at,
+        body_sha256: None,
+    })
 }
 
 /// A frame's header and meta (the body follows it on disk), for a batch starting at
@@ -166,7 +201,7 @@ pub fn parse(
     if head_crc(header, meta_bytes) != word(header, 28) {
         return None;
     }
-    let meta: FrameMeta = bincode::deserialize(meta_bytes).ok()?;
+    let meta = decode_meta(meta_bytes)?;
     let body_at = at + HEADER as u64 + meta_bytes.len() as u64;
     Some(Frame {
         meta: wanted(&meta).then_some(meta),
@@ -200,7 +235,7 @@ fn read_v1(
     let mut meta_bytes = vec![0u8; meta_len as usize];
     file.read_exact_at(&mut meta_bytes, at + HEADER_V1 as u64)
         .ok()?;
-    let meta: FrameMeta = bincode::deserialize(&meta_bytes).ok()?;
+    let meta = decode_meta(&meta_bytes)?;
     let body_at = at + HEADER_V1 as u64 + meta_len;
     let body_len = end - body_at;
     if !wanted(&meta) {
@@ -315,6 +350,7 @@ mod tests {
             hook_id: None,
             repo_id: Some(5),
             received_at: 9,
+            body_sha256: Some([7; 32]),
         };
         let body = b"{\"ref\":\"refs/heads/main\"}";
         let mut bytes = Vec::new();
@@ -349,5 +385,43 @@ mod tests {
         bad[head_len + 3] ^= 1;
         let (_, _, intact, _) = check(&bad).unwrap();
         assert!(!intact);
+    }
+
+    /// Frames written before the body's hash was kept read back without it; the frames
+    /// written now carry it, and read as the old layout (what an older daemon does) they still
+    /// give the rest.
+    #[test]
+    fn metas_with_and_without_the_body_hash_read_back() {
+        #[derive(Serialize)]
+        struct Old<'a> {
+            team_id: u64,
+            seq: u64,
+            guid: &'a str,
+            event: &'a str,
+            hook_id: Option<u64>,
+            repo_id: Option<u64>,
+            received_at: i64,
+        }
+        let old = Old {
+            team_id: 3,
+            seq: 4,
+            guid: "g",
+            event: "pull_request",
+            hook_id: Some(1),
+            repo_id: None,
+            received_at: 77,
+        };
+        let bytes = bincode::serialize(&old).unwrap();
+        let meta = decode_meta(&bytes).unwrap();
+        assert_eq!((meta.team_id, meta.seq, meta.received_at), (3, 4, 77));
+        assert_eq!(meta.body_sha256, None);
+        let new = FrameMeta {
+            body_sha256: Some([9; 32]),
+            ..meta
+        };
+        let bytes = bincode::serialize(&new).unwrap();
+        assert_eq!(decode_meta(&bytes), Some(new.clone()));
+        let as_old: FrameMetaV1 = bincode::deserialize(&bytes).unwrap();
+        assert_eq!((as_old.guid.as_str(), as_old.seq), ("g", 4));
     }
 }

@@ -75,6 +75,7 @@ mod tests {
             hook_id: None,
             repo_id: None,
             received_at: 0,
+            body_sha256: None,
         };
         let mut index = Vec::new();
         let mut at = 0u64;

@@ -11,6 +11,7 @@ pub(super) fn meta(seq: u64) -> FrameMeta {
         hook_id: Some(9),
         repo_id: None,
         received_at: 1_700_000_000,
+        body_sha256: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! store in a temp dir; shared fixtures live here.
 
 mod inbox;
+mod intake;
 mod integrations;
 mod layout;
 mod people;

@@ -465,6 +465,7 @@ fn a_v4_inbox_moves_into_the_spool_and_nothing_waiting_is_lost() {
         hook_id: Some(3),
         repo_id: Some(4),
         received_at: 1_700_000_000,
+        body_sha256: None,
     };
     let refs = env
         .store

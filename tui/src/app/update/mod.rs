@@ -407,7 +407,7 @@ fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
                 && view.id == id
             {
                 match result {
-                    Ok(status) => team::set_status(view, status),
+                    Ok(status) => team::set_status(view, *status),
                     Err(err) => view.status = Loadable::Failed(err),
                 }
             }

@@ -1,12 +1,15 @@
 //! Overview: the GitHub integration (masks only, never a token), the sync with a live gauge
-//! and the rate-limit budget, webhook health per repository, and the last errors.
+//! and the rate-limit budget (as GitHub last answered, and when), webhook health per
+//! repository with what the daemon turned away or held back, and the last errors.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Gauge, Paragraph, Row, Table, Wrap};
-use tidemark_protocol::{IntegrationInfo, RepoInfo, SyncProgress, SyncStatus, TeamStatus};
+use tidemark_protocol::{
+    IntegrationInfo, RateBudget, RepoInfo, SyncProgress, SyncStatus, TeamStatus,
+};
 
 use super::{ago, placeholder};
 use crate::app::State;
@@ -14,8 +17,8 @@ use crate::app::team_state::TeamView;
 use crate::columns::{self, Column, Grid};
 use crate::config::Theme;
 use crate::output::{
-    backlog_is_stale, describe_backlog, describe_expiry, describe_scopes, describe_secret,
-    describe_user, plural,
+    backlog_is_stale, describe_backlog, describe_budget, describe_expiry, describe_intake,
+    describe_scopes, describe_secret, describe_user, plural,
 };
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
@@ -190,27 +193,8 @@ fn sync(frame: &mut Frame, area: Rect, sync: Option<&SyncProgress>, now: i64, th
             .push(Span::from(format!(" · {} skipped, see the log", sync.skipped)).fg(theme.warn()));
     }
     lines.push(Line::from(first));
-    let budget: Vec<String> = sync
-        .budget
-        .iter()
-        .map(|b| {
-            format!(
-                "{} {}/{} (resets in {})",
-                b.resource,
-                b.remaining,
-                b.limit,
-                crate::timefmt::duration((b.reset_at - now).max(0))
-            )
-        })
-        .collect();
-    lines.push(
-        Line::from(if budget.is_empty() {
-            " rate budget: not known yet".to_string()
-        } else {
-            format!(" rate budget: {}", budget.join(" · "))
-        })
-        .fg(theme.dim()),
-    );
+    let width = (inner.width as usize).saturating_sub(1);
+    lines.push(Line::from(format!(" {}", budget_line(&sync.budget, now, width))).fg(theme.dim()));
     let [text_area, gauge_area] =
         Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(inner);
     frame.render_widget(Paragraph::new(lines), text_area);
@@ -233,6 +217,38 @@ fn sync(frame: &mut Frame, area: Rect, sync: Option<&SyncProgress>, now: i64, th
             .gauge_style(Style::new().fg(theme.accent()));
         frame.render_widget(gauge, gauge_area);
     }
+}
+
+/// The rate budget as GitHub last answered it and when, in `width` cells: without the reset
+/// and the time seen when they do not fit, never a number cut.
+fn budget_line(budget: &[RateBudget], now: i64, width: usize) -> String {
+    const LABEL: &str = "rate budget: ";
+    if budget.is_empty() {
+        return columns::first_parts(["rate budget: not known yet"], width);
+    }
+    let full: Vec<String> = budget
+        .iter()
+        .map(|b| {
+            describe_budget(
+                b,
+                |reset| format!("in {}", crate::timefmt::duration((reset - now).max(0))),
+                |seen| ago(now, seen),
+            )
+        })
+        .collect();
+    let line = format!("{LABEL}{}", full.join(columns::SEP));
+    if columns::cells(&line) <= width {
+        return line;
+    }
+    let short: Vec<String> = budget
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let label = if i == 0 { LABEL } else { "" };
+            format!("{label}{} {}/{}", b.resource, b.remaining, b.limit)
+        })
+        .collect();
+    columns::first_parts(short.iter().map(String::as_str), width)
 }
 
 /// A repository's webhook in a word and a colour. `backlog_stale`: the team's deliveries have
@@ -286,6 +302,28 @@ fn webhooks(
     } else {
         block
     };
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // What was turned away or held back, above the repositories: each fact from a line of its
+    // own, its parts whole, in at most half the block (whole facts; the rest is in `status`).
+    let width = (inner.width as usize).saturating_sub(1);
+    let room = (inner.height as usize / 2).max(1);
+    let mut intake: Vec<Line> = Vec::new();
+    for fact in describe_intake(&status.webhook_intake, now) {
+        let lines = columns::flow(fact.iter().map(String::as_str), width);
+        if intake.len() + lines.len() > room {
+            break;
+        }
+        intake.extend(
+            lines
+                .into_iter()
+                .map(|l| Line::from(format!(" {l}")).fg(theme.warn())),
+        );
+    }
+    let [intake_area, area] =
+        Layout::vertical([Constraint::Length(intake.len() as u16), Constraint::Min(0)])
+            .areas(inner);
+    frame.render_widget(Paragraph::new(intake), intake_area);
     if repos.is_empty() {
         let text = Line::from(if connected {
             " No tracked repositories · 2 then a to add some"
@@ -293,7 +331,7 @@ fn webhooks(
             " No tracked repositories · connect GitHub first (c)"
         })
         .fg(theme.dim());
-        frame.render_widget(Paragraph::new(text).block(block), area);
+        frame.render_widget(Paragraph::new(text), area);
         return;
     }
     let cells: Vec<(String, (String, ratatui::style::Color), String)> = repos
@@ -322,7 +360,7 @@ fn webhooks(
         Column::whole(80).left(),
         Column::whole(10).left(),
     ];
-    let grid = Grid::new(&kinds, &natural, block.inner(area).width as usize, 2);
+    let grid = Grid::new(&kinds, &natural, area.width as usize, 2);
     let rows = cells.into_iter().map(|(name, (health, color), counts)| {
         Row::new(grid.cells([
             Line::from(name),
@@ -330,9 +368,7 @@ fn webhooks(
             Line::from(counts).fg(theme.dim()),
         ]))
     });
-    let table = Table::new(rows, grid.constraints())
-        .column_spacing(2)
-        .block(block);
+    let table = Table::new(rows, grid.constraints()).column_spacing(2);
     frame.render_widget(table, area);
 }
 
