@@ -122,10 +122,11 @@ fn sled_fails_every_write_after_enospc_until_the_store_is_reopened() {
     );
 }
 
-/// POST one signed `ping`; the HTTP status.
+/// POST one signed `ping` (a body of its own: the same body again is a replay); the HTTP
+/// status.
 fn deliver(addr: &str, guid: &str) -> u16 {
     let body = format!(
-        r#"{{"zen":"{}","hook_id":1,"repository":{{"id":{REPO_ID},"full_name":"octo-org/hello-world"}}}}"#,
+        r#"{{"zen":"{guid} {}","hook_id":1,"repository":{{"id":{REPO_ID},"full_name":"octo-org/hello-world"}}}}"#,
         "z".repeat(16 * 1024)
     );
     let sig = tidemark_daemon::webhooks::verify::sign(SECRET.as_bytes(), body.as_bytes());
