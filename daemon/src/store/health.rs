@@ -289,6 +289,17 @@ impl Health {
         state.failure.as_ref().map_or(reason, |f| f.reason.clone())
     }
 
+    fn reopen_failed(&self, error: &StoreError) {
+        let mut state = self.state();
+        if state.failure.is_none() {
+            state.failure = Some(Failure {
+                since: super::now(),
+                reason: format!("reopening the store failed ({error}); retried with backoff"),
+                disk_full: false,
+            });
+        }
+    }
+
     fn reopened(&self) -> Option<Failure> {
         let mut state = self.state();
         state.reopens += 1;
@@ -341,7 +352,10 @@ impl Store {
             let mut slot = self.db.write().unwrap_or_else(|p| p.into_inner());
             // Dropped first: sled holds a lock on its files until its last handle is gone.
             drop(slot.take());
-            let db = open_retrying(&self.path)?;
+            let db = open_retrying(&self.path).inspect_err(|e| {
+                // Without a db every call fails: the store is in error whatever came before.
+                self.health.reopen_failed(e);
+            })?;
             self.id_floor.store(
                 super::read_id_floor(&db)?,
                 std::sync::atomic::Ordering::SeqCst,
