@@ -133,18 +133,13 @@ pub async fn track(shared: &Shared, team: TeamId, names: &[String]) -> Result<Ve
         .map_err(store_err)?;
     shared.store.flush_async().await.map_err(store_err)?;
     // With a public URL, each new repository gets its webhook; a failure is recorded on the
-    // repository (periodic syncs still cover it).
+    // repository as its webhook problem, shown by `status` (periodic syncs still cover it, and
+    // self-healing tries again).
     for repo in new {
         if let Err(e) =
             crate::webhooks::hooks::create(shared, team, repo.id, &repo.full_name, &token).await
         {
             tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook not created");
-            let _ = shared.store.set_repo_sync_status(
-                team,
-                repo.id,
-                crate::store::SyncStatus::Pending,
-                Some(format!("webhook not created: {e}")),
-            );
         }
     }
     shared.store.flush_async().await.map_err(store_err)?;

@@ -21,7 +21,7 @@ pub use names::{TEAM_NAME_MAX_CHARS, nfc, normalize_team_name, validate_team_nam
 pub use types::*;
 
 /// Version of this RPC contract. Bump it on any change to [`Tidemark`] or the wire types.
-pub const PROTOCOL_VERSION: u32 = 11;
+pub const PROTOCOL_VERSION: u32 = 12;
 
 /// The daemon's RPC service. Every method is attributed to the calling OS user (the daemon reads
 /// the peer credentials of the Unix socket), so no method takes the caller as an argument.

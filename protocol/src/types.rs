@@ -198,6 +198,16 @@ pub struct RepoInfo {
     /// Deliveries GitHub could not make while the daemon was away, and those asked for again.
     pub webhooks_missed: u64,
     pub webhooks_recovered: u64,
+    /// Why the repository has no webhook (GitHub refused to create it, or could not be asked),
+    /// with when that was first seen; None when there is nothing wrong. Protocol v12.
+    pub webhook_problem: Option<WebhookProblem>,
+}
+
+/// Why a repository's webhook could not be made. Protocol v12.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookProblem {
+    pub reason: String,
+    pub since: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -426,7 +426,7 @@ fn a_new_public_url_in_a_reload_moves_the_hooks_at_once() {
             .unwrap();
     });
     let urls = |port: u16| {
-        let want = format!("http://127.0.0.1:{port}/webhooks/github");
+        let want = format!("http://127.0.0.1:{port}/webhooks/github/team/1");
         let hooks: Vec<_> = sim.world().hooks.values().cloned().collect();
         (hooks.len() == 2 && hooks.iter().all(|h| h.url == want)).then_some(())
     };

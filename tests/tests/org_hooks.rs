@@ -33,7 +33,8 @@ struct Setup {
 
 impl Setup {
     fn hook_url(&self) -> String {
-        format!("http://127.0.0.1:{}/webhooks/github", self.port)
+        // The first (only) team's.
+        format!("http://127.0.0.1:{}/webhooks/github/team/1", self.port)
     }
 
     fn start_daemon(sandbox: &Sandbox, sim: &Sim, port: u16, n: usize) -> Daemon {

@@ -30,7 +30,8 @@ fn setup() -> Setup {
     let sim = small_org_sim(2, 5, 4);
     // The public URL must be known before the daemon starts: take a free port for it.
     let port = free_port();
-    let hook_url = format!("http://127.0.0.1:{port}/webhooks/github");
+    // The first (only) team's hook URL.
+    let hook_url = format!("http://127.0.0.1:{port}/webhooks/github/team/1");
     let sandbox = Sandbox::new();
     let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
         let addr = format!("127.0.0.1:{port}");
@@ -654,4 +655,150 @@ fn rotating_the_secret_switches_githubs_hooks_and_keeps_accepting_the_old_one_fo
         !s.daemon.log_text().contains(&secrets[0]),
         "the new secret is never logged"
     );
+}
+
+/// Issue 15: a second team tracking a repository got GitHub's 422 ("Hook already exists on
+/// this repository") while `status` said its webhook was set, and its deliveries never came.
+/// Each team's hooks now call a URL of its own: both teams get hooks, each verified with its
+/// own secret, and a change reaches both. A hook already at the second team's URL (its id
+/// lost) is taken over rather than refused.
+#[test]
+fn a_repository_two_teams_track_reaches_both_each_through_its_own_hook() {
+    let s = setup();
+    let (repo_name, repo_id) = {
+        let w = s.sim.world();
+        let r = w.repos.values().next().unwrap();
+        (r.name.clone(), r.id)
+    };
+    // A hook at the second team's URL already on one repository, with another secret and
+    // other events, as if made by it before its id was lost.
+    let team2_url = s.hook_url.replace("/team/1", "/team/2");
+    let token = s.sim.world().tokens.keys().next().cloned().unwrap();
+    let planted: Value = block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/repos/acme/{repo_name}/hooks", s.sim.url()))
+            .bearer_auth(&token)
+            .json(&json!({"name": "web", "config": {"url": team2_url, "content_type": "json", "secret": "stale"}, "events": ["push"]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let planted = planted["id"].as_u64().unwrap();
+
+    let mobile = || TeamRef::Name("mobile".into());
+    block_on(connect_team_and_track_all(&s.client, "mobile")).unwrap();
+    block_on(first_sync_and_hooks(&s.client, mobile(), |r| {
+        r.webhook_id.is_some() && r.last_webhook_at.is_some()
+    }))
+    .unwrap();
+
+    // Two hooks per repository, one at each team's URL, with different secrets; the planted
+    // one is the second team's now, with our events.
+    let hooks: Vec<_> = s.sim.world().hooks.values().cloned().collect();
+    assert_eq!(hooks.len(), 4, "{hooks:?}");
+    for url in [&s.hook_url, &team2_url] {
+        assert_eq!(hooks.iter().filter(|h| &h.url == url).count(), 2);
+    }
+    let at = |url: &str, repo: u64| {
+        hooks
+            .iter()
+            .find(|h| h.url == url && h.repo_id == repo)
+            .unwrap()
+            .clone()
+    };
+    let (one, two) = (at(&s.hook_url, repo_id), at(&team2_url, repo_id));
+    assert_eq!(two.id, planted);
+    assert_ne!(two.secret.as_deref(), Some("stale"));
+    assert_ne!(one.secret, two.secret);
+    assert!(
+        two.events.iter().any(|e| e == "pull_request"),
+        "{:?}",
+        two.events
+    );
+    let tracked = block_on(s.client.tracked_repos(ctx(), mobile()))
+        .unwrap()
+        .unwrap();
+    let r = tracked
+        .iter()
+        .find(|r| r.github_repo_id == repo_id)
+        .unwrap();
+    assert_eq!(r.webhook_id, Some(planted));
+    assert!(tracked.iter().all(|r| r.webhook_problem.is_none()));
+
+    // A pull request opened on GitHub reaches both teams by webhook.
+    let author = {
+        let w = s.sim.world();
+        w.account(*w.members.keys().next().unwrap()).login.clone()
+    };
+    control(
+        &s.sim,
+        &format!("/_sim/repos/{repo_name}/pulls"),
+        json!({"author": author, "title": "Seen by both teams"}),
+    );
+    for t in [team(), mobile()] {
+        wait_until(Duration::from_secs(20), "the PR in both teams", || {
+            block_on(all_pull_requests(&s.client, t.clone()))
+                .unwrap()
+                .into_iter()
+                .find(|p| p.title == "Seen by both teams")
+        });
+    }
+    // Each delivery went to its own team's URL and was answered 2xx.
+    let deliveries = s.sim.world().deliveries.clone();
+    for url in [&s.hook_url, &team2_url] {
+        assert!(
+            deliveries.iter().any(|d| &d.url == url
+                && d.event == "pull_request"
+                && (200..300).contains(&d.status_code)),
+            "no pull_request delivery to {url}"
+        );
+    }
+}
+
+/// A hook GitHub will not make is said so in `status` and `repos list`, with GitHub's reason,
+/// and the repository's webhook is not called set.
+#[test]
+fn a_hook_github_refuses_is_shown_with_its_reason() {
+    let s = setup();
+    // The tokens lose the hook scopes (as if the app were re-authorized with less): a new
+    // repository's hook is refused (GitHub answers 404 to a hook call without them).
+    control(
+        &s.sim,
+        "/_sim/tokens/scopes",
+        json!({"scopes": ["read:org", "read:user"]}),
+    );
+    control(&s.sim, "/_sim/repos", json!({"name": "no-hooks"}));
+    block_on(
+        s.client
+            .repos_track(ctx(), team(), vec!["acme/no-hooks".into()]),
+    )
+    .unwrap()
+    .unwrap();
+    let repo = wait_until(Duration::from_secs(20), "the webhook problem", || {
+        block_on(s.client.tracked_repos(ctx(), team()))
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .find(|r| r.full_name == "acme/no-hooks" && r.webhook_problem.is_some())
+    });
+    assert_eq!(repo.webhook_id, None);
+    let problem = repo.webhook_problem.unwrap();
+    assert!(problem.reason.contains("404"), "{}", problem.reason);
+    let out = s
+        ._sandbox
+        .client_command()
+        .args(["--no-start", "status"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("acme/no-hooks"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("not created"), "{line}");
+    assert!(text.contains("404"), "{text}");
 }

@@ -69,7 +69,7 @@ fn setup(flags: &[&str]) -> Setup {
         sandbox,
         daemon,
         port,
-        hook_url: format!("http://127.0.0.1:{port}/webhooks/github"),
+        hook_url: format!("http://127.0.0.1:{port}/webhooks/github/team/1"),
         client,
     }
 }

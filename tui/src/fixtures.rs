@@ -75,6 +75,7 @@ pub fn repos() -> Vec<RepoInfo> {
             last_ping_at: None,
             webhooks_missed: 0,
             webhooks_recovered: 0,
+            webhook_problem: None,
         },
         RepoInfo {
             github_repo_id: 102,
@@ -89,6 +90,7 @@ pub fn repos() -> Vec<RepoInfo> {
             last_ping_at: None,
             webhooks_missed: 0,
             webhooks_recovered: 0,
+            webhook_problem: None,
         },
         RepoInfo {
             github_repo_id: 103,
@@ -103,6 +105,7 @@ pub fn repos() -> Vec<RepoInfo> {
             last_ping_at: None,
             webhooks_missed: 0,
             webhooks_recovered: 0,
+            webhook_problem: None,
         },
     ]
 }

@@ -249,6 +249,33 @@ impl Api {
             .await
     }
 
+    /// Ask GitHub to send the hook a `ping` (`POST .../hooks/{id}/pings`).
+    pub async fn ping_hook(
+        &self,
+        token: &Secret,
+        full_name: &str,
+        hook_id: u64,
+    ) -> Result<(), GitHubError> {
+        self.send(
+            Method::POST,
+            &format!("/repos/{full_name}/hooks/{hook_id}/pings"),
+            token,
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Every hook of a repository.
+    pub async fn hooks(
+        &self,
+        token: &Secret,
+        full_name: &str,
+    ) -> Result<Vec<HookInfo>, GitHubError> {
+        self.get_all(&format!("/repos/{full_name}/hooks"), token)
+            .await
+    }
+
     /// Change a repository hook (`PATCH /repos/{o}/{r}/hooks/{id}`), e.g. its `events`.
     pub async fn update_hook(
         &self,
@@ -417,7 +444,7 @@ async fn check(resp: reqwest::Response) -> Result<reqwest::Response, GitHubError
     let message = resp
         .json::<ErrorBody>()
         .await
-        .map(|b| b.message)
+        .map(|b| b.describe())
         .unwrap_or_default();
     if status == StatusCode::UNAUTHORIZED {
         return Err(GitHubError::Unauthorized);

@@ -24,11 +24,76 @@ pub struct Org {
     pub description: Option<String>,
 }
 
-/// GitHub's error body.
+/// GitHub's error body: a message, and for a 422 the validation errors behind it (each an
+/// object with `resource`, `code`, `field` and sometimes `message`; some endpoints give bare
+/// strings).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ErrorBody {
     #[serde(default)]
     pub message: String,
+    #[serde(default)]
+    pub errors: Vec<serde_json::Value>,
+}
+
+impl ErrorBody {
+    /// The message with what the validation errors say, e.g. `Validation Failed (Hook already
+    /// exists on this repository)`: the message alone says nothing a user can act on.
+    pub fn describe(&self) -> String {
+        let details: Vec<String> = self
+            .errors
+            .iter()
+            .filter_map(|e| match e {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Object(o) => match o.get("message").and_then(|m| m.as_str()) {
+                    Some(m) => Some(m.to_string()),
+                    None => {
+                        let part = |k: &str| o.get(k).and_then(|v| v.as_str()).unwrap_or("");
+                        let (code, field) = (part("code"), part("field"));
+                        (!code.is_empty()).then(|| {
+                            if field.is_empty() {
+                                code.to_string()
+                            } else {
+                                format!("{field}: {code}")
+                            }
+                        })
+                    }
+                },
+                _ => None,
+            })
+            // GitHub's text, not ours: bounded and on one line.
+            .map(|d| d.chars().filter(|c| !c.is_control()).take(200).collect())
+            .take(3)
+            .collect();
+        if details.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{} ({})", self.message, details.join("; "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod error_body_tests {
+    use super::ErrorBody;
+
+    #[test]
+    fn validation_errors_are_named() {
+        let body: ErrorBody = serde_json::from_str(
+            r#"{"message":"Validation Failed","errors":[{"resource":"Hook","code":"custom","message":"Hook already exists on this repository"}],"documentation_url":"https://docs.github.com/rest/repos/webhooks#create-a-repository-webhook","status":"422"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            body.describe(),
+            "Validation Failed (Hook already exists on this repository)"
+        );
+        let body: ErrorBody = serde_json::from_str(
+            r#"{"message":"Validation Failed","errors":[{"resource":"Hook","code":"invalid","field":"content_type"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(body.describe(), "Validation Failed (content_type: invalid)");
+        let body: ErrorBody = serde_json::from_str(r#"{"message":"Not Found"}"#).unwrap();
+        assert_eq!(body.describe(), "Not Found");
+    }
 }
 
 /// A repository, as `/orgs/{org}/repos` and `/repos/{owner}/{repo}` give it.

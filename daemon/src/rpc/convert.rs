@@ -111,5 +111,6 @@ pub fn repo(r: &store::TrackedRepository, pull_request_count: u64) -> wire::Repo
         last_ping_at: None,
         webhooks_missed: 0,
         webhooks_recovered: 0,
+        webhook_problem: None,
     }
 }

@@ -109,6 +109,17 @@ impl Service {
                     info.webhooks_missed = h.missed;
                     info.webhooks_recovered = h.recovered;
                 }
+                // A problem matters only while there is no hook.
+                if r.webhook_id.is_none()
+                    && let Some(p) = store
+                        .hook_problem(team, r.github_repo_id)
+                        .map_err(store_err)?
+                {
+                    info.webhook_problem = Some(tidemark_protocol::WebhookProblem {
+                        reason: p.problem,
+                        since: p.since,
+                    });
+                }
                 Ok(info)
             })
             .collect()

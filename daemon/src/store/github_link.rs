@@ -187,8 +187,10 @@ impl Store {
             w.remove(key);
             repos += 1;
         }
-        for key in self.scan_keys(Key::new(team, Kind::SyncCursor))? {
-            w.remove(key);
+        for kind in [Kind::SyncCursor, Kind::HookProblem] {
+            for key in self.scan_keys(Key::new(team, kind))? {
+                w.remove(key);
+            }
         }
         let mut history = 0;
         if purge {

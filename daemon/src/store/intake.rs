@@ -193,6 +193,18 @@ impl Store {
             .held_until = None;
     }
 
+    /// Could one more delivery of `len` bytes wait for the team now? Asked from a request's
+    /// head, before its body is read; a no is counted as a refusal (`Intake::refused`).
+    pub fn inbox_has_room(&self, team: TeamId, len: u64) -> bool {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if waiting.has_room(team, 1, len) {
+            return true;
+        }
+        let limits = waiting.limits;
+        waiting.intake(team).refused(team, super::now(), limits);
+        false
+    }
+
     /// Was this body applied (its hash in sled)?
     pub fn body_seen(&self, team: TeamId, sha256: &[u8; 32]) -> Result<bool> {
         self.contains(body_key(team, sha256))

@@ -46,11 +46,14 @@ pub enum Kind {
     RepoNode = 0x2a,
     /// The team's organization webhook (or why it has none): one per team.
     OrgHook = 0x29,
+    /// Why a tracked repository has no webhook (GitHub refused to create it): one per
+    /// repository at most, gone once its hook exists.
+    HookProblem = 0x2d,
 }
 
 impl Kind {
     /// Every kind, for reading a kind byte back.
-    pub const ALL: [Kind; 23] = [
+    pub const ALL: [Kind; 24] = [
         Kind::Meta,
         Kind::User,
         Kind::TeamName,
@@ -74,6 +77,7 @@ impl Kind {
         Kind::PreviousWebhookSecret,
         Kind::RepoNode,
         Kind::OrgHook,
+        Kind::HookProblem,
     ];
 
     pub fn from_byte(byte: u8) -> Option<Kind> {
@@ -113,6 +117,7 @@ impl Kind {
             Kind::PreviousWebhookSecret => "previous webhook secret",
             Kind::RepoNode => "repository node id",
             Kind::OrgHook => "organization hook",
+            Kind::HookProblem => "webhook problem",
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod github_link;
 pub mod health;
+mod hook_problem;
 mod inbox;
 mod intake;
 mod integrations;

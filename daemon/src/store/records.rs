@@ -322,6 +322,21 @@ pub struct PreviousWebhookSecret {
     pub until: i64,
 }
 
+/// Why a tracked repository has no webhook: GitHub refused to create it, or could not be
+/// asked. A record of its own (kind `HookProblem`, added without a schema change: a store
+/// without one simply knows of no problem). Removed when the hook is made, with the
+/// repository, the integration and the team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookProblem {
+    pub team_id: TeamId,
+    pub repo_id: u64,
+    /// What went wrong, in words (GitHub's answer included, never a secret).
+    pub problem: String,
+    /// When it was first seen; kept while the same problem repeats.
+    pub since: i64,
+    pub updated_at: i64,
+}
+
 /// The team's organization webhook (`organization` events: members added and removed), or why
 /// it has none. A record of its own (kind `OrgHook`, added without a schema change: a store
 /// without one simply has no organization hook yet). Deleted with the integration.

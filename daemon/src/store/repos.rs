@@ -103,6 +103,7 @@ impl Store {
             .tracked_repo(team, github_repo_id)?
             .ok_or_else(|| StoreError::NotFound(format!("tracked repository {github_repo_id}")))?;
         w.remove(repo_key(team, github_repo_id));
+        w.remove(super::hook_problem::hook_problem_key(team, github_repo_id));
         w.commit()?;
         Ok(repo)
     }

@@ -84,7 +84,7 @@ pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64),
                 }
                 // The public URL changed since the hook was made (a reload, a new tunnel):
                 // point it at the new one, with the team's current secret.
-                let want = super::hooks::hook_url(shared);
+                let want = super::hooks::hook_url(shared, team);
                 if let Some(want) = want.as_deref()
                     && found.config.url.as_deref() != Some(want)
                 {

@@ -11,6 +11,12 @@ use crate::store::TeamId;
 use serde_json::json;
 
 /// Create the hook of one tracked repository and record its id. No public URL: nothing to do.
+///
+/// The hook calls the team's own URL (`receiver::team_path`), so another team tracking the
+/// same repository has a hook of its own. GitHub answers 422 to a second hook with the same
+/// URL: that one is this team's (its id was lost, e.g. a crash between GitHub's answer and
+/// ours, or a store restored from an older backup), so it is taken over with our secret.
+/// What goes wrong is recorded on the repository (`Store::set_hook_problem`) for `status`.
 pub async fn create(
     shared: &Shared,
     team: TeamId,
@@ -18,10 +24,37 @@ pub async fn create(
     full_name: &str,
     token: &Secret,
 ) -> Result<Option<u64>, GitHubError> {
-    let live = shared.connector.live();
-    let Some(public) = live.public_url.as_deref() else {
+    let Some(url) = hook_url(shared, team) else {
+        // No public URL, no hooks wanted: nothing is wrong.
+        let _ = shared.store.clear_hook_problem(team, repo_id);
         return Ok(None);
     };
+    match make(shared, team, repo_id, full_name, token, &url).await {
+        Ok(id) => {
+            shared
+                .store
+                .clear_hook_problem(team, repo_id)
+                .map_err(|e| GitHubError::Config(e.to_string()))?;
+            Ok(Some(id))
+        }
+        Err(e) => {
+            let problem = format!("GitHub did not create it: {e}");
+            if let Err(store) = shared.store.set_hook_problem(team, repo_id, &problem) {
+                tracing::warn!(team, repo = full_name, error = %store, "webhook problem not recorded");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn make(
+    shared: &Shared,
+    team: TeamId,
+    repo_id: u64,
+    full_name: &str,
+    token: &Secret,
+    url: &str,
+) -> Result<u64, GitHubError> {
     let g = shared
         .store
         .github_integration(team)
@@ -32,47 +65,83 @@ pub async fn create(
         .store
         .webhook_secret(&shared.keyring, &g)
         .map_err(|e| GitHubError::Config(format!("the webhook secret cannot be read: {e}")))?;
-    let url = format!("{}{}", public.trim_end_matches('/'), super::receiver::PATH);
     // GitHub pings the hook as soon as it exists, maybe before its id is stored below: the
     // receiver's index must know the repository by then (it matches the ping by the hook's
-    // target headers, and a miss no longer rebuilds the index).
+    // target headers and the team in its URL, and a miss no longer rebuilds the index).
     shared.connector.hooks_changed();
-    let body = json!({
-        "name": "web",
-        "active": true,
-        "events": EVENTS,
-        "config": { "url": url, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose() },
-    });
-    let id = shared
-        .connector
-        .live()
-        .api
-        .create_hook(token, full_name, &body)
-        .await?;
+    let config = json!({ "url": url, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose() });
+    let body = json!({ "name": "web", "active": true, "events": EVENTS, "config": config });
+    let api = &shared.connector.live().api;
+    let id = match api.create_hook(token, full_name, &body).await {
+        Err(GitHubError::Status { status: 422, .. }) => {
+            let ours = api
+                .hooks(token, full_name)
+                .await?
+                .into_iter()
+                .find(|h| h.config.url.as_deref() == Some(url));
+            let Some(hook) = ours else {
+                return Err(GitHubError::Status {
+                    status: 422,
+                    message: "GitHub refused a new hook and lists none at this team's URL".into(),
+                });
+            };
+            api.update_hook_config(token, full_name, hook.id, &config)
+                .await?;
+            api.update_hook(
+                token,
+                full_name,
+                hook.id,
+                &json!({ "events": EVENTS, "active": true }),
+            )
+            .await?;
+            tracing::info!(
+                team,
+                repo = full_name,
+                hook = hook.id,
+                "webhook found on GitHub at this team's URL; taken over"
+            );
+            // A new hook is pinged by GitHub; one taken over is asked to be, so that it shows
+            // live as soon as it works (best effort: the next delivery shows it too).
+            if let Err(e) = api.ping_hook(token, full_name, hook.id).await {
+                tracing::info!(team, repo = full_name, error = %e, "webhook taken over, not pinged");
+            }
+            hook.id
+        }
+        other => other?,
+    };
     shared
         .store
         .set_repo_webhook(team, repo_id, Some(id))
         .map_err(|e| GitHubError::Config(e.to_string()))?;
     shared.connector.hooks_changed();
     tracing::info!(team, repo = full_name, hook = id, "webhook created");
-    Ok(Some(id))
+    Ok(id)
 }
 
 /// How long deliveries signed with the previous secret are still accepted after a rotation.
 pub const ROTATION_GRACE: i64 = 3_600;
 
-/// Roll the team's webhook secret: stored first (the old one kept for the grace period, so
-/// deliveries signed with either pass), then every hook on GitHub is switched to it.
-/// The URL a repository hook calls now (None: no public URL, no hooks).
-pub fn hook_url(shared: &Shared) -> Option<String> {
+/// The URL the team's hooks call now (None: no public URL, no hooks).
+pub fn hook_url(shared: &Shared, team: TeamId) -> Option<String> {
     shared
         .connector
         .live()
         .public_url
         .as_deref()
-        .map(|p| format!("{}{}", p.trim_end_matches('/'), super::receiver::PATH))
+        .map(|p| url_at(p, team))
 }
 
+/// The team's hook URL under the public URL `public`.
+pub fn url_at(public: &str, team: TeamId) -> String {
+    format!(
+        "{}{}",
+        public.trim_end_matches('/'),
+        super::receiver::team_path(team)
+    )
+}
+
+/// Roll the team's webhook secret: stored first (the old one kept for the grace period, so
+/// deliveries signed with either pass), then every hook on GitHub is switched to it.
 pub async fn rotate_secret(
     shared: &Shared,
     team: TeamId,
@@ -97,7 +166,7 @@ pub async fn rotate_secret(
         hooks_failed: Vec::new(),
         old_secret_accepted_until: until,
     };
-    let url = hook_url(shared);
+    let url = hook_url(shared, team);
     for repo in shared
         .store
         .tracked_repos(team)

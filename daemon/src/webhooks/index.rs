@@ -86,14 +86,30 @@ impl HookIndex {
         Some(Owner { team, repo, macs })
     }
 
-    fn only(teams: Option<&Vec<TeamId>>) -> Option<TeamId> {
-        teams.filter(|t| t.len() == 1).map(|t| t[0])
+    /// The team that has it: the one the hook's URL names, if it is among them (several teams
+    /// may track one repository, each with a hook of its own); else the only one.
+    fn pick(teams: Option<&Vec<TeamId>>, named: Option<TeamId>) -> Option<TeamId> {
+        let teams = teams?;
+        match named {
+            Some(t) => teams.contains(&t).then_some(t),
+            None => (teams.len() == 1).then(|| teams[0]),
+        }
     }
 
     /// By hook id; else (GitHub pings a new hook before we have stored its id) by the
-    /// repository or organization the hook was created on, each only when one team has it.
-    pub fn by_headers(&self, hook_id: Option<u64>, target: Option<Target>) -> Lookup {
+    /// repository or organization the hook was created on: the team the hook's URL names
+    /// (`named`, from its path), or without one the only team that has it. A hook id stored
+    /// for another team than the URL names is refused.
+    pub fn by_headers(
+        &self,
+        hook_id: Option<u64>,
+        target: Option<Target>,
+        named: Option<TeamId>,
+    ) -> Lookup {
         if let Some(&(team, repo)) = hook_id.and_then(|h| self.hooks.get(&h)) {
+            if named.is_some_and(|n| n != team) {
+                return Lookup::Unknown;
+            }
             return self
                 .owner(team, repo)
                 .map_or(Lookup::Unknown, Lookup::Found);
@@ -102,10 +118,10 @@ impl HookIndex {
             None => return Lookup::FromBody,
             Some(Target::Other) => None,
             Some(Target::Repository(repo)) => {
-                Self::only(self.repos.get(&repo)).and_then(|t| self.owner(t, Some(repo)))
+                Self::pick(self.repos.get(&repo), named).and_then(|t| self.owner(t, Some(repo)))
             }
             Some(Target::Organization(org)) => {
-                Self::only(self.orgs.get(&org)).and_then(|t| self.owner(t, None))
+                Self::pick(self.orgs.get(&org), named).and_then(|t| self.owner(t, None))
             }
         };
         found.map_or(Lookup::Unknown, Lookup::Found)
@@ -114,12 +130,13 @@ impl HookIndex {
     /// For a delivery without the target headers: the repository the body names (its id only;
     /// nothing else is read), or for a body with no repository its organization. The signature
     /// is still checked with that team's secret.
-    pub fn by_body(&self, body: &[u8]) -> Option<Owner> {
+    pub fn by_body(&self, body: &[u8], named: Option<TeamId>) -> Option<Owner> {
         if let Some(repo) = unverified_repository_id(body) {
-            return Self::only(self.repos.get(&repo)).and_then(|t| self.owner(t, Some(repo)));
+            return Self::pick(self.repos.get(&repo), named)
+                .and_then(|t| self.owner(t, Some(repo)));
         }
         let org = unverified_organization_id(body)?;
-        Self::only(self.orgs.get(&org)).and_then(|t| self.owner(t, None))
+        Self::pick(self.orgs.get(&org), named).and_then(|t| self.owner(t, None))
     }
 }
 
@@ -251,47 +268,100 @@ mod tests {
     fn owners_by_hook_id_then_by_where_the_hook_was_created() {
         let idx = index();
         let repo = |id| Some(Target::Repository(id));
-        assert_eq!(found(idx.by_headers(Some(77), None)), Some((1, Some(500))));
-        assert_eq!(found(idx.by_headers(Some(88), repo(500))), Some((2, None)));
-        // A hook id not stored yet: where it was created, when one team has that.
         assert_eq!(
-            found(idx.by_headers(Some(4242), repo(500))),
+            found(idx.by_headers(Some(77), None, None)),
             Some((1, Some(500)))
         );
         assert_eq!(
-            found(idx.by_headers(None, Some(Target::Organization(9)))),
+            found(idx.by_headers(Some(88), repo(500), None)),
+            Some((2, None))
+        );
+        // A hook id not stored yet: where it was created, when one team has that.
+        assert_eq!(
+            found(idx.by_headers(Some(4242), repo(500), None)),
+            Some((1, Some(500)))
+        );
+        assert_eq!(
+            found(idx.by_headers(None, Some(Target::Organization(9)), None)),
             Some((2, None))
         );
         for unknown in [repo(600), repo(601), Some(Target::Organization(10))] {
             assert!(matches!(
-                idx.by_headers(Some(4242), unknown),
+                idx.by_headers(Some(4242), unknown, None),
                 Lookup::Unknown
             ));
         }
         assert!(matches!(
-            idx.by_headers(Some(4242), Some(Target::Other)),
+            idx.by_headers(Some(4242), Some(Target::Other), None),
             Lookup::Unknown
         ));
-        assert!(matches!(idx.by_headers(Some(4242), None), Lookup::FromBody));
+        assert!(matches!(
+            idx.by_headers(Some(4242), None, None),
+            Lookup::FromBody
+        ));
     }
 
     #[test]
     fn a_team_without_a_readable_secret_owns_nothing() {
         let mut idx = index();
         idx.macs.remove(&1);
-        assert!(matches!(idx.by_headers(Some(77), None), Lookup::Unknown));
-        assert!(idx.by_body(br#"{"repository":{"id":500}}"#).is_none());
+        assert!(matches!(
+            idx.by_headers(Some(77), None, None),
+            Lookup::Unknown
+        ));
+        assert!(idx.by_body(br#"{"repository":{"id":500}}"#, None).is_none());
     }
 
     #[test]
     fn owners_by_body() {
         let idx = index();
-        let o = idx.by_body(br#"{"repository":{"id":500}}"#).unwrap();
+        let o = idx.by_body(br#"{"repository":{"id":500}}"#, None).unwrap();
         assert_eq!((o.team, o.repo), (1, Some(500)));
-        let o = idx.by_body(br#"{"organization":{"id":9}}"#).unwrap();
+        let o = idx.by_body(br#"{"organization":{"id":9}}"#, None).unwrap();
         assert_eq!((o.team, o.repo), (2, None));
-        assert!(idx.by_body(br#"{"repository":{"id":600}}"#).is_none());
-        assert!(idx.by_body(b"not json").is_none());
+        assert!(idx.by_body(br#"{"repository":{"id":600}}"#, None).is_none());
+        assert!(idx.by_body(b"not json", None).is_none());
+    }
+
+    /// Two teams track repository 600, each with a hook of its own whose URL names its team:
+    /// a ping before either hook's id is stored goes to the team its URL names, and a stored
+    /// hook id under another team's URL is refused.
+    #[test]
+    fn a_repository_two_teams_track_goes_to_the_team_the_url_names() {
+        let idx = index();
+        let repo = |id| Some(Target::Repository(id));
+        assert_eq!(
+            found(idx.by_headers(Some(4242), repo(600), Some(2))),
+            Some((2, Some(600)))
+        );
+        assert_eq!(
+            found(idx.by_headers(Some(4242), repo(600), Some(1))),
+            Some((1, Some(600)))
+        );
+        // Without a team in the URL, ambiguous: refused.
+        assert!(matches!(
+            idx.by_headers(Some(4242), repo(600), None),
+            Lookup::Unknown
+        ));
+        // A team that does not track it, named in the URL: refused.
+        assert!(matches!(
+            idx.by_headers(Some(4242), repo(500), Some(2)),
+            Lookup::Unknown
+        ));
+        // Hook 77 is team 1's: under team 2's URL it is refused.
+        assert!(matches!(
+            idx.by_headers(Some(77), None, Some(2)),
+            Lookup::Unknown
+        ));
+        assert_eq!(
+            found(idx.by_headers(Some(77), None, Some(1))),
+            Some((1, Some(500)))
+        );
+        let o = idx
+            .by_body(br#"{"repository":{"id":600}}"#, Some(2))
+            .unwrap();
+        assert_eq!((o.team, o.repo), (2, Some(600)));
+        assert!(idx.by_body(br#"{"repository":{"id":600}}"#, None).is_none());
     }
 
     #[test]

@@ -39,8 +39,11 @@ pub fn has_scope(shared: &Shared, team: TeamId) -> bool {
         .is_some_and(|c| c.scopes.iter().any(|s| s == ORG_HOOK_SCOPE))
 }
 
-fn hook_url(public: &str) -> String {
-    format!("{}{}", public.trim_end_matches('/'), super::receiver::PATH)
+/// The team's own URL, as its repository hooks': a second team connected to the same
+/// organization gets a hook of its own rather than GitHub's 422, or worse, taking over the
+/// first team's hook with its secret.
+fn hook_url(public: &str, team: TeamId) -> String {
+    super::hooks::url_at(public, team)
 }
 
 /// One organization-hook change at a time (connect, heal, rotation and disconnect may
@@ -100,7 +103,7 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
         .await
         .map_err(|e| e.to_string())?;
     let api = &shared.connector.live().api;
-    let url = hook_url(public);
+    let url = hook_url(public, team);
     if let Some(id) = stored {
         match api.org_hook(&token, &org, id).await {
             Ok(Some(hook)) => {
@@ -279,7 +282,7 @@ pub async fn rotate(
             "organization {org}: the token lacks admin:org_hook, so hook #{id} keeps the old secret; reconnect asking for admin:org_hook"
         ));
     }
-    update_config(shared, token, &org, id, &hook_url(public), secret)
+    update_config(shared, token, &org, id, &hook_url(public, team), secret)
         .await
         .map(|()| Some(id))
         .map_err(|e| format!("organization {org}: {e}"))

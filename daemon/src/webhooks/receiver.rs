@@ -34,6 +34,30 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 pub const PATH: &str = "/webhooks/github";
+
+/// The path a team's hooks call: `PATH/team/{id}`. Each team's hook has a URL of its own, so
+/// two teams may track one repository (GitHub refuses a second hook with the same URL: 422
+/// "Hook already exists on this repository"), and the receiver knows whose a new hook's ping
+/// is before its id is stored. Hooks made before this (at `PATH`) are moved by self-healing
+/// and still served meanwhile.
+pub fn team_path(team: TeamId) -> String {
+    format!("{PATH}/team/{team}")
+}
+
+/// Which team a request's path names: `Some(None)` for the shared `PATH`, `Some(Some(team))`
+/// for `team_path(team)`, None for anything else (404).
+pub fn route(path: &str) -> Option<Option<TeamId>> {
+    let rest = path.strip_prefix(PATH)?;
+    if rest.is_empty() {
+        return Some(None);
+    }
+    let id = rest.strip_prefix("/team/")?;
+    // Digits only (no sign, no leading zero): one path per team.
+    if id.is_empty() || id.starts_with('0') || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    id.parse::<TeamId>().ok().map(Some)
+}
 /// GitHub's own cap on a webhook payload.
 pub const MAX_BODY: usize = 25 * 1024 * 1024;
 /// Unverified body bytes held at once, all connections together.
@@ -321,9 +345,9 @@ impl Receiver {
     async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let _counted = InFlight::new(&self.in_flight);
         tracing::trace!(path = req.uri().path(), "webhook request: head read");
-        if req.uri().path() != PATH {
+        let Some(named) = route(req.uri().path()) else {
             return respond(404, "not found\n");
-        }
+        };
         if req.method() != Method::POST {
             return respond(405, "POST only\n");
         }
@@ -352,18 +376,24 @@ impl Receiver {
             return respond_and_close(503, "shutting down\n");
         };
         let index = self.hooks.get(&shared).await;
-        // Not held while the body arrives: a slow client must not keep the store open.
-        drop(shared);
         let target = Target::from_headers(
             &header_str(&parts, "x-github-hook-installation-target-type"),
             &header_str(&parts, "x-github-hook-installation-target-id"),
         );
-        let lookup = index.by_headers(hook_id, target);
+        let lookup = index.by_headers(hook_id, target, named);
+        // A team whose backlog is full costs nothing to refuse: no body byte is read.
         if let Lookup::Found(owner) = &lookup
-            && !self.team_backlog_admits(owner.team)
+            && !shared
+                .store
+                .inbox_has_room(owner.team, declared.unwrap_or(0))
         {
-            return self.refuse_unread(body, Kind::NoRoom, what, 503, "too many waiting\n");
+            // Counted (and logged, a line a minute per team) by the store, for `status`.
+            tokio::spawn(discard(body));
+            let text = "too many deliveries wait for this team; the next sync covers this one\n";
+            return respond_and_close(503, text);
         }
+        // Not held while the body arrives: a slow client must not keep the store open.
+        drop(shared);
         let (owner, body) = match lookup {
             Lookup::Unknown => {
                 return self.refuse_unread(body, Kind::UnknownHook, what, 401, "unknown hook\n");
@@ -394,7 +424,7 @@ impl Receiver {
                     Ok(body) => body,
                     Err(e) => return self.body_refused(e, what),
                 };
-                let Some(owner) = index.by_body(&body) else {
+                let Some(owner) = index.by_body(&body, named) else {
                     self.refusals.record(Kind::UnknownHook, what);
                     return respond(401, "unknown hook\n");
                 };
@@ -410,13 +440,6 @@ impl Receiver {
         // Verified (each branch's hold gave its bytes back as it ended): from here on the
         // bytes are the inbox's, not the unverified budget's.
         self.store(owner, event, guid, hook_id, body).await
-    }
-
-    /// Boundary for the per-team backlog cap (issue 15, decided on the inbox side): asked once
-    /// the owner is known from the head and before any body byte is read, so a team over its cap
-    /// costs nothing to refuse. No cap exists yet: every team is admitted.
-    fn team_backlog_admits(&self, _team: TeamId) -> bool {
-        true
     }
 
     async fn store(
@@ -489,5 +512,34 @@ impl Receiver {
         };
         self.refusals.record(kind, what);
         respond_and_close(status, text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{route, team_path};
+
+    #[test]
+    fn paths_name_a_team_or_none() {
+        assert_eq!(route("/webhooks/github"), Some(None));
+        assert_eq!(route(&team_path(7)), Some(Some(7)));
+        assert_eq!(
+            route("/webhooks/github/team/18446744073709551615"),
+            Some(Some(u64::MAX))
+        );
+        for bad in [
+            "/webhooks/github/",
+            "/webhooks/github/team/",
+            "/webhooks/github/team/07",
+            "/webhooks/github/team/0",
+            "/webhooks/github/team/+7",
+            "/webhooks/github/team/7/",
+            "/webhooks/github/team/18446744073709551616",
+            "/webhooks/githubx",
+            "/webhooks/github/other",
+            "/other",
+        ] {
+            assert_eq!(route(bad), None, "{bad}");
+        }
     }
 }

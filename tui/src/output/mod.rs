@@ -189,7 +189,7 @@ fn integration_block(out: &mut String, integration: &IntegrationInfo, budget: &[
         Some(gh) => {
             let _ = writeln!(
                 out,
-                "      webhook:      {}",
+                "      hook secret:  {}",
                 describe_secret(&gh.webhook_secret)
             );
             let _ = writeln!(
@@ -228,9 +228,9 @@ fn repo_table(out: &mut String, repos: &[RepoInfo]) {
                 (if repo.is_active { "yes" } else { "paused" }).into(),
                 repo.sync_status.as_str().into(),
                 describe_last_sync(repo.last_sync_at),
-                repo.sync_error
-                    .as_deref()
-                    .map(|reason| format!("({})", printable(reason)))
+                sync::hook_state(repo),
+                sync::repo_problem(repo)
+                    .map(|reason| format!("({})", printable(&reason)))
                     .unwrap_or_default(),
             ]
         })
@@ -242,6 +242,7 @@ fn repo_table(out: &mut String, repos: &[RepoInfo]) {
             ("ACTIVE", Left),
             ("SYNC", Left),
             ("LAST SYNC", Left),
+            ("WEBHOOK", Left),
             ("", Left),
         ],
         &rows,
@@ -426,14 +427,14 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
       scopes:       repo, read:org
       connected by: alice (uid 1000)
       expires:      never
-      webhook:      whs_…9f0e
+      hook secret:  whs_…9f0e
       sync:         complete, last sync 2025-01-05 14:03 UTC
       rate budget:  graphql 4981/5000 (resets 2025-01-05 15:03 UTC; seen 2025-01-05 14:02 UTC)
   Tracked repositories:
-    REPOSITORY  ACTIVE  SYNC      LAST SYNC
-    acme/api    yes     complete  2025-01-05 14:03 UTC
-    acme/web    yes     syncing   never
-    acme/infra  paused  error     2025-01-04 08:00 UTC  (GitHub answered 404: repository not found)
+    REPOSITORY  ACTIVE  SYNC      LAST SYNC             WEBHOOK
+    acme/api    yes     complete  2025-01-05 14:03 UTC  live
+    acme/web    yes     syncing   never                 created
+    acme/infra  paused  error     2025-01-04 08:00 UTC  none     (GitHub answered 404: repository not found)
 ";
         assert_eq!(out, expected);
     }

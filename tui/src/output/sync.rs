@@ -92,15 +92,31 @@ pub fn repos_available(team: &str, repos: &[AvailableRepo]) -> String {
     )
 }
 
-/// A repository's webhook in a word: none (syncs only), live (GitHub reached us), created (no
-/// delivery yet), or what is still missed after self-healing.
-fn hook_state(r: &RepoInfo) -> String {
+/// A repository's webhook in a word: none (syncs only), not created (GitHub refused it: the
+/// reason goes with the repository's error), live (GitHub reached us), created (no delivery
+/// yet), or what is still missed after self-healing.
+pub(crate) fn hook_state(r: &RepoInfo) -> String {
     let missed = r.webhooks_missed.saturating_sub(r.webhooks_recovered);
     match (r.webhook_id, missed, r.last_webhook_at.or(r.last_ping_at)) {
+        (None, _, _) if r.webhook_problem.is_some() => "not created".into(),
         (None, _, _) => "none".into(),
         (Some(_), n, _) if n > 0 => format!("{n} missed"),
         (Some(_), _, Some(_)) => "live".into(),
         (Some(_), _, None) => "created".into(),
+    }
+}
+
+/// What is wrong with a repository, in words: its sync's error, then its webhook's.
+pub(crate) fn repo_problem(r: &RepoInfo) -> Option<String> {
+    let hook = r
+        .webhook_problem
+        .as_ref()
+        .filter(|_| r.webhook_id.is_none())
+        .map(|p| format!("webhook not created: {}", p.reason));
+    match (r.sync_error.as_deref(), hook) {
+        (Some(sync), Some(hook)) => Some(format!("{sync}; {hook}")),
+        (Some(sync), None) => Some(sync.to_string()),
+        (None, hook) => hook,
     }
 }
 
@@ -128,9 +144,8 @@ pub fn tracked_repos(team: &str, repos: &[RepoInfo]) -> String {
                 r.pull_request_count.to_string(),
                 hook_state(r),
                 timefmt::utc_or(r.last_webhook_at.or(r.last_ping_at), "never"),
-                r.sync_error
-                    .as_deref()
-                    .map(|e| truncate(&printable(e), ERROR_MAX_CELLS))
+                repo_problem(r)
+                    .map(|e| truncate(&printable(&e), ERROR_MAX_CELLS))
                     .unwrap_or_default(),
             ]
         })
@@ -490,6 +505,27 @@ acme/.github     no       no        never                 no
         assert_eq!(hook_state(&repo), "2 missed");
         repo.webhooks_recovered = 5;
         assert_eq!(hook_state(&repo), "live");
+    }
+
+    /// A hook GitHub refused is "not created", with GitHub's reason beside the sync's error.
+    #[test]
+    fn a_refused_hook_says_why() {
+        let mut repo = fixtures::repos().remove(0);
+        repo.webhook_id = None;
+        repo.webhook_problem = Some(tidemark_protocol::WebhookProblem {
+            reason: "GitHub did not create it: GitHub answered 404: Not Found".into(),
+            since: fixtures::T0,
+        });
+        assert_eq!(hook_state(&repo), "not created");
+        assert_eq!(
+            repo_problem(&repo).unwrap(),
+            "webhook not created: GitHub did not create it: GitHub answered 404: Not Found"
+        );
+        let table = tracked_repos("platform", &[repo.clone()]);
+        assert!(table.contains("not created"), "{table}");
+        // Once the hook exists, an old problem is not shown.
+        repo.webhook_id = Some(7);
+        assert_eq!(repo_problem(&repo), None);
     }
 
     #[test]

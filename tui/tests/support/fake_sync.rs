@@ -178,6 +178,7 @@ impl FakeSync {
                     last_ping_at: None,
                     webhooks_missed: 0,
                     webhooks_recovered: 0,
+                    webhook_problem: None,
                 });
             }
         }

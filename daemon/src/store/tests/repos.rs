@@ -186,3 +186,37 @@ fn repos_go_with_the_integration_and_can_be_tracked_again() {
     env.store.track_repo(team, 1, "acme/r1").unwrap();
     assert_eq!(env.store.tracked_repos(team).unwrap().len(), 1);
 }
+
+/// Why a repository has no webhook: kept with its first time while it repeats, gone with the
+/// repository (tracked again, it starts clean) and with the integration.
+#[test]
+fn a_hook_problem_is_kept_with_its_first_time_and_goes_with_the_repository() {
+    let env = env();
+    let store = &env.store;
+    let team = connected(&env);
+    // Not tracked: nothing is written.
+    store.set_hook_problem(team, 5, "refused").unwrap();
+    assert!(store.hook_problem(team, 5).unwrap().is_none());
+    store.track_repo(team, 5, "acme/api").unwrap();
+    store.set_hook_problem(team, 5, "refused").unwrap();
+    let first = store.hook_problem(team, 5).unwrap().unwrap();
+    assert_eq!(first.problem, "refused");
+    store.set_hook_problem(team, 5, "refused").unwrap();
+    assert_eq!(
+        store.hook_problem(team, 5).unwrap().unwrap().since,
+        first.since
+    );
+    store.clear_hook_problem(team, 5).unwrap();
+    assert!(store.hook_problem(team, 5).unwrap().is_none());
+    store.set_hook_problem(team, 5, "refused again").unwrap();
+    store.untrack_repo(team, 5).unwrap();
+    store.track_repo(team, 5, "acme/api").unwrap();
+    assert!(store.hook_problem(team, 5).unwrap().is_none());
+    store.set_hook_problem(team, 5, "refused").unwrap();
+    store.disconnect_github(team, false).unwrap();
+    assert!(
+        team_keys(store, team)
+            .iter()
+            .all(|k| k[8] != Kind::HookProblem as u8)
+    );
+}

@@ -260,6 +260,10 @@ fn health(
     theme: Theme,
 ) -> (String, ratatui::style::Color) {
     if repo.webhook_id.is_none() {
+        // GitHub refused it: said in red, with the reason in `tidemark status`.
+        if repo.webhook_problem.is_some() {
+            return ("not created (see status)".into(), theme.bad());
+        }
         return ("no hook (syncs only)".into(), theme.dim());
     }
     let missed = repo.webhooks_missed.saturating_sub(repo.webhooks_recovered);
