@@ -726,3 +726,84 @@ fn disconnect_with_purge_drops_history_and_without_a_secret_says_how_to_revoke()
     assert!(status[0].integrations.is_empty());
     assert_eq!(status[0].member_count, 0);
 }
+
+/// Issue 15: out of descriptors, the callback listener (tiny_http then) ended its accept
+/// thread for good and held its port answering nobody, so a web flow never heard its
+/// callback. Now accepts back off and go on: once descriptors are free the browser's redirect
+/// is answered and the flow moves on.
+#[test]
+fn the_callback_listener_answers_again_after_descriptors_run_out() {
+    use std::os::unix::process::CommandExt;
+    let sim = sim();
+    let sandbox = Sandbox::new();
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
+        use_simulator(cmd, &sim, true);
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child before exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                let lim = libc::rlimit {
+                    rlim_cur: 64,
+                    rlim_max: 64,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
+    let client = block_on(connect(&daemon.socket)).unwrap();
+    let t = team(&client, "platform");
+    let started = start(&client, request(&t, ConnectMethod::Web)).unwrap();
+    let back = authorize(&browser_url(&started));
+    let addr = back
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    // The daemon's descriptors used up by a local RPC flood; then the browser's redirect
+    // arrives (a few tries, as a browser makes), and its accepts fail with EMFILE too.
+    let flood: Vec<std::os::unix::net::UnixStream> = (0..200)
+        .map_while(|_| std::os::unix::net::UnixStream::connect(&daemon.socket).ok())
+        .collect();
+    assert!(flood.len() > 100, "only {} connections", flood.len());
+    harness::wait_until(
+        Duration::from_secs(20),
+        "the daemon to run out of descriptors",
+        || {
+            let log = daemon.log_text();
+            log.lines()
+                .any(|l| l.contains("accept failed") && l.contains("os error 24"))
+                .then_some(())
+        },
+    );
+    let waiting: Vec<std::net::TcpStream> = (0..4)
+        .map_while(|_| std::net::TcpStream::connect(&addr).ok())
+        .collect();
+    assert!(!waiting.is_empty());
+    harness::wait_until(
+        Duration::from_secs(20),
+        "the callback listener's accepts to fail",
+        || {
+            let log = daemon.log_text();
+            log.lines()
+                .any(|l| l.contains("accept failed") && l.contains("oauth callback"))
+                .then_some(())
+        },
+    );
+    drop(waiting);
+    drop(flood);
+    let (status, page) = callback(&back, None);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Return to your terminal"), "{page}");
+    let state = outcome(&client, started.flow);
+    assert!(!matches!(state, ConnectState::Failed { .. }), "{state:?}");
+    // A line per listener for the failures, however many there were.
+    let log = daemon.log_text();
+    let lines = log
+        .lines()
+        .filter(|l| l.contains("accept failed") && l.contains("oauth callback"))
+        .count();
+    assert!(lines <= 2, "{lines} lines");
+}

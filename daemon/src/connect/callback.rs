@@ -1,10 +1,22 @@
-//! The OAuth callback listener of the web flow: tiny_http on 127.0.0.1, open only while a web
-//! flow waits, and never the webhook listener. It checks everything before any token exchange:
-//! loopback Host, one of each parameter, sizes, and a `state` that is known, unused and unexpired.
+//! The OAuth callback listener of the web flow: HTTP/1.1 by hyper on 127.0.0.1, open only while
+//! a web flow waits, and never the webhook listener. It checks everything before any token
+//! exchange: loopback Host, one of each parameter, sizes, and a `state` that is known, unused
+//! and unexpired.
+//!
+//! Why not tiny_http (the design card's choice for this listener, used here until issue 15):
+//! its accept thread ends at the first failed accept and panics when it cannot clone an
+//! accepted socket, both when descriptors run out, and the listener then holds its port and
+//! answers nobody, so a waiting web flow never hears its callback. Here accepts back off and go
+//! on (`rpc::accept`), each connection has a head deadline, and connections are capped.
 
 use super::{Connector, web_callback, web_refused};
 use crate::crypto::Secret;
 use crate::rpc::Shared;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderValue, REFERRER_POLICY};
+use hyper::{Method, Request, Response, StatusCode};
+use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -12,22 +24,29 @@ use std::time::Duration;
 /// Longest callback URL we read; GitHub's are far shorter.
 const MAX_URL: usize = 4096;
 const MAX_PARAM: usize = 1024;
+/// Connections served at once: a browser makes one or two; more wait in the backlog.
+const MAX_CONNECTIONS: usize = 32;
+/// A request's head must arrive within this long (also the idle limit between requests).
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest a connection is kept, whatever it does.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Listener {
-    server: Arc<tiny_http::Server>,
+    /// The accept loop; aborted to close the listener (the socket goes with it).
+    task: tokio::task::AbortHandle,
     pub port: u16,
 }
 
-/// The listener's port, starting it if needed.
-/// The "Authorization callback URL" to register for the OAuth app: GitHub lets a loopback
-/// redirect take any port, so the listener's ephemeral port still matches.
 /// The callback's path (the web flow's redirect URI is `http://127.0.0.1:PORT` + this).
 pub const PATH: &str = "/oauth/callback";
 
+/// The "Authorization callback URL" to register for the OAuth app: GitHub lets a loopback
+/// redirect take any port, so the listener's ephemeral port still matches.
 pub fn registered_callback_url() -> String {
     format!("http://127.0.0.1{PATH}")
 }
 
+/// The listener's port, starting it if needed. Called on the runtime (a flow's start).
 pub fn ensure(shared: &Arc<Shared>) -> std::io::Result<u16> {
     let c = &shared.connector;
     let mut slot = c.callback.lock().unwrap_or_else(|e| e.into_inner());
@@ -44,21 +63,16 @@ pub fn ensure(shared: &Arc<Shared>) -> std::io::Result<u16> {
             "--oauth-addr {addr} is not a loopback address"
         )));
     }
-    let server = tiny_http::Server::http(addr).map_err(std::io::Error::other)?;
-    let port = server
-        .server_addr()
-        .to_ip()
-        .map(|a| a.port())
-        .ok_or_else(|| std::io::Error::other("the callback listener has no IP address"))?;
-    let server = Arc::new(server);
-    let weak = Arc::downgrade(shared);
-    let runtime = tokio::runtime::Handle::current();
-    let srv = server.clone();
-    std::thread::Builder::new()
-        .name("oauth-callback".into())
-        .spawn(move || serve(srv, weak, runtime, port))?;
+    let std_listener = std::net::TcpListener::bind(addr)?;
+    std_listener.set_nonblocking(true)?;
+    let port = std_listener.local_addr()?.port();
+    let listener = tokio::net::TcpListener::from_std(std_listener)?;
+    let task = tokio::spawn(accept_loop(listener, Arc::downgrade(shared), port));
     tracing::info!(port, "OAuth callback listener open on 127.0.0.1");
-    *slot = Some(Listener { server, port });
+    *slot = Some(Listener {
+        task: task.abort_handle(),
+        port,
+    });
     Ok(port)
 }
 
@@ -66,51 +80,69 @@ pub fn ensure(shared: &Arc<Shared>) -> std::io::Result<u16> {
 pub fn stop(c: &Connector) {
     let taken = c.callback.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(l) = taken {
-        l.server.unblock();
+        l.task.abort();
         tracing::info!(port = l.port, "OAuth callback listener closed");
     }
 }
 
-fn serve(
-    server: Arc<tiny_http::Server>,
-    shared: Weak<Shared>,
-    runtime: tokio::runtime::Handle,
-    port: u16,
-) {
-    while let Ok(req) = server.recv() {
-        let Some(shared) = shared.upgrade() else {
-            break;
+async fn accept_loop(listener: tokio::net::TcpListener, shared: Weak<Shared>, port: u16) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut backoff = crate::rpc::accept::Backoff::new();
+    loop {
+        // Out of descriptors, accepts fail: the loop pauses (growing) and goes on.
+        let (stream, _) =
+            crate::rpc::accept::accept_with(|| listener.accept(), &mut backoff, "oauth callback")
+                .await;
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
         };
-        let (status, page) = answer(&shared, &runtime, port, &req);
-        let response = tiny_http::Response::from_string(page)
-            .with_status_code(status)
-            .with_header(
-                "Content-Type: text/html; charset=utf-8"
-                    .parse::<tiny_http::Header>()
-                    .expect("static header"),
-            )
-            .with_header(
-                "Cache-Control: no-store"
-                    .parse::<tiny_http::Header>()
-                    .expect("static header"),
-            )
-            .with_header(
-                "Referrer-Policy: no-referrer"
-                    .parse::<tiny_http::Header>()
-                    .expect("static header"),
-            );
-        let _ = req.respond(response);
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(move |req| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(respond(&shared, port, req).await) }
+            });
+            let http = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEAD_TIMEOUT)
+                .max_buf_size(16 * 1024)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            match tokio::time::timeout(CONNECTION_TIMEOUT, http).await {
+                Ok(Err(e)) => tracing::debug!(error = %e, "OAuth callback connection ended"),
+                Err(_) => tracing::debug!("OAuth callback connection cut after its time"),
+                Ok(Ok(())) => {}
+            }
+        });
     }
 }
 
-/// Validate a callback and act on it. Returns the status and the page for the browser.
-fn answer(
-    shared: &Arc<Shared>,
-    runtime: &tokio::runtime::Handle,
+/// One request: the page for the browser, with headers that keep it out of caches and
+/// referrers.
+async fn respond(
+    shared: &Weak<Shared>,
     port: u16,
-    req: &tiny_http::Request,
-) -> (u16, String) {
-    if *req.method() != tiny_http::Method::Get {
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let (status, page) = match shared.upgrade() {
+        Some(shared) => answer(&shared, port, &req).await,
+        None => (503, page("Shutting down", "tidemark is stopping.")),
+    };
+    let mut resp = Response::new(Full::new(Bytes::from(page)));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let h = resp.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    resp
+}
+
+/// Validate a callback and act on it. Returns the status and the page for the browser.
+async fn answer(shared: &Arc<Shared>, port: u16, req: &Request<Incoming>) -> (u16, String) {
+    if req.method() != Method::GET {
         return (
             405,
             page(
@@ -119,7 +151,11 @@ fn answer(
             ),
         );
     }
-    let url = req.url();
+    let url = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
     if url.len() > MAX_URL {
         return (
             414,
@@ -136,12 +172,11 @@ fn answer(
     // DNS rebinding: a page elsewhere could point a name at 127.0.0.1; only our literal hosts.
     let host = req
         .headers()
-        .iter()
-        .find(|h| h.field.equiv("Host"))
-        .map(|h| h.value.as_str().to_string())
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
     let allowed = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
-    if !allowed.iter().any(|a| a.eq_ignore_ascii_case(&host)) {
+    if !allowed.iter().any(|a| a.eq_ignore_ascii_case(host)) {
         tracing::warn!("OAuth callback refused: not a loopback Host header");
         return (
             400,
@@ -204,12 +239,13 @@ fn answer(
         );
     };
     let code = Secret::new(code);
-    let (tx, rx) = std::sync::mpsc::channel();
+    // On a task of its own: the exchange finishes even if the browser goes away.
     let task_shared = shared.clone();
-    runtime.spawn(async move {
-        let _ = tx.send(web_callback(&task_shared, flow, web, code).await);
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
+    let exchange = tokio::spawn(async move { web_callback(&task_shared, flow, web, code).await });
+    match tokio::time::timeout(Duration::from_secs(30), exchange)
+        .await
+        .map(|joined| joined.unwrap_or_else(|e| Err(format!("the exchange failed: {e}"))))
+    {
         Ok(Ok(())) => (
             200,
             page(
