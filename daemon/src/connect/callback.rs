@@ -210,7 +210,18 @@ fn answer(
         let _ = tx.send(web_callback(&task_shared, flow, web, code).await);
     });
     match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(Ok(())) => (
+        Ok(Ok(Some(login))) => (
+            200,
+            page(
+                "Authorized",
+                &format!(
+                    "GitHub signed this browser in as <b>@{}</b>. Return to your terminal and \
+                     confirm that account: nothing is stored until you do.",
+                    html_escape(&login)
+                ),
+            ),
+        ),
+        Ok(Ok(None)) => (
             200,
             page(
                 "Authorized",
