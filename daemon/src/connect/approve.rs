@@ -195,6 +195,13 @@ pub async fn confirm_login(
         };
         let shown = match (&*f.state.borrow(), &f.approved) {
             (ConnectState::ConfirmLogin { github_login }, Some(_)) => github_login.clone(),
+            // Say why (expired, cancelled): a client that waited long gets the reason.
+            (ConnectState::Failed { reason }, _) => {
+                return Err(RpcError::invalid(
+                    "flow",
+                    format!("this flow has ended: {reason}"),
+                ));
+            }
             _ => {
                 return Err(RpcError::invalid(
                     "flow",
