@@ -75,6 +75,14 @@ pub trait Tidemark {
     /// Pick the organization of a flow in `ChooseOrg`.
     async fn github_connect_choose_org(flow: FlowId, org: String)
     -> Result<ConnectState, RpcError>;
+    /// Confirm the GitHub login of a flow in `ConfirmLogin` (protocol v12): `github_login` is the
+    /// login the user saw and accepted. A different login (compared ignoring ASCII case) is
+    /// refused with `InvalidArgument` and stores nothing; the flow keeps waiting. Then the flow
+    /// carries on: stored (`Connected`), or `ChooseOrg` when several organizations are visible.
+    async fn github_connect_confirm_login(
+        flow: FlowId,
+        github_login: String,
+    ) -> Result<ConnectState, RpcError>;
     /// Abandon a flow; nothing is stored.
     async fn github_connect_cancel(flow: FlowId) -> Result<(), RpcError>;
     /// Disconnect a team from GitHub: delete tidemark's webhooks, revoke the grant when the client

@@ -343,6 +343,12 @@ pub struct OrgChoice {
 pub enum ConnectState {
     /// Waiting for the user to approve at GitHub.
     Waiting,
+    /// Web flow only (protocol v12): GitHub answered, signed in as `github_login`. Whoever
+    /// opens the authorize link picks the GitHub account, and it may not be the user's (a link
+    /// another local user saw), so nothing is stored until the user confirms this login with
+    /// `github_connect_confirm_login`; refusing is `github_connect_cancel`. The token waits in
+    /// the daemon's memory meanwhile, for a limited time.
+    ConfirmLogin { github_login: String },
     /// Approved; the token sees several organizations: pick one with `github_connect_choose_org`.
     ChooseOrg { orgs: Vec<OrgChoice> },
     /// Done: the credential and integration are stored.

@@ -358,6 +358,40 @@ pub fn block_on_shared<F: std::future::Future>(f: F) -> F::Output {
 
 /// A simulator with a small seeded org (`repos` repositories of `prs_per_repo` pull requests,
 /// `members` people) that approves a device flow at once.
+/// A browser on this machine opening a web flow's authorize link, signed in to GitHub (the
+/// simulator) as `as_login` (None: the simulator's viewer): GitHub approves and redirects back;
+/// answers where to (the daemon's callback URL), not followed.
+pub fn authorize_in_browser(authorize_url: &str, as_login: Option<&str>) -> String {
+    block_on_shared(async {
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut req = no_redirects.get(authorize_url);
+        if let Some(login) = as_login {
+            req = req.header(
+                "cookie",
+                format!("{}={login}", crate::sim::oauth::LOGIN_COOKIE),
+            );
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 302, "GitHub redirects back");
+        r.headers()["location"].to_str().unwrap().to_string()
+    })
+}
+
+/// The login of a member of the simulator's org who is not its viewer: another person's GitHub
+/// account, which sees the same organization.
+pub fn another_member_login(sim: &crate::sim::Sim) -> String {
+    let w = sim.world();
+    let id = *w
+        .members
+        .keys()
+        .find(|id| **id != w.viewer_id)
+        .expect("an org member besides the viewer");
+    w.account(id).login.clone()
+}
+
 pub fn small_org_sim(repos: usize, prs_per_repo: usize, members: usize) -> crate::sim::Sim {
     use crate::sim::{OrgSpec, Sim, SimConfig};
     Sim::start(

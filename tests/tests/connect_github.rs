@@ -1,5 +1,6 @@
 //! Connecting and disconnecting GitHub: the real daemon against the simulator, every path a real
 //! round trip through the daemon's RPC socket, its OAuth callback listener and the simulator.
+//! The web flow (callback listener, login confirmation) is in `connect_github/web.rs`.
 
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -13,6 +14,11 @@ use tidemark_tests::harness::{
 };
 
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
+
+// The web flow's tests, in a directory of their own (a file directly in `tests/` would be a test
+// crate by itself).
+#[path = "connect_github/web.rs"]
+mod web;
 
 fn sim() -> Sim {
     Sim::start(
@@ -409,173 +415,6 @@ fn a_flow_belongs_to_its_caller_and_can_be_cancelled() {
     assert!(integrations(&client, &t).is_empty());
 }
 
-/// What a browser does with the authorize URL: GitHub (the simulator) redirects to our callback.
-fn authorize(url: &str) -> String {
-    block_on(async {
-        let no_redirects = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let r = no_redirects.get(url).send().await.unwrap();
-        assert_eq!(r.status(), 302, "GitHub redirects back");
-        r.headers()["location"].to_str().unwrap().to_string()
-    })
-}
-
-/// GET a callback URL, optionally with another Host header. (status, page)
-fn callback(url: &str, host: Option<&str>) -> (u16, String) {
-    block_on(async {
-        let mut req = reqwest::Client::new().get(url);
-        if let Some(h) = host {
-            req = req.header("host", h);
-        }
-        let r = req.send().await.unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    })
-}
-
-fn token_exchanges(sim: &Sim) -> u64 {
-    sim.stats()
-        .endpoints
-        .get("POST /login/oauth/access_token")
-        .copied()
-        .unwrap_or(0)
-}
-
-fn browser_url(started: &ConnectStarted) -> String {
-    match &started.prompt {
-        ConnectPrompt::Browser { authorize_url } => authorize_url.clone(),
-        other => panic!("a browser prompt: {other:?}"),
-    }
-}
-
-#[test]
-fn web_flow_with_pkce_connects_through_the_loopback_listener() {
-    let s = setup(true);
-    let client = s.client();
-    let t = team(&client, "platform");
-    let started = start(&client, request(&t, ConnectMethod::Web)).unwrap();
-    let url = browser_url(&started);
-    assert!(
-        url.starts_with(&format!("{}/login/oauth/authorize?", s.sim.url())),
-        "{url}"
-    );
-    for needed in [
-        "code_challenge_method=S256",
-        "code_challenge=",
-        "state=",
-        "scope=read%3Aorg+repo+read%3Auser",
-    ] {
-        assert!(url.contains(needed), "{needed} in {url}");
-    }
-    let back = authorize(&url);
-    assert!(
-        back.starts_with("http://127.0.0.1:") && back.contains("/oauth/callback?"),
-        "{back}"
-    );
-    let (status, page) = callback(&back, None);
-    assert_eq!(status, 200, "{page}");
-    assert!(page.contains("Return to your terminal"), "{page}");
-    assert!(matches!(
-        outcome(&client, started.flow),
-        ConnectState::Connected { .. }
-    ));
-    // The listener closed with the last waiting flow.
-    let refused = block_on(reqwest::Client::new().get(&back).send());
-    assert!(
-        refused.is_err(),
-        "the callback listener should be closed: {refused:?}"
-    );
-}
-
-#[test]
-fn forged_reused_foreign_host_and_odd_callbacks_exchange_nothing() {
-    let s = setup(true);
-    let client = s.client();
-    let t = team(&client, "platform");
-    // Two flows waiting keep the listener open throughout.
-    let a = start(&client, request(&t, ConnectMethod::Web)).unwrap();
-    let b = start(&client, request(&t, ConnectMethod::Web)).unwrap();
-    let back_a = authorize(&browser_url(&a));
-    let back_b = authorize(&browser_url(&b));
-    let base = back_a.split("/oauth/callback").next().unwrap().to_string();
-    let exchanges = token_exchanges(&s.sim);
-
-    // A state we never issued.
-    let (status, _) = callback(
-        &format!("{base}/oauth/callback?code=abc&state=forged"),
-        None,
-    );
-    assert_eq!(status, 400);
-    // No state at all.
-    assert_eq!(
-        callback(&format!("{base}/oauth/callback?code=abc"), None).0,
-        400
-    );
-    // A real callback, but sent to a name that is not loopback (DNS rebinding).
-    let port = base.rsplit(':').next().unwrap();
-    assert_eq!(
-        callback(&back_a, Some(&format!("evil.example:{port}"))).0,
-        400
-    );
-    // Repeated parameters.
-    assert_eq!(callback(&format!("{back_a}&state=other"), None).0, 400);
-    // Oversized.
-    let long = format!("{base}/oauth/callback?state={}", "x".repeat(5_000));
-    assert_eq!(callback(&long, None).0, 414);
-    // Another path.
-    assert_eq!(callback(&format!("{base}/webhooks/github"), None).0, 404);
-    assert_eq!(
-        token_exchanges(&s.sim),
-        exchanges,
-        "nothing above may reach GitHub's token endpoint"
-    );
-    assert_eq!(
-        block_on(client.github_connect_status(ctx(), a.flow, 0))
-            .unwrap()
-            .unwrap(),
-        ConnectState::Waiting,
-        "refused callbacks leave the flow waiting"
-    );
-
-    // The real one works once; replaying it is refused and exchanges nothing.
-    assert_eq!(callback(&back_a, None).0, 200);
-    assert!(matches!(
-        outcome(&client, a.flow),
-        ConnectState::Connected { .. }
-    ));
-    let exchanges = token_exchanges(&s.sim);
-    let (status, page) = callback(&back_a, None);
-    assert_eq!(status, 400);
-    assert!(page.contains("already used"), "{page}");
-    assert_eq!(token_exchanges(&s.sim), exchanges);
-    // Flow b (same team, now connected) fails at the store: it never asked to replace.
-    assert_eq!(callback(&back_b, None).0, 200);
-    match outcome(&client, b.flow) {
-        ConnectState::Failed { reason } => assert!(reason.contains("already"), "{reason}"),
-        other => panic!("{other:?}"),
-    }
-}
-
-#[test]
-fn a_denied_web_authorization_fails_and_stores_nothing() {
-    let s = setup(true);
-    control(&s.sim, "/_sim/oauth/deny", json!({}));
-    let client = s.client();
-    let t = team(&client, "platform");
-    let started = start(&client, request(&t, ConnectMethod::Web)).unwrap();
-    let back = authorize(&browser_url(&started));
-    assert!(back.contains("error=access_denied"), "{back}");
-    let (status, page) = callback(&back, None);
-    assert_eq!(status, 200);
-    assert!(page.contains("nothing was stored"), "{page}");
-    match outcome(&client, started.flow) {
-        ConnectState::Failed { reason } => assert!(reason.contains("denied"), "{reason}"),
-        other => panic!("{other:?}"),
-    }
-    assert!(integrations(&client, &t).is_empty());
-}
-
 /// With the daemon stopped: track a repo of the simulator's org with a hook tidemark "created"
 /// (made on the simulator with the stored token) and one synced member. Returns the hook id.
 fn seed_tracked_repo_and_history(s: &Setup, team_name: &str) -> u64 {
@@ -725,85 +564,4 @@ fn disconnect_with_purge_drops_history_and_without_a_secret_says_how_to_revoke()
     let status = block_on(client.status(ctx(), Some(t))).unwrap().unwrap();
     assert!(status[0].integrations.is_empty());
     assert_eq!(status[0].member_count, 0);
-}
-
-/// Issue 15: out of descriptors, the callback listener (tiny_http then) ended its accept
-/// thread for good and held its port answering nobody, so a web flow never heard its
-/// callback. Now accepts back off and go on: once descriptors are free the browser's redirect
-/// is answered and the flow moves on.
-#[test]
-fn the_callback_listener_answers_again_after_descriptors_run_out() {
-    use std::os::unix::process::CommandExt;
-    let sim = sim();
-    let sandbox = Sandbox::new();
-    let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
-        use_simulator(cmd, &sim, true);
-        // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child before exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                let lim = libc::rlimit {
-                    rlim_cur: 64,
-                    rlim_max: 64,
-                };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    });
-    let client = block_on(connect(&daemon.socket)).unwrap();
-    let t = team(&client, "platform");
-    let started = start(&client, request(&t, ConnectMethod::Web)).unwrap();
-    let back = authorize(&browser_url(&started));
-    let addr = back
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
-    // The daemon's descriptors used up by a local RPC flood; then the browser's redirect
-    // arrives (a few tries, as a browser makes), and its accepts fail with EMFILE too.
-    let flood: Vec<std::os::unix::net::UnixStream> = (0..200)
-        .map_while(|_| std::os::unix::net::UnixStream::connect(&daemon.socket).ok())
-        .collect();
-    assert!(flood.len() > 100, "only {} connections", flood.len());
-    harness::wait_until(
-        Duration::from_secs(20),
-        "the daemon to run out of descriptors",
-        || {
-            let log = daemon.log_text();
-            log.lines()
-                .any(|l| l.contains("accept failed") && l.contains("os error 24"))
-                .then_some(())
-        },
-    );
-    let waiting: Vec<std::net::TcpStream> = (0..4)
-        .map_while(|_| std::net::TcpStream::connect(&addr).ok())
-        .collect();
-    assert!(!waiting.is_empty());
-    harness::wait_until(
-        Duration::from_secs(20),
-        "the callback listener's accepts to fail",
-        || {
-            let log = daemon.log_text();
-            log.lines()
-                .any(|l| l.contains("accept failed") && l.contains("oauth callback"))
-                .then_some(())
-        },
-    );
-    drop(waiting);
-    drop(flood);
-    let (status, page) = callback(&back, None);
-    assert_eq!(status, 200, "{page}");
-    assert!(page.contains("Return to your terminal"), "{page}");
-    let state = outcome(&client, started.flow);
-    assert!(!matches!(state, ConnectState::Failed { .. }), "{state:?}");
-    // A line per listener for the failures, however many there were.
-    let log = daemon.log_text();
-    let lines = log
-        .lines()
-        .filter(|l| l.contains("accept failed") && l.contains("oauth callback"))
-        .count();
-    assert!(lines <= 2, "{lines} lines");
 }

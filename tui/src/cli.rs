@@ -53,6 +53,11 @@ How it works:
   terminal, pass --org. A team that is already connected keeps its token unless you agree to
   replace it (--yes agrees in advance).
 
+  Web flow: whoever opens the link decides which GitHub account signs in, and the link may have
+  been seen by someone else. So tidemark shows the login GitHub answered and stores nothing until
+  you confirm it; without a terminal, --github-login LOGIN confirms it in advance (another login
+  stores nothing).
+
   With --org-hook tidemark also asks for the admin:org_hook scope. When you are an owner of the
   organization and the daemon has a public URL (--public-url), it then creates an organization
   webhook, so members joining or leaving arrive at once; otherwise they arrive with the periodic
@@ -69,7 +74,8 @@ Daemon-side settings (the daemon's, not this command's):
 Examples:
   tidemark connect github --team platform
   tidemark connect github --team platform --org acme --yes --json
-  tidemark connect github --team platform --org-hook";
+  tidemark connect github --team platform --org-hook
+  tidemark connect github --team platform --web --github-login octocat --json";
 
 const DISCONNECT_GITHUB_HELP: &str = "\
 Disconnecting deletes the webhooks tidemark created, revokes the OAuth grant at GitHub when the
@@ -386,6 +392,12 @@ pub struct ConnectGithub {
     /// organization webhook and member changes arrive at once
     #[arg(long)]
     pub org_hook: bool,
+    /// With --web: the GitHub account the browser must sign in as. Whoever opens the link picks
+    /// the account, so tidemark shows the login GitHub answered and asks before storing
+    /// anything; this answers in advance (needed when stdin is not a terminal). Another login
+    /// stores nothing
+    #[arg(long, value_name = "LOGIN", requires = "web")]
+    pub github_login: Option<String>,
     #[command(flatten)]
     pub format: Format,
 }
@@ -743,6 +755,7 @@ mod tests {
                     org: Some("acme".into()),
                     yes: true,
                     org_hook: false,
+                    github_login: None,
                     format: Format { json: true },
                 })
             })
@@ -770,6 +783,41 @@ mod tests {
             panic!("not connect github")
         };
         assert!(args.org_hook);
+    }
+
+    #[test]
+    fn github_login_goes_with_the_web_flow() {
+        let (_, cli) = parse(&[
+            "tidemark",
+            "connect",
+            "github",
+            "--team",
+            "platform",
+            "--web",
+            "--github-login",
+            "octocat",
+        ])
+        .unwrap();
+        let Some(Command::Connect {
+            service: ConnectService::Github(args),
+        }) = cli.command
+        else {
+            panic!("not connect github")
+        };
+        assert_eq!(args.github_login.as_deref(), Some("octocat"));
+        // The device flow never asks: the flag would promise a check that does not happen.
+        let err = parse(&[
+            "tidemark",
+            "connect",
+            "github",
+            "--team",
+            "platform",
+            "--github-login",
+            "octocat",
+        ])
+        .unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("--web"), "{err}");
     }
 
     #[test]
@@ -816,6 +864,8 @@ mod tests {
             "--web",
             "--org",
             "--yes",
+            "--github-login",
+            "stores nothing until",
             "Ctrl-C",
             "Daemon-side settings",
         ] {

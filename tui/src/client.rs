@@ -353,6 +353,18 @@ impl Connection {
         self.flatten(reply)
     }
 
+    pub async fn github_connect_confirm_login(
+        &self,
+        flow: FlowId,
+        github_login: String,
+    ) -> Result<ConnectState, ClientError> {
+        let reply = self
+            .client
+            .github_connect_confirm_login(context_with(CALL_DEADLINE), flow, github_login)
+            .await;
+        self.flatten(reply)
+    }
+
     pub async fn github_connect_cancel(&self, flow: FlowId) -> Result<(), ClientError> {
         let reply = self
             .client

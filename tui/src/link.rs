@@ -209,7 +209,9 @@ pub fn failed(req: Request, reason: &str) -> Option<Reply> {
             attempt,
             result: Err(StartError::Refused(err)),
         },
-        Request::ConnectStatus { flow } | Request::ChooseOrg { flow, .. } => Reply::ConnectState {
+        Request::ConnectStatus { flow }
+        | Request::ChooseOrg { flow, .. }
+        | Request::ConfirmLogin { flow, .. } => Reply::ConnectState {
             flow,
             result: Err(err),
         },
@@ -292,6 +294,13 @@ async fn perform(
             flow,
             result: conn
                 .github_connect_choose_org(flow, org)
+                .await
+                .map_err(fail),
+        },
+        Request::ConfirmLogin { flow, github_login } => Reply::ConnectState {
+            flow,
+            result: conn
+                .github_connect_confirm_login(flow, github_login)
                 .await
                 .map_err(fail),
         },

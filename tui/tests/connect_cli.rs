@@ -200,7 +200,19 @@ async fn cli_web_flow_prints_the_link_or_the_daemons_refusal() {
     let dir = tempfile::tempdir().unwrap();
     let socket = socket_in(&dir);
     let (_fake, _server) = serve(&dir, FakeGithub::default());
-    let out = tidemark(&socket, &["connect", "github", "--team", "mobile", "--web"]).await;
+    let out = tidemark(
+        &socket,
+        &[
+            "connect",
+            "github",
+            "--team",
+            "mobile",
+            "--web",
+            "--github-login",
+            "octocat",
+        ],
+    )
+    .await;
     assert!(out.status.success(), "{}", stderr(&out));
     let talk = stderr(&out);
     assert!(
@@ -210,6 +222,10 @@ async fn cli_web_flow_prints_the_link_or_the_daemons_refusal() {
         "{talk}"
     );
     assert!(!talk.contains("Opening your browser"), "no display: {talk}");
+    assert!(
+        talk.contains("GitHub signed the browser in as @octocat, as --github-login says."),
+        "{talk}"
+    );
 
     let dir2 = tempfile::tempdir().unwrap();
     let no_secret = FakeDaemon::new(teams()).with_github(FakeGithub {
@@ -232,6 +248,51 @@ async fn cli_web_flow_prints_the_link_or_the_daemons_refusal() {
         err.contains("use the device flow instead (run the command without --web)"),
         "{err}"
     );
+}
+
+/// Without a terminal, the web flow's GitHub login is confirmed by --github-login or not at all;
+/// every refusal cancels the flow, so the daemon stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_web_flow_needs_the_login_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = socket_in(&dir);
+    let (fake, _server) = serve(
+        &dir,
+        FakeGithub {
+            login: "mallory".into(),
+            ..FakeGithub::default()
+        },
+    );
+    let web = ["connect", "github", "--team", "mobile", "--web"];
+    let out = tidemark(&socket, &web).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).ends_with(
+            "error: GitHub signed the browser in as @mallory, and stdin is not a terminal to \
+             confirm that account; nothing was stored. If @mallory is the account to connect, \
+             run the command again with --github-login mallory\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    let mut expecting = web.to_vec();
+    expecting.extend(["--github-login", "octocat", "--json"]);
+    let out = tidemark(&socket, &expecting).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).ends_with(
+            "error: GitHub signed the browser in as @mallory, not @octocat (--github-login); \
+             nothing was stored\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "");
+
+    assert_eq!(fake.cancelled(), fake.flows(), "both flows were cancelled");
+    assert!(fake.confirmed().is_empty());
+    assert_eq!(github_org(&fake.team("mobile").unwrap()), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -143,6 +143,57 @@ async fn tui_esc_and_quit_cancel_the_flow() {
     assert_eq!(fake.cancelled(), fake.flows(), "both flows were cancelled");
 }
 
+/// The web flow asks whether the account GitHub signed in is the one to connect: `n` cancels
+/// it at the daemon and nothing is stored; `y` connects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tui_web_flow_connects_only_the_login_the_user_confirms() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = socket_in(&dir);
+    let (fake, _server) = serve(
+        &dir,
+        FakeGithub {
+            login: "mallory".into(),
+            ..FakeGithub::default()
+        },
+    );
+    let mut tui = start(&socket).await;
+    tui.open("mobile").await;
+    let asked = |s: &State| {
+        matches!(phase(s), Some(ConnectPhase::ConfirmLogin { github_login, .. })
+            if github_login == "mallory")
+    };
+
+    tui.press("c");
+    tui.until("the device code", |s| {
+        matches!(phase(s), Some(ConnectPhase::Waiting { .. }))
+    })
+    .await;
+    tui.press("w");
+    tui.until("the login question", asked).await;
+    let web = fake.flows()[1];
+    tui.press("n");
+    assert_eq!(tui.state.modal, None);
+    wait_until("the cancel", || fake.cancelled().contains(&web)).await;
+    assert!(fake.confirmed().is_empty());
+    assert!(fake.team("mobile").unwrap().integrations.is_empty());
+
+    tui.press("c");
+    tui.until("the device code", |s| {
+        matches!(phase(s), Some(ConnectPhase::Waiting { .. }))
+    })
+    .await;
+    tui.press("w");
+    tui.until("the login question", asked).await;
+    tui.press("y");
+    tui.until("the reloaded team", |s| view_org(s).is_some())
+        .await;
+    assert_eq!(fake.confirmed().len(), 1);
+    assert_eq!(
+        github_org(&fake.team("mobile").unwrap()).as_deref(),
+        Some("acme")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tui_disconnects_with_purge() {
     let dir = tempfile::tempdir().unwrap();

@@ -377,6 +377,41 @@ fn connect_web_link() {
     snapshot("connect_web_link", &state);
 }
 
+/// The web flow's question: GitHub signed the browser in as someone; is it the account to
+/// connect?
+#[test]
+fn connect_confirm_login() {
+    let mut state = team_without_github();
+    send(
+        &mut state,
+        [
+            key(KeyCode::Char('c')),
+            Event::Reply(Reply::ConnectStarted {
+                attempt: 1,
+                result: Ok(device_started()),
+            }),
+            key(KeyCode::Char('w')),
+            Event::Reply(Reply::ConnectStarted {
+                attempt: 2,
+                result: Ok(ConnectStarted {
+                    flow: 8,
+                    prompt: ConnectPrompt::Browser {
+                        authorize_url: "https://github.com/login/oauth/authorize?state=x".into(),
+                    },
+                    expires_at: fixtures::T0 + 600,
+                }),
+            }),
+            Event::Reply(Reply::ConnectState {
+                flow: 8,
+                result: Ok(ConnectState::ConfirmLogin {
+                    github_login: "mallory-dev".into(),
+                }),
+            }),
+        ],
+    );
+    snapshot("connect_confirm_login", &state);
+}
+
 #[test]
 fn connect_org_picker() {
     let mut state = device_code_dialog();

@@ -246,7 +246,18 @@ async fn answer(shared: &Arc<Shared>, port: u16, req: &Request<Incoming>) -> (u1
         .await
         .map(|joined| joined.unwrap_or_else(|e| Err(format!("the exchange failed: {e}"))))
     {
-        Ok(Ok(())) => (
+        Ok(Ok(Some(login))) => (
+            200,
+            page(
+                "Authorized",
+                &format!(
+                    "GitHub signed this browser in as <b>@{}</b>. Return to your terminal and \
+                     confirm that account: nothing is stored until you do.",
+                    html_escape(&login)
+                ),
+            ),
+        ),
+        Ok(Ok(None)) => (
             200,
             page(
                 "Authorized",

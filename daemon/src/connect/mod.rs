@@ -1,26 +1,35 @@
 //! Connecting a team to GitHub: OAuth flows run by the daemon, followed by clients over RPC.
 //!
 //! A flow: start (device code or browser URL) → `Waiting` → token → read the user and their orgs
-//! → one org: store; several: `ChooseOrg` until the user picks → `Connected`, or `Failed` with a
-//! reason at any step. Nothing is stored before the end, and a failed flow stores nothing.
-//! Tokens in flight live only in memory, in [`Secret`]s.
+//! → (web flow) `ConfirmLogin` until the user confirms the GitHub login → one org: store;
+//! several: `ChooseOrg` until the user picks → `Connected`, or `Failed` with a reason at any
+//! step. Nothing is stored before the end, and a failed flow stores nothing. Tokens in flight
+//! live only in memory, in [`Secret`]s. What happens after the token is in [`approve`].
+//!
+//! Why the web flow asks: whoever opens its authorize link picks the GitHub account, and the
+//! link (with its `state`) may have been seen by someone else, who could complete it with their
+//! own account. The device flow's code is shown only to the user who started it.
 
+mod approve;
 pub mod callback;
 pub mod disconnect;
+#[cfg(test)]
+mod tests;
+
+pub use approve::{choose_org, confirm_login};
 
 use crate::crypto::Secret;
 use crate::github::oauth::{OAuth, OAuthError, TokenSet};
 use crate::github::types::Org;
-use crate::github::{Api, GitHubConfig, GitHubError};
+use crate::github::{Api, GitHubConfig};
 use crate::rpc::Shared;
-use crate::store::{GitHubLogin, Provider, StoreError, TeamId};
+use crate::store::{Provider, StoreError, TeamId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 use tidemark_protocol::{
-    ConnectMethod, ConnectPrompt, ConnectRequest, ConnectStarted, ConnectState, FlowId, OrgChoice,
-    RpcError,
+    ConnectMethod, ConnectPrompt, ConnectRequest, ConnectStarted, ConnectState, FlowId, RpcError,
 };
 use tokio::sync::watch;
 
@@ -28,6 +37,8 @@ use tokio::sync::watch;
 pub const WEB_FLOW_TTL: Duration = Duration::from_secs(10 * 60);
 /// How long a flow may wait for an organization choice.
 const CHOOSE_TTL: Duration = Duration::from_secs(10 * 60);
+/// How long a web flow may wait for the user to confirm the GitHub login.
+const CONFIRM_TTL: Duration = Duration::from_secs(10 * 60);
 /// Finished flows stay readable this long, so a client polling late still learns the outcome.
 const KEEP_ENDED: Duration = Duration::from_secs(120);
 /// Longest a status call waits for a change (tarpc's default deadline is 10 s).
@@ -71,16 +82,21 @@ pub(crate) struct WebWait {
     pub redirect_uri: String,
 }
 
-/// A token approved at GitHub, waiting for the user to pick an organization.
+/// A token approved at GitHub, held in memory while the flow waits for the user: to confirm
+/// the login (web flow), or to pick an organization.
 struct Approved {
     tokens: TokenSet,
     login: String,
     orgs: Vec<Org>,
+    /// The organization to connect when it is already known (named by the request, or the only
+    /// one visible); None: the user picks.
+    chosen: Option<Org>,
 }
 
 struct Flow {
     team: TeamId,
     uid: u32,
+    method: ConnectMethod,
     org: Option<String>,
     replace: bool,
     state: watch::Sender<ConnectState>,
@@ -177,6 +193,15 @@ impl Connector {
         }
     }
 
+    /// The login a flow waits to have confirmed, if it does.
+    fn login_to_confirm(&self, flow: FlowId) -> Option<String> {
+        let flows = self.flows();
+        match &*flows.get(&flow)?.state.borrow() {
+            ConnectState::ConfirmLogin { github_login } => Some(github_login.clone()),
+            _ => None,
+        }
+    }
+
     /// The flow whose web `state` matches, taking its secrets (a state works once).
     pub(crate) fn take_web(&self, state: &str) -> Option<(FlowId, WebWait)> {
         self.gc();
@@ -249,6 +274,7 @@ pub async fn start(
     let mut flow = Flow {
         team,
         uid,
+        method: req.method,
         org: req.org.clone(),
         replace: req.replace,
         state: tx,
@@ -280,7 +306,7 @@ pub async fn start(
             let task_shared = shared.clone();
             let task = tokio::spawn(async move {
                 let outcome = oauth.finish_device(&device).await;
-                approved(&task_shared, id, outcome).await;
+                approve::approved(&task_shared, id, outcome).await;
             });
             flow.task = Some(task.abort_handle());
             started
@@ -318,13 +344,14 @@ pub async fn start(
     Ok(started)
 }
 
-/// The web flow's callback brought a code: exchange it, then carry on as the device flow does.
+/// The web flow's callback brought a code: exchange it, read the user and their orgs, then wait
+/// for the user to confirm the login. Answers the login to confirm, for the browser's page.
 pub(crate) async fn web_callback(
     shared: &Arc<Shared>,
     flow: FlowId,
     web: WebWait,
     code: Secret,
-) -> Result<(), String> {
+) -> Result<Option<String>, String> {
     let outcome = match shared.connector.oauth() {
         Ok(oauth) => {
             oauth
@@ -334,10 +361,10 @@ pub(crate) async fn web_callback(
         Err(e) => Err(e),
     };
     let failed = outcome.as_ref().err().map(|e| e.to_string());
-    approved(shared, flow, outcome).await;
+    approve::approved(shared, flow, outcome).await;
     match failed {
         Some(reason) => Err(reason),
-        None => Ok(()),
+        None => Ok(shared.connector.login_to_confirm(flow)),
     }
 }
 
@@ -350,200 +377,6 @@ pub(crate) fn web_refused(shared: &Shared, flow: FlowId, error: &str) {
     shared
         .connector
         .set_state(flow, ConnectState::Failed { reason });
-}
-
-/// After the token: read the user and their orgs, then finish or ask for the org.
-async fn approved(shared: &Arc<Shared>, flow: FlowId, outcome: Result<TokenSet, OAuthError>) {
-    let c = &shared.connector;
-    let tokens = match outcome {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::info!(flow, error = %e, "GitHub connect failed");
-            return c.set_state(
-                flow,
-                ConnectState::Failed {
-                    reason: e.to_string(),
-                },
-            );
-        }
-    };
-    let user = match c.live().api.user(&tokens.access_token).await {
-        Ok(u) => u,
-        Err(e) => return c.set_state(flow, failed_reading("your GitHub user", e)),
-    };
-    let orgs = match c.live().api.orgs(&tokens.access_token).await {
-        Ok(o) => o,
-        Err(e) => return c.set_state(flow, failed_reading("your organizations", e)),
-    };
-    let wanted = c.flows().get(&flow).map(|f| f.org.clone());
-    let Some(wanted) = wanted else {
-        return; // cancelled meanwhile
-    };
-    let names = || {
-        orgs.iter()
-            .map(|o| o.login.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if orgs.is_empty() {
-        return c.set_state(
-            flow,
-            ConnectState::Failed {
-                reason: format!(
-                    "no organization is visible to GitHub user {}: ask an org owner to approve \
-                     tidemark's OAuth app for the organization, then connect again",
-                    user.login
-                ),
-            },
-        );
-    }
-    let chosen = match wanted {
-        Some(slug) => match orgs.iter().find(|o| o.login.eq_ignore_ascii_case(&slug)) {
-            Some(o) => Some(o.clone()),
-            None => {
-                return c.set_state(
-                    flow,
-                    ConnectState::Failed {
-                        reason: format!(
-                            "organization '{slug}' is not visible to GitHub user {}; visible: {}",
-                            user.login,
-                            names()
-                        ),
-                    },
-                );
-            }
-        },
-        None if orgs.len() == 1 => Some(orgs[0].clone()),
-        None => None,
-    };
-    match chosen {
-        Some(org) => finish(shared, flow, tokens, user.login, org).await,
-        None => {
-            let choices = orgs
-                .iter()
-                .map(|o| OrgChoice {
-                    login: o.login.clone(),
-                    id: o.id,
-                    description: o.description.clone().filter(|d| !d.is_empty()),
-                })
-                .collect();
-            let mut flows = c.flows();
-            if let Some(f) = flows.get_mut(&flow) {
-                f.deadline = Instant::now() + CHOOSE_TTL;
-                f.approved = Some(Approved {
-                    tokens,
-                    login: user.login,
-                    orgs,
-                });
-                f.state
-                    .send_replace(ConnectState::ChooseOrg { orgs: choices });
-            }
-        }
-    }
-}
-
-fn failed_reading(what: &str, e: GitHubError) -> ConnectState {
-    ConnectState::Failed {
-        reason: format!("GitHub approved, but reading {what} failed: {e}"),
-    }
-}
-
-/// Store the credential and integration, and end the flow.
-async fn finish(shared: &Arc<Shared>, flow: FlowId, tokens: TokenSet, login: String, org: Org) {
-    let c = &shared.connector;
-    let Some((team, uid, replace)) = c.flows().get(&flow).map(|f| (f.team, f.uid, f.replace))
-    else {
-        return;
-    };
-    // The role was checked when the flow started; a user demoted or removed meanwhile stores
-    // nothing.
-    let still_admin = matches!(
-        shared.store.membership(team, uid),
-        Ok(Some(m)) if crate::auth::allows(m.role, crate::auth::Need::Manage)
-    );
-    if !still_admin {
-        tracing::warn!(
-            flow,
-            team,
-            uid,
-            "GitHub connect refused: the user no longer manages the team"
-        );
-        c.set_state(
-            flow,
-            ConnectState::Failed {
-                reason: "you no longer manage this team (admin or owner); nothing was stored"
-                    .into(),
-            },
-        );
-        return;
-    }
-    let webhook_secret = Secret::new(crate::crypto::random_token(32));
-    let result = shared.store.connect_github(
-        &shared.keyring,
-        team,
-        GitHubLogin {
-            access_token: tokens.access_token,
-            refresh_token: tokens.refresh_token,
-            token_expires_at: tokens.expires_at,
-            scopes: tokens.scopes,
-            connected_by: Some(uid),
-            organization_slug: org.login.clone(),
-            organization_id: org.id,
-        },
-        &webhook_secret,
-        replace,
-    );
-    let state = match result {
-        Ok(outcome) => match shared.store.flush_async().await {
-            Ok(()) => {
-                tracing::info!(flow, team, org = %org.login, ?outcome, "GitHub connected");
-                c.hooks_changed();
-                // The first sync starts now (members at once; repositories once tracked).
-                let _ = crate::sync::start(shared, team);
-                // The organization hook, when the token and the user allow one (best effort;
-                // the reconciliation tries again).
-                let hook_shared = shared.clone();
-                tokio::spawn(async move {
-                    crate::webhooks::org_hook::ensure_logged(&hook_shared, team).await;
-                });
-                match integration_info(shared, team) {
-                    Some(integration) => ConnectState::Connected {
-                        github_login: login,
-                        integration: Box::new(integration),
-                    },
-                    None => ConnectState::Failed {
-                        reason: "the connection was stored but cannot be read back".into(),
-                    },
-                }
-            }
-            Err(e) => ConnectState::Failed {
-                reason: format!("could not write the connection durably: {e}"),
-            },
-        },
-        Err(StoreError::Conflict(what)) => ConnectState::Failed {
-            reason: format!("not stored: there is already {what}"),
-        },
-        Err(e) => ConnectState::Failed {
-            reason: format!("could not store the connection: {e}"),
-        },
-    };
-    c.set_state(flow, state);
-}
-
-fn integration_info(shared: &Shared, team: TeamId) -> Option<tidemark_protocol::IntegrationInfo> {
-    let cred = shared.store.credential(team, Provider::Github).ok()??;
-    let g = shared.store.github_integration(team).ok()?;
-    Some(tidemark_protocol::IntegrationInfo {
-        credential: crate::rpc::convert::credential(&shared.store, &shared.keyring, &cred).ok()?,
-        github: g.map(|g| {
-            crate::rpc::convert::github(
-                &shared.store,
-                &shared.keyring,
-                &g,
-                &shared.connector.live().github.web_url,
-            )
-        }),
-    })
 }
 
 /// Where a flow stands, waiting up to `wait` for it to change from `Waiting`.
@@ -570,51 +403,14 @@ pub async fn status(
     Ok(state)
 }
 
-/// Finish a flow that waits for an organization choice.
-pub async fn choose_org(
-    shared: &Arc<Shared>,
-    flow: FlowId,
-    uid: u32,
-    org: &str,
-) -> Result<ConnectState, RpcError> {
-    let c = &shared.connector;
-    c.gc();
-    let (approved, chosen) = {
-        let mut flows = c.flows();
-        let f = match flows.get_mut(&flow) {
-            Some(f) if f.uid == uid => f,
-            _ => return Err(RpcError::NotFound(format!("connect flow {flow}"))),
-        };
-        let Some(a) = f.approved.as_ref() else {
-            return Err(RpcError::invalid(
-                "flow",
-                "this flow is not waiting for an organization choice",
-            ));
-        };
-        let Some(chosen) = a
-            .orgs
-            .iter()
-            .find(|o| o.login.eq_ignore_ascii_case(org))
-            .cloned()
-        else {
-            let names: Vec<_> = a.orgs.iter().map(|o| o.login.as_str()).collect();
-            return Err(RpcError::invalid(
-                "org",
-                format!("'{org}' is not one of: {}", names.join(", ")),
-            ));
-        };
-        (f.approved.take().expect("checked above"), chosen)
-    };
-    finish(shared, flow, approved.tokens, approved.login, chosen).await;
-    status(shared, flow, uid, Duration::ZERO).await
-}
-
 /// Abandon a flow: nothing is stored.
 pub fn cancel(shared: &Shared, flow: FlowId, uid: u32) -> Result<(), RpcError> {
     let c = &shared.connector;
     {
         let mut flows = c.flows();
         match flows.get_mut(&flow) {
+            // An ended flow keeps its outcome (a connection stored stays reported as such).
+            Some(f) if f.uid == uid && f.ended_at.is_some() => return Ok(()),
             Some(f) if f.uid == uid => {
                 if let Some(task) = f.task.take() {
                     task.abort();

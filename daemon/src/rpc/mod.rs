@@ -12,7 +12,7 @@ mod membership;
 mod service;
 pub mod socket;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use service::{Service, Shared};
 

@@ -310,6 +310,15 @@ impl Tidemark for Service {
         crate::connect::choose_org(&self.shared, flow, self.caller.uid, &org).await
     }
 
+    async fn github_connect_confirm_login(
+        self,
+        _: Context,
+        flow: FlowId,
+        github_login: String,
+    ) -> Result<ConnectState, RpcError> {
+        crate::connect::confirm_login(&self.shared, flow, self.caller.uid, &github_login).await
+    }
+
     async fn github_connect_cancel(self, _: Context, flow: FlowId) -> Result<(), RpcError> {
         crate::connect::cancel(&self.shared, flow, self.caller.uid)
     }

@@ -3,7 +3,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::state::{Modal, Screen, SetupStep, State};
+use super::state::{ConnectDialog, ConnectPhase, Modal, Screen, SetupStep, State};
 use super::team_state::Tab;
 use crate::widgets::text_input::Edit;
 
@@ -213,6 +213,15 @@ pub fn action_for_key(state: &State, key: KeyEvent) -> Option<Action> {
         Some(Modal::ConfirmDisconnect { .. }) => match key.code {
             KeyCode::Char('y' | 'Y') => Some(Action::Confirm),
             KeyCode::Char('p' | 'P') => Some(Action::TogglePurge),
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::Cancel),
+            _ => None,
+        },
+        // A question like the other confirmations: y, or n/esc.
+        Some(Modal::Connect(ConnectDialog {
+            phase: ConnectPhase::ConfirmLogin { .. },
+            ..
+        })) => match key.code {
+            KeyCode::Char('y' | 'Y') => Some(Action::Confirm),
             KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::Cancel),
             _ => None,
         },

@@ -34,6 +34,11 @@ pub enum Request {
         flow: FlowId,
         org: String,
     },
+    /// The web flow's GitHub login, confirmed by the user.
+    ConfirmLogin {
+        flow: FlowId,
+        github_login: String,
+    },
     CancelConnect {
         flow: FlowId,
     },

@@ -1,5 +1,5 @@
 //! Connect and disconnect GitHub: key → action → state (and the RPCs and effects asked for),
-//! replies as events.
+//! replies as events. The web flow's login question is in `github_tests/login.rs`.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tidemark_protocol::{
@@ -8,6 +8,9 @@ use tidemark_protocol::{
 
 use super::*;
 use crate::fixtures;
+
+// The web flow's login question.
+mod login;
 
 const CODE: &str = "WDJB-MJHT";
 const URI: &str = "https://github.com/login/device";

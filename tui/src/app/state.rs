@@ -53,6 +53,14 @@ pub enum ConnectPhase {
         prompt: ConnectPrompt,
         expires_at: i64,
     },
+    /// Web flow: GitHub signed the browser in as `github_login`; the daemon stores nothing until
+    /// the user says it is the account to connect (`y`), and `n` cancels.
+    ConfirmLogin {
+        flow: FlowId,
+        github_login: String,
+        /// The confirmation was sent; waiting for the daemon.
+        submitting: bool,
+    },
     /// GitHub approved and the token sees several organizations.
     ChooseOrg {
         flow: FlowId,
@@ -71,9 +79,9 @@ impl ConnectPhase {
     /// The daemon-side flow still open, which closing the dialog must cancel.
     pub fn open_flow(&self) -> Option<FlowId> {
         match self {
-            ConnectPhase::Waiting { flow, .. } | ConnectPhase::ChooseOrg { flow, .. } => {
-                Some(*flow)
-            }
+            ConnectPhase::Waiting { flow, .. }
+            | ConnectPhase::ConfirmLogin { flow, .. }
+            | ConnectPhase::ChooseOrg { flow, .. } => Some(*flow),
             ConnectPhase::Starting
             | ConnectPhase::Failed { .. }
             | ConnectPhase::NotConfigured { .. } => None,

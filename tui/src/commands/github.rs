@@ -1,7 +1,8 @@
 //! `tidemark connect github` and `tidemark disconnect github`.
 //!
 //! Talk goes to stderr (the prompt, the questions, "waiting…"), the result to stdout, so
-//! `--json` output stays clean. Once the daemon has started a flow, every way out but a final
+//! `--json` output stays clean. The web flow's GitHub login is confirmed by the user (or by
+//! `--github-login`) before the daemon stores anything. Once the daemon has started a flow, every way out but a final
 //! answer cancels it: an error, a refusal, or Ctrl-C (SIGINT is ours from the start of the
 //! command, and a blocking read of stdin happens on a thread of its own so it cannot delay it).
 
@@ -28,6 +29,13 @@ const CANCEL_GRACE: Duration = Duration::from_secs(2);
 pub fn replace_prompt(team: &str, connection: &str) -> String {
     format!(
         "Team '{team}' is already connected to GitHub ({connection}). Replace its token? [y/N] "
+    )
+}
+
+/// The web flow's question: the account GitHub signed in may not be the user's.
+pub fn login_prompt(team: &str, login: &str) -> String {
+    format!(
+        "GitHub says this browser signed in as @{login}. Connect team '{team}' as @{login}? [y/N] "
     )
 }
 
@@ -179,7 +187,7 @@ pub async fn connect_github(args: ConnectGithub, endpoint: &Endpoint) -> Result<
     };
     let flow = started.flow;
     let pages = browser::page_dir(&endpoint.data_dir);
-    let followed = follow(&conn, &started, &pages, &mut interrupts).await;
+    let followed = follow(&conn, &started, &args, &pages, &mut interrupts).await;
     // The page that opened the authorize link (with its `state`) goes now, not a minute later.
     browser::remove_pages();
     match followed {
@@ -214,6 +222,7 @@ async fn cancel(conn: &Connection, flow: FlowId) {
 async fn follow(
     conn: &Connection,
     started: &ConnectStarted,
+    args: &ConnectGithub,
     pages: &Path,
     interrupts: &mut Signal,
 ) -> Result<(String, Box<IntegrationInfo>), CliError> {
@@ -239,6 +248,17 @@ async fn follow(
             ConnectState::Waiting => {
                 or_interrupt(conn.github_connect_status(flow, STATUS_WAIT_MS), interrupts).await?
             }
+            ConnectState::ConfirmLogin { github_login } => {
+                let login = confirm_login(
+                    &args.team,
+                    &github_login,
+                    args.github_login.as_deref(),
+                    interactive,
+                    interrupts,
+                )
+                .await?;
+                or_interrupt(conn.github_connect_confirm_login(flow, login), interrupts).await?
+            }
             ConnectState::ChooseOrg { orgs } => {
                 if !interactive {
                     return Err(CliError::ChooseOrg(output::org_logins(&orgs)));
@@ -254,6 +274,46 @@ async fn follow(
                 return Err(CliError::ConnectFailed(output::printable(&reason)));
             }
         }
+    }
+}
+
+/// Is the account GitHub signed the browser in as the one to connect? `--github-login` answers
+/// in advance, else the user (a terminal is needed). Answers the login to confirm; any other
+/// way out stores nothing (the caller cancels the flow).
+async fn confirm_login(
+    team: &str,
+    shown: &str,
+    expected: Option<&str>,
+    interactive: bool,
+    interrupts: &mut Signal,
+) -> Result<String, CliError> {
+    let printable = output::printable(shown);
+    if let Some(expected) = expected {
+        let expected = expected.trim().trim_start_matches('@');
+        if !expected.eq_ignore_ascii_case(shown) {
+            return Err(CliError::LoginMismatch {
+                expected: output::printable(expected),
+                actual: printable,
+            });
+        }
+        say(&format!(
+            "GitHub signed the browser in as @{printable}, as --github-login says.\n"
+        ));
+        return Ok(expected.to_string());
+    }
+    if !interactive {
+        return Err(CliError::LoginNeedsConfirmation(printable));
+    }
+    let answer = ask(&login_prompt(team, &printable), interrupts)
+        .await?
+        .unwrap_or_default();
+    if matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
+        Ok(shown.to_string())
+    } else {
+        Err(CliError::LoginRefused {
+            team: team.to_string(),
+            login: printable,
+        })
     }
 }
 
@@ -370,6 +430,11 @@ mod tests {
         assert_eq!(
             replace_prompt("platform", "acme"),
             "Team 'platform' is already connected to GitHub (acme). Replace its token? [y/N] "
+        );
+        assert_eq!(
+            login_prompt("platform", "octocat"),
+            "GitHub says this browser signed in as @octocat. Connect team 'platform' as \
+             @octocat? [y/N] "
         );
         let keep = disconnect_prompt("platform", false);
         assert!(keep.contains("synced history is kept") && keep.contains("--purge"));

@@ -53,6 +53,20 @@ pub enum CliError {
     ChooseOrg(String),
     #[error("no organization chosen; nothing was connected")]
     NoOrgChosen,
+    /// `--github-login` named another account than the one GitHub signed in.
+    #[error(
+        "GitHub signed the browser in as @{actual}, not @{expected} (--github-login); nothing \
+         was stored"
+    )]
+    LoginMismatch { expected: String, actual: String },
+    #[error(
+        "GitHub signed the browser in as @{0}, and stdin is not a terminal to confirm that \
+         account; nothing was stored. If @{0} is the account to connect, run the command again \
+         with --github-login {0}"
+    )]
+    LoginNeedsConfirmation(String),
+    #[error("not connected: team '{team}' was not connected as @{login}; nothing was stored")]
+    LoginRefused { team: String, login: String },
     /// The daemon's reason, already written for the user.
     #[error("{0}")]
     ConnectFailed(String),

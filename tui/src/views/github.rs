@@ -1,5 +1,6 @@
-//! The GitHub dialogs: connect (device code or link, waiting, organization picker, failure),
-//! replace a token, disconnect. Each is sized to its wrapped text.
+//! The GitHub dialogs: connect (device code or link, waiting, the web flow's login question,
+//! organization picker, failure), replace a token, disconnect. Each is sized to its wrapped
+//! text.
 
 use ratatui::Frame;
 use ratatui::layout::Margin;
@@ -9,7 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use tidemark_protocol::{ConnectMethod, ConnectPrompt, OrgChoice};
 
 use crate::app::{ConnectDialog, ConnectPhase, State};
-use crate::output::spaced;
+use crate::output::{printable, spaced};
 use crate::timefmt;
 use crate::widgets::{popup, spinner};
 
@@ -128,6 +129,53 @@ fn waiting(
     lines
 }
 
+/// The web flow's question: whoever opened the link chose the account, so the user says
+/// whether it is the one to connect.
+fn confirm_login(
+    state: &State,
+    dialog: &ConnectDialog,
+    login: &str,
+    submitting: bool,
+) -> Vec<Line<'static>> {
+    let login = format!("@{}", printable(login));
+    let mut lines = vec![
+        Line::default(),
+        Line::from("GitHub says this browser signed in as"),
+        Line::default(),
+        Line::from(login.clone()).bold().centered(),
+        Line::default(),
+        Line::from(vec![
+            Span::raw("Connect team "),
+            Span::from(format!("'{}'", dialog.team_name)).bold(),
+            Span::raw(format!(" as {login}?")),
+        ]),
+        Line::from(
+            "Say no unless this is the account you signed in with: whoever opens the link \
+             chooses the account. Nothing is stored until you say yes.",
+        )
+        .dark_gray(),
+        Line::default(),
+    ];
+    if submitting {
+        lines.push(Line::from(vec![
+            Span::from(format!("{} ", spinner::frame(state.spinner_tick))).cyan(),
+            Span::raw(format!("Connecting as {login}…")),
+        ]));
+    } else {
+        lines.push(Line::from(vec![
+            Span::from("y").yellow().bold(),
+            Span::raw(" connect as ").dark_gray(),
+            Span::raw(login),
+            Span::raw(" · ").dark_gray(),
+            Span::from("n").bold(),
+            Span::raw("/").dark_gray(),
+            Span::from("esc").bold(),
+            Span::raw(" cancel, store nothing").dark_gray(),
+        ]));
+    }
+    lines
+}
+
 fn choose_org(
     state: &State,
     orgs: &[OrgChoice],
@@ -202,6 +250,14 @@ pub fn connect(frame: &mut Frame, state: &State, dialog: &ConnectDialog) {
         ConnectPhase::Waiting {
             prompt, expires_at, ..
         } => (Color::Cyan, waiting(state, dialog, prompt, *expires_at)),
+        ConnectPhase::ConfirmLogin {
+            github_login,
+            submitting,
+            ..
+        } => (
+            Color::Yellow,
+            confirm_login(state, dialog, github_login, *submitting),
+        ),
         ConnectPhase::ChooseOrg {
             orgs,
             selected,

@@ -4,8 +4,9 @@
 //!
 //! GitHub connect flows are simulated statefully, following the daemon's documented semantics:
 //! a fixed device code, `Waiting` for a configurable number of status calls, then the user's
-//! answer (approve or deny), then `ChooseOrg` when several organizations are visible and none was
-//! named, or `Connected` (which stores an integration); cancel; disconnect removes it.
+//! answer (approve or deny), then for the web flow `ConfirmLogin` until the client confirms the
+//! login, then `ChooseOrg` when several organizations are visible and none was named, or
+//! `Connected` (which stores an integration); cancel; disconnect removes it.
 
 // Each test binary (and the example) uses a different part of the fake.
 #![allow(dead_code)]
@@ -87,6 +88,9 @@ pub fn org(login: &str, id: u64, description: Option<&str>) -> OrgChoice {
 #[derive(Debug, Clone)]
 struct Flow {
     team: TeamId,
+    method: ConnectMethod,
+    /// The user confirmed the GitHub login (the web flow asks).
+    confirmed: bool,
     org: Option<String>,
     /// `Waiting` answers given so far.
     polls: u32,
@@ -112,6 +116,8 @@ pub struct FakeDaemon {
     flows: Arc<Mutex<BTreeMap<FlowId, Flow>>>,
     /// Every `github_connect_cancel` that named a known flow, in order.
     cancelled: Arc<Mutex<Vec<FlowId>>>,
+    /// Every flow whose login `github_connect_confirm_login` confirmed, in order.
+    confirmed: Arc<Mutex<Vec<FlowId>>>,
     /// Every `github_app_set` request, in order (secrets and all: only tests read them).
     app_sets: Arc<Mutex<Vec<tidemark_protocol::GitHubAppRequest>>>,
     /// Whether the caller may reload and configure this daemon (its user, or root).
@@ -127,6 +133,7 @@ impl FakeDaemon {
             github: Arc::new(Mutex::new(FakeGithub::default())),
             flows: Arc::new(Mutex::new(BTreeMap::new())),
             cancelled: Arc::new(Mutex::new(Vec::new())),
+            confirmed: Arc::new(Mutex::new(Vec::new())),
             app_sets: Arc::new(Mutex::new(Vec::new())),
             operator: Arc::new(AtomicBool::new(true)),
         }
@@ -172,6 +179,10 @@ impl FakeDaemon {
 
     pub fn cancelled(&self) -> Vec<FlowId> {
         self.cancelled.lock().unwrap().clone()
+    }
+
+    pub fn confirmed(&self) -> Vec<FlowId> {
+        self.confirmed.lock().unwrap().clone()
     }
 
     pub fn team(&self, name: &str) -> Option<TeamStatus> {
@@ -236,6 +247,19 @@ impl FakeDaemon {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        // As the daemon: what cannot connect fails first, then the web flow asks.
+        let unfit = match &flow.org {
+            Some(slug) => !github
+                .orgs
+                .iter()
+                .any(|o| o.login.eq_ignore_ascii_case(slug)),
+            None => github.orgs.is_empty(),
+        };
+        if flow.method == ConnectMethod::Web && !flow.confirmed && !unfit {
+            return ConnectState::ConfirmLogin {
+                github_login: github.login,
+            };
+        }
         match (&flow.org, github.orgs.as_slice()) {
             (Some(slug), orgs) => match orgs.iter().find(|o| o.login.eq_ignore_ascii_case(slug)) {
                 Some(org) => self.complete(flow.team, org),
@@ -506,6 +530,8 @@ impl Tidemark for FakeDaemon {
             flow,
             Flow {
                 team: team.id,
+                method: request.method,
+                confirmed: false,
                 org: request.org,
                 polls: 0,
                 state: ConnectState::Waiting,
@@ -595,6 +621,43 @@ impl Tidemark for FakeDaemon {
         if let Some(stored) = self.flows.lock().unwrap().get_mut(&flow) {
             stored.state = state.clone();
         }
+        Ok(state)
+    }
+
+    async fn github_connect_confirm_login(
+        self,
+        _: Context,
+        flow: FlowId,
+        github_login: String,
+    ) -> Result<ConnectState, RpcError> {
+        let current = self.flows.lock().unwrap().get(&flow).cloned();
+        let mut current =
+            current.ok_or_else(|| RpcError::NotFound(format!("connect flow {flow}")))?;
+        let ConnectState::ConfirmLogin {
+            github_login: shown,
+        } = &current.state
+        else {
+            return Err(RpcError::invalid(
+                "flow",
+                "this flow is not waiting for a login confirmation",
+            ));
+        };
+        if !shown.eq_ignore_ascii_case(&github_login) {
+            return Err(RpcError::invalid(
+                "github_login",
+                format!(
+                    "GitHub signed this flow in as @{shown}, not @{github_login}; nothing was \
+                     stored. Confirm @{shown} only if it is the account to connect, or cancel"
+                ),
+            ));
+        }
+        current.confirmed = true;
+        let state = self.decide(&current);
+        if let Some(stored) = self.flows.lock().unwrap().get_mut(&flow) {
+            stored.confirmed = true;
+            stored.state = state.clone();
+        }
+        self.confirmed.lock().unwrap().push(flow);
         Ok(state)
     }
 

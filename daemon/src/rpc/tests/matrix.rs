@@ -62,6 +62,7 @@ pub fn row(req: &TidemarkRequest) -> Row {
         | Q::WebhookRotateSecret { .. } => Row::Team(Need::Manage),
         Q::GithubConnectStatus { .. }
         | Q::GithubConnectChooseOrg { .. }
+        | Q::GithubConnectConfirmLogin { .. }
         | Q::GithubConnectCancel { .. } => Row::OwnFlow,
     }
 }
@@ -128,6 +129,10 @@ pub fn probes(t: &Target) -> Vec<TidemarkRequest> {
         Q::GithubConnectChooseOrg {
             flow: t.flow,
             org: "alpha-org".into(),
+        },
+        Q::GithubConnectConfirmLogin {
+            flow: t.flow,
+            github_login: "alpha-dev".into(),
         },
         Q::GithubConnectCancel { flow: t.flow },
         Q::GithubDisconnect {

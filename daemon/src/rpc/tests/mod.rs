@@ -231,6 +231,7 @@ pub fn error_of(resp: &TidemarkResponse) -> Option<&tidemark_protocol::RpcError>
         R::GithubConnect(r) => r.as_ref().err(),
         R::GithubConnectStatus(r) => r.as_ref().err(),
         R::GithubConnectChooseOrg(r) => r.as_ref().err(),
+        R::GithubConnectConfirmLogin(r) => r.as_ref().err(),
         R::GithubConnectCancel(r) => r.as_ref().err(),
         R::GithubDisconnect(r) => r.as_ref().err(),
         R::ReposAvailable(r) => r.as_ref().err(),

@@ -27,7 +27,7 @@ mod tests;
 
 pub use control::control;
 pub use tokens::applications;
-pub use web::s256;
+pub use web::{LOGIN_COOKIE, s256};
 
 use super::Shared;
 use super::http::{Request, Response};

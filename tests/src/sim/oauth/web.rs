@@ -25,8 +25,20 @@ fn redirect_with(redirect_uri: &url::Url, params: &[(&str, &str)]) -> Response {
     Response::redirect(u.as_str())
 }
 
-/// `GET /login/oauth/authorize`: the viewer (already signed in, already consenting) approves at
-/// once, unless the control API said to deny.
+/// The cookie that says which account a browser is signed in to GitHub as: the simulator's
+/// stand-in for GitHub's session (`Cookie: sim_login=LOGIN`). Without it, the viewer.
+pub const LOGIN_COOKIE: &str = "sim_login";
+
+fn signed_in(req: &Request) -> Option<&str> {
+    req.header("cookie")?.split(';').find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == LOGIN_COOKIE).then_some(value)
+    })
+}
+
+/// `GET /login/oauth/authorize`: the browser's account (the viewer, or the one its
+/// [`LOGIN_COOKIE`] names; already signed in, already consenting) approves at once, unless the
+/// control API said to deny.
 pub(super) fn authorize(shared: &Shared, req: &Request) -> Response {
     if req.query("client_id") != Some(shared.config.client_id.as_str()) {
         return not_found_page();
@@ -102,8 +114,23 @@ pub(super) fn authorize(shared: &Shared, req: &Request) -> Response {
             );
         }
     }
+    let user_id = {
+        let w = shared.world();
+        match signed_in(req) {
+            None => w.viewer_id,
+            Some(login) => match w.account_by_login(login) {
+                Ok(a) => a.id,
+                Err(_) => {
+                    return page(
+                        403,
+                        "Sign in to GitHub",
+                        "The browser's session names no account of the simulator.",
+                    );
+                }
+            },
+        }
+    };
     let code = shared.random_hex(10);
-    let user_id = shared.world().viewer_id;
     shared.oauth().codes.insert(
         code.clone(),
         AuthCode {

@@ -3,7 +3,8 @@
 //!
 //! A flow lives at the daemon until it ends or is cancelled, so every way out of the dialog but
 //! a final answer cancels it: esc, switching method, quitting, and a start reply that arrives
-//! after its dialog was closed.
+//! after its dialog was closed. A web flow asks the user to confirm the GitHub login GitHub
+//! answered (`y`); `n` cancels it, and the daemon stores nothing.
 
 use tidemark_protocol::{ConnectMethod, ConnectPrompt, ConnectStarted, ConnectState, FlowId};
 
@@ -124,14 +125,20 @@ pub(super) fn close_dialog(state: &mut State) -> Vec<Request> {
         return Vec::new();
     };
     let flow = dialog.phase.open_flow();
-    if !matches!(
-        dialog.phase,
-        ConnectPhase::Failed { .. } | ConnectPhase::NotConfigured { .. }
-    ) {
-        state.notice = Some(Notice::Info(format!(
-            "Cancelled: team '{}' was not connected to GitHub.",
-            dialog.team_name
-        )));
+    match &dialog.phase {
+        ConnectPhase::Failed { .. } | ConnectPhase::NotConfigured { .. } => {}
+        ConnectPhase::ConfirmLogin { github_login, .. } => {
+            state.notice = Some(Notice::Info(format!(
+                "Cancelled: team '{}' was not connected as @{github_login}; nothing was stored.",
+                dialog.team_name
+            )));
+        }
+        _ => {
+            state.notice = Some(Notice::Info(format!(
+                "Cancelled: team '{}' was not connected to GitHub.",
+                dialog.team_name
+            )));
+        }
     }
     cancel(state, flow)
 }
@@ -159,6 +166,7 @@ pub(super) fn switch_method(state: &mut State) -> Vec<Request> {
     if matches!(
         dialog.phase,
         ConnectPhase::Starting
+            | ConnectPhase::ConfirmLogin { .. }
             | ConnectPhase::ChooseOrg { .. }
             | ConnectPhase::NotConfigured { .. }
     ) {
@@ -313,6 +321,28 @@ pub(super) fn submit_org(state: &mut State) -> Vec<Request> {
     request(state, Request::ChooseOrg { flow, org })
 }
 
+/// `y` on the web flow's login question: the account GitHub signed in is the one to connect.
+pub(super) fn confirm_login(state: &mut State) -> Vec<Request> {
+    let Some(ConnectDialog {
+        phase:
+            ConnectPhase::ConfirmLogin {
+                flow,
+                github_login,
+                submitting,
+            },
+        ..
+    }) = dialog(state)
+    else {
+        return Vec::new();
+    };
+    if *submitting {
+        return Vec::new();
+    }
+    *submitting = true;
+    let (flow, github_login) = (*flow, github_login.clone());
+    request(state, Request::ConfirmLogin { flow, github_login })
+}
+
 pub(super) fn on_started(
     state: &mut State,
     attempt: u64,
@@ -395,6 +425,11 @@ pub(super) fn on_state(
     }
     let next = match result {
         Ok(ConnectState::Waiting) => return request(state, Request::ConnectStatus { flow }),
+        Ok(ConnectState::ConfirmLogin { github_login }) => ConnectPhase::ConfirmLogin {
+            flow,
+            github_login,
+            submitting: false,
+        },
         Ok(ConnectState::ChooseOrg { orgs }) => ConnectPhase::ChooseOrg {
             flow,
             orgs,

@@ -214,6 +214,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             Some(Modal::ConfirmDisconnect { .. }) => github::confirm_disconnect(state),
             Some(Modal::ConfirmUntrack { .. }) => tabs::confirm_untrack(state),
             Some(Modal::ConfirmRotate { .. }) => tabs::confirm_rotate(state),
+            Some(Modal::Connect(_)) => github::confirm_login(state),
             _ => Vec::new(),
         },
         Action::Submit => match state.modal {
