@@ -46,11 +46,13 @@ pub enum Kind {
     RepoNode = 0x2a,
     /// The team's organization webhook (or why it has none): one per team.
     OrgHook = 0x29,
+    /// A local user invited into the team, not a member until they accept: one per (team, uid).
+    Invitation = 0x2b,
 }
 
 impl Kind {
     /// Every kind, for reading a kind byte back.
-    pub const ALL: [Kind; 23] = [
+    pub const ALL: [Kind; 24] = [
         Kind::Meta,
         Kind::User,
         Kind::TeamName,
@@ -74,6 +76,7 @@ impl Kind {
         Kind::PreviousWebhookSecret,
         Kind::RepoNode,
         Kind::OrgHook,
+        Kind::Invitation,
     ];
 
     pub fn from_byte(byte: u8) -> Option<Kind> {
@@ -113,6 +116,7 @@ impl Kind {
             Kind::PreviousWebhookSecret => "previous webhook secret",
             Kind::RepoNode => "repository node id",
             Kind::OrgHook => "organization hook",
+            Kind::Invitation => "invitation",
         }
     }
 }

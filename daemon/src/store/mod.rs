@@ -8,6 +8,7 @@ pub mod health;
 mod inbox;
 mod intake;
 mod integrations;
+mod invitations;
 pub mod keys;
 mod org_hook;
 mod people;

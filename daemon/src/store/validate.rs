@@ -32,7 +32,7 @@ pub enum SnapshotError {
 
 /// Kinds whose record starts with the team id it belongs to (bincode: a little-endian u64),
 /// in every schema.
-const STARTS_WITH_TEAM_ID: [Kind; 16] = [
+const STARTS_WITH_TEAM_ID: [Kind; 17] = [
     Kind::Team,
     Kind::Membership,
     Kind::Credential,
@@ -49,6 +49,7 @@ const STARTS_WITH_TEAM_ID: [Kind; 16] = [
     Kind::HookHealth,
     Kind::PreviousWebhookSecret,
     Kind::OrgHook,
+    Kind::Invitation,
 ];
 
 fn le_u64(value: &[u8]) -> Option<u64> {
