@@ -571,56 +571,6 @@ mod tests {
     }
 
     #[test]
-    fn invitation_commands_parse_and_explain() {
-        let team = |args: &[&str]| match parse(args).unwrap().1.command {
-            Some(Command::Team { command }) => command,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(
-            team(&["tidemark", "team", "invitations", "--json"]),
-            TeamCommand::Invitations {
-                team: None,
-                format: Format { json: true }
-            }
-        );
-        assert_eq!(
-            team(&["tidemark", "team", "invitations", "--team", "platform"]),
-            TeamCommand::Invitations {
-                team: Some("platform".into()),
-                format: Format { json: false }
-            }
-        );
-        assert_eq!(
-            team(&["tidemark", "team", "accept", "#7"]),
-            TeamCommand::Accept {
-                team: "#7".into(),
-                format: Format { json: false }
-            }
-        );
-        assert_eq!(
-            team(&["tidemark", "team", "decline", "platform", "--json"]),
-            TeamCommand::Decline {
-                team: "platform".into(),
-                format: Format { json: true }
-            }
-        );
-        assert_eq!(
-            parse(&["tidemark", "team", "accept"])
-                .unwrap_err()
-                .exit_code(),
-            2,
-            "the team is required"
-        );
-        for command in ["invitations", "accept", "decline"] {
-            let help = subcommand_help(&["team", command]);
-            assert!(
-                help.contains("you are invited, not added") && help.contains("14 days"),
-                "{command}: {help}"
-            );
-        }
-    }
-
-    #[test]
     fn usage_errors_are_exit_code_2() {
         let err = parse(&["tidemark", "team", "frobnicate"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);

@@ -152,3 +152,65 @@ impl From<RoleArg> for tidemark_protocol::Role {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::{CommandFactory, Parser};
+
+    #[test]
+    fn invitation_commands_parse_and_explain() {
+        let team = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+            Some(Command::Team { command }) => command,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            team(&["tidemark", "team", "invitations", "--json"]),
+            TeamCommand::Invitations {
+                team: None,
+                format: Format { json: true }
+            }
+        );
+        assert_eq!(
+            team(&["tidemark", "team", "invitations", "--team", "platform"]),
+            TeamCommand::Invitations {
+                team: Some("platform".into()),
+                format: Format { json: false }
+            }
+        );
+        assert_eq!(
+            team(&["tidemark", "team", "accept", "#7"]),
+            TeamCommand::Accept {
+                team: "#7".into(),
+                format: Format { json: false }
+            }
+        );
+        assert_eq!(
+            team(&["tidemark", "team", "decline", "platform", "--json"]),
+            TeamCommand::Decline {
+                team: "platform".into(),
+                format: Format { json: true }
+            }
+        );
+        assert_eq!(
+            Cli::try_parse_from(["tidemark", "team", "accept"])
+                .unwrap_err()
+                .exit_code(),
+            2,
+            "the team is required"
+        );
+        for command in ["invitations", "accept", "decline"] {
+            let help = Cli::command()
+                .find_subcommand_mut("team")
+                .and_then(|team| team.find_subcommand_mut(command))
+                .unwrap()
+                .render_long_help()
+                .to_string();
+            assert!(
+                help.contains("you are invited, not added") && help.contains("14 days"),
+                "{command}: {help}"
+            );
+        }
+    }
+}

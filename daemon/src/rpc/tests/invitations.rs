@@ -116,9 +116,18 @@ async fn an_invited_user_sees_and_does_nothing_of_the_team_until_accepting() {
     );
 
     // They see the invitation itself; the team's members see it too.
-    assert_eq!(invitations_of(&fx, OUTSIDER).await, [sent.clone()]);
-    assert_eq!(pending_in(&fx, ALICE, a()).await, [sent.clone()]);
-    assert_eq!(pending_in(&fx, MEMBER, a()).await, [sent.clone()]);
+    assert_eq!(
+        invitations_of(&fx, OUTSIDER).await,
+        std::slice::from_ref(&sent)
+    );
+    assert_eq!(
+        pending_in(&fx, ALICE, a()).await,
+        std::slice::from_ref(&sent)
+    );
+    assert_eq!(
+        pending_in(&fx, MEMBER, a()).await,
+        std::slice::from_ref(&sent)
+    );
     assert!(invitations_of(&fx, ALICE).await.is_empty());
 
     // Accepting gives exactly the invited role, and the invitation is gone.

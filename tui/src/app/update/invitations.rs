@@ -124,7 +124,7 @@ pub(super) fn on_answered(
             if let Loadable::Loaded(teams) = &mut state.teams {
                 teams.retain(|t| t.id != info.id);
                 teams.push(info);
-                teams.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+                teams.sort_by_key(|t| t.name.to_lowercase());
                 state.selected.select_key(&team, teams.iter());
             }
             reqs.extend(request(state, Request::ListTeams));
