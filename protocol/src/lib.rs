@@ -16,7 +16,7 @@ mod types;
 
 pub use daemon_info::*;
 pub use error::RpcError;
-pub use members::{TeamMembership, UserRef};
+pub use members::{Invitation, MemberAdded, TeamMembership, UserRef};
 pub use names::{TEAM_NAME_MAX_CHARS, nfc, normalize_team_name, validate_team_name};
 pub use types::*;
 
@@ -48,17 +48,32 @@ pub trait Tidemark {
     /// Delete a team and everything stored for it, in one atomic step; answers the team as it
     /// was, so the caller can say which one went (by id).
     async fn team_delete(team: TeamRef) -> Result<TeamInfo, RpcError>;
-    /// Add a local user to a team, or change their role (owners). Refused when it would leave
-    /// the team without an owner.
+    /// Invite a local user into a team, or change a member's role (owners). Nobody becomes a
+    /// member without accepting: a user who is not one yet gets an invitation (sent again with
+    /// the new role if one waits), and the reply says which (protocol v12). Only the caller
+    /// themself (an operator recovering a team) joins at once. Refused when it would leave the
+    /// team without an owner.
     async fn team_add_member(
         team: TeamRef,
         user: UserRef,
         role: Role,
-    ) -> Result<TeamMembership, RpcError>;
-    /// Remove a user from a team (owners; anyone may leave). The last owner cannot go.
+    ) -> Result<MemberAdded, RpcError>;
+    /// Remove a user from a team, or withdraw their pending invitation (owners; anyone may
+    /// leave). The last owner cannot go.
     async fn team_remove_member(team: TeamRef, user: UserRef) -> Result<(), RpcError>;
     /// Who belongs to a team, owners first.
     async fn team_members(team: TeamRef) -> Result<Vec<TeamMembership>, RpcError>;
+    /// Who is invited into a team and has not answered yet, oldest first (members; protocol v12).
+    async fn team_invitations(team: TeamRef) -> Result<Vec<Invitation>, RpcError>;
+    /// The caller's own pending invitations, by team name (protocol v12). The invited user
+    /// learns the team's id and name, who invited them and the role, nothing else of it.
+    async fn invitations() -> Result<Vec<Invitation>, RpcError>;
+    /// Accept the caller's invitation to a team (by the id or name it shows): the caller
+    /// becomes a member with the role they were invited with. Answers the team as the caller
+    /// now sees it (protocol v12).
+    async fn invitation_accept(team: TeamRef) -> Result<TeamInfo, RpcError>;
+    /// Decline the caller's invitation to a team; nothing of it is left (protocol v12).
+    async fn invitation_decline(team: TeamRef) -> Result<(), RpcError>;
 
     /// Integrations of a team with credential metadata (never a token).
     async fn integrations(team: TeamRef) -> Result<Vec<IntegrationInfo>, RpcError>;

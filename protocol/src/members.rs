@@ -1,7 +1,7 @@
-//! Team membership on the wire: who belongs to a team, with which role, and how a command line
-//! names a local user.
+//! Team membership on the wire: who belongs to a team, with which role, who is invited, and how
+//! a command line names a local user.
 
-use crate::types::{Role, UserInfo};
+use crate::types::{Role, TeamId, UserInfo};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -51,6 +51,32 @@ pub struct TeamMembership {
     pub role: Role,
     /// When the user joined (Unix seconds).
     pub since: i64,
+}
+
+/// An invitation into a team (protocol v12): the invited user becomes a member, with `role`,
+/// only by accepting it. Until then they see nothing of the team but this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub team_id: TeamId,
+    pub team_name: String,
+    /// Who is invited.
+    pub user: UserInfo,
+    pub role: Role,
+    pub invited_by: UserInfo,
+    /// When it was sent, or last sent again (Unix seconds).
+    pub created_at: i64,
+    /// After this it is ignored, as if never sent (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// What `team_add_member` did (protocol v12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberAdded {
+    /// The user was a member already (or is the caller): their role is set.
+    Member(TeamMembership),
+    /// The user is not a member: they are invited, and join by accepting.
+    Invited(Invitation),
 }
 
 #[cfg(test)]

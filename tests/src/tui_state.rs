@@ -68,8 +68,10 @@ pub fn load_team_screen(socket: &Path, team: u64, now: i64) -> Result<State> {
         };
         let status = conn.status(Some(id)).await?.pop().context("no status")?;
         let daemon = conn.daemon_info().await?;
+        let invitations = conn.invitations().await?;
         anyhow::Ok(vec![
             Reply::DaemonInfo(Ok(Box::new(daemon))),
+            Reply::Invitations(Ok(invitations)),
             Reply::Team {
                 id: team,
                 result: Ok(Box::new(status)),

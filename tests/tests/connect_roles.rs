@@ -4,7 +4,8 @@
 use serde_json::json;
 use std::time::Duration;
 use tidemark_protocol::{
-    ConnectMethod, ConnectPrompt, ConnectRequest, ConnectState, Role, RpcError, TeamRef, UserRef,
+    ConnectMethod, ConnectPrompt, ConnectRequest, ConnectState, MemberAdded, Role, RpcError,
+    TeamRef, UserRef,
 };
 use tidemark_tests::harness::{self, Daemon, Sandbox, block_on, connect, ctx, use_simulator};
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
@@ -27,15 +28,42 @@ fn a_flow_whose_user_stops_being_admin_stores_nothing() {
     )
     .unwrap();
     let sandbox = Sandbox::new();
-    let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, false));
+    // SAFETY: geteuid cannot fail.
     let me = unsafe { libc::geteuid() };
+    // The team, and a second owner (uid 60001) who accepted an invitation: nobody becomes an
+    // owner without accepting, and uid 60001 cannot call the daemon from this process (its
+    // peer uid is ours), so the invitation and the acceptance are written before the daemon
+    // starts, through the same store calls the daemon makes for them.
+    {
+        use tidemark_daemon::store::Role as StoredRole;
+        tidemark_daemon::daemon::prepare_data_dir(&sandbox.data_dir()).unwrap();
+        let store = harness::open_store(&sandbox);
+        store
+            .upsert_user(me, &tidemark_daemon::auth::user_name(me))
+            .unwrap();
+        store.upsert_user(60_001, "60001").unwrap();
+        let team = store.create_team("platform", Some(me)).unwrap().id;
+        store.invite(team, 60_001, StoredRole::Owner, me).unwrap();
+        store.accept_invitation(team, 60_001).unwrap();
+        store.flush().unwrap();
+        drop(store);
+        harness::wait_for_store_unlocked(&sandbox);
+    }
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, false));
     block_on(async {
         let c = connect(&daemon.socket).await.unwrap();
         let team = TeamRef::Name("platform".into());
-        c.team_create(ctx(), "platform".into())
-            .await
-            .unwrap()
-            .unwrap();
+        let members = c.team_members(ctx(), team.clone()).await.unwrap().unwrap();
+        let owners: Vec<u32> = members
+            .iter()
+            .filter(|m| m.role == Role::Owner)
+            .map(|m| m.user.uid)
+            .collect();
+        assert_eq!(owners.len(), 2, "{members:?}");
+        assert!(
+            owners.contains(&60_001) && owners.contains(&me),
+            "{members:?}"
+        );
         let request = ConnectRequest {
             team: team.clone(),
             method: ConnectMethod::Device,
@@ -52,15 +80,17 @@ fn a_flow_whose_user_stops_being_admin_stores_nothing() {
             panic!("{:?}", started.prompt)
         };
 
-        // Someone else becomes owner; the flow's user steps down to member.
-        c.team_add_member(ctx(), team.clone(), UserRef::Uid(60_001), Role::Owner)
+        // With another owner there, the flow's user steps down to member (a member's role
+        // changes at once).
+        let stepped_down = c
+            .team_add_member(ctx(), team.clone(), UserRef::Uid(me), Role::Member)
             .await
             .unwrap()
             .unwrap();
-        c.team_add_member(ctx(), team.clone(), UserRef::Uid(me), Role::Member)
-            .await
-            .unwrap()
-            .unwrap();
+        assert!(
+            matches!(&stepped_down, MemberAdded::Member(m) if m.role == Role::Member),
+            "{stepped_down:?}"
+        );
         let again = c.github_connect(ctx(), request).await.unwrap();
         assert!(
             matches!(&again, Err(RpcError::PermissionDenied(m)) if m.contains("admin or owner")),

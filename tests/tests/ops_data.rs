@@ -120,7 +120,25 @@ fn backup_while_writing_is_consistent_and_restores_to_an_equal_store() {
         }
     }
 
-    // Quiet now: a backup restores to exactly the live store's records.
+    // Quiet now: a backup restores to exactly the live store's records, a pending invitation
+    // among them.
+    let invited = block_on(async {
+        let client = connect(&daemon.socket).await.unwrap();
+        client
+            .team_add_member(
+                ctx(),
+                tidemark_protocol::TeamRef::Name(all_acked[0].clone()),
+                tidemark_protocol::UserRef::Uid(60_123),
+                tidemark_protocol::Role::Admin,
+            )
+            .await
+            .unwrap()
+            .unwrap()
+    });
+    assert!(
+        matches!(invited, tidemark_protocol::MemberAdded::Invited(_)),
+        "{invited:?}"
+    );
     let final_backup = dir.join("final.backup");
     let (ok, out) = tidemarkd(&sandbox, &["backup", final_backup.to_str().unwrap()]);
     assert!(ok, "{out}");
@@ -137,6 +155,14 @@ fn backup_while_writing_is_consistent_and_restores_to_an_equal_store() {
     );
     assert!(daemon.stop().success());
     let live = all_records(&sandbox.data_dir());
+    let invitation = tidemark_daemon::store::Kind::Invitation as u8;
+    assert_eq!(
+        live.iter()
+            .filter(|(key, _)| key.get(8) == Some(&invitation))
+            .count(),
+        1,
+        "the invitation is a record of the store"
+    );
 
     let target = Sandbox::new();
     // Without the key it was made with, nothing shows where a backup comes from.

@@ -2,7 +2,7 @@
 //! 60002 (no passwd entries needed: a root process can start a child with any uid) against the
 //! real `tidemarkd`, whose peer-credential check is all that tells them apart. Each sees only
 //! their own teams; another's team is "not found", worded exactly as a team that does not exist;
-//! membership and roles work through the CLI. Needs root; built as another user it is ignored
+//! membership and roles work through the CLI, and nobody joins a team without accepting. Needs root; built as another user it is ignored
 //! with that reason (see `tests/build.rs`).
 
 use serde_json::Value;
@@ -113,6 +113,9 @@ fn users_sharing_a_daemon_see_only_their_teams() {
         &["team", "rename", "{}", "mine"],
         &["members", "--team", "{}"],
         &["sync", "--team", "{}"],
+        &["team", "invitations", "--team", "{}"],
+        &["team", "accept", "{}"],
+        &["team", "decline", "{}"],
     ] {
         let with =
             |name: &str| -> Vec<String> { args.iter().map(|a| a.replace("{}", name)).collect() };
@@ -130,15 +133,74 @@ fn users_sharing_a_daemon_see_only_their_teams() {
         assert!(a.contains("team 'alpha' not found"), "{a}");
     }
 
-    // Alice makes Bob a member: he reads, but may not manage or rename.
+    // Alice adds Bob: that invites him, and he is not a member until he accepts.
     let added = ok_json(
         &sandbox,
         ALICE,
         &["team", "add-member", "alpha", "60002", "--role", "member"],
     );
+    let invited = &added["invited"];
     assert_eq!(
-        (added["user"]["uid"].as_u64(), added["role"].as_str()),
-        (Some(60_002), Some("member"))
+        (invited["user"]["uid"].as_u64(), invited["role"].as_str()),
+        (Some(60_002), Some("member")),
+        "{added}"
+    );
+    let said = tidemark(
+        &sandbox,
+        ALICE,
+        &["team", "add-member", "alpha", "60002", "--role", "member"],
+    );
+    assert!(
+        said.ok && said.stdout.contains("Invited") && said.stdout.contains("tidemark team accept"),
+        "{}{}",
+        said.stdout,
+        said.stderr
+    );
+    assert_eq!(teams(&sandbox, BOB), [pair("bravo", "owner")]);
+    let not_yet = fails(&sandbox, BOB, &["status", "--team", "alpha"]);
+    assert!(not_yet.contains("team 'alpha' not found"), "{not_yet}");
+    let list = tidemark(&sandbox, BOB, &["team", "list"]);
+    assert!(
+        list.ok
+            && list
+                .stdout
+                .contains("1 invitation waiting: see `tidemark team invitations`"),
+        "{}",
+        list.stdout
+    );
+    let mine = ok_json(&sandbox, BOB, &["team", "invitations"]);
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(
+        (
+            mine[0]["team_name"].as_str(),
+            mine[0]["invited_by"]["uid"].as_u64()
+        ),
+        (Some("alpha"), Some(60_001))
+    );
+    let pending = tidemark(&sandbox, ALICE, &["team", "members", "alpha"]);
+    assert!(
+        pending.ok
+            && pending
+                .stdout
+                .contains("Invited (members once they accept)"),
+        "{}",
+        pending.stdout
+    );
+    // Nobody else answers for him.
+    let theirs = fails(&sandbox, ALICE, &["team", "accept", "alpha"]);
+    assert!(theirs.contains("team 'alpha' not found"), "{theirs}");
+
+    // He accepts: a member, as invited. He reads, but may not manage or rename.
+    let joined = ok_json(&sandbox, BOB, &["team", "accept", "alpha"]);
+    assert_eq!(
+        (joined["name"].as_str(), joined["role"].as_str()),
+        (Some("alpha"), Some("member"))
+    );
+    assert!(
+        ok_json(&sandbox, BOB, &["team", "invitations"])
+            .as_array()
+            .unwrap()
+            .is_empty()
     );
     assert_eq!(
         teams(&sandbox, BOB),
@@ -187,6 +249,37 @@ fn users_sharing_a_daemon_see_only_their_teams() {
 
     // Bob leaves; Alice's team is gone for him again.
     ok_json(&sandbox, BOB, &["team", "remove-member", "alpha", "60002"]);
+    assert_eq!(teams(&sandbox, BOB), [pair("bravo", "owner")]);
+
+    // Invited again, as owner this time, he declines: nothing is left; invited once more,
+    // Alice withdraws it.
+    ok_json(
+        &sandbox,
+        ALICE,
+        &["team", "add-member", "alpha", "60002", "--role", "owner"],
+    );
+    ok_json(&sandbox, BOB, &["team", "decline", "alpha"]);
+    assert_eq!(teams(&sandbox, BOB), [pair("bravo", "owner")]);
+    let none = ok_json(&sandbox, ALICE, &["team", "invitations", "--team", "alpha"]);
+    assert!(none.as_array().unwrap().is_empty(), "{none}");
+    ok_json(
+        &sandbox,
+        ALICE,
+        &["team", "add-member", "alpha", "60002", "--role", "owner"],
+    );
+    let withdrawn = tidemark(
+        &sandbox,
+        ALICE,
+        &["team", "remove-member", "alpha", "60002"],
+    );
+    assert!(
+        withdrawn.ok && withdrawn.stdout.contains("Withdrew the invitation"),
+        "{}{}",
+        withdrawn.stdout,
+        withdrawn.stderr
+    );
+    let late = fails(&sandbox, BOB, &["team", "accept", "alpha"]);
+    assert!(late.contains("team 'alpha' not found"), "{late}");
     assert_eq!(teams(&sandbox, BOB), [pair("bravo", "owner")]);
 
     // Root (here also the daemon's user) is an operator: it sees no team it is not in, but

@@ -15,10 +15,12 @@ use crate::commands::{self, CliError};
 use crate::{logging, runtime};
 
 mod sync;
+mod team;
 
 pub use sync::{
     GroupBy, MetricsArgs, PrStateArg, PrsArgs, RepoNames, ReposCommand, SyncArgs, TeamArgs,
 };
+pub use team::{RoleArg, TeamCommand};
 
 const AFTER_HELP: &str = "\
 Environment:
@@ -263,106 +265,6 @@ pub enum DaemonCtl {
 
 /// The names `tidemark daemon` takes as control commands rather than passing them through.
 pub const DAEMON_CONTROL: [&str; 4] = ["status", "stop", "restart", "reload"];
-
-#[derive(Debug, Subcommand, PartialEq, Eq)]
-pub enum TeamCommand {
-    /// Create a team; you become its owner
-    Create {
-        /// 1 to 64 characters, no leading or trailing space
-        name: String,
-        #[command(flatten)]
-        format: Format,
-    },
-    /// List the teams you can see
-    List {
-        #[command(flatten)]
-        format: Format,
-    },
-    /// Rename a team
-    Rename {
-        /// The team's current name (or #id)
-        old: String,
-        /// Its new name
-        new: String,
-        #[command(flatten)]
-        format: Format,
-    },
-    /// Delete a team and everything stored for it (asks first unless --yes)
-    Delete {
-        /// The team to delete (a name, or #id)
-        name: String,
-        /// Do not ask for confirmation (needed when stdin is not a terminal)
-        #[arg(long, short)]
-        yes: bool,
-        #[command(flatten)]
-        format: Format,
-    },
-    /// Add a local user to a team, or change their role (owners only)
-    #[command(after_help = MEMBERS_HELP)]
-    AddMember {
-        /// The team, by name or #id
-        team: String,
-        /// A login name on this machine, or a numeric uid
-        user: String,
-        /// What the user may do in the team
-        #[arg(long, value_enum)]
-        role: RoleArg,
-        #[command(flatten)]
-        format: Format,
-    },
-    /// Remove a user from a team (owners only; anyone may remove themselves to leave)
-    #[command(after_help = MEMBERS_HELP)]
-    RemoveMember {
-        /// The team, by name or #id
-        team: String,
-        /// A login name on this machine, or a numeric uid
-        user: String,
-        #[command(flatten)]
-        format: Format,
-    },
-    /// Who belongs to a team, and with which role
-    #[command(after_help = MEMBERS_HELP)]
-    Members {
-        /// The team, by name or #id
-        team: String,
-        #[command(flatten)]
-        format: Format,
-    },
-}
-
-const MEMBERS_HELP: &str = "\
-Roles:
-  member  sees the team: status, repositories, members, pull requests, metrics, sync progress
-  admin   also connects and disconnects GitHub, tracks and untracks repositories, starts syncs
-          and rotates the webhook secret
-  owner   also manages membership, renames and deletes the team
-The creator of a team is its owner; a team always keeps at least one owner. Several users share
-one daemon this way: each sees only the teams they belong to. Root and the daemon's own user may
-manage the membership of any team (to recover one whose owners are gone).
-
-Examples:
-  tidemark team add-member platform alice --role admin
-  tidemark team add-member platform 1002 --role member
-  tidemark team members platform --json
-  tidemark team remove-member platform alice";
-
-/// A team role, as typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RoleArg {
-    Owner,
-    Admin,
-    Member,
-}
-
-impl From<RoleArg> for tidemark_protocol::Role {
-    fn from(r: RoleArg) -> Self {
-        match r {
-            RoleArg::Owner => tidemark_protocol::Role::Owner,
-            RoleArg::Admin => tidemark_protocol::Role::Admin,
-            RoleArg::Member => tidemark_protocol::Role::Member,
-        }
-    }
-}
 
 #[derive(Debug, Subcommand, PartialEq, Eq)]
 pub enum ConnectService {
@@ -674,6 +576,10 @@ mod tests {
         ));
         let help = subcommand_help(&["team", "add-member"]);
         assert!(help.contains("Roles:") && help.contains("owner"), "{help}");
+        assert!(
+            help.contains("invitation") && help.contains("tidemark team accept"),
+            "{help}"
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use tidemark_protocol::{
     AvailableRepo, CredentialInfo, Distribution, GitHubIntegrationInfo, IntegrationInfo,
-    MemberInfo, MetricsGrouping, MetricsRow, PrInfo, PrState, Provider, RateBudget, RepoInfo, Role,
-    SecretState, SyncProgress, SyncStatus, TeamInfo, TeamStatus, UserInfo,
+    Invitation, MemberInfo, MetricsGrouping, MetricsRow, PrInfo, PrState, Provider, RateBudget,
+    RepoInfo, Role, SecretState, SyncProgress, SyncStatus, TeamInfo, TeamStatus, UserInfo,
 };
 
 /// 2025-01-05 14:03 UTC.
@@ -29,6 +29,35 @@ pub fn teams() -> Vec<TeamInfo> {
             name: "data-eng Ünïcode".into(),
             created_at: 1_738_368_000,
             role: None,
+        },
+    ]
+}
+
+/// Invitations waiting for the caller: #7 named like their team #1 (from bob), #9 (carol).
+pub fn invitations() -> Vec<Invitation> {
+    let from = |uid: u32, name: &str| UserInfo {
+        uid,
+        name: name.into(),
+    };
+    let me = from(1000, "alice");
+    vec![
+        Invitation {
+            team_id: 9,
+            team_name: "design".into(),
+            user: me.clone(),
+            role: Role::Member,
+            invited_by: from(1002, "carol"),
+            created_at: T0,
+            expires_at: T0 + 14 * 86_400,
+        },
+        Invitation {
+            team_id: 7,
+            team_name: "Platform".into(),
+            user: me,
+            role: Role::Owner,
+            invited_by: from(1001, "bob"),
+            created_at: T0 + 60,
+            expires_at: T0 + 60 + 14 * 86_400,
         },
     ]
 }

@@ -19,6 +19,7 @@ use crate::autostart::{Endpoint, connect_or_start};
 use crate::client::{ClientError, Connection, STATUS_WAIT_MS};
 
 mod daemon;
+mod invitations;
 mod team;
 
 const RETRY_MIN: Duration = Duration::from_millis(500);
@@ -228,6 +229,9 @@ pub fn failed(req: Request, reason: &str) -> Option<Reply> {
         | Request::DaemonReload
         | Request::GithubAppSet(_)
         | Request::StartDaemon) => return daemon::failed(req, err),
+        req @ (Request::ListInvitations | Request::AnswerInvitation { .. }) => {
+            invitations::failed(req, err)
+        }
         req => team::failed(req, err),
     })
 }
@@ -325,6 +329,9 @@ async fn perform(
             Some(reply) => reply,
             None => return,
         },
+        req @ (Request::ListInvitations | Request::AnswerInvitation { .. }) => {
+            invitations::perform(&conn, req, fail).await
+        }
         req => team::perform(&conn, req, fail).await,
     };
     let _ = events.send(Event::Reply(reply));

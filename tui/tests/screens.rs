@@ -53,6 +53,7 @@ fn connected() -> State {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Reply(Reply::Invitations(Ok(vec![]))),
             Event::Reply(fixtures::daemon_info_reply(true)),
         ],
     );
@@ -499,4 +500,45 @@ fn device_code_is_drawn_big_and_reversed() {
         );
     }
     assert!(buffer[(x, y)].modifier.contains(Modifier::BOLD));
+}
+
+fn invited(teams: Vec<tidemark_protocol::TeamInfo>) -> State {
+    let mut state = State::new("/run/user/1000/tidemark/tidemark.sock".into());
+    send(
+        &mut state,
+        [
+            Event::Link(LinkEvent::Connected {
+                daemon_version: "0.1.0".into(),
+            }),
+            Event::Reply(Reply::Teams(Ok(teams))),
+            Event::Reply(Reply::Invitations(Ok(fixtures::invitations()))),
+            Event::Reply(fixtures::daemon_info_reply(true)),
+        ],
+    );
+    state
+}
+
+#[test]
+fn teams_list_with_invitations_waiting() {
+    snapshot("teams_list_invited", &invited(fixtures::teams()));
+}
+
+/// Bob's #7 is named like the caller's #1: the dialog says it is another team, and whose.
+#[test]
+fn invitations_dialog() {
+    let mut state = invited(fixtures::teams());
+    send(
+        &mut state,
+        [
+            key(KeyCode::Char('i')),
+            Event::Reply(Reply::Invitations(Ok(fixtures::invitations()))),
+            key(KeyCode::Char('j')),
+        ],
+    );
+    snapshot("invitations", &state);
+}
+
+#[test]
+fn first_screen_with_an_invitation() {
+    snapshot("first_screen_invited", &invited(vec![]));
 }

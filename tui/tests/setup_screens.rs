@@ -70,6 +70,7 @@ fn first_screen(configured: bool) -> State {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(vec![]))),
+            Event::Reply(Reply::Invitations(Ok(vec![]))),
             Event::Reply(fixtures::daemon_info_reply(configured)),
         ],
     );
@@ -144,6 +145,7 @@ fn before_the_daemon_answers_the_first_screen_offers_the_setup() {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(vec![]))),
+            Event::Reply(Reply::Invitations(Ok(vec![]))),
         ],
     );
     assert_shows(&screen(&state), "g  Set up GitHub");
@@ -325,6 +327,7 @@ fn a_not_configured_connect_offers_g() {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Reply(Reply::Invitations(Ok(vec![]))),
             Event::Reply(fixtures::daemon_info_reply(false)),
             key(KeyCode::Enter),
             key(KeyCode::Char('c')),

@@ -86,6 +86,7 @@ fn team(pulls: &[PrInfo], status: tidemark_protocol::TeamStatus) -> State {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Reply(Reply::Invitations(Ok(vec![]))),
             Event::Reply(fixtures::daemon_info_reply(true)),
             Event::Clock(NOW),
             key(KeyCode::Enter),

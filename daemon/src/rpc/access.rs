@@ -37,7 +37,7 @@ fn denied(team: &store::Team, role: Role, need: Need) -> RpcError {
 }
 
 /// A name that fits several of the teams the caller may act on.
-fn ambiguous(team: &TeamRef, ids: impl Iterator<Item = u64>) -> RpcError {
+pub(crate) fn ambiguous(team: &TeamRef, ids: impl Iterator<Item = u64>) -> RpcError {
     let ids: Vec<String> = ids.map(|id| format!("#{id}")).collect();
     RpcError::InvalidArgument {
         field: "team".into(),

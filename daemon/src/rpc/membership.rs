@@ -3,13 +3,21 @@
 //! Owners manage membership; anyone may leave a team; the last owner can neither leave nor be
 //! demoted (the store refuses it under its write lock). Operators may manage the membership of
 //! any team (see `auth.rs`); that is logged at warn level.
+//!
+//! Nobody is made a member by someone else: adding a user who is not a member yet invites them
+//! (`invitations.rs`), and only their acceptance makes the membership. Otherwise any owner
+//! could put anyone into a team named like one of theirs, and the look-alike would sit in the
+//! victim's list. Only the caller themself joins at once (an operator recovering a team);
+//! changing the role of a member needs no acceptance.
 
 use super::service::{Service, store_err};
 use crate::auth::{Need, resolve_user, user_name};
 use crate::store::{self, Role};
-use tidemark_protocol::{self as wire, RpcError, TeamMembership, TeamRef, UserInfo, UserRef};
+use tidemark_protocol::{
+    self as wire, MemberAdded, RpcError, TeamMembership, TeamRef, UserInfo, UserRef,
+};
 
-fn store_role(r: wire::Role) -> Role {
+pub(super) fn store_role(r: wire::Role) -> Role {
     match r {
         wire::Role::Owner => Role::Owner,
         wire::Role::Admin => Role::Admin,
@@ -19,15 +27,21 @@ fn store_role(r: wire::Role) -> Role {
 
 impl Service {
     fn membership_info(&self, m: &store::Membership) -> Result<TeamMembership, RpcError> {
-        let name = match self.shared.store.user(m.uid).map_err(store_err)? {
-            Some(u) => u.name,
-            None => user_name(m.uid),
-        };
         Ok(TeamMembership {
-            user: UserInfo { uid: m.uid, name },
+            user: self.user_info(m.uid)?,
             role: super::convert::role(m.role),
             since: m.created_at,
         })
+    }
+
+    /// The user as the store knows them (their name when they last called or were added),
+    /// else as the system does.
+    pub(super) fn user_info(&self, uid: u32) -> Result<UserInfo, RpcError> {
+        let name = match self.shared.store.user(uid).map_err(store_err)? {
+            Some(u) => u.name,
+            None => user_name(uid),
+        };
+        Ok(UserInfo { uid, name })
     }
 
     pub(super) async fn add_member(
@@ -35,11 +49,41 @@ impl Service {
         team: &TeamRef,
         user: &UserRef,
         role: wire::Role,
-    ) -> Result<TeamMembership, RpcError> {
+    ) -> Result<MemberAdded, RpcError> {
         let (found, operator) = self.team_for_membership(team, Need::Own)?;
         let (uid, name) = resolve_user(user)?;
         let store = &self.shared.store;
         store.upsert_user(uid, &name).map_err(store_err)?;
+        let is_member = store
+            .membership(found.id, uid)
+            .map_err(store_err)?
+            .is_some();
+        if !is_member && uid != self.caller.uid {
+            let invitation = store
+                .invite(found.id, uid, store_role(role), self.caller.uid)
+                .map_err(store_err)?;
+            self.durable().await?;
+            if operator {
+                tracing::warn!(
+                    team = found.id,
+                    by_uid = self.caller.uid,
+                    uid,
+                    role = role.as_str(),
+                    "operator invited a user into a team it does not own"
+                );
+            } else {
+                tracing::info!(
+                    team = found.id,
+                    by_uid = self.caller.uid,
+                    uid,
+                    role = role.as_str(),
+                    "team invitation sent"
+                );
+            }
+            return Ok(MemberAdded::Invited(
+                self.invitation_info(&found, &invitation)?,
+            ));
+        }
         let m = store
             .set_membership(found.id, uid, store_role(role))
             .map_err(store_err)?;
@@ -61,7 +105,7 @@ impl Service {
                 "team membership set"
             );
         }
-        self.membership_info(&m)
+        Ok(MemberAdded::Member(self.membership_info(&m)?))
     }
 
     pub(super) async fn remove_member(
@@ -83,6 +127,15 @@ impl Service {
             .map_err(store_err)?
             .is_none()
         {
+            // Not a member: an owner may still withdraw the user's invitation.
+            if need == Need::Own
+                && store
+                    .invitation(found.id, uid)
+                    .map_err(store_err)?
+                    .is_some()
+            {
+                return self.withdraw(&found, uid, operator).await;
+            }
             return Err(RpcError::NotFound(format!(
                 "{user} as a member of team '{}'",
                 found.name
@@ -103,6 +156,30 @@ impl Service {
                 by_uid = self.caller.uid,
                 uid,
                 "team member removed"
+            );
+        }
+        Ok(())
+    }
+
+    async fn withdraw(&self, team: &store::Team, uid: u32, operator: bool) -> Result<(), RpcError> {
+        self.shared
+            .store
+            .remove_invitation(team.id, uid)
+            .map_err(store_err)?;
+        self.durable().await?;
+        if operator {
+            tracing::warn!(
+                team = team.id,
+                by_uid = self.caller.uid,
+                uid,
+                "operator withdrew an invitation into a team it does not own"
+            );
+        } else {
+            tracing::info!(
+                team = team.id,
+                by_uid = self.caller.uid,
+                uid,
+                "team invitation withdrawn"
             );
         }
         Ok(())

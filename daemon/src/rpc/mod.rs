@@ -7,6 +7,7 @@ mod access;
 pub(crate) mod convert;
 mod daemon_ops;
 pub mod frames;
+mod invitations;
 pub mod limits;
 mod membership;
 mod service;

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use tarpc::context::Context;
 use tidemark_protocol::{
     ConnectRequest, ConnectStarted, ConnectState, DisconnectReport, FlowId, Hello, IntegrationInfo,
-    PROTOCOL_VERSION, RepoInfo, Role, RpcError, TeamInfo, TeamMembership, TeamRef, TeamStatus,
-    Tidemark, UserInfo, UserRef,
+    Invitation, MemberAdded, PROTOCOL_VERSION, RepoInfo, Role, RpcError, TeamInfo, TeamMembership,
+    TeamRef, TeamStatus, Tidemark, UserInfo, UserRef,
 };
 
 /// What every connection shares.
@@ -231,7 +231,7 @@ impl Tidemark for Service {
         team: TeamRef,
         user: UserRef,
         role: Role,
-    ) -> Result<TeamMembership, RpcError> {
+    ) -> Result<MemberAdded, RpcError> {
         self.add_member(&team, &user, role).await
     }
 
@@ -250,6 +250,26 @@ impl Tidemark for Service {
         team: TeamRef,
     ) -> Result<Vec<TeamMembership>, RpcError> {
         self.members_of(&team)
+    }
+
+    async fn team_invitations(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<Vec<Invitation>, RpcError> {
+        self.invitations_of_team(&team)
+    }
+
+    async fn invitations(self, _: Context) -> Result<Vec<Invitation>, RpcError> {
+        self.my_invitations()
+    }
+
+    async fn invitation_accept(self, _: Context, team: TeamRef) -> Result<TeamInfo, RpcError> {
+        self.accept(&team).await
+    }
+
+    async fn invitation_decline(self, _: Context, team: TeamRef) -> Result<(), RpcError> {
+        self.decline(&team).await
     }
 
     async fn integrations(

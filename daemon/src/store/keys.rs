@@ -49,11 +49,13 @@ pub enum Kind {
     /// Why a tracked repository has no webhook (GitHub refused to create it): one per
     /// repository at most, gone once its hook exists.
     HookProblem = 0x2d,
+    /// A local user invited into the team, not a member until they accept: one per (team, uid).
+    Invitation = 0x2b,
 }
 
 impl Kind {
     /// Every kind, for reading a kind byte back.
-    pub const ALL: [Kind; 24] = [
+    pub const ALL: [Kind; 25] = [
         Kind::Meta,
         Kind::User,
         Kind::TeamName,
@@ -78,6 +80,7 @@ impl Kind {
         Kind::RepoNode,
         Kind::OrgHook,
         Kind::HookProblem,
+        Kind::Invitation,
     ];
 
     pub fn from_byte(byte: u8) -> Option<Kind> {
@@ -118,6 +121,7 @@ impl Kind {
             Kind::RepoNode => "repository node id",
             Kind::OrgHook => "organization hook",
             Kind::HookProblem => "webhook problem",
+            Kind::Invitation => "invitation",
         }
     }
 }

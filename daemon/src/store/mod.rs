@@ -9,6 +9,7 @@ mod hook_problem;
 mod inbox;
 mod intake;
 mod integrations;
+mod invitations;
 pub mod keys;
 mod org_hook;
 mod people;

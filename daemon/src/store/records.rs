@@ -351,3 +351,34 @@ pub struct OrgHook {
     pub refused: Option<String>,
     pub updated_at: i64,
 }
+
+/// A local user invited into a team by one of its owners (or an operator): not a member, and
+/// shown nothing of the team, until they accept; then a [`Membership`] with this role. A record
+/// of its own (kind `Invitation`, added without a schema change: a store without one simply has
+/// no invitations). Deleted on acceptance, refusal or withdrawal, with the team and with the
+/// user; ignored once [`INVITATION_TTL_SECS`] old, and pruned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub team_id: TeamId,
+    /// Who is invited.
+    pub uid: u32,
+    /// The role they get by accepting.
+    pub role: Role,
+    pub invited_by: u32,
+    /// When it was sent (or last sent again: a new role starts it anew).
+    pub created_at: i64,
+}
+
+/// How long an invitation waits for an answer: two weeks.
+pub const INVITATION_TTL_SECS: i64 = 14 * 24 * 3600;
+
+impl Invitation {
+    pub fn expires_at(&self) -> i64 {
+        self.created_at.saturating_add(INVITATION_TTL_SECS)
+    }
+
+    /// Still answerable at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        now < self.expires_at()
+    }
+}

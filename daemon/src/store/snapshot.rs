@@ -178,6 +178,7 @@ fn check_record(key: &[u8], value: &[u8]) -> std::result::Result<(), String> {
         k if k == Kind::RepoNode as u8 => as_record!(Kind::RepoNode, String),
         k if k == Kind::OrgHook as u8 => as_record!(Kind::OrgHook, OrgHook),
         k if k == Kind::HookProblem as u8 => as_record!(Kind::HookProblem, HookProblem),
+        k if k == Kind::Invitation as u8 => as_record!(Kind::Invitation, Invitation),
         other => Err(format!("a record of unknown kind 0x{other:02x}")),
     }
 }

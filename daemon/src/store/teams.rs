@@ -219,7 +219,9 @@ impl Store {
     }
 
     /// Add a user to a team, or change their role. Refused when it would demote the team's last
-    /// owner (checked under the store's write lock, so two owners demoting each other at once
+    /// owner. Adds without asking: the RPC layer makes anyone but the caller themself accept an
+    /// invitation first (`invitations.rs`); this is what accepting does, and what changes the
+    /// role of a member (checked under the store's write lock, so two owners demoting each other at once
     /// cannot both succeed).
     pub fn set_membership(&self, team: TeamId, uid: u32, role: Role) -> Result<Membership> {
         let mut w = self.writer();
@@ -242,6 +244,8 @@ impl Store {
         };
         w.put(membership_key(team, uid), &m);
         w.put(user_team_key(uid, team), &());
+        // A member is never also invited (see `invitations.rs`).
+        w.remove(super::invitations::invitation_key(team, uid));
         w.commit()?;
         Ok(m)
     }

@@ -34,7 +34,7 @@ impl Store {
         self.get(Kind::User, user_key(uid))
     }
 
-    /// Delete a user: their memberships go, and credentials they connected stay with
+    /// Delete a user: their memberships and invitations go, and credentials they connected stay with
     /// `connected_by` cleared. One atomic step.
     pub fn delete_user(&self, uid: u32) -> Result<()> {
         let mut w = self.writer();
@@ -44,6 +44,7 @@ impl Store {
         for team in self.teams()? {
             w.remove(membership_key(team.id, uid));
             w.remove(user_team_key(uid, team.id));
+            w.remove(super::invitations::invitation_key(team.id, uid));
             for cred in self.credentials(team.id)? {
                 if cred.connected_by == Some(uid) {
                     let cleared = IntegrationCredential {

@@ -32,7 +32,7 @@ pub enum SnapshotError {
 
 /// Kinds whose record starts with the team id it belongs to (bincode: a little-endian u64),
 /// in every schema.
-const STARTS_WITH_TEAM_ID: [Kind; 17] = [
+const STARTS_WITH_TEAM_ID: [Kind; 18] = [
     Kind::Team,
     Kind::Membership,
     Kind::Credential,
@@ -50,6 +50,7 @@ const STARTS_WITH_TEAM_ID: [Kind; 17] = [
     Kind::PreviousWebhookSecret,
     Kind::OrgHook,
     Kind::HookProblem,
+    Kind::Invitation,
 ];
 
 fn le_u64(value: &[u8]) -> Option<u64> {

@@ -112,11 +112,17 @@ pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
 }
 
 /// Forget applied delivery ids and bodies past GitHub's redelivery window (off the runtime's
-/// workers: it scans every id of a team).
+/// workers: it scans every id of a team), and team invitations past their two weeks (already
+/// ignored by every read; this is the housekeeping this loop does hourly anyway).
 async fn prune(shared: &Arc<Shared>, teams: Vec<TeamId>) {
     let shared = shared.clone();
     let before = crate::store::now() - crate::store::SEEN_FOR_SECS;
     let _ = tokio::task::spawn_blocking(move || {
+        match shared.store.prune_invitations(crate::store::now()) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "expired team invitations removed"),
+            Err(e) => tracing::warn!(error = %e, "expired team invitations not pruned; will retry"),
+        }
         for team in teams {
             match shared.store.prune_seen_deliveries(team, before) {
                 Ok(0) => {}

@@ -75,6 +75,11 @@ pub enum Action {
     StartDaemon,
     /// GitHub setup: copy the callback URL to register.
     CopyCallback,
+    /// Teams screen: the invitations into teams waiting for an answer.
+    Invitations,
+    /// Invitations: accept or decline the selected one.
+    AcceptInvitation,
+    DeclineInvitation,
 }
 
 /// A documented key: shown in the help overlay and the status bar.
@@ -99,6 +104,7 @@ pub const TEAMS_KEYS: &[Binding] = &[
     bind("enter", "open the team", KeyCode::Enter),
     bind("n", "create a team", KeyCode::Char('n')),
     bind("d", "delete the selected team", KeyCode::Char('d')),
+    bind("i", "invitations: accept or decline", KeyCode::Char('i')),
     bind("g", "set up GitHub", KeyCode::Char('g')),
     bind("D", "the daemon: settings, reload", KeyCode::Char('D')),
     bind("s", "retry a failed daemon start", KeyCode::Char('s')),
@@ -271,6 +277,14 @@ pub fn action_for_key(state: &State, key: KeyEvent) -> Option<Action> {
             code => moves(code),
         },
         Some(Modal::Setup(dialog)) => setup_action(&dialog.step, key.code, ctrl),
+        Some(Modal::Invitations(_)) => match key.code {
+            KeyCode::Esc | KeyCode::Char('i') => Some(Action::Cancel),
+            KeyCode::Char('a') => Some(Action::AcceptInvitation),
+            KeyCode::Char('x') => Some(Action::DeclineInvitation),
+            KeyCode::Char('r') => Some(Action::Refresh),
+            KeyCode::Char('q') => Some(Action::Quit),
+            code => moves(code),
+        },
         Some(Modal::Daemon(_)) => match key.code {
             KeyCode::Esc | KeyCode::Enter | KeyCode::Char('D') => Some(Action::Cancel),
             KeyCode::Char('r') => Some(Action::ReloadDaemon),
@@ -324,6 +338,7 @@ fn screen_action(screen: &Screen, code: KeyCode) -> Option<Action> {
             KeyCode::Char('g') => return Some(Action::SetupGithub),
             KeyCode::Char('D') => return Some(Action::DaemonPanel),
             KeyCode::Char('s') => return Some(Action::StartDaemon),
+            KeyCode::Char('i') => return Some(Action::Invitations),
             _ => {}
         }
     }

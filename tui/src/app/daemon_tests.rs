@@ -35,11 +35,19 @@ fn first_screen(teams: Vec<tidemark_protocol::TeamInfo>, configured: bool) -> St
             daemon_version: "0.1.0".into(),
         })],
     );
-    assert_eq!(reqs, vec![Request::ListTeams, Request::DaemonInfo]);
+    assert_eq!(
+        reqs,
+        vec![
+            Request::ListTeams,
+            Request::ListInvitations,
+            Request::DaemonInfo
+        ]
+    );
     press(
         &mut state,
         [
             Event::Reply(Reply::Teams(Ok(teams))),
+            Event::Reply(Reply::Invitations(Ok(vec![]))),
             Event::Reply(fixtures::daemon_info_reply(configured)),
         ],
     );

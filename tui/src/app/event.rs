@@ -3,8 +3,8 @@
 use ratatui::crossterm::event::KeyEvent;
 use tidemark_protocol::{
     AvailableRepo, ConnectMethod, ConnectStarted, ConnectState, DaemonInfo, DisconnectReport,
-    FlowId, GitHubAppReport, GitHubAppRequest, PrInfo, PrTimeline, ReloadReport, RepoInfo,
-    RotateReport, SyncProgress, TeamId, TeamInfo, TeamStatus,
+    FlowId, GitHubAppReport, GitHubAppRequest, Invitation, PrInfo, PrTimeline, ReloadReport,
+    RepoInfo, RotateReport, SyncProgress, TeamId, TeamInfo, TeamStatus,
 };
 
 use super::team_state::{MetricsData, PeopleData};
@@ -18,6 +18,14 @@ pub enum Request {
     DeleteTeam {
         id: TeamId,
         name: String,
+    },
+    /// The caller's invitations into teams.
+    ListInvitations,
+    /// Answer the caller's invitation to `team` (`name` for the words on screen).
+    AnswerInvitation {
+        team: TeamId,
+        name: String,
+        accept: bool,
     },
     StartConnect {
         team: TeamId,
@@ -138,6 +146,13 @@ pub enum Reply {
         id: TeamId,
         name: String,
         result: Result<(), String>,
+    },
+    Invitations(Result<Vec<Invitation>, String>),
+    /// An invitation accepted (the team as the caller now sees it, `Some`) or declined.
+    Answered {
+        team: TeamId,
+        name: String,
+        result: Result<Option<TeamInfo>, String>,
     },
     ConnectStarted {
         attempt: u64,

@@ -40,6 +40,7 @@ fn team_view(connected_to_github: bool) -> State {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Reply(Reply::Invitations(Ok(vec![]))),
             Event::Reply(fixtures::daemon_info_reply(true)),
             ch('j'),
             key(KeyCode::Enter),

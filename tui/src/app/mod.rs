@@ -14,6 +14,8 @@ mod daemon_tests;
 #[cfg(test)]
 mod github_tests;
 #[cfg(test)]
+mod invitation_tests;
+#[cfg(test)]
 mod selection_tests;
 #[cfg(test)]
 mod team_tests;
@@ -23,7 +25,7 @@ mod tests;
 pub use action::{Action, action_for_key};
 pub use event::{Effect, Event, LinkEvent, OperateError, Reply, Request, StartError};
 pub use state::{
-    ConnectDialog, ConnectPhase, CreateForm, DaemonPanel, Link, Loadable, Modal, Notice, Screen,
-    SetupDialog, SetupStep, State, TeamView,
+    ConnectDialog, ConnectPhase, CreateForm, DaemonPanel, InvitationsDialog, Link, Loadable, Modal,
+    Notice, Screen, SetupDialog, SetupStep, State, TeamView,
 };
 pub use update::{apply, handle_event};

@@ -8,7 +8,7 @@
 //! is gone does the cursor stay at the nearest row, on whatever is there now. So `enter` never
 //! opens something the user did not choose.
 
-use tidemark_protocol::{AvailableRepo, PrInfo, RepoInfo, TeamId, TeamInfo};
+use tidemark_protocol::{AvailableRepo, Invitation, PrInfo, RepoInfo, TeamId, TeamInfo};
 
 use super::action::Action;
 use super::team_state::Person;
@@ -132,6 +132,14 @@ impl Keyed for TeamInfo {
 }
 
 /// Tracked repositories by GitHub's id (kept across renames).
+impl Keyed for Invitation {
+    type Key = TeamId;
+
+    fn key(&self) -> TeamId {
+        self.team_id
+    }
+}
+
 impl Keyed for RepoInfo {
     type Key = u64;
 

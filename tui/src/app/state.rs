@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::collections::BTreeSet;
 
 use tidemark_protocol::{
-    AvailableRepo, ConnectMethod, ConnectPrompt, DaemonInfo, FlowId, OrgChoice, PrInfo, PrTimeline,
-    TeamId, TeamInfo,
+    AvailableRepo, ConnectMethod, ConnectPrompt, DaemonInfo, FlowId, Invitation, OrgChoice, PrInfo,
+    PrTimeline, TeamId, TeamInfo,
 };
 
 pub use super::daemon_state::{DaemonPanel, SetupDialog, SetupStep};
@@ -154,6 +154,16 @@ impl AddRepos {
     }
 }
 
+/// The invitations dialog (`i` on the teams screen): the caller's invitations into teams, to
+/// accept or decline. The list itself is `State::invitations`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvitationsDialog {
+    /// By team id.
+    pub selected: Selection<TeamId>,
+    /// An answer was sent for this team; waiting for the daemon.
+    pub answering: Option<TeamId>,
+}
+
 /// Something drawn over the screen that takes the keys while open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Modal {
@@ -197,6 +207,8 @@ pub enum Modal {
     Setup(SetupDialog),
     /// The daemon panel (`D`).
     Daemon(DaemonPanel),
+    /// The caller's invitations into teams (`i`).
+    Invitations(InvitationsDialog),
 }
 
 /// The connection to the daemon, as far as the UI knows.
@@ -229,6 +241,8 @@ pub struct State {
     pub socket: PathBuf,
     pub screen: Screen,
     pub teams: Loadable<Vec<TeamInfo>>,
+    /// Invitations into teams waiting for the caller's answer; asked for with the teams.
+    pub invitations: Loadable<Vec<Invitation>>,
     /// The daemon itself: whether GitHub is set up (the first screen), its settings (the
     /// panel), the values to register (the setup). Asked for with every reload.
     pub daemon_info: Loadable<DaemonInfo>,
@@ -263,6 +277,7 @@ impl State {
             socket,
             screen: Screen::Teams,
             teams: Loadable::Loading,
+            invitations: Loadable::Loading,
             daemon_info: Loadable::Loading,
             selected: Selection::default(),
             modal: None,
@@ -298,6 +313,14 @@ impl State {
     pub fn teams(&self) -> &[TeamInfo] {
         match &self.teams {
             Loadable::Loaded(teams) => teams,
+            _ => &[],
+        }
+    }
+
+    /// The invitations waiting, once loaded.
+    pub fn invitations(&self) -> &[Invitation] {
+        match &self.invitations {
+            Loadable::Loaded(all) => all,
             _ => &[],
         }
     }

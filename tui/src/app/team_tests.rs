@@ -65,6 +65,7 @@ fn team() -> State {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Reply(Reply::Invitations(Ok(vec![]))),
             Event::Reply(fixtures::daemon_info_reply(true)),
             Event::Clock(NOW),
             key(KeyCode::Enter),
@@ -358,6 +359,7 @@ fn data_asked_before_a_clock_tick_still_lands() {
         Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
     );
     handle_event(&mut state, Event::Reply(fixtures::daemon_info_reply(true)));
+    handle_event(&mut state, Event::Reply(Reply::Invitations(Ok(vec![]))));
     handle_event(&mut state, Event::Clock(NOW));
     reqs.extend(handle_event(&mut state, key(KeyCode::Enter)));
     handle_event(&mut state, Event::Clock(NOW + 5));
@@ -385,6 +387,7 @@ fn the_config_opens_the_default_team_on_its_default_tab() {
                 daemon_version: "0.1.0".into(),
             }),
             Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
+            Event::Reply(Reply::Invitations(Ok(vec![]))),
             Event::Reply(fixtures::daemon_info_reply(true)),
         ],
     );

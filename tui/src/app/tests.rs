@@ -22,12 +22,20 @@ fn connected() -> State {
             daemon_version: "0.1.0".into(),
         }),
     );
-    assert_eq!(reqs, vec![Request::ListTeams, Request::DaemonInfo]);
+    assert_eq!(
+        reqs,
+        vec![
+            Request::ListTeams,
+            Request::ListInvitations,
+            Request::DaemonInfo
+        ]
+    );
     handle_event(
         &mut state,
         Event::Reply(Reply::Teams(Ok(fixtures::teams()))),
     );
     handle_event(&mut state, Event::Reply(fixtures::daemon_info_reply(true)));
+    handle_event(&mut state, Event::Reply(Reply::Invitations(Ok(vec![]))));
     assert_eq!(state.in_flight, 0);
     state
 }
@@ -305,7 +313,11 @@ fn losing_the_daemon_keeps_data_and_refuses_requests() {
             daemon_version: "0.1.0".into(),
         }),
     );
-    let mut expected = vec![Request::ListTeams, Request::DaemonInfo];
+    let mut expected = vec![
+        Request::ListTeams,
+        Request::ListInvitations,
+        Request::DaemonInfo,
+    ];
     expected.extend(open_requests(1, 1, 2));
     assert_eq!(reqs, expected);
 }
@@ -315,17 +327,25 @@ fn refresh_reloads_the_current_screen() {
     let mut state = connected();
     assert_eq!(
         press(&mut state, [ch('r')]),
-        vec![Request::ListTeams, Request::DaemonInfo]
+        vec![
+            Request::ListTeams,
+            Request::ListInvitations,
+            Request::DaemonInfo
+        ]
     );
     press(&mut state, [key(KeyCode::Enter)]);
     // The watch sent when the team opened is still out: no second one.
-    let mut expected = vec![Request::ListTeams, Request::DaemonInfo];
+    let mut expected = vec![
+        Request::ListTeams,
+        Request::ListInvitations,
+        Request::DaemonInfo,
+    ];
     expected.extend(open_requests(1, 1, 2));
     expected.pop();
     assert_eq!(press(&mut state, [ch('r')]), expected);
-    // Two for the first refresh, four to open the team (the watch is not counted), six for
-    // the second refresh.
-    assert_eq!(state.in_flight, 12);
+    // Three for the first refresh, four to open the team (the watch is not counted), seven
+    // for the second refresh.
+    assert_eq!(state.in_flight, 14);
 }
 
 #[test]

@@ -3,13 +3,14 @@
 
 pub mod daemon;
 mod github;
+mod members;
 
 pub use github::{disconnect_prompt, parse_org_choice, replace_prompt};
 
 use std::io::{self, BufRead, IsTerminal, Write};
 
 use serde::Serialize;
-use tidemark_protocol::{TeamRef, UserRef, validate_team_name};
+use tidemark_protocol::{TeamRef, validate_team_name};
 
 use crate::autostart::{Endpoint, STARTING_MESSAGE, connect_or_start};
 use crate::cli::{Command, ConnectService, DisconnectService, Format, TeamCommand};
@@ -144,8 +145,14 @@ async fn team(command: TeamCommand, endpoint: &Endpoint) -> Result<(), CliError>
             emit(format, &team, || output::team_created(&team))
         }
         TeamCommand::List { format } => {
-            let teams = connect(endpoint).await?.team_list().await?;
-            emit(format, &teams, || output::team_list(&teams))
+            let conn = connect(endpoint).await?;
+            let teams = conn.team_list().await?;
+            let waiting = if format.json {
+                String::new()
+            } else {
+                members::waiting_line(&conn).await
+            };
+            emit(format, &teams, || output::team_list(&teams) + &waiting)
         }
         TeamCommand::Rename { old, new, format } => {
             validate_team_name(&new).map_err(CliError::InvalidName)?;
@@ -179,30 +186,12 @@ async fn team(command: TeamCommand, endpoint: &Endpoint) -> Result<(), CliError>
             let json = serde_json::json!({ "deleted": { "id": deleted.id, "name": deleted.name } });
             emit(format, &json, || output::team_deleted(&deleted))
         }
-        TeamCommand::AddMember {
-            team,
-            user,
-            role,
-            format,
-        } => {
-            let conn = connect(endpoint).await?;
-            let m = conn
-                .team_add_member(TeamRef::parse(&team), UserRef::parse(&user), role.into())
-                .await?;
-            emit(format, &m, || output::member_added(&team, &m))
-        }
-        TeamCommand::RemoveMember { team, user, format } => {
-            let conn = connect(endpoint).await?;
-            conn.team_remove_member(TeamRef::parse(&team), UserRef::parse(&user))
-                .await?;
-            let json = serde_json::json!({ "removed": { "team": team, "user": user } });
-            emit(format, &json, || output::member_removed(&team, &user))
-        }
-        TeamCommand::Members { team, format } => {
-            let conn = connect(endpoint).await?;
-            let members = conn.team_members(TeamRef::parse(&team)).await?;
-            emit(format, &members, || output::team_members(&team, &members))
-        }
+        command @ (TeamCommand::AddMember { .. }
+        | TeamCommand::RemoveMember { .. }
+        | TeamCommand::Members { .. }
+        | TeamCommand::Invitations { .. }
+        | TeamCommand::Accept { .. }
+        | TeamCommand::Decline { .. }) => members::run(command, endpoint).await,
     }
 }
 

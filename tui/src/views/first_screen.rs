@@ -52,11 +52,26 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         .title(" Teams (0) ")
         .padding(Padding::horizontal(1));
     let width = usize::from(block.inner(area).width);
-    let mut lines = vec![
+    let mut lines = Vec::new();
+    // Someone invited the user: answering may be all they came for.
+    let invited = state.invitations().len();
+    if invited > 0 {
+        let title = match invited {
+            1 => "Answer an invitation into a team".to_string(),
+            n => format!("Answer {n} invitations into teams"),
+        };
+        lines.push(way("i", &title));
+        lines.extend(indented(
+            "You join a team only by accepting; until then you see nothing of it.",
+            width,
+        ));
+        lines.push(Line::default());
+    }
+    lines.extend([
         Line::from("No teams yet. Two ways forward:"),
         Line::default(),
         way("q", "Try tidemark offline, against a simulated GitHub"),
-    ];
+    ]);
     lines.extend(indented(
         "Quit, then run in the tidemark source tree:",
         width,

@@ -6,6 +6,7 @@ mod dialogs;
 pub mod first_screen;
 mod github;
 mod help;
+mod invitations;
 mod setup;
 pub mod team;
 mod team_dialogs;
@@ -64,6 +65,7 @@ pub fn render(frame: &mut Frame, state: &State) {
         Some(Modal::ConfirmRotate { name, .. }) => team_dialogs::confirm_rotate(frame, name),
         Some(Modal::Setup(dialog)) => setup::render(frame, state, dialog),
         Some(Modal::Daemon(panel)) => daemon::render(frame, state, panel),
+        Some(Modal::Invitations(dialog)) => invitations::render(frame, state, dialog),
     }
     apply_theme(frame, state.config.theme);
 }

@@ -17,10 +17,13 @@ use crate::timefmt;
 const RENAME: &str = "  rename it: name not allowed";
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let block = Block::bordered().title(match &state.teams {
+    let mut block = Block::bordered().title(match &state.teams {
         Loadable::Loaded(teams) => format!(" Teams ({}) ", teams.len()),
         _ => " Teams ".to_string(),
     });
+    if let Some(waiting) = super::invitations::waiting(state) {
+        block = block.title_bottom(Line::from(format!(" {waiting} ")).yellow());
+    }
     let message = match &state.teams {
         Loadable::Loading if state.is_connected() => Some(Line::from("Loading teams…").dark_gray()),
         Loadable::Loading => Some(Line::from("Waiting for the daemon…").dark_gray()),

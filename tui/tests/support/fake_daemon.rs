@@ -24,9 +24,10 @@ use tarpc::tokio_serde::formats::Bincode;
 use tarpc::tokio_util::codec::length_delimited::LengthDelimitedCodec;
 use tidemark_protocol::{
     ConnectMethod, ConnectPrompt, ConnectRequest, ConnectStarted, ConnectState, CredentialInfo,
-    DisconnectReport, FlowId, GitHubIntegrationInfo, Hello, IntegrationInfo, OrgChoice,
-    PROTOCOL_VERSION, Provider, RepoInfo, Role, RpcError, SecretState, SyncStatus, TeamId,
-    TeamInfo, TeamMembership, TeamRef, TeamStatus, Tidemark, UserInfo, UserRef, validate_team_name,
+    DisconnectReport, FlowId, GitHubIntegrationInfo, Hello, IntegrationInfo, Invitation,
+    MemberAdded, OrgChoice, PROTOCOL_VERSION, Provider, RepoInfo, Role, RpcError, SecretState,
+    SyncStatus, TeamId, TeamInfo, TeamMembership, TeamRef, TeamStatus, Tidemark, UserInfo, UserRef,
+    validate_team_name,
 };
 use tokio::net::UnixListener;
 use tokio::task::{JoinHandle, JoinSet};
@@ -418,7 +419,7 @@ impl Tidemark for FakeDaemon {
         team: TeamRef,
         user: UserRef,
         _role: Role,
-    ) -> Result<TeamMembership, RpcError> {
+    ) -> Result<MemberAdded, RpcError> {
         self.find(&team)?;
         Err(RpcError::invalid(
             "user",
@@ -453,6 +454,28 @@ impl Tidemark for FakeDaemon {
             role: Role::Owner,
             since: 1_736_085_780,
         }])
+    }
+
+    // Invitations: nobody is ever invited here (alice is the only user).
+    async fn team_invitations(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<Vec<Invitation>, RpcError> {
+        self.find(&team)?;
+        Ok(vec![])
+    }
+
+    async fn invitations(self, _: Context) -> Result<Vec<Invitation>, RpcError> {
+        Ok(vec![])
+    }
+
+    async fn invitation_accept(self, _: Context, team: TeamRef) -> Result<TeamInfo, RpcError> {
+        Err(RpcError::NotFound(team.to_string()))
+    }
+
+    async fn invitation_decline(self, _: Context, team: TeamRef) -> Result<(), RpcError> {
+        Err(RpcError::NotFound(team.to_string()))
     }
 
     async fn integrations(

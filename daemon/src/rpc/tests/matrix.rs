@@ -23,6 +23,9 @@ pub enum Row {
     Anyone,
     /// Names a connect flow: only the user who started it may see or steer it.
     OwnFlow,
+    /// Names a team the caller is invited to: only the invited user may answer; to anyone
+    /// else (its members included) the team is `NotFound`.
+    OwnInvitation,
     /// Names a team: the caller's role there must allow this; non-members get `NotFound`.
     Team(Need),
     /// Membership calls: as `Team`, and operators may act on any team.
@@ -35,16 +38,19 @@ pub enum Row {
 pub fn row(req: &TidemarkRequest) -> Row {
     use TidemarkRequest as Q;
     match req {
-        Q::Hello { .. } | Q::Whoami { .. } | Q::TeamCreate { .. } | Q::TeamList { .. } => {
-            Row::Anyone
-        }
+        Q::Hello { .. }
+        | Q::Whoami { .. }
+        | Q::TeamCreate { .. }
+        | Q::TeamList { .. }
+        | Q::Invitations { .. } => Row::Anyone,
+        Q::InvitationAccept { .. } | Q::InvitationDecline { .. } => Row::OwnInvitation,
         Q::Status { team: None } | Q::DaemonInfo { .. } => Row::Anyone,
         Q::DaemonReload { .. } | Q::DaemonStop { .. } | Q::GithubAppSet { .. } => Row::Operator,
         Q::Status { team: Some(_) } => Row::Team(Need::Read),
         Q::TeamRename { .. } | Q::TeamDelete { .. } => Row::Team(Need::Own),
         // Removing someone else; leaving (removing oneself) needs only membership, see roles.rs.
         Q::TeamAddMember { .. } | Q::TeamRemoveMember { .. } => Row::Membership(Need::Own),
-        Q::TeamMembers { .. } => Row::Membership(Need::Read),
+        Q::TeamMembers { .. } | Q::TeamInvitations { .. } => Row::Membership(Need::Read),
         Q::Integrations { .. }
         | Q::TrackedRepos { .. }
         | Q::SyncStatus { .. }
@@ -109,6 +115,10 @@ pub fn probes(t: &Target) -> Vec<TidemarkRequest> {
             user: UserRef::Uid(t.remove),
         },
         Q::TeamMembers { team: team() },
+        Q::TeamInvitations { team: team() },
+        Q::Invitations {},
+        Q::InvitationAccept { team: team() },
+        Q::InvitationDecline { team: team() },
         Q::Integrations { team: team() },
         Q::TrackedRepos { team: team() },
         Q::Status { team: None },
@@ -208,7 +218,7 @@ pub fn protocol_methods() -> BTreeSet<String> {
 
 /// A reply as text, with the caller's own words (the target it named) replaced, so that the
 /// answers for B and for a forged target can be compared.
-fn normalized(resp: &TidemarkResponse, t: &Target) -> String {
+pub(super) fn normalized(resp: &TidemarkResponse, t: &Target) -> String {
     format!("{resp:?}")
         .replace(&t.team.to_string(), "<TEAM>")
         .replace(&format!("connect flow {}", t.flow), "connect flow <FLOW>")

@@ -1,11 +1,13 @@
 //! In-process authorization tests: the real service impl, driven through tarpc's generated
 //! `Serve` with fabricated callers (our own `Caller`, any uid), over a store in a temp dir.
 //! `matrix.rs`: every method as a user of team A against team B's ids and forged ids;
-//! `roles.rs`: role × method in one team; `status.rs`: what the status and pull requests say.
+//! `roles.rs`: role × method in one team; `invitations.rs`: nobody joins without accepting;
+//! `status.rs`: what the status and pull requests say.
 //! The real-socket, real-uid test is
 //! `tests/tests/other_users.rs`.
 
 mod connections;
+mod invitations;
 mod matrix;
 mod roles;
 mod status;
@@ -212,6 +214,23 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// `uid` accepts their invitation to `team`; answers the team as they now see it.
+    pub async fn accept(
+        &self,
+        uid: u32,
+        team: tidemark_protocol::TeamRef,
+    ) -> tidemark_protocol::TeamInfo {
+        match self
+            .call(uid, TidemarkRequest::InvitationAccept { team })
+            .await
+        {
+            TidemarkResponse::InvitationAccept(Ok(team)) => team,
+            other => panic!("uid {uid} could not accept: {other:?}"),
+        }
+    }
+}
+
 /// The error of a reply, if it is one.
 pub fn error_of(resp: &TidemarkResponse) -> Option<&tidemark_protocol::RpcError> {
     use TidemarkResponse as R;
@@ -225,6 +244,10 @@ pub fn error_of(resp: &TidemarkResponse) -> Option<&tidemark_protocol::RpcError>
         R::TeamAddMember(r) => r.as_ref().err(),
         R::TeamRemoveMember(r) => r.as_ref().err(),
         R::TeamMembers(r) => r.as_ref().err(),
+        R::TeamInvitations(r) => r.as_ref().err(),
+        R::Invitations(r) => r.as_ref().err(),
+        R::InvitationAccept(r) => r.as_ref().err(),
+        R::InvitationDecline(r) => r.as_ref().err(),
         R::Integrations(r) => r.as_ref().err(),
         R::TrackedRepos(r) => r.as_ref().err(),
         R::Status(r) => r.as_ref().err(),

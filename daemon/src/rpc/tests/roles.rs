@@ -1,13 +1,14 @@
 //! Role × method in one team: what an owner, an admin, a member, an outsider and an operator
 //! may do to team A, each call on a fresh fixture (so a delete or a disconnect does not change
 //! what the next call sees). Expectations come from `matrix::row`, the policy table.
-//! Then the membership rules: leaving, the last owner, unknown users, operators.
+//! Then the membership rules: leaving, the last owner, unknown users, operators (invitations
+//! themselves: `invitations.rs`).
 
 use super::matrix::{Row, Target, probes, row};
 use super::*;
 use crate::auth::allows;
 use tarpc::RequestName;
-use tidemark_protocol::{RpcError, TeamRef, UserRef};
+use tidemark_protocol::{MemberAdded, RpcError, TeamRef, UserRef};
 
 fn a_target(fx: &Fixture) -> Target {
     Target {
@@ -61,6 +62,9 @@ async fn each_role_may_do_exactly_what_its_row_says() {
             let expected = match (row(&req), role) {
                 (Row::Anyone, _) => Outcome::Served,
                 (Row::OwnFlow, _) => Outcome::Served, // see matrix.rs
+                // Nobody here is invited to team A: to each it is a team that does not exist
+                // (invitations.rs tests the invited user).
+                (Row::OwnInvitation, _) => Outcome::NotFound,
                 (Row::Team(need) | Row::Membership(need), Some(role)) => {
                     if allows(role, need) {
                         Outcome::Served
@@ -161,18 +165,31 @@ async fn membership_rules() {
         )
         .await;
     assert!(
-        matches!(&root, TidemarkResponse::TeamAddMember(Ok(m)) if m.user.uid == 0 && m.user.name == "root"),
+        matches!(&root, TidemarkResponse::TeamAddMember(Ok(MemberAdded::Invited(i))) if i.user.uid == 0 && i.user.name == "root"),
         "{root:?}"
     );
+    assert_eq!(
+        fx.accept(0, a()).await.role,
+        Some(tidemark_protocol::Role::Member)
+    );
 
-    // An operator in no team can recover it: make someone owner, in the open.
+    // An operator in no team can recover it: make someone owner, in the open (they still
+    // accept it: nobody is made a member by someone else).
     let recovered = fx
         .call(
             OPERATOR,
             add(UserRef::Uid(OUTSIDER), tidemark_protocol::Role::Owner),
         )
         .await;
-    assert!(error_of(&recovered).is_none(), "{recovered:?}");
+    assert!(
+        matches!(&recovered, TidemarkResponse::TeamAddMember(Ok(MemberAdded::Invited(i))) if i.role == tidemark_protocol::Role::Owner),
+        "{recovered:?}"
+    );
+    assert!(list_names(&fx, OUTSIDER).await.is_empty());
+    assert_eq!(
+        fx.accept(OUTSIDER, a()).await.role,
+        Some(tidemark_protocol::Role::Owner)
+    );
     assert_eq!(list_names(&fx, OUTSIDER).await, ["alpha"]);
     assert!(
         list_names(&fx, OPERATOR).await.is_empty(),
@@ -255,6 +272,12 @@ async fn names_are_per_user_and_an_ambiguous_name_asks_for_the_id() {
         )
         .await;
     assert!(error_of(&added).is_none(), "{added:?}");
+    // Until he accepts, "alpha" is only his own.
+    let TidemarkResponse::Status(Ok(still)) = fx.call(BOB, status(name())).await else {
+        panic!("bob's own alpha, before accepting")
+    };
+    assert_eq!(still[0].team.id, bobs.id);
+    fx.accept(BOB, TeamRef::Id(fx.a)).await;
     let both = fx.call(BOB, status(name())).await;
     match error_of(&both) {
         Some(RpcError::InvalidArgument { reason, .. }) => {

@@ -30,6 +30,7 @@ fn record_team(store: &Store, key: &[u8]) -> TeamId {
         PullRequest => PullRequest, team_id;
         Review => PrReview, team_id;
         Commit => Commit, team_id;
+        Invitation => Invitation, team_id;
     }
     // Index entries hold a member id of the same team.
     assert!(
@@ -48,6 +49,8 @@ fn every_key_of_a_team_starts_with_its_id() {
     let a = full_team(&env, "A", 1000);
     let before: BTreeSet<Vec<u8>> = all_keys(&env.store).into_iter().collect();
     let b = full_team(&env, "B", 1001);
+    // A's owner invited into B: the invitation is B's.
+    env.store.invite(b, 1000, Role::Member, 1001).unwrap();
     env.store
         .upsert_member(
             b,

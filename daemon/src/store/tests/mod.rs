@@ -4,6 +4,7 @@
 mod inbox;
 mod intake;
 mod integrations;
+mod invitations;
 mod layout;
 mod people;
 mod pulls;

@@ -7,6 +7,7 @@
 mod daemon;
 pub(crate) mod derive;
 mod github;
+mod invitations;
 mod pickers;
 mod setup;
 mod tabs;
@@ -35,7 +36,12 @@ pub fn handle_event(state: &mut State, event: Event) -> Vec<Request> {
             if state.modal.is_some()
                 && !matches!(
                     state.modal,
-                    Some(Modal::AddRepos(_) | Modal::PullRequest(_) | Modal::Daemon(_))
+                    Some(
+                        Modal::AddRepos(_)
+                            | Modal::PullRequest(_)
+                            | Modal::Daemon(_)
+                            | Modal::Invitations(_)
+                    )
                 )
             {
                 return Vec::new();
@@ -78,6 +84,7 @@ fn request(state: &mut State, req: Request) -> Vec<Request> {
 /// setup github` in another terminal).
 fn reload(state: &mut State) -> Vec<Request> {
     let mut reqs = request(state, Request::ListTeams);
+    reqs.extend(request(state, Request::ListInvitations));
     reqs.extend(request(state, Request::DaemonInfo));
     if let Screen::Team(view) = &state.screen {
         let id = view.id;
@@ -134,7 +141,10 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
                 if matches!(action, Action::Up | Action::Down) {
                     github::move_org(state, action == Action::Down);
                 }
-            } else if !daemon::scroll(state, action) && !pickers::move_in_modal(state, action) {
+            } else if !daemon::scroll(state, action)
+                && !pickers::move_in_modal(state, action)
+                && !invitations::move_in(state, action)
+            {
                 move_selection(state, action);
             }
             Vec::new()
@@ -266,6 +276,9 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             None | Some(Modal::Daemon(_)) => setup::open(state, None),
             _ => Vec::new(),
         },
+        Action::Invitations => invitations::open(state),
+        Action::AcceptInvitation => invitations::answer(state, true),
+        Action::DeclineInvitation => invitations::answer(state, false),
         Action::DaemonPanel => daemon::open_panel(state),
         Action::ReloadDaemon => daemon::reload(state),
         Action::StartDaemon => daemon::start(state),
@@ -415,6 +428,13 @@ fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
             Vec::new()
         }
         Reply::Created(result) => on_created(state, result),
+        Reply::Invitations(result) => {
+            invitations::on_list(state, result);
+            Vec::new()
+        }
+        Reply::Answered { team, name, result } => {
+            invitations::on_answered(state, team, name, result)
+        }
         Reply::DaemonInfo(result) => {
             daemon::on_info(state, result);
             Vec::new()
