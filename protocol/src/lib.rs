@@ -12,6 +12,7 @@ mod daemon_info;
 mod error;
 mod members;
 mod names;
+pub mod transport;
 mod types;
 
 pub use daemon_info::*;

@@ -9,8 +9,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use tarpc::tokio_serde::formats::Bincode;
-use tarpc::tokio_util::codec::length_delimited::LengthDelimitedCodec;
 use tidemark_protocol::{
     ConnectRequest, ConnectStarted, ConnectState, DisconnectReport, FlowId, Hello, IntegrationInfo,
     PROTOCOL_VERSION, RepoInfo, RpcError, TeamInfo, TeamRef, TeamStatus, TidemarkClient,
@@ -24,8 +22,6 @@ mod members;
 pub mod peer;
 mod team_data;
 
-/// Same cap as the daemon's codec: a larger frame is a protocol error, not an allocation.
-pub const MAX_FRAME_LENGTH: usize = 16 * 1024 * 1024;
 /// The handshake is tiny; a socket that accepts but stays silent is not a daemon we can use.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 /// tarpc's default deadline, made explicit: the daemon answers long work at once and reports
@@ -233,10 +229,9 @@ impl Connection {
             source,
         })?;
         peer::check(socket, peer.uid())?;
-        let framed = LengthDelimitedCodec::builder()
-            .max_frame_length(MAX_FRAME_LENGTH)
-            .new_framed(stream);
-        let transport = tarpc::serde_transport::new(framed, Bincode::default());
+        // The daemon's own framing (`tidemark_protocol::transport`), defined once.
+        let transport =
+            tidemark_protocol::transport::framed(stream, tidemark_protocol::transport::MAX_FRAME);
         let client = TidemarkClient::new(tarpc::client::Config::default(), transport).spawn();
         let hello = handshake(&client, socket).await?;
         tracing::info!(socket = %socket.display(), daemon = %hello.daemon_version, "connected");

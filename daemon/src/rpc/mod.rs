@@ -23,42 +23,24 @@ use futures::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
 use tarpc::server::{BaseChannel, Channel};
-use tarpc::tokio_serde::formats::Bincode;
-use tarpc::tokio_util::codec::length_delimited::LengthDelimitedCodec;
 use tidemark_protocol::{RpcError, Tidemark, TidemarkRequest, TidemarkResponse};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{UnixListener, UnixStream};
 
 pub use limits::Limits;
 
-/// Largest frame a client accepts (replies: a team's pull requests can be large). What the
-/// daemon accepts from clients is [`Limits::request_frame`].
-pub const MAX_FRAME: usize = 16 * 1024 * 1024;
+/// Largest frame a client accepts; the framing is `tidemark_protocol::transport`'s, shared with
+/// the clients. What the daemon accepts from clients is [`Limits::request_frame`].
+pub use tidemark_protocol::transport::MAX_FRAME;
 
 /// Wrap a connected socket in tarpc's transport, as clients do (frames up to [`MAX_FRAME`]).
 pub fn transport<Item, SinkItem>(
     stream: UnixStream,
-) -> tarpc::serde_transport::Transport<UnixStream, Item, SinkItem, Bincode<Item, SinkItem>>
+) -> tidemark_protocol::transport::Transport<UnixStream, Item, SinkItem>
 where
     Item: for<'de> serde::Deserialize<'de>,
     SinkItem: serde::Serialize,
 {
-    transport_with(stream, MAX_FRAME)
-}
-
-fn transport_with<S, Item, SinkItem>(
-    io: S,
-    max_frame: usize,
-) -> tarpc::serde_transport::Transport<S, Item, SinkItem, Bincode<Item, SinkItem>>
-where
-    S: AsyncRead + AsyncWrite,
-    Item: for<'de> serde::Deserialize<'de>,
-    SinkItem: serde::Serialize,
-{
-    let framed = LengthDelimitedCodec::builder()
-        .max_frame_length(max_frame)
-        .new_framed(io);
-    tarpc::serde_transport::new(framed, Bincode::default())
+    tidemark_protocol::transport::framed(stream, MAX_FRAME)
 }
 
 /// Connections refused over the per-uid cap that are being told so at once; past this many a
@@ -122,7 +104,10 @@ async fn serve_connection(
 ) {
     let uid = service.caller.uid;
     let io = frames::FrameGuard::new(stream, uid, slot.load().clone(), limits);
-    let channel = BaseChannel::with_defaults(transport_with(io, limits.request_frame));
+    let channel = BaseChannel::with_defaults(tidemark_protocol::transport::framed(
+        io,
+        limits.request_frame,
+    ));
     let mut requests = channel.requests();
     let serve = service.serve();
     loop {
@@ -153,7 +138,7 @@ async fn serve_connection(
 /// Tell a connection over the cap why it is refused: its first request (a client's is always
 /// `hello`) is answered with the reason, then it is closed.
 async fn refuse(stream: UnixStream, refused: limits::Refused, max_frame: usize) {
-    let mut transport = transport_with::<
+    let mut transport = tidemark_protocol::transport::framed::<
         _,
         tarpc::ClientMessage<TidemarkRequest>,
         tarpc::Response<TidemarkResponse>,

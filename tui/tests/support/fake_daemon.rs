@@ -20,8 +20,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use tarpc::context::Context;
 use tarpc::server::{BaseChannel, Channel};
-use tarpc::tokio_serde::formats::Bincode;
-use tarpc::tokio_util::codec::length_delimited::LengthDelimitedCodec;
 use tidemark_protocol::{
     ConnectMethod, ConnectPrompt, ConnectRequest, ConnectStarted, ConnectState, CredentialInfo,
     DisconnectReport, FlowId, GitHubIntegrationInfo, Hello, IntegrationInfo, Invitation,
@@ -316,10 +314,10 @@ impl FakeDaemon {
             let mut connections = JoinSet::new();
             loop {
                 let (stream, _) = listener.accept().await.unwrap();
-                let framed = LengthDelimitedCodec::builder()
-                    .max_frame_length(16 * 1024 * 1024)
-                    .new_framed(stream);
-                let transport = tarpc::serde_transport::new(framed, Bincode::default());
+                let transport = tidemark_protocol::transport::framed(
+                    stream,
+                    tidemark_protocol::transport::MAX_FRAME,
+                );
                 let server = self.clone();
                 connections.spawn(
                     BaseChannel::with_defaults(transport)
