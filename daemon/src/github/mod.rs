@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod budget;
+pub mod events;
 pub mod graphql;
 pub mod limits;
 pub mod oauth;

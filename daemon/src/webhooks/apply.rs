@@ -11,6 +11,7 @@
 //! and the sync keeps the rest.
 
 use super::parse::parse;
+use crate::github::events::Event;
 use crate::github::reader::RepoNow;
 use crate::rpc::Shared;
 use crate::store::{HookHealth, InboxEntry, SyncStatus, TeamId};
@@ -214,13 +215,14 @@ impl Plan {
         // Verified when it was received (`parse::check_signature`).
         let d = parse(&e.event, &e.body);
         let repo = d.repository.as_ref().map(|r| r.id).or(e.repo_id);
-        match d.event.as_str() {
-            "pull_request" | "pull_request_review" | "pull_request_review_comment" => {
+        let event = Event::from_name(&d.event);
+        match event {
+            Event::PullRequest | Event::PullRequestReview | Event::PullRequestReviewComment => {
                 if let (Some(repo), Some(number)) = (repo, d.pull_request) {
                     self.prs.entry(repo).or_default().insert(number);
                 }
             }
-            "push" => {
+            Event::Push => {
                 // The open pull requests the pushed commits (or the branch's previous head)
                 // belong to are read again whole: past GitHub's 2,048-commit list too.
                 if let Some(repo) = repo {
@@ -229,13 +231,13 @@ impl Plan {
             }
             // A collaborator added to a repository (repository hooks), or a member added to
             // or removed from the org (the organization hook): the org's members, re-read.
-            "member" => self.members = true,
-            "organization"
+            Event::Member => self.members = true,
+            Event::Organization
                 if matches!(d.action.as_deref(), Some("member_added" | "member_removed")) =>
             {
                 self.members = true
             }
-            "repository" => {
+            Event::Repository => {
                 if let Some(r) = &d.repository {
                     self.repos.insert(r.id);
                 }
@@ -246,9 +248,9 @@ impl Plan {
             let h = self.hooks.entry(repo).or_default();
             h.0 += 1;
             h.1 = h.1.max(e.received_at);
-            match e.event.as_str() {
-                "ping" => h.2 = true,
-                "pull_request" | "pull_request_review" | "push" | "repository" | "member" => {}
+            match event {
+                Event::Ping => h.2 = true,
+                e if e.acted_on() => {}
                 _ => h.3 += 1,
             }
         }

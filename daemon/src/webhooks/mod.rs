@@ -26,21 +26,12 @@ use crate::store::TeamId;
 use std::sync::Arc;
 use tidemark_protocol::WebhookIntake;
 
-/// Events tidemark asks its repository webhooks for: only events GitHub sends to repository
-/// hooks (`member` is a collaborator added to the repository). `organization` and
-/// `membership` never reach a repository hook; member changes come through the organization
-/// hook ([`ORG_EVENTS`]) or the periodic sync. Hooks whose events differ are corrected when
-/// healed (`heal.rs`).
-pub const EVENTS: &[&str] = &[
-    "pull_request",
-    "pull_request_review",
-    "push",
-    "repository",
-    "member",
-];
+/// Events tidemark asks its repository webhooks for, as a hook's `events` list
+/// (`github::events::REPOSITORY_HOOK`). Hooks whose events differ are corrected when healed.
+pub const EVENTS: &[&str] = &crate::github::events::REPOSITORY_HOOK_NAMES;
 
 /// Events tidemark asks its organization webhook for (`org_hook.rs`): members added and removed.
-pub const ORG_EVENTS: &[&str] = &["organization"];
+pub const ORG_EVENTS: &[&str] = &crate::github::events::ORGANIZATION_HOOK_NAMES;
 
 /// What the team's webhook deliveries met besides being applied (for `status`): replays
 /// ignored, refusals for a full backlog, re-reads held for the rate budget.
