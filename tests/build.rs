@@ -26,7 +26,7 @@ fn main() {
     if !root {
         println!("cargo::rustc-cfg=tidemark_not_root");
     }
-    // `webhooks_attack.rs` holds 1,100 idle connections open against the daemon's 1,024 slots.
+    // `e2e/webhooks_attack.rs` holds 1,100 idle connections open against the daemon's 1,024 slots.
     let open_files = Command::new("sh")
         .args(["-c", "ulimit -Hn"])
         .output()

@@ -467,14 +467,25 @@ pub async fn connect_team_and_track_all_with(
     team: &str,
     org_hook: bool,
 ) -> anyhow::Result<Vec<String>> {
+    create_and_connect_team(client, team, org_hook).await?;
+    track_all_repos(client, team).await
+}
+
+/// Create `team` and connect it to the simulator's org through the device flow (the simulator
+/// approves it), asking also for `admin:org_hook` when `org_hook`. Fails unless the flow ends
+/// connected.
+pub async fn create_and_connect_team(
+    client: &TidemarkClient,
+    team: &str,
+    org_hook: bool,
+) -> anyhow::Result<()> {
     use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, TeamRef};
-    let team_ref = || TeamRef::Name(team.to_string());
     client.team_create(ctx(), team.to_string()).await??;
     let started = client
         .github_connect(
             ctx(),
             ConnectRequest {
-                team: team_ref(),
+                team: TeamRef::Name(team.to_string()),
                 method: ConnectMethod::Device,
                 org: None,
                 replace: false,
@@ -488,20 +499,83 @@ pub async fn connect_team_and_track_all_with(
             .await??
         {
             ConnectState::Waiting => continue,
-            ConnectState::Connected { .. } => break,
+            ConnectState::Connected { .. } => return Ok(()),
             other => anyhow::bail!("connecting {team}: {other:?}"),
         }
     }
+}
+
+/// Track every repository `team`'s organization has (the team connected); returns their names.
+/// Fails unless the daemon tracked every one.
+pub async fn track_all_repos(client: &TidemarkClient, team: &str) -> anyhow::Result<Vec<String>> {
+    use tidemark_protocol::TeamRef;
+    let team_ref = || TeamRef::Name(team.to_string());
     let names: Vec<String> = client
         .repos_available(ctx(), team_ref())
         .await??
         .into_iter()
         .map(|r| r.full_name)
         .collect();
-    client
+    let tracked = client
         .repos_track(ctx(), team_ref(), names.clone())
         .await??;
+    anyhow::ensure!(
+        tracked.len() == names.len(),
+        "tracked {} of {} repositories: {tracked:?}",
+        tracked.len(),
+        names.len()
+    );
     Ok(names)
+}
+
+/// `tidemark --socket SOCKET --no-start ARGS...` (no stdin), run to its end.
+pub fn cli_output(socket: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin("tidemark"))
+        .arg("--socket")
+        .arg(socket)
+        .arg("--no-start")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// [`cli_output`]; panics unless the command succeeds.
+pub fn cli(socket: &Path, args: &[&str]) -> std::process::Output {
+    let out = cli_output(socket, args);
+    assert!(
+        out.status.success(),
+        "tidemark {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// What a user types to set a team up, through the CLI: create `team`, connect it to the
+/// simulator's org (the device flow, which the simulator approves), track every repository of
+/// the org that is not archived, and sync, waiting for the sync to end. Returns the repositories
+/// tracked (`org/name`).
+pub fn cli_connect_track_all_and_sync(
+    socket: &Path,
+    sim: &crate::sim::Sim,
+    team: &str,
+) -> Vec<String> {
+    cli(socket, &["team", "create", team]);
+    cli(socket, &["connect", "github", "--team", team]);
+    let repos: Vec<String> = {
+        let w = sim.world();
+        let org = w.org.as_ref().unwrap().login.clone();
+        w.repos
+            .values()
+            .filter(|r| !r.archived)
+            .map(|r| format!("{org}/{}", r.name))
+            .collect()
+    };
+    let mut track = vec!["repos", "track", "--team", team];
+    track.extend(repos.iter().map(String::as_str));
+    cli(socket, &track);
+    cli(socket, &["sync", "--team", team, "--wait"]);
+    repos
 }
 
 /// Run a future to completion on a fresh current-thread runtime.

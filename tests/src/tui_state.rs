@@ -99,6 +99,12 @@ pub fn load_team_screen(socket: &Path, team: u64, now: i64) -> Result<State> {
     Ok(state)
 }
 
-fn key(code: KeyCode) -> Event {
+/// A key pressed without modifiers, as the terminal reports it to the TUI.
+pub fn key(code: KeyCode) -> Event {
     Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+/// A character key pressed without modifiers.
+pub fn char_key(c: char) -> Event {
+    key(KeyCode::Char(c))
 }

@@ -2,7 +2,7 @@
 //! steps (teams with everything under them, cascading deletes, renames), printing one line per
 //! completed step. A second thread flushes continuously, so the on-disk state is close to the
 //! in-memory one at any instant: a SIGKILL can land between any two commits. Used by
-//! `tests/store_crash.rs`, which kills it and checks the store's invariants.
+//! `tests/e2e/store_crash.rs`, which kills it and checks the store's invariants.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -9,15 +9,15 @@
 use anyhow::{Context, Result, bail};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tidemark_tests::harness::{Daemon, Sandbox, bin, seed_connected_team, wait_until};
 use tidemark_tests::seed::seed_pull_requests;
-use tidemark_tests::tui_state::load_team_screen;
+use tidemark_tests::tui_state::{char_key, key, load_team_screen};
 use tidemark_tui::app::team_state::Tab;
-use tidemark_tui::app::{Event, State, handle_event};
+use tidemark_tui::app::{State, handle_event};
 use tidemark_tui::views;
 
 const FRAMES: usize = 2_000;
@@ -63,10 +63,6 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-fn key(c: char) -> Event {
-    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
-}
-
 fn load_state(socket: &Path, team: u64) -> Result<State> {
     let t = Instant::now();
     let state = load_team_screen(socket, team, tidemark_tui::timefmt::now())?;
@@ -84,24 +80,21 @@ fn pct(samples: &mut [Duration], p: f64) -> f64 {
 
 /// What a key that re-sorts or re-filters the table costs (update, not render).
 fn measure_rebuilds(state: &mut State) {
-    handle_event(state, key('3'));
+    handle_event(state, char_key('3'));
     let mut sorts = Vec::new();
     for _ in 0..18 {
         let t = Instant::now();
-        handle_event(state, key('s'));
+        handle_event(state, char_key('s'));
         sorts.push(t.elapsed());
     }
     let mut filters = Vec::new();
-    handle_event(state, key('/'));
+    handle_event(state, char_key('/'));
     for c in "widget part 1".chars() {
         let t = Instant::now();
-        handle_event(state, key(c));
+        handle_event(state, char_key(c));
         filters.push(t.elapsed());
     }
-    handle_event(
-        state,
-        Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
-    );
+    handle_event(state, key(KeyCode::Esc));
     println!(
         "re-sort on `s`: p50 {:.1} ms, max {:.1} ms; re-filter per typed character: p50 {:.1} ms, max {:.1} ms",
         pct(&mut sorts, 0.5),
@@ -113,15 +106,15 @@ fn measure_rebuilds(state: &mut State) {
 
 fn measure_frames(state: &mut State, tab: Tab, width: u16, height: u16) -> Result<()> {
     let mut terminal = Terminal::new(TestBackend::new(width, height))?;
-    handle_event(state, key(char::from(b'1' + tab.index() as u8)));
-    handle_event(state, key('g'));
+    handle_event(state, char_key(char::from(b'1' + tab.index() as u8)));
+    handle_event(state, char_key('g'));
     let mut samples = Vec::with_capacity(FRAMES);
     for i in 0..FRAMES {
         // Move through the list between frames (page jumps now and then), as a user would.
         let step = if i % 50 == 49 {
-            Event::Key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE))
+            key(KeyCode::PageDown)
         } else {
-            key('j')
+            char_key('j')
         };
         handle_event(state, step);
         let t = Instant::now();

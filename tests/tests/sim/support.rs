@@ -1,5 +1,4 @@
-//! What `sim_oauth.rs` and `sim_webhooks.rs` share: a simulator with a small org, and a client
-//! for it. Each file in `tests/` is its own crate; both say `mod support;`.
+//! What the simulator's tests share: a simulator with a small org, and a client for it.
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -25,11 +24,8 @@ pub struct Gh {
     pub sim: Sim,
     pub http: reqwest::Client,
     /// The viewer's token, for `api`.
-    // Only the webhook tests read `token` and `org`; in the OAuth tests' crate they are dead.
-    #[allow(dead_code)]
     pub token: String,
     /// The org's login.
-    #[allow(dead_code)]
     pub org: String,
 }
 

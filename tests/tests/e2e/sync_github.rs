@@ -3,11 +3,10 @@
 
 use serde_json::{Value, json};
 use tidemark_daemon::store::Store;
-use tidemark_protocol::{
-    ConnectMethod, ConnectRequest, ConnectState, SyncProgress, SyncStatus, TeamRef, TidemarkClient,
-};
+use tidemark_protocol::{SyncProgress, SyncStatus, TeamRef, TidemarkClient};
 use tidemark_tests::harness::{
-    Daemon, Sandbox, block_on_shared as block_on, connect, ctx, use_simulator,
+    Daemon, Sandbox, block_on_shared as block_on, connect, create_and_connect_team, ctx,
+    track_all_repos, use_simulator,
 };
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig, Stats};
 
@@ -67,49 +66,11 @@ impl World {
         };
         let client = w.client();
         block_on(async {
-            client
-                .team_create(ctx(), "platform".into())
+            create_and_connect_team(&client, "platform", false)
                 .await
-                .unwrap()
                 .unwrap();
-            let started = client
-                .github_connect(
-                    ctx(),
-                    ConnectRequest {
-                        team: team(),
-                        method: ConnectMethod::Device,
-                        org: None,
-                        replace: false,
-                        org_hook: false,
-                    },
-                )
-                .await
-                .unwrap()
-                .unwrap();
-            loop {
-                match client
-                    .github_connect_status(ctx(), started.flow, 2_000)
-                    .await
-                    .unwrap()
-                    .unwrap()
-                {
-                    ConnectState::Waiting => continue,
-                    ConnectState::Connected { .. } => break,
-                    other => panic!("{other:?}"),
-                }
-            }
-            let available = client
-                .repos_available(ctx(), team())
-                .await
-                .unwrap()
-                .unwrap();
-            assert_eq!(available.len(), repos);
-            let names: Vec<String> = available.iter().map(|r| r.full_name.clone()).collect();
-            let tracked = client
-                .repos_track(ctx(), team(), names)
-                .await
-                .unwrap()
-                .unwrap();
+            // Every one available, every one tracked.
+            let tracked = track_all_repos(&client, "platform").await.unwrap();
             assert_eq!(tracked.len(), repos);
         });
         w

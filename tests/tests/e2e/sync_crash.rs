@@ -3,9 +3,10 @@
 
 use serde_json::Value;
 use tidemark_daemon::store::Store;
-use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, SyncStatus, TeamRef};
+use tidemark_protocol::{SyncStatus, TeamRef};
 use tidemark_tests::harness::{
-    Daemon, Sandbox, block_on_shared as block_on, connect, ctx, use_simulator,
+    Daemon, Sandbox, block_on_shared as block_on, connect, create_and_connect_team, ctx,
+    use_simulator,
 };
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
 
@@ -48,37 +49,9 @@ fn set_up(sandbox: &Sandbox, sim: &Sim) {
     let daemon = start(sandbox, sim, 0);
     block_on(async {
         let client = connect(&daemon.socket).await.unwrap();
-        client
-            .team_create(ctx(), "platform".into())
+        create_and_connect_team(&client, "platform", false)
             .await
-            .unwrap()
             .unwrap();
-        let started = client
-            .github_connect(
-                ctx(),
-                ConnectRequest {
-                    team: team(),
-                    method: ConnectMethod::Device,
-                    org: None,
-                    replace: false,
-                    org_hook: false,
-                },
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        loop {
-            match client
-                .github_connect_status(ctx(), started.flow, 2_000)
-                .await
-                .unwrap()
-                .unwrap()
-            {
-                ConnectState::Waiting => continue,
-                ConnectState::Connected { .. } => break,
-                other => panic!("{other:?}"),
-            }
-        }
         // Let the first sync (members only: nothing is tracked yet) finish.
         while client
             .sync_status(ctx(), team(), 2_000)

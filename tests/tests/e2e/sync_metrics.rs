@@ -2,11 +2,11 @@
 //! from design §4.
 
 use tidemark_protocol::{
-    ConnectMethod, ConnectRequest, ConnectState, Distribution, MetricsGrouping, MetricsQuery,
-    PrQuery, PrState, SyncStatus, TeamRef,
+    Distribution, MetricsGrouping, MetricsQuery, PrQuery, PrState, SyncStatus, TeamRef,
 };
-use tidemark_tests::harness::small_org_sim;
-use tidemark_tests::harness::{Daemon, Sandbox, connect, ctx, use_simulator};
+use tidemark_tests::harness::{
+    Daemon, Sandbox, connect, connect_team_and_track_all, ctx, small_org_sim, use_simulator,
+};
 use tidemark_tests::sim::world::{NewPull, ReviewState};
 
 const H: i64 = 3_600;
@@ -92,44 +92,8 @@ fn metrics_of_a_small_org_match_the_definitions() {
     let team = TeamRef::Name("platform".into());
     let (prs, by_team, with_bots, by_member) = tidemark_tests::harness::block_on(async {
         let client = connect(&daemon.socket).await.unwrap();
-        client
-            .team_create(ctx(), "platform".into())
+        connect_team_and_track_all(&client, "platform")
             .await
-            .unwrap()
-            .unwrap();
-        let started = client
-            .github_connect(
-                ctx(),
-                ConnectRequest {
-                    team: team.clone(),
-                    method: ConnectMethod::Device,
-                    org: None,
-                    replace: false,
-                    org_hook: false,
-                },
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        while let ConnectState::Waiting = client
-            .github_connect_status(ctx(), started.flow, 2_000)
-            .await
-            .unwrap()
-            .unwrap()
-        {}
-        let names = client
-            .repos_available(ctx(), team.clone())
-            .await
-            .unwrap()
-            .unwrap();
-        client
-            .repos_track(
-                ctx(),
-                team.clone(),
-                names.into_iter().map(|r| r.full_name).collect(),
-            )
-            .await
-            .unwrap()
             .unwrap();
         client
             .sync_start(ctx(), team.clone())

@@ -1,10 +1,10 @@
 //! Deliveries of pull request, review, repository and member events: the right event, action and
 //! fields, in order.
 
-use super::receiver::{Received, Receiver, wait_until};
 use super::shapes::*;
-use super::support::{Gh, set, small};
 use super::{SECRET, assert_has, keys};
+use crate::receiver::{Received, Receiver, wait_until};
+use crate::support::{Gh, set, small};
 use serde_json::{Value, json};
 use tidemark_tests::sim::webhooks::signature_256;
 

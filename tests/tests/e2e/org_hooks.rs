@@ -6,11 +6,11 @@
 //! periodic sync. Repository hooks never ask for `organization` or `membership`.
 
 use serde_json::{Value, json};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 use tidemark_protocol::{MemberChanges, TeamRef, TidemarkClient};
 use tidemark_tests::harness::{
-    Daemon, Sandbox, bin, block_on_shared as block_on, connect, connect_team_and_track_all,
+    Daemon, Sandbox, block_on_shared as block_on, cli_output, connect, connect_team_and_track_all,
     connect_team_and_track_all_with, ctx, first_sync_and_hooks, free_port, small_org_sim,
     use_simulator_with_webhooks, wait_until,
 };
@@ -119,14 +119,7 @@ impl Setup {
     }
 
     fn tidemark(&self, args: &[&str]) -> Output {
-        Command::new(bin("tidemark"))
-            .arg("--socket")
-            .arg(&self.daemon.socket)
-            .arg("--no-start")
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+        cli_output(&self.daemon.socket, args)
     }
 }
 

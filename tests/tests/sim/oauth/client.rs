@@ -1,6 +1,6 @@
 //! The client's side of OAuth: authorizing, the token endpoint, the device flow and revocation.
 
-use super::support::Gh;
+use crate::support::Gh;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;

@@ -1,17 +1,13 @@
 //! The simulator's OAuth (web flow with PKCE, device flow, expiring tokens, revocation), over real
-//! HTTP. The client's side of each step is in `sim_oauth/client.rs`.
+//! HTTP. The client's side of each step is in `oauth/client.rs`.
 
-mod support;
-
-// In a directory of its own: a file directly in `tests/` would be a test crate by itself.
-#[path = "sim_oauth/client.rs"]
 mod client;
 
+use crate::support::{Gh, set, small};
 use base64::Engine;
 use client::{FormFields, REDIRECT, VERIFIER};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
-use support::{Gh, set, small};
 use tidemark_tests::sim::SimConfig;
 
 fn s(v: &Value) -> &str {

@@ -2,7 +2,7 @@
 //! network. Ignored by default; see the README's "Checking against real GitHub":
 //!
 //! ```sh
-//! TIDEMARK_LIVE_TOKEN=ghp_... cargo test -p tidemark-tests --test live_github -- --ignored --nocapture
+//! TIDEMARK_LIVE_TOKEN=ghp_... cargo test -p tidemark-tests --test e2e live_github -- --ignored --nocapture
 //! ```
 //!
 //! It seeds a store with a team connected to the organization that owns `TIDEMARK_LIVE_REPO`

@@ -3,27 +3,11 @@
 //! timeline of commits and reviews.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use tidemark_protocol::{TeamRef, TimelineKind};
-use tidemark_tests::harness::small_org_sim;
-use tidemark_tests::harness::{Daemon, Sandbox, bin, block_on, connect, ctx, use_simulator};
-
-fn cli(socket: &Path, args: &[&str]) {
-    let out = Command::new(bin("tidemark"))
-        .arg("--socket")
-        .arg(socket)
-        .arg("--no-start")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use tidemark_tests::harness::{
+    Daemon, Sandbox, block_on, cli_connect_track_all_and_sync, connect, ctx, small_org_sim,
+    use_simulator,
+};
 
 #[test]
 fn reviewers_and_timelines_match_the_simulator() {
@@ -31,21 +15,7 @@ fn reviewers_and_timelines_match_the_simulator() {
     let sandbox = Sandbox::new();
     let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, false));
     let socket = daemon.socket.clone();
-    cli(&socket, &["team", "create", "platform"]);
-    cli(&socket, &["connect", "github", "--team", "platform"]);
-    let repos: Vec<String> = {
-        let w = sim.world();
-        let org = w.org.as_ref().unwrap().login.clone();
-        w.repos
-            .values()
-            .filter(|r| !r.archived)
-            .map(|r| format!("{org}/{}", r.name))
-            .collect()
-    };
-    let mut track = vec!["repos", "track", "--team", "platform"];
-    track.extend(repos.iter().map(String::as_str));
-    cli(&socket, &track);
-    cli(&socket, &["sync", "--team", "platform", "--wait"]);
+    let repos = cli_connect_track_all_and_sync(&socket, &sim, "platform");
 
     // The truth: reviews by people (not bots) on pull requests they did not open.
     let (expected, sample) = {

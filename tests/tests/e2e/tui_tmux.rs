@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 use tidemark_tests::harness::{
-    Daemon, Sandbox, bin, sim_control as control, use_simulator_with_webhooks, wait_until,
+    Daemon, Sandbox, bin, cli, sim_control as control, use_simulator_with_webhooks, wait_until,
 };
 use tidemark_tests::harness::{free_port, small_org_sim};
 
@@ -101,23 +101,6 @@ fn wait_until_or<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> 
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn cli(socket: &Path, args: &[&str]) -> Output {
-    let out = Command::new(bin("tidemark"))
-        .arg("--socket")
-        .arg(socket)
-        .arg("--no-start")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tidemark {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 #[test]

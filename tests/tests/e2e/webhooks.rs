@@ -5,11 +5,11 @@
 use serde_json::{Value, json};
 use std::io::Write;
 use std::time::Duration;
-use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, TeamRef, TidemarkClient};
+use tidemark_protocol::{TeamRef, TidemarkClient};
 use tidemark_tests::harness::{
-    Daemon, Sandbox, block_on_shared as block_on, connect, connect_team_and_track_all, ctx,
-    files_containing, first_sync_and_hooks, sim_control as control, use_simulator_with_webhooks,
-    wait_until,
+    Daemon, Sandbox, block_on_shared as block_on, connect, connect_team_and_track_all,
+    create_and_connect_team, ctx, files_containing, first_sync_and_hooks, sim_control as control,
+    use_simulator_with_webhooks, wait_until,
 };
 use tidemark_tests::harness::{all_pull_requests, free_port, small_org_sim};
 use tidemark_tests::sim::Sim;
@@ -375,31 +375,9 @@ fn acknowledged_deliveries_survive_a_kill_before_they_are_applied() {
     });
     block_on(async {
         let client = connect(&daemon.socket).await.unwrap();
-        client
-            .team_create(ctx(), "platform".into())
+        create_and_connect_team(&client, "platform", false)
             .await
-            .unwrap()
             .unwrap();
-        let started = client
-            .github_connect(
-                ctx(),
-                ConnectRequest {
-                    team: team(),
-                    method: ConnectMethod::Device,
-                    org: None,
-                    replace: false,
-                    org_hook: false,
-                },
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        while let ConnectState::Waiting = client
-            .github_connect_status(ctx(), started.flow, 2_000)
-            .await
-            .unwrap()
-            .unwrap()
-        {}
         let names = client
             .repos_available(ctx(), team())
             .await

@@ -5,9 +5,10 @@ use serde_json::json;
 use std::time::Duration;
 use tidemark_daemon::crypto::load_keyring_with;
 use tidemark_daemon::store::{Provider, SecretField, Store};
-use tidemark_protocol::{ConnectMethod, ConnectRequest, ConnectState, TeamRef};
+use tidemark_protocol::TeamRef;
 use tidemark_tests::harness::{
-    Daemon, Sandbox, block_on_shared as block_on, connect, ctx, read, use_simulator, wait_until,
+    Daemon, Sandbox, block_on_shared as block_on, connect, create_and_connect_team, ctx, read,
+    use_simulator, wait_until,
 };
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
 
@@ -51,37 +52,9 @@ fn connected(sim: &Sim, sandbox: &Sandbox) {
     });
     block_on(async {
         let client = connect(&daemon.socket).await.unwrap();
-        client
-            .team_create(ctx(), "platform".into())
+        create_and_connect_team(&client, "platform", false)
             .await
-            .unwrap()
             .unwrap();
-        let started = client
-            .github_connect(
-                ctx(),
-                ConnectRequest {
-                    team: TeamRef::Name("platform".into()),
-                    method: ConnectMethod::Device,
-                    org: None,
-                    replace: false,
-                    org_hook: false,
-                },
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        loop {
-            match client
-                .github_connect_status(ctx(), started.flow, 2_000)
-                .await
-                .unwrap()
-                .unwrap()
-            {
-                ConnectState::Waiting => continue,
-                ConnectState::Connected { .. } => break,
-                other => panic!("{other:?}"),
-            }
-        }
         // Connecting starts a sync, which refreshes the short-lived token first: let it end,
         // so what the tests start from is settled.
         loop {

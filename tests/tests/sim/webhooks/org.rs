@@ -3,10 +3,10 @@
 //! caller's membership, repository permissions per caller, the token's scopes on every answer,
 //! and an organization that restricts OAuth apps.
 
-use super::receiver::Receiver;
 use super::shapes::{ORGANIZATION_FIELDS, USER_FIELDS};
-use super::support::{set, small};
 use super::{Gh, assert_has, keys};
+use crate::receiver::Receiver;
+use crate::support::{set, small};
 use serde_json::{Value, json};
 
 /// The viewer's token with `admin:org_hook` as well.
@@ -157,7 +157,7 @@ async fn organization_events_go_to_org_hooks_only_in_githubs_shape() {
 
     // Its deliveries are listed; PATCH and DELETE work as on a repository hook. (A delivery is
     // recorded once its answer is in, a moment after the receiver has it: wait for that.)
-    super::receiver::wait_until("the org hook's 3 recorded deliveries", || {
+    crate::receiver::wait_until("the org hook's 3 recorded deliveries", || {
         gh.sim
             .world()
             .deliveries

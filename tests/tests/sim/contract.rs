@@ -2,23 +2,16 @@
 //! `tidemark_tests::contract`): every REST endpoint it serves that tidemark uses answers, status
 //! and body, what GitHub's OpenAPI description documents, and every webhook it can send matches
 //! GitHub's payload schema for that event and action. Where they disagree, GitHub wins: the
-//! simulator is what gets fixed. The webhooks are in `sim_contract/webhooks.rs`.
+//! simulator is what gets fixed. The webhooks are in `contract/webhooks.rs`.
 
-// Shared with the other simulator tests; this crate uses part of each.
-#[allow(dead_code)]
-#[path = "sim_webhooks/receiver.rs"]
-mod receiver;
-#[allow(dead_code)]
-mod support;
-// In a directory of their own: a file directly in `tests/` would be a test crate by itself.
-#[path = "sim_contract/webhooks.rs"]
+#[path = "contract/webhooks.rs"]
 mod webhook_payloads;
 
-use receiver::Receiver;
+use crate::receiver::{self, Receiver};
+use crate::support::Gh;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use support::Gh;
 use tidemark_tests::contract::openapi;
 use tidemark_tests::sim::json::encode_login;
 use tidemark_tests::sim::{OrgSpec, SimConfig};

@@ -2,32 +2,24 @@
 //! redelivery), over real HTTP, with a small receiver catching what the simulator sends.
 //!
 //! Field names come from GitHub's own examples (`@octokit/webhooks-examples` 7.6.1 and GitHub's
-//! OpenAPI description), written out in `sim_webhooks/shapes.rs` so the tests stand alone.
+//! OpenAPI description), written out in `webhooks/shapes.rs` so the tests stand alone.
 //!
 //! Here: the hooks API, pings and the deliveries API; the payloads of pull request, review,
-//! repository and member events are checked in `sim_webhooks/payloads.rs`; organization hooks,
-//! memberships, permissions, scopes and OAuth App access restrictions in `sim_webhooks/org.rs`.
+//! repository and member events are checked in `webhooks/payloads.rs`; organization hooks,
+//! memberships, permissions, scopes and OAuth App access restrictions in `webhooks/org.rs`.
 
-mod support;
-
-// In a directory of their own: a file directly in `tests/` would be a test crate by itself.
-#[path = "sim_webhooks/org.rs"]
 mod org;
-#[path = "sim_webhooks/payloads.rs"]
 mod payloads;
-#[path = "sim_webhooks/receiver.rs"]
-mod receiver;
-#[path = "sim_webhooks/shapes.rs"]
 mod shapes;
 
-use receiver::{Receiver, wait_until};
+use crate::receiver::{Receiver, wait_until};
+use crate::support::{Gh, set, small};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shapes::*;
 use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::sync::atomic::Ordering;
-use support::{Gh, set, small};
 use tidemark_tests::sim::webhooks::signature_256;
 
 const SECRET: &str = "It's a Secret to Everybody";

@@ -3,9 +3,7 @@
 //! checked for origin and bounds (`ops_data/origin.rs`); SIGTERM during webhook deliveries
 //! exits within 5 s and loses no acknowledged delivery.
 
-#[path = "ops_data/origin.rs"]
 mod origin;
-#[path = "ops_data/shutdown.rs"]
 mod shutdown;
 
 use std::sync::atomic::{AtomicBool, Ordering};

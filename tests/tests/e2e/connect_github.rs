@@ -15,9 +15,7 @@ use tidemark_tests::harness::{
 
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
 
-// The web flow's tests, in a directory of their own (a file directly in `tests/` would be a test
-// crate by itself).
-#[path = "connect_github/web.rs"]
+// The web flow's tests.
 mod web;
 
 fn sim() -> Sim {

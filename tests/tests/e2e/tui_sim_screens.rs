@@ -6,35 +6,19 @@
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use std::path::Path;
-use std::process::{Command, Stdio};
+use ratatui::crossterm::event::KeyCode;
 use tidemark_protocol::TeamRef;
-use tidemark_tests::harness::{Daemon, Sandbox, bin, block_on, use_simulator};
+use tidemark_tests::harness::{
+    Daemon, Sandbox, block_on, cli_connect_track_all_and_sync, use_simulator,
+};
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig};
-use tidemark_tests::tui_state::load_team_screen;
+use tidemark_tests::tui_state::{char_key, key, load_team_screen};
 use tidemark_tui::app::{Event, Modal, Reply, State, handle_event};
 use tidemark_tui::client::Connection;
 use tidemark_tui::views;
 
 /// 2025-10-09 08:53 UTC: the end of the simulated year.
 const NOW: i64 = 1_760_000_000;
-
-fn cli(socket: &Path, args: &[&str]) {
-    let out = Command::new(bin("tidemark"))
-        .arg("--socket")
-        .arg(socket)
-        .arg("--no-start")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn snapshot(name: &str, state: &State) {
     for (width, height) in [(80, 24), (100, 30)] {
@@ -45,10 +29,6 @@ fn snapshot(name: &str, state: &State) {
             terminal.backend().to_string()
         );
     }
-}
-
-fn key(c: char) -> Event {
-    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
 #[test]
@@ -72,41 +52,24 @@ fn team_screen_tabs_with_simulated_data() {
     let sandbox = Sandbox::new();
     let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, false));
     let socket = daemon.socket.clone();
-    cli(&socket, &["team", "create", "platform"]);
-    cli(&socket, &["connect", "github", "--team", "platform"]);
-    let repos: Vec<String> = {
-        let w = sim.world();
-        let org = w.org.as_ref().unwrap().login.clone();
-        w.repos
-            .values()
-            .filter(|r| !r.archived)
-            .map(|r| format!("{org}/{}", r.name))
-            .collect()
-    };
-    let mut track = vec!["repos", "track", "--team", "platform"];
-    track.extend(repos.iter().map(String::as_str));
-    cli(&socket, &track);
-    cli(&socket, &["sync", "--team", "platform", "--wait"]);
+    cli_connect_track_all_and_sync(&socket, &sim, "platform");
 
     let team =
         block_on(async { Connection::connect(&socket).await?.team_list().await }).unwrap()[0].id;
     let mut state = load_team_screen(&socket, team, NOW).unwrap();
 
-    handle_event(&mut state, key('3'));
+    handle_event(&mut state, char_key('3'));
     snapshot("sim_tab_pulls", &state);
-    handle_event(&mut state, key('4'));
+    handle_event(&mut state, char_key('4'));
     snapshot("sim_tab_people", &state);
-    handle_event(&mut state, key('5'));
+    handle_event(&mut state, char_key('5'));
     snapshot("sim_tab_metrics", &state);
 
     // The details of the table's third pull request, with its timeline from the daemon.
-    handle_event(&mut state, key('3'));
-    handle_event(&mut state, key('j'));
-    handle_event(&mut state, key('j'));
-    handle_event(
-        &mut state,
-        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
-    );
+    handle_event(&mut state, char_key('3'));
+    handle_event(&mut state, char_key('j'));
+    handle_event(&mut state, char_key('j'));
+    handle_event(&mut state, key(KeyCode::Enter));
     let Some(Modal::PullRequest(detail)) = &state.modal else {
         panic!("no details")
     };

@@ -2,9 +2,7 @@
 //! permission checks at start, core dumps off, a group socket, the systemd unit written and
 //! removed, `--version` and shell completions.
 
-#[path = "ops_cli/doctor.rs"]
 mod doctor;
-#[path = "ops_cli/system_mode.rs"]
 mod system_mode;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -7,20 +7,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 use tidemark_tests::harness::{
-    Daemon, Sandbox, another_member_login, authorize_in_browser, bin, block_on_shared,
+    Daemon, Sandbox, another_member_login, authorize_in_browser, bin, block_on_shared, cli_output,
     small_org_sim, use_simulator,
 };
-
-fn tidemark(daemon: &Daemon, args: &[&str]) -> Output {
-    Command::new(bin("tidemark"))
-        .arg("--socket")
-        .arg(&daemon.socket)
-        .arg("--no-start")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -36,13 +25,13 @@ fn connect_and_disconnect_from_the_command_line() {
     let sandbox = Sandbox::new();
     let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, true));
     assert!(
-        tidemark(&daemon, &["team", "create", "platform"])
+        cli_output(&daemon.socket, &["team", "create", "platform"])
             .status
             .success()
     );
 
-    let out = tidemark(
-        &daemon,
+    let out = cli_output(
+        &daemon.socket,
         &["connect", "github", "--team", "platform", "--json"],
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -59,12 +48,12 @@ fn connect_and_disconnect_from_the_command_line() {
     assert!(!text.contains(&token) && !stderr(&out).contains(&token));
 
     // Again, without a terminal and without --yes: refused, and says how.
-    let again = tidemark(&daemon, &["connect", "github", "--team", "platform"]);
+    let again = cli_output(&daemon.socket, &["connect", "github", "--team", "platform"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("--yes"), "{}", stderr(&again));
 
-    let out = tidemark(
-        &daemon,
+    let out = cli_output(
+        &daemon.socket,
         &[
             "disconnect",
             "github",
@@ -128,7 +117,7 @@ fn web_connect(daemon: &Daemon, browser_login: Option<&str>, args: &[&str]) -> O
 }
 
 fn status_json(daemon: &Daemon) -> Value {
-    let out = tidemark(daemon, &["status", "--team", "platform", "--json"]);
+    let out = cli_output(&daemon.socket, &["status", "--team", "platform", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -139,7 +128,7 @@ fn the_web_flow_connects_only_the_github_login_the_script_names() {
     let sandbox = Sandbox::new();
     let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, true));
     assert!(
-        tidemark(&daemon, &["team", "create", "platform"])
+        cli_output(&daemon.socket, &["team", "create", "platform"])
             .status
             .success()
     );

@@ -2,8 +2,8 @@
 //! payload schema for its event and action.
 
 use super::config;
-use super::receiver::Receiver;
-use super::support::Gh;
+use crate::receiver::Receiver;
+use crate::support::Gh;
 use serde_json::json;
 use std::collections::BTreeSet;
 use tidemark_tests::contract::webhooks;

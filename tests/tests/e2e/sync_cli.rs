@@ -2,23 +2,11 @@
 //! against the real daemon and the GitHub simulator.
 
 use serde_json::Value;
-use std::process::{Command, Output, Stdio};
 use tidemark_tests::harness::small_org_sim;
-use tidemark_tests::harness::{Daemon, Sandbox, bin, use_simulator};
-
-fn tidemark(daemon: &Daemon, args: &[&str]) -> Output {
-    Command::new(bin("tidemark"))
-        .arg("--socket")
-        .arg(&daemon.socket)
-        .arg("--no-start")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
+use tidemark_tests::harness::{Daemon, Sandbox, cli_output, use_simulator};
 
 fn ok_json(daemon: &Daemon, args: &[&str]) -> Value {
-    let out = tidemark(daemon, args);
+    let out = cli_output(&daemon.socket, args);
     assert!(
         out.status.success(),
         "{args:?}: {}",
@@ -34,12 +22,12 @@ fn track_sync_and_read_metrics_from_the_command_line() {
     let sandbox = Sandbox::new();
     let daemon = Daemon::start_with(&sandbox, 0, |cmd| use_simulator(cmd, &sim, false));
     assert!(
-        tidemark(&daemon, &["team", "create", "platform"])
+        cli_output(&daemon.socket, &["team", "create", "platform"])
             .status
             .success()
     );
     assert!(
-        tidemark(&daemon, &["connect", "github", "--team", "platform"])
+        cli_output(&daemon.socket, &["connect", "github", "--team", "platform"])
             .status
             .success()
     );
@@ -56,8 +44,8 @@ fn track_sync_and_read_metrics_from_the_command_line() {
         .collect();
     assert_eq!(names.len(), 2);
     // A name outside the org is refused, and nothing is tracked.
-    let bad = tidemark(
-        &daemon,
+    let bad = cli_output(
+        &daemon.socket,
         &["repos", "track", "--team", "platform", "other/thing"],
     );
     assert_eq!(bad.status.code(), Some(1));
@@ -65,7 +53,7 @@ fn track_sync_and_read_metrics_from_the_command_line() {
     args.extend(names.iter().map(String::as_str));
     ok_json(&daemon, &args);
 
-    let out = tidemark(&daemon, &["sync", "--team", "platform", "--wait"]);
+    let out = cli_output(&daemon.socket, &["sync", "--team", "platform", "--wait"]);
     assert!(
         out.status.success(),
         "{}",
@@ -84,7 +72,7 @@ fn track_sync_and_read_metrics_from_the_command_line() {
         budget["remaining"].as_u64().unwrap(),
     );
     assert!(left < limit, "the sync spent nothing? {budget}");
-    let text = tidemark(&daemon, &["status", "--team", "platform"]);
+    let text = cli_output(&daemon.socket, &["status", "--team", "platform"]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
         text.contains(&format!("graphql {left}/{limit} (resets "))
@@ -119,7 +107,7 @@ fn track_sync_and_read_metrics_from_the_command_line() {
         &["metrics", "--team", "platform", "--by", "repo", "--json"],
     );
     assert_eq!(metrics.as_array().unwrap().len(), 2);
-    let table = tidemark(&daemon, &["metrics", "--team", "platform"]);
+    let table = cli_output(&daemon.socket, &["metrics", "--team", "platform"]);
     assert!(table.status.success());
     assert!(String::from_utf8_lossy(&table.stdout).contains("platform"));
 }

@@ -1,0 +1,12 @@
+//! The GitHub simulator's own tests, over real HTTP, apart from the product's (`tests/e2e/`):
+//! its REST, GraphQL, OAuth and webhooks, and its answers held to GitHub's published
+//! descriptions.
+
+mod receiver;
+mod support;
+
+mod contract;
+mod graphql;
+mod oauth;
+mod rest;
+mod webhooks;
