@@ -6,8 +6,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use tidemark_protocol::{PROTOCOL_VERSION, TidemarkClient};
 
-/// Path of a workspace binary, built next to the test executables (`cargo test --workspace`
-/// builds every binary before running any test).
+/// Path of a workspace binary, built next to the test executables (`cargo nextest run
+/// --workspace`, as `.ci/test` runs it, and `cargo test --workspace` build every binary before
+/// running any test).
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe
@@ -23,12 +24,13 @@ pub fn bin(name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(
         path.exists(),
-        "{} is not built; run the whole workspace's tests: cargo test --workspace",
+        "{} is not built; run the whole workspace's tests: .ci/test (cargo nextest run --workspace)",
         path.display()
     );
-    // `cargo test -p tidemark-tests` rebuilds libraries but not other packages' binaries: refuse
-    // to test a binary older than the sources it is built from. Cargo lists them in `NAME.d`
-    // beside the binary (test-only modules are not among them, so editing one is no reason).
+    // `cargo nextest run -p tidemark-tests` (or `cargo test -p ...`) rebuilds libraries but not
+    // other packages' binaries: refuse to test a binary older than the sources it is built from.
+    // Cargo lists them in `NAME.d` beside the binary (test-only modules are not among them, so
+    // editing one is no reason).
     let deps = std::fs::read_to_string(dir.join(format!("{name}.d"))).unwrap_or_default();
     let newest_source = deps
         .split_once(": ")
@@ -42,7 +44,7 @@ pub fn bin(name: &str) -> PathBuf {
     if let (Some(source), Some(built)) = (newest_source, built) {
         assert!(
             built >= source,
-            "{} is older than its sources: run the whole workspace's tests (cargo test --workspace)",
+            "{} is older than its sources: run the whole workspace's tests (.ci/test)",
             path.display()
         );
     }
