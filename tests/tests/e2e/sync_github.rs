@@ -6,7 +6,7 @@ use tidemark_daemon::store::Store;
 use tidemark_protocol::{SyncProgress, SyncStatus, TeamRef, TidemarkClient};
 use tidemark_tests::harness::{
     Daemon, Sandbox, block_on_shared as block_on, connect, create_and_connect_team, ctx,
-    track_all_repos, use_simulator,
+    sim_control, track_all_repos, use_simulator,
 };
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig, Stats};
 
@@ -81,16 +81,7 @@ impl World {
     }
 
     fn control(&self, path: &str, body: Value) -> Value {
-        block_on(async {
-            let r = reqwest::Client::new()
-                .post(format!("{}{path}", self.sim.url()))
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_success(), "POST {path}: {}", r.status());
-            r.json().await.unwrap()
-        })
+        sim_control(&self.sim, path, body)
     }
 
     /// Run a sync to its end; returns the final progress and what GitHub saw of it.
