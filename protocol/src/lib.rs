@@ -11,6 +11,7 @@
 mod daemon_info;
 mod error;
 mod members;
+pub mod metrics;
 mod names;
 pub mod transport;
 mod types;

@@ -1,18 +1,24 @@
-//! Talking to GitHub: the REST client (`api`), OAuth (`oauth`), and GitHub's JSON (`types`).
-//! The only module that knows GitHub's URLs, headers and error conventions.
+//! Talking to GitHub: the shared client (`live`: settings, HTTP, rate budgets), the REST client
+//! (`api`), GraphQL (`graphql`, `reader`), OAuth (`oauth`) and token refresh (`tokens`), webhook
+//! event kinds (`events`), and GitHub's JSON (`types`). The only module that knows GitHub's
+//! URLs, headers and error conventions.
 
 pub mod api;
 pub mod budget;
 pub mod events;
 pub mod graphql;
+pub mod hooks;
 pub mod limits;
+pub mod live;
 pub mod oauth;
 pub mod reader;
+pub mod tokens;
 pub mod types;
 
 use std::time::Duration;
 
 pub use api::Api;
+pub use live::{GitHub, GitHubLive};
 
 /// Where GitHub lives and which OAuth app tidemark is.
 #[derive(Clone)]

@@ -2,7 +2,7 @@
 
 use super::control;
 use crate::crypto::{KEY_ENV, KEY_FILE, KeyFileRead, Keyring, read_key_file};
-use crate::daemon::store_dir;
+use crate::data_dir::store_dir;
 use crate::store::health::Report;
 use crate::store::{Space, Store, StoreError};
 use std::os::unix::fs::PermissionsExt;
@@ -462,8 +462,8 @@ async fn webhook_url(public_url: Option<&str>) -> Check {
     );
     let resp = client()
         .post(&url)
-        .header("X-GitHub-Event", "ping")
-        .header("X-GitHub-Delivery", "tidemark-doctor")
+        .header(crate::github::hooks::headers::EVENT, "ping")
+        .header(crate::github::hooks::headers::DELIVERY, "tidemark-doctor")
         .body("{}")
         .send()
         .await;

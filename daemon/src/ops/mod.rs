@@ -8,6 +8,7 @@ pub mod control;
 pub mod disk;
 pub mod doctor;
 pub mod hardening;
+pub mod rotate;
 pub mod service;
 
 use std::os::unix::fs::MetadataExt;

@@ -76,33 +76,7 @@ impl Access {
     }
 }
 
-/// The gid of a group name (or a number), from the system's group database.
-pub fn group_id(name: &str) -> Result<u32, String> {
-    if let Ok(gid) = name.parse::<u32>() {
-        return Ok(gid);
-    }
-    let cname = std::ffi::CString::new(name).map_err(|_| format!("bad group name {name:?}"))?;
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    // SAFETY: all-zero is a valid `group` (null pointers, zero gid) to be filled in.
-    let mut grp: libc::group = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::group = std::ptr::null_mut();
-    // SAFETY: valid pointers and buffer length; the result is read only if non-null.
-    let rc = unsafe {
-        libc::getgrnam_r(
-            cname.as_ptr(),
-            &mut grp,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    if rc != 0 || result.is_null() {
-        return Err(format!(
-            "no group named {name:?} (create it, e.g. `groupadd --system {name}`)"
-        ));
-    }
-    Ok(grp.gr_gid)
-}
+pub use crate::auth::group_id;
 
 /// Give `path` group `gid`, unless it has it already: the system unit runs with that group
 /// (files are born with it) and its seccomp filter denies chown (`~@privileged`).

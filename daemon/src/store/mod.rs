@@ -13,6 +13,7 @@ mod invitations;
 pub mod keys;
 mod org_hook;
 mod people;
+pub mod pr_metrics;
 mod pulls;
 pub mod records;
 mod repo_nodes;

@@ -164,7 +164,7 @@ pub async fn sync_pull_requests(run: &Run<'_>, walks: &mut [RepoWalk]) -> Result
             };
             if !walk.node_id_stored {
                 // What finds the repository again after a rename (stored only when it changed).
-                run.shared.store.put_repo_node_ids(
+                run.ctx.store.put_repo_node_ids(
                     run.team,
                     &[(walk.repo.github_repo_id, page.repo_node_id.clone())],
                 )?;

@@ -3,10 +3,10 @@
 //! reports progress as it goes.
 
 use super::pulls::{MemberIndex, RepoWalk, sync_pull_requests};
+use crate::context::Context;
 use crate::github::GitHubError;
 use crate::github::budget::Budget;
 use crate::github::reader::{ReadError, Reader};
-use crate::rpc::Shared;
 use crate::store::{MemberInput, PrSnapshot, StoreError, SyncCursor, SyncStatus, TeamId};
 use std::sync::Mutex;
 use tidemark_protocol::SyncProgress;
@@ -43,7 +43,7 @@ impl From<ReadError> for SyncError {
 /// What a sync, a webhook's re-read or self-healing reads GitHub with for one team: the reader
 /// (token, budget, retry policy), where progress goes, and the team's members for linking.
 pub struct Run<'a> {
-    pub shared: &'a Shared,
+    pub ctx: &'a Context,
     pub team: TeamId,
     pub reader: Reader<'a>,
     pub progress: &'a watch::Sender<SyncProgress>,
@@ -53,17 +53,18 @@ pub struct Run<'a> {
 impl<'a> Run<'a> {
     /// The team's token (refreshed if it is about to expire) and a reader on its budget.
     pub async fn for_team(
-        shared: &'a Shared,
+        ctx: &'a Context,
         team: TeamId,
         budget: &'a Budget,
         progress: &'a watch::Sender<SyncProgress>,
     ) -> Result<Run<'a>, SyncError> {
-        let token = crate::tokens::access_token(shared, team)
+        let token = ctx
+            .access_token(team)
             .await
             .map_err(|e| SyncError::Failed(e.to_string()))?;
         let reader = Reader::new(
-            shared.connector.http.clone(),
-            &shared.connector.live().github.api_url,
+            ctx.github.http.clone(),
+            &ctx.github.live().github.api_url,
             token,
             budget,
         )
@@ -73,7 +74,7 @@ impl<'a> Run<'a> {
             })
         });
         Ok(Run {
-            shared,
+            ctx,
             team,
             reader,
             progress,
@@ -84,12 +85,12 @@ impl<'a> Run<'a> {
     /// [`Run::for_team`] for re-reads caused by webhook deliveries: kept to their share of the
     /// team's rate budget (`Reader::for_webhooks`).
     pub async fn for_webhooks(
-        shared: &'a Shared,
+        ctx: &'a Context,
         team: TeamId,
         budget: &'a Budget,
         progress: &'a watch::Sender<SyncProgress>,
     ) -> Result<Run<'a>, SyncError> {
-        let mut run = Run::for_team(shared, team, budget, progress).await?;
+        let mut run = Run::for_team(ctx, team, budget, progress).await?;
         run.reader = run.reader.for_webhooks();
         Ok(run)
     }
@@ -117,7 +118,7 @@ impl<'a> Run<'a> {
         page: Vec<PrSnapshot>,
         cursor: SyncCursor,
     ) -> Result<(), SyncError> {
-        self.shared
+        self.ctx
             .store
             .put_pull_request_page(self.team, repo, page, cursor)?;
         Ok(())
@@ -126,7 +127,7 @@ impl<'a> Run<'a> {
     /// Index the stored members for linking authors.
     pub fn load_members(&self) -> Result<(), SyncError> {
         let mut index = MemberIndex::default();
-        for m in self.shared.store.members(self.team)? {
+        for m in self.ctx.store.members(self.team)? {
             if let Some(gid) = m.github_id {
                 index.by_github_id.insert(gid, m.id);
             }
@@ -150,7 +151,7 @@ impl<'a> Run<'a> {
 /// Org members become team members (by GitHub id, then email); those gone are marked as left.
 pub(crate) async fn sync_members(run: &Run<'_>, org: &str) -> Result<(), SyncError> {
     run.phase("members");
-    let store = &run.shared.store;
+    let store = &run.ctx.store;
     let members = run.reader.members(org).await?.ok_or_else(|| {
         SyncError::Failed(format!("organization '{org}' is not visible to the token"))
     })?;
@@ -197,16 +198,16 @@ fn repo_done(progress: &watch::Sender<SyncProgress>) {
 
 /// Sync a team: members, then pull requests of every tracked repository.
 pub async fn sync_team(
-    shared: &Shared,
+    ctx: &Context,
     team: TeamId,
     budget: &Budget,
     progress: &watch::Sender<SyncProgress>,
 ) -> Result<(), SyncError> {
-    let store = &shared.store;
+    let store = &ctx.store;
     let integration = store
         .github_integration(team)?
         .ok_or_else(|| SyncError::Failed("the team is not connected to GitHub".into()))?;
-    let run = Run::for_team(shared, team, budget, progress).await?;
+    let run = Run::for_team(ctx, team, budget, progress).await?;
     sync_members(&run, &integration.organization_slug).await?;
     let repos: Vec<_> = store
         .tracked_repos(team)?

@@ -142,7 +142,7 @@ fn main() -> anyhow::Result<()> {
             .json()
             .await
     })?;
-    let store = tidemark_daemon::store::Store::open(&tidemark_daemon::daemon::store_dir(
+    let store = tidemark_daemon::store::Store::open(&tidemark_daemon::lifecycle::store_dir(
         &sandbox.data_dir(),
     ))?;
     let team_id = store.team_by_name("bench")?.expect("the bench team").id;

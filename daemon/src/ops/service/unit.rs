@@ -90,7 +90,10 @@ pub fn render(spec: &UnitSpec) -> String {
         "[Service]".into(),
         "Type=simple".into(),
         // `tidemark daemon status` says who starts and stops it.
-        format!("Environment={}=systemd", crate::lifecycle::MANAGED_BY_ENV),
+        format!(
+            "Environment={}=systemd",
+            crate::context::runtime::MANAGED_BY_ENV
+        ),
         // `systemctl reload` = `tidemark daemon reload`: the config file read again.
         "ExecReload=/bin/kill -HUP $MAINPID".into(),
     ];

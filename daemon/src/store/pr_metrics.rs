@@ -1,7 +1,9 @@
-//! Per-PR metric definitions, computed whenever a pull request or its reviews or
-//! commits are written. Pure functions over records: no I/O.
+//! Per-PR metrics, computed whenever a pull request or its reviews or commits are written:
+//! which review counts, and the stored figures by the definitions in
+//! `tidemark_protocol::metrics` (the one place they are written). Pure: no I/O.
 
 use crate::store::{Commit, PrReview, PrState, PullRequest, ReviewState, looks_like_bot};
+use tidemark_protocol::metrics as def;
 
 /// Does this review count toward "first review"? Not by the PR's author, not by a bot (flagged,
 /// or a `[bot]` login), and a submitted review (a pending one is not visible to the author yet).
@@ -33,19 +35,13 @@ pub fn compute(pr: &mut PullRequest, reviews: &[PrReview], commits: &[Commit]) {
         .iter()
         .filter_map(|c| c.authored_at.or(c.committed_at))
         .min();
-    pr.cycle_time = match (pr.state, pr.merged_at) {
-        (PrState::Merged, Some(merged)) => Some((merged - pr.created_at).max(0)),
+    pr.cycle_time = match pr.state {
+        PrState::Merged => def::cycle(pr.created_at, pr.merged_at),
         _ => None,
     };
     // A PR still in draft has not asked for review yet: no review time until it is ready.
-    let ready = match (pr.is_draft, pr.ready_at) {
-        (_, Some(ready)) => Some(ready),
-        (true, None) => None,
-        (false, None) => Some(pr.created_at),
-    };
-    pr.review_time = ready
-        .zip(pr.first_review_at)
-        .map(|(ready, first)| (first - ready).max(0));
+    let ready = def::ready(pr.created_at, pr.is_draft, pr.ready_at);
+    pr.review_time = def::review_time(ready, pr.first_review_at);
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use crate::store::{self, PullRequest, Store, StoreError, TeamId, looks_like_bot};
 use std::collections::{BTreeMap, HashMap};
+use tidemark_protocol::metrics;
 use tidemark_protocol::{
     Distribution, MemberInfo, MetricsGrouping, MetricsQuery, MetricsRow, PrInfo, PrQuery, PrState,
 };
@@ -171,18 +172,14 @@ pub fn metrics(
         }
         a.cycle.extend(p.cycle_time);
         a.review_time.extend(p.review_time);
-        if let (Some(ready), Some(first)) = (p.ready_at, p.first_commit_at) {
-            a.coding.push((ready - first).max(0));
+        let ready = metrics::ready(p.created_at, p.is_draft, p.ready_at);
+        a.coding.extend(metrics::coding(p.first_commit_at, ready));
+        a.pickup.extend(metrics::pickup(ready, p.first_review_at));
+        if p.state == store::PrState::Merged {
+            a.review
+                .extend(metrics::review(p.first_review_at, p.merged_at));
         }
-        if let (Some(review), Some(ready)) = (p.first_review_at, p.ready_at) {
-            a.pickup.push((review - ready).max(0));
-        }
-        if let (Some(merged), Some(review), store::PrState::Merged) =
-            (p.merged_at, p.first_review_at, p.state)
-        {
-            a.review.push((merged - review).max(0));
-        }
-        a.size.push((p.additions + p.deletions) as i64);
+        a.size.push(metrics::size(p.additions, p.deletions) as i64);
     }
     Ok(groups
         .into_iter()

@@ -1,4 +1,4 @@
-//! Group commit for the inbox: one thread writes whatever deliveries are waiting in one batch,
+//! Group commit for the store's inbox (`store::inbox`): one thread writes whatever deliveries are waiting in one batch,
 //! makes it durable with one `fdatasync` of the spool, and only then releases their
 //! acknowledgements. Many deliveries at once cost one fsync, not one each.
 //!
@@ -13,8 +13,8 @@
 //! costs a hash and a lookup each, in the receiver's own tasks; the writer decides again for
 //! its batch.
 
+use crate::context::Context;
 use crate::logging::Throttle;
-use crate::rpc::Shared;
 use crate::store::{Admission, InboxEntry, Incoming};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -35,7 +35,7 @@ const FAILED: &str = "inbox write failed";
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
-    shared: Weak<Shared>,
+    ctx: Weak<Context>,
 }
 
 impl Writer {
@@ -44,15 +44,15 @@ impl Writer {
     pub async fn write(&self, entry: InboxEntry) -> Result<Admission, String> {
         // Refused at once, not queued, while nothing could be stored (a cached free-space
         // reading will do here; each batch measures again).
-        if let Some(shared) = self.shared.upgrade()
-            && let Err(refusal) = shared.store.health().admit(entry.body.len() as u64, false)
+        if let Some(ctx) = self.ctx.upgrade()
+            && let Err(refusal) = ctx.store.health().admit(entry.body.len() as u64, false)
         {
             return Err(refusal.to_string());
         }
         // Hashed here, in the receiver's task: the writer thread is one for all.
         let entry = Incoming::new(entry);
-        if let Some(shared) = self.shared.upgrade()
-            && let Some(answer) = shared
+        if let Some(ctx) = self.ctx.upgrade()
+            && let Some(answer) = ctx
                 .store
                 .inbox_precheck(&entry)
                 .map_err(|e| e.to_string())?
@@ -75,12 +75,12 @@ impl Writer {
 }
 
 /// Start the writer thread; `written` is notified after each durable batch.
-pub fn start(shared: &Arc<Shared>, written: Arc<tokio::sync::Notify>) -> std::io::Result<Writer> {
+pub fn start(ctx: &Arc<Context>, written: Arc<tokio::sync::Notify>) -> std::io::Result<Writer> {
     let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
-    let weak = Arc::downgrade(shared);
+    let weak = Arc::downgrade(ctx);
     // Unknown: refuse to start rather than reuse a sequence number (it would overwrite a
     // waiting delivery).
-    let next_seq = shared
+    let next_seq = ctx
         .store
         .inbox_max_seq()
         .map_err(|e| std::io::Error::other(format!("the webhook inbox cannot be read: {e}")))?
@@ -90,12 +90,12 @@ pub fn start(shared: &Arc<Shared>, written: Arc<tokio::sync::Notify>) -> std::io
         .spawn(move || run(weak, rx, next_seq, written))?;
     Ok(Writer {
         tx,
-        shared: Arc::downgrade(shared),
+        ctx: Arc::downgrade(ctx),
     })
 }
 
 fn run(
-    shared: Weak<Shared>,
+    ctx: Weak<Context>,
     mut rx: mpsc::Receiver<Job>,
     mut next_seq: u64,
     written: Arc<tokio::sync::Notify>,
@@ -108,10 +108,10 @@ fn run(
                 Err(_) => break,
             }
         }
-        let Some(shared) = shared.upgrade() else {
+        let Some(ctx) = ctx.upgrade() else {
             break;
         };
-        if let Err(refusal) = admit_batch(&shared, &batch) {
+        if let Err(refusal) = admit_batch(&ctx, &batch) {
             for (_, reply) in batch {
                 let _ = reply.send(Err(refusal.clone()));
             }
@@ -126,7 +126,7 @@ fn run(
             })
             .unzip();
         // Durable when `inbox_admit` returns (the spool's fdatasync; see store/spool.rs).
-        let result = shared.store.inbox_admit(&entries);
+        let result = ctx.store.inbox_admit(&entries);
         match result {
             Ok(answers) => {
                 let stored = answers.contains(&Admission::Stored);
@@ -138,7 +138,7 @@ fn run(
                 }
                 // The next refusal is logged at once again.
                 REFUSED_LOG.settle(REFUSED);
-                if let Some(failed) = shared.store.health().spool_ok() {
+                if let Some(failed) = ctx.store.health().spool_ok() {
                     REFUSED_LOG.settle(FAILED);
                     tracing::warn!(
                         failed_batches = failed.attempts,
@@ -148,7 +148,7 @@ fn run(
                 }
             }
             Err(e) => {
-                let retry_in = shared.store.health().spool_failed(&e.to_string());
+                let retry_in = ctx.store.health().spool_failed(&e.to_string());
                 if let Some(skipped) = REFUSED_LOG.allow(FAILED) {
                     tracing::error!(error = %e, retry_in_ms = retry_in.as_millis() as u64, "webhook inbox write failed: nothing of the batch was kept, its deliveries were answered 503; deliveries are refused until the retry{skipped}");
                 }
@@ -162,12 +162,12 @@ fn run(
 
 /// Whether a batch may be written now (see the module comment): the free space is measured
 /// for it, its bodies and a page per delivery for their frames.
-fn admit_batch(shared: &Shared, batch: &[Job]) -> Result<(), String> {
+fn admit_batch(ctx: &Context, batch: &[Job]) -> Result<(), String> {
     let bytes: u64 = batch
         .iter()
         .map(|(e, _)| e.entry.body.len() as u64 + 4096)
         .sum();
-    shared.store.health().admit(bytes, true).map_err(|refusal| {
+    ctx.store.health().admit(bytes, true).map_err(|refusal| {
         if let Some(skipped) = REFUSED_LOG.allow(REFUSED) {
             tracing::warn!(reason = %refusal, "webhook deliveries refused (503) until they can be stored{skipped}");
         }

@@ -6,7 +6,7 @@
 //! the file, so an interrupted run loses nothing, and running it again finishes the job.
 
 use crate::crypto::{self, KeyFileRead, KeySource, Keyring};
-use crate::daemon::{DaemonError, store_dir};
+use crate::data_dir::store_dir;
 use crate::settings::{self, ConfigFile, Raw, SecretChange};
 use crate::store::{RotationReport, Store};
 use std::path::Path;
@@ -19,10 +19,19 @@ pub struct RotateOutcome {
     pub dropped_old_keys: usize,
 }
 
+/// Why the keys could not be rotated.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
 pub fn rotate_key(
     data_dir: &Path,
     config: Option<&ConfigFile>,
-) -> Result<RotateOutcome, DaemonError> {
+) -> Result<RotateOutcome, RotateError> {
     let (keyring, source) = crypto::load_keyring(data_dir, false)?;
     let store = Store::open(&store_dir(data_dir))?;
     match &source {

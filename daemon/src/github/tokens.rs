@@ -4,10 +4,10 @@
 //! in one batch (access and refresh token together) before anyone uses it. A crash at any point
 //! leaves the store holding one whole pair, old or new, never half of each or none.
 
-use crate::crypto::Secret;
-use crate::github::oauth::OAuthError;
-use crate::rpc::Shared;
-use crate::store::{Provider, SecretField, StoreError, SyncStatus, TeamId};
+use super::GitHub;
+use super::oauth::OAuthError;
+use crate::crypto::{Keyring, Secret};
+use crate::store::{Provider, SecretField, Store, StoreError, SyncStatus, TeamId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -33,7 +33,7 @@ pub struct Refreshes {
 }
 
 impl Refreshes {
-    fn lock_for(&self, team: TeamId) -> Arc<tokio::sync::Mutex<()>> {
+    pub(crate) fn lock_for(&self, team: TeamId) -> Arc<tokio::sync::Mutex<()>> {
         self.locks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -48,14 +48,18 @@ fn needs_refresh(expires_at: Option<i64>, has_refresh: bool) -> bool {
 }
 
 /// The team's access token, refreshed first if it is about to expire.
-pub async fn access_token(shared: &Shared, team: TeamId) -> Result<Secret, TokenError> {
-    let store = &shared.store;
+pub async fn access_token(
+    store: &Store,
+    keyring: &Keyring,
+    github: &GitHub,
+    team: TeamId,
+) -> Result<Secret, TokenError> {
     let read = |field| -> Result<Option<Secret>, TokenError> {
         let cred = store
             .credential(team, Provider::Github)?
             .ok_or(TokenError::NotConnected)?;
         store
-            .credential_secret(&shared.keyring, &cred, field)
+            .credential_secret(keyring, &cred, field)
             .map_err(|e| TokenError::Unreadable(e.to_string()))
     };
     let cred = store
@@ -64,7 +68,7 @@ pub async fn access_token(shared: &Shared, team: TeamId) -> Result<Secret, Token
     if !needs_refresh(cred.token_expires_at, cred.refresh_token.is_some()) {
         return read(SecretField::AccessToken)?.ok_or(TokenError::NotConnected);
     }
-    let lock = shared.refreshes.lock_for(team);
+    let lock = github.refreshes.lock_for(team);
     let _one_at_a_time = lock.lock().await;
     // Another caller may have refreshed while we waited.
     let cred = store
@@ -74,7 +78,7 @@ pub async fn access_token(shared: &Shared, team: TeamId) -> Result<Secret, Token
         return read(SecretField::AccessToken)?.ok_or(TokenError::NotConnected);
     }
     let refresh_token = read(SecretField::RefreshToken)?.ok_or(TokenError::NotConnected)?;
-    let oauth = shared.connector.oauth()?;
+    let oauth = github.oauth()?;
     crate::failpoint::hit("refresh:before_exchange");
     let fresh = match oauth.refresh(&refresh_token).await {
         Ok(t) => t,
@@ -95,7 +99,7 @@ pub async fn access_token(shared: &Shared, team: TeamId) -> Result<Secret, Token
     // GitHub may not rotate the refresh token: keep the old one then.
     let next_refresh = fresh.refresh_token.as_ref().unwrap_or(&refresh_token);
     store.replace_tokens(
-        &shared.keyring,
+        keyring,
         &cred,
         &fresh.access_token,
         Some(next_refresh),
@@ -107,23 +111,29 @@ pub async fn access_token(shared: &Shared, team: TeamId) -> Result<Secret, Token
     Ok(fresh.access_token)
 }
 
-/// Keep every expiring token fresh, checking every `every`.
-pub async fn refresh_loop(shared: Arc<Shared>) {
+/// Keep every expiring token fresh, checking every `every()` (read each time: a reload may
+/// change it).
+pub async fn refresh_loop(
+    store: &Store,
+    keyring: &Keyring,
+    github: &GitHub,
+    every: impl Fn() -> std::time::Duration,
+) {
     let mut first = true;
     loop {
         // Read each time: a reload may change it.
         if !std::mem::take(&mut first) {
-            tokio::time::sleep(shared.syncs.token_check()).await;
+            tokio::time::sleep(every()).await;
         }
-        let Ok(teams) = shared.store.teams() else {
+        let Ok(teams) = store.teams() else {
             continue;
         };
         for team in teams {
-            let Ok(Some(cred)) = shared.store.credential(team.id, Provider::Github) else {
+            let Ok(Some(cred)) = store.credential(team.id, Provider::Github) else {
                 continue;
             };
             if needs_refresh(cred.token_expires_at, cred.refresh_token.is_some()) {
-                let _ = access_token(&shared, team.id).await;
+                let _ = access_token(store, keyring, github, team.id).await;
             }
         }
     }

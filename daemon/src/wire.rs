@@ -20,6 +20,12 @@ pub fn provider(p: store::Provider) -> wire::Provider {
     }
 }
 
+impl From<store::SyncStatus> for wire::SyncStatus {
+    fn from(s: store::SyncStatus) -> Self {
+        sync_status(s)
+    }
+}
+
 pub fn sync_status(s: store::SyncStatus) -> wire::SyncStatus {
     match s {
         store::SyncStatus::Pending => wire::SyncStatus::Pending,
