@@ -4,6 +4,7 @@
 
 pub mod pulls;
 pub mod run;
+pub mod session;
 
 use crate::context::{Ctx, Event};
 use crate::github::budget::Budget;

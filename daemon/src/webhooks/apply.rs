@@ -16,7 +16,7 @@ use crate::github::events::Event;
 use crate::github::reader::RepoNow;
 use crate::store::{HookHealth, InboxEntry, SyncStatus, TeamId};
 use crate::sync::pulls::{RepoWalk, fetch_pull_requests};
-use crate::sync::run::{Run, SyncError};
+use crate::sync::session::{Run, SyncError};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

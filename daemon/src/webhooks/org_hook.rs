@@ -244,7 +244,7 @@ async fn update_config(
     url: &str,
     secret: &Secret,
 ) -> Result<(), String> {
-    let config = crate::github::hooks::config(url, &secret);
+    let config = crate::github::hooks::config(url, secret);
     ctx.github
         .live()
         .api
