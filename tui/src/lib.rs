@@ -19,6 +19,7 @@ pub mod clipboard;
 pub mod columns;
 pub mod commands;
 pub mod config;
+#[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod link;
 pub mod logging;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tidemark_daemon::store::validate_repo_full_name;
+use tidemark_protocol::validate_repo_full_name;
 use tidemark_protocol::{
     AvailableRepo, MemberInfo, MetricsQuery, MetricsRow, PrInfo, PrQuery, Provider, RepoInfo,
     RpcError, SyncProgress, SyncStatus, TeamId, TeamStatus,

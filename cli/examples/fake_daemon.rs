@@ -1,5 +1,5 @@
 //! A fake daemon for trying the TUI by hand (or under tmux) before the real one exists:
-//! `cargo run -p tidemark-tui --example fake_daemon -- /tmp/t.sock` then
+//! `cargo run -p tidemark --example fake_daemon -- /tmp/t.sock` then
 //! `tidemark --no-start --socket /tmp/t.sock`. Serves fabricated teams from memory. Connecting
 //! GitHub shows the code for about ten seconds (as if the user took that long), then offers two
 //! organizations.
