@@ -5,7 +5,7 @@
 //! organizations.
 
 // Shared with the integration tests (it allows its own unused helpers).
-#[path = "../tests/support/fake_daemon.rs"]
+#[path = "../tests/client/support/fake_daemon.rs"]
 mod fake_daemon;
 
 #[tokio::main]

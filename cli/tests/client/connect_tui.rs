@@ -1,12 +1,10 @@
 //! The TUI's connect and disconnect: the update function driven through the real link against
 //! the fake daemon, as the runtime drives it (requests out, events in), minus the terminal.
 
-mod support;
-
+use crate::support::connect::{PATIENCE, github_org, serve, socket_in, three_orgs, wait_until};
+use crate::support::fake_daemon::FakeGithub;
+use crate::support::tui::Tui;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use support::connect::{PATIENCE, github_org, serve, socket_in, three_orgs, wait_until};
-use support::fake_daemon::FakeGithub;
-use support::tui::Tui;
 use tidemark_protocol::ConnectPrompt;
 use tidemark_tui::app::{ConnectPhase, Event, Loadable, Modal, Notice, Screen, State};
 

@@ -4,10 +4,11 @@
 //! ends in `…` without pushing or covering a number. Narrower than 80, a column may be dropped,
 //! but a column that shows never shows a number cut.
 
+use crate::support::tui::key;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use tidemark_protocol::{MemberInfo, MetricsGrouping, MetricsRow, PrInfo, PrState, RepoInfo};
 use tidemark_tui::app::team_state::{PeopleData, PrColumn};
 use tidemark_tui::app::{Event, LinkEvent, Reply, Request, State, handle_event};
@@ -50,10 +51,6 @@ fn the_durations_cover_every_form() {
         .collect();
     assert_eq!(shapes, want, "{forms:?}");
     assert!(forms.contains(&"3652d 5h".to_string()), "{forms:?}");
-}
-
-fn key(code: KeyCode) -> Event {
-    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
 /// Send events, answering data requests with fixtures, or with `pulls` for pull requests.

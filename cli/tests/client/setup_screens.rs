@@ -3,14 +3,13 @@
 //! what must hold at any size (values whole, the secret never drawn). States are built through
 //! the same update function the TUI uses, from fabricated protocol values.
 
-mod support;
-
+use crate::support::tui::{key, send, typed};
+use crate::support::tui::{screen_lines, shows};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use support::tui::{screen_lines, shows};
+use ratatui::crossterm::event::KeyCode;
 use tidemark_protocol::{GitHubAppReport, ReloadReport, SettingSource};
-use tidemark_tui::app::{Event, LinkEvent, OperateError, Reply, StartError, State, handle_event};
+use tidemark_tui::app::{Event, LinkEvent, OperateError, Reply, StartError, State};
 use tidemark_tui::fixtures;
 use tidemark_tui::views;
 use tidemark_tui::views::first_screen::DEMO_COMMAND;
@@ -30,20 +29,6 @@ fn snapshot(name: &str, state: &State) {
             terminal.backend().to_string()
         );
     }
-}
-
-fn send(state: &mut State, events: impl IntoIterator<Item = Event>) {
-    for event in events {
-        handle_event(state, event);
-    }
-}
-
-fn key(code: KeyCode) -> Event {
-    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn typed(text: &str) -> Vec<Event> {
-    text.chars().map(|c| key(KeyCode::Char(c))).collect()
 }
 
 fn screen(state: &State) -> Vec<String> {

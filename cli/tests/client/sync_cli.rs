@@ -4,13 +4,11 @@
 
 // Shared with the other tests; not every helper is used here.
 #[allow(dead_code)]
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use support::fake_daemon::FakeDaemon;
+use crate::support::fake_daemon::FakeDaemon;
 use tidemark_protocol::{
     AvailableRepo, MemberInfo, MetricsGrouping, MetricsRow, PrInfo, PrQuery, PrState, RepoInfo,
     SyncProgress, SyncStatus, TeamRef, TeamStatus,

@@ -1,13 +1,11 @@
 //! `tidemark connect github` and `tidemark disconnect github`: the real binary against the fake
 //! daemon (real protocol, real transport), with no terminal on stdin.
 
-mod support;
-
-use support::connect::{
+use crate::support::connect::{
     PATIENCE, command, github_org, serve, socket_in, stderr, stdout, teams, three_orgs, tidemark,
     wait_until,
 };
-use support::fake_daemon::{FakeDaemon, FakeGithub};
+use crate::support::fake_daemon::{FakeDaemon, FakeGithub};
 use tidemark_protocol::{ConnectState, DisconnectReport};
 use tidemark_tui::fixtures;
 

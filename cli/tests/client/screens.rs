@@ -2,9 +2,10 @@
 //! supported size (80x24) and a roomier one (100x30). States are built through the same update
 //! function the TUI uses, from fabricated protocol values (masks only, never a secret).
 
+use crate::support::tui::{key, send, typed};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
 use tidemark_protocol::{ConnectPrompt, ConnectStarted, ConnectState, OrgChoice};
 use tidemark_tui::app::{Event, LinkEvent, Reply, State, handle_event};
@@ -28,20 +29,6 @@ fn snapshot(name: &str, state: &State) {
             terminal.backend().to_string()
         );
     }
-}
-
-fn send(state: &mut State, events: impl IntoIterator<Item = Event>) {
-    for event in events {
-        handle_event(state, event);
-    }
-}
-
-fn key(code: KeyCode) -> Event {
-    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn typed(text: &str) -> Vec<Event> {
-    text.chars().map(|c| key(KeyCode::Char(c))).collect()
 }
 
 fn connected() -> State {

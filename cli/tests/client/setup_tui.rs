@@ -2,12 +2,10 @@
 //! runtime drives them (keys in, requests out, replies in), with the screen read as text where
 //! it matters. Every wait is on a condition, never a fixed sleep.
 
-mod support;
-
+use crate::support::connect::{github_org, serve, socket_in};
+use crate::support::fake_daemon::{FakeDaemon, FakeGithub};
+use crate::support::tui::{Tui, shows};
 use ratatui::crossterm::event::KeyCode;
-use support::connect::{github_org, serve, socket_in};
-use support::fake_daemon::{FakeDaemon, FakeGithub};
-use support::tui::{Tui, shows};
 use tidemark_protocol::GitHubAppRequest;
 use tidemark_tui::app::{ConnectPhase, Loadable, Modal, Notice, Screen, SetupStep, State};
 use tidemark_tui::views::first_screen::DEMO_COMMAND;

@@ -2,9 +2,10 @@
 //! snapshots at 80x24 and 100x30. States are built through the update function from fixtures
 //! (the replies the link would deliver), and the clock is fixed so relative times are stable.
 
+use crate::support::tui::{key, typed};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use tidemark_protocol::{PrInfo, PrState, SyncStatus};
 use tidemark_tui::app::team_state::MetricsData;
 use tidemark_tui::app::{Event, LinkEvent, Reply, Request, Screen, State, handle_event};
@@ -29,10 +30,6 @@ fn snapshot(name: &str, state: &State) {
     }
 }
 
-fn key(code: KeyCode) -> Event {
-    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
 /// Send events, answering every data request with its fixture.
 fn send(state: &mut State, events: impl IntoIterator<Item = Event>) -> Vec<Request> {
     let mut asked = Vec::new();
@@ -46,10 +43,6 @@ fn send(state: &mut State, events: impl IntoIterator<Item = Event>) -> Vec<Reque
         asked.extend(reqs);
     }
     asked
-}
-
-fn typed(text: &str) -> Vec<Event> {
-    text.chars().map(|c| key(KeyCode::Char(c))).collect()
 }
 
 /// The `platform` team open, everything loaded, the last sync complete.

@@ -18,6 +18,23 @@ use tokio::task::JoinHandle;
 
 use super::connect::PATIENCE;
 
+/// A key press without modifiers.
+pub fn key(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+/// Each character of `text` as a key press.
+pub fn typed(text: &str) -> Vec<Event> {
+    text.chars().map(|c| key(KeyCode::Char(c))).collect()
+}
+
+/// Hand `events` to the update function, dropping the requests it makes.
+pub fn send(state: &mut State, events: impl IntoIterator<Item = Event>) {
+    for event in events {
+        handle_event(state, event);
+    }
+}
+
 pub struct Tui {
     pub state: State,
     pub requests: Option<UnboundedSender<Request>>,
@@ -57,7 +74,7 @@ impl Tui {
     }
 
     pub fn key(&mut self, code: KeyCode) {
-        self.handle(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        self.handle(key(code));
     }
 
     /// Apply events from the link until `done` holds.

@@ -1,13 +1,11 @@
 //! The client, the CLI binary and the TUI's link against an in-process fake daemon that speaks
 //! the real protocol over the real transport.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use support::fake_daemon::FakeDaemon;
+use crate::support::fake_daemon::FakeDaemon;
 use tidemark_tui::app::{Event, LinkEvent, Reply, Request};
 use tidemark_tui::autostart::Endpoint;
 use tidemark_tui::client::{ClientError, Connection};
