@@ -25,6 +25,7 @@ pub mod link;
 pub mod logging;
 pub mod output;
 pub mod runtime;
+pub mod tabs;
 pub mod timefmt;
 pub mod views;
 pub mod widgets;

@@ -10,8 +10,9 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::KeyCode;
 use tidemark_protocol::{MemberInfo, MetricsGrouping, MetricsRow, PrInfo, PrState, RepoInfo};
-use tidemark_tui::app::team_state::{PeopleData, PrColumn};
 use tidemark_tui::app::{Event, LinkEvent, Reply, Request, State, handle_event};
+use tidemark_tui::tabs::people::PeopleData;
+use tidemark_tui::tabs::pulls::PrColumn;
 use tidemark_tui::{columns, fixtures, timefmt, views};
 
 const NOW: i64 = fixtures::T0 + 3600;

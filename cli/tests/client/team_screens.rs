@@ -7,9 +7,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
 use tidemark_protocol::{PrInfo, PrState, SyncStatus};
-use tidemark_tui::app::team_state::MetricsData;
 use tidemark_tui::app::{Event, LinkEvent, Reply, Request, Screen, State, handle_event};
 use tidemark_tui::fixtures;
+use tidemark_tui::tabs::metrics::MetricsData;
 use tidemark_tui::views;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (100, 30)];

@@ -11,15 +11,15 @@ use tidemark_protocol::{
     IntegrationInfo, RateBudget, RepoInfo, SyncProgress, SyncStatus, TeamStatus,
 };
 
-use super::{ago, placeholder};
 use crate::app::State;
-use crate::app::team_state::TeamView;
 use crate::columns::{self, Column, Grid};
 use crate::config::Theme;
 use crate::output::{
     backlog_is_stale, describe_backlog, describe_budget, describe_expiry, describe_intake,
     describe_scopes, describe_secret, describe_user, plural,
 };
+use crate::tabs::TeamView;
+use crate::views::team::{ago, placeholder};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
     if placeholder(frame, area, &view.status, "this team") {
@@ -394,4 +394,17 @@ fn errors(status: &TeamStatus, sync: Option<&SyncProgress>) -> Vec<String> {
             .map(|e| format!("{}: {e}", r.full_name))
     }));
     out
+}
+
+pub fn confirm_rotate(frame: &mut Frame, team: &str) {
+    crate::views::dialogs::confirm(
+        frame,
+        "Rotate webhook secret",
+        vec![
+            Line::from(format!(
+                "Give every webhook of '{team}' a new secret on GitHub?"
+            )),
+            Line::from("Deliveries signed with the old one are accepted for an hour."),
+        ],
+    );
 }

@@ -8,11 +8,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Row, Table, TableState};
 use tidemark_protocol::{PrInfo, PrState};
 
-use super::placeholder;
+use super::PrColumn;
 use crate::app::State;
-use crate::app::team_state::{PrColumn, TeamView};
 use crate::columns::{self, Column, Grid};
 use crate::config::Theme;
+use crate::tabs::TeamView;
+use crate::views::team::placeholder;
 
 /// The first row drawn so `selected` shows in a window of `height` rows: the selection stays
 /// in the middle once it is past the first half page.
@@ -154,7 +155,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::team_state::short_size;
+    use crate::tabs::pulls::short_size;
 
     #[test]
     fn the_window_follows_the_selection() {

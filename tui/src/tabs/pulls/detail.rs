@@ -1,15 +1,14 @@
-//! The team screen's pop-ups: a pull request's details and timeline, the repository picker,
-//! and the confirmations to untrack a repository and to rotate the webhook secret.
+//! A pull request's details and timeline, the pop-up `enter` opens on the table.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Margin};
-use ratatui::style::{Color, Style, Stylize};
+use ratatui::style::{Color, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use tidemark_protocol::{PrInfo, TimelineKind};
 
-use crate::app::state::{AddRepos, PrDetail};
-use crate::app::{Loadable, State};
+use super::PrDetail;
+use crate::app::Loadable;
 use crate::columns::{self, Column, Grid};
 use crate::output::plural;
 use crate::timefmt;
@@ -189,172 +188,6 @@ pub fn pull_request(frame: &mut Frame, detail: &PrDetail) {
     frame.render_widget(
         Line::from("j/k scroll · o open in browser · esc close").dark_gray(),
         keys_area,
-    );
-}
-
-/// The picker: the tick and the name stay; the name gives way; too narrow for everything, the
-/// last push goes first, then the flags.
-const PICKER: [Column; 4] = [
-    Column::whole(90).left(),
-    Column::text(8, 1, 80).grow(),
-    Column::whole(20).left(),
-    Column::whole(10).left(),
-];
-
-pub fn add_repos(frame: &mut Frame, state: &State, picker: &AddRepos) {
-    let area = popup::centered(
-        frame.area(),
-        64,
-        frame.area().height.saturating_sub(4).min(20),
-    );
-    let inner =
-        popup::frame(frame, area, "Track repositories", Color::Cyan).inner(Margin::new(1, 0));
-    let [filter_area, list_area, keys_area] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(0),
-        Constraint::Length(1),
-    ])
-    .areas(inner);
-    let filter = picker.filter.value();
-    let filter_line = if picker.filtering {
-        Line::from(vec![
-            Span::from("filter: ").cyan().bold(),
-            Span::raw(filter.to_string()),
-            Span::from("▏").cyan(),
-        ])
-    } else if filter.is_empty() {
-        Line::from("/ to filter").dark_gray()
-    } else {
-        Line::from(format!("filter: {filter}")).dark_gray()
-    };
-    frame.render_widget(filter_line, filter_area);
-    match &picker.repos {
-        Loadable::Loading => {
-            frame.render_widget(
-                Line::from("Asking GitHub for the organization's repositories…").dark_gray(),
-                list_area,
-            );
-        }
-        Loadable::Failed(err) => {
-            frame.render_widget(
-                Paragraph::new(Line::from(format!("Cannot list them: {err}")).red())
-                    .wrap(Wrap { trim: true }),
-                list_area,
-            );
-        }
-        Loadable::Loaded(_) => {
-            let visible = picker.visible();
-            if visible.is_empty() {
-                frame.render_widget(
-                    Line::from("Every repository is tracked already, or none matches.").dark_gray(),
-                    list_area,
-                );
-            } else {
-                let texts: Vec<[String; 4]> = visible
-                    .iter()
-                    .map(|repo| {
-                        let tick = if picker.chosen.contains(&repo.full_name) {
-                            "[x]"
-                        } else {
-                            "[ ]"
-                        };
-                        let mut flags = Vec::new();
-                        if repo.private {
-                            flags.push("private");
-                        }
-                        if repo.archived {
-                            flags.push("archived");
-                        }
-                        let pushed = repo.pushed_at.map_or(String::new(), |at| {
-                            format!("pushed {}", crate::views::team::ago(state.now, at))
-                        });
-                        [
-                            tick.to_string(),
-                            repo.full_name.clone(),
-                            flags.join(" "),
-                            pushed,
-                        ]
-                    })
-                    .collect();
-                let natural = columns::measure(
-                    &["", "", "", ""],
-                    texts.iter().map(|row| row.iter().map(String::as_str)),
-                );
-                let grid = Grid::new(&PICKER, &natural, list_area.width as usize, 1);
-                let rows = texts.into_iter().map(|[tick, name, flags, pushed]| {
-                    Row::new(grid.cells([
-                        Line::from(tick),
-                        Line::from(name),
-                        Line::from(flags).dark_gray(),
-                        Line::from(pushed).dark_gray(),
-                    ]))
-                });
-                let table = Table::new(rows, grid.constraints())
-                    .row_highlight_style(Style::new().reversed());
-                let mut table_state =
-                    TableState::default().with_selected(Some(picker.selected.row()));
-                frame.render_stateful_widget(table, list_area, &mut table_state);
-            }
-        }
-    }
-    let keys = if picker.submitting {
-        "tracking…".to_string()
-    } else {
-        format!(
-            "space tick · enter track {} · esc close",
-            if picker.chosen.is_empty() {
-                "selected".to_string()
-            } else {
-                format!("{} ticked", picker.chosen.len())
-            }
-        )
-    };
-    frame.render_widget(Line::from(keys).dark_gray(), keys_area);
-}
-
-fn confirm(frame: &mut Frame, title: &str, lines: Vec<Line>) {
-    let mut lines = lines;
-    lines.push(Line::default());
-    lines.push(Line::from(vec![
-        Span::from("y").bold(),
-        Span::raw(" yes · "),
-        Span::from("n").bold(),
-        Span::raw("/"),
-        Span::from("esc").bold(),
-        Span::raw(" no"),
-    ]));
-    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: true });
-    let height = paragraph.line_count(52) as u16 + 2;
-    let area = popup::centered(frame.area(), 56, height);
-    let inner = popup::frame(frame, area, title, Color::Yellow).inner(Margin::new(1, 0));
-    frame.render_widget(paragraph, inner);
-}
-
-pub fn confirm_untrack(frame: &mut Frame, repo: &str) {
-    confirm(
-        frame,
-        "Untrack",
-        vec![
-            Line::from(vec![
-                Span::raw("Stop tracking "),
-                Span::from(repo.to_string()).bold(),
-                Span::raw("?"),
-            ]),
-            Line::from("Its webhook is deleted; its synced history stays."),
-        ],
-    );
-}
-
-pub fn confirm_rotate(frame: &mut Frame, team: &str) {
-    confirm(
-        frame,
-        "Rotate webhook secret",
-        vec![
-            Line::from(format!(
-                "Give every webhook of '{team}' a new secret on GitHub?"
-            )),
-            Line::from("Deliveries signed with the old one are accepted for an hour."),
-        ],
     );
 }
 

@@ -1,15 +1,60 @@
-//! The team screen's pop-ups that carry data: the repository picker (`a` on Repos) and a pull
-//! request's details (`enter` on Pull requests).
+//! The repository picker (`a` on Repos): the organization's repositories not tracked yet, to
+//! filter, tick and track.
 
-use super::request;
-use super::team::reload_status;
+use std::collections::BTreeSet;
+
+use tidemark_protocol::{AvailableRepo, TeamId};
+
 use crate::app::action::Action;
 use crate::app::event::{Reply, Request};
-use crate::app::selection::step;
-use crate::app::state::{AddRepos, Loadable, Modal, Notice, Screen, State};
-use crate::widgets::text_input::Edit;
+use crate::app::selection::Selection;
+use crate::app::state::{Loadable, Modal, Notice, Screen, State};
+use crate::app::update::request;
+use crate::app::update::team::reload_status;
+use crate::widgets::text_input::{Edit, TextInput};
 
-pub(super) fn open_add_repos(state: &mut State) -> Vec<Request> {
+/// The "track repositories" picker: the org's repositories not tracked yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddRepos {
+    pub team: TeamId,
+    pub repos: Loadable<Vec<AvailableRepo>>,
+    pub filter: TextInput,
+    pub filtering: bool,
+    /// In the filtered list, by repository id.
+    pub selected: Selection<u64>,
+    /// Names ticked with space; enter tracks these (or the selected one when none are).
+    pub chosen: BTreeSet<String>,
+    pub submitting: bool,
+}
+
+impl AddRepos {
+    /// The repository under the cursor.
+    pub fn selected_repo(&self) -> Option<&AvailableRepo> {
+        self.visible().get(self.selected.row()).copied()
+    }
+
+    /// The list changed (arrived, filtered): the selection follows its repository.
+    pub fn follow(&mut self) {
+        let visible = self.visible();
+        let mut selected = self.selected.clone();
+        selected.follow(visible.into_iter());
+        self.selected = selected;
+    }
+
+    /// The untracked repositories matching the filter, in the daemon's order.
+    pub fn visible(&self) -> Vec<&AvailableRepo> {
+        let needle = self.filter.value().trim().to_lowercase();
+        match &self.repos {
+            Loadable::Loaded(repos) => repos
+                .iter()
+                .filter(|r| !r.tracked && r.full_name.to_lowercase().contains(&needle))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+pub(crate) fn open_add_repos(state: &mut State) -> Vec<Request> {
     let Screen::Team(view) = &state.screen else {
         return Vec::new();
     };
@@ -39,35 +84,25 @@ fn picker(state: &mut State) -> Option<&mut AddRepos> {
     }
 }
 
-/// A move key in a pop-up: the picker's selection, or the details' scroll.
-pub(super) fn move_in_modal(state: &mut State, action: Action) -> bool {
-    match &mut state.modal {
-        Some(Modal::AddRepos(picker)) => {
-            let visible = picker.visible();
-            let mut selected = picker.selected.clone();
-            selected.step(action, visible.into_iter());
-            picker.selected = selected;
-            true
-        }
-        Some(Modal::PullRequest(detail)) => {
-            let len = match &detail.timeline {
-                Loadable::Loaded(t) => t.events.len(),
-                _ => 0,
-            };
-            detail.scroll = step(detail.scroll, len, action);
-            true
-        }
-        _ => false,
-    }
+/// A move key in the picker: its selection.
+pub(crate) fn move_in_modal(state: &mut State, action: Action) -> bool {
+    let Some(picker) = picker(state) else {
+        return false;
+    };
+    let visible = picker.visible();
+    let mut selected = picker.selected.clone();
+    selected.step(action, visible.into_iter());
+    picker.selected = selected;
+    true
 }
 
-pub(super) fn start_filter(state: &mut State) {
+pub(crate) fn start_filter(state: &mut State) {
     if let Some(picker) = picker(state) {
         picker.filtering = true;
     }
 }
 
-pub(super) fn edit(state: &mut State, edit: Edit) -> bool {
+pub(crate) fn edit(state: &mut State, edit: Edit) -> bool {
     let Some(picker) = picker(state) else {
         return false;
     };
@@ -78,7 +113,7 @@ pub(super) fn edit(state: &mut State, edit: Edit) -> bool {
     true
 }
 
-pub(super) fn toggle(state: &mut State) {
+pub(crate) fn toggle(state: &mut State) {
     if let Some(picker) = picker(state) {
         let Some(name) = picker.selected_repo().map(|r| r.full_name.clone()) else {
             return;
@@ -90,7 +125,7 @@ pub(super) fn toggle(state: &mut State) {
 }
 
 /// Esc in the picker: leave the filter (clearing it), or close.
-pub(super) fn cancel(state: &mut State) {
+pub(crate) fn cancel(state: &mut State) {
     if let Some(picker) = picker(state)
         && picker.filtering
     {
@@ -103,7 +138,7 @@ pub(super) fn cancel(state: &mut State) {
 }
 
 /// Enter in the picker: leave the filter, or track the ticked repositories (else the selected).
-pub(super) fn submit(state: &mut State) -> Vec<Request> {
+pub(crate) fn submit(state: &mut State) -> Vec<Request> {
     let Some(picker) = picker(state) else {
         return Vec::new();
     };
@@ -130,7 +165,7 @@ pub(super) fn submit(state: &mut State) -> Vec<Request> {
     request(state, Request::Track { team, names })
 }
 
-pub(super) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
+pub(crate) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
     match reply {
         Reply::Available { team, result } => {
             if let Some(picker) = picker(state)
@@ -164,26 +199,6 @@ pub(super) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
                 Vec::new()
             }
         },
-        Reply::Timeline {
-            repo,
-            number,
-            result,
-            ..
-        } => {
-            if let Some(Modal::PullRequest(detail)) = &mut state.modal
-                && detail.pr.repo == repo
-                && detail.pr.number == number
-            {
-                detail.timeline = match result {
-                    Ok(timeline) => Loadable::Loaded(timeline),
-                    Err(err) => Loadable::Failed(err),
-                };
-            }
-            Vec::new()
-        }
-        other => {
-            tracing::warn!(?other, "reply with no handler");
-            Vec::new()
-        }
+        other => unreachable!("not a repos reply: {other:?}"),
     }
 }

@@ -11,12 +11,13 @@ use ratatui::widgets::{
 };
 use tidemark_protocol::MetricsRow;
 
-use super::placeholder;
+use super::MetricsData;
 use crate::app::State;
-use crate::app::team_state::{MetricsData, TeamView};
 use crate::columns;
 use crate::config::Theme;
+use crate::tabs::TeamView;
 use crate::timefmt;
+use crate::views::team::placeholder;
 
 const HOUR: f64 = 3600.0;
 

@@ -7,12 +7,13 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Row, Table, TableState};
 
-use super::placeholder;
+use super::Person;
 use crate::app::State;
-use crate::app::team_state::{Person, TeamView};
 use crate::columns::{self, Column, Grid};
 use crate::config::Theme;
+use crate::tabs::TeamView;
 use crate::timefmt;
+use crate::views::team::placeholder;
 
 const HEADER: [&str; 7] = [
     "Login", "Name", "PRs", "Merged", "Reviews", "Pickup", "Cycle",
