@@ -116,7 +116,7 @@ pub const TEAMS_KEYS: &[Binding] = &[
 /// Keys of every tab of the team screen.
 pub const TEAM_KEYS: &[Binding] = &[
     bind("tab/S-tab", "next / previous tab", KeyCode::Tab),
-    bind("1-5", "go to a tab", KeyCode::Char('3')),
+    bind(tabs::NUMBER_KEYS, "go to a tab", KeyCode::Char('3')),
     bind("j/k ↑/↓", "move", KeyCode::Char('k')),
     bind("g/G", "first / last", KeyCode::Char('G')),
     bind("f", "sync now", KeyCode::Char('f')),

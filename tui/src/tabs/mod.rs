@@ -2,7 +2,9 @@
 //! (key actions and replies), its RPCs and its view. This file is the list: [`Tab`] names the
 //! tabs in order, [`TeamView`] (the team screen's state) holds each tab's state, and the
 //! dispatchers below hand a tab its part (keys, moves, data loads, replies, RPCs, drawing).
-//! A new tab is a new folder and a line in each dispatcher here.
+//! A new tab is a new folder, and here a `mod` line, its [`Tab`], its state in [`TeamView`] and a
+//! line in each dispatcher; `app/event.rs` only if it has RPCs of its own (its `Request` and
+//! `Reply` variants), `app/action.rs` only if it needs a new kind of key action.
 //!
 //! Derived lists (the sorted, filtered pull requests; the people table) are computed when their
 //! inputs change, so rendering a frame never sorts 50,000 rows.
@@ -80,6 +82,10 @@ impl Tab {
         }
     }
 }
+
+/// The number keys that go to a tab, as the help shows them (`1-5` for five tabs).
+pub const NUMBER_KEYS: &str =
+    ["1", "1-2", "1-3", "1-4", "1-5", "1-6", "1-7", "1-8", "1-9"][Tab::ALL.len() - 1];
 
 /// The keys of the tab on screen, shown first in its help.
 pub fn bindings(tab: Tab) -> &'static [Binding] {
