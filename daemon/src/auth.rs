@@ -10,7 +10,6 @@
 //! new member shows in `team members`); for everything else they are ordinary users.
 
 use crate::store::Role;
-use std::ffi::{CStr, CString};
 use tidemark_protocol::UserRef;
 
 /// The OS user at the other end of a connection.
@@ -105,48 +104,7 @@ pub fn resolve_user(user: &UserRef) -> Result<(u32, String), NoSuchUser> {
 #[error("there is no user named '{0}' on this machine (give a login name, or a numeric uid)")]
 pub struct NoSuchUser(pub String);
 
-/// The uid of a login name, if the system knows it.
-pub fn uid_of(name: &str) -> Option<u32> {
-    let name = CString::new(name).ok()?;
-    let mut buf = vec![0u8; 4096];
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: all pointers are valid for the call; buf outlives the use of pwd's fields.
-    let rc = unsafe {
-        libc::getpwnam_r(
-            name.as_ptr(),
-            &mut pwd,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    (rc == 0 && !result.is_null()).then_some(pwd.pw_uid)
-}
-
-/// The login name of a uid, or the number when the system does not know it.
-pub fn user_name(uid: u32) -> String {
-    let mut buf = vec![0u8; 4096];
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: all pointers are valid for the call; buf outlives the use of pwd's fields.
-    let rc = unsafe {
-        libc::getpwuid_r(
-            uid,
-            &mut pwd,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
-        return uid.to_string();
-    }
-    // SAFETY: getpwuid_r succeeded, so pw_name points at a NUL-terminated string inside buf.
-    unsafe { CStr::from_ptr(pwd.pw_name) }
-        .to_string_lossy()
-        .into_owned()
-}
+pub use tidemark_protocol::users::{uid_of, user_name};
 
 /// The gid of a group name (or a number), from the system's group database.
 pub fn group_id(name: &str) -> Result<u32, String> {

@@ -186,9 +186,7 @@ async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
     Ok(stop)
 }
 
-/// Where a daemon that failed to start leaves its reason, for the client that started it (the
-/// daemon's log says more; this file holds the one line a client shows).
-pub const STARTUP_ERROR_FILE: &str = "startup-error";
+pub use tidemark_protocol::paths::STARTUP_ERROR_FILE;
 
 /// Leave the reason a start failed in the data dir (best effort: the dir may be the problem).
 pub fn record_startup_error(data_dir: &Path, message: &str) {

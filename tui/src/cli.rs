@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use tidemark_daemon::paths::{self, DATA_DIR_ENV, SOCKET_ENV};
+use tidemark_protocol::paths::{self, DATA_DIR_ENV, SOCKET_ENV};
 
 use crate::autostart::{Endpoint, ensure_data_dir};
 use crate::commands::{self, CliError};
@@ -326,9 +326,15 @@ pub struct DisconnectGithub {
     pub format: Format,
 }
 
+/// The built-in daemon's entry point (`tidemark daemon ARGS` runs it with `tidemark daemon` and
+/// ARGS): this library does not link the daemon, so the `tidemark` binary, which does, passes
+/// `tidemark_daemon::cli::main_from`.
+pub type BuiltinDaemon = fn(Vec<OsString>) -> ExitCode;
+
 /// Parse `args` (the first is the program name), run, and report errors as `error: ...` with
-/// exit code 1; usage errors keep clap's message and exit code 2.
-pub fn main_from<I, T>(args: I) -> ExitCode
+/// exit code 1; usage errors keep clap's message and exit code 2. `daemon` runs `tidemark daemon
+/// ARGS`.
+pub fn main_from<I, T>(args: I, daemon: BuiltinDaemon) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -378,8 +384,10 @@ where
     {
         // The daemon runs its own runtime: call it before creating ours.
         let args = daemon_args(&matches, &cli, args);
-        return tidemark_daemon::cli::main_from(
-            std::iter::once(OsString::from("tidemark daemon")).chain(args),
+        return daemon(
+            std::iter::once(OsString::from("tidemark daemon"))
+                .chain(args)
+                .collect(),
         );
     }
     if control.is_some() {

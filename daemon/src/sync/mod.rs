@@ -16,12 +16,7 @@ use std::time::Duration;
 use tidemark_protocol::SyncProgress;
 use tokio::sync::watch;
 
-/// Why a team's sync or repositories are refused before it is connected. Worded for any client
-/// (no command or flag: the TUI shows it too); the command line adds its command.
-pub const NOT_CONNECTED: &str = "the team is not connected to GitHub: connect it first";
-
-/// A sync's error when GitHub refused the token (a 401), worded for any client.
-pub const UNAUTHORIZED: &str = "GitHub rejected the token (401): reconnect GitHub";
+pub use tidemark_protocol::messages::{NOT_CONNECTED, UNAUTHORIZED};
 
 /// Longest a status call waits for a change.
 const MAX_WAIT: Duration = Duration::from_secs(8);

@@ -25,7 +25,7 @@ pub enum CliError {
     #[error(transparent)]
     Client(#[from] ClientError),
     #[error(transparent)]
-    Paths(#[from] tidemark_daemon::paths::NoDataDir),
+    Paths(#[from] tidemark_protocol::paths::NoDataDir),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error("invalid team name: {0}")]

@@ -8,8 +8,7 @@
 use std::path::{Path, PathBuf};
 
 pub const UNIT_NAME: &str = "tidemarkd.service";
-/// The dedicated account and socket group of a system install.
-pub const SYSTEM_USER: &str = "tidemark";
+pub use tidemark_protocol::paths::SYSTEM_USER;
 pub const SYSTEM_DATA_DIR: &str = "/var/lib/tidemark";
 pub const SYSTEM_SOCKET: &str = "/run/tidemark/tidemark.sock";
 pub const SYSTEM_ENV_FILE: &str = "/etc/tidemark/tidemarkd.env";
