@@ -8,6 +8,7 @@
 //! are *operators*: they hold the key file and can read the store anyway, so they may manage the
 //! membership of any team (to recover a team whose owners are gone), in the open (logged, and the
 //! new member shows in `team members`); for everything else they are ordinary users.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use crate::store::Role;
 use tidemark_protocol::UserRef;

@@ -1,5 +1,6 @@
 //! The daemon's data dir: made private to its user, refused when others could write to it, and
 //! where the store lives in it.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};

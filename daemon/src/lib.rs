@@ -1,5 +1,19 @@
 //! tidemarkd as a library: the binary is a thin `main` over [`cli::main_from`], so tests and the
 //! `tidemark` client (which can start its built-in daemon) run exactly the same code.
+//!
+//! Code map, from the bottom up (a module imports only from those above it in this list):
+//! - Foundations: [`failpoint`] (crash points for tests), [`logging`] (with a throttle for
+//!   repeated lines), [`paths`] and [`data_dir`] (where things live), [`accept`] (accept loops
+//!   that never spin), [`crypto`] (Fernet keys, secrets), [`store`] (sled records, the
+//!   webhook spool, the per-PR figures), [`auth`] (callers, roles, uids), [`github`] (the only
+//!   module that knows GitHub), [`settings`], [`wire`] (records as the wire shows them).
+//! - [`context`]: the handle every service takes, with the event bus.
+//! - Services: [`sync`] (full and incremental syncs, the schedule), [`webhooks`] (the
+//!   receiver, the applier, the hooks on GitHub), [`teams`] (tracked repositories, reports,
+//!   activity), [`connect`] (OAuth flows).
+//! - [`rpc`]: the socket and a thin adapter from the `Tidemark` trait to the services.
+//! - Top: [`ops`] (backup, doctor, service install, the control socket, the disk watch),
+//!   [`lifecycle`] (start, serve, stop), [`cli`] (the command line).
 
 pub mod accept;
 pub mod auth;

@@ -72,7 +72,7 @@ async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
     // Connections and webhook clients share the fd limit: the soft one up to the hard one.
     match rpc::limits::raise_nofile_limit() {
         Ok((before, soft, hard)) => {
-            tracing::info!(before, soft, hard, "open file limit (RLIMIT_NOFILE)")
+            tracing::info!(before, soft, hard, "open file limit (RLIMIT_NOFILE)");
         }
         Err(e) => tracing::warn!(error = %e, "cannot raise the open file limit (RLIMIT_NOFILE)"),
     }
@@ -116,10 +116,10 @@ async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
         match crate::webhooks::start(&ctx, addr) {
             Ok((_, stopper)) => {
                 ctx.runtime.set_webhooks_running();
-                webhooks = Some(stopper)
+                webhooks = Some(stopper);
             }
             Err(e) => {
-                tracing::error!(%addr, error = %e, "webhook listener not started (is the port in use? see --webhook-addr); syncs continue without webhooks")
+                tracing::error!(%addr, error = %e, "webhook listener not started (is the port in use? see --webhook-addr); syncs continue without webhooks");
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Login names and uids, as this machine's user database knows them (`getpwnam_r`,
 //! `getpwuid_r`): the daemon names its callers, the client names the daemon's owner.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use std::ffi::{CStr, CString};
 

@@ -48,7 +48,10 @@ pub fn registered_callback_url() -> String {
 /// The listener's port, starting it if needed. Called on the runtime (a flow's start).
 pub fn ensure(conn: &Arc<Connector>) -> std::io::Result<u16> {
     let c = conn;
-    let mut slot = c.callback.lock().unwrap_or_else(|e| e.into_inner());
+    let mut slot = c
+        .callback
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(l) = slot.as_ref() {
         return Ok(l.port);
     }
@@ -77,7 +80,11 @@ pub fn ensure(conn: &Arc<Connector>) -> std::io::Result<u16> {
 
 /// Close the listener (no web flow waits any more).
 pub fn stop(c: &Connector) {
-    let taken = c.callback.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let taken = c
+        .callback
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
     if let Some(l) = taken {
         l.task.abort();
         tracing::info!(port = l.port, "OAuth callback listener closed");
@@ -152,8 +159,7 @@ async fn answer(conn: &Arc<Connector>, port: u16, req: &Request<Incoming>) -> (u
     let url = req
         .uri()
         .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
+        .map_or("/", hyper::http::uri::PathAndQuery::as_str);
     if url.len() > MAX_URL {
         return (
             414,

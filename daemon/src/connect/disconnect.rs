@@ -58,12 +58,12 @@ pub async fn disconnect(
                         Ok(()) => report.grant_revoked = true,
                         // Already revoked or expired: nothing left to revoke.
                         Err(crate::github::GitHubError::Status { status: 404, .. }) => {
-                            report.grant_revoked = true
+                            report.grant_revoked = true;
                         }
                         Err(e) => {
                             report.grant_note = Some(format!(
                                 "revoking at GitHub failed ({e}); revoke tidemark's access at {settings}"
-                            ))
+                            ));
                         }
                     }
                 }
@@ -71,7 +71,7 @@ pub async fn disconnect(
                     report.grant_note = Some(format!(
                         "the daemon has no client secret for the OAuth app, so tidemark cannot revoke its token: \
                          revoke tidemark's access at {settings}"
-                    ))
+                    ));
                 }
             }
         }

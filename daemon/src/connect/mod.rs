@@ -4,7 +4,7 @@
 //! → (web flow) `ConfirmLogin` until the user confirms the GitHub login → one org: store;
 //! several: `ChooseOrg` until the user picks → `Connected`, or `Failed` with a reason at any
 //! step. Nothing is stored before the end, and a failed flow stores nothing. Tokens in flight
-//! live only in memory, in [`Secret`]s. What happens after the token is in [`approve`].
+//! live only in memory, in [`Secret`]s. What happens after the token is in `approve`.
 //!
 //! Why the web flow asks: whoever opens its authorize link picks the GitHub account, and the
 //! link (with its `state`) may have been seen by someone else, who could complete it with their
@@ -105,7 +105,9 @@ impl Connector {
     }
 
     fn flows(&self) -> MutexGuard<'_, HashMap<FlowId, Flow>> {
-        self.flows.lock().unwrap_or_else(|e| e.into_inner())
+        self.flows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn oauth(&self) -> Result<OAuth, OAuthError> {
@@ -349,7 +351,7 @@ pub(crate) async fn web_callback(
         }
         Err(e) => Err(e),
     };
-    let failed = outcome.as_ref().err().map(|e| e.to_string());
+    let failed = outcome.as_ref().err().map(std::string::ToString::to_string);
     approve::approved(conn, flow, outcome).await;
     match failed {
         Some(reason) => Err(reason),

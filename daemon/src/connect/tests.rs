@@ -272,11 +272,14 @@ async fn a_login_not_confirmed_in_time_expires_and_stores_nothing() {
         github_login: "mallory".into(),
     };
     hold(&fx.conn, flow, approved, asking, Duration::from_millis(50));
-    let ended = tokio::time::timeout(Duration::from_secs(10), changes.wait_for(|s| s.is_final()))
-        .await
-        .expect("the flow to expire by itself")
-        .unwrap()
-        .clone();
+    let ended = tokio::time::timeout(
+        Duration::from_secs(10),
+        changes.wait_for(tidemark_protocol::ConnectState::is_final),
+    )
+    .await
+    .expect("the flow to expire by itself")
+    .unwrap()
+    .clone();
     assert!(matches!(ended, ConnectState::Failed { .. }), "{ended:?}");
     assert!(!holds_token(&fx, flow) && !stored(&fx, team));
 }

@@ -92,7 +92,9 @@ impl Runtime {
     }
 
     pub fn config(&self) -> MutexGuard<'_, ConfigState> {
-        self.config.lock().unwrap_or_else(|e| e.into_inner())
+        self.config
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Ask the daemon to stop (or restart); the serve loop acts on it.

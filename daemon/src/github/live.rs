@@ -60,13 +60,19 @@ impl GitHub {
 
     /// The GitHub settings in effect now.
     pub fn live(&self) -> Arc<GitHubLive> {
-        self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.live
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Apply reloaded settings: calls that start from now on use them.
     pub fn set_live(&self, github: GitHubConfig, public_url: Option<String>) {
         let live = GitHubLive::new(&self.http, github, public_url);
-        *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(live);
+        *self
+            .live
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(live);
     }
 
     pub fn oauth(&self) -> Result<OAuth, OAuthError> {
@@ -74,7 +80,9 @@ impl GitHub {
     }
 
     fn budgets(&self) -> MutexGuard<'_, HashMap<TeamId, Arc<Budget>>> {
-        self.budgets.lock().unwrap_or_else(|e| e.into_inner())
+        self.budgets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn secondary_wait(&self) -> Duration {

@@ -23,9 +23,9 @@ pub use live::{GitHub, GitHubLive};
 /// Where GitHub lives and which OAuth app tidemark is.
 #[derive(Clone)]
 pub struct GitHubConfig {
-    /// The web host: OAuth endpoints (https://github.com, or a GHES / simulator URL).
+    /// The web host: OAuth endpoints (`https://github.com`, or a GHES / simulator URL).
     pub web_url: String,
-    /// The API host (https://api.github.com).
+    /// The API host (`https://api.github.com`).
     pub api_url: String,
     pub client_id: Option<String>,
     /// Optional: the web flow and grant revocation need it; the device flow does not.

@@ -36,7 +36,7 @@ impl Refreshes {
     pub(crate) fn lock_for(&self, team: TeamId) -> Arc<tokio::sync::Mutex<()>> {
         self.locks
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry(team)
             .or_default()
             .clone()

@@ -338,7 +338,7 @@ mod tests {
     use super::*;
 
     fn scopes(list: &[&str]) -> Option<Vec<String>> {
-        Some(list.iter().map(|s| s.to_string()).collect())
+        Some(list.iter().map(std::string::ToString::to_string).collect())
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //!   cross the socket: the tokens stay in the daemon.
 //!
 //! An error is a reply starting with `ERR `.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use super::backup;
 use crate::context::Context;

@@ -333,15 +333,12 @@ fn store(inputs: &Inputs) -> (Check, Option<Store>) {
 fn socket(inputs: &Inputs) -> Check {
     use std::os::unix::fs::FileTypeExt;
     let path = &inputs.socket;
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(_) => {
-            return check(
-                "socket",
-                Verdict::Warn,
-                format!("no daemon: {} does not exist", path.display()),
-            );
-        }
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return check(
+            "socket",
+            Verdict::Warn,
+            format!("no daemon: {} does not exist", path.display()),
+        );
     };
     let mode = meta.permissions().mode() & 0o777;
     if !meta.file_type().is_socket() {

@@ -1,5 +1,6 @@
 //! Running tidemarkd as a service: process hardening, systemd units, health checks (`doctor`),
 //! backup and restore.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 pub mod backup;
 pub mod commands;

@@ -1,6 +1,6 @@
 //! The RPC server: a Unix socket, one tarpc channel per connection, each call attributed to the
 //! connecting uid (peer credentials). What one uid may cost (connections, frame sizes, silent
-//! time) is in [`limits`]; accepting never spins ([`accept`]).
+//! time) is in [`limits`]; accepting never spins ([`crate::accept`]).
 
 mod access;
 mod daemon_ops;
@@ -52,7 +52,7 @@ static REFUSED: Throttle = Throttle::new();
 
 /// Accept connections until the future is dropped.
 pub async fn serve(listener: UnixListener, shared: Arc<Shared>) {
-    serve_with(listener, shared, Limits::DEFAULT).await
+    serve_with(listener, shared, Limits::DEFAULT).await;
 }
 
 /// [`serve`] with other limits (tests).

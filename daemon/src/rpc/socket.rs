@@ -9,6 +9,7 @@
 //! The socket's directory may be shared (`/tmp`): the lock file is opened without following a
 //! symlink and used only if it is a regular file of ours with one link ([`open_lock`]), and
 //! a file at the socket's path that is not a socket is never removed.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{Read, Seek, Write};

@@ -92,7 +92,9 @@ impl Syncs {
     }
 
     fn teams(&self) -> MutexGuard<'_, HashMap<TeamId, TeamSync>> {
-        self.teams.lock().unwrap_or_else(|e| e.into_inner())
+        self.teams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn entry<'a>(

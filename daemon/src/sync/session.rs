@@ -71,7 +71,7 @@ impl<'a> Run<'a> {
         .on_wait(move |until: i64| {
             progress.send_modify(|p| {
                 p.phase = format!("waiting for GitHub's rate limit (until {until})");
-            })
+            });
         });
         Ok(Run {
             ctx,
@@ -135,13 +135,19 @@ impl<'a> Run<'a> {
                 index.by_email.insert(email.to_ascii_lowercase(), m.id);
             }
         }
-        *self.members.lock().unwrap_or_else(|e| e.into_inner()) = index;
+        *self
+            .members
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = index;
         Ok(())
     }
 
     /// The member a GitHub id (first) or an email belongs to.
     pub fn member_for(&self, github_id: Option<u64>, email: Option<&str>) -> Option<u64> {
-        let idx = self.members.lock().unwrap_or_else(|e| e.into_inner());
+        let idx = self
+            .members
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         github_id
             .and_then(|id| idx.by_github_id.get(&id).copied())
             .or_else(|| email.and_then(|e| idx.by_email.get(&e.to_ascii_lowercase()).copied()))

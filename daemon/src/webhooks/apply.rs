@@ -235,7 +235,7 @@ impl Plan {
             Event::Organization
                 if matches!(d.action.as_deref(), Some("member_added" | "member_removed")) =>
             {
-                self.members = true
+                self.members = true;
             }
             Event::Repository => {
                 if let Some(r) = &d.repository {

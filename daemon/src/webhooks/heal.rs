@@ -72,10 +72,10 @@ pub async fn heal_team(ctx: &Context, team: TeamId) -> Result<(u64, u64, u64), S
                         .await
                     {
                         Ok(()) => {
-                            tracing::info!(team, repo = %repo.full_name, hook = found.id, was = ?found.events, "webhook events corrected")
+                            tracing::info!(team, repo = %repo.full_name, hook = found.id, was = ?found.events, "webhook events corrected");
                         }
                         Err(e) => {
-                            tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook events not corrected")
+                            tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook events not corrected");
                         }
                     }
                 }
@@ -87,10 +87,10 @@ pub async fn heal_team(ctx: &Context, team: TeamId) -> Result<(u64, u64, u64), S
                 {
                     match move_hook(ctx, team, &token, &repo.full_name, found.id, want).await {
                         Ok(()) => {
-                            tracing::info!(team, repo = %repo.full_name, hook = found.id, "webhook moved to the new public URL")
+                            tracing::info!(team, repo = %repo.full_name, hook = found.id, "webhook moved to the new public URL");
                         }
                         Err(e) => {
-                            tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook not moved to the new public URL")
+                            tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook not moved to the new public URL");
                         }
                     }
                 }
@@ -114,7 +114,7 @@ pub async fn heal_team(ctx: &Context, team: TeamId) -> Result<(u64, u64, u64), S
                     }
                     Ok(None) => {}
                     Err(e) => {
-                        tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook not created again")
+                        tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook not created again");
                     }
                 }
                 continue;
@@ -149,7 +149,7 @@ pub async fn heal_team(ctx: &Context, team: TeamId) -> Result<(u64, u64, u64), S
             match api.redeliver(&token, &repo.full_name, hook, d.id).await {
                 Ok(()) => recovered += 1,
                 Err(e) => {
-                    tracing::warn!(team, repo = %repo.full_name, error = %e, "redelivery refused")
+                    tracing::warn!(team, repo = %repo.full_name, error = %e, "redelivery refused");
                 }
             }
         }

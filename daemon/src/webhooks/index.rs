@@ -151,7 +151,7 @@ impl Hooks {
     fn current(&self) -> Arc<HookIndex> {
         self.current
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
@@ -171,7 +171,10 @@ impl Hooks {
         match tokio::task::spawn_blocking(move || build(&s)).await {
             Ok(built) => {
                 let built = Arc::new(built);
-                *self.current.lock().unwrap_or_else(|e| e.into_inner()) = built.clone();
+                *self
+                    .current
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = built.clone();
                 built
             }
             Err(e) => {

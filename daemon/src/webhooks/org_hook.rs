@@ -148,7 +148,10 @@ pub async fn ensure(ctx: &Context, team: TeamId) -> Result<Outcome, String> {
         .org_membership(&token, &org)
         .await
         .map_err(|e| e.to_string())?;
-    if !membership.as_ref().is_some_and(|m| m.is_owner()) {
+    if !membership
+        .as_ref()
+        .is_some_and(super::super::github::types::OrgMembership::is_owner)
+    {
         let why = format!(
             "the connected GitHub user is not an owner of {org} (needs the admin:org_hook scope \
              and an org owner; an owner can reconnect asking for admin:org_hook)"
@@ -216,11 +219,11 @@ pub async fn ensure_logged(ctx: &Context, team: TeamId) {
                 team,
                 why,
                 "no organization webhook: member changes arrive with the periodic sync"
-            )
+            );
         }
         Ok(_) => {}
         Err(e) => {
-            tracing::warn!(team, error = %e, "organization webhook not set up; member changes arrive with the periodic sync")
+            tracing::warn!(team, error = %e, "organization webhook not set up; member changes arrive with the periodic sync");
         }
     }
 }

@@ -292,7 +292,7 @@ async fn discard(mut body: Incoming) {
     while seen <= MAX_BODY {
         let due = body::deadline(&BODY, start, seen);
         match tokio::time::timeout_at(due, body.frame()).await {
-            Ok(Some(Ok(frame))) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            Ok(Some(Ok(frame))) => seen += frame.data_ref().map_or(0, hyper::body::Bytes::len),
             _ => return,
         }
     }
@@ -326,7 +326,9 @@ fn respond_and_close(status: u16, text: &'static str) -> Response<Full<Bytes>> {
 }
 
 fn header<'a>(req: &'a hyper::http::request::Parts, name: &str) -> Option<&'a [u8]> {
-    req.headers.get(name).map(|v| v.as_bytes())
+    req.headers
+        .get(name)
+        .map(hyper::http::HeaderValue::as_bytes)
 }
 
 fn header_str(req: &hyper::http::request::Parts, name: &str) -> String {

@@ -1,7 +1,7 @@
 //! `sync-bench`: what a sync costs against a big simulated org with GitHub-like latency. Prints
 //! figures; asserts nothing. Run from a release build (it starts `target/release/tidemarkd`):
 //!
-//!   cargo build --release --workspace && target/release/sync-bench [REPOS] [PRS_PER_REPO] [LATENCY_MS]
+//! `cargo build --release --workspace && target/release/sync-bench [REPOS] [PRS_PER_REPO] [LATENCY_MS]`
 //!
 //! Defaults: 200 repositories × 250 pull requests (50,000), 50 ms added to every request.
 

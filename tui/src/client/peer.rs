@@ -3,6 +3,7 @@
 //! socket (`SO_PEERCRED`) and talks only to a daemon run by the user themself, by root, or by
 //! the system service's account (`tidemark`, or `TIDEMARK_DAEMON_USER`). Anyone else who got a
 //! socket to that path first (a shared or guessed directory) is refused, named by uid.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use std::path::Path;
 

@@ -1,5 +1,5 @@
 //! The scriptable subcommands: connect (starting the daemon if allowed), make one or two calls,
-//! print JSON or human output. `connect github` and `disconnect github` are in [`github`].
+//! print JSON or human output. `connect github` and `disconnect github` are in `github`.
 
 pub mod daemon;
 mod github;

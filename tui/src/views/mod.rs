@@ -61,10 +61,10 @@ pub fn render(frame: &mut Frame, state: &State) {
         Some(Modal::PullRequest(detail)) => crate::tabs::pulls::detail::pull_request(frame, detail),
         Some(Modal::AddRepos(picker)) => crate::tabs::repos::view::add_repos(frame, state, picker),
         Some(Modal::ConfirmUntrack { repo, .. }) => {
-            crate::tabs::repos::view::confirm_untrack(frame, repo)
+            crate::tabs::repos::view::confirm_untrack(frame, repo);
         }
         Some(Modal::ConfirmRotate { name, .. }) => {
-            crate::tabs::overview::view::confirm_rotate(frame, name)
+            crate::tabs::overview::view::confirm_rotate(frame, name);
         }
         Some(Modal::Setup(dialog)) => setup::render(frame, state, dialog),
         Some(Modal::Daemon(panel)) => daemon::render(frame, state, panel),

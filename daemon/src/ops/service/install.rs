@@ -1,6 +1,7 @@
 //! Writing and removing the unit: for a system install also the `tidemark` account and group
 //! and an environment file for the OAuth app's settings; `systemctl daemon-reload` when
 //! systemctl is there. Enabling is left to the admin (printed), so nothing starts by surprise.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use super::unit::{self, Scope, UnitSpec};
 use std::io::Write;

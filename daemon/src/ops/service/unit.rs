@@ -133,11 +133,10 @@ pub fn render(spec: &UnitSpec) -> String {
                 args.push("--data-dir".into());
                 args.push(dir.display().to_string());
             }
-            let data_dir = spec
-                .data_dir
-                .as_ref()
-                .map(|d| d.display().to_string())
-                .unwrap_or_else(|| "%h/.local/share/tidemark".into());
+            let data_dir = spec.data_dir.as_ref().map_or_else(
+                || "%h/.local/share/tidemark".into(),
+                |d| d.display().to_string(),
+            );
             lines.extend([
                 "EnvironmentFile=-%h/.config/tidemark/tidemarkd.env".into(),
                 // $XDG_RUNTIME_DIR/tidemark, where the socket goes by default.
@@ -155,7 +154,7 @@ pub fn render(spec: &UnitSpec) -> String {
     args.push("run".into());
     let exec: Vec<String> = args.iter().map(|a| quote_arg(a)).collect();
     lines.push(format!("ExecStart={}", exec.join(" ")));
-    lines.extend(HARDENING.iter().map(|s| s.to_string()));
+    lines.extend(HARDENING.iter().map(std::string::ToString::to_string));
     lines.extend([
         // systemd's default soft limit is 1,024 descriptors, shared by RPC connections and
         // webhook clients; the daemon caps connections per user well below this.

@@ -2,7 +2,7 @@
 //! may ask for RPCs, returned as [`Request`]s for the runtime to hand to the daemon link. No I/O
 //! here, so every transition is a plain unit test. Local side effects (a browser, the clipboard)
 //! are queued in `State::effects` for the runtime. Connecting and disconnecting GitHub is in
-//! [`github`], setting GitHub up in [`setup`], the daemon panel in [`daemon`].
+//! `github`, setting GitHub up in `setup`, the daemon panel in `daemon`.
 
 mod daemon;
 mod github;

@@ -17,8 +17,8 @@ pub const KEYS: &[Binding] = &[bind("[/] ←/→", "period", KeyCode::Char(']'))
 
 pub fn action(code: KeyCode) -> Option<Action> {
     match code {
-        KeyCode::Char(']') | KeyCode::Right | KeyCode::Char('l') => Some(Action::PeriodNext),
-        KeyCode::Char('[') | KeyCode::Left | KeyCode::Char('h') => Some(Action::PeriodPrev),
+        KeyCode::Char(']' | 'l') | KeyCode::Right => Some(Action::PeriodNext),
+        KeyCode::Char('[' | 'h') | KeyCode::Left => Some(Action::PeriodPrev),
         _ => None,
     }
 }

@@ -100,13 +100,10 @@ fn column_widths(pulls: &[PrInfo]) -> [usize; PrColumn::ALL.len()] {
 /// Recompute the table's rows; the selection follows its pull request (see
 /// [`crate::app::selection`]).
 pub fn rebuild_pr_rows(view: &mut TeamView) {
-    let pulls = match &view.pulls {
-        Loadable::Loaded(pulls) => pulls,
-        _ => {
-            view.pr_list.rows.clear();
-            view.pr_list.selected.follow(std::iter::empty::<&PrInfo>());
-            return;
-        }
+    let Loadable::Loaded(pulls) = &view.pulls else {
+        view.pr_list.rows.clear();
+        view.pr_list.selected.follow(std::iter::empty::<&PrInfo>());
+        return;
     };
     if view.pr_list.haystacks.len() != pulls.len() {
         view.pr_list.haystacks = pulls.iter().map(haystack).collect();

@@ -109,7 +109,7 @@ pub fn pull_request(frame: &mut Frame, detail: &PrDetail) {
     head.extend(
         flow(&breakdown(pr), inner.width as usize)
             .into_iter()
-            .map(|line| line.cyan()),
+            .map(ratatui::prelude::Stylize::cyan),
     );
     head.push(Line::default());
     let head_height = title_height + head.len() as u16;

@@ -369,7 +369,7 @@ pub(crate) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
                         view.pr_list.haystacks.clear();
                     }
                     Err(err) if !matches!(view.pulls, Loadable::Loaded(_)) => {
-                        view.pulls = Loadable::Failed(err)
+                        view.pulls = Loadable::Failed(err);
                     }
                     Err(err) => state.notice = Some(Notice::Error(err)),
                 }
