@@ -8,10 +8,10 @@
 //! are *operators*: they hold the key file and can read the store anyway, so they may manage the
 //! membership of any team (to recover a team whose owners are gone), in the open (logged, and the
 //! new member shows in `team members`); for everything else they are ordinary users.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use crate::store::Role;
-use std::ffi::{CStr, CString};
-use tidemark_protocol::{RpcError, UserRef};
+use tidemark_protocol::UserRef;
 
 /// The OS user at the other end of a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,63 +90,49 @@ pub fn allows(role: Role, need: Need) -> bool {
 ///
 /// A uid is taken as given, even without a passwd entry (containers, directory users not
 /// enumerated), and named by its number then; a login name must exist (`getpwnam`).
-pub fn resolve_user(user: &UserRef) -> Result<(u32, String), RpcError> {
+pub fn resolve_user(user: &UserRef) -> Result<(u32, String), NoSuchUser> {
     match user {
         UserRef::Uid(uid) => Ok((*uid, user_name(*uid))),
         UserRef::Name(name) => match uid_of(name) {
             Some(uid) => Ok((uid, user_name(uid))),
-            None => Err(RpcError::invalid(
-                "user",
-                format!(
-                    "there is no user named '{name}' on this machine (give a login name, or a \
-                     numeric uid)"
-                ),
-            )),
+            None => Err(NoSuchUser(name.clone())),
         },
     }
 }
 
-/// The uid of a login name, if the system knows it.
-pub fn uid_of(name: &str) -> Option<u32> {
-    let name = CString::new(name).ok()?;
-    let mut buf = vec![0u8; 4096];
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: all pointers are valid for the call; buf outlives the use of pwd's fields.
-    let rc = unsafe {
-        libc::getpwnam_r(
-            name.as_ptr(),
-            &mut pwd,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    (rc == 0 && !result.is_null()).then_some(pwd.pw_uid)
-}
+/// A login name the system does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("there is no user named '{0}' on this machine (give a login name, or a numeric uid)")]
+pub struct NoSuchUser(pub String);
 
-/// The login name of a uid, or the number when the system does not know it.
-pub fn user_name(uid: u32) -> String {
-    let mut buf = vec![0u8; 4096];
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: all pointers are valid for the call; buf outlives the use of pwd's fields.
+pub use tidemark_protocol::users::{uid_of, user_name};
+
+/// The gid of a group name (or a number), from the system's group database.
+pub fn group_id(name: &str) -> Result<u32, String> {
+    if let Ok(gid) = name.parse::<u32>() {
+        return Ok(gid);
+    }
+    let cname = std::ffi::CString::new(name).map_err(|_| format!("bad group name {name:?}"))?;
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    // SAFETY: all-zero is a valid `group` (null pointers, zero gid) to be filled in.
+    let mut grp: libc::group = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: valid pointers and buffer length; the result is read only if non-null.
     let rc = unsafe {
-        libc::getpwuid_r(
-            uid,
-            &mut pwd,
-            buf.as_mut_ptr().cast(),
+        libc::getgrnam_r(
+            cname.as_ptr(),
+            &mut grp,
+            buf.as_mut_ptr(),
             buf.len(),
             &mut result,
         )
     };
-    if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
-        return uid.to_string();
+    if rc != 0 || result.is_null() {
+        return Err(format!(
+            "no group named {name:?} (create it, e.g. `groupadd --system {name}`)"
+        ));
     }
-    // SAFETY: getpwuid_r succeeded, so pw_name points at a NUL-terminated string inside buf.
-    unsafe { CStr::from_ptr(pwd.pw_name) }
-        .to_string_lossy()
-        .into_owned()
+    Ok(grp.gr_gid)
 }
 
 #[cfg(test)]

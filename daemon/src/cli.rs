@@ -1,10 +1,11 @@
 //! Command line of `tidemarkd`.
 
+use crate::context::Stop;
 use crate::crypto::{KEY_ENV, KEY_FILE, KeySource, Keyring};
-use crate::lifecycle::Stop;
+use crate::ops::rotate;
 use crate::ops::service::Scope;
 use crate::settings::{self, ConfigFile, Key, Layer, Origin, Raw, Settings};
-use crate::{daemon, logging, paths, rotate};
+use crate::{lifecycle, logging, paths};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::ffi::OsString;
@@ -334,15 +335,13 @@ fn load_settings(
 fn socket_access(
     group: Option<&str>,
     mode: Option<u32>,
-) -> Result<crate::rpc::socket::Access, String> {
+) -> Result<crate::lifecycle::SocketAccess, String> {
     let gid = match group {
-        Some(name) => {
-            Some(crate::rpc::socket::group_id(name).map_err(|e| format!("socket_group: {e}"))?)
-        }
+        Some(name) => Some(crate::auth::group_id(name).map_err(|e| format!("socket_group: {e}"))?),
         None => None,
     };
     let mode = mode.unwrap_or(if gid.is_some() { 0o660 } else { 0o600 });
-    crate::rpc::socket::Access::new(mode, gid).map_err(|e| format!("socket_mode: {e}"))
+    crate::lifecycle::SocketAccess::new(mode, gid).map_err(|e| format!("socket_mode: {e}"))
 }
 
 fn run(cli: Cli, matches: &ArgMatches) -> Result<Stop, String> {
@@ -363,7 +362,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<Stop, String> {
             let started = load_settings(matches, file.as_ref()).and_then(|(settings, given)| {
                 let socket_access =
                     socket_access(settings.socket_group.as_deref(), settings.socket_mode)?;
-                daemon::run(daemon::Config {
+                lifecycle::run(lifecycle::Config {
                     data_dir: data_dir.clone(),
                     socket,
                     socket_access,
@@ -374,7 +373,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<Stop, String> {
                 .map_err(|e| e.to_string())
             });
             if let Err(message) = &started {
-                daemon::record_startup_error(&data_dir, message);
+                lifecycle::record_startup_error(&data_dir, message);
             }
             return started;
         }
@@ -435,7 +434,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<Stop, String> {
             Ok(())
         }
         Command::RotateKey => {
-            daemon::prepare_data_dir(&data_dir).map_err(|e| e.to_string())?;
+            lifecycle::prepare_data_dir(&data_dir).map_err(|e| e.to_string())?;
             // As root on the system install's data dir, the new key file would be root's.
             crate::ops::ensure_owner(&data_dir, "run rotate-key")?;
             let outcome =

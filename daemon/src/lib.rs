@@ -1,25 +1,37 @@
 //! tidemarkd as a library: the binary is a thin `main` over [`cli::main_from`], so tests and the
 //! `tidemark` client (which can start its built-in daemon) run exactly the same code.
+//!
+//! Code map, from the bottom up (a module imports only from those above it in this list):
+//! - Foundations: [`failpoint`] (crash points for tests), [`logging`] (with a throttle for
+//!   repeated lines), [`paths`] and [`data_dir`] (where things live), [`accept`] (accept loops
+//!   that never spin), [`crypto`] (Fernet keys, secrets), [`store`] (sled records, the
+//!   webhook spool, the per-PR figures), [`auth`] (callers, roles, uids), [`github`] (the only
+//!   module that knows GitHub), [`settings`], [`wire`] (records as the wire shows them).
+//! - [`context`]: the handle every service takes, with the event bus.
+//! - Services: [`sync`] (full and incremental syncs, the schedule), [`webhooks`] (the
+//!   receiver, the applier, the hooks on GitHub), [`teams`] (tracked repositories, reports,
+//!   activity), [`connect`] (OAuth flows).
+//! - [`rpc`]: the socket and a thin adapter from the `Tidemark` trait to the services.
+//! - Top: [`ops`] (backup, doctor, service install, the control socket, the disk watch),
+//!   [`lifecycle`] (start, serve, stop), [`cli`] (the command line).
 
-pub mod activity;
+pub mod accept;
 pub mod auth;
 pub mod cli;
 pub mod connect;
+pub mod context;
 pub mod crypto;
-pub mod daemon;
+pub mod data_dir;
 pub mod failpoint;
 pub mod github;
 pub mod lifecycle;
 pub mod logging;
-pub mod metrics;
 pub mod ops;
 pub mod paths;
-pub mod reports;
-pub mod repos;
-pub mod rotate;
 pub mod rpc;
 pub mod settings;
 pub mod store;
 pub mod sync;
-pub mod tokens;
+pub mod teams;
 pub mod webhooks;
+pub mod wire;

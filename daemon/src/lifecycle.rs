@@ -1,229 +1,210 @@
-//! The running daemon as its user sees it: when it started, the settings it runs with and where
-//! they came from, reloading them (SIGHUP, `tidemark daemon reload`), saving the GitHub app's
-//! settings (`tidemark setup github`), and the request to stop or restart.
+//! The daemon's life: claim the socket, load keys, open the store, serve, and on SIGTERM/SIGINT
+//! stop accepting, flush the store and remove the socket.
 
-use crate::crypto::Secret;
-use crate::rpc::Shared;
-use crate::settings::{self, ConfigFile, Key, Layer, SecretChange, Settings, SettingsError};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use tidemark_protocol::{GitHubAppInfo, ReloadReport, SettingSource};
-use tokio::sync::watch;
+use crate::auth::Policy;
+use crate::context::{ConfigState, Context, Runtime, Stop};
+use crate::crypto::{self, CryptoError};
+use crate::rpc::{self, Shared, socket::SocketError};
 
-/// What the daemon was asked to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stop {
-    Exit,
-    /// Stop, then run again with the same command line (the config file read anew).
-    Restart,
-}
+/// The RPC socket's mode and group, as the command line gives them.
+pub use crate::rpc::socket::Access as SocketAccess;
+use crate::store::{Store, StoreError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::signal::unix::{SignalKind, signal};
 
-/// The settings' inputs: the process's own (fixed) and the config file (read again on reload).
-pub struct ConfigState {
-    pub given: Layer,
-    pub file: Option<ConfigFile>,
-    pub current: Settings,
-}
-
-pub struct Lifecycle {
-    /// Unix seconds.
-    pub started_at: i64,
-    started: std::time::Instant,
+#[derive(Debug, Clone)]
+pub struct Config {
     pub data_dir: PathBuf,
     pub socket: PathBuf,
-    /// `systemd` when a unit runs the daemon (its `Environment=TIDEMARK_MANAGED_BY`).
-    pub managed_by: Option<String>,
-    stop: watch::Sender<Option<Stop>>,
-    config: Mutex<ConfigState>,
-    /// The webhook listener runs (its hooks are worth moving when the public URL changes).
-    webhooks: AtomicBool,
+    /// The socket's mode and group (a system install shares it with group `tidemark`).
+    pub socket_access: rpc::socket::Access,
+    /// What the daemon runs with; a sealed client secret is opened once the keys are loaded.
+    pub settings: crate::settings::Settings,
+    /// The command line and environment's settings, fixed for the process's life.
+    pub given: crate::settings::Layer,
+    /// The config file, read again on each reload.
+    pub file: Option<crate::settings::ConfigFile>,
 }
 
-/// Set by the systemd units, so status can say who restarts the daemon.
-pub const MANAGED_BY_ENV: &str = "TIDEMARK_MANAGED_BY";
-
-impl Lifecycle {
-    pub fn new(data_dir: PathBuf, socket: PathBuf, config: ConfigState) -> Lifecycle {
-        Lifecycle {
-            started_at: crate::store::now(),
-            started: std::time::Instant::now(),
-            data_dir,
-            socket,
-            managed_by: std::env::var(MANAGED_BY_ENV)
-                .ok()
-                .filter(|v| !v.trim().is_empty()),
-            stop: watch::channel(None).0,
-            config: Mutex::new(config),
-            webhooks: AtomicBool::new(false),
-        }
-    }
-
-    pub fn set_webhooks_running(&self) {
-        self.webhooks.store(true, Ordering::Relaxed);
-    }
-
-    pub fn webhooks_running(&self) -> bool {
-        self.webhooks.load(Ordering::Relaxed)
-    }
-
-    pub fn uptime(&self) -> std::time::Duration {
-        self.started.elapsed()
-    }
-
-    pub fn config(&self) -> MutexGuard<'_, ConfigState> {
-        self.config.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Ask the daemon to stop (or restart); the serve loop acts on it.
-    pub fn request_stop(&self, how: Stop) {
-        self.stop.send_replace(Some(how));
-    }
-
-    /// Resolves once a stop is asked for.
-    pub async fn stopped(&self) -> Stop {
-        let mut rx = self.stop.subscribe();
-        loop {
-            if let Some(how) = *rx.borrow_and_update() {
-                return how;
-            }
-            if rx.changed().await.is_err() {
-                return Stop::Exit;
-            }
-        }
-    }
-}
-
-/// What GitHub needs to know about this daemon's OAuth app, and whether it has one.
-pub fn github_app_info(shared: &Shared) -> GitHubAppInfo {
-    let live = shared.connector.live();
-    let web = crate::github::trim_base(&live.github.web_url);
-    GitHubAppInfo {
-        configured: live.github.client_id.is_some(),
-        has_secret: live.github.client_secret.is_some(),
-        register_url: format!("{web}/settings/applications/new"),
-        callback_url: crate::connect::callback::registered_callback_url(),
-        web_url: web,
-    }
-}
-
-/// Read the config file again and apply what a reload can; say what needs a restart. A new
-/// public URL moves the hooks (and makes missing ones) right away, as a heal round does.
-pub fn reload(shared: &Arc<Shared>) -> Result<ReloadReport, SettingsError> {
-    let life = &shared.lifecycle;
-    let mut state = life.config();
-    let file_layer = match &state.file {
-        Some(file) => settings::read_file(file)?,
-        None => Layer::default(),
-    };
-    let mut fresh = Settings::resolve(&state.given, &file_layer)?;
-    fresh.unseal(&shared.keyring)?;
-    let changed = state.current.changed(&fresh);
-    let (applied, need_restart): (Vec<Key>, Vec<Key>) =
-        changed.into_iter().partition(|k| k.reloadable());
-    fresh.keep_fixed_from(&state.current);
-    apply(shared, &fresh);
-    let overridden = file_layer
-        .keys()
-        .filter_map(|k| state.given.get(k).map(|(_, o)| (k, o.source())))
-        .map(|(k, s)| (k.name().to_string(), s))
-        .collect::<Vec<(String, SettingSource)>>();
-    state.current = fresh;
-    let report = ReloadReport {
-        config_file: state.file.as_ref().map(|f| f.path.display().to_string()),
-        applied: applied.iter().map(|k| k.name().to_string()).collect(),
-        need_restart: need_restart.iter().map(|k| k.name().to_string()).collect(),
-        overridden,
-    };
-    drop(state);
-    if applied.contains(&Key::PublicUrl) && shared.lifecycle.webhooks_running() {
-        tokio::spawn(crate::webhooks::heal::heal_all(shared.clone()));
-    }
-    tracing::info!(
-        applied = ?report.applied,
-        need_restart = ?report.need_restart,
-        "settings reloaded"
-    );
-    Ok(report)
-}
-
-/// Put settings into effect (at start and on each reload).
-pub fn apply(shared: &Shared, settings: &Settings) {
-    shared
-        .connector
-        .set_live(settings.github.clone(), settings.public_url.clone());
-    shared.syncs.set_timing(
-        settings.sync_every,
-        settings.secondary_wait,
-        settings.token_check,
-    );
-    shared
-        .store
-        .set_backlog_limits(crate::store::BacklogLimits::for_deliveries(
-            settings.webhook_backlog_max,
-        ));
-}
-
-/// Why saving the GitHub app's settings failed.
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("invalid {field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
-    #[error(
-        "this daemon has no config file to save to (neither XDG_CONFIG_HOME nor HOME is set for \
-         it; start it with --config FILE)"
-    )]
-    NoFile,
+pub enum DaemonError {
     #[error(transparent)]
-    Settings(#[from] SettingsError),
+    Socket(#[from] SocketError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    DataDir(#[from] crate::data_dir::DataDirError),
+    #[error(transparent)]
+    Hardening(#[from] crate::ops::hardening::HardeningError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
 }
 
-/// Save the OAuth app's client id (and the secret, sealed) in the config file and reload.
-pub fn set_github_app(
-    shared: &Arc<Shared>,
-    client_id: &str,
-    secret: Option<Secret>,
-    clear_secret: bool,
-) -> Result<ReloadReport, AppError> {
-    let client_id = client_id.trim();
-    if !settings::valid_client_id(client_id) {
-        return Err(AppError::Invalid {
-            field: "client id",
-            reason: format!("expected {}", Key::GithubClientId.allowed()),
-        });
+pub use crate::data_dir::{prepare_data_dir, store_dir};
+
+/// How long shutdown waits for webhook deliveries in hand (systemd and the tests give the
+/// whole shutdown 5 s).
+const WEBHOOK_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Run the daemon in the foreground until SIGTERM or SIGINT, or until a client asks it to stop
+/// or restart (which the caller does: see `cli`).
+pub fn run(config: Config) -> Result<Stop, DaemonError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(serve(config));
+    // Work still in flight (a sync's HTTP call, a blocking task) must not hold up the exit:
+    // everything acknowledged is durable by now.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    result
+}
+
+async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
+    let started = std::time::Instant::now();
+    // Before any secret is read: no core dumps, no ptrace by same-user processes.
+    crate::ops::hardening::disable_core_dumps()?;
+    // Connections and webhook clients share the fd limit: the soft one up to the hard one.
+    match rpc::limits::raise_nofile_limit() {
+        Ok((before, soft, hard)) => {
+            tracing::info!(before, soft, hard, "open file limit (RLIMIT_NOFILE)");
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open file limit (RLIMIT_NOFILE)"),
     }
-    let change = match (secret, clear_secret) {
-        (Some(_), true) => {
-            return Err(AppError::Invalid {
-                field: "client secret",
-                reason: "give a secret or clear it, not both".into(),
-            });
+    prepare_data_dir(&config.data_dir)?;
+    // Claim the socket first: a second daemon learns at once that one is running.
+    let (listener, guard) = rpc::socket::bind(&config.socket, config.socket_access)?;
+    let (keyring, key_source) = crypto::load_keyring(&config.data_dir, true)?;
+    let store = Store::open(&store_dir(&config.data_dir))?;
+    let unreadable = store.report_unreadable_secrets(&keyring)?;
+    config.settings.unseal(&keyring)?;
+    let settings = config.settings.clone();
+    let runtime = Runtime::new(
+        config.data_dir.clone(),
+        guard.path().to_path_buf(),
+        ConfigState {
+            given: config.given,
+            file: config.file,
+            current: settings.clone(),
+        },
+    );
+    let ctx = Context::new(store, keyring, Policy::current(), runtime);
+    let shared = Arc::new(Shared::new(ctx.clone()));
+    // Free space, and a store whose sled failed to write reopened once it can (`ops/disk.rs`).
+    crate::ops::disk::start(&ctx)?;
+    // Operations for the daemon's own account (backup, store check), off the team-facing RPC.
+    // A failure (e.g. a data dir path too long for a socket) costs only online backups.
+    let control = match crate::ops::control::bind(&config.data_dir) {
+        Ok(bound) => Some(bound),
+        Err(e) => {
+            tracing::warn!(error = %e, "control socket not bound: `tidemarkd backup` and `doctor` cannot reach this daemon");
+            None
         }
-        (Some(s), false) => {
-            let text = s.expose().trim();
-            if text.is_empty()
-                || text.len() > 255
-                || text.chars().any(|c| c.is_control() || c == ' ')
-            {
-                return Err(AppError::Invalid {
-                    field: "client secret",
-                    reason: "expected the secret as GitHub shows it (no spaces)".into(),
-                });
+    };
+    let (control, _control_guard) = match control {
+        Some((listener, guard)) => (Some(listener), Some(guard)),
+        None => (None, None),
+    };
+    let mut webhooks = None;
+    if let Some(addr) = settings.webhook_addr {
+        // Without its listener the daemon still works (periodic syncs): say so, carry on.
+        match crate::webhooks::start(&ctx, addr) {
+            Ok((_, stopper)) => {
+                ctx.runtime.set_webhooks_running();
+                webhooks = Some(stopper);
             }
-            SecretChange::Set(settings::seal_secret(&shared.keyring, &Secret::new(text)))
+            Err(e) => {
+                tracing::error!(%addr, error = %e, "webhook listener not started (is the port in use? see --webhook-addr); syncs continue without webhooks");
+            }
         }
-        (None, true) => SecretChange::Remove,
-        (None, false) => SecretChange::Keep,
+    }
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let reloader = ctx.clone();
+    tokio::spawn(async move {
+        while sighup.recv().await.is_some() {
+            // A bad file keeps the settings running: said in the log, not fatal.
+            match crate::context::runtime::reload(&reloader) {
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "SIGHUP: settings not reloaded"),
+            }
+        }
+    });
+    let live = ctx.github.live();
+    tracing::info!(
+        socket = %guard.path().display(),
+        data_dir = %config.data_dir.display(),
+        keys = %key_source,
+        github = %live.github.api_url,
+        github_client_id = live.github.client_id.is_some(),
+        unreadable_secrets = unreadable,
+        ready_ms = started.elapsed().as_millis() as u64,
+        "tidemarkd ready"
+    );
+    drop(live);
+    clear_startup_error(&config.data_dir);
+    let stop = tokio::select! {
+        () = rpc::serve(listener, shared.clone()) => Stop::Exit,
+        () = crate::ops::control::serve(control, ctx.clone()) => Stop::Exit,
+        () = crate::github::tokens::refresh_loop(
+            &ctx.store,
+            &ctx.keyring,
+            &ctx.github,
+            || ctx.runtime.token_check(),
+        ) => Stop::Exit,
+        () = crate::sync::scheduler(shared.syncs.clone()) => Stop::Exit,
+        () = crate::webhooks::listen(ctx.clone()) => Stop::Exit,
+        how = ctx.runtime.stopped() => {
+            tracing::info!(?how, "asked to stop by a client");
+            how
+        }
+        _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); Stop::Exit }
+        _ = sigint.recv() => { tracing::info!("SIGINT: shutting down"); Stop::Exit }
     };
-    let path = {
-        let state = shared.lifecycle.config();
-        state
-            .file
-            .as_ref()
-            .map(|f| f.path.clone())
-            .ok_or(AppError::NoFile)?
-    };
-    settings::write_github_app(&path, client_id, change)?;
-    tracing::info!(file = %path.display(), "GitHub OAuth app settings saved");
-    Ok(reload(shared)?)
+    // Deliveries already being received finish: written, fsynced and answered (their senders
+    // were or will be told 2xx only once durable). New ones are refused from here on.
+    if let Some(stopper) = webhooks {
+        let still = tokio::task::spawn_blocking(move || stopper.stop(WEBHOOK_GRACE))
+            .await
+            .unwrap_or(0);
+        if still > 0 {
+            tracing::warn!(
+                deliveries = still,
+                "stopping with deliveries still being received (none was acknowledged)"
+            );
+        }
+    }
+    shared.store.flush()?;
+    drop(guard);
+    tracing::info!("store flushed; stopped");
+    Ok(stop)
+}
+
+pub use tidemark_protocol::paths::STARTUP_ERROR_FILE;
+
+/// Leave the reason a start failed in the data dir (best effort: the dir may be the problem).
+pub fn record_startup_error(data_dir: &Path, message: &str) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if !data_dir.is_dir() {
+        return;
+    }
+    let path = data_dir.join(STARTUP_ERROR_FILE);
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{}", message.replace('\n', " ")));
+}
+
+fn clear_startup_error(data_dir: &Path) {
+    let _ = std::fs::remove_file(data_dir.join(STARTUP_ERROR_FILE));
 }

@@ -99,7 +99,10 @@ impl Throttle {
 
     /// [`Throttle::allow`] at a given time (tests).
     pub fn allow_at(&self, key: &str, now: Instant) -> Option<Skipped> {
-        let mut guard = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self
+            .keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let keys = guard.get_or_insert_with(HashMap::new);
         if let Some(w) = keys.get_mut(key) {
             if now.saturating_duration_since(w.logged_at) < self.window {
@@ -134,7 +137,10 @@ impl Throttle {
     /// return how many lines were left out since the last one written, if any, so the caller
     /// can say so once.
     pub fn settle(&self, key: &str) -> Option<Skipped> {
-        let mut guard = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self
+            .keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let w = guard.as_mut()?.remove(key)?;
         (w.skipped > 0).then(|| self.skipped(w.skipped))
     }

@@ -77,7 +77,7 @@ pub struct GitHubAppInfo {
     pub configured: bool,
     /// A client secret is set too (the browser flow, and revoking on disconnect).
     pub has_secret: bool,
-    /// GitHub's web URL (https://github.com, or an Enterprise Server's).
+    /// GitHub's web URL (`https://github.com`, or an Enterprise Server's).
     pub web_url: String,
     /// Where to register a new OAuth app.
     pub register_url: String,

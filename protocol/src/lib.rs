@@ -1,24 +1,45 @@
-//! tidemark's RPC contract between the daemon (`tidemarkd`) and its clients.
+//! tidemark's RPC contract between the daemon (`tidemarkd`) and its clients, and everything else
+//! both sides must agree on, so that a client needs this crate and never the daemon's.
 //!
-//! This crate holds only the tarpc service trait, the wire types, a serialisable error and the
-//! protocol version. Wire types are deliberately separate from the daemon's stored records and from
-//! GitHub's JSON: each can change without dragging the others along.
+//! Wire types are deliberately separate from the daemon's stored records and from GitHub's JSON:
+//! each can change without dragging the others along.
 //!
 //! Compatibility rule: `hello` is the first method of the service and its signature and the
 //! [`Hello`] struct are frozen, so a client and a daemon of different versions can always learn that
 //! they differ. Every other change to the service or the wire types bumps [`PROTOCOL_VERSION`].
+//!
+//! Code map:
+//! - this file: the tarpc service [`Tidemark`] and [`PROTOCOL_VERSION`];
+//!   `types`, `members`, `daemon_info` hold the wire types (re-exported here), `error` the
+//!   serialisable [`RpcError`].
+//! - [`transport`]: the socket's framing (frame cap, codec), one definition for both ends.
+//! - [`paths`]: the data dir and socket (defaults, env var names), the startup-error file, the
+//!   system install's socket and account.
+//! - [`names`] (re-exported here): team, login and repository name rules, checked by the daemon
+//!   and early by clients.
+//! - [`messages`]: refusals worded by the daemon that clients recognise.
+//! - [`metrics`]: the metric definitions (cycle, review, coding, pickup, review, size), used by
+//!   the daemon's stored figures and reports and by the client's per-PR breakdown.
+//! - [`users`]: uid and login name lookups on this machine.
 
 mod daemon_info;
 mod error;
 mod members;
-mod names;
+pub mod messages;
+pub mod metrics;
+pub mod names;
+pub mod paths;
 pub mod transport;
 mod types;
+pub mod users;
 
 pub use daemon_info::*;
 pub use error::RpcError;
 pub use members::{Invitation, MemberAdded, TeamMembership, UserRef};
-pub use names::{TEAM_NAME_MAX_CHARS, nfc, normalize_team_name, validate_team_name};
+pub use names::{
+    TEAM_NAME_MAX_CHARS, nfc, normalize_team_name, validate_login, validate_repo_full_name,
+    validate_team_name,
+};
 pub use types::*;
 
 /// Version of this RPC contract. Bump it on any change to [`Tidemark`] or the wire types.

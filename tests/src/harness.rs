@@ -631,9 +631,9 @@ pub struct SeedTeam<'a> {
 pub fn seed_github_team(sandbox: &Sandbox, seed: &SeedTeam<'_>) -> u64 {
     use tidemark_daemon::crypto::{Secret, load_keyring_with};
     use tidemark_daemon::store::{NewCredential, NewGitHubIntegration, Provider, Store};
-    tidemark_daemon::daemon::prepare_data_dir(&sandbox.data_dir()).unwrap();
+    tidemark_daemon::lifecycle::prepare_data_dir(&sandbox.data_dir()).unwrap();
     let (keyring, _) = load_keyring_with(None, &sandbox.data_dir(), true).unwrap();
-    let store = Store::open(&tidemark_daemon::daemon::store_dir(&sandbox.data_dir())).unwrap();
+    let store = Store::open(&tidemark_daemon::lifecycle::store_dir(&sandbox.data_dir())).unwrap();
     // SAFETY: geteuid cannot fail.
     let uid = unsafe { libc::geteuid() };
     store
@@ -682,7 +682,7 @@ pub fn seed_github_team(sandbox: &Sandbox, seed: &SeedTeam<'_>) -> u64 {
 /// next opener.
 pub fn wait_for_store_unlocked(sandbox: &Sandbox) {
     use std::os::fd::AsRawFd;
-    let db = tidemark_daemon::daemon::store_dir(&sandbox.data_dir()).join("db");
+    let db = tidemark_daemon::lifecycle::store_dir(&sandbox.data_dir()).join("db");
     let Ok(file) = std::fs::File::open(&db) else {
         return;
     };
@@ -705,7 +705,7 @@ pub fn wait_for_store_unlocked(sandbox: &Sandbox) {
 /// (sled's background threads of a store just dropped, a killed daemon) is still being released.
 pub fn open_store(sandbox: &Sandbox) -> tidemark_daemon::store::Store {
     use tidemark_daemon::store::{Store, StoreError};
-    let dir = tidemark_daemon::daemon::store_dir(&sandbox.data_dir());
+    let dir = tidemark_daemon::lifecycle::store_dir(&sandbox.data_dir());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match Store::open(&dir) {

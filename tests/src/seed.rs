@@ -8,7 +8,7 @@ use crate::harness::Sandbox;
 
 /// Write `prs` pull requests of one repository (id 1296269) into the sandbox's store.
 pub fn seed_pull_requests(sandbox: &Sandbox, team: u64, prs: u64) -> Result<()> {
-    let store = Store::open(&tidemark_daemon::daemon::store_dir(&sandbox.data_dir()))?;
+    let store = Store::open(&tidemark_daemon::lifecycle::store_dir(&sandbox.data_dir()))?;
     let repo = 1_296_269;
     let base = 1_700_000_000;
     for n in 1..=prs {

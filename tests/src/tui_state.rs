@@ -5,9 +5,10 @@ use anyhow::{Context, Result, bail};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::Path;
 use tidemark_protocol::{MetricsGrouping, MetricsQuery, PrQuery, TeamRef};
-use tidemark_tui::app::team_state::{MetricsData, PeopleData};
 use tidemark_tui::app::{Event, LinkEvent, Reply, Screen, State, handle_event};
 use tidemark_tui::client::Connection;
+use tidemark_tui::tabs::metrics::MetricsData;
+use tidemark_tui::tabs::people::PeopleData;
 
 use crate::harness::block_on;
 

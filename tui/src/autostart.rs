@@ -77,7 +77,7 @@ pub enum StartError {
 
 /// Why the daemon's last start failed, as it left it in its data dir (if it could).
 pub fn last_start_failure(data_dir: &Path) -> Option<String> {
-    let path = data_dir.join(tidemark_daemon::daemon::STARTUP_ERROR_FILE);
+    let path = data_dir.join(tidemark_protocol::paths::STARTUP_ERROR_FILE);
     let text = std::fs::read_to_string(path).ok()?;
     let line: String = text
         .lines()
@@ -145,7 +145,7 @@ pub fn daemon_command(
 pub fn spawn_daemon(data_dir: &Path, socket: &Path) -> Result<Child, StartError> {
     ensure_data_dir(data_dir)?;
     // A reason left by an earlier failed start must not pass for this one's.
-    let _ = std::fs::remove_file(data_dir.join(tidemark_daemon::daemon::STARTUP_ERROR_FILE));
+    let _ = std::fs::remove_file(data_dir.join(tidemark_protocol::paths::STARTUP_ERROR_FILE));
     let log = open_log(&data_dir.join(DAEMON_LOG))?;
     let exe = std::env::current_exe().map_err(StartError::CurrentExe)?;
     let spawn_err = |source| StartError::Spawn {
@@ -336,7 +336,8 @@ mod tests {
     async fn a_daemon_that_exits_early_says_why_when_it_left_its_reason() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
-            dir.path().join(tidemark_daemon::daemon::STARTUP_ERROR_FILE),
+            dir.path()
+                .join(tidemark_protocol::paths::STARTUP_ERROR_FILE),
             "bad config file /c/daemon.toml: key `x`: unknown key\n",
         )
         .unwrap();

@@ -6,6 +6,7 @@
 //! a page instead, a small HTML file that sends the browser on (`<meta http-equiv=refresh>`),
 //! written 0600 in a private 0700 directory ([`page_dir`]) and removed a minute after the
 //! opener is done, at the next open, or when the client exits ([`remove_pages`]).
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use std::ffi::OsString;
 use std::fs;
@@ -66,8 +67,7 @@ pub fn page_dir_in(runtime_dir: Option<OsString>, data_dir: &Path) -> PathBuf {
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
         .filter(|d| private_dir(d).is_ok())
-        .map(|d| d.join("tidemark-browser"))
-        .unwrap_or_else(|| data_dir.join("browser"))
+        .map_or_else(|| data_dir.join("browser"), |d| d.join("tidemark-browser"))
 }
 
 /// A directory that is ours alone: a real directory (not a symlink), owned by us, with no
@@ -145,7 +145,7 @@ pub fn write_page(dir: &Path, url: &str) -> io::Result<PathBuf> {
     let (_, path) = file.keep().map_err(|e| e.error)?;
     PAGES
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .push(path.clone());
     Ok(path)
 }
@@ -175,13 +175,17 @@ fn remove_page(path: &Path) {
     let _ = fs::remove_file(path);
     PAGES
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .retain(|p| p != path);
 }
 
 /// Remove every page this process wrote (when the TUI or a CLI command ends).
 pub fn remove_pages() {
-    let pages = std::mem::take(&mut *PAGES.lock().unwrap_or_else(|e| e.into_inner()));
+    let pages = std::mem::take(
+        &mut *PAGES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
     for page in pages {
         let _ = fs::remove_file(page);
     }

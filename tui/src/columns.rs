@@ -423,7 +423,7 @@ pub fn text_table(
         &names,
         rows.iter().map(|row| row.iter().map(String::as_str)),
     );
-    let header_row: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+    let header_row: Vec<String> = names.iter().map(std::string::ToString::to_string).collect();
     let mut out = String::new();
     for row in std::iter::once(&header_row).chain(rows) {
         let mut line = indent.to_string();

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use ratatui::style::Color;
 use serde::Deserialize;
 
-use crate::app::team_state::{PrColumn, Tab};
+use crate::tabs::Tab;
+use crate::tabs::pulls::PrColumn;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

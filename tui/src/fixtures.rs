@@ -522,8 +522,9 @@ pub fn timeline() -> tidemark_protocol::PrTimeline {
 
 /// The fixture answer to a team-screen data request, as the link would send it.
 pub fn team_reply(req: &crate::app::Request) -> Option<crate::app::Reply> {
-    use crate::app::team_state::{MetricsData, PeopleData};
     use crate::app::{Reply, Request};
+    use crate::tabs::metrics::MetricsData;
+    use crate::tabs::people::PeopleData;
     Some(match req {
         Request::LoadPulls { team, load } => Reply::Pulls {
             team: *team,

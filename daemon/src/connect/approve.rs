@@ -5,25 +5,25 @@
 //! While a flow waits for the user its token is only in memory ([`Approved`]), until the flow's
 //! deadline: past it the flow fails and the token is dropped, even when no client asks again.
 
-use super::{Approved, CHOOSE_TTL, CONFIRM_TTL};
+use super::{Approved, CHOOSE_TTL, CONFIRM_TTL, ConnectError, Connector};
+use crate::context::Event;
 use crate::crypto::Secret;
 use crate::github::GitHubError;
 use crate::github::oauth::{OAuthError, TokenSet};
 use crate::github::types::Org;
-use crate::rpc::Shared;
 use crate::store::{GitHubLogin, Provider, StoreError, TeamId};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tidemark_protocol::{ConnectMethod, ConnectState, FlowId, OrgChoice, RpcError};
+use tidemark_protocol::{ConnectMethod, ConnectState, FlowId, OrgChoice};
 
 /// After the token: read the user and their orgs; then the web flow asks the user to confirm
 /// the login, the device flow carries on at once.
 pub(super) async fn approved(
-    shared: &Arc<Shared>,
+    conn: &Arc<Connector>,
     flow: FlowId,
     outcome: Result<TokenSet, OAuthError>,
 ) {
-    let c = &shared.connector;
+    let c = conn;
     let tokens = match outcome {
         Ok(t) => t,
         Err(e) => {
@@ -44,18 +44,18 @@ pub(super) async fn approved(
         Ok(o) => o,
         Err(e) => return c.set_state(flow, failed_reading("your organizations", e)),
     };
-    on_user(shared, flow, tokens, user.login, orgs).await;
+    on_user(conn, flow, tokens, user.login, orgs).await;
 }
 
 /// GitHub said whose token it is (`login`) and which organizations it sees.
 pub(super) async fn on_user(
-    shared: &Arc<Shared>,
+    conn: &Arc<Connector>,
     flow: FlowId,
     tokens: TokenSet,
     login: String,
     orgs: Vec<Org>,
 ) {
-    let c = &shared.connector;
+    let c = conn;
     let open = c
         .flows()
         .get(&flow)
@@ -81,9 +81,9 @@ pub(super) async fn on_user(
                 github_login: approved.login.clone(),
             };
             tracing::info!(flow, github_login = %approved.login, "GitHub connect waits for the user to confirm the login");
-            hold(shared, flow, approved, state, CONFIRM_TTL);
+            hold(conn, flow, approved, state, CONFIRM_TTL);
         }
-        ConnectMethod::Device => proceed(shared, flow, approved).await,
+        ConnectMethod::Device => proceed(conn, flow, approved).await,
     }
 }
 
@@ -113,9 +113,9 @@ fn pick_org(login: &str, wanted: Option<&str>, orgs: &[Org]) -> Result<Option<Or
 }
 
 /// The login is the user's: store when the organization is known, else ask for it.
-async fn proceed(shared: &Arc<Shared>, flow: FlowId, approved: Approved) {
+async fn proceed(conn: &Arc<Connector>, flow: FlowId, approved: Approved) {
     match approved.chosen.clone() {
-        Some(org) => finish(shared, flow, approved.tokens, approved.login, org).await,
+        Some(org) => finish(conn, flow, approved.tokens, approved.login, org).await,
         None => {
             let orgs = approved
                 .orgs
@@ -127,7 +127,7 @@ async fn proceed(shared: &Arc<Shared>, flow: FlowId, approved: Approved) {
                 })
                 .collect();
             hold(
-                shared,
+                conn,
                 flow,
                 approved,
                 ConnectState::ChooseOrg { orgs },
@@ -140,7 +140,7 @@ async fn proceed(shared: &Arc<Shared>, flow: FlowId, approved: Approved) {
 /// Keep the token in memory while the flow waits for the user in `state`, for `ttl`. A flow
 /// cancelled meanwhile gets nothing: the token is dropped here.
 pub(super) fn hold(
-    shared: &Arc<Shared>,
+    conn: &Arc<Connector>,
     flow: FlowId,
     approved: Approved,
     state: ConnectState,
@@ -148,7 +148,7 @@ pub(super) fn hold(
 ) {
     let deadline = Instant::now() + ttl;
     {
-        let mut flows = shared.connector.flows();
+        let mut flows = conn.flows();
         let Some(f) = flows.get_mut(&flow).filter(|f| f.ended_at.is_none()) else {
             return;
         };
@@ -158,11 +158,11 @@ pub(super) fn hold(
     }
     // `gc` runs on calls; this drops the token at the deadline even when none comes. Weak: a
     // daemon shutting down does not wait for it.
-    let weak = Arc::downgrade(shared);
+    let weak = Arc::downgrade(conn);
     tokio::spawn(async move {
         tokio::time::sleep_until(deadline.into()).await;
-        if let Some(shared) = weak.upgrade() {
-            shared.connector.gc();
+        if let Some(conn) = weak.upgrade() {
+            conn.gc();
         }
     });
 }
@@ -173,19 +173,19 @@ fn failed_reading(what: &str, e: GitHubError) -> ConnectState {
     }
 }
 
-fn not_found(flow: FlowId) -> RpcError {
-    RpcError::NotFound(format!("connect flow {flow}"))
+fn not_found(flow: FlowId) -> ConnectError {
+    ConnectError::NotFound(format!("connect flow {flow}"))
 }
 
 /// The user confirms the GitHub login of a flow in `ConfirmLogin`; then it carries on as the
 /// device flow does. Another login is refused and the flow keeps waiting.
 pub async fn confirm_login(
-    shared: &Arc<Shared>,
+    conn: &Arc<Connector>,
     flow: FlowId,
     uid: u32,
     github_login: &str,
-) -> Result<ConnectState, RpcError> {
-    let c = &shared.connector;
+) -> Result<ConnectState, ConnectError> {
+    let c = conn;
     c.gc();
     let approved = {
         let mut flows = c.flows();
@@ -197,27 +197,27 @@ pub async fn confirm_login(
             (ConnectState::ConfirmLogin { github_login }, Some(_)) => github_login.clone(),
             // Say why (expired, cancelled): a client that waited long gets the reason.
             (ConnectState::Failed { reason }, _) => {
-                return Err(RpcError::invalid(
+                return Err(ConnectError::invalid(
                     "flow",
                     format!("this flow has ended: {reason}"),
                 ));
             }
             _ => {
-                return Err(RpcError::invalid(
+                return Err(ConnectError::invalid(
                     "flow",
                     "this flow is not waiting for a login confirmation",
                 ));
             }
         };
         if crate::store::validate_login(github_login).is_err() {
-            return Err(RpcError::invalid(
+            return Err(ConnectError::invalid(
                 "github_login",
                 "not a GitHub login (1 to 39 letters, digits or inner hyphens); nothing was stored",
             ));
         }
         if !shown.eq_ignore_ascii_case(github_login) {
             tracing::warn!(flow, uid, github_login = %shown, confirmed = %github_login, "GitHub connect: the login confirmed is not the one GitHub signed in");
-            return Err(RpcError::invalid(
+            return Err(ConnectError::invalid(
                 "github_login",
                 format!(
                     "GitHub signed this flow in as @{shown}, not @{github_login}; nothing was \
@@ -228,18 +228,18 @@ pub async fn confirm_login(
         f.approved.take().expect("checked above")
     };
     tracing::info!(flow, uid, github_login = %approved.login, "GitHub login confirmed");
-    proceed(shared, flow, approved).await;
-    super::status(shared, flow, uid, Duration::ZERO).await
+    proceed(conn, flow, approved).await;
+    super::status(conn, flow, uid, Duration::ZERO).await
 }
 
 /// Finish a flow that waits for an organization choice.
 pub async fn choose_org(
-    shared: &Arc<Shared>,
+    conn: &Arc<Connector>,
     flow: FlowId,
     uid: u32,
     org: &str,
-) -> Result<ConnectState, RpcError> {
-    let c = &shared.connector;
+) -> Result<ConnectState, ConnectError> {
+    let c = conn;
     c.gc();
     let (approved, chosen) = {
         let mut flows = c.flows();
@@ -251,7 +251,7 @@ pub async fn choose_org(
         // the user's yet.
         let waits = matches!(*f.state.borrow(), ConnectState::ChooseOrg { .. });
         let Some(a) = f.approved.as_ref().filter(|_| waits) else {
-            return Err(RpcError::invalid(
+            return Err(ConnectError::invalid(
                 "flow",
                 "this flow is not waiting for an organization choice",
             ));
@@ -263,20 +263,20 @@ pub async fn choose_org(
             .cloned()
         else {
             let names: Vec<_> = a.orgs.iter().map(|o| o.login.as_str()).collect();
-            return Err(RpcError::invalid(
+            return Err(ConnectError::invalid(
                 "org",
                 format!("'{org}' is not one of: {}", names.join(", ")),
             ));
         };
         (f.approved.take().expect("checked above"), chosen)
     };
-    finish(shared, flow, approved.tokens, approved.login, chosen).await;
-    super::status(shared, flow, uid, Duration::ZERO).await
+    finish(conn, flow, approved.tokens, approved.login, chosen).await;
+    super::status(conn, flow, uid, Duration::ZERO).await
 }
 
 /// Store the credential and integration, and end the flow.
-async fn finish(shared: &Arc<Shared>, flow: FlowId, tokens: TokenSet, login: String, org: Org) {
-    let c = &shared.connector;
+async fn finish(conn: &Arc<Connector>, flow: FlowId, tokens: TokenSet, login: String, org: Org) {
+    let c = conn;
     let open = c
         .flows()
         .get(&flow)
@@ -289,7 +289,7 @@ async fn finish(shared: &Arc<Shared>, flow: FlowId, tokens: TokenSet, login: Str
     // The role was checked when the flow started; a user demoted or removed meanwhile stores
     // nothing.
     let still_admin = matches!(
-        shared.store.membership(team, uid),
+        conn.ctx.store.membership(team, uid),
         Ok(Some(m)) if crate::auth::allows(m.role, crate::auth::Need::Manage)
     );
     if !still_admin {
@@ -309,8 +309,8 @@ async fn finish(shared: &Arc<Shared>, flow: FlowId, tokens: TokenSet, login: Str
         return;
     }
     let webhook_secret = Secret::new(crate::crypto::random_token(32));
-    let result = shared.store.connect_github(
-        &shared.keyring,
+    let result = conn.ctx.store.connect_github(
+        &conn.ctx.keyring,
         team,
         GitHubLogin {
             access_token: tokens.access_token,
@@ -325,19 +325,15 @@ async fn finish(shared: &Arc<Shared>, flow: FlowId, tokens: TokenSet, login: Str
         replace,
     );
     let state = match result {
-        Ok(outcome) => match shared.store.flush_async().await {
+        Ok(outcome) => match conn.ctx.store.flush_async().await {
             Ok(()) => {
                 tracing::info!(flow, team, org = %org.login, ?outcome, "GitHub connected");
                 c.hooks_changed();
-                // The first sync starts now (members at once; repositories once tracked).
-                let _ = crate::sync::start(shared, team);
-                // The organization hook, when the token and the user allow one (best effort;
-                // the reconciliation tries again).
-                let hook_shared = shared.clone();
-                tokio::spawn(async move {
-                    crate::webhooks::org_hook::ensure_logged(&hook_shared, team).await;
-                });
-                match integration_info(shared, team) {
+                // The first sync starts now (members at once; repositories once tracked), and
+                // the organization hook is made when the token and the user allow one (best
+                // effort; the reconciliation tries again): their services hear it.
+                c.ctx.bus.publish(Event::Connected { team });
+                match integration_info(conn, team) {
                     Some(integration) => ConnectState::Connected {
                         github_login: login,
                         integration: Box::new(integration),
@@ -361,17 +357,17 @@ async fn finish(shared: &Arc<Shared>, flow: FlowId, tokens: TokenSet, login: Str
     c.set_state(flow, state);
 }
 
-fn integration_info(shared: &Shared, team: TeamId) -> Option<tidemark_protocol::IntegrationInfo> {
-    let cred = shared.store.credential(team, Provider::Github).ok()??;
-    let g = shared.store.github_integration(team).ok()?;
+fn integration_info(conn: &Connector, team: TeamId) -> Option<tidemark_protocol::IntegrationInfo> {
+    let cred = conn.ctx.store.credential(team, Provider::Github).ok()??;
+    let g = conn.ctx.store.github_integration(team).ok()?;
     Some(tidemark_protocol::IntegrationInfo {
-        credential: crate::rpc::convert::credential(&shared.store, &shared.keyring, &cred).ok()?,
+        credential: crate::wire::credential(&conn.ctx.store, &conn.ctx.keyring, &cred).ok()?,
         github: g.map(|g| {
-            crate::rpc::convert::github(
-                &shared.store,
-                &shared.keyring,
+            crate::wire::github(
+                &conn.ctx.store,
+                &conn.ctx.keyring,
                 &g,
-                &shared.connector.live().github.web_url,
+                &conn.live().github.web_url,
             )
         }),
     })

@@ -7,11 +7,10 @@
 //! its accept thread ends at the first failed accept and panics when it cannot clone an
 //! accepted socket, both when descriptors run out, and the listener then holds its port and
 //! answers nobody, so a waiting web flow never hears its callback. Here accepts back off and go
-//! on (`rpc::accept`), each connection has a head deadline, and connections are capped.
+//! on (`crate::accept`), each connection has a head deadline, and connections are capped.
 
 use super::{Connector, web_callback, web_refused};
 use crate::crypto::Secret;
-use crate::rpc::Shared;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderValue, REFERRER_POLICY};
@@ -47,9 +46,12 @@ pub fn registered_callback_url() -> String {
 }
 
 /// The listener's port, starting it if needed. Called on the runtime (a flow's start).
-pub fn ensure(shared: &Arc<Shared>) -> std::io::Result<u16> {
-    let c = &shared.connector;
-    let mut slot = c.callback.lock().unwrap_or_else(|e| e.into_inner());
+pub fn ensure(conn: &Arc<Connector>) -> std::io::Result<u16> {
+    let c = conn;
+    let mut slot = c
+        .callback
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(l) = slot.as_ref() {
         return Ok(l.port);
     }
@@ -67,7 +69,7 @@ pub fn ensure(shared: &Arc<Shared>) -> std::io::Result<u16> {
     std_listener.set_nonblocking(true)?;
     let port = std_listener.local_addr()?.port();
     let listener = tokio::net::TcpListener::from_std(std_listener)?;
-    let task = tokio::spawn(accept_loop(listener, Arc::downgrade(shared), port));
+    let task = tokio::spawn(accept_loop(listener, Arc::downgrade(conn), port));
     tracing::info!(port, "OAuth callback listener open on 127.0.0.1");
     *slot = Some(Listener {
         task: task.abort_handle(),
@@ -78,30 +80,33 @@ pub fn ensure(shared: &Arc<Shared>) -> std::io::Result<u16> {
 
 /// Close the listener (no web flow waits any more).
 pub fn stop(c: &Connector) {
-    let taken = c.callback.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let taken = c
+        .callback
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
     if let Some(l) = taken {
         l.task.abort();
         tracing::info!(port = l.port, "OAuth callback listener closed");
     }
 }
 
-async fn accept_loop(listener: tokio::net::TcpListener, shared: Weak<Shared>, port: u16) {
+async fn accept_loop(listener: tokio::net::TcpListener, conn: Weak<Connector>, port: u16) {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let mut backoff = crate::rpc::accept::Backoff::new();
+    let mut backoff = crate::accept::Backoff::new();
     loop {
         // Out of descriptors, accepts fail: the loop pauses (growing) and goes on.
         let (stream, _) =
-            crate::rpc::accept::accept_with(|| listener.accept(), &mut backoff, "oauth callback")
-                .await;
+            crate::accept::accept_with(|| listener.accept(), &mut backoff, "oauth callback").await;
         let Ok(permit) = slots.clone().acquire_owned().await else {
             return;
         };
-        let shared = shared.clone();
+        let conn = conn.clone();
         tokio::spawn(async move {
             let _permit = permit;
             let service = hyper::service::service_fn(move |req| {
-                let shared = shared.clone();
-                async move { Ok::<_, Infallible>(respond(&shared, port, req).await) }
+                let conn = conn.clone();
+                async move { Ok::<_, Infallible>(respond(&conn, port, req).await) }
             });
             let http = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -120,12 +125,12 @@ async fn accept_loop(listener: tokio::net::TcpListener, shared: Weak<Shared>, po
 /// One request: the page for the browser, with headers that keep it out of caches and
 /// referrers.
 async fn respond(
-    shared: &Weak<Shared>,
+    conn: &Weak<Connector>,
     port: u16,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
-    let (status, page) = match shared.upgrade() {
-        Some(shared) => answer(&shared, port, &req).await,
+    let (status, page) = match conn.upgrade() {
+        Some(conn) => answer(&conn, port, &req).await,
         None => (503, page("Shutting down", "tidemark is stopping.")),
     };
     let mut resp = Response::new(Full::new(Bytes::from(page)));
@@ -141,7 +146,7 @@ async fn respond(
 }
 
 /// Validate a callback and act on it. Returns the status and the page for the browser.
-async fn answer(shared: &Arc<Shared>, port: u16, req: &Request<Incoming>) -> (u16, String) {
+async fn answer(conn: &Arc<Connector>, port: u16, req: &Request<Incoming>) -> (u16, String) {
     if req.method() != Method::GET {
         return (
             405,
@@ -154,8 +159,7 @@ async fn answer(shared: &Arc<Shared>, port: u16, req: &Request<Incoming>) -> (u1
     let url = req
         .uri()
         .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
+        .map_or("/", hyper::http::uri::PathAndQuery::as_str);
     if url.len() > MAX_URL {
         return (
             414,
@@ -208,7 +212,7 @@ async fn answer(shared: &Arc<Shared>, port: u16, req: &Request<Incoming>) -> (u1
             ),
         );
     };
-    let Some((flow, web)) = shared.connector.take_web(state) else {
+    let Some((flow, web)) = conn.take_web(state) else {
         tracing::warn!("OAuth callback refused: unknown, used or expired state");
         return (
             400,
@@ -219,7 +223,7 @@ async fn answer(shared: &Arc<Shared>, port: u16, req: &Request<Incoming>) -> (u1
         );
     };
     if let Some(error) = get("error") {
-        web_refused(shared, flow, error);
+        web_refused(conn, flow, error);
         return (
             200,
             page(
@@ -229,7 +233,7 @@ async fn answer(shared: &Arc<Shared>, port: u16, req: &Request<Incoming>) -> (u1
         );
     }
     let Some(code) = get("code").filter(|c| !c.is_empty()) else {
-        web_refused(shared, flow, "no_code");
+        web_refused(conn, flow, "no_code");
         return (
             400,
             page(
@@ -240,8 +244,8 @@ async fn answer(shared: &Arc<Shared>, port: u16, req: &Request<Incoming>) -> (u1
     };
     let code = Secret::new(code);
     // On a task of its own: the exchange finishes even if the browser goes away.
-    let task_shared = shared.clone();
-    let exchange = tokio::spawn(async move { web_callback(&task_shared, flow, web, code).await });
+    let task_conn = conn.clone();
+    let exchange = tokio::spawn(async move { web_callback(&task_conn, flow, web, code).await });
     match tokio::time::timeout(Duration::from_secs(30), exchange)
         .await
         .map(|joined| joined.unwrap_or_else(|e| Err(format!("the exchange failed: {e}"))))

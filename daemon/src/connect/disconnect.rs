@@ -4,24 +4,24 @@
 //! history with `purge`) in one atomic step. GitHub being unreachable does not
 //! stop the local disconnect; the report says what could not be done there.
 
-use crate::rpc::Shared;
+use super::{ConnectError, Connector};
 use crate::store::{Provider, SecretField, StoreError, TeamId};
-use tidemark_protocol::{DisconnectReport, RpcError};
+use tidemark_protocol::DisconnectReport;
 
 pub async fn disconnect(
-    shared: &Shared,
+    conn: &Connector,
     team: TeamId,
     purge: bool,
-) -> Result<DisconnectReport, RpcError> {
-    let store = &shared.store;
-    let internal = |e: StoreError| RpcError::Internal(e.to_string());
+) -> Result<DisconnectReport, ConnectError> {
+    let store = &conn.ctx.store;
+    let internal = |e: StoreError| ConnectError::Internal(e.to_string());
     let cred = store
         .credential(team, Provider::Github)
         .map_err(internal)?
-        .ok_or_else(|| RpcError::NotFound("a GitHub connection for this team".into()))?;
+        .ok_or_else(|| ConnectError::NotFound("a GitHub connection for this team".into()))?;
     let integration = store.github_integration(team).map_err(internal)?;
     let repos = store.tracked_repos(team).map_err(internal)?;
-    let c = &shared.connector;
+    let c = conn;
     let settings = format!(
         "{}/settings/applications",
         crate::github::trim_base(&c.live().github.web_url)
@@ -39,7 +39,7 @@ pub async fn disconnect(
         .iter()
         .filter_map(|r| r.webhook_id.map(|id| (r.full_name.clone(), id)))
         .collect();
-    match store.credential_secret(&shared.keyring, &cred, SecretField::AccessToken) {
+    match store.credential_secret(&conn.ctx.keyring, &cred, SecretField::AccessToken) {
         Ok(Some(token)) => {
             for (repo, id) in hooks {
                 match c.live().api.delete_hook(&token, &repo, id).await {
@@ -47,7 +47,7 @@ pub async fn disconnect(
                     Err(e) => report.hooks_failed.push(format!("{repo}: {e}")),
                 }
             }
-            match crate::webhooks::org_hook::delete(shared, team, &token).await {
+            match crate::webhooks::org_hook::delete(&conn.ctx, team, &token).await {
                 Ok(Some(_)) => report.hooks_deleted += 1,
                 Ok(None) => {}
                 Err(e) => report.hooks_failed.push(e),
@@ -58,12 +58,12 @@ pub async fn disconnect(
                         Ok(()) => report.grant_revoked = true,
                         // Already revoked or expired: nothing left to revoke.
                         Err(crate::github::GitHubError::Status { status: 404, .. }) => {
-                            report.grant_revoked = true
+                            report.grant_revoked = true;
                         }
                         Err(e) => {
                             report.grant_note = Some(format!(
                                 "revoking at GitHub failed ({e}); revoke tidemark's access at {settings}"
-                            ))
+                            ));
                         }
                     }
                 }
@@ -71,7 +71,7 @@ pub async fn disconnect(
                     report.grant_note = Some(format!(
                         "the daemon has no client secret for the OAuth app, so tidemark cannot revoke its token: \
                          revoke tidemark's access at {settings}"
-                    ))
+                    ));
                 }
             }
         }
@@ -81,7 +81,7 @@ pub async fn disconnect(
                     "{repo}: the stored token cannot be read, so its webhook was left on GitHub"
                 ));
             }
-            if let Some((org, id)) = crate::webhooks::org_hook::live(shared, team) {
+            if let Some((org, id)) = crate::webhooks::org_hook::live(&conn.ctx, team) {
                 report.hooks_failed.push(format!(
                     "organization {org}: the stored token cannot be read, so organization hook #{id} was left on GitHub"
                 ));

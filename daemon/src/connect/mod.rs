@@ -4,7 +4,7 @@
 //! → (web flow) `ConfirmLogin` until the user confirms the GitHub login → one org: store;
 //! several: `ChooseOrg` until the user picks → `Connected`, or `Failed` with a reason at any
 //! step. Nothing is stored before the end, and a failed flow stores nothing. Tokens in flight
-//! live only in memory, in [`Secret`]s. What happens after the token is in [`approve`].
+//! live only in memory, in [`Secret`]s. What happens after the token is in `approve`.
 //!
 //! Why the web flow asks: whoever opens its authorize link picks the GitHub account, and the
 //! link (with its `state`) may have been seen by someone else, who could complete it with their
@@ -18,18 +18,18 @@ mod tests;
 
 pub use approve::{choose_org, confirm_login};
 
+use crate::context::{Ctx, Event};
 use crate::crypto::Secret;
+use crate::github::GitHubLive;
 use crate::github::oauth::{OAuth, OAuthError, TokenSet};
 use crate::github::types::Org;
-use crate::github::{Api, GitHubConfig};
-use crate::rpc::Shared;
 use crate::store::{Provider, StoreError, TeamId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tidemark_protocol::{
-    ConnectMethod, ConnectPrompt, ConnectRequest, ConnectStarted, ConnectState, FlowId, RpcError,
+    ConnectMethod, ConnectPrompt, ConnectRequest, ConnectStarted, ConnectState, FlowId,
 };
 use tokio::sync::watch;
 
@@ -44,35 +44,12 @@ const KEEP_ENDED: Duration = Duration::from_secs(120);
 /// Longest a status call waits for a change (tarpc's default deadline is 10 s).
 const MAX_WAIT: Duration = Duration::from_secs(8);
 
-/// The daemon's GitHub settings and the flows in progress.
+/// The connect flows in progress, over the daemon's context.
 pub struct Connector {
-    /// GitHub settings as they are now; a reload swaps them (calls under way keep theirs).
-    live: RwLock<Arc<GitHubLive>>,
-    pub http: reqwest::Client,
+    pub ctx: Ctx,
     flows: Mutex<HashMap<FlowId, Flow>>,
     next_flow: AtomicU64,
-    /// Bumped when webhook secrets or hook ids change, so the receiver looks them up again.
-    hooks_changed: AtomicU64,
     pub(crate) callback: Mutex<Option<callback::Listener>>,
-}
-
-/// The GitHub settings a call uses, taken whole so a reload never mixes old and new.
-pub struct GitHubLive {
-    pub github: GitHubConfig,
-    /// The URL GitHub reaches this daemon's webhook listener at (a tunnel's); None: no hooks.
-    pub public_url: Option<String>,
-    pub api: Api,
-}
-
-impl GitHubLive {
-    fn new(http: &reqwest::Client, github: GitHubConfig, public_url: Option<String>) -> Self {
-        let api = Api::new(http.clone(), &github.api_url);
-        GitHubLive {
-            github,
-            public_url,
-            api,
-        }
-    }
 }
 
 /// The web flow's secrets, until its callback arrives (single use).
@@ -108,45 +85,33 @@ struct Flow {
 }
 
 impl Connector {
-    pub fn new(github: GitHubConfig, public_url: Option<String>) -> Connector {
-        let http = crate::github::http_client();
-        let live = GitHubLive::new(&http, github, public_url);
+    pub fn new(ctx: Ctx) -> Connector {
         Connector {
-            live: RwLock::new(Arc::new(live)),
-            http,
+            ctx,
             flows: Mutex::new(HashMap::new()),
             next_flow: AtomicU64::new(1),
-            hooks_changed: AtomicU64::new(0),
             callback: Mutex::new(None),
         }
     }
 
     /// The GitHub settings in effect now.
     pub fn live(&self) -> Arc<GitHubLive> {
-        self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.ctx.github.live()
     }
 
-    /// Apply reloaded settings: calls that start from now on use them.
-    pub fn set_live(&self, github: GitHubConfig, public_url: Option<String>) {
-        let live = GitHubLive::new(&self.http, github, public_url);
-        *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(live);
-    }
-
-    /// Webhook secrets or hook ids changed (rotation, connect, disconnect, a hook created).
-    pub fn hooks_changed(&self) {
-        self.hooks_changed.fetch_add(1, Ordering::SeqCst);
-    }
-
-    pub fn hooks_generation(&self) -> u64 {
-        self.hooks_changed.load(Ordering::SeqCst)
+    /// Webhook secrets or hook ids changed: the receiver looks them up again.
+    fn hooks_changed(&self) {
+        self.ctx.bus.publish(Event::HooksChanged);
     }
 
     fn flows(&self) -> MutexGuard<'_, HashMap<FlowId, Flow>> {
-        self.flows.lock().unwrap_or_else(|e| e.into_inner())
+        self.flows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn oauth(&self) -> Result<OAuth, OAuthError> {
-        OAuth::new(&self.live().github, self.http.clone())
+        self.ctx.github.oauth()
     }
 
     /// Set a flow's state (ending it when final). Unknown flows are ignored: cancelled meanwhile.
@@ -223,51 +188,77 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn rpc_store_err(e: StoreError) -> RpcError {
+/// Why a connect call failed; the RPC layer words it for the wire.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
+    #[error("not configured: {0}")]
+    NotConfigured(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ConnectError {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> ConnectError {
+        ConnectError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+fn store_err(e: StoreError) -> ConnectError {
     match e {
-        StoreError::NotFound(what) => RpcError::NotFound(what),
-        StoreError::Conflict(what) => RpcError::AlreadyExists(what),
-        other => RpcError::Internal(other.to_string()),
+        StoreError::NotFound(what) => ConnectError::NotFound(what),
+        StoreError::Conflict(what) => ConnectError::AlreadyExists(what),
+        other => ConnectError::Internal(other.to_string()),
     }
 }
 
 /// Start a flow for `team`, on behalf of `uid`.
 pub async fn start(
-    shared: &Arc<Shared>,
+    conn: &Arc<Connector>,
     team: TeamId,
     uid: u32,
     user_name: &str,
     req: ConnectRequest,
-) -> Result<ConnectStarted, RpcError> {
-    let c = &shared.connector;
+) -> Result<ConnectStarted, ConnectError> {
+    let c = conn;
     if let Some(org) = &req.org {
-        crate::store::validate_login(org).map_err(|reason| RpcError::invalid("org", reason))?;
+        crate::store::validate_login(org).map_err(|reason| ConnectError::invalid("org", reason))?;
     }
     if !req.replace
-        && shared
+        && conn
+            .ctx
             .store
             .credential(team, Provider::Github)
-            .map_err(rpc_store_err)?
+            .map_err(store_err)?
             .is_some()
     {
-        let org = shared
+        let org = conn
+            .ctx
             .store
             .github_integration(team)
-            .map_err(rpc_store_err)?
+            .map_err(store_err)?
             .map(|g| format!(" (organization '{}')", g.organization_slug))
             .unwrap_or_default();
-        return Err(RpcError::AlreadyExists(format!(
+        return Err(ConnectError::AlreadyExists(format!(
             "a GitHub connection for this team{org}; confirm to replace its token"
         )));
     }
     let oauth = c.oauth().map_err(|e| match e {
-        OAuthError::NoApp => RpcError::NotConfigured(e.to_string()),
-        e => RpcError::invalid("GitHub settings", e.to_string()),
+        OAuthError::NoApp => ConnectError::NotConfigured(e.to_string()),
+        e => ConnectError::invalid("GitHub settings", e.to_string()),
     })?;
-    shared
+    conn.ctx
         .store
         .upsert_user(uid, user_name)
-        .map_err(rpc_store_err)?;
+        .map_err(store_err)?;
     let scopes = crate::github::oauth::scopes(req.org_hook);
     let id = c.next_flow.fetch_add(1, Ordering::Relaxed);
     let (tx, _rx) = watch::channel(ConnectState::Waiting);
@@ -289,11 +280,11 @@ pub async fn start(
             let device = tokio::time::timeout(Duration::from_secs(8), oauth.start_device(&scopes))
                 .await
                 .map_err(|_| {
-                    RpcError::Internal(
+                    ConnectError::Internal(
                         "GitHub did not answer the device-code request within 8 s".into(),
                     )
                 })?
-                .map_err(|e| RpcError::Internal(e.to_string()))?;
+                .map_err(|e| ConnectError::Internal(e.to_string()))?;
             flow.deadline = Instant::now() + device.expires_in + Duration::from_secs(5);
             let started = ConnectStarted {
                 flow: id,
@@ -303,28 +294,28 @@ pub async fn start(
                 },
                 expires_at: crate::store::now() + device.expires_in.as_secs() as i64,
             };
-            let task_shared = shared.clone();
+            let task_conn = conn.clone();
             let task = tokio::spawn(async move {
                 let outcome = oauth.finish_device(&device).await;
-                approve::approved(&task_shared, id, outcome).await;
+                approve::approved(&task_conn, id, outcome).await;
             });
             flow.task = Some(task.abort_handle());
             started
         }
         ConnectMethod::Web => {
             if !oauth.has_secret() {
-                return Err(RpcError::invalid(
+                return Err(ConnectError::invalid(
                     "method",
                     "the web flow needs the OAuth app's client secret, which this daemon does not have; use the device flow instead",
                 ));
             }
-            let port = callback::ensure(shared).map_err(|e| {
-                RpcError::Internal(format!("cannot open the OAuth callback listener: {e}"))
+            let port = callback::ensure(conn).map_err(|e| {
+                ConnectError::Internal(format!("cannot open the OAuth callback listener: {e}"))
             })?;
             let redirect_uri = format!("http://127.0.0.1:{port}{}", callback::PATH);
             let web = oauth
                 .start_web(&redirect_uri, &scopes)
-                .map_err(|e| RpcError::Internal(e.to_string()))?;
+                .map_err(|e| ConnectError::Internal(e.to_string()))?;
             flow.web = Some(WebWait {
                 state: web.state,
                 verifier: web.verifier,
@@ -347,12 +338,12 @@ pub async fn start(
 /// The web flow's callback brought a code: exchange it, read the user and their orgs, then wait
 /// for the user to confirm the login. Answers the login to confirm, for the browser's page.
 pub(crate) async fn web_callback(
-    shared: &Arc<Shared>,
+    conn: &Arc<Connector>,
     flow: FlowId,
     web: WebWait,
     code: Secret,
 ) -> Result<Option<String>, String> {
-    let outcome = match shared.connector.oauth() {
+    let outcome = match conn.oauth() {
         Ok(oauth) => {
             oauth
                 .finish_web(&code, &web.verifier, &web.redirect_uri)
@@ -360,39 +351,37 @@ pub(crate) async fn web_callback(
         }
         Err(e) => Err(e),
     };
-    let failed = outcome.as_ref().err().map(|e| e.to_string());
-    approve::approved(shared, flow, outcome).await;
+    let failed = outcome.as_ref().err().map(std::string::ToString::to_string);
+    approve::approved(conn, flow, outcome).await;
     match failed {
         Some(reason) => Err(reason),
-        None => Ok(shared.connector.login_to_confirm(flow)),
+        None => Ok(conn.login_to_confirm(flow)),
     }
 }
 
 /// The web flow's callback said the user denied (or GitHub sent another error).
-pub(crate) fn web_refused(shared: &Shared, flow: FlowId, error: &str) {
+pub(crate) fn web_refused(conn: &Connector, flow: FlowId, error: &str) {
     let reason = match error {
         "access_denied" => OAuthError::Denied.to_string(),
         other => format!("GitHub answered the authorization with `{other}`"),
     };
-    shared
-        .connector
-        .set_state(flow, ConnectState::Failed { reason });
+    conn.set_state(flow, ConnectState::Failed { reason });
 }
 
 /// Where a flow stands, waiting up to `wait` for it to change from `Waiting`.
 pub async fn status(
-    shared: &Shared,
+    conn: &Connector,
     flow: FlowId,
     uid: u32,
     wait: Duration,
-) -> Result<ConnectState, RpcError> {
-    let c = &shared.connector;
+) -> Result<ConnectState, ConnectError> {
+    let c = conn;
     c.gc();
     let mut rx = {
         let flows = c.flows();
         match flows.get(&flow) {
             Some(f) if f.uid == uid => f.state.subscribe(),
-            _ => return Err(RpcError::NotFound(format!("connect flow {flow}"))),
+            _ => return Err(ConnectError::NotFound(format!("connect flow {flow}"))),
         }
     };
     if *rx.borrow() == ConnectState::Waiting {
@@ -404,8 +393,8 @@ pub async fn status(
 }
 
 /// Abandon a flow: nothing is stored.
-pub fn cancel(shared: &Shared, flow: FlowId, uid: u32) -> Result<(), RpcError> {
-    let c = &shared.connector;
+pub fn cancel(conn: &Connector, flow: FlowId, uid: u32) -> Result<(), ConnectError> {
+    let c = conn;
     {
         let mut flows = c.flows();
         match flows.get_mut(&flow) {
@@ -416,7 +405,7 @@ pub fn cancel(shared: &Shared, flow: FlowId, uid: u32) -> Result<(), RpcError> {
                     task.abort();
                 }
             }
-            _ => return Err(RpcError::NotFound(format!("connect flow {flow}"))),
+            _ => return Err(ConnectError::NotFound(format!("connect flow {flow}"))),
         }
     }
     c.set_state(
@@ -427,4 +416,17 @@ pub fn cancel(shared: &Shared, flow: FlowId, uid: u32) -> Result<(), RpcError> {
     );
     tracing::info!(flow, uid, "GitHub connect cancelled");
     Ok(())
+}
+
+/// What GitHub needs to know about this daemon's OAuth app, and whether it has one.
+pub fn github_app_info(ctx: &crate::context::Context) -> tidemark_protocol::GitHubAppInfo {
+    let live = ctx.github.live();
+    let web = crate::github::trim_base(&live.github.web_url);
+    tidemark_protocol::GitHubAppInfo {
+        configured: live.github.client_id.is_some(),
+        has_secret: live.github.client_secret.is_some(),
+        register_url: format!("{web}/settings/applications/new"),
+        callback_url: crate::connect::callback::registered_callback_url(),
+        web_url: web,
+    }
 }

@@ -4,7 +4,23 @@
 
 use super::approve::{hold, on_user};
 use super::*;
-use crate::rpc::tests::{ALICE, BOB, Fixture};
+use crate::context::testing::{ALICE, BOB, TwoTeams};
+
+/// A connector over a context with two seeded teams.
+struct Fixture {
+    conn: Arc<Connector>,
+    _teams: TwoTeams,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let teams = TwoTeams::new();
+        Fixture {
+            conn: Arc::new(Connector::new(teams.ctx.clone())),
+            _teams: teams,
+        }
+    }
+}
 
 const TOKEN: &str = "gho_CONFIRMTESTTOKEN00000000000000000000";
 
@@ -29,12 +45,13 @@ fn org(login: &str, id: u64) -> Org {
 /// for GitHub.
 fn new_flow(fx: &Fixture, method: ConnectMethod) -> (TeamId, FlowId) {
     let team = fx
-        .shared
+        .conn
+        .ctx
         .store
         .create_team("charlie", Some(ALICE))
         .unwrap()
         .id;
-    let c = &fx.shared.connector;
+    let c = &fx.conn;
     let id = c.next_flow.fetch_add(1, Ordering::Relaxed);
     let (state, _) = watch::channel(ConnectState::Waiting);
     c.flows().insert(
@@ -57,24 +74,22 @@ fn new_flow(fx: &Fixture, method: ConnectMethod) -> (TeamId, FlowId) {
 }
 
 fn stored(fx: &Fixture, team: TeamId) -> bool {
-    let store = &fx.shared.store;
+    let store = &fx.conn.ctx.store;
     store.credential(team, Provider::Github).unwrap().is_some()
         || store.github_integration(team).unwrap().is_some()
 }
 
 async fn state(fx: &Fixture, flow: FlowId) -> ConnectState {
-    status(&fx.shared, flow, ALICE, Duration::ZERO)
-        .await
-        .unwrap()
+    status(&fx.conn, flow, ALICE, Duration::ZERO).await.unwrap()
 }
 
 fn holds_token(fx: &Fixture, flow: FlowId) -> bool {
-    fx.shared.connector.flows()[&flow].approved.is_some()
+    fx.conn.flows()[&flow].approved.is_some()
 }
 
-fn refused(result: Result<ConnectState, RpcError>, field_is: &str) -> String {
+fn refused(result: Result<ConnectState, ConnectError>, field_is: &str) -> String {
     match result {
-        Err(RpcError::InvalidArgument { field, reason }) if field == field_is => reason,
+        Err(ConnectError::Invalid { field, reason }) if field == field_is => reason,
         other => panic!("refused on {field_is}: {other:?}"),
     }
 }
@@ -84,7 +99,7 @@ async fn a_web_flow_stores_nothing_until_the_login_is_confirmed() {
     let fx = Fixture::new();
     let (team, flow) = new_flow(&fx, ConnectMethod::Web);
     on_user(
-        &fx.shared,
+        &fx.conn,
         flow,
         tokens(),
         "mallory".into(),
@@ -102,21 +117,24 @@ async fn a_web_flow_stores_nothing_until_the_login_is_confirmed() {
     assert!(!format!("{:?}", state(&fx, flow).await).contains(TOKEN));
 
     // Picking the organization does not skip the question.
-    let skip = choose_org(&fx.shared, flow, ALICE, "acme").await;
+    let skip = choose_org(&fx.conn, flow, ALICE, "acme").await;
     assert!(refused(skip, "flow").contains("not waiting for an organization choice"));
     // Another login than GitHub's: refused, naming both; the flow still waits.
-    let wrong = confirm_login(&fx.shared, flow, ALICE, "alice-gh").await;
+    let wrong = confirm_login(&fx.conn, flow, ALICE, "alice-gh").await;
     let reason = refused(wrong, "github_login");
     assert!(
         reason.contains("@mallory") && reason.contains("@alice-gh"),
         "{reason}"
     );
     assert!(reason.contains("nothing was stored"), "{reason}");
-    let junk = confirm_login(&fx.shared, flow, ALICE, &"x".repeat(5_000)).await;
+    let junk = confirm_login(&fx.conn, flow, ALICE, &"x".repeat(5_000)).await;
     assert!(!refused(junk, "github_login").contains("xxxx"));
     // Someone else's confirmation of the right login: not their flow.
-    let theirs = confirm_login(&fx.shared, flow, BOB, "mallory").await;
-    assert!(matches!(theirs, Err(RpcError::NotFound(_))), "{theirs:?}");
+    let theirs = confirm_login(&fx.conn, flow, BOB, "mallory").await;
+    assert!(
+        matches!(theirs, Err(ConnectError::NotFound(_))),
+        "{theirs:?}"
+    );
     assert!(!stored(&fx, team));
     assert!(matches!(
         state(&fx, flow).await,
@@ -124,7 +142,7 @@ async fn a_web_flow_stores_nothing_until_the_login_is_confirmed() {
     ));
 
     // The user refuses: the flow ends, the token goes, nothing is stored.
-    cancel(&fx.shared, flow, ALICE).unwrap();
+    cancel(&fx.conn, flow, ALICE).unwrap();
     assert_eq!(
         state(&fx, flow).await,
         ConnectState::Failed {
@@ -132,7 +150,7 @@ async fn a_web_flow_stores_nothing_until_the_login_is_confirmed() {
         }
     );
     assert!(!holds_token(&fx, flow));
-    let late = confirm_login(&fx.shared, flow, ALICE, "mallory").await;
+    let late = confirm_login(&fx.conn, flow, ALICE, "mallory").await;
     assert_eq!(refused(late, "flow"), "this flow has ended: cancelled");
     assert!(!stored(&fx, team));
 }
@@ -142,7 +160,7 @@ async fn a_confirmed_login_connects_the_one_visible_org() {
     let fx = Fixture::new();
     let (team, flow) = new_flow(&fx, ConnectMethod::Web);
     on_user(
-        &fx.shared,
+        &fx.conn,
         flow,
         tokens(),
         "OctoCat".into(),
@@ -150,7 +168,7 @@ async fn a_confirmed_login_connects_the_one_visible_org() {
     )
     .await;
     // Logins compare without ASCII case, as GitHub's do.
-    let done = confirm_login(&fx.shared, flow, ALICE, "octocat")
+    let done = confirm_login(&fx.conn, flow, ALICE, "octocat")
         .await
         .unwrap();
     let ConnectState::Connected {
@@ -164,7 +182,7 @@ async fn a_confirmed_login_connects_the_one_visible_org() {
     assert_eq!(integration.github.unwrap().organization_slug, "acme");
     assert!(stored(&fx, team));
     // Confirming again changes nothing.
-    let again = confirm_login(&fx.shared, flow, ALICE, "octocat").await;
+    let again = confirm_login(&fx.conn, flow, ALICE, "octocat").await;
     refused(again, "flow");
 }
 
@@ -173,8 +191,8 @@ async fn a_confirmed_login_that_sees_several_orgs_then_asks_for_one() {
     let fx = Fixture::new();
     let (team, flow) = new_flow(&fx, ConnectMethod::Web);
     let orgs = vec![org("acme", 7), org("umbrella", 8)];
-    on_user(&fx.shared, flow, tokens(), "octocat".into(), orgs).await;
-    let next = confirm_login(&fx.shared, flow, ALICE, "octocat")
+    on_user(&fx.conn, flow, tokens(), "octocat".into(), orgs).await;
+    let next = confirm_login(&fx.conn, flow, ALICE, "octocat")
         .await
         .unwrap();
     let ConnectState::ChooseOrg { orgs } = next else {
@@ -182,9 +200,7 @@ async fn a_confirmed_login_that_sees_several_orgs_then_asks_for_one() {
     };
     assert_eq!(orgs.len(), 2);
     assert!(!stored(&fx, team));
-    let done = choose_org(&fx.shared, flow, ALICE, "umbrella")
-        .await
-        .unwrap();
+    let done = choose_org(&fx.conn, flow, ALICE, "umbrella").await.unwrap();
     assert!(matches!(done, ConnectState::Connected { .. }), "{done:?}");
     assert!(stored(&fx, team));
 }
@@ -194,7 +210,7 @@ async fn the_device_flow_does_not_ask_for_the_login() {
     let fx = Fixture::new();
     let (team, flow) = new_flow(&fx, ConnectMethod::Device);
     on_user(
-        &fx.shared,
+        &fx.conn,
         flow,
         tokens(),
         "octocat".into(),
@@ -212,7 +228,7 @@ async fn the_device_flow_does_not_ask_for_the_login() {
 async fn failures_need_no_confirmation() {
     let fx = Fixture::new();
     let (team, flow) = new_flow(&fx, ConnectMethod::Web);
-    on_user(&fx.shared, flow, tokens(), "mallory".into(), vec![]).await;
+    on_user(&fx.conn, flow, tokens(), "mallory".into(), vec![]).await;
     match state(&fx, flow).await {
         ConnectState::Failed { reason } => assert!(reason.contains("no organization"), "{reason}"),
         other => panic!("{other:?}"),
@@ -225,7 +241,7 @@ async fn a_login_not_confirmed_in_time_expires_and_stores_nothing() {
     let fx = Fixture::new();
     let (team, flow) = new_flow(&fx, ConnectMethod::Web);
     on_user(
-        &fx.shared,
+        &fx.conn,
         flow,
         tokens(),
         "mallory".into(),
@@ -233,8 +249,8 @@ async fn a_login_not_confirmed_in_time_expires_and_stores_nothing() {
     )
     .await;
     // As if the deadline had passed: the next call finds the flow expired.
-    fx.shared.connector.flows().get_mut(&flow).unwrap().deadline = Instant::now();
-    let late = confirm_login(&fx.shared, flow, ALICE, "mallory").await;
+    fx.conn.flows().get_mut(&flow).unwrap().deadline = Instant::now();
+    let late = confirm_login(&fx.conn, flow, ALICE, "mallory").await;
     assert!(refused(late, "flow").contains("expired"));
     match state(&fx, flow).await {
         ConnectState::Failed { reason } => assert!(reason.contains("expired"), "{reason}"),
@@ -245,7 +261,7 @@ async fn a_login_not_confirmed_in_time_expires_and_stores_nothing() {
     // And without any call: the deadline alone drops the token.
     let fx = Fixture::new();
     let (team, flow) = new_flow(&fx, ConnectMethod::Web);
-    let mut changes = fx.shared.connector.flows()[&flow].state.subscribe();
+    let mut changes = fx.conn.flows()[&flow].state.subscribe();
     let approved = Approved {
         tokens: tokens(),
         login: "mallory".into(),
@@ -255,18 +271,15 @@ async fn a_login_not_confirmed_in_time_expires_and_stores_nothing() {
     let asking = ConnectState::ConfirmLogin {
         github_login: "mallory".into(),
     };
-    hold(
-        &fx.shared,
-        flow,
-        approved,
-        asking,
-        Duration::from_millis(50),
-    );
-    let ended = tokio::time::timeout(Duration::from_secs(10), changes.wait_for(|s| s.is_final()))
-        .await
-        .expect("the flow to expire by itself")
-        .unwrap()
-        .clone();
+    hold(&fx.conn, flow, approved, asking, Duration::from_millis(50));
+    let ended = tokio::time::timeout(
+        Duration::from_secs(10),
+        changes.wait_for(tidemark_protocol::ConnectState::is_final),
+    )
+    .await
+    .expect("the flow to expire by itself")
+    .unwrap()
+    .clone();
     assert!(matches!(ended, ConnectState::Failed { .. }), "{ended:?}");
     assert!(!holds_token(&fx, flow) && !stored(&fx, team));
 }

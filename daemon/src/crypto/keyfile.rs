@@ -1,5 +1,6 @@
 //! Where the encryption keys come from: `INTEGRATION_ENCRYPTION_KEY`, else a key file in the data
 //! dir, created on first start with mode 0600.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use super::{CryptoError, Keyring, Secret};
 use std::fs::{self, File, OpenOptions};

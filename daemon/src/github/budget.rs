@@ -106,7 +106,9 @@ impl Budget {
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Wait until a request for `resource` may go, and hold a slot while it is in flight.
@@ -125,8 +127,7 @@ impl Budget {
                 }
                 .filter(|b| b.remaining == 0)
                 // GitHub's reset is in whole seconds: one more to be sure it has passed.
-                .map(|b| b.reset_at + 1)
-                .unwrap_or(0);
+                .map_or(0, |b| b.reset_at + 1);
                 s.not_before.max(spent)
             };
             let now = crate::store::now();
@@ -311,7 +312,7 @@ mod tests {
         let waited = std::sync::Mutex::new(None);
         let _p = b
             .turn(Resource::Core, |until| {
-                *waited.lock().unwrap() = Some(until)
+                *waited.lock().unwrap() = Some(until);
             })
             .await;
         assert_eq!(

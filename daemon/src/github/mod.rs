@@ -1,25 +1,31 @@
-//! Talking to GitHub: the REST client (`api`), OAuth (`oauth`), and GitHub's JSON (`types`).
-//! The only module that knows GitHub's URLs, headers and error conventions.
+//! Talking to GitHub: the shared client (`live`: settings, HTTP, rate budgets), the REST client
+//! (`api`), GraphQL (`graphql`, `reader`), OAuth (`oauth`) and token refresh (`tokens`), webhook
+//! event kinds (`events`), and GitHub's JSON (`types`). The only module that knows GitHub's
+//! URLs, headers and error conventions.
 
 pub mod api;
 pub mod budget;
 pub mod events;
 pub mod graphql;
+pub mod hooks;
 pub mod limits;
+pub mod live;
 pub mod oauth;
 pub mod reader;
+pub mod tokens;
 pub mod types;
 
 use std::time::Duration;
 
 pub use api::Api;
+pub use live::{GitHub, GitHubLive};
 
 /// Where GitHub lives and which OAuth app tidemark is.
 #[derive(Clone)]
 pub struct GitHubConfig {
-    /// The web host: OAuth endpoints (https://github.com, or a GHES / simulator URL).
+    /// The web host: OAuth endpoints (`https://github.com`, or a GHES / simulator URL).
     pub web_url: String,
-    /// The API host (https://api.github.com).
+    /// The API host (`https://api.github.com`).
     pub api_url: String,
     pub client_id: Option<String>,
     /// Optional: the web flow and grant revocation need it; the device flow does not.

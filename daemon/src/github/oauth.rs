@@ -145,7 +145,7 @@ impl<'c> AsyncHttpClient<'c> for GitHubHttp {
 fn carries_error(body: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(body)
         .ok()
-        .is_some_and(|v| v.get("error").is_some_and(|e| e.is_string()))
+        .is_some_and(|v| v.get("error").is_some_and(serde_json::Value::is_string))
 }
 
 use super::api::without_url as describe;

@@ -143,12 +143,15 @@ impl<'a> Reader<'a> {
     pub fn skipped(&self) -> Skipped {
         self.skipped
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
     fn skip(&self, what: &str, reason: &str) {
-        let mut s = self.skipped.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self
+            .skipped
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         s.count += 1;
         // The first few in full, then every hundredth: one bad field can repeat on every node.
         if s.count <= 5 || s.count.is_multiple_of(100) {
@@ -301,7 +304,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Named pull requests of one repository, whole. None: GitHub knows no repository by that
-    /// name (renamed, transferred or deleted since; ask by id with [`Reader::repository_by_id`]).
+    /// name (renamed, transferred or deleted since; ask by id with `Reader::repository_by_id`).
     /// A number GitHub does not know is left out.
     pub async fn pull_requests(
         &self,

@@ -18,6 +18,7 @@
 //!
 //! A file is also refused, before it is read, when another user could have written it
 //! ([`open_checked`]), and its records and counters are validated (`store/validate.rs`).
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use crate::crypto::DerivedKey;
 use crate::store::{CURRENT_SCHEMA, Snapshot};

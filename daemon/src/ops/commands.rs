@@ -3,7 +3,7 @@
 
 use super::service::{self, Scope, UnitSpec};
 use super::{backup, control, doctor};
-use crate::daemon::{prepare_data_dir, store_dir};
+use crate::data_dir::{prepare_data_dir, store_dir};
 use crate::store::{Store, StoreError};
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Write};
@@ -225,7 +225,8 @@ pub fn restore(data_dir: &Path, path: &Path, accept_unauthenticated: bool) -> Re
     // The key is not in the backup: say whether the one in force opens the restored secrets.
     let key_warning = match crate::crypto::load_keyring(data_dir, false) {
         Ok((keyring, _)) => {
-            let unreadable = crate::daemon::report_unreadable_secrets(&restored, &keyring)
+            let unreadable = restored
+                .report_unreadable_secrets(&keyring)
                 .map_err(|e| e.to_string())?;
             (unreadable > 0).then(|| {
                 format!(

@@ -73,8 +73,8 @@ pub fn stored_teams(store: &Store, keyring: &crate::crypto::Keyring) -> Result<V
 
 /// The running daemon's teams, each with its token as the daemon would use it (refreshed when
 /// about to expire).
-pub async fn daemon_teams(shared: &crate::rpc::Shared) -> Result<Vec<Team>, String> {
-    let store = &shared.store;
+pub async fn daemon_teams(ctx: &crate::context::Context) -> Result<Vec<Team>, String> {
+    let store = &ctx.store;
     let mut out = Vec::new();
     for team in store.teams().map_err(|e| e.to_string())? {
         let Some(g) = store
@@ -83,9 +83,7 @@ pub async fn daemon_teams(shared: &crate::rpc::Shared) -> Result<Vec<Team>, Stri
         else {
             continue;
         };
-        let token = crate::tokens::access_token(shared, team.id)
-            .await
-            .map_err(|e| e.to_string());
+        let token = ctx.access_token(team.id).await.map_err(|e| e.to_string());
         out.push(Team {
             id: team.id,
             name: team.name,
@@ -340,7 +338,7 @@ mod tests {
     use super::*;
 
     fn scopes(list: &[&str]) -> Option<Vec<String>> {
-        Some(list.iter().map(|s| s.to_string()).collect())
+        Some(list.iter().map(std::string::ToString::to_string).collect())
     }
 
     #[test]

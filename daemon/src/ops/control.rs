@@ -13,9 +13,10 @@
 //!   cross the socket: the tokens stay in the daemon.
 //!
 //! An error is a reply starting with `ERR `.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use super::backup;
-use crate::rpc::Shared;
+use crate::context::Context;
 use crate::store::Space;
 use crate::store::health::{Failure, Report};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -57,15 +58,15 @@ pub fn bind(data_dir: &Path) -> std::io::Result<(tokio::net::UnixListener, Contr
 }
 
 /// Serve control requests until the future is dropped (forever pending without a listener).
-pub async fn serve(listener: Option<tokio::net::UnixListener>, shared: Arc<Shared>) {
+pub async fn serve(listener: Option<tokio::net::UnixListener>, ctx: Arc<Context>) {
     let Some(listener) = listener else {
         return std::future::pending().await;
     };
     // SAFETY: geteuid has no preconditions.
     let own_uid = unsafe { libc::geteuid() };
-    let mut backoff = crate::rpc::accept::Backoff::new();
+    let mut backoff = crate::accept::Backoff::new();
     loop {
-        let stream = crate::rpc::accept::accept(&listener, &mut backoff, "control").await;
+        let stream = crate::accept::accept(&listener, &mut backoff, "control").await;
         let allowed = stream
             .peer_cred()
             .is_ok_and(|c| c.uid() == own_uid || c.uid() == 0);
@@ -75,7 +76,7 @@ pub async fn serve(listener: Option<tokio::net::UnixListener>, shared: Arc<Share
             }
             continue;
         }
-        tokio::spawn(handle(stream, shared.clone()));
+        tokio::spawn(handle(stream, ctx.clone()));
     }
 }
 
@@ -83,7 +84,7 @@ pub async fn serve(listener: Option<tokio::net::UnixListener>, shared: Arc<Share
 /// says nothing must not hold a descriptor and a task for ever.
 const REQUEST_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-async fn handle(mut stream: tokio::net::UnixStream, shared: Arc<Shared>) {
+async fn handle(mut stream: tokio::net::UnixStream, ctx: Arc<Context>) {
     // The request line, byte by byte (nothing read past it), at most 64 bytes.
     let read_line = async {
         let mut line = Vec::new();
@@ -102,7 +103,7 @@ async fn handle(mut stream: tokio::net::UnixStream, shared: Arc<Shared>) {
     let op = String::from_utf8_lossy(&line).trim().to_string();
     if op == "github" {
         // Async (it asks GitHub): answered here, not from the blocking thread below.
-        let text = github_reply(&shared).await;
+        let text = github_reply(&ctx).await;
         let _ = tokio::io::AsyncWriteExt::write_all(&mut stream, text.as_bytes()).await;
         return;
     }
@@ -116,7 +117,7 @@ async fn handle(mut stream: tokio::net::UnixStream, shared: Arc<Shared>) {
             return;
         }
         let mut out = std::io::BufWriter::new(&stream);
-        if let Err(e) = reply(&op, &shared, &mut out) {
+        if let Err(e) = reply(&op, &ctx, &mut out) {
             let _ = out.write_all(format!("ERR {e}\n").as_bytes());
         }
         let _ = out.flush();
@@ -125,14 +126,14 @@ async fn handle(mut stream: tokio::net::UnixStream, shared: Arc<Shared>) {
 }
 
 /// Answer one request. An error before anything was written becomes an `ERR` line.
-fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> {
+fn reply(op: &str, ctx: &Context, out: &mut impl Write) -> Result<(), String> {
     match op {
         "backup" => {
             let started = std::time::Instant::now();
-            let snapshot = shared.store.snapshot().map_err(|e| e.to_string())?;
+            let snapshot = ctx.store.snapshot().map_err(|e| e.to_string())?;
             // About how long writers waited (the snapshot holds the write lock).
             let snapshot_ms = started.elapsed().as_millis() as u64;
-            let keys = shared.keyring.backup_keys();
+            let keys = ctx.keyring.backup_keys();
             let header = backup::write(&snapshot, &keys[0], out).map_err(|e| e.to_string())?;
             tracing::info!(
                 records = header.records,
@@ -144,14 +145,13 @@ fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> 
         "check" => {
             // A store in error may fail to be read whole: said as a problem, with the health
             // lines that say why, rather than as an error that would hide them.
-            let report =
-                shared
-                    .store
-                    .check_integrity()
-                    .unwrap_or_else(|e| crate::store::Integrity {
-                        problems: vec![format!("the store could not be read whole: {e}")],
-                        ..Default::default()
-                    });
+            let report = ctx
+                .store
+                .check_integrity()
+                .unwrap_or_else(|e| crate::store::Integrity {
+                    problems: vec![format!("the store could not be read whole: {e}")],
+                    ..Default::default()
+                });
             let mut text = format!(
                 "records {}\nwaiting {}\n",
                 report.records, report.webhooks_waiting
@@ -159,7 +159,7 @@ fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> 
             for p in &report.problems {
                 text.push_str(&format!("problem {}\n", p.replace('\n', " ")));
             }
-            text.push_str(&health_lines(&shared.store.health().report()));
+            text.push_str(&health_lines(&ctx.store.health().report()));
             text.push_str("end\n");
             out.write_all(text.as_bytes()).map_err(|e| e.to_string())
         }
@@ -169,9 +169,9 @@ fn reply(op: &str, shared: &Shared, out: &mut impl Write) -> Result<(), String> 
 }
 
 /// The `github` request's reply: each connected team's connection checks, as lines.
-async fn github_reply(shared: &Shared) -> String {
-    let live = shared.connector.live();
-    let checks = match super::connection::daemon_teams(shared).await {
+async fn github_reply(ctx: &Context) -> String {
+    let live = ctx.github.live();
+    let checks = match super::connection::daemon_teams(ctx).await {
         Ok(teams) => {
             let cx = super::connection::Context {
                 api: &live.api,

@@ -5,8 +5,8 @@
 //! again after a full disk, at once otherwise, then with a backoff while reopening fails.
 //! No restart is needed; the log says what happens, `doctor` shows it (control socket).
 
+use crate::context::Context;
 use crate::logging::Throttle;
-use crate::rpc::Shared;
 use crate::store::health::bytes;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -27,15 +27,15 @@ struct Watch {
 }
 
 /// Start watching on a thread of its own (a flush or a reopen blocks); it ends with the daemon.
-pub fn start(shared: &Arc<Shared>) -> std::io::Result<()> {
-    let weak = Arc::downgrade(shared);
+pub fn start(ctx: &Arc<Context>) -> std::io::Result<()> {
+    let weak = Arc::downgrade(ctx);
     std::thread::Builder::new()
         .name("disk-watch".into())
         .spawn(move || run(weak))?;
     Ok(())
 }
 
-fn run(shared: Weak<Shared>) {
+fn run(ctx: Weak<Context>) {
     let mut watch = Watch {
         low: false,
         next_reopen: Instant::now(),
@@ -43,15 +43,15 @@ fn run(shared: Weak<Shared>) {
     };
     loop {
         std::thread::sleep(TICK);
-        let Some(shared) = shared.upgrade() else {
+        let Some(ctx) = ctx.upgrade() else {
             return;
         };
-        tick(&shared, &mut watch);
+        tick(&ctx, &mut watch);
     }
 }
 
-fn tick(shared: &Shared, watch: &mut Watch) {
-    let store = &shared.store;
+fn tick(ctx: &Context, watch: &mut Watch) {
+    let store = &ctx.store;
     let space = match store.health().measure() {
         Ok(space) => Some(space),
         Err(e) => {
@@ -96,7 +96,7 @@ fn tick(shared: &Shared, watch: &mut Watch) {
             watch.backoff = REOPEN_BACKOFF_MIN;
             REMINDER.settle(WAITING);
             // Anything a lost write had changed in the hook index is read again.
-            shared.connector.hooks_changed();
+            ctx.bus.publish(crate::context::Event::HooksChanged);
         }
         Err(e) => {
             tracing::error!(error = %e, retry_in_s = watch.backoff.as_secs(), "the store could not be reopened; tried again later");

@@ -2,7 +2,7 @@
 
 use super::control;
 use crate::crypto::{KEY_ENV, KEY_FILE, KeyFileRead, Keyring, read_key_file};
-use crate::daemon::store_dir;
+use crate::data_dir::store_dir;
 use crate::store::health::Report;
 use crate::store::{Space, Store, StoreError};
 use std::os::unix::fs::PermissionsExt;
@@ -333,15 +333,12 @@ fn store(inputs: &Inputs) -> (Check, Option<Store>) {
 fn socket(inputs: &Inputs) -> Check {
     use std::os::unix::fs::FileTypeExt;
     let path = &inputs.socket;
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(_) => {
-            return check(
-                "socket",
-                Verdict::Warn,
-                format!("no daemon: {} does not exist", path.display()),
-            );
-        }
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return check(
+            "socket",
+            Verdict::Warn,
+            format!("no daemon: {} does not exist", path.display()),
+        );
     };
     let mode = meta.permissions().mode() & 0o777;
     if !meta.file_type().is_socket() {
@@ -462,8 +459,8 @@ async fn webhook_url(public_url: Option<&str>) -> Check {
     );
     let resp = client()
         .post(&url)
-        .header("X-GitHub-Event", "ping")
-        .header("X-GitHub-Delivery", "tidemark-doctor")
+        .header(crate::github::hooks::headers::EVENT, "ping")
+        .header(crate::github::hooks::headers::DELIVERY, "tidemark-doctor")
         .body("{}")
         .send()
         .await;

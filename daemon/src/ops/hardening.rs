@@ -1,6 +1,7 @@
 //! Process hardening at start: no core dumps and no ptrace/`/proc/PID/mem` reads by other
 //! processes of the same user, so decrypted tokens and keys cannot leak through a crash dump or
 //! a debugger attach.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 #[derive(Debug, thiserror::Error)]
 pub enum HardeningError {

@@ -1,5 +1,6 @@
 //! Running tidemarkd as a service: process hardening, systemd units, health checks (`doctor`),
 //! backup and restore.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 pub mod backup;
 pub mod commands;
@@ -8,6 +9,7 @@ pub mod control;
 pub mod disk;
 pub mod doctor;
 pub mod hardening;
+pub mod rotate;
 pub mod service;
 
 use std::os::unix::fs::MetadataExt;

@@ -3,8 +3,9 @@
 
 use super::service::Shared;
 use crate::auth::Caller;
+use crate::connect::github_app_info;
+use crate::context::runtime::{self, AppError, Stop};
 use crate::crypto::Secret;
-use crate::lifecycle::{self, AppError, Stop};
 use tidemark_protocol::{
     DaemonInfo, GitHubAppReport, GitHubAppRequest, PROTOCOL_VERSION, ReloadReport, RpcError,
 };
@@ -21,7 +22,7 @@ pub(super) fn operator(shared: &Shared, caller: &Caller) -> Result<(), RpcError>
 }
 
 pub(super) fn info(shared: &Shared, caller: &Caller) -> DaemonInfo {
-    let life = &shared.lifecycle;
+    let life = &shared.runtime;
     let state = life.config();
     DaemonInfo {
         pid: std::process::id(),
@@ -36,7 +37,7 @@ pub(super) fn info(shared: &Shared, caller: &Caller) -> DaemonInfo {
         config_file_exists: state.file.as_ref().is_some_and(|f| f.path.exists()),
         settings: state.current.describe(),
         managed_by: life.managed_by.clone(),
-        github: lifecycle::github_app_info(shared),
+        github: github_app_info(shared),
         caller_may_operate: shared.policy.is_operator(caller),
     }
 }
@@ -46,13 +47,13 @@ fn settings_err(e: impl std::fmt::Display) -> RpcError {
 }
 
 pub(super) async fn reload(shared: &std::sync::Arc<Shared>) -> Result<ReloadReport, RpcError> {
-    lifecycle::reload(shared).map_err(settings_err)
+    runtime::reload(shared).map_err(settings_err)
 }
 
 pub(super) fn stop(shared: &Shared, caller: &Caller, restart: bool) -> Result<(), RpcError> {
     let how = if restart { Stop::Restart } else { Stop::Exit };
     tracing::info!(uid = caller.uid, ?how, "stop asked for over RPC");
-    shared.lifecycle.request_stop(how);
+    shared.runtime.request_stop(how);
     Ok(())
 }
 
@@ -62,7 +63,7 @@ pub(super) async fn github_app_set(
 ) -> Result<GitHubAppReport, RpcError> {
     let secret = request.client_secret.map(Secret::new);
     let reload =
-        match lifecycle::set_github_app(shared, &request.client_id, secret, request.clear_secret) {
+        match runtime::set_github_app(shared, &request.client_id, secret, request.clear_secret) {
             Ok(report) => report,
             Err(AppError::Invalid { field, reason }) => {
                 return Err(RpcError::invalid(field, reason));
@@ -72,7 +73,7 @@ pub(super) async fn github_app_set(
         };
     Ok(GitHubAppReport {
         config_file: reload.config_file.clone().unwrap_or_default(),
-        github: lifecycle::github_app_info(shared),
+        github: github_app_info(shared),
         reload,
     })
 }

@@ -22,7 +22,7 @@ impl Service {
             team_id: team.id,
             team_name: team.name.clone(),
             user: self.user_info(invitation.uid)?,
-            role: super::convert::role(invitation.role),
+            role: crate::wire::role(invitation.role),
             invited_by: self.user_info(invitation.invited_by)?,
             created_at: invitation.created_at,
             expires_at: invitation.expires_at(),
@@ -90,7 +90,7 @@ impl Service {
             role = m.role.as_str(),
             "team invitation accepted"
         );
-        Ok(super::convert::team(&found, Some(m.role)))
+        Ok(crate::wire::team(&found, Some(m.role)))
     }
 
     pub(super) async fn decline(&self, team: &TeamRef) -> Result<(), RpcError> {

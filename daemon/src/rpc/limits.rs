@@ -3,6 +3,7 @@
 //! connection stays. Without them one user could hold every file descriptor (the webhook
 //! listener's too) or gigabytes of half-sent frames. The daemon's own user and root get the
 //! same limits: they connect through the same socket as everyone else.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -102,7 +103,9 @@ impl Connections {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Arc<UidLoad>>> {
-        self.by_uid.lock().unwrap_or_else(|e| e.into_inner())
+        self.by_uid
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Take a place for a new connection of `uid`, or say why not.

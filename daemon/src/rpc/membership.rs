@@ -29,7 +29,7 @@ impl Service {
     fn membership_info(&self, m: &store::Membership) -> Result<TeamMembership, RpcError> {
         Ok(TeamMembership {
             user: self.user_info(m.uid)?,
-            role: super::convert::role(m.role),
+            role: crate::wire::role(m.role),
             since: m.created_at,
         })
     }

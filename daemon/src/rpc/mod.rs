@@ -1,11 +1,10 @@
 //! The RPC server: a Unix socket, one tarpc channel per connection, each call attributed to the
 //! connecting uid (peer credentials). What one uid may cost (connections, frame sizes, silent
-//! time) is in [`limits`]; accepting never spins ([`accept`]).
+//! time) is in [`limits`]; accepting never spins ([`crate::accept`]).
 
-pub mod accept;
 mod access;
-pub(crate) mod convert;
 mod daemon_ops;
+mod errors;
 pub mod frames;
 mod invitations;
 pub mod limits;
@@ -53,16 +52,16 @@ static REFUSED: Throttle = Throttle::new();
 
 /// Accept connections until the future is dropped.
 pub async fn serve(listener: UnixListener, shared: Arc<Shared>) {
-    serve_with(listener, shared, Limits::DEFAULT).await
+    serve_with(listener, shared, Limits::DEFAULT).await;
 }
 
 /// [`serve`] with other limits (tests).
 pub async fn serve_with(listener: UnixListener, shared: Arc<Shared>, limits: Limits) {
     let connections = limits::Connections::new(limits);
     let refusing = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSING));
-    let mut backoff = accept::Backoff::new();
+    let mut backoff = crate::accept::Backoff::new();
     loop {
-        let stream = accept::accept(&listener, &mut backoff, "rpc").await;
+        let stream = crate::accept::accept(&listener, &mut backoff, "rpc").await;
         let caller = match stream.peer_cred() {
             Ok(cred) => Caller::new(cred.uid(), cred.pid()),
             Err(e) => {

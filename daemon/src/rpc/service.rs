@@ -1,10 +1,11 @@
 //! The RPC service: thin. Resolve the team a call names through `access.rs` (which decides what
 //! the caller may do there), call the store or a module, convert.
 
-use super::convert;
-use crate::auth::{Caller, Need, Policy};
-use crate::crypto::Keyring;
-use crate::store::{self, Store, StoreError, TeamId};
+use crate::auth::{Caller, Need};
+use crate::connect::Connector;
+use crate::store::{self, TeamId};
+use crate::sync::Syncs;
+use crate::wire as convert;
 use std::sync::Arc;
 use tarpc::context::Context;
 use tidemark_protocol::{
@@ -13,20 +14,31 @@ use tidemark_protocol::{
     TeamRef, TeamStatus, Tidemark, UserInfo, UserRef,
 };
 
-/// What every connection shares.
+/// What every connection shares: the daemon's context and the services over it. Reads of the
+/// context go through it (`shared.store`), as this layer is only an adapter.
 pub struct Shared {
-    pub store: Store,
-    pub keyring: Keyring,
-    /// Who counts as an operator (root, the daemon's user).
-    pub policy: Policy,
-    /// GitHub settings and the connect flows in progress.
-    pub connector: crate::connect::Connector,
-    /// One token refresh at a time per team.
-    pub refreshes: crate::tokens::Refreshes,
+    pub ctx: crate::context::Ctx,
+    /// The connect flows in progress.
+    pub connector: Arc<Connector>,
     /// Syncs running and their progress; the reconciliation schedule.
-    pub syncs: crate::sync::Syncs,
-    /// The daemon's start, settings, reloads and stop requests.
-    pub lifecycle: crate::lifecycle::Lifecycle,
+    pub syncs: Arc<Syncs>,
+}
+
+impl Shared {
+    pub fn new(ctx: crate::context::Ctx) -> Shared {
+        Shared {
+            connector: Arc::new(Connector::new(ctx.clone())),
+            syncs: Arc::new(Syncs::new(ctx.clone())),
+            ctx,
+        }
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = crate::context::Context;
+    fn deref(&self) -> &Self::Target {
+        &self.ctx
+    }
 }
 
 /// One per connection: the shared state and who is at the other end.
@@ -36,18 +48,7 @@ pub struct Service {
     pub caller: Arc<Caller>,
 }
 
-pub(super) fn store_err(e: StoreError) -> RpcError {
-    match e {
-        StoreError::NotFound(what) => RpcError::NotFound(what),
-        StoreError::Conflict(what) => RpcError::AlreadyExists(what),
-        StoreError::Invalid(e) => RpcError::invalid(e.field, e.to_string()),
-        StoreError::Rejected { field, reason } => RpcError::invalid(field, reason),
-        other => {
-            tracing::error!(error = %other, "store error while serving a call");
-            RpcError::Internal(other.to_string())
-        }
-    }
-}
+pub(super) use super::errors::store_err;
 
 impl Service {
     fn role_in(&self, team: TeamId) -> Result<Option<store::Role>, RpcError> {
@@ -138,7 +139,7 @@ impl Service {
             webhooks_pending,
             webhooks_oldest_pending_at,
             // GitHub's latest answer, whichever request got it (not the sync's last look).
-            rate_budget: self.shared.syncs.budget(team.id).snapshot(),
+            rate_budget: self.shared.github.budget(team.id).snapshot(),
             member_changes: crate::webhooks::org_hook::member_changes(&self.shared, team.id),
             webhook_intake: crate::webhooks::intake(&self.shared, team.id),
         })
@@ -301,13 +302,14 @@ impl Tidemark for Service {
     ) -> Result<ConnectStarted, RpcError> {
         let team = self.team(&request.team, Need::Manage)?;
         crate::connect::start(
-            &self.shared,
+            &self.shared.connector,
             team.id,
             self.caller.uid,
             &self.caller.name,
             request,
         )
         .await
+        .map_err(Into::into)
     }
 
     // A flow belongs to the user who started it: anyone else's flow id is not found.
@@ -318,7 +320,7 @@ impl Tidemark for Service {
         wait_ms: u32,
     ) -> Result<ConnectState, RpcError> {
         let wait = std::time::Duration::from_millis(wait_ms.into());
-        crate::connect::status(&self.shared, flow, self.caller.uid, wait).await
+        Ok(crate::connect::status(&self.shared.connector, flow, self.caller.uid, wait).await?)
     }
 
     async fn github_connect_choose_org(
@@ -327,7 +329,7 @@ impl Tidemark for Service {
         flow: FlowId,
         org: String,
     ) -> Result<ConnectState, RpcError> {
-        crate::connect::choose_org(&self.shared, flow, self.caller.uid, &org).await
+        Ok(crate::connect::choose_org(&self.shared.connector, flow, self.caller.uid, &org).await?)
     }
 
     async fn github_connect_confirm_login(
@@ -336,11 +338,21 @@ impl Tidemark for Service {
         flow: FlowId,
         github_login: String,
     ) -> Result<ConnectState, RpcError> {
-        crate::connect::confirm_login(&self.shared, flow, self.caller.uid, &github_login).await
+        Ok(crate::connect::confirm_login(
+            &self.shared.connector,
+            flow,
+            self.caller.uid,
+            &github_login,
+        )
+        .await?)
     }
 
     async fn github_connect_cancel(self, _: Context, flow: FlowId) -> Result<(), RpcError> {
-        crate::connect::cancel(&self.shared, flow, self.caller.uid)
+        Ok(crate::connect::cancel(
+            &self.shared.connector,
+            flow,
+            self.caller.uid,
+        )?)
     }
 
     async fn github_disconnect(
@@ -350,7 +362,7 @@ impl Tidemark for Service {
         purge: bool,
     ) -> Result<DisconnectReport, RpcError> {
         let team = self.team(&team, Need::Manage)?;
-        crate::connect::disconnect::disconnect(&self.shared, team.id, purge).await
+        Ok(crate::connect::disconnect::disconnect(&self.shared.connector, team.id, purge).await?)
     }
 
     /// Listing what could be tracked spends the team's GitHub budget: part of managing repos.
@@ -360,7 +372,7 @@ impl Tidemark for Service {
         team: TeamRef,
     ) -> Result<Vec<tidemark_protocol::AvailableRepo>, RpcError> {
         let team = self.team(&team, Need::Manage)?;
-        crate::repos::available(&self.shared, team.id).await
+        Ok(crate::teams::repos::available(&self.shared, team.id).await?)
     }
 
     async fn repos_track(
@@ -370,9 +382,9 @@ impl Tidemark for Service {
         full_names: Vec<String>,
     ) -> Result<Vec<RepoInfo>, RpcError> {
         let team = self.team(&team, Need::Manage)?;
-        let ids = crate::repos::track(&self.shared, team.id, &full_names).await?;
+        let ids = crate::teams::repos::track(&self.shared, team.id, &full_names).await?;
         // New repositories are synced at once, not at the next reconciliation.
-        let _ = crate::sync::start(&self.shared, team.id);
+        let _ = crate::sync::start(&self.shared.syncs, team.id);
         let all = self.repos_of(team.id)?;
         Ok(all
             .into_iter()
@@ -387,7 +399,7 @@ impl Tidemark for Service {
         full_names: Vec<String>,
     ) -> Result<Vec<String>, RpcError> {
         let team = self.team(&team, Need::Manage)?;
-        crate::repos::untrack(&self.shared, team.id, &full_names).await
+        Ok(crate::teams::repos::untrack(&self.shared, team.id, &full_names).await?)
     }
 
     async fn sync_start(
@@ -396,7 +408,7 @@ impl Tidemark for Service {
         team: TeamRef,
     ) -> Result<tidemark_protocol::SyncProgress, RpcError> {
         let team = self.team(&team, Need::Manage)?;
-        crate::sync::start(&self.shared, team.id)
+        Ok(crate::sync::start(&self.shared.syncs, team.id)?)
     }
 
     async fn sync_status(
@@ -407,7 +419,7 @@ impl Tidemark for Service {
     ) -> Result<tidemark_protocol::SyncProgress, RpcError> {
         let team = self.team(&team, Need::Read)?;
         let wait = std::time::Duration::from_millis(wait_ms.into());
-        Ok(crate::sync::status(&self.shared, team.id, wait).await)
+        Ok(crate::sync::status(&self.shared.syncs, team.id, wait).await)
     }
 
     async fn members(
@@ -416,7 +428,7 @@ impl Tidemark for Service {
         team: TeamRef,
     ) -> Result<Vec<tidemark_protocol::MemberInfo>, RpcError> {
         let team = self.team(&team, Need::Read)?;
-        crate::reports::members(&self.shared.store, team.id).map_err(store_err)
+        crate::teams::reports::members(&self.shared.store, team.id).map_err(store_err)
     }
 
     async fn pull_requests(
@@ -425,7 +437,7 @@ impl Tidemark for Service {
         query: tidemark_protocol::PrQuery,
     ) -> Result<Vec<tidemark_protocol::PrInfo>, RpcError> {
         let team = self.team(&query.team, Need::Read)?;
-        crate::reports::pull_requests(&self.shared.store, team.id, &query).map_err(store_err)
+        crate::teams::reports::pull_requests(&self.shared.store, team.id, &query).map_err(store_err)
     }
 
     async fn metrics(
@@ -434,7 +446,8 @@ impl Tidemark for Service {
         query: tidemark_protocol::MetricsQuery,
     ) -> Result<Vec<tidemark_protocol::MetricsRow>, RpcError> {
         let team = self.team(&query.team, Need::Read)?;
-        crate::reports::metrics(&self.shared.store, team.id, &team.name, &query).map_err(store_err)
+        crate::teams::reports::metrics(&self.shared.store, team.id, &team.name, &query)
+            .map_err(store_err)
     }
 
     async fn reviewers(
@@ -444,7 +457,7 @@ impl Tidemark for Service {
         since: Option<i64>,
     ) -> Result<Vec<tidemark_protocol::ReviewerCount>, RpcError> {
         let team = self.team(&team, Need::Read)?;
-        crate::activity::reviewers(&self.shared.store, team.id, since).map_err(store_err)
+        crate::teams::activity::reviewers(&self.shared.store, team.id, since).map_err(store_err)
     }
 
     async fn pull_request_timeline(
@@ -464,7 +477,8 @@ impl Tidemark for Service {
             .find(|r| r.full_name.eq_ignore_ascii_case(&repo))
             .map(|r| r.github_repo_id)
             .ok_or_else(|| RpcError::NotFound(format!("tracked repository {repo}")))?;
-        crate::activity::timeline(&self.shared.store, team.id, repo_id, number).map_err(store_err)
+        crate::teams::activity::timeline(&self.shared.store, team.id, repo_id, number)
+            .map_err(store_err)
     }
 
     async fn daemon_info(self, _: Context) -> Result<tidemark_protocol::DaemonInfo, RpcError> {

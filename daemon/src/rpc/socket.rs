@@ -9,6 +9,7 @@
 //! The socket's directory may be shared (`/tmp`): the lock file is opened without following a
 //! symlink and used only if it is a regular file of ours with one link ([`open_lock`]), and
 //! a file at the socket's path that is not a socket is never removed.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -76,33 +77,7 @@ impl Access {
     }
 }
 
-/// The gid of a group name (or a number), from the system's group database.
-pub fn group_id(name: &str) -> Result<u32, String> {
-    if let Ok(gid) = name.parse::<u32>() {
-        return Ok(gid);
-    }
-    let cname = std::ffi::CString::new(name).map_err(|_| format!("bad group name {name:?}"))?;
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    // SAFETY: all-zero is a valid `group` (null pointers, zero gid) to be filled in.
-    let mut grp: libc::group = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::group = std::ptr::null_mut();
-    // SAFETY: valid pointers and buffer length; the result is read only if non-null.
-    let rc = unsafe {
-        libc::getgrnam_r(
-            cname.as_ptr(),
-            &mut grp,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    if rc != 0 || result.is_null() {
-        return Err(format!(
-            "no group named {name:?} (create it, e.g. `groupadd --system {name}`)"
-        ));
-    }
-    Ok(grp.gr_gid)
-}
+pub use crate::auth::group_id;
 
 /// Give `path` group `gid`, unless it has it already: the system unit runs with that group
 /// (files are born with it) and its seccomp filter denies chown (`~@privileged`).

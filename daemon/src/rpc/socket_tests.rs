@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 use super::*;
 use std::os::unix::fs::symlink;
 

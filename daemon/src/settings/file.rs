@@ -48,9 +48,7 @@ pub fn read(file: &ConfigFile) -> Result<Layer, SettingsError> {
             });
         }
     };
-    let mode = std::fs::metadata(path)
-        .map(|m| m.permissions().mode() & 0o777)
-        .unwrap_or(0);
+    let mode = std::fs::metadata(path).map_or(0, |m| m.permissions().mode() & 0o777);
     parse(path, &text, mode)
 }
 

@@ -14,6 +14,7 @@
 //! is smaller; checked before each spool batch, so ENOSPC is not where the spool stops), and
 //! not while a failed spool batch's backoff runs. The first batch after it is a real attempt:
 //! deliveries are acknowledged again only once one was written.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use super::{Result, Store, StoreError};
 use std::path::{Path, PathBuf};
@@ -181,7 +182,9 @@ impl Health {
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Why sled cannot write, if it cannot.
@@ -315,7 +318,7 @@ fn is_disk_full(error: &sled::Error) -> bool {
             matches!(
                 io.kind(),
                 std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
-            ) || matches!(io.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
+            ) || matches!(io.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
         }
         _ => false,
     }
@@ -348,8 +351,14 @@ impl Store {
     /// the store has no db until a later reopen succeeds; every call fails meanwhile.
     pub fn reopen(&self) -> Result<()> {
         {
-            let _write = self.write.lock().unwrap_or_else(|p| p.into_inner());
-            let mut slot = self.db.write().unwrap_or_else(|p| p.into_inner());
+            let _write = self
+                .write
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut slot = self
+                .db
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             // Dropped first: sled holds a lock on its files until its last handle is gone.
             drop(slot.take());
             let db = open_retrying(&self.path).inspect_err(|e| {

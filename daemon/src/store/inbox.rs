@@ -64,7 +64,7 @@ impl Store {
         Ok(self
             .waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .max_seq())
     }
 
@@ -73,13 +73,16 @@ impl Store {
         Ok(self
             .waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .len(team) as u64)
     }
 
     /// How many of a team's deliveries wait, and when the oldest of them was received.
     pub fn inbox_backlog(&self, team: TeamId) -> (u64, Option<i64>) {
-        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         (waiting.len(team) as u64, waiting.oldest_received_at(team))
     }
 
@@ -113,7 +116,7 @@ impl Store {
         let found = self
             .waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .after(team, after, max, max_bytes);
         let dir = self.spool_dir();
         Ok(found
@@ -134,7 +137,7 @@ impl Store {
         let found = self
             .waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .oldest(team, usize::MAX, usize::MAX);
         let dir = self.spool_dir();
         Ok(found
@@ -147,7 +150,11 @@ impl Store {
     /// Every waiting delivery with its body, as inbox records with the body inline (what a
     /// snapshot holds). Call with the store's write lock held.
     pub(super) fn inbox_records(&self) -> Vec<(Key, InboxRecord)> {
-        let all = self.waiting.lock().unwrap_or_else(|p| p.into_inner()).all();
+        let all = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .all();
         let dir = self.spool_dir();
         all.into_iter()
             .map(|(m, at)| {
@@ -173,7 +180,11 @@ impl Store {
     /// Read back every waiting delivery's body: how many wait, and one line per body that
     /// does not read back whole (team, sequence number and why; never the body).
     pub(super) fn inbox_check(&self) -> (u64, Vec<String>) {
-        let all = self.waiting.lock().unwrap_or_else(|p| p.into_inner()).all();
+        let all = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .all();
         let dir = self.spool_dir();
         let problems = all
             .iter()
@@ -195,7 +206,10 @@ impl Store {
     /// Returns how many wait.
     pub(crate) fn load_inbox(&self) -> Result<usize> {
         self.import_inbox_records()?;
-        let spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
+        let spool = self
+            .spool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut failed = None;
         let mut max_seq = 0;
         let mut teams: HashMap<TeamId, bool> = HashMap::new();
@@ -242,7 +256,10 @@ impl Store {
                 "webhook deliveries from the spool wait to be applied"
             );
         }
-        *self.waiting.lock().unwrap_or_else(|p| p.into_inner()) = waiting;
+        *self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = waiting;
         Ok(n)
     }
 
@@ -275,7 +292,7 @@ impl Store {
         if !inline.is_empty() {
             self.spool
                 .lock()
-                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .append(&inline)
                 .map_err(|e| StoreError::Io(e.to_string()))?;
         }
@@ -297,12 +314,15 @@ impl Store {
     /// flushed first, so the applied deliveries' ids are on disk before their frames go (else a
     /// redelivery after a crash would be applied again; harmless, but not needed).
     pub fn inbox_release(&self) -> Result<usize> {
-        let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
+        let mut spool = self
+            .spool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.flush()?;
         let first = self
             .waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .first_segment();
         spool
             .release(first)
@@ -320,7 +340,10 @@ impl Store {
     /// out of the waiting ones. A number no delivery waits under is skipped.
     pub fn inbox_applied(&self, team: TeamId, seqs: &[u64], health: Vec<HookHealth>) -> Result<()> {
         let mut w = self.writer();
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let mut waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for &seq in seqs {
             let Some(meta) = waiting.get(team, seq) else {
                 continue;
@@ -349,7 +372,7 @@ impl Store {
         if self
             .waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains_guid(team, guid)
         {
             return Ok(true);

@@ -144,14 +144,14 @@ impl Store {
     pub fn set_backlog_limits(&self, limits: BacklogLimits) {
         self.waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .limits = limits;
     }
 
     pub fn backlog_limits(&self) -> BacklogLimits {
         self.waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .limits
     }
 
@@ -159,7 +159,7 @@ impl Store {
     pub fn inbox_intake(&self, team: TeamId) -> Intake {
         self.waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .intake(team)
             .clone()
     }
@@ -168,7 +168,10 @@ impl Store {
     /// deliveries not counted yet are (see `Waiting::note_held`). Returns how many were new.
     pub fn inbox_note_held(&self, team: TeamId, until: i64) -> u64 {
         let now = super::now();
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let mut waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let new = waiting.note_held(team, until, now);
         let intake = waiting.intake(team);
         if new > 0 && now - intake.held_logged_at >= LOG_EVERY_SECS {
@@ -188,7 +191,7 @@ impl Store {
     pub fn inbox_clear_held(&self, team: TeamId) {
         self.waiting
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .intake(team)
             .held_until = None;
     }
@@ -196,7 +199,10 @@ impl Store {
     /// Could one more delivery of `len` bytes wait for the team now? Asked from a request's
     /// head, before its body is read; a no is counted as a refusal (`Intake::refused`).
     pub fn inbox_has_room(&self, team: TeamId, len: u64) -> bool {
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let mut waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if waiting.has_room(team, 1, len) {
             return true;
         }
@@ -220,7 +226,10 @@ impl Store {
         // task take): an answer here is a fact, so the order does not matter.
         let applied_id = self.contains(seen_key(team, &e.guid))?;
         let applied_body = !applied_id && self.body_seen(team, &incoming.body_sha256)?;
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let mut waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if applied_id || waiting.contains_guid(team, &e.guid) {
             return Ok(Some(Admission::DuplicateId));
         }
@@ -258,12 +267,18 @@ impl Store {
     fn admit(&self, incoming: &[Incoming], guard: bool) -> Result<Vec<Admission>> {
         // Held throughout, so `inbox_release` never deletes a segment being written, and no
         // other batch is admitted between the checks and the inserts.
-        let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
+        let mut spool = self
+            .spool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = super::now();
         let mut answers = Vec::with_capacity(incoming.len());
         {
             // Under the lock `inbox_done` moves an id from waiting to applied with.
-            let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+            let mut waiting = self
+                .waiting
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let mut ids = HashSet::new();
             let mut bodies = HashSet::new();
             // Per team: deliveries and bytes this batch adds.
@@ -317,7 +332,10 @@ impl Store {
         let refs = spool
             .append(&frames)
             .map_err(|e| StoreError::Io(e.to_string()))?;
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let mut waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // A team deleted meanwhile (`delete_team` clears its deliveries under this lock): its
         // frames stay unreferenced in the spool and go with their segment.
         let mut exists = HashMap::new();

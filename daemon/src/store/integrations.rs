@@ -340,3 +340,28 @@ pub struct RotationReport {
     /// One message per secret that could not be decrypted (kept, not deleted).
     pub failed: Vec<String>,
 }
+
+impl Store {
+    /// Say which stored secrets cannot be decrypted. They are kept, never deleted.
+    pub fn report_unreadable_secrets(&self, keyring: &Keyring) -> Result<usize, StoreError> {
+        let store = self;
+        let mut unreadable = 0;
+        for team in store.teams()? {
+            for cred in store.credentials(team.id)? {
+                for field in [SecretField::AccessToken, SecretField::RefreshToken] {
+                    if let Err(e) = store.credential_secret(keyring, &cred, field) {
+                        unreadable += 1;
+                        tracing::error!(team = team.id, error = %e, "stored secret cannot be decrypted; kept as is");
+                    }
+                }
+            }
+            if let Some(g) = store.github_integration(team.id)?
+                && let Err(e) = store.webhook_secret(keyring, &g)
+            {
+                unreadable += 1;
+                tracing::error!(team = team.id, error = %e, "stored secret cannot be decrypted; kept as is");
+            }
+        }
+        Ok(unreadable)
+    }
+}

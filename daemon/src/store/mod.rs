@@ -1,5 +1,5 @@
 //! The store: the only module that touches sled. One sled tree; keys laid out by [`keys`]; values
-//! are bincode. Every change that touches several records goes through one [`Writer`]: writers are
+//! are bincode. Every change that touches several records goes through one `Writer`: writers are
 //! serialised by a mutex (so read-check-write is race-free) and commit as one sled batch (so a
 //! crash never leaves half a cascade).
 
@@ -13,6 +13,7 @@ mod invitations;
 pub mod keys;
 mod org_hook;
 mod people;
+pub mod pr_metrics;
 mod pulls;
 pub mod records;
 mod repo_nodes;
@@ -192,7 +193,7 @@ impl Store {
     fn db(&self) -> Result<sled::Db> {
         self.db
             .read()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
             .ok_or_else(|| {
                 StoreError::Unwritable(self.health.failure().map_or_else(
@@ -226,7 +227,10 @@ impl Store {
     /// Start an atomic change. Holds the store's write lock until committed or dropped.
     pub(crate) fn writer(&self) -> Writer<'_> {
         Writer {
-            _guard: self.write.lock().unwrap_or_else(|p| p.into_inner()),
+            _guard: self
+                .write
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
             batch: sled::Batch::default(),
             store: self,
         }
@@ -337,6 +341,5 @@ pub(crate) fn decode<T: DeserializeOwned>(kind: Kind, bytes: &[u8]) -> Result<T>
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -1,9 +1,9 @@
 //! Pull requests with their reviews and commits. Derived metrics are recomputed on every write.
 
 use super::keys::{Key, Kind, TeamId};
+use super::pr_metrics as metrics;
 use super::records::{Commit, PrReview, PullRequest};
 use super::{Result, Store, StoreError};
-use crate::metrics;
 
 use super::sync_pages::{commit_prefix, pr_key, review_prefix};
 

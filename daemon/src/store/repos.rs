@@ -8,39 +8,7 @@ fn repo_key(team: TeamId, github_repo_id: u64) -> Key {
     Key::new(team, Kind::TrackedRepo).u64(github_repo_id)
 }
 
-/// A GitHub login (user or organization): 1–39 letters, digits or inner hyphens.
-pub fn validate_login(login: &str) -> Result<(), String> {
-    let ok = (1..=39).contains(&login.len())
-        && login.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !login.starts_with('-')
-        && !login.ends_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("'{login}' is not a valid GitHub login"))
-    }
-}
-
-/// `owner/repo` by GitHub's rules: an owner of 1–39 letters, digits or inner hyphens; a repo of
-/// 1–100 letters, digits, `.`, `-` or `_`, and not `.` or `..`. Names are data, never paths.
-pub fn validate_repo_full_name(full_name: &str) -> Result<(), String> {
-    let Some((owner, repo)) = full_name.split_once('/') else {
-        return Err(format!("'{full_name}' is not of the form OWNER/REPO"));
-    };
-    if validate_login(owner).is_err() {
-        return Err(format!("'{owner}' is not a valid GitHub owner name"));
-    }
-    let repo_ok = (1..=100).contains(&repo.len())
-        && repo
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        && repo != "."
-        && repo != "..";
-    if !repo_ok {
-        return Err(format!("'{repo}' is not a valid GitHub repository name"));
-    }
-    Ok(())
-}
+pub use tidemark_protocol::{validate_login, validate_repo_full_name};
 
 impl Store {
     /// Track a repository of the team's GitHub integration. One per (team, github_repo_id).

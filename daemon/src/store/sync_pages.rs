@@ -3,9 +3,9 @@
 //! last stored page: nothing stored is fetched again, and nothing is stored twice.
 
 use super::keys::{Key, Kind, TeamId};
+use super::pr_metrics as metrics;
 use super::records::{Commit, PrExtra, PrReview, PullRequest, SyncCursor};
 use super::{Result, Store, StoreError};
-use crate::metrics;
 
 /// One pull request as GitHub has it now.
 pub struct PrSnapshot {

@@ -52,7 +52,7 @@ impl Store {
         }
         let team = Team {
             id: self.allocate_team_id(&mut w)?,
-            name: name.to_string(),
+            name: name.clone(),
             created_at: now(),
         };
         w.put(team_key(team.id), &team);
@@ -177,7 +177,7 @@ impl Store {
             return Err(StoreError::Conflict(format!("a team named '{new_name}'")));
         }
         w.remove(team_name_entry_key(&team.name, id));
-        team.name = new_name.to_string();
+        team.name = new_name.clone();
         w.put(team_name_entry_key(new_name, id), &id);
         w.put(team_key(id), &team);
         w.commit()?;
@@ -205,7 +205,10 @@ impl Store {
         }
         // Its waiting webhook deliveries too (their frames go with their spool segments),
         // under the lock `inbox_add` checks the team's existence with.
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let mut waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         w.commit()?;
         Ok(removed + waiting.remove_team(id) as u64)
     }

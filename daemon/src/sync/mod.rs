@@ -4,24 +4,19 @@
 
 pub mod pulls;
 pub mod run;
+pub mod session;
 
+use crate::context::{Ctx, Event};
 use crate::github::budget::Budget;
-use crate::rpc::Shared;
 use crate::store::{Provider, SyncStatus, TeamId};
 use run::SyncError;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tidemark_protocol::{RpcError, SyncProgress};
+use tidemark_protocol::SyncProgress;
 use tokio::sync::watch;
 
-/// Why a team's sync or repositories are refused before it is connected. Worded for any client
-/// (no command or flag: the TUI shows it too); the command line adds its command.
-pub const NOT_CONNECTED: &str = "the team is not connected to GitHub: connect it first";
-
-/// A sync's error when GitHub refused the token (a 401), worded for any client.
-pub const UNAUTHORIZED: &str = "GitHub rejected the token (401): reconnect GitHub";
+pub use tidemark_protocol::messages::{NOT_CONNECTED, UNAUTHORIZED};
 
 /// Longest a status call waits for a change.
 const MAX_WAIT: Duration = Duration::from_secs(8);
@@ -33,8 +28,6 @@ struct TeamSync {
     running: bool,
     failures: u32,
     next_at: i64,
-    /// Rate limits are per token, so per integration: kept across syncs.
-    budget: Arc<Budget>,
     /// When GitHub last rejected the token (401): scheduled syncs stop using it until the
     /// credential changes (a reconnect).
     unauthorized_at: Option<i64>,
@@ -45,14 +38,19 @@ struct TeamSync {
 /// The scheduler looks at least this often.
 const SCHEDULER_TICK: Duration = Duration::from_secs(30);
 
+/// Syncs running and their progress, over the daemon's context.
 pub struct Syncs {
+    pub ctx: Ctx,
     teams: Mutex<HashMap<TeamId, TeamSync>>,
-    /// Time between reconciliation syncs, in seconds (a reload may change it).
-    every_secs: AtomicU64,
-    /// The first wait after a secondary limit without `retry-after` (each budget's), in ms.
-    secondary_wait_ms: AtomicU64,
-    /// How often expiring tokens are looked for, in seconds.
-    token_check_secs: AtomicU64,
+}
+
+/// Why a sync cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{NOT_CONNECTED}")]
+    NotConnected,
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// Progress of nothing running.
@@ -63,7 +61,7 @@ pub fn idle_progress() -> SyncProgress {
 fn idle(status: SyncStatus, last_sync_at: Option<i64>, error: Option<String>) -> SyncProgress {
     SyncProgress {
         running: false,
-        status: crate::rpc::convert::sync_status(status),
+        status: status.into(),
         phase: "idle".into(),
         repos_done: 0,
         repos_total: 0,
@@ -81,76 +79,31 @@ fn idle(status: SyncStatus, last_sync_at: Option<i64>, error: Option<String>) ->
 }
 
 impl Syncs {
-    pub fn new(every: Duration, secondary_wait: Duration) -> Syncs {
+    pub fn new(ctx: Ctx) -> Syncs {
         Syncs {
+            ctx,
             teams: Mutex::new(HashMap::new()),
-            every_secs: AtomicU64::new(every.as_secs()),
-            secondary_wait_ms: AtomicU64::new(secondary_wait.as_millis() as u64),
-            token_check_secs: AtomicU64::new(60),
         }
     }
 
     /// Time between reconciliation syncs.
     pub fn every(&self) -> Duration {
-        Duration::from_secs(self.every_secs.load(Ordering::Relaxed))
-    }
-
-    fn secondary_wait(&self) -> Duration {
-        Duration::from_millis(self.secondary_wait_ms.load(Ordering::Relaxed))
-    }
-
-    /// How often the token refresher looks for tokens about to expire.
-    pub fn token_check(&self) -> Duration {
-        Duration::from_secs(self.token_check_secs.load(Ordering::Relaxed))
-    }
-
-    /// New timings (start, and each reload): the next reconciliation of each team is counted
-    /// from its last sync with the new interval; every team's budget takes the new wait.
-    pub fn set_timing(&self, every: Duration, secondary_wait: Duration, token_check: Duration) {
-        self.every_secs.store(every.as_secs(), Ordering::Relaxed);
-        self.secondary_wait_ms
-            .store(secondary_wait.as_millis() as u64, Ordering::Relaxed);
-        self.token_check_secs
-            .store(token_check.as_secs(), Ordering::Relaxed);
-        for team in self.teams().values() {
-            team.budget.set_secondary_wait(secondary_wait);
-        }
-    }
-
-    /// The team's rate-limit budget (shared by its syncs and webhook refetches).
-    pub fn budget(&self, team: TeamId) -> Arc<Budget> {
-        let mut teams = self.teams();
-        if let Some(t) = teams.get(&team) {
-            return t.budget.clone();
-        }
-        let budget = Arc::new(Budget::new(self.secondary_wait()));
-        teams.insert(
-            team,
-            TeamSync {
-                progress: watch::channel(idle_progress()).0,
-                running: false,
-                failures: 0,
-                next_at: 0,
-                budget: budget.clone(),
-                unauthorized_at: None,
-                again: false,
-            },
-        );
-        budget
+        self.ctx.runtime.sync_every()
     }
 
     fn teams(&self) -> MutexGuard<'_, HashMap<TeamId, TeamSync>> {
-        self.teams.lock().unwrap_or_else(|e| e.into_inner())
+        self.teams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn entry<'a>(
         &self,
         teams: &'a mut HashMap<TeamId, TeamSync>,
-        shared: &Shared,
         team: TeamId,
     ) -> &'a mut TeamSync {
         teams.entry(team).or_insert_with(|| {
-            let g = shared.store.github_integration(team).ok().flatten();
+            let g = self.ctx.store.github_integration(team).ok().flatten();
             let progress = match &g {
                 Some(g) => idle(g.sync_status, g.last_sync_at, g.sync_error.clone()),
                 None => idle(SyncStatus::Pending, None, None),
@@ -160,7 +113,6 @@ impl Syncs {
                 running: false,
                 failures: 0,
                 next_at: 0,
-                budget: Arc::new(Budget::new(self.secondary_wait())),
                 unauthorized_at: None,
                 again: false,
             }
@@ -169,18 +121,17 @@ impl Syncs {
 }
 
 /// Start a sync of `team` unless one runs; either way return its progress.
-pub fn start(shared: &Arc<Shared>, team: TeamId) -> Result<SyncProgress, RpcError> {
-    if shared
+pub fn start(syncs: &Arc<Syncs>, team: TeamId) -> Result<SyncProgress, StartError> {
+    if syncs
+        .ctx
         .store
-        .credential(team, Provider::Github)
-        .map_err(|e| RpcError::Internal(e.to_string()))?
+        .credential(team, Provider::Github)?
         .is_none()
     {
-        return Err(RpcError::invalid("team", NOT_CONNECTED));
+        return Err(StartError::NotConnected);
     }
-    let syncs = &shared.syncs;
     let mut teams = syncs.teams();
-    let entry = syncs.entry(&mut teams, shared, team);
+    let entry = syncs.entry(&mut teams, team);
     if !entry.running {
         entry.running = true;
         let now = crate::store::now();
@@ -195,9 +146,9 @@ pub fn start(shared: &Arc<Shared>, team: TeamId) -> Result<SyncProgress, RpcErro
             }
         });
         let progress = entry.progress.clone();
-        let budget = entry.budget.clone();
-        let shared = shared.clone();
-        tokio::spawn(async move { run_one(shared, team, budget, progress).await });
+        let budget = syncs.ctx.github.budget(team);
+        let syncs = syncs.clone();
+        tokio::spawn(async move { run_one(syncs, team, budget, progress).await });
     } else {
         // What changed since it started (a repository tracked) may be missed by it.
         entry.again = true;
@@ -206,25 +157,25 @@ pub fn start(shared: &Arc<Shared>, team: TeamId) -> Result<SyncProgress, RpcErro
 }
 
 async fn run_one(
-    shared: Arc<Shared>,
+    syncs: Arc<Syncs>,
     team: TeamId,
     budget: Arc<Budget>,
     progress: watch::Sender<SyncProgress>,
 ) {
-    let store = &shared.store;
+    let ctx = &syncs.ctx;
+    let store = &ctx.store;
     let _ = store.set_github_sync_status(team, SyncStatus::Syncing, None);
     tracing::info!(team, "sync started");
-    let mut result = run::sync_team(&shared, team, &budget, &progress).await;
+    let mut result = run::sync_team(ctx, team, &budget, &progress).await;
     // Asked for again while it ran (a repository tracked meanwhile): run once more at once,
     // still "running" for anyone following.
-    while shared
-        .syncs
+    while syncs
         .teams()
         .get_mut(&team)
         .is_some_and(|e| std::mem::take(&mut e.again))
     {
         tracing::info!(team, "sync again: something changed while it ran");
-        result = run::sync_team(&shared, team, &budget, &progress).await;
+        result = run::sync_team(ctx, team, &budget, &progress).await;
     }
     let (status, error) = match &result {
         Ok(()) => (SyncStatus::Complete, None),
@@ -239,11 +190,12 @@ async fn run_one(
         None => tracing::info!(team, requests = budget.requests(), "sync complete"),
         Some(e) => tracing::warn!(team, error = %e, "sync failed"),
     }
+    ctx.bus.publish(Event::SyncFinished { team });
     let now = crate::store::now();
-    let mut teams = shared.syncs.teams();
+    let mut teams = syncs.teams();
     if let Some(entry) = teams.get_mut(&team) {
         entry.running = false;
-        let every = shared.syncs.every().as_secs() as i64;
+        let every = syncs.every().as_secs() as i64;
         entry.unauthorized_at = matches!(result, Err(SyncError::Unauthorized)).then_some(now);
         if error.is_some() {
             entry.failures += 1;
@@ -262,7 +214,7 @@ async fn run_one(
         let requests = budget.requests();
         entry.progress.send_modify(|p| {
             p.running = false;
-            p.status = crate::rpc::convert::sync_status(status);
+            p.status = status.into();
             p.phase = "idle".into();
             p.finished_at = Some(now);
             p.last_sync_at = integration
@@ -285,21 +237,23 @@ fn jitter(secs: i64) -> i64 {
 }
 
 /// What a team's sync is doing, or last did, now (no waiting).
-pub fn progress_now(shared: &Shared, team: TeamId) -> SyncProgress {
-    let syncs = &shared.syncs;
+pub fn progress_now(syncs: &Syncs, team: TeamId) -> SyncProgress {
     let mut teams = syncs.teams();
-    let entry = syncs.entry(&mut teams, shared, team);
-    with_live_budget(entry.progress.borrow().clone(), &entry.budget)
+    let entry = syncs.entry(&mut teams, team);
+    with_live_budget(
+        entry.progress.borrow().clone(),
+        &syncs.ctx.github.budget(team),
+    )
 }
 
 /// The team's progress, waiting up to `wait` for a change while a sync runs.
-pub async fn status(shared: &Shared, team: TeamId, wait: Duration) -> SyncProgress {
-    let (mut rx, budget) = {
-        let syncs = &shared.syncs;
+pub async fn status(syncs: &Syncs, team: TeamId, wait: Duration) -> SyncProgress {
+    let mut rx = {
         let mut teams = syncs.teams();
-        let entry = syncs.entry(&mut teams, shared, team);
-        (entry.progress.subscribe(), entry.budget.clone())
+        let entry = syncs.entry(&mut teams, team);
+        entry.progress.subscribe()
     };
+    let budget = syncs.ctx.github.budget(team);
     if rx.borrow().running && !wait.is_zero() {
         let _ = tokio::time::timeout(wait.min(MAX_WAIT), rx.changed()).await;
     }
@@ -318,55 +272,64 @@ fn with_live_budget(mut progress: SyncProgress, budget: &Budget) -> SyncProgress
 }
 
 /// Start every connected team's sync when it is due: never synced, the reconciliation
-/// interval passed, or its backoff after an error ran out.
+/// interval passed, or its backoff after an error ran out; and a team's first sync as soon as
+/// it is connected ([`Event::Connected`] on the bus).
 /// It looks every `min(interval, 30 s)`, read again each time (a reload may change it).
-pub async fn scheduler(shared: Arc<Shared>) {
+pub async fn scheduler(syncs: Arc<Syncs>) {
+    let mut events = syncs.ctx.bus.subscribe();
     let mut first = true;
     loop {
         if !std::mem::take(&mut first) {
-            tokio::time::sleep(shared.syncs.every().min(SCHEDULER_TICK)).await;
+            let tick = tokio::time::sleep(syncs.every().min(SCHEDULER_TICK));
+            tokio::select! {
+                () = tick => {}
+                event = events.next("sync scheduler") => {
+                    if let Some(Event::Connected { team }) = event {
+                        let _ = start(&syncs, team);
+                    }
+                    continue;
+                }
+            }
         }
-        let Ok(teams) = shared.store.teams() else {
+        reconcile_due(&syncs);
+    }
+}
+
+/// Start the syncs that are due; each one's hooks are checked too ([`Event::ReconcileDue`]).
+fn reconcile_due(syncs: &Arc<Syncs>) {
+    let store = &syncs.ctx.store;
+    let Ok(teams) = store.teams() else {
+        return;
+    };
+    let now = crate::store::now();
+    for team in teams {
+        let Ok(Some(g)) = store.github_integration(team.id) else {
             continue;
         };
-        let now = crate::store::now();
-        for team in teams {
-            let Ok(Some(g)) = shared.store.github_integration(team.id) else {
-                continue;
-            };
-            let credential_changed_at = shared
-                .store
-                .credential(team.id, Provider::Github)
-                .ok()
-                .flatten()
-                .map_or(0, |c| c.updated_at);
-            let due = {
-                let syncs = &shared.syncs;
-                let mut map = syncs.teams();
-                let entry = syncs.entry(&mut map, &shared, team.id);
-                if entry.next_at == 0 {
-                    // First look since start: due when never synced or the interval passed.
-                    entry.next_at = g
-                        .last_sync_at
-                        .map_or(now, |t| t + syncs.every().as_secs() as i64);
-                }
-                let rejected = entry
-                    .unauthorized_at
-                    .is_some_and(|t| credential_changed_at <= t);
-                !entry.running && !rejected && now >= entry.next_at
-            };
-            if due {
-                // The reconciliation also checks the hooks: missed deliveries asked again,
-                // hooks deleted on GitHub made again (best effort; at most two requests a repo).
-                let heal_shared = shared.clone();
-                let id = team.id;
-                tokio::spawn(async move {
-                    if let Err(e) = crate::webhooks::heal::heal_team(&heal_shared, id).await {
-                        tracing::warn!(team = id, error = %e, "webhook self-healing failed");
-                    }
-                });
-                let _ = start(&shared, team.id);
+        let credential_changed_at = store
+            .credential(team.id, Provider::Github)
+            .ok()
+            .flatten()
+            .map_or(0, |c| c.updated_at);
+        let due = {
+            let mut map = syncs.teams();
+            let entry = syncs.entry(&mut map, team.id);
+            if entry.next_at == 0 {
+                // First look since start: due when never synced or the interval passed.
+                entry.next_at = g
+                    .last_sync_at
+                    .map_or(now, |t| t + syncs.every().as_secs() as i64);
             }
+            let rejected = entry
+                .unauthorized_at
+                .is_some_and(|t| credential_changed_at <= t);
+            !entry.running && !rejected && now >= entry.next_at
+        };
+        if due {
+            // The reconciliation also checks the hooks (the webhook service hears it): missed
+            // deliveries asked again, hooks deleted on GitHub made again.
+            syncs.ctx.bus.publish(Event::ReconcileDue { team: team.id });
+            let _ = start(syncs, team.id);
         }
     }
 }

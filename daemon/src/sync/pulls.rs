@@ -3,12 +3,11 @@
 //! repository's checkpoint, big pull requests completed with batched follow-ups (the reading is
 //! `github::reader`'s), and each page stored with its checkpoint in one batch.
 
-use super::run::{Run, SyncError};
+use super::session::{Run, SyncError};
 use crate::github::graphql::documents::RepoPage;
 use crate::github::graphql::nodes::{self, PullRequestState};
 use crate::github::reader::{FullPullRequest, ReadError};
 use crate::store::{self, PrSnapshot, PrState, ReviewState, SyncCursor, TeamId, TrackedRepository};
-use std::collections::HashMap;
 
 /// Pull requests per repository in one query: a repository never synced, one being caught up.
 const FIRST_FULL: u32 = 50;
@@ -164,7 +163,7 @@ pub async fn sync_pull_requests(run: &Run<'_>, walks: &mut [RepoWalk]) -> Result
             };
             if !walk.node_id_stored {
                 // What finds the repository again after a rename (stored only when it changed).
-                run.shared.store.put_repo_node_ids(
+                run.ctx.store.put_repo_node_ids(
                     run.team,
                     &[(walk.repo.github_repo_id, page.repo_node_id.clone())],
                 )?;
@@ -365,11 +364,4 @@ fn snapshot(run: &Run<'_>, walk: &RepoWalk, full: FullPullRequest) -> PrSnapshot
         commits_total: (total > commits.len() as u64).then_some(total),
         commits,
     }
-}
-
-/// Member ids by GitHub id and by email, for linking authors.
-#[derive(Default)]
-pub struct MemberIndex {
-    pub by_github_id: HashMap<u64, u64>,
-    pub by_email: HashMap<String, u64>,
 }

@@ -2,155 +2,18 @@
 //! pull requests; retries what is worth retrying, never sends early (the budget waits), and
 //! reports progress as it goes.
 
-use super::pulls::{MemberIndex, RepoWalk, sync_pull_requests};
-use crate::github::GitHubError;
+use super::pulls::{RepoWalk, sync_pull_requests};
+pub use super::session::{Run, SyncError};
+use crate::context::Context;
 use crate::github::budget::Budget;
-use crate::github::reader::{ReadError, Reader};
-use crate::rpc::Shared;
-use crate::store::{MemberInput, PrSnapshot, StoreError, SyncCursor, SyncStatus, TeamId};
-use std::sync::Mutex;
+use crate::store::{MemberInput, SyncStatus, TeamId};
 use tidemark_protocol::SyncProgress;
 use tokio::sync::watch;
-
-#[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    #[error("GitHub rejected the token (401): reconnect GitHub")]
-    Unauthorized,
-    #[error("{0}")]
-    GitHub(GitHubError),
-    #[error("{0}")]
-    Failed(String),
-    #[error("store: {0}")]
-    Store(#[from] StoreError),
-    /// Webhook re-reads only: held back for the sync's share of the rate budget until then.
-    #[error("webhook re-reads wait for GitHub's rate budget to reset (at {0})")]
-    Held(i64),
-}
-
-impl From<ReadError> for SyncError {
-    fn from(e: ReadError) -> Self {
-        match e {
-            ReadError::Unauthorized => SyncError::Unauthorized,
-            ReadError::TooBig => {
-                SyncError::Failed("GitHub times out even on the smallest query".into())
-            }
-            ReadError::GitHub(e) => SyncError::GitHub(e),
-            ReadError::Held(until) => SyncError::Held(until),
-        }
-    }
-}
-
-/// What a sync, a webhook's re-read or self-healing reads GitHub with for one team: the reader
-/// (token, budget, retry policy), where progress goes, and the team's members for linking.
-pub struct Run<'a> {
-    pub shared: &'a Shared,
-    pub team: TeamId,
-    pub reader: Reader<'a>,
-    pub progress: &'a watch::Sender<SyncProgress>,
-    pub members: Mutex<MemberIndex>,
-}
-
-impl<'a> Run<'a> {
-    /// The team's token (refreshed if it is about to expire) and a reader on its budget.
-    pub async fn for_team(
-        shared: &'a Shared,
-        team: TeamId,
-        budget: &'a Budget,
-        progress: &'a watch::Sender<SyncProgress>,
-    ) -> Result<Run<'a>, SyncError> {
-        let token = crate::tokens::access_token(shared, team)
-            .await
-            .map_err(|e| SyncError::Failed(e.to_string()))?;
-        let reader = Reader::new(
-            shared.connector.http.clone(),
-            &shared.connector.live().github.api_url,
-            token,
-            budget,
-        )
-        .on_wait(move |until: i64| {
-            progress.send_modify(|p| {
-                p.phase = format!("waiting for GitHub's rate limit (until {until})");
-            })
-        });
-        Ok(Run {
-            shared,
-            team,
-            reader,
-            progress,
-            members: Mutex::new(MemberIndex::default()),
-        })
-    }
-
-    /// [`Run::for_team`] for re-reads caused by webhook deliveries: kept to their share of the
-    /// team's rate budget (`Reader::for_webhooks`).
-    pub async fn for_webhooks(
-        shared: &'a Shared,
-        team: TeamId,
-        budget: &'a Budget,
-        progress: &'a watch::Sender<SyncProgress>,
-    ) -> Result<Run<'a>, SyncError> {
-        let mut run = Run::for_team(shared, team, budget, progress).await?;
-        run.reader = run.reader.for_webhooks();
-        Ok(run)
-    }
-
-    pub fn phase(&self, phase: &str) {
-        let budget = self.reader.budget().snapshot();
-        let requests = self.reader.budget().requests();
-        let skipped = self.reader.skipped();
-        self.progress.send_modify(|p| {
-            p.phase = phase.to_string();
-            p.budget = budget;
-            p.requests = requests;
-            p.skipped = skipped.count;
-            p.skipped_note = skipped.last;
-        });
-    }
-
-    pub fn fetched(&self, prs: u64) {
-        self.progress.send_modify(|p| p.prs_fetched += prs);
-    }
-
-    pub fn store_page(
-        &self,
-        repo: u64,
-        page: Vec<PrSnapshot>,
-        cursor: SyncCursor,
-    ) -> Result<(), SyncError> {
-        self.shared
-            .store
-            .put_pull_request_page(self.team, repo, page, cursor)?;
-        Ok(())
-    }
-
-    /// Index the stored members for linking authors.
-    pub fn load_members(&self) -> Result<(), SyncError> {
-        let mut index = MemberIndex::default();
-        for m in self.shared.store.members(self.team)? {
-            if let Some(gid) = m.github_id {
-                index.by_github_id.insert(gid, m.id);
-            }
-            if let Some(email) = &m.email {
-                index.by_email.insert(email.to_ascii_lowercase(), m.id);
-            }
-        }
-        *self.members.lock().unwrap_or_else(|e| e.into_inner()) = index;
-        Ok(())
-    }
-
-    /// The member a GitHub id (first) or an email belongs to.
-    pub fn member_for(&self, github_id: Option<u64>, email: Option<&str>) -> Option<u64> {
-        let idx = self.members.lock().unwrap_or_else(|e| e.into_inner());
-        github_id
-            .and_then(|id| idx.by_github_id.get(&id).copied())
-            .or_else(|| email.and_then(|e| idx.by_email.get(&e.to_ascii_lowercase()).copied()))
-    }
-}
 
 /// Org members become team members (by GitHub id, then email); those gone are marked as left.
 pub(crate) async fn sync_members(run: &Run<'_>, org: &str) -> Result<(), SyncError> {
     run.phase("members");
-    let store = &run.shared.store;
+    let store = &run.ctx.store;
     let members = run.reader.members(org).await?.ok_or_else(|| {
         SyncError::Failed(format!("organization '{org}' is not visible to the token"))
     })?;
@@ -197,16 +60,16 @@ fn repo_done(progress: &watch::Sender<SyncProgress>) {
 
 /// Sync a team: members, then pull requests of every tracked repository.
 pub async fn sync_team(
-    shared: &Shared,
+    ctx: &Context,
     team: TeamId,
     budget: &Budget,
     progress: &watch::Sender<SyncProgress>,
 ) -> Result<(), SyncError> {
-    let store = &shared.store;
+    let store = &ctx.store;
     let integration = store
         .github_integration(team)?
         .ok_or_else(|| SyncError::Failed("the team is not connected to GitHub".into()))?;
-    let run = Run::for_team(shared, team, budget, progress).await?;
+    let run = Run::for_team(ctx, team, budget, progress).await?;
     sync_members(&run, &integration.organization_slug).await?;
     let repos: Vec<_> = store
         .tracked_repos(team)?

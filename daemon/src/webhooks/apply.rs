@@ -11,12 +11,12 @@
 //! and the sync keeps the rest.
 
 use super::parse::parse;
+use crate::context::Context;
 use crate::github::events::Event;
 use crate::github::reader::RepoNow;
-use crate::rpc::Shared;
 use crate::store::{HookHealth, InboxEntry, SyncStatus, TeamId};
 use crate::sync::pulls::{RepoWalk, fetch_pull_requests};
-use crate::sync::run::{Run, SyncError};
+use crate::sync::session::{Run, SyncError};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,7 +56,7 @@ enum Round {
 }
 
 /// Apply waiting deliveries whenever some were written, and every 30 s (retries).
-pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
+pub async fn applier(ctx: Arc<Context>, written: Arc<tokio::sync::Notify>) {
     let mut backoff = FIRST_BACKOFF;
     let mut last_read: Option<Instant> = None;
     let mut pruned: Option<Instant> = None;
@@ -68,7 +68,7 @@ pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
         if let Some(at) = last_read {
             tokio::time::sleep_until((at + ROUND_GAP).into()).await;
         }
-        let Ok(teams) = shared.store.teams() else {
+        let Ok(teams) = ctx.store.teams() else {
             continue;
         };
         let started = Instant::now();
@@ -77,7 +77,7 @@ pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
         for team in &teams {
             // Round after round until the team's inbox is empty, held, or a round fails.
             loop {
-                match apply_round(&shared, team.id).await {
+                match apply_round(&ctx, team.id).await {
                     Ok(Round::Idle | Round::Held) => break,
                     Ok(Round::Applied { requests, more, .. }) => {
                         read_github |= requests > 0;
@@ -95,12 +95,12 @@ pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
         }
         last_read = read_github.then_some(started);
         // Spool segments whose deliveries are all applied go.
-        if let Err(e) = shared.store.inbox_release() {
+        if let Err(e) = ctx.store.inbox_release() {
             tracing::warn!(error = %e, "webhook spool not cleaned up; will retry");
         }
         if pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
             pruned = Some(Instant::now());
-            prune(&shared, teams.iter().map(|t| t.id).collect()).await;
+            prune(&ctx, teams.iter().map(|t| t.id).collect()).await;
         }
         if failed {
             // Deliveries written meanwhile wait in the inbox (durable) for the next round.
@@ -115,17 +115,17 @@ pub async fn applier(shared: Arc<Shared>, written: Arc<tokio::sync::Notify>) {
 /// Forget applied delivery ids and bodies past GitHub's redelivery window (off the runtime's
 /// workers: it scans every id of a team), and team invitations past their two weeks (already
 /// ignored by every read; this is the housekeeping this loop does hourly anyway).
-async fn prune(shared: &Arc<Shared>, teams: Vec<TeamId>) {
-    let shared = shared.clone();
+async fn prune(ctx: &Arc<Context>, teams: Vec<TeamId>) {
+    let ctx = ctx.clone();
     let before = crate::store::now() - crate::store::SEEN_FOR_SECS;
     let _ = tokio::task::spawn_blocking(move || {
-        match shared.store.prune_invitations(crate::store::now()) {
+        match ctx.store.prune_invitations(crate::store::now()) {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "expired team invitations removed"),
             Err(e) => tracing::warn!(error = %e, "expired team invitations not pruned; will retry"),
         }
         for team in teams {
-            match shared.store.prune_seen_deliveries(team, before) {
+            match ctx.store.prune_seen_deliveries(team, before) {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(team, forgotten = n, "old webhook delivery ids and bodies forgotten"),
                 Err(e) => tracing::warn!(team, error = %e, "old webhook delivery ids not pruned; will retry"),
@@ -136,18 +136,18 @@ async fn prune(shared: &Arc<Shared>, teams: Vec<TeamId>) {
 }
 
 /// Re-reads held back until `until`: the team's waiting deliveries are counted as held.
-fn held(shared: &Shared, team: TeamId, until: i64) -> Round {
-    shared.store.inbox_note_held(team, until);
+fn held(ctx: &Context, team: TeamId, until: i64) -> Round {
+    ctx.store.inbox_note_held(team, until);
     Round::Held
 }
 
 /// One round of a team: gather up to [`ROUND_MAX`] waiting deliveries, read what they name
 /// from GitHub once, store it, and mark them applied.
-async fn apply_round(shared: &Arc<Shared>, team: TeamId) -> Result<Round, SyncError> {
-    let store = &shared.store;
-    let budget = shared.syncs.budget(team);
+async fn apply_round(ctx: &Arc<Context>, team: TeamId) -> Result<Round, SyncError> {
+    let store = &ctx.store;
+    let budget = ctx.github.budget(team);
     if let Some(until) = budget.webhook_hold() {
-        return Ok(held(shared, team, until));
+        return Ok(held(ctx, team, until));
     }
     let mut plan = Plan::default();
     let mut seqs = Vec::new();
@@ -169,9 +169,9 @@ async fn apply_round(shared: &Arc<Shared>, team: TeamId) -> Result<Round, SyncEr
     }
     crate::failpoint::hit("webhook:before_apply");
     store.inbox_clear_held(team);
-    let requests = match plan.read(shared, team, &budget).await {
+    let requests = match plan.read(ctx, team, &budget).await {
         Ok(n) => n,
-        Err(SyncError::Held(until)) => return Ok(held(shared, team, until)),
+        Err(SyncError::Held(until)) => return Ok(held(ctx, team, until)),
         Err(e) => return Err(e),
     };
     // Applied: out of the inbox, with each repository's webhook health.
@@ -235,7 +235,7 @@ impl Plan {
             Event::Organization
                 if matches!(d.action.as_deref(), Some("member_added" | "member_removed")) =>
             {
-                self.members = true
+                self.members = true;
             }
             Event::Repository => {
                 if let Some(r) = &d.repository {
@@ -260,11 +260,11 @@ impl Plan {
     /// requests it sent.
     async fn read(
         &mut self,
-        shared: &Shared,
+        ctx: &Context,
         team: TeamId,
         budget: &crate::github::budget::Budget,
     ) -> Result<u64, SyncError> {
-        let store = &shared.store;
+        let store = &ctx.store;
         for (repo, shas) in std::mem::take(&mut self.pushed) {
             let shas: Vec<String> = shas.into_iter().collect();
             let numbers = pulls_with_commits(store, team, repo, &shas)?;
@@ -277,7 +277,7 @@ impl Plan {
             return Ok(0);
         }
         let (progress, _) = tokio::sync::watch::channel(crate::sync::idle_progress());
-        let run = Run::for_webhooks(shared, team, budget, &progress).await?;
+        let run = Run::for_webhooks(ctx, team, budget, &progress).await?;
         for &repo in &self.repos {
             repository_now(&run, repo).await?;
         }
@@ -379,24 +379,24 @@ fn pulls_with_commits(
 /// A repository renamed, transferred, archived or deleted: what GitHub says now (self-healing's
 /// check, on the sync's share of the budget).
 pub(super) async fn repository_changed(
-    shared: &Shared,
+    ctx: &Context,
     team: TeamId,
     repo: u64,
 ) -> Result<(), SyncError> {
-    if shared.store.tracked_repo(team, repo)?.is_none() {
+    if ctx.store.tracked_repo(team, repo)?.is_none() {
         return Ok(());
     }
     // Through the one reader the sync uses: the team's budget and GitHub's retry policy.
-    let budget = shared.syncs.budget(team);
+    let budget = ctx.github.budget(team);
     let (progress, _) = tokio::sync::watch::channel(crate::sync::idle_progress());
-    let run = Run::for_team(shared, team, &budget, &progress).await?;
+    let run = Run::for_team(ctx, team, &budget, &progress).await?;
     repository_now(&run, repo).await
 }
 
 /// A repository as GitHub has it now (not what a delivery said, so events of the same
 /// repository in any order end in the same state), read with `run`.
 async fn repository_now(run: &Run<'_>, repo: u64) -> Result<(), SyncError> {
-    let (store, team) = (&run.shared.store, run.team);
+    let (store, team) = (&run.ctx.store, run.team);
     let Some(tracked) = store.tracked_repo(team, repo)? else {
         return Ok(());
     };

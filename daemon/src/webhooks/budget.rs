@@ -11,6 +11,7 @@
 //! A body told to give way gives its bytes back to the budget at once and can never grow
 //! again; its buffer is freed when its reader next runs, so memory stays under twice the
 //! limit while the newcomer does not wait for a busy reader's turn.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -81,7 +82,10 @@ impl Budget {
 
     /// Bodies in flight now.
     pub fn holders(&self) -> usize {
-        self.holders.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.holders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
     }
 
     /// A share for one body, holding nothing yet.
@@ -94,7 +98,7 @@ impl Budget {
         });
         self.holders
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id, holder.clone());
         Hold {
             budget: self.clone(),
@@ -132,7 +136,10 @@ impl Budget {
     /// Ask the largest body holding more than `than` bytes (not `asker`, not one asked
     /// already) to give way. False: there is none.
     fn ask_largest_to_give_way(&self, asker: u64, than: usize) -> bool {
-        let holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
+        let holders = self
+            .holders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let victim = holders
             .iter()
             .filter(|(id, h)| **id != asker && !h.told.load(Ordering::SeqCst))
@@ -238,7 +245,7 @@ impl Drop for Hold {
         self.budget
             .holders
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&self.id);
         self.release();
     }

@@ -4,6 +4,7 @@
 //! the longest instead of waiting behind it: idle connections cannot hold slots against
 //! GitHub's deliveries. Also: the open-files limit the slots need, and the accept loop's
 //! back-off when the process runs out of file descriptors.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -78,7 +79,7 @@ impl Conns {
         });
         self.open
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id, conn.clone());
         self.live.fetch_add(1, Ordering::SeqCst);
         Slot {
@@ -94,7 +95,10 @@ impl Conns {
 
     /// Ask the connection idle the longest to close. False: every connection is busy.
     pub fn evict_oldest_idle(&self) -> bool {
-        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let oldest = open
             .values()
             .filter(|c| !c.evicted.load(Ordering::SeqCst) && c.busy.load(Ordering::SeqCst) == 0)
@@ -168,7 +172,7 @@ impl Drop for Slot {
         self.conns
             .open
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&self.id);
         if !self.conn.evicted.swap(true, Ordering::SeqCst) {
             self.conns.live.fetch_sub(1, Ordering::SeqCst);

@@ -6,32 +6,29 @@
 //! means the periodic sync does the work.
 
 use super::EVENTS;
-use crate::rpc::Shared;
+use crate::context::Context;
 use crate::store::{HookHealth, TeamId};
-use serde_json::json;
 
 /// GitHub keeps deliveries this long.
 const KEPT: i64 = 3 * 24 * 3600;
 use super::apply::DELETED;
 
 /// What one round found: (missed, asked again, hooks created again).
-pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64), String> {
-    if shared.connector.live().public_url.is_none() {
+pub async fn heal_team(ctx: &Context, team: TeamId) -> Result<(u64, u64, u64), String> {
+    if ctx.github.live().public_url.is_none() {
         return Ok((0, 0, 0));
     }
     // The organization hook: made again if deleted on GitHub, created if the token now may.
-    super::org_hook::ensure_logged(shared, team).await;
-    let store = &shared.store;
-    let token = crate::tokens::access_token(shared, team)
-        .await
-        .map_err(|e| e.to_string())?;
-    let api = &shared.connector.live().api;
+    super::org_hook::ensure_logged(ctx, team).await;
+    let store = &ctx.store;
+    let token = ctx.access_token(team).await.map_err(|e| e.to_string())?;
+    let api = &ctx.github.live().api;
     let since = crate::store::now() - KEPT;
     let (mut missed_all, mut recovered_all, mut recreated_all) = (0, 0, 0);
     for repo in store.tracked_repos(team).map_err(|e| e.to_string())? {
         // Under its name now (a rename or transfer while we were down changes the hook URLs).
         if let Err(e) =
-            crate::webhooks::apply::repository_changed(shared, team, repo.github_repo_id).await
+            crate::webhooks::apply::repository_changed(ctx, team, repo.github_repo_id).await
         {
             tracing::warn!(team, repo = %repo.full_name, error = %e, "repository not re-read");
         }
@@ -70,30 +67,30 @@ pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64),
                             &token,
                             &repo.full_name,
                             found.id,
-                            &json!({ "events": EVENTS }),
+                            &crate::github::hooks::events(EVENTS),
                         )
                         .await
                     {
                         Ok(()) => {
-                            tracing::info!(team, repo = %repo.full_name, hook = found.id, was = ?found.events, "webhook events corrected")
+                            tracing::info!(team, repo = %repo.full_name, hook = found.id, was = ?found.events, "webhook events corrected");
                         }
                         Err(e) => {
-                            tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook events not corrected")
+                            tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook events not corrected");
                         }
                     }
                 }
                 // The public URL changed since the hook was made (a reload, a new tunnel):
                 // point it at the new one, with the team's current secret.
-                let want = super::hooks::hook_url(shared, team);
+                let want = super::hooks::hook_url(ctx, team);
                 if let Some(want) = want.as_deref()
                     && found.config.url.as_deref() != Some(want)
                 {
-                    match move_hook(shared, team, &token, &repo.full_name, found.id, want).await {
+                    match move_hook(ctx, team, &token, &repo.full_name, found.id, want).await {
                         Ok(()) => {
-                            tracing::info!(team, repo = %repo.full_name, hook = found.id, "webhook moved to the new public URL")
+                            tracing::info!(team, repo = %repo.full_name, hook = found.id, "webhook moved to the new public URL");
                         }
                         Err(e) => {
-                            tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook not moved to the new public URL")
+                            tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook not moved to the new public URL");
                         }
                     }
                 }
@@ -102,7 +99,7 @@ pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64),
             None => {
                 // Gone on GitHub's side (or never made): make it again.
                 match crate::webhooks::hooks::create(
-                    shared,
+                    ctx,
                     team,
                     repo.github_repo_id,
                     &repo.full_name,
@@ -117,7 +114,7 @@ pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64),
                     }
                     Ok(None) => {}
                     Err(e) => {
-                        tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook not created again")
+                        tracing::warn!(team, repo = %repo.full_name, error = %e, "webhook not created again");
                     }
                 }
                 continue;
@@ -152,7 +149,7 @@ pub async fn heal_team(shared: &Shared, team: TeamId) -> Result<(u64, u64, u64),
             match api.redeliver(&token, &repo.full_name, hook, d.id).await {
                 Ok(()) => recovered += 1,
                 Err(e) => {
-                    tracing::warn!(team, repo = %repo.full_name, error = %e, "redelivery refused")
+                    tracing::warn!(team, repo = %repo.full_name, error = %e, "redelivery refused");
                 }
             }
         }
@@ -175,12 +172,12 @@ pub fn same_events(have: &[String], want: &[&str]) -> bool {
 }
 
 /// Heal every connected team, once (at start, after downtime).
-pub async fn heal_all(shared: std::sync::Arc<Shared>) {
-    let Ok(teams) = shared.store.teams() else {
+pub async fn heal_all(ctx: std::sync::Arc<Context>) {
+    let Ok(teams) = ctx.store.teams() else {
         return;
     };
     for team in teams {
-        if shared
+        if ctx
             .store
             .github_integration(team.id)
             .ok()
@@ -189,7 +186,7 @@ pub async fn heal_all(shared: std::sync::Arc<Shared>) {
         {
             continue;
         }
-        if let Err(e) = heal_team(&shared, team.id).await {
+        if let Err(e) = heal_team(&ctx, team.id).await {
             tracing::warn!(team = team.id, error = %e, "webhook self-healing failed; the next sync covers it");
         }
     }
@@ -197,25 +194,24 @@ pub async fn heal_all(shared: std::sync::Arc<Shared>) {
 
 /// Point a repository hook at `url`, keeping the team's current secret.
 async fn move_hook(
-    shared: &Shared,
+    ctx: &Context,
     team: TeamId,
     token: &crate::crypto::Secret,
     full_name: &str,
     hook: u64,
     url: &str,
 ) -> Result<(), String> {
-    let integration = shared
+    let integration = ctx
         .store
         .github_integration(team)
         .map_err(|e| e.to_string())?
         .ok_or("not connected")?;
-    let secret = shared
+    let secret = ctx
         .store
-        .webhook_secret(&shared.keyring, &integration)
+        .webhook_secret(&ctx.keyring, &integration)
         .map_err(|e| e.to_string())?;
-    let config = json!({ "url": url, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose() });
-    shared
-        .connector
+    let config = crate::github::hooks::config(url, &secret);
+    ctx.github
         .live()
         .api
         .update_hook_config(token, full_name, hook, &config)

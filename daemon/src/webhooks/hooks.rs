@@ -4,11 +4,10 @@
 //! switches it too.)
 
 use super::EVENTS;
+use crate::context::Context;
 use crate::crypto::Secret;
 use crate::github::GitHubError;
-use crate::rpc::Shared;
 use crate::store::TeamId;
-use serde_json::json;
 
 /// Create the hook of one tracked repository and record its id. No public URL: nothing to do.
 ///
@@ -18,28 +17,27 @@ use serde_json::json;
 /// ours, or a store restored from an older backup), so it is taken over with our secret.
 /// What goes wrong is recorded on the repository (`Store::set_hook_problem`) for `status`.
 pub async fn create(
-    shared: &Shared,
+    ctx: &Context,
     team: TeamId,
     repo_id: u64,
     full_name: &str,
     token: &Secret,
 ) -> Result<Option<u64>, GitHubError> {
-    let Some(url) = hook_url(shared, team) else {
+    let Some(url) = hook_url(ctx, team) else {
         // No public URL, no hooks wanted: nothing is wrong.
-        let _ = shared.store.clear_hook_problem(team, repo_id);
+        let _ = ctx.store.clear_hook_problem(team, repo_id);
         return Ok(None);
     };
-    match make(shared, team, repo_id, full_name, token, &url).await {
+    match make(ctx, team, repo_id, full_name, token, &url).await {
         Ok(id) => {
-            shared
-                .store
+            ctx.store
                 .clear_hook_problem(team, repo_id)
                 .map_err(|e| GitHubError::Config(e.to_string()))?;
             Ok(Some(id))
         }
         Err(e) => {
             let problem = format!("GitHub did not create it: {e}");
-            if let Err(store) = shared.store.set_hook_problem(team, repo_id, &problem) {
+            if let Err(store) = ctx.store.set_hook_problem(team, repo_id, &problem) {
                 tracing::warn!(team, repo = full_name, error = %store, "webhook problem not recorded");
             }
             Err(e)
@@ -48,30 +46,30 @@ pub async fn create(
 }
 
 async fn make(
-    shared: &Shared,
+    ctx: &Context,
     team: TeamId,
     repo_id: u64,
     full_name: &str,
     token: &Secret,
     url: &str,
 ) -> Result<u64, GitHubError> {
-    let g = shared
+    let g = ctx
         .store
         .github_integration(team)
         .ok()
         .flatten()
         .ok_or_else(|| GitHubError::Config("the team is not connected".into()))?;
-    let secret = shared
+    let secret = ctx
         .store
-        .webhook_secret(&shared.keyring, &g)
+        .webhook_secret(&ctx.keyring, &g)
         .map_err(|e| GitHubError::Config(format!("the webhook secret cannot be read: {e}")))?;
     // GitHub pings the hook as soon as it exists, maybe before its id is stored below: the
     // receiver's index must know the repository by then (it matches the ping by the hook's
     // target headers and the team in its URL, and a miss no longer rebuilds the index).
-    shared.connector.hooks_changed();
-    let config = json!({ "url": url, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose() });
-    let body = json!({ "name": "web", "active": true, "events": EVENTS, "config": config });
-    let api = &shared.connector.live().api;
+    ctx.bus.publish(crate::context::Event::HooksChanged);
+    let config = crate::github::hooks::config(url, &secret);
+    let body = crate::github::hooks::create(url, &secret, EVENTS);
+    let api = &ctx.github.live().api;
     let id = match api.create_hook(token, full_name, &body).await {
         Err(GitHubError::Status { status: 422, .. }) => {
             let ours = api
@@ -91,7 +89,7 @@ async fn make(
                 token,
                 full_name,
                 hook.id,
-                &json!({ "events": EVENTS, "active": true }),
+                &crate::github::hooks::activate(EVENTS),
             )
             .await?;
             tracing::info!(
@@ -109,11 +107,10 @@ async fn make(
         }
         other => other?,
     };
-    shared
-        .store
+    ctx.store
         .set_repo_webhook(team, repo_id, Some(id))
         .map_err(|e| GitHubError::Config(e.to_string()))?;
-    shared.connector.hooks_changed();
+    ctx.bus.publish(crate::context::Event::HooksChanged);
     tracing::info!(team, repo = full_name, hook = id, "webhook created");
     Ok(id)
 }
@@ -122,9 +119,8 @@ async fn make(
 pub const ROTATION_GRACE: i64 = 3_600;
 
 /// The URL the team's hooks call now (None: no public URL, no hooks).
-pub fn hook_url(shared: &Shared, team: TeamId) -> Option<String> {
-    shared
-        .connector
+pub fn hook_url(ctx: &Context, team: TeamId) -> Option<String> {
+    ctx.github
         .live()
         .public_url
         .as_deref()
@@ -143,41 +139,30 @@ pub fn url_at(public: &str, team: TeamId) -> String {
 /// Roll the team's webhook secret: stored first (the old one kept for the grace period, so
 /// deliveries signed with either pass), then every hook on GitHub is switched to it.
 pub async fn rotate_secret(
-    shared: &Shared,
+    ctx: &Context,
     team: TeamId,
 ) -> Result<tidemark_protocol::RotateReport, String> {
-    let token = crate::tokens::access_token(shared, team)
-        .await
-        .map_err(|e| e.to_string())?;
+    let token = ctx.access_token(team).await.map_err(|e| e.to_string())?;
     let new = Secret::new(crate::crypto::random_token(32));
     let until = crate::store::now() + ROTATION_GRACE;
-    shared
-        .store
-        .rotate_webhook_secret(&shared.keyring, team, &new, until)
+    ctx.store
+        .rotate_webhook_secret(&ctx.keyring, team, &new, until)
         .map_err(|e| e.to_string())?;
-    shared
-        .store
-        .flush_async()
-        .await
-        .map_err(|e| e.to_string())?;
-    shared.connector.hooks_changed();
+    ctx.store.flush_async().await.map_err(|e| e.to_string())?;
+    ctx.bus.publish(crate::context::Event::HooksChanged);
     let mut report = tidemark_protocol::RotateReport {
         hooks_updated: 0,
         hooks_failed: Vec::new(),
         old_secret_accepted_until: until,
     };
-    let url = hook_url(shared, team);
-    for repo in shared
-        .store
-        .tracked_repos(team)
-        .map_err(|e| e.to_string())?
-    {
+    let url = hook_url(ctx, team);
+    for repo in ctx.store.tracked_repos(team).map_err(|e| e.to_string())? {
         let (Some(hook), Some(url)) = (repo.webhook_id, url.as_deref()) else {
             continue;
         };
-        let config = json!({ "url": url, "content_type": "json", "insecure_ssl": "0", "secret": new.expose() });
-        match shared
-            .connector
+        let config = crate::github::hooks::config(url, &new);
+        match ctx
+            .github
             .live()
             .api
             .update_hook_config(&token, &repo.full_name, hook, &config)
@@ -187,7 +172,7 @@ pub async fn rotate_secret(
             Err(e) => report.hooks_failed.push(format!("{}: {e}", repo.full_name)),
         }
     }
-    match super::org_hook::rotate(shared, team, &token, &new).await {
+    match super::org_hook::rotate(ctx, team, &token, &new).await {
         Ok(Some(_)) => report.hooks_updated += 1,
         Ok(None) => {}
         Err(e) => report.hooks_failed.push(e),

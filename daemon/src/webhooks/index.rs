@@ -8,7 +8,7 @@
 
 use super::parse::{unverified_organization_id, unverified_repository_id};
 use super::verify::{KeyedMac, keyed};
-use crate::rpc::Shared;
+use crate::context::Context;
 use crate::store::{Provider, TeamId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -151,27 +151,30 @@ impl Hooks {
     fn current(&self) -> Arc<HookIndex> {
         self.current
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
     /// The index, rebuilt first if the hooks' generation moved or it is older than `REFRESH`.
     /// Deliveries that arrive during a rebuild wait for it rather than starting another.
-    pub async fn get(&self, shared: &Arc<Shared>) -> Arc<HookIndex> {
+    pub async fn get(&self, ctx: &Arc<Context>) -> Arc<HookIndex> {
         let idx = self.current();
-        if idx.fresh(shared.connector.hooks_generation()) {
+        if idx.fresh(ctx.bus.hooks_generation()) {
             return idx;
         }
         let _one = self.rebuilding.lock().await;
         let idx = self.current();
-        if idx.fresh(shared.connector.hooks_generation()) {
+        if idx.fresh(ctx.bus.hooks_generation()) {
             return idx;
         }
-        let s = shared.clone();
+        let s = ctx.clone();
         match tokio::task::spawn_blocking(move || build(&s)).await {
             Ok(built) => {
                 let built = Arc::new(built);
-                *self.current.lock().unwrap_or_else(|e| e.into_inner()) = built.clone();
+                *self
+                    .current
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = built.clone();
                 built
             }
             Err(e) => {
@@ -182,21 +185,21 @@ impl Hooks {
     }
 }
 
-fn build(shared: &Shared) -> HookIndex {
+fn build(ctx: &Context) -> HookIndex {
     let started = Instant::now();
     let mut idx = HookIndex {
         built: Some(started),
-        generation: shared.connector.hooks_generation(),
+        generation: ctx.bus.hooks_generation(),
         ..HookIndex::default()
     };
-    let Ok(teams) = shared.store.teams() else {
+    let Ok(teams) = ctx.store.teams() else {
         return idx;
     };
     for team in teams {
-        let Ok(Some(g)) = shared.store.github_integration(team.id) else {
+        let Ok(Some(g)) = ctx.store.github_integration(team.id) else {
             continue;
         };
-        if shared
+        if ctx
             .store
             .credential(team.id, Provider::Github)
             .ok()
@@ -205,12 +208,10 @@ fn build(shared: &Shared) -> HookIndex {
         {
             continue;
         }
-        match shared.store.webhook_secret(&shared.keyring, &g) {
+        match ctx.store.webhook_secret(&ctx.keyring, &g) {
             Ok(secret) => {
                 let mut macs = vec![keyed(secret.expose().as_bytes())];
-                if let Ok(Some(previous)) = shared
-                    .store
-                    .previous_webhook_secret(&shared.keyring, team.id)
+                if let Ok(Some(previous)) = ctx.store.previous_webhook_secret(&ctx.keyring, team.id)
                 {
                     macs.push(keyed(previous.expose().as_bytes()));
                 }
@@ -221,13 +222,13 @@ fn build(shared: &Shared) -> HookIndex {
                 continue;
             }
         }
-        for r in shared.store.tracked_repos(team.id).unwrap_or_default() {
+        for r in ctx.store.tracked_repos(team.id).unwrap_or_default() {
             if let Some(h) = r.webhook_id {
                 idx.hooks.insert(h, (team.id, Some(r.github_repo_id)));
             }
             idx.repos.entry(r.github_repo_id).or_default().push(team.id);
         }
-        if let Some((_, h)) = super::org_hook::live(shared, team.id) {
+        if let Some((_, h)) = super::org_hook::live(ctx, team.id) {
             idx.hooks.insert(h, (team.id, None));
         }
         idx.orgs.entry(g.organization_id).or_default().push(team.id);

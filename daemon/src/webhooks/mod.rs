@@ -1,5 +1,7 @@
 //! GitHub webhooks: verified (`verify`), written durably before they are acknowledged
-//! (`receiver`, `inbox`), deduplicated by delivery id, and applied afterwards (`apply`).
+//! (`receiver`; `writer` commits them to the store's spool in groups), deduplicated by delivery id, and
+//! applied afterwards (`apply`). The hooks themselves are made, moved and healed by `hooks`,
+//! `org_hook` and `heal`, on the bus's events ([`listen`]).
 //! `parse` is the pure part of that (signature check, typed view of a body), which the fuzz
 //! target (`fuzz`, `daemon/fuzz/`) and the property tests (`proptests`) call.
 
@@ -11,7 +13,6 @@ pub mod conns;
 pub mod fuzz;
 pub mod heal;
 pub mod hooks;
-pub mod inbox;
 pub mod index;
 pub mod org_hook;
 pub mod parse;
@@ -20,8 +21,9 @@ mod proptests;
 pub mod receiver;
 pub mod refusals;
 pub mod verify;
+pub mod writer;
 
-use crate::rpc::Shared;
+use crate::context::{Context, Ctx, Event};
 use crate::store::TeamId;
 use std::sync::Arc;
 use tidemark_protocol::WebhookIntake;
@@ -35,12 +37,12 @@ pub const ORG_EVENTS: &[&str] = &crate::github::events::ORGANIZATION_HOOK_NAMES;
 
 /// What the team's webhook deliveries met besides being applied (for `status`): replays
 /// ignored, refusals for a full backlog, re-reads held for the rate budget.
-pub fn intake(shared: &Shared, team: TeamId) -> WebhookIntake {
-    let i = shared.store.inbox_intake(team);
-    let budget = shared.syncs.budget(team);
+pub fn intake(ctx: &Context, team: TeamId) -> WebhookIntake {
+    let i = ctx.store.inbox_intake(team);
+    let budget = ctx.github.budget(team);
     let now = crate::store::now();
     WebhookIntake {
-        backlog_max: shared.store.backlog_limits().deliveries,
+        backlog_max: ctx.store.backlog_limits().deliveries,
         replays_ignored: i.replays,
         last_replay_at: i.last_replay_at,
         refused_backlog_full: i.refused,
@@ -56,16 +58,43 @@ pub fn intake(shared: &Shared, team: TeamId) -> WebhookIntake {
 /// Open the webhook listener and start applying what arrives. Returns the bound address and
 /// what stops the listener gracefully.
 pub fn start(
-    shared: &Arc<Shared>,
+    ctx: &Arc<Context>,
     addr: std::net::SocketAddr,
 ) -> std::io::Result<(std::net::SocketAddr, receiver::Stopper)> {
     let written = Arc::new(tokio::sync::Notify::new());
-    let writer = inbox::start(shared, written.clone())?;
-    let (bound, stopper) = receiver::start(shared, addr, writer)?;
-    tokio::spawn(apply::applier(shared.clone(), written.clone()));
+    let writer = writer::start(ctx, written.clone())?;
+    let (bound, stopper) = receiver::start(ctx, addr, writer)?;
+    tokio::spawn(apply::applier(ctx.clone(), written.clone()));
     // Deliveries stored before a restart are applied at once; those GitHub could not make while
     // we were down are asked for again.
     written.notify_one();
-    tokio::spawn(heal::heal_all(shared.clone()));
+    tokio::spawn(heal::heal_all(ctx.clone()));
     Ok((bound, stopper))
+}
+
+/// Act on what the rest of the daemon publishes: a team connected (its organization hook), a
+/// reconciliation due (its hooks healed), a new public URL (every hook moved). Runs whether or
+/// not the listener does, as the hooks on GitHub are kept either way.
+pub async fn listen(ctx: Ctx) {
+    let mut events = ctx.bus.subscribe();
+    while let Some(event) = events.next("webhooks").await {
+        let ctx = ctx.clone();
+        match event {
+            Event::Connected { team } => {
+                // Best effort; the reconciliation tries again.
+                tokio::spawn(async move { org_hook::ensure_logged(&ctx, team).await });
+            }
+            Event::ReconcileDue { team } => {
+                tokio::spawn(async move {
+                    if let Err(e) = heal::heal_team(&ctx, team).await {
+                        tracing::warn!(team, error = %e, "webhook self-healing failed");
+                    }
+                });
+            }
+            Event::PublicUrlChanged => {
+                tokio::spawn(heal::heal_all(ctx));
+            }
+            Event::HooksChanged | Event::SyncFinished { .. } => {}
+        }
+    }
 }

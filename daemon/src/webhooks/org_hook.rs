@@ -7,11 +7,10 @@
 //! and the record says why (`tidemark status`).
 
 use super::ORG_EVENTS;
+use crate::context::Context;
 use crate::crypto::Secret;
 use crate::github::oauth::ORG_HOOK_SCOPE;
-use crate::rpc::Shared;
 use crate::store::{OrgHook, Provider, TeamId};
-use serde_json::json;
 use tidemark_protocol::MemberChanges;
 
 /// Why a team without an organization hook has none, when nothing more precise is known.
@@ -30,9 +29,8 @@ pub enum Outcome {
 }
 
 /// Does the stored credential carry `admin:org_hook`?
-pub fn has_scope(shared: &Shared, team: TeamId) -> bool {
-    shared
-        .store
+pub fn has_scope(ctx: &Context, team: TeamId) -> bool {
+    ctx.store
         .credential(team, Provider::Github)
         .ok()
         .flatten()
@@ -53,13 +51,13 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 /// Make sure the team has its organization hook when it may: checked on GitHub when one is
 /// stored (events corrected, made again when deleted there), created when the token has
 /// `admin:org_hook` and its user owns the organization, else the reason is recorded.
-pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
+pub async fn ensure(ctx: &Context, team: TeamId) -> Result<Outcome, String> {
     let _one = ONE_AT_A_TIME.lock().await;
-    let live = shared.connector.live();
+    let live = ctx.github.live();
     let Some(public) = live.public_url.as_deref() else {
         return Ok(Outcome::NoPublicUrl);
     };
-    let store = &shared.store;
+    let store = &ctx.store;
     let g = store
         .github_integration(team)
         .map_err(|e| e.to_string())?
@@ -87,7 +85,7 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
             })
             .map_err(|e| e.to_string())
     };
-    if !has_scope(shared, team) {
+    if !has_scope(ctx, team) {
         if let Some(id) = stored {
             // Made with an earlier token that had the scope: it still delivers, but this token
             // cannot check or change it.
@@ -99,10 +97,8 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
         record(None, Some(NEEDS.into()))?;
         return Ok(Outcome::Refused(NEEDS.into()));
     }
-    let token = crate::tokens::access_token(shared, team)
-        .await
-        .map_err(|e| e.to_string())?;
-    let api = &shared.connector.live().api;
+    let token = ctx.access_token(team).await.map_err(|e| e.to_string())?;
+    let api = &ctx.github.live().api;
     let url = hook_url(public, team);
     if let Some(id) = stored {
         match api.org_hook(&token, &org, id).await {
@@ -116,7 +112,7 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
                         &token,
                         &org,
                         id,
-                        &json!({ "events": ORG_EVENTS, "active": true }),
+                        &crate::github::hooks::activate(ORG_EVENTS),
                     )
                     .await
                     .map_err(|e| e.to_string())?;
@@ -129,8 +125,8 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
                 }
                 if hook.config.url.as_deref() != Some(url.as_str()) {
                     // A new public URL: point the hook at it (with the current secret).
-                    let secret = current_secret(shared, team)?;
-                    update_config(shared, &token, &org, id, &url, &secret).await?;
+                    let secret = current_secret(ctx, team)?;
+                    update_config(ctx, &token, &org, id, &url, &secret).await?;
                 }
                 return Ok(Outcome::Live {
                     hook_id: id,
@@ -152,7 +148,10 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
         .org_membership(&token, &org)
         .await
         .map_err(|e| e.to_string())?;
-    if !membership.as_ref().is_some_and(|m| m.is_owner()) {
+    if !membership
+        .as_ref()
+        .is_some_and(super::super::github::types::OrgMembership::is_owner)
+    {
         let why = format!(
             "the connected GitHub user is not an owner of {org} (needs the admin:org_hook scope \
              and an org owner; an owner can reconnect asking for admin:org_hook)"
@@ -160,13 +159,8 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
         record(None, Some(why.clone()))?;
         return Ok(Outcome::Refused(why));
     }
-    let secret = current_secret(shared, team)?;
-    let body = json!({
-        "name": "web",
-        "active": true,
-        "events": ORG_EVENTS,
-        "config": { "url": url, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose() },
-    });
+    let secret = current_secret(ctx, team)?;
+    let body = crate::github::hooks::create(&url, &secret, ORG_EVENTS);
     let created = match api.create_org_hook(&token, &org, &body).await {
         // One with our URL is there already (its id was lost: a store restored from an older
         // backup): take it over with our secret.
@@ -180,12 +174,12 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
                 .find(|h| h.config.url.as_deref() == Some(url.as_str()))
             {
                 Some(h) => {
-                    update_config(shared, &token, &org, h.id, &url, &secret).await?;
+                    update_config(ctx, &token, &org, h.id, &url, &secret).await?;
                     api.update_org_hook(
                         &token,
                         &org,
                         h.id,
-                        &json!({ "events": ORG_EVENTS, "active": true }),
+                        &crate::github::hooks::activate(ORG_EVENTS),
                     )
                     .await
                     .map_err(|e| e.to_string())?;
@@ -202,7 +196,7 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
         Ok(id) => {
             record(Some(id), None)?;
             let _ = store.flush_async().await;
-            shared.connector.hooks_changed();
+            ctx.bus.publish(crate::context::Event::HooksChanged);
             tracing::info!(team, org, hook = id, "organization webhook created");
             Ok(Outcome::Live {
                 hook_id: id,
@@ -218,45 +212,43 @@ pub async fn ensure(shared: &Shared, team: TeamId) -> Result<Outcome, String> {
 }
 
 /// [`ensure`], with the outcome logged (for spawned calls).
-pub async fn ensure_logged(shared: &Shared, team: TeamId) {
-    match ensure(shared, team).await {
+pub async fn ensure_logged(ctx: &Context, team: TeamId) {
+    match ensure(ctx, team).await {
         Ok(Outcome::Refused(why)) => {
             tracing::info!(
                 team,
                 why,
                 "no organization webhook: member changes arrive with the periodic sync"
-            )
+            );
         }
         Ok(_) => {}
         Err(e) => {
-            tracing::warn!(team, error = %e, "organization webhook not set up; member changes arrive with the periodic sync")
+            tracing::warn!(team, error = %e, "organization webhook not set up; member changes arrive with the periodic sync");
         }
     }
 }
 
-fn current_secret(shared: &Shared, team: TeamId) -> Result<Secret, String> {
-    let g = shared
+fn current_secret(ctx: &Context, team: TeamId) -> Result<Secret, String> {
+    let g = ctx
         .store
         .github_integration(team)
         .map_err(|e| e.to_string())?
         .ok_or("the team is not connected to GitHub")?;
-    shared
-        .store
-        .webhook_secret(&shared.keyring, &g)
+    ctx.store
+        .webhook_secret(&ctx.keyring, &g)
         .map_err(|e| format!("the webhook secret cannot be read: {e}"))
 }
 
 async fn update_config(
-    shared: &Shared,
+    ctx: &Context,
     token: &Secret,
     org: &str,
     hook_id: u64,
     url: &str,
     secret: &Secret,
 ) -> Result<(), String> {
-    let config = json!({ "url": url, "content_type": "json", "insecure_ssl": "0", "secret": secret.expose() });
-    shared
-        .connector
+    let config = crate::github::hooks::config(url, secret);
+    ctx.github
         .live()
         .api
         .update_org_hook_config(token, org, hook_id, &config)
@@ -266,32 +258,31 @@ async fn update_config(
 
 /// After a secret rotation: switch the organization hook to `secret`. Ok(None): no hook.
 pub async fn rotate(
-    shared: &Shared,
+    ctx: &Context,
     team: TeamId,
     token: &Secret,
     secret: &Secret,
 ) -> Result<Option<u64>, String> {
     let _one = ONE_AT_A_TIME.lock().await;
-    let settings = shared.connector.live();
-    let (Some(public), Some((org, id))) = (settings.public_url.as_deref(), live(shared, team))
-    else {
+    let settings = ctx.github.live();
+    let (Some(public), Some((org, id))) = (settings.public_url.as_deref(), live(ctx, team)) else {
         return Ok(None);
     };
-    if !has_scope(shared, team) {
+    if !has_scope(ctx, team) {
         return Err(format!(
             "organization {org}: the token lacks admin:org_hook, so hook #{id} keeps the old secret; reconnect asking for admin:org_hook"
         ));
     }
-    update_config(shared, token, &org, id, &hook_url(public, team), secret)
+    update_config(ctx, token, &org, id, &hook_url(public, team), secret)
         .await
         .map(|()| Some(id))
         .map_err(|e| format!("organization {org}: {e}"))
 }
 
 /// (organization slug, hook id) of the team's organization hook, if it has one.
-pub fn live(shared: &Shared, team: TeamId) -> Option<(String, u64)> {
-    let g = shared.store.github_integration(team).ok()??;
-    let hook = shared.store.org_hook(team).ok()??;
+pub fn live(ctx: &Context, team: TeamId) -> Option<(String, u64)> {
+    let g = ctx.store.github_integration(team).ok()??;
+    let hook = ctx.store.org_hook(team).ok()??;
     (hook.organization_id == g.organization_id)
         .then_some(hook.hook_id)
         .flatten()
@@ -299,21 +290,20 @@ pub fn live(shared: &Shared, team: TeamId) -> Option<(String, u64)> {
 }
 
 /// At disconnect: delete the organization hook. Ok(None): there was none.
-pub async fn delete(shared: &Shared, team: TeamId, token: &Secret) -> Result<Option<u64>, String> {
-    let Some((org, id)) = live(shared, team) else {
+pub async fn delete(ctx: &Context, team: TeamId, token: &Secret) -> Result<Option<u64>, String> {
+    let Some((org, id)) = live(ctx, team) else {
         return Ok(None);
     };
     let settings = format!(
         "{}/organizations/{org}/settings/hooks",
-        crate::github::trim_base(&shared.connector.live().github.web_url)
+        crate::github::trim_base(&ctx.github.live().github.web_url)
     );
-    if !has_scope(shared, team) {
+    if !has_scope(ctx, team) {
         return Err(format!(
             "organization {org}: the token cannot manage organization hooks (no admin:org_hook); delete hook #{id} at {settings}"
         ));
     }
-    shared
-        .connector
+    ctx.github
         .live()
         .api
         .delete_org_hook(token, &org, id)
@@ -323,24 +313,24 @@ pub async fn delete(shared: &Shared, team: TeamId, token: &Secret) -> Result<Opt
 }
 
 /// How member changes reach the team, for `tidemark status`; None when not connected.
-pub fn member_changes(shared: &Shared, team: TeamId) -> Option<MemberChanges> {
-    shared.store.github_integration(team).ok()??;
-    if shared.connector.live().public_url.is_none() {
+pub fn member_changes(ctx: &Context, team: TeamId) -> Option<MemberChanges> {
+    ctx.store.github_integration(team).ok()??;
+    if ctx.github.live().public_url.is_none() {
         return Some(MemberChanges::PeriodicSync {
             why: "no organization hook: the daemon has no public URL, so no webhooks".into(),
         });
     }
-    if let Some((_, id)) = live(shared, team) {
+    if let Some((_, id)) = live(ctx, team) {
         return Some(MemberChanges::Live { org_hook_id: id });
     }
-    let why = shared
+    let why = ctx
         .store
         .org_hook(team)
         .ok()
         .flatten()
         .and_then(|h| h.refused)
         .unwrap_or_else(|| {
-            if has_scope(shared, team) {
+            if has_scope(ctx, team) {
                 "not created yet".into()
             } else {
                 NEEDS.into()

@@ -18,11 +18,12 @@
 use super::body::{self, BodyError, Limits};
 use super::budget::{Budget, Refused};
 use super::conns::{Backoff, Conns, Slot, connections_that_fit, is_resource_exhaustion};
-use super::inbox::Writer;
 use super::index::{Hooks, Lookup, Owner, Target};
 use super::refusals::{Kind, Refusals};
 use super::verify::{Verifier, parse_header};
-use crate::rpc::Shared;
+use super::writer::Writer;
+use crate::context::Context;
+use crate::github::hooks::headers;
 use crate::store::{Admission, InboxEntry, TeamId};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -44,7 +45,7 @@ pub fn team_path(team: TeamId) -> String {
     format!("{PATH}/team/{team}")
 }
 
-/// Which team a request's path names: `Some(None)` for the shared `PATH`, `Some(Some(team))`
+/// Which team a request's path names: `Some(None)` for the ctx `PATH`, `Some(Some(team))`
 /// for `team_path(team)`, None for anything else (404).
 pub fn route(path: &str) -> Option<Option<TeamId>> {
     let rest = path.strip_prefix(PATH)?;
@@ -90,7 +91,7 @@ const LOG_WINDOW: Duration = Duration::from_secs(10);
 const EVICT_GRACE: Duration = Duration::from_secs(1);
 
 pub struct Receiver {
-    shared: Weak<Shared>,
+    ctx: Weak<Context>,
     writer: Writer,
     hooks: Hooks,
     budget: Arc<Budget>,
@@ -142,7 +143,7 @@ impl Drop for InFlight<'_> {
 /// Open the listener on `addr` (on the current tokio runtime); returns its bound address and
 /// its [`Stopper`].
 pub fn start(
-    shared: &Arc<Shared>,
+    ctx: &Arc<Context>,
     addr: std::net::SocketAddr,
     writer: Writer,
 ) -> std::io::Result<(std::net::SocketAddr, Stopper)> {
@@ -159,7 +160,7 @@ pub fn start(
     let bound = listener.local_addr()?;
     let slots = connections_that_fit(MAX_CONNECTIONS);
     let receiver = Arc::new(Receiver {
-        shared: Arc::downgrade(shared),
+        ctx: Arc::downgrade(ctx),
         writer,
         hooks: Hooks::default(),
         budget: Budget::new(UNVERIFIED_BUDGET),
@@ -291,7 +292,7 @@ async fn discard(mut body: Incoming) {
     while seen <= MAX_BODY {
         let due = body::deadline(&BODY, start, seen);
         match tokio::time::timeout_at(due, body.frame()).await {
-            Ok(Some(Ok(frame))) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            Ok(Some(Ok(frame))) => seen += frame.data_ref().map_or(0, hyper::body::Bytes::len),
             _ => return,
         }
     }
@@ -325,7 +326,9 @@ fn respond_and_close(status: u16, text: &'static str) -> Response<Full<Bytes>> {
 }
 
 fn header<'a>(req: &'a hyper::http::request::Parts, name: &str) -> Option<&'a [u8]> {
-    req.headers.get(name).map(|v| v.as_bytes())
+    req.headers
+        .get(name)
+        .map(hyper::http::HeaderValue::as_bytes)
 }
 
 fn header_str(req: &hyper::http::request::Parts, name: &str) -> String {
@@ -357,35 +360,33 @@ impl Receiver {
             .get(hyper::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let event = header_str(&parts, "x-github-event");
-        let guid = header_str(&parts, "x-github-delivery");
-        let hook_id = header_str(&parts, "x-github-hook-id").parse::<u64>().ok();
+        let event = header_str(&parts, headers::EVENT);
+        let guid = header_str(&parts, headers::DELIVERY);
+        let hook_id = header_str(&parts, headers::HOOK_ID).parse::<u64>().ok();
         let what = || detail(hook_id, &event, &guid);
         // Everything the head alone can refuse is refused before a byte of the body is kept.
         if declared.is_some_and(|n| n > MAX_BODY as u64) {
             return self.refuse_unread(body, Kind::TooLarge, what, 413, "payload too large\n");
         }
-        let Ok(signature) = parse_header(header(&parts, "x-hub-signature-256")) else {
+        let Ok(signature) = parse_header(header(&parts, headers::SIGNATURE_256)) else {
             return self.refuse_unread(body, Kind::NoSignature, what, 401, "bad signature\n");
         };
         if event.is_empty() || guid.is_empty() || guid.len() > 100 || event.len() > 100 {
             let text = "missing X-GitHub-Event or X-GitHub-Delivery\n";
             return self.refuse_unread(body, Kind::MissingHeaders, what, 400, text);
         }
-        let Some(shared) = self.shared.upgrade() else {
+        let Some(ctx) = self.ctx.upgrade() else {
             return respond_and_close(503, "shutting down\n");
         };
-        let index = self.hooks.get(&shared).await;
+        let index = self.hooks.get(&ctx).await;
         let target = Target::from_headers(
-            &header_str(&parts, "x-github-hook-installation-target-type"),
-            &header_str(&parts, "x-github-hook-installation-target-id"),
+            &header_str(&parts, headers::TARGET_TYPE),
+            &header_str(&parts, headers::TARGET_ID),
         );
         let lookup = index.by_headers(hook_id, target, named);
         // A team whose backlog is full costs nothing to refuse: no body byte is read.
         if let Lookup::Found(owner) = &lookup
-            && !shared
-                .store
-                .inbox_has_room(owner.team, declared.unwrap_or(0))
+            && !ctx.store.inbox_has_room(owner.team, declared.unwrap_or(0))
         {
             // Counted (and logged, a line a minute per team) by the store, for `status`.
             tokio::spawn(discard(body));
@@ -393,7 +394,7 @@ impl Receiver {
             return respond_and_close(503, text);
         }
         // Not held while the body arrives: a slow client must not keep the store open.
-        drop(shared);
+        drop(ctx);
         let (owner, body) = match lookup {
             Lookup::Unknown => {
                 return self.refuse_unread(body, Kind::UnknownHook, what, 401, "unknown hook\n");

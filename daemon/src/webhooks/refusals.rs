@@ -95,7 +95,10 @@ impl Refusals {
     }
 
     fn record_at(&self, kind: Kind, now: Instant, last: impl FnOnce() -> String) -> Option<Line> {
-        let mut tallies = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tallies = self
+            .tallies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let t = &mut tallies[kind.index()];
         t.count += 1;
         let due = t
@@ -114,7 +117,10 @@ impl Refusals {
     }
 
     fn flush_at(&self, now: Instant) -> Vec<Line> {
-        let mut tallies = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tallies = self
+            .tallies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut lines = Vec::new();
         for (i, t) in tallies.iter_mut().enumerate() {
             let due = t

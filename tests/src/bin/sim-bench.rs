@@ -1,7 +1,7 @@
 //! `sim-bench`: how many REST requests per second the GitHub simulator serves on loopback, so it
 //! is never the bottleneck of sync benchmarks. Prints figures; asserts nothing.
 //!
-//! Usage: sim-bench [SECONDS] [CONNECTIONS]   (defaults: 5 s, 8 keep-alive connections)
+//! Usage: `sim-bench [SECONDS] [CONNECTIONS]` (defaults: 5 s, 8 keep-alive connections)
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

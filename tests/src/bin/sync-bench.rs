@@ -1,7 +1,7 @@
 //! `sync-bench`: what a sync costs against a big simulated org with GitHub-like latency. Prints
 //! figures; asserts nothing. Run from a release build (it starts `target/release/tidemarkd`):
 //!
-//!   cargo build --release --workspace && target/release/sync-bench [REPOS] [PRS_PER_REPO] [LATENCY_MS]
+//! `cargo build --release --workspace && target/release/sync-bench [REPOS] [PRS_PER_REPO] [LATENCY_MS]`
 //!
 //! Defaults: 200 repositories × 250 pull requests (50,000), 50 ms added to every request.
 
@@ -142,7 +142,7 @@ fn main() -> anyhow::Result<()> {
             .json()
             .await
     })?;
-    let store = tidemark_daemon::store::Store::open(&tidemark_daemon::daemon::store_dir(
+    let store = tidemark_daemon::store::Store::open(&tidemark_daemon::lifecycle::store_dir(
         &sandbox.data_dir(),
     ))?;
     let team_id = store.team_by_name("bench")?.expect("the bench team").id;

@@ -11,6 +11,11 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 use tidemark_tests::sim::{Sim, SimConfig, activity};
 
+/// `tidemark-demo daemon ...`: the daemon built in, as in the `tidemark` binary.
+fn builtin_daemon(args: Vec<OsString>) -> ExitCode {
+    tidemark_daemon::cli::main_from(args)
+}
+
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     if args.len() > 1 {
@@ -19,7 +24,7 @@ fn main() -> ExitCode {
             println!("{HELP}");
             return ExitCode::SUCCESS;
         }
-        return tidemark_tui::cli::main_from(args);
+        return tidemark_tui::cli::main_from(args, builtin_daemon);
     }
     match run() {
         Ok(code) => code,
@@ -84,7 +89,7 @@ fn run() -> anyhow::Result<ExitCode> {
     if let Err(e) = tidemark_tests::harness::block_on(demo_team(&socket)) {
         eprintln!("tidemark-demo: could not set up the demo team: {e:#}");
     }
-    let code = tidemark_tui::cli::main_from(["tidemark", "--no-start"]);
+    let code = tidemark_tui::cli::main_from(["tidemark", "--no-start"], builtin_daemon);
     stop(&mut daemon);
     Ok(code)
 }

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use tidemark_tests::harness::{Daemon, Sandbox, bin, seed_connected_team, wait_until};
 use tidemark_tests::seed::seed_pull_requests;
 use tidemark_tests::tui_state::{char_key, key, load_team_screen};
-use tidemark_tui::app::team_state::Tab;
 use tidemark_tui::app::{State, handle_event};
+use tidemark_tui::tabs::Tab;
 use tidemark_tui::views;
 
 const FRAMES: usize = 2_000;

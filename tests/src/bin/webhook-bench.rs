@@ -2,8 +2,8 @@
 //! against the reference Node receiver (`@octokit/webhooks`' `createNodeMiddleware` on
 //! `node:http`) in the same run. Prints figures; asserts nothing but the durability check.
 //!
-//!   cargo build --release --workspace && target/release/webhook-bench [SECONDS] [CONNECTIONS]
-//!       [--rounds N] [--no-node]
+//! `cargo build --release --workspace && target/release/webhook-bench [SECONDS] [CONNECTIONS]
+//! [--rounds N] [--no-node]`
 //!
 //! A 21,504-byte `pull_request.opened` body signed with the team's webhook secret, a unique
 //! `X-GitHub-Delivery` per request and a body of its own (it ends with the delivery id: the

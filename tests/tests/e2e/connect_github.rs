@@ -436,7 +436,10 @@ fn seed_tracked_repo_and_history(s: &Setup, team_name: &str) -> u64 {
             .unwrap()
     });
     let hook_id = hook["id"].as_u64().expect("hook created");
-    let store = Store::open(&tidemark_daemon::daemon::store_dir(&s.sandbox.data_dir())).unwrap();
+    let store = Store::open(&tidemark_daemon::lifecycle::store_dir(
+        &s.sandbox.data_dir(),
+    ))
+    .unwrap();
     let team = store.team_by_name(team_name).unwrap().unwrap().id;
     store
         .track_repo(team, repo_id, &format!("acme/{repo_name}"))

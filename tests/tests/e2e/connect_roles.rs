@@ -36,7 +36,7 @@ fn a_flow_whose_user_stops_being_admin_stores_nothing() {
     // starts, through the same store calls the daemon makes for them.
     {
         use tidemark_daemon::store::Role as StoredRole;
-        tidemark_daemon::daemon::prepare_data_dir(&sandbox.data_dir()).unwrap();
+        tidemark_daemon::lifecycle::prepare_data_dir(&sandbox.data_dir()).unwrap();
         let store = harness::open_store(&sandbox);
         store
             .upsert_user(me, &tidemark_daemon::auth::user_name(me))

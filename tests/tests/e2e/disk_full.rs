@@ -148,7 +148,7 @@ fn deliver(addr: &str, guid: &str) -> u16 {
 
 /// The spool's files: (name, length).
 fn spool_files(data_dir: &Path) -> Vec<(String, u64)> {
-    let dir = tidemark_daemon::daemon::store_dir(data_dir).join("inbox");
+    let dir = tidemark_daemon::lifecycle::store_dir(data_dir).join("inbox");
     let mut files: Vec<(String, u64)> = std::fs::read_dir(dir)
         .unwrap()
         .flatten()

@@ -9,7 +9,7 @@ mod shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tidemark_daemon::daemon::store_dir;
+use tidemark_daemon::lifecycle::store_dir;
 use tidemark_daemon::store::Store;
 use tidemark_tests::harness::{Daemon, Sandbox, block_on, connect, ctx, wait_until};
 

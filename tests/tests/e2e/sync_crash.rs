@@ -62,7 +62,7 @@ fn set_up(sandbox: &Sandbox, sim: &Sim) {
         {}
     });
     daemon.stop();
-    let store = Store::open(&tidemark_daemon::daemon::store_dir(&sandbox.data_dir())).unwrap();
+    let store = Store::open(&tidemark_daemon::lifecycle::store_dir(&sandbox.data_dir())).unwrap();
     let team = store.team_by_name("platform").unwrap().unwrap().id;
     let repos: Vec<(u64, String)> = {
         let w = sim.world();
@@ -146,7 +146,8 @@ fn killed_mid_sync_at_random_moments_it_resumes_and_converges() {
         daemon.kill();
         kills += 1;
         // Whatever moment it died at, every stored pull request is whole and right.
-        let store = Store::open(&tidemark_daemon::daemon::store_dir(&sandbox.data_dir())).unwrap();
+        let store =
+            Store::open(&tidemark_daemon::lifecycle::store_dir(&sandbox.data_dir())).unwrap();
         let team = store.team_by_name("platform").unwrap().unwrap().id;
         let stored = tidemark_tests::truth::assert_stored_prs_match_truth(&truth, &store, team);
         drop(store);
@@ -157,7 +158,7 @@ fn killed_mid_sync_at_random_moments_it_resumes_and_converges() {
     let daemon = start(&sandbox, &sim, 30);
     assert!(sync_until(&daemon, None));
     daemon.stop();
-    let store = Store::open(&tidemark_daemon::daemon::store_dir(&sandbox.data_dir())).unwrap();
+    let store = Store::open(&tidemark_daemon::lifecycle::store_dir(&sandbox.data_dir())).unwrap();
     let team = store.team_by_name("platform").unwrap().unwrap().id;
     tidemark_tests::truth::assert_store_equals_truth(&truth, &store, team);
     // Resumed, not restarted: each kill costs at most what was in flight (the page being

@@ -141,7 +141,7 @@ impl World {
         let daemon = self.daemon.take().unwrap();
         daemon.stop();
         let truth = self.truth();
-        let store = Store::open(&tidemark_daemon::daemon::store_dir(
+        let store = Store::open(&tidemark_daemon::lifecycle::store_dir(
             &self.sandbox.data_dir(),
         ))
         .unwrap();

@@ -74,7 +74,7 @@ fn connected(sim: &Sim, sandbox: &Sandbox) {
 /// The pair the store holds now (daemon stopped): (access, refresh).
 fn stored_pair(sandbox: &Sandbox) -> (String, String) {
     let (keyring, _) = load_keyring_with(None, &sandbox.data_dir(), false).unwrap();
-    let store = Store::open(&tidemark_daemon::daemon::store_dir(&sandbox.data_dir())).unwrap();
+    let store = Store::open(&tidemark_daemon::lifecycle::store_dir(&sandbox.data_dir())).unwrap();
     let team = store.team_by_name("platform").unwrap().unwrap().id;
     let cred = store
         .credential(team, Provider::Github)

@@ -225,7 +225,7 @@ fn ten_thousand_bad_deliveries_are_refused_and_leave_the_store_untouched() {
     let secret = hook.secret.clone().unwrap();
     let hook_id = hook.id.to_string();
     let titles = pr_titles(&s.client);
-    let store_dir = tidemark_daemon::daemon::store_dir(&s._sandbox.data_dir());
+    let store_dir = tidemark_daemon::lifecycle::store_dir(&s._sandbox.data_dir());
     // What was applied is visible before sled has flushed it to its files: wait until the files
     // stay the same for a second (longer than sled's 500 ms background flush).
     let before = wait_until(Duration::from_secs(20), "the store files to settle", || {
@@ -539,7 +539,7 @@ fn after_downtime_missed_deliveries_are_asked_again_and_converge_out_of_order() 
             .await
             .unwrap()
     });
-    let store = tidemark_daemon::store::Store::open(&tidemark_daemon::daemon::store_dir(
+    let store = tidemark_daemon::store::Store::open(&tidemark_daemon::lifecycle::store_dir(
         &sandbox.data_dir(),
     ))
     .unwrap();

@@ -184,7 +184,7 @@ fn bytes_under(dir: &Path) -> u64 {
 
 /// The store's size once sled has written what it holds (the same for a second).
 fn settled_store_bytes(s: &Setup) -> u64 {
-    let dir = tidemark_daemon::daemon::store_dir(&s.sandbox.data_dir());
+    let dir = tidemark_daemon::lifecycle::store_dir(&s.sandbox.data_dir());
     wait_until(Duration::from_secs(20), "the store files to settle", || {
         let a = bytes_under(&dir);
         std::thread::sleep(Duration::from_millis(1_100));

@@ -4,7 +4,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::state::{ConnectDialog, ConnectPhase, Modal, Screen, SetupStep, State};
-use super::team_state::Tab;
+use crate::tabs::{self, Tab};
 use crate::widgets::text_input::Edit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +91,7 @@ pub struct Binding {
     pub example: KeyCode,
 }
 
-const fn bind(keys: &'static str, does: &'static str, example: KeyCode) -> Binding {
+pub(crate) const fn bind(keys: &'static str, does: &'static str, example: KeyCode) -> Binding {
     Binding {
         keys,
         does,
@@ -116,7 +116,7 @@ pub const TEAMS_KEYS: &[Binding] = &[
 /// Keys of every tab of the team screen.
 pub const TEAM_KEYS: &[Binding] = &[
     bind("tab/S-tab", "next / previous tab", KeyCode::Tab),
-    bind("1-5", "go to a tab", KeyCode::Char('3')),
+    bind(tabs::NUMBER_KEYS, "go to a tab", KeyCode::Char('3')),
     bind("j/k ↑/↓", "move", KeyCode::Char('k')),
     bind("g/G", "first / last", KeyCode::Char('G')),
     bind("f", "sync now", KeyCode::Char('f')),
@@ -129,40 +129,11 @@ pub const TEAM_KEYS: &[Binding] = &[
     bind("q", "quit", KeyCode::Char('q')),
 ];
 
-pub const OVERVIEW_KEYS: &[Binding] = &[bind("W", "rotate the webhook secret", KeyCode::Char('W'))];
-
-pub const REPOS_KEYS: &[Binding] = &[
-    bind("a", "track repositories", KeyCode::Char('a')),
-    bind("d", "untrack the selected one", KeyCode::Char('d')),
-];
-
-pub const PULLS_KEYS: &[Binding] = &[
-    bind("enter", "details and timeline", KeyCode::Enter),
-    bind("o", "open in the browser", KeyCode::Char('o')),
-    bind("/", "filter", KeyCode::Char('/')),
-    bind("s/S", "sort column / reverse", KeyCode::Char('s')),
-];
-
-pub const PEOPLE_KEYS: &[Binding] = &[];
-
-pub const METRICS_KEYS: &[Binding] = &[bind("[/] ←/→", "period", KeyCode::Char(']'))];
-
-/// The keys of the tab on screen, shown first in its help.
-pub fn tab_bindings(tab: Tab) -> &'static [Binding] {
-    match tab {
-        Tab::Overview => OVERVIEW_KEYS,
-        Tab::Repos => REPOS_KEYS,
-        Tab::Pulls => PULLS_KEYS,
-        Tab::People => PEOPLE_KEYS,
-        Tab::Metrics => METRICS_KEYS,
-    }
-}
-
 /// Every key of the screen: the tab's own first, then the screen's.
 pub fn bindings(screen: &Screen) -> Vec<Binding> {
     match screen {
         Screen::Teams => TEAMS_KEYS.to_vec(),
-        Screen::Team(view) => tab_bindings(view.tab)
+        Screen::Team(view) => tabs::bindings(view.tab)
             .iter()
             .chain(TEAM_KEYS)
             .copied()
@@ -298,15 +269,13 @@ pub fn action_for_key(state: &State, key: KeyEvent) -> Option<Action> {
         },
         None => match &state.screen {
             // Typing a filter: keys are text until enter (keep) or esc (clear).
-            Screen::Team(view) if view.tab == Tab::Pulls && view.pr_list.filtering => {
-                match key.code {
-                    KeyCode::Enter => Some(Action::Submit),
-                    KeyCode::Esc => Some(Action::Cancel),
-                    KeyCode::Down => Some(Action::Down),
-                    KeyCode::Up => Some(Action::Up),
-                    code => edit_key(code, ctrl),
-                }
-            }
+            Screen::Team(view) if tabs::typing(view) => match key.code {
+                KeyCode::Enter => Some(Action::Submit),
+                KeyCode::Esc => Some(Action::Cancel),
+                KeyCode::Down => Some(Action::Down),
+                KeyCode::Up => Some(Action::Up),
+                code => edit_key(code, ctrl),
+            },
             screen => screen_action(screen, key.code),
         },
     }
@@ -366,28 +335,15 @@ fn screen_action(screen: &Screen, code: KeyCode) -> Option<Action> {
         KeyCode::Esc | KeyCode::Backspace => Some(Action::Back),
         KeyCode::Tab => Some(Action::NextTab),
         KeyCode::BackTab => Some(Action::PrevTab),
-        KeyCode::Char(c @ '1'..='5') => Some(Action::GoTab(Tab::ALL[c as usize - '1' as usize])),
+        KeyCode::Char(c @ '1'..='9') => Tab::ALL
+            .get(c as usize - '1' as usize)
+            .copied()
+            .map(Action::GoTab),
         KeyCode::Char('c') => Some(Action::ConnectGithub),
         KeyCode::Char('x') => Some(Action::DisconnectGithub),
         KeyCode::Char('D') => Some(Action::DeleteTeam),
         KeyCode::Char('f') => Some(Action::SyncNow),
         _ => None,
     };
-    team.or(match (view.tab, code) {
-        (Tab::Overview, KeyCode::Char('W')) => Some(Action::RotateSecret),
-        (Tab::Repos, KeyCode::Char('a')) => Some(Action::AddRepo),
-        (Tab::Repos, KeyCode::Char('d')) => Some(Action::Untrack),
-        (Tab::Pulls, KeyCode::Enter) => Some(Action::Open),
-        (Tab::Pulls, KeyCode::Char('o')) => Some(Action::OpenBrowser),
-        (Tab::Pulls, KeyCode::Char('/')) => Some(Action::Filter),
-        (Tab::Pulls, KeyCode::Char('s')) => Some(Action::SortNext),
-        (Tab::Pulls, KeyCode::Char('S')) => Some(Action::SortReverse),
-        (Tab::Metrics, KeyCode::Char(']') | KeyCode::Right | KeyCode::Char('l')) => {
-            Some(Action::PeriodNext)
-        }
-        (Tab::Metrics, KeyCode::Char('[') | KeyCode::Left | KeyCode::Char('h')) => {
-            Some(Action::PeriodPrev)
-        }
-        _ => None,
-    })
+    team.or_else(|| tabs::action(view, code))
 }

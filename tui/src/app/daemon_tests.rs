@@ -70,7 +70,10 @@ fn report(applied: &[&str]) -> GitHubAppReport {
         github,
         reload: ReloadReport {
             config_file: Some("/home/alice/.config/tidemark/daemon.toml".into()),
-            applied: applied.iter().map(|s| s.to_string()).collect(),
+            applied: applied
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             need_restart: vec![],
             overridden: vec![],
         },

@@ -7,7 +7,8 @@ use tidemark_protocol::{
     RepoInfo, RotateReport, SyncProgress, TeamId, TeamInfo, TeamStatus,
 };
 
-use super::team_state::{MetricsData, PeopleData};
+use crate::tabs::metrics::MetricsData;
+use crate::tabs::people::PeopleData;
 
 /// An RPC the UI wants made. The link runs it on its own task and answers with a [`Reply`].
 #[derive(Debug, Clone, PartialEq, Eq)]

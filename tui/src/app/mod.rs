@@ -6,7 +6,6 @@ pub mod daemon_state;
 pub mod event;
 pub mod selection;
 pub mod state;
-pub mod team_state;
 pub mod update;
 
 #[cfg(test)]

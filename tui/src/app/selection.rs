@@ -11,7 +11,7 @@
 use tidemark_protocol::{AvailableRepo, Invitation, PrInfo, RepoInfo, TeamId, TeamInfo};
 
 use super::action::Action;
-use super::team_state::Person;
+use crate::tabs::people::Person;
 
 /// Rows a page key moves.
 pub const PAGE: usize = 10;

@@ -4,9 +4,10 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tidemark_protocol::{MemberInfo, MetricsGrouping, MetricsRow, PrInfo, RepoInfo, TeamInfo};
 
-use super::team_state::{PeopleData, TeamView};
 use super::*;
 use crate::fixtures;
+use crate::tabs::TeamView;
+use crate::tabs::people::PeopleData;
 
 const NOW: i64 = fixtures::T0 + 3600;
 

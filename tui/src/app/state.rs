@@ -2,18 +2,17 @@
 
 use std::path::PathBuf;
 
-use std::collections::BTreeSet;
-
 use tidemark_protocol::{
-    AvailableRepo, ConnectMethod, ConnectPrompt, DaemonInfo, FlowId, Invitation, OrgChoice, PrInfo,
-    PrTimeline, TeamId, TeamInfo,
+    ConnectMethod, ConnectPrompt, DaemonInfo, FlowId, Invitation, OrgChoice, TeamId, TeamInfo,
 };
 
 pub use super::daemon_state::{DaemonPanel, SetupDialog, SetupStep};
 use super::event::Effect;
 use super::selection::Selection;
-pub use super::team_state::TeamView;
 use crate::config::Config;
+pub use crate::tabs::TeamView;
+pub use crate::tabs::pulls::PrDetail;
+pub use crate::tabs::repos::picker::AddRepos;
 
 use crate::widgets::text_input::TextInput;
 
@@ -102,56 +101,6 @@ pub struct ConnectDialog {
     pub phase: ConnectPhase,
     /// Feedback on the last key (copied, opening the browser, no display here...).
     pub hint: Option<String>,
-}
-
-/// A pull request's details, with its timeline once the daemon sends it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrDetail {
-    pub pr: Box<PrInfo>,
-    pub timeline: Loadable<PrTimeline>,
-    /// First line of the timeline shown (it can be longer than the screen).
-    pub scroll: usize,
-}
-
-/// The "track repositories" picker: the org's repositories not tracked yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddRepos {
-    pub team: TeamId,
-    pub repos: Loadable<Vec<AvailableRepo>>,
-    pub filter: TextInput,
-    pub filtering: bool,
-    /// In the filtered list, by repository id.
-    pub selected: Selection<u64>,
-    /// Names ticked with space; enter tracks these (or the selected one when none are).
-    pub chosen: BTreeSet<String>,
-    pub submitting: bool,
-}
-
-impl AddRepos {
-    /// The repository under the cursor.
-    pub fn selected_repo(&self) -> Option<&AvailableRepo> {
-        self.visible().get(self.selected.row()).copied()
-    }
-
-    /// The list changed (arrived, filtered): the selection follows its repository.
-    pub fn follow(&mut self) {
-        let visible = self.visible();
-        let mut selected = self.selected.clone();
-        selected.follow(visible.into_iter());
-        self.selected = selected;
-    }
-
-    /// The untracked repositories matching the filter, in the daemon's order.
-    pub fn visible(&self) -> Vec<&AvailableRepo> {
-        let needle = self.filter.value().trim().to_lowercase();
-        match &self.repos {
-            Loadable::Loaded(repos) => repos
-                .iter()
-                .filter(|r| !r.tracked && r.full_name.to_lowercase().contains(&needle))
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
 }
 
 /// The invitations dialog (`i` on the teams screen): the caller's invitations into teams, to

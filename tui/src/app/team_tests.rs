@@ -4,9 +4,11 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tidemark_protocol::SyncProgress;
 
-use super::team_state::{Fingerprint, Period, PrColumn, Tab, TeamView};
 use super::*;
 use crate::fixtures;
+use crate::tabs::metrics::Period;
+use crate::tabs::pulls::PrColumn;
+use crate::tabs::{Fingerprint, Tab, TeamView};
 
 const NOW: i64 = fixtures::T0 + 3600;
 

@@ -43,7 +43,7 @@ fn connected() -> State {
 /// What opening team `id` asks for (the clock not set yet: now = 0).
 /// `load` numbers the pull request load (each reload asks again).
 fn open_requests(id: u64, seq: u64, load: u64) -> Vec<Request> {
-    let since = team_state::Period::default().since(0);
+    let since = crate::tabs::metrics::Period::default().since(0);
     vec![
         Request::LoadTeam(id),
         Request::LoadPulls { team: id, load },

@@ -3,6 +3,7 @@
 //! socket (`SO_PEERCRED`) and talks only to a daemon run by the user themself, by root, or by
 //! the system service's account (`tidemark`, or `TIDEMARK_DAEMON_USER`). Anyone else who got a
 //! socket to that path first (a shared or guessed directory) is refused, named by uid.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use std::path::Path;
 
@@ -23,10 +24,10 @@ pub fn service_uid(configured: Option<&str>) -> Option<u32> {
     let name = configured
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .unwrap_or(tidemark_daemon::ops::service::unit::SYSTEM_USER);
+        .unwrap_or(tidemark_protocol::paths::SYSTEM_USER);
     name.parse::<u32>()
         .ok()
-        .or_else(|| tidemark_daemon::auth::uid_of(name))
+        .or_else(|| tidemark_protocol::users::uid_of(name))
 }
 
 /// Refuse a daemon whose uid is not trusted, saying whose it is.
@@ -41,10 +42,9 @@ pub fn check(socket: &Path, peer: u32) -> Result<(), ClientError> {
     Err(ClientError::UntrustedDaemon {
         socket: socket.to_path_buf(),
         uid: peer,
-        name: tidemark_daemon::auth::user_name(peer),
+        name: tidemark_protocol::users::user_name(peer),
         own,
-        service: configured
-            .unwrap_or_else(|| tidemark_daemon::ops::service::unit::SYSTEM_USER.to_string()),
+        service: configured.unwrap_or_else(|| tidemark_protocol::paths::SYSTEM_USER.to_string()),
     })
 }
 
@@ -74,7 +74,10 @@ mod tests {
         assert_eq!(service_uid(Some("root")), Some(0));
         assert_eq!(service_uid(Some("no-such-user-here-i15")), None);
         // Unset or blank: `tidemark`, whose uid is whatever this machine says (if any).
-        assert_eq!(service_uid(None), tidemark_daemon::auth::uid_of("tidemark"));
+        assert_eq!(
+            service_uid(None),
+            tidemark_protocol::users::uid_of("tidemark")
+        );
         assert_eq!(service_uid(Some(" ")), service_uid(None));
     }
 

@@ -1,5 +1,6 @@
 //! `tidemark daemon status|stop|restart|reload` and `tidemark setup github`: the daemon itself,
 //! seen and steered from the client.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::Path;

@@ -1,5 +1,5 @@
 //! The scriptable subcommands: connect (starting the daemon if allowed), make one or two calls,
-//! print JSON or human output. `connect github` and `disconnect github` are in [`github`].
+//! print JSON or human output. `connect github` and `disconnect github` are in `github`.
 
 pub mod daemon;
 mod github;
@@ -25,7 +25,7 @@ pub enum CliError {
     #[error(transparent)]
     Client(#[from] ClientError),
     #[error(transparent)]
-    Paths(#[from] tidemark_daemon::paths::NoDataDir),
+    Paths(#[from] tidemark_protocol::paths::NoDataDir),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error("invalid team name: {0}")]

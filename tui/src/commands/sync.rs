@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use tidemark_daemon::store::validate_repo_full_name;
-use tidemark_daemon::sync::{NOT_CONNECTED, UNAUTHORIZED};
+use tidemark_protocol::messages::{NOT_CONNECTED, UNAUTHORIZED};
+use tidemark_protocol::validate_repo_full_name;
 use tidemark_protocol::{MetricsQuery, PrQuery, RpcError, SyncProgress, SyncStatus, TeamRef};
 
 use super::{CliError, connect, emit};

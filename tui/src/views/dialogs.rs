@@ -1,7 +1,7 @@
 //! Modal dialogs: create a team, confirm a deletion.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Position};
+use ratatui::layout::{Constraint, Layout, Margin, Position};
 use ratatui::style::{Color, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -65,4 +65,23 @@ pub fn confirm_delete(frame: &mut Frame, id: TeamId, name: &str) {
     let area = popup::centered(frame.area(), WIDTH, height);
     let inner = popup::frame(frame, area, "Delete team", Color::Red);
     frame.render_widget(paragraph, inner.inner(ratatui::layout::Margin::new(1, 0)));
+}
+
+/// A yes/no question in a pop-up.
+pub(crate) fn confirm(frame: &mut Frame, title: &str, lines: Vec<Line>) {
+    let mut lines = lines;
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::from("y").bold(),
+        Span::raw(" yes · "),
+        Span::from("n").bold(),
+        Span::raw("/"),
+        Span::from("esc").bold(),
+        Span::raw(" no"),
+    ]));
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: true });
+    let height = paragraph.line_count(52) as u16 + 2;
+    let area = popup::centered(frame.area(), 56, height);
+    let inner = popup::frame(frame, area, title, Color::Yellow).inner(Margin::new(1, 0));
+    frame.render_widget(paragraph, inner);
 }

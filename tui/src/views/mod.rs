@@ -2,14 +2,13 @@
 
 mod chrome;
 mod daemon;
-mod dialogs;
+pub(crate) mod dialogs;
 pub mod first_screen;
 mod github;
 mod help;
 mod invitations;
 mod setup;
 pub mod team;
-mod team_dialogs;
 mod teams;
 
 use ratatui::backend::Backend;
@@ -59,10 +58,14 @@ pub fn render(frame: &mut Frame, state: &State) {
             purge,
             ..
         }) => github::confirm_disconnect(frame, name, connection.as_deref(), *repos, *purge),
-        Some(Modal::PullRequest(detail)) => team_dialogs::pull_request(frame, detail),
-        Some(Modal::AddRepos(picker)) => team_dialogs::add_repos(frame, state, picker),
-        Some(Modal::ConfirmUntrack { repo, .. }) => team_dialogs::confirm_untrack(frame, repo),
-        Some(Modal::ConfirmRotate { name, .. }) => team_dialogs::confirm_rotate(frame, name),
+        Some(Modal::PullRequest(detail)) => crate::tabs::pulls::detail::pull_request(frame, detail),
+        Some(Modal::AddRepos(picker)) => crate::tabs::repos::view::add_repos(frame, state, picker),
+        Some(Modal::ConfirmUntrack { repo, .. }) => {
+            crate::tabs::repos::view::confirm_untrack(frame, repo);
+        }
+        Some(Modal::ConfirmRotate { name, .. }) => {
+            crate::tabs::overview::view::confirm_rotate(frame, name);
+        }
         Some(Modal::Setup(dialog)) => setup::render(frame, state, dialog),
         Some(Modal::Daemon(panel)) => daemon::render(frame, state, panel),
         Some(Modal::Invitations(dialog)) => invitations::render(frame, state, dialog),

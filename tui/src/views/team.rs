@@ -1,10 +1,5 @@
-//! One team: a tab bar (Overview, Repos, Pull requests, People, Metrics) over the tab's page.
-
-mod metrics;
-mod overview;
-mod people;
-mod pulls;
-mod repos;
+//! One team: a tab bar (the tabs of `crate::tabs`, in order) over the tab's page, and what the
+//! tabs' views share (`ago`, `placeholder`, the row marker).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -12,9 +7,9 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Tabs};
 
-use crate::app::team_state::{Tab, TeamView};
 use crate::app::{Loadable, State};
 use crate::config::Theme;
+use crate::tabs::{self, Tab, TeamView};
 use crate::timefmt;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
@@ -29,13 +24,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
         frame.render_widget(Paragraph::new(text).block(Block::bordered()), page);
         return;
     }
-    match view.tab {
-        Tab::Overview => overview::render(frame, page, state, view),
-        Tab::Repos => repos::render(frame, page, state, view),
-        Tab::Pulls => pulls::render(frame, page, state, view),
-        Tab::People => people::render(frame, page, state, view),
-        Tab::Metrics => metrics::render(frame, page, state, view),
-    }
+    tabs::render(frame, page, state, view);
 }
 
 fn tab_bar(frame: &mut Frame, area: Rect, view: &TeamView, now: i64, theme: Theme) {

@@ -267,7 +267,7 @@ fn record_limit(limit: GitHubError, budget: &Budget) -> GitHubError {
 pub fn parse_time(s: &str) -> Option<i64> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .ok()
-        .map(|t| t.unix_timestamp())
+        .map(time::OffsetDateTime::unix_timestamp)
 }
 
 #[cfg(test)]

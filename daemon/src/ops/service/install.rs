@@ -1,6 +1,7 @@
 //! Writing and removing the unit: for a system install also the `tidemark` account and group
 //! and an environment file for the OAuth app's settings; `systemctl daemon-reload` when
 //! systemctl is there. Enabling is left to the admin (printed), so nothing starts by surprise.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use super::unit::{self, Scope, UnitSpec};
 use std::io::Write;
@@ -177,7 +178,7 @@ fn systemctl(scope: Scope, args: &[&str]) {
 /// of its own beyond the data dir.
 fn ensure_account() -> Result<(), ServiceError> {
     let name = unit::SYSTEM_USER;
-    if crate::rpc::socket::group_id(name).is_err() {
+    if crate::auth::group_id(name).is_err() {
         run("groupadd", &["--system", name])?;
     }
     let known = Command::new("id")
@@ -235,7 +236,7 @@ fn write_config_template(path: &Path) -> Result<(), ServiceError> {
         .map_err(io(format!("cannot write {}", path.display())))?;
     if let (Ok(uid), Ok(gid)) = (
         user_id(unit::SYSTEM_USER),
-        crate::rpc::socket::group_id(unit::SYSTEM_USER),
+        crate::auth::group_id(unit::SYSTEM_USER),
     ) {
         std::os::unix::fs::chown(path, Some(uid), Some(gid))
             .map_err(io(format!("cannot chown {}", path.display())))?;
@@ -287,7 +288,7 @@ fn write_env_template(path: &Path) -> Result<(), ServiceError> {
           # TIDEMARK_WEBHOOK_ADDR=127.0.0.1:8787\n",
     )
     .map_err(io(format!("cannot write {}", path.display())))?;
-    if let Ok(gid) = crate::rpc::socket::group_id(unit::SYSTEM_USER) {
+    if let Ok(gid) = crate::auth::group_id(unit::SYSTEM_USER) {
         std::os::unix::fs::chown(path, Some(0), Some(gid))
             .map_err(io(format!("cannot chown {}", path.display())))?;
         if let Some(dir) = path.parent() {

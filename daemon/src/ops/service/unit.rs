@@ -8,8 +8,7 @@
 use std::path::{Path, PathBuf};
 
 pub const UNIT_NAME: &str = "tidemarkd.service";
-/// The dedicated account and socket group of a system install.
-pub const SYSTEM_USER: &str = "tidemark";
+pub use tidemark_protocol::paths::SYSTEM_USER;
 pub const SYSTEM_DATA_DIR: &str = "/var/lib/tidemark";
 pub const SYSTEM_SOCKET: &str = "/run/tidemark/tidemark.sock";
 pub const SYSTEM_ENV_FILE: &str = "/etc/tidemark/tidemarkd.env";
@@ -90,7 +89,10 @@ pub fn render(spec: &UnitSpec) -> String {
         "[Service]".into(),
         "Type=simple".into(),
         // `tidemark daemon status` says who starts and stops it.
-        format!("Environment={}=systemd", crate::lifecycle::MANAGED_BY_ENV),
+        format!(
+            "Environment={}=systemd",
+            crate::context::runtime::MANAGED_BY_ENV
+        ),
         // `systemctl reload` = `tidemark daemon reload`: the config file read again.
         "ExecReload=/bin/kill -HUP $MAINPID".into(),
     ];
@@ -131,11 +133,10 @@ pub fn render(spec: &UnitSpec) -> String {
                 args.push("--data-dir".into());
                 args.push(dir.display().to_string());
             }
-            let data_dir = spec
-                .data_dir
-                .as_ref()
-                .map(|d| d.display().to_string())
-                .unwrap_or_else(|| "%h/.local/share/tidemark".into());
+            let data_dir = spec.data_dir.as_ref().map_or_else(
+                || "%h/.local/share/tidemark".into(),
+                |d| d.display().to_string(),
+            );
             lines.extend([
                 "EnvironmentFile=-%h/.config/tidemark/tidemarkd.env".into(),
                 // $XDG_RUNTIME_DIR/tidemark, where the socket goes by default.
@@ -153,7 +154,7 @@ pub fn render(spec: &UnitSpec) -> String {
     args.push("run".into());
     let exec: Vec<String> = args.iter().map(|a| quote_arg(a)).collect();
     lines.push(format!("ExecStart={}", exec.join(" ")));
-    lines.extend(HARDENING.iter().map(|s| s.to_string()));
+    lines.extend(HARDENING.iter().map(std::string::ToString::to_string));
     lines.extend([
         // systemd's default soft limit is 1,024 descriptors, shared by RPC connections and
         // webhook clients; the daemon caps connections per user well below this.

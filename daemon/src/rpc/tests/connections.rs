@@ -2,6 +2,7 @@
 //! uid): the per-uid cap and what the refused client is told, the idle timeout, and a length
 //! prefix over the request limit. The same against the real binary, with a flood under a low
 //! fd limit: `tests/tests/rpc_limits.rs`.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use super::Fixture;
 use crate::rpc::{Limits, serve_with, transport};
@@ -38,7 +39,7 @@ async fn closed_within(stream: &mut UnixStream, within: Duration) -> bool {
     let mut buf = [0u8; 64];
     matches!(
         tokio::time::timeout(within, stream.read(&mut buf)).await,
-        Ok(Ok(0)) | Ok(Err(_))
+        Ok(Ok(0) | Err(_))
     )
 }
 

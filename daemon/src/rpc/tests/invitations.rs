@@ -182,7 +182,7 @@ async fn each_role_is_given_exactly_as_invited() {
         let joined = fx.accept(uid, TeamRef::Name("ALPHA".into())).await;
         assert_eq!(joined.role, Some(role));
         let stored = fx.shared.store.membership(fx.a, uid).unwrap().unwrap();
-        assert_eq!(crate::rpc::convert::role(stored.role), role);
+        assert_eq!(crate::wire::role(stored.role), role);
     }
     // Sent again before an answer: one invitation, the latest role.
     invite(&fx, ALICE, TeamRef::Id(fx.a), 60_011, WireRole::Owner).await;

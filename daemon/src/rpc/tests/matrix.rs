@@ -236,7 +236,7 @@ async fn snapshot_b(fx: &Fixture) -> Vec<String> {
     out.push(format!("{:?}", store.team_by_name("bravo").unwrap()));
     out.push(format!("{:?}", store.teams_of_user(BOB).unwrap()));
     out.push(format!("{:?}", store.user(BOB).unwrap()));
-    let sync = crate::sync::status(&fx.shared, fx.b, std::time::Duration::ZERO).await;
+    let sync = crate::sync::status(&fx.shared.syncs, fx.b, std::time::Duration::ZERO).await;
     out.push(format!("{sync:?}"));
     assert!(out.len() > 10, "team B has data to leak: {out:?}");
     out

@@ -46,7 +46,7 @@ pub struct FrameMeta {
     /// The SHA-256 of the body, which recognises the same body received again (a replay)
     /// while it waits, also after a restart. None in frames written before it was kept. Last,
     /// so that a daemon from before reads these frames too (bincode's default allows trailing
-    /// bytes); see [`decode_meta`] for the other way round.
+    /// bytes); see `decode_meta` for the other way round.
     pub body_sha256: Option<[u8; 32]>,
 }
 

@@ -5,6 +5,7 @@
 //!
 //! Why: under webhook-bench the buffered path (page-cache allocation, ext4's delayed allocation,
 //! writeback in `fdatasync`, dropping the pages again) was a quarter of the daemon's CPU.
+#![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use super::frame::PAGE;
 use std::fs::{File, OpenOptions};
@@ -199,10 +200,7 @@ impl Segment {
 /// How a filesystem says it takes no `O_DIRECT` (at open, or at the first write: an alignment
 /// it wants larger than a page). Other errors (a full disk, an I/O error) are errors.
 fn refuses_direct(e: &std::io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EINVAL) | Some(libc::EOPNOTSUPP)
-    )
+    matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EOPNOTSUPP))
 }
 
 /// Ask the kernel to drop a clean range of `file` from the page cache (`len` 0: to the end).

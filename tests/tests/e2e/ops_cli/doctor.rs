@@ -115,7 +115,7 @@ fn doctor_gives_a_verdict_per_check_and_fails_on_what_is_wrong() {
 
     // A record that does not decode (kind 0x7f is no kind of ours) fails the store check.
     {
-        let db = sled::open(tidemark_daemon::daemon::store_dir(&sandbox.data_dir())).unwrap();
+        let db = sled::open(tidemark_daemon::lifecycle::store_dir(&sandbox.data_dir())).unwrap();
         let mut key = 1u64.to_be_bytes().to_vec();
         key.extend_from_slice(&[0x7f, 1]);
         db.insert(key, &b"junk"[..]).unwrap();

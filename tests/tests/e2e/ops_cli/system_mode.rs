@@ -112,7 +112,7 @@ fn a_daemon_running_as_its_own_account_shares_its_socket_with_its_group_only() {
     assert!(!ok && out.contains("sudo -u nobody"), "{out}");
     let (_, out) = output(sandbox.daemon_command().arg("doctor"));
     assert!(out.contains("store: not checked"), "{out}");
-    let store = tidemark_daemon::daemon::store_dir(&sandbox.data_dir());
+    let store = tidemark_daemon::lifecycle::store_dir(&sandbox.data_dir());
     for entry in std::fs::read_dir(&store).unwrap().flatten() {
         let owner = entry.metadata().unwrap().uid();
         assert_eq!(

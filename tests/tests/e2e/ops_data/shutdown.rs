@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tidemark_daemon::daemon::store_dir;
+use tidemark_daemon::lifecycle::store_dir;
 use tidemark_daemon::store::Store;
 use tidemark_tests::harness::{
     Daemon, Sandbox, seed_connected_team, signal, use_simulator, wait_until,

@@ -90,7 +90,7 @@ pub(super) fn on_reloaded(
             state.notice = Some(match outcome {
                 Loadable::Failed(reason) => Notice::Error(format!("not reloaded: {reason}")),
                 _ => Notice::Info("The daemon read its config file again.".into()),
-            })
+            });
         }
     }
     // Settings may have changed: show them as they are now.

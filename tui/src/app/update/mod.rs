@@ -2,20 +2,17 @@
 //! may ask for RPCs, returned as [`Request`]s for the runtime to hand to the daemon link. No I/O
 //! here, so every transition is a plain unit test. Local side effects (a browser, the clipboard)
 //! are queued in `State::effects` for the runtime. Connecting and disconnecting GitHub is in
-//! [`github`], setting GitHub up in [`setup`], the daemon panel in [`daemon`].
+//! `github`, setting GitHub up in `setup`, the daemon panel in `daemon`.
 
 mod daemon;
-pub(crate) mod derive;
 mod github;
 mod invitations;
-mod pickers;
 mod setup;
-mod tabs;
-mod team;
+pub(crate) mod team;
 
 pub use setup::{OPERATOR_COMMAND, team_to_connect};
 
-pub use tabs::pull_url;
+pub use crate::tabs::pulls::pull_url;
 pub use team::IDLE_WATCH_MS;
 
 use tidemark_protocol::{TeamInfo, validate_team_name};
@@ -23,6 +20,7 @@ use tidemark_protocol::{TeamInfo, validate_team_name};
 use super::action::{Action, action_for_key};
 use super::event::{Event, LinkEvent, Reply, Request};
 use super::state::{CreateForm, Link, Loadable, Modal, Notice, Screen, State};
+use crate::tabs::{self, metrics, overview, pulls, repos};
 
 /// Handle one event; returns the RPCs to start.
 pub fn handle_event(state: &mut State, event: Event) -> Vec<Request> {
@@ -68,7 +66,7 @@ pub fn handle_event(state: &mut State, event: Event) -> Vec<Request> {
 }
 
 /// Ask for an RPC, or explain why not: requests made while disconnected would only fail.
-fn request(state: &mut State, req: Request) -> Vec<Request> {
+pub(crate) fn request(state: &mut State, req: Request) -> Vec<Request> {
     if !state.is_connected() {
         state.notice = Some(Notice::Error(
             "not connected to the daemon; still trying to reconnect".into(),
@@ -119,11 +117,11 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
                 Vec::new()
             }
             Some(Modal::AddRepos(_)) => {
-                pickers::cancel(state);
+                repos::picker::cancel(state);
                 Vec::new()
             }
             None => {
-                tabs::end_filter(state, false);
+                pulls::end_filter(state, false);
                 Vec::new()
             }
             _ => {
@@ -142,7 +140,8 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
                     github::move_org(state, action == Action::Down);
                 }
             } else if !daemon::scroll(state, action)
-                && !pickers::move_in_modal(state, action)
+                && !repos::picker::move_in_modal(state, action)
+                && !pulls::move_in_detail(state, action)
                 && !invitations::move_in(state, action)
             {
                 move_selection(state, action);
@@ -151,49 +150,49 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
         }
         Action::Open => match &state.screen {
             Screen::Teams => open_selected(state),
-            Screen::Team(_) => tabs::open_pull(state),
+            Screen::Team(_) => pulls::open_pull(state),
         },
         Action::Back => {
-            if !tabs::end_filter(state, false) {
+            if !pulls::end_filter(state, false) {
                 state.screen = Screen::Teams;
             }
             Vec::new()
         }
         Action::NextTab | Action::PrevTab => {
-            tabs::next_tab(state, action == Action::NextTab);
+            team::next_tab(state, action == Action::NextTab);
             Vec::new()
         }
         Action::GoTab(tab) => {
-            tabs::go_tab(state, tab);
+            team::go_tab(state, tab);
             Vec::new()
         }
         Action::Filter => {
             if matches!(state.modal, Some(Modal::AddRepos(_))) {
-                pickers::start_filter(state);
+                repos::picker::start_filter(state);
             } else {
-                tabs::start_filter(state);
+                pulls::start_filter(state);
             }
             Vec::new()
         }
         Action::SortNext | Action::SortReverse => {
-            tabs::sort(state, action == Action::SortNext);
+            pulls::sort(state, action == Action::SortNext);
             Vec::new()
         }
         Action::PeriodNext | Action::PeriodPrev => {
-            tabs::change_period(state, action == Action::PeriodNext)
+            metrics::change_period(state, action == Action::PeriodNext)
         }
-        Action::SyncNow => tabs::sync_now(state),
-        Action::AddRepo => pickers::open_add_repos(state),
+        Action::SyncNow => team::sync_now(state),
+        Action::AddRepo => repos::picker::open_add_repos(state),
         Action::Untrack => {
-            tabs::ask_untrack(state);
+            repos::ask_untrack(state);
             Vec::new()
         }
         Action::RotateSecret => {
-            tabs::ask_rotate(state);
+            overview::ask_rotate(state);
             Vec::new()
         }
         Action::Toggle => {
-            pickers::toggle(state);
+            repos::picker::toggle(state);
             Vec::new()
         }
         Action::Refresh => match state.modal {
@@ -222,17 +221,17 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             Some(Modal::ConfirmDelete { .. }) => confirm_delete(state),
             Some(Modal::ConfirmReplace { .. }) => github::confirm_replace(state),
             Some(Modal::ConfirmDisconnect { .. }) => github::confirm_disconnect(state),
-            Some(Modal::ConfirmUntrack { .. }) => tabs::confirm_untrack(state),
-            Some(Modal::ConfirmRotate { .. }) => tabs::confirm_rotate(state),
+            Some(Modal::ConfirmUntrack { .. }) => repos::confirm_untrack(state),
+            Some(Modal::ConfirmRotate { .. }) => overview::confirm_rotate(state),
             Some(Modal::Connect(_)) => github::confirm_login(state),
             _ => Vec::new(),
         },
         Action::Submit => match state.modal {
             Some(Modal::Connect(_)) => github::submit_org(state),
-            Some(Modal::AddRepos(_)) => pickers::submit(state),
+            Some(Modal::AddRepos(_)) => repos::picker::submit(state),
             Some(Modal::Setup(_)) => setup::submit(state),
             None => {
-                tabs::end_filter(state, true);
+                pulls::end_filter(state, true);
                 Vec::new()
             }
             _ => submit_create(state),
@@ -258,7 +257,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             } else if matches!(state.modal, Some(Modal::Connect(_))) {
                 github::open_browser(state);
             } else {
-                tabs::open_pull_in_browser(state);
+                pulls::open_pull_in_browser(state);
             }
             Vec::new()
         }
@@ -288,8 +287,8 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
                     form.input.apply(edit);
                     form.error = None;
                 }
-            } else if !setup::edit(state, edit) && !pickers::edit(state, edit) {
-                tabs::edit_filter(state, edit);
+            } else if !setup::edit(state, edit) && !repos::picker::edit(state, edit) {
+                pulls::edit_filter(state, edit);
             }
             Vec::new()
         }
@@ -303,7 +302,7 @@ fn move_selection(state: &mut State, action: Action) {
                 state.selected.step(action, teams.iter());
             }
         }
-        Screen::Team(view) => tabs::move_in_tab(view, action),
+        Screen::Team(view) => tabs::move_in(view, action),
     }
 }
 

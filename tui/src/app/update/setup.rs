@@ -205,7 +205,7 @@ pub(super) fn on_saved(
                     state.notice = Some(Notice::Info(format!(
                         "GitHub is set up: saved to {}.",
                         report.config_file
-                    )))
+                    )));
                 }
             }
             request(state, Request::DaemonInfo)
@@ -225,7 +225,7 @@ pub(super) fn on_saved(
                     dialog.error = Some(format!("not saved: {reason}"));
                 }
                 None => {
-                    state.notice = Some(Notice::Error(format!("GitHub was not set up: {reason}")))
+                    state.notice = Some(Notice::Error(format!("GitHub was not set up: {reason}")));
                 }
             }
             Vec::new()

@@ -10,11 +10,10 @@
 
 use tidemark_protocol::{SyncProgress, TeamId, TeamStatus};
 
-use super::derive::{rebuild_people, rebuild_pr_rows};
 use super::request;
 use crate::app::event::{Reply, Request};
 use crate::app::state::{Loadable, Notice, Screen, State};
-use crate::app::team_state::{Fingerprint, TeamView};
+use crate::tabs::{self, Fingerprint, Tab, TeamView, open_view, view_of};
 
 /// Time between two watches while no sync runs (webhooks land at any time).
 pub const IDLE_WATCH_MS: u32 = 3_000;
@@ -24,15 +23,8 @@ const RETRY_WATCH_MS: u32 = 3_000;
 /// the counts on every page.
 const RELOAD_PACE_SECS: i64 = 10;
 
-pub(super) fn view_mut(state: &mut State, team: TeamId) -> Option<&mut TeamView> {
-    match &mut state.screen {
-        Screen::Team(view) if view.id == team => Some(view),
-        _ => None,
-    }
-}
-
 /// Open the team screen and ask for everything it shows.
-pub(super) fn open(state: &mut State, id: TeamId, name: String) -> Vec<Request> {
+pub(crate) fn open(state: &mut State, id: TeamId, name: String) -> Vec<Request> {
     let mut view = TeamView::new(id, name);
     view.tab = state.config.default_tab;
     state.screen = Screen::Team(Box::new(view));
@@ -42,25 +34,23 @@ pub(super) fn open(state: &mut State, id: TeamId, name: String) -> Vec<Request> 
     reqs
 }
 
-/// The tabs' data for the open team (pull requests, people, metrics over the period).
-pub(super) fn load_data(state: &mut State) -> Vec<Request> {
+/// The tabs' data for the open team (each tab's loads, over the period).
+pub(crate) fn load_data(state: &mut State) -> Vec<Request> {
     let now = state.now;
     let Screen::Team(view) = &mut state.screen else {
         return Vec::new();
     };
     view.reloaded_at = now;
-    let (team, since) = (view.id, view.period.since(now));
-    view.since = since;
-    view.pulls_gen += 1;
-    let load = view.pulls_gen;
-    let mut reqs = request(state, Request::LoadPulls { team, load });
-    reqs.extend(request(state, Request::LoadPeople { team, since }));
-    reqs.extend(request(state, Request::LoadMetrics { team, since }));
+    view.since = view.period.since(now);
+    let mut reqs = Vec::new();
+    for req in tabs::loads(view) {
+        reqs.extend(request(state, req));
+    }
     reqs
 }
 
 /// Send the next watch unless one is out. Quiet: a long poll is no reason for a spinner.
-pub(super) fn watch(state: &mut State, after_ms: u32) -> Vec<Request> {
+pub(crate) fn watch(state: &mut State, after_ms: u32) -> Vec<Request> {
     if !state.is_connected() {
         return Vec::new();
     }
@@ -80,7 +70,7 @@ pub(super) fn watch(state: &mut State, after_ms: u32) -> Vec<Request> {
 }
 
 /// A new status for the open team (from a load or a watch).
-pub(super) fn set_status(view: &mut TeamView, status: TeamStatus) {
+pub(crate) fn set_status(view: &mut TeamView, status: TeamStatus) {
     view.name = status.team.name.clone();
     view.selected_repo.follow(status.repos.iter());
     if view.loaded_for.is_none() {
@@ -90,14 +80,14 @@ pub(super) fn set_status(view: &mut TeamView, status: TeamStatus) {
     view.status = Loadable::Loaded(status);
 }
 
-pub(super) fn on_watched(
+pub(crate) fn on_watched(
     state: &mut State,
     team: TeamId,
     seq: u64,
     result: Result<Box<(SyncProgress, TeamStatus)>, String>,
 ) -> Vec<Request> {
     let now = state.now;
-    let Some(view) = view_mut(state, team) else {
+    let Some(view) = view_of(state, team) else {
         return Vec::new();
     };
     if view.watching != Some(seq) {
@@ -129,65 +119,13 @@ pub(super) fn on_watched(
     }
 }
 
-pub(super) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
+pub(crate) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
     match reply {
         Reply::Watched { team, seq, result } => on_watched(state, team, seq, result),
-        Reply::Pulls { team, load, result } => {
-            if let Some(view) = view_mut(state, team)
-                && view.pulls_gen == load
-            {
-                match result {
-                    Ok(pulls) => {
-                        view.pulls = Loadable::Loaded(pulls);
-                        view.pr_list.haystacks.clear();
-                    }
-                    Err(err) if !matches!(view.pulls, Loadable::Loaded(_)) => {
-                        view.pulls = Loadable::Failed(err)
-                    }
-                    Err(err) => state.notice = Some(Notice::Error(err)),
-                }
-            }
-            if let Some(view) = view_mut(state, team) {
-                rebuild_pr_rows(view);
-                rebuild_people(view);
-            }
-            Vec::new()
-        }
-        Reply::People {
-            team,
-            since,
-            result,
-        } => {
-            if let Some(view) = view_mut(state, team)
-                && view.since == since
-            {
-                match result {
-                    Ok(people) => view.people = Loadable::Loaded(people),
-                    Err(err) => view.people = Loadable::Failed(err),
-                }
-                rebuild_people(view);
-            }
-            Vec::new()
-        }
-        Reply::Metrics {
-            team,
-            since,
-            result,
-        } => {
-            if let Some(view) = view_mut(state, team)
-                && view.since == since
-            {
-                view.metrics = match result {
-                    Ok(data) => Loadable::Loaded(*data),
-                    Err(err) => Loadable::Failed(err),
-                };
-            }
-            Vec::new()
-        }
         Reply::SyncStarted { team, result } => match result {
             Ok(progress) => {
                 state.notice = Some(Notice::Info("Sync started.".into()));
-                if let Some(view) = view_mut(state, team) {
+                if let Some(view) = view_of(state, team) {
                     view.sync = Some(progress);
                 }
                 Vec::new()
@@ -197,44 +135,45 @@ pub(super) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
                 Vec::new()
             }
         },
-        Reply::Untracked { team, name, result } => match result {
-            Ok(()) => {
-                state.notice = Some(Notice::Info(format!(
-                    "Untracked {name} (its history stays)."
-                )));
-                reload_status(state, team)
-            }
-            Err(err) => {
-                state.notice = Some(Notice::Error(format!("cannot untrack {name}: {err}")));
-                Vec::new()
-            }
-        },
-        Reply::Rotated { result, .. } => {
-            state.notice = Some(match result {
-                Ok(report) if report.hooks_failed.is_empty() => Notice::Info(format!(
-                    "Webhook secret rotated: {} hook(s) updated; the old secret is accepted \
-                     until {}.",
-                    report.hooks_updated,
-                    crate::timefmt::utc(report.old_secret_accepted_until)
-                )),
-                Ok(report) => Notice::Error(format!(
-                    "Webhook secret rotated, but {} hook(s) kept the old one: {}",
-                    report.hooks_failed.len(),
-                    report.hooks_failed.join("; ")
-                )),
-                Err(err) => Notice::Error(format!("cannot rotate the webhook secret: {err}")),
-            });
-            Vec::new()
-        }
-        other => super::pickers::on_reply(state, other),
+        other => tabs::on_reply(state, other),
     }
 }
 
 /// Read the open team's status again (after a change made from here).
-pub(super) fn reload_status(state: &mut State, team: TeamId) -> Vec<Request> {
-    if view_mut(state, team).is_some() {
+pub(crate) fn reload_status(state: &mut State, team: TeamId) -> Vec<Request> {
+    if view_of(state, team).is_some() {
         request(state, Request::LoadTeam(team))
     } else {
         Vec::new()
     }
+}
+
+pub(crate) fn go_tab(state: &mut State, tab: Tab) {
+    if let Some(view) = open_view(state) {
+        view.tab = tab;
+    }
+}
+
+pub(crate) fn next_tab(state: &mut State, forward: bool) {
+    if let Some(view) = open_view(state) {
+        view.tab = if forward {
+            view.tab.next()
+        } else {
+            view.tab.prev()
+        };
+    }
+}
+
+pub(crate) fn sync_now(state: &mut State) -> Vec<Request> {
+    let Some(view) = open_view(state) else {
+        return Vec::new();
+    };
+    let team = view.id;
+    if !view.is_connected() {
+        state.notice = Some(Notice::Error(
+            "not connected to GitHub: press c to connect first".into(),
+        ));
+        return Vec::new();
+    }
+    request(state, Request::SyncNow(team))
 }
