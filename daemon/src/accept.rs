@@ -113,7 +113,7 @@ mod tests {
 
     /// Out of file descriptors, a failing accept pauses instead of spinning: with the clock
     /// paused, only a handful of attempts fit in 5 (virtual) seconds; once fds are back the next
-    /// attempt succeeds and the pause starts over. (`tests/tests/rpc_limits.rs` floods the real
+    /// attempt succeeds and the pause starts over. (`tests/tests/e2e/rpc_limits.rs` floods the real
     /// daemon under a low RLIMIT_NOFILE.)
     #[tokio::test(start_paused = true)]
     async fn a_failing_accept_waits_longer_each_time_and_works_once_fds_are_back() {

@@ -149,6 +149,9 @@ async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
     );
     drop(live);
     clear_startup_error(&config.data_dir);
+    // Subscribed before any of them runs: the scheduler's first reconciliation publishes at once.
+    let sync_events = ctx.bus.subscribe();
+    let webhook_events = ctx.bus.subscribe();
     let stop = tokio::select! {
         () = rpc::serve(listener, shared.clone()) => Stop::Exit,
         () = crate::ops::control::serve(control, ctx.clone()) => Stop::Exit,
@@ -158,8 +161,8 @@ async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
             &ctx.github,
             || ctx.runtime.token_check(),
         ) => Stop::Exit,
-        () = crate::sync::scheduler(shared.syncs.clone()) => Stop::Exit,
-        () = crate::webhooks::listen(ctx.clone()) => Stop::Exit,
+        () = crate::sync::scheduler(shared.syncs.clone(), sync_events) => Stop::Exit,
+        () = crate::webhooks::listen(ctx.clone(), webhook_events) => Stop::Exit,
         how = ctx.runtime.stopped() => {
             tracing::info!(?how, "asked to stop by a client");
             how

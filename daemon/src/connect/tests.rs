@@ -1,6 +1,6 @@
 //! The flow after GitHub's token, without GitHub: a flow is put in the registry as `start` would,
 //! and GitHub's answer (the token, its user and organizations) handed to `approve::on_user`.
-//! Real GitHub round trips are `tests/tests/connect_github.rs`.
+//! Real GitHub round trips are `tests/tests/e2e/connect_github.rs`.
 
 use super::approve::{hold, on_user};
 use super::*;

@@ -275,8 +275,10 @@ fn with_live_budget(mut progress: SyncProgress, budget: &Budget) -> SyncProgress
 /// interval passed, or its backoff after an error ran out; and a team's first sync as soon as
 /// it is connected ([`Event::Connected`] on the bus).
 /// It looks every `min(interval, 30 s)`, read again each time (a reload may change it).
-pub async fn scheduler(syncs: Arc<Syncs>) {
-    let mut events = syncs.ctx.bus.subscribe();
+///
+/// `events` is subscribed by the caller before anything runs, so no event published at start
+/// is missed.
+pub async fn scheduler(syncs: Arc<Syncs>, mut events: crate::context::bus::Listener) {
     let mut first = true;
     loop {
         if !std::mem::take(&mut first) {

@@ -74,9 +74,9 @@ pub fn start(
 
 /// Act on what the rest of the daemon publishes: a team connected (its organization hook), a
 /// reconciliation due (its hooks healed), a new public URL (every hook moved). Runs whether or
-/// not the listener does, as the hooks on GitHub are kept either way.
-pub async fn listen(ctx: Ctx) {
-    let mut events = ctx.bus.subscribe();
+/// not the listener does, as the hooks on GitHub are kept either way. `events` is subscribed by
+/// the caller before anything runs, so no event published at start is missed.
+pub async fn listen(ctx: Ctx, mut events: crate::context::bus::Listener) {
     while let Some(event) = events.next("webhooks").await {
         let ctx = ctx.clone();
         match event {

@@ -229,7 +229,7 @@ pub fn examples() -> Vec<(&'static str, String, Value)> {
 }
 
 // Deprecated fields are refused against GitHub's real schema by
-// tests/tests/github_contract.rs (it needs the committed schema, which lives in tests/).
+// tests/tests/e2e/github_contract.rs (it needs the committed schema, which lives in tests/).
 #[cfg(test)]
 mod tests {
     use super::*;

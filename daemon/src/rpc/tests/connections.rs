@@ -1,7 +1,7 @@
 //! The accept loop's limits over a real socket in this process (every connection is this test's
 //! uid): the per-uid cap and what the refused client is told, the idle timeout, and a length
 //! prefix over the request limit. The same against the real binary, with a flood under a low
-//! fd limit: `tests/tests/rpc_limits.rs`.
+//! fd limit: `tests/tests/e2e/rpc_limits.rs`.
 #![allow(unsafe_code)] // libc calls, each with its SAFETY comment.
 
 use super::Fixture;

@@ -4,7 +4,7 @@
 //! `roles.rs`: role × method in one team; `invitations.rs`: nobody joins without accepting;
 //! `status.rs`: what the status and pull requests say.
 //! The real-socket, real-uid test is
-//! `tests/tests/other_users.rs`.
+//! `tests/tests/e2e/other_users.rs`.
 
 mod connections;
 mod invitations;
