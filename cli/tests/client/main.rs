@@ -9,6 +9,7 @@ mod config_file;
 mod connect_cli;
 mod connect_tui;
 mod fake_daemon;
+mod real_daemon;
 mod screens;
 mod setup_screens;
 mod setup_tui;

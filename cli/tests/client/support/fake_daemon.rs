@@ -357,7 +357,7 @@ impl Tidemark for FakeDaemon {
         validate_team_name(&name).map_err(|reason| RpcError::invalid("team name", reason))?;
         let mut teams = self.teams.lock().unwrap();
         if teams.iter().any(|t| t.team.name == name) {
-            return Err(RpcError::AlreadyExists(format!("team '{name}'")));
+            return Err(RpcError::AlreadyExists(format!("a team named '{name}'")));
         }
         let team = TeamInfo {
             id: teams.iter().map(|t| t.team.id).max().unwrap_or(0) + 1,
