@@ -1,42 +1,15 @@
 //! The client, the CLI binary and the TUI's link against an in-process fake daemon that speaks
 //! the real protocol over the real transport.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Duration;
 
+use crate::support::cli::{socket_in, stderr, stdout, tidemark};
 use crate::support::fake_daemon::FakeDaemon;
 use tidemark_tui::app::{Event, LinkEvent, Reply, Request};
 use tidemark_tui::autostart::Endpoint;
 use tidemark_tui::client::{ClientError, Connection};
 use tidemark_tui::{fixtures, link};
 use tokio::sync::mpsc::unbounded_channel;
-
-async fn tidemark(socket: &Path, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_tidemark"))
-        .args(["--no-start", "--socket"])
-        .arg(socket)
-        .args(args)
-        .env_remove("TIDEMARK_DATA_DIR")
-        .env("HOME", socket.parent().unwrap())
-        .env_remove("XDG_DATA_HOME")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
-
-fn socket_in(dir: &tempfile::TempDir) -> PathBuf {
-    dir.path().join("tidemark.sock")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_calls_round_trip() {

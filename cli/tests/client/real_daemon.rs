@@ -2,38 +2,10 @@
 //! socket, over a real store): the calls whose answers need no GitHub. The fake daemon keeps
 //! what only it can stage (`fake_daemon.rs`).
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
-
+use crate::support::cli::{socket_in, stderr, stdout, tidemark};
 use crate::support::real_daemon::RealDaemon;
 use tidemark_protocol::TeamRef;
 use tidemark_tui::client::Connection;
-
-async fn tidemark(socket: &Path, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_tidemark"))
-        .args(["--no-start", "--socket"])
-        .arg(socket)
-        .args(args)
-        .env_remove("TIDEMARK_DATA_DIR")
-        .env("HOME", socket.parent().unwrap())
-        .env_remove("XDG_DATA_HOME")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
-
-fn socket_in(dir: &tempfile::TempDir) -> PathBuf {
-    dir.path().join("tidemark.sock")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_calls_round_trip_with_the_real_service() {

@@ -2,12 +2,10 @@
 //! daemon: human output, `--json`, refusals before connecting, and `sync --wait` following a
 //! sync to its end.
 
-// Shared with the other tests; not every helper is used here.
-#[allow(dead_code)]
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
-use std::time::Duration;
 
+use crate::support::cli::{stderr, stdout, tidemark};
 use crate::support::fake_daemon::FakeDaemon;
 use tidemark_protocol::{
     AvailableRepo, MemberInfo, MetricsGrouping, MetricsRow, PrInfo, PrQuery, PrState, RepoInfo,
@@ -21,33 +19,6 @@ use tokio::task::JoinHandle;
 /// the command line's way to connect that team.
 const NOT_CONNECTED: &str = "the team is not connected to GitHub: connect it first \
                              (tidemark connect github --team mobile)";
-
-/// Every run of the binary is bounded by this.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-async fn tidemark(socket: &Path, args: &[&str]) -> Output {
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_tidemark"))
-        .args(["--no-start", "--socket"])
-        .arg(socket)
-        .args(args)
-        .env_remove("TIDEMARK_DATA_DIR")
-        .env("HOME", socket.parent().unwrap())
-        .env_remove("XDG_DATA_HOME")
-        .stdin(std::process::Stdio::null())
-        .output();
-    tokio::time::timeout(PATIENCE, run)
-        .await
-        .expect("tidemark finished in time")
-        .unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
 
 #[track_caller]
 fn assert_success(out: &Output) {
