@@ -117,16 +117,50 @@ impl Connector {
     /// Set a flow's state (ending it when final). Unknown flows are ignored: cancelled meanwhile.
     fn set_state(&self, flow: FlowId, state: ConnectState) {
         let mut flows = self.flows();
+        let mut unstored = None;
         if let Some(f) = flows.get_mut(&flow) {
             if state.is_final() {
                 f.ended_at = Some(Instant::now());
                 f.web = None;
-                f.approved = None;
+                unstored = f.approved.take();
             }
             f.state.send_replace(state);
         }
         drop(flows);
+        if let Some(approved) = unstored {
+            self.discard(approved);
+        }
         self.gc();
+    }
+
+    /// A token GitHub issued that will not be stored (the login refused by cancelling, the
+    /// flow expired or failed): revoked at GitHub, best effort, so that it does not stay valid
+    /// there with nobody holding it. Without the app's client secret GitHub offers no way to.
+    fn discard(&self, approved: Approved) {
+        let live = self.live();
+        let login = approved.login;
+        let (Some(id), Some(secret)) = (
+            live.github.client_id.clone(),
+            live.github.client_secret.clone(),
+        ) else {
+            tracing::info!(github_login = %login, "an unstored GitHub token is dropped; without the OAuth app's client secret it cannot be revoked");
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let token = approved.tokens.access_token;
+        runtime.spawn(async move {
+            match live.api.revoke_token(&id, &secret, &token).await {
+                // 404: already revoked or expired.
+                Ok(()) | Err(crate::github::GitHubError::Status { status: 404, .. }) => {
+                    tracing::info!(github_login = %login, "unstored GitHub token revoked");
+                }
+                Err(e) => {
+                    tracing::warn!(github_login = %login, error = %e, "revoking an unstored GitHub token failed");
+                }
+            }
+        });
     }
 
     /// Forget flows that ended a while ago, fail the ones past their deadline, and stop the
@@ -138,11 +172,12 @@ impl Connector {
             f.ended_at
                 .is_none_or(|t| now.duration_since(t) < KEEP_ENDED)
         });
+        let mut unstored = Vec::new();
         for f in flows.values_mut() {
             if f.ended_at.is_none() && now >= f.deadline {
                 f.ended_at = Some(now);
                 f.web = None;
-                f.approved = None;
+                unstored.extend(f.approved.take());
                 if let Some(task) = f.task.take() {
                     task.abort();
                 }
@@ -153,6 +188,9 @@ impl Connector {
         }
         let web_waiting = flows.values().any(|f| f.web.is_some());
         drop(flows);
+        for approved in unstored {
+            self.discard(approved);
+        }
         if !web_waiting {
             callback::stop(self);
         }

@@ -227,10 +227,16 @@ fn a_web_flow_completed_with_another_account_is_refused_and_stores_nothing() {
         .remove(0);
     assert!(status.integrations.is_empty(), "{status:?}");
     assert_eq!(status.member_changes, None, "status says not connected");
-    // The attacker's token is nowhere: not in the store's files nor the log.
+    // The attacker's token is nowhere: not in the store's files nor the log; and GitHub no
+    // longer honours it (revoked with the app's credentials once the flow ended unstored).
     let tokens = issued_tokens(&s.sim);
     assert_eq!(tokens.len(), 1);
     assert!(harness::files_containing(&s.sandbox.data_dir(), tokens[0].as_bytes()).is_empty());
+    harness::wait_until(
+        std::time::Duration::from_secs(10),
+        "the refused token revoked at GitHub",
+        || s.sim.world().tokens[&tokens[0]].revoked.then_some(()),
+    );
     assert!(!s.daemon().log_text().contains(tokens[0].as_str()));
 }
 
@@ -275,6 +281,9 @@ fn confirming_another_login_than_githubs_is_refused_and_stores_nothing() {
         attacker,
         "the flow still waits for an answer"
     );
+    // While it waits, the token is held, not revoked.
+    let tokens = issued_tokens(&s.sim);
+    assert!(!s.sim.world().tokens[&tokens[0]].revoked);
 }
 
 /// Issue 15: out of descriptors, the callback listener (tiny_http then) ended its accept
