@@ -23,6 +23,9 @@ pub enum Event {
     PublicUrlChanged,
     /// A team's sync finished (successfully or not).
     SyncFinished { team: TeamId },
+    /// The store was reopened after it could not write (a full disk): what waits in it can be
+    /// applied again at once.
+    StoreReopened,
 }
 
 pub struct Bus {

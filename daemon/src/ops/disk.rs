@@ -95,8 +95,10 @@ fn tick(ctx: &Context, watch: &mut Watch) {
         Ok(()) => {
             watch.backoff = REOPEN_BACKOFF_MIN;
             REMINDER.settle(WAITING);
-            // Anything a lost write had changed in the hook index is read again.
+            // Anything a lost write had changed in the hook index is read again, and what
+            // waits in the inbox is applied now rather than at the applier's next retry.
             ctx.bus.publish(crate::context::Event::HooksChanged);
+            ctx.bus.publish(crate::context::Event::StoreReopened);
         }
         Err(e) => {
             tracing::error!(error = %e, retry_in_s = watch.backoff.as_secs(), "the store could not be reopened; tried again later");

@@ -55,14 +55,20 @@ enum Round {
     },
 }
 
-/// Apply waiting deliveries whenever some were written, and every 30 s (retries).
-pub async fn applier(ctx: Arc<Context>, written: Arc<tokio::sync::Notify>) {
+/// Apply waiting deliveries whenever some were written, when the store was reopened after it
+/// could not write, and every 30 s (retries).
+pub async fn applier(
+    ctx: Arc<Context>,
+    written: Arc<tokio::sync::Notify>,
+    mut events: crate::context::bus::Listener,
+) {
     let mut backoff = FIRST_BACKOFF;
     let mut last_read: Option<Instant> = None;
     let mut pruned: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = written.notified() => tokio::time::sleep(GATHER).await,
+            () = reopened(&mut events) => {}
             _ = tokio::time::sleep(Duration::from_secs(30)) => {}
         }
         if let Some(at) = last_read {
@@ -103,11 +109,26 @@ pub async fn applier(ctx: Arc<Context>, written: Arc<tokio::sync::Notify>) {
             prune(&ctx, teams.iter().map(|t| t.id).collect()).await;
         }
         if failed {
-            // Deliveries written meanwhile wait in the inbox (durable) for the next round.
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            // Deliveries written meanwhile wait in the inbox (durable) for the next round; a
+            // store reopened after a full disk ends the wait.
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(MAX_BACKOFF),
+                () = reopened(&mut events) => backoff = FIRST_BACKOFF,
+            }
         } else {
             backoff = FIRST_BACKOFF;
+        }
+    }
+}
+
+/// Resolves when the bus says the store was reopened (other events are not the applier's).
+async fn reopened(events: &mut crate::context::bus::Listener) {
+    loop {
+        match events.next("webhook applier").await {
+            Some(crate::context::Event::StoreReopened) => return,
+            Some(_) => {}
+            // No bus any more: the daemon is stopping; wait for the other branches.
+            None => std::future::pending::<()>().await,
         }
     }
 }

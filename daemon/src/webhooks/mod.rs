@@ -64,7 +64,8 @@ pub fn start(
     let written = Arc::new(tokio::sync::Notify::new());
     let writer = writer::start(ctx, written.clone())?;
     let (bound, stopper) = receiver::start(ctx, addr, writer)?;
-    tokio::spawn(apply::applier(ctx.clone(), written.clone()));
+    let events = ctx.bus.subscribe();
+    tokio::spawn(apply::applier(ctx.clone(), written.clone(), events));
     // Deliveries stored before a restart are applied at once; those GitHub could not make while
     // we were down are asked for again.
     written.notify_one();
@@ -94,7 +95,7 @@ pub async fn listen(ctx: Ctx, mut events: crate::context::bus::Listener) {
             Event::PublicUrlChanged => {
                 tokio::spawn(heal::heal_all(ctx));
             }
-            Event::HooksChanged | Event::SyncFinished { .. } => {}
+            Event::HooksChanged | Event::SyncFinished { .. } | Event::StoreReopened => {}
         }
     }
 }

@@ -268,6 +268,7 @@ fn a_full_disk_refuses_deliveries_and_the_store_recovers_without_a_restart() {
     wait_until(Duration::from_secs(60), "every delivery applied", || {
         (pending(&daemon.socket) == 0).then_some(())
     });
+    let applied_after = freed.elapsed();
     // Team creations acknowledged while sled could still take them in memory: those after its
     // last durable flush are gone with the reopen, as after a crash.
     let kept = block_on(async {
@@ -296,8 +297,8 @@ fn a_full_disk_refuses_deliveries_and_the_store_recovers_without_a_restart() {
     eprintln!(
         "filler {filled} bytes; {refused} deliveries refused (503) in {refusing:?}, spool files \
          {} before and after; sled failed at team creation {n} ({kept} of the {} acknowledged \
-         before kept after the reopen); acknowledged again {acknowledged_after:?} after space \
-         was freed",
+         before kept after the reopen); acknowledged again {acknowledged_after:?} and every \
+         delivery applied {applied_after:?} after space was freed",
         files_before.len(),
         n - 1
     );
