@@ -14,8 +14,8 @@ use tidemark_daemon::webhooks::verify::sign;
 use tidemark_protocol::TeamRef;
 use tidemark_tests::harness::{
     Daemon, Sandbox, SeedTeam, all_pull_requests, block_on_shared as block_on, connect,
-    connect_team_and_track_all, ctx, free_port, seed_github_team, sim_control, small_org_sim,
-    use_simulator_with_webhooks, wait_until,
+    connect_team_and_track_all, first_sync_and_hooks, free_port, seed_github_team, sim_control,
+    small_org_sim, use_simulator_with_webhooks, wait_until,
 };
 
 /// The daemon's resident memory, from `/proc/PID/status`.
@@ -79,12 +79,12 @@ fn large_unverified_bodies_keep_memory_bounded_and_a_real_delivery_gets_through(
     let team = || TeamRef::Name("platform".into());
     let client = block_on(connect(&daemon.socket)).unwrap();
     block_on(connect_team_and_track_all(&client, "platform")).unwrap();
-    wait_until(Duration::from_secs(20), "the ping to be applied", || {
-        let repos = block_on(client.tracked_repos(ctx(), team()))
-            .unwrap()
-            .unwrap();
-        repos.iter().all(|r| r.last_ping_at.is_some()).then_some(())
-    });
+    // The first sync is over (and every hook's ping applied) before the attack: the pull
+    // request opened during it can only arrive by webhook.
+    block_on(first_sync_and_hooks(&client, team(), |r| {
+        r.last_ping_at.is_some()
+    }))
+    .unwrap();
     let hook_id = *sim.world().hooks.keys().next().unwrap();
     let addr = format!("127.0.0.1:{port}");
     let pid = daemon.pid();
@@ -167,14 +167,15 @@ fn large_unverified_bodies_keep_memory_bounded_and_a_real_delivery_gets_through(
             .then_some(())
     });
     let applied_after = opened_at.elapsed();
-    let delivery = sim
-        .world()
-        .deliveries
-        .iter()
-        .rev()
-        .find(|d| d.event == "pull_request")
-        .cloned()
-        .unwrap();
+    // GitHub records a delivery once it has the answer.
+    let delivery = wait_until(Duration::from_secs(20), "the delivery's record", || {
+        sim.world()
+            .deliveries
+            .iter()
+            .rev()
+            .find(|d| d.event == "pull_request")
+            .cloned()
+    });
     let sent_mb = sent.load(Ordering::Relaxed) >> 20;
     stop.store(true, Ordering::SeqCst);
     for a in attackers {
