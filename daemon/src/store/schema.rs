@@ -35,7 +35,7 @@ use super::{Result, Store, StoreError, decode};
 use crate::crypto::Ciphertext;
 use serde::{Deserialize, Serialize};
 
-pub const CURRENT_SCHEMA: u32 = 7;
+pub const CURRENT_SCHEMA: u32 = 8;
 
 const VERSION_NAME: &[u8] = b"schema_version";
 
@@ -80,6 +80,7 @@ pub(super) fn check_and_upgrade(store: &Store) -> Result<()> {
             4 => upgrade_v4_to_v5(store)?,
             5 => upgrade_v5_to_v6(store)?,
             6 => upgrade_v6_to_v7(store)?,
+            7 => upgrade_v7_to_v8(store)?,
             other => {
                 return Err(StoreError::NotOurs {
                     path: store.path().to_path_buf(),
@@ -340,6 +341,17 @@ fn upgrade_v6_to_v7(store: &Store) -> Result<()> {
         repositories = cursors,
         "pull requests will be read again at the next sync, to learn who merged them"
     );
+    Ok(())
+}
+
+/// v8: two kinds of record a v7 tidemarkd does not know, team invitations (`Invitation`) and
+/// why a repository has no hook (`HookProblem`). Nothing to convert (a v7 store has neither);
+/// the bump makes an older tidemarkd refuse this store as too new, with its advice, rather than
+/// open it and then fail its integrity check, backups and restores on a kind it cannot read.
+fn upgrade_v7_to_v8(store: &Store) -> Result<()> {
+    let mut w = store.writer();
+    w.put_raw(version_key(), &8u32.to_be_bytes());
+    w.commit()?;
     Ok(())
 }
 

@@ -27,7 +27,7 @@ fn write_raw(dir: &Path, fill: impl FnOnce(&sled::Db)) {
 fn a_fresh_store_gets_the_current_schema_and_keeps_it() {
     let env = env();
     assert_eq!(stored_version(&env.store), Some(CURRENT_SCHEMA));
-    assert_eq!(CURRENT_SCHEMA, 7);
+    assert_eq!(CURRENT_SCHEMA, 8);
     let path = env.dir.path().to_path_buf();
     let Env { store, dir, .. } = env;
     drop(store);
@@ -597,7 +597,7 @@ fn a_v6_store_keeps_its_pull_requests_and_reads_them_again_to_learn_who_merged()
         .unwrap();
     });
     let store = open(dir.path());
-    assert_eq!(stored_version(&store), Some(7));
+    assert_eq!(stored_version(&store), Some(CURRENT_SCHEMA));
     let integrity = store.check_integrity().unwrap();
     assert!(integrity.problems.is_empty(), "{:?}", integrity.problems);
     let prs = store.pull_requests(team_id, None).unwrap();
@@ -617,4 +617,32 @@ fn a_v6_store_keeps_its_pull_requests_and_reads_them_again_to_learn_who_merged()
             ..cursor
         })
     );
+}
+
+/// v8 only adds kinds: a v7 store comes through as it was, and records of the new kinds can be
+/// written and read in it afterwards.
+#[test]
+fn a_v7_store_is_bumped_to_v8_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let team_id = 3;
+    write_raw(dir.path(), |db| {
+        db.insert(version_key(), &7u32.to_be_bytes()).unwrap();
+        let team = Team {
+            id: team_id,
+            name: "platform".into(),
+            created_at: 1_600_000_000,
+        };
+        db.insert(keys::Key::new(team_id, Kind::Team), encode(&team))
+            .unwrap();
+        db.insert(team_name_entry_key("platform", team_id), encode(&team_id))
+            .unwrap();
+    });
+    let store = open(dir.path());
+    assert_eq!(stored_version(&store), Some(8));
+    assert_eq!(
+        store.team_by_name("platform").unwrap().map(|t| t.id),
+        Some(team_id)
+    );
+    let integrity = store.check_integrity().unwrap();
+    assert!(integrity.problems.is_empty(), "{:?}", integrity.problems);
 }
