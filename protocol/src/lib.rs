@@ -21,8 +21,10 @@
 //! - [`metrics`]: the metric definitions (cycle, review, coding, pickup, review, size), used by
 //!   the daemon's stored figures and reports and by the client's per-PR breakdown.
 //! - [`users`]: uid and login name lookups on this machine.
+//! - [`delivery`]: delivery (DORA) wire types: the team's choices, the report, its explain items.
 
 mod daemon_info;
+pub mod delivery;
 mod error;
 mod members;
 pub mod messages;

@@ -2,6 +2,10 @@
 //! per-PR figures (stored on every write), its aggregates, and the client's per-PR breakdown
 //! all call these, so a figure means the same wherever it is shown. All durations in seconds;
 //! a span that would run backwards (clock skew, a commit dated after the PR) counts as 0.
+//!
+//! [`dora`] holds the delivery measures and the bands they are shown against.
+
+pub mod dora;
 
 /// When a pull request asked for review: when it left draft, or when it was opened if it was
 /// never a draft. None while it is still a draft that has never been ready.
