@@ -41,6 +41,10 @@ pub fn seed_pull_requests(sandbox: &Sandbox, team: u64, prs: u64) -> Result<()> 
             review_time: None,
             merged_by_login: None,
             merged_by_github_id: None,
+            merge_commit_sha: None,
+            base_ref: None,
+            head_ref: None,
+            labels: Vec::new(),
         };
         let reviews = (0..2)
             .map(|i| PrReview {

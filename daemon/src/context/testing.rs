@@ -109,6 +109,10 @@ fn seed_team(store: &Store, keys: &Keyring, marker: &str, owner: u32, repo_id: u
                 // Not the author: the details name who merged it.
                 merged_by_login: Some(format!("{marker}-merger")),
                 merged_by_github_id: Some(repo_id + 4),
+                merge_commit_sha: None,
+                base_ref: None,
+                head_ref: None,
+                labels: Vec::new(),
             },
             vec![],
             vec![],

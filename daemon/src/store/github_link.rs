@@ -37,6 +37,10 @@ const HISTORY: &[Kind] = &[
     Kind::Review,
     Kind::Commit,
     Kind::PrExtra,
+    Kind::Deploy,
+    Kind::Issue,
+    Kind::Compare,
+    Kind::DeliverySync,
 ];
 
 impl Store {

@@ -51,11 +51,21 @@ pub enum Kind {
     HookProblem = 0x2d,
     /// A local user invited into the team, not a member until they accept: one per (team, uid).
     Invitation = 0x2b,
+    /// A deployment from one of GitHub's signals: one per (repository, source, GitHub id).
+    Deploy = 0x30,
+    /// An issue that may be an incident (it has a label the team's rules name).
+    Issue = 0x31,
+    /// GitHub's compare of two commits: one per (repository, base, head).
+    Compare = 0x32,
+    /// The team's delivery rules: one per team.
+    DeliverySettings = 0x33,
+    /// Where a repository's delivery fetch stands: one per repository.
+    DeliverySync = 0x34,
 }
 
 impl Kind {
     /// Every kind, for reading a kind byte back.
-    pub const ALL: [Kind; 25] = [
+    pub const ALL: [Kind; 30] = [
         Kind::Meta,
         Kind::User,
         Kind::TeamName,
@@ -81,6 +91,11 @@ impl Kind {
         Kind::OrgHook,
         Kind::HookProblem,
         Kind::Invitation,
+        Kind::Deploy,
+        Kind::Issue,
+        Kind::Compare,
+        Kind::DeliverySettings,
+        Kind::DeliverySync,
     ];
 
     pub fn from_byte(byte: u8) -> Option<Kind> {
@@ -122,6 +137,11 @@ impl Kind {
             Kind::OrgHook => "organization hook",
             Kind::HookProblem => "webhook problem",
             Kind::Invitation => "invitation",
+            Kind::Deploy => "deployment",
+            Kind::Issue => "issue",
+            Kind::Compare => "commit compare",
+            Kind::DeliverySettings => "delivery settings",
+            Kind::DeliverySync => "delivery sync state",
         }
     }
 }

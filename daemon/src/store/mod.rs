@@ -3,6 +3,7 @@
 //! serialised by a mutex (so read-check-write is race-free) and commit as one sled batch (so a
 //! crash never leaves half a cascade).
 
+pub mod delivery;
 mod github_link;
 pub mod health;
 mod hook_problem;
@@ -30,6 +31,9 @@ pub mod validate;
 mod waiting;
 mod webhook_secret;
 
+pub use delivery::{
+    Compared, DeliverySettings, DeliverySync, Deploy, DeploySource, DeployState, IssueRecord,
+};
 pub use github_link::{Connected, GitHubLogin};
 pub use health::{Health, Refusal, Space};
 pub use intake::{

@@ -198,6 +198,15 @@ pub struct PullRequest {
     /// from before schema v7 until the sync reads the pull request again.
     pub merged_by_login: Option<String>,
     pub merged_by_github_id: Option<u64>,
+    /// The commit its merge made on the base branch (merge, squash or rebase), GitHub's
+    /// `mergeCommit`: how a deployment's compare finds it. None until merged, and in a record
+    /// from before schema v9 until the sync reads it again.
+    pub merge_commit_sha: Option<String>,
+    /// The branch it merges into and the branch it comes from (a revert's is `revert-N-…`).
+    pub base_ref: Option<String>,
+    pub head_ref: Option<String>,
+    /// Its labels' names (a hotfix label makes its deployment rework).
+    pub labels: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

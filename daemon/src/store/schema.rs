@@ -23,6 +23,13 @@
 //!   first walk (its `updated_at` kept), so the next sync reads every pull request again and
 //!   learns who merged it; until then the details say "merged" without a name.
 //!
+//! - v8: two kinds a v7 tidemarkd does not know (`Invitation`, `HookProblem`); nothing converted.
+//! - v9: a pull request's record holds its merge commit, base and head branches and labels
+//!   (what delivery metrics link deployments, reverts and hotfixes by), and five delivery
+//!   kinds appear (`Deploy`, `Issue`, `Compare`, `DeliverySettings`, `DeliverySync`). Each
+//!   stored pull request is re-encoded with those unknown and each checkpoint set back to a
+//!   first walk, as for v7, so the next sync reads them.
+//!
 //! An upgrade runs as one batch together with the version bump, so a crash during it leaves the
 //! old version, intact, and the next start upgrades again.
 
@@ -35,7 +42,7 @@ use super::{Result, Store, StoreError, decode};
 use crate::crypto::Ciphertext;
 use serde::{Deserialize, Serialize};
 
-pub const CURRENT_SCHEMA: u32 = 8;
+pub const CURRENT_SCHEMA: u32 = 9;
 
 const VERSION_NAME: &[u8] = b"schema_version";
 
@@ -81,6 +88,7 @@ pub(super) fn check_and_upgrade(store: &Store) -> Result<()> {
             5 => upgrade_v5_to_v6(store)?,
             6 => upgrade_v6_to_v7(store)?,
             7 => upgrade_v7_to_v8(store)?,
+            8 => upgrade_v8_to_v9(store)?,
             other => {
                 return Err(StoreError::NotOurs {
                     path: store.path().to_path_buf(),
@@ -272,9 +280,9 @@ pub(crate) struct PullRequestV6 {
     pub review_time: Option<i64>,
 }
 
-impl From<PullRequestV6> for PullRequest {
-    fn from(old: PullRequestV6) -> PullRequest {
-        PullRequest {
+impl From<PullRequestV6> for PullRequestV8 {
+    fn from(old: PullRequestV6) -> PullRequestV8 {
+        PullRequestV8 {
             team_id: old.team_id,
             repo_id: old.repo_id,
             number: old.number,
@@ -316,7 +324,7 @@ fn upgrade_v6_to_v7(store: &Store) -> Result<()> {
         match key[8] {
             k if k == Kind::PullRequest as u8 => {
                 let old: PullRequestV6 = decode(Kind::PullRequest, &value)?;
-                w.put(&key, &PullRequest::from(old));
+                w.put(&key, &PullRequestV8::from(old));
                 pulls += 1;
             }
             k if k == Kind::SyncCursor as u8 => {
@@ -352,6 +360,110 @@ fn upgrade_v7_to_v8(store: &Store) -> Result<()> {
     let mut w = store.writer();
     w.put_raw(version_key(), &8u32.to_be_bytes());
     w.commit()?;
+    Ok(())
+}
+
+/// v7–v8's pull request: without its merge commit, branches and labels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PullRequestV8 {
+    pub team_id: TeamId,
+    pub repo_id: u64,
+    pub number: u64,
+    pub github_id: u64,
+    pub title: String,
+    pub state: PrState,
+    pub is_draft: bool,
+    pub author_github_id: Option<u64>,
+    pub author_login: Option<String>,
+    pub author_member_id: Option<u64>,
+    pub created_at: i64,
+    pub ready_at: Option<i64>,
+    pub updated_at: i64,
+    pub merged_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub additions: u64,
+    pub deletions: u64,
+    pub first_commit_at: Option<i64>,
+    pub first_review_at: Option<i64>,
+    pub cycle_time: Option<i64>,
+    pub review_time: Option<i64>,
+    pub merged_by_login: Option<String>,
+    pub merged_by_github_id: Option<u64>,
+}
+
+impl From<PullRequestV8> for PullRequest {
+    fn from(old: PullRequestV8) -> PullRequest {
+        PullRequest {
+            team_id: old.team_id,
+            repo_id: old.repo_id,
+            number: old.number,
+            github_id: old.github_id,
+            title: old.title,
+            state: old.state,
+            is_draft: old.is_draft,
+            author_github_id: old.author_github_id,
+            author_login: old.author_login,
+            author_member_id: old.author_member_id,
+            created_at: old.created_at,
+            ready_at: old.ready_at,
+            updated_at: old.updated_at,
+            merged_at: old.merged_at,
+            closed_at: old.closed_at,
+            additions: old.additions,
+            deletions: old.deletions,
+            first_commit_at: old.first_commit_at,
+            first_review_at: old.first_review_at,
+            cycle_time: old.cycle_time,
+            review_time: old.review_time,
+            merged_by_login: old.merged_by_login,
+            merged_by_github_id: old.merged_by_github_id,
+            merge_commit_sha: None,
+            base_ref: None,
+            head_ref: None,
+            labels: Vec::new(),
+        }
+    }
+}
+
+/// Every pull request re-encoded with its merge commit, branches and labels unknown, and every
+/// checkpoint set back to a first walk, so the next sync reads each pull request again. One
+/// batch with the bump: a crash leaves v8, intact.
+fn upgrade_v8_to_v9(store: &Store) -> Result<()> {
+    let mut w = store.writer();
+    let (mut pulls, mut cursors) = (0u64, 0u64);
+    for item in store.raw().iter() {
+        let (key, value) = item?;
+        if key.len() < ID_OFFSET || key[..8] == [0; 8] {
+            continue;
+        }
+        match key[8] {
+            k if k == Kind::PullRequest as u8 => {
+                let old: PullRequestV8 = decode(Kind::PullRequest, &value)?;
+                w.put(&key, &PullRequest::from(old));
+                pulls += 1;
+            }
+            k if k == Kind::SyncCursor as u8 => {
+                let old: SyncCursor = decode(Kind::SyncCursor, &value)?;
+                w.put(
+                    &key,
+                    &SyncCursor {
+                        cursor: None,
+                        complete: false,
+                        ..old
+                    },
+                );
+                cursors += 1;
+            }
+            _ => {}
+        }
+    }
+    w.put_raw(version_key(), &9u32.to_be_bytes());
+    w.commit()?;
+    tracing::info!(
+        pull_requests = pulls,
+        repositories = cursors,
+        "pull requests will be read again at the next sync, to learn their merge commits"
+    );
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 //! `inbox_done`, a write). The snapshot is copied to memory under the lock and written out
 //! after it is released.
 
+use super::delivery::{Compared, DeliverySettings, DeliverySync, Deploy, IssueRecord};
 use super::keys::{ID_OFFSET, Kind};
 use super::records::*;
 use super::{Result, Store, StoreError, decode, id_floor_key};
@@ -179,6 +180,13 @@ fn check_record(key: &[u8], value: &[u8]) -> std::result::Result<(), String> {
         k if k == Kind::OrgHook as u8 => as_record!(Kind::OrgHook, OrgHook),
         k if k == Kind::HookProblem as u8 => as_record!(Kind::HookProblem, HookProblem),
         k if k == Kind::Invitation as u8 => as_record!(Kind::Invitation, Invitation),
+        k if k == Kind::Deploy as u8 => as_record!(Kind::Deploy, Deploy),
+        k if k == Kind::Issue as u8 => as_record!(Kind::Issue, IssueRecord),
+        k if k == Kind::Compare as u8 => as_record!(Kind::Compare, Compared),
+        k if k == Kind::DeliverySettings as u8 => {
+            as_record!(Kind::DeliverySettings, DeliverySettings)
+        }
+        k if k == Kind::DeliverySync as u8 => as_record!(Kind::DeliverySync, DeliverySync),
         other => Err(format!("a record of unknown kind 0x{other:02x}")),
     }
 }

@@ -32,7 +32,7 @@ pub enum SnapshotError {
 
 /// Kinds whose record starts with the team id it belongs to (bincode: a little-endian u64),
 /// in every schema.
-const STARTS_WITH_TEAM_ID: [Kind; 18] = [
+const STARTS_WITH_TEAM_ID: [Kind; 23] = [
     Kind::Team,
     Kind::Membership,
     Kind::Credential,
@@ -51,6 +51,11 @@ const STARTS_WITH_TEAM_ID: [Kind; 18] = [
     Kind::OrgHook,
     Kind::HookProblem,
     Kind::Invitation,
+    Kind::Deploy,
+    Kind::Issue,
+    Kind::Compare,
+    Kind::DeliverySettings,
+    Kind::DeliverySync,
 ];
 
 fn le_u64(value: &[u8]) -> Option<u64> {

@@ -163,6 +163,10 @@ fn put_pr(store: &Store, team: TeamId, repo: u64, number: u64, n: u64) -> anyhow
         review_time: None,
         merged_by_login: None,
         merged_by_github_id: None,
+        merge_commit_sha: None,
+        base_ref: None,
+        head_ref: None,
+        labels: Vec::new(),
     };
     let reviews = (0..n)
         .map(|k| review(team, repo, number, n * 10 + k, 2_000 + k as i64))

@@ -12,6 +12,8 @@ pub const REVIEWS_FIRST: u32 = 20;
 pub const COMMITS_FIRST: u32 = 40;
 /// Items per follow-up page (GitHub's maximum).
 pub const FOLLOW_UP_FIRST: u32 = 100;
+/// Labels read of a pull request or issue (more are rare; the rest are not read).
+pub const LABELS_FIRST: u32 = 20;
 /// Pull requests per refetch query.
 pub const REFETCH_PER_QUERY: usize = 20;
 
@@ -35,6 +37,8 @@ fragment Pr on PullRequest {{
   id fullDatabaseId number title state isDraft createdAt updatedAt closedAt mergedAt additions deletions
   author {{ {ACTOR} }}
   mergedBy {{ {ACTOR} }}
+  mergeCommit {{ oid }} baseRefName headRefName
+  labels(first: {LABELS_FIRST}) {{ nodes {{ name }} }}
   reviews(first: {REVIEWS_FIRST}) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ ...Review }} }}
   commits(first: {COMMITS_FIRST}) {{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ ...PrCommit }} }}
   timelineItems(first: 25, itemTypes: [READY_FOR_REVIEW_EVENT, CONVERT_TO_DRAFT_EVENT]) {{

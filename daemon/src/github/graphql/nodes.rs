@@ -203,9 +203,46 @@ pub struct PullRequest {
     /// Who merged it (null until merged, and for a deleted account).
     #[serde(default)]
     pub merged_by: Option<Actor>,
+    /// The commit its merge made on the base branch (null until merged).
+    #[serde(default)]
+    pub merge_commit: Option<Oid>,
+    #[serde(default)]
+    pub base_ref_name: Option<String>,
+    #[serde(default)]
+    pub head_ref_name: Option<String>,
+    #[serde(default)]
+    pub labels: Option<Names>,
     pub reviews: Connection<Review>,
     pub commits: Connection<PrCommit>,
     pub timeline_items: DraftEvents,
+}
+
+/// `{ oid }` of a commit.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Oid {
+    pub oid: String,
+}
+
+/// `labels(first: N) { nodes { name } }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Names {
+    #[serde(default)]
+    pub nodes: Vec<Option<Named>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Named {
+    pub name: String,
+}
+
+impl Names {
+    pub fn names(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .flatten()
+            .map(|n| n.name.clone())
+            .collect()
+    }
 }
 
 /// `repository { pullRequests(...) }` of a pages query.

@@ -1,6 +1,7 @@
 //! Store tests: one file per repository, plus key layout and schema. Every test opens its own
 //! store in a temp dir; shared fixtures live here.
 
+mod delivery;
 mod inbox;
 mod intake;
 mod integrations;
@@ -170,6 +171,10 @@ pub(crate) fn pr(team: TeamId, repo: u64, number: u64) -> PullRequest {
         review_time: None,
         merged_by_login: None,
         merged_by_github_id: None,
+        merge_commit_sha: None,
+        base_ref: None,
+        head_ref: None,
+        labels: Vec::new(),
     }
 }
 

@@ -2,7 +2,8 @@
 //! enums and corrupt records.
 
 use super::super::schema::{
-    CredentialV1, PullRequestV6, split_scopes, team_name_entry_key, team_name_key, version_key,
+    CredentialV1, PullRequestV6, PullRequestV8, split_scopes, team_name_entry_key, team_name_key,
+    version_key,
 };
 use super::*;
 use crate::crypto::{self, Binding};
@@ -27,7 +28,7 @@ fn write_raw(dir: &Path, fill: impl FnOnce(&sled::Db)) {
 fn a_fresh_store_gets_the_current_schema_and_keeps_it() {
     let env = env();
     assert_eq!(stored_version(&env.store), Some(CURRENT_SCHEMA));
-    assert_eq!(CURRENT_SCHEMA, 8);
+    assert_eq!(CURRENT_SCHEMA, 9);
     let path = env.dir.path().to_path_buf();
     let Env { store, dir, .. } = env;
     drop(store);
@@ -603,7 +604,7 @@ fn a_v6_store_keeps_its_pull_requests_and_reads_them_again_to_learn_who_merged()
     let prs = store.pull_requests(team_id, None).unwrap();
     assert_eq!(prs.len(), 2);
     for (have, want) in prs.iter().zip(&olds) {
-        assert_eq!(*have, PullRequest::from(want.clone()));
+        assert_eq!(*have, PullRequest::from(PullRequestV8::from(want.clone())));
         assert_eq!(have.merged_at, want.merged_at, "intact");
         assert_eq!(have.merged_by_login, None, "not known until read again");
         assert_eq!(have.merged_by_github_id, None);
@@ -638,11 +639,91 @@ fn a_v7_store_is_bumped_to_v8_as_it_is() {
             .unwrap();
     });
     let store = open(dir.path());
-    assert_eq!(stored_version(&store), Some(8));
+    assert_eq!(stored_version(&store), Some(CURRENT_SCHEMA));
     assert_eq!(
         store.team_by_name("platform").unwrap().map(|t| t.id),
         Some(team_id)
     );
     let integrity = store.check_integrity().unwrap();
     assert!(integrity.problems.is_empty(), "{:?}", integrity.problems);
+}
+
+/// v9: a v8 pull request comes through with what it held, its merge commit, branches and
+/// labels unknown, and its repository is read again from the start at the next sync.
+#[test]
+fn a_v8_store_keeps_its_pull_requests_and_reads_them_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (team_id, repo) = (3, 5_000_000_000);
+    let old = PullRequestV8 {
+        team_id,
+        repo_id: repo,
+        number: 9,
+        github_id: 4_000_000_009,
+        title: "Add a cache".into(),
+        state: PrState::Merged,
+        is_draft: false,
+        author_github_id: Some(11),
+        author_login: Some("alice".into()),
+        author_member_id: Some(4),
+        created_at: 1_700_000_000,
+        ready_at: Some(1_700_000_000),
+        updated_at: 1_700_000_900,
+        merged_at: Some(1_700_000_900),
+        closed_at: Some(1_700_000_900),
+        additions: 7,
+        deletions: 3,
+        first_commit_at: Some(1_699_999_000),
+        first_review_at: Some(1_700_000_100),
+        cycle_time: Some(900),
+        review_time: Some(100),
+        merged_by_login: Some("bob".into()),
+        merged_by_github_id: Some(12),
+    };
+    let cursor = SyncCursor {
+        team_id,
+        repo_id: repo,
+        cursor: Some("Y3Vyc29yOjE=".into()),
+        updated_at: Some(1_700_000_900),
+        pull_requests_seen: 1,
+        complete: true,
+    };
+    write_raw(dir.path(), |db| {
+        db.insert(version_key(), &8u32.to_be_bytes()).unwrap();
+        let team = Team {
+            id: team_id,
+            name: "platform".into(),
+            created_at: 1_600_000_000,
+        };
+        db.insert(keys::Key::new(team_id, Kind::Team), encode(&team))
+            .unwrap();
+        db.insert(team_name_entry_key("platform", team_id), encode(&team_id))
+            .unwrap();
+        let key = keys::Key::new(team_id, Kind::PullRequest).u64(repo).u64(9);
+        db.insert(key, encode(&old)).unwrap();
+        db.insert(
+            keys::Key::new(team_id, Kind::SyncCursor).u64(repo),
+            encode(&cursor),
+        )
+        .unwrap();
+    });
+    let store = open(dir.path());
+    assert_eq!(stored_version(&store), Some(9));
+    let integrity = store.check_integrity().unwrap();
+    assert!(integrity.problems.is_empty(), "{:?}", integrity.problems);
+    let prs = store.pull_requests(team_id, None).unwrap();
+    assert_eq!(prs.len(), 1);
+    let pr = &prs[0];
+    assert_eq!(pr.merged_by_login.as_deref(), Some("bob"), "kept");
+    assert_eq!(pr.first_commit_at, Some(1_699_999_000), "kept");
+    assert_eq!(pr.merge_commit_sha, None, "not known until read again");
+    assert_eq!((pr.base_ref.as_ref(), pr.head_ref.as_ref()), (None, None));
+    assert!(pr.labels.is_empty());
+    assert_eq!(
+        store.sync_cursor(team_id, repo).unwrap(),
+        Some(SyncCursor {
+            cursor: None,
+            complete: false,
+            ..cursor
+        })
+    );
 }
