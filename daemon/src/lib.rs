@@ -22,6 +22,7 @@ pub mod connect;
 pub mod context;
 pub mod crypto;
 pub mod data_dir;
+pub mod delivery;
 pub mod failpoint;
 pub mod github;
 pub mod lifecycle;

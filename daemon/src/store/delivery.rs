@@ -289,7 +289,11 @@ impl Store {
 /// from the first 64 KiB (an issue body is the author's text, of any size).
 pub fn shas_in(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let text = &text[..text.floor_char_boundary(64 * 1024)];
+    let mut end = text.len().min(64 * 1024);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let text = &text[..end];
     for word in text.split(|c: char| !c.is_ascii_alphanumeric()) {
         if (7..=40).contains(&word.len())
             && word.bytes().all(|b| b.is_ascii_hexdigit())
