@@ -45,7 +45,7 @@ pub use names::{
 pub use types::*;
 
 /// Version of this RPC contract. Bump it on any change to [`Tidemark`] or the wire types.
-pub const PROTOCOL_VERSION: u32 = 12;
+pub const PROTOCOL_VERSION: u32 = 13;
 
 /// The daemon's RPC service. Every method is attributed to the calling OS user (the daemon reads
 /// the peer credentials of the Unix socket), so no method takes the caller as an argument.
@@ -150,6 +150,16 @@ pub trait Tidemark {
     async fn pull_requests(query: PrQuery) -> Result<Vec<PrInfo>, RpcError>;
     /// count, p50, p75, p90 of cycle time, review time, coding, pickup, review and size.
     async fn metrics(query: MetricsQuery) -> Result<Vec<MetricsRow>, RpcError>;
+    /// The five DORA delivery measures with every deployment, change and failure they count and
+    /// the rule for each. `query.config` evaluates other rules without saving them (a preview).
+    async fn dora(query: delivery::DoraQuery) -> Result<delivery::DoraReport, RpcError>;
+    /// The team's delivery rules (the defaults until it saves its own).
+    async fn delivery_config(team: TeamRef) -> Result<delivery::DeliveryConfig, RpcError>;
+    /// Check and save the team's delivery rules (admins and owners); answers them as saved.
+    async fn delivery_config_set(
+        team: TeamRef,
+        config: delivery::DeliveryConfig,
+    ) -> Result<delivery::DeliveryConfig, RpcError>;
 
     /// Roll the team's webhook secret on GitHub; the old one is still accepted for a grace period.
     async fn webhook_rotate_secret(team: TeamRef) -> Result<RotateReport, RpcError>;

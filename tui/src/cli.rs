@@ -14,9 +14,11 @@ use crate::autostart::{Endpoint, ensure_data_dir};
 use crate::commands::{self, CliError};
 use crate::{logging, runtime};
 
+mod delivery;
 mod sync;
 mod team;
 
+pub use delivery::{ConfigSetArgs, DeliveryCommand, DeliveryConfigCommand, DoraArgs, DoraBy};
 pub use sync::{
     GroupBy, MetricsArgs, PrStateArg, PrsArgs, RepoNames, ReposCommand, SyncArgs, TeamArgs,
 };
@@ -146,6 +148,14 @@ pub enum Command {
     /// Cycle time, review time, its parts and size as p50/p75/p90, per team, repository, member
     /// or week
     Metrics(MetricsArgs),
+    /// Delivery (DORA) measures: deployment frequency, change lead time, change fail rate,
+    /// recovery time and rework rate, each traceable (--explain) to what it counts
+    Dora(DoraArgs),
+    /// The team's delivery rules: `tidemark delivery config show|set`
+    Delivery {
+        #[command(subcommand)]
+        command: DeliveryCommand,
+    },
     /// The team's GitHub webhooks
     Webhook {
         #[command(subcommand)]

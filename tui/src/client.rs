@@ -8,6 +8,7 @@ use std::error::Error as StdError;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tidemark_protocol::delivery::{DeliveryConfig, DoraQuery, DoraReport};
 
 use tidemark_protocol::{
     ConnectRequest, ConnectStarted, ConnectState, DisconnectReport, FlowId, Hello, IntegrationInfo,
@@ -513,6 +514,31 @@ impl Connection {
         let reply = self
             .client
             .pull_requests(context_with(CALL_DEADLINE), query)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn dora(&self, query: DoraQuery) -> Result<DoraReport, ClientError> {
+        let reply = self.client.dora(context_with(CALL_DEADLINE), query).await;
+        self.flatten(reply)
+    }
+
+    pub async fn delivery_config(&self, team: TeamRef) -> Result<DeliveryConfig, ClientError> {
+        let reply = self
+            .client
+            .delivery_config(context_with(CALL_DEADLINE), team)
+            .await;
+        self.flatten(reply)
+    }
+
+    pub async fn delivery_config_set(
+        &self,
+        team: TeamRef,
+        config: DeliveryConfig,
+    ) -> Result<DeliveryConfig, ClientError> {
+        let reply = self
+            .client
+            .delivery_config_set(context_with(CALL_DEADLINE), team, config)
             .await;
         self.flatten(reply)
     }

@@ -1,7 +1,128 @@
-//! Delivery (DORA) metrics: the team's rules ([`rules`]), and the measures computed from the
-//! stored deployments, pull requests and incidents ([`engine`]).
+//! Delivery (DORA) metrics: the team's rules ([`rules`]), the measures computed from the stored
+//! deployments, pull requests and incidents ([`engine`]), and the calls the RPC layer makes:
+//! a report, the rules, and setting them (after a preview of their effect).
 
 pub mod engine;
 #[cfg(test)]
 mod engine_tests;
 pub mod rules;
+
+use crate::store::{self, Store, StoreError, TeamId};
+use engine::{RepoInput, Window};
+use rules::{Rules, RulesError};
+use std::collections::HashMap;
+use tidemark_protocol::delivery::{DeliveryConfig, DoraQuery, DoraReport};
+use tidemark_protocol::metrics::dora::WEEK;
+
+/// The window a report covers when none is asked: the last 12 weeks.
+pub const DEFAULT_WEEKS: i64 = 12;
+/// The longest window a report may cover (two years of weeks).
+pub const MAX_WINDOW: i64 = 104 * WEEK;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error("the window ends before it starts")]
+    Window,
+    #[error("the window is longer than two years")]
+    WindowTooLong,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// `owner/repo` (lower-cased) → id, and id → `owner/repo`.
+type RepoNames = (HashMap<String, u64>, HashMap<u64, String>);
+
+/// The names of the team's tracked repositories, both ways.
+fn repo_names(store: &Store, team: TeamId) -> Result<RepoNames, StoreError> {
+    let repos = store.tracked_repos(team)?;
+    Ok((
+        repos
+            .iter()
+            .map(|r| (r.full_name.to_lowercase(), r.github_repo_id))
+            .collect(),
+        repos
+            .iter()
+            .map(|r| (r.github_repo_id, r.full_name.clone()))
+            .collect(),
+    ))
+}
+
+/// The team's rules as a config (the defaults until it saves its own).
+pub fn config(store: &Store, team: TeamId) -> Result<DeliveryConfig, StoreError> {
+    let (_, names) = repo_names(store, team)?;
+    Ok(rules::config_of(
+        store.delivery_settings(team)?.as_ref(),
+        &names,
+    ))
+}
+
+/// Check and save the team's rules; returns them as saved.
+pub fn set_config(
+    store: &Store,
+    team: TeamId,
+    config: &DeliveryConfig,
+) -> Result<DeliveryConfig, DeliveryError> {
+    let (by_name, names) = repo_names(store, team)?;
+    let rules = Rules::compile(config, &by_name)?;
+    let settings = rules::settings_of(team, config, &rules, store::now());
+    store.set_delivery_settings(&settings)?;
+    Ok(rules::config_of(Some(&settings), &names))
+}
+
+/// Every tracked repository's records, as the engine reads them.
+pub fn inputs(store: &Store, team: TeamId, rules: &Rules) -> Result<Vec<RepoInput>, StoreError> {
+    let mut out = Vec::new();
+    for repo in store.tracked_repos(team)? {
+        let id = repo.github_repo_id;
+        let mut input = RepoInput {
+            id,
+            name: repo.full_name.clone(),
+            default_branch: store.delivery_sync(team, id)?.default_branch,
+            deploys: store.deploys(team, id)?,
+            prs: store.pull_requests(team, Some(id))?,
+            issues: store.issues(team, id)?,
+            compares: HashMap::new(),
+        };
+        for (base, head) in engine::wanted_compares(rules, &input) {
+            if let Some(c) = store.compare(team, id, &base, &head)? {
+                input.compares.insert((base, head), c);
+            }
+        }
+        out.push(input);
+    }
+    Ok(out)
+}
+
+/// The DORA report a query asks for, with the saved rules or the query's own (a preview).
+pub fn report(
+    store: &Store,
+    team: TeamId,
+    team_name: &str,
+    query: &DoraQuery,
+    now: i64,
+) -> Result<DoraReport, DeliveryError> {
+    let until = query.until.unwrap_or(now);
+    let since = query.since.unwrap_or(until - DEFAULT_WEEKS * WEEK);
+    if until <= since {
+        return Err(DeliveryError::Window);
+    }
+    if until - since > MAX_WINDOW {
+        return Err(DeliveryError::WindowTooLong);
+    }
+    let (by_name, _) = repo_names(store, team)?;
+    let config = match &query.config {
+        Some(c) => c.clone(),
+        None => config(store, team)?,
+    };
+    let rules = Rules::compile(&config, &by_name)?;
+    let inputs = inputs(store, team, &rules)?;
+    Ok(engine::evaluate(
+        team_name,
+        &rules,
+        &inputs,
+        Window { since, until },
+        query.by,
+    ))
+}

@@ -59,3 +59,25 @@ impl From<NoSuchUser> for RpcError {
         RpcError::invalid("user", e.to_string())
     }
 }
+
+pub(crate) fn delivery_err(e: crate::delivery::DeliveryError) -> RpcError {
+    use crate::delivery::{DeliveryError, rules::RulesError};
+    match e {
+        DeliveryError::Rules(RulesError::UnknownRepo(repo)) => {
+            RpcError::NotFound(format!("tracked repository {repo}"))
+        }
+        DeliveryError::Rules(r) => {
+            let field = match &r {
+                RulesError::Pattern { field, .. }
+                | RulesError::Empty { field }
+                | RulesError::TooLong { field, .. } => (*field).to_string(),
+                RulesError::UnknownRepo(_) => "repository".into(),
+            };
+            RpcError::invalid(field, r.to_string())
+        }
+        DeliveryError::Window | DeliveryError::WindowTooLong => {
+            RpcError::invalid("window", e.to_string())
+        }
+        DeliveryError::Store(e) => store_err(e),
+    }
+}

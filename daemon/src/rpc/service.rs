@@ -48,7 +48,7 @@ pub struct Service {
     pub caller: Arc<Caller>,
 }
 
-pub(super) use super::errors::store_err;
+pub(super) use super::errors::{delivery_err, store_err};
 
 impl Service {
     fn role_in(&self, team: TeamId) -> Result<Option<store::Role>, RpcError> {
@@ -448,6 +448,39 @@ impl Tidemark for Service {
         let team = self.team(&query.team, Need::Read)?;
         crate::teams::reports::metrics(&self.shared.store, team.id, &team.name, &query)
             .map_err(store_err)
+    }
+
+    async fn dora(
+        self,
+        _: Context,
+        query: tidemark_protocol::delivery::DoraQuery,
+    ) -> Result<tidemark_protocol::delivery::DoraReport, RpcError> {
+        let team = self.team(&query.team, Need::Read)?;
+        let now = crate::store::now();
+        crate::delivery::report(&self.shared.store, team.id, &team.name, &query, now)
+            .map_err(delivery_err)
+    }
+
+    async fn delivery_config(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<tidemark_protocol::delivery::DeliveryConfig, RpcError> {
+        let team = self.team(&team, Need::Read)?;
+        crate::delivery::config(&self.shared.store, team.id).map_err(store_err)
+    }
+
+    async fn delivery_config_set(
+        self,
+        _: Context,
+        team: TeamRef,
+        config: tidemark_protocol::delivery::DeliveryConfig,
+    ) -> Result<tidemark_protocol::delivery::DeliveryConfig, RpcError> {
+        let team = self.team(&team, Need::Manage)?;
+        let saved = crate::delivery::set_config(&self.shared.store, team.id, &config)
+            .map_err(delivery_err)?;
+        tracing::info!(team = team.id, "delivery rules saved");
+        Ok(saved)
     }
 
     async fn reviewers(

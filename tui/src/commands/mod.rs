@@ -2,6 +2,7 @@
 //! print JSON or human output. `connect github` and `disconnect github` are in `github`.
 
 pub mod daemon;
+mod delivery;
 mod github;
 mod members;
 
@@ -13,7 +14,10 @@ use serde::Serialize;
 use tidemark_protocol::{TeamRef, validate_team_name};
 
 use crate::autostart::{Endpoint, STARTING_MESSAGE, connect_or_start};
-use crate::cli::{Command, ConnectService, DisconnectService, Format, TeamCommand};
+use crate::cli::{
+    Command, ConnectService, DeliveryCommand, DeliveryConfigCommand, DisconnectService, Format,
+    TeamCommand,
+};
 use crate::client::{ClientError, Connection};
 use crate::output;
 
@@ -114,6 +118,15 @@ pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> 
         } => sync::rotate_secret(args, endpoint).await,
         Command::Prs(args) => sync::prs(args, endpoint).await,
         Command::Metrics(args) => sync::metrics(args, endpoint).await,
+        Command::Dora(args) => delivery::dora(args, endpoint).await,
+        Command::Delivery {
+            command: DeliveryCommand::Config { command },
+        } => match command {
+            DeliveryConfigCommand::Show { team, format } => {
+                delivery::show(team, format, endpoint).await
+            }
+            DeliveryConfigCommand::Set(args) => delivery::set(args, endpoint).await,
+        },
         Command::Team { command } => team(command, endpoint).await,
         Command::Status { team, format } => {
             let conn = connect(endpoint).await?;

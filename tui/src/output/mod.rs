@@ -4,6 +4,7 @@
 //! helpers are shared with the TUI so both say the same thing the same way.
 
 mod daemon;
+pub mod delivery;
 mod github;
 mod members;
 mod webhooks;

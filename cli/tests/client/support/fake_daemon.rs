@@ -818,6 +818,33 @@ impl Tidemark for FakeDaemon {
         self.sync.metrics(&self.teams, index, query)
     }
 
+    // Delivery calls are tested against the real daemon's service (`real_daemon.rs`): the
+    // fake holds no deployments to count.
+    async fn dora(
+        self,
+        _: Context,
+        _query: tidemark_protocol::delivery::DoraQuery,
+    ) -> Result<tidemark_protocol::delivery::DoraReport, RpcError> {
+        Err(RpcError::NotConfigured("the fake daemon has no delivery data".into()))
+    }
+
+    async fn delivery_config(
+        self,
+        _: Context,
+        _team: TeamRef,
+    ) -> Result<tidemark_protocol::delivery::DeliveryConfig, RpcError> {
+        Err(RpcError::NotConfigured("the fake daemon has no delivery data".into()))
+    }
+
+    async fn delivery_config_set(
+        self,
+        _: Context,
+        _team: TeamRef,
+        _config: tidemark_protocol::delivery::DeliveryConfig,
+    ) -> Result<tidemark_protocol::delivery::DeliveryConfig, RpcError> {
+        Err(RpcError::NotConfigured("the fake daemon has no delivery data".into()))
+    }
+
     async fn webhook_rotate_secret(
         self,
         _: Context,

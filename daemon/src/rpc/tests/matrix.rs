@@ -57,6 +57,8 @@ pub fn row(req: &TidemarkRequest) -> Row {
         | Q::Members { .. }
         | Q::PullRequests { .. }
         | Q::Metrics { .. }
+        | Q::Dora { .. }
+        | Q::DeliveryConfig { .. }
         | Q::Reviewers { .. }
         | Q::PullRequestTimeline { .. } => Row::Team(Need::Read),
         Q::GithubConnect { .. }
@@ -65,6 +67,7 @@ pub fn row(req: &TidemarkRequest) -> Row {
         | Q::ReposTrack { .. }
         | Q::ReposUntrack { .. }
         | Q::SyncStart { .. }
+        | Q::DeliveryConfigSet { .. }
         | Q::WebhookRotateSecret { .. } => Row::Team(Need::Manage),
         Q::GithubConnectStatus { .. }
         | Q::GithubConnectChooseOrg { .. }
@@ -178,6 +181,23 @@ pub fn probes(t: &Target) -> Vec<TidemarkRequest> {
                 since: None,
                 by: MetricsGrouping::Member,
                 include_bots: true,
+            },
+        },
+        Q::Dora {
+            query: tidemark_protocol::delivery::DoraQuery {
+                team: team(),
+                since: None,
+                until: None,
+                by: tidemark_protocol::delivery::DoraGrouping::Week,
+                config: None,
+            },
+        },
+        Q::DeliveryConfig { team: team() },
+        Q::DeliveryConfigSet {
+            team: team(),
+            config: tidemark_protocol::delivery::DeliveryConfig {
+                incident_label: "sev1".into(),
+                ..Default::default()
             },
         },
         Q::Reviewers {
