@@ -8,7 +8,8 @@
 //!   webhook spool, the per-PR figures), [`auth`] (callers, roles, uids), [`github`] (the only
 //!   module that knows GitHub), [`settings`], [`wire`] (records as the wire shows them).
 //! - [`context`]: the handle every service takes, with the event bus.
-//! - Services: [`sync`] (full and incremental syncs, the schedule), [`webhooks`] (the
+//! - Services: [`delivery`] (the DORA measures computed from the store, the team's rules),
+//!   [`sync`] (full and incremental syncs, the schedule, delivery data), [`webhooks`] (the
 //!   receiver, the applier, the hooks on GitHub), [`teams`] (tracked repositories, reports,
 //!   activity), [`connect`] (OAuth flows).
 //! - [`rpc`]: the socket and a thin adapter from the `Tidemark` trait to the services.

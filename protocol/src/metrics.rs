@@ -52,6 +52,68 @@ pub fn size(additions: u64, deletions: u64) -> u64 {
     additions.saturating_add(deletions)
 }
 
+/// Nearest-rank percentiles of `values` (sorted here): count, p50, p75, p90.
+pub fn distribution(mut values: Vec<i64>) -> crate::Distribution {
+    values.sort_unstable();
+    let n = values.len();
+    let pick = |q: f64| -> Option<i64> {
+        if n == 0 {
+            return None;
+        }
+        let rank = (q * n as f64).ceil() as usize;
+        Some(values[rank.clamp(1, n) - 1])
+    };
+    crate::Distribution {
+        count: n as u64,
+        p50: pick(0.50),
+        p75: pick(0.75),
+        p90: pick(0.90),
+    }
+}
+
+const DAY: i64 = 86_400;
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil year of a day since 1970-01-01.
+fn year_of(days: i64) -> i64 {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    yoe + era * 400 + i64::from(month <= 2)
+}
+
+/// `2026-W47`: the ISO week (UTC) of a time.
+pub fn iso_week(t: i64) -> String {
+    let days = t.div_euclid(DAY);
+    // 1970-01-01 was a Thursday; Monday is 0.
+    let weekday = (days + 3).rem_euclid(7);
+    // An ISO week belongs to the year of its Thursday.
+    let thursday = days - weekday + 3;
+    let year = year_of(thursday);
+    let week = (thursday - days_from_civil(year, 1, 1)) / 7 + 1;
+    format!("{year}-W{week:02}")
+}
+
+/// The Monday 00:00 UTC that starts the ISO week of `t`.
+pub fn week_start(t: i64) -> i64 {
+    const FIRST_MONDAY: i64 = 4 * DAY; // 1970-01-05
+    t - (t - FIRST_MONDAY).rem_euclid(7 * DAY)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +147,30 @@ mod tests {
         assert_eq!(coding(None, Some(100)), None);
         assert_eq!(coding(Some(200), Some(100)), Some(0));
         assert_eq!(size(u64::MAX, 1), u64::MAX);
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let d = distribution(vec![50, 10, 40, 20, 30]);
+        assert_eq!(
+            (d.count, d.p50, d.p75, d.p90),
+            (5, Some(30), Some(40), Some(50))
+        );
+        assert_eq!(distribution(vec![]), crate::Distribution::default());
+        let ten = distribution((1..=10).collect());
+        assert_eq!((ten.p50, ten.p75, ten.p90), (Some(5), Some(8), Some(9)));
+    }
+
+    #[test]
+    fn iso_weeks_cross_years_like_iso_and_start_on_monday() {
+        // 2021-01-03 is a Sunday in ISO week 53 of 2020.
+        assert_eq!(iso_week(1_609_632_000), "2020-W53");
+        assert_eq!(iso_week(1_764_028_800), "2025-W48");
+        // 2024-12-30 (Monday) is in 2025-W01; 2026-11-02 (Monday) starts 2026-W45.
+        assert_eq!(iso_week(1_735_516_800), "2025-W01");
+        assert_eq!(iso_week(1_793_577_600), "2026-W45");
+        assert_eq!(iso_week(1_793_577_600 - 1), "2026-W44");
+        assert_eq!(week_start(1_793_577_600 + 3 * DAY + 5), 1_793_577_600);
+        assert_eq!(week_start(1_793_577_600 - 1), 1_793_577_600 - 7 * DAY);
     }
 }

@@ -7,13 +7,13 @@ use super::rules::Rules;
 use crate::store::{
     Compared, Deploy, DeploySource, DeployState, IssueRecord, PrState, PullRequest,
 };
-use crate::teams::reports::{distribution, iso_week};
 use std::collections::{BTreeMap, HashMap};
 use tidemark_protocol::delivery::{
     ChangeItem, DeployOutcome, DeploymentItem, DoraGroup, DoraGrouping, DoraReport, Durations,
     FailureItem, FailureKind, RepoSignal, Signal,
 };
 use tidemark_protocol::metrics::dora;
+use tidemark_protocol::metrics::{distribution, iso_week};
 
 /// One tracked repository's records.
 #[derive(Debug, Clone, Default)]
@@ -451,11 +451,7 @@ fn classify(rules: &Rules, repo: &RepoInput) -> RepoResult {
     }
 }
 
-/// The Monday 00:00 UTC that starts the ISO week of `t`.
-pub fn week_start(t: i64) -> i64 {
-    const FIRST_MONDAY: i64 = 4 * dora::DAY; // 1970-01-05
-    t - (t - FIRST_MONDAY).rem_euclid(dora::WEEK)
-}
+pub use tidemark_protocol::metrics::week_start;
 
 fn durations(values: Vec<i64>) -> Durations {
     let d = distribution(values);

@@ -71,28 +71,45 @@ pub fn set_config(
     Ok(rules::config_of(Some(&settings), &names))
 }
 
+/// The saved rules, compiled (the defaults until the team saves its own).
+pub fn saved_rules(store: &Store, team: TeamId) -> Result<Rules, DeliveryError> {
+    let (by_name, _) = repo_names(store, team)?;
+    Ok(Rules::compile(&config(store, team)?, &by_name)?)
+}
+
+/// One repository's records, as the engine reads them, with the compares it wants that are
+/// stored.
+pub fn repo_input(
+    store: &Store,
+    team: TeamId,
+    repo: &store::TrackedRepository,
+    rules: &Rules,
+) -> Result<RepoInput, StoreError> {
+    let id = repo.github_repo_id;
+    let mut input = RepoInput {
+        id,
+        name: repo.full_name.clone(),
+        default_branch: store.delivery_sync(team, id)?.default_branch,
+        deploys: store.deploys(team, id)?,
+        prs: store.pull_requests(team, Some(id))?,
+        issues: store.issues(team, id)?,
+        compares: HashMap::new(),
+    };
+    for (base, head) in engine::wanted_compares(rules, &input) {
+        if let Some(c) = store.compare(team, id, &base, &head)? {
+            input.compares.insert((base, head), c);
+        }
+    }
+    Ok(input)
+}
+
 /// Every tracked repository's records, as the engine reads them.
 pub fn inputs(store: &Store, team: TeamId, rules: &Rules) -> Result<Vec<RepoInput>, StoreError> {
-    let mut out = Vec::new();
-    for repo in store.tracked_repos(team)? {
-        let id = repo.github_repo_id;
-        let mut input = RepoInput {
-            id,
-            name: repo.full_name.clone(),
-            default_branch: store.delivery_sync(team, id)?.default_branch,
-            deploys: store.deploys(team, id)?,
-            prs: store.pull_requests(team, Some(id))?,
-            issues: store.issues(team, id)?,
-            compares: HashMap::new(),
-        };
-        for (base, head) in engine::wanted_compares(rules, &input) {
-            if let Some(c) = store.compare(team, id, &base, &head)? {
-                input.compares.insert((base, head), c);
-            }
-        }
-        out.push(input);
-    }
-    Ok(out)
+    store
+        .tracked_repos(team)?
+        .iter()
+        .map(|repo| repo_input(store, team, repo, rules))
+        .collect()
 }
 
 /// The DORA report a query asks for, with the saved rules or the query's own (a preview).

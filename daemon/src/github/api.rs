@@ -55,6 +55,30 @@ impl Api {
         check(resp).await
     }
 
+    /// One GET, its answer unchecked: the caller reads the status and headers (limits, paging).
+    pub(crate) async fn get_unchecked(
+        &self,
+        path_or_url: &str,
+        token: &Secret,
+    ) -> Result<reqwest::Response, GitHubError> {
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_string()
+        } else {
+            format!("{}{path_or_url}", self.base)
+        };
+        self.http
+            .get(&url)
+            .bearer_auth(token.expose())
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28")
+            .send()
+            .await
+            .map_err(|e| GitHubError::Unreachable {
+                url: strip_query(&url),
+                reason: without_url(&e),
+            })
+    }
+
     async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -462,7 +486,7 @@ async fn check(resp: reqwest::Response) -> Result<reqwest::Response, GitHubError
     })
 }
 
-async fn decode<T: DeserializeOwned>(
+pub(crate) async fn decode<T: DeserializeOwned>(
     resp: reqwest::Response,
     what: &str,
 ) -> Result<T, GitHubError> {

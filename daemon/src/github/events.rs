@@ -13,6 +13,15 @@ pub enum Event {
     Member,
     /// Members added to or removed from the organization (organization hooks).
     Organization,
+    /// A deployment created; its statuses (delivery metrics).
+    Deployment,
+    DeploymentStatus,
+    /// An Actions workflow run requested, in progress or completed.
+    WorkflowRun,
+    /// A release published, edited, deleted.
+    Release,
+    /// An issue opened, labelled, closed... (incidents).
+    Issues,
     /// GitHub's check that a new hook works.
     Ping,
     /// Anything else: received, counted, not acted on.
@@ -22,18 +31,23 @@ pub enum Event {
 /// Events tidemark asks its repository webhooks for: only events GitHub sends to repository
 /// hooks. `organization` and `membership` never reach a repository hook; member changes come
 /// through the organization hook ([`ORGANIZATION_HOOK`]) or the periodic sync.
-pub const REPOSITORY_HOOK: [Event; 5] = [
+pub const REPOSITORY_HOOK: [Event; 10] = [
     Event::PullRequest,
     Event::PullRequestReview,
     Event::Push,
     Event::Repository,
     Event::Member,
+    Event::Deployment,
+    Event::DeploymentStatus,
+    Event::WorkflowRun,
+    Event::Release,
+    Event::Issues,
 ];
 
 /// Events tidemark asks its organization webhook for: members added and removed.
 pub const ORGANIZATION_HOOK: [Event; 1] = [Event::Organization];
 
-const ALL: [Event; 8] = [
+const ALL: [Event; 13] = [
     Event::PullRequest,
     Event::PullRequestReview,
     Event::PullRequestReviewComment,
@@ -41,6 +55,11 @@ const ALL: [Event; 8] = [
     Event::Repository,
     Event::Member,
     Event::Organization,
+    Event::Deployment,
+    Event::DeploymentStatus,
+    Event::WorkflowRun,
+    Event::Release,
+    Event::Issues,
     Event::Ping,
 ];
 
@@ -55,6 +74,11 @@ impl Event {
             Event::Repository => "repository",
             Event::Member => "member",
             Event::Organization => "organization",
+            Event::Deployment => "deployment",
+            Event::DeploymentStatus => "deployment_status",
+            Event::WorkflowRun => "workflow_run",
+            Event::Release => "release",
+            Event::Issues => "issues",
             Event::Ping => "ping",
             Event::Other => "",
         }
@@ -72,10 +96,23 @@ impl Event {
     pub fn acted_on(self) -> bool {
         !matches!(self, Event::Ping | Event::Other)
     }
+
+    /// Does it change a repository's delivery data (its deployments, runs, releases,
+    /// incidents)? The applier reads that repository's delivery data again.
+    pub fn is_delivery(self) -> bool {
+        matches!(
+            self,
+            Event::Deployment
+                | Event::DeploymentStatus
+                | Event::WorkflowRun
+                | Event::Release
+                | Event::Issues
+        )
+    }
 }
 
 /// [`REPOSITORY_HOOK`] as a hook's `events` list.
-pub const REPOSITORY_HOOK_NAMES: [&str; 5] = names(REPOSITORY_HOOK);
+pub const REPOSITORY_HOOK_NAMES: [&str; 10] = names(REPOSITORY_HOOK);
 /// [`ORGANIZATION_HOOK`] as a hook's `events` list.
 pub const ORGANIZATION_HOOK_NAMES: [&str; 1] = names(ORGANIZATION_HOOK);
 
@@ -113,9 +150,15 @@ mod tests {
                 "pull_request_review",
                 "push",
                 "repository",
-                "member"
+                "member",
+                "deployment",
+                "deployment_status",
+                "workflow_run",
+                "release",
+                "issues"
             ]
         );
+        assert!(REPOSITORY_HOOK.iter().filter(|e| e.is_delivery()).count() == 5);
         assert_eq!(ORGANIZATION_HOOK_NAMES, ["organization"]);
     }
 }

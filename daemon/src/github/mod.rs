@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod budget;
+pub mod delivery;
 pub mod events;
 pub mod graphql;
 pub mod hooks;

@@ -89,7 +89,9 @@ pub struct PullPage {
 
 pub struct Reader<'a> {
     gql: GraphQl,
-    token: Secret,
+    /// REST, for what GraphQL has no list of (workflow runs, compares).
+    pub(super) api: super::Api,
+    pub(super) token: Secret,
     budget: &'a Budget,
     on_wait: Box<dyn Fn(i64) + Send + Sync + 'a>,
     skipped: Mutex<Skipped>,
@@ -107,7 +109,8 @@ impl<'a> Reader<'a> {
         budget: &'a Budget,
     ) -> Reader<'a> {
         Reader {
-            gql: GraphQl::new(http, api_url),
+            gql: GraphQl::new(http.clone(), api_url),
+            api: super::Api::new(http, api_url),
             token,
             budget,
             on_wait: Box::new(|_| {}),
@@ -147,7 +150,7 @@ impl<'a> Reader<'a> {
             .clone()
     }
 
-    fn skip(&self, what: &str, reason: &str) {
+    pub(super) fn skip(&self, what: &str, reason: &str) {
         let mut s = self
             .skipped
             .lock()
@@ -166,7 +169,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The items that read; the others counted as skipped.
-    fn readable<T>(&self, what: &str, nodes: Vec<Lenient<T>>) -> Vec<T> {
+    pub fn readable<T>(&self, what: &str, nodes: Vec<Lenient<T>>) -> Vec<T> {
         nodes
             .into_iter()
             .filter_map(|n| match n.0 {
@@ -193,6 +196,19 @@ impl<'a> Reader<'a> {
         variables: Value,
     ) -> Result<Answer, ReadError> {
         self.send(document, variables, true).await
+    }
+
+    /// Count a request sent (REST requests are sent by `github::delivery`).
+    pub(super) fn count_sent(&self) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn is_for_webhooks(&self) -> bool {
+        self.for_webhooks
+    }
+
+    pub(super) fn wait_hook(&self) -> &(dyn Fn(i64) + Send + Sync + 'a) {
+        &*self.on_wait
     }
 
     async fn send(

@@ -2,6 +2,7 @@
 //! `sync now` over RPC, exponential backoff with jitter after errors, and progress any client can
 //! follow (a `watch` channel per team, long-polled by `sync_status`).
 
+pub mod delivery;
 pub mod pulls;
 pub mod run;
 pub mod session;

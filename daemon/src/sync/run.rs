@@ -85,7 +85,15 @@ pub async fn sync_team(
         let cursor = store.sync_cursor(team, repo.github_repo_id)?;
         walks.push(RepoWalk::new(repo, cursor));
     }
-    let result = sync_pull_requests(&run, &mut walks).await;
+    let mut result = sync_pull_requests(&run, &mut walks).await;
+    if result.is_ok() {
+        let repos: Vec<_> = walks
+            .iter()
+            .filter(|w| w.failed.is_none())
+            .map(|w| w.repo.clone())
+            .collect();
+        result = super::delivery::sync_delivery(&run, &repos).await;
+    }
     run.phase(if result.is_ok() { "done" } else { "failed" });
     let mut failures = Vec::new();
     for w in &walks {

@@ -108,6 +108,15 @@ impl<'a> Run<'a> {
         });
     }
 
+    /// The nodes of a list that read; the others counted as skipped (see `Reader::skipped`).
+    pub fn reader_readable<T>(
+        &self,
+        what: &str,
+        nodes: Vec<crate::github::graphql::nodes::Lenient<T>>,
+    ) -> Vec<T> {
+        self.reader.readable(what, nodes)
+    }
+
     pub fn fetched(&self, prs: u64) {
         self.progress.send_modify(|p| p.prs_fetched += prs);
     }

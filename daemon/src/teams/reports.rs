@@ -5,7 +5,7 @@ use crate::store::{self, PullRequest, Store, StoreError, TeamId, looks_like_bot}
 use std::collections::{BTreeMap, HashMap};
 use tidemark_protocol::metrics;
 use tidemark_protocol::{
-    Distribution, MemberInfo, MetricsGrouping, MetricsQuery, MetricsRow, PrInfo, PrQuery, PrState,
+    MemberInfo, MetricsGrouping, MetricsQuery, MetricsRow, PrInfo, PrQuery, PrState,
 };
 
 pub fn members(store: &Store, team: TeamId) -> Result<Vec<MemberInfo>, StoreError> {
@@ -102,32 +102,8 @@ pub fn pull_requests(store: &Store, team: TeamId, q: &PrQuery) -> Result<Vec<PrI
         .collect()
 }
 
-/// `2026-W47`: the ISO week of a time.
-pub fn iso_week(t: i64) -> String {
-    let dt =
-        time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let (year, week, _) = dt.to_iso_week_date();
-    format!("{year}-W{week:02}")
-}
-
-/// Nearest-rank percentiles of `values` (sorted here).
-pub fn distribution(mut values: Vec<i64>) -> Distribution {
-    values.sort_unstable();
-    let n = values.len();
-    let pick = |q: f64| -> Option<i64> {
-        if n == 0 {
-            return None;
-        }
-        let rank = (q * n as f64).ceil() as usize;
-        Some(values[rank.clamp(1, n) - 1])
-    };
-    Distribution {
-        count: n as u64,
-        p50: pick(0.50),
-        p75: pick(0.75),
-        p90: pick(0.90),
-    }
-}
+// The definitions live with the others, in `protocol::metrics`.
+pub use tidemark_protocol::metrics::{distribution, iso_week};
 
 #[derive(Default)]
 struct Acc {
@@ -195,30 +171,4 @@ pub fn metrics(
             size: distribution(a.size),
         })
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let d = distribution(vec![50, 10, 40, 20, 30]);
-        assert_eq!(
-            (d.count, d.p50, d.p75, d.p90),
-            (5, Some(30), Some(40), Some(50))
-        );
-        let one = distribution(vec![7]);
-        assert_eq!((one.p50, one.p90), (Some(7), Some(7)));
-        assert_eq!(distribution(vec![]), Distribution::default());
-        let ten = distribution((1..=10).collect());
-        assert_eq!((ten.p50, ten.p75, ten.p90), (Some(5), Some(8), Some(9)));
-    }
-
-    #[test]
-    fn iso_weeks_cross_years_like_iso() {
-        // 2021-01-03 is a Sunday in ISO week 53 of 2020.
-        assert_eq!(iso_week(1_609_632_000), "2020-W53");
-        assert_eq!(iso_week(1_764_028_800), "2025-W48");
-    }
 }

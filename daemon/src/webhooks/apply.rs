@@ -225,6 +225,10 @@ struct Plan {
     members: bool,
     /// Repositories a `repository` event named.
     repos: BTreeSet<u64>,
+    /// Repositories whose delivery data (deployments, runs, releases, incidents) changed.
+    delivery: BTreeSet<u64>,
+    /// Issues named, by repository: read again by number (a label taken off is seen).
+    issues: BTreeMap<u64, BTreeSet<u64>>,
     /// Per repository: (deliveries, the last one's receive time, pings, events not acted on).
     hooks: BTreeMap<u64, (u64, i64, bool, u64)>,
     /// How many pull requests were read (for the log).
@@ -263,6 +267,14 @@ impl Plan {
                     self.repos.insert(r.id);
                 }
             }
+            e if e.is_delivery() => {
+                if let Some(repo) = repo {
+                    self.delivery.insert(repo);
+                    if let Some(n) = d.issue {
+                        self.issues.entry(repo).or_default().insert(n);
+                    }
+                }
+            }
             _ => {}
         }
         if let Some(repo) = e.repo_id {
@@ -293,7 +305,8 @@ impl Plan {
                 self.prs.entry(repo).or_default().extend(numbers);
             }
         }
-        if self.repos.is_empty() && self.prs.is_empty() && !self.members {
+        if self.repos.is_empty() && self.prs.is_empty() && !self.members && self.delivery.is_empty()
+        {
             // Pings and events not acted on: nothing to read.
             return Ok(0);
         }
@@ -335,6 +348,16 @@ impl Plan {
                     }
                 };
                 store.put_pull_request_snapshots(team, repo_id, snapshots)?;
+            }
+        }
+        // After the pull requests: a revert's or a hotfix's deployment is linked to them.
+        for &repo_id in &self.delivery {
+            if let Some(repo) = store.tracked_repo(team, repo_id)? {
+                crate::sync::delivery::refresh_repo(&run, &repo).await?;
+                if let Some(numbers) = self.issues.get(&repo_id) {
+                    let numbers: Vec<u64> = numbers.iter().copied().collect();
+                    crate::sync::delivery::refresh_issues(&run, &repo, &numbers).await?;
+                }
             }
         }
         Ok(run.reader.requests())

@@ -16,6 +16,8 @@ pub struct Delivery {
     pub action: Option<String>,
     /// The pull request the body names: `pull_request.number`, else the top-level `number`.
     pub pull_request: Option<u64>,
+    /// An `issues` event's issue number.
+    pub issue: Option<u64>,
     pub repository: Option<Repository>,
     /// A `push`: the branch's head before it and the commits it lists (GitHub lists at most
     /// 2,048; the applier re-reads the pull requests these belong to, so none are missed).
@@ -49,6 +51,7 @@ pub fn parse(event: &str, body: &[u8]) -> Delivery {
         event: event.to_string(),
         action: named.action,
         pull_request: named.pull_request.map(|p| p.number).or(named.number),
+        issue: named.issue.map(|i| i.number).filter(|_| event == "issues"),
         repository: named.repository.map(|r| Repository {
             id: r.id,
             full_name: r.full_name,
@@ -110,6 +113,8 @@ struct Named {
     number: Option<u64>,
     #[serde(default)]
     pull_request: Option<Numbered>,
+    #[serde(default)]
+    issue: Option<Numbered>,
     #[serde(default)]
     repository: Option<RepoRef>,
     // Any JSON here (no event's shape is trusted to match ours): read by `pushed_shas`.
@@ -185,10 +190,20 @@ mod tests {
                 event: "pull_request_review".into(),
                 action: Some("submitted".into()),
                 pull_request: Some(42),
+                issue: None,
                 repository: repo(7, "acme/api"),
                 pushed: vec![],
             })
         );
+    }
+
+    #[test]
+    fn an_issues_event_names_its_issue_and_no_pull_request() {
+        let body = br#"{"action":"unlabeled","issue":{"number":12,"labels":[]},"repository":{"id":7,"full_name":"acme/api"}}"#;
+        let d = parse("issues", body);
+        assert_eq!((d.issue, d.pull_request), (Some(12), None));
+        // Another event's `issue` (a comment's) is not an incident to read again.
+        assert_eq!(parse("issue_comment", body).issue, None);
     }
 
     #[test]

@@ -197,6 +197,7 @@ proptest! {
             event: "pull_request".into(),
             action,
             pull_request: pr.or(number),
+            issue: None,
             repository,
             pushed: vec![],
         };

@@ -220,7 +220,7 @@ pub fn examples() -> Vec<(&'static str, String, Value)> {
     let (both_q, both_v) = follow_ups(&[both]);
     let (reviews_q, reviews_v) = follow_ups(&[reviews_only]);
     let (commits_q, commits_v) = follow_ups(&[commits_only]);
-    vec![
+    let mut all = vec![
         ("members", members_q, members_v),
         ("pull request pages", pages_q, pages_v),
         ("pull requests by number", refetch_q, refetch_v),
@@ -229,7 +229,9 @@ pub fn examples() -> Vec<(&'static str, String, Value)> {
         ("follow-ups: commits", commits_q, commits_v),
         ("repository by node id", node_q, node_v),
         ("repository by name", name_q, name_v),
-    ]
+    ];
+    all.extend(super::delivery::examples());
+    all
 }
 
 // Deprecated fields are refused against GitHub's real schema by

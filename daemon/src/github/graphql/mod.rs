@@ -3,6 +3,7 @@
 //! writes GraphQL text or reads GraphQL JSON by hand.
 
 pub mod client;
+pub mod delivery;
 pub mod documents;
 pub mod nodes;
 

@@ -44,7 +44,7 @@ pub struct Connection<T> {
 }
 
 /// GitHub's `BigInt` (a string on the wire; a number is taken too).
-fn big_int<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+pub(super) fn big_int<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     match Value::deserialize(d)? {
         Value::String(s) => s
             .parse()
@@ -56,12 +56,12 @@ fn big_int<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
-fn time<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+pub(super) fn time<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     let s = String::deserialize(d)?;
     parse_time(&s).ok_or_else(|| D::Error::custom(format!("not an ISO 8601 time: {s:?}")))
 }
 
-fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(super) fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     match Option::<String>::deserialize(d)? {
         None => Ok(None),
         Some(s) => parse_time(&s)
