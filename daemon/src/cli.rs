@@ -34,6 +34,7 @@ Environment:
   TIDEMARK_GITHUB_SECONDARY_WAIT_SECS Wait after a secondary rate limit without retry-after
                               (as --github-secondary-wait-secs)
   TIDEMARK_WEBHOOK_ADDR       Webhook listener address (as --webhook-addr)
+  TIDEMARK_METRICS_ADDR       OpenMetrics endpoint address (as --metrics-addr; default off)
   TIDEMARK_WEBHOOK_BACKLOG_MAX Webhook deliveries that may wait per team (as
                               --webhook-backlog-max)
   TIDEMARK_PUBLIC_URL         The URL GitHub calls for webhooks (as --public-url)
@@ -142,6 +143,16 @@ struct Cli {
         value_name = "ADDR"
     )]
     webhook_addr: Option<String>,
+    /// Serve OpenMetrics (Prometheus) at /metrics: a port (bound on 127.0.0.1) or HOST:PORT;
+    /// delivery and review measures per team and repository, and the daemon's health [default:
+    /// off]
+    #[arg(
+        long,
+        global = true,
+        env = "TIDEMARK_METRICS_ADDR",
+        value_name = "ADDR"
+    )]
+    metrics_addr: Option<String>,
     /// The public URL GitHub calls for webhooks (your tunnel's, e.g. https://x.trycloudflare.com);
     /// without it tidemark creates no webhooks and relies on periodic syncs
     #[arg(long, global = true, env = "TIDEMARK_PUBLIC_URL", value_name = "URL")]

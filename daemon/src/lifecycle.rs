@@ -123,6 +123,12 @@ async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
             }
         }
     }
+    if let Some(addr) = settings.metrics_addr {
+        // Optional: without it everything else works; said in the log.
+        if let Err(e) = crate::ops::openmetrics::start(&ctx, shared.syncs.clone(), addr) {
+            tracing::error!(%addr, error = %e, "metrics endpoint not started (is the port in use? see --metrics-addr)");
+        }
+    }
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;

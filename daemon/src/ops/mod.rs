@@ -9,6 +9,9 @@ pub mod control;
 pub mod disk;
 pub mod doctor;
 pub mod hardening;
+pub mod openmetrics;
+#[cfg(test)]
+mod openmetrics_tests;
 pub mod rotate;
 pub mod service;
 

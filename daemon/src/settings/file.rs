@@ -269,6 +269,7 @@ pub fn template() -> String {
             Key::GithubClientSecret => continue,
             Key::PublicUrl => "\"https://<your tunnel>\"".to_string(),
             Key::OauthAddr => "\"127.0.0.1:8765\"".to_string(),
+            Key::MetricsAddr => "\"127.0.0.1:9464\"".to_string(),
             Key::SocketGroup => "\"tidemark\"".to_string(),
             Key::SocketMode => "\"0660\"".to_string(),
             k if k.name().ends_with("_secs") || k == Key::WebhookBacklogMax => {

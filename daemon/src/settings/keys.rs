@@ -12,6 +12,7 @@ pub enum Key {
     OauthAddr,
     PublicUrl,
     WebhookAddr,
+    MetricsAddr,
     SyncIntervalSecs,
     TokenCheckSecs,
     GithubSecondaryWaitSecs,
@@ -21,7 +22,7 @@ pub enum Key {
 }
 
 impl Key {
-    pub const ALL: [Key; 13] = [
+    pub const ALL: [Key; 14] = [
         Key::GithubClientId,
         Key::GithubClientSecret,
         Key::GithubUrl,
@@ -29,6 +30,7 @@ impl Key {
         Key::OauthAddr,
         Key::PublicUrl,
         Key::WebhookAddr,
+        Key::MetricsAddr,
         Key::SyncIntervalSecs,
         Key::TokenCheckSecs,
         Key::GithubSecondaryWaitSecs,
@@ -47,6 +49,7 @@ impl Key {
             Key::OauthAddr => "oauth_addr",
             Key::PublicUrl => "public_url",
             Key::WebhookAddr => "webhook_addr",
+            Key::MetricsAddr => "metrics_addr",
             Key::SyncIntervalSecs => "sync_interval_secs",
             Key::TokenCheckSecs => "token_check_secs",
             Key::GithubSecondaryWaitSecs => "github_secondary_wait_secs",
@@ -73,6 +76,7 @@ impl Key {
             Key::OauthAddr => "TIDEMARK_OAUTH_ADDR",
             Key::PublicUrl => "TIDEMARK_PUBLIC_URL",
             Key::WebhookAddr => "TIDEMARK_WEBHOOK_ADDR",
+            Key::MetricsAddr => "TIDEMARK_METRICS_ADDR",
             Key::SyncIntervalSecs => "TIDEMARK_SYNC_INTERVAL_SECS",
             Key::TokenCheckSecs => "TIDEMARK_TOKEN_CHECK_SECS",
             Key::GithubSecondaryWaitSecs => "TIDEMARK_GITHUB_SECONDARY_WAIT_SECS",
@@ -89,7 +93,10 @@ impl Key {
     /// Whether a reload (SIGHUP, `tidemark daemon reload`) applies a new value. The listener
     /// address and the socket's access are fixed once bound: a restart applies them.
     pub fn reloadable(self) -> bool {
-        !matches!(self, Key::WebhookAddr | Key::SocketGroup | Key::SocketMode)
+        !matches!(
+            self,
+            Key::WebhookAddr | Key::MetricsAddr | Key::SocketGroup | Key::SocketMode
+        )
     }
 
     pub fn is_secret(self) -> bool {
@@ -128,6 +135,11 @@ impl Key {
             Key::OauthAddr => "a loopback address with a port, e.g. 127.0.0.1:8765 or [::1]:8765",
             Key::PublicUrl => "an http(s) URL GitHub can reach, e.g. https://x.trycloudflare.com",
             Key::WebhookAddr => "an address with a port, e.g. 127.0.0.1:8787, or \"off\"",
+            Key::MetricsAddr => {
+                "\"off\", a port (bound on 127.0.0.1), or an address with a port, e.g. \
+                 127.0.0.1:9464 (what it serves names teams and repositories: keep it off the \
+                 internet)"
+            }
             Key::SyncIntervalSecs | Key::TokenCheckSecs | Key::GithubSecondaryWaitSecs => {
                 "a whole number of seconds, 1 or more"
             }

@@ -130,6 +130,8 @@ pub struct Settings {
     pub github: GitHubConfig,
     pub public_url: Option<String>,
     pub webhook_addr: Option<SocketAddr>,
+    /// Where the OpenMetrics endpoint binds (`/metrics`); None: off (the default).
+    pub metrics_addr: Option<SocketAddr>,
     pub sync_every: Duration,
     pub token_check: Duration,
     pub secondary_wait: Duration,
@@ -255,6 +257,13 @@ impl Settings {
                     .map_err(|_| bad(Key::WebhookAddr, origin, v))?,
             ),
         };
+        let metrics_addr = match get(Key::MetricsAddr) {
+            None => None,
+            Some((v, _)) if v == "off" || v.is_empty() => None,
+            Some((v, origin)) => {
+                Some(parse_metrics_addr(v).ok_or_else(|| bad(Key::MetricsAddr, origin, v))?)
+            }
+        };
         let socket_mode = match get(Key::SocketMode) {
             None => None,
             Some((v, origin)) => match u32::from_str_radix(v.trim_start_matches("0o"), 8) {
@@ -273,6 +282,7 @@ impl Settings {
             },
             public_url: url(Key::PublicUrl)?,
             webhook_addr,
+            metrics_addr,
             sync_every: secs(Key::SyncIntervalSecs)?,
             token_check: secs(Key::TokenCheckSecs)?,
             secondary_wait: secs(Key::GithubSecondaryWaitSecs)?,
@@ -333,6 +343,7 @@ impl Settings {
     /// Keep the settings a reload cannot change (the listener, the socket) as they are.
     pub fn keep_fixed_from(&mut self, running: &Settings) {
         self.webhook_addr = running.webhook_addr;
+        self.metrics_addr = running.metrics_addr;
         self.socket_group = running.socket_group.clone();
         self.socket_mode = running.socket_mode;
         for key in Key::ALL.into_iter().filter(|k| !k.reloadable()) {
@@ -367,3 +378,11 @@ pub fn valid_client_id(id: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// `9464` (loopback) or `HOST:PORT`.
+fn parse_metrics_addr(v: &str) -> Option<SocketAddr> {
+    if let Ok(port) = v.parse::<u16>() {
+        return Some(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    v.parse().ok()
+}
