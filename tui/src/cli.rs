@@ -15,10 +15,12 @@ use crate::commands::{self, CliError};
 use crate::{logging, runtime};
 
 mod delivery;
+mod export;
 mod sync;
 mod team;
 
 pub use delivery::{ConfigSetArgs, DeliveryCommand, DeliveryConfigCommand, DoraArgs, DoraBy};
+pub use export::{ExportArgs, ExportFormat, ExportWhat};
 pub use sync::{
     GroupBy, MetricsArgs, PrStateArg, PrsArgs, RepoNames, ReposCommand, SyncArgs, TeamArgs,
 };
@@ -156,6 +158,9 @@ pub enum Command {
         #[command(subcommand)]
         command: DeliveryCommand,
     },
+    /// Pull requests, deployments, incidents or weekly measures as CSV or JSON, for
+    /// spreadsheets
+    Export(ExportArgs),
     /// The team's GitHub webhooks
     Webhook {
         #[command(subcommand)]

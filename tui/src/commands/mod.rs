@@ -3,6 +3,7 @@
 
 pub mod daemon;
 mod delivery;
+mod export;
 mod github;
 mod members;
 
@@ -119,6 +120,7 @@ pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> 
         Command::Prs(args) => sync::prs(args, endpoint).await,
         Command::Metrics(args) => sync::metrics(args, endpoint).await,
         Command::Dora(args) => delivery::dora(args, endpoint).await,
+        Command::Export(args) => export::export(args, endpoint).await,
         Command::Delivery {
             command: DeliveryCommand::Config { command },
         } => match command {

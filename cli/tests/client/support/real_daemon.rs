@@ -60,6 +60,41 @@ impl RealDaemon {
     pub fn store(&self) -> &Store {
         &self.shared.store
     }
+
+    /// Record `team` as connected to GitHub organization `org` (as a connect flow would), so
+    /// that repositories can be tracked and history seeded; nothing asks GitHub.
+    pub fn connect_github(&self, team: u64, org: &str) {
+        use tidemark_daemon::crypto::Secret;
+        use tidemark_daemon::store::{NewCredential, NewGitHubIntegration, Provider};
+        let (store, keys) = (&self.shared.store, &self.shared.keyring);
+        store
+            .create_credential(
+                keys,
+                team,
+                NewCredential {
+                    provider: Provider::Github,
+                    access_token: Secret::new(
+                        "gho_TESTTOKEN000000000000000000000000000".to_string(),
+                    ),
+                    refresh_token: None,
+                    token_expires_at: None,
+                    scopes: vec!["read:org".into(), "repo".into()],
+                    connected_by: None,
+                },
+            )
+            .unwrap();
+        store
+            .create_github_integration(
+                keys,
+                team,
+                NewGitHubIntegration {
+                    organization_slug: org.into(),
+                    organization_id: 1,
+                    webhook_secret: Secret::new("whsec-test".to_string()),
+                },
+            )
+            .unwrap();
+    }
 }
 
 impl Drop for RealDaemon {
