@@ -291,8 +291,8 @@ fn classify(rules: &Rules, repo: &RepoInput) -> RepoResult {
                         }
                         format!(
                             "merged between deployments {} and {} (GitHub's compare of their commits {})",
-                            short(&deps[p].id),
-                            short(&deps[k].id),
+                            deps[p].id,
+                            deps[k].id,
                             if compared.is_some() {
                                 "is truncated"
                             } else {
@@ -321,7 +321,7 @@ fn classify(rules: &Rules, repo: &RepoInput) -> RepoResult {
         let next = deps[k + 1..]
             .iter()
             .find(|d| d.success)
-            .map(|d| (d.at, short(&d.id).to_string()));
+            .map(|d| (d.at, d.id.clone()));
         let detail = format!("its own status: {}", deps[k].detail);
         deps[k].failed_by.push(detail);
         failures.push(Failure {
@@ -374,7 +374,7 @@ fn classify(rules: &Rules, repo: &RepoInput) -> RepoResult {
             recovered_at: issue.closed_at,
             rule: format!(
                 "linked to {}: {link}; {}",
-                short(&deps[k].id),
+                deps[k].id,
                 if issue.closed_at.is_some() {
                     "recovered when the issue closed"
                 } else {
@@ -418,7 +418,7 @@ fn classify(rules: &Rules, repo: &RepoInput) -> RepoResult {
                 "#{} reverts #{}, which {} shipped; {}",
                 revert.number,
                 reverted_pr.number,
-                short(&deps[k].id),
+                deps[k].id,
                 if fixed.is_some() {
                     "recovered when the revert shipped"
                 } else {
