@@ -256,6 +256,19 @@ fn classify(rules: &Rules, repo: &RepoInput) -> RepoResult {
         }
     } else {
         let mut taken = vec![false; prs.len()];
+        let merged: Vec<usize> = (0..prs.len())
+            .filter(|&i| prs[i].state == PrState::Merged)
+            .collect();
+        let by_merge: HashMap<&str, usize> = merged
+            .iter()
+            .filter_map(|&i| Some((prs[i].merge_commit_sha.as_deref()?, i)))
+            .collect();
+        // For the fallback on merge times: merged pull requests by merge time.
+        let mut by_time: Vec<(i64, usize)> = merged
+            .iter()
+            .map(|&i| (prs[i].merged_at.unwrap_or(i64::MIN), i))
+            .collect();
+        by_time.sort_unstable();
         let mut prev: Option<usize> = None;
         for k in 0..deps.len() {
             if !deps[k].success {
@@ -271,39 +284,48 @@ fn classify(rules: &Rules, repo: &RepoInput) -> RepoResult {
             let (base, head) = (deps[p].sha.clone(), deps[k].sha.clone());
             let (from, to) = (deps[p].at, deps[k].at);
             let compared = repo.compares.get(&(base.clone(), head.clone()));
-            for (i, pr) in prs.iter().enumerate() {
-                if taken[i] || pr.state != PrState::Merged {
-                    continue;
-                }
-                let rule = match (compared, pr.merge_commit_sha.as_deref()) {
-                    (Some(c), Some(sha)) if c.commits.iter().any(|x| x == sha) => format!(
-                        "merge commit {} is in GitHub's compare {}...{}",
-                        short(sha),
-                        short(&base),
-                        short(&head)
-                    ),
-                    (Some(c), _) if !c.truncated || base == head => continue,
-                    _ => {
-                        let merged = pr.merged_at.unwrap_or(i64::MIN);
-                        let between = from < merged && merged <= to;
-                        if !(between && on_default_branch(repo, pr.base_ref.as_deref())) {
-                            continue;
-                        }
-                        format!(
-                            "merged between deployments {} and {} (GitHub's compare of their commits {})",
-                            deps[p].id,
-                            deps[k].id,
-                            if compared.is_some() {
-                                "is truncated"
-                            } else {
-                                "is not read yet"
-                            }
-                        )
+            let mut shipped: Vec<(usize, String)> = Vec::new();
+            if let Some(c) = compared {
+                for sha in &c.commits {
+                    if let Some(&i) = by_merge.get(sha.as_str())
+                        && !taken[i]
+                    {
+                        taken[i] = true;
+                        let rule = format!(
+                            "merge commit {} is in GitHub's compare {}...{}",
+                            short(sha),
+                            short(&base),
+                            short(&head)
+                        );
+                        shipped.push((i, rule));
                     }
-                };
-                taken[i] = true;
-                deps[k].shipped.push((i, rule));
+                }
             }
+            if compared.is_none_or(|c| c.truncated && base != head) {
+                let first = by_time.partition_point(|(t, _)| *t <= from);
+                for &(merged_at, i) in &by_time[first..] {
+                    if merged_at > to {
+                        break;
+                    }
+                    if taken[i] || !on_default_branch(repo, prs[i].base_ref.as_deref()) {
+                        continue;
+                    }
+                    taken[i] = true;
+                    let rule = format!(
+                        "merged between deployments {} and {} (GitHub's compare of their commits {})",
+                        deps[p].id,
+                        deps[k].id,
+                        if compared.is_some() {
+                            "is incomplete"
+                        } else {
+                            "is not read yet"
+                        }
+                    );
+                    shipped.push((i, rule));
+                }
+            }
+            shipped.sort_by_key(|(i, _)| prs[*i].number);
+            deps[k].shipped = shipped;
             prev = Some(k);
         }
     }
@@ -571,42 +593,71 @@ pub fn evaluate(
             }
         }
     }
+    // Each item goes to its group in one pass (not one scan of every item per group).
+    let repo_group: HashMap<&str, usize> = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(g, (_, repo, _))| Some((repo.as_deref()?, g)))
+        .collect();
+    let first_week = week_start(window.since);
+    let group_of = |repo: &str, t: i64| -> Option<usize> {
+        if !window.holds(t) {
+            return None;
+        }
+        match by {
+            DoraGrouping::Team => Some(0),
+            DoraGrouping::Repo => repo_group.get(repo).copied(),
+            DoraGrouping::Week => usize::try_from((week_start(t) - first_week) / dora::WEEK).ok(),
+        }
+    };
+    #[derive(Default)]
+    struct Acc {
+        deployed: Vec<u32>,
+        finished: Vec<u32>,
+        failed: Vec<u32>,
+        rework: Vec<u32>,
+        changes: Vec<u32>,
+        failures: Vec<u32>,
+    }
+    let mut accs: Vec<Acc> = groups.iter().map(|_| Acc::default()).collect();
+    for (i, d) in deployments.iter().enumerate() {
+        let Some(a) = group_of(&d.repo, d.at).and_then(|g| accs.get_mut(g)) else {
+            continue;
+        };
+        let i = i as u32;
+        a.finished.push(i);
+        if d.outcome == DeployOutcome::Success {
+            a.deployed.push(i);
+        }
+        if !d.failed_by.is_empty() {
+            a.failed.push(i);
+        }
+        if !d.rework_by.is_empty() {
+            a.rework.push(i);
+        }
+    }
+    for (i, c) in changes.iter().enumerate() {
+        if let Some(a) = group_of(&c.repo, c.deployed_at).and_then(|g| accs.get_mut(g)) {
+            a.changes.push(i as u32);
+        }
+    }
+    for (i, f) in failures.iter().enumerate() {
+        if let Some(a) = group_of(&f.repo, f.began_at).and_then(|g| accs.get_mut(g)) {
+            a.failures.push(i as u32);
+        }
+    }
     let groups = groups
         .into_iter()
-        .map(|(key, repo, w)| {
-            let in_group = |r: &str, t: i64| w.holds(t) && repo.as_deref().is_none_or(|x| x == r);
-            let pick = |f: &dyn Fn(&DeploymentItem) -> bool| -> Vec<u32> {
-                deployments
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| in_group(&d.repo, d.at) && f(d))
-                    .map(|(i, _)| i as u32)
-                    .collect()
-            };
-            let deployed = pick(&|d| d.outcome == DeployOutcome::Success);
-            let finished = pick(&|_| true);
-            let failed = pick(&|d| !d.failed_by.is_empty());
-            let rework = pick(&|d| !d.rework_by.is_empty());
-            let group_changes: Vec<u32> = changes
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| in_group(&c.repo, c.deployed_at))
-                .map(|(i, _)| i as u32)
-                .collect();
-            let group_failures: Vec<u32> = failures
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| in_group(&f.repo, f.began_at))
-                .map(|(i, _)| i as u32)
-                .collect();
+        .zip(accs)
+        .map(|((key, _, w), a)| {
             let lead_time = durations(
-                group_changes
+                a.changes
                     .iter()
                     .map(|&i| changes[i as usize].lead_time)
                     .collect(),
             );
             let recovery = durations(
-                group_failures
+                a.failures
                     .iter()
                     .filter_map(|&i| {
                         let f = &failures[i as usize];
@@ -619,19 +670,22 @@ pub fn evaluate(
                 key,
                 since: w.since,
                 until: w.until,
-                per_week_milli: dora::per_week_milli(deployed.len() as u64, span),
-                frequency_band: dora::frequency_band(deployed.len() as u64, span),
+                per_week_milli: dora::per_week_milli(a.deployed.len() as u64, span),
+                frequency_band: dora::frequency_band(a.deployed.len() as u64, span),
                 lead_time_band: dora::lead_time_band(lead_time.p50),
-                fail_rate_band: dora::fail_rate_band(failed.len() as u64, finished.len() as u64),
+                fail_rate_band: dora::fail_rate_band(
+                    a.failed.len() as u64,
+                    a.finished.len() as u64,
+                ),
                 recovery_band: dora::recovery_band(recovery.p50),
-                deployed,
-                changes: group_changes,
+                deployed: a.deployed,
+                changes: a.changes,
                 lead_time,
-                finished,
-                failed,
-                failures: group_failures,
+                finished: a.finished,
+                failed: a.failed,
+                failures: a.failures,
                 recovery,
-                rework,
+                rework: a.rework,
             }
         })
         .collect();
