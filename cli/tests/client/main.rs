@@ -8,6 +8,7 @@ mod support;
 mod config_file;
 mod connect_cli;
 mod connect_tui;
+mod delivery_screens;
 mod fake_daemon;
 mod real_daemon;
 mod screens;

@@ -825,7 +825,9 @@ impl Tidemark for FakeDaemon {
         _: Context,
         _query: tidemark_protocol::delivery::DoraQuery,
     ) -> Result<tidemark_protocol::delivery::DoraReport, RpcError> {
-        Err(RpcError::NotConfigured("the fake daemon has no delivery data".into()))
+        Err(RpcError::NotConfigured(
+            "the fake daemon has no delivery data".into(),
+        ))
     }
 
     async fn delivery_config(
@@ -833,7 +835,9 @@ impl Tidemark for FakeDaemon {
         _: Context,
         _team: TeamRef,
     ) -> Result<tidemark_protocol::delivery::DeliveryConfig, RpcError> {
-        Err(RpcError::NotConfigured("the fake daemon has no delivery data".into()))
+        Err(RpcError::NotConfigured(
+            "the fake daemon has no delivery data".into(),
+        ))
     }
 
     async fn delivery_config_set(
@@ -842,7 +846,9 @@ impl Tidemark for FakeDaemon {
         _team: TeamRef,
         _config: tidemark_protocol::delivery::DeliveryConfig,
     ) -> Result<tidemark_protocol::delivery::DeliveryConfig, RpcError> {
-        Err(RpcError::NotConfigured("the fake daemon has no delivery data".into()))
+        Err(RpcError::NotConfigured(
+            "the fake daemon has no delivery data".into(),
+        ))
     }
 
     async fn webhook_rotate_secret(
