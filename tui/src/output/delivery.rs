@@ -50,22 +50,25 @@ pub fn short(s: &str) -> &str {
     &s[..end]
 }
 
-/// The failures of a group not recovered (yet).
-pub fn not_recovered(report: &DoraReport, g: &DoraGroup) -> usize {
-    g.failures
-        .iter()
-        .filter(|&&i| {
-            report
-                .failures
-                .get(i as usize)
-                .is_some_and(|f| f.recovered_at.is_none())
-        })
-        .count()
+/// The failures of a group not recovered (yet): those that began in it, less those whose
+/// recovery time is counted.
+pub fn not_recovered(g: &DoraGroup) -> u64 {
+    (g.failures.len() as u64).saturating_sub(g.recovery.count)
+}
+
+/// Recovery time: `p50 3h, p90 6h (5)`, then how many failures are not recovered.
+pub fn recovery(g: &DoraGroup) -> String {
+    let mut recovery = spread(&g.recovery);
+    let open = not_recovered(g);
+    if open > 0 {
+        let _ = write!(recovery, ", {open} not recovered");
+    }
+    recovery
 }
 
 /// A measure's figure for a group: `3.50/week (7 successful)`, `p50 6h, p90 1d (7)`,
 /// `50.0% (4 of 8)`, the recovery time with what is not recovered.
-pub fn figure(report: &DoraReport, g: &DoraGroup, m: Measure) -> String {
+pub fn figure(g: &DoraGroup, m: Measure) -> String {
     match m {
         Measure::DeploymentFrequency => format!(
             "{} ({} successful)",
@@ -74,14 +77,7 @@ pub fn figure(report: &DoraReport, g: &DoraGroup, m: Measure) -> String {
         ),
         Measure::ChangeLeadTime => spread(&g.lead_time),
         Measure::ChangeFailRate => rate(g.failed.len(), g.finished.len()),
-        Measure::RecoveryTime => {
-            let mut recovery = spread(&g.recovery);
-            let open = not_recovered(report, g);
-            if open > 0 {
-                let _ = write!(recovery, ", {open} not recovered");
-            }
-            recovery
-        }
+        Measure::RecoveryTime => recovery(g),
         Measure::ReworkRate => rate(g.rework.len(), g.finished.len()),
     }
 }
@@ -140,7 +136,7 @@ fn group(out: &mut String, report: &DoraReport, g: &DoraGroup, explain: bool) {
             out,
             "  {:<32} {}  [{}]",
             m.label(),
-            figure(report, g, m),
+            figure(g, m),
             band_words(g, m)
         );
         if explain {
@@ -312,11 +308,7 @@ pub fn preview_rows(before: &DoraGroup, after: &DoraGroup) -> [(Measure, String,
             spread(&after.lead_time),
         ),
         (Measure::ChangeFailRate, fail_rate(before), fail_rate(after)),
-        (
-            Measure::RecoveryTime,
-            spread(&before.recovery),
-            spread(&after.recovery),
-        ),
+        (Measure::RecoveryTime, recovery(before), recovery(after)),
         (Measure::ReworkRate, rework(before), rework(after)),
     ]
 }

@@ -58,7 +58,7 @@ pub fn measure(
         page(frame, area, &[&label], Vec::new(), 0);
         return;
     };
-    let figure = words::figure(&data.team, g, measure);
+    let figure = words::figure(g, measure);
     let band = words::band_of(g, measure);
     let band_text = match measure {
         Measure::ReworkRate => dora::NO_REWORK_BAND.to_string(),

@@ -158,7 +158,7 @@ fn measures(
         .map(|&m| {
             [
                 short_label(m).to_string(),
-                words::figure(&data.team, group, m),
+                words::figure(group, m),
                 band_cell(group, m).to_string(),
             ]
         })
@@ -653,13 +653,32 @@ fn panel_lines(editor: &RulesEditor, width: usize, theme: Theme) -> Vec<Line<'st
                 );
                 let grid = Grid::new(&PREVIEW, &natural, width.saturating_sub(1), 1);
                 for row in &rows {
-                    let line = Line::from(format!(" {}", grid.text_line(row, 1)));
-                    // What the new rules change stands out.
-                    lines.push(if row[1] != row[3] {
-                        line.fg(theme.accent())
+                    let [label, before, arrow, after] = row;
+                    // Too narrow for the names beside the figures: each name above its figures.
+                    let shown: Vec<String> = if grid.shown(0) {
+                        vec![format!(" {}", grid.text_line(row, 1))]
                     } else {
-                        line
-                    });
+                        let figures = format!("   {before} {arrow} {after}");
+                        if columns::cells(&figures) <= width {
+                            vec![format!(" {label}:"), figures]
+                        } else {
+                            vec![
+                                format!(" {label}:"),
+                                format!("   {before}"),
+                                format!("   {arrow} {after}"),
+                            ]
+                        }
+                    };
+                    // What the new rules change stands out.
+                    let changed = before != after;
+                    lines.extend(shown.into_iter().map(|text| {
+                        let line = Line::from(text);
+                        if changed {
+                            line.fg(theme.accent())
+                        } else {
+                            line
+                        }
+                    }));
                 }
                 if preview.config == editor.config {
                     if editor.changed() && editor.saving == Saving::Idle {
