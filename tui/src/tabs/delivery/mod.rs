@@ -408,6 +408,10 @@ pub(crate) fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
                 return Vec::new();
             };
             let saved = result.is_ok();
+            match &result {
+                Ok(_) => tracing::info!(team, "delivery rules saved"),
+                Err(err) => tracing::info!(team, error = %err, "delivery rules refused"),
+            }
             if let Page::Rules(editor) = &mut view.delivery.page {
                 editor.saved(result);
             }

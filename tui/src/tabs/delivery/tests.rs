@@ -478,3 +478,28 @@ fn shipped_cells_never_cut_a_number() {
         }
     }
 }
+
+#[test]
+fn reasons_give_way_between_words_never_inside_a_number() {
+    use super::view::fit_words;
+    let why = "incident #91 (label `incident`): the last successful deployment";
+    assert_eq!(fit_words(why, 100), why);
+    assert_eq!(fit_words(why, 20), "incident #91 (label…");
+    // `#91` does not fit whole with its `…`: it is left out.
+    assert_eq!(fit_words(why, 11), "incident …");
+    assert_eq!(fit_words(why, 4), "inc…");
+    assert_eq!(fit_words("#1286 reverts #1284", 4), "…");
+    for width in 1..70 {
+        let cell = fit_words(why, width);
+        assert!(crate::columns::cells(&cell) <= width, "{width}: {cell}");
+        assert!(
+            !cell.contains("#9…") && !cell.contains("#91…"),
+            "{width}: {cell}"
+        );
+        let cell = fit_words("#1286 reverts #1284", width);
+        assert!(crate::columns::cells(&cell) <= width, "{width}: {cell}");
+        for word in cell.split(' ').filter(|w| w.starts_with('#')) {
+            assert!(["#1286", "#1284"].contains(&word), "{width}: {cell}");
+        }
+    }
+}

@@ -268,6 +268,7 @@ fn signals(frame: &mut Frame, area: Rect, data: &DeliveryData, rows: usize, them
             } else {
                 Line::from(signal)
             };
+            let rule = fit_words(&rule, grid.widths()[2].unwrap_or(0));
             Row::new(grid.cells([Line::from(repo), signal, Line::from(rule).fg(theme.dim())]))
         })
         .collect();
@@ -339,8 +340,8 @@ pub fn shipped_items(data: &DeliveryData, index: u32) -> Vec<(u64, String)> {
 
 const ITEM_SEP: &str = " · ";
 
-/// `#1 Add cache · #2 Add login` in `width` cells: titles give way with `…`, a number is never
-/// cut (one that does not fit whole is left out, the `…` saying more follows).
+/// `#1 Add cache · #2 Add login` in `width` cells: titles give way with `…` ([`fit_words`]), a
+/// number is never cut (one that does not fit whole is left out, the `…` saying more follows).
 pub fn shipped_cell(items: &[(u64, String)], width: usize) -> String {
     let whole: Vec<String> = items
         .iter()
@@ -380,7 +381,9 @@ pub fn shipped_cell(items: &[(u64, String)], width: usize) -> String {
         if columns::cells(&rest) + more <= room {
             out.push_str(&rest);
         } else {
-            out.push_str(&columns::fit(&rest, room));
+            // The title gives way between words, a number in it whole or left out.
+            out.push(' ');
+            out.push_str(&fit_words(title, room - 1));
             return out;
         }
     }
@@ -389,6 +392,44 @@ pub fn shipped_cell(items: &[(u64, String)], width: usize) -> String {
     } else {
         out.push_str(" …");
         out
+    }
+}
+
+/// `text` in `width` cells, cut between words when it does not fit: a word holding a digit (a
+/// number, `#91`, a time) is shown whole or not at all, and a `…` never touches one; other
+/// words may be cut.
+pub fn fit_words(text: &str, width: usize) -> String {
+    if columns::cells(text) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for word in text.split(' ') {
+        let candidate = if out.is_empty() {
+            word.to_string()
+        } else {
+            format!("{out} {word}")
+        };
+        // Whole, with room for ` …` after it.
+        if columns::cells(&candidate) + 2 <= width {
+            out = candidate;
+            continue;
+        }
+        let digits = word.chars().any(|c| c.is_ascii_digit());
+        let lead = if out.is_empty() {
+            0
+        } else {
+            columns::cells(&out) + 1
+        };
+        // A word without digits is cut if at least one of its cells shows before the `…`.
+        if !digits && width >= lead + 2 {
+            return columns::fit(&format!("{candidate} …"), width).into_owned();
+        }
+        break;
+    }
+    if out.is_empty() {
+        "…".to_string()
+    } else {
+        out + " …"
     }
 }
 
@@ -447,6 +488,7 @@ fn deployments(
     );
     let grid = Grid::new(&DEPLOYS, &natural, inner.width as usize, 1);
     let shipped_width = grid.widths()[3].unwrap_or(0);
+    let why_width = grid.widths()[4].unwrap_or(0);
     let table_rows: Vec<Row> = rows
         .into_iter()
         .map(|(i, [at, repo, result, _, why], shipped)| {
@@ -463,7 +505,7 @@ fn deployments(
                 Line::from(repo),
                 Line::from(result).fg(color),
                 Line::from(shipped_cell(&shipped, shipped_width)),
-                Line::from(why).fg(theme.dim()),
+                Line::from(fit_words(&why, why_width)).fg(theme.dim()),
             ]))
         })
         .collect();
