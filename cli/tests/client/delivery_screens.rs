@@ -75,6 +75,22 @@ fn a_measure_drilled_into() {
     send(&mut state, typed("jj"));
     send(&mut state, [key(KeyCode::Enter)]);
     snapshot("delivery_fail_rate", &state);
+    // Scrolled by item, the heading kept: the eleventh deployment first.
+    send(&mut state, typed("jjjjjjjjjj"));
+    let lines = screen_lines(&state, 80, 24);
+    assert!(shows(&lines, " ↑ 10 above"), "{lines:#?}");
+    assert!(shows(&lines, " • acme/api DE_kwDOA011: ok"), "{lines:#?}");
+    assert!(
+        shows(&lines, "Change fail rate: 18.7% (3 of 16)"),
+        "{lines:#?}"
+    );
+    send(&mut state, [key(KeyCode::End)]);
+    let lines = screen_lines(&state, 80, 24);
+    assert!(
+        shows(&lines, "acme/infra 9912345678: FAILED: incident #91"),
+        "{lines:#?}"
+    );
+    send(&mut state, [key(KeyCode::Home)]);
     send(&mut state, [key(KeyCode::Esc), key(KeyCode::Char('j'))]);
     send(&mut state, [key(KeyCode::Enter)]);
     snapshot("delivery_recovery", &state);

@@ -150,67 +150,68 @@ fn group(out: &mut String, report: &DoraReport, g: &DoraGroup, explain: bool) {
 /// What a measure counts in a group, one line per item with the rule that classified it: the
 /// contents of `tidemark dora --explain` under that measure, and of the TUI's drill-in.
 pub fn explain_items(report: &DoraReport, g: &DoraGroup, m: Measure) -> Vec<String> {
-    let deployment_of = |i: u32| report.deployments.get(i as usize);
+    (0..explain_count(g, m))
+        .filter_map(|k| explain_item(report, g, m, k))
+        .collect()
+}
+
+/// How many items a measure counts in a group.
+pub fn explain_count(g: &DoraGroup, m: Measure) -> usize {
     match m {
-        Measure::DeploymentFrequency => g
-            .deployed
-            .iter()
-            .filter_map(|&i| deployment_of(i))
-            .map(deployment)
-            .collect(),
-        Measure::ChangeLeadTime => g
-            .changes
-            .iter()
-            .filter_map(|&i| report.changes.get(i as usize))
-            .map(|c| {
-                let by = deployment_of(c.deployment).map_or("", |d| d.id.as_str());
-                format!(
-                    "{} #{} {}: {} (shipped by {by} at {}): {}",
-                    c.repo,
-                    c.number,
-                    c.title,
-                    timefmt::duration(c.lead_time),
-                    timefmt::utc(c.deployed_at),
-                    c.rule
-                )
-            })
-            .collect(),
-        Measure::ChangeFailRate => g
-            .finished
-            .iter()
-            .filter_map(|&i| deployment_of(i))
-            .map(|d| {
-                let verdict = if d.failed_by.is_empty() {
-                    "ok".to_string()
-                } else {
-                    format!("FAILED: {}", d.failed_by.join("; "))
-                };
-                format!("{} {}: {verdict}", d.repo, d.id)
-            })
-            .collect(),
-        Measure::RecoveryTime => g
-            .failures
-            .iter()
-            .filter_map(|&i| report.failures.get(i as usize))
-            .map(|f| {
-                format!(
-                    "{} {} {}: {}, from {}: {}",
-                    f.repo,
-                    failure_what(f),
-                    f.title,
-                    recovery_of(f),
-                    timefmt::utc(f.began_at),
-                    f.rule
-                )
-            })
-            .collect(),
-        Measure::ReworkRate => g
-            .rework
-            .iter()
-            .filter_map(|&i| deployment_of(i))
-            .map(|d| format!("{} {}: {}", d.repo, d.id, d.rework_by.join("; ")))
-            .collect(),
+        Measure::DeploymentFrequency => g.deployed.len(),
+        Measure::ChangeLeadTime => g.changes.len(),
+        Measure::ChangeFailRate => g.finished.len(),
+        Measure::RecoveryTime => g.failures.len(),
+        Measure::ReworkRate => g.rework.len(),
     }
+}
+
+/// The `k`th item a measure counts, worded as in [`explain_items`] (a screen words only those
+/// it shows).
+pub fn explain_item(report: &DoraReport, g: &DoraGroup, m: Measure, k: usize) -> Option<String> {
+    let deployment_of = |i: u32| report.deployments.get(i as usize);
+    let at = |list: &[u32]| list.get(k).copied();
+    Some(match m {
+        Measure::DeploymentFrequency => deployment(deployment_of(at(&g.deployed)?)?),
+        Measure::ChangeLeadTime => {
+            let c = report.changes.get(at(&g.changes)? as usize)?;
+            let by = deployment_of(c.deployment).map_or("", |d| d.id.as_str());
+            format!(
+                "{} #{} {}: {} (shipped by {by} at {}): {}",
+                c.repo,
+                c.number,
+                c.title,
+                timefmt::duration(c.lead_time),
+                timefmt::utc(c.deployed_at),
+                c.rule
+            )
+        }
+        Measure::ChangeFailRate => {
+            let d = deployment_of(at(&g.finished)?)?;
+            let verdict = if d.failed_by.is_empty() {
+                "ok".to_string()
+            } else {
+                format!("FAILED: {}", d.failed_by.join("; "))
+            };
+            format!("{} {}: {verdict}", d.repo, d.id)
+        }
+        Measure::RecoveryTime => {
+            let f = report.failures.get(at(&g.failures)? as usize)?;
+            format!(
+                "{} {} {}: {}, from {}: {}",
+                f.repo,
+                failure_what(f),
+                f.title,
+                recovery_of(f),
+                timefmt::utc(f.began_at),
+                f.rule
+            )
+        }
+        Measure::ReworkRate => {
+            let d = deployment_of(at(&g.rework)?)?;
+            format!("{} {}: {}", d.repo, d.id, d.rework_by.join("; "))
+        }
+    })
 }
 
 /// What a failure is: `failed deployment`, `incident #13`, `revert #4`.

@@ -77,7 +77,7 @@ pub fn measure(
         lines.push(Line::from(format!("  {mark} {:<6} {reads}", cluster.label())).fg(theme.dim()));
     }
     lines.push(Line::default());
-    let items = words::explain_items(&data.team, g, measure);
+    let count = words::explain_count(g, measure);
     let what = match measure {
         Measure::DeploymentFrequency => "successful deployments",
         Measure::ChangeLeadTime => "changes shipped",
@@ -85,18 +85,29 @@ pub fn measure(
         Measure::RecoveryTime => "failures",
         Measure::ReworkRate => "rework deployments",
     };
-    if items.is_empty() {
+    if count == 0 {
         lines.push(Line::from(format!(" No {what} in this period.")).fg(theme.dim()));
     } else {
         lines.push(
             Line::from(format!(
-                " {} {what}, each with the rule that counts it:",
-                items.len()
+                " {count} {what}, each with the rule that counts it:"
             ))
             .bold(),
         );
     }
-    for item in items {
+    // Scrolled by item under the heading that stays: only the items on screen are worded
+    // into lines (a measure of a big team counts thousands).
+    let block = Block::bordered().title_bottom(KEYS);
+    let inner = block.inner(area);
+    let heading = Paragraph::new(lines.clone()).wrap(Wrap { trim: false });
+    let used = heading.line_count(inner.width);
+    let first = scroll.min(count.saturating_sub(1));
+    if first > 0 {
+        lines.push(Line::from(format!(" ↑ {first} above")).fg(theme.dim()));
+    }
+    let room = (inner.height as usize).saturating_sub(used + usize::from(first > 0));
+    let shown = (first..count).take(room.max(1));
+    for item in shown.filter_map(|k| words::explain_item(&data.team, g, measure, k)) {
         let line = Line::from(format!(" • {item}"));
         lines.push(if item.contains(": FAILED: ") {
             line.fg(theme.bad())
@@ -109,7 +120,7 @@ pub fn measure(
         area,
         &[&label, &figure, band.map_or("no band", |b| b.label())],
         lines,
-        scroll,
+        0,
     );
 }
 
@@ -170,10 +181,11 @@ pub fn deployment(
         section(&mut lines, " Rework by:".into(), d.rework_by.clone());
     }
     let changes: Vec<String> = data
-        .team
-        .changes
+        .changes_of
+        .get(index as usize)
+        .map_or(&[][..], Vec::as_slice)
         .iter()
-        .filter(|c| c.deployment == index)
+        .filter_map(|&c| data.team.changes.get(c as usize))
         .map(|c| {
             format!(
                 "#{} {}: lead time {}: {}",

@@ -73,6 +73,10 @@ pub struct DeliveryData {
     pub newest_first: Vec<u32>,
     /// The rows the cursor moves over: the five measures, then the deployments (derived).
     pub items: Vec<Item>,
+    /// Per deployment (as in `team.deployments`), the changes it shipped (derived).
+    pub changes_of: Vec<Vec<u32>>,
+    /// The widest value of each column of the deployments table, in cells (derived).
+    pub widths: [usize; 5],
 }
 
 impl DeliveryData {
@@ -92,13 +96,28 @@ impl DeliveryData {
                 })
             }))
             .collect();
-        DeliveryData {
+        let mut changes_of = vec![Vec::new(); team.deployments.len()];
+        for (i, c) in team.changes.iter().enumerate() {
+            if let Some(list) = changes_of.get_mut(c.deployment as usize) {
+                list.push(i as u32);
+            }
+        }
+        let mut data = DeliveryData {
             team,
             weekly,
             config,
             newest_first,
             items,
+            changes_of,
+            widths: [0; 5],
+        };
+        for i in 0..data.team.deployments.len() as u32 {
+            let (texts, _) = view::deploy_texts(&data, i);
+            for (w, text) in data.widths.iter_mut().zip(&texts) {
+                *w = (*w).max(crate::columns::cells(text));
+            }
         }
+        data
     }
 
     /// The team's figures (None only if the daemon sent no group).
@@ -188,16 +207,25 @@ impl DeliveryTab {
     }
 }
 
-/// Lines a details page may scroll over: its items, with room for the lines above them.
+/// How far a details page scrolls: a measure's page by item (its heading stays), a
+/// deployment's by line (its logical lines, each of which may wrap to three).
 fn detail_len(data: &DeliveryData, page: &Page) -> usize {
-    let items = match page {
-        Page::Measure { measure, .. } => data.group().map_or(0, |g| {
-            crate::output::delivery::explain_items(&data.team, g, *measure).len()
+    match page {
+        Page::Measure { measure, .. } => data
+            .group()
+            .map_or(0, |g| crate::output::delivery::explain_count(g, *measure)),
+        Page::Deployment { key, .. } => data.deployment(key).map_or(0, |i| {
+            let d = &data.team.deployments[i as usize];
+            let failures = data.team.failures.iter().filter(|f| f.deployment == i);
+            let lines = 14
+                + d.failed_by.len()
+                + d.rework_by.len()
+                + data.changes_of.get(i as usize).map_or(0, Vec::len)
+                + failures.count();
+            3 * lines
         }),
-        Page::Deployment { .. } => data.team.changes.len() + data.team.failures.len(),
         Page::Main | Page::Rules(_) => 0,
-    };
-    items + 16
+    }
 }
 
 /// A move key: the cursor on the page, the scroll of a details page, the rule in the rules.

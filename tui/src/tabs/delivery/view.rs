@@ -17,6 +17,7 @@ use crate::columns::{self, Column, Grid};
 use crate::config::Theme;
 use crate::output::delivery as words;
 use crate::tabs::TeamView;
+use crate::tabs::pulls::view::window_start;
 use crate::timefmt;
 use crate::views::team::placeholder;
 
@@ -297,9 +298,6 @@ const DEPLOYS: [Column; 5] = [
     Column::text(8, 2, 60),
 ];
 
-/// A deployment's index, its cells as text, and what it shipped (fitted once widths are known).
-type DeployRow = (u32, [String; 5], Vec<(u64, String)>);
-
 const DEPLOY_HEADER: [&str; 5] = ["When", "Repo", "Result", "Shipped", "Why"];
 
 /// `11-03 14:00` (UTC, as every time on screen): the year is in the window.
@@ -324,18 +322,43 @@ pub fn shipped_items(data: &DeliveryData, index: u32) -> Vec<(u64, String)> {
     let Some(d) = data.team.deployments.get(index as usize) else {
         return Vec::new();
     };
+    let changes = data
+        .changes_of
+        .get(index as usize)
+        .map_or(&[][..], Vec::as_slice);
     d.shipped
         .iter()
         .map(|&n| {
-            let title = data
-                .team
-                .changes
+            let title = changes
                 .iter()
-                .find(|c| c.deployment == index && c.number == n)
+                .filter_map(|&c| data.team.changes.get(c as usize))
+                .find(|c| c.number == n)
                 .map_or(String::new(), |c| c.title.clone());
             (n, title)
         })
         .collect()
+}
+
+/// A deployment's cells as text (what it shipped unfitted), for the table and its widths.
+pub fn deploy_texts(data: &DeliveryData, index: u32) -> ([String; 5], Vec<(u64, String)>) {
+    let Some(d) = data.team.deployments.get(index as usize) else {
+        return (Default::default(), Vec::new());
+    };
+    let shipped = shipped_items(data, index);
+    let reasons: Vec<&str> = d
+        .failed_by
+        .iter()
+        .chain(&d.rework_by)
+        .map(String::as_str)
+        .collect();
+    let texts = [
+        when(d.at),
+        d.repo.rsplit('/').next().unwrap_or(&d.repo).to_string(),
+        result_word(d).to_string(),
+        shipped_cell(&shipped, usize::MAX),
+        reasons.join("; "),
+    ];
+    (texts, shipped)
 }
 
 const ITEM_SEP: &str = " · ";
@@ -456,65 +479,44 @@ fn deployments(
         return;
     }
     let inner = block.inner(area);
-    let rows: Vec<DeployRow> = data
-        .newest_first
+    // Sized from the widest values over every deployment (derived when they arrive): the
+    // columns do not move while scrolling, and only the rows on screen are built.
+    let natural: Vec<usize> = data
+        .widths
         .iter()
-        .filter_map(|&i| {
-            let d = data.team.deployments.get(i as usize)?;
-            let shipped = shipped_items(data, i);
-            let reasons: Vec<&str> = d
-                .failed_by
-                .iter()
-                .chain(&d.rework_by)
-                .map(String::as_str)
-                .collect();
-            let full = shipped_cell(&shipped, usize::MAX);
-            Some((
-                i,
-                [
-                    when(d.at),
-                    d.repo.rsplit('/').next().unwrap_or(&d.repo).to_string(),
-                    result_word(d).to_string(),
-                    full,
-                    reasons.join("; "),
-                ],
-                shipped,
-            ))
-        })
+        .zip(DEPLOY_HEADER)
+        .map(|(&w, header)| w.max(columns::cells(header)))
         .collect();
-    let natural = columns::measure(
-        &DEPLOY_HEADER,
-        rows.iter().map(|(_, r, _)| r.iter().map(String::as_str)),
-    );
     let grid = Grid::new(&DEPLOYS, &natural, inner.width as usize, 1);
     let shipped_width = grid.widths()[3].unwrap_or(0);
     let why_width = grid.widths()[4].unwrap_or(0);
-    let table_rows: Vec<Row> = rows
-        .into_iter()
-        .map(|(i, [at, repo, result, _, why], shipped)| {
-            let d = &data.team.deployments[i as usize];
-            let color = if !d.failed_by.is_empty() {
-                theme.bad()
-            } else if !d.rework_by.is_empty() {
-                theme.warn()
-            } else {
-                theme.good()
-            };
-            Row::new(grid.cells([
-                Line::from(at),
-                Line::from(repo),
-                Line::from(result).fg(color),
-                Line::from(shipped_cell(&shipped, shipped_width)),
-                Line::from(fit_words(&why, why_width)).fg(theme.dim()),
-            ]))
-        })
-        .collect();
+    let height = inner.height.saturating_sub(1) as usize;
+    let start = selected.map_or(0, |row| window_start(row, count, height));
+    let end = (start + height).min(count);
+    let table_rows = data.newest_first[start..end].iter().map(|&i| {
+        let d = &data.team.deployments[i as usize];
+        let ([at, repo, result, _, why], shipped) = deploy_texts(data, i);
+        let color = if !d.failed_by.is_empty() {
+            theme.bad()
+        } else if !d.rework_by.is_empty() {
+            theme.warn()
+        } else {
+            theme.good()
+        };
+        Row::new(grid.cells([
+            Line::from(at),
+            Line::from(repo),
+            Line::from(result).fg(color),
+            Line::from(shipped_cell(&shipped, shipped_width)),
+            Line::from(fit_words(&why, why_width)).fg(theme.dim()),
+        ]))
+    });
     let table = Table::new(table_rows, grid.constraints())
         .flex(Flex::Start)
         .header(Row::new(grid.cells(DEPLOY_HEADER.map(Line::from))).bold())
         .block(block)
         .row_highlight_style(Style::new().reversed());
-    let mut state = TableState::default().with_selected(selected);
+    let mut state = TableState::default().with_selected(selected.map(|row| row - start));
     frame.render_stateful_widget(table, area, &mut state);
 }
 
