@@ -41,6 +41,8 @@ pub fn action(view: &TeamView, code: KeyCode) -> Option<Action> {
         KeyCode::Char('s') => Some(Action::DeliverySave),
         KeyCode::Char(' ') => Some(Action::Toggle),
         KeyCode::Right | KeyCode::Char('l') if in_rules => Some(Action::Toggle),
+        // The rules are the last 12 weeks' whatever the period: ← is no period key there.
+        KeyCode::Left | KeyCode::Char('h') if in_rules => None,
         KeyCode::Char(']' | 'l') | KeyCode::Right => Some(Action::PeriodNext),
         KeyCode::Char('[' | 'h') | KeyCode::Left => Some(Action::PeriodPrev),
         _ => None,
@@ -303,11 +305,17 @@ pub(crate) fn open_rules(state: &mut State) -> Vec<Request> {
     if matches!(tab.page, Page::Rules(_)) {
         return Vec::new();
     }
-    let Some(data) = tab.loaded() else {
-        return Vec::new();
-    };
-    let editor = RulesEditor::new(data.config.clone(), data.team.repos.clone(), may_edit);
-    tab.page = Page::Rules(Box::new(editor));
+    match tab.loaded() {
+        Some(data) => {
+            let editor = RulesEditor::new(data.config.clone(), data.team.repos.clone(), may_edit);
+            tab.page = Page::Rules(Box::new(editor));
+        }
+        None => {
+            state.notice = Some(crate::app::state::Notice::Info(
+                "The rules come with the figures: once they are loaded, e shows them.".into(),
+            ));
+        }
+    }
     Vec::new()
 }
 

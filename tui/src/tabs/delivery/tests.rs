@@ -503,3 +503,21 @@ fn reasons_give_way_between_words_never_inside_a_number() {
         }
     }
 }
+
+#[test]
+fn the_rules_wait_for_the_figures_and_left_is_no_period_key_there() {
+    let mut state = delivery(Role::Owner);
+    let since = tab(&state).since;
+    press(&mut state, [ch('e'), ch('h')]);
+    assert_eq!(tab(&state).since, since, "h in the rules kept the period");
+    press(&mut state, [key(KeyCode::Esc)]);
+    if let Screen::Team(view) = &mut state.screen {
+        view.delivery.data = Loadable::Loading;
+    }
+    press(&mut state, [ch('e')]);
+    assert_eq!(*page(&state), Page::Main);
+    assert!(matches!(
+        state.notice,
+        Some(crate::app::state::Notice::Info(_))
+    ));
+}
