@@ -8,7 +8,7 @@ use std::error::Error as StdError;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tidemark_protocol::delivery::{DeliveryConfig, DoraQuery, DoraReport};
+use tidemark_protocol::delivery::{DeliveryConfig, DoraGroup, DoraGrouping, DoraQuery, DoraReport};
 
 use tidemark_protocol::{
     ConnectRequest, ConnectStarted, ConnectState, DisconnectReport, FlowId, Hello, IntegrationInfo,
@@ -521,6 +521,41 @@ impl Connection {
     pub async fn dora(&self, query: DoraQuery) -> Result<DoraReport, ClientError> {
         let reply = self.client.dora(context_with(CALL_DEADLINE), query).await;
         self.flatten(reply)
+    }
+
+    /// The team's five figures over the last 12 weeks with `config` (None: the saved rules).
+    pub async fn dora_team(
+        &self,
+        team: TeamRef,
+        config: Option<DeliveryConfig>,
+    ) -> Result<DoraGroup, ClientError> {
+        let report = self
+            .dora(DoraQuery {
+                team,
+                since: None,
+                until: None,
+                by: DoraGrouping::Team,
+                config,
+            })
+            .await?;
+        report.groups.into_iter().next().ok_or_else(|| {
+            ClientError::Rpc(RpcError::Internal(
+                "the daemon sent a team report without the team's figures".into(),
+            ))
+        })
+    }
+
+    /// What new rules would make of the last 12 weeks: the team's figures with the saved rules
+    /// (before) and with `config` (after). The daemon checks `config` on the way: a refused
+    /// pattern fails here, before any save.
+    pub async fn dora_preview(
+        &self,
+        team: TeamRef,
+        config: DeliveryConfig,
+    ) -> Result<(DoraGroup, DoraGroup), ClientError> {
+        let before = self.dora_team(team.clone(), None).await?;
+        let after = self.dora_team(team, Some(config)).await?;
+        Ok((before, after))
     }
 
     pub async fn delivery_config(&self, team: TeamRef) -> Result<DeliveryConfig, ClientError> {

@@ -6,7 +6,7 @@
 //! ```toml
 //! theme = "dark"            # "dark" (default), "light" or "mono"
 //! default_team = "platform" # opened at start
-//! default_tab = "pulls"     # overview, repos, pulls, people, metrics
+//! default_tab = "pulls"     # overview, repos, pulls, people, metrics, delivery
 //!
 //! [pull_requests]
 //! columns = ["repo", "number", "title", "author", "state", "size", "cycle", "review"]
@@ -199,7 +199,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         config.default_tab = Tab::from_name(&tab).ok_or_else(|| {
             invalid(
                 "default_tab",
-                format!("'{tab}' is not a tab; use overview, repos, pulls, people or metrics"),
+                format!(
+                    "'{tab}' is not a tab; use overview, repos, pulls, people, metrics or delivery"
+                ),
             )
         })?;
     }

@@ -555,6 +555,11 @@ pub fn team_reply(req: &crate::app::Request) -> Option<crate::app::Reply> {
                 total: metrics_rows(MetricsGrouping::Team).pop(),
             })),
         },
+        Request::LoadDelivery { team, since } => Reply::Delivery {
+            team: *team,
+            since: *since,
+            result: Ok(Box::new(delivery_data(*since))),
+        },
         Request::ReposAvailable(team) => Reply::Available {
             team: *team,
             result: Ok(available_repos()),
@@ -635,4 +640,393 @@ pub fn daemon_info(github_configured: bool) -> tidemark_protocol::DaemonInfo {
 /// The answer to `Request::DaemonInfo`, GitHub set up or not.
 pub fn daemon_info_reply(github_configured: bool) -> crate::app::Reply {
     crate::app::Reply::DaemonInfo(Ok(Box::new(daemon_info(github_configured))))
+}
+
+/// A pull request a fixture deployment shipped: number, title, lead time (seconds).
+type Shipped = (u64, &'static str, i64);
+
+/// One fixture deployment: repository, signal, id, name, when, failed by, rework by, shipped.
+struct FixtureDeploy {
+    repo: &'static str,
+    signal: tidemark_protocol::delivery::Signal,
+    id: String,
+    name: &'static str,
+    at: i64,
+    failed_by: Vec<String>,
+    rework_by: Vec<String>,
+    shipped: Vec<Shipped>,
+}
+
+/// acme/api deploys by GitHub Deployments (weekly, then a failed one, an incident, a revert and
+/// a hotfix), acme/web by the merged pull-request proxy, acme/infra by a workflow.
+fn fixture_deploys() -> Vec<FixtureDeploy> {
+    use tidemark_protocol::delivery::Signal;
+    const DAY: i64 = 86_400;
+    const HOUR: i64 = 3_600;
+    let titles = [
+        "Paginate the members endpoint",
+        "Log slow GraphQL pages",
+        "Drop the legacy token column",
+        "Retry hook deliveries on 502",
+        "Count reviews from bots apart",
+        "Add the budget to status",
+        "Trim sync progress messages",
+        "Cache organization lookups",
+        "Read merge commits by GraphQL",
+        "Index pull requests by number",
+        "Explain skipped nodes",
+    ];
+    let mut out: Vec<FixtureDeploy> = titles
+        .iter()
+        .enumerate()
+        .map(|(k, title)| FixtureDeploy {
+            repo: "acme/api",
+            signal: Signal::Deployments,
+            id: format!("DE_kwDOA{:03}", k + 1),
+            name: "production",
+            at: T0 - 80 * DAY + k as i64 * 5 * DAY,
+            failed_by: Vec::new(),
+            rework_by: Vec::new(),
+            shipped: vec![(1240 + k as u64, title, (2 + 3 * k as i64) * HOUR)],
+        })
+        .collect();
+    out.extend([
+        FixtureDeploy {
+            repo: "acme/web",
+            signal: Signal::MergedPrs,
+            id: "#305".into(),
+            name: "Landing page copy",
+            at: T0 - 15 * DAY,
+            failed_by: Vec::new(),
+            rework_by: Vec::new(),
+            shipped: vec![(305, "Landing page copy", 6 * HOUR)],
+        },
+        FixtureDeploy {
+            repo: "acme/api",
+            signal: Signal::Deployments,
+            id: "DE_kwDOA100".into(),
+            name: "production",
+            at: T0 - 10 * DAY,
+            failed_by: vec![
+                "incident #88 (label `incident`): the last successful deployment before it \
+                 opened"
+                    .into(),
+                "#1286 reverts #1284 (found by branch `revert-1284-token-cache`)".into(),
+            ],
+            rework_by: Vec::new(),
+            shipped: vec![
+                (1284, "Cache tokens in memory", 3 * DAY),
+                (
+                    1285,
+                    "Add rate-limit budget to the status page",
+                    DAY + 2 * HOUR,
+                ),
+            ],
+        },
+        FixtureDeploy {
+            repo: "acme/api",
+            signal: Signal::Deployments,
+            id: "DE_kwDOA101".into(),
+            name: "production",
+            at: T0 - 6 * DAY,
+            failed_by: vec!["its own status: status failure".into()],
+            rework_by: Vec::new(),
+            shipped: Vec::new(),
+        },
+        FixtureDeploy {
+            repo: "acme/api",
+            signal: Signal::Deployments,
+            id: "DE_kwDOA102".into(),
+            name: "production",
+            at: T0 - 6 * DAY + 2 * HOUR,
+            failed_by: Vec::new(),
+            rework_by: vec![
+                "ships #1286, a revert of #1284".into(),
+                "ships #1289, labelled `hotfix`".into(),
+            ],
+            shipped: vec![
+                (1286, "Revert \"Cache tokens in memory\"", 3 * HOUR),
+                (1287, "Retry GraphQL pages that time out", DAY + 4 * HOUR),
+                (1289, "Patch the login redirect", 2 * HOUR),
+            ],
+        },
+        FixtureDeploy {
+            repo: "acme/infra",
+            signal: Signal::WorkflowRuns,
+            id: "9912345678".into(),
+            name: "Deploy",
+            at: T0 - DAY,
+            failed_by: vec![
+                "incident #91 (label `incident`): the last successful deployment before it \
+                 opened"
+                    .into(),
+            ],
+            rework_by: Vec::new(),
+            shipped: vec![(77, "Bump tokio from 1.40 to 1.41", 9 * HOUR)],
+        },
+    ]);
+    out
+}
+
+/// A team's DORA report over `since..until` grouped `by`, worked out from the fixture history
+/// the way the daemon counts (so every figure matches the items listed under it).
+pub fn dora_report(
+    since: i64,
+    until: i64,
+    by: tidemark_protocol::delivery::DoraGrouping,
+) -> tidemark_protocol::delivery::DoraReport {
+    use tidemark_protocol::delivery::{
+        ChangeItem, DeployOutcome, DeploymentItem, DoraGrouping, DoraReport, FailureItem,
+        FailureKind, RepoSignal, Signal,
+    };
+    use tidemark_protocol::metrics::dora::{self, EDITION, HOUR, WEEK};
+    let all = fixture_deploys();
+    let listed: Vec<&FixtureDeploy> = all
+        .iter()
+        .filter(|d| d.at >= since && d.at < until)
+        .collect();
+    let deployments: Vec<DeploymentItem> = listed
+        .iter()
+        .enumerate()
+        .map(|(i, d)| DeploymentItem {
+            repo: d.repo.into(),
+            signal: d.signal,
+            id: d.id.clone(),
+            sha: format!("{:07x}{}", 0x1a2b3c + i * 0x1111, "0".repeat(33)),
+            name: d.name.into(),
+            at: d.at,
+            outcome: if d.failed_by.iter().any(|f| f.starts_with("its own status")) {
+                DeployOutcome::Failure
+            } else {
+                DeployOutcome::Success
+            },
+            rule: match d.signal {
+                Signal::MergedPrs => format!(
+                    "pull request {} merged into main: a proxy, not a deployment",
+                    d.id
+                ),
+                Signal::WorkflowRuns => format!(
+                    "workflow `{}` (matches `(?i)deploy|release`) run on main, conclusion success",
+                    d.name
+                ),
+                _ => format!(
+                    "GitHub Deployment to `{}` (matches `^prod(uction)?$`), status success",
+                    d.name
+                ),
+            },
+            failed_by: d.failed_by.clone(),
+            rework_by: d.rework_by.clone(),
+            shipped: d.shipped.iter().map(|s| s.0).collect(),
+        })
+        .collect();
+    let mut changes = Vec::new();
+    for (i, d) in listed.iter().enumerate() {
+        for &(number, title, lead) in &d.shipped {
+            changes.push(ChangeItem {
+                repo: d.repo.into(),
+                number,
+                title: title.into(),
+                started_at: d.at - lead,
+                deployed_at: d.at,
+                lead_time: lead,
+                deployment: i as u32,
+                rule: format!(
+                    "merge commit {:07x} is in GitHub's compare of the deployments before and \
+                     at it; from its first commit",
+                    0xbeef00 + number
+                ),
+            });
+        }
+    }
+    let index = |id: &str| listed.iter().position(|d| d.id == id).map(|i| i as u32);
+    let mut failures = Vec::new();
+    let mut failure = |kind, number, title: &str, dep: &str, began, recovered, rule: &str| {
+        if let Some(deployment) = index(dep)
+            && began >= since
+            && began < until
+        {
+            failures.push(FailureItem {
+                repo: listed[deployment as usize].repo.into(),
+                kind,
+                number,
+                title: title.into(),
+                deployment,
+                began_at: began,
+                recovered_at: recovered,
+                rule: rule.into(),
+            });
+        }
+    };
+    let day = 86_400;
+    failure(
+        FailureKind::Incident,
+        Some(88),
+        "Logins fail for SSO users",
+        "DE_kwDOA100",
+        T0 - 9 * day,
+        Some(T0 - 9 * day + 20 * HOUR),
+        "linked to DE_kwDO: the last successful deployment before it opened; recovered when \
+         the issue closed",
+    );
+    failure(
+        FailureKind::FailedStatus,
+        None,
+        "production status failure",
+        "DE_kwDOA101",
+        T0 - 6 * day,
+        Some(T0 - 6 * day + 2 * HOUR),
+        "its own status: status failure; recovered by the next successful deployment, \
+         DE_kwDOA102",
+    );
+    failure(
+        FailureKind::Revert,
+        Some(1286),
+        "Revert \"Cache tokens in memory\"",
+        "DE_kwDOA100",
+        T0 - 6 * day - 3 * HOUR,
+        Some(T0 - 6 * day + 2 * HOUR),
+        "#1286 reverts #1284, which DE_kwDO shipped; recovered when the revert shipped",
+    );
+    failure(
+        FailureKind::Incident,
+        Some(91),
+        "Deploy left the queue paused",
+        "9912345678",
+        T0 - 12 * HOUR,
+        None,
+        "linked to 9912345: the last successful deployment before it opened; not recovered: \
+         the issue is open",
+    );
+    failures.sort_by_key(|f| f.began_at);
+
+    // Nearest rank, as the daemon's distributions.
+    let percentile = |mut v: Vec<i64>| -> tidemark_protocol::delivery::Durations {
+        v.sort_unstable();
+        let at = |p: usize| {
+            v.get((v.len() * p).div_ceil(100).saturating_sub(1))
+                .copied()
+        };
+        tidemark_protocol::delivery::Durations {
+            count: v.len() as u64,
+            p50: at(50),
+            p90: at(90),
+        }
+    };
+    let group = |key: String, from: i64, to: i64| {
+        let pick = |f: &dyn Fn(&DeploymentItem) -> bool| -> Vec<u32> {
+            deployments
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.at >= from && d.at < to && f(d))
+                .map(|(i, _)| i as u32)
+                .collect()
+        };
+        let deployed = pick(&|d| d.outcome == DeployOutcome::Success);
+        let finished = pick(&|_| true);
+        let failed = pick(&|d| !d.failed_by.is_empty());
+        let rework = pick(&|d| !d.rework_by.is_empty());
+        let in_group: Vec<u32> = (0..changes.len() as u32)
+            .filter(|&i| {
+                let c = &changes[i as usize];
+                c.deployed_at >= from && c.deployed_at < to
+            })
+            .collect();
+        let group_failures: Vec<u32> = (0..failures.len() as u32)
+            .filter(|&i| {
+                let f = &failures[i as usize];
+                f.began_at >= from && f.began_at < to
+            })
+            .collect();
+        let lead_time = percentile(
+            in_group
+                .iter()
+                .map(|&i| changes[i as usize].lead_time)
+                .collect(),
+        );
+        let recovery = percentile(
+            group_failures
+                .iter()
+                .filter_map(|&i| {
+                    let f = &failures[i as usize];
+                    dora::recovery(f.began_at, f.recovered_at)
+                })
+                .collect(),
+        );
+        tidemark_protocol::delivery::DoraGroup {
+            key,
+            since: from,
+            until: to,
+            per_week_milli: dora::per_week_milli(deployed.len() as u64, to - from),
+            frequency_band: dora::frequency_band(deployed.len() as u64, to - from),
+            lead_time_band: dora::lead_time_band(lead_time.p50),
+            fail_rate_band: dora::fail_rate_band(failed.len() as u64, finished.len() as u64),
+            recovery_band: dora::recovery_band(recovery.p50),
+            deployed,
+            changes: in_group,
+            lead_time,
+            finished,
+            failed,
+            failures: group_failures,
+            recovery,
+            rework,
+        }
+    };
+    let groups = match by {
+        DoraGrouping::Team => vec![group("platform".into(), since, until)],
+        DoraGrouping::Repo => ["acme/api", "acme/web", "acme/infra"]
+            .iter()
+            .map(|r| group((*r).into(), since, until))
+            .collect(),
+        DoraGrouping::Week => {
+            let mut start = since;
+            let mut weeks = Vec::new();
+            let mut n = 0;
+            while start < until {
+                let end = (start + WEEK).min(until);
+                weeks.push(group(format!("2024-W{:02}", 41 + n), start, end));
+                start = end;
+                n += 1;
+            }
+            weeks
+        }
+    };
+    DoraReport {
+        edition: EDITION.into(),
+        since,
+        until,
+        repos: vec![
+            RepoSignal {
+                repo: "acme/api".into(),
+                signal: Signal::Deployments,
+                rule: "the best signal found: deployments".into(),
+            },
+            RepoSignal {
+                repo: "acme/web".into(),
+                signal: Signal::MergedPrs,
+                rule: "no deployments, workflow runs, releases or tags found: merged pull \
+                       requests stand in (a proxy)"
+                    .into(),
+            },
+            RepoSignal {
+                repo: "acme/infra".into(),
+                signal: Signal::WorkflowRuns,
+                rule: "the best signal found: workflow-runs".into(),
+            },
+        ],
+        groups,
+        deployments,
+        changes,
+        failures,
+    }
+}
+
+/// The Delivery tab's data for the period starting `since` (the clock at `T0 + 1 h`).
+pub fn delivery_data(since: i64) -> crate::tabs::delivery::DeliveryData {
+    use tidemark_protocol::delivery::{DeliveryConfig, DoraGrouping};
+    let until = T0 + 3600;
+    crate::tabs::delivery::DeliveryData::new(
+        dora_report(since, until, DoraGrouping::Team),
+        dora_report(since, until, DoraGrouping::Week),
+        DeliveryConfig::default(),
+    )
 }

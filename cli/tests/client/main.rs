@@ -9,6 +9,7 @@ mod config_file;
 mod connect_cli;
 mod connect_tui;
 mod delivery_cli;
+mod delivery_screens;
 mod fake_daemon;
 mod real_daemon;
 mod screens;

@@ -15,13 +15,13 @@ use tidemark_tui::views;
 const SIZES: [(u16, u16); 2] = [(80, 24), (100, 30)];
 const NOW: i64 = fixtures::T0 + 3600;
 
-fn render(state: &State, width: u16, height: u16) -> String {
+pub(crate) fn render(state: &State, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     views::draw(&mut terminal, state).unwrap();
     terminal.backend().to_string()
 }
 
-fn snapshot(name: &str, state: &State) {
+pub(crate) fn snapshot(name: &str, state: &State) {
     for (width, height) in SIZES {
         insta::assert_snapshot!(
             format!("{name}@{width}x{height}"),
@@ -31,7 +31,7 @@ fn snapshot(name: &str, state: &State) {
 }
 
 /// Send events, answering every data request with its fixture.
-fn send(state: &mut State, events: impl IntoIterator<Item = Event>) -> Vec<Request> {
+pub(crate) fn send(state: &mut State, events: impl IntoIterator<Item = Event>) -> Vec<Request> {
     let mut asked = Vec::new();
     for event in events {
         let reqs = handle_event(state, event);
@@ -46,7 +46,7 @@ fn send(state: &mut State, events: impl IntoIterator<Item = Event>) -> Vec<Reque
 }
 
 /// The `platform` team open, everything loaded, the last sync complete.
-fn team() -> State {
+pub(crate) fn team() -> State {
     let mut state = State::new("/run/user/1000/tidemark/tidemark.sock".into());
     send(
         &mut state,

@@ -63,8 +63,13 @@ pub enum Action {
     /// Metrics: a longer or shorter period.
     PeriodNext,
     PeriodPrev,
-    /// Repository picker: tick or untick the selected repository.
+    /// Repository picker: tick or untick the selected repository. Delivery rules: the
+    /// repository's next signal.
     Toggle,
+    /// Delivery: the team's rules; preview the edited ones; save them.
+    DeliveryRules,
+    DeliveryPreview,
+    DeliverySave,
     /// Open the guided GitHub setup.
     SetupGithub,
     /// Open the daemon panel.

@@ -7,6 +7,9 @@ use tidemark_protocol::{
     RepoInfo, RotateReport, SyncProgress, TeamId, TeamInfo, TeamStatus,
 };
 
+use tidemark_protocol::delivery::{DeliveryConfig, DoraGroup};
+
+use crate::tabs::delivery::DeliveryData;
 use crate::tabs::metrics::MetricsData;
 use crate::tabs::people::PeopleData;
 
@@ -77,6 +80,21 @@ pub enum Request {
     LoadMetrics {
         team: TeamId,
         since: i64,
+    },
+    /// The DORA report by team and by week since `since`, and the team's delivery rules.
+    LoadDelivery {
+        team: TeamId,
+        since: i64,
+    },
+    /// The team's figures over the last 12 weeks with its saved rules and with `config`.
+    DeliveryPreview {
+        team: TeamId,
+        config: Box<DeliveryConfig>,
+    },
+    /// Save the team's delivery rules (admins and owners).
+    SaveDeliveryRules {
+        team: TeamId,
+        config: Box<DeliveryConfig>,
     },
     SyncNow(TeamId),
     ReposAvailable(TeamId),
@@ -192,6 +210,22 @@ pub enum Reply {
         team: TeamId,
         since: i64,
         result: Result<Box<MetricsData>, String>,
+    },
+    Delivery {
+        team: TeamId,
+        since: i64,
+        result: Result<Box<DeliveryData>, String>,
+    },
+    /// Before and after, for the rules previewed (echoed, so a stale answer is told apart).
+    DeliveryPreview {
+        team: TeamId,
+        config: Box<DeliveryConfig>,
+        result: Result<Box<(DoraGroup, DoraGroup)>, String>,
+    },
+    /// The rules as the daemon saved them.
+    DeliverySaved {
+        team: TeamId,
+        result: Result<DeliveryConfig, String>,
     },
     SyncStarted {
         team: TeamId,

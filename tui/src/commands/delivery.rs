@@ -2,12 +2,11 @@
 
 use serde::Serialize;
 use tidemark_protocol::TeamRef;
-use tidemark_protocol::delivery::{DeliveryConfig, DoraGroup, DoraGrouping, DoraQuery};
+use tidemark_protocol::delivery::{DeliveryConfig, DoraGroup, DoraQuery};
 
 use super::{CliError, connect, emit};
 use crate::autostart::Endpoint;
 use crate::cli::{ConfigSetArgs, DoraArgs, Format};
-use crate::client::Connection;
 use crate::output::delivery as out;
 use crate::timefmt;
 
@@ -69,35 +68,13 @@ struct ConfigChange {
     after: DoraGroup,
 }
 
-async fn team_figures(
-    conn: &Connection,
-    team: &TeamRef,
-    config: Option<DeliveryConfig>,
-) -> Result<DoraGroup, CliError> {
-    let report = conn
-        .dora(DoraQuery {
-            team: team.clone(),
-            since: None,
-            until: None,
-            by: DoraGrouping::Team,
-            config,
-        })
-        .await?;
-    Ok(report
-        .groups
-        .into_iter()
-        .next()
-        .expect("a team report has one group"))
-}
-
 pub async fn set(args: ConfigSetArgs, endpoint: &Endpoint) -> Result<(), CliError> {
     let conn = connect(endpoint).await?;
     let team = TeamRef::parse(&args.team);
     let current = conn.delivery_config(team.clone()).await?;
     let config = apply(current, &args);
     // The preview checks the new rules too: a bad pattern is refused here, before any save.
-    let before = team_figures(&conn, &team, None).await?;
-    let after = team_figures(&conn, &team, Some(config.clone())).await?;
+    let (before, after) = conn.dora_preview(team.clone(), config.clone()).await?;
     let config = if args.yes {
         conn.delivery_config_set(team, config).await?
     } else {

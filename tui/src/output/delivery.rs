@@ -4,13 +4,15 @@
 use std::fmt::Write as _;
 
 use tidemark_protocol::delivery::{
-    DeliveryConfig, DeployOutcome, DoraGroup, DoraReport, Durations, FailureKind,
+    DeliveryConfig, DeployOutcome, DeploymentItem, DoraGroup, DoraReport, Durations, FailureItem,
+    FailureKind, Signal,
 };
 use tidemark_protocol::metrics::dora::{self, Band, Measure};
 
 use crate::timefmt;
 
-fn band(b: Option<Band>) -> &'static str {
+/// A band as the CLI words it (`no band (nothing counted)` when nothing was counted).
+pub fn band(b: Option<Band>) -> &'static str {
     b.map_or("no band (nothing counted)", Band::label)
 }
 
@@ -23,7 +25,8 @@ pub fn rate(part: usize, whole: usize) -> String {
     format!("{}.{}% ({part} of {whole})", tenths / 10, tenths % 10)
 }
 
-fn spread(d: &Durations) -> String {
+/// `p50 6h, p90 1d (7)`: the median, the 90th percentile and how many were counted.
+pub fn spread(d: &Durations) -> String {
     if d.count == 0 {
         return "— (nothing counted)".into();
     }
@@ -35,12 +38,66 @@ fn spread(d: &Durations) -> String {
     )
 }
 
-fn per_week(milli: u64) -> String {
+/// `3.50/week`, from thousandths.
+pub fn per_week(milli: u64) -> String {
     format!("{}.{:02}/week", milli / 1000, milli % 1000 / 10)
 }
 
-fn short(s: &str) -> &str {
-    &s[..s.len().min(7)]
+/// A commit, short (its first 7 characters). Ids are shown whole: GitHub's node ids share
+/// their first characters (`DE_kwDO…`).
+pub fn short(s: &str) -> &str {
+    let end = s.char_indices().nth(7).map_or(s.len(), |(i, _)| i);
+    &s[..end]
+}
+
+/// The failures of a group not recovered (yet): those that began in it, less those whose
+/// recovery time is counted.
+pub fn not_recovered(g: &DoraGroup) -> u64 {
+    (g.failures.len() as u64).saturating_sub(g.recovery.count)
+}
+
+/// Recovery time: `p50 3h, p90 6h (5)`, then how many failures are not recovered.
+pub fn recovery(g: &DoraGroup) -> String {
+    let mut recovery = spread(&g.recovery);
+    let open = not_recovered(g);
+    if open > 0 {
+        let _ = write!(recovery, ", {open} not recovered");
+    }
+    recovery
+}
+
+/// A measure's figure for a group: `3.50/week (7 successful)`, `p50 6h, p90 1d (7)`,
+/// `50.0% (4 of 8)`, the recovery time with what is not recovered.
+pub fn figure(g: &DoraGroup, m: Measure) -> String {
+    match m {
+        Measure::DeploymentFrequency => format!(
+            "{} ({} successful)",
+            per_week(g.per_week_milli),
+            g.deployed.len()
+        ),
+        Measure::ChangeLeadTime => spread(&g.lead_time),
+        Measure::ChangeFailRate => rate(g.failed.len(), g.finished.len()),
+        Measure::RecoveryTime => recovery(g),
+        Measure::ReworkRate => rate(g.rework.len(), g.finished.len()),
+    }
+}
+
+/// A measure's band for a group (rework rate has none in this edition: says why).
+pub fn band_of(g: &DoraGroup, m: Measure) -> Option<Band> {
+    match m {
+        Measure::DeploymentFrequency => g.frequency_band,
+        Measure::ChangeLeadTime => g.lead_time_band,
+        Measure::ChangeFailRate => g.fail_rate_band,
+        Measure::RecoveryTime => g.recovery_band,
+        Measure::ReworkRate => None,
+    }
+}
+
+fn band_words(g: &DoraGroup, m: Measure) -> &'static str {
+    match m {
+        Measure::ReworkRate => dora::NO_REWORK_BAND,
+        m => band(band_of(g, m)),
+    }
 }
 
 /// The whole report.
@@ -54,12 +111,7 @@ pub fn dora(report: &DoraReport, explain: bool) -> String {
         report.edition
     );
     for r in &report.repos {
-        let proxy = if r.signal.is_proxy() {
-            " (a proxy)"
-        } else {
-            ""
-        };
-        let _ = writeln!(out, "  {}: {}{proxy}, {}", r.repo, r.signal.name(), r.rule);
+        let _ = writeln!(out, "  {}: {}, {}", r.repo, signal(r.signal), r.rule);
     }
     for g in &report.groups {
         out.push('\n');
@@ -68,120 +120,120 @@ pub fn dora(report: &DoraReport, explain: bool) -> String {
     out
 }
 
+/// A signal's name, with `(a proxy)` for merged pull requests.
+pub fn signal(s: Signal) -> String {
+    if s.is_proxy() {
+        format!("{} (a proxy)", s.name())
+    } else {
+        s.name().to_string()
+    }
+}
+
 fn group(out: &mut String, report: &DoraReport, g: &DoraGroup, explain: bool) {
     let _ = writeln!(out, "{}", g.key);
-    let line = |out: &mut String, m: Measure, value: String, b: &str| {
-        let _ = writeln!(out, "  {:<32} {value}  [{b}]", m.label());
-    };
-    line(
-        out,
-        Measure::DeploymentFrequency,
-        format!(
-            "{} ({} successful)",
-            per_week(g.per_week_milli),
-            g.deployed.len()
-        ),
-        band(g.frequency_band),
-    );
-    if explain {
-        for &i in &g.deployed {
-            deployment(out, report, i);
+    for m in Measure::ALL {
+        let _ = writeln!(
+            out,
+            "  {:<32} {}  [{}]",
+            m.label(),
+            figure(g, m),
+            band_words(g, m)
+        );
+        if explain {
+            for line in explain_items(report, g, m) {
+                let _ = writeln!(out, "      {line}");
+            }
         }
     }
-    line(
-        out,
-        Measure::ChangeLeadTime,
-        spread(&g.lead_time),
-        band(g.lead_time_band),
-    );
-    if explain {
-        for &i in &g.changes {
-            let c = &report.changes[i as usize];
-            let d = &report.deployments[c.deployment as usize];
-            let _ = writeln!(
-                out,
-                "      {} #{} {}: {} (shipped by {} at {}): {}",
+}
+
+/// What a measure counts in a group, one line per item with the rule that classified it: the
+/// contents of `tidemark dora --explain` under that measure, and of the TUI's drill-in.
+pub fn explain_items(report: &DoraReport, g: &DoraGroup, m: Measure) -> Vec<String> {
+    (0..explain_count(g, m))
+        .filter_map(|k| explain_item(report, g, m, k))
+        .collect()
+}
+
+/// How many items a measure counts in a group.
+pub fn explain_count(g: &DoraGroup, m: Measure) -> usize {
+    match m {
+        Measure::DeploymentFrequency => g.deployed.len(),
+        Measure::ChangeLeadTime => g.changes.len(),
+        Measure::ChangeFailRate => g.finished.len(),
+        Measure::RecoveryTime => g.failures.len(),
+        Measure::ReworkRate => g.rework.len(),
+    }
+}
+
+/// The `k`th item a measure counts, worded as in [`explain_items`] (a screen words only those
+/// it shows).
+pub fn explain_item(report: &DoraReport, g: &DoraGroup, m: Measure, k: usize) -> Option<String> {
+    let deployment_of = |i: u32| report.deployments.get(i as usize);
+    let at = |list: &[u32]| list.get(k).copied();
+    Some(match m {
+        Measure::DeploymentFrequency => deployment(deployment_of(at(&g.deployed)?)?),
+        Measure::ChangeLeadTime => {
+            let c = report.changes.get(at(&g.changes)? as usize)?;
+            let by = deployment_of(c.deployment).map_or("", |d| d.id.as_str());
+            format!(
+                "{} #{} {}: {} (shipped by {by} at {}): {}",
                 c.repo,
                 c.number,
                 c.title,
                 timefmt::duration(c.lead_time),
-                short(&d.id),
                 timefmt::utc(c.deployed_at),
                 c.rule
-            );
+            )
         }
-    }
-    line(
-        out,
-        Measure::ChangeFailRate,
-        rate(g.failed.len(), g.finished.len()),
-        band(g.fail_rate_band),
-    );
-    if explain {
-        for &i in &g.finished {
-            let d = &report.deployments[i as usize];
+        Measure::ChangeFailRate => {
+            let d = deployment_of(at(&g.finished)?)?;
             let verdict = if d.failed_by.is_empty() {
                 "ok".to_string()
             } else {
                 format!("FAILED: {}", d.failed_by.join("; "))
             };
-            let _ = writeln!(out, "      {} {}: {verdict}", d.repo, short(&d.id));
+            format!("{} {}: {verdict}", d.repo, d.id)
         }
-    }
-    let open = g
-        .failures
-        .iter()
-        .filter(|&&i| report.failures[i as usize].recovered_at.is_none())
-        .count();
-    let mut recovery = spread(&g.recovery);
-    if open > 0 {
-        let _ = write!(recovery, ", {open} not recovered");
-    }
-    line(out, Measure::RecoveryTime, recovery, band(g.recovery_band));
-    if explain {
-        for &i in &g.failures {
-            let f = &report.failures[i as usize];
-            let what = match (f.kind, f.number) {
-                (FailureKind::FailedStatus, _) => "failed deployment".to_string(),
-                (FailureKind::Incident, Some(n)) => format!("incident #{n}"),
-                (FailureKind::Revert, Some(n)) => format!("revert #{n}"),
-                (_, None) => "failure".to_string(),
-            };
-            let took = f.recovered_at.map_or("not recovered".to_string(), |end| {
-                timefmt::duration(end - f.began_at)
-            });
-            let _ = writeln!(
-                out,
-                "      {} {what} {}: {took}, from {}: {}",
+        Measure::RecoveryTime => {
+            let f = report.failures.get(at(&g.failures)? as usize)?;
+            format!(
+                "{} {} {}: {}, from {}: {}",
                 f.repo,
+                failure_what(f),
                 f.title,
+                recovery_of(f),
                 timefmt::utc(f.began_at),
                 f.rule
-            );
+            )
         }
-    }
-    line(
-        out,
-        Measure::ReworkRate,
-        rate(g.rework.len(), g.finished.len()),
-        dora::NO_REWORK_BAND,
-    );
-    if explain {
-        for &i in &g.rework {
-            let d = &report.deployments[i as usize];
-            let _ = writeln!(
-                out,
-                "      {} {}: {}",
-                d.repo,
-                short(&d.id),
-                d.rework_by.join("; ")
-            );
+        Measure::ReworkRate => {
+            let d = deployment_of(at(&g.rework)?)?;
+            format!("{} {}: {}", d.repo, d.id, d.rework_by.join("; "))
         }
+    })
+}
+
+/// What a failure is: `failed deployment`, `incident #13`, `revert #4`.
+pub fn failure_what(f: &FailureItem) -> String {
+    match (f.kind, f.number) {
+        (FailureKind::FailedStatus, _) => "failed deployment".to_string(),
+        (FailureKind::Incident, Some(n)) => format!("incident #{n}"),
+        (FailureKind::Revert, Some(n)) => format!("revert #{n}"),
+        (_, None) => "failure".to_string(),
     }
 }
 
-fn deployment(out: &mut String, report: &DoraReport, i: u32) {
-    let d = &report.deployments[i as usize];
+/// How long a failure took to recover, or `not recovered`.
+pub fn recovery_of(f: &FailureItem) -> String {
+    f.recovered_at.map_or("not recovered".to_string(), |end| {
+        timefmt::duration(end - f.began_at)
+    })
+}
+
+/// A deployment on one line: repository, id, short commit, when, outcome, what it shipped, its
+/// rule.
+pub fn deployment(d: &DeploymentItem) -> String {
     let outcome = match d.outcome {
         DeployOutcome::Success => "",
         DeployOutcome::Failure => " (failed)",
@@ -192,38 +244,60 @@ fn deployment(out: &mut String, report: &DoraReport, i: u32) {
         let numbers: Vec<String> = d.shipped.iter().map(|n| format!("#{n}")).collect();
         format!(", shipped {}", numbers.join(" "))
     };
-    let _ = writeln!(
-        out,
-        "      {} {} {} at {}{outcome}{shipped}: {}",
+    format!(
+        "{} {} {} at {}{outcome}{shipped}: {}",
         d.repo,
-        short(&d.id),
+        d.id,
         short(&d.sha),
         timefmt::utc(d.at),
         d.rule
-    );
+    )
 }
+
+/// The names of the team's rules (the daemon names a refused one the same way).
+pub const RULE_NAMES: [&str; 5] = [
+    "production pattern",
+    "workflow pattern",
+    "tag pattern",
+    "incident label",
+    "hotfix label",
+];
+
+/// The team's text rules with their names, in [`RULE_NAMES`] order.
+pub fn rule_values(c: &DeliveryConfig) -> [(&'static str, &str); 5] {
+    let values = [
+        &c.production_pattern,
+        &c.workflow_pattern,
+        &c.tag_pattern,
+        &c.incident_label,
+        &c.hotfix_label,
+    ];
+    std::array::from_fn(|i| (RULE_NAMES[i], values[i].as_str()))
+}
+
+/// What a repository without a chosen signal uses.
+pub const BEST_SIGNAL: &str = "the best one found in each repository";
 
 /// The team's rules.
 pub fn config(team: &str, c: &DeliveryConfig) -> String {
     let mut out = format!("Delivery rules of {team}:\n");
-    let _ = writeln!(out, "  production pattern  {}", c.production_pattern);
-    let _ = writeln!(out, "  workflow pattern    {}", c.workflow_pattern);
-    let _ = writeln!(out, "  tag pattern         {}", c.tag_pattern);
-    let _ = writeln!(out, "  incident label      {}", c.incident_label);
-    let _ = writeln!(out, "  hotfix label        {}", c.hotfix_label);
+    for (name, value) in rule_values(c) {
+        let _ = writeln!(out, "  {name:<19} {value}");
+    }
     if c.signals.is_empty() {
-        out.push_str("  signals             the best one found in each repository\n");
+        let _ = writeln!(out, "  {:<19} {BEST_SIGNAL}", "signals");
     }
     for (repo, signal) in &c.signals {
-        let _ = writeln!(out, "  signal              {repo} = {}", signal.name());
+        let _ = writeln!(out, "  {:<19} {repo} = {}", "signal", signal.name());
     }
     out
 }
 
-/// The effect of new rules on the team's figures (the last 12 weeks), before and after.
-pub fn preview(before: &DoraGroup, after: &DoraGroup, saved: bool) -> String {
-    let mut out = String::from("Effect on the last 12 weeks (before → after):\n");
-    let rows = [
+/// The five figures before and after new rules (the label, before, after).
+pub fn preview_rows(before: &DoraGroup, after: &DoraGroup) -> [(Measure, String, String); 5] {
+    let fail_rate = |g: &DoraGroup| rate(g.failed.len(), g.finished.len());
+    let rework = |g: &DoraGroup| rate(g.rework.len(), g.finished.len());
+    [
         (
             Measure::DeploymentFrequency,
             per_week(before.per_week_milli),
@@ -234,23 +308,19 @@ pub fn preview(before: &DoraGroup, after: &DoraGroup, saved: bool) -> String {
             spread(&before.lead_time),
             spread(&after.lead_time),
         ),
-        (
-            Measure::ChangeFailRate,
-            rate(before.failed.len(), before.finished.len()),
-            rate(after.failed.len(), after.finished.len()),
-        ),
-        (
-            Measure::RecoveryTime,
-            spread(&before.recovery),
-            spread(&after.recovery),
-        ),
-        (
-            Measure::ReworkRate,
-            rate(before.rework.len(), before.finished.len()),
-            rate(after.rework.len(), after.finished.len()),
-        ),
-    ];
-    for (m, b, a) in rows {
+        (Measure::ChangeFailRate, fail_rate(before), fail_rate(after)),
+        (Measure::RecoveryTime, recovery(before), recovery(after)),
+        (Measure::ReworkRate, rework(before), rework(after)),
+    ]
+}
+
+/// What a preview covers, as its heading says.
+pub const PREVIEW_HEADING: &str = "Effect on the last 12 weeks (before → after):";
+
+/// The effect of new rules on the team's figures (the last 12 weeks), before and after.
+pub fn preview(before: &DoraGroup, after: &DoraGroup, saved: bool) -> String {
+    let mut out = format!("{PREVIEW_HEADING}\n");
+    for (m, b, a) in preview_rows(before, after) {
         let _ = writeln!(out, "  {:<32} {b} → {a}", m.label());
     }
     out.push_str(if saved {

@@ -9,6 +9,7 @@
 //! Derived lists (the sorted, filtered pull requests; the people table) are computed when their
 //! inputs change, so rendering a frame never sorts 50,000 rows.
 
+pub mod delivery;
 pub mod metrics;
 pub mod overview;
 pub mod people;
@@ -25,6 +26,7 @@ use crate::app::selection::{PersonKey, Selection};
 use crate::app::state::{Loadable, Screen, State};
 use crate::app::{Reply, Request};
 use crate::client::{ClientError, Connection};
+use delivery::DeliveryTab;
 use metrics::{MetricsData, Period};
 use people::{PeopleData, Person};
 use pulls::{PrList, in_rows};
@@ -37,15 +39,17 @@ pub enum Tab {
     Pulls,
     People,
     Metrics,
+    Delivery,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Overview,
         Tab::Repos,
         Tab::Pulls,
         Tab::People,
         Tab::Metrics,
+        Tab::Delivery,
     ];
 
     pub fn title(self) -> &'static str {
@@ -55,6 +59,15 @@ impl Tab {
             Tab::Pulls => "Pull requests",
             Tab::People => "People",
             Tab::Metrics => "Metrics",
+            Tab::Delivery => "Delivery",
+        }
+    }
+
+    /// The title when the tab bar has no room for every full one.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Tab::Pulls => "PRs",
+            tab => tab.title(),
         }
     }
 
@@ -78,6 +91,7 @@ impl Tab {
             "pulls" | "prs" | "pull-requests" => Some(Tab::Pulls),
             "people" => Some(Tab::People),
             "metrics" => Some(Tab::Metrics),
+            "delivery" | "dora" => Some(Tab::Delivery),
             _ => None,
         }
     }
@@ -95,6 +109,7 @@ pub fn bindings(tab: Tab) -> &'static [Binding] {
         Tab::Pulls => pulls::KEYS,
         Tab::People => people::KEYS,
         Tab::Metrics => metrics::KEYS,
+        Tab::Delivery => delivery::KEYS,
     }
 }
 
@@ -106,6 +121,7 @@ pub fn action(view: &TeamView, code: KeyCode) -> Option<Action> {
         Tab::Pulls => pulls::action(code),
         Tab::People => people::action(code),
         Tab::Metrics => metrics::action(code),
+        Tab::Delivery => delivery::action(view, code),
     }
 }
 
@@ -113,6 +129,7 @@ pub fn action(view: &TeamView, code: KeyCode) -> Option<Action> {
 pub fn typing(view: &TeamView) -> bool {
     match view.tab {
         Tab::Pulls => pulls::typing(view),
+        Tab::Delivery => delivery::typing(view),
         Tab::Overview | Tab::Repos | Tab::People | Tab::Metrics => false,
     }
 }
@@ -124,6 +141,7 @@ pub fn move_in(view: &mut TeamView, action: Action) {
         Tab::Repos => repos::move_in(view, action),
         Tab::Pulls => pulls::move_in(view, action),
         Tab::People => people::move_in(view, action),
+        Tab::Delivery => delivery::move_in(view, action),
     }
 }
 
@@ -136,6 +154,7 @@ pub fn loads(view: &mut TeamView) -> Vec<Request> {
             Tab::Pulls => Some(pulls::load(view)),
             Tab::People => Some(people::load(view)),
             Tab::Metrics => Some(metrics::load(view)),
+            Tab::Delivery => Some(delivery::load(view)),
         })
         .collect()
 }
@@ -146,6 +165,9 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
         reply @ (Reply::Pulls { .. } | Reply::Timeline { .. }) => pulls::on_reply(state, reply),
         reply @ Reply::People { .. } => people::on_reply(state, reply),
         reply @ Reply::Metrics { .. } => metrics::on_reply(state, reply),
+        reply @ (Reply::Delivery { .. }
+        | Reply::DeliveryPreview { .. }
+        | Reply::DeliverySaved { .. }) => delivery::on_reply(state, reply),
         reply @ (Reply::Available { .. } | Reply::Tracked { .. } | Reply::Untracked { .. }) => {
             repos::on_reply(state, reply)
         }
@@ -165,6 +187,9 @@ pub fn failed(req: Request, err: String) -> Reply {
         }
         req @ Request::LoadPeople { .. } => people::link::failed(req, err),
         req @ Request::LoadMetrics { .. } => metrics::link::failed(req, err),
+        req @ (Request::LoadDelivery { .. }
+        | Request::DeliveryPreview { .. }
+        | Request::SaveDeliveryRules { .. }) => delivery::link::failed(req, err),
         req @ (Request::ReposAvailable(_) | Request::Track { .. } | Request::Untrack { .. }) => {
             repos::link::failed(req, err)
         }
@@ -185,6 +210,9 @@ pub async fn perform(
         }
         req @ Request::LoadPeople { .. } => people::link::perform(conn, req, fail).await,
         req @ Request::LoadMetrics { .. } => metrics::link::perform(conn, req, fail).await,
+        req @ (Request::LoadDelivery { .. }
+        | Request::DeliveryPreview { .. }
+        | Request::SaveDeliveryRules { .. }) => delivery::link::perform(conn, req, fail).await,
         req @ (Request::ReposAvailable(_) | Request::Track { .. } | Request::Untrack { .. }) => {
             repos::link::perform(conn, req, fail).await
         }
@@ -201,6 +229,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
         Tab::Pulls => pulls::view::render(frame, area, state, view),
         Tab::People => people::view::render(frame, area, state, view),
         Tab::Metrics => metrics::view::render(frame, area, state, view),
+        Tab::Delivery => delivery::view::render(frame, area, state, view),
     }
 }
 
@@ -280,6 +309,7 @@ pub struct TeamView {
     /// period, or one asked a clock tick earlier) are stale.
     pub since: i64,
     pub metrics: Loadable<MetricsData>,
+    pub delivery: DeliveryTab,
 }
 
 impl TeamView {
@@ -304,6 +334,7 @@ impl TeamView {
             period: Period::default(),
             since: 0,
             metrics: Loadable::Loading,
+            delivery: DeliveryTab::default(),
         }
     }
 

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Tabs};
 
 use crate::app::{Loadable, State};
+use crate::columns;
 use crate::config::Theme;
 use crate::tabs::{self, Tab, TeamView};
 use crate::timefmt;
@@ -28,36 +29,70 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
 }
 
 fn tab_bar(frame: &mut Frame, area: Rect, view: &TeamView, now: i64, theme: Theme) {
-    let right = sync_badge(view, now);
+    let badge = sync_badge(view, now);
+    let width = area.width as usize;
+    let badge_width = badge.width();
+    // Full titles when they fit beside the badge, else short ones; the badge's margin goes
+    // before a tab's title is cut, and the badge itself last.
+    let bar = |short: bool, padding: usize| {
+        let titles: usize = Tab::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, tab)| {
+                let title = if short {
+                    tab.short_title()
+                } else {
+                    tab.title()
+                };
+                columns::cells(&format!("{} {title}", i + 1)) + 2 * padding
+            })
+            .sum();
+        titles + Tab::ALL.len() - 1
+    };
+    let (short, padding, margin) = [(false, 1, 1), (true, 1, 1), (true, 1, 0), (true, 0, 0)]
+        .into_iter()
+        .find(|&(short, padding, margin)| bar(short, padding) + badge_width + margin <= width)
+        .unwrap_or((true, 0, 0));
+    let badge = if bar(short, padding) + badge_width + margin <= width {
+        badge
+    } else {
+        Line::default()
+    };
+    let right_width = badge.width() + if badge.width() > 0 { margin } else { 0 };
     let [tabs_area, badge_area] =
-        Layout::horizontal([Constraint::Min(0), Constraint::Length(right.width() as u16)])
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width as u16)])
             .areas(area);
-    let titles = Tab::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, tab)| Line::from(format!("{} {}", i + 1, tab.title())));
+    let titles = Tab::ALL.iter().enumerate().map(|(i, tab)| {
+        let title = if short {
+            tab.short_title()
+        } else {
+            tab.title()
+        };
+        Line::from(format!("{} {title}", i + 1))
+    });
+    let pad = " ".repeat(padding);
     let tabs = Tabs::new(titles)
         .select(view.tab.index())
         .highlight_style(Style::new().fg(theme.accent()).bold().reversed())
         .divider("│")
-        .padding(" ", " ");
+        .padding(pad.clone(), pad);
     frame.render_widget(tabs, tabs_area);
-    frame.render_widget(right, badge_area);
+    frame.render_widget(badge, badge_area);
 }
 
 /// The sync's state in a few words, right of the tabs: it stays in view on every tab.
 fn sync_badge(view: &TeamView, now: i64) -> Line<'static> {
     if view.loaded_status().is_some() && !view.is_connected() {
-        return Line::from("not connected ").dark_gray();
+        return Line::from("not connected").dark_gray();
     }
     match &view.sync {
         Some(sync) if sync.running => Line::from(vec![
-            Span::from(format!("syncing {}/{} ", sync.repos_done, sync.repos_total)).yellow(),
+            Span::from(format!("syncing {}/{}", sync.repos_done, sync.repos_total)).yellow(),
         ]),
-        Some(sync) if sync.error.is_some() => Line::from("sync failed ").red(),
+        Some(sync) if sync.error.is_some() => Line::from("sync failed").red(),
         Some(sync) => match sync.last_sync_at {
-            Some(at) => Line::from(format!("synced {} ", ago(now, at))).dark_gray(),
-            None => Line::from("never synced ").dark_gray(),
+            Some(at) => Line::from(format!("synced {}", ago(now, at))).dark_gray(),
+            None => Line::from("never synced").dark_gray(),
         },
         None => Line::default(),
     }

@@ -21,6 +21,14 @@ pub enum Edit {
 }
 
 impl TextInput {
+    /// A field holding `value`, the cursor at its end.
+    pub fn new(value: &str) -> TextInput {
+        TextInput {
+            value: value.to_string(),
+            cursor: value.chars().count(),
+        }
+    }
+
     pub fn value(&self) -> &str {
         &self.value
     }

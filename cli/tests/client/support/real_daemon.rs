@@ -56,7 +56,8 @@ impl RealDaemon {
         }
     }
 
-    /// The daemon's store, to check what a client's calls left there.
+    /// The daemon's store, to check what a client's calls left there (and to seed records
+    /// only GitHub would bring).
     pub fn store(&self) -> &Store {
         &self.shared.store
     }
@@ -94,6 +95,11 @@ impl RealDaemon {
                 },
             )
             .unwrap();
+    }
+
+    /// The daemon's keys, to seal what a seeded record holds (a team's GitHub connection).
+    pub fn keyring(&self) -> &Keyring {
+        &self.shared.keyring
     }
 }
 

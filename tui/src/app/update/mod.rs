@@ -20,7 +20,7 @@ use tidemark_protocol::{TeamInfo, validate_team_name};
 use super::action::{Action, action_for_key};
 use super::event::{Event, LinkEvent, Reply, Request};
 use super::state::{CreateForm, Link, Loadable, Modal, Notice, Screen, State};
-use crate::tabs::{self, metrics, overview, pulls, repos};
+use crate::tabs::{self, Tab, delivery, metrics, overview, pulls, repos};
 
 /// Handle one event; returns the RPCs to start.
 pub fn handle_event(state: &mut State, event: Event) -> Vec<Request> {
@@ -121,7 +121,9 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
                 Vec::new()
             }
             None => {
-                pulls::end_filter(state, false);
+                if !delivery::end_edit(state, false) {
+                    pulls::end_filter(state, false);
+                }
                 Vec::new()
             }
             _ => {
@@ -150,10 +152,11 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
         }
         Action::Open => match &state.screen {
             Screen::Teams => open_selected(state),
+            Screen::Team(view) if view.tab == Tab::Delivery => delivery::open(state),
             Screen::Team(_) => pulls::open_pull(state),
         },
         Action::Back => {
-            if !pulls::end_filter(state, false) {
+            if !delivery::back(state) && !pulls::end_filter(state, false) {
                 state.screen = Screen::Teams;
             }
             Vec::new()
@@ -192,9 +195,16 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             Vec::new()
         }
         Action::Toggle => {
-            repos::picker::toggle(state);
+            if matches!(state.modal, Some(Modal::AddRepos(_))) {
+                repos::picker::toggle(state);
+            } else {
+                delivery::toggle(state);
+            }
             Vec::new()
         }
+        Action::DeliveryRules => delivery::open_rules(state),
+        Action::DeliveryPreview => delivery::preview(state),
+        Action::DeliverySave => delivery::save(state),
         Action::Refresh => match state.modal {
             Some(Modal::Setup(_)) => setup::refresh(state),
             _ => reload(state),
@@ -231,7 +241,9 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             Some(Modal::AddRepos(_)) => repos::picker::submit(state),
             Some(Modal::Setup(_)) => setup::submit(state),
             None => {
-                pulls::end_filter(state, true);
+                if !delivery::end_edit(state, true) {
+                    pulls::end_filter(state, true);
+                }
                 Vec::new()
             }
             _ => submit_create(state),
@@ -287,7 +299,10 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
                     form.input.apply(edit);
                     form.error = None;
                 }
-            } else if !setup::edit(state, edit) && !repos::picker::edit(state, edit) {
+            } else if !setup::edit(state, edit)
+                && !repos::picker::edit(state, edit)
+                && !delivery::edit(state, edit)
+            {
                 pulls::edit_filter(state, edit);
             }
             Vec::new()

@@ -98,6 +98,7 @@ pub(crate) fn change_period(state: &mut State, longer: bool) -> Vec<Request> {
     };
     view.metrics = Loadable::Loading;
     view.people = Loadable::Loading;
+    super::delivery::period_changed(view);
     load_data(state)
 }
 
