@@ -67,6 +67,7 @@ pub fn load_team_screen(socket: &Path, team: u64, now: i64) -> Result<State> {
             weekly: conn.metrics(query(MetricsGrouping::Week)).await?,
             total: conn.metrics(query(MetricsGrouping::Team)).await?.pop(),
         };
+        let delivery = tidemark_tui::tabs::delivery::link::load(&conn, team, since).await?;
         let status = conn.status(Some(id)).await?.pop().context("no status")?;
         let daemon = conn.daemon_info().await?;
         let invitations = conn.invitations().await?;
@@ -91,6 +92,11 @@ pub fn load_team_screen(socket: &Path, team: u64, now: i64) -> Result<State> {
                 team,
                 since,
                 result: Ok(Box::new(metrics)),
+            },
+            Reply::Delivery {
+                team,
+                since,
+                result: Ok(Box::new(delivery)),
             },
         ])
     })?;

@@ -38,7 +38,8 @@ fn query(team: u64, since: i64, by: DoraGrouping) -> DoraQuery {
     }
 }
 
-async fn load(conn: &Connection, team: u64, since: i64) -> Result<DeliveryData, ClientError> {
+/// The tab's data: the team's report, its weeks (the trends) and its rules.
+pub async fn load(conn: &Connection, team: u64, since: i64) -> Result<DeliveryData, ClientError> {
     let report = conn.dora(query(team, since, DoraGrouping::Team)).await?;
     let weekly = conn.dora(query(team, since, DoraGrouping::Week)).await?;
     let config = conn.delivery_config(TeamRef::Id(team)).await?;
