@@ -52,6 +52,18 @@ const OPERATIONS = [
   ['get', '/repos/{owner}/{repo}/hooks/{hook_id}/deliveries'],
   ['get', '/repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}'],
   ['post', '/repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts'],
+  ['get', '/repos/{owner}/{repo}/deployments'], // delivery metrics (issue 17) from here on
+  ['post', '/repos/{owner}/{repo}/deployments'],
+  ['get', '/repos/{owner}/{repo}/deployments/{deployment_id}'],
+  ['get', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses'],
+  ['post', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses'],
+  ['get', '/repos/{owner}/{repo}/actions/runs'],
+  ['get', '/repos/{owner}/{repo}/actions/runs/{run_id}'],
+  ['get', '/repos/{owner}/{repo}/releases'],
+  ['get', '/repos/{owner}/{repo}/tags'],
+  ['get', '/repos/{owner}/{repo}/compare/{basehead}'],
+  ['get', '/repos/{owner}/{repo}/issues'],
+  ['get', '/repos/{owner}/{repo}/issues/{issue_number}'],
   ['post', '/applications/{client_id}/token'],
   ['delete', '/applications/{client_id}/token'],
   ['delete', '/applications/{client_id}/grant'],
@@ -59,6 +71,9 @@ const OPERATIONS = [
 
 // Webhook events kept, each with all of its actions.
 const EVENTS = [
+  'deployment',
+  'deployment_status',
+  'issues',
   'member',
   'membership',
   'organization',
@@ -67,7 +82,9 @@ const EVENTS = [
   'pull_request_review',
   'pull_request_review_comment',
   'push',
+  'release',
   'repository',
+  'workflow_run',
 ];
 
 // Documentation-only keywords dropped from the REST schemas (they are most of the bytes).

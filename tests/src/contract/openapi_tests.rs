@@ -3,6 +3,30 @@ use super::*;
 /// GitHub's own example answers (from the same description), by file name.
 const EXAMPLES: &[(&str, &str, u16, &str)] = &[
     (
+        "actions.get-workflow-run",
+        "actions/get-workflow-run",
+        200,
+        include_str!("../../contract/examples/rest/actions.get-workflow-run.json"),
+    ),
+    (
+        "actions.list-workflow-runs-for-repo",
+        "actions/list-workflow-runs-for-repo",
+        200,
+        include_str!("../../contract/examples/rest/actions.list-workflow-runs-for-repo.json"),
+    ),
+    (
+        "issues.get",
+        "issues/get",
+        200,
+        include_str!("../../contract/examples/rest/issues.get.json"),
+    ),
+    (
+        "issues.list-for-repo",
+        "issues/list-for-repo",
+        200,
+        include_str!("../../contract/examples/rest/issues.list-for-repo.json"),
+    ),
+    (
         "orgs.list-members",
         "orgs/list-members",
         200,
@@ -39,6 +63,42 @@ const EXAMPLES: &[(&str, &str, u16, &str)] = &[
         include_str!("../../contract/examples/rest/rate-limit.get.json"),
     ),
     (
+        "repos.compare-commits-with-basehead",
+        "repos/compare-commits-with-basehead",
+        200,
+        include_str!("../../contract/examples/rest/repos.compare-commits-with-basehead.json"),
+    ),
+    (
+        "repos.create-deployment",
+        "repos/create-deployment",
+        201,
+        include_str!("../../contract/examples/rest/repos.create-deployment.json"),
+    ),
+    (
+        "repos.create-deployment-status",
+        "repos/create-deployment-status",
+        201,
+        include_str!("../../contract/examples/rest/repos.create-deployment-status.json"),
+    ),
+    (
+        "repos.get-deployment",
+        "repos/get-deployment",
+        200,
+        include_str!("../../contract/examples/rest/repos.get-deployment.json"),
+    ),
+    (
+        "repos.list-deployment-statuses",
+        "repos/list-deployment-statuses",
+        200,
+        include_str!("../../contract/examples/rest/repos.list-deployment-statuses.json"),
+    ),
+    (
+        "repos.list-deployments",
+        "repos/list-deployments",
+        200,
+        include_str!("../../contract/examples/rest/repos.list-deployments.json"),
+    ),
+    (
         "repos.create-webhook",
         "repos/create-webhook",
         201,
@@ -49,6 +109,18 @@ const EXAMPLES: &[(&str, &str, u16, &str)] = &[
         "repos/list-for-org",
         200,
         include_str!("../../contract/examples/rest/repos.list-for-org.json"),
+    ),
+    (
+        "repos.list-releases",
+        "repos/list-releases",
+        200,
+        include_str!("../../contract/examples/rest/repos.list-releases.json"),
+    ),
+    (
+        "repos.list-tags",
+        "repos/list-tags",
+        200,
+        include_str!("../../contract/examples/rest/repos.list-tags.json"),
     ),
     (
         "repos.list-webhooks",
@@ -80,8 +152,12 @@ fn freshen(v: &mut Value) {
     }
 }
 
+fn example(name: &str) -> &'static str {
+    EXAMPLES.iter().find(|e| e.0 == name).unwrap().3
+}
+
 fn pull() -> Value {
-    let mut body = serde_json::from_str(EXAMPLES[1].3).unwrap();
+    let mut body = serde_json::from_str(example("pulls.get")).unwrap();
     freshen(&mut body);
     body
 }

@@ -8,20 +8,34 @@ macro_rules! examples {
 
 /// `@octokit/webhooks-examples` 7.6.1 bodies, `EVENT.ACTION` (`none`: no action).
 const EXAMPLES: &[(&str, &str)] = examples![
+    "deployment.created",
+    "deployment_status.created",
+    "issues.labeled",
+    "issues.opened",
+    "issues.reopened",
+    "issues.unlabeled",
     "member.added",
     "organization.member_added",
     "ping.none",
     "pull_request.closed",
     "pull_request.converted_to_draft",
+    "pull_request.labeled",
     "pull_request.opened",
     "pull_request.ready_for_review",
     "pull_request.reopened",
     "pull_request.review_requested",
     "pull_request.synchronize",
+    "pull_request.unlabeled",
     "pull_request_review.dismissed",
     "pull_request_review.submitted",
     "push.none",
+    "release.created",
+    "release.deleted",
+    "release.edited",
+    "release.prereleased",
+    "release.released",
     "repository.created",
+    "workflow_run.requested",
 ];
 
 fn example(name: &str) -> Value {
@@ -34,8 +48,11 @@ fn example(name: &str) -> Value {
 /// Examples older than the schemas of the same release: they lack fields GitHub added since
 /// (a repository's `is_template`, `topics`, `visibility`, `custom_properties`,
 /// `web_commit_signoff_required`; a pull request's `auto_merge`, `active_lock_reason`, `draft`;
-/// a hook's `deliveries_url`), which the schemas require.
+/// a hook's `deliveries_url`; a deployment's `workflow` and `workflow_run`), which the schemas
+/// require.
 const STALE: &[&str] = &[
+    "deployment.created",
+    "deployment_status.created",
     "member.added",
     "ping.none",
     "pull_request.opened",
@@ -69,6 +86,9 @@ fn freshen(v: &mut Value) {
                     ("active_lock_reason", Value::Null),
                     ("draft", json!(false)),
                 ]);
+            }
+            if m.contains_key("deployment") && !m.contains_key("deployment_status") {
+                added.extend([("workflow", Value::Null), ("workflow_run", Value::Null)]);
             }
             if let Some(url) = m.get("ping_url").and(m.get("url")).and_then(Value::as_str) {
                 added.push(("deliveries_url", json!(format!("{url}/deliveries"))));
@@ -122,6 +142,7 @@ fn unknown_actions_and_events_fail() {
     // The right body for another event.
     assert!(validate("pull_request_review", &example("pull_request.opened")).is_err());
     assert!(validate("issues", &example("pull_request.opened")).is_err());
+    assert!(validate("check_run", &example("pull_request.opened")).is_err());
 }
 
 #[test]
@@ -129,6 +150,9 @@ fn the_events_kept_and_their_actions() {
     assert_eq!(
         events(),
         [
+            "deployment",
+            "deployment_status",
+            "issues",
             "member",
             "membership",
             "organization",
@@ -137,8 +161,16 @@ fn the_events_kept_and_their_actions() {
             "pull_request_review",
             "pull_request_review_comment",
             "push",
+            "release",
             "repository",
+            "workflow_run",
         ]
+    );
+    assert_eq!(actions("deployment"), ["created"]);
+    assert_eq!(actions("deployment_status"), ["created"]);
+    assert_eq!(
+        actions("workflow_run"),
+        ["completed", "in_progress", "requested"]
     );
     assert!(actions("pull_request").contains(&"ready_for_review".to_string()));
     assert_eq!(

@@ -194,6 +194,8 @@ pub fn generate(spec: &OrgSpec) -> World {
             w.pulls.insert((id, pull.number), pull);
         }
     }
+    // Drawn from nothing random: the org's figures stay what they were before histories.
+    w.build_histories();
     w
 }
 
@@ -472,6 +474,8 @@ fn gen_pull(
         reviews,
         commits,
         timeline,
+        labels: Vec::new(),
+        merge_method: merged_at.map(|_| super::world::MergeMethod::Merge),
     }
 }
 

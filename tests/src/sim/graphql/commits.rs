@@ -3,6 +3,7 @@
 use super::Env;
 use super::accounts::User;
 use super::pulls::PullRequest;
+use super::repository::Repository;
 use super::schema::{DateTime, GitObjectId, GitTimestamp, Uri};
 use crate::sim::json::node_id;
 use crate::sim::world::{Commit as WorldCommit, Pull};
@@ -58,37 +59,61 @@ impl PullRequestCommit {
     }
 }
 
-/// A Git commit: one of the pull request's (`Some(i)`) or its merge commit (`None`).
+/// A Git commit: one of the pull request's (`Some(i)`), its merge commit (`None`), or one of
+/// the repository's history (`git.rs`: merge and squash commits, first commits).
 #[derive(Clone)]
 pub struct Commit {
     env: Arc<Env>,
-    p: Arc<Pull>,
-    i: Option<usize>,
+    src: Src,
+}
+
+#[derive(Clone)]
+enum Src {
+    Pull(Arc<Pull>, Option<usize>),
+    Git(u64, Arc<WorldCommit>),
 }
 
 impl Commit {
     pub(super) fn of(env: &Arc<Env>, p: &Arc<Pull>, i: usize) -> Commit {
         Commit {
             env: env.clone(),
-            p: p.clone(),
-            i: Some(i),
+            src: Src::Pull(p.clone(), Some(i)),
         }
     }
 
+    /// A pull request's merge commit: the one on the default branch (a squash is its own
+    /// commit), else made up from the merge.
     pub(super) fn merge(env: &Arc<Env>, p: &Arc<Pull>) -> Commit {
-        Commit {
+        let sha = p.merge_commit_sha.as_deref().unwrap_or("");
+        Commit::in_repo(env, p.repo_id, sha).unwrap_or_else(|| Commit {
             env: env.clone(),
-            p: p.clone(),
-            i: None,
-        }
+            src: Src::Pull(p.clone(), None),
+        })
+    }
+
+    /// A commit of a repository by sha: its history's, else one of its pull requests'.
+    pub(super) fn in_repo(env: &Arc<Env>, repo_id: u64, sha: &str) -> Option<Commit> {
+        let found = env.with_world(|w| {
+            if let Some(c) = w.history(repo_id).and_then(|h| h.get(sha)) {
+                return Some(Src::Git(repo_id, Arc::new(c.commit.clone())));
+            }
+            w.repo_pulls(repo_id).find_map(|p| {
+                let i = p.commits.iter().position(|c| c.sha == sha)?;
+                Some(Src::Pull(Arc::new(p.clone()), Some(i)))
+            })
+        })?;
+        Some(Commit {
+            env: env.clone(),
+            src: found,
+        })
     }
 
     /// The commit's data (a merge commit is made up from the merge).
     fn c(&self) -> Cow<'_, WorldCommit> {
-        match self.i {
-            Some(i) => Cow::Borrowed(&self.p.commits[i]),
-            None => {
-                let p = &self.p;
+        match &self.src {
+            Src::Pull(p, Some(i)) => Cow::Borrowed(&p.commits[*i]),
+            Src::Git(_, c) => Cow::Borrowed(c),
+            Src::Pull(p, None) => {
                 let by = p.merged_by.and_then(|id| self.env.accounts.get(&id));
                 let at = p.merged_at.unwrap_or(p.updated_at);
                 Cow::Owned(WorldCommit {
@@ -112,9 +137,17 @@ impl Commit {
     }
 
     fn sha(&self) -> &str {
-        match self.i {
-            Some(i) => &self.p.commits[i].sha,
-            None => self.p.merge_commit_sha.as_deref().unwrap_or(""),
+        match &self.src {
+            Src::Pull(p, Some(i)) => &p.commits[*i].sha,
+            Src::Pull(p, None) => p.merge_commit_sha.as_deref().unwrap_or(""),
+            Src::Git(_, c) => &c.sha,
+        }
+    }
+
+    fn repo_id(&self) -> u64 {
+        match &self.src {
+            Src::Pull(p, _) => p.repo_id,
+            Src::Git(r, _) => *r,
         }
     }
 }
@@ -129,11 +162,11 @@ impl Commit {
         ))
     }
 
-    async fn oid(&self) -> GitObjectId {
+    pub async fn oid(&self) -> GitObjectId {
         GitObjectId(self.sha().to_string())
     }
 
-    async fn abbreviated_oid(&self) -> String {
+    pub async fn abbreviated_oid(&self) -> String {
         self.sha().chars().take(7).collect()
     }
 
@@ -173,11 +206,33 @@ impl Commit {
     }
 
     async fn url(&self) -> Uri {
-        let nwo = PullRequest::new(&self.env, self.p.clone())
-            .repo()
-            .map(|r| r.nwo())
+        Uri(format!("{}{}", self.env.web(), self.resource_path()))
+    }
+
+    async fn commit_url(&self) -> Uri {
+        Uri(format!("{}{}", self.env.web(), self.resource_path()))
+    }
+
+    async fn commit_resource_path(&self) -> Uri {
+        Uri(self.resource_path())
+    }
+
+    async fn repository(&self) -> async_graphql::Result<Repository> {
+        self.env
+            .repo(self.repo_id())
+            .map(|_| Repository::new(&self.env, self.repo_id()))
+            .ok_or_else(|| super::schema::not_found("The repository is gone.".into()))
+    }
+}
+
+impl Commit {
+    fn resource_path(&self) -> String {
+        let nwo = self
+            .env
+            .repo(self.repo_id())
+            .map(|r| format!("{}/{}", self.env.org.login, r.name))
             .unwrap_or_default();
-        Uri(format!("{}/{nwo}/commit/{}", self.env.web(), self.sha()))
+        format!("/{nwo}/commit/{}", self.sha())
     }
 }
 
@@ -191,6 +246,21 @@ pub struct GitActor {
 }
 
 impl GitActor {
+    /// A GitHub account in Git (a tagger): its name, public email and the date.
+    pub(super) fn account(env: &Arc<Env>, account_id: u64, date: i64) -> Option<GitActor> {
+        let a = env.accounts.get(&account_id)?;
+        Some(GitActor {
+            env: env.clone(),
+            name: a.name.clone(),
+            email: a
+                .email
+                .clone()
+                .unwrap_or_else(|| format!("{}@users.noreply.github.com", a.id)),
+            date,
+            user_id: Some(a.id),
+        })
+    }
+
     fn new(env: &Arc<Env>, c: &WorldCommit, date: i64) -> GitActor {
         GitActor {
             env: env.clone(),

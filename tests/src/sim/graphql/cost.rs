@@ -25,6 +25,12 @@ const CONNECTIONS: &[&str] = &[
     "timelineItems",
     "membersWithRole",
     "repositories",
+    "deployments",
+    "statuses",
+    "releases",
+    "refs",
+    "issues",
+    "labels",
 ];
 
 #[derive(Debug, Default)]

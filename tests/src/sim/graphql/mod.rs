@@ -14,8 +14,11 @@
 mod accounts;
 mod commits;
 mod cost;
+mod deployments;
+mod issues;
 mod paging;
 mod pulls;
+mod refs;
 mod repository;
 mod schema;
 #[cfg(test)]

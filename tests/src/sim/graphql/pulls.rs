@@ -265,6 +265,19 @@ impl PullRequest {
         &self.p.base_ref
     }
 
+    async fn labels(
+        &self,
+        order_by: Option<super::issues::LabelOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Option<super::issues::LabelConnection>> {
+        let _ = order_by;
+        let args = PageArgs::new(first, after, last, before);
+        super::issues::labels_of(&self.env, self.p.repo_id, &self.p.labels, &args).map(Some)
+    }
+
     async fn head_ref_oid(&self) -> GitObjectId {
         GitObjectId(self.p.head_sha())
     }

@@ -2,12 +2,15 @@
 
 use super::Env;
 use super::accounts::Organization;
+use super::deployments::{DeploymentConnection, DeploymentOrder};
+use super::issues::{IssueConnection, IssueFilters, IssueState};
 use super::paging::{PageArgs, connection};
 use super::pulls::{PullFilter, PullRequest, PullRequestConnection, PullRequestState};
+use super::refs::{Ref, RefConnection, RefOrder, Release, ReleaseConnection, ReleaseOrder};
 use super::schema::{DateTime, Uri, not_found, null_with};
 use crate::sim::json::node_id;
 use crate::sim::world::Repo;
-use async_graphql::{Context, Enum, ID, InputObject, Interface, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Interface, Object, Result};
 use std::sync::Arc;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -68,13 +71,6 @@ connection!(RepositoryConnection, RepositoryEdge, Repository);
 )]
 pub enum RepositoryOwner {
     Organization(Organization),
-}
-
-/// A Git reference.
-#[derive(SimpleObject)]
-pub struct Ref {
-    name: String,
-    prefix: String,
 }
 
 /// A repository; the id indexes the request's snapshot.
@@ -165,10 +161,87 @@ impl Repository {
     }
 
     async fn default_branch_ref(&self) -> Option<Ref> {
-        Some(Ref {
-            name: self.r().default_branch.clone(),
-            prefix: "refs/heads/".into(),
-        })
+        Some(Ref::default_branch(&self.env, self.id))
+    }
+
+    /// Deployments, oldest first unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
+    async fn deployments(
+        &self,
+        environments: Option<Vec<String>>,
+        order_by: Option<DeploymentOrder>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<DeploymentConnection> {
+        let args = PageArgs::new(first, after, last, before);
+        super::deployments::deployments(&self.env, self.id, environments, order_by, &args)
+    }
+
+    /// Releases, newest first unless `orderBy` says otherwise.
+    async fn releases(
+        &self,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+        order_by: Option<ReleaseOrder>,
+    ) -> Result<ReleaseConnection> {
+        let args = PageArgs::new(first, after, last, before);
+        super::refs::releases(&self.env, self.id, order_by, &args)
+    }
+
+    /// The newest published release that is not a prerelease.
+    async fn latest_release(&self) -> Result<Option<Release>> {
+        let args = PageArgs::new(Some(100), None, None, None);
+        let all = super::refs::releases(&self.env, self.id, None, &args)?;
+        Ok(all.latest())
+    }
+
+    /// Refs under `refPrefix` (`refs/heads/` or `refs/tags/`).
+    #[allow(clippy::too_many_arguments)]
+    async fn refs(
+        &self,
+        query: Option<String>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+        ref_prefix: String,
+        direction: Option<OrderDirection>,
+        order_by: Option<RefOrder>,
+    ) -> Result<Option<RefConnection>> {
+        let args = PageArgs::new(first, after, last, before);
+        super::refs::refs(
+            &self.env,
+            self.id,
+            &ref_prefix,
+            query,
+            order_by,
+            direction,
+            &args,
+        )
+        .map(Some)
+    }
+
+    /// Issues (never pull requests), oldest first unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
+    async fn issues(
+        &self,
+        order_by: Option<IssueOrder>,
+        labels: Option<Vec<String>>,
+        states: Option<Vec<IssueState>>,
+        filter_by: Option<IssueFilters>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<IssueConnection> {
+        let args = PageArgs::new(first, after, last, before);
+        super::issues::issues(
+            &self.env, self.id, labels, states, filter_by, order_by, &args,
+        )
     }
 
     /// Returns a single pull request from the current repository by number.

@@ -247,6 +247,9 @@ fn resolve_node(env: &Arc<Env>, id: &ID) -> Option<Node> {
             Actor::Bot(b) if kind == "Bot" => Some(Node::Bot(b)),
             _ => None,
         },
+        "Deployment" => super::deployments::Deployment::by_id(env, db_id).map(Node::Deployment),
+        "Release" => super::refs::Release::by_id(env, db_id).map(Node::Release),
+        "Issue" => super::issues::Issue::by_id(env, db_id).map(Node::Issue),
         "Organization" if db_id == env.org.id => {
             Some(Node::Organization(Organization(env.clone())))
         }
@@ -276,4 +279,7 @@ pub enum Node {
     User(User),
     Bot(Bot),
     Organization(Organization),
+    Deployment(super::deployments::Deployment),
+    Release(super::refs::Release),
+    Issue(super::issues::Issue),
 }

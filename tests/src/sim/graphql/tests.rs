@@ -8,6 +8,7 @@ use crate::sim::{OrgSpec, Shared, SimConfig, api, clock, oauth};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+mod delivery;
 mod events;
 mod limits;
 

@@ -8,8 +8,17 @@
 //! control API offers in `mutations.rs`; both are re-exported, so every type stays
 //! `sim::world::X`.
 
+mod delivery;
+mod delivery_mutations;
+pub mod git;
 mod model;
 mod mutations;
+
+pub use delivery::{
+    DeployState, Deployment, DeploymentStatus, Issue, Label, MergeMethod, Release, Tag, TagObject,
+    WorkflowRun,
+};
+pub use delivery_mutations::{NewDeployment, NewIssue, NewRelease, NewRun};
 
 pub use model::{
     Account, Commit, Delivery, Event, Hook, ORG_LEVEL, Org, OrgRole, Pull, Repo, Review,
@@ -66,6 +75,21 @@ pub struct World {
     /// Other organizations the people belong to (no repositories): they make `/user/orgs`
     /// list several, as for someone in more than one org.
     pub other_orgs: Vec<Org>,
+    /// Each repository's commits and default branch (`git.rs`), by repository id; made when
+    /// first needed (see `history_mut`).
+    pub git: BTreeMap<u64, git::History>,
+    /// Deployments by id (each names its repository), with their statuses.
+    pub deployments: BTreeMap<u64, Deployment>,
+    /// Actions workflow runs by id.
+    pub runs: BTreeMap<u64, WorkflowRun>,
+    /// Releases by id.
+    pub releases: BTreeMap<u64, Release>,
+    /// Tags by (repository id, name).
+    pub tags: BTreeMap<(u64, String), Tag>,
+    /// Issues by (repository id, number); numbers are shared with pull requests.
+    pub issues: BTreeMap<(u64, u64), Issue>,
+    /// Labels by (repository id, name in lower case).
+    pub labels: BTreeMap<(u64, String), Label>,
     /// Bumped whenever the org may have changed (see `Shared::world_mut`): rendered JSON cached
     /// under an older generation is stale.
     pub generation: u64,
@@ -90,10 +114,37 @@ pub enum IdKind {
     Hook,
     /// Webhook deliveries: past 10^10.
     Delivery,
+    /// Deployments: past 2^31 (GitHub's passed it in 2024), so GraphQL's `databaseId` of one
+    /// is an error, as there.
+    Deployment,
+    /// Deployment statuses: past 10^10.
+    DeploymentStatus,
+    /// Actions workflow runs: past 10^10.
+    Run,
+    /// Releases: about 2.4 × 10^8 (still a 32-bit `databaseId`).
+    Release,
+    /// Issues: past 2^31, like pull requests.
+    Issue,
+    /// Labels: past 2^31.
+    Label,
 }
 
 impl IdKind {
-    const COUNT: usize = 6;
+    const COUNT: usize = 12;
+    const ALL: [IdKind; IdKind::COUNT] = [
+        IdKind::Account,
+        IdKind::Repo,
+        IdKind::Pull,
+        IdKind::Review,
+        IdKind::Hook,
+        IdKind::Delivery,
+        IdKind::Deployment,
+        IdKind::DeploymentStatus,
+        IdKind::Run,
+        IdKind::Release,
+        IdKind::Issue,
+        IdKind::Label,
+    ];
 
     /// Where this kind's ids start (the first one handed out is one more).
     pub const fn base(self) -> u64 {
@@ -104,6 +155,12 @@ impl IdKind {
             IdKind::Review => 3_100_000_000,
             IdKind::Hook => 530_000_000,
             IdKind::Delivery => 21_000_000_000,
+            IdKind::Deployment => 2_600_000_000,
+            IdKind::DeploymentStatus => 24_000_000_000,
+            IdKind::Run => 16_000_000_000,
+            IdKind::Release => 240_000_000,
+            IdKind::Issue => 3_400_000_000,
+            IdKind::Label => 8_100_000_000,
         }
     }
 }
@@ -111,15 +168,7 @@ impl IdKind {
 impl World {
     pub fn new() -> World {
         World {
-            last_ids: [
-                IdKind::Account,
-                IdKind::Repo,
-                IdKind::Pull,
-                IdKind::Review,
-                IdKind::Hook,
-                IdKind::Delivery,
-            ]
-            .map(IdKind::base),
+            last_ids: IdKind::ALL.map(IdKind::base),
             ..World::default()
         }
     }
@@ -188,6 +237,53 @@ impl World {
     /// May `account` administer the repository (and so manage its hooks)?
     pub fn is_repo_admin(&self, account: u64, repo_id: u64) -> bool {
         self.is_owner(account) || self.repo_admins.contains(&(repo_id, account))
+    }
+
+    /// A repository's history, if anything has made it yet (see `history_mut`).
+    pub fn history(&self, repo_id: u64) -> Option<&git::History> {
+        self.git.get(&repo_id)
+    }
+
+    /// An issue of a repository.
+    pub fn issue(&self, repo_id: u64, number: u64) -> WorldResult<&Issue> {
+        self.issues
+            .get(&(repo_id, number))
+            .ok_or_else(|| WorldError::NotFound(format!("issue #{number}")))
+    }
+
+    /// Deployments of one repository, oldest first.
+    pub fn repo_deployments(&self, repo_id: u64) -> impl DoubleEndedIterator<Item = &Deployment> {
+        self.deployments
+            .values()
+            .filter(move |d| d.repo_id == repo_id)
+    }
+
+    /// Drop a deleted repository's delivery data.
+    pub(crate) fn forget_delivery_data(&mut self, repo_id: u64) {
+        self.git.remove(&repo_id);
+        self.deployments.retain(|_, d| d.repo_id != repo_id);
+        self.runs.retain(|_, r| r.repo_id != repo_id);
+        self.releases.retain(|_, r| r.repo_id != repo_id);
+        self.tags.retain(|(r, _), _| *r != repo_id);
+        self.issues.retain(|(r, _), _| *r != repo_id);
+        self.labels.retain(|(r, _), _| *r != repo_id);
+    }
+
+    /// Put every merged pull request on its repository's default branch, in merge order (for
+    /// a generated org, whose pull requests were made without a history).
+    pub fn build_histories(&mut self) {
+        let mut merged: Vec<(i64, u64, u64)> = self
+            .pulls
+            .values()
+            .filter_map(|p| Some((p.merged_at?, p.repo_id, p.number)))
+            .collect();
+        merged.sort();
+        for repo_id in self.repos.keys().copied().collect::<Vec<_>>() {
+            let _ = self.history_mut(repo_id);
+        }
+        for (_, repo_id, number) in merged {
+            let _ = self.record_merge(repo_id, number);
+        }
     }
 
     /// A repository hook or an organization hook.

@@ -156,6 +156,10 @@ pub struct Pull {
     pub reviews: Vec<Review>,
     pub commits: Vec<Commit>,
     pub timeline: Vec<TimelineEvent>,
+    /// Label names, in the order they were added.
+    pub labels: Vec<String>,
+    /// How it was merged (None until then).
+    pub merge_method: Option<super::delivery::MergeMethod>,
 }
 
 impl Pull {

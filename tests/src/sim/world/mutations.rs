@@ -3,7 +3,7 @@
 
 use super::{
     Account, Event, ORG_LEVEL, OrgRole, Pull, Repo, Review, ReviewState, TimelineEvent,
-    TimelineKind, World, WorldError, WorldResult, new_commit, sha_for,
+    TimelineKind, World, WorldError, WorldResult, new_commit,
 };
 
 /// What the control API needs to open a pull request.
@@ -188,19 +188,20 @@ impl World {
             .remove(&repo_id)
             .ok_or_else(|| WorldError::NotFound(format!("repository {repo_id}")))?;
         self.pulls.retain(|(r, _), _| *r != repo_id);
+        self.forget_delivery_data(repo_id);
         self.deleted_repos.insert(repo_id, repo.clone());
         // The hooks stay until `webhooks::dispatch` has sent them `repository.deleted`.
         let events = vec![repo_event(repo_id, "deleted", None)];
         Ok((repo, events))
     }
 
-    fn pull_mut(&mut self, repo_id: u64, number: u64) -> WorldResult<&mut Pull> {
+    pub(super) fn pull_mut(&mut self, repo_id: u64, number: u64) -> WorldResult<&mut Pull> {
         self.pulls
             .get_mut(&(repo_id, number))
             .ok_or_else(|| WorldError::NotFound(format!("pull request #{number}")))
     }
 
-    fn repo_mut(&mut self, repo_id: u64) -> WorldResult<&mut Repo> {
+    pub(super) fn repo_mut(&mut self, repo_id: u64) -> WorldResult<&mut Repo> {
         self.repos
             .get_mut(&repo_id)
             .ok_or_else(|| WorldError::NotFound(format!("repository {repo_id}")))
@@ -211,6 +212,18 @@ impl World {
         &mut self,
         repo_id: u64,
         spec: NewPull,
+        at: i64,
+    ) -> WorldResult<(u64, Vec<Event>)> {
+        self.open_pull_from(repo_id, spec, None, at)
+    }
+
+    /// [`World::open_pull`] from a head branch of the caller's choosing (None: the author's
+    /// `login/change-N`).
+    pub fn open_pull_from(
+        &mut self,
+        repo_id: u64,
+        spec: NewPull,
+        head_ref: Option<String>,
         at: i64,
     ) -> WorldResult<(u64, Vec<Event>)> {
         let author = self.account_by_login(&spec.author)?.clone();
@@ -250,12 +263,16 @@ impl World {
             merged_at: None,
             merged_by: None,
             merge_commit_sha: None,
-            head_ref: format!("{}/change-{number}", author.login.trim_end_matches("[bot]")),
+            head_ref: head_ref.unwrap_or_else(|| {
+                format!("{}/change-{number}", author.login.trim_end_matches("[bot]"))
+            }),
             base_ref,
             changed_files: spec.commits.max(1),
             reviews: Vec::new(),
             commits,
             timeline: Vec::new(),
+            labels: Vec::new(),
+            merge_method: None,
         };
         self.pulls.insert((repo_id, number), pull);
         Ok((
@@ -297,6 +314,7 @@ impl World {
         Ok(vec![self.pull_event(repo_id, number, "closed", actor)])
     }
 
+    /// Merge with a merge commit (see [`World::merge_pull_with`] for squash).
     pub fn merge_pull(
         &mut self,
         repo_id: u64,
@@ -304,26 +322,7 @@ impl World {
         by: &str,
         at: i64,
     ) -> WorldResult<Vec<Event>> {
-        let by = self.account_by_login(by)?.id;
-        let pull = self.pull_mut(repo_id, number)?;
-        if !pull.open {
-            return Err(WorldError::Invalid("pull request is not open".into()));
-        }
-        if pull.draft {
-            return Err(WorldError::Invalid("pull request is still a draft".into()));
-        }
-        pull.open = false;
-        pull.closed_at = Some(at);
-        pull.merged_at = Some(at);
-        pull.merged_by = Some(by);
-        pull.merge_commit_sha = Some(sha_for(&format!("merge-{}", pull.id)));
-        pull.updated_at = at;
-        pull.timeline.push(TimelineEvent {
-            kind: TimelineKind::Merged,
-            at,
-            actor_id: by,
-        });
-        Ok(vec![self.pull_event(repo_id, number, "closed", by)])
+        self.merge_pull_with(repo_id, number, by, super::MergeMethod::Merge, at)
     }
 
     pub fn reopen_pull(&mut self, repo_id: u64, number: u64, at: i64) -> WorldResult<Vec<Event>> {
@@ -506,7 +505,7 @@ impl World {
 
     /// A `pull_request` event: the payload names what to render; `webhooks.rs` renders it from
     /// the world as it is when the delivery is made.
-    fn pull_event(&self, repo_id: u64, number: u64, action: &str, sender: u64) -> Event {
+    pub(super) fn pull_event(&self, repo_id: u64, number: u64, action: &str, sender: u64) -> Event {
         Event {
             name: "pull_request".into(),
             repo_id,
