@@ -8,7 +8,10 @@
 use super::session::{Run, SyncError};
 use crate::delivery::{self, engine};
 use crate::github::delivery as gh;
-use crate::github::graphql::delivery::{DeliveryAsk, Part};
+use crate::github::graphql::delivery::{
+    DELIVERY_FIRST, DELIVERY_FIRST_INCREMENTAL, DeliveryAsk, Part, RepoDelivery,
+};
+use crate::github::graphql::nodes::PageInfo;
 use crate::store::{self, Compared, DeliverySync, Deploy, IssueRecord, TrackedRepository};
 use tidemark_protocol::metrics::dora::DAY;
 
@@ -24,20 +27,22 @@ const FIRST_RUNS_BACK: i64 = 365 * DAY;
 /// Compares asked in one walk of one repository; the rest at the next.
 const COMPARES_PER_WALK: usize = 100;
 
-/// Read every repository's delivery data.
+/// Repositories read in one GraphQL query: GitHub charges by the nodes a query could return, so
+/// many small pages in one query cost less than one query each.
+const REPOS_PER_QUERY: usize = 10;
+
+/// Read every repository's delivery data. A repository GitHub will not show delivery data for
+/// (Actions off, no access to deployments) is logged and skipped: its pull requests still stand
+/// in for its deployments.
 pub async fn sync_delivery(run: &Run<'_>, repos: &[TrackedRepository]) -> Result<(), SyncError> {
     run.phase("delivery: deployments, runs, releases, incidents");
-    for repo in repos {
-        match refresh_repo(run, repo).await {
-            // One repository GitHub will not show (Actions off, no access to deployments):
-            // the others go on; its pull requests still stand in for its deployments.
-            Err(e @ (SyncError::GitHub(_) | SyncError::Failed(_))) => {
-                tracing::warn!(repo = %repo.full_name, error = %e, "delivery data not read");
-            }
-            other => other?,
+    match refresh_repos(run, repos).await {
+        Err(e @ (SyncError::GitHub(_) | SyncError::Failed(_))) => {
+            tracing::warn!(error = %e, "delivery data not read");
+            Ok(())
         }
+        other => other,
     }
-    Ok(())
 }
 
 fn mark(t: Option<i64>, overlap: i64) -> Option<i64> {
@@ -54,72 +59,91 @@ fn rfc3339(t: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
-/// Read one repository's delivery data that changed since the last read, and store it.
-pub async fn refresh_repo(run: &Run<'_>, repo: &TrackedRepository) -> Result<(), SyncError> {
-    let store = &run.ctx.store;
-    let team = run.team;
-    let id = repo.github_repo_id;
-    let Some((owner, name)) = repo.full_name.split_once('/') else {
-        return Ok(());
-    };
-    let rules = delivery::saved_rules(store, team).map_err(|e| SyncError::Failed(e.to_string()))?;
-    let mut state = store.delivery_sync(team, id)?;
-    let now = store::now();
-    let marks = [
-        (Part::Deployments, mark(state.deployments_until, OVERLAP)),
-        (Part::Releases, mark(state.releases_until, OVERLAP)),
-        (Part::Tags, mark(state.tags_until, OVERLAP)),
-        // Issues are asked `since` their mark: every page counts.
-        (Part::Issues, None),
-    ];
-    let issues_since = mark(state.issues_until, ISSUES_OVERLAP).map(rfc3339);
-    let mut pending: Vec<(Part, Option<String>)> = Part::ALL.iter().map(|p| (*p, None)).collect();
-    let mut deploys: Vec<Deploy> = Vec::new();
-    let mut issues: Vec<IssueRecord> = Vec::new();
-    let mut newest: [Option<i64>; 4] = [None; 4];
-    let mut pages = 0;
-    while !pending.is_empty() && pages < MAX_PAGES {
-        pages += 1;
-        let ask = DeliveryAsk {
+/// One repository's walk through its delivery lists.
+struct Walk<'r> {
+    repo: &'r TrackedRepository,
+    owner: &'r str,
+    name: &'r str,
+    state: DeliverySync,
+    first: u32,
+    /// Each list's floor: a page older than it ends that list's walk.
+    marks: [(Part, Option<i64>); 4],
+    issues_since: Option<String>,
+    /// The lists still to read, with their next page's cursor.
+    pending: Vec<(Part, Option<String>)>,
+    pages: usize,
+    deploys: Vec<Deploy>,
+    issues: Vec<IssueRecord>,
+    newest: [Option<i64>; 4],
+}
+
+impl<'r> Walk<'r> {
+    fn new(
+        store: &store::Store,
+        team: store::TeamId,
+        repo: &'r TrackedRepository,
+    ) -> Result<Option<Walk<'r>>, SyncError> {
+        let Some((owner, name)) = repo.full_name.split_once('/') else {
+            return Ok(None);
+        };
+        let state = store.delivery_sync(team, repo.github_repo_id)?;
+        let read_before = state.deployments_until.is_some() || state.updated_at > 0;
+        Ok(Some(Walk {
+            repo,
             owner,
             name,
-            parts: pending.iter().map(|(p, a)| (*p, a.as_deref())).collect(),
-            incident_label: &rules.incident_label,
-            issues_since: issues_since.clone(),
-        };
-        let answer = run.reader.delivery(std::slice::from_ref(&ask)).await?;
-        let data = match answer.into_iter().next() {
-            Some(Ok(d)) => d,
-            Some(Err(why)) => {
-                tracing::info!(repo = %repo.full_name, why, "no delivery data for the repository");
-                return Ok(());
-            }
-            None => return Ok(()),
-        };
+            first: if read_before {
+                DELIVERY_FIRST_INCREMENTAL
+            } else {
+                DELIVERY_FIRST
+            },
+            marks: [
+                (Part::Deployments, mark(state.deployments_until, OVERLAP)),
+                (Part::Releases, mark(state.releases_until, OVERLAP)),
+                (Part::Tags, mark(state.tags_until, OVERLAP)),
+                // Issues are asked `since` their mark: every page counts.
+                (Part::Issues, None),
+            ],
+            issues_since: mark(state.issues_until, ISSUES_OVERLAP).map(rfc3339),
+            state,
+            pending: Part::ALL.iter().map(|p| (*p, None)).collect(),
+            pages: 0,
+            deploys: Vec::new(),
+            issues: Vec::new(),
+            newest: [None; 4],
+        }))
+    }
+
+    /// Take one page of each pending list; keep the lists whose next page may still be new.
+    fn take(&mut self, run: &Run<'_>, data: RepoDelivery, now: i64) {
+        let (team, id) = (run.team, self.repo.github_repo_id);
+        self.pages += 1;
         if let Some(b) = data.default_branch_ref {
-            state.default_branch = Some(b.name);
+            self.state.default_branch = Some(b.name);
         }
+        let marks = self.marks;
         let mut next = Vec::new();
-        let mut keep =
-            |part: Part, oldest: Option<i64>, page: &crate::github::graphql::nodes::PageInfo| {
-                let floor = marks.iter().find(|(p, _)| *p == part).and_then(|(_, m)| *m);
-                let older_than_mark = matches!((floor, oldest), (Some(f), Some(o)) if o < f);
-                if let Some(cursor) = page.next().filter(|_| !older_than_mark) {
-                    next.push((part, Some(cursor)));
-                }
-            };
+        let mut keep = |part: Part, oldest: Option<i64>, page: &PageInfo| {
+            let floor = marks.iter().find(|(p, _)| *p == part).and_then(|(_, m)| *m);
+            let older_than_mark = matches!((floor, oldest), (Some(f), Some(o)) if o < f);
+            if let Some(cursor) = page.next().filter(|_| !older_than_mark) {
+                next.push((part, Some(cursor)));
+            }
+        };
         if let Some(c) = data.deployments {
             let items = run.reader_readable("a deployment", c.nodes);
             let times: Vec<i64> = items.iter().map(|n| n.created_at).collect();
-            deploys.extend(items.iter().map(|n| gh::deployment(team, id, n, now)));
-            newest[0] = newest[0].max(times.iter().copied().max());
+            self.deploys
+                .extend(items.iter().map(|n| gh::deployment(team, id, n, now)));
+            self.newest[0] = self.newest[0].max(times.iter().copied().max());
             keep(Part::Deployments, times.iter().copied().min(), &c.page_info);
         }
         if let Some(c) = data.releases {
             let items = run.reader_readable("a release", c.nodes);
             let times: Vec<i64> = items.iter().map(|n| n.created_at).collect();
-            deploys.extend(items.iter().map(|n| gh::release(team, id, n, now)));
-            newest[1] = newest[1].max(times.iter().copied().max());
+            self.deploys
+                .extend(items.iter().map(|n| gh::release(team, id, n, now)));
+            self.newest[1] = self.newest[1].max(times.iter().copied().max());
             keep(Part::Releases, times.iter().copied().min(), &c.page_info);
         }
         if let Some(c) = data.refs {
@@ -129,42 +153,107 @@ pub async fn refresh_repo(run: &Run<'_>, repo: &TrackedRepository) -> Result<(),
                 .filter_map(|n| gh::tag(team, id, n, now))
                 .collect();
             let times: Vec<i64> = tags.iter().map(|t| t.created_at).collect();
-            newest[2] = newest[2].max(times.iter().copied().max());
-            deploys.extend(tags);
+            self.newest[2] = self.newest[2].max(times.iter().copied().max());
+            self.deploys.extend(tags);
             keep(Part::Tags, times.iter().copied().min(), &c.page_info);
         }
         if let Some(c) = data.issues {
             let items = run.reader_readable("an issue", c.nodes);
-            newest[3] = newest[3].max(items.iter().map(|n| n.updated_at).max());
-            issues.extend(items.iter().map(|n| gh::issue(team, id, n)));
+            self.newest[3] = self.newest[3].max(items.iter().map(|n| n.updated_at).max());
+            self.issues
+                .extend(items.iter().map(|n| gh::issue(team, id, n)));
             keep(Part::Issues, None, &c.page_info);
         }
-        pending = next;
+        self.pending = if self.pages < MAX_PAGES {
+            next
+        } else {
+            Vec::new()
+        };
     }
-    if let Some(branch) = state.default_branch.clone() {
-        let from = mark(state.runs_until, OVERLAP).unwrap_or(now - FIRST_RUNS_BACK);
-        if let Some(runs) = run
-            .reader
-            .workflow_runs(&repo.full_name, &branch, Some(from))
-            .await?
-        {
-            let newest_run = runs
-                .iter()
-                .filter_map(|r| crate::github::graphql::parse_time(&r.created_at))
-                .max();
-            deploys.extend(runs.iter().filter_map(|r| gh::run(team, id, r, now)));
-            state.runs_until = state.runs_until.max(newest_run);
+}
+
+/// Read one repository's delivery data that changed since the last read, and store it.
+pub async fn refresh_repo(run: &Run<'_>, repo: &TrackedRepository) -> Result<(), SyncError> {
+    refresh_repos(run, std::slice::from_ref(repo)).await
+}
+
+/// Read the delivery data of several repositories that changed since their last read (many
+/// repositories per GraphQL query), store it, then the compares the report wants.
+pub async fn refresh_repos(run: &Run<'_>, repos: &[TrackedRepository]) -> Result<(), SyncError> {
+    let store = &run.ctx.store;
+    let team = run.team;
+    let rules = delivery::saved_rules(store, team).map_err(|e| SyncError::Failed(e.to_string()))?;
+    let now = store::now();
+    let mut walks = Vec::new();
+    for repo in repos {
+        if let Some(w) = Walk::new(store, team, repo)? {
+            walks.push(w);
         }
     }
-    store.put_deploys(team, &deploys)?;
-    store.put_issues(team, &issues)?;
-    state.deployments_until = state.deployments_until.max(newest[0]);
-    state.releases_until = state.releases_until.max(newest[1]);
-    state.tags_until = state.tags_until.max(newest[2]);
-    state.issues_until = state.issues_until.max(newest[3]);
-    state.updated_at = now;
-    store.set_delivery_sync(&DeliverySync { ..state })?;
-    compares(run, repo, &rules).await
+    loop {
+        let open: Vec<usize> = (0..walks.len())
+            .filter(|&i| !walks[i].pending.is_empty())
+            .take(REPOS_PER_QUERY)
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        let asks: Vec<DeliveryAsk<'_>> = open
+            .iter()
+            .map(|&i| {
+                let w = &walks[i];
+                DeliveryAsk {
+                    first: w.first,
+                    owner: w.owner,
+                    name: w.name,
+                    parts: w.pending.iter().map(|(p, a)| (*p, a.as_deref())).collect(),
+                    incident_label: &rules.incident_label,
+                    issues_since: w.issues_since.clone(),
+                }
+            })
+            .collect();
+        let answers = run.reader.delivery(&asks).await?;
+        drop(asks);
+        for (&i, answer) in open.iter().zip(answers) {
+            match answer {
+                Ok(data) => walks[i].take(run, data, now),
+                Err(why) => {
+                    tracing::info!(repo = %walks[i].repo.full_name, why, "no delivery data for the repository");
+                    walks[i].pending.clear();
+                }
+            }
+        }
+    }
+    for mut w in walks {
+        let id = w.repo.github_repo_id;
+        if let Some(branch) = w.state.default_branch.clone() {
+            let from = mark(w.state.runs_until, OVERLAP).unwrap_or(now - FIRST_RUNS_BACK);
+            if let Some(runs) = run
+                .reader
+                .workflow_runs(&w.repo.full_name, &branch, Some(from))
+                .await?
+            {
+                let newest_run = runs
+                    .iter()
+                    .filter_map(|r| crate::github::graphql::parse_time(&r.created_at))
+                    .max();
+                w.deploys
+                    .extend(runs.iter().filter_map(|r| gh::run(team, id, r, now)));
+                w.state.runs_until = w.state.runs_until.max(newest_run);
+            }
+        }
+        store.put_deploys(team, &w.deploys)?;
+        store.put_issues(team, &w.issues)?;
+        let s = &mut w.state;
+        s.deployments_until = s.deployments_until.max(w.newest[0]);
+        s.releases_until = s.releases_until.max(w.newest[1]);
+        s.tags_until = s.tags_until.max(w.newest[2]);
+        s.issues_until = s.issues_until.max(w.newest[3]);
+        s.updated_at = now;
+        store.set_delivery_sync(s)?;
+        compares(run, w.repo, &rules).await?;
+    }
+    Ok(())
 }
 
 /// Issues read again by number: stored when they have the incident label or were stored

@@ -6,8 +6,10 @@ use super::nodes::{Connection, Names, opt_time, time};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// Items per page of each delivery list.
+/// Items per page of each delivery list, on a repository's first read.
 pub const DELIVERY_FIRST: u32 = 50;
+/// Items per page once a repository was read: most walks stop at the first page.
+pub const DELIVERY_FIRST_INCREMENTAL: u32 = 10;
 /// Statuses read per deployment (GitHub keeps a handful; the last terminal one decides).
 pub const STATUSES_FIRST: u32 = 10;
 
@@ -26,6 +28,8 @@ impl Part {
 
 /// What to read of one repository: each part's next page (`after` None: the first page).
 pub struct DeliveryAsk<'a> {
+    /// Items per page ([`DELIVERY_FIRST`] or [`DELIVERY_FIRST_INCREMENTAL`]).
+    pub first: u32,
     pub owner: &'a str,
     pub name: &'a str,
     pub parts: Vec<(Part, Option<&'a str>)>,
@@ -40,8 +44,8 @@ pub fn delivery_pages(asks: &[DeliveryAsk<'_>]) -> (String, Value) {
     let mut params = Vec::new();
     let mut body = String::new();
     let mut vars = serde_json::Map::new();
-    let first = DELIVERY_FIRST;
     for (slot, ask) in asks.iter().enumerate() {
+        let first = ask.first;
         params.push(format!("$o{slot}: String!, $n{slot}: String!"));
         vars.insert(format!("o{slot}"), json!(ask.owner));
         vars.insert(format!("n{slot}"), json!(ask.name));
@@ -240,6 +244,7 @@ pub fn examples() -> Vec<(&'static str, String, Value)> {
 fn example_pages() -> (String, Value) {
     delivery_pages(&[
         DeliveryAsk {
+            first: DELIVERY_FIRST,
             owner: "acme",
             name: "web",
             parts: Part::ALL.iter().map(|p| (*p, None)).collect(),
@@ -247,6 +252,7 @@ fn example_pages() -> (String, Value) {
             issues_since: Some("2026-01-01T00:00:00Z".into()),
         },
         DeliveryAsk {
+            first: DELIVERY_FIRST_INCREMENTAL,
             owner: "acme",
             name: "api",
             parts: vec![(Part::Tags, Some("Y3Vy"))],
