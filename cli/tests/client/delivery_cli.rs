@@ -192,6 +192,29 @@ async fn dora_counts_the_hand_worked_history_and_explains_it() {
         text.contains("change fail rate                 66.6% (2 of 3)"),
         "{text}"
     );
+    // Under each figure, exactly the items it counts: one line each.
+    let mut under: Vec<(String, usize)> = Vec::new();
+    for line in text.lines().skip_while(|l| *l != "platform").skip(1) {
+        if let Some(item) = line.strip_prefix("      ") {
+            assert!(!item.is_empty());
+            under.last_mut().expect("an item under a figure").1 += 1;
+        } else {
+            let label = line.trim_start().split("  ").next().unwrap().to_string();
+            under.push((label, 0));
+        }
+    }
+    let counts: Vec<(&str, usize)> = under.iter().map(|(l, n)| (l.as_str(), *n)).collect();
+    assert_eq!(
+        counts,
+        [
+            ("deployment frequency", 2),
+            ("change lead time", 1),
+            ("change fail rate", 3),
+            ("failed deployment recovery time", 2),
+            ("deployment rework rate", 0)
+        ],
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
