@@ -97,6 +97,10 @@ pub struct DoraQuery {
     pub by: DoraGrouping,
     /// Evaluate with these choices instead of the saved ones (a preview before saving).
     pub config: Option<DeliveryConfig>,
+    /// List the items each figure counts (`deployments`, `changes`, `failures`). Without, they
+    /// are empty and the groups still hold every index and figure (a year of a big team's
+    /// items is more than one answer carries).
+    pub explain: bool,
 }
 
 /// The report: one group per team, repository or ISO week, and every item counted.
@@ -109,7 +113,8 @@ pub struct DoraReport {
     /// How each tracked repository's deployments were found.
     pub repos: Vec<RepoSignal>,
     pub groups: Vec<DoraGroup>,
-    /// Every deployment in the window, in time order (groups point into it by index).
+    /// Every deployment in the window, in time order (groups point into it by index); empty
+    /// unless the query asked to `explain`, as are `changes` and `failures`.
     pub deployments: Vec<DeploymentItem>,
     /// Every change shipped in the window.
     pub changes: Vec<ChangeItem>,

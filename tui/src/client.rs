@@ -536,6 +536,7 @@ impl Connection {
                 until: None,
                 by: DoraGrouping::Team,
                 config,
+                explain: false,
             })
             .await?;
         report.groups.into_iter().next().ok_or_else(|| {

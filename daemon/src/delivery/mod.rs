@@ -27,6 +27,19 @@ pub enum DeliveryError {
     Window,
     #[error("the window is longer than two years")]
     WindowTooLong,
+    /// The items of a report (`explain`) are more than one answer may carry.
+    #[error(
+        "the report lists {deployments} deployments, {changes} changes and {failures} failures \
+         ({mb} MB), more than one answer carries ({max_mb} MB): ask for a shorter window, or \
+         for the figures without their items"
+    )]
+    TooBig {
+        deployments: usize,
+        changes: usize,
+        failures: usize,
+        mb: u64,
+        max_mb: u64,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -112,6 +125,25 @@ pub fn inputs(store: &Store, team: TeamId, rules: &Rules) -> Result<Vec<RepoInpu
         .collect()
 }
 
+/// What one answer may carry of a report: well under the socket's frame cap
+/// (`protocol::transport::MAX_FRAME`), for the rest of the frame and an older client's cap.
+pub const MAX_REPORT_BYTES: u64 = 12 * 1024 * 1024;
+
+/// Refuse a report too big for one answer, with the advice the error gives.
+pub fn fits_one_answer(report: &DoraReport) -> Result<(), DeliveryError> {
+    let bytes = bincode::serialized_size(report).unwrap_or(u64::MAX);
+    if bytes <= MAX_REPORT_BYTES {
+        return Ok(());
+    }
+    Err(DeliveryError::TooBig {
+        deployments: report.deployments.len(),
+        changes: report.changes.len(),
+        failures: report.failures.len(),
+        mb: bytes.div_ceil(1024 * 1024),
+        max_mb: MAX_REPORT_BYTES / (1024 * 1024),
+    })
+}
+
 /// The DORA report a query asks for, with the saved rules or the query's own (a preview).
 pub fn report(
     store: &Store,
@@ -135,11 +167,87 @@ pub fn report(
     };
     let rules = Rules::compile(&config, &by_name)?;
     let inputs = inputs(store, team, &rules)?;
-    Ok(engine::evaluate(
+    let mut report = engine::evaluate(
         team_name,
         &rules,
         &inputs,
         Window { since, until },
         query.by,
-    ))
+    );
+    if !query.explain {
+        report.deployments = Vec::new();
+        report.changes = Vec::new();
+        report.failures = Vec::new();
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tidemark_protocol::delivery::{DeployOutcome, DeploymentItem, Signal};
+
+    fn big_report(items: usize) -> DoraReport {
+        let item = DeploymentItem {
+            repo: "acme/api".into(),
+            signal: Signal::Deployments,
+            id: "DE_kwDOABCDEFGH".into(),
+            sha: "a".repeat(40),
+            name: "production".into(),
+            at: 0,
+            outcome: DeployOutcome::Success,
+            rule: "r".repeat(200),
+            failed_by: Vec::new(),
+            rework_by: Vec::new(),
+            shipped: vec![1, 2, 3],
+        };
+        DoraReport {
+            edition: String::new(),
+            since: 0,
+            until: 1,
+            repos: Vec::new(),
+            groups: Vec::new(),
+            deployments: vec![item; items],
+            changes: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_report_too_big_for_one_answer_is_refused_with_advice() {
+        assert!(fits_one_answer(&big_report(1_000)).is_ok());
+        let err = fits_one_answer(&big_report(60_000))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("the report lists 60000 deployments, 0 changes and 0 failures (")
+                && err
+                    .ends_with("ask for a shorter window, or for the figures without their items"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn without_explain_the_items_are_left_out_and_the_figures_kept() {
+        let fx = crate::context::testing::TwoTeams::new();
+        let store = &fx.ctx.store;
+        let query = |explain| DoraQuery {
+            team: tidemark_protocol::TeamRef::Id(fx.a),
+            since: Some(1_699_000_000),
+            until: Some(1_701_000_000),
+            by: tidemark_protocol::delivery::DoraGrouping::Team,
+            config: None,
+            explain,
+        };
+        let full = report_of(store, fx.a, &query(true));
+        let figures = report_of(store, fx.a, &query(false));
+        // The seeded team's one merged pull request stands in for a deployment (the proxy).
+        assert_eq!(full.deployments.len(), 1);
+        assert!(figures.deployments.is_empty() && figures.changes.is_empty());
+        assert_eq!(figures.groups, full.groups);
+    }
+
+    fn report_of(store: &Store, team: TeamId, q: &DoraQuery) -> DoraReport {
+        super::report(store, team, "alpha", q, 1_701_000_000).unwrap()
+    }
 }

@@ -360,6 +360,7 @@ fn team_metrics(f: &Families, ctx: &Ctx, syncs: &Syncs, id: TeamId, name: &str, 
             until: Some(now),
             by,
             config: None,
+            explain: false,
         };
         match crate::delivery::report(store, id, name, &query, now) {
             Ok(report) => delivery(f, &report, name, by_repo),

@@ -75,7 +75,7 @@ pub(crate) fn delivery_err(e: crate::delivery::DeliveryError) -> RpcError {
             };
             RpcError::invalid(field, r.to_string())
         }
-        DeliveryError::Window | DeliveryError::WindowTooLong => {
+        DeliveryError::Window | DeliveryError::WindowTooLong | DeliveryError::TooBig { .. } => {
             RpcError::invalid("window", e.to_string())
         }
         DeliveryError::Store(e) => store_err(e),

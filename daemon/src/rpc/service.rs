@@ -457,8 +457,10 @@ impl Tidemark for Service {
     ) -> Result<tidemark_protocol::delivery::DoraReport, RpcError> {
         let team = self.team(&query.team, Need::Read)?;
         let now = crate::store::now();
-        crate::delivery::report(&self.shared.store, team.id, &team.name, &query, now)
-            .map_err(delivery_err)
+        let report = crate::delivery::report(&self.shared.store, team.id, &team.name, &query, now)
+            .map_err(delivery_err)?;
+        crate::delivery::fits_one_answer(&report).map_err(delivery_err)?;
+        Ok(report)
     }
 
     async fn delivery_config(

@@ -208,6 +208,7 @@ fn main() -> anyhow::Result<()> {
             until: Some(now),
             by,
             config: None,
+            explain: true,
         };
         let mut times = Vec::new();
         let mut summary = String::new();
@@ -216,11 +217,12 @@ fn main() -> anyhow::Result<()> {
             let report = tidemark_daemon::delivery::report(&store, team, "bench", &query, now)?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             summary = format!(
-                "{} groups, {} deployments, {} changes, {} failures listed",
+                "{} groups, {} deployments, {} changes, {} failures listed; {:.1} MB on the wire",
                 report.groups.len(),
                 report.deployments.len(),
                 report.changes.len(),
-                report.failures.len()
+                report.failures.len(),
+                bincode::serialize(&report)?.len() as f64 / 1e6
             );
         }
         times.sort_by(f64::total_cmp);

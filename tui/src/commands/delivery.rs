@@ -26,6 +26,7 @@ pub async fn dora(args: DoraArgs, endpoint: &Endpoint) -> Result<(), CliError> {
             until: None,
             by: args.by.into(),
             config: None,
+            explain: args.explain || args.format.json,
         })
         .await?;
     emit(args.format, &report, || out::dora(&report, args.explain))

@@ -17,6 +17,8 @@ use crate::timefmt;
 
 /// The default window, as `tidemark dora`'s.
 const DEFAULT_WEEKS: i64 = 12;
+/// Weeks of items read per call.
+const SLICE_WEEKS: i64 = 4;
 
 /// `2026-11-02T10:00:00Z`.
 fn iso(t: i64) -> String {
@@ -268,12 +270,25 @@ pub async fn export(args: ExportArgs, endpoint: &Endpoint) -> Result<(), CliErro
     };
     let team = TeamRef::parse(&args.team);
     let conn = connect(endpoint).await?;
-    let dora = |by| DoraQuery {
+    let dora = |since: i64, until: i64, by, explain: bool| DoraQuery {
         team: team.clone(),
         since: Some(since),
-        until: Some(now),
+        until: Some(until),
         by,
         config: None,
+        explain,
+    };
+    // Items (deployments, failures) are read four weeks at a time: a year of a big team's is
+    // more than one answer carries. Each belongs to the slice its time falls in.
+    let slices = || {
+        let mut out = Vec::new();
+        let mut from = since;
+        while from < now {
+            let to = (from + SLICE_WEEKS * WEEK).min(now);
+            out.push((from, to));
+            from = to;
+        }
+        out
     };
     match args.what {
         ExportWhat::Prs => {
@@ -288,15 +303,25 @@ pub async fn export(args: ExportArgs, endpoint: &Endpoint) -> Result<(), CliErro
             write(args.format, &pr_rows(prs, since))
         }
         ExportWhat::Deployments => {
-            let report = conn.dora(dora(DoraGrouping::Team)).await?;
-            write(args.format, &deployment_rows(&report))
+            let mut rows = Vec::new();
+            for (from, to) in slices() {
+                let report = conn.dora(dora(from, to, DoraGrouping::Team, true)).await?;
+                rows.extend(deployment_rows(&report));
+            }
+            write(args.format, &rows)
         }
         ExportWhat::Incidents => {
-            let report = conn.dora(dora(DoraGrouping::Team)).await?;
-            write(args.format, &incident_rows(&report))
+            let mut rows = Vec::new();
+            for (from, to) in slices() {
+                let report = conn.dora(dora(from, to, DoraGrouping::Team, true)).await?;
+                rows.extend(incident_rows(&report));
+            }
+            write(args.format, &rows)
         }
         ExportWhat::Metrics => {
-            let report = conn.dora(dora(DoraGrouping::Week)).await?;
+            let report = conn
+                .dora(dora(since, now, DoraGrouping::Week, false))
+                .await?;
             let review = conn
                 .metrics(MetricsQuery {
                     team: team.clone(),

@@ -190,6 +190,7 @@ pub fn probes(t: &Target) -> Vec<TidemarkRequest> {
                 until: None,
                 by: tidemark_protocol::delivery::DoraGrouping::Week,
                 config: None,
+                explain: true,
             },
         },
         Q::DeliveryConfig { team: team() },

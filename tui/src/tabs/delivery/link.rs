@@ -28,6 +28,8 @@ pub fn failed(req: Request, err: String) -> Reply {
     }
 }
 
+/// The items (what each figure counts) come with the team's report; the weeks' trends need
+/// only their figures.
 fn query(team: u64, since: i64, by: DoraGrouping) -> DoraQuery {
     DoraQuery {
         team: TeamRef::Id(team),
@@ -35,6 +37,7 @@ fn query(team: u64, since: i64, by: DoraGrouping) -> DoraQuery {
         until: None,
         by,
         config: None,
+        explain: by == DoraGrouping::Team,
     }
 }
 
