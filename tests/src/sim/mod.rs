@@ -10,6 +10,7 @@ pub mod clock;
 pub mod control;
 pub mod control_delivery;
 pub mod generate;
+pub mod generate_delivery;
 pub mod graphql;
 pub mod hooks_api;
 pub mod http;
