@@ -6,6 +6,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 use tidemark_protocol::{PROTOCOL_VERSION, TidemarkClient};
 
+mod delivery;
+pub use delivery::*;
+
 /// Path of a workspace binary, built next to the test executables (`cargo nextest run
 /// --workspace`, as `.ci/test` runs it, and `cargo test --workspace` build every binary before
 /// running any test).

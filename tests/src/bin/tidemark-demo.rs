@@ -50,6 +50,11 @@ fn run() -> anyhow::Result<ExitCode> {
         SimConfig {
             device_interval: 1,
             auto_approve: Some(1),
+            // A team that deploys: deployments, runs, releases and incidents to show.
+            org: tidemark_tests::sim::OrgSpec {
+                delivery: true,
+                ..Default::default()
+            },
             ..SimConfig::default()
         },
         "127.0.0.1:0",

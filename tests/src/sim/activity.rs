@@ -34,6 +34,8 @@ pub fn start(shared: Arc<Shared>, every: Duration, seed: u64) -> Activity {
         .name("sim-activity".into())
         .spawn(move || {
             let mut rng = StdRng::seed_from_u64(seed);
+            // A stream of its own, so the pull requests' activity stays what it was.
+            let mut deploys = StdRng::seed_from_u64(seed ^ 0xde11_7e27);
             while !flag.load(Ordering::SeqCst) {
                 std::thread::park_timeout(every);
                 if flag.load(Ordering::SeqCst) {
@@ -41,7 +43,11 @@ pub fn start(shared: Arc<Shared>, every: Duration, seed: u64) -> Activity {
                 }
                 let events = {
                     let mut w = shared.world_mut();
-                    step(&mut w, &mut rng, now())
+                    let mut events = step(&mut w, &mut rng, now());
+                    if let Ok(ev) = &mut events {
+                        ev.extend(deploy_step(&mut w, &mut deploys, now()));
+                    }
+                    events
                 };
                 if let Ok(events) = events {
                     shared.emit(events);
@@ -117,6 +123,35 @@ pub fn step(w: &mut World, rng: &mut StdRng, at: i64) -> WorldResult<Vec<super::
         }
         _ => w.close_pull(repo, number, at),
     }
+}
+
+/// For an org that deploys (one generated with `delivery`): now and then a production
+/// deployment of a repository that deploys, at its default branch's head, that succeeds (or,
+/// one time in five, fails).
+pub fn deploy_step(w: &mut World, rng: &mut StdRng, at: i64) -> Vec<super::world::Event> {
+    use super::world::{DeployState, NewDeployment};
+    let Some(repo) = w.deployments.values().next().map(|d| d.repo_id) else {
+        return Vec::new();
+    };
+    if rng.random_range(0..6) != 0 {
+        return Vec::new();
+    }
+    let spec = NewDeployment {
+        environment: "production".into(),
+        ..NewDeployment::default()
+    };
+    let Ok((id, mut events)) = w.create_deployment(repo, spec, at) else {
+        return Vec::new();
+    };
+    let state = if rng.random_range(0..5) == 0 {
+        DeployState::Failure
+    } else {
+        DeployState::Success
+    };
+    if let Ok((_, ev)) = w.add_deployment_status(repo, id, state, None, "", None, at) {
+        events.extend(ev);
+    }
+    events
 }
 
 #[cfg(test)]

@@ -191,6 +191,9 @@ fn repo_mutation(
     f: &Value,
     t: i64,
 ) -> Result<(Value, Vec<super::world::Event>), WorldError> {
+    if let Some(out) = super::control_delivery::mutation(w, method, repo_id, rest, f, t) {
+        return out;
+    }
     let none = || json!({});
     match (method, rest) {
         ("DELETE", []) => w.delete_repo(repo_id).map(|(_, ev)| (none(), ev)),
@@ -306,6 +309,7 @@ pub fn truth(w: &World) -> Value {
             json!({
                 "id": r.id, "name": r.name, "full_name": w.full_name(r), "private": r.private,
                 "archived": r.archived, "created_at": iso(r.created_at), "pushed_at": iso(r.pushed_at),
+                "default_branch": r.default_branch,
             })
         })
         .collect();
@@ -318,6 +322,9 @@ pub fn truth(w: &World) -> Value {
                 "author_id": p.user_id, "state": p.graphql_state(), "draft": p.draft,
                 "created_at": p.created_at, "updated_at": p.updated_at, "closed_at": p.closed_at,
                 "merged_at": p.merged_at, "merged_by": p.merged_by,
+                "merge_commit_sha": p.merge_commit_sha,
+                "merge_method": p.merge_method.map(|m| m.as_str()),
+                "head_ref": p.head_ref, "base_ref": p.base_ref, "labels": p.labels,
                 "additions": p.additions(), "deletions": p.deletions(),
                 "timeline": p.timeline.iter().map(|e| json!({
                     "kind": format!("{:?}", e.kind), "at": e.at, "actor_id": e.actor_id,
@@ -353,7 +360,7 @@ pub fn truth(w: &World) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut truth = json!({
         "org": {
             "id": org.id, "login": org.login, "name": org.name,
             "oauth_app_restrictions": w.oauth_restricted,
@@ -365,7 +372,9 @@ pub fn truth(w: &World) -> Value {
         "pulls": pulls,
         "hooks": hooks,
         "deliveries": w.deliveries.len(),
-    })
+    });
+    super::json::merge(&mut truth, super::control_delivery::truth(w));
+    truth
 }
 
 fn str_field(f: &Value, key: &str) -> Option<String> {

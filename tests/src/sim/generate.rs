@@ -22,6 +22,10 @@ pub struct OrgSpec {
     pub prs_per_repo: usize,
     /// The end of the generated year (Unix seconds); activity lies before it.
     pub now: i64,
+    /// A team that deploys (`generate_delivery.rs`): deployments, workflow runs, releases,
+    /// incidents, a revert, a hotfix, squash merges. Off by default, so existing tests and
+    /// benchmarks keep their figures.
+    pub delivery: bool,
 }
 
 impl Default for OrgSpec {
@@ -33,6 +37,7 @@ impl Default for OrgSpec {
             repos: 6,
             prs_per_repo: 40,
             now: start_of_today(),
+            delivery: false,
         }
     }
 }
@@ -194,8 +199,14 @@ pub fn generate(spec: &OrgSpec) -> World {
             w.pulls.insert((id, pull.number), pull);
         }
     }
+    if spec.delivery {
+        super::generate_delivery::before_histories(&mut w, spec.seed, spec.now);
+    }
     // Drawn from nothing random: the org's figures stay what they were before histories.
     w.build_histories();
+    if spec.delivery {
+        super::generate_delivery::after_histories(&mut w, spec.seed, spec.now);
+    }
     w
 }
 

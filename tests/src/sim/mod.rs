@@ -8,15 +8,19 @@ pub mod activity;
 pub mod api;
 pub mod clock;
 pub mod control;
+pub mod control_delivery;
 pub mod generate;
+pub mod generate_delivery;
 pub mod graphql;
 pub mod hooks_api;
 pub mod http;
 pub mod json;
+pub mod json_delivery;
 pub mod limits;
 pub mod oauth;
 pub mod org_hooks;
 pub mod rest;
+pub mod rest_delivery;
 pub mod webhooks;
 pub mod world;
 
@@ -432,7 +436,14 @@ pub fn endpoint_key(req: &Request) -> String {
             ("orgs", 1) => Some("{org}"),
             ("users", 1) => Some("{user}"),
             ("applications", 1) => Some("{client_id}"),
-            ("pulls", _) | ("hooks", _) | ("deliveries", _)
+            ("compare", _) => Some("{basehead}"),
+            ("pulls", _)
+            | ("hooks", _)
+            | ("deliveries", _)
+            | ("deployments", _)
+            | ("statuses", _)
+            | ("runs", _)
+            | ("issues", _)
                 if s.chars().all(|c| c.is_ascii_digit()) =>
             {
                 Some("{id}")

@@ -70,6 +70,16 @@ pub async fn handle(shared: &Arc<Shared>, req: &Request, caller: &Caller) -> Res
             super::hooks_api::handle(shared, req, caller, repo_id, rest).await
         }
         ("GET", _) => get(shared, req, caller, &segs),
+        ("POST", ["repos", owner, repo, rest @ ..]) if rest.first() == Some(&"deployments") => {
+            let repo_id = {
+                let w = shared.world();
+                match visible_repo(&w, caller, owner, repo) {
+                    Ok(id) => id,
+                    Err(r) => return r,
+                }
+            };
+            super::rest_delivery::post(shared, req, caller.user_id, repo_id, rest)
+        }
         _ => not_found(),
     }
 }
@@ -249,7 +259,7 @@ fn repo_get(
                 _ => not_found(),
             }
         }
-        _ => not_found(),
+        _ => super::rest_delivery::get(shared, w, req, repo_id, rest).unwrap_or_else(not_found),
     }
 }
 

@@ -10,6 +10,7 @@
 //! Organization-level events (`organization`: members added and removed) go to the
 //! organization's hooks only, never to a repository's, as on GitHub.
 
+pub mod delivery;
 pub mod payloads;
 
 use super::Shared;

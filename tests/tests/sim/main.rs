@@ -6,6 +6,7 @@ mod receiver;
 mod support;
 
 mod contract;
+mod delivery;
 mod graphql;
 mod oauth;
 mod rest;

@@ -60,7 +60,14 @@ pub fn render(u: &Urls, w: &World, event: &Event) -> Option<Value> {
                     b[key] = p[key].clone();
                 }
             }
+            if let Some(l) = p["label"].as_str() {
+                b["label"] = crate::sim::json_delivery::label(u, w, repo.id, l);
+            }
             with_sender(b, u, w, p["sender_id"].as_u64())
+        }
+        "deployment" | "deployment_status" | "workflow_run" | "release" | "issues" => {
+            let (b, sender) = super::delivery::render(u, w, repo, &event.name, p)?;
+            with_sender(b, u, w, Some(sender))
         }
         "pull_request_review" => {
             let pull = w.pull(repo.id, p["number"].as_u64()?).ok()?;

@@ -268,26 +268,42 @@ impl World {
         Ok(vec![event])
     }
 
+    /// The commit a ref names (the repository's history made first if need be).
+    pub fn resolve_ref(&mut self, repo_id: u64, git_ref: Option<&str>) -> WorldResult<String> {
+        self.history_mut(repo_id)?;
+        self.resolve_ref_ro(repo_id, git_ref)
+            .ok_or_else(|| invalid(format!("No ref found for: {}", git_ref.unwrap_or_default())))
+    }
+
     /// The commit a ref names: the default branch (None, or its name) is its head; else a tag,
     /// a pull request's head branch, or a known sha (or a prefix of one).
-    pub fn resolve_ref(&mut self, repo_id: u64, git_ref: Option<&str>) -> WorldResult<String> {
-        let default = self.repos[&repo_id].default_branch.clone();
-        let tag = git_ref.and_then(|r| self.tags.get(&(repo_id, r.to_string())));
-        let tag_sha = tag.map(|t| t.commit_sha.clone());
-        let branch = git_ref.and_then(|r| {
-            self.repo_pulls(repo_id)
-                .find(|p| p.head_ref == r)
-                .map(|p| p.head_sha())
-        });
-        let h = self.history_mut(repo_id)?;
-        match git_ref {
-            None => Ok(h.head().to_string()),
-            Some(r) if r == default => Ok(h.head().to_string()),
-            Some(r) => tag_sha
-                .or(branch)
-                .or_else(|| h.resolve(r).map(|c| c.commit.sha.clone()))
-                .ok_or_else(|| invalid(format!("No ref found for: {r}"))),
+    pub fn resolve_ref_ro(&self, repo_id: u64, git_ref: Option<&str>) -> Option<String> {
+        let repo = self.repos.get(&repo_id)?;
+        let h = self.history(repo_id)?;
+        let Some(r) = git_ref.filter(|r| *r != repo.default_branch) else {
+            return Some(h.head().to_string());
+        };
+        let r = r
+            .strip_prefix("refs/tags/")
+            .or(r.strip_prefix("refs/heads/"))
+            .unwrap_or(r);
+        if let Some(t) = self.tags.get(&(repo_id, r.to_string())) {
+            return Some(t.commit_sha.clone());
         }
+        if r == repo.default_branch {
+            return Some(h.head().to_string());
+        }
+        if let Some(p) = self.repo_pulls(repo_id).find(|p| p.open && p.head_ref == r) {
+            return Some(p.head_sha());
+        }
+        if let Some(c) = h.resolve(r) {
+            return Some(c.commit.sha.clone());
+        }
+        // A pull request's commit (its branch, merged or not).
+        self.repo_pulls(repo_id)
+            .flat_map(|p| &p.commits)
+            .find(|c| c.sha == r)
+            .map(|c| c.sha.clone())
     }
 
     fn login_or_viewer(&self, login: Option<&str>) -> WorldResult<u64> {
@@ -341,7 +357,8 @@ impl World {
         Ok((id, vec![event]))
     }
 
-    /// A new status of a deployment (`environment` None: the deployment's current one).
+    /// A new status of a deployment (`environment` None: the deployment's current one):
+    /// `deployment_status` `created`, except for `inactive` (see below).
     #[allow(clippy::too_many_arguments)]
     pub fn add_deployment_status(
         &mut self,
@@ -370,6 +387,11 @@ impl World {
             created_at: at,
         });
         d.updated_at = at;
+        // GitHub's `deployment_status` payload has no `inactive` state (its schema's enum
+        // leaves it out): such a status is made without a webhook.
+        if state == DeployState::Inactive {
+            return Ok((id, Vec::new()));
+        }
         let event = Event {
             name: "deployment_status".into(),
             repo_id,

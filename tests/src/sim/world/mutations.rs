@@ -140,6 +140,7 @@ impl World {
                 next_number: 1,
             },
         );
+        self.history_mut(id)?;
         Ok((id, vec![repo_event(id, "created", None)]))
     }
 

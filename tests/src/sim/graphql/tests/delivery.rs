@@ -304,3 +304,52 @@ async fn deployments_page_with_cursors_and_need_first_or_last() {
         a.body
     );
 }
+
+/// Fields the simulator has and GitHub does not (from before this test; GitHub's validation
+/// pass refuses any document that asks for them, so no client can rely on them).
+const NOT_GITHUBS: &[&str] = &["ClosedEvent.pullRequest", "ReopenedEvent.pullRequest"];
+
+/// Every field the simulator's schema has, with its arguments, is GitHub's, of GitHub's type
+/// (the simulator may leave fields and arguments out, never invent or retype them). Only
+/// nullability may differ: the simulator answers non-null where GitHub allows null.
+#[test]
+fn the_simulators_schema_is_a_subset_of_githubs() {
+    let bare = |t: String| t.replace('!', "");
+    use apollo_compiler::Schema;
+    use apollo_compiler::schema::ExtendedType;
+    let sdl = crate::sim::graphql::sdl();
+    let sim = Schema::parse(&sdl, "sim.graphql").unwrap_or_else(|e| e.partial);
+    let github = crate::contract::graphql::schema();
+    let mut wrong = Vec::new();
+    for (name, ty) in &sim.types {
+        let fields = match ty {
+            ExtendedType::Object(o) => &o.fields,
+            ExtendedType::Interface(i) => &i.fields,
+            _ => continue,
+        };
+        if name.starts_with("__") {
+            continue;
+        }
+        for (fname, f) in fields {
+            let Some(theirs) = github.type_field(name.as_str(), fname.as_str()).ok() else {
+                if !NOT_GITHUBS.contains(&format!("{name}.{fname}").as_str()) {
+                    wrong.push(format!("{name}.{fname}: not GitHub's"));
+                }
+                continue;
+            };
+            if bare(theirs.ty.to_string()) != bare(f.ty.to_string()) {
+                wrong.push(format!("{name}.{fname}: {} (GitHub: {})", f.ty, theirs.ty));
+            }
+            for a in &f.arguments {
+                match theirs.arguments.iter().find(|t| t.name == a.name) {
+                    None => wrong.push(format!("{name}.{fname}({}): not GitHub's", a.name)),
+                    Some(t) if bare(t.ty.to_string()) != bare(a.ty.to_string()) => wrong.push(
+                        format!("{name}.{fname}({}): {} (GitHub: {})", a.name, a.ty, t.ty),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
