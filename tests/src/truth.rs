@@ -152,3 +152,205 @@ pub fn assert_stored_prs_match_truth(truth: &Value, store: &Store, team: u64) ->
     }
     stored
 }
+
+/// A deployment as tidemark stores it, from the truth: its last terminal status decides.
+fn deployment_want(d: &Value) -> (String, String, i64, String, Option<i64>) {
+    let mut statuses: Vec<(i64, u64, String)> = d["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["created_at"].as_i64().unwrap(),
+                s["id"].as_u64().unwrap(),
+                s["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    statuses.sort();
+    let terminal = statuses
+        .iter()
+        .rev()
+        .find(|(_, _, s)| matches!(s.as_str(), "success" | "failure" | "error"));
+    let (state, at) = match terminal {
+        Some((at, _, s)) => (
+            match s.as_str() {
+                "success" => "Success",
+                "failure" => "Failure",
+                _ => "Error",
+            },
+            Some(*at),
+        ),
+        None => ("Pending", None),
+    };
+    (
+        d["sha"].as_str().unwrap().to_string(),
+        d["environment"].as_str().unwrap_or("").to_string(),
+        d["created_at"].as_i64().unwrap(),
+        state.to_string(),
+        at,
+    )
+}
+
+/// Deployments (with their final state), completed workflow runs on the default branch,
+/// releases, tags and issues with the incident label of `team`'s tracked repositories equal
+/// the truth. Panics with what differs.
+pub fn assert_delivery_equals_truth(truth: &Value, store: &Store, team: u64, incident: &str) {
+    use tidemark_daemon::store::DeploySource;
+    let tracked: BTreeMap<u64, String> = store
+        .tracked_repos(team)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.github_repo_id, r.full_name))
+        .collect();
+    let default_branch = |repo: u64| -> String {
+        truth["repos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == repo)
+            .map(|r| r["default_branch"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    for (&repo, name) in &tracked {
+        let of_repo = |list: &str| -> Vec<Value> {
+            truth[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| v["repo_id"] == repo)
+                .cloned()
+                .collect()
+        };
+        let stored = store.deploys(team, repo).unwrap();
+        let have = |source: DeploySource| stored.iter().filter(move |d| d.source == source);
+
+        let mut want: Vec<_> = of_repo("deployments").iter().map(deployment_want).collect();
+        let mut got: Vec<_> = have(DeploySource::Deployment)
+            .map(|d| {
+                (
+                    d.sha.clone(),
+                    d.name.clone(),
+                    d.created_at,
+                    format!("{:?}", d.state),
+                    d.finished_at,
+                )
+            })
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{name}: deployments");
+
+        let branch = default_branch(repo);
+        let mut want: Vec<(String, String, String, String)> = of_repo("runs")
+            .iter()
+            .filter(|r| r["status"] == "completed" && r["head_branch"] == branch.as_str())
+            .map(|r| {
+                let state = match r["conclusion"].as_str().unwrap_or("") {
+                    "success" => "Success",
+                    "failure" | "timed_out" | "startup_failure" => "Failure",
+                    _ => "Ignored",
+                };
+                (
+                    r["id"].as_u64().unwrap().to_string(),
+                    r["head_sha"].as_str().unwrap().to_string(),
+                    r["name"].as_str().unwrap().to_string(),
+                    state.to_string(),
+                )
+            })
+            .collect();
+        let mut got: Vec<_> = have(DeploySource::WorkflowRun)
+            .map(|d| {
+                (
+                    d.id.clone(),
+                    d.sha.clone(),
+                    d.name.clone(),
+                    format!("{:?}", d.state),
+                )
+            })
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{name}: completed workflow runs on {branch}");
+
+        let mut want: Vec<(String, String, Option<i64>)> = of_repo("releases")
+            .iter()
+            .map(|r| {
+                let counted = !r["draft"].as_bool().unwrap() && !r["prerelease"].as_bool().unwrap();
+                (
+                    r["tag_name"].as_str().unwrap().to_string(),
+                    r["tag_commit"].as_str().unwrap_or("").to_string(),
+                    r["published_at"].as_i64().filter(|_| counted),
+                )
+            })
+            .collect();
+        let mut got: Vec<_> = have(DeploySource::Release)
+            .map(|d| (d.name.clone(), d.sha.clone(), d.finished_at))
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{name}: releases");
+
+        let mut want: Vec<(String, String)> = of_repo("tags")
+            .iter()
+            .map(|t| {
+                (
+                    t["name"].as_str().unwrap().to_string(),
+                    t["commit_sha"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let mut got: Vec<_> = have(DeploySource::Tag)
+            .map(|d| (d.name.clone(), d.sha.clone()))
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{name}: tags");
+
+        // Issues: every one with the incident label now; one that lost it stays stored, with
+        // its labels as they are.
+        let stored_issues = store.issues(team, repo).unwrap();
+        let labelled = |labels: &Value| {
+            labels
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l.as_str().unwrap().eq_ignore_ascii_case(incident))
+        };
+        let mut want: Vec<(u64, i64, Option<i64>, Vec<String>)> = of_repo("issues")
+            .iter()
+            .filter(|i| {
+                labelled(&i["labels"])
+                    || stored_issues
+                        .iter()
+                        .any(|s| s.number == i["number"].as_u64().unwrap())
+            })
+            .map(|i| {
+                let mut labels: Vec<String> = i["labels"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap().to_string())
+                    .collect();
+                labels.sort();
+                (
+                    i["number"].as_u64().unwrap(),
+                    i["created_at"].as_i64().unwrap(),
+                    i["closed_at"].as_i64(),
+                    labels,
+                )
+            })
+            .collect();
+        let mut got: Vec<_> = stored_issues
+            .iter()
+            .map(|i| {
+                let mut labels = i.labels.clone();
+                labels.sort();
+                (i.number, i.created_at, i.closed_at, labels)
+            })
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{name}: incident issues");
+    }
+}

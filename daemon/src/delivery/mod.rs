@@ -152,7 +152,8 @@ pub fn report(
     query: &DoraQuery,
     now: i64,
 ) -> Result<DoraReport, DeliveryError> {
-    let until = query.until.unwrap_or(now);
+    // The window ends after this second: what GitHub dated now (whole seconds) is in it.
+    let until = query.until.unwrap_or(now + 1);
     let since = query.since.unwrap_or(until - DEFAULT_WEEKS * WEEK);
     if until <= since {
         return Err(DeliveryError::Window);

@@ -24,6 +24,8 @@ const ISSUES_OVERLAP: i64 = DAY;
 const MAX_PAGES: usize = 20;
 /// The first read of workflow runs goes back this far.
 const FIRST_RUNS_BACK: i64 = 365 * DAY;
+/// Stored incidents read again by number in one walk of one repository, at most.
+const RECHECK_INCIDENTS: usize = 50;
 /// Compares asked in one walk of one repository; the rest at the next.
 const COMPARES_PER_WALK: usize = 100;
 
@@ -244,6 +246,26 @@ pub async fn refresh_repos(run: &Run<'_>, repos: &[TrackedRepository]) -> Result
         }
         store.put_deploys(team, &w.deploys)?;
         store.put_issues(team, &w.issues)?;
+        // Stored incidents the label filter did not return may have lost the label: read them
+        // by number (the recent ones; a webhook about an issue does the same at once).
+        let seen: std::collections::HashSet<u64> = w.issues.iter().map(|i| i.number).collect();
+        let lost: Vec<u64> = store
+            .issues(team, id)?
+            .iter()
+            .filter(|i| rules.is_incident(&i.labels) && !seen.contains(&i.number))
+            .filter(|i| i.created_at >= now - delivery::MAX_WINDOW)
+            .map(|i| i.number)
+            .take(RECHECK_INCIDENTS)
+            .collect();
+        if !lost.is_empty() {
+            match refresh_issues(run, w.repo, &lost).await {
+                // Best effort: the next sync or a webhook about the issue tries again.
+                Err(e @ (SyncError::GitHub(_) | SyncError::Failed(_))) => {
+                    tracing::warn!(repo = %w.repo.full_name, error = %e, "incidents not read again");
+                }
+                other => other?,
+            }
+        }
         let s = &mut w.state;
         s.deployments_until = s.deployments_until.max(w.newest[0]);
         s.releases_until = s.releases_until.max(w.newest[1]);

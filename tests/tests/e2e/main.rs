@@ -11,6 +11,7 @@
 // The daemon's lifecycle, its control commands and the socket.
 mod daemon_control;
 mod daemon_lifecycle;
+mod delivery;
 mod rpc_limits;
 mod rpc_round_trip;
 

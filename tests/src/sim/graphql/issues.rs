@@ -161,6 +161,16 @@ impl Issue {
         })
     }
 
+    /// `Repository.issue(number:)`: the issue of that number (a pull request's number is not
+    /// an issue's, as on GitHub).
+    pub fn by_number(env: &Arc<Env>, repo_id: u64, number: u64) -> Option<Issue> {
+        let i = env.with_world(|w| w.issue(repo_id, number).ok().cloned())?;
+        Some(Issue {
+            env: env.clone(),
+            i: Arc::new(i),
+        })
+    }
+
     fn path(&self) -> String {
         let repo = &self.env.repos[&self.i.repo_id];
         format!(

@@ -244,6 +244,20 @@ impl Repository {
         )
     }
 
+    /// Returns a single issue from the current repository by number.
+    async fn issue(&self, ctx: &Context<'_>, number: i32) -> Option<super::issues::Issue> {
+        let n = u64::try_from(number).unwrap_or(0);
+        match super::issues::Issue::by_number(&self.env, self.id, n) {
+            Some(i) => Some(i),
+            None => null_with(
+                ctx,
+                not_found(format!(
+                    "Could not resolve to an Issue with the number of {number}."
+                )),
+            ),
+        }
+    }
+
     /// Returns a single pull request from the current repository by number.
     async fn pull_request(&self, ctx: &Context<'_>, number: i32) -> Option<PullRequest> {
         let n = u64::try_from(number).unwrap_or(0);
