@@ -4,6 +4,8 @@
 //! `cargo build --release --workspace && target/release/sync-bench [REPOS] [PRS_PER_REPO] [LATENCY_MS]`
 //!
 //! Defaults: 200 repositories × 250 pull requests (50,000), 50 ms added to every request.
+//! `--delivery` gives the org a team at work that deploys (GitHub Deployments, workflow runs,
+//! releases, incidents): the figures then show what delivery data adds to a sync.
 
 use std::time::Instant;
 use tidemark_protocol::{SyncProgress, TeamRef, TidemarkClient};
@@ -13,7 +15,8 @@ use tidemark_tests::harness::{
 use tidemark_tests::sim::{OrgSpec, Sim, SimConfig, Stats};
 
 fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
+    let delivery = std::env::args().any(|a| a == "--delivery");
+    let mut args = std::env::args().skip(1).filter(|a| a != "--delivery");
     let repos: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(200);
     let prs: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(250);
     let latency: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(50);
@@ -29,6 +32,7 @@ fn main() -> anyhow::Result<()> {
                 repos,
                 prs_per_repo: prs,
                 members: 60,
+                delivery,
                 ..OrgSpec::default()
             },
             latency_ms: latency,
@@ -91,6 +95,29 @@ fn main() -> anyhow::Result<()> {
             p.prs_fetched,
             p.error.as_deref().unwrap_or("none"),
         );
+        // What each kind of query cost: the pull requests' pages and follow-ups, the members,
+        // and delivery data (GraphQL `Delivery`, and REST workflow runs and compares).
+        let after = sim.stats();
+        for (op, (n, points)) in &after.graphql_operations {
+            let (n0, p0) = before
+                .graphql_operations
+                .get(op)
+                .copied()
+                .unwrap_or_default();
+            if n > &n0 {
+                println!(
+                    "    GraphQL {op}: {} requests, {} points",
+                    n - n0,
+                    points - p0
+                );
+            }
+        }
+        for (endpoint, n) in &after.endpoints {
+            let n0 = before.endpoints.get(endpoint).copied().unwrap_or_default();
+            if n > &n0 && (endpoint.contains("/actions/runs") || endpoint.contains("/compare/")) {
+                println!("    REST {endpoint}: {} requests", n - n0);
+            }
+        }
         Ok(())
     };
 

@@ -125,6 +125,8 @@ pub struct Stats {
     pub rest_requests: u64,
     pub graphql_requests: u64,
     pub graphql_points: u64,
+    /// Operation name → (requests answered, points charged).
+    pub graphql_operations: std::collections::BTreeMap<String, (u64, u64)>,
     pub not_modified: u64,
     pub max_concurrency: usize,
     /// Requests that arrived while the client had been told to wait (retry-after or reset).

@@ -47,6 +47,16 @@ fn engine() -> &'static SimSchema {
     })
 }
 
+/// The name a document gives its operation (`query Pages($o: ...)` → `Pages`).
+fn document_name(query: &str) -> Option<String> {
+    let rest = query.trim_start().strip_prefix("query")?.trim_start();
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
 /// The schema in SDL (for debugging clients against it).
 pub fn sdl() -> String {
     engine().sdl()
@@ -141,7 +151,11 @@ pub async fn handle(shared: &Arc<Shared>, req: &Request, caller: &Caller) -> Res
         return refused(body_bytes(Some(&async_graphql::Value::Null), errors));
     }
 
-    let charge = match admit(shared, caller, &analysis) {
+    let op = operation_name
+        .clone()
+        .or_else(|| document_name(query))
+        .unwrap_or_default();
+    let charge = match admit(shared, caller, &analysis, &op) {
         Ok(charge) => charge,
         Err(refusal) => return refusal,
     };
@@ -157,7 +171,12 @@ pub async fn handle(shared: &Arc<Shared>, req: &Request, caller: &Caller) -> Res
 
 /// Charge the query (unless it is a dry run), or refuse it: more than what is left (nothing
 /// taken), or too big to finish (charged, then 502).
-fn admit(shared: &Shared, caller: &Caller, analysis: &cost::Analysis) -> Result<Charge, Response> {
+fn admit(
+    shared: &Shared,
+    caller: &Caller,
+    analysis: &cost::Analysis,
+    op: &str,
+) -> Result<Charge, Response> {
     let (user, limit, now) = (caller.user_id, shared.config.rate_limit, clock::now());
     let cost = analysis.cost();
     let mut limits = shared.limits();
@@ -174,7 +193,14 @@ fn admit(shared: &Shared, caller: &Caller, analysis: &cost::Analysis) -> Result<
         )
     };
     drop(limits);
-    shared.stats().graphql_points += points;
+    {
+        let mut stats = shared.stats();
+        stats.graphql_points += points;
+        // Per operation (`query Delivery(...)` → "Delivery"), for what each part of a sync costs.
+        let e = stats.graphql_operations.entry(op.to_string()).or_default();
+        e.0 += 1;
+        e.1 += points;
+    }
     let threshold = shared
         .faults()
         .graphql_timeout_nodes
