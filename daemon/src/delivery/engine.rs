@@ -193,6 +193,11 @@ fn candidates(rules: &Rules, repo: &RepoInput, signal: Signal) -> Vec<Dep> {
 /// The compares the report wants (base, head): each successful deployment's commit against
 /// the previous successful one's, by the signal the repository deploys by.
 pub fn wanted_compares(rules: &Rules, repo: &RepoInput) -> Vec<(String, String)> {
+    wanted_compares_after(rules, repo, i64::MIN)
+}
+
+/// [`wanted_compares`] of the deployments that finished at or after `from`.
+pub fn wanted_compares_after(rules: &Rules, repo: &RepoInput, from: i64) -> Vec<(String, String)> {
     let (signal, _) = choose_signal(rules, repo);
     if signal.is_proxy() {
         return Vec::new();
@@ -201,7 +206,7 @@ pub fn wanted_compares(rules: &Rules, repo: &RepoInput) -> Vec<(String, String)>
     let successes: Vec<&Dep> = deps.iter().filter(|d| d.success).collect();
     successes
         .windows(2)
-        .filter(|w| w[0].sha != w[1].sha)
+        .filter(|w| w[0].sha != w[1].sha && w[1].at >= from)
         .map(|w| (w[0].sha.clone(), w[1].sha.clone()))
         .collect()
 }

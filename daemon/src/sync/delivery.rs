@@ -24,8 +24,9 @@ const ISSUES_OVERLAP: i64 = DAY;
 const MAX_PAGES: usize = 20;
 /// The first read of workflow runs goes back this far.
 const FIRST_RUNS_BACK: i64 = 365 * DAY;
-/// Stored incidents read again by number in one walk of one repository, at most.
-const RECHECK_INCIDENTS: usize = 50;
+/// Compares are read for the deployments of the last half year (each one is a REST request);
+/// older ones are placed by merge times, and the explain output says so.
+const COMPARES_BACK: i64 = 26 * 7 * DAY;
 /// Compares asked in one walk of one repository; the rest at the next.
 const COMPARES_PER_WALK: usize = 100;
 
@@ -64,6 +65,9 @@ fn rfc3339(t: i64) -> String {
 /// One repository's walk through its delivery lists.
 struct Walk<'r> {
     repo: &'r TrackedRepository,
+    rules: &'r delivery::rules::Rules,
+    /// The issues stored before this walk (kept up to date even when no longer incidents).
+    stored_issues: std::collections::HashSet<u64>,
     owner: &'r str,
     name: &'r str,
     state: DeliverySync,
@@ -84,14 +88,22 @@ impl<'r> Walk<'r> {
         store: &store::Store,
         team: store::TeamId,
         repo: &'r TrackedRepository,
+        rules: &'r delivery::rules::Rules,
     ) -> Result<Option<Walk<'r>>, SyncError> {
         let Some((owner, name)) = repo.full_name.split_once('/') else {
             return Ok(None);
         };
         let state = store.delivery_sync(team, repo.github_repo_id)?;
         let read_before = state.deployments_until.is_some() || state.updated_at > 0;
+        let stored_issues = store
+            .issues(team, repo.github_repo_id)?
+            .iter()
+            .map(|i| i.number)
+            .collect();
         Ok(Some(Walk {
             repo,
+            rules,
+            stored_issues,
             owner,
             name,
             first: if read_before {
@@ -162,8 +174,16 @@ impl<'r> Walk<'r> {
         if let Some(c) = data.issues {
             let items = run.reader_readable("an issue", c.nodes);
             self.newest[3] = self.newest[3].max(items.iter().map(|n| n.updated_at).max());
-            self.issues
-                .extend(items.iter().map(|n| gh::issue(team, id, n)));
+            // Issues updated since the last read come whatever their labels: kept when they are
+            // incidents, or were (a label taken off is seen).
+            let rules = self.rules;
+            let stored = &self.stored_issues;
+            self.issues.extend(
+                items
+                    .iter()
+                    .map(|n| gh::issue(team, id, n))
+                    .filter(|i| rules.is_incident(&i.labels) || stored.contains(&i.number)),
+            );
             keep(Part::Issues, None, &c.page_info);
         }
         self.pending = if self.pages < MAX_PAGES {
@@ -188,7 +208,7 @@ pub async fn refresh_repos(run: &Run<'_>, repos: &[TrackedRepository]) -> Result
     let now = store::now();
     let mut walks = Vec::new();
     for repo in repos {
-        if let Some(w) = Walk::new(store, team, repo)? {
+        if let Some(w) = Walk::new(store, team, repo, &rules)? {
             walks.push(w);
         }
     }
@@ -246,26 +266,6 @@ pub async fn refresh_repos(run: &Run<'_>, repos: &[TrackedRepository]) -> Result
         }
         store.put_deploys(team, &w.deploys)?;
         store.put_issues(team, &w.issues)?;
-        // Stored incidents the label filter did not return may have lost the label: read them
-        // by number (the recent ones; a webhook about an issue does the same at once).
-        let seen: std::collections::HashSet<u64> = w.issues.iter().map(|i| i.number).collect();
-        let lost: Vec<u64> = store
-            .issues(team, id)?
-            .iter()
-            .filter(|i| rules.is_incident(&i.labels) && !seen.contains(&i.number))
-            .filter(|i| i.created_at >= now - delivery::MAX_WINDOW)
-            .map(|i| i.number)
-            .take(RECHECK_INCIDENTS)
-            .collect();
-        if !lost.is_empty() {
-            match refresh_issues(run, w.repo, &lost).await {
-                // Best effort: the next sync or a webhook about the issue tries again.
-                Err(e @ (SyncError::GitHub(_) | SyncError::Failed(_))) => {
-                    tracing::warn!(repo = %w.repo.full_name, error = %e, "incidents not read again");
-                }
-                other => other?,
-            }
-        }
         let s = &mut w.state;
         s.deployments_until = s.deployments_until.max(w.newest[0]);
         s.releases_until = s.releases_until.max(w.newest[1]);
@@ -317,7 +317,8 @@ async fn compares(
     let team = run.team;
     let id = repo.github_repo_id;
     let input = delivery::repo_input(store, team, repo, rules)?;
-    let missing: Vec<(String, String)> = engine::wanted_compares(rules, &input)
+    let from = store::now() - COMPARES_BACK;
+    let missing: Vec<(String, String)> = engine::wanted_compares_after(rules, &input, from)
         .into_iter()
         .filter(|(b, h)| !input.compares.contains_key(&(b.clone(), h.clone())))
         .take(COMPARES_PER_WALK)

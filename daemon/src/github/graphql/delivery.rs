@@ -33,9 +33,10 @@ pub struct DeliveryAsk<'a> {
     pub owner: &'a str,
     pub name: &'a str,
     pub parts: Vec<(Part, Option<&'a str>)>,
-    /// The incident label; issues with it are read.
+    /// The incident label: without `issues_since`, the issues with it are read.
     pub incident_label: &'a str,
-    /// Issues updated since then (RFC 3339), or all.
+    /// Issues updated since then (RFC 3339), whatever their labels (one that lost the incident
+    /// label is seen); None: every issue with the incident label.
     pub issues_since: Option<String>,
 }
 
@@ -73,7 +74,11 @@ pub fn delivery_pages(asks: &[DeliveryAsk<'_>]) -> (String, Value) {
                 Part::Issues => {
                     params.push(format!("$s{slot}: DateTime, $b{slot}: [String!]"));
                     vars.insert(format!("s{slot}"), json!(ask.issues_since));
-                    vars.insert(format!("b{slot}"), json!([ask.incident_label]));
+                    let labels = ask
+                        .issues_since
+                        .is_none()
+                        .then(|| json!([ask.incident_label]));
+                    vars.insert(format!("b{slot}"), json!(labels));
                     format!(
                         "issues(first: {first}, after: ${var}, filterBy: {{labels: $b{slot}, since: $s{slot}}}, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{ {page} nodes {{ {ISSUE_FIELDS} labels(first: {}) {{ nodes {{ name }} }} }} }} ",
                         super::documents::LABELS_FIRST
