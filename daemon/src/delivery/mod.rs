@@ -2,6 +2,7 @@
 //! deployments, pull requests and incidents ([`engine`]), and the calls the RPC layer makes:
 //! a report, the rules, and setting them (after a preview of their effect).
 
+mod classify;
 pub mod engine;
 #[cfg(test)]
 mod engine_tests;
