@@ -7,6 +7,7 @@
 pub mod detail;
 pub mod link;
 pub mod rules;
+mod rules_view;
 pub mod view;
 
 #[cfg(test)]
