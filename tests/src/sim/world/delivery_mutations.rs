@@ -1,9 +1,9 @@
 //! Mutations of delivery data: merges into the default branch's history, reverts, labels,
-//! deployments and their statuses, workflow runs, releases, tags and issues. Each returns the
+//! deployments and their statuses, workflow runs, releases and tags (issues: `issue_mutations.rs`). Each returns the
 //! webhook events GitHub would send; `webhooks/payloads.rs` renders them when delivered.
 
 use super::delivery::{
-    DeployState, Deployment, DeploymentStatus, Issue, Label, MergeMethod, Release, Tag, TagObject,
+    DeployState, Deployment, DeploymentStatus, Label, MergeMethod, Release, Tag, TagObject,
     WorkflowRun, label_color,
 };
 use super::git::History;
@@ -51,16 +51,7 @@ pub struct NewRelease {
     pub author: Option<String>,
 }
 
-/// What the control API needs to open an issue.
-#[derive(Debug, Clone, Default)]
-pub struct NewIssue {
-    pub author: Option<String>,
-    pub title: String,
-    pub body: String,
-    pub labels: Vec<String>,
-}
-
-fn invalid(why: impl Into<String>) -> WorldError {
+pub(super) fn invalid(why: impl Into<String>) -> WorldError {
     WorldError::Invalid(why.into())
 }
 
@@ -306,7 +297,7 @@ impl World {
             .map(|c| c.sha.clone())
     }
 
-    fn login_or_viewer(&self, login: Option<&str>) -> WorldResult<u64> {
+    pub(super) fn login_or_viewer(&self, login: Option<&str>) -> WorldResult<u64> {
         match login {
             Some(l) => Ok(self.account_by_login(l)?.id),
             None => Ok(self.viewer_id),
@@ -589,139 +580,10 @@ impl World {
         }
         Ok((id, events))
     }
-
-    /// Open an issue (its number from the repository's sequence shared with pull requests):
-    /// `opened`, then `labeled` for each label.
-    pub fn open_issue(
-        &mut self,
-        repo_id: u64,
-        spec: NewIssue,
-        at: i64,
-    ) -> WorldResult<(u64, Vec<Event>)> {
-        let author = self.login_or_viewer(spec.author.as_deref())?;
-        let mut labels = Vec::new();
-        for l in &spec.labels {
-            labels.push(self.ensure_label(repo_id, l, at)?.name);
-        }
-        let repo = self.repo_mut(repo_id)?;
-        let number = repo.next_number;
-        repo.next_number += 1;
-        repo.updated_at = at;
-        let id = self.next_id(IdKind::Issue);
-        self.issues.insert(
-            (repo_id, number),
-            Issue {
-                id,
-                repo_id,
-                number,
-                title: spec.title,
-                body: spec.body,
-                user_id: author,
-                open: true,
-                state_reason: None,
-                labels: labels.clone(),
-                created_at: at,
-                updated_at: at,
-                closed_at: None,
-                closed_by: None,
-            },
-        );
-        let mut events = vec![issue_event(repo_id, number, "opened", author)];
-        for l in labels {
-            let mut e = issue_event(repo_id, number, "labeled", author);
-            e.payload["label"] = json!(l);
-            events.push(e);
-        }
-        Ok((number, events))
-    }
-
-    fn issue_mut(&mut self, repo_id: u64, number: u64) -> WorldResult<&mut Issue> {
-        self.issues
-            .get_mut(&(repo_id, number))
-            .ok_or_else(|| WorldError::NotFound(format!("issue #{number}")))
-    }
-
-    /// Close (`open` false, `reason` completed or not_planned) or reopen an issue.
-    pub fn set_issue_open(
-        &mut self,
-        repo_id: u64,
-        number: u64,
-        open: bool,
-        reason: Option<&str>,
-        by: Option<&str>,
-        at: i64,
-    ) -> WorldResult<Vec<Event>> {
-        let by = self.login_or_viewer(by)?;
-        let issue = self.issue_mut(repo_id, number)?;
-        if issue.open == open {
-            return Err(invalid(format!(
-                "issue is already {}",
-                if open { "open" } else { "closed" }
-            )));
-        }
-        issue.open = open;
-        issue.updated_at = at;
-        if open {
-            issue.closed_at = None;
-            issue.closed_by = None;
-            issue.state_reason = Some("reopened".into());
-        } else {
-            issue.closed_at = Some(at);
-            issue.closed_by = Some(by);
-            issue.state_reason = Some(reason.unwrap_or("completed").to_string());
-        }
-        let action = if open { "reopened" } else { "closed" };
-        Ok(vec![issue_event(repo_id, number, action, by)])
-    }
-
-    pub fn label_issue(
-        &mut self,
-        repo_id: u64,
-        number: u64,
-        label: &str,
-        on: bool,
-        at: i64,
-    ) -> WorldResult<Vec<Event>> {
-        let label = self.ensure_label(repo_id, label, at)?.name;
-        let sender = self.viewer_id;
-        let issue = self.issue_mut(repo_id, number)?;
-        if !toggle(&mut issue.labels, &label, on) {
-            return Ok(Vec::new());
-        }
-        issue.updated_at = at;
-        let action = if on { "labeled" } else { "unlabeled" };
-        let mut e = issue_event(repo_id, number, action, sender);
-        e.payload["label"] = json!(label);
-        Ok(vec![e])
-    }
-
-    /// Change an issue's title and/or body: `edited` with what they were.
-    pub fn edit_issue(
-        &mut self,
-        repo_id: u64,
-        number: u64,
-        title: Option<&str>,
-        body: Option<&str>,
-        at: i64,
-    ) -> WorldResult<Vec<Event>> {
-        let issue = self.issue_mut(repo_id, number)?;
-        let mut changes = json!({});
-        if let Some(t) = title {
-            changes["title"] = json!({ "from": std::mem::replace(&mut issue.title, t.into()) });
-        }
-        if let Some(b) = body {
-            changes["body"] = json!({ "from": std::mem::replace(&mut issue.body, b.into()) });
-        }
-        issue.updated_at = at;
-        let author = issue.user_id;
-        let mut e = issue_event(repo_id, number, "edited", author);
-        e.payload["changes"] = changes;
-        Ok(vec![e])
-    }
 }
 
 /// Add or remove `label` (case-insensitively); false when nothing changed.
-fn toggle(labels: &mut Vec<String>, label: &str, on: bool) -> bool {
+pub(super) fn toggle(labels: &mut Vec<String>, label: &str, on: bool) -> bool {
     let at = labels.iter().position(|l| l.eq_ignore_ascii_case(label));
     match (on, at) {
         (true, None) => {
@@ -749,13 +611,5 @@ fn release_event(repo_id: u64, release_id: u64, action: &str) -> Event {
         name: "release".into(),
         repo_id,
         payload: json!({ "action": action, "release_id": release_id }),
-    }
-}
-
-fn issue_event(repo_id: u64, number: u64, action: &str, sender: u64) -> Event {
-    Event {
-        name: "issues".into(),
-        repo_id,
-        payload: json!({ "action": action, "number": number, "sender_id": sender }),
     }
 }

@@ -11,6 +11,7 @@
 mod delivery;
 mod delivery_mutations;
 pub mod git;
+mod issue_mutations;
 mod model;
 mod mutations;
 
@@ -18,7 +19,8 @@ pub use delivery::{
     DeployState, Deployment, DeploymentStatus, Issue, Label, MergeMethod, Release, Tag, TagObject,
     WorkflowRun,
 };
-pub use delivery_mutations::{NewDeployment, NewIssue, NewRelease, NewRun};
+pub use delivery_mutations::{NewDeployment, NewRelease, NewRun};
+pub use issue_mutations::NewIssue;
 
 pub use model::{
     Account, Commit, Delivery, Event, Hook, ORG_LEVEL, Org, OrgRole, Pull, Repo, Review,
