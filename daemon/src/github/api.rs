@@ -56,27 +56,32 @@ impl Api {
     }
 
     /// One GET, its answer unchecked: the caller reads the status and headers (limits, paging).
+    /// With `if_none_match` (an ETag GitHub gave), an unchanged answer is a 304, which GitHub
+    /// does not count against the rate limit.
     pub(crate) async fn get_unchecked(
         &self,
         path_or_url: &str,
         token: &Secret,
+        if_none_match: Option<&str>,
     ) -> Result<reqwest::Response, GitHubError> {
         let url = if path_or_url.starts_with("http") {
             path_or_url.to_string()
         } else {
             format!("{}{path_or_url}", self.base)
         };
-        self.http
+        let mut req = self
+            .http
             .get(&url)
             .bearer_auth(token.expose())
             .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", "2022-11-28")
-            .send()
-            .await
-            .map_err(|e| GitHubError::Unreachable {
-                url: strip_query(&url),
-                reason: without_url(&e),
-            })
+            .header("x-github-api-version", "2022-11-28");
+        if let Some(etag) = if_none_match {
+            req = req.header("if-none-match", etag);
+        }
+        req.send().await.map_err(|e| GitHubError::Unreachable {
+            url: strip_query(&url),
+            reason: without_url(&e),
+        })
     }
 
     async fn get_json<T: DeserializeOwned>(

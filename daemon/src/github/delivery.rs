@@ -65,6 +65,32 @@ pub struct CompareCommit {
     pub sha: String,
 }
 
+/// One REST answer: not found, not modified since the ETag given, or a page (with the link to
+/// the next and the page's ETag).
+enum Fetched<T> {
+    NotFound,
+    NotModified,
+    Page {
+        value: T,
+        next: Option<String>,
+        etag: Option<String>,
+    },
+}
+
+/// What `workflow_runs` found.
+#[derive(Debug)]
+pub enum Runs {
+    /// No such repository (or Actions is off).
+    NotFound,
+    /// The first page is as it was when GitHub gave the ETag: nothing new.
+    Unchanged,
+    /// The runs, and the first page's ETag for the next read.
+    Read {
+        runs: Vec<WorkflowRun>,
+        etag: Option<String>,
+    },
+}
+
 /// The commits `head` has that `base` has not, and whether GitHub listed them all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compare {
@@ -94,11 +120,12 @@ fn record_limit(limit: GitHubError, reader: &Reader<'_>) -> GitHubError {
 }
 
 impl Reader<'_> {
-    /// One REST GET, waiting its turn and retrying as [`Reader::query`] does. None: 404.
+    /// One REST GET, waiting its turn and retrying as [`Reader::query`] does.
     async fn rest<T: serde::de::DeserializeOwned>(
         &self,
         url: &str,
-    ) -> Result<Option<(T, Option<String>)>, ReadError> {
+        if_none_match: Option<&str>,
+    ) -> Result<Fetched<T>, ReadError> {
         let mut failures = 0;
         loop {
             if self.is_for_webhooks()
@@ -112,7 +139,7 @@ impl Reader<'_> {
                     .turn(Resource::Core, |t| (self.wait_hook())(t))
                     .await;
                 self.count_sent();
-                self.read_rest(url).await
+                self.read_rest(url, if_none_match).await
             };
             match answer {
                 Ok(found) => {
@@ -142,12 +169,19 @@ impl Reader<'_> {
     async fn read_rest<T: serde::de::DeserializeOwned>(
         &self,
         url: &str,
-    ) -> Result<Option<(T, Option<String>)>, GitHubError> {
-        let resp = self.api.get_unchecked(url, &self.token).await?;
+        if_none_match: Option<&str>,
+    ) -> Result<Fetched<T>, GitHubError> {
+        let resp = self
+            .api
+            .get_unchecked(url, &self.token, if_none_match)
+            .await?;
         self.budget().observe_headers(resp.headers());
         let status = resp.status().as_u16();
         if status == 404 {
-            return Ok(None);
+            return Ok(Fetched::NotFound);
+        }
+        if status == 304 {
+            return Ok(Fetched::NotModified);
         }
         if status == 401 {
             return Err(GitHubError::Unauthorized);
@@ -165,8 +199,18 @@ impl Reader<'_> {
             return Err(GitHubError::Status { status, message });
         }
         let next = super::api::next_link(resp.headers());
+        let etag = resp
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| v.len() <= 200)
+            .map(str::to_string);
         let path = url.split('?').next().unwrap_or(url).to_string();
-        Ok(Some((decode(resp, &path).await?, next)))
+        Ok(Fetched::Page {
+            value: decode(resp, &path).await?,
+            next,
+            etag,
+        })
     }
 
     /// Pages of delivery lists of several repositories in one query. Per repository: its
@@ -207,14 +251,15 @@ impl Reader<'_> {
     }
 
     /// Completed workflow runs on `branch`, newest first, created at or after `from` (all when
-    /// None), at most [`MAX_RUN_PAGES`] pages. None: the repository is not found (or Actions
-    /// is off).
+    /// None), at most [`MAX_RUN_PAGES`] pages. With `etag` (the first page's, from the last
+    /// read), an unchanged first page costs no rate limit and reads nothing more.
     pub async fn workflow_runs(
         &self,
         full_name: &str,
         branch: &str,
         from: Option<i64>,
-    ) -> Result<Option<Vec<WorkflowRun>>, ReadError> {
+        etag: Option<&str>,
+    ) -> Result<Runs, ReadError> {
         let mut url = format!(
             "/repos/{full_name}/actions/runs?branch={}&status=completed&per_page=100",
             encode(branch)
@@ -225,17 +270,33 @@ impl Reader<'_> {
         let mut out = Vec::new();
         let mut next = Some(url);
         let mut pages = 0;
+        let mut first_etag = None;
         while let Some(u) = next.take() {
-            let Some((page, link)) = self.rest::<RunsPage>(&u).await? else {
-                return Ok(if pages == 0 { None } else { Some(out) });
-            };
-            out.extend(page.workflow_runs);
-            pages += 1;
-            if pages < MAX_RUN_PAGES {
-                next = link;
+            let condition = if pages == 0 { etag } else { None };
+            match self.rest::<RunsPage>(&u, condition).await? {
+                Fetched::NotFound if pages == 0 => return Ok(Runs::NotFound),
+                Fetched::NotModified if pages == 0 => return Ok(Runs::Unchanged),
+                Fetched::NotFound | Fetched::NotModified => break,
+                Fetched::Page {
+                    value,
+                    next: link,
+                    etag,
+                } => {
+                    if pages == 0 {
+                        first_etag = etag;
+                    }
+                    out.extend(value.workflow_runs);
+                    pages += 1;
+                    if pages < MAX_RUN_PAGES {
+                        next = link;
+                    }
+                }
             }
         }
-        Ok(Some(out))
+        Ok(Runs::Read {
+            runs: out,
+            etag: first_etag,
+        })
     }
 
     /// GitHub's compare of `base...head`. None: either commit is unknown to GitHub.
@@ -254,8 +315,9 @@ impl Reader<'_> {
         let mut total = 0;
         let mut pages = 0;
         while let Some(u) = next.take() {
-            let Some((page, link)) = self.rest::<ComparePage>(&u).await? else {
-                return Ok(None);
+            let (page, link) = match self.rest::<ComparePage>(&u, None).await? {
+                Fetched::Page { value, next, .. } => (value, next),
+                Fetched::NotFound | Fetched::NotModified => return Ok(None),
             };
             total = page.total_commits;
             commits.extend(page.commits.into_iter().map(|c| c.sha));

@@ -132,6 +132,8 @@ pub struct DeliverySync {
     pub releases_until: Option<i64>,
     pub tags_until: Option<i64>,
     pub issues_until: Option<i64>,
+    /// The ETag of the workflow runs' first page, as GitHub last gave it.
+    pub runs_etag: Option<String>,
     pub updated_at: i64,
 }
 

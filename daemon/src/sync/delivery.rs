@@ -250,18 +250,24 @@ pub async fn refresh_repos(run: &Run<'_>, repos: &[TrackedRepository]) -> Result
         let id = w.repo.github_repo_id;
         if let Some(branch) = w.state.default_branch.clone() {
             let from = mark(w.state.runs_until, OVERLAP).unwrap_or(now - FIRST_RUNS_BACK);
-            if let Some(runs) = run
+            let etag = w.state.runs_etag.clone();
+            match run
                 .reader
-                .workflow_runs(&w.repo.full_name, &branch, Some(from))
+                .workflow_runs(&w.repo.full_name, &branch, Some(from), etag.as_deref())
                 .await?
             {
-                let newest_run = runs
-                    .iter()
-                    .filter_map(|r| crate::github::graphql::parse_time(&r.created_at))
-                    .max();
-                w.deploys
-                    .extend(runs.iter().filter_map(|r| gh::run(team, id, r, now)));
-                w.state.runs_until = w.state.runs_until.max(newest_run);
+                gh::Runs::Read { runs, etag } => {
+                    let newest_run = runs
+                        .iter()
+                        .filter_map(|r| crate::github::graphql::parse_time(&r.created_at))
+                        .max();
+                    w.deploys
+                        .extend(runs.iter().filter_map(|r| gh::run(team, id, r, now)));
+                    w.state.runs_until = w.state.runs_until.max(newest_run);
+                    w.state.runs_etag = etag;
+                }
+                // Nothing new since the last read (free of GitHub's rate limit), or no runs.
+                gh::Runs::Unchanged | gh::Runs::NotFound => {}
             }
         }
         store.put_deploys(team, &w.deploys)?;
