@@ -20,8 +20,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tidemark_protocol::delivery::{DoraGrouping, DoraQuery, DoraReport};
 use tidemark_protocol::metrics::dora::WEEK;
@@ -57,7 +57,7 @@ pub fn start(ctx: &Ctx, syncs: Arc<Syncs>, addr: SocketAddr) -> std::io::Result<
         tracing::warn!(%bound, "the metrics endpoint is reachable beyond this machine: it names teams and repositories to anyone who asks");
     }
     let ctx = ctx.clone();
-    let cache = Arc::new(Mutex::new(Cache {
+    let cache = Arc::new(tokio::sync::Mutex::new(Cache {
         text: String::new(),
         at: None,
     }));
@@ -72,7 +72,9 @@ pub fn start(ctx: &Ctx, syncs: Arc<Syncs>, addr: SocketAddr) -> std::io::Result<
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| {
                     let (ctx, syncs, cache) = (ctx.clone(), syncs.clone(), cache.clone());
-                    async move { Ok::<_, std::convert::Infallible>(answer(&ctx, &syncs, &cache, &req)) }
+                    async move {
+                        Ok::<_, std::convert::Infallible>(answer(ctx, syncs, &cache, &req).await)
+                    }
                 });
                 let conn = hyper::server::conn::http1::Builder::new()
                     .timer(hyper_util::rt::TokioTimer::new())
@@ -88,10 +90,10 @@ pub fn start(ctx: &Ctx, syncs: Arc<Syncs>, addr: SocketAddr) -> std::io::Result<
     Ok(bound)
 }
 
-fn answer(
-    ctx: &Ctx,
-    syncs: &Syncs,
-    cache: &Mutex<Cache>,
+async fn answer(
+    ctx: Ctx,
+    syncs: Arc<Syncs>,
+    cache: &tokio::sync::Mutex<Cache>,
     req: &Request<Incoming>,
 ) -> Response<String> {
     let plain = |status: StatusCode, text: &str| {
@@ -116,12 +118,22 @@ fn answer(
         return r;
     }
     let text = {
-        let mut c = cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // One computation at a time; scrapes meanwhile wait for its text (an async lock: they
+        // hold no runtime thread while they wait).
+        let mut c = cache.lock().await;
         if c.at.is_none_or(|at| at.elapsed() >= CACHE_FOR) {
-            c.text = render(ctx, syncs, crate::store::now());
-            c.at = Some(Instant::now());
+            // Store reads and reports: off the runtime's threads.
+            let now = crate::store::now();
+            match tokio::task::spawn_blocking(move || render(&ctx, &syncs, now)).await {
+                Ok(text) => {
+                    c.text = text;
+                    c.at = Some(Instant::now());
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "metrics endpoint: the metrics were not computed");
+                    return plain(StatusCode::INTERNAL_SERVER_ERROR, "metrics not computed");
+                }
+            }
         }
         c.text.clone()
     };
