@@ -110,14 +110,25 @@ impl<'c> AsyncHttpClient<'c> for GitHubHttp {
         Box::pin(async move {
             let (parts, body) = request.into_parts();
             let url = parts.uri.to_string();
-            let resp = self
-                .0
-                .request(parts.method, &url)
-                .headers(parts.headers)
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| HttpError(describe(&e)))?;
+            // A connection that never opened (a refused port, no descriptors left) sent
+            // nothing, so a single-use code is still unspent: try again a few times.
+            let mut attempt = 0;
+            let resp = loop {
+                let sent = self
+                    .0
+                    .request(parts.method.clone(), &url)
+                    .headers(parts.headers.clone())
+                    .body(body.clone())
+                    .send()
+                    .await;
+                match sent {
+                    Err(e) if e.is_connect() && attempt < CONNECT_RETRIES => {
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
+                    }
+                    other => break other.map_err(|e| HttpError(describe(&e)))?,
+                }
+            };
             let mut status = resp.status();
             if status.is_server_error() {
                 // Not an OAuth answer at all: GitHub is down or overloaded.
@@ -140,6 +151,9 @@ impl<'c> AsyncHttpClient<'c> for GitHubHttp {
         })
     }
 }
+
+/// Tries after the first when a connection to GitHub cannot be opened (0.5 s, 1 s, 2 s apart).
+const CONNECT_RETRIES: u32 = 3;
 
 /// GitHub's "200 with an error" answer: a JSON object with an `error` field.
 fn carries_error(body: &[u8]) -> bool {

@@ -353,6 +353,17 @@ fn the_callback_listener_answers_again_after_descriptors_run_out() {
     );
     drop(waiting);
     drop(flood);
+    // The daemon closes its ends once it reads the hang-ups; until then the token exchange
+    // that the callback starts could still meet EMFILE. Wait until it holds few descriptors.
+    let fd_dir = format!("/proc/{}/fd", daemon.pid());
+    harness::wait_until(
+        Duration::from_secs(20),
+        "the daemon to close the flood's connections",
+        || {
+            let open = std::fs::read_dir(&fd_dir).ok()?.count();
+            (open < 40).then_some(())
+        },
+    );
     let (status, page) = callback(&back, None);
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Return to your terminal"), "{page}");
