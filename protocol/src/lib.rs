@@ -22,7 +22,9 @@
 //!   the daemon's stored figures and reports and by the client's per-PR breakdown.
 //! - [`users`]: uid and login name lookups on this machine.
 //! - [`delivery`]: delivery (DORA) wire types: the team's choices, the report, its explain items.
+//! - [`agreements`]: working agreements, their breaches (alerts), adherence, the Slack link.
 
+pub mod agreements;
 mod daemon_info;
 pub mod delivery;
 mod error;
@@ -45,7 +47,7 @@ pub use names::{
 pub use types::*;
 
 /// Version of this RPC contract. Bump it on any change to [`Tidemark`] or the wire types.
-pub const PROTOCOL_VERSION: u32 = 13;
+pub const PROTOCOL_VERSION: u32 = 14;
 
 /// The daemon's RPC service. Every method is attributed to the calling OS user (the daemon reads
 /// the peer credentials of the Unix socket), so no method takes the caller as an argument.
@@ -160,6 +162,40 @@ pub trait Tidemark {
         team: TeamRef,
         config: delivery::DeliveryConfig,
     ) -> Result<delivery::DeliveryConfig, RpcError>;
+
+    /// The team's working agreements (none set until it saves some). Protocol v14.
+    async fn agreements(team: TeamRef) -> Result<agreements::Agreements, RpcError>;
+    /// Check and save the team's working agreements (admins and owners); answers them as saved.
+    /// They are evaluated again at once.
+    async fn agreements_set(
+        team: TeamRef,
+        agreements: agreements::Agreements,
+    ) -> Result<agreements::Agreements, RpcError>;
+    /// The team's breaches, newest first, with its Slack link's state.
+    async fn alerts(query: agreements::AlertsQuery) -> Result<agreements::Alerts, RpcError>;
+    /// Share of pull requests within each agreement per ISO week, oldest first, for pull
+    /// requests opened at or after `since`.
+    async fn adherence(
+        team: TeamRef,
+        since: Option<i64>,
+    ) -> Result<Vec<agreements::AdherenceRow>, RpcError>;
+    /// Start connecting a team to a Slack workspace (Slack's OAuth v2, admins and owners):
+    /// answers the link to open; follow it with `slack_connect_status`.
+    async fn slack_connect(team: TeamRef) -> Result<ConnectStarted, RpcError>;
+    /// Where a Slack flow stands; waits up to `wait_ms` (at most 8 s) while it waits.
+    async fn slack_connect_status(
+        flow: FlowId,
+        wait_ms: u32,
+    ) -> Result<agreements::SlackConnectState, RpcError>;
+    /// The channels the team's Slack bot can see (asks Slack).
+    async fn slack_channels(team: TeamRef) -> Result<Vec<agreements::SlackChannel>, RpcError>;
+    /// Pick the channel alerts and digests go to (by id or `#name`; admins and owners).
+    async fn slack_channel_set(
+        team: TeamRef,
+        channel: String,
+    ) -> Result<agreements::SlackStatus, RpcError>;
+    /// Disconnect Slack: revoke the token at Slack and delete it; unsent messages are dropped.
+    async fn slack_disconnect(team: TeamRef) -> Result<(), RpcError>;
 
     /// Roll the team's webhook secret on GitHub; the old one is still accepted for a grace period.
     async fn webhook_rotate_secret(team: TeamRef) -> Result<RotateReport, RpcError>;

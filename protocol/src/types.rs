@@ -233,6 +233,10 @@ pub struct TeamStatus {
     /// What the webhook receiver and applier turned away or held back for this team since the
     /// daemon started. Protocol v11.
     pub webhook_intake: WebhookIntake,
+    /// Working-agreement breaches open now. Protocol v14.
+    pub open_breaches: u64,
+    /// The team's Slack link (None: not connected). Protocol v14.
+    pub slack: Option<crate::agreements::SlackStatus>,
 }
 
 /// What the daemon did not store or apply at once of a team's webhook deliveries, and why:
