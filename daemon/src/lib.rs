@@ -9,6 +9,7 @@
 //!   module that knows GitHub), [`settings`], [`wire`] (records as the wire shows them).
 //! - [`context`]: the handle every service takes, with the event bus.
 //! - Services: [`delivery`] (the DORA measures computed from the store, the team's rules),
+//!   [`agreements`] (working agreements: breaches checked live, alerts, adherence),
 //!   [`sync`] (full and incremental syncs, the schedule, delivery data), [`webhooks`] (the
 //!   receiver, the applier, the hooks on GitHub), [`teams`] (tracked repositories, reports,
 //!   activity), [`connect`] (OAuth flows).
@@ -17,6 +18,7 @@
 //!   [`lifecycle`] (start, serve, stop), [`cli`] (the command line).
 
 pub mod accept;
+pub mod agreements;
 pub mod auth;
 pub mod cli;
 pub mod connect;

@@ -23,6 +23,12 @@ pub enum Event {
     PublicUrlChanged,
     /// A team's sync finished (successfully or not).
     SyncFinished { team: TeamId },
+    /// Webhook deliveries of a team were applied: its pull requests may have changed.
+    PullsChanged { team: TeamId },
+    /// A team saved its working agreements.
+    AgreementsChanged { team: TeamId },
+    /// A team's breaches were opened or resolved (Slack has news to post).
+    BreachesChanged { team: TeamId },
     /// The store was reopened after it could not write (a full disk): what waits in it can be
     /// applied again at once.
     StoreReopened,

@@ -3,6 +3,7 @@
 //! time) is in [`limits`]; accepting never spins ([`crate::accept`]).
 
 mod access;
+mod agreements;
 mod daemon_ops;
 mod errors;
 pub mod frames;

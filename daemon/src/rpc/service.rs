@@ -142,6 +142,8 @@ impl Service {
             rate_budget: self.shared.github.budget(team.id).snapshot(),
             member_changes: crate::webhooks::org_hook::member_changes(&self.shared, team.id),
             webhook_intake: crate::webhooks::intake(&self.shared, team.id),
+            open_breaches: self.open_breaches(team.id)?,
+            slack: self.slack_status_of(team.id)?,
         })
     }
 
@@ -485,6 +487,91 @@ impl Tidemark for Service {
         Ok(saved)
     }
 
+    async fn agreements(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<tidemark_protocol::agreements::Agreements, RpcError> {
+        self.agreements_of(&team)
+    }
+
+    async fn agreements_set(
+        self,
+        _: Context,
+        team: TeamRef,
+        agreements: tidemark_protocol::agreements::Agreements,
+    ) -> Result<tidemark_protocol::agreements::Agreements, RpcError> {
+        self.agreements_save(&team, agreements).await
+    }
+
+    async fn alerts(
+        self,
+        _: Context,
+        query: tidemark_protocol::agreements::AlertsQuery,
+    ) -> Result<tidemark_protocol::agreements::Alerts, RpcError> {
+        self.alerts_of(&query)
+    }
+
+    async fn adherence(
+        self,
+        _: Context,
+        team: TeamRef,
+        since: Option<i64>,
+    ) -> Result<Vec<tidemark_protocol::agreements::AdherenceRow>, RpcError> {
+        self.adherence_of(&team, since)
+    }
+
+    async fn slack_connect(self, _: Context, team: TeamRef) -> Result<ConnectStarted, RpcError> {
+        self.team(&team, Need::Manage)?;
+        Err(slack_missing())
+    }
+
+    async fn slack_connect_status(
+        self,
+        _: Context,
+        _flow: FlowId,
+        _wait_ms: u32,
+    ) -> Result<tidemark_protocol::agreements::SlackConnectState, RpcError> {
+        Err(RpcError::NotFound("Slack connect flow".into()))
+    }
+
+    async fn slack_channels(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<Vec<tidemark_protocol::agreements::SlackChannel>, RpcError> {
+        self.team(&team, Need::Read)?;
+        Err(slack_missing())
+    }
+
+    async fn slack_channel_set(
+        self,
+        _: Context,
+        team: TeamRef,
+        _channel: String,
+    ) -> Result<tidemark_protocol::agreements::SlackStatus, RpcError> {
+        self.team(&team, Need::Manage)?;
+        Err(slack_missing())
+    }
+
+    async fn slack_disconnect(self, _: Context, team: TeamRef) -> Result<(), RpcError> {
+        let team = self.team(&team, Need::Manage)?;
+        if self
+            .shared
+            .store
+            .slack_link(team.id)
+            .map_err(store_err)?
+            .is_none()
+        {
+            return Err(RpcError::NotFound(format!(
+                "a Slack link for team '{}'",
+                team.name
+            )));
+        }
+        self.shared.store.delete_slack(team.id).map_err(store_err)?;
+        self.durable().await
+    }
+
     async fn reviewers(
         self,
         _: Context,
@@ -561,4 +648,14 @@ impl Tidemark for Service {
             .await
             .map_err(RpcError::Internal)
     }
+}
+
+/// Slack posting is not in this daemon yet: the breaches are recorded and shown in the TUI and
+/// `tidemark alerts`, and nothing is sent anywhere.
+fn slack_missing() -> RpcError {
+    RpcError::NotConfigured(
+        "this tidemarkd cannot post to Slack yet: breaches are shown by `tidemark alerts` and \
+         the TUI's Alerts tab"
+            .into(),
+    )
 }

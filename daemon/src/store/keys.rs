@@ -61,11 +61,19 @@ pub enum Kind {
     DeliverySettings = 0x33,
     /// Where a repository's delivery fetch stands: one per repository.
     DeliverySync = 0x34,
+    /// The team's working agreements: one per team.
+    AgreementSettings = 0x38,
+    /// An agreement crossed: one per breach, by id.
+    Breach = 0x39,
+    /// The team's Slack workspace and channel: one per team.
+    SlackLink = 0x3a,
+    /// A daily Slack digest: one per local date.
+    SlackDigest = 0x3b,
 }
 
 impl Kind {
     /// Every kind, for reading a kind byte back.
-    pub const ALL: [Kind; 30] = [
+    pub const ALL: [Kind; 34] = [
         Kind::Meta,
         Kind::User,
         Kind::TeamName,
@@ -96,6 +104,10 @@ impl Kind {
         Kind::Compare,
         Kind::DeliverySettings,
         Kind::DeliverySync,
+        Kind::AgreementSettings,
+        Kind::Breach,
+        Kind::SlackLink,
+        Kind::SlackDigest,
     ];
 
     pub fn from_byte(byte: u8) -> Option<Kind> {
@@ -142,6 +154,10 @@ impl Kind {
             Kind::Compare => "commit compare",
             Kind::DeliverySettings => "delivery settings",
             Kind::DeliverySync => "delivery sync state",
+            Kind::AgreementSettings => "working agreements",
+            Kind::Breach => "agreement breach",
+            Kind::SlackLink => "slack link",
+            Kind::SlackDigest => "slack digest",
         }
     }
 }

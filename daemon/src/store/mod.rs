@@ -3,6 +3,7 @@
 //! serialised by a mutex (so read-check-write is race-free) and commit as one sled batch (so a
 //! crash never leaves half a cascade).
 
+pub mod agreements;
 pub mod delivery;
 mod github_link;
 pub mod health;
@@ -31,6 +32,7 @@ pub mod validate;
 mod waiting;
 mod webhook_secret;
 
+pub use agreements::{AgreementSettings, BreachRecord, DigestRecord, SlackLink, SlackState};
 pub use delivery::{
     Compared, DeliverySettings, DeliverySync, Deploy, DeploySource, DeployState, IssueRecord,
 };

@@ -29,6 +29,8 @@
 //!   kinds appear (`Deploy`, `Issue`, `Compare`, `DeliverySettings`, `DeliverySync`). Each
 //!   stored pull request is re-encoded with those unknown and each checkpoint set back to a
 //!   first walk, as for v7, so the next sync reads them.
+//! - v10: four kinds a v9 tidemarkd does not know (`AgreementSettings`, `Breach`, `SlackLink`,
+//!   `SlackDigest`); nothing converted.
 //!
 //! An upgrade runs as one batch together with the version bump, so a crash during it leaves the
 //! old version, intact, and the next start upgrades again.
@@ -42,7 +44,7 @@ use super::{Result, Store, StoreError, decode};
 use crate::crypto::Ciphertext;
 use serde::{Deserialize, Serialize};
 
-pub const CURRENT_SCHEMA: u32 = 9;
+pub const CURRENT_SCHEMA: u32 = 10;
 
 const VERSION_NAME: &[u8] = b"schema_version";
 
@@ -89,6 +91,7 @@ pub(super) fn check_and_upgrade(store: &Store) -> Result<()> {
             6 => upgrade_v6_to_v7(store)?,
             7 => upgrade_v7_to_v8(store)?,
             8 => upgrade_v8_to_v9(store)?,
+            9 => upgrade_v9_to_v10(store)?,
             other => {
                 return Err(StoreError::NotOurs {
                     path: store.path().to_path_buf(),
@@ -245,6 +248,12 @@ fn upgrade_v3_to_v4(store: &Store) -> Result<()> {
 fn upgrade_v4_to_v5(store: &Store) -> Result<()> {
     let mut w = store.writer();
     w.put_raw(version_key(), &5u32.to_be_bytes());
+    w.commit()
+}
+
+fn upgrade_v9_to_v10(store: &Store) -> Result<()> {
+    let mut w = store.writer();
+    w.put_raw(version_key(), &10u32.to_be_bytes());
     w.commit()
 }
 

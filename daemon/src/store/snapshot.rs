@@ -7,6 +7,7 @@
 //! `inbox_done`, a write). The snapshot is copied to memory under the lock and written out
 //! after it is released.
 
+use super::agreements::{AgreementSettings, BreachRecord, DigestRecord, SlackLink};
 use super::delivery::{Compared, DeliverySettings, DeliverySync, Deploy, IssueRecord};
 use super::keys::{ID_OFFSET, Kind};
 use super::records::*;
@@ -187,6 +188,12 @@ fn check_record(key: &[u8], value: &[u8]) -> std::result::Result<(), String> {
             as_record!(Kind::DeliverySettings, DeliverySettings)
         }
         k if k == Kind::DeliverySync as u8 => as_record!(Kind::DeliverySync, DeliverySync),
+        k if k == Kind::AgreementSettings as u8 => {
+            as_record!(Kind::AgreementSettings, AgreementSettings)
+        }
+        k if k == Kind::Breach as u8 => as_record!(Kind::Breach, BreachRecord),
+        k if k == Kind::SlackLink as u8 => as_record!(Kind::SlackLink, SlackLink),
+        k if k == Kind::SlackDigest as u8 => as_record!(Kind::SlackDigest, DigestRecord),
         other => Err(format!("a record of unknown kind 0x{other:02x}")),
     }
 }

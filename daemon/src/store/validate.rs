@@ -32,7 +32,7 @@ pub enum SnapshotError {
 
 /// Kinds whose record starts with the team id it belongs to (bincode: a little-endian u64),
 /// in every schema.
-const STARTS_WITH_TEAM_ID: [Kind; 23] = [
+const STARTS_WITH_TEAM_ID: [Kind; 27] = [
     Kind::Team,
     Kind::Membership,
     Kind::Credential,
@@ -56,6 +56,10 @@ const STARTS_WITH_TEAM_ID: [Kind; 23] = [
     Kind::Compare,
     Kind::DeliverySettings,
     Kind::DeliverySync,
+    Kind::AgreementSettings,
+    Kind::Breach,
+    Kind::SlackLink,
+    Kind::SlackDigest,
 ];
 
 fn le_u64(value: &[u8]) -> Option<u64> {

@@ -87,6 +87,8 @@ pub async fn applier(
                     Ok(Round::Idle | Round::Held) => break,
                     Ok(Round::Applied { requests, more, .. }) => {
                         read_github |= requests > 0;
+                        ctx.bus
+                            .publish(crate::context::Event::PullsChanged { team: team.id });
                         if !more {
                             break;
                         }

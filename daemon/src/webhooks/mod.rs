@@ -95,7 +95,12 @@ pub async fn listen(ctx: Ctx, mut events: crate::context::bus::Listener) {
             Event::PublicUrlChanged => {
                 tokio::spawn(heal::heal_all(ctx));
             }
-            Event::HooksChanged | Event::SyncFinished { .. } | Event::StoreReopened => {}
+            Event::HooksChanged
+            | Event::SyncFinished { .. }
+            | Event::PullsChanged { .. }
+            | Event::AgreementsChanged { .. }
+            | Event::BreachesChanged { .. }
+            | Event::StoreReopened => {}
         }
     }
 }

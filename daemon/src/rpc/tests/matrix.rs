@@ -59,6 +59,10 @@ pub fn row(req: &TidemarkRequest) -> Row {
         | Q::Metrics { .. }
         | Q::Dora { .. }
         | Q::DeliveryConfig { .. }
+        | Q::Agreements { .. }
+        | Q::Alerts { .. }
+        | Q::Adherence { .. }
+        | Q::SlackChannels { .. }
         | Q::Reviewers { .. }
         | Q::PullRequestTimeline { .. } => Row::Team(Need::Read),
         Q::GithubConnect { .. }
@@ -68,11 +72,16 @@ pub fn row(req: &TidemarkRequest) -> Row {
         | Q::ReposUntrack { .. }
         | Q::SyncStart { .. }
         | Q::DeliveryConfigSet { .. }
+        | Q::AgreementsSet { .. }
+        | Q::SlackConnect { .. }
+        | Q::SlackChannelSet { .. }
+        | Q::SlackDisconnect { .. }
         | Q::WebhookRotateSecret { .. } => Row::Team(Need::Manage),
         Q::GithubConnectStatus { .. }
         | Q::GithubConnectChooseOrg { .. }
         | Q::GithubConnectConfirmLogin { .. }
-        | Q::GithubConnectCancel { .. } => Row::OwnFlow,
+        | Q::GithubConnectCancel { .. }
+        | Q::SlackConnectStatus { .. } => Row::OwnFlow,
     }
 }
 
@@ -201,6 +210,37 @@ pub fn probes(t: &Target) -> Vec<TidemarkRequest> {
                 ..Default::default()
             },
         },
+        Q::Agreements { team: team() },
+        Q::AgreementsSet {
+            team: team(),
+            agreements: tidemark_protocol::agreements::Agreements {
+                max_size: Some(400),
+                ..Default::default()
+            },
+        },
+        Q::Alerts {
+            query: tidemark_protocol::agreements::AlertsQuery {
+                team: team(),
+                include_resolved: true,
+                since: None,
+                limit: 100,
+            },
+        },
+        Q::Adherence {
+            team: team(),
+            since: None,
+        },
+        Q::SlackConnect { team: team() },
+        Q::SlackConnectStatus {
+            flow: t.flow,
+            wait_ms: 0,
+        },
+        Q::SlackChannels { team: team() },
+        Q::SlackChannelSet {
+            team: team(),
+            channel: "#eng".into(),
+        },
+        Q::SlackDisconnect { team: team() },
         Q::Reviewers {
             team: team(),
             since: None,

@@ -1,0 +1,123 @@
+//! The working-agreement and Slack calls: resolve the team, call `agreements/`, convert.
+
+use super::service::{Service, store_err};
+use crate::agreements::{self, AgreementsError};
+use crate::auth::Need;
+use crate::context::Event;
+use tidemark_protocol::agreements::{AdherenceRow, Agreements, Alerts, AlertsQuery, SlackStatus};
+use tidemark_protocol::{RpcError, TeamRef};
+
+pub(crate) fn agreements_err(e: AgreementsError) -> RpcError {
+    match e {
+        AgreementsError::Invalid(m) => {
+            let field = m
+                .split(':')
+                .next()
+                .unwrap_or("agreements")
+                .trim()
+                .to_string();
+            let field = if field.contains(' ') {
+                "agreements".to_string()
+            } else {
+                field
+            };
+            RpcError::invalid(field, m)
+        }
+        AgreementsError::Zone(z) => RpcError::invalid("timezone", z.to_string()),
+        AgreementsError::Store(e) => store_err(e),
+    }
+}
+
+impl Service {
+    pub(super) fn agreements_of(&self, team: &TeamRef) -> Result<Agreements, RpcError> {
+        let team = self.team(team, Need::Read)?;
+        agreements::get(&self.shared.store, team.id).map_err(store_err)
+    }
+
+    pub(super) async fn agreements_save(
+        &self,
+        team: &TeamRef,
+        a: Agreements,
+    ) -> Result<Agreements, RpcError> {
+        let team = self.team(team, Need::Manage)?;
+        let saved = agreements::set(&self.shared.store, team.id, a, crate::store::now())
+            .map_err(agreements_err)?;
+        self.durable().await?;
+        tracing::info!(team = team.id, "working agreements saved");
+        self.shared
+            .bus
+            .publish(Event::AgreementsChanged { team: team.id });
+        Ok(saved)
+    }
+
+    pub(super) fn alerts_of(&self, q: &AlertsQuery) -> Result<Alerts, RpcError> {
+        let team = self.team(&q.team, Need::Read)?;
+        let store = &self.shared.store;
+        let web_url = self.shared.github.live().github.web_url.clone();
+        let (breaches, open) = agreements::alerts(store, team.id, q, &web_url, crate::store::now())
+            .map_err(agreements_err)?;
+        Ok(Alerts {
+            breaches,
+            open,
+            evaluated_at: None,
+            slack: self.slack_status_of(team.id)?.unwrap_or_default(),
+        })
+    }
+
+    pub(super) fn adherence_of(
+        &self,
+        team: &TeamRef,
+        since: Option<i64>,
+    ) -> Result<Vec<AdherenceRow>, RpcError> {
+        let team = self.team(team, Need::Read)?;
+        agreements::adherence(&self.shared.store, team.id, since, crate::store::now())
+            .map_err(agreements_err)
+    }
+
+    /// The team's Slack link as clients may see it (None: not connected).
+    pub(super) fn slack_status_of(
+        &self,
+        team: crate::store::TeamId,
+    ) -> Result<Option<SlackStatus>, RpcError> {
+        let store = &self.shared.store;
+        let Some(link) = store.slack_link(team).map_err(store_err)? else {
+            return Ok(None);
+        };
+        let pending = store
+            .breaches(team)
+            .map_err(store_err)?
+            .iter()
+            .filter(|b| {
+                matches!(
+                    b.slack,
+                    crate::store::SlackState::Unsent | crate::store::SlackState::Sending { .. }
+                )
+            })
+            .count() as u64;
+        Ok(Some(SlackStatus {
+            connected: true,
+            workspace: Some(link.workspace),
+            channel: link
+                .channel_id
+                .map(|id| tidemark_protocol::agreements::SlackChannel {
+                    id,
+                    name: link.channel_name.unwrap_or_default(),
+                }),
+            problem: link.problem,
+            pending,
+            sent: link.sent,
+            last_sent_at: link.last_sent_at,
+        }))
+    }
+
+    pub(super) fn open_breaches(&self, team: crate::store::TeamId) -> Result<u64, RpcError> {
+        Ok(self
+            .shared
+            .store
+            .breaches(team)
+            .map_err(store_err)?
+            .iter()
+            .filter(|b| b.resolved_at.is_none())
+            .count() as u64)
+    }
+}
