@@ -165,6 +165,8 @@ pub fn team_status() -> TeamStatus {
             backlog_max: 10_000,
             ..Default::default()
         },
+        open_breaches: 0,
+        slack: None,
     }
 }
 

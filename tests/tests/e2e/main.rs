@@ -34,6 +34,9 @@ mod sync_crash;
 mod sync_github;
 mod sync_metrics;
 
+// Working agreements.
+mod agreements;
+
 // Webhooks.
 mod org_hooks;
 mod webhooks;
