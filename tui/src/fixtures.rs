@@ -7,6 +7,9 @@ use tidemark_protocol::{
     RepoInfo, Role, SecretState, SyncProgress, SyncStatus, TeamInfo, TeamStatus, UserInfo,
 };
 
+mod agreements;
+pub use agreements::*;
+
 /// 2025-01-05 14:03 UTC.
 pub const T0: i64 = 1_736_085_780;
 
@@ -165,6 +168,8 @@ pub fn team_status() -> TeamStatus {
             backlog_max: 10_000,
             ..Default::default()
         },
+        open_breaches: 3,
+        slack: Some(slack_status()),
     }
 }
 
