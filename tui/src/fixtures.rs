@@ -565,6 +565,14 @@ pub fn team_reply(req: &crate::app::Request) -> Option<crate::app::Reply> {
             since: *since,
             result: Ok(Box::new(delivery_data(*since))),
         },
+        Request::LoadAlerts { team, resolved } => Reply::Alerts {
+            team: *team,
+            resolved: *resolved,
+            result: Ok(Box::new(crate::tabs::alerts::AlertsData {
+                alerts: alerts(*resolved),
+                agreements: agreements(),
+            })),
+        },
         Request::ReposAvailable(team) => Reply::Available {
             team: *team,
             result: Ok(available_repos()),
