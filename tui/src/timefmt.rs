@@ -49,6 +49,7 @@ pub fn local(secs: i64) -> String {
 
 /// Seconds east of UTC in the local time zone at `secs` (0 if the C library cannot say).
 #[allow(unsafe_code)] // localtime_r, with its SAFETY comment.
+#[allow(clippy::useless_conversion)] // c_long is i64 here, i32 on 32-bit targets.
 fn local_offset(secs: i64) -> i64 {
     // time_t is 64 bits here; where it is 32, a far time takes the latest offset it can.
     let t = libc::time_t::try_from(secs).unwrap_or(libc::time_t::MAX);
