@@ -14,11 +14,16 @@ use crate::autostart::{Endpoint, ensure_data_dir};
 use crate::commands::{self, CliError};
 use crate::{logging, runtime};
 
+mod agreements;
 mod delivery;
 mod export;
 mod sync;
 mod team;
 
+pub use agreements::{
+    AgreementsCommand, AgreementsSetArgs, AlertsArgs, ConnectSlack, DisconnectSlack, SlackCommand,
+    Unset, channel_arg, is_channel_id, time_of_day,
+};
 pub use delivery::{ConfigSetArgs, DeliveryCommand, DeliveryConfigCommand, DoraArgs, DoraBy};
 pub use export::{ExportArgs, ExportFormat, ExportWhat};
 pub use sync::{
@@ -158,6 +163,21 @@ pub enum Command {
         #[command(subcommand)]
         command: DeliveryCommand,
     },
+    /// Working agreements: the limits the team sets itself (first review, size, merge time,
+    /// approvals, open pull requests per author), `show`, `set`, and `adherence` per week
+    #[command(after_help = agreements::AGREEMENTS_AFTER_HELP)]
+    Agreements {
+        #[command(subcommand)]
+        command: AgreementsCommand,
+    },
+    /// Breaches of the team's working agreements, newest first, with the Slack link's state
+    Alerts(AlertsArgs),
+    /// The team's Slack link: `tidemark slack status|channel` (`connect slack` makes it)
+    #[command(after_help = agreements::SLACK_AFTER_HELP)]
+    Slack {
+        #[command(subcommand)]
+        command: SlackCommand,
+    },
     /// Pull requests, deployments, incidents or weekly measures as CSV or JSON, for
     /// spreadsheets
     Export(ExportArgs),
@@ -175,12 +195,12 @@ pub enum Command {
         #[command(flatten)]
         format: Format,
     },
-    /// Connect a team to an external service (GitHub)
+    /// Connect a team to an external service (GitHub, Slack)
     Connect {
         #[command(subcommand)]
         service: ConnectService,
     },
-    /// Disconnect a team from an external service (GitHub)
+    /// Disconnect a team from an external service (GitHub, Slack)
     Disconnect {
         #[command(subcommand)]
         service: DisconnectService,
@@ -286,6 +306,9 @@ pub enum ConnectService {
     /// Connect a team to its GitHub organization with OAuth (device code, or --web)
     #[command(after_help = CONNECT_GITHUB_HELP)]
     Github(ConnectGithub),
+    /// Connect a team to a Slack workspace (admins and owners): alerts and a daily digest go to
+    /// a channel there
+    Slack(ConnectSlack),
 }
 
 #[derive(Debug, Args, PartialEq, Eq)]
@@ -324,6 +347,8 @@ pub enum DisconnectService {
     /// Disconnect a team from GitHub: webhooks, grant, token and tracked repositories
     #[command(after_help = DISCONNECT_GITHUB_HELP)]
     Github(DisconnectGithub),
+    /// Disconnect a team from Slack: the token is revoked and deleted
+    Slack(DisconnectSlack),
 }
 
 #[derive(Debug, Args, PartialEq, Eq)]

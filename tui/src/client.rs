@@ -18,6 +18,7 @@ use tokio::net::UnixStream;
 
 use crate::autostart::StartError;
 
+mod agreements;
 mod daemon;
 mod members;
 pub mod peer;

@@ -7,6 +7,9 @@ use tidemark_protocol::{
     RepoInfo, Role, SecretState, SyncProgress, SyncStatus, TeamInfo, TeamStatus, UserInfo,
 };
 
+mod agreements;
+pub use agreements::*;
+
 /// 2025-01-05 14:03 UTC.
 pub const T0: i64 = 1_736_085_780;
 
@@ -165,8 +168,8 @@ pub fn team_status() -> TeamStatus {
             backlog_max: 10_000,
             ..Default::default()
         },
-        open_breaches: 0,
-        slack: None,
+        open_breaches: 3,
+        slack: Some(slack_status()),
     }
 }
 
@@ -561,6 +564,14 @@ pub fn team_reply(req: &crate::app::Request) -> Option<crate::app::Reply> {
             team: *team,
             since: *since,
             result: Ok(Box::new(delivery_data(*since))),
+        },
+        Request::LoadAlerts { team, resolved } => Reply::Alerts {
+            team: *team,
+            resolved: *resolved,
+            result: Ok(Box::new(crate::tabs::alerts::AlertsData {
+                alerts: alerts(*resolved),
+                agreements: agreements(),
+            })),
         },
         Request::ReposAvailable(team) => Reply::Available {
             team: *team,

@@ -23,6 +23,47 @@ pub fn utc(secs: i64) -> String {
     )
 }
 
+/// `2025-01-05 15:03 +01:00`: the wall time at `offset` seconds east of UTC, with the offset
+/// (`UTC` for none), so a pasted line still says which time it is.
+pub fn at_offset(secs: i64, offset: i64) -> String {
+    if offset == 0 {
+        return utc(secs);
+    }
+    let text = utc(secs + offset);
+    let sign = if offset < 0 { '-' } else { '+' };
+    let abs = offset.abs();
+    format!(
+        "{} {sign}{:02}:{:02}",
+        &text[..text.len() - 4],
+        abs / 3600,
+        abs % 3600 / 60
+    )
+}
+
+/// This machine's local time (its `TZ`, else `/etc/localtime`), as [`at_offset`] writes it.
+/// For the CLI, where a person reads times next to their own clock; the TUI and snapshots keep
+/// to UTC and `ago`.
+pub fn local(secs: i64) -> String {
+    at_offset(secs, local_offset(secs))
+}
+
+/// Seconds east of UTC in the local time zone at `secs` (0 if the C library cannot say).
+#[allow(unsafe_code)] // localtime_r, with its SAFETY comment.
+#[allow(clippy::useless_conversion)] // c_long is i64 here, i32 on 32-bit targets.
+fn local_offset(secs: i64) -> i64 {
+    // time_t is 64 bits here; where it is 32, a far time takes the latest offset it can.
+    let t = libc::time_t::try_from(secs).unwrap_or(libc::time_t::MAX);
+    // SAFETY: `tm` is plain data that localtime_r fills in; both pointers are valid for the
+    // call, and localtime_r (unlike localtime) keeps no pointer to them.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&raw const t, &raw mut tm).is_null() {
+            return 0;
+        }
+        i64::from(tm.tm_gmtoff)
+    }
+}
+
 /// `never` for a missing time, else [`utc`].
 pub fn utc_or(secs: Option<i64>, none: &str) -> String {
     secs.map_or_else(|| none.to_string(), utc)
@@ -172,6 +213,19 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_at_an_offset_name_it() {
+        let t = 1_736_085_780; // 2025-01-05 14:03 UTC
+        assert_eq!(at_offset(t, 0), "2025-01-05 14:03 UTC");
+        assert_eq!(at_offset(t, 3600), "2025-01-05 15:03 +01:00");
+        assert_eq!(
+            at_offset(t, -(5 * 3600 + 30 * 60)),
+            "2025-01-05 08:33 -05:30"
+        );
+        // Across midnight, the date moves too.
+        assert_eq!(at_offset(t, 10 * 3600), "2025-01-06 00:03 +10:00");
+    }
 
     #[test]
     fn formats_known_instants() {

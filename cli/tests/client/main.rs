@@ -5,6 +5,8 @@
 
 mod support;
 
+mod alerts_cli;
+mod alerts_screens;
 mod config_file;
 mod connect_cli;
 mod connect_tui;

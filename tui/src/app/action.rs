@@ -70,6 +70,10 @@ pub enum Action {
     DeliveryRules,
     DeliveryPreview,
     DeliverySave,
+    /// Alerts: resolved breaches shown or not; the agreements page; save the agreements.
+    ToggleResolved,
+    Agreements,
+    SaveAgreements,
     /// Open the guided GitHub setup.
     SetupGithub,
     /// Open the daemon panel.

@@ -9,6 +9,9 @@ use tidemark_protocol::{
 
 use tidemark_protocol::delivery::{DeliveryConfig, DoraGroup};
 
+use tidemark_protocol::agreements::Agreements;
+
+use crate::tabs::alerts::AlertsData;
 use crate::tabs::delivery::DeliveryData;
 use crate::tabs::metrics::MetricsData;
 use crate::tabs::people::PeopleData;
@@ -95,6 +98,16 @@ pub enum Request {
     SaveDeliveryRules {
         team: TeamId,
         config: Box<DeliveryConfig>,
+    },
+    /// The team's breaches (resolved ones too when asked) and its working agreements.
+    LoadAlerts {
+        team: TeamId,
+        resolved: bool,
+    },
+    /// Save the team's working agreements (admins and owners).
+    SaveAgreements {
+        team: TeamId,
+        agreements: Box<Agreements>,
     },
     SyncNow(TeamId),
     ReposAvailable(TeamId),
@@ -226,6 +239,18 @@ pub enum Reply {
     DeliverySaved {
         team: TeamId,
         result: Result<DeliveryConfig, String>,
+    },
+    /// Echoes whether resolved breaches were asked for, so an answer to the other list is
+    /// told apart.
+    Alerts {
+        team: TeamId,
+        resolved: bool,
+        result: Result<Box<AlertsData>, String>,
+    },
+    /// The agreements as the daemon saved them.
+    AgreementsSaved {
+        team: TeamId,
+        result: Result<Agreements, String>,
     },
     SyncStarted {
         team: TeamId,

@@ -140,6 +140,14 @@ impl Keyed for Invitation {
     }
 }
 
+impl Keyed for tidemark_protocol::agreements::Breach {
+    type Key = u64;
+
+    fn key(&self) -> u64 {
+        self.id
+    }
+}
+
 impl Keyed for RepoInfo {
     type Key = u64;
 

@@ -90,7 +90,7 @@ fn tabs_cycle_with_tab_and_shift_tab_and_jump_by_number() {
     press(&mut state, [key(KeyCode::BackTab), key(KeyCode::BackTab)]);
     assert_eq!(view(&state).tab, Tab::Overview);
     press(&mut state, [key(KeyCode::BackTab)]);
-    assert_eq!(view(&state).tab, Tab::Delivery);
+    assert_eq!(view(&state).tab, Tab::Alerts);
     press(&mut state, [ch('4')]);
     assert_eq!(view(&state).tab, Tab::People);
 }

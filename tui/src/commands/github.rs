@@ -68,7 +68,7 @@ pub fn parse_org_choice(answer: &str, orgs: &[OrgChoice]) -> Option<String> {
         .map(|o| o.login.clone())
 }
 
-fn say(text: &str) {
+pub(super) fn say(text: &str) {
     let mut err = io::stderr().lock();
     let _ = err.write_all(text.as_bytes());
     let _ = err.flush();
@@ -76,7 +76,7 @@ fn say(text: &str) {
 
 /// Ask on stderr and read one line of stdin; `None` at end of input. The read runs on a plain
 /// thread: Ctrl-C answers at once, and the thread dies with the process.
-async fn ask(prompt: &str, interrupts: &mut Signal) -> Result<Option<String>, CliError> {
+pub(super) async fn ask(prompt: &str, interrupts: &mut Signal) -> Result<Option<String>, CliError> {
     say(prompt);
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
@@ -97,7 +97,7 @@ async fn ask(prompt: &str, interrupts: &mut Signal) -> Result<Option<String>, Cl
 }
 
 /// Run an RPC unless Ctrl-C comes first.
-async fn or_interrupt<T>(
+pub(super) async fn or_interrupt<T>(
     call: impl Future<Output = Result<T, ClientError>>,
     interrupts: &mut Signal,
 ) -> Result<T, CliError> {

@@ -1,11 +1,14 @@
 //! The scriptable subcommands: connect (starting the daemon if allowed), make one or two calls,
-//! print JSON or human output. `connect github` and `disconnect github` are in `github`.
+//! print JSON or human output. `connect github` and `disconnect github` are in `github`; `connect
+//! slack`, `disconnect slack` and `slack` in `slack`; `agreements` and `alerts` in `agreements`.
 
+mod agreements;
 pub mod daemon;
 mod delivery;
 mod export;
 mod github;
 mod members;
+mod slack;
 
 pub use github::{disconnect_prompt, parse_org_choice, replace_prompt};
 
@@ -101,6 +104,9 @@ pub enum CliError {
     InvalidRepoName(String),
     #[error("invalid --since: {0}")]
     InvalidSince(String),
+    /// A refusal of this command line's own, worded whole (what was wrong and what to do).
+    #[error("{0}")]
+    Usage(String),
     #[error("sync of team '{team}' failed: {reason}")]
     SyncFailed { team: String, reason: String },
     /// The daemon's words (which name no command: the TUI shows them too) and this command
@@ -120,6 +126,9 @@ pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> 
         Command::Prs(args) => sync::prs(args, endpoint).await,
         Command::Metrics(args) => sync::metrics(args, endpoint).await,
         Command::Dora(args) => delivery::dora(args, endpoint).await,
+        Command::Agreements { command } => agreements::run(command, endpoint).await,
+        Command::Alerts(args) => agreements::alerts(args, endpoint).await,
+        Command::Slack { command } => slack::run(command, endpoint).await,
         Command::Export(args) => export::export(args, endpoint).await,
         Command::Delivery {
             command: DeliveryCommand::Config { command },
@@ -143,6 +152,12 @@ pub async fn run(command: Command, endpoint: &Endpoint) -> Result<(), CliError> 
         Command::Disconnect {
             service: DisconnectService::Github(args),
         } => github::disconnect_github(args, endpoint).await,
+        Command::Connect {
+            service: ConnectService::Slack(args),
+        } => slack::connect_slack(args, endpoint).await,
+        Command::Disconnect {
+            service: DisconnectService::Slack(args),
+        } => slack::disconnect_slack(args, endpoint).await,
         Command::Setup {
             service: crate::cli::SetupService::Github(args),
         } => daemon::setup_github(args, endpoint).await,

@@ -3,6 +3,7 @@
 //! Everything returns a `String` so it can be tested without a terminal; the small `describe_*`
 //! helpers are shared with the TUI so both say the same thing the same way.
 
+pub mod agreements;
 mod daemon;
 pub mod delivery;
 mod github;

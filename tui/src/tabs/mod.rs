@@ -9,6 +9,7 @@
 //! Derived lists (the sorted, filtered pull requests; the people table) are computed when their
 //! inputs change, so rendering a frame never sorts 50,000 rows.
 
+pub mod alerts;
 pub mod delivery;
 pub mod metrics;
 pub mod overview;
@@ -26,6 +27,7 @@ use crate::app::selection::{PersonKey, Selection};
 use crate::app::state::{Loadable, Screen, State};
 use crate::app::{Reply, Request};
 use crate::client::{ClientError, Connection};
+use alerts::AlertsTab;
 use delivery::DeliveryTab;
 use metrics::{MetricsData, Period};
 use people::{PeopleData, Person};
@@ -40,16 +42,18 @@ pub enum Tab {
     People,
     Metrics,
     Delivery,
+    Alerts,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Overview,
         Tab::Repos,
         Tab::Pulls,
         Tab::People,
         Tab::Metrics,
         Tab::Delivery,
+        Tab::Alerts,
     ];
 
     pub fn title(self) -> &'static str {
@@ -60,6 +64,7 @@ impl Tab {
             Tab::People => "People",
             Tab::Metrics => "Metrics",
             Tab::Delivery => "Delivery",
+            Tab::Alerts => "Alerts",
         }
     }
 
@@ -92,6 +97,7 @@ impl Tab {
             "people" => Some(Tab::People),
             "metrics" => Some(Tab::Metrics),
             "delivery" | "dora" => Some(Tab::Delivery),
+            "alerts" | "agreements" => Some(Tab::Alerts),
             _ => None,
         }
     }
@@ -110,6 +116,7 @@ pub fn bindings(tab: Tab) -> &'static [Binding] {
         Tab::People => people::KEYS,
         Tab::Metrics => metrics::KEYS,
         Tab::Delivery => delivery::KEYS,
+        Tab::Alerts => alerts::KEYS,
     }
 }
 
@@ -122,6 +129,7 @@ pub fn action(view: &TeamView, code: KeyCode) -> Option<Action> {
         Tab::People => people::action(code),
         Tab::Metrics => metrics::action(code),
         Tab::Delivery => delivery::action(view, code),
+        Tab::Alerts => alerts::action(code),
     }
 }
 
@@ -130,6 +138,7 @@ pub fn typing(view: &TeamView) -> bool {
     match view.tab {
         Tab::Pulls => pulls::typing(view),
         Tab::Delivery => delivery::typing(view),
+        Tab::Alerts => alerts::typing(view),
         Tab::Overview | Tab::Repos | Tab::People | Tab::Metrics => false,
     }
 }
@@ -142,6 +151,7 @@ pub fn move_in(view: &mut TeamView, action: Action) {
         Tab::Pulls => pulls::move_in(view, action),
         Tab::People => people::move_in(view, action),
         Tab::Delivery => delivery::move_in(view, action),
+        Tab::Alerts => alerts::move_in(view, action),
     }
 }
 
@@ -155,6 +165,7 @@ pub fn loads(view: &mut TeamView) -> Vec<Request> {
             Tab::People => Some(people::load(view)),
             Tab::Metrics => Some(metrics::load(view)),
             Tab::Delivery => Some(delivery::load(view)),
+            Tab::Alerts => Some(alerts::load(view)),
         })
         .collect()
 }
@@ -172,6 +183,9 @@ pub fn on_reply(state: &mut State, reply: Reply) -> Vec<Request> {
             repos::on_reply(state, reply)
         }
         reply @ Reply::Rotated { .. } => overview::on_reply(state, reply),
+        reply @ (Reply::Alerts { .. } | Reply::AgreementsSaved { .. }) => {
+            alerts::on_reply(state, reply)
+        }
         other => {
             tracing::warn!(?other, "reply with no handler");
             Vec::new()
@@ -194,6 +208,9 @@ pub fn failed(req: Request, err: String) -> Reply {
             repos::link::failed(req, err)
         }
         req @ Request::RotateSecret(_) => overview::link::failed(req, err),
+        req @ (Request::LoadAlerts { .. } | Request::SaveAgreements { .. }) => {
+            alerts::link::failed(req, err)
+        }
         other => unreachable!("not a tab's request: {other:?}"),
     }
 }
@@ -217,6 +234,9 @@ pub async fn perform(
             repos::link::perform(conn, req, fail).await
         }
         req @ Request::RotateSecret(_) => overview::link::perform(conn, req, fail).await,
+        req @ (Request::LoadAlerts { .. } | Request::SaveAgreements { .. }) => {
+            alerts::link::perform(conn, req, fail).await
+        }
         other => unreachable!("not a tab's request: {other:?}"),
     }
 }
@@ -230,6 +250,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, view: &TeamView) {
         Tab::People => people::view::render(frame, area, state, view),
         Tab::Metrics => metrics::view::render(frame, area, state, view),
         Tab::Delivery => delivery::view::render(frame, area, state, view),
+        Tab::Alerts => alerts::view::render(frame, area, state, view),
     }
 }
 
@@ -257,6 +278,8 @@ pub struct Fingerprint {
     pub repos: usize,
     pub last_sync: Option<i64>,
     pub last_webhook: Option<i64>,
+    /// Breaches open now: the daemon's timer opens them without any other change.
+    pub open_breaches: u64,
 }
 
 impl Fingerprint {
@@ -271,6 +294,7 @@ impl Fingerprint {
                 .filter_map(|i| i.github.as_ref()?.last_sync_at)
                 .max(),
             last_webhook: status.repos.iter().filter_map(|r| r.last_webhook_at).max(),
+            open_breaches: status.open_breaches,
         }
     }
 }
@@ -310,6 +334,7 @@ pub struct TeamView {
     pub since: i64,
     pub metrics: Loadable<MetricsData>,
     pub delivery: DeliveryTab,
+    pub alerts: AlertsTab,
 }
 
 impl TeamView {
@@ -335,6 +360,7 @@ impl TeamView {
             since: 0,
             metrics: Loadable::Loading,
             delivery: DeliveryTab::default(),
+            alerts: AlertsTab::default(),
         }
     }
 

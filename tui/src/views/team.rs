@@ -34,17 +34,27 @@ fn tab_bar(frame: &mut Frame, area: Rect, view: &TeamView, now: i64, theme: Them
     let badge_width = badge.width();
     // Full titles when they fit beside the badge, else short ones; the badge's margin goes
     // before a tab's title is cut, and the badge itself last.
+    // The Alerts tab's open count (`Alerts 3`) is part of its title: it is never dropped for
+    // want of room before the titles are shortened.
+    let count = crate::tabs::alerts::badge(view.loaded_status());
+    let title_of = |tab: Tab, short: bool| {
+        let title = if short {
+            tab.short_title()
+        } else {
+            tab.title()
+        };
+        match (&count, tab) {
+            (Some(n), Tab::Alerts) => (title, format!(" {n}")),
+            _ => (title, String::new()),
+        }
+    };
     let bar = |short: bool, padding: usize| {
         let titles: usize = Tab::ALL
             .iter()
             .enumerate()
             .map(|(i, tab)| {
-                let title = if short {
-                    tab.short_title()
-                } else {
-                    tab.title()
-                };
-                columns::cells(&format!("{} {title}", i + 1)) + 2 * padding
+                let (title, extra) = title_of(*tab, short);
+                columns::cells(&format!("{} {title}{extra}", i + 1)) + 2 * padding
             })
             .sum();
         titles + Tab::ALL.len() - 1
@@ -63,12 +73,12 @@ fn tab_bar(frame: &mut Frame, area: Rect, view: &TeamView, now: i64, theme: Them
         Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width as u16)])
             .areas(area);
     let titles = Tab::ALL.iter().enumerate().map(|(i, tab)| {
-        let title = if short {
-            tab.short_title()
-        } else {
-            tab.title()
-        };
-        Line::from(format!("{} {title}", i + 1))
+        let (title, extra) = title_of(*tab, short);
+        let mut line = Line::from(format!("{} {title}", i + 1));
+        if !extra.is_empty() {
+            line.push_span(Span::from(extra).fg(theme.bad()).bold());
+        }
+        line
     });
     let pad = " ".repeat(padding);
     let tabs = Tabs::new(titles)

@@ -1,5 +1,5 @@
 //! Running the real `tidemark` binary against a daemon on `socket` (fake or real), as a
-//! script would: no autostart, no terminal on stdin, HOME in the test's temp dir.
+//! script would: no autostart, no terminal on stdin, HOME in the test's temp dir, TZ=UTC.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -16,6 +16,8 @@ pub async fn tidemark(socket: &Path, args: &[&str]) -> Output {
         .env_remove("TIDEMARK_DATA_DIR")
         .env("HOME", socket.parent().unwrap())
         .env_remove("XDG_DATA_HOME")
+        // Local times (`tidemark alerts`) in a zone every machine agrees on.
+        .env("TZ", "UTC")
         .stdin(std::process::Stdio::null())
         .output();
     tokio::time::timeout(PATIENCE, run)

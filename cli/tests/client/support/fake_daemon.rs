@@ -108,6 +108,8 @@ fn now() -> i64 {
 pub struct FakeDaemon {
     /// The GitHub data: repositories, sync, members, pull requests, metrics.
     pub sync: FakeSync,
+    /// Working agreements, breaches and the Slack link.
+    pub agreements: FakeAgreements,
     teams: Arc<Mutex<Vec<TeamStatus>>>,
     /// The protocol this fake claims to speak.
     protocol: u32,
@@ -127,6 +129,7 @@ impl FakeDaemon {
     pub fn new(teams: Vec<TeamStatus>) -> Self {
         FakeDaemon {
             sync: FakeSync::default(),
+            agreements: FakeAgreements::default(),
             teams: Arc::new(Mutex::new(teams)),
             protocol: PROTOCOL_VERSION,
             github: Arc::new(Mutex::new(FakeGithub::default())),
@@ -377,6 +380,8 @@ impl Tidemark for FakeDaemon {
             rate_budget: vec![],
             member_changes: None,
             webhook_intake: tidemark_protocol::WebhookIntake::default(),
+            open_breaches: 0,
+            slack: None,
         });
         Ok(team)
     }
@@ -851,6 +856,86 @@ impl Tidemark for FakeDaemon {
         ))
     }
 
+    async fn agreements(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<tidemark_protocol::agreements::Agreements, RpcError> {
+        let index = self.find(&team)?;
+        let id = self.teams.lock().unwrap()[index].team.id;
+        Ok(self.agreements.agreements(id))
+    }
+
+    async fn agreements_set(
+        self,
+        _: Context,
+        team: TeamRef,
+        agreements: tidemark_protocol::agreements::Agreements,
+    ) -> Result<tidemark_protocol::agreements::Agreements, RpcError> {
+        let index = self.find(&team)?;
+        self.agreements
+            .set_agreements(&self.teams, index, agreements)
+    }
+
+    async fn alerts(
+        self,
+        _: Context,
+        query: tidemark_protocol::agreements::AlertsQuery,
+    ) -> Result<tidemark_protocol::agreements::Alerts, RpcError> {
+        let index = self.find(&query.team)?;
+        self.agreements.alerts(&self.teams, index, query)
+    }
+
+    async fn adherence(
+        self,
+        _: Context,
+        team: TeamRef,
+        since: Option<i64>,
+    ) -> Result<Vec<tidemark_protocol::agreements::AdherenceRow>, RpcError> {
+        self.find(&team)?;
+        Ok(self.agreements.adherence(since))
+    }
+
+    async fn slack_connect(self, _: Context, team: TeamRef) -> Result<ConnectStarted, RpcError> {
+        let index = self.find(&team)?;
+        self.agreements.connect(&self.teams, index)
+    }
+
+    async fn slack_connect_status(
+        self,
+        _: Context,
+        flow: FlowId,
+        wait_ms: u32,
+    ) -> Result<tidemark_protocol::agreements::SlackConnectState, RpcError> {
+        self.agreements
+            .connect_status(&self.teams, flow, wait_ms.min(STATUS_WAIT_CAP_MS))
+            .await
+    }
+
+    async fn slack_channels(
+        self,
+        _: Context,
+        team: TeamRef,
+    ) -> Result<Vec<tidemark_protocol::agreements::SlackChannel>, RpcError> {
+        let index = self.find(&team)?;
+        self.agreements.channels(&self.teams, index)
+    }
+
+    async fn slack_channel_set(
+        self,
+        _: Context,
+        team: TeamRef,
+        channel: String,
+    ) -> Result<tidemark_protocol::agreements::SlackStatus, RpcError> {
+        let index = self.find(&team)?;
+        self.agreements.channel_set(&self.teams, index, &channel)
+    }
+
+    async fn slack_disconnect(self, _: Context, team: TeamRef) -> Result<(), RpcError> {
+        let index = self.find(&team)?;
+        self.agreements.disconnect(&self.teams, index)
+    }
+
     async fn webhook_rotate_secret(
         self,
         _: Context,
@@ -975,3 +1060,8 @@ fn fake_app_info(github: &FakeGithub) -> tidemark_protocol::GitHubAppInfo {
 mod fake_sync;
 
 pub use fake_sync::FakeSync;
+
+#[path = "fake_agreements.rs"]
+mod fake_agreements;
+
+pub use fake_agreements::FakeAgreements;

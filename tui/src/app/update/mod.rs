@@ -20,7 +20,7 @@ use tidemark_protocol::{TeamInfo, validate_team_name};
 use super::action::{Action, action_for_key};
 use super::event::{Event, LinkEvent, Reply, Request};
 use super::state::{CreateForm, Link, Loadable, Modal, Notice, Screen, State};
-use crate::tabs::{self, Tab, delivery, metrics, overview, pulls, repos};
+use crate::tabs::{self, Tab, alerts, delivery, metrics, overview, pulls, repos};
 
 /// Handle one event; returns the RPCs to start.
 pub fn handle_event(state: &mut State, event: Event) -> Vec<Request> {
@@ -121,7 +121,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
                 Vec::new()
             }
             None => {
-                if !delivery::end_edit(state, false) {
+                if !delivery::end_edit(state, false) && !alerts::end_edit(state, false) {
                     pulls::end_filter(state, false);
                 }
                 Vec::new()
@@ -153,10 +153,11 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
         Action::Open => match &state.screen {
             Screen::Teams => open_selected(state),
             Screen::Team(view) if view.tab == Tab::Delivery => delivery::open(state),
+            Screen::Team(view) if view.tab == Tab::Alerts => alerts::open(state),
             Screen::Team(_) => pulls::open_pull(state),
         },
         Action::Back => {
-            if !delivery::back(state) && !pulls::end_filter(state, false) {
+            if !delivery::back(state) && !alerts::back(state) && !pulls::end_filter(state, false) {
                 state.screen = Screen::Teams;
             }
             Vec::new()
@@ -205,6 +206,9 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
         Action::DeliveryRules => delivery::open_rules(state),
         Action::DeliveryPreview => delivery::preview(state),
         Action::DeliverySave => delivery::save(state),
+        Action::ToggleResolved => alerts::toggle_resolved(state),
+        Action::Agreements => alerts::open_agreements(state),
+        Action::SaveAgreements => alerts::save(state),
         Action::Refresh => match state.modal {
             Some(Modal::Setup(_)) => setup::refresh(state),
             _ => reload(state),
@@ -241,7 +245,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             Some(Modal::AddRepos(_)) => repos::picker::submit(state),
             Some(Modal::Setup(_)) => setup::submit(state),
             None => {
-                if !delivery::end_edit(state, true) {
+                if !delivery::end_edit(state, true) && !alerts::end_edit(state, true) {
                     pulls::end_filter(state, true);
                 }
                 Vec::new()
@@ -268,7 +272,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
                 setup::open_browser(state);
             } else if matches!(state.modal, Some(Modal::Connect(_))) {
                 github::open_browser(state);
-            } else {
+            } else if !alerts::open_in_browser(state) {
                 pulls::open_pull_in_browser(state);
             }
             Vec::new()
@@ -302,6 +306,7 @@ pub fn apply(state: &mut State, action: Action) -> Vec<Request> {
             } else if !setup::edit(state, edit)
                 && !repos::picker::edit(state, edit)
                 && !delivery::edit(state, edit)
+                && !alerts::edit(state, edit)
             {
                 pulls::edit_filter(state, edit);
             }
