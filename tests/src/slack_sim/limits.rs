@@ -126,6 +126,7 @@ pub enum FaultKind {
     /// answer: the client cannot tell whether it happened.
     ResetAfter,
     /// HTTP 500, the call not carried out.
+    #[serde(rename = "error_500")]
     Error500,
 }
 

@@ -609,7 +609,7 @@ async fn method_limits_and_injected_429s_name_their_wait() {
 
     // A method's own limit (Slack's tiers), changed through the control API.
     let mut limits = s.control("GET", "limits", json!({})).await;
-    limits["methods"]["conversations.list"] = json!({"burst": 2, "interval_ms": 60000});
+    limits["methods"]["conversations.list"] = json!({"burst": 2, "interval_ms": 30000});
     s.control("POST", "limits", limits).await;
     assert!(s.call("conversations.list", &[]).await.ok());
     assert!(s.call("conversations.list", &[]).await.ok());
