@@ -77,8 +77,10 @@ impl<'a> Call<'a> {
             Some(s) => match s.parse::<usize>() {
                 Ok(0) => Ok(default),
                 Ok(n) => Ok(n.min(max)),
-                Err(_) => Err(ApiError::new("invalid_arguments")
-                    .with("response_metadata", json!({"messages": ["[ERROR] invalid `limit`"]}))),
+                Err(_) => Err(ApiError::new("invalid_arguments").with(
+                    "response_metadata",
+                    json!({"messages": ["[ERROR] invalid `limit`"]}),
+                )),
             },
         }
     }
@@ -125,11 +127,20 @@ pub fn call(shared: &Shared, method: &str, req: &Request) -> Response {
         shared.stats().faults_injected += 1;
         match f.kind {
             FaultKind::Ratelimited => {
-                return finish(shared, method, Err(ApiError::ratelimited(f.retry_after)), None);
+                return finish(
+                    shared,
+                    method,
+                    Err(ApiError::ratelimited(f.retry_after)),
+                    None,
+                );
             }
             FaultKind::Reset => return Response::new(500).faulty(Fault::Reset),
             FaultKind::Error500 => {
-                return Response::text(500, "text/html", "<html><body>Internal Server Error</body></html>\n");
+                return Response::text(
+                    500,
+                    "text/html",
+                    "<html><body>Internal Server Error</body></html>\n",
+                );
             }
             FaultKind::ResetAfter => reset_after = true,
         }
@@ -169,7 +180,10 @@ pub fn call(shared: &Shared, method: &str, req: &Request) -> Response {
         "chat.update" => super::chat::update(&mut c),
         "oauth.v2.access" => super::oauth::access(&mut c),
         _ => {
-            return Response::json(404, &json!({"ok": false, "error": "unknown_method", "req_method": method}));
+            return Response::json(
+                404,
+                &json!({"ok": false, "error": "unknown_method", "req_method": method}),
+            );
         }
     };
     // Slack warns, and still answers, when a JSON body's type names no charset.
@@ -305,10 +319,18 @@ fn conversations_list(c: &mut Call) -> Answer {
     };
     // A bot sees every public channel, and the private ones it is in.
     let mut shown = w.channels[start..].iter().filter(|ch| {
-        let kind_ok = if ch.is_private { private && ch.bot_member } else { public };
+        let kind_ok = if ch.is_private {
+            private && ch.bot_member
+        } else {
+            public
+        };
         kind_ok && !(exclude_archived && ch.archived)
     });
-    let page: Vec<Value> = shown.by_ref().take(limit).map(|ch| w.channel_json(ch)).collect();
+    let page: Vec<Value> = shown
+        .by_ref()
+        .take(limit)
+        .map(|ch| w.channel_json(ch))
+        .collect();
     let next = shown
         .next()
         .map(|ch| encode_cursor("channel", &ch.id))
@@ -323,7 +345,14 @@ fn conversations_history(c: &mut Call) -> Answer {
         .non_empty("channel")
         .and_then(|id| w.channels.iter().find(|ch| ch.id == id))
         .ok_or_else(|| ApiError::new("channel_not_found"))?;
-    c.need(&t, if ch.is_private { "groups:history" } else { "channels:history" })?;
+    c.need(
+        &t,
+        if ch.is_private {
+            "groups:history"
+        } else {
+            "channels:history"
+        },
+    )?;
     if !ch.bot_member {
         return Err(ApiError::new("not_in_channel"));
     }
@@ -351,7 +380,11 @@ fn conversations_history(c: &mut Call) -> Answer {
         let before_latest = latest.is_none_or(|l| if inclusive { ts <= l } else { ts < l });
         after_oldest && before_latest && before.is_none_or(|b| ts <= b)
     });
-    let page: Vec<Value> = matching.by_ref().take(limit).map(|m| w.message_json(m)).collect();
+    let page: Vec<Value> = matching
+        .by_ref()
+        .take(limit)
+        .map(|m| w.message_json(m))
+        .collect();
     let next = matching.next();
     let mut out = json!({
         "messages": page,

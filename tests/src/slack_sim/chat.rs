@@ -31,7 +31,9 @@ fn content(c: &Call) -> Result<(String, Option<Value>), ApiError> {
             Some(v)
         }
     };
-    let has_blocks = blocks.as_ref().is_some_and(|b| b.as_array().is_some_and(|l| !l.is_empty()));
+    let has_blocks = blocks
+        .as_ref()
+        .is_some_and(|b| b.as_array().is_some_and(|l| !l.is_empty()));
     let attachments = c.non_empty("attachments").is_some_and(|a| a != "[]");
     if text.trim().is_empty() && !has_blocks && !attachments {
         return Err(ApiError::new("no_text"));

@@ -57,9 +57,8 @@ pub fn handle(shared: &Shared, req: Request) -> Response {
             }
         }
         ("POST", ["tokens"]) => {
-            let scopes = strings(&body["scopes"]).unwrap_or_else(|| {
-                shared.config.installed_scopes.clone().unwrap_or_default()
-            });
+            let scopes = strings(&body["scopes"])
+                .unwrap_or_else(|| shared.config.installed_scopes.clone().unwrap_or_default());
             let token = shared.new_bot_token();
             ok(json!({ "token": shared.world().mint_token(token, scopes) }))
         }

@@ -201,9 +201,18 @@ mod tests {
                 retry_after: 1,
             },
         ];
-        assert_eq!(take_fault(&mut rules, "auth.test").unwrap().kind, FaultKind::Error500);
-        assert_eq!(take_fault(&mut rules, "chat.postMessage").unwrap().kind, FaultKind::Reset);
-        assert_eq!(take_fault(&mut rules, "chat.postMessage").unwrap().kind, FaultKind::Error500);
+        assert_eq!(
+            take_fault(&mut rules, "auth.test").unwrap().kind,
+            FaultKind::Error500
+        );
+        assert_eq!(
+            take_fault(&mut rules, "chat.postMessage").unwrap().kind,
+            FaultKind::Reset
+        );
+        assert_eq!(
+            take_fault(&mut rules, "chat.postMessage").unwrap().kind,
+            FaultKind::Error500
+        );
         assert!(take_fault(&mut rules, "chat.postMessage").is_none());
     }
 }

@@ -126,7 +126,11 @@ pub async fn authorize(shared: &Shared, req: &Request) -> Response {
         Ok(u) if matches!(u.scheme(), "http" | "https") => u,
         _ => return error_page(400, "bad_redirect_uri"),
     };
-    if !registered.is_empty() && !registered.iter().any(|r| redirect_raw.starts_with(r.as_str())) {
+    if !registered.is_empty()
+        && !registered
+            .iter()
+            .any(|r| redirect_raw.starts_with(r.as_str()))
+    {
         return error_page(400, "bad_redirect_uri");
     }
     let state = req.query("state").unwrap_or("").to_string();
@@ -171,9 +175,16 @@ fn client_credentials(c: &Call) -> (Option<String>, Option<String>) {
         .req
         .header("authorization")
         .and_then(|h| h.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
         .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.split_once(':').map(|(i, p)| (i.to_string(), p.to_string())));
+        .and_then(|s| {
+            s.split_once(':')
+                .map(|(i, p)| (i.to_string(), p.to_string()))
+        });
     match basic {
         Some((id, secret)) => (Some(id), Some(secret)),
         None => (

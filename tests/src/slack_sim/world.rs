@@ -198,8 +198,16 @@ impl World {
             for m in 0..spec.human_messages {
                 let author = w.users[(i + m) % w.users.len()].id.clone();
                 let text = format!("message {m} in #{name}");
-                w.post(&id, author, None, text, None, None, (created + 60) as u64 * 1_000_000)
-                    .expect("the channel was just made");
+                w.post(
+                    &id,
+                    author,
+                    None,
+                    text,
+                    None,
+                    None,
+                    (created + 60) as u64 * 1_000_000,
+                )
+                .expect("the channel was just made");
             }
         }
         w
@@ -236,10 +244,13 @@ impl World {
     }
 
     pub fn channel_mut(&mut self, key: &str) -> Option<&mut Channel> {
-        let i = self.channels.iter().position(|c| match key.strip_prefix('#') {
-            Some(n) => c.name == n,
-            None => c.id == key || c.name == key,
-        })?;
+        let i = self
+            .channels
+            .iter()
+            .position(|c| match key.strip_prefix('#') {
+                Some(n) => c.name == n,
+                None => c.id == key || c.name == key,
+            })?;
         Some(&mut self.channels[i])
     }
 

@@ -104,14 +104,20 @@ impl Slack {
     async fn control(&self, method: &str, path: &str, body: Value) -> Value {
         let r = self
             .http
-            .request(method.parse().unwrap(), format!("{}/_sim/{path}", self.sim.url()))
+            .request(
+                method.parse().unwrap(),
+                format!("{}/_sim/{path}", self.sim.url()),
+            )
             .body(body.to_string())
             .send()
             .await
             .unwrap();
         let status = r.status();
         let text = r.text().await.unwrap();
-        assert!(status.is_success(), "{method} /_sim/{path}: {status} {text}");
+        assert!(
+            status.is_success(),
+            "{method} /_sim/{path}: {status} {text}"
+        );
         serde_json::from_str(&text).unwrap()
     }
 
@@ -119,7 +125,11 @@ impl Slack {
     async fn authorize(&self, query: &[(&str, &str)]) -> Vec<(String, String)> {
         let r = self
             .http
-            .get(format!("{}/oauth/v2/authorize?{}", self.sim.url(), form(query)))
+            .get(format!(
+                "{}/oauth/v2/authorize?{}",
+                self.sim.url(),
+                form(query)
+            ))
             .send()
             .await
             .unwrap();
@@ -192,7 +202,12 @@ async fn oauth_v2_install_round_trip_and_refusals() {
     assert_eq!(a.body["is_enterprise_install"], json!(false));
     assert!(a.body["bot_user_id"].as_str().unwrap().starts_with('U'));
     assert!(a.body["app_id"].as_str().unwrap().starts_with('A'));
-    assert!(a.body["authed_user"]["id"].as_str().unwrap().starts_with('U'));
+    assert!(
+        a.body["authed_user"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with('U')
+    );
     let who = s.call_as(Some(&token), "auth.test", &[]).await;
     assert!(who.ok(), "{}", who.body);
 
@@ -205,14 +220,22 @@ async fn oauth_v2_install_round_trip_and_refusals() {
     exchange(code.clone(), "wrong".into(), REDIRECT)
         .await
         .assert_error("bad_client_secret");
-    exchange(code.clone(), c.client_secret.clone(), "http://127.0.0.1:9/elsewhere")
-        .await
-        .assert_error("bad_redirect_uri");
+    exchange(
+        code.clone(),
+        c.client_secret.clone(),
+        "http://127.0.0.1:9/elsewhere",
+    )
+    .await
+    .assert_error("bad_redirect_uri");
     exchange("nope".into(), c.client_secret.clone(), REDIRECT)
         .await
         .assert_error("invalid_code");
     let bad_id = s
-        .call_as(None, "oauth.v2.access", &[("client_id", "1.2"), ("code", &code)])
+        .call_as(
+            None,
+            "oauth.v2.access",
+            &[("client_id", "1.2"), ("code", &code)],
+        )
         .await;
     bad_id.assert_error("invalid_client_id");
 
@@ -232,7 +255,8 @@ async fn oauth_v2_install_round_trip_and_refusals() {
 
     // Codes expire after ten minutes.
     let code = code_for(&s, "st-3").await;
-    s.control("POST", "clock", json!({"advance_secs": 601})).await;
+    s.control("POST", "clock", json!({"advance_secs": 601}))
+        .await;
     exchange(code, c.client_secret.clone(), REDIRECT)
         .await
         .assert_error("invalid_code");
@@ -281,7 +305,9 @@ async fn auth_test_names_the_team_and_the_bot() {
         a.headers["x-oauth-scopes"],
         "chat:write,channels:read,channels:history"
     );
-    s.call_as(None, "auth.test", &[]).await.assert_error("not_authed");
+    s.call_as(None, "auth.test", &[])
+        .await
+        .assert_error("not_authed");
     s.call_as(Some("xoxb-1-2-unknown"), "auth.test", &[])
         .await
         .assert_error("invalid_auth");
@@ -301,7 +327,11 @@ async fn conversations_list_pages_over_every_channel_exactly_once() {
         let a = s
             .call(
                 "conversations.list",
-                &[("limit", "100"), ("cursor", &cursor), ("types", "public_channel")],
+                &[
+                    ("limit", "100"),
+                    ("cursor", &cursor),
+                    ("types", "public_channel"),
+                ],
             )
             .await;
         assert!(a.ok(), "{}", a.body);
@@ -326,13 +356,20 @@ async fn conversations_list_pages_over_every_channel_exactly_once() {
 
     // Archived channels go with exclude_archived.
     let general = s.sim.channel_id("general").unwrap();
-    s.control("POST", &format!("channels/{general}"), json!({"archived": true}))
-        .await;
+    s.control(
+        "POST",
+        &format!("channels/{general}"),
+        json!({"archived": true}),
+    )
+    .await;
     let all = s.call("conversations.list", &[("limit", "1000")]).await;
     assert_eq!(all.body["channels"].as_array().unwrap().len(), 250);
     assert_eq!(all.body["response_metadata"]["next_cursor"], "");
     let live = s
-        .call("conversations.list", &[("limit", "1000"), ("exclude_archived", "true")])
+        .call(
+            "conversations.list",
+            &[("limit", "1000"), ("exclude_archived", "true")],
+        )
         .await;
     assert_eq!(live.body["channels"].as_array().unwrap().len(), 249);
 
@@ -340,7 +377,9 @@ async fn conversations_list_pages_over_every_channel_exactly_once() {
         .await
         .assert_error("invalid_cursor");
     let write_only = s.sim.mint_token(&["chat:write"]);
-    let a = s.call_as(Some(&write_only), "conversations.list", &[]).await;
+    let a = s
+        .call_as(Some(&write_only), "conversations.list", &[])
+        .await;
     a.assert_error("missing_scope");
     assert_eq!(a.body["needed"], "channels:read");
     assert_eq!(a.body["provided"], "chat:write");
@@ -351,7 +390,10 @@ async fn post_update_and_history_show_the_edited_message() {
     let s = Slack::default();
     let eng = s.sim.channel_id("eng").unwrap();
     let first = s
-        .call("chat.postMessage", &[("channel", &eng), ("text", "deploy started")])
+        .call(
+            "chat.postMessage",
+            &[("channel", &eng), ("text", "deploy started")],
+        )
         .await;
     assert!(first.ok(), "{}", first.body);
     assert_eq!(first.body["channel"], json!(eng));
@@ -372,13 +414,20 @@ async fn post_update_and_history_show_the_edited_message() {
     assert!(second.ok(), "{}", second.body);
     assert!(second.body.get("warning").is_none());
     let ts2 = second.body["ts"].as_str().unwrap().to_string();
-    assert!(ts2.parse::<f64>().unwrap() > ts1.parse::<f64>().unwrap(), "{ts1} {ts2}");
+    assert!(
+        ts2.parse::<f64>().unwrap() > ts1.parse::<f64>().unwrap(),
+        "{ts1} {ts2}"
+    );
     assert_eq!(second.body["message"]["blocks"], blocks);
 
     let up = s
         .call(
             "chat.update",
-            &[("channel", &eng), ("ts", &ts1), ("text", "deploy started (retried)")],
+            &[
+                ("channel", &eng),
+                ("ts", &ts1),
+                ("text", "deploy started (retried)"),
+            ],
         )
         .await;
     assert!(up.ok(), "{}", up.body);
@@ -417,7 +466,10 @@ async fn post_update_and_history_show_the_edited_message() {
     assert_eq!(order.len(), 3);
     assert_eq!(&order[..2], &[ts2.clone(), ts1.clone()]);
     let window = s
-        .call("conversations.history", &[("channel", &eng), ("oldest", &ts1), ("inclusive", "true")])
+        .call(
+            "conversations.history",
+            &[("channel", &eng), ("oldest", &ts1), ("inclusive", "true")],
+        )
         .await;
     assert_eq!(window.body["messages"].as_array().unwrap().len(), 2);
 
@@ -438,12 +490,18 @@ async fn post_update_and_history_show_the_edited_message() {
 
     // A person's message is not the bot's to edit; an unknown ts is not found.
     let theirs = order[2].clone();
-    s.call("chat.update", &[("channel", &eng), ("ts", &theirs), ("text", "x")])
-        .await
-        .assert_error("cant_update_message");
-    s.call("chat.update", &[("channel", &eng), ("ts", "1.000001"), ("text", "x")])
-        .await
-        .assert_error("message_not_found");
+    s.call(
+        "chat.update",
+        &[("channel", &eng), ("ts", &theirs), ("text", "x")],
+    )
+    .await
+    .assert_error("cant_update_message");
+    s.call(
+        "chat.update",
+        &[("channel", &eng), ("ts", "1.000001"), ("text", "x")],
+    )
+    .await
+    .assert_error("message_not_found");
 }
 
 #[tokio::test]
@@ -457,19 +515,33 @@ async fn post_message_refuses_empty_long_and_odd_content() {
     s.call("chat.postMessage", &[("channel", &eng), ("text", &long)])
         .await
         .assert_error("msg_too_long");
-    s.call("chat.postMessage", &[("channel", &eng), ("blocks", "{\"type\": 1}")])
-        .await
-        .assert_error("invalid_blocks_format");
+    s.call(
+        "chat.postMessage",
+        &[("channel", &eng), ("blocks", "{\"type\": 1}")],
+    )
+    .await
+    .assert_error("invalid_blocks_format");
     // JSON without a charset: done, with Slack's warning.
     let a = s
-        .call_json("chat.postMessage", "application/json", json!({"channel": eng, "text": "hi"}))
+        .call_json(
+            "chat.postMessage",
+            "application/json",
+            json!({"channel": eng, "text": "hi"}),
+        )
         .await;
     assert!(a.ok(), "{}", a.body);
     assert_eq!(a.body["warning"], "missing_charset");
-    assert_eq!(a.body["response_metadata"]["warnings"], json!(["missing_charset"]));
-    s.call_json("chat.postMessage", "application/json; charset=utf-8", json!(["no"]))
-        .await
-        .assert_error("invalid_json");
+    assert_eq!(
+        a.body["response_metadata"]["warnings"],
+        json!(["missing_charset"])
+    );
+    s.call_json(
+        "chat.postMessage",
+        "application/json; charset=utf-8",
+        json!(["no"]),
+    )
+    .await
+    .assert_error("invalid_json");
     assert_eq!(s.sim.posted(&eng), 1);
 }
 
@@ -480,8 +552,12 @@ async fn errors_are_http_200_with_ok_false() {
     let post = |token: String, channel: String| {
         let s = &s;
         async move {
-            s.call_as(Some(&token), "chat.postMessage", &[("channel", &channel), ("text", "hi")])
-                .await
+            s.call_as(
+                Some(&token),
+                "chat.postMessage",
+                &[("channel", &channel), ("text", "hi")],
+            )
+            .await
         }
     };
     post("xoxb-0-0-nobody".into(), eng.clone())
@@ -513,11 +589,15 @@ async fn errors_are_http_200_with_ok_false() {
     let general = s.sim.channel_id("general").unwrap();
     s.control("POST", "channels/general", json!({"archived": true}))
         .await;
-    post(s.token.clone(), general).await.assert_error("is_archived");
+    post(s.token.clone(), general)
+        .await
+        .assert_error("is_archived");
 
     // auth.revoke revokes the caller; test=true only checks.
     let spare = s.sim.mint_token(&["chat:write"]);
-    let t = s.call_as(Some(&spare), "auth.revoke", &[("test", "true")]).await;
+    let t = s
+        .call_as(Some(&spare), "auth.revoke", &[("test", "true")])
+        .await;
     assert_eq!(t.body["revoked"], false);
     let r = s.call_as(Some(&spare), "auth.revoke", &[]).await;
     assert!(r.ok());
@@ -525,9 +605,15 @@ async fn errors_are_http_200_with_ok_false() {
     post(spare, eng.clone()).await.assert_error("token_revoked");
 
     let inactive = s.sim.mint_token(&["chat:write"]);
-    s.control("POST", "tokens/inactive", json!({"token": inactive, "inactive": true}))
-        .await;
-    post(inactive, eng.clone()).await.assert_error("account_inactive");
+    s.control(
+        "POST",
+        "tokens/inactive",
+        json!({"token": inactive, "inactive": true}),
+    )
+    .await;
+    post(inactive, eng.clone())
+        .await
+        .assert_error("account_inactive");
 
     // Uninstalling the app revokes every token it had.
     assert!(s.sim.uninstall() >= 1);
@@ -566,7 +652,11 @@ async fn a_burst_to_one_channel_is_limited_until_retry_after() {
     let limited = post(&eng, "one too many").await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.body, json!({"ok": false, "error": "ratelimited"}));
-    let wait: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=2).contains(&wait), "{wait}");
     // The limit is per channel.
     assert!(post(&releases, "elsewhere").await.ok());
@@ -638,16 +728,29 @@ async fn faults_reset_before_or_after_the_post_and_answer_500() {
         }
     };
     // Reset before: nothing stored.
-    s.control("POST", "faults", json!({"method": "chat.postMessage", "kind": "reset"}))
-        .await;
+    s.control(
+        "POST",
+        "faults",
+        json!({"method": "chat.postMessage", "kind": "reset"}),
+    )
+    .await;
     assert!(raw("lost").await.is_err());
     assert_eq!(s.sim.posted(&eng), 0);
     // Reset after: stored, but the client never hears; history tells it.
-    s.control("POST", "faults", json!({"method": "chat.postMessage", "kind": "reset_after"}))
-        .await;
+    s.control(
+        "POST",
+        "faults",
+        json!({"method": "chat.postMessage", "kind": "reset_after"}),
+    )
+    .await;
     assert!(raw("stored").await.is_err());
     assert_eq!(s.sim.posted(&eng), 1);
-    let h = s.call("conversations.history", &[("channel", &eng), ("limit", "1")]).await;
+    let h = s
+        .call(
+            "conversations.history",
+            &[("channel", &eng), ("limit", "1")],
+        )
+        .await;
     assert_eq!(h.body["messages"][0]["text"], "stored");
     assert_eq!(h.body["has_more"], true);
     // A 500 once, then normal again.
@@ -657,7 +760,10 @@ async fn faults_reset_before_or_after_the_post_and_answer_500() {
     assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(raw("later").await.unwrap().status(), StatusCode::OK);
     assert_eq!(s.sim.posted(&eng), 2);
-    assert_eq!(s.control("GET", "faults", json!({})).await["faults"], json!([]));
+    assert_eq!(
+        s.control("GET", "faults", json!({})).await["faults"],
+        json!([])
+    );
 
     // The control API's counts: every call, and what it came to.
     let stats = s.control("GET", "stats", json!({})).await;
@@ -686,7 +792,11 @@ async fn control_api_shapes_the_world_and_debug_hides_secrets() {
         .clone();
     assert_eq!(listed["member"], false);
     let said = s
-        .control("POST", "channels/ops/messages", json!({"text": "hello bot"}))
+        .control(
+            "POST",
+            "channels/ops/messages",
+            json!({"text": "hello bot"}),
+        )
         .await;
     assert!(said["ts"].is_string());
     s.sim.set_member("ops", true);
