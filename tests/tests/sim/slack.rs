@@ -823,3 +823,53 @@ async fn control_api_shapes_the_world_and_debug_hides_secrets() {
     assert!(!world.contains(&s.token), "the token leaks into Debug");
     assert!(!world.contains(&SlackConfig::default().client_secret));
 }
+
+#[test]
+fn the_binary_prints_its_url_first_and_serves_its_token() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(tidemark_tests::harness::bin("slack-sim"))
+        .args(["--addr", "127.0.0.1:0", "--channels", "3"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_string();
+    let (who, state) = tidemark_tests::harness::block_on(async {
+        let http = reqwest::Client::new();
+        let token: Value = http
+            .get(format!("{url}/_sim/token"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let who: Value = http
+            .post(format!("{url}/api/auth.test"))
+            .bearer_auth(token["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let state: Value = http
+            .get(format!("{url}/_sim/state"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (who, state)
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert_eq!(who["ok"], true, "{who}");
+    assert_eq!(state["channels"].as_array().unwrap().len(), 3);
+}
