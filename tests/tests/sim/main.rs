@@ -10,4 +10,5 @@ mod delivery;
 mod graphql;
 mod oauth;
 mod rest;
+mod slack;
 mod webhooks;
