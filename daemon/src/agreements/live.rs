@@ -263,7 +263,7 @@ pub async fn run(ctx: Ctx, mut events: Listener) {
                     ctx.bus.publish(Event::BreachesChanged { team });
                 }
                 Ok(Err(e)) => {
-                    tracing::warn!(team, error = %e, "working agreements not checked; will retry")
+                    tracing::warn!(team, error = %e, "working agreements not checked; will retry");
                 }
                 Err(e) => tracing::error!(team, error = %e, "working agreements check panicked"),
             }

@@ -116,17 +116,23 @@ pub fn pr_url(web_url: &str, repo: &str, number: u64) -> String {
     format!("{}/{repo}/pull/{number}", web_url.trim_end_matches('/'))
 }
 
+/// What a breach names besides itself: its repository, pull request and people.
+pub struct Named<'a> {
+    pub repo: &'a str,
+    pub pr: Option<&'a PullRequest>,
+    pub people: Vec<String>,
+}
+
 /// A stored breach as clients see it, with how far over it is at `now` (or was when resolved).
 pub fn to_wire(
     a: &Agreements,
     clock: &WorkClock,
     b: &BreachRecord,
-    pr: Option<&PullRequest>,
-    repo: &str,
-    people: Vec<String>,
+    named: Named<'_>,
     web_url: &str,
     now: i64,
 ) -> Breach {
+    let Named { repo, pr, people } = named;
     let crossing = evaluate::Crossing {
         since: b.since,
         resolved: None,
@@ -215,16 +221,12 @@ pub fn alerts(
             .cloned()
             .unwrap_or_else(|| format!("repository {}", b.repo_id));
         let people = people(store, team, b)?;
-        out.push(to_wire(
-            &a,
-            &clock,
-            b,
-            pr.as_ref(),
-            &repo,
+        let named = Named {
+            repo: &repo,
+            pr: pr.as_ref(),
             people,
-            web_url,
-            now,
-        ));
+        };
+        out.push(to_wire(&a, &clock, b, named, web_url, now));
     }
     Ok((out, open))
 }
