@@ -68,6 +68,7 @@ pub fn load_team_screen(socket: &Path, team: u64, now: i64) -> Result<State> {
             total: conn.metrics(query(MetricsGrouping::Team)).await?.pop(),
         };
         let delivery = tidemark_tui::tabs::delivery::link::load(&conn, team, since).await?;
+        let alerts = tidemark_tui::tabs::alerts::link::load(&conn, team, false).await?;
         let status = conn.status(Some(id)).await?.pop().context("no status")?;
         let daemon = conn.daemon_info().await?;
         let invitations = conn.invitations().await?;
@@ -97,6 +98,11 @@ pub fn load_team_screen(socket: &Path, team: u64, now: i64) -> Result<State> {
                 team,
                 since,
                 result: Ok(Box::new(delivery)),
+            },
+            Reply::Alerts {
+                team,
+                resolved: false,
+                result: Ok(Box::new(alerts)),
             },
         ])
     })?;

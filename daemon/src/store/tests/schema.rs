@@ -28,7 +28,7 @@ fn write_raw(dir: &Path, fill: impl FnOnce(&sled::Db)) {
 fn a_fresh_store_gets_the_current_schema_and_keeps_it() {
     let env = env();
     assert_eq!(stored_version(&env.store), Some(CURRENT_SCHEMA));
-    assert_eq!(CURRENT_SCHEMA, 9);
+    assert_eq!(CURRENT_SCHEMA, 10);
     let path = env.dir.path().to_path_buf();
     let Env { store, dir, .. } = env;
     drop(store);
@@ -707,7 +707,7 @@ fn a_v8_store_keeps_its_pull_requests_and_reads_them_again() {
         .unwrap();
     });
     let store = open(dir.path());
-    assert_eq!(stored_version(&store), Some(9));
+    assert_eq!(stored_version(&store), Some(CURRENT_SCHEMA));
     let integrity = store.check_integrity().unwrap();
     assert!(integrity.problems.is_empty(), "{:?}", integrity.problems);
     let prs = store.pull_requests(team_id, None).unwrap();
