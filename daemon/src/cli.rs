@@ -79,6 +79,13 @@ struct Cli {
     /// github` saves it in the config file)
     #[arg(long, global = true, env = "GITHUB_CLIENT_ID", value_name = "ID")]
     github_client_id: Option<String>,
+    /// Client id of tidemark's Slack app (needed to connect Slack; its secret comes from
+    /// SLACK_CLIENT_SECRET or the config file, never a flag)
+    #[arg(long, global = true, env = "SLACK_CLIENT_ID", value_name = "ID")]
+    slack_client_id: Option<String>,
+    /// Slack's URL, for OAuth and the Web API [default: https://slack.com]
+    #[arg(long, global = true, env = "TIDEMARK_SLACK_URL", value_name = "URL")]
+    slack_url: Option<String>,
     /// GitHub's web URL, for OAuth (GitHub Enterprise Server: https://HOST) [default:
     /// https://github.com]
     #[arg(long, global = true, env = "TIDEMARK_GITHUB_URL", value_name = "URL")]

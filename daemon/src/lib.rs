@@ -10,6 +10,7 @@
 //! - [`context`]: the handle every service takes, with the event bus.
 //! - Services: [`delivery`] (the DORA measures computed from the store, the team's rules),
 //!   [`agreements`] (working agreements: breaches checked live, alerts, adherence),
+//!   [`slack`] (the only module that knows Slack: connecting, posting breaches),
 //!   [`sync`] (full and incremental syncs, the schedule, delivery data), [`webhooks`] (the
 //!   receiver, the applier, the hooks on GitHub), [`teams`] (tracked repositories, reports,
 //!   activity), [`connect`] (OAuth flows).
@@ -34,6 +35,7 @@ pub mod ops;
 pub mod paths;
 pub mod rpc;
 pub mod settings;
+pub mod slack;
 pub mod store;
 pub mod sync;
 pub mod teams;

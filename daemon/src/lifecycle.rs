@@ -159,6 +159,7 @@ async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
     let sync_events = ctx.bus.subscribe();
     let webhook_events = ctx.bus.subscribe();
     let agreement_events = ctx.bus.subscribe();
+    let slack_events = ctx.bus.subscribe();
     let stop = tokio::select! {
         () = rpc::serve(listener, shared.clone()) => Stop::Exit,
         () = crate::ops::control::serve(control, ctx.clone()) => Stop::Exit,
@@ -171,6 +172,7 @@ async fn serve(mut config: Config) -> Result<Stop, DaemonError> {
         () = crate::sync::scheduler(shared.syncs.clone(), sync_events) => Stop::Exit,
         () = crate::webhooks::listen(ctx.clone(), webhook_events) => Stop::Exit,
         () = crate::agreements::live::run(ctx.clone(), agreement_events) => Stop::Exit,
+        () = crate::slack::notify::run(ctx.clone(), slack_events) => Stop::Exit,
         how = ctx.runtime.stopped() => {
             tracing::info!(?how, "asked to stop by a client");
             how

@@ -4,8 +4,12 @@ use super::service::{Service, store_err};
 use crate::agreements::{self, AgreementsError};
 use crate::auth::Need;
 use crate::context::Event;
-use tidemark_protocol::agreements::{AdherenceRow, Agreements, Alerts, AlertsQuery, SlackStatus};
-use tidemark_protocol::{RpcError, TeamRef};
+use crate::slack::SlackConnectError;
+use std::time::Duration;
+use tidemark_protocol::agreements::{
+    AdherenceRow, Agreements, Alerts, AlertsQuery, SlackChannel, SlackConnectState, SlackStatus,
+};
+use tidemark_protocol::{ConnectStarted, FlowId, RpcError, TeamRef};
 
 pub(crate) fn agreements_err(e: AgreementsError) -> RpcError {
     match e {
@@ -119,5 +123,71 @@ impl Service {
             .iter()
             .filter(|b| b.resolved_at.is_none())
             .count() as u64)
+    }
+
+    pub(super) fn slack_start(&self, team: &TeamRef) -> Result<ConnectStarted, RpcError> {
+        let team = self.team(team, Need::Manage)?;
+        self.shared
+            .slack
+            .start(team.id, self.caller.uid)
+            .map_err(slack_err)
+    }
+
+    pub(super) async fn slack_flow(
+        &self,
+        flow: FlowId,
+        wait_ms: u32,
+    ) -> Result<SlackConnectState, RpcError> {
+        self.shared
+            .slack
+            .status(
+                flow,
+                self.caller.uid,
+                Duration::from_millis(u64::from(wait_ms)),
+            )
+            .await
+            .map_err(slack_err)
+    }
+
+    pub(super) async fn slack_channel_list(
+        &self,
+        team: &TeamRef,
+    ) -> Result<Vec<SlackChannel>, RpcError> {
+        let team = self.team(team, Need::Read)?;
+        self.shared.slack.channels(team.id).await.map_err(slack_err)
+    }
+
+    pub(super) async fn slack_channel_pick(
+        &self,
+        team: &TeamRef,
+        channel: &str,
+    ) -> Result<SlackStatus, RpcError> {
+        let team = self.team(team, Need::Manage)?;
+        self.shared
+            .slack
+            .set_channel(team.id, channel)
+            .await
+            .map_err(slack_err)?;
+        tracing::info!(team = team.id, "Slack channel chosen");
+        Ok(self.slack_status_of(team.id)?.unwrap_or_default())
+    }
+
+    pub(super) async fn slack_forget(&self, team: &TeamRef) -> Result<(), RpcError> {
+        let team = self.team(team, Need::Manage)?;
+        self.shared
+            .slack
+            .disconnect(team.id)
+            .await
+            .map_err(slack_err)
+    }
+}
+
+pub(crate) fn slack_err(e: SlackConnectError) -> RpcError {
+    match e {
+        SlackConnectError::NoApp => RpcError::NotConfigured(e.to_string()),
+        SlackConnectError::Invalid(m) => RpcError::invalid("channel", m),
+        SlackConnectError::NotFound(what) => RpcError::NotFound(what),
+        SlackConnectError::Store(e) => store_err(e),
+        other => RpcError::Internal(other.to_string()),
     }
 }

@@ -22,6 +22,8 @@ pub struct Shared {
     pub connector: Arc<Connector>,
     /// Syncs running and their progress; the reconciliation schedule.
     pub syncs: Arc<Syncs>,
+    /// Slack connect flows in progress.
+    pub slack: Arc<crate::slack::Slack>,
 }
 
 impl Shared {
@@ -29,6 +31,7 @@ impl Shared {
         Shared {
             connector: Arc::new(Connector::new(ctx.clone())),
             syncs: Arc::new(Syncs::new(ctx.clone())),
+            slack: Arc::new(crate::slack::Slack::new(ctx.clone())),
             ctx,
         }
     }
@@ -522,17 +525,16 @@ impl Tidemark for Service {
     }
 
     async fn slack_connect(self, _: Context, team: TeamRef) -> Result<ConnectStarted, RpcError> {
-        self.team(&team, Need::Manage)?;
-        Err(slack_missing())
+        self.slack_start(&team)
     }
 
     async fn slack_connect_status(
         self,
         _: Context,
-        _flow: FlowId,
-        _wait_ms: u32,
+        flow: FlowId,
+        wait_ms: u32,
     ) -> Result<tidemark_protocol::agreements::SlackConnectState, RpcError> {
-        Err(RpcError::NotFound("Slack connect flow".into()))
+        self.slack_flow(flow, wait_ms).await
     }
 
     async fn slack_channels(
@@ -540,36 +542,20 @@ impl Tidemark for Service {
         _: Context,
         team: TeamRef,
     ) -> Result<Vec<tidemark_protocol::agreements::SlackChannel>, RpcError> {
-        self.team(&team, Need::Read)?;
-        Err(slack_missing())
+        self.slack_channel_list(&team).await
     }
 
     async fn slack_channel_set(
         self,
         _: Context,
         team: TeamRef,
-        _channel: String,
+        channel: String,
     ) -> Result<tidemark_protocol::agreements::SlackStatus, RpcError> {
-        self.team(&team, Need::Manage)?;
-        Err(slack_missing())
+        self.slack_channel_pick(&team, &channel).await
     }
 
     async fn slack_disconnect(self, _: Context, team: TeamRef) -> Result<(), RpcError> {
-        let team = self.team(&team, Need::Manage)?;
-        if self
-            .shared
-            .store
-            .slack_link(team.id)
-            .map_err(store_err)?
-            .is_none()
-        {
-            return Err(RpcError::NotFound(format!(
-                "a Slack link for team '{}'",
-                team.name
-            )));
-        }
-        self.shared.store.delete_slack(team.id).map_err(store_err)?;
-        self.durable().await
+        self.slack_forget(&team).await
     }
 
     async fn reviewers(
@@ -648,14 +634,4 @@ impl Tidemark for Service {
             .await
             .map_err(RpcError::Internal)
     }
-}
-
-/// Slack posting is not in this daemon yet: the breaches are recorded and shown in the TUI and
-/// `tidemark alerts`, and nothing is sent anywhere.
-fn slack_missing() -> RpcError {
-    RpcError::NotConfigured(
-        "this tidemarkd cannot post to Slack yet: breaches are shown by `tidemark alerts` and \
-         the TUI's Alerts tab"
-            .into(),
-    )
 }

@@ -266,7 +266,8 @@ pub fn template() -> String {
     for key in Key::ALL {
         let example = match key {
             Key::GithubClientId => "\"Ov23li...\"".to_string(),
-            Key::GithubClientSecret => continue,
+            Key::GithubClientSecret | Key::SlackClientSecret => continue,
+            Key::SlackClientId => "\"1234567890.0987654321\"".to_string(),
             Key::PublicUrl => "\"https://<your tunnel>\"".to_string(),
             Key::OauthAddr => "\"127.0.0.1:8765\"".to_string(),
             Key::MetricsAddr => "\"127.0.0.1:9464\"".to_string(),

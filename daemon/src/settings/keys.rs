@@ -19,10 +19,13 @@ pub enum Key {
     WebhookBacklogMax,
     SocketGroup,
     SocketMode,
+    SlackClientId,
+    SlackClientSecret,
+    SlackUrl,
 }
 
 impl Key {
-    pub const ALL: [Key; 14] = [
+    pub const ALL: [Key; 17] = [
         Key::GithubClientId,
         Key::GithubClientSecret,
         Key::GithubUrl,
@@ -37,6 +40,9 @@ impl Key {
         Key::WebhookBacklogMax,
         Key::SocketGroup,
         Key::SocketMode,
+        Key::SlackClientId,
+        Key::SlackClientSecret,
+        Key::SlackUrl,
     ];
 
     /// The config file's key.
@@ -56,13 +62,16 @@ impl Key {
             Key::WebhookBacklogMax => "webhook_backlog_max",
             Key::SocketGroup => "socket_group",
             Key::SocketMode => "socket_mode",
+            Key::SlackClientId => "slack_client_id",
+            Key::SlackClientSecret => "slack_client_secret",
+            Key::SlackUrl => "slack_url",
         }
     }
 
     /// The flag (`--github-url`); the client secret has none (it would show in `ps`).
     pub fn flag(self) -> Option<String> {
         match self {
-            Key::GithubClientSecret => None,
+            Key::GithubClientSecret | Key::SlackClientSecret => None,
             k => Some(format!("--{}", k.name().replace('_', "-"))),
         }
     }
@@ -83,6 +92,9 @@ impl Key {
             Key::WebhookBacklogMax => "TIDEMARK_WEBHOOK_BACKLOG_MAX",
             Key::SocketGroup => "TIDEMARK_SOCKET_GROUP",
             Key::SocketMode => "TIDEMARK_SOCKET_MODE",
+            Key::SlackClientId => "SLACK_CLIENT_ID",
+            Key::SlackClientSecret => "SLACK_CLIENT_SECRET",
+            Key::SlackUrl => "TIDEMARK_SLACK_URL",
         }
     }
 
@@ -100,7 +112,7 @@ impl Key {
     }
 
     pub fn is_secret(self) -> bool {
-        self == Key::GithubClientSecret
+        matches!(self, Key::GithubClientSecret | Key::SlackClientSecret)
     }
 
     /// The default, as shown (None: unset by default).
@@ -108,6 +120,7 @@ impl Key {
         match self {
             Key::GithubUrl => Some("https://github.com"),
             Key::GithubApiUrl => Some("https://api.github.com"),
+            Key::SlackUrl => Some("https://slack.com"),
             Key::WebhookAddr => Some("127.0.0.1:8787"),
             Key::SyncIntervalSecs => Some("21600"),
             Key::TokenCheckSecs => Some("60"),
@@ -148,6 +161,11 @@ impl Key {
                  ones are answered 503 and the next sync covers them)"
             }
             Key::SocketGroup => "the name or number of a group",
+            Key::SlackClientId => {
+                "the client id of tidemark's Slack app (digits and a dot, e.g. 1234567890.0987654321)"
+            }
+            Key::SlackClientSecret => "the Slack app's client secret",
+            Key::SlackUrl => "an http(s) URL: https://slack.com (its OAuth pages and Web API)",
             Key::SocketMode => {
                 "\"0600\" (owner only) or \"0660\" (owner and socket_group); others never get access"
             }

@@ -124,6 +124,24 @@ impl Layer {
     }
 }
 
+/// tidemark's Slack app: where Slack is and the app's credentials (both needed to connect).
+#[derive(Clone)]
+pub struct SlackApp {
+    pub url: String,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+}
+
+impl std::fmt::Debug for SlackApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackApp")
+            .field("url", &self.url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "set"))
+            .finish()
+    }
+}
+
 /// Everything the daemon runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -139,6 +157,8 @@ pub struct Settings {
     pub webhook_backlog_max: u64,
     pub socket_group: Option<String>,
     pub socket_mode: Option<u32>,
+    /// tidemark's Slack app (alerts and digests).
+    pub slack: SlackApp,
     /// Each setting's value as shown (secrets as `set`) and its source.
     shown: BTreeMap<Key, (Option<String>, SettingSource)>,
     /// The client secret from the file, sealed: opened by [`Settings::unseal`].
@@ -272,6 +292,15 @@ impl Settings {
             },
         };
         let client_secret = get(Key::GithubClientSecret).map(|(v, _)| Secret::new(v.clone()));
+        let slack = SlackApp {
+            url: url(Key::SlackUrl)?.expect("a default"),
+            client_id: match get(Key::SlackClientId) {
+                None => None,
+                Some((v, _)) if valid_client_id(v) => Some(v.clone()),
+                Some((v, origin)) => return Err(bad(Key::SlackClientId, origin, v)),
+            },
+            client_secret: get(Key::SlackClientSecret).map(|(v, _)| Secret::new(v.clone())),
+        };
         Ok(Settings {
             github: GitHubConfig {
                 web_url: url(Key::GithubUrl)?.expect("a default"),
@@ -289,6 +318,7 @@ impl Settings {
             webhook_backlog_max: secs(Key::WebhookBacklogMax)?.as_secs(),
             socket_group: get(Key::SocketGroup).map(|(v, _)| v.clone()),
             socket_mode,
+            slack,
             shown,
             sealed,
         })
