@@ -616,6 +616,44 @@ pub fn seed_connected_team(
     )
 }
 
+/// Seed a sandbox's store (daemon stopped) with a Slack link for `team`: its bot token as the
+/// team's `slack` credential, a workspace and a channel.
+pub fn seed_slack(sandbox: &Sandbox, team: u64, bot_token: &str) {
+    use tidemark_daemon::crypto::{Secret, load_keyring_with};
+    use tidemark_daemon::store::{NewCredential, Provider, SlackLink, Store};
+    let (keyring, _) = load_keyring_with(None, &sandbox.data_dir(), false).unwrap();
+    let store = Store::open(&tidemark_daemon::lifecycle::store_dir(&sandbox.data_dir())).unwrap();
+    store
+        .create_credential(
+            &keyring,
+            team,
+            NewCredential {
+                provider: Provider::Slack,
+                access_token: Secret::new(bot_token),
+                refresh_token: None,
+                token_expires_at: None,
+                scopes: vec!["chat:write".into(), "channels:read".into()],
+                connected_by: None,
+            },
+        )
+        .unwrap();
+    store
+        .set_slack_link(&SlackLink {
+            team_id: team,
+            workspace: "Canary Corp".into(),
+            workspace_id: "T0CANARY".into(),
+            bot_user_id: Some("U0BOT".into()),
+            channel_id: Some("C0CANARY".into()),
+            channel_name: Some("eng".into()),
+            problem: None,
+            sent: 0,
+            last_sent_at: None,
+            connected_at: 0,
+        })
+        .unwrap();
+    store.flush().unwrap();
+}
+
 /// A team connected to GitHub without going through OAuth, for [`seed_github_team`].
 pub struct SeedTeam<'a> {
     pub team_name: &'a str,

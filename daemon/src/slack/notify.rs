@@ -16,6 +16,8 @@ use std::time::Duration;
 const TICK: Duration = Duration::from_secs(15);
 /// Slack allows about one message per second per channel.
 const PACE: Duration = Duration::from_millis(1_100);
+/// Rate limits waited out in one round before the round ends.
+const MAX_WAITS: u32 = 5;
 /// How much of the channel's history a reconciliation reads.
 const HISTORY: u32 = 200;
 
@@ -89,7 +91,9 @@ async fn round(ctx: &Ctx, team: TeamId, link: SlackLink) -> Result<(), RoundErro
     let web_url = ctx.github.live().github.web_url.clone();
     let mut breaches = store.breaches(team)?;
     breaches.sort_by_key(|b| b.id);
-    for mut b in breaches {
+    let mut queue: std::collections::VecDeque<BreachRecord> = breaches.into();
+    let mut waits = 0;
+    while let Some(mut b) = queue.pop_front() {
         let result = match &b.slack {
             SlackState::Sending { channel: ch, at } => {
                 let (ch, at) = (ch.clone(), *at);
@@ -122,8 +126,15 @@ async fn round(ctx: &Ctx, team: TeamId, link: SlackLink) -> Result<(), RoundErro
         };
         match result {
             Ok(()) => {}
-            Err(RoundError::Slack(SlackError::RateLimited(wait))) => {
+            // Waited out, then the same message again (a few times per round at most).
+            Err(RoundError::Slack(SlackError::RateLimited(wait))) if waits < MAX_WAITS => {
                 tracing::info!(team, wait_s = wait.as_secs(), "Slack rate limit: waiting");
+                tokio::time::sleep(wait).await;
+                waits += 1;
+                let again = store.breach(team, b.id)?.unwrap_or(b);
+                queue.push_front(again);
+            }
+            Err(RoundError::Slack(SlackError::RateLimited(wait))) => {
                 tokio::time::sleep(wait).await;
                 return Ok(());
             }

@@ -34,8 +34,9 @@ mod sync_crash;
 mod sync_github;
 mod sync_metrics;
 
-// Working agreements.
+// Working agreements and Slack.
 mod agreements;
+mod slack;
 
 // Webhooks.
 mod org_hooks;

@@ -1,0 +1,266 @@
+//! Slack end to end: the real daemon, the GitHub simulator with webhooks and the Slack
+//! simulator. A team connects Slack by OAuth v2 through the daemon's loopback redirect, picks a
+//! channel, and a breach is posted there once, edited when it ends (through a 429), never
+//! twice across a kill between its send and its record; a revoked token stops posting and
+//! says reconnect; the bot token shows nowhere outside the daemon.
+
+use serde_json::json;
+use std::time::Duration;
+use tidemark_protocol::agreements::{
+    AgreementKind, Agreements, AlertsQuery, Breach, SlackConnectState, SlackPost,
+};
+use tidemark_protocol::{ConnectPrompt, TeamRef, TidemarkClient};
+use tidemark_tests::harness::{
+    Daemon, Sandbox, block_on_shared as block_on, connect, connect_team_and_track_all, ctx,
+    files_containing, first_sync_and_hooks, free_port, sim_control as control, small_org_sim,
+    use_simulator_with_webhooks, wait_until,
+};
+use tidemark_tests::sim::Sim;
+use tidemark_tests::slack_sim::{SlackConfig, SlackSim};
+
+const CHANNEL: &str = "eng";
+
+fn team() -> TeamRef {
+    TeamRef::Name("platform".into())
+}
+
+struct World {
+    github: Sim,
+    slack: SlackSim,
+    port: u16,
+    sandbox: Sandbox,
+}
+
+fn world() -> World {
+    World {
+        github: small_org_sim(1, 2, 3),
+        slack: SlackSim::start(SlackConfig {
+            installed_scopes: None,
+            ..SlackConfig::default()
+        }),
+        port: free_port(),
+        sandbox: Sandbox::new(),
+    }
+}
+
+fn start(w: &World, log: usize, failpoint: Option<&str>) -> Daemon {
+    Daemon::start_with(&w.sandbox, log, |cmd| {
+        let addr = format!("127.0.0.1:{}", w.port);
+        use_simulator_with_webhooks(cmd, &w.github, &addr, &addr);
+        let cfg = SlackConfig::default();
+        cmd.env("TIDEMARK_SLACK_URL", w.slack.url())
+            .env("SLACK_CLIENT_ID", &cfg.client_id)
+            .env("SLACK_CLIENT_SECRET", &cfg.client_secret);
+        if let Some(point) = failpoint {
+            cmd.env("TIDEMARK_FAILPOINT", point);
+        }
+    })
+}
+
+/// Connect GitHub (synced, hooks pinged), then Slack through the browser's redirect, and
+/// pick the channel.
+fn connect_all(w: &World, daemon: &Daemon) -> TidemarkClient {
+    let client = block_on(async {
+        let client = connect(&daemon.socket).await.unwrap();
+        connect_team_and_track_all(&client, "platform")
+            .await
+            .unwrap();
+        first_sync_and_hooks(&client, team(), |r| r.last_ping_at.is_some())
+            .await
+            .unwrap();
+        client
+    });
+    let started = block_on(client.slack_connect(ctx(), team()))
+        .unwrap()
+        .unwrap();
+    let ConnectPrompt::Browser { authorize_url } = started.prompt else {
+        panic!("{:?}", started.prompt)
+    };
+    // The browser: Slack's page redirects to the daemon's loopback listener.
+    block_on(async {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = http.get(&authorize_url).send().await.unwrap();
+        assert_eq!(page.status().as_u16(), 302);
+        let back = page.headers()["location"].to_str().unwrap().to_string();
+        assert!(back.starts_with("http://127.0.0.1:"), "{back}");
+        let answer = http.get(&back).send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 200);
+        // The same redirect again is refused (a state is used once), or finds the listener
+        // closed already (it closes when no flow waits).
+        if let Ok(again) = http.get(&back).send().await {
+            assert_eq!(again.status().as_u16(), 400);
+        }
+    });
+    let state = block_on(client.slack_connect_status(ctx(), started.flow, 8_000))
+        .unwrap()
+        .unwrap();
+    let SlackConnectState::Connected {
+        workspace,
+        channels,
+    } = state
+    else {
+        panic!("{state:?}")
+    };
+    assert_eq!(workspace, "Tidemark Sim");
+    assert!(channels.iter().any(|c| c.name == CHANNEL));
+    let status = block_on(client.slack_channel_set(ctx(), team(), format!("#{CHANNEL}")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.channel.unwrap().name, CHANNEL);
+    let agreements = Agreements {
+        max_size: Some(400),
+        ..Default::default()
+    };
+    block_on(client.agreements_set(ctx(), team(), agreements))
+        .unwrap()
+        .unwrap();
+    client
+}
+
+fn open_big_pr(w: &World, title: &str) -> u64 {
+    let (repo, author) = {
+        let g = w.github.world();
+        let repo = g.repos.values().next().unwrap().name.clone();
+        let author = g.account(*g.members.keys().next().unwrap()).login.clone();
+        (repo, author)
+    };
+    control(
+        &w.github,
+        &format!("/_sim/repos/{repo}/pulls"),
+        json!({"author": author, "title": title, "commits": 30}),
+    )["number"]
+        .as_u64()
+        .unwrap()
+}
+
+fn breach_of(client: &TidemarkClient, number: u64) -> Option<Breach> {
+    block_on(client.alerts(
+        ctx(),
+        AlertsQuery {
+            team: team(),
+            include_resolved: true,
+            since: None,
+            limit: 1_000,
+        },
+    ))
+    .unwrap()
+    .unwrap()
+    .breaches
+    .into_iter()
+    .find(|b| b.number == number && b.kind == AgreementKind::MaxSize)
+}
+
+fn channel(w: &World) -> String {
+    w.slack.channel_id(CHANNEL).unwrap()
+}
+
+#[test]
+fn a_breach_is_posted_once_edited_when_it_ends_and_a_revoked_token_says_reconnect() {
+    let w = world();
+    let daemon = start(&w, 0, None);
+    let client = connect_all(&w, &daemon);
+    let token = w.slack.bot_token().expect("the app was installed");
+
+    // Slack answers the first two posts 429: waited out, then posted once.
+    w.slack.fault_429("chat.postMessage", 2, 1);
+    let n = open_big_pr(&w, "A big change");
+    let posted = wait_until(Duration::from_secs(60), "the breach posted", || {
+        breach_of(&client, n).filter(|b| matches!(b.slack, Some(SlackPost::Posted { .. })))
+    });
+    let messages = w.slack.messages(&channel(&w));
+    let ours: Vec<_> = messages.iter().filter(|m| m.bot_id.is_some()).collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert_eq!(w.slack.calls("chat.postMessage"), 3);
+    assert!(ours[0].text.contains(&format!("#{n}>")), "{}", ours[0].text);
+    assert!(ours[0].text.contains("at most 400 lines changed"));
+    assert!(
+        ours[0]
+            .text
+            .ends_with(&format!("tidemark alert #{}", posted.id))
+    );
+
+    // Its end edits the same message, through a 429 on the first try.
+    w.slack.fault_429("chat.update", 1, 1);
+    let repo = w.github.world().repos.values().next().unwrap().name.clone();
+    control(
+        &w.github,
+        &format!("/_sim/repos/{repo}/pulls/{n}/merge"),
+        json!({}),
+    );
+    wait_until(Duration::from_secs(60), "the message edited", || {
+        breach_of(&client, n)
+            .filter(|b| matches!(b.slack, Some(SlackPost::Posted { updated: true, .. })))
+    });
+    let messages = w.slack.messages(&channel(&w));
+    let ours: Vec<_> = messages.iter().filter(|m| m.bot_id.is_some()).collect();
+    assert_eq!(ours.len(), 1, "edited, not posted again");
+    assert!(
+        ours[0].text.contains("merged at 450 lines"),
+        "{}",
+        ours[0].text
+    );
+    assert_eq!(w.slack.posted(&channel(&w)), 1);
+
+    // Uninstalled from Slack: posting stops, and the status says reconnect.
+    w.slack.uninstall();
+    let m = open_big_pr(&w, "Another big change");
+    let status = wait_until(Duration::from_secs(60), "reconnect in the status", || {
+        let s = block_on(client.status(ctx(), Some(team())))
+            .unwrap()
+            .unwrap()
+            .remove(0);
+        s.slack.filter(|s| s.problem.is_some())
+    });
+    assert!(status.problem.unwrap().contains("reconnect"));
+    assert!(breach_of(&client, m).is_some_and(|b| b.slack.is_none()));
+    assert_eq!(w.slack.posted(&channel(&w)), 1);
+
+    // The bot token is nowhere outside the daemon's memory: not in its files, its log, or a
+    // reply.
+    let token = token.as_bytes();
+    assert!(files_containing(w.sandbox.dir.path(), token).is_empty());
+    let replies = format!(
+        "{:?}{:?}",
+        block_on(client.status(ctx(), Some(team()))).unwrap(),
+        block_on(client.integrations(ctx(), team())).unwrap()
+    );
+    assert!(!replies.contains(std::str::from_utf8(token).unwrap()));
+}
+
+#[test]
+fn killed_between_the_post_and_its_record_it_does_not_post_again() {
+    let w = world();
+    let daemon = start(&w, 0, Some("slack:after_post"));
+    let client = connect_all(&w, &daemon);
+    let n = open_big_pr(&w, "A big change");
+    // The daemon posts, then dies before it records the post.
+    let mut daemon = daemon;
+    let status = wait_until(Duration::from_secs(60), "the daemon to abort", || {
+        daemon.child.try_wait().unwrap()
+    });
+    assert!(!status.success());
+    assert_eq!(w.slack.posted(&channel(&w)), 1);
+    drop(client);
+    std::mem::forget(daemon);
+
+    // Started again: it finds its message in the channel and records it, and posts nothing.
+    let daemon = start(&w, 1, None);
+    let client = block_on(connect(&daemon.socket)).unwrap();
+    let b = wait_until(Duration::from_secs(60), "the post recorded", || {
+        breach_of(&client, n).filter(|b| matches!(b.slack, Some(SlackPost::Posted { .. })))
+    });
+    assert!(
+        daemon
+            .log_text()
+            .contains("found after an interrupted send")
+    );
+    assert_eq!(w.slack.posted(&channel(&w)), 1);
+    let status = block_on(client.status(ctx(), Some(team())))
+        .unwrap()
+        .unwrap()
+        .remove(0);
+    assert_eq!(status.slack.unwrap().sent, 1, "{b:?}");
+}
