@@ -59,7 +59,7 @@ fn start(w: &World, log: usize, failpoint: Option<&str>) -> Daemon {
 
 /// Connect GitHub (synced, hooks pinged), then Slack through the browser's redirect, and
 /// pick the channel.
-fn connect_all(w: &World, daemon: &Daemon) -> TidemarkClient {
+fn connect_all(daemon: &Daemon) -> TidemarkClient {
     let client = block_on(async {
         let client = connect(&daemon.socket).await.unwrap();
         connect_team_and_track_all(&client, "platform")
@@ -161,7 +161,7 @@ fn channel(w: &World) -> String {
 fn a_breach_is_posted_once_edited_when_it_ends_and_a_revoked_token_says_reconnect() {
     let w = world();
     let daemon = start(&w, 0, None);
-    let client = connect_all(&w, &daemon);
+    let client = connect_all(&daemon);
     let token = w.slack.bot_token().expect("the app was installed");
 
     // Slack answers the first two posts 429: waited out, then posted once.
@@ -234,7 +234,7 @@ fn a_breach_is_posted_once_edited_when_it_ends_and_a_revoked_token_says_reconnec
 fn killed_between_the_post_and_its_record_it_does_not_post_again() {
     let w = world();
     let daemon = start(&w, 0, Some("slack:after_post"));
-    let client = connect_all(&w, &daemon);
+    let client = connect_all(&daemon);
     let n = open_big_pr(&w, "A big change");
     // The daemon posts, then dies before it records the post.
     let mut daemon = daemon;
