@@ -17,6 +17,19 @@ pub const TICK: Duration = Duration::from_secs(30);
 /// Changes arriving together are checked together.
 const GATHER: Duration = Duration::from_millis(300);
 
+/// When each team was last checked (this process): alerts say how fresh they are.
+static CHECKED: std::sync::LazyLock<std::sync::Mutex<HashMap<TeamId, i64>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// When the team's agreements were last checked by this daemon (None: not yet).
+pub fn checked_at(team: TeamId) -> Option<i64> {
+    CHECKED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&team)
+        .copied()
+}
+
 /// What one check changed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -251,6 +264,12 @@ pub async fn run(ctx: Ctx, mut events: Listener) {
             let now = crate::store::now();
             let result =
                 tokio::task::spawn_blocking(move || evaluate_team(&c.store, team, now)).await;
+            if matches!(result, Ok(Ok(_))) {
+                CHECKED
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(team, now);
+            }
             match result {
                 Ok(Ok(o)) if o.opened.is_empty() && o.resolved.is_empty() => {}
                 Ok(Ok(o)) => {

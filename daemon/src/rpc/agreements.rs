@@ -63,7 +63,7 @@ impl Service {
         Ok(Alerts {
             breaches,
             open,
-            evaluated_at: None,
+            evaluated_at: agreements::live::checked_at(team.id),
             slack: self.slack_status_of(team.id)?.unwrap_or_default(),
         })
     }

@@ -109,6 +109,20 @@ fn a_pull_request_over_the_size_limit_is_alerted_within_a_minute_of_its_webhook(
         },
     );
     let noticed = opened.elapsed();
+    let fresh = block_on(client.alerts(
+        ctx(),
+        AlertsQuery {
+            team: team(),
+            include_resolved: false,
+            since: None,
+            limit: 1,
+        },
+    ))
+    .unwrap()
+    .unwrap();
+    assert!(fresh.evaluated_at.is_some());
+    assert_eq!(fresh.breaches.len(), 1, "the limit is honoured");
+    assert!(fresh.open >= 1);
     assert!(noticed < Duration::from_secs(60), "{noticed:?}");
     assert!(breach.repo.ends_with(&format!("/{repo}")), "{breach:?}");
     assert_eq!(breach.title, "A big change");
