@@ -5,6 +5,7 @@
 //! the agreements, setting them, the alerts and the weekly adherence.
 
 pub mod clock;
+pub mod digest;
 pub mod evaluate;
 #[cfg(test)]
 mod evaluate_tests;

@@ -71,6 +71,87 @@ pub fn resolved(b: &BreachRecord, repo: &str, title: &str, url: &str, people: &[
     )
 }
 
+/// The digest's last words: one per team and local date.
+pub fn digest_marker(date: &str) -> String {
+    format!("tidemark digest {date}")
+}
+
+/// `3d 4h`, `5h 20m`, `12m`.
+pub fn span(secs: i64) -> String {
+    let m = secs.max(0) / 60;
+    let (d, h, m) = (m / 1_440, (m / 60) % 24, m % 60);
+    match (d, h) {
+        (0, 0) => format!("{m}m"),
+        (0, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h"),
+    }
+}
+
+fn p50(v: Option<i64>) -> String {
+    v.map_or_else(|| "–".to_string(), span)
+}
+
+/// The daily digest of `date` (the team's local date).
+pub fn digest(d: &crate::agreements::digest::Digest, date: &str, web_url: &str) -> String {
+    use std::fmt::Write;
+    let link = |l: &crate::agreements::digest::Line| {
+        format!(
+            "<{}|{}#{}> {} (`{}`)",
+            crate::agreements::pr_url(web_url, &l.repo, l.number),
+            escape(&l.repo),
+            l.number,
+            escape(&l.title),
+            escape(&l.author)
+        )
+    };
+    let more = |shown: usize, all: usize| {
+        if all > shown {
+            format!("\n…and {} more", all - shown)
+        } else {
+            String::new()
+        }
+    };
+    let mut t = format!("*{} · daily digest {date}*", escape(&d.team));
+    let hours = if d.working_time {
+        " (working time)"
+    } else {
+        ""
+    };
+    let _ = write!(t, "\n\n*Waiting for a first review: {}*", d.waiting_count);
+    for l in &d.waiting {
+        let _ = write!(t, "\n• {} waiting {}{hours}", link(l), span(l.figure));
+    }
+    t.push_str(&more(d.waiting.len(), d.waiting_count));
+    if let Some(max) = d.max_size {
+        let _ = write!(t, "\n\n*Over {max} lines: {}*", d.oversized_count);
+        for l in &d.oversized {
+            let _ = write!(t, "\n• {} {} lines", link(l), l.figure);
+        }
+        t.push_str(&more(d.oversized.len(), d.oversized_count));
+    }
+    let _ = write!(t, "\n\n*Merged since yesterday: {}*", d.merged_count);
+    for l in &d.merged {
+        let _ = write!(t, "\n• {}", link(l));
+    }
+    t.push_str(&more(d.merged.len(), d.merged_count));
+    let _ = write!(
+        t,
+        "\n\n*Cycle time* p50 {} (last 4 weeks {}) · *review time* p50 {} (last 4 weeks {})",
+        p50(d.cycle_p50.0),
+        p50(d.cycle_p50.1),
+        p50(d.review_p50.0),
+        p50(d.review_p50.1)
+    );
+    if let Some((deployed, failed)) = d.deliveries {
+        let _ = write!(
+            t,
+            "\n*Deliveries, last 7 days:* {deployed} successful deployment(s), {failed} failed"
+        );
+    }
+    let _ = write!(t, "\n{}", digest_marker(date));
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +191,14 @@ mod tests {
         assert!(text.contains("`ada`, `bo`"), "{text}");
         assert!(text.ends_with("tidemark alert #42"), "{text}");
         assert!(text.contains("2025-12-01 12:00 UTC"), "{text}");
+        assert_eq!(
+            (
+                span(59),
+                span(3_600 + 1_200),
+                span(3 * 86_400 + 4 * 3_600 + 59)
+            ),
+            ("0m".into(), "1h 20m".into(), "3d 4h".into())
+        );
         let done = resolved(&b, "acme/api", "Fix", "https://x/pull/12", &people);
         assert!(done.contains("merged at 450 lines"), "{done}");
         assert!(done.ends_with(&marker(42)), "{done}");

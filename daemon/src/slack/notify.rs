@@ -9,7 +9,7 @@
 use super::api::{SlackApi, SlackError};
 use super::{Slack, message};
 use crate::context::{Ctx, Event, bus::Listener};
-use crate::store::{BreachRecord, SlackLink, SlackState, StoreError, TeamId};
+use crate::store::{BreachRecord, DigestRecord, SlackLink, SlackState, StoreError, TeamId};
 use std::time::Duration;
 
 /// A round without news, to retry what waits.
@@ -25,6 +25,8 @@ const HISTORY: u32 = 200;
 enum RoundError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Agreements(#[from] crate::agreements::AgreementsError),
     #[error(transparent)]
     Slack(#[from] SlackError),
 }
@@ -53,8 +55,11 @@ pub async fn run(ctx: Ctx, mut events: Listener) {
             if link.problem.is_some() || link.channel_id.is_none() {
                 continue;
             }
-            if let Err(e) = round(&ctx, team.id, link).await {
+            if let Err(e) = round(&ctx, team.id, link.clone()).await {
                 tracing::warn!(team = team.id, error = %e, "Slack messages wait; will retry");
+            }
+            if let Err(e) = digest_round(&ctx, team.id, &team.name, &link).await {
+                tracing::warn!(team = team.id, error = %e, "the Slack digest waits; will retry");
             }
         }
     }
@@ -290,5 +295,110 @@ async fn reconcile(
         None => SlackState::Unsent,
     };
     ctx.store.put_breaches(b.team_id, std::slice::from_ref(b))?;
+    Ok(())
+}
+
+/// The team's daily digest: composed once its local time passes the chosen time, kept as a
+/// record, then posted as breaches are (recorded before the send, found again by its marker).
+async fn digest_round(
+    ctx: &Ctx,
+    team: TeamId,
+    name: &str,
+    link: &SlackLink,
+) -> Result<(), RoundError> {
+    if link.problem.is_some() {
+        return Ok(());
+    }
+    let Some(channel) = link.channel_id.clone() else {
+        return Ok(());
+    };
+    let a = crate::agreements::get(&ctx.store, team)?;
+    let Some(at) = a.digest_at else {
+        return Ok(());
+    };
+    let clock =
+        crate::agreements::clock_of(&a).map_err(crate::agreements::AgreementsError::from)?;
+    let now = crate::store::now();
+    let today = clock.date_of(now).to_string();
+    let store = &ctx.store;
+    if clock.minute_of(now) >= at && store.digest(team, &today)?.is_none() {
+        let (c, n) = (ctx.clone(), name.to_string());
+        let composed = tokio::task::spawn_blocking(move || {
+            crate::agreements::digest::compose(&c.store, team, &n, now)
+        })
+        .await
+        .map_err(|e| StoreError::Io(e.to_string()))??;
+        let web_url = ctx.github.live().github.web_url.clone();
+        store.put_digest(&DigestRecord {
+            team_id: team,
+            date: today.clone(),
+            text: message::digest(&composed, &today, &web_url),
+            slack: SlackState::Unsent,
+        })?;
+    }
+    let token = Slack::token(ctx, team).map_err(|e| SlackError::Protocol(e.to_string()))?;
+    let api = Slack::api(ctx);
+    for mut d in store.digests_waiting(team)? {
+        if d.date != today {
+            d.slack = SlackState::NotSent {
+                reason: "its day had passed before it could be posted".into(),
+            };
+            store.put_digest(&d)?;
+            continue;
+        }
+        if let SlackState::Sending { channel: ch, at } = &d.slack {
+            let marker = message::digest_marker(&d.date);
+            let recent = api.history(&token, ch, at - 60, HISTORY).await?;
+            d.slack = match recent.into_iter().find(|m| m.text.ends_with(&marker)) {
+                Some(m) => SlackState::Posted {
+                    channel: ch.clone(),
+                    ts: m.ts,
+                    at: *at,
+                },
+                None => SlackState::Unsent,
+            };
+            store.put_digest(&d)?;
+        }
+        if d.slack != SlackState::Unsent {
+            continue;
+        }
+        d.slack = SlackState::Sending {
+            channel: channel.clone(),
+            at: crate::store::now(),
+        };
+        store.put_digest(&d)?;
+        store.flush_async().await?;
+        match api.post(&token, &channel, &d.text).await {
+            Ok(ts) => {
+                let at = crate::store::now();
+                d.slack = SlackState::Posted {
+                    channel: channel.clone(),
+                    ts,
+                    at,
+                };
+                store.put_digest(&d)?;
+                store.note_slack_sent(team, at)?;
+                tracing::info!(team, date = %d.date, "Slack digest posted");
+            }
+            Err(e @ (SlackError::Api(_) | SlackError::RateLimited(_))) => {
+                d.slack = SlackState::Unsent;
+                store.put_digest(&d)?;
+                if let SlackError::RateLimited(wait) = e {
+                    tokio::time::sleep(wait).await;
+                }
+                if e.is_revoked() {
+                    stop_posting(
+                        ctx,
+                        team,
+                        format!(
+                            "Slack refused the token ({e}): reconnect with `tidemark connect slack`"
+                        ),
+                    )?;
+                }
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(())
 }

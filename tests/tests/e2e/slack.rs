@@ -264,3 +264,64 @@ fn killed_between_the_post_and_its_record_it_does_not_post_again() {
         .remove(0);
     assert_eq!(status.slack.unwrap().sent, 1, "{b:?}");
 }
+
+#[test]
+fn the_daily_digest_is_posted_once_its_time_has_come() {
+    let w = world();
+    let daemon = start(&w, 0, None);
+    let client = connect_all(&daemon);
+    let n = open_big_pr(&w, "A big change");
+    wait_until(Duration::from_secs(60), "the breach", || {
+        breach_of(&client, n)
+    });
+    // Midnight in UTC has always passed today: the digest is due at once.
+    let agreements = Agreements {
+        max_size: Some(400),
+        digest_at: Some(0),
+        ..Default::default()
+    };
+    block_on(client.agreements_set(ctx(), team(), agreements))
+        .unwrap()
+        .unwrap();
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let marker = format!("tidemark digest {today}");
+    let digest = wait_until(Duration::from_secs(60), "the digest", || {
+        w.slack
+            .messages(&channel(&w))
+            .into_iter()
+            .find(|m| m.text.ends_with(&marker))
+    });
+    assert!(digest.text.contains("daily digest"), "{}", digest.text);
+    assert!(
+        digest.text.contains("*Over 400 lines: 1*"),
+        "{}",
+        digest.text
+    );
+    assert!(
+        digest.text.contains(&format!("#{n}> A big change")),
+        "{}",
+        digest.text
+    );
+    assert!(digest.text.contains("450 lines"), "{}", digest.text);
+    assert!(
+        digest.text.contains("Waiting for a first review"),
+        "{}",
+        digest.text
+    );
+    assert!(digest.text.contains("Cycle time"), "{}", digest.text);
+    // The breach's post and the digest: two messages, one of each.
+    let ours = w
+        .slack
+        .messages(&channel(&w))
+        .into_iter()
+        .filter(|m| m.bot_id.is_some())
+        .count();
+    wait_until(Duration::from_secs(60), "the status to count both", || {
+        let s = block_on(client.status(ctx(), Some(team())))
+            .unwrap()
+            .unwrap()
+            .remove(0);
+        (s.slack?.sent == 2).then_some(())
+    });
+    assert_eq!(ours, 2);
+}
