@@ -85,7 +85,7 @@ pub fn compose(
             Some(line(p, &names, clock.elapsed(ready, now)))
         })
         .collect();
-    waiting.sort_by(|x, y| y.figure.cmp(&x.figure));
+    waiting.sort_by_key(|l| std::cmp::Reverse(l.figure));
     let mut oversized: Vec<Line> = match a.max_size {
         Some(max) => prs
             .iter()
@@ -95,7 +95,7 @@ pub fn compose(
             .collect(),
         None => Vec::new(),
     };
-    oversized.sort_by(|x, y| y.figure.cmp(&x.figure));
+    oversized.sort_by_key(|l| std::cmp::Reverse(l.figure));
     let merged_since = |from: i64| {
         prs.iter().filter(move |p| {
             p.state == PrState::Merged && p.merged_at.is_some_and(|m| m > from && m <= now)
@@ -104,7 +104,7 @@ pub fn compose(
     let mut merged: Vec<Line> = merged_since(now - DAY)
         .map(|p| line(p, &names, p.merged_at.unwrap_or(now)))
         .collect();
-    merged.sort_by(|x, y| y.figure.cmp(&x.figure));
+    merged.sort_by_key(|l| std::cmp::Reverse(l.figure));
     let cycle = |from: i64| {
         def::distribution(merged_since(from).filter_map(|p| p.cycle_time).collect()).p50
     };
