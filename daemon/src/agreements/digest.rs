@@ -134,7 +134,7 @@ pub fn compose(
     let deliveries = report.ok().and_then(|r| {
         let g = r.groups.first()?;
         let proxy_only = r.repos.iter().all(|s| s.signal.is_proxy());
-        (!proxy_only && !g.finished.is_empty()).then(|| (g.deployed.len(), g.failed.len()))
+        (!proxy_only && !g.finished.is_empty()).then_some((g.deployed.len(), g.failed.len()))
     });
     let (waiting, waiting_count) = capped(waiting);
     let (oversized, oversized_count) = capped(oversized);
