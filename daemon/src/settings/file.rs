@@ -111,6 +111,16 @@ fn parse(path: &Path, text: &str, mode: u32) -> Result<Layer, SettingsError> {
                 ));
             }
         };
+        if key == Key::SlackClientSecret && mode & 0o077 != 0 {
+            return Err(bad(
+                name,
+                format!(
+                    "the file holds a secret but its mode {mode:04o} lets others read it; \
+                     `chmod 600 {}`, or give it as SLACK_CLIENT_SECRET",
+                    path.display()
+                ),
+            ));
+        }
         if key == Key::GithubClientSecret {
             if layer.get(key).is_some() {
                 return Err(bad(

@@ -387,9 +387,12 @@ impl Settings {
             .into_iter()
             .filter(|&key| {
                 if key.is_secret() {
-                    let a = self.github.client_secret.as_ref().map(Secret::expose);
-                    let b = other.github.client_secret.as_ref().map(Secret::expose);
-                    a != b
+                    let secret = |s: &Settings| match key {
+                        Key::SlackClientSecret => s.slack.client_secret.clone(),
+                        _ => s.github.client_secret.clone(),
+                    };
+                    let (a, b) = (secret(self), secret(other));
+                    a.as_ref().map(Secret::expose) != b.as_ref().map(Secret::expose)
                 } else {
                     self.shown[&key].0 != other.shown[&key].0
                 }

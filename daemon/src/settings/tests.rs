@@ -179,6 +179,32 @@ fn a_plain_secret_only_in_a_file_no_one_else_reads() {
 }
 
 #[test]
+fn the_slack_app_reads_from_the_file_its_secret_only_when_no_one_else_can() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "slack_client_id = \"1234567890.0987654321\"\nslack_client_secret = \"slack-shh\"\nslack_url = \"http://127.0.0.1:9/\"\n";
+    let file = file_in(dir.path(), text, 0o644);
+    let e = read_file(&file).unwrap_err().to_string();
+    assert!(
+        e.contains("key `slack_client_secret`: the file holds a secret"),
+        "{e}"
+    );
+    assert!(!e.contains("slack-shh"), "{e}");
+    std::fs::set_permissions(&file.path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let s = Settings::resolve(&Layer::default(), &read_file(&file).unwrap()).unwrap();
+    assert_eq!(s.slack.client_id.as_deref(), Some("1234567890.0987654321"));
+    assert_eq!(
+        s.slack.client_secret.as_ref().unwrap().expose(),
+        "slack-shh"
+    );
+    assert_eq!(s.slack.url, "http://127.0.0.1:9");
+    assert!(!format!("{s:?}").contains("slack-shh"));
+    // Unset: Slack's own URL, and no app.
+    let s = Settings::resolve(&Layer::default(), &Layer::default()).unwrap();
+    assert_eq!(s.slack.url, "https://slack.com");
+    assert!(s.slack.client_id.is_none());
+}
+
+#[test]
 fn a_missing_file_is_the_defaults_unless_named_explicitly() {
     let dir = tempfile::tempdir().unwrap();
     let mut file = ConfigFile {

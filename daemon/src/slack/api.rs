@@ -76,6 +76,12 @@ pub struct Message {
     pub bot_id: Option<String>,
 }
 
+/// How a call authenticates: the bot token, or the app itself (the code exchange).
+enum Auth<'a> {
+    Bearer(&'a Secret),
+    Basic(&'a str, &'a Secret),
+}
+
 #[derive(Clone)]
 pub struct SlackApi {
     http: reqwest::Client,
@@ -115,6 +121,15 @@ impl SlackApi {
         token: Option<&Secret>,
         form: &[(&str, &str)],
     ) -> Result<Value, SlackError> {
+        self.call_as(method, token.map(Auth::Bearer), form).await
+    }
+
+    async fn call_as(
+        &self,
+        method: &str,
+        auth: Option<Auth<'_>>,
+        form: &[(&str, &str)],
+    ) -> Result<Value, SlackError> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
@@ -123,8 +138,10 @@ impl SlackApi {
             .post(format!("{}/api/{method}", self.base))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t.expose());
+        match auth {
+            Some(Auth::Bearer(t)) => req = req.bearer_auth(t.expose()),
+            Some(Auth::Basic(id, secret)) => req = req.basic_auth(id, Some(secret.expose())),
+            None => {}
         }
         let resp = req
             .send()
@@ -167,16 +184,12 @@ impl SlackApi {
         code: &Secret,
         redirect: &str,
     ) -> Result<Installed, SlackError> {
+        // The app's credentials by HTTP Basic, as Slack prefers to parameters.
         let body = self
-            .call(
+            .call_as(
                 "oauth.v2.access",
-                None,
-                &[
-                    ("client_id", client_id),
-                    ("client_secret", client_secret.expose()),
-                    ("code", code.expose()),
-                    ("redirect_uri", redirect),
-                ],
+                Some(Auth::Basic(client_id, client_secret)),
+                &[("code", code.expose()), ("redirect_uri", redirect)],
             )
             .await?;
         let token = body["access_token"]
