@@ -38,6 +38,10 @@ Environment:
   TIDEMARK_WEBHOOK_BACKLOG_MAX Webhook deliveries that may wait per team (as
                               --webhook-backlog-max)
   TIDEMARK_PUBLIC_URL         The URL GitHub calls for webhooks (as --public-url)
+  SLACK_CLIENT_ID             Client id of tidemark's Slack app (as --slack-client-id)
+  SLACK_CLIENT_SECRET         Its client secret (needed to connect Slack). No flag: it would
+                              show in `ps`
+  TIDEMARK_SLACK_URL          Slack's URL, for OAuth and the Web API (as --slack-url)
   TIDEMARK_MANAGED_BY         Set by the systemd units (`systemd`), for `tidemark daemon status`
   RUST_LOG                    Log filter for stderr, e.g. info, debug, tidemark_daemon=trace
   XDG_CONFIG_HOME             Default config file is $XDG_CONFIG_HOME/tidemark/daemon.toml
@@ -531,6 +535,7 @@ mod tests {
         for env in [
             "TIDEMARK_SOCKET_GROUP",
             "GITHUB_CLIENT_SECRET",
+            "SLACK_CLIENT_SECRET",
             "INTEGRATION_ENCRYPTION_KEY",
         ] {
             assert!(help.contains(env), "--help does not mention {env}");
