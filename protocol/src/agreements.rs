@@ -244,14 +244,38 @@ impl AgreementKind {
 /// How far past its limit a breach is (at the time of the answer, or at its resolution).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Over {
-    /// Seconds past the deadline (working time when working hours are set).
+    /// Seconds past the deadline (no working hours: every second counts).
     Seconds(i64),
+    /// Working seconds past the deadline, and how long the team's working day is (a working
+    /// day is that long, not 24 hours).
+    WorkingTime { seconds: i64, day_seconds: i64 },
     /// Lines changed beyond the limit.
     Lines(u64),
     /// Approvals missing at merge.
     Approvals(u32),
     /// Open pull requests beyond the limit.
     OpenPrs(u32),
+}
+
+/// Working time as people count it: `2 working days 4h`, `3h 20m`, `45m` (a working day is
+/// `day_seconds` long).
+pub fn working_time(seconds: i64, day_seconds: i64) -> String {
+    let s = seconds.max(0);
+    let day = day_seconds.max(60);
+    let (days, rest) = (s / day, s % day);
+    let (h, m) = (rest / 3_600, rest % 3_600 / 60);
+    let clock = match (h, m) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h {m}m"),
+    };
+    match days {
+        0 => clock,
+        1 if rest < 60 => "1 working day".into(),
+        1 => format!("1 working day {clock}"),
+        d if rest < 60 => format!("{d} working days"),
+        d => format!("{d} working days {clock}"),
+    }
 }
 
 /// Where a breach's Slack message stands.
@@ -393,6 +417,17 @@ mod tests {
         ] {
             assert!(WorkingHours::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn working_time_counts_days_of_the_working_days_length() {
+        let day = 9 * 3_600;
+        assert_eq!(working_time(45 * 60, day), "45m");
+        assert_eq!(working_time(3 * 3_600 + 20 * 60, day), "3h 20m");
+        assert_eq!(working_time(day, day), "1 working day");
+        assert_eq!(working_time(2 * day + 4 * 3_600, day), "2 working days 4h");
+        assert_eq!(working_time(200 * day, day), "200 working days");
+        assert_eq!(working_time(-5, day), "0m");
     }
 
     #[test]

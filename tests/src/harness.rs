@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use tidemark_protocol::{PROTOCOL_VERSION, TidemarkClient};
 
 mod delivery;
+mod slack;
 pub use delivery::*;
+pub use slack::{SlackConnected, connect_slack};
 
 /// Path of a workspace binary, built next to the test executables (`cargo nextest run
 /// --workspace`, as `.ci/test` runs it, and `cargo test --workspace` build every binary before

@@ -38,7 +38,8 @@ pub struct Digest {
     pub review_p50: (Option<i64>, Option<i64>),
     /// Successful deployments and failures of the last 7 days, when any deployment counted.
     pub deliveries: Option<(usize, usize)>,
-    pub working_time: bool,
+    /// The working day's length when waits count working time only.
+    pub working_day: Option<i64>,
 }
 
 fn line(pr: &PullRequest, names: &std::collections::HashMap<u64, String>, figure: i64) -> Line {
@@ -151,6 +152,6 @@ pub fn compose(
         cycle_p50: (cycle(now - DAY), cycle(now - 28 * DAY)),
         review_p50: (reviewed(now - DAY), reviewed(now - 28 * DAY)),
         deliveries,
-        working_time: a.working_hours.is_some(),
+        working_day: a.working_hours.map(|w| w.day_seconds()),
     })
 }

@@ -141,7 +141,14 @@ pub fn to_wire(
     };
     let over = match b.kind {
         AgreementKind::FirstReview | AgreementKind::MergeWithin => {
-            Over::Seconds(clock.elapsed(b.since, b.resolved_at.unwrap_or(now)))
+            let seconds = clock.elapsed(b.since, b.resolved_at.unwrap_or(now));
+            match a.working_hours {
+                Some(w) => Over::WorkingTime {
+                    seconds,
+                    day_seconds: w.day_seconds(),
+                },
+                None => Over::Seconds(seconds),
+            }
         }
         _ => evaluate::over(a, clock, b.kind, &crossing, now),
     };

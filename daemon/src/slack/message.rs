@@ -112,14 +112,13 @@ pub fn digest(d: &crate::agreements::digest::Digest, date: &str, web_url: &str) 
         }
     };
     let mut t = format!("*{} · daily digest {date}*", escape(&d.team));
-    let hours = if d.working_time {
-        " (working time)"
-    } else {
-        ""
+    let waited = |secs: i64| match d.working_day {
+        Some(day) => tidemark_protocol::agreements::working_time(secs, day),
+        None => span(secs),
     };
     let _ = write!(t, "\n\n*Waiting for a first review: {}*", d.waiting_count);
     for l in &d.waiting {
-        let _ = write!(t, "\n• {} waiting {}{hours}", link(l), span(l.figure));
+        let _ = write!(t, "\n• {} waiting {}", link(l), waited(l.figure));
     }
     t.push_str(&more(d.waiting.len(), d.waiting_count));
     if let Some(max) = d.max_size {

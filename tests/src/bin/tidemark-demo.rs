@@ -1,7 +1,8 @@
-//! `tidemark-demo`: tidemark with no GitHub account and no network. Starts the GitHub simulator
-//! with a realistic org and a team at work, a daemon on a temporary data dir pointed at it (its
-//! webhook listener the URL the simulator's hooks call), and the TUI; everything stops and the
-//! temp dir goes when you quit the TUI.
+//! `tidemark-demo`: tidemark with no GitHub or Slack account and no network. Starts the GitHub
+//! simulator with a realistic org and a team at work, the Slack simulator, a daemon on a
+//! temporary data dir pointed at both (its webhook listener the URL the simulator's hooks
+//! call), the team's working agreements and its Slack channel, and the TUI; everything stops
+//! and the temp dir goes when you quit the TUI.
 //!
 //! This binary is also the `tidemark` client (it hands its arguments to the same code), so the
 //! daemon it starts is `tidemark-demo daemon ...`, exactly as `tidemark daemon ...`.
@@ -9,7 +10,9 @@
 use std::ffi::OsString;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+use tidemark_protocol::agreements::{Agreements, Span, WorkingHours};
 use tidemark_tests::sim::{Sim, SimConfig, activity};
+use tidemark_tests::slack_sim::{SlackConfig, SlackSim};
 
 /// `tidemark-demo daemon ...`: the daemon built in, as in the `tidemark` binary.
 fn builtin_daemon(args: Vec<OsString>) -> ExitCode {
@@ -40,9 +43,10 @@ const HELP: &str = "tidemark-demo: tidemark against a simulated GitHub, offline.
 Usage: tidemark-demo
 
 Starts the GitHub simulator (an org with a year of pull requests, and live activity every few
-seconds, sent to the daemon as webhooks), a tidemark daemon on a temporary data dir pointed at
-it, and the TUI. Quit the TUI
-(q) to stop everything; the temporary data dir is removed.";
+seconds, sent to the daemon as webhooks), the Slack simulator, a tidemark daemon on a temporary
+data dir pointed at both, with working agreements set and alerts posted to the simulated
+#eng channel, and the TUI (the Alerts tab is 7). Quit the TUI (q) to stop everything; the
+temporary data dir is removed.";
 
 fn run() -> anyhow::Result<ExitCode> {
     // Device codes approve themselves at the first poll, polled every second.
@@ -60,6 +64,12 @@ fn run() -> anyhow::Result<ExitCode> {
         "127.0.0.1:0",
     )?;
     let _activity = activity::start(sim.shared.clone(), Duration::from_secs(4), 42);
+    // Slack: not installed until the demo team adds the app (its OAuth approves at once).
+    let slack = SlackSim::start(SlackConfig {
+        installed_scopes: None,
+        ..SlackConfig::default()
+    });
+    let slack_app = SlackConfig::default();
     let dir = tempfile::Builder::new()
         .prefix("tidemark-demo-")
         .tempdir()?;
@@ -83,6 +93,9 @@ fn run() -> anyhow::Result<ExitCode> {
         std::env::set_var("TIDEMARK_WEBHOOK_ADDR", &webhooks);
         std::env::set_var("TIDEMARK_PUBLIC_URL", format!("http://{webhooks}"));
         std::env::set_var("TIDEMARK_CONFIG", &config);
+        std::env::set_var("TIDEMARK_SLACK_URL", slack.url());
+        std::env::set_var("SLACK_CLIENT_ID", &slack_app.client_id);
+        std::env::set_var("SLACK_CLIENT_SECRET", &slack_app.client_secret);
         std::env::remove_var("GITHUB_CLIENT_SECRET");
         std::env::remove_var("INTEGRATION_ENCRYPTION_KEY");
     }
@@ -90,6 +103,12 @@ fn run() -> anyhow::Result<ExitCode> {
         "tidemark-demo: simulated GitHub at {} (org 'acme')",
         sim.url()
     );
+    if let Some(eng) = slack.channel_id("eng") {
+        eprintln!(
+            "tidemark-demo: simulated Slack at {0}; what is posted to #eng: curl {0}/_sim/channels/{eng}/messages",
+            slack.url()
+        );
+    }
     let mut daemon = start_daemon(&data_dir, &socket)?;
     if let Err(e) = tidemark_tests::harness::block_on(demo_team(&socket)) {
         eprintln!("tidemark-demo: could not set up the demo team: {e:#}");
@@ -111,6 +130,22 @@ async fn demo_team(socket: &std::path::Path) -> anyhow::Result<()> {
     client
         .sync_start(ctx(), TeamRef::Name("demo".into()))
         .await??;
+    // Working agreements, and Slack's #eng for their alerts and a digest at 09:00 UTC.
+    let agreements = Agreements {
+        first_review_within: Some(Span::Hours(24)),
+        max_size: Some(400),
+        merge_within: Some(Span::Days(7)),
+        min_approvals: Some(1),
+        max_open_per_author: Some(5),
+        working_hours: Some(WorkingHours::parse("09:00-18:00").map_err(anyhow::Error::msg)?),
+        timezone: "UTC".into(),
+        digest_at: Some(9 * 60),
+    };
+    client
+        .agreements_set(ctx(), TeamRef::Name("demo".into()), agreements)
+        .await??;
+    eprintln!("tidemark-demo: adding the Slack app to the simulated workspace (#eng)...");
+    tidemark_tests::harness::connect_slack(&client, TeamRef::Name("demo".into()), "#eng").await?;
     Ok(())
 }
 

@@ -6,14 +6,12 @@
 
 use serde_json::json;
 use std::time::Duration;
-use tidemark_protocol::agreements::{
-    AgreementKind, Agreements, AlertsQuery, Breach, SlackConnectState, SlackPost,
-};
-use tidemark_protocol::{ConnectPrompt, TeamRef, TidemarkClient};
+use tidemark_protocol::agreements::{AgreementKind, Agreements, AlertsQuery, Breach, SlackPost};
+use tidemark_protocol::{TeamRef, TidemarkClient};
 use tidemark_tests::harness::{
-    Daemon, Sandbox, block_on_shared as block_on, connect, connect_team_and_track_all, ctx,
-    files_containing, first_sync_and_hooks, free_port, sim_control as control, small_org_sim,
-    use_simulator_with_webhooks, wait_until,
+    Daemon, Sandbox, block_on_shared as block_on, connect, connect_slack,
+    connect_team_and_track_all, ctx, files_containing, first_sync_and_hooks, free_port,
+    sim_control as control, small_org_sim, use_simulator_with_webhooks, wait_until,
 };
 use tidemark_tests::sim::Sim;
 use tidemark_tests::slack_sim::{SlackConfig, SlackSim};
@@ -70,46 +68,25 @@ fn connect_all(daemon: &Daemon) -> TidemarkClient {
             .unwrap();
         client
     });
-    let started = block_on(client.slack_connect(ctx(), team()))
-        .unwrap()
-        .unwrap();
-    let ConnectPrompt::Browser { authorize_url } = started.prompt else {
-        panic!("{:?}", started.prompt)
-    };
-    // The browser: Slack's page redirects to the daemon's loopback listener.
+    let connected = block_on(connect_slack(&client, team(), &format!("#{CHANNEL}"))).unwrap();
+    assert_eq!(connected.workspace, "Tidemark Sim");
+    assert!(
+        connected.callback.starts_with("http://127.0.0.1:"),
+        "{}",
+        connected.callback
+    );
+    // The same redirect again is refused (a state is used once), or finds the listener closed
+    // already (it closes when no flow waits).
     block_on(async {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let page = http.get(&authorize_url).send().await.unwrap();
-        assert_eq!(page.status().as_u16(), 302);
-        let back = page.headers()["location"].to_str().unwrap().to_string();
-        assert!(back.starts_with("http://127.0.0.1:"), "{back}");
-        let answer = http.get(&back).send().await.unwrap();
-        assert_eq!(answer.status().as_u16(), 200);
-        // The same redirect again is refused (a state is used once), or finds the listener
-        // closed already (it closes when no flow waits).
-        if let Ok(again) = http.get(&back).send().await {
+        if let Ok(again) = reqwest::get(&connected.callback).await {
             assert_eq!(again.status().as_u16(), 400);
         }
     });
-    let state = block_on(client.slack_connect_status(ctx(), started.flow, 8_000))
+    let status = block_on(client.status(ctx(), Some(team())))
         .unwrap()
-        .unwrap();
-    let SlackConnectState::Connected {
-        workspace,
-        channels,
-    } = state
-    else {
-        panic!("{state:?}")
-    };
-    assert_eq!(workspace, "Tidemark Sim");
-    assert!(channels.iter().any(|c| c.name == CHANNEL));
-    let status = block_on(client.slack_channel_set(ctx(), team(), format!("#{CHANNEL}")))
         .unwrap()
-        .unwrap();
-    assert_eq!(status.channel.unwrap().name, CHANNEL);
+        .remove(0);
+    assert_eq!(status.slack.unwrap().channel.unwrap().name, CHANNEL);
     let agreements = Agreements {
         max_size: Some(400),
         ..Default::default()

@@ -24,6 +24,13 @@ pub const REASON_CELLS: usize = 40;
 pub fn over(o: Over) -> String {
     match o {
         Over::Seconds(s) => format!("{} over", timefmt::duration(s)),
+        Over::WorkingTime {
+            seconds,
+            day_seconds,
+        } => format!(
+            "{} over",
+            tidemark_protocol::agreements::working_time(seconds, day_seconds)
+        ),
         Over::Lines(n) => format!("{} over", plural(n, "line", "lines")),
         Over::Approvals(n) => format!("{} missing", plural(n, "approval", "approvals")),
         Over::OpenPrs(n) => format!("{} over", plural(n, "open PR", "open PRs")),

@@ -17,6 +17,13 @@ fn over_says_how_far_in_its_own_unit() {
         "2d 4h over"
     );
     assert_eq!(over(Over::Seconds(45)), "45s over");
+    assert_eq!(
+        over(Over::WorkingTime {
+            seconds: 2 * 9 * 3600 + 3600,
+            day_seconds: 9 * 3600
+        }),
+        "2 working days 1h over"
+    );
     assert_eq!(over(Over::Lines(1)), "1 line over");
     assert_eq!(over(Over::Lines(1_240)), "1240 lines over");
     assert_eq!(over(Over::Approvals(1)), "1 approval missing");
