@@ -16,6 +16,9 @@ use tidemark_protocol::agreements::{AgreementKind, Agreements};
 pub const TICK: Duration = Duration::from_secs(30);
 /// Changes arriving together are checked together.
 const GATHER: Duration = Duration::from_millis(300);
+/// Checks start at most this often: a check of a 50,000-PR team takes about 400 ms
+/// (`dora-bench`), and a stream of webhooks must not keep a core busy with them.
+const MIN_GAP: Duration = Duration::from_secs(2);
 
 /// When each team was last checked (this process): alerts say how fresh they are.
 static CHECKED: std::sync::LazyLock<std::sync::Mutex<HashMap<TeamId, i64>>> =
@@ -259,6 +262,7 @@ pub async fn run(ctx: Ctx, mut events: Listener) {
             },
             _ = tick.tick() => due.extend(all_teams(&ctx)),
         }
+        let started = tokio::time::Instant::now();
         for team in std::mem::take(&mut due) {
             let c = ctx.clone();
             let now = crate::store::now();
@@ -287,6 +291,7 @@ pub async fn run(ctx: Ctx, mut events: Listener) {
                 Err(e) => tracing::error!(team, error = %e, "working agreements check panicked"),
             }
         }
+        tokio::time::sleep_until(started + MIN_GAP).await;
     }
 }
 

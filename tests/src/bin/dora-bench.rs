@@ -1,5 +1,6 @@
-//! `dora-bench`: how long a DORA report takes over a year of a big team's delivery history.
-//! Prints figures; asserts nothing. Seeds a store directly (no daemon, no GitHub): REPOS
+//! `dora-bench`: how long a DORA report takes over a year of a big team's delivery history,
+//! and what its working agreements cost: one live check (what the daemon runs every 30 s and
+//! after each webhook), a year's adherence, and a daily digest. Prints figures; asserts nothing. Seeds a store directly (no daemon, no GitHub): REPOS
 //! repositories, each with PRS pull requests merged over 52 weeks and a production deployment
 //! every working day (one in ten failed, then fixed), the compares between them, and an
 //! incident a month.
@@ -231,5 +232,59 @@ fn main() -> anyhow::Result<()> {
             times[2], times[0], times[4]
         );
     }
+    agreements(&store, team, now)?;
+    Ok(())
+}
+
+/// Median of five runs of `f`, in milliseconds.
+fn median_ms(mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<(f64, f64, f64)> {
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        f()?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times[2], times[0], times[4]))
+}
+
+/// Every agreement set, with working hours in Berlin: the costliest clock.
+fn agreements(store: &Store, team: u64, now: i64) -> anyhow::Result<()> {
+    use tidemark_protocol::agreements::{Agreements, Span, WorkingHours};
+    let a = Agreements {
+        first_review_within: Some(Span::Hours(24)),
+        max_size: Some(400),
+        merge_within: Some(Span::Days(7)),
+        min_approvals: Some(1),
+        max_open_per_author: Some(5),
+        working_hours: Some(WorkingHours::parse("09:00-18:00").map_err(anyhow::Error::msg)?),
+        timezone: "Europe/Berlin".into(),
+        digest_at: Some(9 * 60),
+    };
+    // Effective a year ago, so that every pull request of the year is checked.
+    tidemark_daemon::agreements::set(store, team, a, now - 52 * WEEK)?;
+    let mut opened = 0;
+    let (m, lo, hi) = median_ms(|| {
+        let o = tidemark_daemon::agreements::live::evaluate_team(store, team, now)?;
+        opened += o.opened.len();
+        Ok(())
+    })?;
+    println!(
+        "working agreements, one live check of every pull request: median {m:.0} ms, min {lo:.0} ms, max {hi:.0} ms (5 runs; {opened} breaches recorded by the first, {} in the store)",
+        store.breaches(team)?.len()
+    );
+    let mut rows = 0;
+    let (m, lo, hi) = median_ms(|| {
+        rows = tidemark_daemon::agreements::adherence(store, team, None, now)?.len();
+        Ok(())
+    })?;
+    println!(
+        "adherence over 52 weeks: median {m:.0} ms, min {lo:.0} ms, max {hi:.0} ms ({rows} rows)"
+    );
+    let (m, lo, hi) = median_ms(|| {
+        tidemark_daemon::agreements::digest::compose(store, team, "bench", now)?;
+        Ok(())
+    })?;
+    println!("a daily digest: median {m:.0} ms, min {lo:.0} ms, max {hi:.0} ms");
     Ok(())
 }
