@@ -5,6 +5,7 @@
 
 mod support;
 
+mod agreements_cli;
 mod alerts_cli;
 mod alerts_screens;
 mod config_file;
