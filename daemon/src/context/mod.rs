@@ -4,6 +4,7 @@
 //! webhooks, teams) take it and keep their own state; the RPC layer composes them on top.
 
 pub mod bus;
+pub mod returns;
 pub mod runtime;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -32,6 +33,8 @@ pub struct Context {
     pub runtime: Runtime,
     /// Changes others must hear of (hooks changed, a team connected, a reconciliation due).
     pub bus: Bus,
+    /// Pages a browser comes back to through the public URL (an https OAuth redirect).
+    pub returns: returns::Returns,
 }
 
 impl Context {
@@ -49,6 +52,7 @@ impl Context {
             github,
             runtime,
             bus: Bus::new(),
+            returns: returns::Returns::default(),
         });
         runtime::apply(&ctx, &current);
         ctx

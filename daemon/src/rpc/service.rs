@@ -31,7 +31,7 @@ impl Shared {
         Shared {
             connector: Arc::new(Connector::new(ctx.clone())),
             syncs: Arc::new(Syncs::new(ctx.clone())),
-            slack: Arc::new(crate::slack::Slack::new(ctx.clone())),
+            slack: crate::slack::Slack::new(ctx.clone()),
             ctx,
         }
     }

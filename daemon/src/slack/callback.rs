@@ -1,7 +1,10 @@
-//! The loopback listener Slack's "Add to Slack" redirect comes back to: HTTP/1.1 by hyper on
-//! 127.0.0.1, open only while a Slack flow waits. As for GitHub's web flow, everything is
-//! checked before the code is exchanged: GET, the path, a loopback Host, one of each
-//! parameter, sizes, and a `state` that is known, unused and unexpired.
+//! Where Slack's "Add to Slack" redirect comes back to. With a public URL (the tunnel, https,
+//! which Slack's app settings require), the webhook listener serves [`PATH`] for us (see
+//! `context/returns.rs`); without one, a loopback listener here: HTTP/1.1 by hyper on
+//! 127.0.0.1, open only while a Slack flow waits (Slack itself refuses http redirect URLs, so
+//! that serves the simulator and tests). As for GitHub's web flow, everything is checked
+//! before the code is exchanged: GET, the path, a loopback Host (loopback only), few
+//! parameters, one of each, sizes, and a `state` that is known, unused and unexpired.
 
 use super::Slack;
 use crate::crypto::Secret;
@@ -17,6 +20,7 @@ use std::time::Duration;
 pub const PATH: &str = "/slack/callback";
 const MAX_URL: usize = 4096;
 const MAX_PARAM: usize = 1024;
+const MAX_PARAMS: usize = 8;
 const MAX_CONNECTIONS: usize = 32;
 const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
@@ -86,15 +90,23 @@ async fn accept_loop(listener: tokio::net::TcpListener, slack: Weak<Slack>, port
     }
 }
 
+/// A status and its page.
+pub(super) fn page((status, title, text): (u16, &str, &str)) -> (u16, String) {
+    (
+        status,
+        format!(
+            "<!doctype html><meta charset=utf-8><title>tidemark: {title}</title>\
+             <h1>{title}</h1><p>{text}</p>"
+        ),
+    )
+}
+
 async fn respond(slack: &Weak<Slack>, port: u16, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let (status, title, text) = match slack.upgrade() {
+    let answered = match slack.upgrade() {
         Some(s) => answer(&s, port, &req).await,
         None => (503, "Shutting down", "tidemark is stopping."),
     };
-    let body = format!(
-        "<!doctype html><meta charset=utf-8><title>tidemark: {title}</title>\
-         <h1>{title}</h1><p>{text}</p>"
-    );
+    let (status, body) = page(answered);
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let h = resp.headers_mut();
@@ -137,9 +149,23 @@ async fn answer(
         tracing::warn!("Slack callback refused: not a loopback Host header");
         return (400, "Refused", refused);
     }
+    answer_query(slack, query).await
+}
+
+/// The redirect's query, wherever it came (loopback or the public URL): one of each
+/// parameter, sizes, then the flow its `state` names.
+pub(super) async fn answer_query(slack: &Slack, query: &str) -> (u16, &'static str, &'static str) {
+    let refused = "This address only takes Slack's redirect; nothing was done.";
+    if query.len() > MAX_URL {
+        return (414, "Request too long", refused);
+    }
     let mut params: Vec<(String, String)> = Vec::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        if params.iter().any(|(seen, _)| *seen == k) || v.len() > MAX_PARAM {
+        // Slack sends two or three; anyone may call the public URL.
+        if params.len() >= MAX_PARAMS
+            || params.iter().any(|(seen, _)| *seen == k)
+            || v.len() > MAX_PARAM
+        {
             return (400, "Refused", refused);
         }
         params.push((k.into_owned(), v.into_owned()));

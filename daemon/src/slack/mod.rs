@@ -69,13 +69,42 @@ pub struct Slack {
 }
 
 impl Slack {
-    pub fn new(ctx: Ctx) -> Slack {
-        Slack {
-            ctx,
+    /// The flows, with Slack's redirect page registered on the public URL.
+    pub fn new(ctx: Ctx) -> Arc<Slack> {
+        let slack = Arc::new(Slack {
+            ctx: ctx.clone(),
             flows: Mutex::new(HashMap::new()),
             next: std::sync::atomic::AtomicU64::new(1),
             listener: Mutex::new(None),
             changed: tokio::sync::Notify::new(),
+        });
+        let weak = Arc::downgrade(&slack);
+        ctx.returns.register(
+            callback::PATH,
+            Arc::new(move |query: String| {
+                let weak = weak.clone();
+                Box::pin(async move {
+                    match weak.upgrade() {
+                        Some(s) => callback::page(callback::answer_query(&s, &query).await),
+                        None => callback::page((503, "Shutting down", "tidemark is stopping.")),
+                    }
+                })
+            }),
+        );
+        slack
+    }
+
+    /// Where Slack sends the browser back: through the public URL (the tunnel, https, as
+    /// Slack's app settings require) when there is one, else the loopback listener.
+    fn redirect_uri(self: &Arc<Self>) -> Result<String, SlackConnectError> {
+        let public = self.ctx.runtime.config().current.public_url.clone();
+        match public {
+            Some(url) => Ok(format!("{}{}", url.trim_end_matches('/'), callback::PATH)),
+            None => {
+                let port = callback::ensure(self)
+                    .map_err(|e| SlackConnectError::Listener(e.to_string()))?;
+                Ok(format!("http://127.0.0.1:{port}{}", callback::PATH))
+            }
         }
     }
 
@@ -107,9 +136,7 @@ impl Slack {
                 "too many Slack connections wait at once; try again in a few minutes".into(),
             ));
         }
-        let port =
-            callback::ensure(self).map_err(|e| SlackConnectError::Listener(e.to_string()))?;
-        let redirect = format!("http://127.0.0.1:{port}{}", callback::PATH);
+        let redirect = self.redirect_uri()?;
         let state = Secret::new(crate::crypto::random_token(24));
         let url =
             Slack::api(&self.ctx).authorize_url(&client_id, SCOPES, &redirect, state.expose());

@@ -348,6 +348,31 @@ impl Receiver {
     async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let _counted = InFlight::new(&self.in_flight);
         tracing::trace!(path = req.uri().path(), "webhook request: head read");
+        // A browser coming back through the public URL (an https OAuth redirect).
+        if req.method() == Method::GET
+            && let Some(ctx) = self.ctx.upgrade()
+            && let Some(page) = ctx.returns.get(req.uri().path())
+        {
+            drop(ctx);
+            let query = req.uri().query().unwrap_or_default().to_string();
+            let (status, html) = page(query).await;
+            let mut resp = Response::new(Full::new(Bytes::from(html)));
+            *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            let h = resp.headers_mut();
+            h.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            h.insert(
+                hyper::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            );
+            h.insert(
+                hyper::header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            return resp;
+        }
         let Some(named) = route(req.uri().path()) else {
             return respond(404, "not found\n");
         };

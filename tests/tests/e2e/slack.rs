@@ -302,3 +302,65 @@ fn the_daily_digest_is_posted_once_its_time_has_come() {
     });
     assert_eq!(ours, 2);
 }
+
+#[test]
+fn the_public_redirect_refuses_what_is_not_a_waiting_flow_and_loopback_serves_without_one() {
+    let w = world();
+    let daemon = start(&w, 0, None);
+    // Through the public URL (the webhook listener), anyone can call: all refused cheaply.
+    let base = format!("http://127.0.0.1:{}/slack/callback", w.port);
+    let many = (0..20)
+        .map(|i| format!("p{i}=1"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let long = "x".repeat(5_000);
+    for (query, status) in [
+        ("state=forged&code=abc".to_string(), 400),
+        ("code=abc".to_string(), 400),
+        ("state=a&state=b".to_string(), 400),
+        (many, 400),
+        (format!("state={long}"), 414),
+    ] {
+        let got = block_on(reqwest::get(format!("{base}?{query}"))).unwrap();
+        assert_eq!(got.status().as_u16(), status, "{query:.40}");
+    }
+    // POST is GitHub's there, and refused as a webhook without a signature.
+    let post = block_on(async {
+        reqwest::Client::new()
+            .post(&base)
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+    });
+    assert_eq!(post.status().as_u16(), 404);
+    drop(daemon);
+
+    // Without a public URL the redirect comes to a loopback listener of its own.
+    let sandbox = Sandbox::new();
+    let daemon = Daemon::start_with(&sandbox, 0, |cmd| {
+        tidemark_tests::harness::use_simulator(cmd, &w.github, true);
+        let cfg = SlackConfig::default();
+        cmd.env("TIDEMARK_SLACK_URL", w.slack.url())
+            .env("SLACK_CLIENT_ID", &cfg.client_id)
+            .env("SLACK_CLIENT_SECRET", &cfg.client_secret);
+    });
+    let client = block_on(async {
+        let client = connect(&daemon.socket).await.unwrap();
+        connect_team_and_track_all(&client, "platform")
+            .await
+            .unwrap();
+        client
+    });
+    let connected = block_on(connect_slack(&client, team(), "#eng")).unwrap();
+    assert!(
+        !connected.callback.contains(&format!(":{}/", w.port)),
+        "{}",
+        connected.callback
+    );
+    assert!(
+        daemon
+            .log_text()
+            .contains("Slack callback listener open on 127.0.0.1")
+    );
+}
