@@ -4,7 +4,7 @@
 //! Code map, from the bottom up (a module imports only from those above it in this list):
 //! - Foundations: [`failpoint`] (crash points for tests), [`logging`] (with a throttle for
 //!   repeated lines), [`paths`] and [`data_dir`] (where things live), [`accept`] (accept loops
-//!   that never spin), [`crypto`] (Fernet keys, secrets), [`store`] (sled records, the
+//!   that never spin), [`loopback`] (the browser pages' small HTTP server), [`crypto`] (Fernet keys, secrets), [`store`] (sled records, the
 //!   webhook spool, the per-PR figures), [`auth`] (callers, roles, uids), [`github`] (the only
 //!   module that knows GitHub), [`settings`], [`wire`] (records as the wire shows them).
 //! - [`context`]: the handle every service takes, with the event bus.
@@ -31,6 +31,7 @@ pub mod failpoint;
 pub mod github;
 pub mod lifecycle;
 pub mod logging;
+pub mod loopback;
 pub mod ops;
 pub mod paths;
 pub mod rpc;

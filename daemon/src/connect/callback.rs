@@ -15,7 +15,6 @@ use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderValue, REFERRER_POLICY};
 use hyper::{Method, Request, Response, StatusCode};
-use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -23,12 +22,6 @@ use std::time::Duration;
 /// Longest callback URL we read; GitHub's are far shorter.
 const MAX_URL: usize = 4096;
 const MAX_PARAM: usize = 1024;
-/// Connections served at once: a browser makes one or two; more wait in the backlog.
-const MAX_CONNECTIONS: usize = 32;
-/// A request's head must arrive within this long (also the idle limit between requests).
-const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest a connection is kept, whatever it does.
-const CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Listener {
     /// The accept loop; aborted to close the listener (the socket goes with it).
@@ -92,34 +85,11 @@ pub fn stop(c: &Connector) {
 }
 
 async fn accept_loop(listener: tokio::net::TcpListener, conn: Weak<Connector>, port: u16) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let mut backoff = crate::accept::Backoff::new();
-    loop {
-        // Out of descriptors, accepts fail: the loop pauses (growing) and goes on.
-        let (stream, _) =
-            crate::accept::accept_with(|| listener.accept(), &mut backoff, "oauth callback").await;
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
+    crate::loopback::serve(listener, "oauth callback", move |req| {
         let conn = conn.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let service = hyper::service::service_fn(move |req| {
-                let conn = conn.clone();
-                async move { Ok::<_, Infallible>(respond(&conn, port, req).await) }
-            });
-            let http = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEAD_TIMEOUT)
-                .max_buf_size(16 * 1024)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            match tokio::time::timeout(CONNECTION_TIMEOUT, http).await {
-                Ok(Err(e)) => tracing::debug!(error = %e, "OAuth callback connection ended"),
-                Err(_) => tracing::debug!("OAuth callback connection cut after its time"),
-                Ok(Ok(())) => {}
-            }
-        });
-    }
+        async move { respond(&conn, port, req).await }
+    })
+    .await;
 }
 
 /// One request: the page for the browser, with headers that keep it out of caches and

@@ -12,18 +12,13 @@ use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderValue, REFERRER_POLICY};
 use hyper::{Method, Request, Response, StatusCode};
-use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 pub const PATH: &str = "/slack/callback";
 const MAX_URL: usize = 4096;
 const MAX_PARAM: usize = 1024;
 const MAX_PARAMS: usize = 8;
-const MAX_CONNECTIONS: usize = 32;
-const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
-const CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct Listener {
     task: tokio::task::AbortHandle,
@@ -65,29 +60,11 @@ pub fn stop(slack: &Slack) {
 }
 
 async fn accept_loop(listener: tokio::net::TcpListener, slack: Weak<Slack>, port: u16) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let mut backoff = crate::accept::Backoff::new();
-    loop {
-        let (stream, _) =
-            crate::accept::accept_with(|| listener.accept(), &mut backoff, "slack callback").await;
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
+    crate::loopback::serve(listener, "slack callback", move |req| {
         let slack = slack.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let service = hyper::service::service_fn(move |req| {
-                let slack = slack.clone();
-                async move { Ok::<_, Infallible>(respond(&slack, port, req).await) }
-            });
-            let http = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEAD_TIMEOUT)
-                .max_buf_size(16 * 1024)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            let _ = tokio::time::timeout(CONNECTION_TIMEOUT, http).await;
-        });
-    }
+        async move { respond(&slack, port, req).await }
+    })
+    .await;
 }
 
 /// A status and its page.
