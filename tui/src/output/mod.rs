@@ -318,6 +318,13 @@ pub fn status(teams: &[TeamStatus], now: i64) -> String {
                 );
             }
         }
+        // Working agreements: what is open, and whether Slack hears of it (or must reconnect).
+        let _ = writeln!(
+            out,
+            "  Alerts: {} open · {}",
+            status.open_breaches,
+            agreements::slack_line(status.slack.as_ref())
+        );
         out.push_str("  Integrations:\n");
         if status.integrations.is_empty() {
             out.push_str("    none\n");
@@ -422,6 +429,7 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
   Webhooks: GitHub calls https://tidemark.example.com; every delivery applied
   Member changes: with the periodic sync (no organization hook: needs the admin:org_hook scope and an org owner; reconnect asking for admin:org_hook)
     (tidemark connect github --team '#1' --org-hook asks for it)
+  Alerts: 3 open · Slack: #eng-alerts (acme)
   Integrations:
     github
       organization: acme (#4821)
@@ -502,6 +510,19 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
         assert_eq!(plural(1u32, "review", "reviews"), "1 review");
         assert_eq!(plural(0u32, "review", "reviews"), "0 reviews");
         assert_eq!(plural(2u64, "commit", "commits"), "2 commits");
+    }
+
+    #[test]
+    fn status_says_to_reconnect_slack_when_posting_stopped() {
+        let mut team = fixtures::team_status();
+        if let Some(slack) = team.slack.as_mut() {
+            slack.problem = Some("Slack refused the token (token_revoked)".into());
+        }
+        let out = status(&[team], fixtures::T0);
+        assert!(
+            out.contains("  Alerts: 3 open · Slack: reconnect — Slack refused the token (token_revoked)\n"),
+            "{out}"
+        );
     }
 
     #[test]
