@@ -520,7 +520,9 @@ Team 'platform' (#1, role owner), created 2025-01-05 14:03 UTC
         }
         let out = status(&[team], fixtures::T0);
         assert!(
-            out.contains("  Alerts: 3 open · Slack: reconnect — Slack refused the token (token_revoked)\n"),
+            out.contains(
+                "  Alerts: 3 open · Slack: reconnect — Slack refused the token (token_revoked)\n"
+            ),
             "{out}"
         );
     }
