@@ -117,7 +117,7 @@ async fn round(ctx: &Ctx, team: TeamId, link: SlackLink) -> Result<(), RoundErro
                         "it began before Slack was connected".into()
                     },
                 };
-                store.put_breaches(team, std::slice::from_ref(&b))?;
+                store.set_breach_slack(team, b.id, b.slack.clone())?;
                 Ok(())
             }
             SlackState::Unsent => post(ctx, &api, &token, &mut b, &channel, &names, &web_url).await,
@@ -208,7 +208,7 @@ async fn post(
         channel: channel.to_string(),
         at: crate::store::now(),
     };
-    ctx.store.put_breaches(team, std::slice::from_ref(b))?;
+    ctx.store.set_breach_slack(team, b.id, b.slack.clone())?;
     ctx.store.flush_async().await?;
     crate::failpoint::hit("slack:before_post");
     match api.post(token, channel, &text).await {
@@ -220,7 +220,7 @@ async fn post(
                 ts,
                 at,
             };
-            ctx.store.put_breaches(team, std::slice::from_ref(b))?;
+            ctx.store.set_breach_slack(team, b.id, b.slack.clone())?;
             ctx.store.note_slack_sent(team, at)?;
             tokio::time::sleep(PACE).await;
             Ok(())
@@ -228,7 +228,7 @@ async fn post(
         // Slack answered: nothing was posted, so it can go again.
         Err(e @ (SlackError::Api(_) | SlackError::RateLimited(_))) => {
             b.slack = SlackState::Unsent;
-            ctx.store.put_breaches(team, std::slice::from_ref(b))?;
+            ctx.store.set_breach_slack(team, b.id, b.slack.clone())?;
             Err(e.into())
         }
         // No answer: it may have been posted. `Sending` stays; the next round looks.
@@ -261,7 +261,7 @@ async fn update(
         ts: ts.to_string(),
         at: crate::store::now(),
     };
-    ctx.store.put_breaches(team, std::slice::from_ref(b))?;
+    ctx.store.set_breach_slack(team, b.id, b.slack.clone())?;
     tokio::time::sleep(PACE).await;
     Ok(())
 }
@@ -294,7 +294,8 @@ async fn reconcile(
         }
         None => SlackState::Unsent,
     };
-    ctx.store.put_breaches(b.team_id, std::slice::from_ref(b))?;
+    ctx.store
+        .set_breach_slack(b.team_id, b.id, b.slack.clone())?;
     Ok(())
 }
 

@@ -134,7 +134,9 @@ impl Store {
         self.next_id()
     }
 
-    /// Write breaches (new or changed) in one step; none is written for a team that is gone.
+    /// Write breaches as the evaluator found them (new or changed) in one step; none is written
+    /// for a team that is gone. A stored breach keeps its Slack state: only the poster changes
+    /// that ([`Store::set_breach_slack`]), so neither can undo the other's write.
     pub fn put_breaches(&self, team: TeamId, breaches: &[BreachRecord]) -> Result<()> {
         if breaches.is_empty() {
             return Ok(());
@@ -144,9 +146,30 @@ impl Store {
             return Err(StoreError::NotFound(format!("team #{team}")));
         }
         for b in breaches {
-            w.put(breach_key(team, b.id), b);
+            let mut b = b.clone();
+            if let Some(stored) = self.breach(team, b.id)? {
+                b.slack = stored.slack;
+            }
+            w.put(breach_key(team, b.id), &b);
         }
         w.commit()
+    }
+
+    /// Change only a breach's Slack state (the poster's write); answers the breach as stored.
+    pub fn set_breach_slack(
+        &self,
+        team: TeamId,
+        id: u64,
+        slack: SlackState,
+    ) -> Result<Option<BreachRecord>> {
+        let mut w = self.writer();
+        let Some(mut b) = self.breach(team, id)? else {
+            return Ok(None);
+        };
+        b.slack = slack;
+        w.put(breach_key(team, id), &b);
+        w.commit()?;
+        Ok(Some(b))
     }
 
     pub fn slack_link(&self, team: TeamId) -> Result<Option<SlackLink>> {
@@ -276,6 +299,17 @@ mod tests {
             })
             .unwrap();
         store.note_slack_sent(team, 120).unwrap();
+        // The evaluator's write keeps the poster's state, and the poster's keeps the rest.
+        let mut resolved = breach(second, SlackState::Unsent);
+        resolved.resolved_at = Some(150);
+        store.put_breaches(team, &[resolved]).unwrap();
+        let b = store.breach(team, second).unwrap().unwrap();
+        assert_eq!((b.resolved_at, &b.slack), (Some(150), &posted));
+        let b = store
+            .set_breach_slack(team, second, posted.clone())
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.resolved_at, Some(150));
         assert_eq!(store.slack_link(team).unwrap().unwrap().sent, 1);
         store.delete_slack(team).unwrap();
         assert!(store.slack_link(team).unwrap().is_none());
