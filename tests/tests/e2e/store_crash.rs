@@ -122,8 +122,22 @@ fn open_store(dir: &Path) -> Store {
 }
 
 /// Every key and value, read with sled directly (the store keeps raw access to itself).
+/// sled's flusher thread holds the lock a moment after a store is dropped: wait it out.
 fn raw_entries(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let db = sled::Config::new().path(dir).open().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let db = loop {
+        match sled::Config::new().path(dir).open() {
+            Ok(db) => break db,
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::Other
+                    && e.to_string().contains("could not acquire lock")
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("the store's files do not open: {e}"),
+        }
+    };
     let entries = db
         .iter()
         .map(|kv| {
