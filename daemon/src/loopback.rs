@@ -8,6 +8,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,4 +53,47 @@ where
             }
         });
     }
+}
+
+/// A listener open while a flow waits: closed (its task aborted, the port freed) when dropped.
+pub struct Listener {
+    task: tokio::task::AbortHandle,
+    pub port: u16,
+    what: &'static str,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.task.abort();
+        tracing::info!(port = self.port, "{} listener closed", self.what);
+    }
+}
+
+/// Bind `addr` (loopback only) and serve it; `make` gets the port bound (for the pages' Host
+/// checks) and gives the answer to each request. Called on the runtime.
+pub fn open<F, Fut>(
+    addr: SocketAddr,
+    what: &'static str,
+    make: impl FnOnce(u16) -> F,
+) -> std::io::Result<Listener>
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    if !addr.ip().is_loopback() {
+        return Err(std::io::Error::other(format!(
+            "{addr} is not a loopback address"
+        )));
+    }
+    let std_listener = std::net::TcpListener::bind(addr)?;
+    std_listener.set_nonblocking(true)?;
+    let port = std_listener.local_addr()?.port();
+    let listener = tokio::net::TcpListener::from_std(std_listener)?;
+    let task = tokio::spawn(serve(listener, what, make(port)));
+    tracing::info!(port, "{what} listener open on 127.0.0.1");
+    Ok(Listener {
+        task: task.abort_handle(),
+        port,
+        what,
+    })
 }

@@ -23,12 +23,6 @@ use std::time::Duration;
 const MAX_URL: usize = 4096;
 const MAX_PARAM: usize = 1024;
 
-pub struct Listener {
-    /// The accept loop; aborted to close the listener (the socket goes with it).
-    task: tokio::task::AbortHandle,
-    pub port: u16,
-}
-
 /// The callback's path (the web flow's redirect URI is `http://127.0.0.1:PORT` + this).
 pub const PATH: &str = "/oauth/callback";
 
@@ -40,15 +34,14 @@ pub fn registered_callback_url() -> String {
 
 /// The listener's port, starting it if needed. Called on the runtime (a flow's start).
 pub fn ensure(conn: &Arc<Connector>) -> std::io::Result<u16> {
-    let c = conn;
-    let mut slot = c
+    let mut slot = conn
         .callback
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(l) = slot.as_ref() {
         return Ok(l.port);
     }
-    let addr = c
+    let addr = conn
         .live()
         .github
         .oauth_addr
@@ -58,16 +51,15 @@ pub fn ensure(conn: &Arc<Connector>) -> std::io::Result<u16> {
             "--oauth-addr {addr} is not a loopback address"
         )));
     }
-    let std_listener = std::net::TcpListener::bind(addr)?;
-    std_listener.set_nonblocking(true)?;
-    let port = std_listener.local_addr()?.port();
-    let listener = tokio::net::TcpListener::from_std(std_listener)?;
-    let task = tokio::spawn(accept_loop(listener, Arc::downgrade(conn), port));
-    tracing::info!(port, "OAuth callback listener open on 127.0.0.1");
-    *slot = Some(Listener {
-        task: task.abort_handle(),
-        port,
-    });
+    let weak = Arc::downgrade(conn);
+    let listener = crate::loopback::open(addr, "oauth callback", move |port| {
+        move |req| {
+            let conn = weak.clone();
+            async move { respond(&conn, port, req).await }
+        }
+    })?;
+    let port = listener.port;
+    *slot = Some(listener);
     Ok(port)
 }
 
@@ -78,18 +70,7 @@ pub fn stop(c: &Connector) {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .take();
-    if let Some(l) = taken {
-        l.task.abort();
-        tracing::info!(port = l.port, "OAuth callback listener closed");
-    }
-}
-
-async fn accept_loop(listener: tokio::net::TcpListener, conn: Weak<Connector>, port: u16) {
-    crate::loopback::serve(listener, "oauth callback", move |req| {
-        let conn = conn.clone();
-        async move { respond(&conn, port, req).await }
-    })
-    .await;
+    drop(taken);
 }
 
 /// One request: the page for the browser, with headers that keep it out of caches and

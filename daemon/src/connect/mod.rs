@@ -49,7 +49,7 @@ pub struct Connector {
     pub ctx: Ctx,
     flows: Mutex<HashMap<FlowId, Flow>>,
     next_flow: AtomicU64,
-    pub(crate) callback: Mutex<Option<callback::Listener>>,
+    pub(crate) callback: Mutex<Option<crate::loopback::Listener>>,
 }
 
 /// The web flow's secrets, until its callback arrives (single use).

@@ -20,11 +20,6 @@ const MAX_URL: usize = 4096;
 const MAX_PARAM: usize = 1024;
 const MAX_PARAMS: usize = 8;
 
-pub struct Listener {
-    task: tokio::task::AbortHandle,
-    port: u16,
-}
-
 /// The listener's port, opening it if needed.
 pub fn ensure(slack: &Arc<Slack>) -> std::io::Result<u16> {
     let mut slot = slack
@@ -34,37 +29,27 @@ pub fn ensure(slack: &Arc<Slack>) -> std::io::Result<u16> {
     if let Some(l) = slot.as_ref() {
         return Ok(l.port);
     }
-    let std_listener = std::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
-    std_listener.set_nonblocking(true)?;
-    let port = std_listener.local_addr()?.port();
-    let listener = tokio::net::TcpListener::from_std(std_listener)?;
-    let task = tokio::spawn(accept_loop(listener, Arc::downgrade(slack), port));
-    tracing::info!(port, "Slack callback listener open on 127.0.0.1");
-    *slot = Some(Listener {
-        task: task.abort_handle(),
-        port,
-    });
+    let weak = Arc::downgrade(slack);
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let listener = crate::loopback::open(addr, "Slack callback", move |port| {
+        move |req| {
+            let slack = weak.clone();
+            async move { respond(&slack, port, req).await }
+        }
+    })?;
+    let port = listener.port;
+    *slot = Some(listener);
     Ok(port)
 }
 
+/// Close the listener (no flow waits any more).
 pub fn stop(slack: &Slack) {
     let taken = slack
         .listener
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .take();
-    if let Some(l) = taken {
-        l.task.abort();
-        tracing::info!(port = l.port, "Slack callback listener closed");
-    }
-}
-
-async fn accept_loop(listener: tokio::net::TcpListener, slack: Weak<Slack>, port: u16) {
-    crate::loopback::serve(listener, "slack callback", move |req| {
-        let slack = slack.clone();
-        async move { respond(&slack, port, req).await }
-    })
-    .await;
+    drop(taken);
 }
 
 /// A status and its page.

@@ -64,7 +64,7 @@ pub struct Slack {
     ctx: Ctx,
     flows: Mutex<HashMap<FlowId, Flow>>,
     next: std::sync::atomic::AtomicU64,
-    listener: Mutex<Option<callback::Listener>>,
+    listener: Mutex<Option<crate::loopback::Listener>>,
     changed: tokio::sync::Notify,
 }
 
