@@ -16,6 +16,10 @@ use std::time::Duration;
 const TICK: Duration = Duration::from_secs(15);
 /// Slack allows about one message per second per channel.
 const PACE: Duration = Duration::from_millis(1_100);
+/// Lines about messages that wait, per team.
+static WAITING: crate::logging::Throttle =
+    crate::logging::Throttle::with_window(Duration::from_secs(300));
+
 /// Rate limits waited out in one round before the round ends.
 const MAX_WAITS: u32 = 5;
 /// How much of the channel's history a reconciliation reads.
@@ -55,11 +59,17 @@ pub async fn run(ctx: Ctx, mut events: Listener) {
             if link.problem.is_some() || link.channel_id.is_none() {
                 continue;
             }
-            if let Err(e) = round(&ctx, team.id, link.clone()).await {
-                tracing::warn!(team = team.id, error = %e, "Slack messages wait; will retry");
+            // Slack away for hours retries every round: a line per team every 5 minutes.
+            let key = format!("team {}", team.id);
+            if let Err(e) = round(&ctx, team.id, link.clone()).await
+                && let Some(skipped) = WAITING.allow(&key)
+            {
+                tracing::warn!(team = team.id, error = %e, "Slack messages wait; will retry{skipped}");
             }
-            if let Err(e) = digest_round(&ctx, team.id, &team.name, &link).await {
-                tracing::warn!(team = team.id, error = %e, "the Slack digest waits; will retry");
+            if let Err(e) = digest_round(&ctx, team.id, &team.name, &link).await
+                && let Some(skipped) = WAITING.allow(&format!("{key} digest"))
+            {
+                tracing::warn!(team = team.id, error = %e, "the Slack digest waits; will retry{skipped}");
             }
         }
     }
