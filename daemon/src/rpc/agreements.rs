@@ -64,7 +64,7 @@ impl Service {
             breaches,
             open,
             evaluated_at: agreements::live::checked_at(team.id),
-            slack: self.slack_status_of(team.id)?.unwrap_or_default(),
+            slack: self.alert_state(team.id)?.1.unwrap_or_default(),
         })
     }
 
@@ -78,27 +78,25 @@ impl Service {
             .map_err(agreements_err)
     }
 
-    /// The team's Slack link as clients may see it (None: not connected).
-    pub(super) fn slack_status_of(
+    /// The team's open breaches and its Slack link as clients may see it (None: not
+    /// connected), from one read of its breaches (`status` asks on every refresh).
+    pub(super) fn alert_state(
         &self,
         team: crate::store::TeamId,
-    ) -> Result<Option<SlackStatus>, RpcError> {
+    ) -> Result<(u64, Option<SlackStatus>), RpcError> {
+        use crate::store::SlackState;
         let store = &self.shared.store;
-        let Some(link) = store.slack_link(team).map_err(store_err)? else {
-            return Ok(None);
-        };
-        let pending = store
-            .breaches(team)
-            .map_err(store_err)?
-            .iter()
-            .filter(|b| {
-                matches!(
-                    b.slack,
-                    crate::store::SlackState::Unsent | crate::store::SlackState::Sending { .. }
-                )
-            })
-            .count() as u64;
-        Ok(Some(SlackStatus {
+        let link = store.slack_link(team).map_err(store_err)?;
+        let (mut open, mut pending) = (0u64, 0u64);
+        for b in store.breaches(team).map_err(store_err)? {
+            open += u64::from(b.resolved_at.is_none());
+            // What the poster will send: not what ended or began before Slack was connected.
+            let waits = matches!(b.slack, SlackState::Unsent | SlackState::Sending { .. })
+                && b.resolved_at.is_none()
+                && link.as_ref().is_some_and(|l| b.since >= l.connected_at);
+            pending += u64::from(waits);
+        }
+        let slack = link.map(|link| SlackStatus {
             connected: true,
             workspace: Some(link.workspace),
             channel: link
@@ -111,18 +109,8 @@ impl Service {
             pending,
             sent: link.sent,
             last_sent_at: link.last_sent_at,
-        }))
-    }
-
-    pub(super) fn open_breaches(&self, team: crate::store::TeamId) -> Result<u64, RpcError> {
-        Ok(self
-            .shared
-            .store
-            .breaches(team)
-            .map_err(store_err)?
-            .iter()
-            .filter(|b| b.resolved_at.is_none())
-            .count() as u64)
+        });
+        Ok((open, slack))
     }
 
     pub(super) fn slack_start(&self, team: &TeamRef) -> Result<ConnectStarted, RpcError> {
@@ -169,7 +157,7 @@ impl Service {
             .await
             .map_err(slack_err)?;
         tracing::info!(team = team.id, "Slack channel chosen");
-        Ok(self.slack_status_of(team.id)?.unwrap_or_default())
+        Ok(self.alert_state(team.id)?.1.unwrap_or_default())
     }
 
     pub(super) async fn slack_forget(&self, team: &TeamRef) -> Result<(), RpcError> {

@@ -132,6 +132,7 @@ impl Service {
     fn status_of(&self, team: &store::Team) -> Result<TeamStatus, RpcError> {
         let store = &self.shared.store;
         let (webhooks_pending, webhooks_oldest_pending_at) = store.inbox_backlog(team.id);
+        let (open_breaches, slack) = self.alert_state(team.id)?;
         Ok(TeamStatus {
             team: self.team_info(team)?,
             integrations: self.integrations_of(team.id)?,
@@ -145,8 +146,8 @@ impl Service {
             rate_budget: self.shared.github.budget(team.id).snapshot(),
             member_changes: crate::webhooks::org_hook::member_changes(&self.shared, team.id),
             webhook_intake: crate::webhooks::intake(&self.shared, team.id),
-            open_breaches: self.open_breaches(team.id)?,
-            slack: self.slack_status_of(team.id)?,
+            open_breaches,
+            slack,
         })
     }
 
